@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs and starts what the tests need on a Debian machine: Docker Engine, MariaDB, Chromium.
+# Used by .ci/run and by developers alike, so a fresh machine needs nothing done by hand.
+# Idempotent: packages already present are not reinstalled, running daemons are left alone.
+#   scripts/dev-services.sh            install what is missing, then start dockerd and MariaDB
+#   scripts/dev-services.sh --no-install   only start the daemons
+set -euo pipefail
+
+install=1
+[[ "${1:-}" == "--no-install" ]] && install=0
+
+log() { printf '[dev-services] %s\n' "$*"; }
+
+need_root() {
+  if [[ $(id -u) -ne 0 ]]; then
+    log "must run as root (apt-get, dockerd, mysqld)"; exit 1
+  fi
+}
+
+install_packages() {
+  local missing=()
+  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v mysqld >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+  if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    log "packages already installed"
+  fi
+}
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local seconds=$1 what=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then log "$what did not come up in ${seconds}s"; return 1; fi
+    sleep 0.5
+  done
+  log "$what is up"
+}
+
+docker_ping() { curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping; }
+
+start_dockerd() {
+  if docker_ping >/dev/null 2>&1; then log "dockerd already answers"; return; fi
+  log "starting dockerd (log: /tmp/dockerd.log)"
+  nohup dockerd >/tmp/dockerd.log 2>&1 &
+  wait_for 60 dockerd docker_ping || { tail -20 /tmp/dockerd.log; return 1; }
+}
+
+mariadb_ping() { mysqladmin --protocol=socket ping; }
+
+start_mariadb() {
+  if ! mariadb_ping >/dev/null 2>&1; then
+    log "starting MariaDB (log: /tmp/mariadb.log)"
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+    nohup mysqld_safe >/tmp/mariadb.log 2>&1 &
+    wait_for 60 MariaDB mariadb_ping || { tail -20 /tmp/mariadb.log; return 1; }
+  else
+    log "MariaDB already answers"
+  fi
+  # A TCP user for the tests (root only logs in over the unix socket).
+  mysql --protocol=socket -uroot <<'SQL'
+CREATE USER IF NOT EXISTS 'selfless'@'127.0.0.1' IDENTIFIED BY 'selfless';
+CREATE USER IF NOT EXISTS 'selfless'@'localhost' IDENTIFIED BY 'selfless';
+GRANT ALL PRIVILEGES ON `selfless\_%`.* TO 'selfless'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON `selfless\_%`.* TO 'selfless'@'localhost';
+FLUSH PRIVILEGES;
+SQL
+  log "MariaDB user selfless@127.0.0.1 ready (databases selfless_*)"
+}
+
+need_root
+((install)) && install_packages
+start_dockerd
+start_mariadb

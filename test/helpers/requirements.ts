@@ -1,0 +1,73 @@
+// Tests that need a real component (dockerd, MariaDB, Chromium) ask for it here. Locally a
+// missing component skips the suite with a message saying what to start; under CI=true it is
+// a failure, because CI always provides them and a silent skip would hide a broken install.
+import { access, constants } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createConnection } from 'node:net';
+
+export const inCI = process.env.CI === 'true';
+
+export interface Requirement {
+  /** undefined when the component is there; otherwise why it is not, for the skip message. */
+  missing: string | undefined;
+}
+
+/**
+ * Turns a requirement into the `skip` option of node:test's `describe`/`test`.
+ * Under CI a missing component throws instead, failing the suite loudly.
+ */
+export function skipUnless(req: Requirement, component: string): string | false {
+  if (req.missing === undefined) return false;
+  const message = `${component} not available: ${req.missing}`;
+  if (inCI) throw new Error(`${message} (CI=true: CI must provide ${component})`);
+  return `${message}; start it with: sudo bash scripts/dev-services.sh`;
+}
+
+export function dockerSocketPath(): string {
+  const host = process.env.DOCKER_HOST;
+  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
+  return '/var/run/docker.sock';
+}
+
+export async function dockerAvailable(): Promise<Requirement> {
+  const socketPath = dockerSocketPath();
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve({ missing: res.statusCode === 200 ? undefined : `GET /_ping answered ${res.statusCode}` });
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (err) => resolve({ missing: `no engine at ${socketPath} (${err.message})` }));
+    req.end();
+  });
+}
+
+/** MariaDB for the storage tests: MYSQL_TEST_URL, or the user scripts/dev-services.sh creates. */
+export const mysqlTestUrl =
+  process.env.MYSQL_TEST_URL ?? 'mysql://selfless:selfless@127.0.0.1:3306';
+
+export async function mysqlAvailable(): Promise<Requirement> {
+  const url = new URL(mysqlTestUrl);
+  const port = Number(url.port || 3306);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: url.hostname, port });
+    const done = (missing: string | undefined) => {
+      socket.destroy();
+      resolve({ missing });
+    };
+    socket.setTimeout(2000, () => done(`connecting to ${url.hostname}:${port} timed out`));
+    socket.once('data', () => done(undefined)); // the server speaks first: its handshake
+    socket.once('error', (err) => done(`no server at ${url.hostname}:${port} (${err.message})`));
+  });
+}
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function chromiumAvailable(): Promise<Requirement> {
+  try {
+    await access(chromiumPath, constants.X_OK);
+    return { missing: undefined };
+  } catch {
+    return { missing: `no executable at ${chromiumPath}` };
+  }
+}
