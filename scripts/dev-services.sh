@@ -19,6 +19,7 @@ need_root() {
 
 install_packages() {
   local missing=()
+  command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v mysqld >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
@@ -57,7 +58,8 @@ mariadb_ping() { mysqladmin --protocol=socket ping; }
 start_mariadb() {
   if ! mariadb_ping >/dev/null 2>&1; then
     log "starting MariaDB (log: /tmp/mariadb.log)"
-    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+    mkdir -p /run/mysqld
+    chown mysql:mysql /run/mysqld
     nohup mysqld_safe >/tmp/mariadb.log 2>&1 &
     wait_for 60 MariaDB mariadb_ping || { tail -20 /tmp/mariadb.log; return 1; }
   else
