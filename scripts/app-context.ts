@@ -1,0 +1,141 @@
+// The build context of the app image: the app's sources and the PRODUCTION node_modules already
+// installed here (no reinstall, no registry), streamed as a tar with a generated Dockerfile.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { access, lstat, readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TarEntry } from '../engine-client/index.ts';
+import { APP_UID } from './base-image.ts';
+
+const run = promisify(execFile);
+
+/** Top-level files and folders of the project that the app needs at run time. */
+const PROJECT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];
+const PROJECT_DIRS = ['app', 'public'];
+
+/** Compile-only files of node-gyp addons: sources, objects, gyp files. */
+const ADDON_SOURCE = /\.(c|cc|cpp|cxx|h|hh|hpp|o|a|gyp|gypi|mk)$/i;
+
+/** Directories of the installed production packages, from npm's own view of the tree. */
+export async function productionPackageDirs(root: string): Promise<string[]> {
+  const { stdout } = await run('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
+    cwd: root,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((error: { stdout?: string; stderr?: string }) => {
+    // npm ls exits 1 on a problem it can still describe (extraneous packages); keep its list.
+    if (error.stdout) return { stdout: error.stdout };
+    throw new Error(`npm ls failed in ${root}: ${error.stderr ?? error}`);
+  });
+  const dirs = stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && path.resolve(line) !== path.resolve(root));
+  return [...new Set(dirs)].sort();
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Files under `dir`, relative to `root`; a package's own node_modules is skipped (npm lists the
+ * production packages inside it separately), as is what only a compiler needs in an addon.
+ */
+async function* walk(root: string, dir: string, addon: boolean): AsyncGenerator<string> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    const rel = path.relative(root, full);
+    if (entry.isDirectory()) {
+      if (entry.name === 'node_modules' && dir !== root) continue;
+      if (addon && /(^|\/)build\/Release\/(obj|obj\.target|\.deps)$/.test(rel)) continue;
+      yield* walk(root, full, addon);
+    } else if (entry.isFile() || entry.isSymbolicLink()) {
+      if (addon && ADDON_SOURCE.test(entry.name)) continue;
+      yield rel;
+    }
+  }
+}
+
+export interface AppContextPlan {
+  root: string;
+  /** Paths relative to root, sorted. */
+  files: string[];
+  hasPublic: boolean;
+  /** Fingerprint of the sources, lock file, package list and Dockerfile. */
+  hash: string;
+  /** Native addons (.node) among the files, absolute, for the base image's library scan. */
+  addons: string[];
+}
+
+/** Lists the context and fingerprints it; nothing is read twice when building. */
+export async function planAppContext(root: string): Promise<AppContextPlan> {
+  const files: string[] = [];
+  for (const file of PROJECT_FILES) if (await exists(path.join(root, file))) files.push(file);
+  const hasPublic = await exists(path.join(root, 'public'));
+  for (const dir of PROJECT_DIRS) {
+    if (await exists(path.join(root, dir))) for await (const file of walk(root, path.join(root, dir), false)) files.push(file);
+  }
+  const packages = await productionPackageDirs(root);
+  for (const dir of packages) {
+    const addon = await exists(path.join(dir, 'binding.gyp'));
+    for await (const file of walk(root, dir, addon)) files.push(file);
+  }
+  files.sort();
+  // The app's own files by content; node_modules through the lock file and npm's package list.
+  const hash = createHash('sha256').update(dockerfile(hasPublic));
+  for (const file of files) {
+    if (file.startsWith('node_modules/')) continue;
+    hash.update(`${file}\0`);
+    for await (const chunk of createReadStream(path.join(root, file))) hash.update(chunk as Buffer);
+  }
+  hash.update(packages.map((dir) => path.relative(root, dir)).join('\n'));
+  const addons = files.filter((f) => f.endsWith('.node')).map((f) => path.join(root, f));
+  return { root, files, hasPublic, hash: hash.digest('hex').slice(0, 16), addons };
+}
+
+/**
+ * node_modules first: it changes least, so a rebuild after an app edit reuses that layer.
+ * /app/data is the app's SQLite directory (DATA_DIR=./data) and the only place it may write.
+ */
+export function dockerfile(hasPublic: boolean): string {
+  return [
+    'ARG BASE_IMAGE',
+    'FROM ${BASE_IMAGE}',
+    'WORKDIR /app',
+    'COPY node_modules /app/node_modules',
+    'COPY package.json package-lock.json tsconfig.json /app/',
+    ...(hasPublic ? ['COPY public /app/public'] : []),
+    'COPY app /app/app',
+    `COPY --chown=${APP_UID}:${APP_UID} .data /app/data`,
+    'ARG SERVICE',
+    'ENV NODE_ENV=production SERVICE=${SERVICE}',
+    `USER ${APP_UID}:${APP_UID}`,
+    'CMD ["node", "--import", "tsx", "app/main.ts"]',
+    '',
+  ].join('\n');
+}
+
+/** The tar entries of the context, files streamed from disk as the tar is read. */
+export async function* appContextEntries(plan: AppContextPlan): AsyncGenerator<TarEntry> {
+  yield { name: 'Dockerfile', content: dockerfile(plan.hasPublic) };
+  yield { name: '.data', type: 'directory', mode: 0o755 };
+  for (const file of plan.files) {
+    const full = path.join(plan.root, file);
+    const info = await lstat(full);
+    if (info.isSymbolicLink()) {
+      yield { name: file, type: 'symlink', linkname: await readlink(full), mtime: info.mtime };
+    } else {
+      yield { name: file, sourcePath: full, mode: info.mode & 0o777, mtime: info.mtime };
+    }
+  }
+}
+
+/** For tests and the CLI: the project root this script lives in. */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+

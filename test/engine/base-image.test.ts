@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DockerEngine } from '../../engine-client/index.ts';
+import { projectRoot } from '../../scripts/app-context.ts';
+import { APP_UID, baseImageRef } from '../../scripts/base-image.ts';
+import { TEST_LABELS, baseImage, removeTestObjects, skipEngine } from './support.ts';
+
+describe('the base image made from this host’s Node.js (real dockerd)', { skip: skipEngine }, () => {
+  const engine = new DockerEngine();
+  let image = '';
+
+  before(async () => {
+    image = await baseImage(engine);
+  });
+  after(async () => {
+    await removeTestObjects(engine);
+    await engine.close();
+  });
+
+  async function run(cmd: string[], extra: { user?: string; binds?: { source: string; target: string; readOnly?: boolean }[] } = {}) {
+    const { id } = await engine.containers.create({ image, cmd, labels: TEST_LABELS, ...extra });
+    await engine.containers.start(id);
+    const { statusCode } = await engine.containers.wait(id);
+    const logs = await engine.containers.logsText(id);
+    await engine.containers.remove(id);
+    return { statusCode, ...logs };
+  }
+
+  test('is tagged with the Node version and labelled as our base', async () => {
+    assert.equal(image, baseImageRef(process.version));
+    const info = await engine.images.inspect(image);
+    assert.equal(info.labels['selflessacts.image'], 'base');
+    assert.equal(info.labels['selflessacts.node-version'], process.version);
+    assert.ok(info.env.some((e) => e.startsWith('PATH=') && e.includes(path.dirname(process.execPath))));
+    assert.deepEqual(info.cmd, ['node']);
+  });
+
+  test('runs the same node, with a non-root user, /etc files and a sticky /tmp', async () => {
+    const script = [
+      "const fs = require('fs'), os = require('os');",
+      'console.log(JSON.stringify({ version: process.version, user: os.userInfo().username, tmp: (fs.statSync("/tmp").mode & 0o7777).toString(8), home: os.userInfo().homedir }));',
+    ].join('');
+    const result = await run(['node', '-e', script], { user: `${APP_UID}` });
+    assert.equal(result.statusCode, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { version: process.version, user: 'app', tmp: '1777', home: '/home/app' });
+  });
+
+  test('a native module built on this host (better-sqlite3) loads inside it', async () => {
+    const modules = path.join(projectRoot, 'node_modules');
+    const script =
+      "const D = require('/host/node_modules/better-sqlite3'); const db = new D(':memory:'); console.log(db.prepare('select 40 + 2 as n').get().n)";
+    const result = await run(['node', '-e', script], {
+      user: `${APP_UID}`,
+      binds: [{ source: modules, target: '/host/node_modules', readOnly: true }],
+    });
+    assert.equal(result.statusCode, 0, result.stderr);
+    assert.equal(result.stdout, '42\n');
+  });
+});

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { DockerEngine, type LogChunk } from '../../engine-client/index.ts';
+import { TEST_LABELS, baseImage, removeTestObjects, skipEngine } from './support.ts';
+
+// Writes alternate between the two streams with a pause between them, so the engine records
+// them in this order and the frames must come back in it, each on its own stream.
+const INTERLEAVED = `
+const lines = ['out 1', 'err 1', 'out 2 é€😀', 'err 2', 'out 3'];
+let i = 0;
+const next = () => {
+  if (i === lines.length) return;
+  const line = lines[i++];
+  (line.startsWith('out') ? process.stdout : process.stderr).write(line + '\\n', () => setTimeout(next, 30));
+};
+next();`;
+
+describe('engine-client logs (real dockerd)', { skip: skipEngine }, () => {
+  const engine = new DockerEngine();
+  let image = '';
+
+  before(async () => {
+    image = await baseImage(engine);
+  });
+  after(async () => {
+    await removeTestObjects(engine);
+    await engine.close();
+  });
+
+  async function runToEnd(cmd: string[], tty = false): Promise<string> {
+    const { id } = await engine.containers.create({ image, cmd, tty, labels: TEST_LABELS });
+    await engine.containers.start(id);
+    await engine.containers.wait(id);
+    return id;
+  }
+
+  test('stdout and stderr interleaved are demultiplexed, in order, on the right stream', async () => {
+    const id = await runToEnd(['node', '-e', INTERLEAVED]);
+    const chunks: LogChunk[] = [];
+    for await (const chunk of engine.containers.logs(id)) chunks.push(chunk);
+    const lines = chunks.flatMap((c) =>
+      c.data.toString('utf8').split('\n').filter(Boolean).map((line) => `${c.stream}: ${line}`),
+    );
+    assert.deepEqual(lines, [
+      'stdout: out 1',
+      'stderr: err 1',
+      'stdout: out 2 é€😀',
+      'stderr: err 2',
+      'stdout: out 3',
+    ]);
+    assert.deepEqual(await engine.containers.logsText(id), {
+      stdout: 'out 1\nout 2 é€😀\nout 3\n',
+      stderr: 'err 1\nerr 2\n',
+    });
+    const onlyErr = await engine.containers.logsText(id, { stdout: false });
+    assert.equal(onlyErr.stdout, '');
+    assert.equal(onlyErr.stderr, 'err 1\nerr 2\n');
+    const tail = await engine.containers.logsText(id, { tail: 1 });
+    assert.equal(tail.stdout, 'out 3\n');
+  });
+
+  test('a TTY container gives one raw stream, not frames', async () => {
+    const id = await runToEnd(['node', '-e', INTERLEAVED], true);
+    const chunks: LogChunk[] = [];
+    for await (const chunk of engine.containers.logs(id)) chunks.push(chunk);
+    assert.ok(chunks.length > 0);
+    assert.ok(chunks.every((c) => c.stream === 'tty'));
+    const text = Buffer.concat(chunks.map((c) => c.data)).toString('utf8');
+    // A terminal turns \n into \r\n; both streams share it.
+    assert.equal(text, 'out 1\r\nerr 1\r\nout 2 é€😀\r\nerr 2\r\nout 3\r\n');
+  });
+
+  test('follow yields output while the container runs and ends when it stops', async () => {
+    const script = "let n = 0; const t = setInterval(() => { console.log('tick ' + ++n); if (n === 5) clearInterval(t); }, 150);";
+    const { id } = await engine.containers.create({ image, cmd: ['node', '-e', script], labels: TEST_LABELS });
+    await engine.containers.start(id);
+    const seen: string[] = [];
+    const started = Date.now();
+    for await (const chunk of engine.containers.logs(id, { follow: true })) {
+      seen.push(...chunk.data.toString().split('\n').filter(Boolean));
+    }
+    assert.deepEqual(seen, ['tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5']);
+    assert.ok(Date.now() - started >= 400, 'the stream lasted while the container ran');
+  });
+
+  test('an aborted follow ends quietly and breaking out of the loop closes the stream', async () => {
+    const { id } = await engine.containers.create({
+      image,
+      cmd: ['node', '-e', "setInterval(() => console.log('still here'), 100)"],
+      labels: TEST_LABELS,
+      init: true,
+    });
+    await engine.containers.start(id);
+    const controller = new AbortController();
+    let count = 0;
+    for await (const chunk of engine.containers.logs(id, { follow: true, signal: controller.signal })) {
+      assert.equal(chunk.stream, 'stdout');
+      if (++count === 2) controller.abort();
+    }
+    assert.ok(count >= 2);
+    let broke = 0;
+    for await (const _chunk of engine.containers.logs(id, { follow: true })) {
+      if (++broke === 1) break;
+    }
+    assert.equal(broke, 1);
+    await engine.containers.remove(id, { force: true });
+  });
+});
