@@ -1,0 +1,67 @@
+// Acts service, spec rows 7-12: categories and the acts in each.
+import { Router } from 'express';
+import { badRequest } from '../http/errors.ts';
+import { jsonBody, sendEmpty, sendJson } from '../http/json.ts';
+import { route } from '../http/routes.ts';
+import { text } from '../http/validate.ts';
+import { sendActs } from './act-json.ts';
+import type { ActsStore } from './acts-store.ts';
+import type { CategoriesStore } from './categories-store.ts';
+
+export function categoriesRouter(categories: CategoriesStore, acts: ActsStore, bodyLimit: number): Router {
+  const router = Router();
+
+  const existing = async (name: string): Promise<number> => {
+    const id = await categories.idOf(name);
+    if (id === undefined) throw badRequest('no such category');
+    return id;
+  };
+
+  route(router, '/api/v1/categories', {
+    // Row 7. A null-prototype object: a category may well be called "__proto__".
+    get: async (_req, res) => {
+      const rows = await categories.listWithCounts();
+      if (rows.length === 0) return sendEmpty(res, 204);
+      const counts: Record<string, number> = Object.create(null);
+      for (const [name, n] of rows) counts[name] = n;
+      sendJson(res, 200, counts);
+    },
+    // Row 8
+    post: [
+      ...jsonBody(bodyLimit),
+      async (req, res) => {
+        const body: unknown = req.body;
+        if (!Array.isArray(body) || body.length !== 1) throw badRequest('body must be a one-element array: ["name"]');
+        const name = text(body[0], 'category name');
+        if (!(await categories.create(name))) throw badRequest('category already exists');
+        sendJson(res, 201, {});
+      },
+    ],
+  });
+
+  // Row 9
+  route(router, '/api/v1/categories/:name', {
+    delete: async (req, res) => {
+      if (!(await categories.remove(req.params.name as string))) throw badRequest('no such category');
+      sendJson(res, 200, {});
+    },
+  });
+
+  // Rows 10 and 12
+  route(router, '/api/v1/categories/:name/acts', {
+    get: async (req, res) => {
+      const categoryId = await existing(req.params.name as string);
+      await sendActs(res, acts, { categoryId }, req.query.start, req.query.end);
+    },
+  });
+
+  // Row 11
+  route(router, '/api/v1/categories/:name/acts/size', {
+    get: async (req, res) => {
+      const categoryId = await existing(req.params.name as string);
+      sendJson(res, 200, [await acts.count({ categoryId })]);
+    },
+  });
+
+  return router;
+}

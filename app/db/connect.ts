@@ -1,0 +1,68 @@
+// One Kysely instance per service over either dialect: mysql2 when a DATABASE_URL is given,
+// better-sqlite3 on `<dataDir>/<service>.sqlite` otherwise. Callers see the same interface.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, MysqlDialect } from 'kysely';
+import { createPool } from 'mysql2';
+import { SharedFileSqliteDialect } from './sqlite-dialect.ts';
+
+export type DialectName = 'sqlite' | 'mysql';
+
+export interface Storage<Schema> {
+  db: Kysely<Schema>;
+  dialect: DialectName;
+  /** Where the data lives, for the start log line (never includes a password). */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  dataDir: string;
+  databaseUrl: string | undefined;
+}
+
+/** How long a writer waits for another replica's write lock on the shared SQLite file. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** Fail fast when MySQL is unreachable: requests answer 503 instead of hanging. */
+const MYSQL_CONNECT_TIMEOUT_MS = 3000;
+
+export function openStorage<Schema>(options: StorageOptions, name: 'users' | 'acts'): Storage<Schema> {
+  return options.databaseUrl ? openMysql<Schema>(options.databaseUrl) : openSqlite<Schema>(options.dataDir, name);
+}
+
+function openSqlite<Schema>(dataDir: string, name: string): Storage<Schema> {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, `${name}.sqlite`);
+  const database = new SqliteDatabase(file);
+  // busy_timeout first: switching to WAL itself needs a lock another replica may hold.
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  const db = new Kysely<Schema>({ dialect: new SharedFileSqliteDialect({ database }) });
+  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+}
+
+function openMysql<Schema>(databaseUrl: string): Storage<Schema> {
+  const url = new URL(databaseUrl);
+  const pool = createPool({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.slice(1)),
+    charset: 'utf8mb4_bin',
+    connectionLimit: 10,
+    connectTimeout: MYSQL_CONNECT_TIMEOUT_MS,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    enableKeepAlive: true,
+  });
+  const db = new Kysely<Schema>({ dialect: new MysqlDialect({ pool }) });
+  return {
+    db,
+    dialect: 'mysql',
+    location: `mysql://${url.host}${url.pathname}`,
+    close: () => db.destroy(),
+  };
+}

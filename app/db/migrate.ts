@@ -1,0 +1,36 @@
+// Runs a service's migrations at start, safely when several replicas start at the same moment.
+// MySQL: Kysely's Migrator holds GET_LOCK for the run. SQLite: the run is one BEGIN IMMEDIATE
+// transaction (see sqlite-dialect.ts), so a second replica waits for the first one's write
+// lock and then finds the migrations done. If it waited longer than busy_timeout it gets
+// SQLITE_BUSY; its transaction rolled back whole, so it simply tries again.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import type { DialectName } from './connect.ts';
+
+export interface MigrationSet {
+  /** Per-service bookkeeping tables, so two services can share one MySQL database. */
+  tablePrefix: string;
+  migrations: Record<string, Migration>;
+}
+
+const MAX_ATTEMPTS = 10;
+
+export async function migrate(db: Kysely<any>, dialect: DialectName, set: MigrationSet): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => set.migrations },
+    migrationTableName: `${set.tablePrefix}_migrations`,
+    migrationLockTableName: `${set.tablePrefix}_migrations_lock`,
+  });
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (error === undefined) return;
+    if (dialect !== 'sqlite' || !isBusy(error) || attempt >= MAX_ATTEMPTS) throw error;
+    await sleep(20 + Math.random() * 80);
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}

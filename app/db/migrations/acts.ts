@@ -1,0 +1,56 @@
+// The acts service's tables. Append new migrations; never edit one that has shipped.
+// No foreign key to users: that table belongs to another service (maybe another database).
+import type { Kysely, Migration } from 'kysely';
+import type { DialectName } from '../connect.ts';
+import { columnsFor } from './columns.ts';
+
+export function actsMigrations(dialect: DialectName): Record<string, Migration> {
+  const c = columnsFor(dialect);
+  return {
+    '0001_categories_and_acts': {
+      async up(db: Kysely<any>) {
+        await c
+          .table(db.schema.createTable('categories'))
+          .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+          .addColumn('name', c.text, (col) => col.notNull())
+          .addColumn('name_hash', 'char(64)', (col) => col.notNull().unique())
+          .execute();
+        await c
+          .table(db.schema.createTable('acts'))
+          .addColumn('seq', 'integer', (col) => col.primaryKey().autoIncrement())
+          .addColumn('act_id', c.text, (col) => col.notNull())
+          .addColumn('act_id_hash', 'char(64)', (col) => col.notNull().unique())
+          .addColumn('username', c.text, (col) => col.notNull())
+          .addColumn('username_hash', 'char(64)', (col) => col.notNull())
+          .addColumn('timestamp', 'char(19)', (col) => col.notNull())
+          .addColumn('sort_key', 'char(14)', (col) => col.notNull())
+          .addColumn('caption', c.text, (col) => col.notNull())
+          .addColumn('upvotes', 'bigint', (col) => col.notNull().defaultTo(0))
+          .addColumn('category_id', 'integer', (col) => col.notNull())
+          .addColumn('image_type', 'varchar(64)', (col) => col.notNull())
+          .addColumn('image_etag', 'char(64)', (col) => col.notNull())
+          .execute();
+        // Image bytes in parts: MySQL refuses any statement over max_allowed_packet (16 MiB
+        // by default), and a query's bytes are sent hex-escaped, so one big image in one
+        // INSERT would not fit. Parts of 1 MiB fit any sensible server setting.
+        await c
+          .table(db.schema.createTable('act_images'))
+          .addColumn('act_seq', 'integer', (col) => col.notNull())
+          .addColumn('part', 'integer', (col) => col.notNull())
+          .addColumn('bytes', c.bytes, (col) => col.notNull())
+          .addPrimaryKeyConstraint('act_images_pk', ['act_seq', 'part'])
+          .execute();
+        // Each listing reads one of these in order: a category's, everyone's, one user's.
+        await db.schema.createIndex('acts_by_category').on('acts').columns(['category_id', 'sort_key', 'seq']).execute();
+        await db.schema.createIndex('acts_by_time').on('acts').columns(['sort_key', 'seq']).execute();
+        await db.schema.createIndex('acts_by_user').on('acts').columns(['username_hash', 'sort_key', 'seq']).execute();
+        await c
+          .table(db.schema.createTable('acts_health'))
+          .addColumn('id', 'integer', (col) => col.primaryKey())
+          .addColumn('checked_at', 'bigint', (col) => col.notNull())
+          .execute();
+        await db.insertInto('acts_health').values({ id: 1, checked_at: 0 }).execute();
+      },
+    },
+  };
+}

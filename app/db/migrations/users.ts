@@ -1,0 +1,27 @@
+// The users service's tables. Append new migrations; never edit one that has shipped.
+import type { Kysely, Migration } from 'kysely';
+import type { DialectName } from '../connect.ts';
+import { columnsFor } from './columns.ts';
+
+export function usersMigrations(dialect: DialectName): Record<string, Migration> {
+  const c = columnsFor(dialect);
+  return {
+    '0001_users': {
+      async up(db: Kysely<any>) {
+        await c
+          .table(db.schema.createTable('users'))
+          .addColumn('seq', 'integer', (col) => col.primaryKey().autoIncrement())
+          .addColumn('username', c.text, (col) => col.notNull())
+          .addColumn('username_hash', 'char(64)', (col) => col.notNull().unique())
+          .addColumn('password_hash', 'varchar(255)', (col) => col.notNull())
+          .execute();
+        await c
+          .table(db.schema.createTable('users_health'))
+          .addColumn('id', 'integer', (col) => col.primaryKey())
+          .addColumn('checked_at', 'bigint', (col) => col.notNull())
+          .execute();
+        await db.insertInto('users_health').values({ id: 1, checked_at: 0 }).execute();
+      },
+    },
+  };
+}

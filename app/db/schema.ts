@@ -1,0 +1,66 @@
+// Table shapes. Unbounded strings live in TEXT columns; uniqueness and lookups go through a
+// SHA-256 hex column of the exact UTF-8 bytes, because neither MariaDB nor MySQL can put a
+// unique index on a TEXT of any length, and because the hash is case-sensitive whatever the
+// column collation is.
+import type { ColumnType, Generated } from 'kysely';
+
+/** mysql2 returns BIGINT as a string (bigNumberStrings); SQLite as a number. */
+type BigCount = ColumnType<number | string, number | undefined, number>;
+
+export interface UsersTable {
+  seq: Generated<number>;
+  username: string;
+  username_hash: string;
+  /** scrypt$N$r$p$salt$hash, never the SHA1 hex the client sent. */
+  password_hash: string;
+}
+
+export interface CategoriesTable {
+  id: Generated<number>;
+  name: string;
+  name_hash: string;
+}
+
+export interface ActsTable {
+  /** Upload order: the tie-breaker for equal timestamps (latest upload first). */
+  seq: Generated<number>;
+  /** Canonical decimal string: no leading zeros, any number of digits. */
+  act_id: string;
+  act_id_hash: string;
+  username: string;
+  username_hash: string;
+  /** As given, DD-MM-YYYY:SS-MM-HH. */
+  timestamp: string;
+  /** YYYYMMDDHHMMSS, sorts like the time it names. */
+  sort_key: string;
+  caption: string;
+  upvotes: BigCount;
+  category_id: number;
+  image_type: string;
+  image_etag: string;
+}
+
+/** An act's image, split in parts (see migrations/acts.ts). */
+export interface ActImagesTable {
+  act_seq: number;
+  part: number;
+  bytes: Buffer;
+}
+
+/** One row per service, rewritten by every health check to prove the database takes writes. */
+export interface HealthTable {
+  id: number;
+  checked_at: ColumnType<number | string, number, number>;
+}
+
+export interface UsersSchema {
+  users: UsersTable;
+  users_health: HealthTable;
+}
+
+export interface ActsSchema {
+  categories: CategoriesTable;
+  acts: ActsTable;
+  act_images: ActImagesTable;
+  acts_health: HealthTable;
+}

@@ -1,0 +1,130 @@
+// startApp: the services a config names, migrated and listening, as one handle to close.
+// main.ts uses it for the real thing; tests use it to run services in-process on port 0.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { openActsService } from './acts/service.ts';
+import { loadConfig, type AppConfig } from './config.ts';
+import { httpApp } from './http-app.ts';
+import type { ReplicaState } from './http/replica.ts';
+import { jsonLogger, type Logger } from './log.ts';
+import type { ServiceHandle } from './service-handle.ts';
+import { openUsersService } from './users/service.ts';
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  config: AppConfig;
+  /** Stops accepting, lets in-flight requests finish (bounded), closes storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends Partial<AppConfig> {
+  logger?: Logger;
+}
+
+const DRAIN_TIMEOUT_MS = 5000;
+
+export async function startApp(options: StartOptions = {}): Promise<RunningApp> {
+  const { logger = jsonLogger, ...overrides } = options;
+  const config: AppConfig = { ...loadConfig({}), ...overrides };
+  if (config.service === 'acts' && config.usersUrl === undefined) {
+    throw new Error('the acts service needs usersUrl (USERS_URL): the users service it asks about users');
+  }
+  let sessionSecret = config.sessionSecret;
+  if (sessionSecret === undefined) {
+    sessionSecret = randomBytes(32).toString('hex');
+    logger({
+      level: 'warn',
+      event: 'session_secret_random',
+      message: 'SESSION_SECRET is not set: using a random one; sessions end when this process does and are not shared with other replicas or services',
+    });
+  }
+
+  let selfUrl = '';
+  let port = 0;
+  const storage = { dataDir: config.dataDir, databaseUrl: config.databaseUrl };
+  const services: ServiceHandle[] = [];
+  const closeServices = async () => {
+    for (const service of services.splice(0).reverse()) await service.close();
+  };
+  try {
+    if (config.service !== 'acts') services.push(await openUsersService(storage, config.bodyLimit));
+    if (config.service !== 'users') {
+      services.push(
+        await openActsService({
+          storage,
+          bodyLimit: config.bodyLimit,
+          usersUrl: () => config.usersUrl ?? selfUrl,
+          origin: () => config.actsOrigin ?? `http://${hostname()}:${port}`,
+        }),
+      );
+    }
+  } catch (err) {
+    await closeServices();
+    throw err;
+  }
+
+  const state: ReplicaState = { requests: 0, crashed: false };
+  const app = httpApp({
+    services,
+    state,
+    sessionSecret,
+    publicDir: config.service === 'all' ? config.publicDir : undefined,
+    logger,
+  });
+  const server = createServer(app);
+  try {
+    await listen(server, config.port, config.host);
+  } catch (err) {
+    await closeServices();
+    throw err;
+  }
+  port = (server.address() as AddressInfo).port;
+  selfUrl = `http://${loopbackFor(config.host)}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await stopServer(server);
+      await closeServices();
+    })();
+    return closing;
+  };
+  logger({
+    level: 'info',
+    event: 'started',
+    service: config.service,
+    url: selfUrl,
+    port,
+    storage: services.map((s) => `${s.name}: ${s.storage}`),
+    pid: process.pid,
+  });
+  return { url: selfUrl, port, config, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function stopServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+  await closed;
+  clearTimeout(timer);
+}
+
+/** Where this process can reach itself: a wildcard address means any local one. */
+function loopbackFor(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

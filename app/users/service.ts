@@ -1,0 +1,20 @@
+// The users service's parts: its storage (migrated), its routes and its health probe.
+import { openStorage, type StorageOptions } from '../db/connect.ts';
+import { migrate } from '../db/migrate.ts';
+import { usersMigrations } from '../db/migrations/users.ts';
+import type { UsersSchema } from '../db/schema.ts';
+import type { ServiceHandle } from '../service-handle.ts';
+import { usersRouter } from './router.ts';
+import { UsersStore } from './store.ts';
+
+export async function openUsersService(storage: StorageOptions, bodyLimit: number): Promise<ServiceHandle> {
+  const { db, dialect, location, close } = openStorage<UsersSchema>(storage, 'users');
+  try {
+    await migrate(db, dialect, { tablePrefix: 'users', migrations: usersMigrations(dialect) });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const store = new UsersStore(db);
+  return { name: 'users', router: usersRouter(store, bodyLimit), probe: () => store.probe(), storage: location, close };
+}

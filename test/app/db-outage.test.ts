@@ -1,0 +1,87 @@
+// The database goes away and comes back (MariaDB behind a TCP proxy the test controls):
+// _health answers 500 and requests 503 {"error"} meanwhile, and both services recover by
+// themselves, with their data, once it returns.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../helpers/requirements.ts';
+import { createMysqlDatabase } from './support/backends.ts';
+import type { Api } from './support/client.ts';
+import { actBody, addAct, addCategory, addUser, PASSWORD } from './support/data.ts';
+import { expectError, expectReply } from './support/fixture.ts';
+import { startPair, type Pair } from './support/services.ts';
+import { tcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+
+const skip = skipUnless(await mysqlAvailable(), 'MariaDB');
+
+async function waitForHealth(api: Api, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (let attempt = 0; Date.now() - started < timeoutMs && attempt < 200; attempt++) {
+    if ((await api.get('/api/v1/_health')).status === 200) return Date.now() - started;
+    await sleep(100);
+  }
+  throw new Error(`${api.url} not healthy within ${timeoutMs} ms`);
+}
+
+describe('database outage on MariaDB', { skip }, () => {
+  let database: Awaited<ReturnType<typeof createMysqlDatabase>>;
+  let proxy: TcpProxy;
+  let pair: Pair;
+
+  before(async () => {
+    database = await createMysqlDatabase();
+    const target = new URL(mysqlTestUrl);
+    proxy = await tcpProxy(target.hostname, Number(target.port || 3306));
+    const viaProxy = new URL(database.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    pair = await startPair({ dataDir: '/nonexistent', databaseUrl: viaProxy.toString() });
+  });
+  after(async () => {
+    await pair?.close();
+    await proxy?.stop();
+    await database?.drop();
+  });
+
+  test('before: both services healthy, data written', async () => {
+    await addUser(pair.users, 'rita');
+    await addCategory(pair.acts, 'outage');
+    await addAct(pair.acts, actBody({ actId: 1, username: 'rita', categoryName: 'outage' }));
+    expectReply(await pair.users.get('/api/v1/_health'), 200);
+    expectReply(await pair.acts.get('/api/v1/_health'), 200);
+  });
+
+  test('during: _health → 500 and every storage request → 503 {"error"}, on both services', async () => {
+    await proxy.stop();
+    expectError(await pair.users.get('/api/v1/_health'), 500);
+    expectError(await pair.acts.get('/api/v1/_health'), 500);
+    const requests: [Api, 'GET' | 'POST' | 'DELETE', string, unknown][] = [
+      [pair.users, 'GET', '/api/v1/users', undefined],
+      [pair.users, 'POST', '/api/v1/users', { username: 'sam', password: PASSWORD }],
+      [pair.users, 'POST', '/api/v1/sessions', { username: 'rita', password: PASSWORD }],
+      [pair.acts, 'GET', '/api/v1/categories', undefined],
+      [pair.acts, 'GET', '/api/v1/acts/count', undefined],
+      [pair.acts, 'POST', '/api/v1/acts/upvote', [1]],
+      [pair.acts, 'POST', '/api/v1/acts', actBody({ actId: 2, username: 'rita', categoryName: 'outage' })],
+      [pair.acts, 'GET', '/api/v1/acts/1/image', undefined],
+    ];
+    for (const [api, method, path, json] of requests) {
+      const reply = await api.call(method, path, json === undefined ? {} : { json });
+      expectError(reply, 503);
+      assert.match((reply.json as { error: string }).error, /database/);
+    }
+    // Bad input is still a 400 without the database: validation comes first.
+    expectError(await pair.acts.post('/api/v1/acts/upvote', '["1"]'), 400);
+    // Per-replica routes that need no storage still answer.
+    expectReply(await pair.acts.get('/api/v1/_count'), 200);
+  });
+
+  test('after: both recover by themselves, data intact, writes work again', async () => {
+    await proxy.start();
+    await waitForHealth(pair.users, 15_000);
+    await waitForHealth(pair.acts, 15_000);
+    expectReply(await pair.users.get('/api/v1/users'), 200, ['rita']);
+    expectReply(await pair.acts.get('/api/v1/categories'), 200, { outage: 1 });
+    await addAct(pair.acts, actBody({ actId: 2, username: 'rita', categoryName: 'outage' }));
+    expectReply(await pair.acts.get('/api/v1/acts/count'), 200, [2]);
+  });
+});

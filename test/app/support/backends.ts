@@ -1,0 +1,94 @@
+// The two storage backends the contract runs on. Each `fresh()` is an empty store of its own:
+// a temp directory for SQLite, a new `selfless_<random>` database on MariaDB, removed by
+// dispose(). `peek` reads a table directly, for the few facts the API cannot show (e.g. that
+// a password is not stored as sent).
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createConnection } from 'mysql2/promise';
+import type { StorageOptions } from '../../../app/db/connect.ts';
+import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../../helpers/requirements.ts';
+
+export interface FreshStorage {
+  storage: StorageOptions;
+  /** Rows of `select * from <table>` in the given service's store. */
+  peek(service: 'users' | 'acts', table: string): Promise<Record<string, unknown>[]>;
+  dispose(): Promise<void>;
+}
+
+export interface Backend {
+  name: 'SQLite' | 'MariaDB';
+  /** node:test `skip` value: false when available (throws under CI when missing). */
+  skip: string | false;
+  fresh(): Promise<FreshStorage>;
+}
+
+export function sqliteBackend(): Backend {
+  return {
+    name: 'SQLite',
+    skip: false,
+    async fresh() {
+      const dataDir = await mkdtemp(join(tmpdir(), 'selfless-app-'));
+      return {
+        storage: { dataDir, databaseUrl: undefined },
+        async peek(service, table) {
+          const db = new Database(join(dataDir, `${service}.sqlite`), { readonly: true });
+          try {
+            return db.prepare(`select * from ${table}`).all() as Record<string, unknown>[];
+          } finally {
+            db.close();
+          }
+        },
+        dispose: () => rm(dataDir, { recursive: true, force: true }),
+      };
+    },
+  };
+}
+
+/** A new database on the test server; its URL and a way to drop it. */
+export async function createMysqlDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `selfless_${randomBytes(6).toString('hex')}`;
+  const admin = await createConnection(mysqlTestUrl);
+  try {
+    await admin.query(`create database \`${name}\` character set utf8mb4 collate utf8mb4_bin`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    name,
+    url: `${mysqlTestUrl.replace(/\/+$/, '')}/${name}`,
+    async drop() {
+      const conn = await createConnection(mysqlTestUrl);
+      try {
+        await conn.query(`drop database if exists \`${name}\``);
+      } finally {
+        await conn.end();
+      }
+    },
+  };
+}
+
+export async function mariadbBackend(): Promise<Backend> {
+  return {
+    name: 'MariaDB',
+    skip: skipUnless(await mysqlAvailable(), 'MariaDB'),
+    async fresh() {
+      const database = await createMysqlDatabase();
+      return {
+        storage: { dataDir: tmpdir(), databaseUrl: database.url },
+        async peek(_service, table) {
+          const conn = await createConnection(database.url);
+          try {
+            const [rows] = await conn.query(`select * from \`${table}\``);
+            return rows as Record<string, unknown>[];
+          } finally {
+            await conn.end();
+          }
+        },
+        dispose: () => database.drop(),
+      };
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Pure pieces of the HTTP layer: exact JSON numbers, sessions, what _count counts, images.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parse, stringify } from 'lossless-json';
+import { contentTypeOf, detectImageType, etagOf } from '../../app/acts/images.ts';
+import { digitsToken, exactNumber, MalformedJson, parseJsonBody } from '../../app/http/json.ts';
+import { isCountedPath } from '../../app/http/replica.ts';
+import { decodeSession, encodeSession } from '../../app/http/session.ts';
+
+describe('exact JSON numbers', () => {
+  const tokens: [string, string, string | undefined][] = [
+    ['2^53 + 1 keeps its digits', '[9007199254740993]', '9007199254740993'],
+    ['40 digits keep their digits', '[1234567890123456789012345678901234567890]', '1234567890123456789012345678901234567890'],
+    ['zero', '[0]', '0'],
+    ['a negative number is not digits only', '[-1]', undefined],
+    ['a fraction is not', '[1.0]', undefined],
+    ['an exponent is not', '[1e3]', undefined],
+    ['a string is not', '["1"]', undefined],
+    ['null is not', '[null]', undefined],
+  ];
+  for (const [name, json, expected] of tokens) {
+    test(`digitsToken: ${name}`, () => assert.equal(digitsToken((parse(json) as unknown[])[0]), expected));
+  }
+
+  test('an actId leaves as a JSON number with every digit', () => {
+    assert.equal(stringify({ actId: exactNumber('9007199254740993') }), '{"actId":9007199254740993}');
+  });
+
+  test('parseJsonBody: empty is undefined; malformed, non-UTF-8 and duplicate keys with different values throw', () => {
+    assert.equal(parseJsonBody(Buffer.alloc(0)), undefined);
+    assert.throws(() => parseJsonBody(Buffer.from('{"a":')), MalformedJson);
+    assert.throws(() => parseJsonBody(Buffer.from([0x22, 0xff, 0x22])), MalformedJson);
+    assert.throws(() => parseJsonBody(Buffer.from('{"a":1,"a":2}')), MalformedJson);
+  });
+
+  test('parseJsonBody: "__proto__" is an ordinary key, not a prototype', () => {
+    const value = parseJsonBody(Buffer.from('{"__proto__": {"polluted": true}}')) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(value), Object.prototype);
+    assert.ok(Object.hasOwn(value, '__proto__'));
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
+
+describe('session values', () => {
+  const now = 1_700_000_000_000;
+  test('round trip before expiry', () => {
+    assert.deepEqual(decodeSession(encodeSession({ username: 'ann', expires: now + 1 }), now), { username: 'ann', expires: now + 1 });
+  });
+  const rejected: [string, unknown][] = [
+    ['expired', encodeSession({ username: 'ann', expires: now })],
+    ['false (cookie-parser: bad signature)', false],
+    ['not JSON', 'ann'],
+    ['no username', JSON.stringify({ e: now + 1000 })],
+    ['an empty username', JSON.stringify({ u: '', e: now + 1000 })],
+    ['no expiry', JSON.stringify({ u: 'ann' })],
+    ['an expiry that is not a number', JSON.stringify({ u: 'ann', e: 'never' })],
+    ['JSON null', 'null'],
+  ];
+  for (const [name, value] of rejected) test(`rejected: ${name}`, () => assert.equal(decodeSession(value, now), undefined));
+});
+
+describe('isCountedPath (row 21)', () => {
+  const cases: [string, boolean][] = [
+    ['/api/v1/users', true],
+    ['/api/v1/acts/1/image', true],
+    ['/api/v1/nothing', true],
+    ['/API/V1/users', true],
+    ['/api/v1/_count', false],
+    ['/api/v1/_count/', false],
+    ['/api/v1/_HEALTH', false],
+    ['/api/v1/_crash', false],
+    ['/api/v1/_crash/x', true],
+    ['/', false],
+    ['/index.html', false],
+    ['/api/v2/users', false],
+  ];
+  for (const [path, counted] of cases) test(`${path} → ${counted ? 'counted' : 'not counted'}`, () => assert.equal(isCountedPath(path), counted));
+});
+
+describe('detectImageType: by content, never by name', () => {
+  const bytes = (...values: (number | string)[]) =>
+    Buffer.concat(values.map((v) => (typeof v === 'string' ? Buffer.from(v, 'latin1') : Buffer.from([v]))));
+  const cases: [string, Buffer, string | undefined][] = [
+    ['PNG signature', bytes(0x89, 'PNG\r\n\x1a\n', 0), 'image/png'],
+    ['JPEG SOI + marker', bytes(0xff, 0xd8, 0xff, 0xe0), 'image/jpeg'],
+    ['GIF87a', bytes('GIF87a'), 'image/gif'],
+    ['GIF89a', bytes('GIF89a'), 'image/gif'],
+    ['WebP in RIFF', bytes('RIFF', 0, 0, 0, 0, 'WEBPVP8 '), 'image/webp'],
+    ['RIFF that is WAVE audio', bytes('RIFF', 0, 0, 0, 0, 'WAVEfmt '), undefined],
+    ['a PNG signature cut short', bytes(0x89, 'PNG'), undefined],
+    ['text', bytes('hello.png'), undefined],
+    ['nothing', Buffer.alloc(0), undefined],
+  ];
+  for (const [name, input, expected] of cases) test(name, () => assert.equal(detectImageType(input), expected));
+
+  test('unknown bytes are served as application/octet-stream', () => assert.equal(contentTypeOf(Buffer.from('x')), 'application/octet-stream'));
+  test('the ETag is the content hash', () => assert.equal(etagOf(Buffer.from('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'));
+});
