@@ -1,0 +1,165 @@
+// Draws the supervisor's state: one card per service (replicas, scaling window, chart) and the
+// event log. Text goes in through textContent only.
+import { drawChart } from './chart.js';
+
+/**
+ * A smaller cousin of the site's h() (public/js/dom.js). The dashboard cannot import the site's
+ * modules: on the listen port only /dashboard/ is proxied to the admin listener, which serves
+ * public/dashboard/ and nothing else.
+ */
+export function h(tag, props = {}, ...children) {
+  const [name, ...classes] = tag.split('.');
+  const node = document.createElement(name || 'div');
+  if (classes.length) node.className = classes.join(' ');
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'style') Object.assign(node.style, v);
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : String(c));
+  return node;
+}
+
+const shortId = (id) => (id ? String(id).replace(/^sha256:/, '').slice(0, 12) : '—');
+
+function duration(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m ${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+function badge(kind, value) {
+  return h(`span.badge.badge-${kind}-${value}`, {}, value);
+}
+
+function replicaTable(service, replicas) {
+  if (replicas.length === 0) return h('p.muted', {}, 'No replicas.');
+  return h('div.table-scroll', {}, h(
+    'table.replicas',
+    {},
+    h('caption.visually-hidden', {}, `Replicas of ${service}`),
+    h('thead', {}, h('tr', {}, ['Port', 'Container', 'State', 'Health', 'Requests', 'Up'].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      {},
+      [...replicas]
+        .sort((a, b) => a.port - b.port)
+        .map((r) =>
+          h(
+            'tr',
+            { 'data-port': r.port, 'data-state': r.state },
+            h('td.num', {}, h('a', { href: r.url, title: r.url, 'data-key': `${service}:${r.port}` }, String(r.port))),
+            h('td.mono', { title: r.id ?? '' }, shortId(r.id)),
+            h('td', {}, badge('state', r.state)),
+            h('td', {}, badge('health', r.health), r.consecutiveFailures > 0 ? h('span.fails', {}, ` ×${r.consecutiveFailures}`) : null),
+            h('td.num', {}, Number(r.requestsServed ?? 0).toLocaleString('en')),
+            h('td.num.muted', { 'data-since': r.startedAt }, r.startedAt ? duration(Date.now() - Date.parse(r.startedAt)) : '—'),
+          ),
+        ),
+    ),
+  ));
+}
+
+function windowPanel(win) {
+  if (!win) {
+    return h('div.window.window-idle', {}, h('p.muted', {}, 'No scaling window: no requests counted yet, or autoscaling is off.'));
+  }
+  const threshold = Math.max(1, win.nextThreshold);
+  const fill = Math.min(100, (win.requests / threshold) * 100);
+  const endsIn = Date.parse(win.endsAt) - Date.now();
+  return h(
+    'div.window',
+    {},
+    h(
+      'div.window-head',
+      {},
+      h('span', {}, h('strong.window-requests', {}, String(win.requests)), ` of ${win.nextThreshold} requests this window`),
+      h('span.muted', { 'data-ends-at': win.endsAt }, endsIn > 0 ? `ends in ${duration(endsIn)}` : 'window ending'),
+    ),
+    h(
+      'div.bar',
+      { role: 'meter', 'aria-label': 'Requests this window against the next threshold', 'aria-valuemin': 0, 'aria-valuemax': threshold, 'aria-valuenow': win.requests },
+      h('div.bar-fill', { style: { width: `${fill}%` } }),
+    ),
+    h('p.window-reason', {}, `Next: ${win.nextDesired} replica${win.nextDesired === 1 ? '' : 's'} — ${win.reason}`),
+  );
+}
+
+/**
+ * @param {HTMLElement} container
+ * @param {object} status the /status body
+ * @param {Map<string, import('./chart.js').Sample[]>} history
+ * @param {number} spanMs
+ */
+export function renderServices(container, status, history, spanMs) {
+  // The chart is drawn at the size it was shown last time (the cards keep their width).
+  const width = Math.round(container.querySelector('.chart-box')?.clientWidth || 520);
+  const cards = Object.entries(status.services ?? {}).map(([name, svc]) => {
+    const ready = svc.replicas.filter((r) => r.state === 'ready').length;
+    const chart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    chart.setAttribute('class', 'chart');
+    chart.setAttribute('role', 'img');
+    const samples = history.get(name) ?? [];
+    chart.setAttribute('aria-label', `${name}: ${ready} ready replicas now; replicas and requests over the last ${duration(spanMs)}`);
+    drawChart(chart, samples, spanMs, Math.max(260, width));
+    return h(
+      'section.service',
+      { 'data-service': name, 'aria-labelledby': `svc-${name}` },
+      h(
+        'header.service-head',
+        {},
+        h('h2', { id: `svc-${name}` }, name),
+        h('span.replica-count', {}, h('strong', {}, String(ready)), ` ready · ${svc.replicas.length} running · desired ${svc.desired}`),
+      ),
+      windowPanel(svc.window),
+      replicaTable(name, svc.replicas),
+      h(
+        'figure.chart-box',
+        {},
+        chart,
+        h(
+          'figcaption.legend',
+          {},
+          h('span.key.key-replicas', {}, 'ready replicas'),
+          h('span.key.key-requests', {}, 'requests in window'),
+          h('span.key.key-threshold', {}, 'next threshold'),
+        ),
+      ),
+    );
+  });
+  // Snapshots arrive every 2 s: keep keyboard focus on the same link across the redraw.
+  const focused = document.activeElement?.getAttribute('data-key');
+  container.replaceChildren(...cards);
+  if (focused) container.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+}
+
+/** Moves the clocks (window countdowns, replica and supervisor uptimes) between snapshots. */
+export function tickClocks(root) {
+  const now = Date.now();
+  for (const el of root.querySelectorAll('[data-ends-at]')) {
+    const left = Date.parse(el.dataset.endsAt) - now;
+    el.textContent = left > 0 ? `ends in ${duration(left)}` : 'window ending';
+  }
+  for (const el of root.querySelectorAll('[data-since]')) {
+    el.textContent = `${el.dataset.sincePrefix ?? ''}${duration(now - Date.parse(el.dataset.since))}`;
+  }
+}
+
+/** @param {HTMLElement} tbody @param {import('./feed.js').FleetEvent[]} events newest first */
+export function renderEvents(tbody, events) {
+  tbody.replaceChildren(
+    ...events.map((e) =>
+      h(
+        'tr',
+        { 'data-type': e.type },
+        h('td.mono.muted', { title: e.time }, new Date(e.time).toLocaleTimeString('en-GB')),
+        h('td', {}, h(`span.event-type.event-${e.type.split('.').pop()}`, {}, e.type)),
+        h('td', {}, e.service ?? '—'),
+        h('td.num', {}, e.port ?? '—'),
+        h('td.reason', {}, e.reason ?? ''),
+      ),
+    ),
+  );
+}
+

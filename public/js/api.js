@@ -1,0 +1,181 @@
+// The only door to the server: every route the site uses is a row of /work/shared/spec/api.md
+// (row numbers in the comments). Views never call fetch themselves.
+
+/** Largest photo we send; the server's default body limit is 16 MiB and the form adds a little. */
+export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024 - 64 * 1024;
+
+/** The range routes (12, 19, 20) refuse more than this many acts at once. */
+export const MAX_PAGE = 100;
+
+export class ApiError extends Error {
+  /** @param {number} status 0 when the server could not be reached. */
+  constructor(status, message) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+// actIds may exceed 2^53 and must round-trip digit for digit, which JSON.parse cannot do for
+// numbers, so they become strings before parsing. Inside a JSON string every quote is escaped,
+// so this pattern only ever matches a real "actId" key.
+const ACT_ID_NUMBER = /"actId"\s*:\s*(\d+)/g;
+
+/** @param {string} text */
+export function parseJson(text) {
+  return JSON.parse(text.replace(ACT_ID_NUMBER, '"actId":"$1"'));
+}
+
+/** An actId as it must appear in a JSON body: the digits, unquoted. */
+function actIdLiteral(actId) {
+  const digits = String(actId);
+  if (!/^\d+$/.test(digits)) throw new ApiError(400, `not an act id: ${digits}`);
+  return digits;
+}
+
+function errorFrom(status, data, fallback) {
+  const reason = data && typeof data.error === 'string' ? data.error : fallback;
+  return new ApiError(status, reason);
+}
+
+async function call(method, path, body) {
+  /** @type {RequestInit} */
+  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'The server cannot be reached. Check your connection and try again.');
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = parseJson(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) throw errorFrom(res.status, data, `${res.status} ${res.statusText}`.trim());
+  return { status: res.status, data };
+}
+
+const seg = encodeURIComponent;
+
+// Sessions and users (rows 1, 4, 5, 6, 6b)
+export async function currentUser() {
+  try {
+    const { data } = await call('GET', '/api/v1/sessions/me');
+    return data.username;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return null;
+    throw err;
+  }
+}
+
+export async function logIn(username, passwordSha1) {
+  const { data } = await call('POST', '/api/v1/sessions', { username, password: passwordSha1 });
+  return data.username;
+}
+
+export async function logOut() {
+  await call('DELETE', '/api/v1/sessions');
+}
+
+export async function signUp(username, passwordSha1) {
+  await call('POST', '/api/v1/users', { username, password: passwordSha1 });
+}
+
+export async function userExists(username) {
+  try {
+    await call('GET', `/api/v1/users/${seg(username)}/exists`);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return false;
+    throw err;
+  }
+}
+
+// Categories (rows 7, 8, 11)
+/** @returns {Promise<Record<string, number>>} */
+export async function categories() {
+  const { status, data } = await call('GET', '/api/v1/categories');
+  return status === 204 || !data ? {} : data;
+}
+
+export async function addCategory(name) {
+  await call('POST', '/api/v1/categories', [name]);
+}
+
+export async function categorySize(name) {
+  const { data } = await call('GET', `/api/v1/categories/${seg(name)}/acts/size`);
+  return Number(data[0]);
+}
+
+// Acts (rows 12, 13, 14, 16, 17, 18, 19)
+/** Acts at 1-based positions start..end (inclusive), newest first. */
+export async function categoryActs(name, start, end) {
+  const { data } = await call('GET', `/api/v1/categories/${seg(name)}/acts?start=${start}&end=${end}`);
+  return data ?? [];
+}
+
+export async function totalActs() {
+  const { data } = await call('GET', '/api/v1/acts/count');
+  return Number(data[0]);
+}
+
+export async function latestActs(start, end) {
+  const { data } = await call('GET', `/api/v1/acts?start=${start}&end=${end}`);
+  return data ?? [];
+}
+
+export async function upvote(actId) {
+  await call('POST', '/api/v1/acts/upvote', `[${actIdLiteral(actId)}]`);
+}
+
+export async function removeAct(actId) {
+  await call('DELETE', `/api/v1/acts/${actIdLiteral(actId)}`);
+}
+
+export function imageUrl(actId) {
+  return `/api/v1/acts/${actIdLiteral(actId)}/image`;
+}
+
+/**
+ * Row 17. XMLHttpRequest rather than fetch because only it reports upload progress.
+ * @param {{file: File, caption: string, categoryName: string}} act
+ * @param {(fraction: number) => void} onProgress
+ * @returns {Promise<string>} the new actId
+ */
+export function uploadAct({ file, caption, categoryName }, onProgress) {
+  const form = new FormData();
+  form.append('caption', caption);
+  form.append('categoryName', categoryName);
+  form.append('image', file, file.name);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/v1/acts');
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    });
+    xhr.addEventListener('load', () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? parseJson(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status === 201) resolve(data?.actId ?? '');
+      else reject(errorFrom(xhr.status, data, `${xhr.status} ${xhr.statusText}`.trim()));
+    });
+    xhr.addEventListener('error', () =>
+      reject(new ApiError(0, 'The upload was interrupted. Check your connection and try again.')),
+    );
+    xhr.send(form);
+  });
+}

@@ -1,0 +1,45 @@
+// Who is logged in, for every view. The session itself is the server's HttpOnly cookie;
+// this only mirrors GET /api/v1/sessions/me so the header and the views agree.
+import * as api from './api.js';
+import { sha1Hex } from './sha1.js';
+
+let username = null;
+const listeners = new Set();
+
+export const session = {
+  get user() {
+    return username;
+  },
+
+  /** @param {(user: string | null) => void} fn */
+  subscribe(fn) {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  },
+
+  async refresh() {
+    set(await api.currentUser());
+  },
+
+  async logIn(name, password) {
+    set(await api.logIn(name, await sha1Hex(password)));
+  },
+
+  /** Creates the account, then logs in with it. */
+  async signUp(name, password) {
+    const hash = await sha1Hex(password);
+    await api.signUp(name, hash);
+    set(await api.logIn(name, hash));
+  },
+
+  async logOut() {
+    await api.logOut();
+    set(null);
+  },
+};
+
+function set(next) {
+  if (next === username) return;
+  username = next;
+  for (const fn of listeners) fn(username);
+}
