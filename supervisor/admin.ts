@@ -1,0 +1,144 @@
+// The admin listener (docs/status-api.md): GET /status, GET /events (server-sent events),
+// GET /events.json, the dashboard's static files, and POST /workers/<name>/kill for operators
+// and tests. Every route also answers under /admin/..., the path the balancer forwards, so
+// the dashboard can use the same URLs on either port.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { EventLog, SupervisorEvent } from './events.ts';
+import type { Logger } from './log.ts';
+import { serveStatic, sendJson } from './static.ts';
+import type { StatusBody } from './status.ts';
+
+export interface AdminDeps {
+  host: string;
+  port: number;
+  staticDir: string;
+  events: EventLog;
+  status: () => StatusBody;
+  /** Terminates a worker (it is restarted like any dead worker); false if no such worker. */
+  killWorker: (name: string) => boolean;
+  logger: Logger;
+}
+
+const SNAPSHOT_EVERY_MS = 2000;
+const SNAPSHOT_THROTTLE_MS = 100;
+const REPLAYED_EVENTS = 100;
+
+export class AdminServer {
+  readonly #d: AdminDeps;
+  readonly #server: Server;
+  readonly #streams = new Set<ServerResponse>();
+  #heartbeat: NodeJS.Timeout | undefined;
+  #pending: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(deps: AdminDeps) {
+    this.#d = deps;
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: Error) => {
+        deps.logger.error('admin request failed', { url: req.url, error: err.message });
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+    });
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#d.port, this.#d.host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#unsubscribe = this.#d.events.subscribe((e) => this.#broadcast('event', e));
+    this.#heartbeat = setInterval(() => this.#broadcast('snapshot', this.#d.status()), SNAPSHOT_EVERY_MS);
+    return this.#server.address() as AddressInfo;
+  }
+
+  /** A replica changed: stream clients get a snapshot soon (several changes → one snapshot). */
+  changed(): void {
+    if (this.#pending || this.#streams.size === 0) return;
+    this.#pending = setTimeout(() => {
+      this.#pending = undefined;
+      this.#broadcast('snapshot', this.#d.status());
+    }, SNAPSHOT_THROTTLE_MS);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#pending);
+    this.#unsubscribe?.();
+    for (const res of this.#streams) res.end();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const route = url.pathname.replace(/^\/admin(?=\/|$)/, '') || '/';
+    const method = req.method ?? 'GET';
+    const kill = /^\/workers\/([a-z]+)\/kill$/.exec(route);
+    if (kill) {
+      if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
+      return this.#d.killWorker(kill[1]!) ? sendJson(res, 202, {}) : sendJson(res, 404, { error: `no worker named ${kill[1]}` });
+    }
+    const getOnly = ['/status', '/events', '/events.json'];
+    if (getOnly.includes(route) && method !== 'GET' && method !== 'HEAD') {
+      return sendJson(res, 405, { error: `method ${method} not allowed` }, { allow: 'GET' });
+    }
+    if (route === '/status') return sendJson(res, 200, this.#d.status(), { 'cache-control': 'no-store' });
+    if (route === '/events.json') {
+      const raw = url.searchParams.get('since') ?? '0';
+      if (!/^\d{1,15}$/.test(raw)) return sendJson(res, 400, { error: 'since must be a non-negative integer' });
+      return sendJson(res, 200, this.#d.events.since(Number(raw)), { 'cache-control': 'no-store' });
+    }
+    if (route === '/events') return this.#stream(req, res);
+    if (route === '/' ) {
+      res.writeHead(302, { location: '/dashboard/' });
+      return void res.end();
+    }
+    if (route === '/dashboard' || route.startsWith('/dashboard/')) {
+      const root = path.join(this.#d.staticDir, 'dashboard');
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(route.slice('/dashboard'.length) || '');
+      } catch {
+        return sendJson(res, 400, { error: 'malformed path' });
+      }
+      if (decoded === '') {
+        res.writeHead(301, { location: `${url.pathname}/` });
+        return void res.end();
+      }
+      if (await serveStatic(root, decoded, req, res)) return;
+    }
+    sendJson(res, 404, { error: `no such path: ${url.pathname}` });
+  }
+
+  #stream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(frame('snapshot', this.#d.status()));
+    for (const e of this.#d.events.last(REPLAYED_EVENTS)) res.write(frame('event', e, e.seq));
+    this.#streams.add(res);
+    req.socket.setTimeout(0);
+    res.on('close', () => this.#streams.delete(res));
+  }
+
+  #broadcast(name: 'snapshot' | 'event', data: StatusBody | SupervisorEvent): void {
+    if (this.#streams.size === 0) return;
+    const text = frame(name, data, name === 'event' ? (data as SupervisorEvent).seq : undefined);
+    for (const res of this.#streams) res.write(text);
+  }
+}
+
+function frame(event: string, data: unknown, id?: number): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}

@@ -1,0 +1,141 @@
+// The `services` map of the config: convict has no schema for maps with free keys, so each
+// service is checked here, field by field, with the same key/value/expected issues.
+import * as c from './config-checks.ts';
+import type { ConfigIssue } from './config-error.ts';
+import { templateRefs } from './templates.ts';
+
+export interface ServiceConfig {
+  name: string;
+  /** Image for the docker runtime. */
+  image?: string;
+  /** argv for the process runtime ("node" means the node running the supervisor). */
+  command?: string[];
+  env: Record<string, string>;
+  replicas: { initial: number; min: number; max: number };
+  startPort: number;
+  /** Port the app listens on inside its container (docker); the process runtime uses the host port. */
+  containerPort: number;
+  healthPath: string;
+  /** Path prefixes routed to this service by the balancer; the longest match wins. */
+  routes: string[];
+  autoscale: boolean;
+  resources: { memoryMb: number; cpus: number };
+}
+
+type Field = {
+  check: c.Check;
+  default?: unknown;
+};
+
+const FIELDS: Record<string, Field> = {
+  image: { check: c.nonEmptyString },
+  command: { check: c.arrayOf(c.nonEmptyString, 'non-empty strings', true) },
+  env: { check: c.stringMap, default: {} },
+  replicas: { check: replicasShape },
+  startPort: { check: c.intIn(1, 65535) },
+  containerPort: { check: c.intIn(1, 65535) },
+  healthPath: { check: c.urlPath },
+  routes: { check: c.arrayOf(c.urlPath, 'paths starting with "/"'), default: [] },
+  autoscale: { check: c.boolean, default: false },
+  resources: { check: resourcesShape, default: { memoryMb: 256, cpus: 0.5 } },
+};
+const REQUIRED = ['replicas', 'startPort', 'healthPath'];
+
+function replicasShape(v: unknown): string | undefined {
+  const expected = 'an object {initial, min, max} of integers with 1 <= min <= initial <= max <= 1000';
+  if (!c.isPlainObject(v)) return expected;
+  const keys = Object.keys(v).sort().join(',');
+  if (keys !== 'initial,max,min') return expected;
+  const { initial, min, max } = v;
+  if ([initial, min, max].some((n) => c.intIn(1, 1000)(n) !== undefined)) return expected;
+  const [i, lo, hi] = [initial, min, max] as number[];
+  return lo! <= i! && i! <= hi! ? undefined : expected;
+}
+
+function resourcesShape(v: unknown): string | undefined {
+  const expected = 'an object {memoryMb: integer >= 16, cpus: number > 0}';
+  if (!c.isPlainObject(v)) return expected;
+  if (Object.keys(v).sort().join(',') !== 'cpus,memoryMb') return expected;
+  if (c.intIn(16, 1_048_576)(v.memoryMb) !== undefined) return expected;
+  return c.positiveNumber(v.cpus) === undefined ? undefined : expected;
+}
+
+/** Checks every service; returns the parsed services and the issues found. */
+export function parseServices(raw: unknown): { services: ServiceConfig[]; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  if (!c.isPlainObject(raw) || Object.keys(raw).length === 0) {
+    issues.push({ key: 'services', value: raw, expected: 'an object with at least one service' });
+    return { services: [], issues };
+  }
+  const services: ServiceConfig[] = [];
+  for (const [name, body] of Object.entries(raw)) {
+    const base = `services.${name}`;
+    const nameProblem = c.serviceName(name);
+    if (nameProblem) issues.push({ key: base, value: name, expected: nameProblem });
+    if (!c.isPlainObject(body)) {
+      issues.push({ key: base, value: body, expected: 'an object describing the service' });
+      continue;
+    }
+    const before = issues.length;
+    for (const key of Object.keys(body)) {
+      if (!(key in FIELDS)) {
+        issues.push({ key: `${base}.${key}`, value: body[key], expected: `one of the keys ${Object.keys(FIELDS).join(', ')}` });
+      }
+    }
+    const value: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(FIELDS)) {
+      const given = body[key];
+      if (given === undefined) {
+        if (REQUIRED.includes(key)) issues.push({ key: `${base}.${key}`, value: undefined, expected: field.check(undefined) ?? 'a value' });
+        else if (field.default !== undefined) value[key] = structuredClone(field.default);
+        continue;
+      }
+      const problem = field.check(given);
+      if (problem) issues.push({ key: `${base}.${key}`, value: given, expected: problem });
+      else value[key] = given;
+    }
+    if (issues.length > before) continue;
+    value.containerPort ??= value.startPort;
+    services.push({ name, ...(value as Omit<ServiceConfig, 'name'>) });
+  }
+  if (issues.length === 0) issues.push(...crossChecks(services));
+  return { services, issues };
+}
+
+/** Rules between services: port ranges apart, templates naming services that exist. */
+function crossChecks(services: ServiceConfig[]): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const names = new Set(services.map((s) => s.name));
+  for (const s of services) {
+    const last = s.startPort + s.replicas.max - 1;
+    if (last > 65535) {
+      issues.push({ key: `services.${s.name}.startPort`, value: s.startPort, expected: `a port leaving room for ${s.replicas.max} replicas (startPort + max - 1 <= 65535)` });
+    }
+    for (const other of services) {
+      if (other === s || other.name < s.name) continue;
+      const otherLast = other.startPort + other.replicas.max - 1;
+      if (s.startPort <= otherLast && other.startPort <= last) {
+        issues.push({ key: `services.${other.name}.startPort`, value: other.startPort, expected: `a port range not overlapping services.${s.name} (${s.startPort}-${last})` });
+      }
+    }
+    for (const [envKey, envValue] of Object.entries(s.env)) {
+      const keyProblem = c.envName(envKey);
+      if (keyProblem) issues.push({ key: `services.${s.name}.env`, value: envKey, expected: keyProblem });
+      const refs = templateRefs(envValue);
+      for (const p of refs.problems) {
+        issues.push({ key: `services.${s.name}.env.${envKey}`, value: envValue, expected: `templates of the form {{service:<name>}}, not ${p}` });
+      }
+      for (const ref of refs.services) {
+        if (!names.has(ref)) {
+          issues.push({ key: `services.${s.name}.env.${envKey}`, value: envValue, expected: `{{service:<name>}} naming a configured service (${[...names].join(', ')})` });
+        }
+      }
+    }
+  }
+  return issues;
+}
+
+/** Ports a service may ever use, for clash checks against the listeners. */
+export function portRange(s: ServiceConfig): [number, number] {
+  return [s.startPort, s.startPort + s.replicas.max - 1];
+}

@@ -1,0 +1,220 @@
+// The deployment, as config/orchestrator.json describes it: a convict schema with env
+// overrides, then the services map checked field by field. Any problem stops start-up with
+// the key, the value and what was expected (ConfigError), never a half-valid config.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import convict from 'convict';
+import * as c from './config-checks.ts';
+import { ConfigError, type ConfigIssue } from './config-error.ts';
+import { parseServices, portRange, type ServiceConfig } from './config-service.ts';
+
+export { ConfigError, describeIssue, type ConfigIssue } from './config-error.ts';
+export type { ServiceConfig } from './config-service.ts';
+
+export type RuntimeChoice = 'auto' | 'docker' | 'process';
+
+export interface Config {
+  /** Names this supervisor's replicas (label selflessacts.supervisor), so two never adopt each other's. */
+  instance: string;
+  runtime: RuntimeChoice;
+  listen: { host: string; port: number };
+  admin: { host: string; port: number };
+  publishHost: string;
+  /** Absolute. Holds secrets.json, process-runtime state and logs, and replicas/ (their DATA_DIR). */
+  dataDir: string;
+  heartbeat: { intervalMs: number; timeoutMs: number; failureThreshold: number; fastIntervalMs: number };
+  scaling: { windowSeconds: number; requestsPerReplica: number; dampingWindows: number };
+  backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
+  drainTimeoutMs: number;
+  startTimeoutMs: number;
+  stopGraceSeconds: number;
+  onShutdown: 'remove' | 'leave';
+  /** Absolute; served by the balancer for paths no service routes. */
+  staticDir: string;
+  /** Paths answered 403 from outside (compared case-insensitively, after normalising). */
+  blockedPaths: string[];
+  /** Paths routed but not counted as load for scaling. */
+  uncountedPaths: string[];
+  /** Env names given a random secret, generated once and kept in dataDir/secrets.json. */
+  generatedSecrets: string[];
+  /** labels: extra "key=value" labels on every container (tests mark theirs with selflessacts.test). */
+  docker: { network: string; user: string; labels: string[] };
+  /** Env for every replica (DATABASE_URL...); a service's own env wins. */
+  env: Record<string, string>;
+  services: ServiceConfig[];
+}
+
+// Convict coerces env strings only through named formats, so each check gets a name.
+const FORMATS: Record<string, { check: c.Check; numeric?: boolean }> = {
+  'sa-port': { check: c.intIn(0, 65535), numeric: true },
+  'sa-positive-int': { check: c.intIn(1, 2_147_483_647), numeric: true },
+  'sa-nat': { check: c.intIn(0, 2_147_483_647), numeric: true },
+  'sa-string': { check: c.nonEmptyString },
+  'sa-runtime': { check: c.oneOf(['auto', 'docker', 'process']) },
+  'sa-on-shutdown': { check: c.oneOf(['remove', 'leave']) },
+  'sa-paths': { check: c.arrayOf(c.urlPath, 'paths starting with "/"') },
+  'sa-env-names': { check: c.arrayOf(c.envName, 'environment variable names') },
+  // An array, not a map: convict reads dots in keys as nesting, and labels are full of dots.
+  'sa-labels': { check: c.arrayOf((v) => (typeof v === 'string' && /^[a-z0-9][a-z0-9._-]*=/.test(v) ? undefined : 'x'), '"key=value" strings') },
+  'sa-docker-user': { check: (v) => (typeof v === 'string' && /^[1-9]\d*:\d+$/.test(v) ? undefined : 'a non-root "uid:gid", e.g. "10001:10001"') },
+};
+
+/** Errors thrown by our formats; convict stamps fullName and value on them before collecting. */
+class FormatProblem extends Error {
+  fullName?: string;
+  value?: unknown;
+}
+let thrown: FormatProblem[] = [];
+
+for (const [name, { check, numeric }] of Object.entries(FORMATS)) {
+  convict.addFormat({
+    name,
+    validate(value: unknown) {
+      const expected = check(value);
+      if (expected === undefined) return;
+      const problem = new FormatProblem(expected);
+      thrown.push(problem);
+      throw problem;
+    },
+    ...(numeric ? { coerce: (v: string) => (/^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v) } : {}),
+  });
+}
+
+const f = (format: string, def: unknown, env?: string) => ({ format, default: def, ...(env ? { env } : {}) });
+
+const SCHEMA = {
+  instance: f('sa-string', 'main', 'SUPERVISOR_INSTANCE'),
+  runtime: f('sa-runtime', 'auto', 'RUNTIME'),
+  listen: { host: f('sa-string', '0.0.0.0', 'LISTEN_HOST'), port: f('sa-port', 3000, 'LISTEN_PORT') },
+  admin: { host: f('sa-string', '127.0.0.1', 'ADMIN_HOST'), port: f('sa-port', 3001, 'ADMIN_PORT') },
+  publishHost: f('sa-string', '127.0.0.1', 'PUBLISH_HOST'),
+  dataDir: f('sa-string', './data', 'DATA_DIR'),
+  heartbeat: {
+    intervalMs: f('sa-positive-int', 1000, 'HEARTBEAT_INTERVAL_MS'),
+    timeoutMs: f('sa-positive-int', 800, 'HEARTBEAT_TIMEOUT_MS'),
+    failureThreshold: f('sa-positive-int', 3, 'HEARTBEAT_FAILURE_THRESHOLD'),
+    fastIntervalMs: f('sa-positive-int', 200),
+  },
+  scaling: {
+    windowSeconds: f('sa-positive-int', 120, 'SCALING_WINDOW_SECONDS'),
+    requestsPerReplica: f('sa-positive-int', 20, 'REQUESTS_PER_REPLICA'),
+    dampingWindows: f('sa-nat', 0, 'SCALING_DAMPING_WINDOWS'),
+  },
+  backoff: {
+    initialMs: f('sa-positive-int', 1000),
+    maxMs: f('sa-positive-int', 30000),
+    resetAfterMs: f('sa-positive-int', 10000),
+  },
+  drainTimeoutMs: f('sa-nat', 10000, 'DRAIN_TIMEOUT_MS'),
+  startTimeoutMs: f('sa-positive-int', 30000, 'START_TIMEOUT_MS'),
+  stopGraceSeconds: f('sa-nat', 5, 'STOP_GRACE_SECONDS'),
+  onShutdown: f('sa-on-shutdown', 'remove', 'ON_SHUTDOWN'),
+  staticDir: f('sa-string', './public', 'STATIC_DIR'),
+  blockedPaths: f('sa-paths', []),
+  uncountedPaths: f('sa-paths', []),
+  generatedSecrets: f('sa-env-names', []),
+  docker: { network: f('sa-string', 'selflessacts', 'DOCKER_NETWORK'), user: f('sa-docker-user', '10001:10001'), labels: f('sa-labels', []) },
+  // Maps with free keys: convict treats format Object as one leaf; they are checked below.
+  env: { format: Object, default: {} },
+  services: { format: Object, default: {} },
+};
+
+/** Env variables passed through to every replica when set (they win over the file's `env`). */
+const PASS_THROUGH_ENV = ['DATABASE_URL', 'SESSION_SECRET'];
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Relative paths in the file resolve against this (default: the current directory). */
+  cwd?: string;
+}
+
+export function loadConfigFile(file: string, options: LoadOptions = {}): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ key: '(file)', value: file, expected: `a readable config file (${(err as Error).message})` }]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([{ key: '(file)', value: file, expected: `valid JSON (${(err as Error).message})` }]);
+  }
+  return parseConfig(raw, options);
+}
+
+export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  if (!c.isPlainObject(raw)) throw new ConfigError([{ key: '(root)', value: raw, expected: 'a JSON object' }]);
+  // convict reads env overrides and argv itself; give it ours and no argv.
+  const conf = convict(SCHEMA, { env, args: [] });
+  const issues: ConfigIssue[] = [];
+  thrown = [];
+  try {
+    conf.load(raw);
+    conf.validate({ allowed: 'strict' });
+  } catch (err) {
+    issues.push(...convictIssues(err as Error, env));
+  }
+  const props = conf.getProperties() as unknown as Omit<Config, 'services'> & { services: unknown };
+  const parsed = parseServices(props.services);
+  const envProblem = c.stringMap(props.env);
+  if (envProblem) issues.push({ key: 'env', value: props.env, expected: envProblem });
+  issues.push(...parsed.issues, ...listenerClashes(props, parsed.services));
+  if (issues.length) throw new ConfigError(issues);
+  const cwd = options.cwd ?? process.cwd();
+  const passed = Object.fromEntries(PASS_THROUGH_ENV.filter((k) => env[k]).map((k) => [k, env[k]!]));
+  return {
+    ...props,
+    dataDir: path.resolve(cwd, props.dataDir),
+    staticDir: path.resolve(cwd, props.staticDir),
+    env: { ...props.env, ...passed },
+    services: parsed.services,
+  };
+}
+
+function convictIssues(err: Error, env: NodeJS.ProcessEnv): ConfigIssue[] {
+  const issues: ConfigIssue[] = thrown
+    .filter((p) => p.fullName !== undefined)
+    .map((p) => ({ key: withEnvName(p.fullName!, env), value: p.value, expected: p.message }));
+  for (const line of err.message.split('\n')) {
+    const undeclared = /^configuration param '(.+)' not declared in the schema/.exec(line);
+    if (undeclared?.[1]) issues.push({ key: undeclared[1], value: '(unknown key)', expected: 'only keys the schema declares (see config/orchestrator.json)' });
+    const missing = /^configuration param '(.+)' missing from config/.exec(line);
+    if (missing?.[1]) issues.push({ key: missing[1], value: undefined, expected: 'an object with its keys' });
+  }
+  if (issues.length === 0) issues.push({ key: '(root)', value: '(see message)', expected: err.message });
+  return issues;
+}
+
+/** "listen.port (from env LISTEN_PORT)" when the bad value came from the environment. */
+function withEnvName(key: string, env: NodeJS.ProcessEnv): string {
+  let node: unknown = SCHEMA;
+  for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
+  const name = (node as { env?: string } | undefined)?.env;
+  return name && env[name] !== undefined ? `${key} (from env ${name})` : key;
+}
+
+function listenerClashes(
+  props: { listen: { port: number }; admin: { port: number } },
+  services: ServiceConfig[],
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (props.listen.port !== 0 && props.listen.port === props.admin.port) {
+    issues.push({ key: 'admin.port', value: props.admin.port, expected: `a port other than listen.port (${props.listen.port})` });
+  }
+  for (const s of services) {
+    const [lo, hi] = portRange(s);
+    for (const [key, port] of [['listen.port', props.listen.port], ['admin.port', props.admin.port]] as const) {
+      if (port >= lo && port <= hi) {
+        issues.push({ key, value: port, expected: `a port outside services.${s.name}'s range ${lo}-${hi}` });
+      }
+    }
+  }
+  return issues;
+}
+
+export function serviceByName(config: Config, name: string): ServiceConfig | undefined {
+  return config.services.find((s) => s.name === name);
+}

@@ -1,0 +1,384 @@
+// The one writer of replica state. Desired counts (config, then the scaler) against what the
+// runtime lists (found by our labels), converged by a level-triggered loop: each pass reads the
+// actual state, plans (reconcile.ts) and starts operations; an operation that fails is planned
+// again on the next pass. Nothing here throws out of the loop.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { recordFailure, restartAllowedAt, type FailureRecord } from './backoff.ts';
+import type { Config, ServiceConfig } from './config.ts';
+import type { EventLog } from './events.ts';
+import { errorFields, type Logger } from './log.ts';
+import type { HealthMessage, RouteReplica, Target } from './protocol.ts';
+import { plan, slotKey, type Action, type ReplicaState } from './reconcile.ts';
+import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime/runtime.ts';
+import { resolveTemplates } from './templates.ts';
+
+export type Health = 'unknown' | 'ok' | 'failing';
+
+export interface Replica {
+  id: string;
+  service: string;
+  port: number;
+  url: string;
+  state: ReplicaState;
+  health: Health;
+  consecutiveFailures: number;
+  startedAt: number;
+  trackedSince: number;
+  readyAt?: number;
+  /** Found running at start-up rather than started by us: it has no boot time to forgive. */
+  adopted?: boolean;
+  requestsServed: number;
+  lastReason?: string;
+  latencyMs?: number;
+}
+
+export interface FleetDeps {
+  config: Config;
+  runtime: Runtime;
+  events: EventLog;
+  logger: Logger;
+  /** Env every replica gets besides the config's (generated secrets). */
+  extraEnv?: Record<string, string>;
+  /** Resolves once the balancer has no request in flight to the replica. */
+  drain: (id: string) => Promise<void>;
+  /** Called after any change the workers or the dashboard should see. */
+  onChange: () => void;
+  now?: () => number;
+  passIntervalMs?: number;
+}
+
+/** A failed replica has nothing worth waiting for: short grace. */
+const FAILED_STOP_GRACE_SECONDS = 1;
+
+export class Fleet {
+  readonly replicas = new Map<string, Replica>();
+  readonly desired = new Map<string, number>();
+  readonly #d: FleetDeps;
+  readonly #now: () => number;
+  readonly #busy = new Set<string>();
+  readonly #starting = new Set<string>();
+  readonly #ops = new Set<Promise<void>>();
+  readonly #failures = new Map<string, FailureRecord>();
+  /** slot → id of the failed replica a start there replaces (for the replica.replaced event). */
+  readonly #replacing = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+  #pass: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  #lastListError = '';
+
+  constructor(deps: FleetDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? Date.now;
+    for (const s of deps.config.services) this.desired.set(s.name, s.replicas.initial);
+  }
+
+  /**
+   * First look at the runtime: adopt what runs (same ids, same ports) and set desired counts
+   * so adopted replicas are kept. Returns the autoscaled services that adopted more replicas
+   * than their initial count (a window should open for them, so they can come back down).
+   */
+  async adopt(): Promise<string[]> {
+    const actual = await this.#d.runtime.list();
+    const above: string[] = [];
+    for (const s of this.#d.config.services) {
+      const ports = new Set(actual.filter((a) => a.service === s.name && a.running).map((a) => a.port));
+      if (s.autoscale) {
+        const count = Math.min(s.replicas.max, Math.max(s.replicas.initial, ports.size));
+        this.desired.set(s.name, count);
+        if (ports.size > s.replicas.initial && count > s.replicas.min) above.push(s.name);
+      }
+    }
+    this.#sync(actual);
+    return above;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.kick(), this.#d.passIntervalMs ?? 1000);
+    this.kick();
+  }
+
+  /** Runs a pass soon; passes never overlap, and a kick during one runs another after it. */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#pass) {
+      this.#again = true;
+      return;
+    }
+    this.#pass = this.#runPass()
+      .catch((err: unknown) => this.#d.logger.error('reconcile pass failed', { error: errorFields(err) }))
+      .finally(() => {
+        this.#pass = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
+      });
+  }
+
+  onHealth(msg: HealthMessage): void {
+    const r = this.replicas.get(msg.id);
+    if (!r || (r.state !== 'starting' && r.state !== 'ready')) return;
+    r.health = msg.verdict === 'ok' ? 'ok' : 'failing';
+    r.consecutiveFailures = msg.consecutiveFailures;
+    r.latencyMs = msg.latencyMs;
+    r.lastReason = msg.reason;
+    const now = this.#now();
+    if (msg.verdict === 'ok' && r.state === 'starting') {
+      r.state = 'ready';
+      r.readyAt = now;
+      this.#d.events.emit({ type: 'replica.ready', service: r.service, port: r.port, id: r.id, reason: `healthy ${now - r.trackedSince} ms after start` });
+    } else if (msg.verdict === 'failed' && (r.state === 'ready' || r.adopted)) {
+      this.#fail(r, `${msg.consecutiveFailures} health checks failed in a row (last: ${msg.reason})`);
+    }
+    this.#d.onChange();
+  }
+
+  setDesired(service: string, desired: number, reason: string): void {
+    const s = this.#service(service);
+    if (!s) return;
+    const clamped = Math.min(s.replicas.max, Math.max(s.replicas.min, desired));
+    const before = this.desired.get(service);
+    if (before === clamped) return;
+    this.desired.set(service, clamped);
+    this.#d.events.emit({ type: 'scaled', service, reason: `${before} → ${clamped}: ${reason}`, from: before, to: clamped });
+    this.#d.onChange();
+    this.kick();
+  }
+
+  addServed(served: Record<string, number>): void {
+    for (const [id, n] of Object.entries(served)) {
+      const r = this.replicas.get(id);
+      if (r) r.requestsServed += n;
+    }
+  }
+
+  /** Ready-or-starting replicas per service, for the balancer (ready = in rotation). */
+  routes(): Record<string, { prefixes: string[]; replicas: RouteReplica[] }> {
+    const out: Record<string, { prefixes: string[]; replicas: RouteReplica[] }> = {};
+    for (const s of this.#d.config.services) {
+      const replicas = this.#sorted(s.name)
+        .filter((r) => r.state === 'ready' || r.state === 'starting')
+        .map((r) => ({ id: r.id, port: r.port, url: r.url, ready: r.state === 'ready' }));
+      out[s.name] = { prefixes: s.routes, replicas };
+    }
+    return out;
+  }
+
+  /** Replicas to health-check: starting or ready ones of configured services. */
+  targets(): Target[] {
+    return [...this.replicas.values()]
+      .filter((r) => (r.state === 'starting' || r.state === 'ready') && this.#service(r.service))
+      .map((r) => ({
+        id: r.id,
+        service: r.service,
+        port: r.port,
+        url: `${r.url}${this.#service(r.service)!.healthPath}`,
+        phase: r.state === 'ready' ? 'ready' : 'starting',
+        since: r.trackedSince,
+      }));
+  }
+
+  /** Replicas currently up (starting or ready) per service. */
+  current(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.#d.config.services) {
+      out[s.name] = this.#sorted(s.name).filter((r) => r.state === 'ready' || r.state === 'starting').length;
+    }
+    return out;
+  }
+
+  /** Stops the loop and waits (bounded) for operations in progress: no more changes after this. */
+  async halt(graceSeconds: number): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#pass;
+    await Promise.race([Promise.allSettled([...this.#ops]), sleep(graceSeconds * 1000 + 15_000)]);
+  }
+
+  /** After halt(): stops and removes every replica of ours, concurrently. */
+  async removeAll(graceSeconds: number): Promise<void> {
+    // Pick up replicas a start in flight created after our last look.
+    const listed = await this.#d.runtime.list().catch(() => [] as ReplicaInfo[]);
+    const ids = new Set([...this.replicas.keys(), ...listed.map((r) => r.id)]);
+    await Promise.allSettled(
+      [...ids].map(async (id) => {
+        const r = this.replicas.get(id);
+        if (r) r.state = 'stopping';
+        await this.#d.runtime.stop(id, graceSeconds);
+        await this.#d.runtime.remove(id);
+        this.replicas.delete(id);
+        this.#d.events.emit({ type: 'replica.stopped', service: r?.service, port: r?.port, id, reason: 'supervisor shutting down' });
+      }),
+    );
+  }
+
+  // ---- the pass ------------------------------------------------------------------------------
+
+  async #runPass(): Promise<void> {
+    let actual: ReplicaInfo[];
+    try {
+      actual = await this.#d.runtime.list();
+      this.#lastListError = '';
+    } catch (err) {
+      const { message } = errorFields(err);
+      if (message !== this.#lastListError) {
+        this.#d.events.emit({ type: 'runtime.error', reason: `listing replicas failed: ${message}` });
+        this.#lastListError = message;
+      }
+      return;
+    }
+    if (this.#stopped) return;
+    this.#sync(actual);
+    const now = this.#now();
+    const actions = plan({
+      now,
+      services: this.#d.config.services.map((s) => ({ name: s.name, startPort: s.startPort, desired: this.desired.get(s.name)! })),
+      replicas: [...this.replicas.values()],
+      busy: this.#busy,
+      starting: this.#starting,
+      allowedAt: (service, port) => restartAllowedAt(this.#failures.get(slotKey(service, port)), this.#d.config.backoff),
+      startTimeoutMs: this.#d.config.startTimeoutMs,
+    });
+    for (const action of actions) this.#run(action);
+  }
+
+  /** Folds the runtime's list into the table: adopt the unknown, fail the exited, forget the gone. */
+  #sync(actual: ReplicaInfo[]): void {
+    const now = this.#now();
+    const seen = new Set(actual.map((a) => a.id));
+    let changed = false;
+    for (const a of actual) {
+      const known = this.replicas.get(a.id);
+      if (!known) {
+        if (this.#starting.has(slotKey(a.service, a.port))) continue; // ours, mid-start
+        this.replicas.set(a.id, {
+          id: a.id, service: a.service, port: a.port, url: a.url,
+          state: a.running ? 'starting' : 'failed',
+          health: 'unknown', consecutiveFailures: 0, startedAt: a.startedAt, trackedSince: now, requestsServed: 0, adopted: true,
+        });
+        this.#d.events.emit({
+          type: 'replica.adopted', service: a.service, port: a.port, id: a.id,
+          reason: a.running ? 'found running with our labels' : `found not running (${a.exitReason ?? 'stopped'}): will be removed`,
+        });
+        changed = true;
+      } else if (!a.running && !this.#busy.has(a.id) && known.state !== 'failed' && known.state !== 'stopping') {
+        this.#fail(known, a.exitReason ?? 'not running');
+        changed = true;
+      }
+    }
+    for (const r of [...this.replicas.values()]) {
+      if (seen.has(r.id) || this.#busy.has(r.id)) continue;
+      this.replicas.delete(r.id);
+      if (r.state !== 'failed') this.#recordFailure(r);
+      this.#replacing.set(slotKey(r.service, r.port), r.id);
+      this.#d.events.emit({ type: 'replica.failed', service: r.service, port: r.port, id: r.id, reason: 'disappeared from the runtime' });
+      changed = true;
+    }
+    if (changed) this.#d.onChange();
+  }
+
+  #fail(r: Replica, reason: string): void {
+    this.#recordFailure(r);
+    r.state = 'failed';
+    r.lastReason = reason;
+    this.#replacing.set(slotKey(r.service, r.port), r.id);
+    this.#d.events.emit({ type: 'replica.failed', service: r.service, port: r.port, id: r.id, reason });
+    this.kick();
+  }
+
+  #recordFailure(r: Replica): void {
+    const key = slotKey(r.service, r.port);
+    const now = this.#now();
+    const readyFor = r.state === 'ready' && r.readyAt !== undefined ? now - r.readyAt : 0;
+    this.#failures.set(key, recordFailure(this.#failures.get(key), readyFor, now, this.#d.config.backoff));
+  }
+
+  #run(action: Action): void {
+    const op = (action.kind === 'start' ? this.#startOp(action.service, action.port) : this.#removeOp(action))
+      .catch((err) => this.#d.logger.error('fleet operation crashed', { action, error: errorFields(err) }))
+      .finally(() => {
+        this.#ops.delete(op);
+        this.kick();
+      });
+    this.#ops.add(op);
+  }
+
+  async #startOp(service: string, port: number): Promise<void> {
+    const key = slotKey(service, port);
+    this.#starting.add(key);
+    try {
+      const info = await this.#d.runtime.start(this.#spec(this.#service(service)!, port));
+      const now = this.#now();
+      this.replicas.set(info.id, {
+        id: info.id, service, port, url: info.url, state: 'starting', health: 'unknown',
+        consecutiveFailures: 0, startedAt: info.startedAt, trackedSince: now, requestsServed: 0,
+      });
+      const previous = this.#replacing.get(key);
+      this.#replacing.delete(key);
+      if (previous) {
+        this.#d.events.emit({ type: 'replica.replaced', service, port, id: info.id, previousId: previous, reason: `new replica on the same port replaces ${previous.slice(0, 12)}` });
+      } else {
+        this.#d.events.emit({ type: 'replica.started', service, port, id: info.id, reason: `desired ${this.desired.get(service)}` });
+      }
+      this.#d.onChange();
+    } catch (err) {
+      const { code, message } = errorFields(err);
+      this.#failures.set(key, recordFailure(this.#failures.get(key), 0, this.#now(), this.#d.config.backoff));
+      this.#d.events.emit({ type: 'runtime.error', service, port, reason: `starting a replica failed: ${message}`, code });
+    } finally {
+      this.#starting.delete(key);
+    }
+  }
+
+  async #removeOp(action: Extract<Action, { kind: 'remove' }>): Promise<void> {
+    const r = this.replicas.get(action.id);
+    if (!r) return;
+    this.#busy.add(r.id);
+    try {
+      if (action.failure) this.#fail(r, action.reason);
+      if (action.drain && (r.state === 'ready' || r.state === 'draining')) {
+        r.state = 'draining';
+        this.#d.onChange();
+        await Promise.race([this.#d.drain(r.id), sleep(this.#d.config.drainTimeoutMs)]);
+      }
+      const failed = r.state === 'failed';
+      if (!failed) r.state = 'stopping';
+      this.#d.onChange();
+      await this.#d.runtime.stop(r.id, failed ? FAILED_STOP_GRACE_SECONDS : this.#d.config.stopGraceSeconds);
+      await this.#d.runtime.remove(r.id);
+      this.replicas.delete(r.id);
+      this.#d.events.emit({ type: 'replica.stopped', service: r.service, port: r.port, id: r.id, reason: action.reason });
+      this.#d.onChange();
+    } catch (err) {
+      const { code, message } = errorFields(err);
+      this.#d.events.emit({ type: 'runtime.error', service: r.service, port: r.port, id: r.id, reason: `removing a replica failed: ${message}`, code });
+    } finally {
+      this.#busy.delete(r.id);
+    }
+  }
+
+  #spec(s: ServiceConfig, port: number): ReplicaSpec {
+    const env = {
+      SERVICE: s.name,
+      ...this.#d.extraEnv,
+      ...this.#d.config.env,
+      ...resolveTemplates(s.env, (name) => {
+        const target = this.#service(name)!;
+        return this.#d.runtime.serviceUrl(name, target.startPort, target.containerPort);
+      }),
+    };
+    const spec: ReplicaSpec = { service: s.name, port, containerPort: s.containerPort, env, resources: s.resources };
+    if (s.image) spec.image = s.image;
+    if (s.command) spec.command = s.command;
+    return spec;
+  }
+
+  #service(name: string): ServiceConfig | undefined {
+    return this.#d.config.services.find((s) => s.name === name);
+  }
+
+  #sorted(service: string): Replica[] {
+    return [...this.replicas.values()].filter((r) => r.service === service).sort((a, b) => a.port - b.port);
+  }
+}

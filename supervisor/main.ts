@@ -1,0 +1,69 @@
+// Entry point: `tsx supervisor/main.ts --config config/orchestrator.json`.
+// Loads and checks the config (a bad one exits 1 naming key, value and expectation), picks
+// the runtime, starts the supervisor; SIGTERM/SIGINT drain and stop it, then exit 0 — also
+// when the signal arrives while it is still starting.
+import { parseArgs } from 'node:util';
+import { ConfigError, describeIssue, loadConfigFile } from './config.ts';
+import { createLogger, errorFields } from './log.ts';
+import { selectRuntime } from './runtime/select.ts';
+import { Supervisor } from './supervisor.ts';
+
+const logger = createLogger({ component: 'supervisor' });
+
+function configFileFromArgs(): string {
+  try {
+    const { values } = parseArgs({ options: { config: { type: 'string', short: 'c', default: 'config/orchestrator.json' } } });
+    return values.config!;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\nusage: tsx supervisor/main.ts --config FILE\n`);
+    process.exit(2);
+  }
+}
+
+async function start(configFile: string): Promise<Supervisor> {
+  try {
+    const config = loadConfigFile(configFile);
+    const { runtime, why } = await selectRuntime(config, logger);
+    const supervisor = new Supervisor({ config, runtime, logger, why });
+    await supervisor.start();
+    return supervisor;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const issue of err.issues) {
+        logger.error('invalid config', { file: configFile, ...issue });
+        process.stderr.write(`${describeIssue(issue)}\n`);
+      }
+    } else {
+      logger.error('start-up failed', { error: errorFields(err) });
+      process.stderr.write(`start-up failed: ${(err as Error).message}\n`);
+    }
+    process.exit(1);
+  }
+}
+
+// One bad callback must not take the fleet down with it: log, and the loop carries on.
+process.on('uncaughtException', (err) => logger.error('uncaught exception', { error: errorFields(err), stack: err.stack }));
+process.on('unhandledRejection', (err) => logger.error('unhandled rejection', { error: errorFields(err) }));
+
+const starting = start(configFileFromArgs());
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info('stopping', { signal });
+  starting
+    .then((supervisor) => supervisor.stop())
+    .then(
+      () => {
+        logger.info('stopped', { signal });
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error('shutdown failed', { error: errorFields(err) });
+        process.exit(1);
+      },
+    );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+await starting;

@@ -1,0 +1,205 @@
+// Every message between the primary thread and its workers. The primary is the hub: workers
+// never talk to each other directly, so a restarted worker only needs the primary to replay
+// state to it (balancer → primary → scaler for request counts).
+//
+// Snapshots (routes, targets) carry a version; a receiver ignores a version it already has.
+
+// ---- primary → balancer ---------------------------------------------------------------------
+
+export interface RouteReplica {
+  id: string;
+  port: number;
+  url: string;
+  /** In rotation: passed its health check and not draining. */
+  ready: boolean;
+}
+
+export interface RoutesMessage {
+  type: 'routes';
+  version: number;
+  services: Record<string, { prefixes: string[]; replicas: RouteReplica[] }>;
+}
+
+/** Answer with `drained` once no request to this replica is in flight. */
+export interface DrainMessage {
+  type: 'drain';
+  id: string;
+}
+
+/** Report request counts now instead of at the next second (the scaler is closing a window). */
+export interface FlushMessage {
+  type: 'flush';
+}
+
+/** Stop accepting, let in-flight requests finish (bounded), then answer `closed`. */
+export interface CloseMessage {
+  type: 'close';
+  timeoutMs: number;
+}
+
+export type ToBalancer = RoutesMessage | DrainMessage | FlushMessage | CloseMessage;
+
+// ---- balancer → primary ---------------------------------------------------------------------
+
+export interface ListeningMessage {
+  type: 'listening';
+  host: string;
+  port: number;
+}
+
+export interface ServiceCount {
+  count: number;
+  /** Epoch ms of the first counted request in this report. */
+  firstAt: number;
+}
+
+export interface RequestsMessage {
+  type: 'requests';
+  /** Epoch ms the counts run up to. */
+  at: number;
+  /** Counted API requests per service since the last report (only services with some). */
+  services: Record<string, ServiceCount>;
+  /** Requests proxied per replica id since the last report, whatever the path. */
+  served: Record<string, number>;
+}
+
+export interface DrainedMessage {
+  type: 'drained';
+  id: string;
+}
+
+/** A replica refused a connection; the heartbeat should look at it now. */
+export interface SuspectMessage {
+  type: 'suspect';
+  id: string;
+  reason: string;
+}
+
+export interface ClosedMessage {
+  type: 'closed';
+}
+
+export type FromBalancer = ListeningMessage | RequestsMessage | DrainedMessage | SuspectMessage | ClosedMessage | WorkerFailure;
+
+// ---- primary → heartbeat --------------------------------------------------------------------
+
+export interface Target {
+  id: string;
+  service: string;
+  port: number;
+  /** Full URL of the health check. */
+  url: string;
+  /** Starting replicas are polled faster, to bring them into rotation sooner. */
+  phase: 'starting' | 'ready';
+  since: number;
+}
+
+export interface TargetsMessage {
+  type: 'targets';
+  version: number;
+  targets: Target[];
+}
+
+export interface CheckNowMessage {
+  type: 'check';
+  id: string;
+}
+
+export type ToHeartbeat = TargetsMessage | CheckNowMessage;
+
+// ---- heartbeat → primary --------------------------------------------------------------------
+
+export type Verdict = 'ok' | 'failing' | 'failed';
+
+/** Sent only when (verdict, consecutiveFailures) changes: a run of oks is silent. */
+export interface HealthMessage {
+  type: 'health';
+  id: string;
+  verdict: Verdict;
+  consecutiveFailures: number;
+  reason: string;
+  latencyMs: number;
+}
+
+export type FromHeartbeat = HealthMessage | WorkerFailure;
+
+// ---- primary → scaler -----------------------------------------------------------------------
+
+export interface ScalerRequestsMessage {
+  type: 'requests';
+  at: number;
+  services: Record<string, ServiceCount>;
+}
+
+/** Start a window now even without a request (after adopting more replicas than the minimum). */
+export interface OpenWindowMessage {
+  type: 'open-window';
+  service: string;
+  at: number;
+}
+
+/** The windows as the scaler last reported them, replayed to a restarted scaler. */
+export interface ResumeMessage {
+  type: 'resume';
+  windows: WindowStatus[];
+  current: Record<string, number>;
+}
+
+/** How many replicas each service has now (for damping and the reason text). */
+export interface CurrentMessage {
+  type: 'current';
+  current: Record<string, number>;
+}
+
+export type ToScaler = ScalerRequestsMessage | OpenWindowMessage | ResumeMessage | CurrentMessage;
+
+// ---- scaler → primary -----------------------------------------------------------------------
+
+export interface WindowStatus {
+  service: string;
+  startedAt: number;
+  endsAt: number;
+  requests: number;
+  nextDesired: number;
+  nextThreshold: number;
+  reason: string;
+  /** Recommendations of recent windows, newest last (for damping). */
+  history: number[];
+}
+
+export interface WindowMessage {
+  type: 'window';
+  window: WindowStatus | { service: string; closed: true };
+}
+
+export interface ScaleMessage {
+  type: 'scale';
+  service: string;
+  desired: number;
+  requests: number;
+  windowStartedAt: number;
+  windowEndsAt: number;
+  reason: string;
+}
+
+export type FromScaler = WindowMessage | ScaleMessage | FlushMessage | WorkerFailure;
+
+// ---- any worker → primary -------------------------------------------------------------------
+
+/** An error a worker survived but wants logged; `code` because Error subclasses lose theirs. */
+export interface WorkerFailure {
+  type: 'worker-error';
+  code: string;
+  message: string;
+}
+
+/** Keeps the newest snapshot only: versions at or below the last seen are dropped. */
+export class SnapshotGate {
+  #last = -1;
+
+  accept(version: number): boolean {
+    if (version <= this.#last) return false;
+    this.#last = version;
+    return true;
+  }
+}

@@ -1,0 +1,214 @@
+// Replicas as containers through engine-client. Containers are named <service>-<port>, carry
+// our labels, publish containerPort on publishHost:port, run as a non-root user with memory
+// and CPU limits, join one user-defined bridge network (so replicas reach each other by
+// container name) and get dataDir/replicas bind-mounted as /data. No Docker socket inside.
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  isConflict,
+  isNotFound,
+  type ContainerInfo,
+  type ContainerSummary,
+  type DockerEngine,
+} from '../../engine-client/index.ts';
+import type { Logger } from '../log.ts';
+import { LABELS, dialHost, parsePortLabel, type ReplicaInfo, type ReplicaSpec, type Runtime } from './runtime.ts';
+
+export interface DockerRuntimeOptions {
+  engine: DockerEngine;
+  supervisor: string;
+  network: string;
+  /** "uid:gid" the replicas run as; replicaDataDir is made writable for it. */
+  user: string;
+  /** Extra labels on every container. */
+  labels?: Record<string, string>;
+  publishHost: string;
+  replicaDataDir: string;
+  stopGraceSeconds: number;
+  logger?: Logger;
+}
+
+const DATA_MOUNT = '/data';
+
+export class DockerRuntime implements Runtime {
+  readonly kind = 'docker' as const;
+  readonly #o: DockerRuntimeOptions;
+
+  constructor(options: DockerRuntimeOptions) {
+    if (/^(0|root)(:|$)/.test(options.user)) throw new Error(`docker.user must not be root (was ${options.user})`);
+    this.#o = options;
+  }
+
+  async init(): Promise<void> {
+    const { engine, network } = this.#o;
+    const existing = await engine.networks.list({ name: network });
+    if (!existing.some((n) => n.name === network)) {
+      try {
+        await engine.networks.create({ name: network, driver: 'bridge', labels: { 'selflessacts.network': 'true' } });
+        this.#o.logger?.info('docker network created', { network });
+      } catch (err) {
+        if (!isConflict(err)) throw err; // another supervisor made it meanwhile
+      }
+    }
+    await this.#prepareDataDir();
+  }
+
+  async list(): Promise<ReplicaInfo[]> {
+    const containers = await this.#o.engine.containers.list({ all: true, labels: { [LABELS.supervisor]: this.#o.supervisor } });
+    return containers.flatMap((c) => {
+      const info = this.#fromSummary(c);
+      return info ? [info] : [];
+    });
+  }
+
+  async inspect(id: string): Promise<ReplicaInfo | undefined> {
+    try {
+      return this.#fromInfo(await this.#o.engine.containers.inspect(id));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
+    if (!spec.image) throw Object.assign(new Error(`service ${spec.service} has no image for the docker runtime`), { code: 'NO_IMAGE' });
+    const name = containerName(spec.service, spec.port);
+    const instance = randomBytes(6).toString('hex');
+    const create = () =>
+      this.#o.engine.containers.create({
+        name,
+        image: spec.image!,
+        env: { ...spec.env, PORT: String(spec.containerPort), HOST: '0.0.0.0', DATA_DIR: DATA_MOUNT, SELFLESSACTS_INSTANCE: instance },
+        labels: {
+          ...this.#o.labels,
+          [LABELS.service]: spec.service,
+          [LABELS.port]: String(spec.port),
+          [LABELS.instance]: instance,
+          [LABELS.supervisor]: this.#o.supervisor,
+        },
+        user: this.#o.user,
+        ports: [{ containerPort: spec.containerPort, hostIp: this.#o.publishHost, hostPort: spec.port }],
+        memoryBytes: spec.resources.memoryMb * 1024 * 1024,
+        cpus: spec.resources.cpus,
+        networkMode: this.#o.network,
+        networkAliases: [name],
+        binds: [{ source: this.#o.replicaDataDir, target: DATA_MOUNT }],
+        // A container on the host's MySQL needs a name for the host.
+        extraHosts: ['host.docker.internal:host-gateway'],
+        restartPolicy: { name: 'no' }, // the supervisor restarts, with backoff; the engine must not
+        init: true, // tini as PID 1: SIGTERM reaches the app, which then exits promptly
+        stopTimeoutSeconds: this.#o.stopGraceSeconds,
+      });
+    let created: { id: string };
+    try {
+      created = await create();
+    } catch (err) {
+      if (!isConflict(err) || !(await this.#removeStaleNamesake(name))) throw err;
+      created = await create();
+    }
+    try {
+      await this.#o.engine.containers.start(created.id);
+    } catch (err) {
+      await this.remove(created.id).catch(() => undefined);
+      throw err;
+    }
+    const info = await this.inspect(created.id);
+    if (!info) throw Object.assign(new Error(`container ${name} vanished right after start`), { code: 'NOT_FOUND' });
+    return info;
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.#o.engine.containers.stop(id, { graceSeconds });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.#o.engine.containers.remove(id, { force: true });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      // "removal already in progress" is a 409: someone is doing our job; check it finished.
+      if (isConflict(err) && (await this.inspect(id)) === undefined) return;
+      throw err;
+    }
+  }
+
+  serviceUrl(service: string, port: number, containerPort: number): string {
+    return `http://${containerName(service, port)}:${containerPort}`;
+  }
+
+  async close(): Promise<void> {
+    await this.#o.engine.close();
+  }
+
+  /** A leftover of ours with the same name that is not running is in the way: remove it. */
+  async #removeStaleNamesake(name: string): Promise<boolean> {
+    const [same] = await this.#o.engine.containers.list({ all: true, name: `^/${name}$` });
+    if (!same || same.labels[LABELS.supervisor] !== this.#o.supervisor || same.state === 'running') return false;
+    await this.remove(same.id);
+    return true;
+  }
+
+  #fromSummary(c: ContainerSummary): ReplicaInfo | undefined {
+    const service = c.labels[LABELS.service];
+    const port = parsePortLabel(c.labels[LABELS.port]);
+    if (!service || port === undefined) return undefined;
+    const running = c.state === 'running';
+    const info: ReplicaInfo = {
+      id: c.id,
+      service,
+      port,
+      instance: c.labels[LABELS.instance] ?? '',
+      url: `http://${dialHost(this.#o.publishHost)}:${port}`,
+      running,
+      startedAt: c.created * 1000,
+    };
+    if (!running) info.exitReason = `${c.state}: ${c.status}`;
+    return info;
+  }
+
+  #fromInfo(c: ContainerInfo): ReplicaInfo | undefined {
+    const service = c.labels[LABELS.service];
+    const port = parsePortLabel(c.labels[LABELS.port]);
+    if (!service || port === undefined || c.labels[LABELS.supervisor] !== this.#o.supervisor) return undefined;
+    const started = Date.parse(c.state.startedAt);
+    const info: ReplicaInfo = {
+      id: c.id,
+      service,
+      port,
+      instance: c.labels[LABELS.instance] ?? '',
+      url: `http://${dialHost(this.#o.publishHost)}:${port}`,
+      running: c.state.running,
+      startedAt: Number.isFinite(started) && started > 0 ? started : Date.parse(c.created),
+    };
+    if (!c.state.running) info.exitReason = `${c.state.status}, exit code ${c.state.exitCode}${c.state.oomKilled ? ' (out of memory)' : ''}`;
+    return info;
+  }
+
+  /** The bind-mounted data directory must be writable by the replicas' non-root user. */
+  async #prepareDataDir(): Promise<void> {
+    const dir = this.#o.replicaDataDir;
+    await mkdir(dir, { recursive: true });
+    const [uid, gid] = this.#o.user.split(':').map(Number);
+    if (uid === undefined || !Number.isInteger(uid)) {
+      await chmod(dir, 0o777);
+      return;
+    }
+    try {
+      await chown(dir, uid, Number.isInteger(gid) ? gid! : uid);
+      for (const entry of await readdir(dir)) await chown(path.join(dir, entry), uid, Number.isInteger(gid) ? gid! : uid);
+    } catch {
+      // Not root: we cannot give it away, so open it up instead.
+      await chmod(dir, 0o777);
+      this.#o.logger?.warn('data directory made world-writable (cannot chown as non-root)', { dir });
+    }
+  }
+}
+
+export function containerName(service: string, port: number): string {
+  return `${service}-${port}`;
+}

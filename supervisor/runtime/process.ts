@@ -1,0 +1,198 @@
+// Replicas as child processes, for machines without Docker. Each runs detached in its own
+// process group with its output in dataDir/logs, so it survives a SIGKILL of the supervisor;
+// a state file in dataDir lets the next supervisor adopt it, after checking that the pid is
+// alive and really ours (its environment carries our instance id, so a reused pid is not).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime.ts';
+import { dialHost } from './runtime.ts';
+
+export interface ProcessRuntimeOptions {
+  /** Supervisor instance name: part of the state file name and of each child's env. */
+  supervisor: string;
+  dataDir: string;
+  /** DATA_DIR given to replicas. */
+  replicaDataDir: string;
+  publishHost: string;
+  cwd?: string;
+}
+
+interface ProcessRecord {
+  id: string;
+  service: string;
+  port: number;
+  pid: number;
+  startedAt: number;
+}
+
+/** Env a child inherits from the supervisor: enough to run, nothing of the supervisor's config. */
+const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_ENV', 'NODE_EXTRA_CA_CERTS'];
+
+export class ProcessRuntime implements Runtime {
+  readonly kind = 'process' as const;
+  readonly #options: ProcessRuntimeOptions;
+  readonly #records = new Map<string, ProcessRecord>();
+  /** Children this supervisor spawned: their exit is an event, not a poll. */
+  readonly #children = new Map<string, { child: ChildProcess; exit?: string }>();
+  readonly #stateFile: string;
+
+  constructor(options: ProcessRuntimeOptions) {
+    this.#options = options;
+    this.#stateFile = path.join(options.dataDir, `process-replicas-${options.supervisor}.json`);
+  }
+
+  async init(): Promise<void> {
+    mkdirSync(path.join(this.#options.dataDir, 'logs'), { recursive: true });
+    mkdirSync(this.#options.replicaDataDir, { recursive: true });
+    let saved: ProcessRecord[] = [];
+    try {
+      saved = (JSON.parse(readFileSync(this.#stateFile, 'utf8')) as { replicas: ProcessRecord[] }).replicas;
+    } catch {
+      saved = []; // no state yet, or unreadable: nothing to adopt
+    }
+    for (const record of saved) this.#records.set(record.id, record);
+  }
+
+  async list(): Promise<ReplicaInfo[]> {
+    return [...this.#records.values()].map((r) => this.#info(r));
+  }
+
+  async inspect(id: string): Promise<ReplicaInfo | undefined> {
+    const record = this.#records.get(id);
+    return record ? this.#info(record) : undefined;
+  }
+
+  async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
+    if (!spec.command?.length) throw Object.assign(new Error(`service ${spec.service} has no command for the process runtime`), { code: 'NO_COMMAND' });
+    const id = randomBytes(6).toString('hex');
+    const [program, ...args] = spec.command;
+    const bin = program === 'node' ? process.execPath : program!;
+    const env: Record<string, string> = {};
+    for (const key of INHERITED_ENV) if (process.env[key] !== undefined) env[key] = process.env[key]!;
+    Object.assign(env, spec.env, {
+      PORT: String(spec.port),
+      HOST: dialHost(this.#options.publishHost),
+      DATA_DIR: this.#options.replicaDataDir,
+      SELFLESSACTS_INSTANCE: id,
+      SELFLESSACTS_SUPERVISOR: this.#options.supervisor,
+    });
+    const logFile = path.join(this.#options.dataDir, 'logs', `${spec.service}-${spec.port}.log`);
+    const fd = openSync(logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(bin, args, { cwd: this.#options.cwd ?? process.cwd(), env, detached: true, stdio: ['ignore', fd, fd] });
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+    } finally {
+      closeSync(fd);
+    }
+    child.unref();
+    const entry: { child: ChildProcess; exit?: string } = { child };
+    child.once('exit', (code, signal) => {
+      entry.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    });
+    this.#children.set(id, entry);
+    const record: ProcessRecord = { id, service: spec.service, port: spec.port, pid: child.pid!, startedAt: Date.now() };
+    this.#records.set(id, record);
+    this.#save();
+    return this.#info(record);
+  }
+
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    const record = this.#records.get(id);
+    if (!record || !this.#alive(record)) return;
+    this.#signal(record, 'SIGTERM');
+    const deadline = Date.now() + graceSeconds * 1000;
+    while (this.#alive(record) && Date.now() < deadline) await sleep(50);
+    if (this.#alive(record)) {
+      this.#signal(record, 'SIGKILL');
+      await this.#waitGone(record, 5000);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    const record = this.#records.get(id);
+    if (!record) return;
+    if (this.#alive(record)) {
+      this.#signal(record, 'SIGKILL');
+      await this.#waitGone(record, 5000);
+    }
+    this.#records.delete(id);
+    this.#children.delete(id);
+    this.#save();
+  }
+
+  serviceUrl(_service: string, port: number): string {
+    return `http://${dialHost(this.#options.publishHost)}:${port}`;
+  }
+
+  async close(): Promise<void> {
+    // Children run on by design (onShutdown "leave", or a restart adopting them).
+  }
+
+  #info(record: ProcessRecord): ReplicaInfo {
+    const running = this.#alive(record);
+    const info: ReplicaInfo = {
+      id: record.id,
+      service: record.service,
+      port: record.port,
+      instance: record.id,
+      url: `http://${dialHost(this.#options.publishHost)}:${record.port}`,
+      running,
+      startedAt: record.startedAt,
+    };
+    if (!running) info.exitReason = this.#children.get(record.id)?.exit ?? 'process is gone';
+    return info;
+  }
+
+  #alive(record: ProcessRecord): boolean {
+    const own = this.#children.get(record.id);
+    if (own) return own.exit === undefined;
+    try {
+      process.kill(record.pid, 0);
+    } catch {
+      return false;
+    }
+    return isOurs(record.pid, record.id);
+  }
+
+  #signal(record: ProcessRecord, signal: NodeJS.Signals): void {
+    try {
+      process.kill(-record.pid, signal); // the whole group: a command may be a wrapper (npm, sh)
+    } catch {
+      try {
+        process.kill(record.pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async #waitGone(record: ProcessRecord, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#alive(record) && Date.now() < deadline) await sleep(25);
+  }
+
+  #save(): void {
+    const tmp = `${this.#stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ replicas: [...this.#records.values()] }, null, 2));
+    renameSync(tmp, this.#stateFile);
+  }
+}
+
+/** A live pid is ours if its environment names our instance id; unreadable → trust the pid. */
+function isOurs(pid: number, id: string): boolean {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch (err) {
+    // No /proc (not Linux) or not readable: the pid is all we have. Gone: not ours.
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self');
+  }
+  return environ.split('\0').includes(`SELFLESSACTS_INSTANCE=${id}`);
+}

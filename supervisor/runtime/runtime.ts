@@ -1,0 +1,67 @@
+// What the fleet needs from whatever runs replicas (after Nomad's driver interface): list what
+// is ours (adoption after a restart falls out of it), start one, stop with a grace period,
+// remove, inspect. Stop and remove treat "already gone" as success.
+
+export type RuntimeKind = 'docker' | 'process';
+
+/** Labels every replica carries, so the supervisor finds its own and nobody else's. */
+export const LABELS = {
+  service: 'selflessacts.service',
+  port: 'selflessacts.port',
+  instance: 'selflessacts.instance',
+  supervisor: 'selflessacts.supervisor',
+} as const;
+
+export interface ReplicaSpec {
+  service: string;
+  /** Host port: the replica is reachable at publishHost:port. */
+  port: number;
+  image?: string;
+  command?: string[];
+  containerPort: number;
+  /** Fully resolved (templates, secrets, global env): the runtime adds only its own (PORT, HOST...). */
+  env: Record<string, string>;
+  resources: { memoryMb: number; cpus: number };
+}
+
+export interface ReplicaInfo {
+  /** Container id, or the instance id of a process. */
+  id: string;
+  service: string;
+  port: number;
+  /** Unique per replica ever started (label selflessacts.instance). */
+  instance: string;
+  /** Where the supervisor reaches it: http://127.0.0.1:<port>. */
+  url: string;
+  running: boolean;
+  /** Epoch ms, when known. */
+  startedAt: number;
+  /** Why it is not running, when it is not ("exited with code 1"). */
+  exitReason?: string;
+}
+
+export interface Runtime {
+  readonly kind: RuntimeKind;
+  /** Prepares shared resources (the network, the state file); idempotent. */
+  init(): Promise<void>;
+  /** Every replica of this supervisor, running or not. */
+  list(): Promise<ReplicaInfo[]>;
+  start(spec: ReplicaSpec): Promise<ReplicaInfo>;
+  stop(id: string, graceSeconds: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  inspect(id: string): Promise<ReplicaInfo | undefined>;
+  /** A URL of `service`'s replica on `port` that another replica can reach. */
+  serviceUrl(service: string, port: number, containerPort: number): string;
+  close(): Promise<void>;
+}
+
+export function parsePortLabel(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,5}$/.test(value)) return undefined;
+  const port = Number(value);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/** The host the supervisor itself dials: a wildcard publish address is reached via loopback. */
+export function dialHost(publishHost: string): string {
+  return publishHost === '0.0.0.0' || publishHost === '::' || publishHost === '' ? '127.0.0.1' : publishHost;
+}

@@ -1,0 +1,79 @@
+// Static files for the web UI and the dashboard: GET and HEAD under one root, no escaping it,
+// index.html for directories, ETag revalidation. Used by the balancer (public/) and the admin
+// listener (public/dashboard/).
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/**
+ * Serves `pathname` (decoded) from `root`. Returns false when there is no such file, leaving
+ * the response untouched for the caller's 404.
+ */
+export async function serveStatic(root: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  if (pathname.includes('\0')) return false;
+  const base = path.resolve(root);
+  let file = path.resolve(base, `.${pathname}`);
+  if (file !== base && !file.startsWith(`${base}${path.sep}`)) return false;
+  let info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory()) {
+    if (!pathname.endsWith('/')) {
+      const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?')) : '';
+      res.writeHead(301, { location: `${encodeURI(pathname)}/${query}` });
+      res.end();
+      return true;
+    }
+    file = path.join(file, 'index.html');
+    info = await stat(file).catch(() => undefined);
+  }
+  if (!info?.isFile()) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendJson(res, 405, { error: `method ${req.method} not allowed on static files` }, { allow: 'GET, HEAD' });
+    return true;
+  }
+  const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+  const headers = {
+    'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'cache-control': 'no-cache',
+    etag,
+    'last-modified': info.mtime.toUTCString(),
+    'x-content-type-options': 'nosniff',
+  };
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, headers);
+    res.end();
+    return true;
+  }
+  res.writeHead(200, { ...headers, 'content-length': info.size });
+  if (req.method === 'HEAD') {
+    res.end();
+    return true;
+  }
+  await pipeline(createReadStream(file), res).catch(() => res.destroy());
+  return true;
+}

@@ -1,0 +1,95 @@
+// The body of GET /status (docs/status-api.md), built from the fleet's table and the scaler's
+// last window reports. Pure: the admin server and the SSE feed both call it.
+import type { Config } from './config.ts';
+import type { Replica } from './fleet.ts';
+import type { WindowStatus } from './protocol.ts';
+import type { RuntimeKind } from './runtime/runtime.ts';
+
+export interface StatusReplica {
+  id: string;
+  port: number;
+  url: string;
+  state: Replica['state'];
+  health: Replica['health'];
+  requestsServed: number;
+  startedAt: string;
+  consecutiveFailures: number;
+  reason?: string;
+  latencyMs?: number;
+}
+
+export interface StatusWindow {
+  startedAt: string;
+  endsAt: string;
+  windowSeconds: number;
+  requests: number;
+  requestsPerReplica: number;
+  nextDesired: number;
+  nextThreshold: number;
+  reason: string;
+}
+
+export interface StatusBody {
+  runtime: RuntimeKind;
+  startedAt: string;
+  /** Where the balancer listens; null until it does. */
+  listen: { host: string; port: number } | null;
+  services: Record<string, { desired: number; min: number; max: number; autoscale: boolean; replicas: StatusReplica[]; window: StatusWindow | null }>;
+}
+
+export interface StatusInput {
+  runtime: RuntimeKind;
+  startedAt: number;
+  listen: { host: string; port: number } | null;
+  config: Config;
+  replicas: Iterable<Replica>;
+  desired: ReadonlyMap<string, number>;
+  windows: ReadonlyMap<string, WindowStatus>;
+}
+
+export function buildStatus(input: StatusInput): StatusBody {
+  const all = [...input.replicas];
+  const services: StatusBody['services'] = {};
+  for (const s of input.config.services) {
+    const w = s.autoscale ? input.windows.get(s.name) : undefined;
+    services[s.name] = {
+      desired: input.desired.get(s.name) ?? s.replicas.initial,
+      min: s.replicas.min,
+      max: s.replicas.max,
+      autoscale: s.autoscale,
+      replicas: all
+        .filter((r) => r.service === s.name)
+        .sort((a, b) => a.port - b.port || a.startedAt - b.startedAt)
+        .map(statusReplica),
+      window: w
+        ? {
+            startedAt: new Date(w.startedAt).toISOString(),
+            endsAt: new Date(w.endsAt).toISOString(),
+            windowSeconds: input.config.scaling.windowSeconds,
+            requests: w.requests,
+            requestsPerReplica: input.config.scaling.requestsPerReplica,
+            nextDesired: w.nextDesired,
+            nextThreshold: w.nextThreshold,
+            reason: w.reason,
+          }
+        : null,
+    };
+  }
+  return { runtime: input.runtime, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, services };
+}
+
+function statusReplica(r: Replica): StatusReplica {
+  const out: StatusReplica = {
+    id: r.id,
+    port: r.port,
+    url: r.url,
+    state: r.state,
+    health: r.health,
+    requestsServed: r.requestsServed,
+    startedAt: new Date(r.startedAt).toISOString(),
+    consecutiveFailures: r.consecutiveFailures,
+  };
+  if (r.lastReason !== undefined) out.reason = r.lastReason;
+  if (r.latencyMs !== undefined) out.latencyMs = r.latencyMs;
+  return out;
+}

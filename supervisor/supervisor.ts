@@ -1,0 +1,269 @@
+// The primary thread's wiring: the fleet, the three workers and the admin listener, and the
+// messages between them (the primary is the hub). Start-up adopts what runs; shutdown stops
+// accepting, drains, then stops and removes the replicas (or leaves them).
+import { AdminServer } from './admin.ts';
+import type { Config } from './config.ts';
+import { EventLog } from './events.ts';
+import { Fleet } from './fleet.ts';
+import type { Logger } from './log.ts';
+import type {
+  FromBalancer,
+  FromHeartbeat,
+  FromScaler,
+  RoutesMessage,
+  Target,
+  ToBalancer,
+  ToHeartbeat,
+  ToScaler,
+  WindowStatus,
+} from './protocol.ts';
+import { dialHost, type Runtime } from './runtime/runtime.ts';
+import { ensureSecrets } from './secrets.ts';
+import { buildStatus, type StatusBody } from './status.ts';
+import type { BalancerConfig } from './workers/balancer.ts';
+import type { HeartbeatConfig } from './workers/heartbeat.ts';
+import { WorkerHost } from './workers/host.ts';
+import type { ScalerConfig } from './workers/scaler.ts';
+
+export class Supervisor {
+  readonly events: EventLog;
+  readonly #config: Config;
+  readonly #runtime: Runtime;
+  readonly #logger: Logger;
+  readonly #why: string;
+  readonly #fleet: Fleet;
+  readonly #windows = new Map<string, WindowStatus>();
+  readonly #drains = new Map<string, () => void>();
+  readonly #startedAt = Date.now();
+  #admin: AdminServer | undefined;
+  #balancer: WorkerHost<ToBalancer, FromBalancer> | undefined;
+  #heartbeat: WorkerHost<ToHeartbeat, FromHeartbeat> | undefined;
+  #scaler: WorkerHost<ToScaler, FromScaler> | undefined;
+  #listen: { host: string; port: number } | null = null;
+  #routes = { version: 0, json: '' };
+  #targets = { version: 0, json: '' };
+  #onClosed: (() => void) | undefined;
+  #stopping = false;
+
+  constructor(options: { config: Config; runtime: Runtime; logger: Logger; why: string }) {
+    this.#config = options.config;
+    this.#runtime = options.runtime;
+    this.#logger = options.logger;
+    this.#why = options.why;
+    this.events = new EventLog({ logger: options.logger.child({ component: 'events' }) });
+    const secrets = ensureSecrets(this.#config.dataDir, this.#config.generatedSecrets, this.#config.env);
+    this.#fleet = new Fleet({
+      config: this.#config,
+      runtime: this.#runtime,
+      events: this.events,
+      logger: options.logger.child({ component: 'fleet' }),
+      extraEnv: secrets,
+      drain: (id) => this.#drain(id),
+      onChange: () => this.#changed(),
+    });
+  }
+
+  status(): StatusBody {
+    return buildStatus({
+      runtime: this.#runtime.kind,
+      startedAt: this.#startedAt,
+      listen: this.#listen,
+      config: this.#config,
+      replicas: this.#fleet.replicas.values(),
+      desired: this.#fleet.desired,
+      windows: this.#windows,
+    });
+  }
+
+  async start(): Promise<void> {
+    const c = this.#config;
+    await this.#runtime.init();
+    let above: string[] = [];
+    try {
+      above = await this.#fleet.adopt();
+    } catch (err) {
+      this.events.emit({ type: 'runtime.error', reason: `listing replicas at start failed: ${(err as Error).message}; retrying in the loop` });
+    }
+    this.#changed(); // the first snapshots, so the workers start with routes even when empty
+    this.#admin = new AdminServer({
+      host: c.admin.host,
+      port: c.admin.port,
+      staticDir: c.staticDir,
+      events: this.events,
+      status: () => this.status(),
+      killWorker: (name) => this.#killWorker(name),
+      logger: this.#logger.child({ component: 'admin' }),
+    });
+    const admin = await this.#admin.listen();
+    this.#logger.info('admin listening', { host: admin.address, port: admin.port });
+    this.#startWorkers(`http://${dialHost(c.admin.host)}:${admin.port}`, above);
+    this.#fleet.start();
+    this.events.emit({ type: 'supervisor.started', reason: `runtime ${this.#runtime.kind}: ${this.#why}` });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const c = this.#config;
+    this.events.emit({ type: 'supervisor.stopping', reason: `on shutdown: ${c.onShutdown} replicas` });
+    await this.#fleet.halt(c.stopGraceSeconds);
+    await this.#scaler?.stop();
+    await this.#heartbeat?.stop();
+    // Stop accepting and let requests in flight finish before any replica goes away.
+    const closed = new Promise<void>((resolve) => {
+      this.#onClosed = resolve;
+    });
+    this.#balancer?.post({ type: 'close', timeoutMs: c.drainTimeoutMs });
+    await Promise.race([closed, new Promise((r) => setTimeout(r, c.drainTimeoutMs + 2000))]);
+    await this.#balancer?.stop();
+    if (c.onShutdown === 'remove') await this.#fleet.removeAll(c.stopGraceSeconds);
+    await this.#admin?.close();
+    await this.#runtime.close();
+  }
+
+  #startWorkers(adminOrigin: string, above: string[]): void {
+    const c = this.#config;
+    const entry = (file: string) => new URL(`./workers/${file}`, import.meta.url);
+    const log = this.#logger.child({ component: 'workers' });
+    const balancerConfig: BalancerConfig = {
+      listen: c.listen,
+      staticDir: c.staticDir,
+      adminOrigin,
+      blockedPaths: c.blockedPaths,
+      uncountedPaths: c.uncountedPaths,
+      suspectMs: c.heartbeat.intervalMs,
+    };
+    this.#balancer = new WorkerHost({
+      name: 'balancer', entry: entry('balancer.ts'), config: balancerConfig, logger: log,
+      onMessage: (m) => this.#fromBalancer(m),
+      onStart: (restarted) => {
+        this.#noteRestart('balancer', restarted);
+        this.#balancer?.post(this.#routesMessage());
+        for (const id of this.#drains.keys()) this.#balancer?.post({ type: 'drain', id });
+      },
+    });
+    const heartbeatConfig: HeartbeatConfig = c.heartbeat;
+    this.#heartbeat = new WorkerHost({
+      name: 'heartbeat', entry: entry('heartbeat.ts'), config: heartbeatConfig, logger: log,
+      onMessage: (m) => this.#fromHeartbeat(m),
+      onStart: (restarted) => {
+        this.#noteRestart('heartbeat', restarted);
+        this.#heartbeat?.post(this.#targetsMessage());
+      },
+    });
+    const scalerConfig: ScalerConfig = {
+      windowSeconds: c.scaling.windowSeconds,
+      services: Object.fromEntries(
+        c.services
+          .filter((s) => s.autoscale)
+          .map((s) => [s.name, { requestsPerReplica: c.scaling.requestsPerReplica, min: s.replicas.min, max: s.replicas.max, dampingWindows: c.scaling.dampingWindows }]),
+      ),
+    };
+    this.#scaler = new WorkerHost({
+      name: 'scaler', entry: entry('scaler.ts'), config: scalerConfig, logger: log,
+      onMessage: (m) => this.#fromScaler(m),
+      onStart: (restarted) => {
+        this.#noteRestart('scaler', restarted);
+        this.#scaler?.post({ type: 'resume', windows: [...this.#windows.values()], current: this.#fleet.current() });
+      },
+    });
+    this.#balancer.start();
+    this.#heartbeat.start();
+    this.#scaler.start();
+    // Adopted more than the minimum: open a window now, so an idle service comes back down.
+    for (const service of above) this.#scaler.post({ type: 'open-window', service, at: Date.now() });
+  }
+
+  #fromBalancer(m: FromBalancer): void {
+    switch (m.type) {
+      case 'listening':
+        this.#listen = { host: m.host, port: m.port };
+        this.#logger.info('balancer listening', { host: m.host, port: m.port });
+        break;
+      case 'requests':
+        this.#fleet.addServed(m.served);
+        this.#scaler?.post({ type: 'requests', at: m.at, services: m.services });
+        break;
+      case 'drained':
+        this.#drains.get(m.id)?.();
+        this.#drains.delete(m.id);
+        break;
+      case 'suspect':
+        this.#logger.warn('replica refused a connection', { id: m.id, reason: m.reason });
+        this.#heartbeat?.post({ type: 'check', id: m.id });
+        break;
+      case 'closed':
+        this.#onClosed?.();
+        break;
+      case 'worker-error':
+        this.#logger.error('balancer error', { code: m.code, message: m.message });
+        break;
+    }
+  }
+
+  #fromHeartbeat(m: FromHeartbeat): void {
+    if (m.type === 'health') this.#fleet.onHealth(m);
+    else this.#logger.error('heartbeat error', { code: m.code, message: m.message });
+  }
+
+  #fromScaler(m: FromScaler): void {
+    switch (m.type) {
+      case 'window':
+        if ('closed' in m.window) this.#windows.delete(m.window.service);
+        else this.#windows.set(m.window.service, m.window);
+        this.#admin?.changed();
+        break;
+      case 'scale':
+        this.#fleet.setDesired(m.service, m.desired, `${m.reason} (window ${new Date(m.windowStartedAt).toISOString()} – ${new Date(m.windowEndsAt).toISOString()})`);
+        break;
+      case 'flush':
+        this.#balancer?.post({ type: 'flush' });
+        break;
+      case 'worker-error':
+        this.#logger.error('scaler error', { code: m.code, message: m.message });
+        break;
+    }
+  }
+
+  #drain(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#drains.set(id, resolve);
+      this.#balancer?.post({ type: 'drain', id });
+    });
+  }
+
+  /** Pushes new snapshots to the workers, only when they differ from the last ones. */
+  #changed(): void {
+    const routes = JSON.stringify(this.#fleet.routes());
+    if (routes !== this.#routes.json) {
+      this.#routes = { version: this.#routes.version + 1, json: routes };
+      this.#balancer?.post(this.#routesMessage());
+    }
+    const targets = JSON.stringify(this.#fleet.targets());
+    if (targets !== this.#targets.json) {
+      this.#targets = { version: this.#targets.version + 1, json: targets };
+      this.#heartbeat?.post(this.#targetsMessage());
+    }
+    this.#scaler?.post({ type: 'current', current: this.#fleet.current() });
+    this.#admin?.changed();
+  }
+
+  #routesMessage(): RoutesMessage {
+    return { type: 'routes', version: this.#routes.version, services: JSON.parse(this.#routes.json || '{}') as RoutesMessage['services'] };
+  }
+
+  #targetsMessage(): ToHeartbeat {
+    return { type: 'targets', version: this.#targets.version, targets: JSON.parse(this.#targets.json || '[]') as Target[] };
+  }
+
+  #killWorker(name: string): boolean {
+    const host = { balancer: this.#balancer, heartbeat: this.#heartbeat, scaler: this.#scaler }[name];
+    if (!host) return false;
+    host.kill();
+    return true;
+  }
+
+  #noteRestart(worker: string, restarted: boolean): void {
+    if (restarted) this.events.emit({ type: 'worker.restarted', reason: `${worker} worker died and was restarted with the current state`, worker });
+  }
+}

@@ -1,0 +1,88 @@
+// Runs one worker thread and keeps it running: a worker that dies (an uncaught error, or
+// terminated) is started again, with a growing delay if it keeps dying, and `onStart` replays
+// the current state to the new one. Messages posted while it is down are dropped: the replay
+// covers them.
+import { Worker } from 'node:worker_threads';
+import { errorFields, type Logger } from '../log.ts';
+
+export interface WorkerHostOptions<Out> {
+  name: string;
+  /** The worker's TypeScript entry. */
+  entry: URL;
+  /** Static configuration: the worker reads it as workerData.config. */
+  config: unknown;
+  onMessage: (message: Out) => void;
+  /** Called after every (re)start, to send the state the worker needs. */
+  onStart: (restarted: boolean) => void;
+  logger: Logger;
+}
+
+const BOOT = new URL('./boot.mjs', import.meta.url);
+const MIN_DELAY_MS = 100;
+const MAX_DELAY_MS = 5000;
+/** A worker that lived this long had a good run: the next restart is quick again. */
+const STABLE_MS = 10_000;
+
+export class WorkerHost<In, Out> {
+  readonly #o: WorkerHostOptions<Out>;
+  #worker: Worker | undefined;
+  #startedAt = 0;
+  #delay = MIN_DELAY_MS;
+  #stopping = false;
+  #restarts = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: WorkerHostOptions<Out>) {
+    this.#o = options;
+  }
+
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  start(): void {
+    this.#spawn(false);
+  }
+
+  post(message: In): void {
+    this.#worker?.postMessage(message);
+  }
+
+  /** Terminates the worker as if it had crashed: it is restarted and given the state again. */
+  kill(): void {
+    void this.#worker?.terminate();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#timer);
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.terminate();
+  }
+
+  #spawn(restarted: boolean): void {
+    const worker = new Worker(BOOT, {
+      workerData: { entry: this.#o.entry.href, config: this.#o.config, name: this.#o.name },
+    });
+    this.#worker = worker;
+    this.#startedAt = Date.now();
+    worker.on('message', (message: Out) => this.#o.onMessage(message));
+    worker.on('error', (err) => this.#o.logger.error('worker crashed', { worker: this.#o.name, error: errorFields(err) }));
+    worker.on('exit', (code) => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      if (this.#stopping) return;
+      const lived = Date.now() - this.#startedAt;
+      if (lived > STABLE_MS) this.#delay = MIN_DELAY_MS;
+      const delay = this.#delay;
+      this.#delay = Math.min(MAX_DELAY_MS, this.#delay * 2);
+      this.#o.logger.warn('worker exited; restarting', { worker: this.#o.name, code, livedMs: lived, delayMs: delay });
+      this.#timer = setTimeout(() => {
+        this.#restarts += 1;
+        this.#spawn(true);
+      }, delay);
+    });
+    this.#o.onStart(restarted);
+  }
+}

@@ -1,0 +1,277 @@
+// The balancer against real containers: round robin, path routing, static files, streaming,
+// header hygiene, the _crash block, retry on a refused connection, the admin API and a second,
+// trivial image running as its own service. Ports 21000-21099.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DockerEngine } from '../../engine-client/index.ts';
+import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import {
+  Admin,
+  SupervisorProcess,
+  echoService,
+  ensureEchoImage,
+  eventually,
+  http,
+  removeDir,
+  removeSuiteObjects,
+  replicaCount,
+  resetCount,
+  tempDir,
+  writeConfig,
+} from './support.ts';
+
+const SUITE = 'balancer';
+const LISTEN = 21000;
+const ADMIN = 21001;
+const base = `http://127.0.0.1:${LISTEN}`;
+const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
+
+/** A raw request, for headers undici refuses to send (Connection: x, Keep-Alive, TE). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('balancer (real containers)', { skip }, () => {
+  const engine = new DockerEngine();
+  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
+  let dir = '';
+  let sup: SupervisorProcess | undefined;
+
+  before(async () => {
+    await removeSuiteObjects(engine, SUITE);
+    await ensureEchoImage(engine);
+    dir = await tempDir(SUITE);
+    await mkdir(path.join(dir, 'public', 'css'), { recursive: true });
+    await mkdir(path.join(dir, 'public', 'dashboard'), { recursive: true });
+    await writeFile(path.join(dir, 'public', 'index.html'), '<!doctype html><title>static home</title>');
+    await writeFile(path.join(dir, 'public', 'css', 'site.css'), 'body { color: teal }');
+    await writeFile(path.join(dir, 'public', 'dashboard', 'index.html'), '<title>dashboard</title>');
+    const file = await writeConfig({
+      suite: SUITE,
+      dir,
+      runtime: 'docker',
+      listenPort: LISTEN,
+      adminPort: ADMIN,
+      // A slow steady heartbeat: the refusing-replica test must see the balancer, not a routine
+      // check, notice the dead replica first. Readiness still uses the fast interval.
+      heartbeat: { intervalMs: 10_000, timeoutMs: 500, failureThreshold: 3 },
+      services: {
+        users: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21010, routes: ['/api/v1/users', '/api/v1/sessions'] }),
+        acts: echoService({ replicas: { initial: 2, min: 1, max: 4 }, startPort: 21020, routes: ['/api/v1'], env: { USERS_URL: '{{service:users}}' } }),
+        whoami: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21030, routes: ['/whoami'] }),
+      },
+    });
+    sup = SupervisorProcess.start(file);
+    await admin.waitReady('acts', 2, 60_000);
+    await admin.waitReady('users', 1);
+    await admin.waitReady('whoami', 1);
+    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
+  });
+
+  after(async () => {
+    const result = await sup?.stop();
+    if (result && result.code !== 0) console.error(sup!.dump());
+    await removeSuiteObjects(engine, SUITE);
+    await engine.close();
+    await removeDir(dir);
+  });
+
+  test('round robin in strict order: 6 requests over two replicas reach each exactly 3 times', async () => {
+    await resetCount(21020);
+    await resetCount(21021);
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const reply = await http('GET', `${base}/api/v1/things`);
+      assert.equal(reply.status, 200);
+      order.push(String(reply.headers['x-replica']));
+    }
+    assert.equal(await replicaCount(21020), 3);
+    assert.equal(await replicaCount(21021), 3);
+    for (let i = 2; i < 6; i++) assert.equal(order[i], order[i - 2], `strict alternation: ${order.join(',')}`);
+    assert.notEqual(order[0], order[1]);
+  });
+
+  test('path routing: users and sessions to users, other /api/v1 paths to acts, /whoami to its own service', async () => {
+    const rows: Array<[string, string]> = [
+      ['/api/v1/users', 'users'],
+      ['/api/v1/users/bob/exists', 'users'],
+      ['/api/v1/sessions/me', 'users'],
+      ['/api/v1/categories', 'acts'],
+      ['/api/v1/acts/count', 'acts'],
+      ['/whoami/hello', 'whoami'],
+    ];
+    for (const [target, service] of rows) {
+      const reply = await http('GET', `${base}${target}`);
+      assert.equal(reply.status, 200, target);
+      assert.equal((JSON.parse(reply.text) as { service: string }).service, service, target);
+    }
+  });
+
+  test('a generic second image runs as its own service: own container name, labels, env templates resolved', async () => {
+    const [whoami] = await engine.containers.list({ labels: { 'selflessacts.service': 'whoami', 'selflessacts.supervisor': 'test-balancer' } });
+    assert.ok(whoami, 'the whoami container');
+    assert.equal(whoami.name, 'whoami-21030');
+    assert.equal(whoami.labels['selflessacts.port'], '21030');
+    assert.match(whoami.labels['selflessacts.instance'] ?? '', /^[0-9a-f]{12}$/);
+    const info = await engine.containers.inspect(whoami.id);
+    assert.equal(info.user, '10001:10001');
+    assert.equal(info.memoryBytes, 128 * 1024 * 1024);
+    assert.deepEqual(info.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}`), ['127.0.0.1:21030->8080']);
+    assert.ok(!JSON.stringify(info.raw).includes('docker.sock'), 'no Docker socket inside');
+    const env = (JSON.parse((await http('GET', `${base}/api/v1/env`)).text) as { env: Record<string, string> }).env;
+    assert.equal(env.USERS_URL, 'http://users-21010:8080');
+    assert.equal(env.SERVICE, 'acts');
+    assert.ok((env.SESSION_SECRET ?? '').length >= 32, 'a generated session secret');
+    const usersEnv = (JSON.parse((await http('GET', `${base}/api/v1/users/env`)).text) as { service: string }).service;
+    assert.equal(usersEnv, 'users');
+  });
+
+  test('replicas reach each other by container name on the shared network', async () => {
+    const [acts] = await engine.containers.list({ labels: { 'selflessacts.service': 'acts', 'selflessacts.port': '21020' } });
+    const info = await engine.containers.inspect(acts!.id);
+    assert.ok(info.networks['sa-test-balancer'], 'on the suite network');
+    assert.ok(info.networks['sa-test-balancer']!.aliases.includes('acts-21020'));
+  });
+
+  test('the supervisor serves / and static files itself, without touching a replica', async () => {
+    await resetCount(21020);
+    await resetCount(21021);
+    const home = await http('GET', `${base}/`);
+    assert.equal(home.status, 200);
+    assert.match(home.text, /static home/);
+    assert.match(String(home.headers['content-type']), /text\/html/);
+    const css = await http('GET', `${base}/css/site.css`);
+    assert.equal(css.status, 200);
+    assert.match(String(css.headers['content-type']), /text\/css/);
+    const again = await http('GET', `${base}/css/site.css`, { headers: { 'if-none-match': String(css.headers.etag) } });
+    assert.equal(again.status, 304);
+    const missing = await http('GET', `${base}/no/such/page`);
+    assert.equal(missing.status, 404);
+    assert.ok((JSON.parse(missing.text) as { error: string }).error);
+    assert.equal((await http('GET', `${base}/../../etc/passwd`)).status, 404);
+    assert.equal(await replicaCount(21020), 0);
+    assert.equal(await replicaCount(21021), 0);
+  });
+
+  test('a 10 MiB upload streams through to the replica intact', async () => {
+    const body = randomBytes(10 * 1024 * 1024);
+    const reply = await http('POST', `${base}/api/v1/upload`, { body, headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(reply.status, 200);
+    const got = JSON.parse(reply.text) as { bytes: number; sha256: string };
+    assert.equal(got.bytes, body.length);
+    assert.equal(got.sha256, createHash('sha256').update(body).digest('hex'));
+  });
+
+  test('hop-by-hop headers are dropped both ways; X-Forwarded-For, -Proto and -Host are set', async () => {
+    const reply = await rawGet(`${base}/api/v1/headers`, {
+      connection: 'keep-alive, x-drop-me',
+      'x-drop-me': 'secret',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      'proxy-authorization': 'Basic Zm9vOmJhcg==',
+      'x-forwarded-for': '203.0.113.9',
+      'x-custom': 'kept',
+    });
+    assert.equal(reply.status, 200);
+    const seen = (JSON.parse(reply.body) as { headers: Record<string, string> }).headers;
+    for (const gone of ['x-drop-me', 'keep-alive', 'te', 'proxy-authorization']) assert.equal(seen[gone], undefined, gone);
+    assert.equal(seen['x-custom'], 'kept');
+    assert.equal(seen['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
+    assert.equal(seen['x-forwarded-proto'], 'http');
+    assert.equal(seen['x-forwarded-host'], `127.0.0.1:${LISTEN}`);
+
+    const direct = await rawGet('http://127.0.0.1:21020/api/v1/hop', {});
+    assert.equal(direct.headers['x-hop'], 'must-not-pass', 'the replica does send it');
+    const proxied = await rawGet(`${base}/api/v1/hop`, {});
+    assert.equal(proxied.headers['x-hop'], undefined);
+    assert.equal(proxied.headers['x-kept'], 'yes');
+  });
+
+  test('/api/v1/_crash from outside is 403 in every spelling, and no replica crashed', async () => {
+    for (const target of ['/api/v1/_crash', '/API/v1/_CRASH', '/api/v1/_crash/', '/api/v1//_crash', '/api/v1/%5Fcrash']) {
+      const reply = await http('POST', `${base}${target}`);
+      assert.equal(reply.status, 403, target);
+      assert.ok((JSON.parse(reply.text) as { error: string }).error);
+    }
+    for (const port of [21010, 21020, 21021]) assert.equal((await http('GET', `http://127.0.0.1:${port}/api/v1/_health`)).status, 200);
+  });
+
+  test('status, events.json and the event stream', async () => {
+    // Served counts arrive with the balancer's once-a-second report.
+    const status = await admin.waitFor((s) => s.services.acts!.replicas.every((r) => r.requestsServed > 0) && s, 'served counts', 5000);
+    assert.equal(status.runtime, 'docker');
+    assert.deepEqual(status.listen, { host: '127.0.0.1', port: LISTEN });
+    const acts = status.services.acts!;
+    assert.equal(acts.desired, 2);
+    assert.deepEqual(acts.replicas.map((r) => [r.port, r.state, r.health]), [[21020, 'ready', 'ok'], [21021, 'ready', 'ok']]);
+    for (const r of acts.replicas) assert.match(r.id, /^[0-9a-f]{64}$/);
+    const events = await admin.events();
+    for (const port of [21010, 21020, 21021, 21030]) {
+      assert.ok(events.some((e) => e.type === 'replica.started' && e.port === port), `started ${port}`);
+      assert.ok(events.some((e) => e.type === 'replica.ready' && e.port === port), `ready ${port}`);
+    }
+    const later = await admin.events(events.at(-1)!.seq);
+    assert.ok(later.every((e) => e.seq > events.at(-1)!.seq));
+    assert.equal((await http('GET', `${admin.base}/events.json?since=abc`)).status, 400);
+    assert.equal((await http('POST', `${admin.base}/status`)).status, 405);
+
+    // SSE: a snapshot first, then the logged events.
+    const abort = new AbortController();
+    const res = await fetch(`${admin.base}/events`, { signal: abort.signal });
+    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: event')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+    }
+    abort.abort();
+    assert.ok(text.startsWith('event: snapshot\ndata: {'), text.slice(0, 80));
+    const snapshot = JSON.parse(text.split('\n')[1]!.slice('data: '.length)) as { services: object };
+    assert.ok('acts' in snapshot.services);
+  });
+
+  test('the dashboard and /admin/* through the listen port, for local clients', async () => {
+    const status = await http('GET', `${base}/admin/status`);
+    assert.equal(status.status, 200);
+    assert.ok('services' in (JSON.parse(status.text) as object));
+    const dashboard = await http('GET', `${base}/dashboard/`);
+    assert.equal(dashboard.status, 200);
+    assert.match(dashboard.text, /dashboard/);
+  });
+
+  test('a replica refusing connections: requests go to the next replica and it is reported suspect', async () => {
+    const before = await admin.status();
+    const victim = before.services.acts!.replicas.find((r) => r.port === 21021)!;
+    const [container] = await engine.containers.list({ labels: { 'selflessacts.port': '21021', 'selflessacts.supervisor': 'test-balancer' } });
+    assert.equal(container!.id, victim.id);
+    const survivor = (await http('GET', 'http://127.0.0.1:21020/api/v1/_health')).headers['x-replica'];
+    await engine.containers.kill(victim.id);
+    const replies = [];
+    for (let i = 0; i < 6; i++) replies.push(await http('GET', `${base}/api/v1/after-kill-${i}`));
+    const post = await http('POST', `${base}/api/v1/upload`, { body: 'small body' });
+    assert.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    assert.ok(replies.every((r) => r.headers['x-replica'] === survivor));
+    assert.equal(post.status, 200);
+    await eventually(async () => (sup!.lines.some((l) => l.msg === 'replica refused a connection' && l.id === victim.id) ? true : undefined), 'the suspect report', 5000);
+    // ... and it is replaced on the same port.
+    const replaced = await admin.waitFor((s) => {
+      const r = s.services.acts!.replicas.find((x) => x.port === 21021);
+      return r && r.id !== victim.id && r.state === 'ready' ? r : undefined;
+    }, 'a new replica on 21021', 30_000);
+    assert.notEqual(replaced.id, victim.id);
+  });
+});

@@ -1,0 +1,120 @@
+// The entry point as a user meets it: a bad config stops start-up with exit 1, naming the key,
+// the value and what was expected; a missing file likewise; `runtime: auto` says which runtime
+// it picked and why. Ports 20990-20999.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DockerEngine } from '../../engine-client/index.ts';
+import { dockerAvailable } from '../helpers/requirements.ts';
+import { SupervisorProcess, echoService, removeDir, tempDir } from './support.ts';
+
+const noEngine = (await dockerAvailable()).missing;
+
+describe('supervisor/main.ts start-up errors', () => {
+  let dir = '';
+  before(async () => {
+    dir = await tempDir('cli');
+  });
+  after(async () => {
+    await removeDir(dir);
+    if (noEngine) return;
+    const engine = new DockerEngine();
+    await engine.networks.remove('sa-test-cli').catch(() => undefined);
+    await engine.close();
+  });
+
+  const run = async (config: unknown, env: Record<string, string> = {}) => {
+    const file = path.join(dir, `c-${Math.random().toString(16).slice(2)}.json`);
+    await writeFile(file, typeof config === 'string' ? config : JSON.stringify(config));
+    const sup = SupervisorProcess.start(file, env);
+    const exit = await sup.exited;
+    return { exit, sup };
+  };
+
+  test('an invalid value: exit 1, key, value and expectation on stderr and as a JSON log line', async () => {
+    const { exit, sup } = await run({
+      runtime: 'process',
+      heartbeat: { intervalMs: -5 },
+      services: { acts: { command: ['node', 'x.js'], replicas: { initial: 1, min: 1, max: 1 }, startPort: 99999, healthPath: '/h' } },
+    });
+    assert.equal(exit.code, 1);
+    assert.match(sup.stderr, /config: heartbeat\.intervalMs = -5; expected an integer from 1 to 2147483647/);
+    assert.match(sup.stderr, /config: services\.acts\.startPort = 99999; expected an integer from 1 to 65535/);
+    const logged = sup.lines.filter((l) => l.msg === 'invalid config');
+    assert.deepEqual(logged.map((l) => l.key).sort(), ['heartbeat.intervalMs', 'services.acts.startPort']);
+  });
+
+  test('a bad environment override names the variable', async () => {
+    const { exit, sup } = await run(
+      { runtime: 'process', services: { acts: { command: ['node', 'x.js'], replicas: { initial: 1, min: 1, max: 1 }, startPort: 20990, healthPath: '/h' } } },
+      { ADMIN_PORT: 'zero' },
+    );
+    assert.equal(exit.code, 1);
+    assert.match(sup.stderr, /admin\.port \(from env ADMIN_PORT\) = "zero"/);
+  });
+
+  test('a service without what its runtime needs', async () => {
+    const { exit, sup } = await run({ runtime: 'process', services: { acts: { image: 'acts:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 20991, healthPath: '/h' } } });
+    assert.equal(exit.code, 1);
+    assert.match(sup.stderr, /services\.acts\.command = \(missing\); expected a command array \(runtime is process\)/);
+  });
+
+  test('a file that is not JSON, and one that does not exist', async () => {
+    const bad = await run('{"services":');
+    assert.equal(bad.exit.code, 1);
+    assert.match(bad.sup.stderr, /expected valid JSON/);
+    const missing = SupervisorProcess.start(path.join(dir, 'nope.json'));
+    assert.equal((await missing.exited).code, 1);
+    assert.match(missing.stderr, /expected a readable config file/);
+  });
+
+  test('every stdout line is one JSON object', async () => {
+    const { sup } = await run({ runtime: 'k8s', services: {} });
+    assert.ok(sup.lines.length > 0);
+    for (const line of sup.lines) {
+      assert.equal(typeof line.time, 'string', JSON.stringify(line));
+      assert.equal(typeof line.level, 'string');
+    }
+  });
+
+  const autoConfig = (listen: number) => ({
+    runtime: 'auto',
+    listen: { host: '127.0.0.1', port: listen },
+    admin: { host: '127.0.0.1', port: listen + 1 },
+    dataDir: path.join(dir, `data-${listen}`),
+    docker: { network: 'sa-test-cli', user: '10001:10001', labels: ['selflessacts.test=cli'] },
+    instance: 'test-cli',
+    services: { echo: { ...echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: listen + 2 }), image: 'selflessacts-test/none:latest' } },
+  });
+
+  test('runtime auto without an engine: child processes, and it says why', async () => {
+    const file = path.join(dir, 'auto-process.json');
+    await writeFile(file, JSON.stringify(autoConfig(20994)));
+    const sup = SupervisorProcess.start(file, { DOCKER_HOST: `unix://${path.join(dir, 'no-such.sock')}` });
+    try {
+      const line = await sup.waitForLine((l) => l.msg === 'runtime selected', 'the runtime choice');
+      assert.equal(line.runtime, 'process');
+      assert.match(String(line.why), /no Docker Engine answers \/_ping/);
+      const started = await sup.waitForLine((l) => l.type === 'supervisor.started', 'started');
+      assert.match(String(started.reason), /runtime process/);
+    } finally {
+      assert.equal((await sup.stop()).code, 0);
+    }
+  });
+
+  test('runtime auto with an engine: Docker, and it says why', { skip: noEngine ?? false }, async () => {
+    const file = path.join(dir, 'auto-docker.json');
+    await writeFile(file, JSON.stringify(autoConfig(20990)));
+    const sup = SupervisorProcess.start(file);
+    try {
+      const line = await sup.waitForLine((l) => l.msg === 'runtime selected', 'the runtime choice');
+      assert.equal(line.runtime, 'docker');
+      assert.match(String(line.why), /Docker Engine answers \/_ping/);
+    } finally {
+      // The image does not exist: the start fails, is reported, and nothing is left behind.
+      await sup.waitForLine((l) => l.type === 'runtime.error', 'the failed start reported');
+      assert.equal((await sup.stop()).code, 0);
+    }
+  });
+});

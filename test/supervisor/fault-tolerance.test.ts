@@ -1,0 +1,163 @@
+// Fault tolerance against real containers: a replica that answers 500 after _crash, one the
+// engine kills, one that hangs — each replaced by a new container on the same port, in
+// rotation once healthy — and a crash-looping image that backs off. Ports 22000-22099.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DockerEngine } from '../../engine-client/index.ts';
+import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import {
+  Admin,
+  SupervisorProcess,
+  containersByPort,
+  echoService,
+  ensureEchoImage,
+  eventually,
+  http,
+  removeDir,
+  removeSuiteObjects,
+  tempDir,
+  writeConfig,
+  type EventRecord,
+} from './support.ts';
+
+const SUITE = 'faults';
+const LISTEN = 22000;
+const ADMIN = 22001;
+const PORT_A = 22010;
+const PORT_B = 22011;
+const LOOP_PORT = 22020;
+const base = `http://127.0.0.1:${LISTEN}`;
+const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
+
+describe('fault tolerance (real containers)', { skip }, () => {
+  const engine = new DockerEngine();
+  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
+  let dir = '';
+  let sup: SupervisorProcess | undefined;
+  let loopWatchStart = 0;
+
+  before(async () => {
+    await removeSuiteObjects(engine, SUITE);
+    await ensureEchoImage(engine);
+    dir = await tempDir(SUITE);
+    const file = await writeConfig({
+      suite: SUITE,
+      dir,
+      runtime: 'docker',
+      listenPort: LISTEN,
+      adminPort: ADMIN,
+      heartbeat: { intervalMs: 400, timeoutMs: 300, failureThreshold: 3 },
+      services: {
+        acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: PORT_A, routes: ['/api/v1'] }),
+        loop: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: LOOP_PORT, routes: ['/loop'], env: { CRASH_AT_START: '1' } }),
+      },
+    });
+    sup = SupervisorProcess.start(file);
+    loopWatchStart = Date.now();
+    await admin.waitReady('acts', 2, 60_000);
+    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
+  });
+
+  after(async () => {
+    const result = await sup?.stop();
+    if (result && result.code !== 0) console.error(sup!.dump());
+    await removeSuiteObjects(engine, SUITE);
+    await engine.close();
+    await removeDir(dir);
+  });
+
+  /** The replica instance answering on a port (the echo app's x-replica header). */
+  async function instanceOn(port: number): Promise<string> {
+    return String((await http('GET', `http://127.0.0.1:${port}/api/v1/_health`)).headers['x-replica']);
+  }
+
+  /**
+   * Breaks the replica on `port` with `breakIt`, then waits until the balancer routes to a new
+   * instance on that port. Returns the time from the break to the first proxied answer from it.
+   */
+  async function breakAndWatch(port: number, breakIt: (id: string) => Promise<void>): Promise<{ ms: number; oldId: string; newId: string }> {
+    const before = await admin.status();
+    const old = before.services.acts!.replicas.find((r) => r.port === port)!;
+    const instances = new Set([await instanceOn(PORT_A), await instanceOn(PORT_B)]);
+    const started = performance.now();
+    await breakIt(old.id);
+    await eventually(async () => {
+      const reply = await http('GET', `${base}/api/v1/probe`);
+      return reply.status === 200 && !instances.has(String(reply.headers['x-replica'])) ? true : undefined;
+    }, `a new instance on ${port} in rotation`, 30_000, 50);
+    const ms = Math.round(performance.now() - started);
+    const now = await admin.status();
+    const replica = now.services.acts!.replicas.find((r) => r.port === port)!;
+    assert.equal(replica.state, 'ready');
+    assert.equal(replica.health, 'ok');
+    assert.notEqual(replica.id, old.id, 'a new container id');
+    const onPort = (await containersByPort(engine, SUITE)).get(port) ?? [];
+    assert.deepEqual(onPort.map((c) => c.id), [replica.id], 'the old container is removed, one container on the port');
+    assert.equal(now.services.acts!.replicas.length, 2, 'still two replicas');
+    // Both replicas in rotation again: 4 requests, 2 each.
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 4; i++) {
+      const id = String((await http('GET', `${base}/api/v1/after`)).headers['x-replica']);
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.values()], [2, 2]);
+    return { ms, oldId: old.id, newId: replica.id };
+  }
+
+  function eventsFor(events: EventRecord[], ids: string[]): string[] {
+    return events.filter((e) => e.id !== undefined && ids.includes(e.id)).map((e) => `${e.type}:${e.id === ids[0] ? 'old' : 'new'}`);
+  }
+
+  test('_crash: out of rotation, stopped, removed, a new container on the same port, healthy, in rotation', async (t) => {
+    const { ms, oldId, newId } = await breakAndWatch(PORT_A, async () => {
+      assert.equal((await http('POST', `http://127.0.0.1:${PORT_A}/api/v1/_crash`)).status, 200);
+    });
+    t.diagnostic(`_crash → new healthy replica in rotation: ${ms} ms`);
+    console.log(`# measured: _crash → new healthy replica in rotation on the same port: ${ms} ms`);
+    const events = await admin.events();
+    assert.deepEqual(eventsFor(events, [oldId, newId]).filter((e) => !e.startsWith('replica.started') && !e.startsWith('replica.adopted')).slice(-5), [
+      'replica.ready:old',
+      'replica.failed:old',
+      'replica.stopped:old',
+      'replica.replaced:new',
+      'replica.ready:new',
+    ]);
+    const failed = events.find((e) => e.type === 'replica.failed' && e.id === oldId)!;
+    assert.match(failed.reason, /3 health checks failed in a row \(last: HTTP 500\)/);
+    assert.equal(events.find((e) => e.type === 'replica.replaced' && e.id === newId)!.previousId, oldId);
+  });
+
+  test('engine kill: the exited container is replaced on the same port', async (t) => {
+    const { ms, oldId } = await breakAndWatch(PORT_B, (id) => engine.containers.kill(id));
+    t.diagnostic(`kill → new healthy replica in rotation: ${ms} ms`);
+    const failed = (await admin.events()).find((e) => e.type === 'replica.failed' && e.id === oldId);
+    assert.ok(failed, 'a replica.failed event');
+  });
+
+  test('a hanging replica: health checks time out, it is replaced on the same port', async (t) => {
+    const { ms, oldId } = await breakAndWatch(PORT_A, async () => {
+      assert.equal((await http('POST', `http://127.0.0.1:${PORT_A}/api/v1/_hang`)).status, 200);
+    });
+    t.diagnostic(`hang → new healthy replica in rotation: ${ms} ms`);
+    const failed = (await admin.events()).find((e) => e.type === 'replica.failed' && e.id === oldId)!;
+    assert.match(failed.reason, /no answer within 300 ms/);
+  });
+
+  test('a crash-looping image backs off instead of spinning the engine', async () => {
+    // Watch at least ~12 s of the loop service's life (it has been looping since start-up).
+    const watched = 12_000;
+    await sleep(Math.max(0, loopWatchStart + watched - Date.now()));
+    const starts = (await admin.events())
+      .filter((e) => e.port === LOOP_PORT && (e.type === 'replica.started' || e.type === 'replica.replaced'))
+      .map((e) => Date.parse(e.time));
+    // Backoff 0, 1, 2, 4, 8 s (max 8): at most 6 starts in 12 s; without backoff it would be ~12+.
+    assert.ok(starts.length >= 3 && starts.length <= 6, `${starts.length} starts in ~12 s`);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    for (let i = 2; i < gaps.length; i++) assert.ok(gaps[i]! >= gaps[i - 2]! + 900, `gaps grow: ${gaps.join(', ')} ms`);
+    assert.ok(gaps.at(-1)! >= 1900, `the latest gap is at least 2 s: ${gaps.join(', ')} ms`);
+    const status = await admin.status();
+    assert.ok(status.services.loop!.replicas.every((r) => r.state !== 'ready'));
+    assert.equal((await http('GET', `${base}/loop/x`)).status, 503);
+  });
+});

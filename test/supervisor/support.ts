@@ -1,0 +1,361 @@
+// Shared by the supervisor suites: the echo image, test configs in temp dirs, the supervisor
+// as a real child process (so SIGKILL and SIGTERM are real), an admin client, HTTP helpers,
+// bounded polling, and cleanup by label that runs even when a test failed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { DockerEngine, isNotFound, tarBuffer } from '../../engine-client/index.ts';
+import { ensureBaseImage } from '../../scripts/images.ts';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const ECHO_APP = fileURLToPath(new URL('./fixtures/echo-app.mjs', import.meta.url));
+export const ECHO_IMAGE = 'selflessacts-test/echo:latest';
+export const TEST_LABEL = 'selflessacts.test';
+
+/** The paths the SelfLessActs deployment blocks and leaves uncounted; the echo app has them too. */
+export const API_PATHS = {
+  blockedPaths: ['/api/v1/_crash'],
+  uncountedPaths: ['/api/v1/_health', '/api/v1/_crash', '/api/v1/_count'],
+};
+
+// ---- images ---------------------------------------------------------------------------------
+
+let echoImage: Promise<string> | undefined;
+
+/** The trivial echo app as an image FROM the node base image; rebuilt when the fixture changes. */
+export function ensureEchoImage(engine: DockerEngine): Promise<string> {
+  echoImage ??= (async () => {
+    const source = await readFile(ECHO_APP);
+    const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+    const found = await engine.images.find(ECHO_IMAGE);
+    if (found?.labels['selflessacts.echo-hash'] === hash) return ECHO_IMAGE;
+    const base = await ensureBaseImage({ engine });
+    const dockerfile = [
+      `FROM ${base.ref}`,
+      'COPY echo-app.mjs /app/echo-app.mjs',
+      'USER 10001:10001',
+      'ENV PORT=8080',
+      'CMD ["node", "/app/echo-app.mjs"]',
+      '',
+    ].join('\n');
+    const context = await tarBuffer([
+      { name: 'Dockerfile', content: dockerfile },
+      { name: 'echo-app.mjs', content: source },
+    ]);
+    await engine.images.build(context, {
+      tags: [ECHO_IMAGE],
+      labels: { 'selflessacts.echo-hash': hash, [TEST_LABEL]: 'supervisor' },
+    });
+    return ECHO_IMAGE;
+  })();
+  return echoImage;
+}
+
+// ---- configs --------------------------------------------------------------------------------
+
+export interface ServiceDef {
+  image?: string;
+  command?: string[];
+  env?: Record<string, string>;
+  replicas: { initial: number; min: number; max: number };
+  startPort: number;
+  containerPort?: number;
+  healthPath?: string;
+  routes?: string[];
+  autoscale?: boolean;
+  resources?: { memoryMb: number; cpus: number };
+}
+
+export function echoService(def: Omit<ServiceDef, 'image' | 'command'> & { env?: Record<string, string> }): ServiceDef {
+  return {
+    image: ECHO_IMAGE,
+    command: ['node', ECHO_APP],
+    containerPort: 8080,
+    healthPath: '/api/v1/_health',
+    resources: { memoryMb: 128, cpus: 0.5 },
+    ...def,
+  };
+}
+
+export interface TestConfigOptions {
+  suite: string;
+  dir: string;
+  runtime: 'docker' | 'process';
+  listenPort: number;
+  adminPort: number;
+  services: Record<string, ServiceDef>;
+  heartbeat?: { intervalMs: number; timeoutMs: number; failureThreshold: number; fastIntervalMs?: number };
+  scaling?: { windowSeconds: number; requestsPerReplica: number; dampingWindows: number };
+  extra?: Record<string, unknown>;
+}
+
+/** Each suite gets its own supervisor instance name and network, so suites never adopt each other's replicas. */
+export function instanceName(suite: string): string {
+  return `test-${suite}`;
+}
+
+export async function writeConfig(o: TestConfigOptions): Promise<string> {
+  const config = {
+    instance: instanceName(o.suite),
+    runtime: o.runtime,
+    listen: { host: '127.0.0.1', port: o.listenPort },
+    admin: { host: '127.0.0.1', port: o.adminPort },
+    publishHost: '127.0.0.1',
+    dataDir: path.join(o.dir, 'data'),
+    staticDir: path.join(o.dir, 'public'),
+    heartbeat: { fastIntervalMs: 100, ...(o.heartbeat ?? { intervalMs: 400, timeoutMs: 300, failureThreshold: 3 }) },
+    scaling: o.scaling ?? { windowSeconds: 120, requestsPerReplica: 20, dampingWindows: 0 },
+    backoff: { initialMs: 1000, maxMs: 8000, resetAfterMs: 5000 },
+    drainTimeoutMs: 8000,
+    startTimeoutMs: 20000,
+    stopGraceSeconds: 2,
+    ...API_PATHS,
+    generatedSecrets: ['SESSION_SECRET'],
+    docker: { network: `sa-test-${o.suite}`, user: '10001:10001', labels: [`${TEST_LABEL}=${o.suite}`] },
+    services: o.services,
+    ...o.extra,
+  };
+  const file = path.join(o.dir, 'orchestrator.json');
+  await writeFile(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+export async function tempDir(suite: string): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), `sa-sup-${suite}-`));
+}
+
+// ---- the supervisor as a child process ------------------------------------------------------
+
+export interface LogLine {
+  msg: string;
+  type?: string;
+  [key: string]: unknown;
+}
+
+export class SupervisorProcess {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[] = [];
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    let buffered = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      for (const line of parts) {
+        if (!line.trim()) continue;
+        try {
+          this.lines.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.lines.push({ msg: line });
+        }
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  static start(configFile: string, env: Record<string, string> = {}): SupervisorProcess {
+    const clean = { ...process.env };
+    for (const key of ['LISTEN_PORT', 'LISTEN_HOST', 'ADMIN_PORT', 'ADMIN_HOST', 'RUNTIME', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'SUPERVISOR_INSTANCE']) {
+      delete clean[key];
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'supervisor/main.ts', '--config', configFile], {
+      cwd: repoRoot,
+      env: { ...clean, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new SupervisorProcess(child);
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. Safe to call twice. */
+  async stop(graceMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.running) this.child.kill('SIGTERM');
+    const result = await Promise.race([this.exited, sleep(graceMs, undefined, { ref: false }).then(() => undefined)]);
+    if (result) return result;
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  async kill(): Promise<void> {
+    if (this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  events(type: string): LogLine[] {
+    return this.lines.filter((l) => l.type === type);
+  }
+
+  /** Waits for a log line; fails early if the process exits. */
+  async waitForLine(predicate: (line: LogLine) => boolean, what: string, timeoutMs = 20_000): Promise<LogLine> {
+    return eventually(async () => {
+      const found = this.lines.find(predicate);
+      if (found) return found;
+      if (!this.running) throw new Error(`supervisor exited (stderr: ${this.stderr.slice(-500)})`);
+      return undefined;
+    }, what, timeoutMs);
+  }
+
+  dump(): string {
+    return `${this.lines.map((l) => JSON.stringify(l)).join('\n')}\n${this.stderr}`;
+  }
+}
+
+// ---- admin API ------------------------------------------------------------------------------
+
+export interface StatusReplica {
+  id: string;
+  port: number;
+  url: string;
+  state: string;
+  health: string;
+  requestsServed: number;
+}
+
+export interface Status {
+  runtime: string;
+  listen: { host: string; port: number } | null;
+  services: Record<string, { desired: number; replicas: StatusReplica[]; window: null | { requests: number; nextDesired: number; nextThreshold: number } }>;
+}
+
+export interface EventRecord {
+  seq: number;
+  type: string;
+  service?: string;
+  port?: number;
+  id?: string;
+  reason: string;
+  previousId?: string;
+  time: string;
+}
+
+export class Admin {
+  constructor(readonly base: string) {}
+
+  async status(): Promise<Status> {
+    return (await getJson(`${this.base}/status`)) as Status;
+  }
+
+  async events(since = 0): Promise<EventRecord[]> {
+    return (await getJson(`${this.base}/events.json?since=${since}`)) as EventRecord[];
+  }
+
+  /** Waits until `probe(status)` returns a value (not undefined, null or false). */
+  async waitFor<T>(probe: (s: Status) => T | undefined | null | false, what: string, timeoutMs = 30_000): Promise<T> {
+    return eventually(async () => {
+      const value = probe(await this.status());
+      return value === false || value === null ? undefined : value;
+    }, what, timeoutMs, 100);
+  }
+
+  /** Every listed service has `count` ready replicas (and nothing else). */
+  waitReady(service: string, count: number, timeoutMs = 30_000): Promise<StatusReplica[]> {
+    return this.waitFor((s) => {
+      const replicas = s.services[service]?.replicas ?? [];
+      return replicas.length === count && replicas.every((r) => r.state === 'ready') ? replicas : undefined;
+    }, `${count} ready replica(s) of ${service}`, timeoutMs);
+  }
+}
+
+// ---- HTTP -----------------------------------------------------------------------------------
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export async function http(
+  method: string,
+  url: string,
+  options: { body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const res = await request(url, {
+    method: method as 'GET',
+    headers: options.headers,
+    body: options.body,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+}
+
+export async function getJson(url: string): Promise<unknown> {
+  const reply = await http('GET', url);
+  if (reply.status !== 200) throw new Error(`GET ${url} → ${reply.status}: ${reply.text.slice(0, 200)}`);
+  return JSON.parse(reply.text);
+}
+
+/** A replica's own request count (GET /api/v1/_count straight to its port). */
+export async function replicaCount(port: number): Promise<number> {
+  const body = (await getJson(`http://127.0.0.1:${port}/api/v1/_count`)) as number[];
+  return body[0]!;
+}
+
+export async function resetCount(port: number): Promise<void> {
+  await http('DELETE', `http://127.0.0.1:${port}/api/v1/_count`);
+}
+
+// ---- polling and cleanup --------------------------------------------------------------------
+
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+      if (String(error).includes('supervisor exited')) break;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Removes the suite's replicas and network, found by label (leftovers of a crashed run too). */
+export async function removeSuiteObjects(engine: DockerEngine, suite: string): Promise<void> {
+  for (const c of await engine.containers.list({ all: true, labels: { [TEST_LABEL]: suite } })) {
+    await engine.containers.remove(c.id, { force: true }).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
+  }
+  for (const c of await engine.containers.list({ all: true, labels: { 'selflessacts.supervisor': instanceName(suite) } })) {
+    await engine.containers.remove(c.id, { force: true }).catch(() => undefined);
+  }
+  await engine.networks.remove(`sa-test-${suite}`).catch(() => undefined);
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Ids of the suite's containers as the engine lists them, by port. */
+export async function containersByPort(engine: DockerEngine, suite: string): Promise<Map<number, { id: string; state: string }[]>> {
+  const out = new Map<number, { id: string; state: string }[]>();
+  for (const c of await engine.containers.list({ all: true, labels: { 'selflessacts.supervisor': instanceName(suite) } })) {
+    const port = Number(c.labels['selflessacts.port']);
+    out.set(port, [...(out.get(port) ?? []), { id: c.id, state: c.state }]);
+  }
+  return out;
+}

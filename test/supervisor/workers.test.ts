@@ -1,0 +1,115 @@
+// Worker lifecycle: a worker thread that dies is restarted and given the current state. Runs
+// the echo app under the process runtime (no Docker needed), which also covers that runtime's
+// basic path. Ports 25000-25099.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  Admin,
+  SupervisorProcess,
+  echoService,
+  eventually,
+  http,
+  removeDir,
+  replicaCount,
+  resetCount,
+  tempDir,
+  writeConfig,
+} from './support.ts';
+
+const SUITE = 'workers';
+const LISTEN = 25000;
+const ADMIN = 25001;
+const ACTS = 25010;
+const base = `http://127.0.0.1:${LISTEN}`;
+
+describe('worker lifecycle (process runtime)', () => {
+  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
+  let dir = '';
+  let sup: SupervisorProcess | undefined;
+
+  before(async () => {
+    dir = await tempDir(SUITE);
+    const file = await writeConfig({
+      suite: SUITE,
+      dir,
+      runtime: 'process',
+      listenPort: LISTEN,
+      adminPort: ADMIN,
+      scaling: { windowSeconds: 8, requestsPerReplica: 20, dampingWindows: 0 },
+      services: { acts: echoService({ replicas: { initial: 2, min: 1, max: 3 }, startPort: ACTS, routes: ['/api/v1'], autoscale: true }) },
+    });
+    sup = SupervisorProcess.start(file);
+    await admin.waitReady('acts', 2, 30_000);
+    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
+  });
+
+  after(async () => {
+    const result = await sup?.stop();
+    if (result && result.code !== 0) console.error(sup!.dump());
+    await removeDir(dir);
+  });
+
+  const restarted = (worker: string) =>
+    eventually(async () => ((await admin.events()).some((e) => e.type === 'worker.restarted' && (e as unknown as { worker: string }).worker === worker) ? true : undefined), `${worker} restarted`, 15_000);
+
+  test('the process runtime runs the replicas as child processes on consecutive ports', async () => {
+    const status = await admin.status();
+    assert.equal(status.runtime, 'process');
+    assert.deepEqual(status.services.acts!.replicas.map((r) => [r.port, r.url]), [[ACTS, `http://127.0.0.1:${ACTS}`], [ACTS + 1, `http://127.0.0.1:${ACTS + 1}`]]);
+    const env = (JSON.parse((await http('GET', `${base}/api/v1/env`)).text) as { env: Record<string, string> }).env;
+    assert.equal(env.HOST, '127.0.0.1');
+    assert.equal(env.SERVICE, 'acts');
+    assert.match(env.DATA_DIR ?? '', /data\/replicas$/);
+  });
+
+  test('a killed balancer is restarted with the current routes: round robin continues over both replicas', async () => {
+    assert.equal((await http('POST', `${admin.base}/workers/balancer/kill`)).status, 202);
+    await restarted('balancer');
+    await eventually(async () => ((await http('GET', `${base}/api/v1/_health`)).status === 200 ? true : undefined), 'the listener back', 15_000);
+    await resetCount(ACTS);
+    await resetCount(ACTS + 1);
+    for (let i = 0; i < 6; i++) assert.equal((await http('GET', `${base}/api/v1/x`)).status, 200);
+    assert.deepEqual([await replicaCount(ACTS), await replicaCount(ACTS + 1)], [3, 3]);
+  });
+
+  test('a killed scaler is given its open window back and still decides at its end', async () => {
+    type W = { startedAt: string; endsAt: string; requests: number };
+    const windowOf = (s: Awaited<ReturnType<Admin['status']>>) => s.services.acts!.window as unknown as W | null;
+    // Start with at least 5 s of window left (or none open: the requests below open one).
+    await admin.waitFor((s) => {
+      const w = windowOf(s);
+      return !w || Date.parse(w.endsAt) - Date.now() > 5000;
+    }, 'a window with room left', 20_000);
+    for (let i = 0; i < 40; i++) await http('GET', `${base}/api/v1/load/${i}`);
+    const before = await admin.waitFor((s) => {
+      const w = windowOf(s);
+      return w && w.requests >= 40 ? w : undefined;
+    }, 'the requests counted', 5000);
+    assert.equal((await http('POST', `${admin.base}/workers/scaler/kill`)).status, 202);
+    await restarted('scaler');
+    for (let i = 0; i < 5; i++) await http('GET', `${base}/api/v1/more/${i}`);
+    const after = await admin.waitFor((s) => {
+      const w = windowOf(s);
+      return w && w.requests >= before.requests + 5 ? w : undefined;
+    }, 'the restarted scaler to keep counting in the same window', 5000);
+    assert.equal(after.startedAt, before.startedAt, 'the same window');
+    await admin.waitFor((s) => s.services.acts!.desired === 3 && s.services.acts!.replicas.length === 3, '3 replicas after the window', 20_000);
+  });
+
+  test('a killed heartbeat is restarted with the targets: a crashed replica is still replaced', async () => {
+    assert.equal((await http('POST', `${admin.base}/workers/heartbeat/kill`)).status, 202);
+    await restarted('heartbeat');
+    const old = (await admin.status()).services.acts!.replicas.find((r) => r.port === ACTS)!;
+    assert.equal((await http('POST', `http://127.0.0.1:${ACTS}/api/v1/_crash`)).status, 200);
+    const fresh = await admin.waitFor((s) => {
+      const r = s.services.acts!.replicas.find((x) => x.port === ACTS);
+      return r && r.id !== old.id && r.state === 'ready' ? r : undefined;
+    }, 'a new replica on the crashed port', 20_000);
+    assert.notEqual(fresh.id, old.id);
+  });
+
+  test('the kill endpoint: unknown worker 404, wrong method 405', async () => {
+    assert.equal((await http('POST', `${admin.base}/workers/nope/kill`)).status, 404);
+    assert.equal((await http('GET', `${admin.base}/workers/balancer/kill`)).status, 405);
+  });
+});

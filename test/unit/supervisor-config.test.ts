@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ConfigError, loadConfigFile, parseConfig, type ConfigIssue } from '../../supervisor/config.ts';
+import { ensureSecrets } from '../../supervisor/secrets.ts';
+import { resolveTemplates, templateRefs } from '../../supervisor/templates.ts';
+
+const service = (extra: Record<string, unknown> = {}) => ({
+  image: 'echo:latest',
+  replicas: { initial: 1, min: 1, max: 3 },
+  startPort: 9000,
+  healthPath: '/health',
+  ...extra,
+});
+const valid = () => ({ services: { web: service() } });
+
+function issuesOf(raw: unknown, env: NodeJS.ProcessEnv = {}): ConfigIssue[] {
+  try {
+    parseConfig(raw, { env });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    assert.equal(err.code, 'CONFIG_INVALID');
+    return err.issues;
+  }
+  assert.fail('the config was accepted');
+}
+
+describe('config: the shipped file is valid', () => {
+  test('config/orchestrator.json loads, with the seed knobs where the design says', () => {
+    const c = loadConfigFile(new URL('../../config/orchestrator.json', import.meta.url).pathname, { env: {} });
+    const acts = c.services.find((s) => s.name === 'acts')!;
+    assert.equal(acts.startPort, 8000);
+    assert.equal(acts.autoscale, true);
+    assert.equal(c.heartbeat.intervalMs, 1000);
+    assert.equal(c.scaling.requestsPerReplica, 20);
+    assert.equal(c.scaling.windowSeconds, 120);
+    assert.ok(c.blockedPaths.includes('/api/v1/_crash'));
+    assert.ok(path.isAbsolute(c.dataDir));
+  });
+});
+
+describe('config errors name the key, the value and what was expected', () => {
+  const rows: Array<{ name: string; raw: unknown; env?: NodeJS.ProcessEnv; key: string; value: unknown; expected: RegExp }> = [
+    { name: 'listen.port out of range', raw: { ...valid(), listen: { port: 70000 } }, key: 'listen.port', value: 70000, expected: /integer from 0 to 65535/ },
+    { name: 'runtime not one of the three', raw: { ...valid(), runtime: 'k8s' }, key: 'runtime', value: 'k8s', expected: /"auto", "docker", "process"/ },
+    { name: 'heartbeat interval of 0', raw: { ...valid(), heartbeat: { intervalMs: 0 } }, key: 'heartbeat.intervalMs', value: 0, expected: /integer from 1/ },
+    { name: 'a key the schema does not know', raw: { ...valid(), colour: 'blue' }, key: 'colour', value: '(unknown key)', expected: /keys the schema declares/ },
+    { name: 'a bad env override names the variable', raw: valid(), env: { LISTEN_PORT: 'eighty' }, key: 'listen.port (from env LISTEN_PORT)', value: 'eighty', expected: /integer/ },
+    { name: 'no services', raw: { services: {} }, key: 'services', value: {}, expected: /at least one service/ },
+    { name: 'replicas initial above max', raw: { services: { web: service({ replicas: { initial: 4, min: 1, max: 3 } }) } }, key: 'services.web.replicas', value: { initial: 4, min: 1, max: 3 }, expected: /min <= initial <= max/ },
+    { name: 'startPort not a number', raw: { services: { web: service({ startPort: '8000' }) } }, key: 'services.web.startPort', value: '8000', expected: /integer from 1 to 65535/ },
+    { name: 'healthPath without a slash', raw: { services: { web: service({ healthPath: 'health' }) } }, key: 'services.web.healthPath', value: 'health', expected: /starting with "\/"/ },
+    { name: 'missing startPort', raw: { services: { web: { replicas: { initial: 1, min: 1, max: 1 }, healthPath: '/h' } } }, key: 'services.web.startPort', value: undefined, expected: /integer/ },
+    { name: 'unknown service key', raw: { services: { web: service({ replica: 2 }) } }, key: 'services.web.replica', value: 2, expected: /one of the keys/ },
+    { name: 'service name unfit for a container name', raw: { services: { Web_1: service() } }, key: 'services.Web_1', value: 'Web_1', expected: /lower-case/ },
+    { name: 'overlapping port ranges', raw: { services: { a: service(), b: service({ startPort: 9002 }) } }, key: 'services.b.startPort', value: 9002, expected: /not overlapping services.a \(9000-9002\)/ },
+    { name: 'listen port inside a service range', raw: { ...valid(), listen: { port: 9001 } }, key: 'listen.port', value: 9001, expected: /outside services.web's range 9000-9002/ },
+    { name: 'template naming no service', raw: { services: { web: service({ env: { U: '{{service:nope}}' } }) } }, key: 'services.web.env.U', value: '{{service:nope}}', expected: /naming a configured service/ },
+    { name: 'template of an unknown kind', raw: { services: { web: service({ env: { U: '{{secret:x}}' } }) } }, key: 'services.web.env.U', value: '{{secret:x}}', expected: /\{\{service:<name>\}\}/ },
+    { name: 'root user for containers', raw: { ...valid(), docker: { user: '0:0' } }, key: 'docker.user', value: '0:0', expected: /non-root/ },
+  ];
+  for (const row of rows) {
+    test(row.name, () => {
+      const issues = issuesOf(row.raw, row.env);
+      const issue = issues.find((i) => i.key === row.key);
+      assert.ok(issue, `no issue for ${row.key} in ${JSON.stringify(issues)}`);
+      assert.deepEqual(issue.value, row.value);
+      assert.match(issue.expected, row.expected);
+    });
+  }
+
+  test('every problem is reported at once, not only the first', () => {
+    const issues = issuesOf({ runtime: 'x', listen: { port: -1 }, services: { web: service({ startPort: 0 }) } });
+    assert.deepEqual(issues.map((i) => i.key).sort(), ['listen.port', 'runtime', 'services.web.startPort']);
+  });
+
+  test('a file that is not JSON', async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sa-config-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'bad.json');
+    await writeFile(file, '{ "services": ');
+    assert.throws(() => loadConfigFile(file), (err: ConfigError) => err.issues[0]!.key === '(file)' && /valid JSON/.test(err.issues[0]!.expected));
+  });
+});
+
+describe('config env overrides and defaults', () => {
+  test('env overrides the file; DATABASE_URL and SESSION_SECRET reach every replica', () => {
+    const c = parseConfig({ ...valid(), listen: { port: 3000 } }, {
+      env: { LISTEN_PORT: '4000', RUNTIME: 'process', HEARTBEAT_INTERVAL_MS: '250', DATABASE_URL: 'mysql://u:p@h/db', SESSION_SECRET: 's'.repeat(32) },
+    });
+    assert.equal(c.listen.port, 4000);
+    assert.equal(c.runtime, 'process');
+    assert.equal(c.heartbeat.intervalMs, 250);
+    assert.equal(c.env.DATABASE_URL, 'mysql://u:p@h/db');
+    assert.equal(c.env.SESSION_SECRET, 's'.repeat(32));
+  });
+  test('service defaults: containerPort = startPort, no routes, no autoscale', () => {
+    const web = parseConfig(valid(), { env: {} }).services[0]!;
+    assert.equal(web.containerPort, 9000);
+    assert.deepEqual(web.routes, []);
+    assert.equal(web.autoscale, false);
+    assert.deepEqual(web.env, {});
+  });
+  test('relative dataDir and staticDir resolve against cwd', () => {
+    const c = parseConfig({ ...valid(), dataDir: 'd', staticDir: 'p' }, { env: {}, cwd: '/srv/app' });
+    assert.equal(c.dataDir, '/srv/app/d');
+    assert.equal(c.staticDir, '/srv/app/p');
+  });
+});
+
+describe('templates: {{service:name}} resolves when a replica starts', () => {
+  const lookup = (name: string) => `http://${name}-8080:8080`;
+  const rows: Array<[string, Record<string, string>, Record<string, string>]> = [
+    ['a whole value', { USERS_URL: '{{service:users}}' }, { USERS_URL: 'http://users-8080:8080' }],
+    ['inside a longer value', { API: '{{service:users}}/api/v1' }, { API: 'http://users-8080:8080/api/v1' }],
+    ['spaces inside the braces', { U: '{{ service:users }}' }, { U: 'http://users-8080:8080' }],
+    ['values without templates are untouched', { SERVICE: 'acts', X: '{not a template}' }, { SERVICE: 'acts', X: '{not a template}' }],
+  ];
+  for (const [name, env, want] of rows) {
+    test(name, () => assert.deepEqual(resolveTemplates(env, lookup), want));
+  }
+  test('templateRefs lists services and flags other templates', () => {
+    assert.deepEqual(templateRefs('{{service:a}} and {{service:b}} and {{env:X}}'), { services: ['a', 'b'], problems: ['{{env:X}}'] });
+  });
+});
+
+describe('generated secrets', () => {
+  const dirs: string[] = [];
+  after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  test('made once, kept with mode 600, the same on the next start', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sa-secrets-'));
+    dirs.push(dir);
+    const first = ensureSecrets(dir, ['SESSION_SECRET'], {});
+    assert.ok(first.SESSION_SECRET!.length >= 32);
+    assert.deepEqual(ensureSecrets(dir, ['SESSION_SECRET'], {}), first);
+    assert.equal((await stat(path.join(dir, 'secrets.json'))).mode & 0o777, 0o600);
+  });
+  test('a secret the config gives is not generated', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sa-secrets-'));
+    dirs.push(dir);
+    assert.deepEqual(ensureSecrets(dir, ['SESSION_SECRET'], { SESSION_SECRET: 'given' }), {});
+  });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { MessageChannel } from 'node:worker_threads';
+import { describe, test } from 'node:test';
+import { SnapshotGate } from '../../supervisor/protocol.ts';
+import { plan, slotKey, type Action, type PlanInput, type PlanReplica } from '../../supervisor/reconcile.ts';
+import { HealthTracker } from '../../supervisor/workers/health-tracker.ts';
+
+const NOW = 100_000;
+const r = (id: string, port: number, state: PlanReplica['state'] = 'ready', extra: Partial<PlanReplica> = {}): PlanReplica => ({
+  id, service: 'acts', port, state, trackedSince: NOW - 1000, startedAt: NOW - 1000, ...extra,
+});
+
+function planFor(desired: number, replicas: PlanReplica[], extra: Partial<PlanInput> = {}): string[] {
+  const actions = plan({
+    now: NOW,
+    services: [{ name: 'acts', startPort: 8000, desired }],
+    replicas,
+    busy: new Set(),
+    starting: new Set(),
+    allowedAt: () => 0,
+    startTimeoutMs: 30_000,
+    ...extra,
+  });
+  return actions.map(describeAction);
+}
+
+function describeAction(a: Action): string {
+  return a.kind === 'start' ? `start ${a.port}` : `remove ${a.id}${a.drain ? ' drained' : ''}${a.failure ? ' failure' : ''}`;
+}
+
+describe('reconcile plan: desired against known replicas → fewest actions', () => {
+  const rows: Array<{ name: string; desired: number; replicas: PlanReplica[]; extra?: Partial<PlanInput>; want: string[] }> = [
+    { name: 'nothing running, desired 1 → start on startPort', desired: 1, replicas: [], want: ['start 8000'] },
+    { name: 'scale up 1 → 2: start on startPort + 1', desired: 2, replicas: [r('a', 8000)], want: ['start 8001'] },
+    { name: 'converged → nothing to do', desired: 2, replicas: [r('a', 8000), r('b', 8001)], want: [] },
+    { name: 'scale down 3 → 1: the highest ports go, drained first', desired: 1, replicas: [r('a', 8000), r('b', 8001), r('c', 8002)], want: ['remove c drained', 'remove b drained'] },
+    { name: 'a starting replica going away needs no drain', desired: 1, replicas: [r('a', 8000), r('b', 8001, 'starting')], want: ['remove b'] },
+    { name: 'failed replica: removed, and its port is not reused until it is gone', desired: 1, replicas: [r('a', 8000, 'failed')], want: ['remove a'] },
+    { name: 'port free again after removal → a new replica on the same port', desired: 2, replicas: [r('a', 8000)], want: ['start 8001'] },
+    { name: 'start timeout → removed as a failure', desired: 1, replicas: [r('a', 8000, 'starting', { trackedSince: NOW - 31_000 })], want: ['remove a failure'] },
+    { name: 'two on one port: the ready one stays', desired: 1, replicas: [r('new', 8000, 'starting', { startedAt: NOW }), r('old', 8000)], want: ['remove new'] },
+    { name: 'busy replicas are left alone', desired: 1, replicas: [r('a', 8000), r('b', 8001)], extra: { busy: new Set(['b']) }, want: [] },
+    { name: 'a start in progress is not started twice', desired: 1, replicas: [], extra: { starting: new Set([slotKey('acts', 8000)]) }, want: [] },
+    { name: 'backoff holds a crash-looping slot', desired: 1, replicas: [], extra: { allowedAt: () => NOW + 1 }, want: [] },
+    { name: 'an interrupted drain is finished', desired: 1, replicas: [r('a', 8000), r('b', 8001, 'draining')], want: ['remove b drained'] },
+    { name: 'an interrupted stop is finished', desired: 1, replicas: [r('a', 8000), r('b', 8001, 'stopping')], want: ['remove b'] },
+    {
+      name: 'a replica of a service no longer configured is removed',
+      desired: 1,
+      replicas: [r('a', 8000), { ...r('x', 9000), service: 'gone' }],
+      want: ['remove x drained'],
+    },
+  ];
+  for (const row of rows) {
+    test(row.name, () => assert.deepEqual(planFor(row.desired, row.replicas, row.extra), row.want));
+  }
+});
+
+describe('health verdicts: only changes are reported', () => {
+  test('ok once, silence while ok, each failure counted, failed at the threshold, ok again', () => {
+    const tracker = new HealthTracker(3);
+    const ok = { ok: true, reason: 'HTTP 200', latencyMs: 1 };
+    const bad = { ok: false, reason: 'HTTP 500', latencyMs: 1 };
+    const seq = [ok, ok, ok, bad, bad, bad, bad, ok, ok].map((res) => tracker.observe('a', res));
+    const said = seq.map((m) => (m ? `${m.verdict}:${m.consecutiveFailures}` : '-'));
+    assert.deepEqual(said, ['ok:0', '-', '-', 'failing:1', 'failing:2', 'failed:3', 'failed:4', 'ok:0', '-']);
+  });
+  test('a forgotten target starts fresh', () => {
+    const tracker = new HealthTracker(1);
+    tracker.observe('a', { ok: true, reason: '', latencyMs: 0 });
+    tracker.forget('a');
+    assert.equal(tracker.observe('a', { ok: true, reason: '', latencyMs: 0 })?.verdict, 'ok');
+  });
+});
+
+describe('snapshots: a version already seen is dropped', () => {
+  test('newer accepted, same or older dropped', () => {
+    const gate = new SnapshotGate();
+    assert.deepEqual([1, 1, 3, 2, 4].map((v) => gate.accept(v)), [true, false, true, false, true]);
+  });
+  test('messages survive the MessagePort as plain data', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const got = new Promise((resolve) => port2.once('message', resolve));
+    const message = { type: 'routes', version: 7, services: { acts: { prefixes: ['/api/v1'], replicas: [{ id: 'a', port: 8000, url: 'http://127.0.0.1:8000', ready: true }] } } };
+    port1.postMessage(message);
+    assert.deepEqual(await got, message);
+    port1.close();
+    port2.close();
+  });
+});
