@@ -23,12 +23,21 @@ install_packages() {
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v mysqld >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  # The deployment tests: lint the shell scripts, run aws-setup.sh in a debootstrap root,
+  # check the Compose file and serve deploy/nginx.conf with a real nginx.
   command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
   if ((${#missing[@]})); then
     log "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian starts nginx on port 80 when it installs it; the tests run their own.
+    if [[ " ${missing[*]} " == *" nginx "* ]]; then
+      service nginx stop >/dev/null 2>&1 || true
+    fi
   else
     log "packages already installed"
   fi

@@ -1,0 +1,672 @@
+#!/usr/bin/env bash
+# A fresh Debian 12 or Ubuntu 22.04/24.04 VM to SelfLessActs running as a systemd service.
+# Run as root from a checkout of the repository. Every step looks before it changes anything,
+# so a second run changes nothing and succeeds. docs/operations.md explains what it sets up.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: sudo scripts/aws-setup.sh [options]
+
+Installs SelfLessActs on this machine (Debian 12, Ubuntu 22.04 or 24.04) and starts it:
+  - packages: Node.js >= 20.18 (the distribution's if new enough, else NodeSource's apt
+    repository), Docker Engine (docker.io), MariaDB (unless DATABASE_URL names another server)
+  - a system user 'selflessacts' in the docker group
+  - a database and a database user with a generated password, kept with a generated session
+    secret in /etc/selflessacts/selflessacts.env (mode 640, root:selflessacts; never printed)
+  - the app in /opt/selflessacts (a copy of this checkout) with its production dependencies
+  - the app images (acts:latest, users:latest), built offline from the local Node.js
+  - the systemd unit selflessacts.service, enabled and started; then it waits until the
+    service answers on http://127.0.0.1:PORT/api/v1/_health
+Running it again changes nothing; after 'git pull' it upgrades the app and restarts it.
+
+Options:
+  -n, --dry-run        print every action and change nothing
+      --port N         public port of the balancer (default: kept from the env file, else 80)
+      --database-url URL
+                       use this MySQL/MariaDB server (mysql://user:pass@host:3306/db) instead
+                       of a local MariaDB; the DATABASE_URL environment variable works too
+                       and keeps the password out of the process list
+      --db-name NAME   local database name (default: selflessacts)
+      --db-user NAME   local database user (default: selflessacts)
+      --no-start       install and enable, but start nothing: for a chroot, a container or an
+                       image build (the database is created only if MariaDB already answers)
+      --wait SECONDS   how long to wait for the service to answer (default: 300)
+      --node-repo URL  apt repository for Node.js when the distribution's is too old
+                       (default: https://deb.nodesource.com/node_20.x)
+      --allow-unsupported-os
+                       go on with a distribution other than those above
+  -h, --help           show this help
+
+Files: /opt/selflessacts (app), /etc/selflessacts/{selflessacts.env,orchestrator.json}
+(settings, kept across runs), /var/lib/selflessacts (data), journalctl -u selflessacts (logs).
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly SOURCE_DIR
+readonly APP_DIR=/opt/selflessacts
+readonly CONF_DIR=/etc/selflessacts
+readonly ENV_FILE=$CONF_DIR/selflessacts.env
+readonly CONFIG_FILE=$CONF_DIR/orchestrator.json
+readonly STATE_DIR=/var/lib/selflessacts
+readonly UNIT_NAME=selflessacts.service
+readonly UNIT_PATH=/etc/systemd/system/$UNIT_NAME
+readonly SERVICE_USER=selflessacts
+readonly MARIADB_CNF=/etc/mysql/mariadb.conf.d/60-selflessacts.cnf
+readonly NODE_MIN=20.18.0
+# systemd's default PATH: the node the unit will run is the one found here.
+readonly SYSTEM_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# Docker's default address pools (172.17.0.0/16 onwards): where the replicas connect from.
+readonly DOCKER_HOSTS=172.16.0.0/255.240.0.0
+
+DRY_RUN=0
+START=1
+PORT=""
+DATABASE_URL_GIVEN=${DATABASE_URL:-}
+DB_NAME=selflessacts
+DB_USER=selflessacts
+WAIT_SECONDS=300
+NODE_REPO=https://deb.nodesource.com/node_20.x
+ALLOW_UNSUPPORTED_OS=0
+
+CHANGES=0
+RESTART_NEEDED=0
+APT_UPDATED=0
+TMP_DIR=""
+LISTEN=80
+# Decided by decide_secrets before anything uses them; never printed.
+DB_PASSWORD=""
+DATABASE_URL_WANTED=""
+SESSION_SECRET_WANTED=""
+
+# ---------------------------------------------------------------------------------------------
+# Output and actions: every change goes through `change` (counted) and `run` (printed, and
+# skipped in a dry run), so the dry run shows exactly what a real run would do.
+
+step() { printf '\n==> %s\n' "$*"; }
+ok() { printf '  ok      %s\n' "$*"; }
+note() { printf '  note    %s\n' "$*"; }
+warn() { printf '  WARNING %s\n' "$*" >&2; }
+die() {
+  printf 'aws-setup: error: %s\n' "$*" >&2
+  exit 1
+}
+change() {
+  CHANGES=$((CHANGES + 1))
+  if ((DRY_RUN)); then printf '  would   %s\n' "$*"; else printf '  change  %s\n' "$*"; fi
+}
+shown() { # a command line as a person would type it: quotes only where needed
+  local arg out=()
+  for arg in "$@"; do
+    if [[ $arg =~ ^[A-Za-z0-9_./:=,@%+-]+$ ]]; then out+=("$arg"); else out+=("$(printf '%q' "$arg")"); fi
+  done
+  printf '%s' "${out[*]}"
+}
+run() {
+  printf '    $ %s\n' "$(shown "$@")"
+  ((DRY_RUN)) || "$@"
+}
+# For pipelines and redirections: the command line is shown as written.
+run_sh() {
+  printf '    $ %s\n' "$1"
+  ((DRY_RUN)) || bash -c "$1"
+}
+
+cleanup() { [[ -z $TMP_DIR ]] || rm -rf "$TMP_DIR"; }
+trap cleanup EXIT
+
+# TMP_DIR is made once in main: tmp_file runs in command substitutions (subshells).
+tmp_file() { mktemp "$TMP_DIR/XXXXXX"; }
+
+random_alnum() { # random_alnum LENGTH: letters and digits only, safe in URLs, SQL and env files
+  local chars=""
+  while ((${#chars} < $1)); do
+    chars+=$(head -c 64 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9')
+  done
+  printf '%s' "${chars:0:$1}"
+}
+
+version_at_least() { # version_at_least HAVE WANT
+  [[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" == "$2" ]]
+}
+
+pkg_installed() { [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == installed ]]; }
+
+systemd_running() { [[ -d /run/systemd/system ]]; }
+
+# install_file SOURCE DEST MODE OWNER GROUP [secret]: writes DEST only if content, mode or
+# owner differ. Returns 0 when something changed. A secret file's content is never shown.
+install_file() {
+  local src=$1 dest=$2 mode=$3 owner=$4 group=$5 secret=${6:-}
+  local what="write $dest (mode $mode, $owner:$group)"
+  [[ -n $secret ]] && what+="; contents not shown"
+  if [[ -f $dest ]] && cmp -s "$src" "$dest" &&
+    [[ "$(stat -c '%a %U %G' "$dest")" == "${mode#0} $owner $group" ]]; then
+    ok "$dest"
+    return 1
+  fi
+  change "$what"
+  run install -m "$mode" -o "$owner" -g "$group" "$src" "$dest"
+  return 0
+}
+
+ensure_dir() { # ensure_dir DIR MODE OWNER GROUP
+  local dir=$1 mode=$2 owner=$3 group=$4
+  if [[ -d $dir && "$(stat -c '%a %U %G' "$dir")" == "${mode#0} $owner $group" ]]; then
+    ok "$dir/"
+    return
+  fi
+  change "directory $dir (mode $mode, $owner:$group)"
+  run install -d -m "$mode" -o "$owner" -g "$group" "$dir"
+}
+
+apt_update_once() {
+  ((APT_UPDATED)) && return 0
+  APT_UPDATED=1
+  run apt-get update -q
+}
+
+apt_install() {
+  apt_update_once
+  run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
+env_value() { # env_value FILE KEY: the value of KEY=... in FILE, empty if absent
+  [[ -r $1 ]] || return 0
+  sed -n "s/^$2=//p" "$1" | tail -n1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+
+parse_args() {
+  while (($#)); do
+    case $1 in
+      -h | --help) usage; exit 0 ;;
+      -n | --dry-run) DRY_RUN=1 ;;
+      --no-start) START=0 ;;
+      --allow-unsupported-os) ALLOW_UNSUPPORTED_OS=1 ;;
+      --port | --database-url | --db-name | --db-user | --wait | --node-repo)
+        (($# >= 2)) || die "$1 needs a value (see --help)"
+        case $1 in
+          --port) PORT=$2 ;;
+          --database-url) DATABASE_URL_GIVEN=$2 ;;
+          --db-name) DB_NAME=$2 ;;
+          --db-user) DB_USER=$2 ;;
+          --wait) WAIT_SECONDS=$2 ;;
+          --node-repo) NODE_REPO=$2 ;;
+        esac
+        shift
+        ;;
+      *) die "unknown option '$1' (see --help)" ;;
+    esac
+    shift
+  done
+  if [[ -n $PORT ]] && ! [[ $PORT =~ ^[0-9]+$ && $PORT -ge 1 && $PORT -le 65535 ]]; then
+    die "--port '$PORT': expected a port number from 1 to 65535"
+  fi
+  [[ $WAIT_SECONDS =~ ^[0-9]+$ ]] || die "--wait '$WAIT_SECONDS': expected a number of seconds"
+  local name
+  for name in "$DB_NAME" "$DB_USER"; do
+    [[ $name =~ ^[A-Za-z0-9_]{1,32}$ ]] || die "database name or user '$name': expected 1 to 32 letters, digits or _"
+  done
+  if [[ -n $DATABASE_URL_GIVEN && ! $DATABASE_URL_GIVEN =~ ^mysql://[^@/]+@[^/]+/[^/?]+ ]]; then
+    die "DATABASE_URL: expected mysql://user:password@host:port/database (value not shown)"
+  fi
+}
+
+os_field() { sed -n "s/^$1=//p" /etc/os-release | tr -d "\"'"; }
+
+preflight() {
+  step "Checking this machine"
+  if [[ $EUID -ne 0 ]]; then
+    ((DRY_RUN)) || die "run as root (sudo $0)"
+    warn "not root: files only root can read are reported as missing"
+  fi
+  [[ -r /etc/os-release ]] || die "/etc/os-release is missing: cannot tell which distribution this is"
+  local id version
+  id=$(os_field ID)
+  version=$(os_field VERSION_ID)
+  case "$id $version" in
+    "debian 12" | "ubuntu 22.04" | "ubuntu 24.04") ok "distribution: $id $version" ;;
+    *)
+      ((ALLOW_UNSUPPORTED_OS)) || die "unsupported distribution '$id $version': expected Debian 12, Ubuntu 22.04 or 24.04 (--allow-unsupported-os to try anyway)"
+      warn "distribution '$id $version' is not one this script was made for; going on as asked"
+      ;;
+  esac
+  command -v apt-get >/dev/null || die "apt-get not found: this script needs a Debian-based system"
+  local f
+  for f in package.json package-lock.json config/orchestrator.json deploy/$UNIT_NAME supervisor/main.ts; do
+    [[ -f $SOURCE_DIR/$f ]] || die "$SOURCE_DIR/$f is missing: run the script from a SelfLessActs checkout"
+  done
+  ok "source: $SOURCE_DIR"
+  if ((START)) && ! systemd_running; then
+    ((DRY_RUN)) || die "systemd is not running here (a container or chroot?): use --no-start to install without starting"
+    warn "systemd is not running here: a real run needs --no-start"
+  fi
+  ((START)) || note "--no-start: nothing will be started or restarted"
+}
+
+install_packages() {
+  step "Packages"
+  local wanted=(ca-certificates curl gnupg) missing=() pkg
+  # Any Docker Engine will do (docker-ce conflicts with docker.io); so will any MariaDB/MySQL.
+  if pkg_installed docker.io || pkg_installed docker-ce || command -v dockerd >/dev/null; then
+    ok "Docker Engine is installed"
+  else
+    wanted+=(docker.io)
+  fi
+  if [[ -n $DATABASE_URL_GIVEN ]]; then
+    ok "no local MariaDB: the database is external"
+  elif pkg_installed mariadb-server || pkg_installed mysql-server || command -v mariadbd >/dev/null; then
+    ok "MariaDB is installed"
+  else
+    wanted+=(mariadb-server)
+  fi
+  for pkg in "${wanted[@]}"; do
+    if pkg_installed "$pkg"; then ok "$pkg"; else missing+=("$pkg"); fi
+  done
+  if ((${#missing[@]})); then
+    change "install ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+}
+
+node_version() { # the version of the node systemd will find, empty if none
+  PATH=$SYSTEM_PATH command -v node >/dev/null 2>&1 || return 0
+  PATH=$SYSTEM_PATH node -p 'process.versions.node' 2>/dev/null || true
+}
+
+install_node() {
+  step "Node.js (>= $NODE_MIN)"
+  local have candidate
+  have=$(node_version)
+  if [[ -n $have ]] && version_at_least "$have" "$NODE_MIN"; then
+    ok "node $have ($(PATH=$SYSTEM_PATH command -v node))"
+    if PATH=$SYSTEM_PATH command -v npm >/dev/null; then ok "npm"; else change "install npm"; apt_install npm; fi
+    return
+  fi
+  [[ -n $have ]] && note "node $have is too old"
+  # The lists decide: refresh them first (a fresh cloud image often has none).
+  if ((!DRY_RUN)); then apt_update_once >/dev/null; fi
+  candidate=$(apt-cache policy nodejs 2>/dev/null | sed -n 's/^ *Candidate: *//p' | sed 's/^[0-9]*://; s/[-+~].*//')
+  if [[ -n $candidate && $candidate != "(none)" ]] && version_at_least "$candidate" "$NODE_MIN"; then
+    change "install nodejs $candidate from the distribution"
+    apt_install nodejs npm
+    return
+  fi
+  # Debian 12 ships 18, Ubuntu 22.04 12, Ubuntu 24.04 18: NodeSource's repository it is.
+  note "the distribution offers nodejs ${candidate:-(none)}; adding $NODE_REPO"
+  local keyring=/etc/apt/keyrings/nodesource.gpg key_url
+  key_url="$(dirname "$NODE_REPO")/gpgkey/nodesource-repo.gpg.key"
+  change "add the Node.js apt repository $NODE_REPO and install nodejs"
+  run install -d -m 0755 /etc/apt/keyrings
+  run_sh "curl -fsSL $(printf '%q' "$key_url") | gpg --dearmor --yes -o $keyring"
+  run_sh "echo 'deb [signed-by=$keyring] $NODE_REPO nodistro main' > /etc/apt/sources.list.d/nodesource.list"
+  # Prefer the repository's nodejs over the distribution's older one.
+  run_sh "printf 'Package: nodejs\\nPin: origin $(sed -E 's#^[a-z]+://([^/]+).*#\1#' <<<"$NODE_REPO")\\nPin-Priority: 600\\n' > /etc/apt/preferences.d/nodesource"
+  APT_UPDATED=0
+  apt_install nodejs
+  if ((!DRY_RUN)); then
+    have=$(node_version)
+    version_at_least "${have:-0}" "$NODE_MIN" || die "node ${have:-(none)} after installing from $NODE_REPO: expected >= $NODE_MIN"
+  fi
+}
+
+ensure_services_running() {
+  step "Docker and MariaDB services"
+  if ((!START)); then
+    note "--no-start: Docker and MariaDB start at the next boot"
+    return
+  fi
+  local unit units=(docker.service)
+  [[ -n $DATABASE_URL_GIVEN ]] || units+=(mariadb.service)
+  for unit in "${units[@]}"; do
+    if systemctl is-enabled --quiet "$unit" 2>/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then
+      ok "$unit is enabled and running"
+    else
+      change "enable and start $unit"
+      run systemctl enable --now "$unit"
+    fi
+  done
+}
+
+ensure_user() {
+  step "System user $SERVICE_USER"
+  if getent group "$SERVICE_USER" >/dev/null; then
+    ok "group $SERVICE_USER"
+  else
+    change "create system group $SERVICE_USER"
+    run groupadd --system "$SERVICE_USER"
+  fi
+  if id -u "$SERVICE_USER" >/dev/null 2>&1; then
+    ok "user $SERVICE_USER"
+  else
+    change "create system user $SERVICE_USER (no login, home $STATE_DIR)"
+    run useradd --system --gid "$SERVICE_USER" --home-dir "$STATE_DIR" --no-create-home \
+      --shell /usr/sbin/nologin --comment "SelfLessActs" "$SERVICE_USER"
+  fi
+  # No `grep -q` in a pipeline: it may exit before its writer, and pipefail would count that.
+  if [[ " $(id -nG "$SERVICE_USER" 2>/dev/null || true) " == *" docker "* ]]; then
+    ok "$SERVICE_USER is in the docker group"
+  elif getent group docker >/dev/null || ((DRY_RUN)); then
+    change "add $SERVICE_USER to the docker group (access to the Docker socket)"
+    run usermod -aG docker "$SERVICE_USER"
+  else
+    warn "no docker group: Docker is not installed; the supervisor will run replicas as processes"
+  fi
+  ensure_dir "$STATE_DIR" 0750 "$SERVICE_USER" "$SERVICE_USER"
+  ensure_dir "$CONF_DIR" 0750 root "$SERVICE_USER"
+}
+
+# Secrets are kept from the env file when it has them (so a second run changes nothing) and
+# generated otherwise.
+decide_secrets() {
+  local existing_url local_re
+  existing_url=$(env_value "$ENV_FILE" DATABASE_URL)
+  SESSION_SECRET_WANTED=$(env_value "$ENV_FILE" SESSION_SECRET)
+  [[ -n $SESSION_SECRET_WANTED ]] || SESSION_SECRET_WANTED=$(random_alnum 48)
+  local_re="^mysql://$DB_USER:([A-Za-z0-9]+)@host\.docker\.internal:3306/$DB_NAME\$"
+  if [[ -n $DATABASE_URL_GIVEN ]]; then
+    DATABASE_URL_WANTED=$DATABASE_URL_GIVEN
+  elif [[ -n $existing_url && ! $existing_url =~ $local_re ]]; then
+    # Installed earlier with an external database: the env file is the record of that choice.
+    DATABASE_URL_GIVEN=$existing_url
+    DATABASE_URL_WANTED=$existing_url
+  else
+    if [[ $existing_url =~ $local_re ]]; then DB_PASSWORD=${BASH_REMATCH[1]}; else DB_PASSWORD=$(random_alnum 32); fi
+    # Replicas run in containers: they reach the host's MariaDB as host.docker.internal.
+    DATABASE_URL_WANTED="mysql://$DB_USER:$DB_PASSWORD@host.docker.internal:3306/$DB_NAME"
+  fi
+}
+
+mariadb_answers() { mariadb-admin --protocol=socket ping >/dev/null 2>&1; }
+
+database_ready() { # database_ready HOST_COUNT: the database, every user row, and the password work
+  mariadb_answers || return 1
+  local has_db have_users
+  has_db=$(mariadb --protocol=socket -uroot -N -B -e \
+    "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='$DB_NAME'" 2>/dev/null || true)
+  have_users=$(mariadb --protocol=socket -uroot -N -B -e \
+    "SELECT COUNT(*) FROM mysql.user WHERE User='$DB_USER' AND Host IN ('localhost','127.0.0.1','$DOCKER_HOSTS')" 2>/dev/null || true)
+  [[ $has_db == 1 && $have_users == "$1" ]] &&
+    MYSQL_PWD=$DB_PASSWORD mariadb --protocol=socket -u"$DB_USER" -D "$DB_NAME" -N -B -e 'SELECT 1' >/dev/null 2>&1
+}
+
+ensure_database() {
+  step "Database"
+  if [[ -n $DATABASE_URL_GIVEN ]]; then
+    local host
+    host=$(sed -E 's#^mysql://[^@]*@([^:/]+).*#\1#' <<<"$DATABASE_URL_GIVEN")
+    ok "external database at $host (nothing to create here)"
+    [[ $host != 127.0.0.1 && $host != localhost ]] ||
+      warn "DATABASE_URL names $host: replicas in containers cannot reach it; use host.docker.internal"
+    return
+  fi
+  local cnf
+  cnf=$(tmp_file)
+  cat >"$cnf" <<'EOF'
+# Written by SelfLessActs' scripts/aws-setup.sh. The app's containers reach MariaDB through the
+# Docker bridge (host.docker.internal), so it listens beyond loopback. Logins stay closed from
+# elsewhere: root uses the unix socket, the app's user may connect only from localhost and from
+# Docker's private ranges. Keep port 3306 closed in the VM's firewall or security group.
+[mysqld]
+bind-address = 0.0.0.0
+EOF
+  if [[ -d ${MARIADB_CNF%/*} ]] || ((DRY_RUN)); then
+    if install_file "$cnf" "$MARIADB_CNF" 0644 root root && ((START)); then
+      change "restart MariaDB to listen for the containers"
+      run systemctl restart mariadb.service
+    fi
+  else
+    warn "${MARIADB_CNF%/*} not found: make MariaDB listen on the Docker bridge yourself"
+  fi
+
+  if ! mariadb_answers && ((!DRY_RUN)); then
+    if ((!START)); then
+      note "MariaDB is not running (--no-start): run this script again once it is to create the database"
+      return
+    fi
+    local deadline=$((SECONDS + 60))
+    until mariadb_answers; do
+      ((SECONDS < deadline)) || die "MariaDB does not answer on its socket (journalctl -u mariadb)"
+      sleep 1
+    done
+  fi
+  local hosts=("localhost" "127.0.0.1" "$DOCKER_HOSTS")
+  if database_ready "${#hosts[@]}"; then
+    ok "database $DB_NAME, user $DB_USER (the password in $ENV_FILE works)"
+    return
+  fi
+  change "create database $DB_NAME and user $DB_USER@{${hosts[*]}} with the generated password"
+  local sql=() host
+  sql+=("CREATE DATABASE IF NOT EXISTS \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;")
+  for host in "${hosts[@]}"; do
+    sql+=("CREATE USER IF NOT EXISTS '$DB_USER'@'$host' IDENTIFIED BY '$DB_PASSWORD';")
+    sql+=("ALTER USER '$DB_USER'@'$host' IDENTIFIED BY '$DB_PASSWORD';")
+    sql+=("GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'$host';")
+  done
+  # The statements go through stdin: the password never appears in the process list, and is
+  # masked here.
+  printf '    $ mariadb --protocol=socket -uroot <<SQL\n'
+  printf '      %s\n' "${sql[@]//$DB_PASSWORD/***}"
+  printf '      SQL\n'
+  ((DRY_RUN)) || printf '%s\n' "${sql[@]}" | mariadb --protocol=socket -uroot
+}
+
+write_env_file() {
+  step "Settings in $CONF_DIR"
+  local port current new
+  port=${PORT:-$(env_value "$ENV_FILE" LISTEN_PORT)}
+  port=${port:-80}
+  new=$(tmp_file)
+  # Keep whatever else the administrator added; replace or append our keys.
+  if [[ -r $ENV_FILE ]]; then
+    grep -vE '^(DATABASE_URL|SESSION_SECRET|LISTEN_PORT)=' "$ENV_FILE" >"$new" || true
+  else
+    cat >"$new" <<'EOF'
+# SelfLessActs settings, read by selflessacts.service (EnvironmentFile). Written by
+# scripts/aws-setup.sh; your own lines are kept. Any config key's env override may go here
+# (docs/operations.md). Secrets: keep this file mode 640 root:selflessacts.
+EOF
+  fi
+  {
+    printf 'DATABASE_URL=%s\n' "$DATABASE_URL_WANTED"
+    printf 'SESSION_SECRET=%s\n' "$SESSION_SECRET_WANTED"
+    printf 'LISTEN_PORT=%s\n' "$port"
+  } >>"$new"
+  current=$ENV_FILE
+  if install_file "$new" "$current" 0640 root "$SERVICE_USER" secret; then RESTART_NEEDED=1; fi
+  LISTEN=$port
+  install_config
+}
+
+# The files of the checkout that make the app: git's view when there is one (tracked and
+# untracked-but-not-ignored), else everything but node_modules, .git and data.
+source_files() {
+  if command -v git >/dev/null && git -c safe.directory="$SOURCE_DIR" -C "$SOURCE_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+    git -c safe.directory="$SOURCE_DIR" -C "$SOURCE_DIR" ls-files -z --cached --others --exclude-standard |
+      while IFS= read -r -d '' f; do [[ -f $SOURCE_DIR/$f || -L $SOURCE_DIR/$f ]] && printf '%s\0' "$f"; done
+  else
+    (cd "$SOURCE_DIR" && find . \( -name .git -o -name node_modules -o -path ./data \) -prune -o \
+      \( -type f -o -type l \) -printf '%P\0')
+  fi
+}
+
+install_app() {
+  step "App in $APP_DIR"
+  if [[ $SOURCE_DIR -ef $APP_DIR ]]; then
+    ok "running from $APP_DIR itself: nothing to copy"
+  else
+    local list fingerprint installed
+    list=$(tmp_file)
+    source_files | LC_ALL=C sort -z >"$list"
+    fingerprint=$( (cd "$SOURCE_DIR" && xargs -0 sha256sum <"$list") | sha256sum | cut -c1-64)
+    installed=$(cat "$APP_DIR/.selflessacts-source" 2>/dev/null || true)
+    if [[ $fingerprint == "$installed" ]]; then
+      ok "files match $SOURCE_DIR ($(tr -cd '\0' <"$list" | wc -c) files)"
+    else
+      change "copy $(tr -cd '\0' <"$list" | wc -c) files from $SOURCE_DIR (root-owned, read-only for the service)"
+      RESTART_NEEDED=1
+      run rm -rf "$APP_DIR.new"
+      run install -d -m 0755 "$APP_DIR.new"
+      run_sh "tar -C $(printf '%q' "$SOURCE_DIR") --null -T $list -cf - | tar -C $APP_DIR.new --no-same-owner --no-same-permissions -xf -"
+      run chmod -R u=rwX,go=rX "$APP_DIR.new"
+      run_sh "echo $fingerprint > $APP_DIR.new/.selflessacts-source"
+      # node_modules moves across; the dependency check below decides whether it is current.
+      [[ ! -d $APP_DIR/node_modules ]] || run mv "$APP_DIR/node_modules" "$APP_DIR.new/node_modules"
+      [[ ! -d $APP_DIR ]] || run mv "$APP_DIR" "$APP_DIR.old"
+      run mv "$APP_DIR.new" "$APP_DIR"
+      run rm -rf "$APP_DIR.old"
+    fi
+  fi
+  install_dependencies
+}
+
+install_dependencies() {
+  local lock=$APP_DIR/package-lock.json wanted stamp=$APP_DIR/node_modules/.selflessacts-deps
+  [[ -f $lock ]] || lock=$SOURCE_DIR/package-lock.json
+  local node
+  node=$(node_version)
+  wanted="$(sha256sum <"$lock" | cut -c1-64) node-${node:-none} $(uname -m)"
+  if [[ -f $stamp && "$(cat "$stamp")" == "$wanted" ]]; then
+    ok "production dependencies match package-lock.json"
+    return
+  fi
+  change "install production dependencies (npm ci --omit=dev)"
+  RESTART_NEEDED=1
+  run_sh "cd $APP_DIR && PATH=$SYSTEM_PATH npm ci --omit=dev --no-audit --no-fund --loglevel=error"
+  run_sh "echo '$wanted' > $stamp"
+}
+
+install_config() {
+  local shipped=$APP_DIR/config/orchestrator.json
+  ((!DRY_RUN)) || [[ -f $shipped ]] || shipped=$SOURCE_DIR/config/orchestrator.json
+  if [[ -f $CONFIG_FILE ]]; then
+    ok "$CONFIG_FILE (yours: upgrades never overwrite it)"
+    cmp -s "$shipped" "$CONFIG_FILE" ||
+      note "it differs from the shipped $shipped: compare them after an upgrade"
+  else
+    change "install $CONFIG_FILE from config/orchestrator.json (yours to edit from now on)"
+    run install -m 0640 -o root -g "$SERVICE_USER" "$shipped" "$CONFIG_FILE"
+    RESTART_NEEDED=1
+  fi
+}
+
+docker_answers() { curl -sf --max-time 5 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; }
+
+build_images() {
+  step "Images"
+  if ! docker_answers; then
+    if ((DRY_RUN)); then
+      change "build missing or outdated images (node --import tsx scripts/images.ts --if-missing)"
+    else
+      note "Docker is not answering: the service builds missing images when it starts (ExecStartPre)"
+    fi
+    return
+  fi
+  if ((DRY_RUN)); then
+    note "would run the image build; it rebuilds only what is missing or outdated"
+    printf '    $ %s\n' "cd $APP_DIR && node --import tsx scripts/images.ts --if-missing"
+    return
+  fi
+  local out
+  out=$(cd "$APP_DIR" && PATH=$SYSTEM_PATH node --import tsx scripts/images.ts --if-missing 2>&1) ||
+    die "image build failed:
+$out"
+  if grep -q 'built in' <<<"$out"; then
+    change "built images:"
+    sed -n 's/^/    /; /built in/p' <<<"$out"
+    RESTART_NEEDED=1
+  else
+    ok "images are up to date"
+  fi
+}
+
+install_unit() {
+  step "systemd unit $UNIT_NAME"
+  local src=$APP_DIR/deploy/$UNIT_NAME
+  [[ -f $src ]] || src=$SOURCE_DIR/deploy/$UNIT_NAME
+  if install_file "$src" "$UNIT_PATH" 0644 root root; then
+    RESTART_NEEDED=1
+    if systemd_running; then run systemctl daemon-reload; fi
+  fi
+  if systemctl is-enabled --quiet "$UNIT_NAME" 2>/dev/null; then
+    ok "$UNIT_NAME is enabled (starts at boot)"
+  else
+    change "enable $UNIT_NAME (start at boot)"
+    run systemctl enable "$UNIT_NAME"
+  fi
+}
+
+health_url() { printf 'http://127.0.0.1:%s/api/v1/_health' "$LISTEN"; }
+
+start_and_wait() {
+  step "Service"
+  if ((!START)); then
+    note "--no-start: $UNIT_NAME starts at the next boot (or: systemctl start $UNIT_NAME)"
+    return
+  fi
+  if systemctl is-active --quiet "$UNIT_NAME" 2>/dev/null; then
+    if ((RESTART_NEEDED)); then
+      change "restart $UNIT_NAME (app, settings or unit changed; replicas are drained first)"
+      run systemctl restart "$UNIT_NAME"
+    else
+      ok "$UNIT_NAME is running"
+    fi
+  else
+    change "start $UNIT_NAME"
+    run systemctl start "$UNIT_NAME"
+  fi
+  if ((DRY_RUN)); then
+    note "would wait up to ${WAIT_SECONDS}s for $(health_url)"
+    return
+  fi
+  local deadline=$((SECONDS + WAIT_SECONDS))
+  printf '  ...     waiting for %s\n' "$(health_url)"
+  local state
+  until curl -fsS --max-time 5 -o /dev/null "$(health_url)" 2>/dev/null; do
+    # "activating" (building images, or restarting after a crash) is worth waiting for.
+    state=$(systemctl show -p ActiveState --value "$UNIT_NAME" 2>/dev/null || true)
+    if ((SECONDS >= deadline)) || [[ $state == failed || $state == inactive ]]; then
+      systemctl status --no-pager --lines=0 "$UNIT_NAME" >&2 || true
+      journalctl -u "$UNIT_NAME" -n 40 --no-pager >&2 || true
+      die "$UNIT_NAME did not answer on $(health_url) within ${WAIT_SECONDS}s (see the log above and docs/operations.md, 'When things fail')"
+    fi
+    sleep 2
+  done
+  ok "$(health_url) answers"
+}
+
+main() {
+  parse_args "$@"
+  TMP_DIR=$(mktemp -d)
+  preflight
+  install_packages
+  install_node
+  ensure_services_running
+  ensure_user
+  install_app
+  decide_secrets
+  ensure_database
+  write_env_file
+  build_images
+  install_unit
+  start_and_wait
+  printf '\n'
+  if ((DRY_RUN)); then
+    printf 'Dry run: %d change(s) would be made; nothing was changed.\n' "$CHANGES"
+  elif ((CHANGES == 0)); then
+    printf 'Nothing to change: SelfLessActs is installed%s.\n' "$( ((START)) && printf ' and answers on port %s' "$LISTEN")"
+  else
+    printf 'Done: %d change(s). ' "$CHANGES"
+    if ((START)); then printf 'SelfLessActs answers on port %s.\n' "$LISTEN"; else printf 'Start it with: systemctl start %s\n' "$UNIT_NAME"; fi
+  fi
+  printf 'Logs: journalctl -u %s -f   Dashboard: ssh -L 3001:127.0.0.1:3001 <this host>, then http://127.0.0.1:3001/dashboard\n' "${UNIT_NAME%.service}"
+}
+
+main "$@"

@@ -1,0 +1,187 @@
+// A throwaway Debian 12 root for running scripts/aws-setup.sh for real: debootstrap's minbase
+// plus systemd (as on any cloud VM), packed once into a tarball cached across runs, unpacked
+// fresh for each test run. Commands run through chroot in a private mount namespace, so the
+// /proc mounted for them vanishes with them and nothing is left mounted if a test dies.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot, run, type RunResult } from './exec.ts';
+
+export const CACHE_DIR = process.env.SELFLESSACTS_TEST_CACHE ?? '/var/cache/selflessacts-test';
+const SUITE = 'bookworm';
+const MIRROR = process.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+// Bump when the recipe below changes, so a stale cached tarball is not reused.
+const BASE_NAME = `debian-${SUITE}-minbase-systemd-v1.tar`;
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+async function must(result: Promise<RunResult>, what: string): Promise<RunResult> {
+  const r = await result;
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${r.output.slice(-4000)}`);
+  return r;
+}
+
+/** The cached base tarball, built with debootstrap when missing (about 40 s). */
+export async function baseTarball(log: (line: string) => void): Promise<string> {
+  const tarball = path.join(CACHE_DIR, BASE_NAME);
+  if (existsSync(tarball)) return tarball;
+  await mkdir(CACHE_DIR, { recursive: true });
+  const work = await mkdtemp(path.join(CACHE_DIR, 'build-'));
+  try {
+    log(`building ${tarball} with debootstrap from ${MIRROR}`);
+    const root = path.join(work, 'root');
+    await must(
+      run('debootstrap', ['--variant=minbase', '--include=systemd,systemd-sysv', SUITE, root, MIRROR], { timeoutMs: 600_000 }),
+      'debootstrap',
+    );
+    await must(run('bash', ['-c', 'rm -f "$1"/var/cache/apt/archives/*.deb', '-', root]), 'cleaning apt archives');
+    const partial = `${tarball}.${process.pid}.partial`;
+    await must(run('tar', ['-C', root, '-cf', partial, '.'], { timeoutMs: 120_000 }), 'packing the base');
+    await rename(partial, tarball);
+    return tarball;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The files of this checkout as git sees them (tracked, and untracked but not ignored). */
+async function checkoutFiles(): Promise<string[]> {
+  const r = await must(run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard']), 'git ls-files');
+  return r.stdout.split('\0').filter((f) => f !== '' && existsSync(path.join(repoRoot, f)));
+}
+
+/** SIGTERM, then SIGKILL after graceMs; resolves with how it ended. */
+export async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<{ code: number | null; signal: string | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const result = await exited;
+  clearTimeout(timer);
+  return result;
+}
+
+export class Chroot {
+  readonly #children: ChildProcess[] = [];
+
+  private constructor(readonly dir: string) {}
+
+  /** A fresh root from the cached tarball, with services kept from starting inside it. */
+  static async create(tarball: string): Promise<Chroot> {
+    const dir = await mkdtemp('/var/tmp/selflessacts-chroot-');
+    const chroot = new Chroot(dir);
+    await must(run('tar', ['-C', dir, '-xf', tarball], { timeoutMs: 120_000 }), 'unpacking the base');
+    // Debian's convention for chroots: package scripts may not start daemons (the host's
+    // MariaDB and dockerd own the ports and the bridge).
+    await writeFile(chroot.path('/usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+    await copyFile('/etc/resolv.conf', chroot.path('/etc/resolv.conf'));
+    return chroot;
+  }
+
+  path(inside: string): string {
+    return path.join(this.dir, inside);
+  }
+
+  /** This checkout, without node_modules or .git, at /root/selflessacts (the admin's clone). */
+  async copyCheckout(): Promise<string> {
+    const target = '/root/selflessacts';
+    await mkdir(this.path(target), { recursive: true });
+    const files = await checkoutFiles();
+    await must(
+      run('bash', ['-c', 'tar -C "$1" --null -T - -cf - | tar -C "$2" -xf -', '-', repoRoot, this.path(target)], {
+        input: files.join('\0'),
+        timeoutMs: 60_000,
+      }),
+      'copying the checkout',
+    );
+    return target;
+  }
+
+  /**
+   * Node.js as an administrator may already have it: this machine's node and npm. NodeSource's
+   * repository, the script's own way, is out of reach here. Also what npm needs offline from
+   * GitHub: better-sqlite3's prebuilt binary, taken from this checkout's build (same Node ABI,
+   * same glibc), and this machine's CA bundle for the npm registry.
+   */
+  async provideNode(): Promise<Record<string, string>> {
+    await copyFile(process.execPath, this.path('/usr/bin/node'));
+    const npmRoot = (await must(run('npm', ['root', '-g']), 'npm root -g')).stdout.trim();
+    await cp(path.join(npmRoot, 'npm'), this.path('/usr/lib/node_modules/npm'), { recursive: true });
+    await symlink('../lib/node_modules/npm/bin/npm-cli.js', this.path('/usr/bin/npm'));
+    await symlink('../lib/node_modules/npm/bin/npx-cli.js', this.path('/usr/bin/npx'));
+    const env: Record<string, string> = {};
+    const sqlite = path.join(repoRoot, 'node_modules/better-sqlite3');
+    const version = (JSON.parse(await readFile(path.join(sqlite, 'package.json'), 'utf8')) as { version: string }).version;
+    const prebuilds = '/root/prebuilds';
+    await mkdir(this.path(prebuilds), { recursive: true });
+    const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-linux-${process.arch}.tar.gz`;
+    await must(run('tar', ['-C', sqlite, '-czf', this.path(`${prebuilds}/${name}`), 'build/Release/better_sqlite3.node']), 'packing the prebuild');
+    env.npm_config_better_sqlite3_local_prebuilds = prebuilds;
+    const cafile = (await run('npm', ['config', 'get', 'cafile'])).stdout.trim();
+    if (cafile && cafile !== 'null' && existsSync(cafile)) {
+      await copyFile(cafile, this.path('/root/npm-ca.crt'));
+      env.npm_config_cafile = '/root/npm-ca.crt';
+    }
+    return env;
+  }
+
+  /**
+   * unshare's argv for running `argv` inside the root, in `cwd`, as root, with a clean
+   * environment plus `env`; /proc is mounted in a private mount namespace and every wrapper
+   * execs, so the pid is the command's own.
+   */
+  #inside(argv: string[], env: Record<string, string>, cwd: string): string[] {
+    const envArgs = Object.entries({ PATH: SYSTEM_PATH, HOME: '/root', LANG: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
+    const script = 'mount -t proc proc "$1/proc" && root=$1 && dir=$2 && shift 2 && exec chroot "$root" /usr/bin/env -i -C "$dir" "$@"';
+    return ['--mount', '--propagation', 'private', 'bash', '-c', script, '-', this.dir, cwd, ...envArgs, ...argv];
+  }
+
+  /** Runs argv inside the root to completion. */
+  exec(argv: string[], env: Record<string, string> = {}, timeoutMs = 300_000): Promise<RunResult> {
+    return run('unshare', this.#inside(argv, env, '/'), { timeoutMs });
+  }
+
+  /** Starts argv inside the root in the background, for servers; destroy() stops it if the test has not. */
+  spawn(argv: string[], env: Record<string, string> = {}, cwd = '/'): ChildProcess {
+    const child = spawn('unshare', this.#inside(argv, env, cwd), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#children.push(child);
+    return child;
+  }
+
+  /** The chroot's own MariaDB on its socket and on 127.0.0.1:port (the host's server has 3306). */
+  async startMariadb(port: number): Promise<void> {
+    await must(this.exec(['install', '-d', '-o', 'mysql', '-g', 'mysql', '/run/mysqld']), 'creating /run/mysqld');
+    const child = this.spawn([
+      '/usr/sbin/mariadbd', '--user=mysql', `--port=${port}`, '--bind-address=127.0.0.1', '--socket=/run/mysqld/mysqld.sock',
+      '--innodb-buffer-pool-dump-at-shutdown=0', '--innodb-buffer-pool-load-at-startup=0',
+    ]);
+    child.stdout?.resume();
+    child.stderr?.resume();
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if ((await this.exec(['mariadb-admin', '--protocol=socket', 'ping'])).code === 0) return;
+      if (child.exitCode !== null) throw new Error(`mariadbd exited with ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error('mariadbd in the chroot did not answer within 60 s');
+  }
+
+  /** Stops what it started (by pid), then removes the root. Safe to call twice. */
+  async destroy(): Promise<void> {
+    for (const child of this.#children.splice(0).reverse()) await stopChild(child);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Path, type, mode, owner, size and mtime of everything under the given directories of the
+   * root: equal snapshots mean nothing there was written, created, removed or re-owned.
+   */
+  async snapshot(dirs: string[]): Promise<string> {
+    const existing = dirs.filter((d) => existsSync(this.path(d)));
+    const r = await must(
+      run('find', [...existing.map((d) => this.path(d)), '-printf', '%p %y %m %U:%G %s %T@\\n'], { timeoutMs: 60_000 }),
+      'snapshot',
+    );
+    return r.stdout.split('\n').map((line) => line.slice(this.dir.length)).sort().join('\n');
+  }
+}
