@@ -32,39 +32,12 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
   if (config.service === 'acts' && config.usersUrl === undefined) {
     throw new Error('the acts service needs usersUrl (USERS_URL): the users service it asks about users');
   }
-  let sessionSecret = config.sessionSecret;
-  if (sessionSecret === undefined) {
-    sessionSecret = randomBytes(32).toString('hex');
-    logger({
-      level: 'warn',
-      event: 'session_secret_random',
-      message: 'SESSION_SECRET is not set: using a random one; sessions end when this process does and are not shared with other replicas or services',
-    });
-  }
+  const sessionSecret = sessionSecretFor(config, logger);
 
+  // The acts service learns where this process listens only after listen().
   let selfUrl = '';
   let port = 0;
-  const storage = { dataDir: config.dataDir, databaseUrl: config.databaseUrl };
-  const services: ServiceHandle[] = [];
-  const closeServices = async () => {
-    for (const service of services.splice(0).reverse()) await service.close();
-  };
-  try {
-    if (config.service !== 'acts') services.push(await openUsersService(storage, config.bodyLimit));
-    if (config.service !== 'users') {
-      services.push(
-        await openActsService({
-          storage,
-          bodyLimit: config.bodyLimit,
-          usersUrl: () => config.usersUrl ?? selfUrl,
-          origin: () => config.actsOrigin ?? `http://${hostname()}:${port}`,
-        }),
-      );
-    }
-  } catch (err) {
-    await closeServices();
-    throw err;
-  }
+  const services = await openServices(config, () => ({ url: selfUrl, port }));
 
   const state: ReplicaState = { requests: 0, crashed: false };
   const app = httpApp({
@@ -78,7 +51,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
   try {
     await listen(server, config.port, config.host);
   } catch (err) {
-    await closeServices();
+    await closeServices(services);
     throw err;
   }
   port = (server.address() as AddressInfo).port;
@@ -88,7 +61,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
   const close = () => {
     closing ??= (async () => {
       await stopServer(server);
-      await closeServices();
+      await closeServices(services);
     })();
     return closing;
   };
@@ -102,6 +75,45 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     pid: process.pid,
   });
   return { url: selfUrl, port, config, close };
+}
+
+/** The configured secret, or a random one with a warning: enough for one process, no more. */
+function sessionSecretFor(config: AppConfig, logger: Logger): string {
+  if (config.sessionSecret !== undefined) return config.sessionSecret;
+  logger({
+    level: 'warn',
+    event: 'session_secret_random',
+    message: 'SESSION_SECRET is not set: using a random one; sessions end when this process does and are not shared with other replicas or services',
+  });
+  return randomBytes(32).toString('hex');
+}
+
+/** The services the config names, storage migrated; those already open are closed if one fails. */
+async function openServices(config: AppConfig, self: () => { url: string; port: number }): Promise<ServiceHandle[]> {
+  const storage = { dataDir: config.dataDir, databaseUrl: config.databaseUrl };
+  const services: ServiceHandle[] = [];
+  try {
+    if (config.service !== 'acts') services.push(await openUsersService(storage, config.bodyLimit));
+    if (config.service !== 'users') {
+      services.push(
+        await openActsService({
+          storage,
+          bodyLimit: config.bodyLimit,
+          usersUrl: () => config.usersUrl ?? self().url,
+          origin: () => config.actsOrigin ?? `http://${hostname()}:${self().port}`,
+        }),
+      );
+    }
+  } catch (err) {
+    await closeServices(services);
+    throw err;
+  }
+  return services;
+}
+
+/** In reverse order of opening; each closed once however often this is called. */
+async function closeServices(services: ServiceHandle[]): Promise<void> {
+  for (const service of services.splice(0).reverse()) await service.close();
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

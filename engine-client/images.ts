@@ -1,8 +1,8 @@
 // Images: inspect, list, remove, tag, build from a tar context, import a rootfs tar.
 import { EngineError, isNotFound } from './errors.ts';
 import { encodeFilters, labelFilterValues } from './filters.ts';
-import { consumeProgress } from './progress.ts';
-import type { RequestSpec, Transport } from './transport.ts';
+import { postTarWithProgress } from './progress.ts';
+import type { Transport } from './transport.ts';
 import type {
   BuildOptions,
   BuildResult,
@@ -10,6 +10,7 @@ import type {
   ImageSummary,
   ImportOptions,
   ImportResult,
+  JsonMessage,
   Labels,
   ListImagesOptions,
   RemovedImage,
@@ -104,63 +105,49 @@ export class Images {
    * session we do not speak). Fails with STREAM_ERROR when the stream reports an error.
    */
   async build(context: TarBody, options: BuildOptions = {}): Promise<BuildResult> {
-    const spec: RequestSpec = {
-      method: 'POST',
-      path: '/build',
-      query: {
-        t: options.tags,
-        dockerfile: options.dockerfile,
-        buildargs: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
-        labels: options.labels ? JSON.stringify(options.labels) : undefined,
-        nocache: options.noCache,
-        rm: true,
-        forcerm: true, // no intermediate containers left behind by a failed step
-        version: '1',
-      },
-      body: context,
-      contentType: 'application/x-tar',
-      timeoutMs: null,
-      ...(options.signal ? { signal: options.signal } : {}),
+    const query = {
+      t: options.tags,
+      dockerfile: options.dockerfile,
+      buildargs: options.buildArgs ? JSON.stringify(options.buildArgs) : undefined,
+      labels: options.labels ? JSON.stringify(options.labels) : undefined,
+      nocache: options.noCache,
+      rm: true,
+      forcerm: true, // no intermediate containers left behind by a failed step
+      version: '1',
     };
-    const stream = await this.#transport.stream(spec);
-    const messages = await consumeProgress(stream, spec, options.onProgress);
-    let imageId = messages.findLast((m) => typeof m.aux?.ID === 'string')?.aux?.ID;
-    if (imageId === undefined) {
-      // Engines before aux IDs only say "Successfully built <short id>".
-      const built = messages
-        .map((m) => /Successfully built ([0-9a-f]+)/.exec(m.stream ?? '')?.[1])
-        .findLast((id) => id !== undefined);
-      if (built !== undefined) imageId = (await this.inspect(built)).id;
-      else if (options.tags?.[0] !== undefined) imageId = (await this.inspect(options.tags[0])).id;
-    }
+    const messages = await postTarWithProgress(this.#transport, '/build', query, context, options);
+    const imageId = await this.#builtImageId(messages, options.tags);
     if (imageId === undefined) {
       throw new EngineError('PROTOCOL_ERROR', 'the build stream ended without naming the image it built', {
-        method: spec.method,
-        path: spec.path,
+        method: 'POST',
+        path: '/build',
       });
     }
     return { imageId, tags: options.tags ?? [] };
   }
 
+  /** The id a build stream names: its aux ID, or on older engines the "Successfully built" line. */
+  async #builtImageId(messages: JsonMessage[], tags: string[] | undefined): Promise<string | undefined> {
+    const auxId = messages.findLast((m) => typeof m.aux?.ID === 'string')?.aux?.ID;
+    if (auxId !== undefined) return auxId;
+    const built = messages
+      .map((m) => /Successfully built ([0-9a-f]+)/.exec(m.stream ?? '')?.[1])
+      .findLast((id) => id !== undefined);
+    if (built !== undefined) return (await this.inspect(built)).id;
+    if (tags?.[0] !== undefined) return (await this.inspect(tags[0])).id;
+    return undefined;
+  }
+
   /** POST /images/create?fromSrc=- : a root filesystem tar becomes a one-layer image. */
   async import(rootfs: TarBody, options: ImportOptions): Promise<ImportResult> {
-    const spec: RequestSpec = {
-      method: 'POST',
-      path: '/images/create',
-      query: {
-        fromSrc: '-',
-        repo: options.repo,
-        tag: options.tag ?? 'latest',
-        changes: options.changes,
-        message: options.message,
-      },
-      body: rootfs,
-      contentType: 'application/x-tar',
-      timeoutMs: null,
-      ...(options.signal ? { signal: options.signal } : {}),
+    const query = {
+      fromSrc: '-',
+      repo: options.repo,
+      tag: options.tag ?? 'latest',
+      changes: options.changes,
+      message: options.message,
     };
-    const stream = await this.#transport.stream(spec);
-    const messages = await consumeProgress(stream, spec, options.onProgress);
+    const messages = await postTarWithProgress(this.#transport, '/images/create', query, rootfs, options);
     // The last status line of an import is the new image's id.
     const status = messages.findLast((m) => /^sha256:[0-9a-f]{64}$/.test(m.status ?? ''))?.status;
     const imageId = status ?? (await this.inspect(`${options.repo}:${options.tag ?? 'latest'}`)).id;

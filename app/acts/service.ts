@@ -1,8 +1,8 @@
 // The acts service's parts: its storage (migrated), its routes, its health probe, and its
 // client of the users service.
 import { Router } from 'express';
-import { openStorage, type StorageOptions } from '../db/connect.ts';
-import { migrate } from '../db/migrate.ts';
+import type { StorageOptions } from '../db/connect.ts';
+import { openMigratedStorage } from '../db/migrate.ts';
 import { actsMigrations } from '../db/migrations/acts.ts';
 import type { ActsSchema } from '../db/schema.ts';
 import type { ServiceHandle } from '../service-handle.ts';
@@ -21,13 +21,7 @@ export interface ActsServiceOptions {
 }
 
 export async function openActsService(options: ActsServiceOptions): Promise<ServiceHandle> {
-  const { db, dialect, location, close } = openStorage<ActsSchema>(options.storage, 'acts');
-  try {
-    await migrate(db, dialect, { tablePrefix: 'acts', migrations: actsMigrations(dialect) });
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  const { db, location, close } = await openMigratedStorage<ActsSchema>(options.storage, 'acts', actsMigrations);
   const acts = new ActsStore(db);
   const categories = new CategoriesStore(db);
   const users = usersClient(options.usersUrl, options.origin);

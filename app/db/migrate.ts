@@ -5,7 +5,7 @@
 // SQLITE_BUSY; its transaction rolled back whole, so it simply tries again.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Migrator, type Kysely, type Migration } from 'kysely';
-import type { DialectName } from './connect.ts';
+import { openStorage, type DialectName, type Storage, type StorageOptions } from './connect.ts';
 
 export interface MigrationSet {
   /** Per-service bookkeeping tables, so two services can share one MySQL database. */
@@ -15,7 +15,7 @@ export interface MigrationSet {
 
 const MAX_ATTEMPTS = 10;
 
-export async function migrate(db: Kysely<any>, dialect: DialectName, set: MigrationSet): Promise<void> {
+async function migrate(db: Kysely<any>, dialect: DialectName, set: MigrationSet): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => set.migrations },
@@ -33,4 +33,20 @@ export async function migrate(db: Kysely<any>, dialect: DialectName, set: Migrat
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** A service's storage with its migrations applied; closed again if they fail. */
+export async function openMigratedStorage<Schema>(
+  options: StorageOptions,
+  service: 'users' | 'acts',
+  migrations: (dialect: DialectName) => Record<string, Migration>,
+): Promise<Storage<Schema>> {
+  const storage = openStorage<Schema>(options, service);
+  try {
+    await migrate(storage.db, storage.dialect, { tablePrefix: service, migrations: migrations(storage.dialect) });
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  return storage;
 }

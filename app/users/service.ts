@@ -1,6 +1,6 @@
 // The users service's parts: its storage (migrated), its routes and its health probe.
-import { openStorage, type StorageOptions } from '../db/connect.ts';
-import { migrate } from '../db/migrate.ts';
+import type { StorageOptions } from '../db/connect.ts';
+import { openMigratedStorage } from '../db/migrate.ts';
 import { usersMigrations } from '../db/migrations/users.ts';
 import type { UsersSchema } from '../db/schema.ts';
 import type { ServiceHandle } from '../service-handle.ts';
@@ -8,13 +8,7 @@ import { usersRouter } from './router.ts';
 import { UsersStore } from './store.ts';
 
 export async function openUsersService(storage: StorageOptions, bodyLimit: number): Promise<ServiceHandle> {
-  const { db, dialect, location, close } = openStorage<UsersSchema>(storage, 'users');
-  try {
-    await migrate(db, dialect, { tablePrefix: 'users', migrations: usersMigrations(dialect) });
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  const { db, location, close } = await openMigratedStorage<UsersSchema>(storage, 'users', usersMigrations);
   const store = new UsersStore(db);
   return { name: 'users', router: usersRouter(store, bodyLimit), probe: () => store.probe(), storage: location, close };
 }

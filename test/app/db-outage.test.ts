@@ -2,8 +2,8 @@
 // _health answers 500 and requests 503 {"error"} meanwhile, and both services recover by
 // themselves, with their data, once it returns.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { eventually } from '../helpers/eventually.ts';
 import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../helpers/requirements.ts';
 import { createMysqlDatabase } from './support/backends.ts';
 import type { Api } from './support/client.ts';
@@ -14,13 +14,8 @@ import { tcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 
 const skip = skipUnless(await mysqlAvailable(), 'MariaDB');
 
-async function waitForHealth(api: Api, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  for (let attempt = 0; Date.now() - started < timeoutMs && attempt < 200; attempt++) {
-    if ((await api.get('/api/v1/_health')).status === 200) return Date.now() - started;
-    await sleep(100);
-  }
-  throw new Error(`${api.url} not healthy within ${timeoutMs} ms`);
+function untilHealthy(api: Api): Promise<true> {
+  return eventually(async () => (await api.get('/api/v1/_health')).status === 200 || undefined, `${api.url} healthy`, 15_000);
 }
 
 describe('database outage on MariaDB', { skip }, () => {
@@ -77,8 +72,8 @@ describe('database outage on MariaDB', { skip }, () => {
 
   test('after: both recover by themselves, data intact, writes work again', async () => {
     await proxy.start();
-    await waitForHealth(pair.users, 15_000);
-    await waitForHealth(pair.acts, 15_000);
+    await untilHealthy(pair.users);
+    await untilHealthy(pair.acts);
     expectReply(await pair.users.get('/api/v1/users'), 200, ['rita']);
     expectReply(await pair.acts.get('/api/v1/categories'), 200, { outage: 1 });
     await addAct(pair.acts, actBody({ actId: 2, username: 'rita', categoryName: 'outage' }));

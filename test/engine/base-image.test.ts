@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { DockerEngine } from '../../engine-client/index.ts';
+import { describe, test } from 'node:test';
 import { projectRoot } from '../../scripts/app-context.ts';
 import { APP_UID, baseImageRef } from '../../scripts/base-image.ts';
-import { TEST_LABELS, baseImage, removeTestObjects, skipEngine } from './support.ts';
+import { TEST_LABELS, engineSuite, skipEngine } from './support.ts';
 
 describe('the base image made from this host’s Node.js (real dockerd)', { skip: skipEngine }, () => {
-  const engine = new DockerEngine();
-  let image = '';
-
-  before(async () => {
-    image = await baseImage(engine);
-  });
-  after(async () => {
-    await removeTestObjects(engine);
-    await engine.close();
-  });
+  const suite = engineSuite();
+  const { engine } = suite;
 
   async function run(cmd: string[], extra: { user?: string; binds?: { source: string; target: string; readOnly?: boolean }[] } = {}) {
-    const { id } = await engine.containers.create({ image, cmd, labels: TEST_LABELS, ...extra });
+    const { id } = await engine.containers.create({ image: suite.image, cmd, labels: TEST_LABELS, ...extra });
     await engine.containers.start(id);
     const { statusCode } = await engine.containers.wait(id);
     const logs = await engine.containers.logsText(id);
@@ -28,8 +19,8 @@ describe('the base image made from this host’s Node.js (real dockerd)', { skip
   }
 
   test('is tagged with the Node version and labelled as our base', async () => {
-    assert.equal(image, baseImageRef(process.version));
-    const info = await engine.images.inspect(image);
+    assert.equal(suite.image, baseImageRef(process.version));
+    const info = await engine.images.inspect(suite.image);
     assert.equal(info.labels['selflessacts.image'], 'base');
     assert.equal(info.labels['selflessacts.node-version'], process.version);
     assert.ok(info.env.some((e) => e.startsWith('PATH=') && e.includes(path.dirname(process.execPath))));

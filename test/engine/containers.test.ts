@@ -2,31 +2,15 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { ConflictError, DockerEngine, NotFoundError, isConflict, isNotFound } from '../../engine-client/index.ts';
-import {
-  TEST_LABEL,
-  TEST_LABELS,
-  baseImage,
-  eventually,
-  freePort,
-  httpServerScript,
-  removeTestObjects,
-  skipEngine,
-  uniqueName,
-} from './support.ts';
+import { describe, test } from 'node:test';
+import { ConflictError, NotFoundError, isConflict, isNotFound } from '../../engine-client/index.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { freePort } from '../helpers/ports.ts';
+import { TEST_LABEL, TEST_LABELS, engineSuite, httpServerScript, skipEngine, uniqueName } from './support.ts';
 
 describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => {
-  const engine = new DockerEngine();
-  let image = '';
-
-  before(async () => {
-    image = await baseImage(engine);
-  });
-  after(async () => {
-    await removeTestObjects(engine);
-    await engine.close();
-  });
+  const suite = engineSuite();
+  const { engine } = suite;
 
   test('full lifecycle with our labels and every create option', async (t) => {
     const name = uniqueName('life');
@@ -38,7 +22,7 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
 
     const { id } = await engine.containers.create({
       name,
-      image,
+      image: suite.image,
       cmd: ['node', '-e', "console.log(require('fs').readFileSync('/host/hello.txt', 'utf8')); setInterval(() => {}, 1000)"],
       env: { SERVICE: 'acts', WITH_EQUALS: 'a=b' },
       labels,
@@ -107,7 +91,7 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
     const name = uniqueName('http');
     const { id } = await engine.containers.create({
       name,
-      image,
+      image: suite.image,
       cmd: httpServerScript(8080, 'hello from'),
       labels: TEST_LABELS,
       ports: [
@@ -136,7 +120,7 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
   });
 
   test('stop of a stopped container is success; kill of a stopped one is CONFLICT', async () => {
-    const { id } = await engine.containers.create({ image, cmd: ['node', '-e', '0'], labels: TEST_LABELS });
+    const { id } = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', '0'], labels: TEST_LABELS });
     await engine.containers.stop(id, { graceSeconds: 1 }); // never started
     await engine.containers.start(id);
     assert.deepEqual(await engine.containers.wait(id), { statusCode: 0 });
@@ -149,12 +133,12 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
   });
 
   test('wait reports the exit code; kill ends a running container', async () => {
-    const exits = await engine.containers.create({ image, cmd: ['node', '-e', 'process.exit(7)'], labels: TEST_LABELS });
+    const exits = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', 'process.exit(7)'], labels: TEST_LABELS });
     await engine.containers.start(exits.id);
     assert.deepEqual(await engine.containers.wait(exits.id), { statusCode: 7 });
     assert.equal((await engine.containers.inspect(exits.id)).state.exitCode, 7);
 
-    const sleeper = await engine.containers.create({ image, cmd: ['node', '-e', 'setInterval(() => {}, 1000)'], labels: TEST_LABELS });
+    const sleeper = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', 'setInterval(() => {}, 1000)'], labels: TEST_LABELS });
     await engine.containers.start(sleeper.id);
     const waiting = engine.containers.wait(sleeper.id);
     await engine.containers.kill(sleeper.id, { signal: 'SIGKILL' });
@@ -179,9 +163,9 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
 
   test('creating a duplicate name is ConflictError; an unknown image is NotFoundError', async () => {
     const name = uniqueName('dup');
-    const first = await engine.containers.create({ name, image, cmd: ['node', '-e', '0'], labels: TEST_LABELS });
+    const first = await engine.containers.create({ name, image: suite.image, cmd: ['node', '-e', '0'], labels: TEST_LABELS });
     const error = await engine.containers
-      .create({ name, image, cmd: ['node', '-e', '0'], labels: TEST_LABELS })
+      .create({ name, image: suite.image, cmd: ['node', '-e', '0'], labels: TEST_LABELS })
       .then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof ConflictError, `expected ConflictError, got ${String(error)}`);
     assert.equal(error.code, 'CONFLICT');

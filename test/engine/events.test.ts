@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DockerEngine, type EngineEvent } from '../../engine-client/index.ts';
-import { TEST_LABELS, baseImage, removeTestObjects, skipEngine, uniqueName } from './support.ts';
+import { TEST_LABELS, engineSuite, skipEngine, uniqueName } from './support.ts';
 
 describe('engine-client events (real dockerd)', { skip: skipEngine }, () => {
   // Ordinary calls get a 1 s deadline here: the events stream must not inherit it.
-  const engine = new DockerEngine({ timeoutMs: 1000 });
-  let image = '';
-
-  before(async () => {
-    image = await baseImage(engine);
-  });
-  after(async () => {
-    await removeTestObjects(engine);
-    await engine.close();
-  });
+  const suite = engineSuite({ timeoutMs: 1000 });
+  const { engine } = suite;
 
   /** Collects events until `done` says so or `timeoutMs` passes, then aborts the stream. */
   async function collect(
@@ -46,7 +38,7 @@ describe('engine-client events (real dockerd)', { skip: skipEngine }, () => {
       (events) => events.some((e) => e.action === 'die'),
     );
     await sleep(2500); // quiet: nothing matches yet, longer than timeoutMs
-    const { id } = await engine.containers.create({ image, cmd: ['node', '-e', 'setTimeout(() => process.exit(3), 200)'], labels });
+    const { id } = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', 'setTimeout(() => process.exit(3), 200)'], labels });
     await engine.containers.start(id);
     const events = await seen;
     assert.deepEqual(events.map((e) => e.action), ['start', 'die']);
@@ -86,7 +78,7 @@ describe('engine-client events (real dockerd)', { skip: skipEngine }, () => {
     await sleep(200);
     for (const instance of [other, mine]) {
       const { id } = await engine.containers.create({
-        image,
+        image: suite.image,
         cmd: ['node', '-e', '0'],
         labels: { ...TEST_LABELS, 'selflessacts.instance': instance },
       });

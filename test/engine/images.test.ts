@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DockerEngine, isEngineError, isNotFound, tarBuffer, tarStream, type JsonMessage } from '../../engine-client/index.ts';
-import { TEST_LABEL, TEST_LABELS, baseImage, removeTestObjects, skipEngine, uniqueName } from './support.ts';
+import { describe, test } from 'node:test';
+import { isEngineError, isNotFound, tarBuffer, tarStream, type JsonMessage } from '../../engine-client/index.ts';
+import { TEST_LABEL, TEST_LABELS, engineSuite, skipEngine, uniqueName } from './support.ts';
 
 describe('engine-client images (real dockerd)', { skip: skipEngine }, () => {
-  const engine = new DockerEngine();
-  let base = '';
-
-  before(async () => {
-    base = await baseImage(engine);
-  });
-  after(async () => {
-    await removeTestObjects(engine);
-    await engine.close();
-  });
+  const suite = engineSuite();
+  const { engine } = suite;
 
   test('a small build: streamed context, build args, labels, tag, progress to the callback', async () => {
     const tag = `${uniqueName('build')}:v1`;
@@ -35,7 +27,7 @@ describe('engine-client images (real dockerd)', { skip: skipEngine }, () => {
       {
         tags: [tag],
         dockerfile: 'build/Dockerfile.test',
-        buildArgs: { BASE: base, GREETING: 'built with an arg' },
+        buildArgs: { BASE: suite.image, GREETING: 'built with an arg' },
         labels: { ...TEST_LABELS, 'selflessacts.image': 'test' },
         onProgress: (message) => progress.push(message),
       },
@@ -85,7 +77,7 @@ describe('engine-client images (real dockerd)', { skip: skipEngine }, () => {
   test('a step failing inside the 200 stream fails the build with the engine message', async () => {
     const progress: JsonMessage[] = [];
     const error = await engine.images
-      .build(tarStream([{ name: 'Dockerfile', content: `FROM ${base}\nRUN ["node", "-e", "process.exit(3)"]\n` }]), {
+      .build(tarStream([{ name: 'Dockerfile', content: `FROM ${suite.image}\nRUN ["node", "-e", "process.exit(3)"]\n` }]), {
         tags: [`${uniqueName('fails')}:v1`],
         labels: TEST_LABELS,
         onProgress: (m) => progress.push(m),
@@ -101,14 +93,14 @@ describe('engine-client images (real dockerd)', { skip: skipEngine }, () => {
 
   test('an unknown instruction and a COPY of a missing file fail with the engine message', async () => {
     const bad = await engine.images
-      .build(await tarBuffer([{ name: 'Dockerfile', content: `FROM ${base}\nFROBNICATE now\n` }]), { labels: TEST_LABELS })
+      .build(await tarBuffer([{ name: 'Dockerfile', content: `FROM ${suite.image}\nFROBNICATE now\n` }]), { labels: TEST_LABELS })
       .then(() => undefined, (e: unknown) => e);
     assert.ok(isEngineError(bad), `expected EngineError, got ${String(bad)}`);
     assert.match(bad.message, /unknown instruction: FROBNICATE/i);
 
     // (No FROM of a missing image here: the engine would try to pull it from the internet.)
     const noFile = await engine.images
-      .build(await tarBuffer([{ name: 'Dockerfile', content: `FROM ${base}\nCOPY not-in-context.txt /\n` }]), { labels: TEST_LABELS })
+      .build(await tarBuffer([{ name: 'Dockerfile', content: `FROM ${suite.image}\nCOPY not-in-context.txt /\n` }]), { labels: TEST_LABELS })
       .then(() => undefined, (e: unknown) => e);
     assert.ok(isEngineError(noFile), `expected EngineError, got ${String(noFile)}`);
     assert.equal(noFile.code, 'STREAM_ERROR');
@@ -117,7 +109,7 @@ describe('engine-client images (real dockerd)', { skip: skipEngine }, () => {
 
   test('a context file that cannot be read fails the build as STREAM_ERROR, not as a missing engine', async () => {
     const error = await engine.images
-      .build(tarStream([{ name: 'Dockerfile', content: `FROM ${base}\n` }, { name: 'gone', sourcePath: '/nonexistent/file' }]), {
+      .build(tarStream([{ name: 'Dockerfile', content: `FROM ${suite.image}\n` }, { name: 'gone', sourcePath: '/nonexistent/file' }]), {
         labels: TEST_LABELS,
       })
       .then(() => undefined, (e: unknown) => e);

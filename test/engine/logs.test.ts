@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DockerEngine, type LogChunk } from '../../engine-client/index.ts';
-import { TEST_LABELS, baseImage, removeTestObjects, skipEngine } from './support.ts';
+import { describe, test } from 'node:test';
+import type { LogChunk } from '../../engine-client/index.ts';
+import { TEST_LABELS, engineSuite, skipEngine } from './support.ts';
 
 // Writes alternate between the two streams with a pause between them, so the engine records
 // them in this order and the frames must come back in it, each on its own stream.
@@ -16,19 +16,11 @@ const next = () => {
 next();`;
 
 describe('engine-client logs (real dockerd)', { skip: skipEngine }, () => {
-  const engine = new DockerEngine();
-  let image = '';
-
-  before(async () => {
-    image = await baseImage(engine);
-  });
-  after(async () => {
-    await removeTestObjects(engine);
-    await engine.close();
-  });
+  const suite = engineSuite();
+  const { engine } = suite;
 
   async function runToEnd(cmd: string[], tty = false): Promise<string> {
-    const { id } = await engine.containers.create({ image, cmd, tty, labels: TEST_LABELS });
+    const { id } = await engine.containers.create({ image: suite.image, cmd, tty, labels: TEST_LABELS });
     await engine.containers.start(id);
     await engine.containers.wait(id);
     return id;
@@ -72,7 +64,7 @@ describe('engine-client logs (real dockerd)', { skip: skipEngine }, () => {
 
   test('follow yields output while the container runs and ends when it stops', async () => {
     const script = "let n = 0; const t = setInterval(() => { console.log('tick ' + ++n); if (n === 5) clearInterval(t); }, 150);";
-    const { id } = await engine.containers.create({ image, cmd: ['node', '-e', script], labels: TEST_LABELS });
+    const { id } = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', script], labels: TEST_LABELS });
     await engine.containers.start(id);
     const seen: string[] = [];
     const started = Date.now();
@@ -85,7 +77,7 @@ describe('engine-client logs (real dockerd)', { skip: skipEngine }, () => {
 
   test('an aborted follow ends quietly and breaking out of the loop closes the stream', async () => {
     const { id } = await engine.containers.create({
-      image,
+      image: suite.image,
       cmd: ['node', '-e', "setInterval(() => console.log('still here'), 100)"],
       labels: TEST_LABELS,
       init: true,

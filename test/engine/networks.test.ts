@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ConflictError, DockerEngine, isNotFound } from '../../engine-client/index.ts';
-import { TEST_LABEL, TEST_LABELS, baseImage, eventually, httpServerScript, removeTestObjects, skipEngine, uniqueName } from './support.ts';
+import { describe, test } from 'node:test';
+import { ConflictError, isNotFound } from '../../engine-client/index.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { TEST_LABEL, TEST_LABELS, engineSuite, httpServerScript, skipEngine, uniqueName } from './support.ts';
 
 describe('engine-client networks (real dockerd)', { skip: skipEngine }, () => {
-  const engine = new DockerEngine();
-  let image = '';
-
-  before(async () => {
-    image = await baseImage(engine);
-  });
-  after(async () => {
-    await removeTestObjects(engine);
-    await engine.close();
-  });
+  const suite = engineSuite();
+  const { engine } = suite;
 
   test('replicas on a user-defined bridge reach each other by container name', async () => {
     const network = uniqueName('net');
@@ -24,7 +17,7 @@ describe('engine-client networks (real dockerd)', { skip: skipEngine }, () => {
     const server = uniqueName('server');
     const srv = await engine.containers.create({
       name: server,
-      image,
+      image: suite.image,
       cmd: httpServerScript(8080, 'served by name'),
       labels: TEST_LABELS,
       networkMode: network,
@@ -37,7 +30,7 @@ describe('engine-client networks (real dockerd)', { skip: skipEngine }, () => {
       `fetch('http://${host}:8080/x').then(r => r.text()).then(t => console.log(t)).catch(e => { console.error(String(e.cause ?? e)); process.exit(1); })`;
     const answer = async (host: string) =>
       eventually(async () => {
-        const client = await engine.containers.create({ image, cmd: ['node', '-e', fetchScript(host)], labels: TEST_LABELS, networkMode: network });
+        const client = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', fetchScript(host)], labels: TEST_LABELS, networkMode: network });
         await engine.containers.start(client.id);
         const { statusCode } = await engine.containers.wait(client.id);
         const { stdout } = await engine.containers.logsText(client.id);

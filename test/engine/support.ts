@@ -1,9 +1,8 @@
-// Shared by the engine suites: the engine requirement, unique names, the test label, cleanup
-// by that label (so leftovers of a crashed run are found too), and bounded polling.
+// Shared by the engine suites: the engine requirement, unique names, the test label, and
+// cleanup by that label (so leftovers of a crashed run are found too).
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DockerEngine, isNotFound, type Labels } from '../../engine-client/index.ts';
+import { after, before } from 'node:test';
+import { DockerEngine, isNotFound, type EngineOptions, type Labels } from '../../engine-client/index.ts';
 import { ensureBaseImage } from '../../scripts/images.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
 
@@ -24,9 +23,31 @@ export function baseImage(engine: DockerEngine): Promise<string> {
   return baseRef;
 }
 
+export interface EngineSuite {
+  engine: DockerEngine;
+  /** The base image's reference, set before the suite's first test. */
+  image: string;
+}
+
+/**
+ * Call inside a describe(): a client, the base image before the tests, and after them every
+ * labelled object removed and the client closed, even when a test fails.
+ */
+export function engineSuite(options: EngineOptions = {}): EngineSuite {
+  const suite: EngineSuite = { engine: new DockerEngine(options), image: '' };
+  before(async () => {
+    suite.image = await baseImage(suite.engine);
+  });
+  after(async () => {
+    await removeTestObjects(suite.engine);
+    await suite.engine.close();
+  });
+  return suite;
+}
+
 /** Removes every container, network and image carrying the engine suite's label. */
 export async function removeTestObjects(engine: DockerEngine): Promise<void> {
-  const labels = { [TEST_LABEL]: 'engine' };
+  const labels = TEST_LABELS;
   for (const c of await engine.containers.list({ all: true, labels })) {
     await engine.containers.remove(c.id, { force: true, volumes: true }).catch(ignoreNotFound);
   }
@@ -40,37 +61,6 @@ export async function removeTestObjects(engine: DockerEngine): Promise<void> {
 
 function ignoreNotFound(error: unknown): void {
   if (!isNotFound(error)) throw error;
-}
-
-/** A port free on 127.0.0.1 right now (the engine binds it a moment later). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Polls until `probe` returns a value, at most `timeoutMs`. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** A tiny HTTP server for containers of the base image. */

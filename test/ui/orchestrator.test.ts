@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { ApiClient } from './support/api-client.ts';
 import { heartPng, PALETTES } from './support/png.ts';
-import { launchBrowser, newWatchedPage, screenshot, type PageWatch } from './support/browser.ts';
+import { launchBrowser, screenshot, withWatchedPage } from './support/browser.ts';
 import { startSupervisor, waitForStatus, type RunningSupervisor, type StatusBody } from './support/supervisor.ts';
 
 const skip = skipUnless(await chromiumAvailable(), 'Chromium');
@@ -36,11 +36,9 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
   });
 
   const rows = (page: Page, service: string) => page.locator(`[data-service="${service}"] tbody tr`);
-  const noProblems = (w: PageWatch) => assert.deepEqual(w.problems, [], 'console errors, failed responses or foreign hosts');
 
   test('from the admin listener: the replicas, live over server-sent events', async () => {
-    const { page, watch, context } = await newWatchedPage(browser!);
-    try {
+    await withWatchedPage(browser!, {}, async ({ page }) => {
       await page.goto(`${sup!.adminUrl}/dashboard/`);
       await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
       await rows(page, 'acts').first().waitFor();
@@ -52,15 +50,11 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       await row.getByText('ok').waitFor();
       await rows(page, 'users').first().waitFor();
       await page.locator('.events tbody tr[data-type="replica.ready"]').first().waitFor();
-      noProblems(watch);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('without server-sent events it falls back to polling /status and /events.json', async () => {
-    const { page, watch, context } = await newWatchedPage(browser!);
-    try {
+    await withWatchedPage(browser!, {}, async ({ page, watch }) => {
       // An HTTP error makes EventSource give up for good (a network error would only retry).
       watch.expect('/admin/events', 503);
       await page.route('**/admin/events', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"unavailable"}' }));
@@ -68,15 +62,11 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       await page.locator('#connection[data-state="polling"]').waitFor();
       await rows(page, 'acts').first().waitFor();
       await page.locator('.events tbody tr[data-type="supervisor.started"]').waitFor();
-      noProblems(watch);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('through the listen port: follows a scale-up without reloading', async () => {
-    const { page, watch, context } = await newWatchedPage(browser!);
-    try {
+    await withWatchedPage(browser!, {}, async ({ page }) => {
       await page.goto(`${sup!.listenUrl}/dashboard/`);
       await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
       await rows(page, 'acts').first().waitFor();
@@ -105,10 +95,7 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       await screenshot(page, '20-dashboard', 'dashboard.png');
       await stopTraffic();
       stopTraffic = undefined;
-      noProblems(watch);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('the site behind the balancer: log in, share a photo, see it beside an act posted through the API', async () => {
@@ -118,8 +105,7 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
     await maya.addCategory('Community');
     await maya.upload(heartPng(...PALETTES[2]!), 'Ran the free bike-repair stall at the market.', 'Community');
 
-    const { page, watch, context } = await newWatchedPage(browser!);
-    try {
+    await withWatchedPage(browser!, {}, async ({ page, watch }) => {
       watch.expect('/api/v1/sessions/me', 401);
       await page.goto(`${base}/#/login?next=${encodeURIComponent('/upload?c=Community')}`);
       await page.getByLabel('Username').fill('maya');
@@ -136,24 +122,17 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       assert.equal(await page.locator('.act-caption').first().textContent(), 'Tea and biscuits for the volunteers.');
       await page.waitForFunction(() => Array.from(document.images).length === 2 && Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0));
       await screenshot(page, '22-feed-behind-balancer');
-      noProblems(watch);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   test('on a phone-sized screen the dashboard fits', async () => {
-    const { page, watch, context } = await newWatchedPage(browser!, { viewport: { width: 390, height: 844 } });
-    try {
+    await withWatchedPage(browser!, { viewport: { width: 390, height: 844 } }, async ({ page }) => {
       await page.goto(`${sup!.adminUrl}/dashboard/`);
       await rows(page, 'acts').first().waitFor();
       await screenshot(page, '21-dashboard-phone');
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `fits 390 px (scrollWidth ${width})`);
-      noProblems(watch);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
 

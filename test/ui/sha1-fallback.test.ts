@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { repoRoot } from './support/processes.ts';
+import { repoRoot } from '../helpers/node-process.ts';
 
 type Sha1Module = { sha1Fallback(bytes: Uint8Array): string; sha1Hex(text: string): Promise<string> };
 const { sha1Fallback, sha1Hex } = (await import(pathToFileURL(join(repoRoot, 'public/js/sha1.js')).href)) as Sha1Module;

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { ApiClient } from './support/api-client.ts';
-import { launchBrowser, newWatchedPage, screenshot, type PageWatch } from './support/browser.ts';
+import { launchBrowser, newWatchedPage, screenshot, withWatchedPage, type PageWatch } from './support/browser.ts';
 import { heartPng, PALETTES } from './support/png.ts';
 import { startApp, type RunningApp } from './support/processes.ts';
 
@@ -42,7 +42,6 @@ describe('web UI against the real app', { skip }, () => {
   });
 
   const url = (hash: string) => `${app!.baseUrl}/${hash}`;
-  const noProblems = (w: PageWatch = watch) => assert.deepEqual(w.problems, [], 'console errors, failed responses or foreign hosts');
   const account = () => page.locator('#account');
 
   test('home shows the empty state, and the favicon is served', async () => {
@@ -53,7 +52,7 @@ describe('web UI against the real app', { skip }, () => {
     assert.equal(favicon.status, 200);
     assert.match(favicon.headers.get('content-type') ?? '', /image\/svg\+xml/);
     await screenshot(page, '01-home-empty');
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('sign up, taken name, wrong password, log in', async () => {
@@ -84,7 +83,7 @@ describe('web UI against the real app', { skip }, () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await account().getByText(USER).waitFor();
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('add a category from the home page', async () => {
@@ -99,7 +98,7 @@ describe('web UI against the real app', { skip }, () => {
     await page.getByLabel('New category name').fill(CATEGORY);
     await page.getByRole('button', { name: 'Add category' }).click();
     await page.getByRole('alert').getByText(`There is already a category called “${CATEGORY}”`).waitFor();
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('upload: clear errors first, then a photo with progress, landing in the feed', async () => {
@@ -178,7 +177,7 @@ describe('web UI against the real app', { skip }, () => {
     assert.equal(acts[0]!.username, USER);
     assert.equal(acts[0]!.caption, 'Carried Mrs. Okafor’s groceries up four flights of stairs.');
     myActId = acts[0]!.actId;
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('the feed shows the photo from the image route; upvotes count at once and on the server', async () => {
@@ -246,7 +245,7 @@ describe('web UI against the real app', { skip }, () => {
     await page.unroute('**/api/v1/acts/upvote');
     forgive();
 
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('remove your own act after confirming; other people’s acts have no remove button', async () => {
@@ -267,7 +266,7 @@ describe('web UI against the real app', { skip }, () => {
     const left = await api.acts(CATEGORY);
     assert.equal(left.length, 3);
     assert.ok(!left.some((a) => a.actId === myActId));
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('a category of more than one page loads older acts through the range route', async () => {
@@ -293,7 +292,7 @@ describe('web UI against the real app', { skip }, () => {
     assert.equal(await page.locator('.act-caption').last().textContent(), 'Litter pick #1');
     assert.equal(await page.getByRole('button', { name: 'Show older acts' }).isHidden(), true);
     assert.deepEqual(plainList, [], 'only the range route is used');
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('home lists categories with counts and the latest acts', async () => {
@@ -303,7 +302,7 @@ describe('web UI against the real app', { skip }, () => {
     await page.getByRole('link', { name: 'Animals 0 acts' }).waitFor();
     assert.equal(await page.locator('.act-grid .act-card').count(), 6);
     await screenshot(page, '07-home');
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('an unknown category and an unknown page say so', async () => {
@@ -313,7 +312,7 @@ describe('web UI against the real app', { skip }, () => {
     await page.goto(url('#/nowhere'));
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
     forgive();
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('log out; uploading then asks to log in', async () => {
@@ -325,36 +324,32 @@ describe('web UI against the real app', { skip }, () => {
     const me = await page.evaluate(async () => (await fetch('/api/v1/sessions/me')).status);
     assert.equal(me, 401);
     await screenshot(page, '08-upload-logged-out');
-    noProblems();
+    watch.assertNoProblems();
   });
 
   test('phone-sized screen: no sideways scrolling, navigation reachable', async () => {
-    const phone = await newWatchedPage(browser!, { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-    try {
-      phone.watch.expect('/api/v1/sessions/me', 401);
+    await withWatchedPage(browser!, { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, async ({ page, watch }) => {
+      watch.expect('/api/v1/sessions/me', 401);
       for (const [hash, name] of [
         ['#/', '09-phone-home'],
         [`#/c/${encodeURIComponent(CATEGORY)}`, '10-phone-feed'],
         ['#/login', '11-phone-login'],
       ] as const) {
-        await phone.page.goto(url(hash));
-        await phone.page.locator('h1').first().waitFor();
-        await phone.page.waitForLoadState('networkidle');
-        const width = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+        await page.goto(url(hash));
+        await page.locator('h1').first().waitFor();
+        await page.waitForLoadState('networkidle');
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
         assert.ok(width <= 375, `${hash} fits 375 px (scrollWidth ${width})`);
-        await phone.page.getByRole('link', { name: 'Share an act' }).first().waitFor();
-        await phone.page.getByRole('link', { name: 'SelfLessActs home' }).waitFor();
-        await screenshot(phone.page, name);
+        await page.getByRole('link', { name: 'Share an act' }).first().waitFor();
+        await page.getByRole('link', { name: 'SelfLessActs home' }).waitFor();
+        await screenshot(page, name);
       }
-      noProblems(phone.watch);
-    } finally {
-      await phone.context.close();
-    }
+    });
   });
 
   test('no request left 127.0.0.1 and nothing went wrong in the main page', async () => {
     await context.close();
-    noProblems();
+    watch.assertNoProblems();
   });
 });
 

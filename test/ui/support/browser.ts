@@ -1,11 +1,12 @@
 // Headless Chromium for the UI tests, and a watch on every page: console errors, uncaught
 // exceptions, and any request leaving 127.0.0.1 (the site must fetch nothing from elsewhere).
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { chromiumPath } from '../../helpers/requirements.ts';
-import { repoRoot } from './processes.ts';
+import { repoRoot } from '../../helpers/node-process.ts';
 
 export const artifactsDir = join(repoRoot, 'artifacts', 'ui');
 export const docsScreenshotsDir = join(repoRoot, 'docs', 'screenshots');
@@ -63,6 +64,10 @@ export class PageWatch {
     });
   }
 
+  assertNoProblems(): void {
+    assert.deepEqual(this.problems, [], 'console errors, failed responses or foreign hosts');
+  }
+
   /** Forgives a failed response from now on; the returned function stops forgiving it. */
   expect(path: string, status: number): () => void {
     const entry = { path, status };
@@ -83,6 +88,24 @@ export async function newWatchedPage(
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   return { context, page, watch: new PageWatch(page) };
+}
+
+/**
+ * A page of its own for one test: `use` drives it, then the page must have seen no problems;
+ * its context is closed either way.
+ */
+export async function withWatchedPage(
+  browser: Browser,
+  options: Parameters<Browser['newContext']>[0],
+  use: (watched: { page: Page; watch: PageWatch }) => Promise<void>,
+): Promise<void> {
+  const { context, page, watch } = await newWatchedPage(browser, options);
+  try {
+    await use({ page, watch });
+    watch.assertNoProblems();
+  } finally {
+    await context.close();
+  }
 }
 
 /**

@@ -1,24 +1,13 @@
 // Child processes for the browser tests: the app in SERVICE=all mode and the supervisor, each on
 // ports from the UI tests' range (30000-30999), each stopped for certain by the suite's after hook.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-export const repoRoot = resolve(import.meta.dirname, '../../..');
+import { join } from 'node:path';
+import { repoRoot, startTsx, type NodeProcess } from '../../helpers/node-process.ts';
+import { portFree } from '../../helpers/ports.ts';
 
 const RANGE_START = 30000;
 const RANGE_SIZE = 1000;
-
-/** Whether nothing listens on 127.0.0.1:port right now. */
-function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-  });
-}
 
 /**
  * `count` consecutive free ports in 30000-30999, starting at a random offset so that suites
@@ -41,38 +30,21 @@ export async function freePorts(count: number): Promise<number[]> {
   throw new Error(`no ${count} consecutive free ports in ${RANGE_START}-${RANGE_START + RANGE_SIZE - 1}`);
 }
 
-export interface Child {
-  process: ChildProcess;
-  /** Everything it wrote, for failure messages. */
+export interface Child extends NodeProcess {
+  /** The last 20 000 characters it wrote, for failure messages. */
   output(): string;
-  stop(): Promise<void>;
 }
 
-/** Starts `node --import tsx <entry> ...args` from the repository root. */
+/** Starts `node --import tsx <entry> ...args` from the repository root, keeping its output. */
 export function startNode(entry: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const node = startTsx(entry, args, { ...process.env, ...env });
   let log = '';
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString('utf8')).slice(-20_000);
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  return {
-    process: child,
-    output: () => log,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  node.child.stdout?.on('data', keep);
+  node.child.stderr?.on('data', keep);
+  return { ...node, output: () => log };
 }
 
 /** Polls `url` until it answers 200, the child exits, or the deadline passes. */
@@ -80,8 +52,8 @@ export async function waitForOk(url: string, child: Child, timeoutMs = 30_000): 
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (child.process.exitCode !== null) {
-      throw new Error(`process exited with ${child.process.exitCode} before ${url} answered:\n${child.output()}`);
+    if (child.child.exitCode !== null) {
+      throw new Error(`process exited with ${child.child.exitCode} before ${url} answered:\n${child.output()}`);
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });

@@ -3,7 +3,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts, repoRoot, startNode, waitForOk, type Child } from './processes.ts';
+import { eventually } from '../../helpers/eventually.ts';
+import { repoRoot } from '../../helpers/node-process.ts';
+import { freePorts, startNode, waitForOk, type Child } from './processes.ts';
 
 export interface ScalingSetup {
   windowSeconds: number;
@@ -116,16 +118,14 @@ export async function waitForStatus(
   check: (s: StatusBody) => boolean,
   timeoutMs: number,
 ): Promise<StatusBody> {
-  const deadline = Date.now() + timeoutMs;
   let last: StatusBody | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await sup.status();
-      if (check(last)) return last;
-    } catch {
-      // not answering yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  const probe = async () => {
+    last = await sup.status();
+    return check(last) ? last : undefined;
+  };
+  try {
+    return await eventually(probe, what, timeoutMs, 250);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(last)}\n${sup.output()}`);
   }
-  throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last)}\n${sup.output()}`);
 }
