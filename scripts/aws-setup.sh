@@ -61,7 +61,8 @@ readonly NODE_MIN=20.18.0
 # systemd's default PATH: the node the unit will run is the one found here.
 readonly SYSTEM_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Docker's default address pools (172.17.0.0/16 onwards): where the replicas connect from.
-readonly DOCKER_HOSTS=172.16.0.0/255.240.0.0
+# Docker's private ranges: 172.16/12 first, then 192.168/16 once those are used up.
+readonly DOCKER_HOSTS=(172.16.0.0/255.240.0.0 192.168.0.0/255.255.0.0)
 
 DRY_RUN=0
 START=1
@@ -370,7 +371,8 @@ decide_secrets() {
   existing_url=$(env_value "$ENV_FILE" DATABASE_URL)
   SESSION_SECRET_WANTED=$(env_value "$ENV_FILE" SESSION_SECRET)
   [[ -n $SESSION_SECRET_WANTED ]] || SESSION_SECRET_WANTED=$(random_alnum 48)
-  local_re="^mysql://$DB_USER:([A-Za-z0-9]+)@host\.docker\.internal:3306/$DB_NAME\$"
+  # host.docker.internal: what earlier versions wrote; the next run moves it to 127.0.0.1.
+  local_re="^mysql://$DB_USER:([A-Za-z0-9]+)@(127\.0\.0\.1|host\.docker\.internal):3306/$DB_NAME\$"
   if [[ -n $DATABASE_URL_GIVEN ]]; then
     DATABASE_URL_WANTED=$DATABASE_URL_GIVEN
   elif [[ -n $existing_url && ! $existing_url =~ $local_re ]]; then
@@ -379,8 +381,9 @@ decide_secrets() {
     DATABASE_URL_WANTED=$existing_url
   else
     if [[ $existing_url =~ $local_re ]]; then DB_PASSWORD=${BASH_REMATCH[1]}; else DB_PASSWORD=$(random_alnum 32); fi
-    # Replicas run in containers: they reach the host's MariaDB as host.docker.internal.
-    DATABASE_URL_WANTED="mysql://$DB_USER:$DB_PASSWORD@host.docker.internal:3306/$DB_NAME"
+    # 127.0.0.1 serves both runtimes: processes use it as it is, and the supervisor hands it to
+    # containers as host.docker.internal (docker.hostLoopbackEnv), reaching MariaDB on the bridge.
+    DATABASE_URL_WANTED="mysql://$DB_USER:$DB_PASSWORD@127.0.0.1:3306/$DB_NAME"
   fi
 }
 
@@ -388,11 +391,12 @@ mariadb_answers() { mariadb-admin --protocol=socket ping >/dev/null 2>&1; }
 
 database_ready() { # database_ready HOST_COUNT: the database, every user row, and the password work
   mariadb_answers || return 1
-  local has_db have_users
+  local has_db have_users docker_hosts
+  docker_hosts=$(printf ",'%s'" "${DOCKER_HOSTS[@]}")
   has_db=$(mariadb --protocol=socket -uroot -N -B -e \
     "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='$DB_NAME'" 2>/dev/null || true)
   have_users=$(mariadb --protocol=socket -uroot -N -B -e \
-    "SELECT COUNT(*) FROM mysql.user WHERE User='$DB_USER' AND Host IN ('localhost','127.0.0.1','$DOCKER_HOSTS')" 2>/dev/null || true)
+    "SELECT COUNT(*) FROM mysql.user WHERE User='$DB_USER' AND Host IN ('localhost','127.0.0.1'$docker_hosts)" 2>/dev/null || true)
   [[ $has_db == 1 && $have_users == "$1" ]] &&
     MYSQL_PWD=$DB_PASSWORD mariadb --protocol=socket -u"$DB_USER" -D "$DB_NAME" -N -B -e 'SELECT 1' >/dev/null 2>&1
 }
@@ -404,9 +408,11 @@ ensure_database() {
     host=$(sed -E 's#^mysql://[^@]*@([^:/]+).*#\1#' <<<"$DATABASE_URL_GIVEN")
     ok "external database at $host (nothing to create here)"
     [[ $host != 127.0.0.1 && $host != localhost ]] ||
-      warn "DATABASE_URL names $host: replicas in containers cannot reach it; use host.docker.internal"
+      note "DATABASE_URL names $host: containers get it as host.docker.internal, so that server must listen on the Docker bridge too"
     return
   fi
+  # All addresses rather than "127.0.0.1,<docker0>" as scripts/dev-services.sh does: MariaDB
+  # before 10.11 (Ubuntu 22.04 has 10.6) takes a single bind address.
   local cnf
   cnf=$(tmp_file)
   cat >"$cnf" <<'EOF'
@@ -437,7 +443,7 @@ EOF
       sleep 1
     done
   fi
-  local hosts=("localhost" "127.0.0.1" "$DOCKER_HOSTS")
+  local hosts=("localhost" "127.0.0.1" "${DOCKER_HOSTS[@]}")
   if database_ready "${#hosts[@]}"; then
     ok "database $DB_NAME, user $DB_USER (the password in $ENV_FILE works)"
     return

@@ -64,7 +64,52 @@ start_dockerd() {
 
 mariadb_ping() { mysqladmin --protocol=socket ping; }
 
+readonly MARIADB_CNF=/etc/mysql/mariadb.conf.d/60-selflessacts.cnf
+mariadb_restart=0
+
+# Replicas in containers reach the host's MariaDB as host.docker.internal, which Docker maps to
+# docker0's address: MariaDB listens there as well as on loopback (a list needs MariaDB 10.11).
+# Without docker0 (no Docker), loopback only. Rewritten only when it differs.
+configure_mariadb() {
+  local bridge binds wanted
+  bridge=$(ip -4 -o addr show docker0 2>/dev/null | awk '{ sub("/.*", "", $4); print $4; exit }')
+  binds=127.0.0.1${bridge:+,$bridge}
+  wanted="# Written by scripts/dev-services.sh: loopback for processes, docker0 for containers.
+[mysqld]
+bind-address = $binds"
+  [[ -d ${MARIADB_CNF%/*} ]] || { log "no ${MARIADB_CNF%/*}: MariaDB listens on its defaults"; return; }
+  if [[ -r $MARIADB_CNF && $(<"$MARIADB_CNF") == "$wanted" ]]; then
+    log "MariaDB listens on $binds (unchanged)"
+    return
+  fi
+  printf '%s\n' "$wanted" >"$MARIADB_CNF"
+  chmod 644 "$MARIADB_CNF"
+  log "MariaDB set to listen on $binds ($MARIADB_CNF)"
+  mariadb_restart=1
+}
+
+stop_mariadb() {
+  log "restarting MariaDB for the new bind-address"
+  local pid deadline=$((SECONDS + 60))
+  pid=$(cat /run/mysqld/mysqld.pid 2>/dev/null || true)
+  mysqladmin --protocol=socket -uroot shutdown
+  # By its pid: other mariadbd processes (the deployment tests' own) may be running.
+  while mariadb_ping >/dev/null 2>&1 || { [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; }; do
+    if ((SECONDS >= deadline)); then log "MariaDB did not stop in 60s"; return 1; fi
+    sleep 0.5
+  done
+}
+
 start_mariadb() {
+  configure_mariadb
+  if ((mariadb_restart)) && mariadb_ping >/dev/null 2>&1; then
+    if systemctl is-active --quiet mariadb 2>/dev/null; then
+      log "restarting mariadb.service for the new bind-address"
+      systemctl restart mariadb
+    else
+      stop_mariadb
+    fi
+  fi
   if ! mariadb_ping >/dev/null 2>&1; then
     log "starting MariaDB (log: /tmp/mariadb.log)"
     mkdir -p /run/mysqld
@@ -74,15 +119,21 @@ start_mariadb() {
   else
     log "MariaDB already answers"
   fi
-  # A TCP user for the tests (root only logs in over the unix socket).
+  # A TCP user for the tests (root only logs in over the unix socket), also from containers:
+  # Docker's default address pools are 172.17-31.0.0/16, then 192.168.0.0/16 in /20s (taken
+  # once the first are used, which many test networks created and removed in a row do).
   mysql --protocol=socket -uroot <<'SQL'
 CREATE USER IF NOT EXISTS 'selfless'@'127.0.0.1' IDENTIFIED BY 'selfless';
 CREATE USER IF NOT EXISTS 'selfless'@'localhost' IDENTIFIED BY 'selfless';
+CREATE USER IF NOT EXISTS 'selfless'@'172.16.0.0/255.240.0.0' IDENTIFIED BY 'selfless';
+CREATE USER IF NOT EXISTS 'selfless'@'192.168.0.0/255.255.0.0' IDENTIFIED BY 'selfless';
 GRANT ALL PRIVILEGES ON `selfless\_%`.* TO 'selfless'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON `selfless\_%`.* TO 'selfless'@'localhost';
+GRANT ALL PRIVILEGES ON `selfless\_%`.* TO 'selfless'@'172.16.0.0/255.240.0.0';
+GRANT ALL PRIVILEGES ON `selfless\_%`.* TO 'selfless'@'192.168.0.0/255.255.0.0';
 FLUSH PRIVILEGES;
 SQL
-  log "MariaDB user selfless@127.0.0.1 ready (databases selfless_*)"
+  log "MariaDB user selfless@127.0.0.1, @172.16.0.0/12 and @192.168.0.0/16 ready (databases selfless_*)"
 }
 
 need_root

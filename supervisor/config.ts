@@ -37,8 +37,11 @@ export interface Config {
   uncountedPaths: string[];
   /** Env names given a random secret, generated once and kept in dataDir/secrets.json. */
   generatedSecrets: string[];
-  /** labels: extra "key=value" labels on every container (tests mark theirs with selflessacts.test). */
-  docker: { network: string; user: string; labels: string[] };
+  /**
+   * labels: extra "key=value" labels on every container (tests mark theirs with selflessacts.test).
+   * hostLoopbackEnv: env keys whose URLs on the host's loopback are rewritten to host.docker.internal.
+   */
+  docker: { network: string; user: string; labels: string[]; hostLoopbackEnv: string[] };
   /** Env for every replica (DATABASE_URL...); a service's own env wins. */
   env: Record<string, string>;
   services: ServiceConfig[];
@@ -113,7 +116,12 @@ const SCHEMA = {
   blockedPaths: f('sa-paths', []),
   uncountedPaths: f('sa-paths', []),
   generatedSecrets: f('sa-env-names', []),
-  docker: { network: f('sa-string', 'selflessacts', 'DOCKER_NETWORK'), user: f('sa-docker-user', '10001:10001'), labels: f('sa-labels', []) },
+  docker: {
+    network: f('sa-string', 'selflessacts', 'DOCKER_NETWORK'),
+    user: f('sa-docker-user', '10001:10001'),
+    labels: f('sa-labels', []),
+    hostLoopbackEnv: f('sa-env-names', ['DATABASE_URL']),
+  },
   // Maps with free keys: convict treats format Object as one leaf; they are checked below.
   env: { format: Object, default: {} },
   services: { format: Object, default: {} },
@@ -149,13 +157,14 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
   if (!c.isPlainObject(raw)) throw new ConfigError([{ key: '(root)', value: raw, expected: 'a JSON object' }]);
   // convict reads env overrides and argv itself; give it ours and no argv.
   const conf = convict(SCHEMA, { env, args: [] });
-  const issues: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = objectsForLeaves(raw, SCHEMA);
   thrown = [];
   try {
     conf.load(raw);
     conf.validate({ allowed: 'strict' });
   } catch (err) {
-    issues.push(...convictIssues(err as Error, env));
+    const seen = new Set(issues.map((i) => `${i.key} ${i.expected}`));
+    issues.push(...convictIssues(err as Error, env).filter((i) => !seen.has(`${i.key} ${i.expected}`)));
   }
   const props = conf.getProperties() as unknown as Omit<Config, 'services'> & { services: unknown };
   const parsed = parseServices(props.services);
@@ -185,6 +194,22 @@ function convictIssues(err: Error, env: NodeJS.ProcessEnv): ConfigIssue[] {
     if (missing?.[1]) issues.push({ key: missing[1], value: undefined, expected: 'an object with its keys' });
   }
   if (issues.length === 0) issues.push({ key: '(root)', value: '(see message)', expected: err.message });
+  return issues;
+}
+
+/**
+ * convict merges an object given for a leaf key into the default (`"labels": {"a": 1}` would
+ * leave `[]` and say nothing), so such values are caught before it sees them.
+ */
+function objectsForLeaves(raw: Record<string, unknown>, schema: object, prefix = ''): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [key, node] of Object.entries(schema) as [string, Record<string, unknown>][]) {
+    const value = raw[key];
+    if (!c.isPlainObject(value)) continue;
+    const format = typeof node.format === 'string' ? FORMATS[node.format] : undefined;
+    if (format) issues.push({ key: prefix + key, value, expected: format.check(value) ?? 'not an object' });
+    else if (!('format' in node)) issues.push(...objectsForLeaves(value, node, `${prefix}${key}.`));
+  }
   return issues;
 }
 

@@ -2,6 +2,7 @@
 // our labels, publish containerPort on publishHost:port, run as a non-root user with memory
 // and CPU limits, join one user-defined bridge network (so replicas reach each other by
 // container name) and get dataDir/replicas bind-mounted as /data. No Docker socket inside.
+// URLs on the host's loopback in the env keys of hostLoopbackEnv are pointed at the host.
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import {
   type DockerEngine,
 } from '../../engine-client/index.ts';
 import type { Logger } from '../log.ts';
+import { HOST_ALIAS, rewriteLoopbackEnv } from './host-loopback.ts';
 import { LABELS, dialHost, parsePortLabel, type ReplicaInfo, type ReplicaSpec, type Runtime } from './runtime.ts';
 
 export interface DockerRuntimeOptions {
@@ -24,6 +26,8 @@ export interface DockerRuntimeOptions {
   /** Extra labels on every container. */
   labels?: Record<string, string>;
   publishHost: string;
+  /** Env keys whose loopback URLs (127.0.0.1, localhost, [::1]) become host.docker.internal. */
+  hostLoopbackEnv?: readonly string[];
   replicaDataDir: string;
   stopGraceSeconds: number;
   logger?: Logger;
@@ -34,6 +38,8 @@ const DATA_MOUNT = '/data';
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   readonly #o: DockerRuntimeOptions;
+  /** "key value" pairs already logged as rewritten: every replica gets them, one line says it. */
+  readonly #loggedRewrites = new Set<string>();
 
   constructor(options: DockerRuntimeOptions) {
     if (/^(0|root)(:|$)/.test(options.user)) throw new Error(`docker.user must not be root (was ${options.user})`);
@@ -75,11 +81,12 @@ export class DockerRuntime implements Runtime {
     if (!spec.image) throw Object.assign(new Error(`service ${spec.service} has no image for the docker runtime`), { code: 'NO_IMAGE' });
     const name = containerName(spec.service, spec.port);
     const instance = randomBytes(6).toString('hex');
+    const env = this.#containerEnv(spec.env);
     const create = () =>
       this.#o.engine.containers.create({
         name,
         image: spec.image!,
-        env: { ...spec.env, PORT: String(spec.containerPort), HOST: '0.0.0.0', DATA_DIR: DATA_MOUNT, SELFLESSACTS_INSTANCE: instance },
+        env: { ...env, PORT: String(spec.containerPort), HOST: '0.0.0.0', DATA_DIR: DATA_MOUNT, SELFLESSACTS_INSTANCE: instance },
         labels: {
           ...this.#o.labels,
           [LABELS.service]: spec.service,
@@ -95,7 +102,7 @@ export class DockerRuntime implements Runtime {
         networkAliases: [name],
         binds: [{ source: this.#o.replicaDataDir, target: DATA_MOUNT }],
         // A container on the host's MySQL needs a name for the host.
-        extraHosts: ['host.docker.internal:host-gateway'],
+        extraHosts: [`${HOST_ALIAS}:host-gateway`],
         restartPolicy: { name: 'no' }, // the supervisor restarts, with backoff; the engine must not
         init: true, // tini as PID 1: SIGTERM reaches the app, which then exits promptly
         stopTimeoutSeconds: this.#o.stopGraceSeconds,
@@ -143,6 +150,19 @@ export class DockerRuntime implements Runtime {
 
   async close(): Promise<void> {
     await this.#o.engine.close();
+  }
+
+  #containerEnv(env: Record<string, string>): Record<string, string> {
+    const { env: out, rewritten } = rewriteLoopbackEnv(env, this.#o.hostLoopbackEnv ?? []);
+    const fresh = rewritten.filter((r) => !this.#loggedRewrites.has(`${r.key} ${r.masked}`));
+    if (fresh.length) {
+      for (const r of fresh) this.#loggedRewrites.add(`${r.key} ${r.masked}`);
+      // The host's loopback is the container's own inside it; the host is reached through the gateway.
+      this.#o.logger?.info('env URLs on the host loopback rewritten for containers', {
+        rewritten: Object.fromEntries(fresh.map((r) => [r.key, r.masked])),
+      });
+    }
+    return out;
   }
 
   /** A leftover of ours with the same name that is not running is in the way: remove it. */

@@ -58,6 +58,7 @@ export async function selectRuntime(config: Config, logger: Logger): Promise<Sel
           user: config.docker.user,
           labels: Object.fromEntries(config.docker.labels.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])),
           publishHost: config.publishHost,
+          hostLoopbackEnv: config.docker.hostLoopbackEnv,
           replicaDataDir: replicaDataDir(config),
           stopGraceSeconds: config.stopGraceSeconds,
           logger,

@@ -124,7 +124,7 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal(await inside(['stat', '-c', '%a %U %G', '/etc/selflessacts']), '750 root selflessacts');
     assert.equal(await inside(['stat', '-c', '%a %U %G', '/var/lib/selflessacts']), '750 selflessacts selflessacts');
     const env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
-    const db = /^mysql:\/\/selflessacts:([A-Za-z0-9]{32})@host\.docker\.internal:3306\/selflessacts$/.exec(env.DATABASE_URL ?? '');
+    const db = /^mysql:\/\/selflessacts:([A-Za-z0-9]{32})@127\.0\.0\.1:3306\/selflessacts$/.exec(env.DATABASE_URL ?? '');
     assert.ok(db, `DATABASE_URL has an unexpected shape`);
     assert.match(env.SESSION_SECRET ?? '', /^[A-Za-z0-9]{48}$/);
     assert.equal(env.LISTEN_PORT, '80');
@@ -173,7 +173,7 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal(result.code, 0, result.output);
     const changes = changeLines(result.stdout);
     assert.equal(changes.length, 1, changes.join('\n'));
-    assert.match(changes[0]!, /create database selflessacts and user selflessacts@\{localhost 127\.0\.0\.1 172\.16\.0\.0\/255\.240\.0\.0\}/);
+    assert.match(changes[0]!, /create database selflessacts and user selflessacts@\{localhost 127\.0\.0\.1 172\.16\.0\.0\/255\.240\.0\.0 192\.168\.0\.0\/255\.255\.0\.0\}/);
     assert.match(result.stdout, /IDENTIFIED BY '\*\*\*'/);
 
     const env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
@@ -186,7 +186,7 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal(login.code, 0, login.output);
     assert.equal(login.stdout.trim(), 'selflessacts@localhost\tselflessacts');
     const hosts = await root.exec(['mariadb', '--protocol=socket', '-N', '-B', '-e', "SELECT Host FROM mysql.user WHERE User='selflessacts' ORDER BY Host"]);
-    assert.equal(hosts.stdout.trim().split('\n').join(' '), '127.0.0.1 172.16.0.0/255.240.0.0 localhost');
+    assert.equal(hosts.stdout.trim().split('\n').join(' '), '127.0.0.1 172.16.0.0/255.240.0.0 192.168.0.0/255.255.0.0 localhost');
   });
 
   test('a second run changes nothing and succeeds', async () => {
@@ -229,7 +229,7 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
       HOME: home, // as systemd sets it for User=
       ...parseEnvLines(unit.get('Service.Environment')!),
       ...fileEnv,
-      // Containers reach MariaDB as host.docker.internal; processes here reach the chroot's.
+      // The env file's URL with the port of the chroot's MariaDB (containers would get host.docker.internal).
       DATABASE_URL: `mysql://selflessacts:${password}@127.0.0.1:${dbPort}/selflessacts`,
       LISTEN_HOST: '127.0.0.1',
       LISTEN_PORT: String(listen),
