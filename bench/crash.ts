@@ -3,26 +3,23 @@
 // and the shipped heartbeat (1 s, 3 failures); --echo uses the trivial test image instead.
 //
 //   npx tsx bench/crash.ts [--rounds 5] [--echo]
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
-import { ensureImages } from '../scripts/images.ts';
 import {
   Admin,
   SupervisorProcess,
-  TEST_LABEL,
   echoService,
   ensureEchoImage,
   eventually,
   http,
   removeDir,
   removeSuiteObjects,
-  repoRoot,
   tempDir,
   writeConfig,
 } from '../test/supervisor/support.ts';
+import { shippedConfigFile } from './shipped-config.ts';
+import { summary } from './stats.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, echo: { type: 'boolean', default: false } } });
 const ROUNDS = Math.min(20, Number(values.rounds));
@@ -44,21 +41,7 @@ async function configFile(dir: string, engine: DockerEngine): Promise<string> {
       services: { acts: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ACTS, routes: ['/api/v1'] }) },
     });
   }
-  await ensureImages({ engine });
-  const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as { services: Record<string, { startPort: number }> };
-  shipped.services.users!.startPort = 28110;
-  shipped.services.acts!.startPort = ACTS;
-  const file = path.join(dir, 'orchestrator.json');
-  await writeFile(file, JSON.stringify({
-    ...shipped,
-    instance: `test-${SUITE}`,
-    runtime: 'docker',
-    listen: { host: '127.0.0.1', port: LISTEN },
-    admin: { host: '127.0.0.1', port: ADMIN },
-    dataDir: path.join(dir, 'data'),
-    docker: { network: `sa-test-${SUITE}`, user: '10001:10001', labels: [`${TEST_LABEL}=${SUITE}`] },
-  }));
-  return file;
+  return shippedConfigFile(engine, { suite: SUITE, dir, listenPort: LISTEN, adminPort: ADMIN, actsPort: ACTS, usersPort: 28110 });
 }
 
 async function main(): Promise<void> {
@@ -85,9 +68,7 @@ async function main(): Promise<void> {
       // loop and is restarted later and later, by design: let each round start fresh.
       await sleep(10_500);
     }
-    const sorted = [...times].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
-    console.log(`_crash → new healthy replica in rotation (${values.echo ? 'echo image' : 'acts:latest'}, ${ROUNDS} rounds): min ${Math.round(sorted[0]!)} ms, median ${Math.round(median)} ms, max ${Math.round(sorted.at(-1)!)} ms`);
+    console.log(`_crash → new healthy replica in rotation (${values.echo ? 'echo image' : 'acts:latest'}, ${ROUNDS} rounds): ${summary(times)}`);
   } finally {
     await sup.stop(30_000);
     await removeSuiteObjects(engine, SUITE);

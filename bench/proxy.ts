@@ -4,8 +4,8 @@
 //
 //   npx tsx bench/proxy.ts [--requests 4000] [--concurrency 16] [--seconds 20]
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
 import { Admin, SupervisorProcess, echoService, eventually, removeDir, tempDir, writeConfig } from '../test/supervisor/support.ts';
+import { load as loadWith, ratios, row } from './load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,43 +20,7 @@ const MAX_MS = Number(values.seconds) * 1000;
 const LISTEN = 28000;
 const ADMIN = 28001;
 const REPLICA = 28010;
-
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  done: number;
-  errors: number;
-}
-
-/** `total` GETs over `concurrency` keep-alive connections, stopping early after MAX_MS. */
-async function load(origin: string, path: string, total: number): Promise<Figures> {
-  const pool = new Pool(origin, { connections: CONCURRENCY });
-  const latencies: number[] = [];
-  let issued = 0;
-  let errors = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (issued < total && performance.now() - started < MAX_MS) {
-      issued += 1;
-      const t0 = performance.now();
-      try {
-        const res = await pool.request({ method: 'GET', path });
-        await res.body.dump();
-        if (res.statusCode !== 200) errors += 1;
-      } catch {
-        errors += 1;
-      }
-      latencies.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { rps: latencies.length / elapsed, p50: pct(0.5), p99: pct(0.99), done: latencies.length, errors };
-}
+const load = (origin: string, path: string, total: number) => loadWith(origin, path, { total, concurrency: CONCURRENCY, maxMs: MAX_MS });
 
 async function main(): Promise<void> {
   const dir = await tempDir('bench-proxy');
@@ -79,12 +43,10 @@ async function main(): Promise<void> {
     await load(`http://127.0.0.1:${LISTEN}`, '/api/v1/bench', 500);
     const direct = await load(`http://127.0.0.1:${REPLICA}`, '/api/v1/bench', REQUESTS);
     const proxied = await load(`http://127.0.0.1:${LISTEN}`, '/api/v1/bench', REQUESTS);
-    const row = (name: string, f: Figures) =>
-      `${name.padEnd(22)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${f.p50.toFixed(2).padStart(6)} ms   p99 ${f.p99.toFixed(2).padStart(6)} ms   (${f.done} requests, ${f.errors} errors)`;
     console.log(`proxy overhead: ${REQUESTS} GETs, concurrency ${CONCURRENCY}, one echo replica, same run`);
     console.log(row('direct to the replica', direct));
     console.log(row('through the balancer', proxied));
-    console.log(`ratio balancer/direct: throughput ${(proxied.rps / direct.rps).toFixed(2)}x, p50 latency ${(proxied.p50 / direct.p50).toFixed(2)}x, p99 latency ${(proxied.p99 / direct.p99).toFixed(2)}x`);
+    console.log(`ratio balancer/direct: ${ratios(proxied, direct)}`);
   } finally {
     await sup.stop();
     await removeDir(dir);

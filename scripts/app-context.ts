@@ -1,5 +1,6 @@
-// The build context of the app image: the app's sources and the PRODUCTION node_modules already
-// installed here (no reinstall, no registry), streamed as a tar with a generated Dockerfile.
+// The build context of the app image: the app bundled by esbuild (app-bundle.ts), public/ and
+// the PRODUCTION node_modules already installed here (no reinstall, no registry), streamed as a
+// tar with a generated Dockerfile. The TypeScript sources are hashed, not shipped.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -8,13 +9,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TarEntry } from '../engine-client/index.ts';
+import { BUNDLE_CMD, bundleFingerprint } from './app-bundle.ts';
 import { APP_UID } from './base-image.ts';
 
 const run = promisify(execFile);
 
-/** Top-level files and folders of the project that the app needs at run time. */
-const PROJECT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];
-const PROJECT_DIRS = ['app', 'public'];
+/** Top-level files and folders of the project that the image holds as they are. */
+const PROJECT_FILES = ['package.json'];
+const PROJECT_DIRS = ['public'];
+/** What the bundle is made of besides node_modules: fingerprinted, compiled into dist/. */
+const SOURCE_FILES = ['package-lock.json', 'tsconfig.json'];
+const SOURCE_DIRS = ['app'];
 
 /** Compile-only files of node-gyp addons: sources, objects, gyp files. */
 const ADDON_SOURCE = /\.(c|cc|cpp|cxx|h|hh|hpp|o|a|gyp|gypi|mk)$/i;
@@ -64,23 +69,28 @@ async function* walk(root: string, dir: string, addon: boolean): AsyncGenerator<
 
 export interface AppContextPlan {
   root: string;
-  /** Paths relative to root, sorted. */
+  /** Paths relative to root, sorted: what the context carries besides the bundle. */
   files: string[];
   hasPublic: boolean;
-  /** Fingerprint of the sources, lock file, package list and Dockerfile. */
+  /** Fingerprint of the shipped files, the bundle's sources and options, the package list, the Dockerfile. */
   hash: string;
   /** Native addons (.node) among the files, absolute, for the base image's library scan. */
   addons: string[];
 }
 
-/** Lists the context and fingerprints it; nothing is read twice when building. */
+/** Lists the context and fingerprints it; files on the list are streamed, not read, when building. */
 export async function planAppContext(root: string): Promise<AppContextPlan> {
-  const files: string[] = [];
-  for (const file of PROJECT_FILES) if (await exists(path.join(root, file))) files.push(file);
-  const hasPublic = await exists(path.join(root, 'public'));
-  for (const dir of PROJECT_DIRS) {
-    if (await exists(path.join(root, dir))) for await (const file of walk(root, path.join(root, dir), false)) files.push(file);
-  }
+  const projectFiles = async (names: string[], dirs: string[]) => {
+    const found: string[] = [];
+    for (const file of names) if (await exists(path.join(root, file))) found.push(file);
+    for (const dir of dirs) {
+      if (await exists(path.join(root, dir))) for await (const file of walk(root, path.join(root, dir), false)) found.push(file);
+    }
+    return found;
+  };
+  const files = await projectFiles(PROJECT_FILES, PROJECT_DIRS);
+  const sources = await projectFiles(SOURCE_FILES, SOURCE_DIRS);
+  const hasPublic = files.some((file) => file.startsWith('public/'));
   const packages = await productionPackageDirs(root);
   for (const dir of packages) {
     const addon = await exists(path.join(dir, 'binding.gyp'));
@@ -88,9 +98,8 @@ export async function planAppContext(root: string): Promise<AppContextPlan> {
   }
   files.sort();
   // The app's own files by content; node_modules through the lock file and npm's package list.
-  const hash = createHash('sha256').update(dockerfile(hasPublic));
-  for (const file of files) {
-    if (file.startsWith('node_modules/')) continue;
+  const hash = createHash('sha256').update(dockerfile(hasPublic)).update(bundleFingerprint());
+  for (const file of [...files.filter((f) => !f.startsWith('node_modules/')), ...sources].sort()) {
     hash.update(`${file}\0`);
     for await (const chunk of createReadStream(path.join(root, file))) hash.update(chunk as Buffer);
   }
@@ -109,22 +118,27 @@ export function dockerfile(hasPublic: boolean): string {
     'FROM ${BASE_IMAGE}',
     'WORKDIR /app',
     'COPY node_modules /app/node_modules',
-    'COPY package.json package-lock.json tsconfig.json /app/',
+    'COPY package.json /app/',
     ...(hasPublic ? ['COPY public /app/public'] : []),
-    'COPY app /app/app',
+    'COPY dist /app/dist',
     `COPY --chown=${APP_UID}:${APP_UID} .data /app/data`,
     'ARG SERVICE',
     'ENV NODE_ENV=production SERVICE=${SERVICE}',
     `USER ${APP_UID}:${APP_UID}`,
-    'CMD ["node", "--import", "tsx", "app/main.ts"]',
+    `CMD ${JSON.stringify(BUNDLE_CMD)}`,
     '',
   ].join('\n');
 }
 
-/** The tar entries of the context, files streamed from disk as the tar is read. */
-export async function* appContextEntries(plan: AppContextPlan): AsyncGenerator<TarEntry> {
+/**
+ * The tar entries of the context: the bundle's files (bundleApp, made before the build so that a
+ * bundling error stops it before the engine sees anything), then files streamed from disk.
+ */
+export async function* appContextEntries(plan: AppContextPlan, bundle: TarEntry[]): AsyncGenerator<TarEntry> {
   yield { name: 'Dockerfile', content: dockerfile(plan.hasPublic) };
   yield { name: '.data', type: 'directory', mode: 0o755 };
+  yield { name: 'dist', type: 'directory', mode: 0o755 };
+  yield* bundle;
   for (const file of plan.files) {
     const full = path.join(plan.root, file);
     const info = await lstat(full);

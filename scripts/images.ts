@@ -15,6 +15,7 @@ import {
   tarStream,
   type ImageInfo,
 } from '../engine-client/index.ts';
+import { BUNDLE_ENTRY, bundleApp } from './app-bundle.ts';
 import { appContextEntries, planAppContext, projectRoot } from './app-context.ts';
 import { buildBaseImage, planBaseImage, type BuiltImage } from './base-image.ts';
 
@@ -164,7 +165,11 @@ async function buildApp(
 ): Promise<BuiltImage> {
   const started = performance.now();
   const onProgress = buildOutput(options);
-  const { imageId } = await engine.images.build(tarStream(appContextEntries(context)), {
+  const bundle = await bundleApp(context.root);
+  const say = options.onProgress ?? (() => {});
+  say(`acts ${BUNDLE_ENTRY} bundled: ${(bundle.bytes / 1e6).toFixed(1)} MB with its source map, ${bundle.warnings.length} warnings`);
+  for (const warning of bundle.warnings) say(`  esbuild: ${warning}`);
+  const { imageId } = await engine.images.build(tarStream(appContextEntries(context, bundle.entries)), {
     tags: [APP_IMAGES.acts],
     buildArgs: { BASE_IMAGE: baseImageId, SERVICE: 'acts' },
     labels: { 'selflessacts.image': 'acts', 'selflessacts.source-hash': sourceHash },

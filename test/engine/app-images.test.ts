@@ -1,19 +1,33 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import { DockerEngine } from '../../engine-client/index.ts';
+import { appendFile, cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { request } from 'undici';
+import { BUNDLE_CMD } from '../../scripts/app-bundle.ts';
+import { planAppContext, projectRoot } from '../../scripts/app-context.ts';
 import { APP_UID } from '../../scripts/base-image.ts';
 import { ensureImages } from '../../scripts/images.ts';
-import { TEST_LABELS, removeTestObjects, skipEngine } from './support.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { TEST_LABELS, engineSuite, skipEngine } from './support.ts';
 
 // The app's behaviour is tested elsewhere; here only what the image promises: where the app
-// lives, who runs it, the SERVICE default, and that tsx (with its esbuild binary) and the
-// native modules work inside.
+// lives, who runs it, the SERVICE default, that it runs the bundle made at build time (no
+// TypeScript inside, stack traces still naming app/*.ts lines) and that the native module works.
 describe('the app images acts:latest and users:latest (real dockerd)', { skip: skipEngine }, () => {
-  const engine = new DockerEngine();
-  after(async () => {
-    await removeTestObjects(engine);
-    await engine.close();
-  });
+  const { engine } = engineSuite();
+
+  /** Runs `image` with `spec` to its exit; its status and output. */
+  async function runToExit(spec: { image: string; cmd?: string[]; env?: Record<string, string> }) {
+    const { id } = await engine.containers.create({ ...spec, labels: TEST_LABELS });
+    try {
+      await engine.containers.start(id);
+      const { statusCode } = await engine.containers.wait(id);
+      return { statusCode, ...(await engine.containers.logsText(id)) };
+    } finally {
+      await engine.containers.remove(id, { force: true });
+    }
+  }
 
   test('ensureImages builds or reuses them; a second call reuses all three', async () => {
     const lines: string[] = [];
@@ -37,30 +51,75 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
       assert.ok(info.env.includes('NODE_ENV=production'));
       assert.equal(info.workingDir, '/app');
       assert.equal(info.user, `${APP_UID}:${APP_UID}`);
-      assert.deepEqual(info.cmd, ['node', '--import', 'tsx', 'app/main.ts']);
+      assert.deepEqual(info.cmd, ['node', '--enable-source-maps', 'dist/app.mjs']);
+      assert.deepEqual(info.cmd, BUNDLE_CMD);
     }
   });
 
-  test('inside: tsx compiles TypeScript, better-sqlite3 loads, /app/data is writable, devDependencies are absent', async () => {
-    const script = [
+  test('inside: the bundle and no TypeScript, better-sqlite3 loads, /app/data is writable, devDependencies are absent', async () => {
+    const probe = [
       "import Database from 'better-sqlite3';",
-      "import { writeFileSync, existsSync } from 'node:fs';",
-      "const n: number = new Database(':memory:').prepare('select 6 * 7 as n').get().n;",
+      "import { existsSync, writeFileSync } from 'node:fs';",
+      "const n = new Database(':memory:').prepare('select 6 * 7 as n').get().n;",
       "writeFileSync('/app/data/probe.txt', 'ok');",
-      "console.log(JSON.stringify({ n, typescript: existsSync('/app/node_modules/typescript'), esbuild: existsSync('/app/node_modules/@esbuild/linux-x64/bin/esbuild'), service: process.env.SERVICE }));",
+      'console.log(JSON.stringify({ n, bundle: existsSync("/app/dist/app.mjs") && existsSync("/app/dist/app.mjs.map"),',
+      '  sources: existsSync("/app/app"), typescript: existsSync("/app/node_modules/typescript"), service: process.env.SERVICE }));',
     ].join('\n');
-    // tsx compiles files, not -e strings: write the probe under /app so it resolves /app/node_modules.
-    const loader = `require('fs').writeFileSync('/app/data/probe.ts', ${JSON.stringify(script)}); import('/app/data/probe.ts')`;
+    const run = await runToExit({ image: 'users:latest', cmd: ['node', '--input-type=module', '-e', probe] });
+    assert.equal(run.statusCode, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { n: 42, bundle: true, sources: false, typescript: false, service: 'users' });
+  });
+
+  test('the image starts the app: /api/v1/_health answers 200 on SQLite', async () => {
     const { id } = await engine.containers.create({
-      image: 'users:latest',
-      cmd: ['node', '--import', 'tsx', '-e', loader],
+      image: 'acts:latest',
+      env: { PORT: '8000', USERS_URL: 'http://127.0.0.1:9' },
       labels: TEST_LABELS,
+      ports: [{ containerPort: 8000, hostIp: '127.0.0.1', hostPort: 0 }],
     });
-    await engine.containers.start(id);
-    const { statusCode } = await engine.containers.wait(id);
-    const logs = await engine.containers.logsText(id);
-    await engine.containers.remove(id);
-    assert.equal(statusCode, 0, logs.stderr);
-    assert.deepEqual(JSON.parse(logs.stdout), { n: 42, typescript: false, esbuild: true, service: 'users' });
+    try {
+      await engine.containers.start(id);
+      const port = (await engine.containers.inspect(id)).ports.find((p) => p.containerPort === 8000)?.hostPort;
+      assert.ok(port, 'a published port');
+      const status = await eventually(async () => {
+        const res = await request(`http://127.0.0.1:${port}/api/v1/_health`, { headersTimeout: 1000 });
+        await res.body.dump();
+        return res.statusCode;
+      }, '_health', 15_000);
+      assert.equal(status, 200);
+      const logs = await engine.containers.logsText(id);
+      assert.match(logs.stdout, /"event":"started","service":"acts"/);
+      assert.match(logs.stdout, /"storage":\["acts: data\/acts\.sqlite"\]/);
+    } finally {
+      await engine.containers.remove(id, { force: true });
+    }
+  });
+
+  test('a stack trace from the bundle names the TypeScript file and line', async () => {
+    // A data directory under a file: openSqlite's mkdirSync throws ENOTDIR during start-up.
+    // (Not under /proc: Node 20's recursive mkdirSync spins there instead of throwing.)
+    const run = await runToExit({ image: 'users:latest', env: { DATA_DIR: '/app/package.json/data' } });
+    assert.equal(run.statusCode, 1, run.stdout + run.stderr);
+    const failed = `${run.stdout}\n${run.stderr}`.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { event?: string; stack?: string }).find((l) => l.event === 'start_failed');
+    assert.ok(failed?.stack, run.stdout + run.stderr);
+    assert.match(failed.stack, /at openSqlite \(\/app\/app\/db\/connect\.ts:\d+:\d+\)/);
+    assert.doesNotMatch(failed.stack, /dist\/app\.mjs:\d+/, 'every frame of ours is mapped back');
+  });
+});
+
+describe('the app image fingerprint', () => {
+  test('changes when an app source changes; the sources are hashed, not shipped', async (t) => {
+    const root = await mkdtemp(path.join(tmpdir(), 'sa-fingerprint-'));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    for (const entry of ['app', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+      await cp(path.join(projectRoot, entry), path.join(root, entry), { recursive: true });
+    }
+    await symlink(path.join(projectRoot, 'node_modules'), path.join(root, 'node_modules'));
+    const before = await planAppContext(root);
+    const ours = before.files.filter((file) => !file.startsWith('node_modules/'));
+    assert.ok(!ours.some((file) => file.startsWith('app/') || file.endsWith('.ts')), `no TypeScript of ours in the context: ${ours.join(' ')}`);
+    assert.equal((await planAppContext(root)).hash, before.hash, 'stable when nothing changes');
+    await appendFile(path.join(root, 'app/log.ts'), '\n// an edit\n');
+    assert.notEqual((await planAppContext(root)).hash, before.hash);
   });
 });

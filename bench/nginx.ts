@@ -1,0 +1,79 @@
+// A real nginx for the benchmarks: a child process with a generated config in a temp prefix,
+// round robin with keep-alive over the given upstreams, listening on 127.0.0.1 only.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+
+export const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
+
+export function nginxConfig(prefix: string, listenPort: number, upstreamPorts: number[]): string {
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${prefix}/${kind};`);
+  return [
+    'daemon off;',
+    'master_process on;',
+    // One worker: our balancer proxies on one worker thread too.
+    'worker_processes 1;',
+    `pid ${prefix}/nginx.pid;`,
+    `error_log ${prefix}/error.log warn;`,
+    'events { worker_connections 1024; }',
+    'http {',
+    '  access_log off;',
+    ...temp,
+    '  upstream replicas {',
+    ...upstreamPorts.map((port) => `    server 127.0.0.1:${port};`),
+    '    keepalive 32;',
+    '  }',
+    '  server {',
+    `    listen 127.0.0.1:${listenPort};`,
+    '    location / {',
+    '      proxy_pass http://replicas;',
+    '      proxy_http_version 1.1;',
+    '      proxy_set_header Connection "";',
+    '    }',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+export interface RunningNginx {
+  origin: string;
+  stop(): Promise<void>;
+}
+
+/** Starts nginx and waits until `probePath` answers 200 through it (at most 10 s). */
+export async function startNginx(listenPort: number, upstreamPorts: number[], probePath: string): Promise<RunningNginx> {
+  const prefix = await mkdtemp(path.join(tmpdir(), 'sa-bench-nginx-'));
+  await chmod(prefix, 0o755); // workers run as nobody when the master is root
+  const conf = path.join(prefix, 'nginx.conf');
+  await writeFile(conf, nginxConfig(prefix, listenPort, upstreamPorts));
+  const child: ChildProcess = spawn(NGINX, ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGQUIT'); // graceful: the master stops its worker too
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    await rm(prefix, { recursive: true, force: true });
+  };
+  const origin = `http://127.0.0.1:${listenPort}`;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const res = await request(`${origin}${probePath}`);
+      await res.body.dump();
+      if (res.statusCode === 200) return { origin, stop };
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  const log = await readFile(path.join(prefix, 'error.log'), 'utf8').catch(() => '');
+  await stop();
+  throw new Error(`nginx did not answer 200 on ${origin}${probePath} within 10 s: ${log.trim()}`);
+}

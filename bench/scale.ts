@@ -1,0 +1,77 @@
+// Time from a scaling window's end to the new replica count being ready (every replica of the
+// service ready, the balancer routing to them), with real acts:latest containers, the shipped
+// config and a short window. Each round: `requests` counted GETs through the balancer in a
+// fresh window → floor(K / requestsPerReplica) + 1 replicas, then back down to one.
+//
+//   npx tsx bench/scale.ts [--rounds 3] [--window 4] [--requests 45]
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { DockerEngine } from '../engine-client/index.ts';
+import { Admin, SupervisorProcess, eventually, http, removeDir, removeSuiteObjects, tempDir } from '../test/supervisor/support.ts';
+import { shippedConfigFile } from './shipped-config.ts';
+import { summary } from './stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    window: { type: 'string', default: '4' },
+    requests: { type: 'string', default: '45' },
+  },
+});
+const ROUNDS = Math.min(10, Number(values.rounds));
+const WINDOW_SECONDS = Number(values.window);
+const REQUESTS = Math.min(500, Number(values.requests));
+const PER_REPLICA = 20;
+const SUITE = 'bench-scale';
+const LISTEN = 28300;
+const ADMIN = 28301;
+const ACTS = 28320;
+const TARGET = Math.min(10, Math.floor(REQUESTS / PER_REPLICA) + 1);
+
+interface WindowStatus {
+  endsAt: string;
+}
+
+async function main(): Promise<void> {
+  const engine = new DockerEngine();
+  const dir = await tempDir(SUITE);
+  await removeSuiteObjects(engine, SUITE);
+  const file = await shippedConfigFile(engine, {
+    suite: SUITE,
+    dir,
+    listenPort: LISTEN,
+    adminPort: ADMIN,
+    actsPort: ACTS,
+    usersPort: 28310,
+    overrides: { scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: PER_REPLICA, dampingWindows: 0 } },
+  });
+  const sup = SupervisorProcess.start(file);
+  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
+  const times: number[] = [];
+  try {
+    await admin.waitReady('acts', 1, 90_000);
+    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer');
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Counted requests open a window; all of them land in it.
+      for (let i = 0; i < REQUESTS; i++) await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/categories`);
+      // The balancer reports its counts each second; the window shows once the scaler has them.
+      const window = await admin.waitFor((s) => s.services.acts!.window as unknown as WindowStatus | null, 'a scaling window', 5000);
+      const endsAt = Date.parse(window.endsAt);
+      await admin.waitReady('acts', TARGET, WINDOW_SECONDS * 1000 + 60_000);
+      const ready = Date.now();
+      times.push(ready - endsAt);
+      console.log(`round ${round}: window end → ${TARGET} ready replicas in ${Math.round(times.at(-1)!)} ms`);
+      // An idle window brings it back to one; the next round starts from there.
+      await admin.waitReady('acts', 1, WINDOW_SECONDS * 3000 + 60_000);
+      await sleep(500);
+    }
+    console.log(`window end → ${TARGET} ready acts:latest replicas (window ${WINDOW_SECONDS} s, ${REQUESTS} requests, ${ROUNDS} rounds): ${summary(times)}`);
+  } finally {
+    await sup.stop(30_000);
+    await removeSuiteObjects(engine, SUITE);
+    await engine.close();
+    await removeDir(dir);
+  }
+}
+
+await main();

@@ -1,0 +1,40 @@
+// The shipped config/orchestrator.json made safe for a benchmark run: the real acts:latest and
+// users:latest images (built if missing or out of date), our ports, a temp data dir, a labelled
+// network and instance of the benchmark's own, so cleanup by label finds everything.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DockerEngine } from '../engine-client/index.ts';
+import { ensureImages } from '../scripts/images.ts';
+import { TEST_LABEL, repoRoot } from '../test/supervisor/support.ts';
+
+export interface ShippedConfigOptions {
+  suite: string;
+  dir: string;
+  listenPort: number;
+  adminPort: number;
+  actsPort: number;
+  usersPort: number;
+  /** Top-level keys replaced as a whole (e.g. `scaling`). */
+  overrides?: Record<string, unknown>;
+}
+
+export async function shippedConfigFile(engine: DockerEngine, o: ShippedConfigOptions): Promise<string> {
+  await ensureImages({ engine });
+  const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
+    services: Record<string, { startPort: number }>;
+  };
+  shipped.services.users!.startPort = o.usersPort;
+  shipped.services.acts!.startPort = o.actsPort;
+  const file = path.join(o.dir, 'orchestrator.json');
+  await writeFile(file, JSON.stringify({
+    ...shipped,
+    instance: `test-${o.suite}`,
+    runtime: 'docker',
+    listen: { host: '127.0.0.1', port: o.listenPort },
+    admin: { host: '127.0.0.1', port: o.adminPort },
+    dataDir: path.join(o.dir, 'data'),
+    docker: { network: `sa-test-${o.suite}`, user: '10001:10001', labels: [`${TEST_LABEL}=${o.suite}`] },
+    ...o.overrides,
+  }));
+  return file;
+}
