@@ -116,7 +116,7 @@ export async function categorySize(name) {
   return Number(data[0]);
 }
 
-// Acts (rows 12, 13, 14, 16, 17, 18, 19)
+// Acts (rows 12, 13, 14, 16, 17, 18, 19, 20)
 /** Acts at 1-based positions start..end (inclusive), newest first. */
 export async function categoryActs(name, start, end) {
   const { data } = await call('GET', `/api/v1/categories/${seg(name)}/acts?start=${start}&end=${end}`);
@@ -131,6 +131,42 @@ export async function totalActs() {
 export async function latestActs(start, end) {
   const { data } = await call('GET', `/api/v1/acts?start=${start}&end=${end}`);
   return data ?? [];
+}
+
+/** Row 20: one user's acts at positions start..end (inclusive), newest first. */
+export async function userActs(username, start, end) {
+  const { data } = await call('GET', `/api/v1/acts?username=${seg(username)}&start=${start}&end=${end}`);
+  return data ?? [];
+}
+
+/**
+ * A user's acts at positions start..end, or start..their last act when they have fewer. There is
+ * no size route for one user, and row 20 answers 400 when end passes the last act (the only 400 a
+ * well-formed range can get; a user without acts has no position 1), so a refused range is halved
+ * until the last act is found: at most log2(end - start + 2) more requests, and the last range
+ * granted is the answer.
+ */
+export async function userActsUpTo(username, start, end) {
+  const attempt = async (last) => {
+    try {
+      return await userActs(username, start, last);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 400) return null;
+      throw err;
+    }
+  };
+  const all = await attempt(end);
+  if (all) return all;
+  let found = [];
+  let granted = start - 1; // the last act is at or after this position...
+  let refused = end; // ...and before this one
+  while (refused - granted > 1) {
+    const mid = Math.floor((granted + refused) / 2);
+    const acts = await attempt(mid);
+    if (acts) [found, granted] = [acts, mid];
+    else refused = mid;
+  }
+  return found;
 }
 
 export async function upvote(actId) {

@@ -1,11 +1,12 @@
 // Boot and hash routing. The server serves public/ as static files only, so routes live in the
-// hash: #/, #/c/<category>, #/upload?c=<category>, #/login?next=<route>, #/signup.
+// hash: #/, #/c/<category>, #/upload?c=<category>, #/me, #/login?next=<route>, #/signup.
 import { h, toast } from './dom.js';
 import { session } from './session.js';
 import { avatar } from './views/act-card.js';
 import * as home from './views/home.js';
 import * as category from './views/category.js';
 import * as upload from './views/upload.js';
+import * as me from './views/me.js';
 import * as auth from './views/auth.js';
 
 const main = document.getElementById('main');
@@ -31,6 +32,7 @@ function pick({ path }) {
   if (!first) return { view: home, nav: 'home', params: {} };
   if (first === 'c' && second !== undefined && path.length === 2) return { view: category, nav: 'home', params: { name: second } };
   if (first === 'upload' && path.length === 1) return { view: upload, nav: 'upload', params: {} };
+  if (first === 'me' && path.length === 1) return { view: me, nav: 'me', params: {} };
   if ((first === 'login' || first === 'signup') && path.length === 1) return { view: auth, nav: first, params: { mode: first } };
   return { view: null, nav: '', params: {} };
 }
@@ -84,6 +86,7 @@ function renderAccount(user) {
   if (user) {
     box.replaceChildren(
       h('span.account-user', { title: `Logged in as ${user}` }, avatar(user), h('span.account-name', {}, user)),
+      h('a.nav-link', { href: '#/me', dataset: { nav: 'me' } }, 'My acts'),
       h('button.button.button-ghost', { type: 'button', onclick: logOut }, 'Log out'),
     );
   } else {

@@ -1,5 +1,5 @@
 // The web UI end to end in headless Chromium against the real app (SERVICE=all, SQLite in a
-// temporary directory): accounts, categories, upload, feed, upvote, removal, paging, phones.
+// temporary directory): accounts, categories, upload, feed, upvote, removal, paging, My acts, phones.
 // Every page is watched: no console errors, no unexpected failed responses, no other hosts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -300,6 +300,8 @@ describe('web UI against the real app', { skip }, () => {
     await page.getByRole('link', { name: `${CATEGORY} 3 acts` }).waitFor();
     await page.getByRole('link', { name: 'Tidy streets 30 acts' }).waitFor();
     await page.getByRole('link', { name: 'Animals 0 acts' }).waitFor();
+    // The latest acts arrive independently of the categories.
+    await page.locator('.act-grid .act-card').nth(5).waitFor();
     assert.equal(await page.locator('.act-grid .act-card').count(), 6);
     await screenshot(page, '07-home');
     watch.assertNoProblems();
@@ -327,6 +329,104 @@ describe('web UI against the real app', { skip }, () => {
     watch.assertNoProblems();
   });
 
+  test('My acts: logged out it asks to log in; then one user’s acts over categories, newest first; removal', async () => {
+    const maria = new ApiClient(app!.baseUrl);
+    await maria.signUpAndLogIn('maria', 'maria password');
+    const mine = [
+      ['Read bedtime stories at the children’s ward.', CATEGORY, 'heart'],
+      ['Walked the shelter dogs in the rain.', 'Animals', 'sun'],
+      ['Swept the leaves off the school steps.', 'Environment', 'house'],
+    ] as const;
+    const ids: string[] = [];
+    for (const [i, [caption, category, motif]] of mine.entries()) {
+      ids.push(await maria.upload(heartPng(...PALETTES[(i + 2) % PALETTES.length]!, 320, 240, motif), caption, category));
+    }
+    const newestFirst = mine.map(([caption]) => caption).reverse();
+
+    await withWatchedPage(browser!, {}, async ({ page, watch }) => {
+      watch.expect('/api/v1/sessions/me', 401);
+      // Row 20 has no size route: a range past the user's last act is refused, then narrowed.
+      watch.expect('/api/v1/acts', 400);
+      const actRequests: string[] = [];
+      page.on('request', (req) => {
+        const u = new URL(req.url());
+        if (u.pathname === '/api/v1/acts' && req.method() === 'GET') actRequests.push(u.search);
+      });
+
+      await page.goto(url('#/me'));
+      await page.waitForFunction(() => location.hash === '#/login?next=%2Fme');
+      await logIn(page, 'maria', 'maria password');
+      await page.waitForFunction(() => location.hash === '#/me');
+      await page.getByRole('heading', { name: 'My acts' }).waitFor();
+      await page.getByText('3 acts shared').waitFor();
+      assert.equal(await page.locator('#account').getByRole('link', { name: 'My acts' }).getAttribute('aria-current'), 'page');
+
+      const cards = page.locator('.act-card');
+      assert.deepEqual(await cards.locator('.act-caption').allTextContents(), newestFirst, 'only maria’s acts, newest first');
+      assert.deepEqual(await cards.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.actId)), [...ids].reverse());
+      assert.deepEqual(await cards.locator('.act-when a').allTextContents(), ['Environment', 'Animals', CATEGORY]);
+      assert.equal(await cards.locator('.act-author').filter({ hasNotText: 'maria' }).count(), 0, 'nobody else’s acts');
+      assert.equal(await cards.locator('.remove').count(), 3, 'each can be removed');
+      assert.ok(actRequests.length > 0 && actRequests.every((q) => new URLSearchParams(q).get('username') === 'maria'), actRequests.join(' '));
+      await page.waitForFunction(() => Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0));
+      await page.waitForFunction(() => document.querySelector('.toast') === null, undefined, { timeout: 8000 });
+      await screenshot(page, '12-my-acts');
+
+      // The category link leads to that category's feed.
+      await cards.first().getByRole('link', { name: 'Environment' }).click();
+      await page.waitForFunction(() => location.hash === '#/c/Environment');
+      await page.goBack();
+      await page.getByText('3 acts shared').waitFor();
+
+      const animals = page.locator(`[data-act-id="${ids[1]}"]`);
+      await animals.getByRole('button', { name: /^Remove your act/ }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+      await animals.waitFor({ state: 'detached' });
+      await page.getByText('2 acts shared').waitFor();
+      assert.deepEqual(await cards.locator('.act-caption').allTextContents(), [newestFirst[0], newestFirst[2]]);
+      assert.equal((await api.size('Animals')), 0, 'removed on the server');
+      await page.waitForFunction(() => document.querySelector('.toast') === null, undefined, { timeout: 8000 });
+    });
+  });
+
+  test('My acts pages through more than one page without a size route', async () => {
+    await withWatchedPage(browser!, {}, async ({ page, watch }) => {
+      watch.expect('/api/v1/sessions/me', 401);
+      watch.expect('/api/v1/acts', 400);
+      await page.goto(url('#/login?next=%2Fme'));
+      await logIn(page, 'priya', 'priya password');
+      await page.getByText('Your latest 24 acts').waitFor();
+      await page.locator('.act-card').nth(23).waitFor();
+      assert.equal(await page.locator('.act-card').count(), 24);
+      assert.equal(await page.locator('.act-caption').first().textContent(), 'Litter pick #30');
+      await page.getByRole('button', { name: 'Show older acts' }).click();
+      await page.getByText('30 acts shared').waitFor();
+      assert.equal(await page.locator('.act-card').count(), 30);
+      assert.equal(await page.locator('.act-caption').last().textContent(), 'Litter pick #1');
+      assert.equal(await page.getByRole('button', { name: 'Show older acts' }).isHidden(), true);
+    });
+  });
+
+  test('My acts says so when a new user has none, and fits a phone', async () => {
+    await withWatchedPage(browser!, { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, async ({ page, watch }) => {
+      watch.expect('/api/v1/sessions/me', 401);
+      watch.expect('/api/v1/acts', 400);
+      await page.goto(url('#/signup?next=%2Fme'));
+      await page.getByLabel('Username').fill('newcomer');
+      await page.getByLabel('Password').fill('newcomer password');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.waitForFunction(() => location.hash === '#/me');
+      await page.getByText('You have not shared any acts yet').waitFor();
+      await page.getByText('No acts yet').waitFor();
+      assert.equal(await page.locator('.act-card').count(), 0);
+      await page.getByRole('link', { name: 'Share your first act' }).waitFor();
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 375, `#/me fits 375 px (scrollWidth ${width})`);
+      await page.waitForFunction(() => document.querySelector('.toast') === null, undefined, { timeout: 8000 });
+      await screenshot(page, '13-phone-my-acts-empty');
+    });
+  });
+
   test('phone-sized screen: no sideways scrolling, navigation reachable', async () => {
     await withWatchedPage(browser!, { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, async ({ page, watch }) => {
       watch.expect('/api/v1/sessions/me', 401);
@@ -352,6 +452,13 @@ describe('web UI against the real app', { skip }, () => {
     watch.assertNoProblems();
   });
 });
+
+async function logIn(page: Page, username: string, password: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('#account').getByText(username).waitFor();
+}
 
 async function expectUpvotes(api: ApiClient, category: string, actId: string, n: number): Promise<void> {
   // The page's request may still be in flight when the count has moved on screen.

@@ -1,5 +1,5 @@
 // One act as a card: photo (row 18, lazy), caption, author, time, upvotes (row 13) and, for
-// its author, removal (row 14). Used by the home page and the category feed.
+// its author, removal (row 14). Used by the home page and by the feeds (act-feed.js).
 import * as api from '../api.js';
 import { confirmDialog, h, icon, toast } from '../dom.js';
 import { hueFor, initial, parseStamp, plural } from '../format.js';

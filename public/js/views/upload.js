@@ -11,20 +11,7 @@ const ACCEPT = 'image/png,image/jpeg,image/gif,image/webp';
 export async function render(section, _params, query) {
   document.title = 'Share an act · SelfLessActs';
   if (!session.user) {
-    section.append(
-      h(
-        'div.empty.auth-needed',
-        {},
-        h('h1', {}, 'Share an act'),
-        h('p', {}, 'Log in to share a photo of a kind act.'),
-        h(
-          'div.button-row',
-          {},
-          h('a.button.button-primary', { href: `#/login?next=${encodeURIComponent(location.hash.slice(1))}` }, 'Log in'),
-          h('a.button', { href: `#/signup?next=${encodeURIComponent(location.hash.slice(1))}` }, 'Create an account'),
-        ),
-      ),
-    );
+    section.append(loggedOutPanel());
     return;
   }
 
@@ -32,32 +19,57 @@ export async function render(section, _params, query) {
   if (!section.isConnected) return;
   const names = Object.keys(counts).sort((a, b) => a.localeCompare(b));
   const wanted = query.get('c');
+  const error = h('p.form-error', { role: 'alert', hidden: true });
+  const picker = photoPicker(error);
 
+  section.append(
+    h('a.back-link', { href: wanted ? `#/c/${encodeURIComponent(wanted)}` : '#/' }, icon('back'), wanted ? wanted : 'All categories'),
+    h('h1', {}, 'Share an act'),
+    h('p.lede', {}, 'A photo and a few words about something kind. It will appear at the top of its category.'),
+    uploadForm({ names, wanted, picker, error }),
+  );
+  return picker.dispose;
+}
+
+function loggedOutPanel() {
+  // Both links bring the visitor back here once they are in.
+  const next = encodeURIComponent(location.hash.slice(1));
+  return h(
+    'div.empty.auth-needed',
+    {},
+    h('h1', {}, 'Share an act'),
+    h('p', {}, 'Log in to share a photo of a kind act.'),
+    h(
+      'div.button-row',
+      {},
+      h('a.button.button-primary', { href: `#/login?next=${next}` }, 'Log in'),
+      h('a.button', { href: `#/signup?next=${next}` }, 'Create an account'),
+    ),
+  );
+}
+
+/** Why a picked file cannot be shared, judged by what the browser says of it; '' when it may. */
+function refusal(picked) {
+  if (picked.type && !picked.type.startsWith('image/')) {
+    return `“${picked.name}” is not an image. Choose a photo (PNG, JPEG, GIF or WebP).`;
+  }
+  if (picked.size > api.MAX_UPLOAD_BYTES) {
+    return `“${picked.name}” is too large (${fileSize(picked.size)}). The limit is ${fileSize(api.MAX_UPLOAD_BYTES)}.`;
+  }
+  return '';
+}
+
+/**
+ * The photo field: a file input behind a drop zone, checked and previewed as soon as a photo is
+ * picked. `file` is the photo to send, or null; `dispose` undoes what it set up outside the form.
+ */
+function photoPicker(error) {
   let file = null;
   let reader = null;
-  const fileInput = h('input.visually-hidden#photo', { type: 'file', name: 'image', accept: ACCEPT });
+  const input = h('input.visually-hidden#photo', { type: 'file', name: 'image', accept: ACCEPT });
   const previewImg = h('img.preview-img', { alt: '', hidden: true });
-  const dropText = h(
-    'span.drop-text',
-    {},
-    icon('image'),
-    h('strong', {}, 'Choose a photo'),
-    h('span', {}, ' or drag it here'),
-    h('small', {}, `PNG, JPEG, GIF or WebP, up to ${fileSize(api.MAX_UPLOAD_BYTES)}`),
-  );
   const fileName = h('p.file-name', { 'aria-live': 'polite' });
-  const drop = h('label.dropzone', { for: 'photo' }, previewImg, dropText);
-  const select = h(
-    'select#category',
-    { name: 'categoryName', required: true },
-    h('option', { value: '' }, names.length ? 'Choose a category' : 'No categories yet'),
-    ...names.map((n) => h('option', { value: n, selected: n === wanted }, n)),
-  );
-  const caption = h('textarea#caption', { name: 'caption', rows: '4', placeholder: 'What happened? Who helped whom?' });
-  const progress = h('progress.upload-progress', { max: '100', value: '0', hidden: true, 'aria-label': 'Upload progress' });
-  const progressText = h('span.progress-text', { 'aria-live': 'polite' });
-  const error = h('p.form-error', { role: 'alert', hidden: true });
-  const submit = h('button.button.button-primary.button-wide', { type: 'submit' }, icon('upload'), h('span', {}, 'Share this act'));
+  const drop = h('label.dropzone', { for: 'photo' }, previewImg, dropPrompt());
 
   const clearPreview = () => {
     reader?.abort();
@@ -67,21 +79,7 @@ export async function render(section, _params, query) {
     drop.classList.remove('has-preview');
   };
 
-  const choose = (picked) => {
-    showError(error, '');
-    clearPreview();
-    file = null;
-    fileName.textContent = '';
-    if (!picked) return;
-    if (picked.type && !picked.type.startsWith('image/')) {
-      showError(error, `“${picked.name}” is not an image. Choose a photo (PNG, JPEG, GIF or WebP).`);
-      return;
-    }
-    if (picked.size > api.MAX_UPLOAD_BYTES) {
-      showError(error, `“${picked.name}” is too large (${fileSize(picked.size)}). The limit is ${fileSize(api.MAX_UPLOAD_BYTES)}.`);
-      return;
-    }
-    file = picked;
+  const preview = (picked) => {
     previewImg.onload = () => {
       previewImg.hidden = false;
       drop.classList.add('has-preview');
@@ -105,8 +103,46 @@ export async function render(section, _params, query) {
     fileName.textContent = `${picked.name} · ${fileSize(picked.size)}`;
   };
 
-  fileInput.addEventListener('change', () => choose(fileInput.files?.[0] ?? null));
-  select.addEventListener('change', () => showError(error, ''));
+  const choose = (picked) => {
+    showError(error, '');
+    clearPreview();
+    file = null;
+    fileName.textContent = '';
+    if (!picked) return;
+    const reason = refusal(picked);
+    if (reason) return showError(error, reason);
+    file = picked;
+    preview(picked);
+  };
+
+  input.addEventListener('change', () => choose(input.files?.[0] ?? null));
+  const stopDrops = acceptDrops(drop, choose);
+  return {
+    element: h('div.upload-photo', {}, input, drop, fileName),
+    input,
+    get file() {
+      return file;
+    },
+    dispose() {
+      clearPreview();
+      stopDrops();
+    },
+  };
+}
+
+function dropPrompt() {
+  return h(
+    'span.drop-text',
+    {},
+    icon('image'),
+    h('strong', {}, 'Choose a photo'),
+    h('span', {}, ' or drag it here'),
+    h('small', {}, `PNG, JPEG, GIF or WebP, up to ${fileSize(api.MAX_UPLOAD_BYTES)}`),
+  );
+}
+
+/** Drag and drop onto the drop zone; returns what removes the page-wide listeners. */
+function acceptDrops(drop, choose) {
   for (const type of ['dragenter', 'dragover']) {
     drop.addEventListener(type, (e) => {
       e.preventDefault();
@@ -125,11 +161,28 @@ export async function render(section, _params, query) {
   };
   window.addEventListener('dragover', ignoreDrop);
   window.addEventListener('drop', ignoreDrop);
+  return () => {
+    window.removeEventListener('dragover', ignoreDrop);
+    window.removeEventListener('drop', ignoreDrop);
+  };
+}
+
+function uploadForm({ names, wanted, picker, error }) {
+  const select = h(
+    'select#category',
+    { name: 'categoryName', required: true },
+    h('option', { value: '' }, names.length ? 'Choose a category' : 'No categories yet'),
+    ...names.map((n) => h('option', { value: n, selected: n === wanted }, n)),
+  );
+  const caption = h('textarea#caption', { name: 'caption', rows: '4', placeholder: 'What happened? Who helped whom?' });
+  const progress = uploadProgress();
+  const submit = h('button.button.button-primary.button-wide', { type: 'submit' }, icon('upload'), h('span', {}, 'Share this act'));
+  select.addEventListener('change', () => showError(error, ''));
 
   const form = h(
     'form.upload-form',
     { novalidate: true },
-    h('div.upload-photo', {}, fileInput, drop, fileName),
+    picker.element,
     h(
       'div.upload-fields',
       {},
@@ -137,51 +190,59 @@ export async function render(section, _params, query) {
       names.length ? null : h('p.hint', {}, 'There are no categories yet. ', h('a', { href: '#/' }, 'Add one on the home page'), ' first.'),
       h('div.field', {}, h('label', { for: 'caption' }, 'Caption'), caption),
       error,
-      h('div.progress-row', {}, progress, progressText),
+      progress.element,
       submit,
     ),
   );
 
+  const fail = (message, focus) => {
+    showError(error, message);
+    focus?.focus();
+  };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!file) return fail('Choose a photo to share first.', fileInput);
+    if (!picker.file) return fail('Choose a photo to share first.', picker.input);
     if (!select.value) return fail('Choose a category for your act.', select);
     showError(error, '');
     submit.disabled = true;
-    progress.hidden = false;
-    progress.value = 0;
-    progressText.textContent = 'Uploading…';
+    progress.begin();
     try {
-      await api.uploadAct({ file, caption: caption.value, categoryName: select.value }, (fraction) => {
-        progress.value = Math.round(fraction * 100);
-        progressText.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%` : 'Processing…';
-      });
-      progress.value = 100;
+      await api.uploadAct({ file: picker.file, caption: caption.value, categoryName: select.value }, progress.show);
+      progress.finish();
       toast('Thank you! Your act is shared.', 'success');
       location.hash = `#/c/${encodeURIComponent(select.value)}`;
     } catch (err) {
-      progress.hidden = true;
-      progressText.textContent = '';
+      progress.reset();
       submit.disabled = false;
       fail(explain(err));
     }
   });
+  return form;
+}
 
-  function fail(message, focus) {
-    showError(error, message);
-    focus?.focus();
-  }
-
-  section.append(
-    h('a.back-link', { href: wanted ? `#/c/${encodeURIComponent(wanted)}` : '#/' }, icon('back'), wanted ? wanted : 'All categories'),
-    h('h1', {}, 'Share an act'),
-    h('p.lede', {}, 'A photo and a few words about something kind. It will appear at the top of its category.'),
-    form,
-  );
-  return () => {
-    clearPreview();
-    window.removeEventListener('dragover', ignoreDrop);
-    window.removeEventListener('drop', ignoreDrop);
+/** The progress bar and its words; "Processing…" once the whole body is sent. */
+function uploadProgress() {
+  const bar = h('progress.upload-progress', { max: '100', value: '0', hidden: true, 'aria-label': 'Upload progress' });
+  const text = h('span.progress-text', { 'aria-live': 'polite' });
+  return {
+    element: h('div.progress-row', {}, bar, text),
+    begin() {
+      bar.hidden = false;
+      bar.value = 0;
+      text.textContent = 'Uploading…';
+    },
+    /** @param {number} fraction */
+    show(fraction) {
+      bar.value = Math.round(fraction * 100);
+      text.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%` : 'Processing…';
+    },
+    finish() {
+      bar.value = 100;
+    },
+    reset() {
+      bar.hidden = true;
+      text.textContent = '';
+    },
   };
 }
 
