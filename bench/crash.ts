@@ -6,19 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
-import {
-  Admin,
-  SupervisorProcess,
-  echoService,
-  ensureEchoImage,
-  eventually,
-  http,
-  removeDir,
-  removeSuiteObjects,
-  tempDir,
-  writeConfig,
-} from '../test/supervisor/support.ts';
-import { shippedConfigFile } from './shipped-config.ts';
+import { echoService, eventually, http } from '../test/supervisor/support.ts';
+import { shippedSuite } from './shipped-config.ts';
 import { summary } from './stats.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, echo: { type: 'boolean', default: false } } });
@@ -28,32 +17,17 @@ const LISTEN = 28100;
 const ADMIN = 28101;
 const ACTS = 28120;
 
-async function configFile(dir: string, engine: DockerEngine): Promise<string> {
-  if (values.echo) {
-    await ensureEchoImage(engine);
-    return writeConfig({
-      suite: SUITE,
-      dir,
-      runtime: 'docker',
-      listenPort: LISTEN,
-      adminPort: ADMIN,
-      heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3, fastIntervalMs: 200 },
-      services: { acts: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ACTS, routes: ['/api/v1'] }) },
-    });
-  }
-  return shippedConfigFile(engine, { suite: SUITE, dir, listenPort: LISTEN, adminPort: ADMIN, actsPort: ACTS, usersPort: 28110 });
-}
-
 async function main(): Promise<void> {
   const engine = new DockerEngine();
-  const dir = await tempDir(SUITE);
-  await removeSuiteObjects(engine, SUITE);
-  const sup = SupervisorProcess.start(await configFile(dir, engine));
-  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
+  const echo = {
+    runtime: 'docker' as const,
+    listenPort: LISTEN,
+    heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3, fastIntervalMs: 200 },
+    services: { acts: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ACTS, routes: ['/api/v1'] }) },
+  };
+  const suite = shippedSuite(engine, { suite: SUITE, listenPort: LISTEN, adminPort: ADMIN, actsPort: ACTS, usersPort: 28110 }, values.echo ? echo : undefined);
   const times: number[] = [];
-  try {
-    await admin.waitReady('acts', 1, 90_000);
-    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer');
+  await suite.run(async (admin) => {
     for (let round = 0; round < ROUNDS; round++) {
       const old = (await admin.status()).services.acts!.replicas[0]!;
       await sleep(Math.random() * 1000); // crash at a random point of the heartbeat interval
@@ -69,12 +43,7 @@ async function main(): Promise<void> {
       await sleep(10_500);
     }
     console.log(`_crash → new healthy replica in rotation (${values.echo ? 'echo image' : 'acts:latest'}, ${ROUNDS} rounds): ${summary(times)}`);
-  } finally {
-    await sup.stop(30_000);
-    await removeSuiteObjects(engine, SUITE);
-    await engine.close();
-    await removeDir(dir);
-  }
+  });
 }
 
 await main();

@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/proxy-vs-nginx.ts [--requests 4000] [--concurrency 16] [--seconds 20]
 import { parseArgs } from 'node:util';
-import { Admin, SupervisorProcess, echoService, eventually, removeDir, tempDir, writeConfig } from '../test/supervisor/support.ts';
+import { SupervisorSuite, echoService } from '../test/supervisor/support.ts';
 import { load, ratios, row, type LoadOptions } from './load.ts';
 import { NGINX, startNginx } from './nginx.ts';
 
@@ -24,45 +24,42 @@ const REPLICAS = [28210, 28211];
 const PATH = '/api/v1/bench';
 
 async function main(): Promise<void> {
-  const dir = await tempDir('bench-nginx');
-  const file = await writeConfig({
+  const suite = new SupervisorSuite({
     suite: 'bench-nginx',
-    dir,
-    runtime: 'process',
-    listenPort: LISTEN,
     adminPort: ADMIN,
-    heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3 },
-    services: { acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: REPLICAS[0]!, routes: ['/api/v1'] }) },
+    config: {
+      runtime: 'process',
+      listenPort: LISTEN,
+      heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3 },
+      services: { acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: REPLICAS[0]!, routes: ['/api/v1'] }) },
+    },
+    ready: { acts: 2 },
+    readyTimeoutMs: 30_000,
   });
-  const sup = SupervisorProcess.start(file);
-  let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
-  try {
-    const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-    await admin.waitReady('acts', 2, 30_000);
-    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer');
-    nginx = await startNginx(NGINX_PORT, REPLICAS, PATH);
-    const targets = {
-      direct: `http://127.0.0.1:${REPLICAS[0]}`,
-      nginx: nginx.origin,
-      ours: `http://127.0.0.1:${LISTEN}`,
-    };
-    // Warm every path (JIT, pools), then measure each in turn.
-    for (const origin of Object.values(targets)) await load(origin, PATH, WARM);
-    const direct = await load(targets.direct, PATH, OPTIONS);
-    const viaNginx = await load(targets.nginx, PATH, OPTIONS);
-    const ours = await load(targets.ours, PATH, OPTIONS);
-    console.log(`balancer vs nginx: ${OPTIONS.total} GETs, concurrency ${OPTIONS.concurrency}, two echo replicas, same run (${NGINX}, 1 worker)`);
-    console.log(`ratio ours/nginx:  ${ratios(ours, viaNginx)}`);
-    console.log(`ratio ours/direct: ${ratios(ours, direct)}`);
-    console.log(`ratio nginx/direct: ${ratios(viaNginx, direct)}`);
-    console.log(row('direct (one replica)', direct));
-    console.log(row('nginx round robin', viaNginx));
-    console.log(row('our balancer', ours));
-  } finally {
-    await nginx?.stop();
-    await sup.stop();
-    await removeDir(dir);
-  }
+  await suite.run(async () => {
+    const nginx = await startNginx(NGINX_PORT, REPLICAS, PATH);
+    try {
+      const targets = {
+        direct: `http://127.0.0.1:${REPLICAS[0]}`,
+        nginx: nginx.origin,
+        ours: `http://127.0.0.1:${LISTEN}`,
+      };
+      // Warm every path (JIT, pools), then measure each in turn.
+      for (const origin of Object.values(targets)) await load(origin, PATH, WARM);
+      const direct = await load(targets.direct, PATH, OPTIONS);
+      const viaNginx = await load(targets.nginx, PATH, OPTIONS);
+      const ours = await load(targets.ours, PATH, OPTIONS);
+      console.log(`balancer vs nginx: ${OPTIONS.total} GETs, concurrency ${OPTIONS.concurrency}, two echo replicas, same run (${NGINX}, 1 worker)`);
+      console.log(`ratio ours/nginx:  ${ratios(ours, viaNginx)}`);
+      console.log(`ratio ours/direct: ${ratios(ours, direct)}`);
+      console.log(`ratio nginx/direct: ${ratios(viaNginx, direct)}`);
+      console.log(row('direct (one replica)', direct));
+      console.log(row('nginx round robin', viaNginx));
+      console.log(row('our balancer', ours));
+    } finally {
+      await nginx.stop();
+    }
+  });
 }
 
 await main();

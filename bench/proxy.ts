@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/proxy.ts [--requests 4000] [--concurrency 16] [--seconds 20]
 import { parseArgs } from 'node:util';
-import { Admin, SupervisorProcess, echoService, eventually, removeDir, tempDir, writeConfig } from '../test/supervisor/support.ts';
+import { SupervisorSuite, echoService } from '../test/supervisor/support.ts';
 import { load as loadWith, ratios, row } from './load.ts';
 
 const { values } = parseArgs({
@@ -23,21 +23,19 @@ const REPLICA = 28010;
 const load = (origin: string, path: string, total: number) => loadWith(origin, path, { total, concurrency: CONCURRENCY, maxMs: MAX_MS });
 
 async function main(): Promise<void> {
-  const dir = await tempDir('bench-proxy');
-  const file = await writeConfig({
+  const suite = new SupervisorSuite({
     suite: 'bench-proxy',
-    dir,
-    runtime: 'process',
-    listenPort: LISTEN,
     adminPort: ADMIN,
-    heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3 },
-    services: { acts: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: REPLICA, routes: ['/api/v1'] }) },
+    config: {
+      runtime: 'process',
+      listenPort: LISTEN,
+      heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3 },
+      services: { acts: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: REPLICA, routes: ['/api/v1'] }) },
+    },
+    ready: { acts: 1 },
+    readyTimeoutMs: 30_000,
   });
-  const sup = SupervisorProcess.start(file);
-  try {
-    const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-    await admin.waitReady('acts', 1, 30_000);
-    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer');
+  await suite.run(async () => {
     // Warm both paths (JIT, connection pools), then measure direct first, then proxied.
     await load(`http://127.0.0.1:${REPLICA}`, '/api/v1/bench', 500);
     await load(`http://127.0.0.1:${LISTEN}`, '/api/v1/bench', 500);
@@ -47,10 +45,7 @@ async function main(): Promise<void> {
     console.log(row('direct to the replica', direct));
     console.log(row('through the balancer', proxied));
     console.log(`ratio balancer/direct: ${ratios(proxied, direct)}`);
-  } finally {
-    await sup.stop();
-    await removeDir(dir);
-  }
+  });
 }
 
 await main();

@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
-import { Admin, SupervisorProcess, eventually, http, removeDir, removeSuiteObjects, tempDir } from '../test/supervisor/support.ts';
-import { shippedConfigFile } from './shipped-config.ts';
+import { http } from '../test/supervisor/support.ts';
+import { shippedSuite } from './shipped-config.ts';
 import { summary } from './stats.ts';
 
 const { values } = parseArgs({
@@ -34,23 +34,16 @@ interface WindowStatus {
 
 async function main(): Promise<void> {
   const engine = new DockerEngine();
-  const dir = await tempDir(SUITE);
-  await removeSuiteObjects(engine, SUITE);
-  const file = await shippedConfigFile(engine, {
+  const suite = shippedSuite(engine, {
     suite: SUITE,
-    dir,
     listenPort: LISTEN,
     adminPort: ADMIN,
     actsPort: ACTS,
     usersPort: 28310,
     overrides: { scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: PER_REPLICA, dampingWindows: 0 } },
   });
-  const sup = SupervisorProcess.start(file);
-  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
   const times: number[] = [];
-  try {
-    await admin.waitReady('acts', 1, 90_000);
-    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer');
+  await suite.run(async (admin) => {
     for (let round = 1; round <= ROUNDS; round++) {
       // Counted requests open a window; all of them land in it.
       for (let i = 0; i < REQUESTS; i++) await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/categories`);
@@ -66,12 +59,7 @@ async function main(): Promise<void> {
       await sleep(500);
     }
     console.log(`window end → ${TARGET} ready acts:latest replicas (window ${WINDOW_SECONDS} s, ${REQUESTS} requests, ${ROUNDS} rounds): ${summary(times)}`);
-  } finally {
-    await sup.stop(30_000);
-    await removeSuiteObjects(engine, SUITE);
-    await engine.close();
-    await removeDir(dir);
-  }
+  });
 }
 
 await main();

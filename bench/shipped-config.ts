@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
-import { TEST_LABEL, repoRoot } from '../test/supervisor/support.ts';
+import { SupervisorSuite, TEST_LABEL, repoRoot, type EchoSuiteConfig } from '../test/supervisor/support.ts';
 
 export interface ShippedConfigOptions {
   suite: string;
@@ -16,6 +16,19 @@ export interface ShippedConfigOptions {
   usersPort: number;
   /** Top-level keys replaced as a whole (e.g. `scaling`). */
   overrides?: Record<string, unknown>;
+}
+
+/** A benchmark's supervisor on the shipped config (or `echo`'s), from one ready acts replica. */
+export function shippedSuite(engine: DockerEngine, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SupervisorSuite {
+  return new SupervisorSuite({
+    suite: o.suite,
+    adminPort: o.adminPort,
+    engine,
+    config: echo ?? ((dir) => shippedConfigFile(engine, { ...o, dir })),
+    ready: { acts: 1 },
+    readyTimeoutMs: 90_000,
+    stopGraceMs: 30_000,
+  });
 }
 
 export async function shippedConfigFile(engine: DockerEngine, o: ShippedConfigOptions): Promise<string> {

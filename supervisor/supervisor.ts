@@ -118,7 +118,7 @@ export class Supervisor {
     await this.#balancer?.stop();
     if (c.onShutdown === 'remove') await this.#fleet.removeAll(c.stopGraceSeconds);
     await this.#admin?.close();
-    await this.#runtime.close();
+    await this.#runtime.close({ removeResources: c.onShutdown === 'remove' });
   }
 
   #startWorkers(adminOrigin: string, above: string[]): void {

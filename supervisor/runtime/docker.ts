@@ -15,7 +15,7 @@ import {
 } from '../../engine-client/index.ts';
 import type { Logger } from '../log.ts';
 import { HOST_ALIAS, rewriteLoopbackEnv } from './host-loopback.ts';
-import { LABELS, dialHost, parsePortLabel, type ReplicaInfo, type ReplicaSpec, type Runtime } from './runtime.ts';
+import { LABELS, dialHost, parsePortLabel, type CloseOptions, type ReplicaInfo, type ReplicaSpec, type Runtime } from './runtime.ts';
 
 export interface DockerRuntimeOptions {
   engine: DockerEngine;
@@ -148,8 +148,24 @@ export class DockerRuntime implements Runtime {
     return `http://${containerName(service, port)}:${containerPort}`;
   }
 
-  async close(): Promise<void> {
-    await this.#o.engine.close();
+  async close(options: CloseOptions = {}): Promise<void> {
+    try {
+      if (options.removeResources) await this.#removeNetwork();
+    } finally {
+      await this.#o.engine.close();
+    }
+  }
+
+  /** Ours to remove once our containers are gone; one still in use by anyone else stays. */
+  async #removeNetwork(): Promise<void> {
+    const { engine, network } = this.#o;
+    try {
+      await engine.networks.remove(network);
+      this.#o.logger?.info('docker network removed', { network });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      this.#o.logger?.warn('docker network left in place', { network, error: (err as Error).message });
+    }
   }
 
   #containerEnv(env: Record<string, string>): Record<string, string> {
@@ -174,38 +190,38 @@ export class DockerRuntime implements Runtime {
   }
 
   #fromSummary(c: ContainerSummary): ReplicaInfo | undefined {
-    const service = c.labels[LABELS.service];
-    const port = parsePortLabel(c.labels[LABELS.port]);
-    if (!service || port === undefined) return undefined;
     const running = c.state === 'running';
-    const info: ReplicaInfo = {
-      id: c.id,
-      service,
-      port,
-      instance: c.labels[LABELS.instance] ?? '',
-      url: `http://${dialHost(this.#o.publishHost)}:${port}`,
-      running,
-      startedAt: c.created * 1000,
-    };
-    if (!running) info.exitReason = `${c.state}: ${c.status}`;
-    return info;
+    return this.#replica(c.id, c.labels, running, c.created * 1000, running ? undefined : `${c.state}: ${c.status}`);
   }
 
   #fromInfo(c: ContainerInfo): ReplicaInfo | undefined {
-    const service = c.labels[LABELS.service];
-    const port = parsePortLabel(c.labels[LABELS.port]);
-    if (!service || port === undefined || c.labels[LABELS.supervisor] !== this.#o.supervisor) return undefined;
+    if (c.labels[LABELS.supervisor] !== this.#o.supervisor) return undefined;
     const started = Date.parse(c.state.startedAt);
+    const exitReason = `${c.state.status}, exit code ${c.state.exitCode}${c.state.oomKilled ? ' (out of memory)' : ''}`;
+    return this.#replica(
+      c.id,
+      c.labels,
+      c.state.running,
+      Number.isFinite(started) && started > 0 ? started : Date.parse(c.created),
+      c.state.running ? undefined : exitReason,
+    );
+  }
+
+  /** A container without our service and port labels is not a replica. */
+  #replica(id: string, labels: Record<string, string>, running: boolean, startedAt: number, exitReason: string | undefined): ReplicaInfo | undefined {
+    const service = labels[LABELS.service];
+    const port = parsePortLabel(labels[LABELS.port]);
+    if (!service || port === undefined) return undefined;
     const info: ReplicaInfo = {
-      id: c.id,
+      id,
       service,
       port,
-      instance: c.labels[LABELS.instance] ?? '',
+      instance: labels[LABELS.instance] ?? '',
       url: `http://${dialHost(this.#o.publishHost)}:${port}`,
-      running: c.state.running,
-      startedAt: Number.isFinite(started) && started > 0 ? started : Date.parse(c.created),
+      running,
+      startedAt,
     };
-    if (!c.state.running) info.exitReason = `${c.state.status}, exit code ${c.state.exitCode}${c.state.oomKilled ? ' (out of memory)' : ''}`;
+    if (exitReason !== undefined) info.exitReason = exitReason;
     return info;
   }
 

@@ -132,7 +132,8 @@ export class ProcessRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
-    // Children run on by design (onShutdown "leave", or a restart adopting them).
+    // Children run on by design (onShutdown "leave", or a restart adopting them), and no
+    // shared resource exists to remove: the state file is how the next supervisor adopts.
   }
 
   #info(record: ProcessRecord): ReplicaInfo {

@@ -52,7 +52,16 @@ export interface Runtime {
   inspect(id: string): Promise<ReplicaInfo | undefined>;
   /** A URL of `service`'s replica on `port` that another replica can reach. */
   serviceUrl(service: string, port: number, containerPort: number): string;
-  close(): Promise<void>;
+  /**
+   * Lets go of the runtime. With `removeResources` (onShutdown "remove", after every replica is
+   * gone) it also removes what init() made for the replicas; a resource still in use by someone
+   * else is logged and left.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+export interface CloseOptions {
+  removeResources?: boolean;
 }
 
 export function parsePortLabel(value: string | undefined): number | undefined {

@@ -2,24 +2,18 @@
 // start port and the next; then a quiet window → back to 1, the highest port drained first
 // so a slow request in flight to it completes. Ports 23000-23099.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
 import {
-  Admin,
-  SupervisorProcess,
   containersByPort,
   echoService,
-  ensureEchoImage,
   eventually,
   http,
-  removeDir,
-  removeSuiteObjects,
   replicaCount,
   resetCount,
-  tempDir,
-  writeConfig,
+  supervisorSuite,
 } from './support.ts';
 
 const SUITE = 'autoscale';
@@ -32,34 +26,18 @@ const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
 
 describe('autoscaling (real containers, 6 s windows)', { skip }, () => {
   const engine = new DockerEngine();
-  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-  let dir = '';
-  let sup: SupervisorProcess | undefined;
-
-  before(async () => {
-    await removeSuiteObjects(engine, SUITE);
-    await ensureEchoImage(engine);
-    dir = await tempDir(SUITE);
-    const file = await writeConfig({
-      suite: SUITE,
-      dir,
+  const { admin } = supervisorSuite({
+    suite: SUITE,
+    adminPort: ADMIN,
+    engine,
+    config: {
       runtime: 'docker',
       listenPort: LISTEN,
-      adminPort: ADMIN,
       scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: 20, dampingWindows: 0 },
       services: { acts: echoService({ replicas: { initial: 1, min: 1, max: 3 }, startPort: START, routes: ['/api/v1'], autoscale: true }) },
-    });
-    sup = SupervisorProcess.start(file);
-    await admin.waitReady('acts', 1, 60_000);
-    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
-  });
-
-  after(async () => {
-    const result = await sup?.stop();
-    if (result && result.code !== 0) console.error(sup!.dump());
-    await removeSuiteObjects(engine, SUITE);
-    await engine.close();
-    await removeDir(dir);
+    },
+    ready: { acts: 1 },
+    readyTimeoutMs: 60_000,
   });
 
   test('no window before the first counted request; health and _count are not counted', async () => {

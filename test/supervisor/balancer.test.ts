@@ -6,23 +6,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
-import {
-  Admin,
-  SupervisorProcess,
-  echoService,
-  ensureEchoImage,
-  eventually,
-  http,
-  removeDir,
-  removeSuiteObjects,
-  replicaCount,
-  resetCount,
-  tempDir,
-  writeConfig,
-} from './support.ts';
+import { echoService, ensureEchoImage, eventually, http, replicaCount, resetCount, supervisorSuite, writeConfig } from './support.ts';
 
 const SUITE = 'balancer';
 const LISTEN = 21000;
@@ -45,48 +32,37 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
 
 describe('balancer (real containers)', { skip }, () => {
   const engine = new DockerEngine();
-  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-  let dir = '';
-  let sup: SupervisorProcess | undefined;
-
-  before(async () => {
-    await removeSuiteObjects(engine, SUITE);
-    await ensureEchoImage(engine);
-    dir = await tempDir(SUITE);
-    await mkdir(path.join(dir, 'public', 'css'), { recursive: true });
-    await mkdir(path.join(dir, 'public', 'dashboard'), { recursive: true });
-    await writeFile(path.join(dir, 'public', 'index.html'), '<!doctype html><title>static home</title>');
-    await writeFile(path.join(dir, 'public', 'css', 'site.css'), 'body { color: teal }');
-    await writeFile(path.join(dir, 'public', 'dashboard', 'index.html'), '<title>dashboard</title>');
-    const file = await writeConfig({
-      suite: SUITE,
-      dir,
-      runtime: 'docker',
-      listenPort: LISTEN,
-      adminPort: ADMIN,
-      // A slow steady heartbeat: the refusing-replica test must see the balancer, not a routine
-      // check, notice the dead replica first. Readiness still uses the fast interval.
-      heartbeat: { intervalMs: 10_000, timeoutMs: 500, failureThreshold: 3 },
-      services: {
-        users: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21010, routes: ['/api/v1/users', '/api/v1/sessions'] }),
-        acts: echoService({ replicas: { initial: 2, min: 1, max: 4 }, startPort: 21020, routes: ['/api/v1'], env: { USERS_URL: '{{service:users}}' } }),
-        whoami: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21030, routes: ['/whoami'] }),
-      },
-    });
-    sup = SupervisorProcess.start(file);
-    await admin.waitReady('acts', 2, 60_000);
-    await admin.waitReady('users', 1);
-    await admin.waitReady('whoami', 1);
-    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
+  const suite = supervisorSuite({
+    suite: SUITE,
+    adminPort: ADMIN,
+    engine,
+    config: async (dir) => {
+      await ensureEchoImage(engine);
+      await mkdir(path.join(dir, 'public', 'css'), { recursive: true });
+      await mkdir(path.join(dir, 'public', 'dashboard'), { recursive: true });
+      await writeFile(path.join(dir, 'public', 'index.html'), '<!doctype html><title>static home</title>');
+      await writeFile(path.join(dir, 'public', 'css', 'site.css'), 'body { color: teal }');
+      await writeFile(path.join(dir, 'public', 'dashboard', 'index.html'), '<title>dashboard</title>');
+      return writeConfig({
+        suite: SUITE,
+        dir,
+        runtime: 'docker',
+        listenPort: LISTEN,
+        adminPort: ADMIN,
+        // A slow steady heartbeat: the refusing-replica test must see the balancer, not a routine
+        // check, notice the dead replica first. Readiness still uses the fast interval.
+        heartbeat: { intervalMs: 10_000, timeoutMs: 500, failureThreshold: 3 },
+        services: {
+          users: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21010, routes: ['/api/v1/users', '/api/v1/sessions'] }),
+          acts: echoService({ replicas: { initial: 2, min: 1, max: 4 }, startPort: 21020, routes: ['/api/v1'], env: { USERS_URL: '{{service:users}}' } }),
+          whoami: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21030, routes: ['/whoami'] }),
+        },
+      });
+    },
+    ready: { acts: 2, users: 1, whoami: 1 },
+    readyTimeoutMs: 120_000,
   });
-
-  after(async () => {
-    const result = await sup?.stop();
-    if (result && result.code !== 0) console.error(sup!.dump());
-    await removeSuiteObjects(engine, SUITE);
-    await engine.close();
-    await removeDir(dir);
-  });
+  const { admin } = suite;
 
   test('round robin in strict order: 6 requests over two replicas reach each exactly 3 times', async () => {
     await resetCount(21020);
@@ -266,7 +242,7 @@ describe('balancer (real containers)', { skip }, () => {
     assert.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
     assert.ok(replies.every((r) => r.headers['x-replica'] === survivor));
     assert.equal(post.status, 200);
-    await eventually(async () => (sup!.lines.some((l) => l.msg === 'replica refused a connection' && l.id === victim.id) ? true : undefined), 'the suspect report', 5000);
+    await eventually(async () => (suite.sup.lines.some((l) => l.msg === 'replica refused a connection' && l.id === victim.id) ? true : undefined), 'the suspect report', 5000);
     // ... and it is replaced on the same port.
     const replaced = await admin.waitFor((s) => {
       const r = s.services.acts!.replicas.find((x) => x.port === 21021);

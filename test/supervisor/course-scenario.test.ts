@@ -6,23 +6,19 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { ensureImages } from '../../scripts/images.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
 import {
-  Admin,
-  SupervisorProcess,
   TEST_LABEL,
   containersByPort,
   eventually,
   http,
-  removeDir,
-  removeSuiteObjects,
   repoRoot,
   replicaCount,
   resetCount,
-  tempDir,
+  supervisorSuite,
 } from './support.ts';
 
 const SUITE = 'course';
@@ -36,9 +32,36 @@ const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
 
 describe('the course scenario (real acts and users containers)', { skip, timeout: 240_000 }, () => {
   const engine = new DockerEngine();
-  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-  let dir = '';
-  let sup: SupervisorProcess | undefined;
+  const { admin } = supervisorSuite({
+    suite: SUITE,
+    adminPort: ADMIN,
+    engine,
+    config: async (dir) => {
+      await ensureImages({ engine });
+      const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
+        services: Record<string, { startPort: number }>;
+        scaling: Record<string, number>;
+      };
+      shipped.services.users!.startPort = USERS;
+      shipped.services.acts!.startPort = ACTS;
+      const file = path.join(dir, 'orchestrator.json');
+      await writeFile(file, JSON.stringify({
+        ...shipped,
+        instance: 'test-course',
+        runtime: 'docker',
+        listen: { host: '127.0.0.1', port: LISTEN },
+        admin: { host: '127.0.0.1', port: ADMIN },
+        dataDir: path.join(dir, 'data'),
+        staticDir: path.join(repoRoot, 'public'),
+        scaling: { ...shipped.scaling, windowSeconds: WINDOW_SECONDS },
+        docker: { network: 'sa-test-course', user: '10001:10001', labels: [`${TEST_LABEL}=${SUITE}`] },
+      }));
+      return file;
+    },
+    ready: { acts: 1, users: 1 },
+    readyTimeoutMs: 120_000,
+    stopGraceMs: 30_000,
+  });
 
   const actsContainers = async () =>
     [...(await containersByPort(engine, SUITE)).entries()].filter(([port]) => port >= ACTS && port < ACTS + 10).sort(([a], [b]) => a - b);
@@ -49,46 +72,6 @@ describe('the course scenario (real acts and users containers)', { skip, timeout
     for (let i = 0; i < 6; i++) assert.ok([200, 204].includes((await http('GET', `${base}/api/v1/categories`)).status));
     assert.deepEqual([await replicaCount(ACTS), await replicaCount(ACTS + 1)], [3, 3]);
   }
-
-  before(async () => {
-    await removeSuiteObjects(engine, SUITE);
-    await ensureImages({ engine });
-    dir = await tempDir(SUITE);
-    const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
-      services: Record<string, { startPort: number }>;
-      scaling: Record<string, number>;
-    };
-    shipped.services.users!.startPort = USERS;
-    shipped.services.acts!.startPort = ACTS;
-    const file = path.join(dir, 'orchestrator.json');
-    await writeFile(file, JSON.stringify({
-      ...shipped,
-      instance: 'test-course',
-      runtime: 'docker',
-      listen: { host: '127.0.0.1', port: LISTEN },
-      admin: { host: '127.0.0.1', port: ADMIN },
-      dataDir: path.join(dir, 'data'),
-      staticDir: path.join(repoRoot, 'public'),
-      scaling: { ...shipped.scaling, windowSeconds: WINDOW_SECONDS },
-      docker: { network: 'sa-test-course', user: '10001:10001', labels: [`${TEST_LABEL}=${SUITE}`] },
-    }));
-    sup = SupervisorProcess.start(file);
-    try {
-      await admin.waitReady('acts', 1, 90_000);
-      await admin.waitReady('users', 1, 30_000);
-      await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${sup.dump().slice(-3000)}`);
-    }
-  });
-
-  after(async () => {
-    const result = await sup?.stop(30_000);
-    if (result && result.code !== 0) console.error(sup!.dump());
-    await removeSuiteObjects(engine, SUITE);
-    await engine.close();
-    await removeDir(dir);
-  });
 
   test('1 → 2 after 20 requests, even split, _crash replaced on the same port, even split, quiet window → 1', async (t) => {
     // One acts replica on the start port, healthy.

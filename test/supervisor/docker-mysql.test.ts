@@ -8,24 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createConnection } from 'mysql2/promise';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { ensureImages } from '../../scripts/images.ts';
 import { createMysqlDatabase } from '../app/support/backends.ts';
 import { dockerAvailable, mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
-import {
-  Admin,
-  SupervisorProcess,
-  TEST_LABEL,
-  containersByPort,
-  eventually,
-  http,
-  removeDir,
-  removeSuiteObjects,
-  repoRoot,
-  tempDir,
-} from './support.ts';
+import { TEST_LABEL, containersByPort, http, repoRoot, supervisorSuite } from './support.ts';
 
 const SUITE = 'docker-mysql';
 const LISTEN = 28000;
@@ -42,55 +31,44 @@ const json = (value: unknown) => ({ body: JSON.stringify(value), headers: { 'con
 
 describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host MariaDB', { skip, timeout: 240_000 }, () => {
   const engine = new DockerEngine();
-  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-  let dir = '';
-  let sup: SupervisorProcess | undefined;
   let database: Awaited<ReturnType<typeof createMysqlDatabase>> | undefined;
-
-  before(async () => {
-    await removeSuiteObjects(engine, SUITE);
-    await ensureImages({ engine });
-    dir = await tempDir(SUITE);
-    database = await createMysqlDatabase();
-    assert.match(new URL(database.url).hostname, /^(127\.0\.0\.1|localhost)$/, 'the test is about a loopback URL');
-    const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
-      services: Record<string, Record<string, unknown>>;
-      docker: Record<string, unknown>;
-    };
-    const file = path.join(dir, 'orchestrator.json');
-    await writeFile(file, JSON.stringify({
-      ...shipped,
-      instance: 'test-docker-mysql',
-      runtime: 'docker',
-      listen: { host: '127.0.0.1', port: LISTEN },
-      admin: { host: '127.0.0.1', port: ADMIN },
-      dataDir: path.join(dir, 'data'),
-      staticDir: path.join(repoRoot, 'public'),
-      // The shipped docker settings (hostLoopbackEnv among them), on the suite's own network.
-      docker: { ...shipped.docker, network: `sa-test-${SUITE}`, labels: [`${TEST_LABEL}=${SUITE}`] },
-      env: { DATABASE_URL: database.url },
-      services: {
-        users: { ...shipped.services.users, startPort: USERS },
-        acts: { ...shipped.services.acts, startPort: ACTS, autoscale: false, replicas: { initial: 2, min: 2, max: 2 } },
-      },
-    }));
-    sup = SupervisorProcess.start(file);
-    try {
-      await admin.waitReady('users', 1, 90_000);
-      await admin.waitReady('acts', 2, 90_000);
-      await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${sup.dump().slice(-3000)}`);
-    }
-  });
-
-  after(async () => {
-    const result = await sup?.stop(30_000);
-    if (result && result.code !== 0) console.error(sup!.dump());
-    await removeSuiteObjects(engine, SUITE);
-    await engine.close();
-    await database?.drop();
-    await removeDir(dir);
+  const suite = supervisorSuite({
+    suite: SUITE,
+    adminPort: ADMIN,
+    engine,
+    config: async (dir) => {
+      await ensureImages({ engine });
+      database = await createMysqlDatabase();
+      assert.match(new URL(database.url).hostname, /^(127\.0\.0\.1|localhost)$/, 'the test is about a loopback URL');
+      const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
+        services: Record<string, Record<string, unknown>>;
+        docker: Record<string, unknown>;
+      };
+      const file = path.join(dir, 'orchestrator.json');
+      await writeFile(file, JSON.stringify({
+        ...shipped,
+        instance: 'test-docker-mysql',
+        runtime: 'docker',
+        listen: { host: '127.0.0.1', port: LISTEN },
+        admin: { host: '127.0.0.1', port: ADMIN },
+        dataDir: path.join(dir, 'data'),
+        staticDir: path.join(repoRoot, 'public'),
+        // The shipped docker settings (hostLoopbackEnv among them), on the suite's own network.
+        docker: { ...shipped.docker, network: `sa-test-${SUITE}`, labels: [`${TEST_LABEL}=${SUITE}`] },
+        env: { DATABASE_URL: database.url },
+        services: {
+          users: { ...shipped.services.users, startPort: USERS },
+          acts: { ...shipped.services.acts, startPort: ACTS, autoscale: false, replicas: { initial: 2, min: 2, max: 2 } },
+        },
+      }));
+      return file;
+    },
+    ready: { users: 1, acts: 2 },
+    readyTimeoutMs: 180_000,
+    stopGraceMs: 30_000,
+    cleanup: async () => {
+      await database?.drop();
+    },
   });
 
   test('the containers get DATABASE_URL on host.docker.internal; the log says so once, password masked', async () => {
@@ -103,10 +81,10 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
       const info = await engine.containers.inspect(c.id);
       assert.equal(info.env.DATABASE_URL, expected.href, info.name);
     }
-    const lines = sup!.lines.filter((l) => l.msg === 'env URLs on the host loopback rewritten for containers');
+    const lines = suite.sup.lines.filter((l) => l.msg === 'env URLs on the host loopback rewritten for containers');
     assert.equal(lines.length, 1, 'logged once for three replicas');
     assert.deepEqual(lines[0]!.rewritten, { DATABASE_URL: `mysql://${expected.username}:***@host.docker.internal:${expected.port}/${name}` });
-    assert.ok(!sup!.dump().includes(`:${expected.password}@`), 'the password is never logged');
+    assert.ok(!suite.sup.dump().includes(`:${expected.password}@`), 'the password is never logged');
   });
 
   test('sign up, category, act through the balancer: the rows are in MariaDB, each acts replica reads the act', async () => {
@@ -146,7 +124,7 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
     }
     // Nothing went to SQLite under the bind-mounted data directory.
     for (const file of ['users.sqlite', 'acts.sqlite']) {
-      assert.ok(!existsSync(path.join(dir, 'data', 'replicas', file)), `${file} exists: a replica used SQLite`);
+      assert.ok(!existsSync(path.join(suite.dir, 'data', 'replicas', file)), `${file} exists: a replica used SQLite`);
     }
   });
 });

@@ -2,22 +2,16 @@
 // engine kills, one that hangs — each replaced by a new container on the same port, in
 // rotation once healthy — and a crash-looping image that backs off. Ports 22000-22099.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
 import {
-  Admin,
-  SupervisorProcess,
   containersByPort,
   echoService,
-  ensureEchoImage,
   eventually,
   http,
-  removeDir,
-  removeSuiteObjects,
-  tempDir,
-  writeConfig,
+  supervisorSuite,
   type EventRecord,
 } from './support.ts';
 
@@ -32,40 +26,23 @@ const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
 
 describe('fault tolerance (real containers)', { skip }, () => {
   const engine = new DockerEngine();
-  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-  let dir = '';
-  let sup: SupervisorProcess | undefined;
-  let loopWatchStart = 0;
-
-  before(async () => {
-    await removeSuiteObjects(engine, SUITE);
-    await ensureEchoImage(engine);
-    dir = await tempDir(SUITE);
-    const file = await writeConfig({
-      suite: SUITE,
-      dir,
+  const suite = supervisorSuite({
+    suite: SUITE,
+    adminPort: ADMIN,
+    engine,
+    config: {
       runtime: 'docker',
       listenPort: LISTEN,
-      adminPort: ADMIN,
       heartbeat: { intervalMs: 400, timeoutMs: 300, failureThreshold: 3 },
       services: {
         acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: PORT_A, routes: ['/api/v1'] }),
         loop: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: LOOP_PORT, routes: ['/loop'], env: { CRASH_AT_START: '1' } }),
       },
-    });
-    sup = SupervisorProcess.start(file);
-    loopWatchStart = Date.now();
-    await admin.waitReady('acts', 2, 60_000);
-    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
+    },
+    ready: { acts: 2 },
+    readyTimeoutMs: 60_000,
   });
-
-  after(async () => {
-    const result = await sup?.stop();
-    if (result && result.code !== 0) console.error(sup!.dump());
-    await removeSuiteObjects(engine, SUITE);
-    await engine.close();
-    await removeDir(dir);
-  });
+  const { admin } = suite;
 
   /** The replica instance answering on a port (the echo app's x-replica header). */
   async function instanceOn(port: number): Promise<string> {
@@ -147,7 +124,7 @@ describe('fault tolerance (real containers)', { skip }, () => {
   test('a crash-looping image backs off instead of spinning the engine', async () => {
     // Watch at least ~12 s of the loop service's life (it has been looping since start-up).
     const watched = 12_000;
-    await sleep(Math.max(0, loopWatchStart + watched - Date.now()));
+    await sleep(Math.max(0, suite.startedAt + watched - Date.now()));
     const starts = (await admin.events())
       .filter((e) => e.port === LOOP_PORT && (e.type === 'replica.started' || e.type === 'replica.replaced'))
       .map((e) => Date.parse(e.time));

@@ -8,7 +8,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin, SupervisorProcess, eventually, http, removeDir, repoRoot, tempDir } from './support.ts';
+import { Admin, SupervisorProcess, eventually, http, removeDir, repoRoot, tempDir, waitUp } from './support.ts';
 
 const SUITE = 'process';
 const LISTEN = 26000;
@@ -42,13 +42,7 @@ describe('process runtime with the real app (npm start without Docker)', () => {
   async function launch(): Promise<SupervisorProcess> {
     const sup = SupervisorProcess.start(configFile);
     running.push(sup);
-    try {
-      await admin.waitReady('users', 1, 60_000);
-      await admin.waitReady('acts', 1, 60_000);
-      await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${sup.dump().slice(-3000)}`);
-    }
+    await waitUp(sup, admin, { users: 1, acts: 1 }, 120_000);
     return sup;
   }
 

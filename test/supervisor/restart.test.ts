@@ -1,7 +1,7 @@
 // Restart safety with real containers: a SIGKILLed supervisor's successor adopts the running
 // replicas (same ids, same ports), starts none twice and removes stale ones, leaving other
-// supervisors' containers alone; SIGTERM drains, removes and exits 0; onShutdown "leave"
-// leaves them for the next one. Ports 24000-24099.
+// supervisors' containers alone; SIGTERM drains, removes them and their network and exits 0;
+// onShutdown "leave" leaves both for the next one. Ports 24000-24099.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
@@ -21,6 +21,7 @@ import {
   removeDir,
   removeSuiteObjects,
   tempDir,
+  waitUp,
   writeConfig,
 } from './support.ts';
 
@@ -29,6 +30,7 @@ const LISTEN = 24000;
 const ADMIN = 24001;
 const ACTS = 24010;
 const USERS = 24020;
+const NETWORK = `sa-test-${SUITE}`;
 const base = `http://127.0.0.1:${LISTEN}`;
 const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
 
@@ -43,6 +45,7 @@ describe('restart safety (real containers)', { skip }, () => {
     (await engine.containers.list({ all: true, labels: { 'selflessacts.supervisor': instanceName(SUITE) } }))
       .map((c) => ({ id: c.id, port: Number(c.labels['selflessacts.port']), service: c.labels['selflessacts.service'], state: c.state }))
       .sort((a, b) => a.port - b.port);
+  const networkExists = async () => (await engine.networks.list({ name: NETWORK })).some((n) => n.name === NETWORK);
 
   function launch(file = configFile): SupervisorProcess {
     const sup = SupervisorProcess.start(file);
@@ -50,15 +53,7 @@ describe('restart safety (real containers)', { skip }, () => {
     return sup;
   }
 
-  async function waitAllReady(sup: SupervisorProcess): Promise<void> {
-    try {
-      await admin.waitReady('acts', 2, 60_000);
-      await admin.waitReady('users', 1);
-      await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- supervisor output ---\n${sup.dump().slice(-4000)}`);
-    }
-  }
+  const waitAllReady = (sup: SupervisorProcess) => waitUp(sup, admin, { acts: 2, users: 1 }, 90_000);
 
   before(async () => {
     await removeSuiteObjects(engine, SUITE);
@@ -141,7 +136,7 @@ describe('restart safety (real containers)', { skip }, () => {
     assert.equal((await http('GET', `${base}/api/v1/x`)).status, 200);
   });
 
-  test('SIGTERM: stops accepting, lets the request in flight finish, removes its replicas, exits 0', async () => {
+  test('SIGTERM: stops accepting, lets the request in flight finish, removes its replicas and network, exits 0', async () => {
     const sup = running.at(-1)!;
     assert.ok(sup.running);
     const slow = http('GET', `${base}/api/v1/slow?ms=2000`);
@@ -152,11 +147,12 @@ describe('restart safety (real containers)', { skip }, () => {
     const exit = await sup.exited;
     assert.equal(exit.code, 0, sup.dump().slice(-2000));
     assert.deepEqual(await ours(), [], 'every replica removed');
+    assert.equal(await networkExists(), false, `network ${NETWORK} removed`);
     await assert.rejects(http('GET', `${base}/api/v1/x`), /ECONNREFUSED/);
     assert.ok(sup.events('supervisor.stopping').length === 1);
   });
 
-  test('onShutdown "leave": SIGTERM leaves the replicas running, the next supervisor adopts them', async () => {
+  test('onShutdown "leave": SIGTERM leaves the replicas running and the network, the next supervisor adopts them', async () => {
     const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
     const leaveFile = configFile.replace(/\.json$/, '.leave.json');
     await writeFile(leaveFile, JSON.stringify({ ...config, onShutdown: 'leave' }));
@@ -167,6 +163,7 @@ describe('restart safety (real containers)', { skip }, () => {
     assert.equal((await leaving.exited).code, 0);
     const after = await ours();
     assert.deepEqual(after.map((c) => [c.id, c.state]), before.map((c) => [c.id, 'running']));
+    assert.equal(await networkExists(), true, `network ${NETWORK} left`);
 
     const next = launch();
     await waitAllReady(next);

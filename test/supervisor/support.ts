@@ -1,16 +1,22 @@
 // Shared by the supervisor suites: the echo image, test configs in temp dirs, the supervisor
-// as a real child process (so SIGKILL and SIGTERM are real), an admin client, HTTP helpers,
-// bounded polling, and cleanup by label that runs even when a test failed.
+// as a real child process (so SIGKILL and SIGTERM are real), a suite's start-up and cleanup
+// (which runs even when a test failed, removing by label), an admin client, HTTP helpers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { DockerEngine, isNotFound, tarBuffer } from '../../engine-client/index.ts';
 import { ensureBaseImage } from '../../scripts/images.ts';
+import { eventually } from '../helpers/eventually.ts';
+
+export { eventually };
+
+const EXITED = 'supervisor exited';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const ECHO_APP = fileURLToPath(new URL('./fixtures/echo-app.mjs', import.meta.url));
@@ -205,9 +211,9 @@ export class SupervisorProcess {
     return eventually(async () => {
       const found = this.lines.find(predicate);
       if (found) return found;
-      if (!this.running) throw new Error(`supervisor exited (stderr: ${this.stderr.slice(-500)})`);
+      if (!this.running) throw new Error(`${EXITED} (stderr: ${this.stderr.slice(-500)})`);
       return undefined;
-    }, what, timeoutMs);
+    }, what, timeoutMs, 100, { giveUp: (error) => String(error).includes(EXITED) });
   }
 
   dump(): string {
@@ -271,6 +277,113 @@ export class Admin {
   }
 }
 
+// ---- a suite's supervisor ------------------------------------------------------------------
+
+/**
+ * Waits for `count` ready replicas of each service (all within `timeoutMs`) and for the
+ * balancer to listen; a failure carries the end of the supervisor's output.
+ */
+export async function waitUp(sup: SupervisorProcess, admin: Admin, ready: Record<string, number>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (const [service, count] of Object.entries(ready)) await admin.waitReady(service, count, Math.max(1000, deadline - Date.now()));
+    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- supervisor output ---\n${sup.dump().slice(-4000)}`);
+  }
+}
+
+export type EchoSuiteConfig = Omit<TestConfigOptions, 'suite' | 'dir' | 'adminPort'>;
+
+export interface SuiteSetup {
+  suite: string;
+  adminPort: number;
+  /** Docker suites: the suite's objects are removed by label before and after; closed at the end. */
+  engine?: DockerEngine;
+  /**
+   * The echo app's config for writeConfig (the image built first under the docker runtime), or
+   * a function that writes its own config into `dir` and returns the file.
+   */
+  config: EchoSuiteConfig | ((dir: string) => Promise<string>);
+  /** Ready replicas to wait for, per service, within `readyTimeoutMs` all told. */
+  ready: Record<string, number>;
+  readyTimeoutMs: number;
+  stopGraceMs?: number;
+  /** Runs last but for removing the temp dir (a database to drop). */
+  cleanup?: () => Promise<void>;
+}
+
+/** One supervisor in a temp dir for a suite or a benchmark: up() starts it, down() cleans up. */
+export class SupervisorSuite {
+  readonly admin: Admin;
+  dir = '';
+  /** When the supervisor process was started (epoch ms). */
+  startedAt = 0;
+  readonly #setup: SuiteSetup;
+  #sup: SupervisorProcess | undefined;
+
+  constructor(setup: SuiteSetup) {
+    this.#setup = setup;
+    this.admin = new Admin(`http://127.0.0.1:${setup.adminPort}`);
+  }
+
+  get sup(): SupervisorProcess {
+    if (!this.#sup) throw new Error(`the ${this.#setup.suite} supervisor was not started`);
+    return this.#sup;
+  }
+
+  async up(): Promise<void> {
+    const { engine, suite } = this.#setup;
+    if (engine) await removeSuiteObjects(engine, suite);
+    this.dir = await tempDir(suite);
+    const file = await this.#writeConfig();
+    this.startedAt = Date.now();
+    this.#sup = SupervisorProcess.start(file);
+    await waitUp(this.#sup, this.admin, this.#setup.ready, this.#setup.readyTimeoutMs);
+  }
+
+  async #writeConfig(): Promise<string> {
+    const { config, engine, suite, adminPort } = this.#setup;
+    if (typeof config === 'function') return config(this.dir);
+    if (config.runtime === 'docker') {
+      if (!engine) throw new Error(`suite ${suite}: the docker runtime needs an engine`);
+      await ensureEchoImage(engine);
+    }
+    return writeConfig({ ...config, suite, dir: this.dir, adminPort });
+  }
+
+  /** up(), `body`, then down() whatever happened: a benchmark's whole life. */
+  async run<T>(body: (admin: Admin) => Promise<T>): Promise<T> {
+    try {
+      await this.up();
+      return await body(this.admin);
+    } finally {
+      await this.down();
+    }
+  }
+
+  /** Also after an up() that failed half-way. */
+  async down(): Promise<void> {
+    const { engine, suite } = this.#setup;
+    const result = await this.#sup?.stop(this.#setup.stopGraceMs);
+    if (result && result.code !== 0) console.error(this.#sup!.dump());
+    if (engine) {
+      await removeSuiteObjects(engine, suite);
+      await engine.close();
+    }
+    await this.#setup.cleanup?.();
+    if (this.dir) await removeDir(this.dir);
+  }
+}
+
+/** A SupervisorSuite for the enclosing describe(): up in before(), down in after(). */
+export function supervisorSuite(setup: SuiteSetup): SupervisorSuite {
+  const suite = new SupervisorSuite(setup);
+  before(() => suite.up());
+  after(() => suite.down());
+  return suite;
+}
+
 // ---- HTTP -----------------------------------------------------------------------------------
 
 export interface Reply {
@@ -310,28 +423,7 @@ export async function resetCount(port: number): Promise<void> {
   await http('DELETE', `http://127.0.0.1:${port}/api/v1/_count`);
 }
 
-// ---- polling and cleanup --------------------------------------------------------------------
-
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-      if (String(error).includes('supervisor exited')) break;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+// ---- cleanup --------------------------------------------------------------------------------
 
 /** Removes the suite's replicas and network, found by label (leftovers of a crashed run too). */
 export async function removeSuiteObjects(engine: DockerEngine, suite: string): Promise<void> {

@@ -2,19 +2,8 @@
 // the echo app under the process runtime (no Docker needed), which also covers that runtime's
 // basic path. Ports 25000-25099.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import {
-  Admin,
-  SupervisorProcess,
-  echoService,
-  eventually,
-  http,
-  removeDir,
-  replicaCount,
-  resetCount,
-  tempDir,
-  writeConfig,
-} from './support.ts';
+import { describe, test } from 'node:test';
+import { echoService, eventually, http, replicaCount, resetCount, supervisorSuite, type Admin } from './support.ts';
 
 const SUITE = 'workers';
 const LISTEN = 25000;
@@ -23,30 +12,17 @@ const ACTS = 25010;
 const base = `http://127.0.0.1:${LISTEN}`;
 
 describe('worker lifecycle (process runtime)', () => {
-  const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-  let dir = '';
-  let sup: SupervisorProcess | undefined;
-
-  before(async () => {
-    dir = await tempDir(SUITE);
-    const file = await writeConfig({
-      suite: SUITE,
-      dir,
+  const { admin } = supervisorSuite({
+    suite: SUITE,
+    adminPort: ADMIN,
+    config: {
       runtime: 'process',
       listenPort: LISTEN,
-      adminPort: ADMIN,
       scaling: { windowSeconds: 8, requestsPerReplica: 20, dampingWindows: 0 },
       services: { acts: echoService({ replicas: { initial: 2, min: 1, max: 3 }, startPort: ACTS, routes: ['/api/v1'], autoscale: true }) },
-    });
-    sup = SupervisorProcess.start(file);
-    await admin.waitReady('acts', 2, 30_000);
-    await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
-  });
-
-  after(async () => {
-    const result = await sup?.stop();
-    if (result && result.code !== 0) console.error(sup!.dump());
-    await removeDir(dir);
+    },
+    ready: { acts: 2 },
+    readyTimeoutMs: 30_000,
   });
 
   const restarted = (worker: string) =>
