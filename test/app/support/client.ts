@@ -1,7 +1,6 @@
 // A small HTTP client for the contract tests: real requests over 127.0.0.1 with undici, bodies
 // parsed without losing digits (safe integers as numbers, larger ones as bigint).
 import { createHash } from 'node:crypto';
-import { parse, stringify } from 'lossless-json';
 import { getGlobalDispatcher } from 'undici';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH' | 'HEAD' | 'OPTIONS';
@@ -31,14 +30,21 @@ export interface Api {
   del(path: string, options?: CallOptions): Promise<Reply>;
 }
 
+const JSONX = JSON as unknown as {
+  parse(text: string, reviver: (key: string, value: unknown, context: { source?: string }) => unknown): unknown;
+  rawJSON(text: string): unknown;
+};
+
 /** Integers a double cannot hold exactly become bigint; every other number stays a number. */
-function exactNumber(token: string): number | bigint {
-  const n = Number(token);
-  return /^-?[0-9]+$/.test(token) && !Number.isSafeInteger(n) ? BigInt(token) : n;
+export function parseExact(text: string): unknown {
+  return JSONX.parse(text, (_key, value, { source }) =>
+    typeof value === 'number' && source !== undefined && /^-?[0-9]+$/.test(source) && !Number.isSafeInteger(value) ? BigInt(source) : value,
+  );
 }
 
-export function parseExact(text: string): unknown {
-  return parse(text, null, exactNumber);
+/** JSON with every bigint written as a number with all its digits. */
+export function stringifyExact(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? JSONX.rawJSON(v.toString()) : v));
 }
 
 export function api(url: string): Api {
@@ -46,8 +52,7 @@ export function api(url: string): Api {
     const headers: Record<string, string> = { ...options.headers };
     let body = options.body;
     if (options.json !== undefined) {
-      // lossless-json writes a bigint as a JSON number with all its digits.
-      body = typeof options.json === 'string' ? options.json : stringify(options.json);
+      body = typeof options.json === 'string' ? options.json : stringifyExact(options.json);
       headers['content-type'] ??= 'application/json';
     }
     if (options.cookie) headers.cookie = options.cookie;
