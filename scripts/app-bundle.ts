@@ -17,11 +17,11 @@ export const BUNDLE_FILE = 'dist/app.mjs';
 export const BUNDLE_CMD = ['node', '--enable-source-maps', BUNDLE_FILE];
 
 /**
- * Left to node_modules: better-sqlite3 loads a native addon through `bindings`, which looks for
- * it relative to the package's own files. Everything else bundles (measured: a whole bundle
- * starts faster than one that resolves each package from node_modules at boot).
+ * Left to node_modules: packages that load a native addon relative to their own files (none
+ * today: SQLite is node:sqlite). Everything else bundles (measured: a whole bundle starts
+ * faster than one that resolves each package from node_modules at boot).
  */
-export const BUNDLE_EXTERNAL = ['better-sqlite3'];
+export const BUNDLE_EXTERNAL: string[] = [];
 
 /**
  * Bundled CommonJS packages (mysql2, express, multer) call `require`, which an ES module lacks:
@@ -36,7 +36,7 @@ function options(root: string) {
     bundle: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     external: BUNDLE_EXTERNAL,
     banner: { js: REQUIRE_SHIM },
     // Lines and names are enough for stack traces; the sources would triple the map's size.

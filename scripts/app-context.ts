@@ -1,6 +1,7 @@
-// The build context of the app image: the app bundled by esbuild (app-bundle.ts), public/ and
-// the PRODUCTION node_modules already installed here (no reinstall, no registry), streamed as a
-// tar with a generated Dockerfile. The TypeScript sources are hashed, not shipped.
+// The build context of the app image: the app bundled by esbuild (app-bundle.ts), public/ and,
+// only when the bundle leaves packages external, the PRODUCTION node_modules already installed
+// here (no reinstall, no registry), streamed as a tar with a generated Dockerfile. The
+// TypeScript sources are hashed, not shipped.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TarEntry } from '../engine-client/index.ts';
-import { BUNDLE_CMD, bundleFingerprint } from './app-bundle.ts';
+import { BUNDLE_CMD, BUNDLE_EXTERNAL, bundleFingerprint } from './app-bundle.ts';
 import { APP_UID } from './base-image.ts';
 
 const run = promisify(execFile);
@@ -24,6 +25,12 @@ const SOURCE_DIRS = ['app'];
 /** Compile-only files of node-gyp addons: sources, objects, gyp files. */
 const ADDON_SOURCE = /\.(c|cc|cpp|cxx|h|hh|hpp|o|a|gyp|gypi|mk)$/i;
 
+/**
+ * The Node.js binary the project installs for itself (optionalDependencies, bin/node): the base
+ * image already is that Node.js, so the app image never carries a second copy.
+ */
+const NODE_RUNTIME_PACKAGE = /(^|\/)node_modules\/node-(linux|darwin|win)-[a-z0-9]+$/;
+
 /** Directories of the installed production packages, from npm's own view of the tree. */
 export async function productionPackageDirs(root: string): Promise<string[]> {
   const { stdout } = await run('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
@@ -37,7 +44,7 @@ export async function productionPackageDirs(root: string): Promise<string[]> {
   const dirs = stdout
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && path.resolve(line) !== path.resolve(root));
+    .filter((line) => line !== '' && path.resolve(line) !== path.resolve(root) && !NODE_RUNTIME_PACKAGE.test(line));
   return [...new Set(dirs)].sort();
 }
 
@@ -72,6 +79,8 @@ export interface AppContextPlan {
   /** Paths relative to root, sorted: what the context carries besides the bundle. */
   files: string[];
   hasPublic: boolean;
+  /** Whether node_modules goes in: only for what the bundle leaves external. */
+  hasModules: boolean;
   /** Fingerprint of the shipped files, the bundle's sources and options, the package list, the Dockerfile. */
   hash: string;
   /** Native addons (.node) among the files, absolute, for the base image's library scan. */
@@ -91,33 +100,35 @@ export async function planAppContext(root: string): Promise<AppContextPlan> {
   const files = await projectFiles(PROJECT_FILES, PROJECT_DIRS);
   const sources = await projectFiles(SOURCE_FILES, SOURCE_DIRS);
   const hasPublic = files.some((file) => file.startsWith('public/'));
-  const packages = await productionPackageDirs(root);
+  // A bundle with nothing external runs without node_modules (checked: dist/app.mjs alone).
+  const packages = BUNDLE_EXTERNAL.length > 0 ? await productionPackageDirs(root) : [];
+  const hasModules = packages.length > 0;
   for (const dir of packages) {
     const addon = await exists(path.join(dir, 'binding.gyp'));
     for await (const file of walk(root, dir, addon)) files.push(file);
   }
   files.sort();
   // The app's own files by content; node_modules through the lock file and npm's package list.
-  const hash = createHash('sha256').update(dockerfile(hasPublic)).update(bundleFingerprint());
+  const hash = createHash('sha256').update(dockerfile(hasPublic, hasModules)).update(bundleFingerprint());
   for (const file of [...files.filter((f) => !f.startsWith('node_modules/')), ...sources].sort()) {
     hash.update(`${file}\0`);
     for await (const chunk of createReadStream(path.join(root, file))) hash.update(chunk as Buffer);
   }
   hash.update(packages.map((dir) => path.relative(root, dir)).join('\n'));
   const addons = files.filter((f) => f.endsWith('.node')).map((f) => path.join(root, f));
-  return { root, files, hasPublic, hash: hash.digest('hex').slice(0, 16), addons };
+  return { root, files, hasPublic, hasModules, hash: hash.digest('hex').slice(0, 16), addons };
 }
 
 /**
  * node_modules first: it changes least, so a rebuild after an app edit reuses that layer.
  * /app/data is the app's SQLite directory (DATA_DIR=./data) and the only place it may write.
  */
-export function dockerfile(hasPublic: boolean): string {
+export function dockerfile(hasPublic: boolean, hasModules: boolean): string {
   return [
     'ARG BASE_IMAGE',
     'FROM ${BASE_IMAGE}',
     'WORKDIR /app',
-    'COPY node_modules /app/node_modules',
+    ...(hasModules ? ['COPY node_modules /app/node_modules'] : []),
     'COPY package.json /app/',
     ...(hasPublic ? ['COPY public /app/public'] : []),
     'COPY dist /app/dist',
@@ -135,7 +146,7 @@ export function dockerfile(hasPublic: boolean): string {
  * bundling error stops it before the engine sees anything), then files streamed from disk.
  */
 export async function* appContextEntries(plan: AppContextPlan, bundle: TarEntry[]): AsyncGenerator<TarEntry> {
-  yield { name: 'Dockerfile', content: dockerfile(plan.hasPublic) };
+  yield { name: 'Dockerfile', content: dockerfile(plan.hasPublic, plan.hasModules) };
   yield { name: '.data', type: 'directory', mode: 0o755 };
   yield { name: 'dist', type: 'directory', mode: 0o755 };
   yield* bundle;

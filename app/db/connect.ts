@@ -1,10 +1,10 @@
 // One Kysely instance per service over either dialect: mysql2 when a DATABASE_URL is given,
-// better-sqlite3 on `<dataDir>/<service>.sqlite` otherwise. Callers see the same interface.
+// Node's built-in SQLite on `<dataDir>/<service>.sqlite` otherwise. Callers see the same interface.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { Kysely, MysqlDialect } from 'kysely';
 import { createPool } from 'mysql2';
+import { NodeSqliteDatabase } from './node-sqlite.ts';
 import { SharedFileSqliteDialect } from './sqlite-dialect.ts';
 
 export type DialectName = 'sqlite' | 'mysql';
@@ -34,11 +34,10 @@ export function openStorage<Schema>(options: StorageOptions, name: 'users' | 'ac
 function openSqlite<Schema>(dataDir: string, name: string): Storage<Schema> {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, `${name}.sqlite`);
-  const database = new SqliteDatabase(file);
-  // busy_timeout first: switching to WAL itself needs a lock another replica may hold.
-  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
+  // The busy timeout is set at open: switching to WAL itself needs a lock another replica may hold.
+  const database = new NodeSqliteDatabase(file, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS });
+  database.exec('PRAGMA journal_mode = WAL');
+  database.exec('PRAGMA synchronous = NORMAL');
   const db = new Kysely<Schema>({ dialect: new SharedFileSqliteDialect({ database }) });
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }

@@ -1,5 +1,5 @@
 // Driver errors classified once, by code: mysql2 sets `code` (and `fatal` for a lost
-// connection), better-sqlite3 sets `code` to the SQLite extended result code.
+// connection); node:sqlite's errors get the SQLite result code's name in `code` (node-sqlite.ts).
 
 const UNAVAILABLE_CODES = new Set([
   // network, from mysql2's socket

@@ -4,7 +4,8 @@
 // lock and then finds the migrations done. If it waited longer than busy_timeout it gets
 // SQLITE_BUSY; its transaction rolled back whole, so it simply tries again.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Migrator, type Kysely, type Migration } from 'kysely';
+import type { Kysely } from 'kysely';
+import { Migrator, type Migration } from 'kysely/migration';
 import { openStorage, type DialectName, type Storage, type StorageOptions } from './connect.ts';
 
 export interface MigrationSet {
@@ -35,6 +36,16 @@ function isBusy(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
+/** Applies a service's migrations to an open database. */
+export function migrateStorage(
+  db: Kysely<any>,
+  dialect: DialectName,
+  service: 'users' | 'acts',
+  migrations: (dialect: DialectName) => Record<string, Migration>,
+): Promise<void> {
+  return migrate(db, dialect, { tablePrefix: service, migrations: migrations(dialect) });
+}
+
 /** A service's storage with its migrations applied; closed again if they fail. */
 export async function openMigratedStorage<Schema>(
   options: StorageOptions,
@@ -43,7 +54,7 @@ export async function openMigratedStorage<Schema>(
 ): Promise<Storage<Schema>> {
   const storage = openStorage<Schema>(options, service);
   try {
-    await migrate(storage.db, storage.dialect, { tablePrefix: service, migrations: migrations(storage.dialect) });
+    await migrateStorage(storage.db, storage.dialect, service, migrations);
   } catch (err) {
     await storage.close();
     throw err;

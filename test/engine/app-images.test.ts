@@ -56,11 +56,11 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
     }
   });
 
-  test('inside: the bundle and no TypeScript, better-sqlite3 loads, /app/data is writable, devDependencies are absent', async () => {
+  test('inside: the bundle and no TypeScript, node:sqlite works, /app/data is writable, devDependencies are absent', async () => {
     const probe = [
-      "import Database from 'better-sqlite3';",
+      "import { DatabaseSync } from 'node:sqlite';",
       "import { existsSync, writeFileSync } from 'node:fs';",
-      "const n = new Database(':memory:').prepare('select 6 * 7 as n').get().n;",
+      "const n = new DatabaseSync(':memory:').prepare('select 6 * 7 as n').get().n;",
       "writeFileSync('/app/data/probe.txt', 'ok');",
       'console.log(JSON.stringify({ n, bundle: existsSync("/app/dist/app.mjs") && existsSync("/app/dist/app.mjs.map"),',
       '  sources: existsSync("/app/app"), typescript: existsSync("/app/node_modules/typescript"), service: process.env.SERVICE }));',
@@ -97,7 +97,6 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
 
   test('a stack trace from the bundle names the TypeScript file and line', async () => {
     // A data directory under a file: openSqlite's mkdirSync throws ENOTDIR during start-up.
-    // (Not under /proc: Node 20's recursive mkdirSync spins there instead of throwing.)
     const run = await runToExit({ image: 'users:latest', env: { DATA_DIR: '/app/package.json/data' } });
     assert.equal(run.statusCode, 1, run.stdout + run.stderr);
     const failed = `${run.stdout}\n${run.stderr}`.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { event?: string; stack?: string }).find((l) => l.event === 'start_failed');

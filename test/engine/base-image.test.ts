@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { projectRoot } from '../../scripts/app-context.ts';
 import { APP_UID, baseImageRef } from '../../scripts/base-image.ts';
 import { TEST_LABELS, engineSuite, skipEngine } from './support.ts';
 
@@ -37,15 +36,11 @@ describe('the base image made from this host’s Node.js (real dockerd)', { skip
     assert.deepEqual(JSON.parse(result.stdout), { version: process.version, user: 'app', tmp: '1777', home: '/home/app' });
   });
 
-  test('a native module built on this host (better-sqlite3) loads inside it', async () => {
-    const modules = path.join(projectRoot, 'node_modules');
+  test('Node 24 with its built-in SQLite, the storage the app uses without MySQL', async () => {
     const script =
-      "const D = require('/host/node_modules/better-sqlite3'); const db = new D(':memory:'); console.log(db.prepare('select 40 + 2 as n').get().n)";
-    const result = await run(['node', '-e', script], {
-      user: `${APP_UID}`,
-      binds: [{ source: modules, target: '/host/node_modules', readOnly: true }],
-    });
+      "const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync('/tmp/probe.sqlite'); console.log(process.versions.node.split('.')[0], db.prepare('select 40 + 2 as n').get().n)";
+    const result = await run(['node', '-e', script], { user: `${APP_UID}` });
     assert.equal(result.statusCode, 0, result.stderr);
-    assert.equal(result.stdout, '42\n');
+    assert.equal(result.stdout, '24 42\n');
   });
 });

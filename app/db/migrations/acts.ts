@@ -1,6 +1,7 @@
 // The acts service's tables. Append new migrations; never edit one that has shipped.
 // No foreign key to users: that table belongs to another service (maybe another database).
-import type { Kysely, Migration } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import type { DialectName } from '../connect.ts';
 import { columnsFor } from './columns.ts';
 

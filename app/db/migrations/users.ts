@@ -1,5 +1,6 @@
 // The users service's tables. Append new migrations; never edit one that has shipped.
-import type { Kysely, Migration } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import type { DialectName } from '../connect.ts';
 import { columnsFor } from './columns.ts';
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { createConnection } from 'mysql2/promise';
 import type { StorageOptions } from '../../../app/db/connect.ts';
 import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../../helpers/requirements.ts';
@@ -34,7 +34,7 @@ export function sqliteBackend(): Backend {
       return {
         storage: { dataDir, databaseUrl: undefined },
         async peek(service, table) {
-          const db = new Database(join(dataDir, `${service}.sqlite`), { readonly: true });
+          const db = new DatabaseSync(join(dataDir, `${service}.sqlite`), { readOnly: true });
           try {
             return db.prepare(`select * from ${table}`).all() as Record<string, unknown>[];
           } finally {
