@@ -1,4 +1,4 @@
-// One error type with a code, because errors cross MessagePorts: a subclass arrives on Node 20
+// One error type with a code, because errors cross MessagePorts: a subclass arrives (Node 20 and 24)
 // as a plain Error with its `code` gone. Callers branch on `code` (or isNotFound & co.), send
 // toWire() across threads and rebuild with fromWire() on the other side.
 

@@ -9,7 +9,7 @@ usage() {
 Usage: sudo scripts/aws-setup.sh [options]
 
 Installs SelfLessActs on this machine (Debian 12, Ubuntu 22.04 or 24.04) and starts it:
-  - packages: Node.js >= 20.18 (the distribution's if new enough, else NodeSource's apt
+  - packages: Node.js >= 24.11 LTS (the distribution's if new enough, else NodeSource's apt
     repository), Docker Engine (docker.io), MariaDB (unless DATABASE_URL names another server)
   - a system user 'selflessacts' in the docker group
   - a database and a database user with a generated password, kept with a generated session
@@ -33,7 +33,7 @@ Options:
                        image build (the database is created only if MariaDB already answers)
       --wait SECONDS   how long to wait for the service to answer (default: 300)
       --node-repo URL  apt repository for Node.js when the distribution's is too old
-                       (default: https://deb.nodesource.com/node_20.x)
+                       (default: https://deb.nodesource.com/node_24.x)
       --allow-unsupported-os
                        go on with a distribution other than those above
   -h, --help           show this help
@@ -57,7 +57,7 @@ readonly UNIT_NAME=selflessacts.service
 readonly UNIT_PATH=/etc/systemd/system/$UNIT_NAME
 readonly SERVICE_USER=selflessacts
 readonly MARIADB_CNF=/etc/mysql/mariadb.conf.d/60-selflessacts.cnf
-readonly NODE_MIN=20.18.0
+readonly NODE_MIN=24.11.0
 # systemd's default PATH: the node the unit will run is the one found here.
 readonly SYSTEM_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Docker's default address pools (172.17.0.0/16 onwards): where the replicas connect from.
@@ -71,7 +71,7 @@ DATABASE_URL_GIVEN=${DATABASE_URL:-}
 DB_NAME=selflessacts
 DB_USER=selflessacts
 WAIT_SECONDS=300
-NODE_REPO=https://deb.nodesource.com/node_20.x
+NODE_REPO=https://deb.nodesource.com/node_24.x
 ALLOW_UNSUPPORTED_OS=0
 
 CHANGES=0

@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# Runs the node:test suites through tsx. Node 20's test runner does not expand globs itself,
-# so the files are listed here. Arguments narrow the run: scripts/test.sh test/unit test/app
+# Runs the node:test suites through tsx, on the Node.js the project installs for itself
+# (node_modules/.bin/node, Node 24), whether called through `npm test` or directly.
+# Arguments narrow the run to folders or files: scripts/test.sh test/unit test/app/foo.test.ts
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# npm finds its global npmrc (registry, CA bundle) beside the node that runs it: keep the
+# system npm's, as `npm test` passes it down, when this script is run directly.
+if [[ -z ${npm_config_globalconfig:-} ]] && command -v npm >/dev/null 2>&1; then
+  npm_config_globalconfig=$(npm config get globalconfig 2>/dev/null || true)
+  export npm_config_globalconfig
+fi
+export PATH="$PWD/node_modules/.bin:$PATH"
+major=$(node -p 'process.versions.node.split(".")[0]')
+if ((major < 24)); then
+  echo "scripts/test.sh: Node.js $(node --version) found, 24 or later needed: run \`npm ci\` first (it installs Node 24 into node_modules)" >&2
+  exit 1
+fi
 roots=("$@")
 ((${#roots[@]})) || roots=(test)
-mapfile -t files < <(find "${roots[@]}" -name '*.test.ts' -not -path '*/node_modules/*' | sort)
-if ((${#files[@]} == 0)); then echo "no test files under: ${roots[*]}"; exit 1; fi
+patterns=()
+for root in "${roots[@]}"; do
+  if [[ -d $root ]]; then patterns+=("${root%/}/**/*.test.ts"); else patterns+=("$root"); fi
+done
 # One file at a time: the suites share dockerd, MariaDB and two cores, and timing-sensitive
 # orchestrator tests must not compete with each other for CPU.
-exec node --import tsx --test --test-concurrency=1 "${files[@]}"
+exec node --import tsx --test --test-concurrency=1 "${patterns[@]}"

@@ -1,6 +1,7 @@
-// Worker threads do not inherit tsx's loader on Node 20 (`execArgv: ['--import', 'tsx']` does
-// not reach the worker's ESM loader in time), so each worker starts here: register tsx in this
-// thread, then import the TypeScript entry named in workerData.
+// Worker threads started under the tsx CLI (`tsx supervisor/main.ts`) do not get its loader
+// (checked on Node 24: "Unknown file extension .ts"), and Node's own type stripping refuses our
+// parameter properties, so each worker starts here: register tsx in this thread, then import
+// the TypeScript entry named in workerData.
 import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 

@@ -69,7 +69,7 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     const out = result.stdout;
     assert.match(out, /would {3}install ca-certificates curl gnupg docker\.io mariadb-server/);
     // Debian 12's nodejs is 18: the plan adds NodeSource's repository.
-    assert.match(out, /the distribution offers nodejs 18\.[\d.]+; adding https:\/\/deb\.nodesource\.com\/node_20\.x/);
+    assert.match(out, /the distribution offers nodejs 18\.[\d.]+; adding https:\/\/deb\.nodesource\.com\/node_24\.x/);
     assert.match(out, /\$ curl -fsSL https:\/\/deb\.nodesource\.com\/gpgkey\/nodesource-repo\.gpg\.key \| gpg --dearmor/);
     assert.match(out, /\$ useradd --system --gid selflessacts/);
     assert.match(out, /\$ usermod -aG docker selflessacts/);
@@ -138,11 +138,15 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     }
     assert.equal(await inside(['stat', '-c', '%U %a', '/opt/selflessacts/package.json']), 'root 644');
     assert.ok(!existsSync(root.path('/opt/selflessacts/node_modules/typescript')), 'dev dependencies were installed');
-    const sqlite = await inside([
-      'node', '-e',
-      "const D = require('/opt/selflessacts/node_modules/better-sqlite3'); console.log(new D(':memory:').prepare('select 6 * 7 as x').get().x)",
+    const probe = await inside([
+      'node', '--input-type=module', '-e',
+      [
+        "import { DatabaseSync } from 'node:sqlite';",
+        "const { Kysely } = await import('/opt/selflessacts/node_modules/kysely/dist/index.js');",
+        "console.log(process.versions.node.split('.')[0], typeof Kysely, new DatabaseSync(':memory:').prepare('select 6 * 7 as x').get().x);",
+      ].join(' '),
     ]);
-    assert.equal(sqlite, '42');
+    assert.equal(probe, '24 function 42', 'Node 24, the production dependencies, and its built-in SQLite');
     assert.equal(
       await readFile(root.path('/etc/selflessacts/orchestrator.json'), 'utf8'),
       await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8'),

@@ -19,7 +19,7 @@ describe('aws-setup.sh: command line', () => {
     for (const option of ['--dry-run', '--port', '--database-url', '--db-name', '--db-user', '--no-start', '--wait', '--node-repo', '--allow-unsupported-os', '--help']) {
       assert.ok(result.stdout.includes(option), `--help does not mention ${option}`);
     }
-    for (const thing of ['Node.js >= 20.18', 'docker.io', 'MariaDB', '/etc/selflessacts/selflessacts.env', '/opt/selflessacts', 'selflessacts.service']) {
+    for (const thing of ['Node.js >= 24.11', 'docker.io', 'MariaDB', '/etc/selflessacts/selflessacts.env', '/opt/selflessacts', 'selflessacts.service']) {
       assert.ok(result.stdout.includes(thing), `--help does not mention ${thing}`);
     }
   });

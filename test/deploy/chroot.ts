@@ -3,7 +3,7 @@
 // fresh for each test run. Commands run through chroot in a private mount namespace, so the
 // /proc mounted for them vanishes with them and nothing is left mounted if a test dies.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot, run, type RunResult } from './exec.ts';
@@ -98,25 +98,20 @@ export class Chroot {
   }
 
   /**
-   * Node.js as an administrator may already have it: this machine's node and npm. NodeSource's
-   * repository, the script's own way, is out of reach here. Also what npm needs offline from
-   * GitHub: better-sqlite3's prebuilt binary, taken from this checkout's build (same Node ABI,
-   * same glibc), and this machine's CA bundle for the npm registry.
+   * Node.js as an administrator may already have it: the Node 24 running this test and this
+   * machine's npm. NodeSource's repository, the script's own way, is out of reach here. Also
+   * this machine's CA bundle for the npm registry.
    */
   async provideNode(): Promise<Record<string, string>> {
     await copyFile(process.execPath, this.path('/usr/bin/node'));
-    const npmRoot = (await must(run('npm', ['root', '-g']), 'npm root -g')).stdout.trim();
-    await cp(path.join(npmRoot, 'npm'), this.path('/usr/lib/node_modules/npm'), { recursive: true });
+    // npm's own folder from its command (bin/npm-cli.js): `npm root -g` would name the global
+    // folder of the Node that runs it, which under `npm test` is the one in node_modules.
+    const npmCommand = (await must(run('bash', ['-c', 'command -v npm']), 'command -v npm')).stdout.trim();
+    const npmPackage = path.resolve(path.dirname(await realpath(npmCommand)), '..');
+    await cp(npmPackage, this.path('/usr/lib/node_modules/npm'), { recursive: true });
     await symlink('../lib/node_modules/npm/bin/npm-cli.js', this.path('/usr/bin/npm'));
     await symlink('../lib/node_modules/npm/bin/npx-cli.js', this.path('/usr/bin/npx'));
     const env: Record<string, string> = {};
-    const sqlite = path.join(repoRoot, 'node_modules/better-sqlite3');
-    const version = (JSON.parse(await readFile(path.join(sqlite, 'package.json'), 'utf8')) as { version: string }).version;
-    const prebuilds = '/root/prebuilds';
-    await mkdir(this.path(prebuilds), { recursive: true });
-    const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-linux-${process.arch}.tar.gz`;
-    await must(run('tar', ['-C', sqlite, '-czf', this.path(`${prebuilds}/${name}`), 'build/Release/better_sqlite3.node']), 'packing the prebuild');
-    env.npm_config_better_sqlite3_local_prebuilds = prebuilds;
     const cafile = (await run('npm', ['config', 'get', 'cafile'])).stdout.trim();
     if (cafile && cafile !== 'null' && existsSync(cafile)) {
       await copyFile(cafile, this.path('/root/npm-ca.crt'));

@@ -1,14 +1,13 @@
 // Offline validation of Kubernetes manifests against the API's own OpenAPI schemas, as
-// bundled by kubernetes-models 4.5 (ajv validators generated from the Kubernetes OpenAPI spec,
-// API versions up to Kubernetes 1.33; version 5 needs Node 22).
+// bundled by kubernetes-models 5 (ajv validators generated from the Kubernetes OpenAPI spec).
 // Those validators, like the API server's schema, let unknown fields through; kubeconform's
 // -strict (and kubectl's --validate=strict) reject them. The same package's TypeScript types
 // come from the same spec, so a generated module that assigns each manifest to its type gives
 // that strictness: TypeScript rejects any field the type does not declare.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot } from './exec.ts';
+import { repoRoot, run } from './exec.ts';
 
 export interface Manifest {
   file: string;
@@ -80,9 +79,12 @@ export async function schemaErrors(manifests: Manifest[]): Promise<string[]> {
   return errors;
 }
 
-/** Fields the Kubernetes types do not declare (typos, misplaced keys), one line each. */
-export function unknownFieldErrors(manifests: Manifest[]): string[] {
-  const file = path.join(repoRoot, 'test/deploy/.k8s-strict-check.ts');
+/**
+ * Fields the Kubernetes types do not declare (typos, misplaced keys), one line each. The
+ * generated module is checked by the project's own `tsc` (TypeScript 7 has no compiler API to
+ * call in-process); it is written inside the checkout so that kubernetes-models resolves.
+ */
+export async function unknownFieldErrors(manifests: Manifest[]): Promise<string[]> {
   const used = new Set<string>();
   const lines: string[] = [];
   manifests.forEach((m, i) => {
@@ -93,29 +95,31 @@ export function unknownFieldErrors(manifests: Manifest[]): string[] {
   });
   const imports = [...used].map((key) => `import type { ${KINDS[key]!.type} } from '${KINDS[key]!.module}';`);
   const source = [...imports, ...lines].join('\n');
-  const options: ts.CompilerOptions = {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    types: [],
-  };
-  const host = ts.createCompilerHost(options);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, version, ...rest) =>
-    name === file ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, ...rest);
-  const fileExists = host.fileExists.bind(host);
-  host.fileExists = (name) => name === file || fileExists(name);
-  const program = ts.createProgram([file], options, host);
-  const sourceFile = program.getSourceFile(file)!;
-  return ts.getPreEmitDiagnostics(program, sourceFile).map((d) => {
-    const where = d.start === undefined ? '' : sourceFile.getLineAndCharacterOfPosition(d.start);
-    const text = ts.flattenDiagnosticMessageText(d.messageText, '\n');
-    // Name the manifest: the nearest "// file#i Kind/name" comment above the error.
-    const line = typeof where === 'string' ? 0 : where.line;
-    const owner = source.split('\n').slice(0, line + 1).reverse().find((l) => l.startsWith('// '));
-    return `${owner?.slice(3) ?? '?'}: ${text}`;
-  });
+  const dir = await mkdtemp(path.join(repoRoot, 'test/deploy/.k8s-strict-'));
+  try {
+    const file = path.join(dir, 'check.ts');
+    await writeFile(file, source);
+    const tsc = path.join(repoRoot, 'node_modules/.bin/tsc');
+    const args = ['--ignoreConfig', '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+      '--target', 'es2022', '--types', '', '--pretty', 'false', file];
+    const result = await run(tsc, args, { timeoutMs: 120_000 });
+    if (result.code === 0) return [];
+    const sourceLines = source.split('\n');
+    // "check.ts(LINE,COL): error TSnnnn: text", continuation lines indented: one entry per error.
+    const errors: string[] = [];
+    for (const line of result.stdout.split('\n')) {
+      const match = /^.*check\.ts\((\d+),\d+\): error (TS\d+: .*)$/.exec(line);
+      if (match) {
+        // Name the manifest: the nearest "// file#i Kind/name" comment above the error.
+        const owner = sourceLines.slice(0, Number(match[1])).reverse().find((l) => l.startsWith('// '));
+        errors.push(`${owner?.slice(3) ?? '?'}: ${match[2]}`);
+      } else if (line.startsWith(' ') && errors.length > 0) {
+        errors[errors.length - 1] += `\n${line.trim()}`;
+      }
+    }
+    if (errors.length === 0) throw new Error(`tsc failed without a diagnostic for the manifests:\n${result.output}`);
+    return errors;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
