@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
-import { TEST_LABEL, removeSuiteObjects } from '../test/supervisor/support.ts';
+import { TEST_LABEL, removeSuiteObjects } from '../testkit/supervisor.ts';
 import { summary } from './stats.ts';
 
 const { values } = parseArgs({

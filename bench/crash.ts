@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
-import { echoService, eventually, http } from '../test/supervisor/support.ts';
+import { echoService, eventually, http } from '../testkit/supervisor.ts';
 import { shippedSuite } from './shipped-config.ts';
 import { summary } from './stats.ts';
 

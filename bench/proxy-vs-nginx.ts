@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/proxy-vs-nginx.ts [--requests 4000] [--concurrency 16] [--seconds 20]
 import { parseArgs } from 'node:util';
-import { SupervisorSuite, echoService } from '../test/supervisor/support.ts';
+import { SupervisorSuite, echoService } from '../testkit/supervisor.ts';
 import { load, ratios, row, type LoadOptions } from './load.ts';
 import { NGINX, startNginx } from './nginx.ts';
 

@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/proxy.ts [--requests 4000] [--concurrency 16] [--seconds 20]
 import { parseArgs } from 'node:util';
-import { SupervisorSuite, echoService } from '../test/supervisor/support.ts';
+import { SupervisorSuite, echoService } from '../testkit/supervisor.ts';
 import { load as loadWith, ratios, row } from './load.ts';
 
 const { values } = parseArgs({

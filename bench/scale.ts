@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
-import { http } from '../test/supervisor/support.ts';
+import { http } from '../testkit/supervisor.ts';
 import { shippedSuite } from './shipped-config.ts';
 import { summary } from './stats.ts';
 

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
-import { SupervisorSuite, TEST_LABEL, repoRoot, type EchoSuiteConfig } from '../test/supervisor/support.ts';
+import { SupervisorSuite, TEST_LABEL, repoRoot, type EchoSuiteConfig } from '../testkit/supervisor.ts';
 
 export interface ShippedConfigOptions {
   suite: string;

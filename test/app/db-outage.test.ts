@@ -3,7 +3,7 @@
 // themselves, with their data, once it returns.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eventually } from '../helpers/eventually.ts';
+import { eventually } from '../../testkit/eventually.ts';
 import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../helpers/requirements.ts';
 import { createMysqlDatabase } from './support/backends.ts';
 import type { Api } from './support/client.ts';

@@ -8,7 +8,7 @@ import { BUNDLE_CMD } from '../../scripts/app-bundle.ts';
 import { planAppContext, projectRoot } from '../../scripts/app-context.ts';
 import { APP_UID } from '../../scripts/base-image.ts';
 import { ensureImages } from '../../scripts/images.ts';
-import { eventually } from '../helpers/eventually.ts';
+import { eventually } from '../../testkit/eventually.ts';
 import { TEST_LABELS, engineSuite, skipEngine } from './support.ts';
 
 // The app's behaviour is tested elsewhere; here only what the image promises: where the app

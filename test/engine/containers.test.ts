@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConflictError, NotFoundError, isConflict, isNotFound } from '../../engine-client/index.ts';
-import { eventually } from '../helpers/eventually.ts';
+import { eventually } from '../../testkit/eventually.ts';
 import { freePort } from '../helpers/ports.ts';
 import { TEST_LABEL, TEST_LABELS, engineSuite, httpServerScript, skipEngine, uniqueName } from './support.ts';
 

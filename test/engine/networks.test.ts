@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConflictError, isNotFound } from '../../engine-client/index.ts';
-import { eventually } from '../helpers/eventually.ts';
+import { eventually } from '../../testkit/eventually.ts';
 import { TEST_LABEL, TEST_LABELS, engineSuite, httpServerScript, skipEngine, uniqueName } from './support.ts';
 
 describe('engine-client networks (real dockerd)', { skip: skipEngine }, () => {

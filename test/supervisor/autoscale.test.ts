@@ -14,7 +14,7 @@ import {
   replicaCount,
   resetCount,
   supervisorSuite,
-} from './support.ts';
+} from '../../testkit/supervisor.ts';
 
 const SUITE = 'autoscale';
 const LISTEN = 23000;

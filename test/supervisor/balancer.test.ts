@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
-import { echoService, ensureEchoImage, eventually, http, replicaCount, resetCount, supervisorSuite, writeConfig } from './support.ts';
+import { echoService, ensureEchoImage, eventually, http, replicaCount, resetCount, supervisorSuite, writeConfig } from '../../testkit/supervisor.ts';
 
 const SUITE = 'balancer';
 const LISTEN = 21000;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { dockerAvailable } from '../helpers/requirements.ts';
-import { SupervisorProcess, echoService, removeDir, tempDir } from './support.ts';
+import { SupervisorProcess, echoService, removeDir, tempDir } from '../../testkit/supervisor.ts';
 
 const noEngine = (await dockerAvailable()).missing;
 

@@ -19,7 +19,7 @@ import {
   replicaCount,
   resetCount,
   supervisorSuite,
-} from './support.ts';
+} from '../../testkit/supervisor.ts';
 
 const SUITE = 'course';
 const LISTEN = 27000;

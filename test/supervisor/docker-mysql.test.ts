@@ -14,7 +14,7 @@ import { DockerEngine } from '../../engine-client/index.ts';
 import { ensureImages } from '../../scripts/images.ts';
 import { createMysqlDatabase } from '../app/support/backends.ts';
 import { dockerAvailable, mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
-import { TEST_LABEL, containersByPort, http, repoRoot, supervisorSuite } from './support.ts';
+import { TEST_LABEL, containersByPort, http, repoRoot, supervisorSuite } from '../../testkit/supervisor.ts';
 
 const SUITE = 'docker-mysql';
 const LISTEN = 28000;

@@ -13,7 +13,7 @@ import {
   http,
   supervisorSuite,
   type EventRecord,
-} from './support.ts';
+} from '../../testkit/supervisor.ts';
 
 const SUITE = 'faults';
 const LISTEN = 22000;

@@ -8,7 +8,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin, SupervisorProcess, eventually, http, removeDir, repoRoot, tempDir, waitUp } from './support.ts';
+import { Admin, SupervisorProcess, eventually, http, removeDir, repoRoot, tempDir, waitUp } from '../../testkit/supervisor.ts';
 
 const SUITE = 'process';
 const LISTEN = 26000;

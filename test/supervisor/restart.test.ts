@@ -23,7 +23,7 @@ import {
   tempDir,
   waitUp,
   writeConfig,
-} from './support.ts';
+} from '../../testkit/supervisor.ts';
 
 const SUITE = 'restart';
 const LISTEN = 24000;

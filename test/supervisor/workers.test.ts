@@ -3,7 +3,7 @@
 // basic path. Ports 25000-25099.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { echoService, eventually, http, replicaCount, resetCount, supervisorSuite, type Admin } from './support.ts';
+import { echoService, eventually, http, replicaCount, resetCount, supervisorSuite, type Admin } from '../../testkit/supervisor.ts';
 
 const SUITE = 'workers';
 const LISTEN = 25000;

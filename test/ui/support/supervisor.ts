@@ -3,7 +3,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '../../helpers/eventually.ts';
+import { eventually } from '../../../testkit/eventually.ts';
 import { repoRoot } from '../../helpers/node-process.ts';
 import { freePorts, startNode, waitForOk, type Child } from './processes.ts';
 

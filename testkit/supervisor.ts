@@ -1,6 +1,7 @@
-// Shared by the supervisor suites: the echo image, test configs in temp dirs, the supervisor
-// as a real child process (so SIGKILL and SIGTERM are real), a suite's start-up and cleanup
-// (which runs even when a test failed, removing by label), an admin client, HTTP helpers.
+// Shared by the supervisor suites and the benchmarks (bench/ imports nothing from test/): the echo
+// image, test configs in temp dirs, the supervisor as a real child process (so SIGKILL and SIGTERM
+// are real), a suite's start-up and cleanup (which runs even when a test failed, removing by
+// label), an admin client, HTTP helpers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,16 +11,16 @@ import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { DockerEngine, isNotFound, tarBuffer } from '../../engine-client/index.ts';
-import { ensureBaseImage } from '../../scripts/images.ts';
-import { eventually } from '../helpers/eventually.ts';
+import { DockerEngine, isNotFound, tarBuffer } from '../engine-client/index.ts';
+import { ensureBaseImage } from '../scripts/images.ts';
+import { eventually } from './eventually.ts';
 
 export { eventually };
 
 const EXITED = 'supervisor exited';
 
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const ECHO_APP = fileURLToPath(new URL('./fixtures/echo-app.mjs', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+export const ECHO_APP = fileURLToPath(new URL('./echo-app.mjs', import.meta.url));
 export const ECHO_IMAGE = 'selflessacts-test/echo:latest';
 export const TEST_LABEL = 'selflessacts.test';
 
