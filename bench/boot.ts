@@ -1,20 +1,23 @@
-// Boot time of an app image alone, no supervisor: from the engine's container start to the
+// Boot time of the app images alone, no supervisor: from the engine's container start to the
 // first 200 from /api/v1/_health, with the shipped limits (0.5 CPU, 256 MB) on SQLite. This is
-// the part of crash → replacement that the image itself decides.
+// the part of crash → replacement that the image itself decides. One unmeasured warm-up per
+// image, then rounds alternating the images so both see the same machine.
 //
-//   npx tsx bench/boot.ts [--rounds 5] [--image users:latest]
+//   npm run bench:boot -- [--rounds 5] [--image users:latest]
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
 import { TEST_LABEL, removeSuiteObjects } from '../testkit/supervisor.ts';
-import { summary } from './stats.ts';
+import { ResultRecorder, toolVersion } from './results.ts';
+import { median, secondsSpread } from './stats.ts';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '5' }, image: { type: 'string', default: 'users:latest' } },
+  options: { rounds: { type: 'string', default: '5' }, image: { type: 'string' } },
 });
-const ROUNDS = Math.min(20, Number(values.rounds));
+const ROUNDS = Math.max(2, Math.min(20, Number(values.rounds)));
+const IMAGES = values.image ? [values.image] : ['users:latest', 'acts:latest'];
 const SUITE = 'bench-boot';
 const TIMEOUT_MS = 30_000;
 
@@ -28,10 +31,10 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-async function bootOnce(engine: DockerEngine, round: number): Promise<number> {
+async function bootOnce(engine: DockerEngine, image: string, round: number): Promise<number> {
   const { id } = await engine.containers.create({
     name: `sa-${SUITE}-${round}`,
-    image: values.image,
+    image,
     // acts needs a users URL to start; its health check does not call it.
     env: { PORT: '8080', HOST: '0.0.0.0', USERS_URL: 'http://127.0.0.1:9' },
     labels: { [TEST_LABEL]: SUITE },
@@ -59,21 +62,43 @@ async function bootOnce(engine: DockerEngine, round: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const recorder = new ResultRecorder(values.image ? `boot-${values.image.replace(/\W+/g, '-')}` : 'boot', 'Container start → first healthy _health', {
+    dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
+  });
   const engine = new DockerEngine();
   await removeSuiteObjects(engine, SUITE);
+  const times: Record<string, number[]> = Object.fromEntries(IMAGES.map((image) => [image, []]));
   try {
     await ensureImages({ engine });
-    await bootOnce(engine, 0); // warm the page cache; not counted
-    const times: number[] = [];
+    for (const image of IMAGES) await bootOnce(engine, image, 0); // warm the page cache; not counted
     for (let round = 1; round <= ROUNDS; round++) {
-      times.push(await bootOnce(engine, round));
-      console.log(`round ${round}: ${Math.round(times.at(-1)!)} ms`);
+      const order = round % 2 ? IMAGES : [...IMAGES].reverse();
+      for (const image of order) {
+        times[image]!.push(await bootOnce(engine, image, round));
+        console.log(`round ${round} ${image}: ${Math.round(times[image]!.at(-1)!)} ms`);
+      }
     }
-    console.log(`container start → _health 200 (${values.image}, 0.5 CPU, ${ROUNDS} rounds): ${summary(times)}`);
   } finally {
     await removeSuiteObjects(engine, SUITE);
     await engine.close();
   }
+  const summary = IMAGES.map((image) => ({
+    figure: `container start → first \`_health\` 200 (\`${image}\`, 0.5 CPU, 256 MB, SQLite)`,
+    value: secondsSpread(times[image]!),
+  }));
+  for (const row of summary) console.log(`${row.figure}: ${row.value}`);
+  await recorder.write({
+    summary,
+    tables: [{
+      caption: 'Milliseconds from the container start to the first 200, rounds alternating the images',
+      columns: ['round', ...IMAGES],
+      rows: [
+        ...Array.from({ length: ROUNDS }, (_, i) => [String(i + 1), ...IMAGES.map((image) => String(Math.round(times[image]![i]!)))]),
+        ['median', ...IMAGES.map((image) => String(Math.round(median(times[image]!))))],
+      ],
+    }],
+    figures: { limits: { cpus: 0.5, memoryMb: 256 }, pollMs: 10, times },
+  });
 }
 
 await main();

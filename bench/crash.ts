@@ -1,23 +1,47 @@
 // Time from POST /api/v1/_crash on a replica to a new healthy replica on the same port in
-// rotation, repeated, with real containers. Default: the real acts:latest/users:latest images
-// and the shipped heartbeat (1 s, 3 failures); --echo uses the trivial test image instead.
+// rotation, repeated, with real containers, and the steps in between from the supervisor's
+// events. Default: the real acts:latest/users:latest images and the shipped heartbeat (1 s,
+// 3 failures, 200 ms fast checks); --echo uses the trivial test image instead.
 //
-//   npx tsx bench/crash.ts [--rounds 5] [--echo]
+//   npm run bench:crash -- [--rounds 5] [--echo]
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
-import { echoService, eventually, http } from '../testkit/supervisor.ts';
+import { echoService, eventually, http, type EventRecord } from '../testkit/supervisor.ts';
+import { ResultRecorder, toolVersion } from './results.ts';
 import { shippedSuite } from './shipped-config.ts';
-import { summary } from './stats.ts';
+import { median, secondsSpread } from './stats.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, echo: { type: 'boolean', default: false } } });
-const ROUNDS = Math.min(20, Number(values.rounds));
+const ROUNDS = Math.max(2, Math.min(20, Number(values.rounds)));
 const SUITE = 'bench-crash';
 const LISTEN = 28100;
 const ADMIN = 28101;
 const ACTS = 28120;
+const IMAGE = values.echo ? 'the echo test image' : 'acts:latest';
+
+/** Milliseconds from the crash to each step, and to the first 200 through the balancer. */
+interface Round {
+  failed: number;
+  stopped: number;
+  started: number;
+  ready: number;
+  inRotation: number;
+}
+
+function stepsOf(events: EventRecord[], oldId: string, newId: string, crashedAt: number): Omit<Round, 'inRotation'> {
+  const at = (type: string, id: string) => {
+    const event = events.find((e) => e.type === type && e.id === id);
+    if (!event) throw new Error(`no ${type} event for ${id}`);
+    return Date.parse(event.time) - crashedAt;
+  };
+  return { failed: at('replica.failed', oldId), stopped: at('replica.stopped', oldId), started: at('replica.replaced', newId), ready: at('replica.ready', newId) };
+}
 
 async function main(): Promise<void> {
+  const recorder = new ResultRecorder(values.echo ? 'crash-echo' : 'crash', `_crash → a healthy replacement in rotation (${IMAGE})`, {
+    dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
+  });
   const engine = new DockerEngine();
   const echo = {
     runtime: 'docker' as const,
@@ -26,23 +50,44 @@ async function main(): Promise<void> {
     services: { acts: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ACTS, routes: ['/api/v1'] }) },
   };
   const suite = shippedSuite(engine, { suite: SUITE, listenPort: LISTEN, adminPort: ADMIN, actsPort: ACTS, usersPort: 28110 }, values.echo ? echo : undefined);
-  const times: number[] = [];
+  const rounds: Round[] = [];
   await suite.run(async (admin) => {
     for (let round = 0; round < ROUNDS; round++) {
       const old = (await admin.status()).services.acts!.replicas[0]!;
       await sleep(Math.random() * 1000); // crash at a random point of the heartbeat interval
+      const crashedAt = Date.now();
       const t0 = performance.now();
       await http('POST', `http://127.0.0.1:${ACTS}/api/v1/_crash`);
-      await admin.waitFor((s) => s.services.acts!.replicas.find((r) => r.id !== old.id && r.state === 'ready'), 'the replacement', 30_000);
+      const fresh = await admin.waitFor((s) => s.services.acts!.replicas.find((r) => r.id !== old.id && r.state === 'ready'), 'the replacement', 30_000);
       // In rotation: the balancer answers from it.
       await eventually(async () => ((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/_health`)).status === 200 ? true : undefined), 'a 200 through the balancer', 10_000, 20);
-      times.push(performance.now() - t0);
-      console.log(`round ${round + 1}: ${Math.round(times.at(-1)!)} ms`);
+      const inRotation = performance.now() - t0;
+      rounds.push({ ...stepsOf(await admin.events(), old.id, fresh.id, crashedAt), inRotation });
+      const r = rounds.at(-1)!;
+      console.log(`round ${round + 1}: in rotation after ${Math.round(r.inRotation)} ms (failed +${r.failed}, stopped +${r.stopped}, new container +${r.started}, ready +${r.ready} ms)`);
       // A replica ready for less than backoff.resetAfterMs (10 s) that fails again is a crash
       // loop and is restarted later and later, by design: let each round start fresh.
       await sleep(10_500);
     }
-    console.log(`_crash → new healthy replica in rotation (${values.echo ? 'echo image' : 'acts:latest'}, ${ROUNDS} rounds): ${summary(times)}`);
+  });
+  const all = (pick: (r: Round) => number) => rounds.map(pick);
+  const summary = [
+    { figure: `\`_crash\` → new healthy ${IMAGE} replica in rotation, shipped heartbeat`, value: secondsSpread(all((r) => r.inRotation)) },
+    { figure: `\`_crash\` → failure confirmed (${IMAGE}, heartbeat 1 s, fast checks 200 ms, 3 failures)`, value: secondsSpread(all((r) => r.failed)) },
+  ];
+  for (const row of summary) console.log(`${row.figure}: ${row.value}`);
+  const ms = (n: number) => String(Math.round(n));
+  await recorder.write({
+    summary,
+    tables: [{
+      caption: `Milliseconds from \`_crash\` to each step (the supervisor's events), medians last`,
+      columns: ['round', 'failure confirmed', 'old stopped', 'new container', 'new ready', '200 through the balancer'],
+      rows: [
+        ...rounds.map((r, i) => [String(i + 1), ms(r.failed), ms(r.stopped), ms(r.started), ms(r.ready), ms(r.inRotation)]),
+        ['median', ...(['failed', 'stopped', 'started', 'ready', 'inRotation'] as const).map((k) => ms(median(all((r) => r[k]))))],
+      ],
+    }],
+    figures: { image: IMAGE, heartbeat: { intervalMs: 1000, fastIntervalMs: 200, failureThreshold: 3 }, rounds },
   });
 }
 

@@ -3,13 +3,14 @@
 // config and a short window. Each round: `requests` counted GETs through the balancer in a
 // fresh window → floor(K / requestsPerReplica) + 1 replicas, then back down to one.
 //
-//   npx tsx bench/scale.ts [--rounds 3] [--window 4] [--requests 45]
+//   npm run bench:scale -- [--rounds 3] [--window 4] [--requests 45]
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
 import { http } from '../testkit/supervisor.ts';
 import { shippedSuite } from './shipped-config.ts';
-import { summary } from './stats.ts';
+import { ResultRecorder, toolVersion } from './results.ts';
+import { median, secondsSpread } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +19,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '45' },
   },
 });
-const ROUNDS = Math.min(10, Number(values.rounds));
+const ROUNDS = Math.max(2, Math.min(10, Number(values.rounds)));
 const WINDOW_SECONDS = Number(values.window);
 const REQUESTS = Math.min(500, Number(values.requests));
 const PER_REPLICA = 20;
@@ -33,6 +34,9 @@ interface WindowStatus {
 }
 
 async function main(): Promise<void> {
+  const recorder = new ResultRecorder('scale', 'Window end → the new replica count ready', {
+    dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
+  });
   const engine = new DockerEngine();
   const suite = shippedSuite(engine, {
     suite: SUITE,
@@ -50,15 +54,28 @@ async function main(): Promise<void> {
       // The balancer reports its counts each second; the window shows once the scaler has them.
       const window = await admin.waitFor((s) => s.services.acts!.window as unknown as WindowStatus | null, 'a scaling window', 5000);
       const endsAt = Date.parse(window.endsAt);
-      await admin.waitReady('acts', TARGET, WINDOW_SECONDS * 1000 + 60_000);
-      const ready = Date.now();
+      const replicas = await admin.waitReady('acts', TARGET, WINDOW_SECONDS * 1000 + 60_000);
+      // The events' times, not this poll's: the last of the replicas to become ready.
+      const events = await admin.events();
+      const ready = Math.max(...replicas.map((r) => Date.parse(events.findLast((e) => e.type === 'replica.ready' && e.id === r.id)!.time)));
       times.push(ready - endsAt);
       console.log(`round ${round}: window end → ${TARGET} ready replicas in ${Math.round(times.at(-1)!)} ms`);
       // An idle window brings it back to one; the next round starts from there.
       await admin.waitReady('acts', 1, WINDOW_SECONDS * 3000 + 60_000);
       await sleep(500);
     }
-    console.log(`window end → ${TARGET} ready acts:latest replicas (window ${WINDOW_SECONDS} s, ${REQUESTS} requests, ${ROUNDS} rounds): ${summary(times)}`);
+  });
+  const figure = `window end → ${TARGET} ready \`acts:latest\` replicas (window ${WINDOW_SECONDS} s, ${REQUESTS} requests)`;
+  const summary = [{ figure, value: secondsSpread(times) }];
+  console.log(`${figure}: ${summary[0]!.value}`);
+  await recorder.write({
+    summary,
+    tables: [{
+      caption: `Milliseconds from the window's end to the last of ${TARGET} replicas ready`,
+      columns: ['round', 'window end → ready'],
+      rows: [...times.map((t, i) => [String(i + 1), String(Math.round(t))]), ['median', String(Math.round(median(times)))]],
+    }],
+    figures: { windowSeconds: WINDOW_SECONDS, requests: REQUESTS, requestsPerReplica: PER_REPLICA, target: TARGET, times },
   });
 }
 

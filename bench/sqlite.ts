@@ -1,9 +1,10 @@
 // node:sqlite (what the app uses) against better-sqlite3 (what it used before), both behind the
 // same Kysely dialect and the app's own stores, on the app's queries: uploads with their image
-// parts, listings of 20 acts with images, upvotes, health probes, counts. Two rounds each,
-// interleaved, on a fresh file per run; printed as node:sqlite / better-sqlite3 ratios.
+// parts, listings of 20 acts with images, upvotes, health probes, counts. Rounds interleave the
+// drivers, each on a fresh file; operations per second and CPU µs per operation (this process,
+// /proc/PID/stat), medians, and node:sqlite / better-sqlite3 ratios.
 //
-//   npm i --no-save better-sqlite3 && npx tsx bench/sqlite.ts [--acts 1500]
+//   npm i --no-save better-sqlite3 && npm run bench:sqlite -- [--acts 1500] [--rounds 2]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,9 +17,13 @@ import { actsMigrations } from '../app/db/migrations/acts.ts';
 import { NodeSqliteDatabase } from '../app/db/node-sqlite.ts';
 import type { ActsSchema } from '../app/db/schema.ts';
 import { SharedFileSqliteDialect } from '../app/db/sqlite-dialect.ts';
+import { cpuMicros } from './cpu.ts';
+import { ResultRecorder } from './results.ts';
+import { median } from './stats.ts';
 
-const { values } = parseArgs({ options: { acts: { type: 'string', default: '1500' } } });
-const ACTS = Number(values.acts);
+const { values } = parseArgs({ options: { acts: { type: 'string', default: '1500' }, rounds: { type: 'string', default: '2' } } });
+const ACTS = Math.min(100_000, Number(values.acts));
+const ROUNDS = Math.max(2, Math.min(10, Number(values.rounds)));
 const LISTINGS = ACTS;
 const UPVOTES = ACTS * 2;
 const PROBES = ACTS;
@@ -35,9 +40,10 @@ const drivers: Record<string, Opener | undefined> = {
   ),
 };
 
-type Figures = Record<string, number>;
+/** Per kind of query: operations per second and CPU µs per operation. */
+type Figures = Record<string, { opsPerSecond: number; cpuUsPerOp: number }>;
 
-/** Operations per second for each kind of query, on a fresh database file. */
+/** Each kind of query, timed on a fresh database file. */
 async function run(open: Opener): Promise<Figures> {
   const dir = await mkdtemp(path.join(tmpdir(), 'selflessacts-bench-sqlite-'));
   const database = open(path.join(dir, 'acts.sqlite'));
@@ -52,8 +58,9 @@ async function run(open: Opener): Promise<Figures> {
     const figures: Figures = {};
     const time = async (name: string, count: number, op: (i: number) => Promise<unknown>) => {
       const started = performance.now();
+      const cpuBefore = cpuMicros(process.pid)!;
       for (let i = 0; i < count; i++) await op(i);
-      figures[name] = count / ((performance.now() - started) / 1000);
+      figures[name] = { opsPerSecond: count / ((performance.now() - started) / 1000), cpuUsPerOp: (cpuMicros(process.pid)! - cpuBefore) / count };
     };
     const categoryId = (await categories.idOf('bench'))!;
     await time('upload', ACTS, (i) =>
@@ -82,15 +89,35 @@ const available = Object.entries(drivers).filter((entry): entry is [string, Open
 if (available.length < 2) {
   console.log('better-sqlite3 is not installed: `npm i --no-save better-sqlite3` to compare (node:sqlite alone below)');
 }
+const recorder = new ResultRecorder('sqlite', 'node:sqlite against better-sqlite3', {
+  'better-sqlite3': available.length === 2 ? 'installed' : 'absent (node:sqlite alone)',
+});
 const rounds: Record<string, Figures[]> = {};
-for (let round = 0; round < 2; round++) {
-  for (const [name, open] of available) (rounds[name] ??= []).push(await run(open));
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 ? [...available].reverse() : available;
+  for (const [name, open] of order) (rounds[name] ??= []).push(await run(open));
 }
-const best = (name: string, op: string) => Math.max(...rounds[name]!.map((f) => f[op]!));
+const med = (name: string, op: string, key: 'opsPerSecond' | 'cpuUsPerOp') => median(rounds[name]!.map((f) => f[op]![key]));
 const ops = Object.keys(rounds['node:sqlite']![0]!);
-console.log(`SQLite drivers behind Kysely, the app's stores, ${ACTS} acts of 4 KiB, best of 2 interleaved rounds (ops/s)`);
-for (const op of ops) {
-  const cells = available.map(([name]) => `${name} ${Math.round(best(name, op))}`);
-  const ratio = available.length === 2 ? `  ratio node:sqlite/better-sqlite3 ${(best('node:sqlite', op) / best('better-sqlite3', op)).toFixed(2)}` : '';
-  console.log(`${op.padEnd(13)} ${cells.join(', ')}${ratio}`);
-}
+const compare = available.length === 2;
+const ratio = (op: string, key: 'opsPerSecond' | 'cpuUsPerOp') => (med('node:sqlite', op, key) / med('better-sqlite3', op, key)).toFixed(2);
+const rows = ops.map((op) => [
+  op,
+  ...available.flatMap(([name]) => [String(Math.round(med(name, op, 'opsPerSecond'))), med(name, op, 'cpuUsPerOp').toFixed(0)]),
+  ...(compare ? [ratio(op, 'opsPerSecond'), ratio(op, 'cpuUsPerOp')] : []),
+]);
+const columns = [
+  'query',
+  ...available.flatMap(([name]) => [`${name} ops/s`, `${name} CPU µs/op`]),
+  ...(compare ? ['ops/s ratio node:sqlite / better-sqlite3', 'CPU ratio'] : []),
+];
+const caption = `The app's stores behind Kysely, ${ACTS} acts of 4 KiB, median of ${ROUNDS} interleaved rounds`;
+console.log(caption);
+for (const row of rows) console.log(row.join('  '));
+await recorder.write({
+  summary: compare
+    ? [{ figure: 'node:sqlite / better-sqlite3, operations per second (app queries)', value: ops.map((op) => `${op} ${ratio(op, 'opsPerSecond')}`).join(', ') }]
+    : [{ figure: 'node:sqlite operations per second (app queries)', value: ops.map((op) => `${op} ${Math.round(med('node:sqlite', op, 'opsPerSecond'))}`).join(', ') }],
+  tables: [{ caption, columns, rows }],
+  figures: { acts: ACTS, rounds },
+});

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs and starts what the tests need on a Debian machine: Docker Engine, MariaDB, Chromium.
+# Installs and starts what the tests need on a Debian machine: Docker Engine, MariaDB, Chromium,
+# and the tools the deployment tests and benchmarks drive (shellcheck, debootstrap, Compose, nginx,
+# kubectl, wrk).
 # Used by .ci/run and by developers alike, so a fresh machine needs nothing done by hand.
 # Idempotent: packages already present are not reinstalled, running daemons are left alone.
 #   scripts/dev-services.sh            install what is missing, then start dockerd and MariaDB
@@ -29,6 +31,10 @@ install_packages() {
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  # kubectl renders deploy/kubernetes with its built-in kustomize (test/deploy/kubernetes.test.ts).
+  command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+  # The benchmarks' load generator (bench/wrk.ts) and its test.
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   if ((${#missing[@]})); then
     log "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

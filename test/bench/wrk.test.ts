@@ -1,0 +1,58 @@
+// bench/wrk.ts and bench/cpu.ts against a real wrk and a real server on 127.0.0.1: every third
+// reply is a 500, which must be counted as an error and left out of throughput, and the
+// server's CPU time per request must be measured (a server that burns CPU per request shows it).
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { after, before, describe, test } from 'node:test';
+import { cpuMicros } from '../../bench/cpu.ts';
+import { WRK, wrk } from '../../bench/wrk.ts';
+import { toolAvailable } from '../deploy/exec.ts';
+import { skipUnless } from '../helpers/requirements.ts';
+
+const skip = skipUnless(await toolAvailable(WRK.split('/').pop()!, 'apt-get install wrk'), 'wrk');
+
+/** Busy-waits `ms` on the event loop: CPU the meter must see. */
+function burn(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+describe('bench/wrk.ts with a real wrk (bounded: 1 s, 4 connections)', { skip }, () => {
+  let server: Server;
+  let url = '';
+  let served = 0;
+  before(async () => {
+    server = createServer((_req, res) => {
+      served += 1;
+      burn(0.2);
+      res.writeHead(served % 3 === 0 ? 500 : 200, { 'content-length': '2' }).end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test('500 replies are counted apart and excluded from throughput; CPU per request is measured', async () => {
+    served = 0;
+    const run = await wrk({ url, connections: 4, seconds: 1, cpu: { server: [process.pid] } });
+    assert.ok(run.requests > 100, `${run.requests} requests`);
+    // wrk stops mid-flight: the server may have answered a few more than wrk counted.
+    assert.ok(Math.abs(run.non2xx3xx - Math.floor(served / 3)) <= 8, `${run.non2xx3xx} errors for ${served} served`);
+    assert.equal(run.ok, run.requests - run.non2xx3xx);
+    assert.ok(Math.abs(run.rps - run.ok / run.seconds) < 1e-6);
+    assert.ok(run.latencyMs.p50 > 0 && run.latencyMs.p50 <= run.latencyMs.p90 && run.latencyMs.p90 <= run.latencyMs.p99);
+    // 0.2 ms of busy work per reply: at least that much CPU per ok reply (errors burn too).
+    assert.ok(run.cpuPerRequestUs.server! >= 200, `${run.cpuPerRequestUs.server} µs per request`);
+    assert.ok(run.generatorCores > 0 && run.generatorCores < 1.5, `wrk used ${run.generatorCores} cores`);
+    assert.match(run.command, /^\S*wrk -t 1 -c 4 -d 1s --timeout 2s --latency -s \S+wrk-report\.lua http:\/\/127\.0\.0\.1:\d+\/x$/);
+  });
+
+  test('the CPU meter sees another thread of the process (a worker thread burning 300 ms)', async () => {
+    const before = cpuMicros(process.pid)!;
+    const worker = new Worker('const end = performance.now() + 300; while (performance.now() < end);', { eval: true });
+    await new Promise((resolve) => worker.once('exit', resolve));
+    assert.ok(cpuMicros(process.pid)! - before >= 250_000, 'at least 250 ms of CPU counted');
+  });
+});
