@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
 import { echoService, eventually, http, type EventRecord } from '../testkit/supervisor.ts';
 import { ResultRecorder, toolVersion } from './results.ts';
-import { shippedSuite } from './shipped-config.ts';
+import { shippedSuite } from '../testkit/shipped-config.ts';
 import { median, secondsSpread } from './stats.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, echo: { type: 'boolean', default: false } } });

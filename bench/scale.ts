@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
 import { http } from '../testkit/supervisor.ts';
-import { shippedSuite } from './shipped-config.ts';
+import { shippedSuite } from '../testkit/shipped-config.ts';
 import { ResultRecorder, toolVersion } from './results.ts';
 import { median, secondsSpread } from './stats.ts';
 

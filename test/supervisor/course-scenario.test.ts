@@ -4,22 +4,12 @@
 // requests split 3/3; _crash on the first → a new container id on the same port, healthy,
 // still two, split evenly again; a quiet window → one. Ports 27000-27099.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DockerEngine } from '../../engine-client/index.ts';
-import { ensureImages } from '../../scripts/images.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
-import {
-  TEST_LABEL,
-  containersByPort,
-  eventually,
-  http,
-  repoRoot,
-  replicaCount,
-  resetCount,
-  supervisorSuite,
-} from '../../testkit/supervisor.ts';
+import { CRASH_TO_ROTATION_ROUND_MS } from '../../testkit/bounds.ts';
+import { shippedConfigFile } from '../../testkit/shipped-config.ts';
+import { containersByPort, eventually, http, replicaCount, resetCount, supervisorSuite } from '../../testkit/supervisor.ts';
 
 const SUITE = 'course';
 const LISTEN = 27000;
@@ -36,28 +26,16 @@ describe('the course scenario (real acts and users containers)', { skip, timeout
     suite: SUITE,
     adminPort: ADMIN,
     engine,
-    config: async (dir) => {
-      await ensureImages({ engine });
-      const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
-        services: Record<string, { startPort: number }>;
-        scaling: Record<string, number>;
-      };
-      shipped.services.users!.startPort = USERS;
-      shipped.services.acts!.startPort = ACTS;
-      const file = path.join(dir, 'orchestrator.json');
-      await writeFile(file, JSON.stringify({
-        ...shipped,
-        instance: 'test-course',
-        runtime: 'docker',
-        listen: { host: '127.0.0.1', port: LISTEN },
-        admin: { host: '127.0.0.1', port: ADMIN },
-        dataDir: path.join(dir, 'data'),
-        staticDir: path.join(repoRoot, 'public'),
-        scaling: { ...shipped.scaling, windowSeconds: WINDOW_SECONDS },
-        docker: { network: 'sa-test-course', user: '10001:10001', labels: [`${TEST_LABEL}=${SUITE}`] },
-      }));
-      return file;
-    },
+    config: (dir) =>
+      shippedConfigFile(engine, {
+        suite: SUITE,
+        dir,
+        listenPort: LISTEN,
+        adminPort: ADMIN,
+        actsPort: ACTS,
+        usersPort: USERS,
+        overrides: { scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: 20, dampingWindows: 0 } },
+      }),
     ready: { acts: 1, users: 1 },
     readyTimeoutMs: 120_000,
     stopGraceMs: 30_000,
@@ -96,11 +74,11 @@ describe('the course scenario (real acts and users containers)', { skip, timeout
     const fresh = await admin.waitFor((s) => {
       const r = s.services.acts!.replicas.find((x) => x.port === ACTS);
       return r && r.id !== old.id && r.state === 'ready' ? r : undefined;
-    }, 'a new healthy replica on the start port', 20_000);
+    }, 'a new healthy replica on the start port', 30_000);
     const ms = Math.round(performance.now() - crashedAt);
     t.diagnostic(`_crash → new healthy replica in rotation (real app, heartbeat 1 s x 3): ${ms} ms`);
-    console.log(`# measured (course scenario): _crash → new healthy acts replica in rotation: ${ms} ms`);
-    assert.ok(ms < 20_000);
+    // One round here; timings.test.ts bounds the median of several (testkit/bounds.ts).
+    assert.ok(ms <= CRASH_TO_ROTATION_ROUND_MS, `_crash → new replica ready took ${ms} ms, bound ${CRASH_TO_ROTATION_ROUND_MS} ms`);
     const events = await admin.events();
     const at = (type: string, id: string) => Date.parse(events.find((e) => e.type === type && e.id === id)!.time);
     const crashEpoch = Date.now() - ms;

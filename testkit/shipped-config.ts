@@ -1,11 +1,11 @@
-// The shipped config/orchestrator.json made safe for a benchmark run: the real acts:latest and
-// users:latest images (built if missing or out of date), our ports, a temp data dir, a labelled
-// network and instance of the benchmark's own, so cleanup by label finds everything.
+// The shipped config/orchestrator.json made safe for a test or benchmark run: the real
+// acts:latest and users:latest images (built if missing or out of date), our ports, a temp data
+// dir, a labelled network and instance of the run's own, so cleanup by label finds everything.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
-import { SupervisorSuite, TEST_LABEL, repoRoot, type EchoSuiteConfig } from '../testkit/supervisor.ts';
+import { SupervisorSuite, TEST_LABEL, repoRoot, type EchoSuiteConfig } from './supervisor.ts';
 
 export interface ShippedConfigOptions {
   suite: string;
