@@ -6,8 +6,12 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { repoRoot, run, which } from './exec.ts';
+import { skipUnless } from '../helpers/requirements.ts';
+import { repoRoot, run, toolAvailable } from './exec.ts';
 import { parseManifests, schemaErrors, unknownFieldErrors, type Manifest } from './k8s-schema.ts';
+
+// scripts/dev-services.sh installs kubectl (Debian's kubernetes-client): its built-in kustomize.
+const kubectlSkip = skipUnless(await toolAvailable('kubectl', 'apt-get install kubernetes-client'), 'kubectl');
 
 const DIR = path.join(repoRoot, 'deploy/kubernetes');
 
@@ -90,6 +94,13 @@ describe('deploy/kubernetes', () => {
     const kustomization = parse(await readFile(path.join(DIR, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
     const files = (await manifestFiles()).map((f) => f.file);
     assert.deepEqual([...kustomization.resources].sort(), files);
+  });
+
+  test('every object carries app.kubernetes.io/part-of itself (no kustomize transformer needed)', () => {
+    for (const m of manifests) {
+      const labels = (m.body.metadata as { labels?: Record<string, string> }).labels ?? {};
+      assert.equal(labels['app.kubernetes.io/part-of'], 'selflessacts', `${m.kind}/${m.name}`);
+    }
   });
 
   test('every object is valid against the Kubernetes OpenAPI schema', async () => {
@@ -216,11 +227,7 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  test('kubectl kustomize builds the set (when kubectl is installed)', async (t) => {
-    if (!(await which('kubectl'))) {
-      t.skip('kubectl is not installed (it is optional: the schema checks above need no cluster)');
-      return;
-    }
+  test('kubectl kustomize builds the set', { skip: kubectlSkip }, async () => {
     const r = await run('kubectl', ['kustomize', DIR], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.output);
     const built = parseManifests([{ file: 'kustomize', text: r.stdout }]);

@@ -1,7 +1,57 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LogChunk } from '../../engine-client/index.ts';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DockerEngine, type LogChunk } from '../../engine-client/index.ts';
+import { eventually } from '../../testkit/eventually.ts';
+import { dockerSocketPath } from '../helpers/requirements.ts';
 import { TEST_LABELS, engineSuite, skipEngine } from './support.ts';
+
+interface SocketRelay {
+  path: string;
+  /** Waits until `n` connections whose requests contained `marker` have closed. */
+  waitClosed(marker: string, n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A unix socket that relays every connection to `target`, remembering what each carried. */
+async function socketRelay(target: string): Promise<SocketRelay> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'sa-engine-relay-'));
+  const connections: { sent: string; closed: boolean; sockets: Socket[] }[] = [];
+  const server = createServer((client) => {
+    const upstream = createConnection(target);
+    const record = { sent: '', closed: false, sockets: [client, upstream] };
+    connections.push(record);
+    client.on('data', (chunk: Buffer) => {
+      record.sent += chunk.toString('latin1', 0, Math.min(chunk.length, 2048));
+    });
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      record.closed = true;
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  const socketPath = path.join(dir, 'docker.sock');
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    path: socketPath,
+    waitClosed: (marker, n) =>
+      eventually(async () => {
+        const closed = connections.filter((c) => c.sent.includes(marker) && c.closed).length;
+        return closed >= n ? true : undefined;
+      }, `${n} closed connection(s) that carried ${marker}`, 5000, 20).then(() => undefined),
+    close: async () => {
+      for (const c of connections) for (const s of c.sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 // Writes alternate between the two streams with a pause between them, so the engine records
 // them in this order and the frames must come back in it, each on its own stream.
@@ -75,7 +125,15 @@ describe('engine-client logs (real dockerd)', { skip: skipEngine }, () => {
     assert.ok(Date.now() - started >= 400, 'the stream lasted while the container ran');
   });
 
-  test('an aborted follow ends quietly and breaking out of the loop closes the stream', async () => {
+  test('an aborted follow ends quietly and breaking out of the loop closes the stream', async (t) => {
+    // The client talks to dockerd through a counting unix-socket relay, so the test sees the
+    // connection that carries each logs stream close (a follow left open would keep it forever).
+    const relay = await socketRelay(dockerSocketPath());
+    const watched = new DockerEngine({ socketPath: relay.path });
+    t.after(async () => {
+      await watched.close();
+      await relay.close();
+    });
     const { id } = await engine.containers.create({
       image: suite.image,
       cmd: ['node', '-e', "setInterval(() => console.log('still here'), 100)"],
@@ -85,16 +143,17 @@ describe('engine-client logs (real dockerd)', { skip: skipEngine }, () => {
     await engine.containers.start(id);
     const controller = new AbortController();
     let count = 0;
-    for await (const chunk of engine.containers.logs(id, { follow: true, signal: controller.signal })) {
+    for await (const chunk of watched.containers.logs(id, { follow: true, signal: controller.signal })) {
       assert.equal(chunk.stream, 'stdout');
       if (++count === 2) controller.abort();
     }
     assert.ok(count >= 2);
-    let broke = 0;
-    for await (const _chunk of engine.containers.logs(id, { follow: true })) {
-      if (++broke === 1) break;
+    await relay.waitClosed('/logs?', 1);
+    for await (const chunk of watched.containers.logs(id, { follow: true })) {
+      assert.match(chunk.data.toString(), /still here/);
+      break;
     }
-    assert.equal(broke, 1);
+    await relay.waitClosed('/logs?', 2);
     await engine.containers.remove(id, { force: true });
   });
 });

@@ -6,10 +6,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DockerEngine } from '../../engine-client/index.ts';
-import { dockerAvailable } from '../helpers/requirements.ts';
+import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
 import { SupervisorProcess, echoService, removeDir, tempDir } from '../../testkit/supervisor.ts';
 
-const noEngine = (await dockerAvailable()).missing;
+const engineSkip = skipUnless(await dockerAvailable(), 'Docker Engine');
 
 describe('supervisor/main.ts start-up errors', () => {
   let dir = '';
@@ -18,7 +18,7 @@ describe('supervisor/main.ts start-up errors', () => {
   });
   after(async () => {
     await removeDir(dir);
-    if (noEngine) return;
+    if (engineSkip) return;
     const engine = new DockerEngine();
     await engine.networks.remove('sa-test-cli').catch(() => undefined);
     await engine.close();
@@ -103,7 +103,7 @@ describe('supervisor/main.ts start-up errors', () => {
     }
   });
 
-  test('runtime auto with an engine: Docker, and it says why', { skip: noEngine ?? false }, async () => {
+  test('runtime auto with an engine: Docker, and it says why', { skip: engineSkip }, async () => {
     const file = path.join(dir, 'auto-docker.json');
     await writeFile(file, JSON.stringify(autoConfig(20990)));
     const sup = SupervisorProcess.start(file);

@@ -55,12 +55,6 @@ describe('engine errors', () => {
     assert.equal(errorForStatus(500, 'GET', '/x', undefined).message, 'HTTP 500 (GET /x → 500)');
   });
 
-  test('a subclass posted over a MessagePort loses its class and code (why the wire form exists)', async () => {
-    const received = await postThrough<Error>(new NotFoundError('gone', { status: 404 }));
-    assert.equal(received instanceof NotFoundError, false);
-    assert.equal((received as { code?: unknown }).code, undefined);
-  });
-
   test('toWire → MessagePort → fromWire restores class, code and details', async () => {
     const original = errorForStatus(409, 'POST', '/containers/create?name=a', 'Conflict. The name "/a" is already in use');
     const wire = await postThrough<ReturnType<typeof toWire>>(toWire(original));

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { MessageChannel } from 'node:worker_threads';
 import { describe, test } from 'node:test';
 import { SnapshotGate } from '../../supervisor/protocol.ts';
 import { plan, slotKey, type Action, type PlanInput, type PlanReplica } from '../../supervisor/reconcile.ts';
@@ -77,14 +76,5 @@ describe('snapshots: a version already seen is dropped', () => {
   test('newer accepted, same or older dropped', () => {
     const gate = new SnapshotGate();
     assert.deepEqual([1, 1, 3, 2, 4].map((v) => gate.accept(v)), [true, false, true, false, true]);
-  });
-  test('messages survive the MessagePort as plain data', async () => {
-    const { port1, port2 } = new MessageChannel();
-    const got = new Promise((resolve) => port2.once('message', resolve));
-    const message = { type: 'routes', version: 7, services: { acts: { prefixes: ['/api/v1'], replicas: [{ id: 'a', port: 8000, url: 'http://127.0.0.1:8000', ready: true }] } } };
-    port1.postMessage(message);
-    assert.deepEqual(await got, message);
-    port1.close();
-    port2.close();
   });
 });
