@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need on a Debian machine: Docker Engine, MariaDB, Chromium,
 # and the tools the deployment tests and benchmarks drive (shellcheck, debootstrap, Compose, nginx,
-# kubectl, wrk).
+# kubectl, sqlite3, wrk).
 # Used by .ci/run and by developers alike, so a fresh machine needs nothing done by hand.
 # Idempotent: packages already present are not reinstalled, running daemons are left alone.
 #   scripts/dev-services.sh            install what is missing, then start dockerd and MariaDB
@@ -33,6 +33,8 @@ install_packages() {
   command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
   # kubectl renders deploy/kubernetes with its built-in kustomize (test/deploy/kubernetes.test.ts).
   command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
+  # The backup commands of docs/operations.md (test/deploy/backups.test.ts).
+  command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
   # The benchmarks' load generator (bench/wrk.ts) and its test.
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   if ((${#missing[@]})); then
