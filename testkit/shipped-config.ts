@@ -31,8 +31,9 @@ export function shippedSuite(engine: DockerEngine, o: Omit<ShippedConfigOptions,
   });
 }
 
-export async function shippedConfigFile(engine: DockerEngine, o: ShippedConfigOptions): Promise<string> {
-  await ensureImages({ engine });
+/** Under Docker with `engine` (its images built first); without one, under the process runtime. */
+export async function shippedConfigFile(engine: DockerEngine | undefined, o: ShippedConfigOptions): Promise<string> {
+  if (engine) await ensureImages({ engine });
   const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
     services: Record<string, { startPort: number }>;
   };
@@ -42,7 +43,7 @@ export async function shippedConfigFile(engine: DockerEngine, o: ShippedConfigOp
   await writeFile(file, JSON.stringify({
     ...shipped,
     instance: `test-${o.suite}`,
-    runtime: 'docker',
+    runtime: engine ? 'docker' : 'process',
     listen: { host: '127.0.0.1', port: o.listenPort },
     admin: { host: '127.0.0.1', port: o.adminPort },
     dataDir: path.join(o.dir, 'data'),

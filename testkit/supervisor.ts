@@ -310,6 +310,8 @@ export interface SuiteSetup {
   ready: Record<string, number>;
   readyTimeoutMs: number;
   stopGraceMs?: number;
+  /** Environment for the supervisor (DATABASE_URL, passed on to every replica). */
+  env?: Record<string, string>;
   /** Runs last but for removing the temp dir (a database to drop). */
   cleanup?: () => Promise<void>;
 }
@@ -339,7 +341,7 @@ export class SupervisorSuite {
     this.dir = await tempDir(suite);
     const file = await this.#writeConfig();
     this.startedAt = Date.now();
-    this.#sup = SupervisorProcess.start(file);
+    this.#sup = SupervisorProcess.start(file, this.#setup.env);
     await waitUp(this.#sup, this.admin, this.#setup.ready, this.#setup.readyTimeoutMs);
   }
 
