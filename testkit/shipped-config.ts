@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
-import { SupervisorSuite, TEST_LABEL, repoRoot, type EchoSuiteConfig } from './supervisor.ts';
+import { SupervisorSuite, TEST_LABEL, repoRoot, type EchoSuiteConfig, type SuiteSetup } from './supervisor.ts';
 
 export interface ShippedConfigOptions {
   suite: string;
@@ -18,17 +18,25 @@ export interface ShippedConfigOptions {
   overrides?: Record<string, unknown>;
 }
 
-/** A benchmark's supervisor on the shipped config (or `echo`'s), from one ready acts replica. */
-export function shippedSuite(engine: DockerEngine, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SupervisorSuite {
-  return new SupervisorSuite({
+/**
+ * A supervisor on the shipped config (or `echo`'s) under Docker: both services up, users and
+ * acts, before the run starts. For SupervisorSuite (benchmarks) or supervisorSuite (tests).
+ */
+export function shippedSetup(engine: DockerEngine, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SuiteSetup {
+  return {
     suite: o.suite,
     adminPort: o.adminPort,
     engine,
     config: echo ?? ((dir) => shippedConfigFile(engine, { ...o, dir })),
-    ready: { acts: 1 },
-    readyTimeoutMs: 90_000,
+    ready: echo ? { acts: 1 } : { acts: 1, users: 1 },
+    readyTimeoutMs: 120_000,
     stopGraceMs: 30_000,
-  });
+  };
+}
+
+/** A benchmark's supervisor: shippedSetup() as a SupervisorSuite to run(). */
+export function shippedSuite(engine: DockerEngine, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SupervisorSuite {
+  return new SupervisorSuite(shippedSetup(engine, o, echo));
 }
 
 /** Under Docker with `engine` (its images built first); without one, under the process runtime. */

@@ -45,9 +45,24 @@ export async function baseTarball(log: (line: string) => void): Promise<string> 
 }
 
 /** The files of this checkout as git sees them (tracked, and untracked but not ignored). */
-async function checkoutFiles(): Promise<string[]> {
+export async function checkoutFiles(): Promise<string[]> {
   const r = await must(run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard']), 'git ls-files');
   return r.stdout.split('\0').filter((f) => f !== '' && existsSync(path.join(repoRoot, f)));
+}
+
+/**
+ * npm's own folder, from its command (bin/npm-cli.js): `npm root -g` would name the global
+ * folder of the Node that runs it, which under `npm test` is the one in node_modules.
+ */
+export async function npmPackageDir(): Promise<string> {
+  const npmCommand = (await must(run('bash', ['-c', 'command -v npm']), 'command -v npm')).stdout.trim();
+  return path.resolve(path.dirname(await realpath(npmCommand)), '..');
+}
+
+/** The CA bundle npm is configured with here (a proxy's), to carry into a root; undefined if none. */
+export async function npmCafile(): Promise<string | undefined> {
+  const cafile = (await run('npm', ['config', 'get', 'cafile'])).stdout.trim();
+  return cafile && cafile !== 'null' && existsSync(cafile) ? cafile : undefined;
 }
 
 /** SIGTERM, then SIGKILL after graceMs; resolves with how it ended. */
@@ -104,16 +119,12 @@ export class Chroot {
    */
   async provideNode(): Promise<Record<string, string>> {
     await copyFile(process.execPath, this.path('/usr/bin/node'));
-    // npm's own folder from its command (bin/npm-cli.js): `npm root -g` would name the global
-    // folder of the Node that runs it, which under `npm test` is the one in node_modules.
-    const npmCommand = (await must(run('bash', ['-c', 'command -v npm']), 'command -v npm')).stdout.trim();
-    const npmPackage = path.resolve(path.dirname(await realpath(npmCommand)), '..');
-    await cp(npmPackage, this.path('/usr/lib/node_modules/npm'), { recursive: true });
+    await cp(await npmPackageDir(), this.path('/usr/lib/node_modules/npm'), { recursive: true });
     await symlink('../lib/node_modules/npm/bin/npm-cli.js', this.path('/usr/bin/npm'));
     await symlink('../lib/node_modules/npm/bin/npx-cli.js', this.path('/usr/bin/npx'));
     const env: Record<string, string> = {};
-    const cafile = (await run('npm', ['config', 'get', 'cafile'])).stdout.trim();
-    if (cafile && cafile !== 'null' && existsSync(cafile)) {
+    const cafile = await npmCafile();
+    if (cafile) {
       await copyFile(cafile, this.path('/root/npm-ca.crt'));
       env.npm_config_cafile = '/root/npm-ca.crt';
     }

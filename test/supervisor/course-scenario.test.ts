@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
 import { CRASH_TO_ROTATION_ROUND_MS } from '../../testkit/bounds.ts';
-import { shippedConfigFile } from '../../testkit/shipped-config.ts';
+import { shippedSetup } from '../../testkit/shipped-config.ts';
 import { containersByPort, eventually, http, replicaCount, resetCount, supervisorSuite } from '../../testkit/supervisor.ts';
 
 const SUITE = 'course';
@@ -22,24 +22,14 @@ const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
 
 describe('the course scenario (real acts and users containers)', { skip, timeout: 240_000 }, () => {
   const engine = new DockerEngine();
-  const { admin } = supervisorSuite({
+  const { admin } = supervisorSuite(shippedSetup(engine, {
     suite: SUITE,
+    listenPort: LISTEN,
     adminPort: ADMIN,
-    engine,
-    config: (dir) =>
-      shippedConfigFile(engine, {
-        suite: SUITE,
-        dir,
-        listenPort: LISTEN,
-        adminPort: ADMIN,
-        actsPort: ACTS,
-        usersPort: USERS,
-        overrides: { scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: 20, dampingWindows: 0 } },
-      }),
-    ready: { acts: 1, users: 1 },
-    readyTimeoutMs: 120_000,
-    stopGraceMs: 30_000,
-  });
+    actsPort: ACTS,
+    usersPort: USERS,
+    overrides: { scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: 20, dampingWindows: 0 } },
+  }));
 
   const actsContainers = async () =>
     [...(await containersByPort(engine, SUITE)).entries()].filter(([port]) => port >= ACTS && port < ACTS + 10).sort(([a], [b]) => a - b);

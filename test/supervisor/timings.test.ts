@@ -17,7 +17,7 @@ import {
   WINDOW_END_TO_READY_MEDIAN_MS,
   failureConfirmedMs,
 } from '../../testkit/bounds.ts';
-import { shippedConfigFile } from '../../testkit/shipped-config.ts';
+import { shippedSetup } from '../../testkit/shipped-config.ts';
 import { eventually, http, supervisorSuite, type EventRecord } from '../../testkit/supervisor.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
 
@@ -46,27 +46,17 @@ function eventTime(events: EventRecord[], type: string, id: string): number {
 
 describe('documented timings as upper bounds (real acts:latest, shipped heartbeat)', { skip, timeout: 300_000 }, () => {
   const engine = new DockerEngine();
-  const { admin } = supervisorSuite({
+  const { admin } = supervisorSuite(shippedSetup(engine, {
     suite: SUITE,
+    listenPort: LISTEN,
     adminPort: ADMIN,
-    engine,
-    config: (dir) =>
-      shippedConfigFile(engine, {
-        suite: SUITE,
-        dir,
-        listenPort: LISTEN,
-        adminPort: ADMIN,
-        actsPort: ACTS,
-        usersPort: USERS,
-        overrides: {
-          scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: 20, dampingWindows: 0 },
-          backoff: { initialMs: 1000, maxMs: 30_000, resetAfterMs: 1000 },
-        },
-      }),
-    ready: { acts: 1, users: 1 },
-    readyTimeoutMs: 120_000,
-    stopGraceMs: 30_000,
-  });
+    actsPort: ACTS,
+    usersPort: USERS,
+    overrides: {
+      scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: 20, dampingWindows: 0 },
+      backoff: { initialMs: 1000, maxMs: 30_000, resetAfterMs: 1000 },
+    },
+  }));
 
   test('_crash → replacement in rotation', async (t) => {
     const rounds: { failed: number; startToReady: number; inRotation: number }[] = [];
