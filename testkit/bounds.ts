@@ -39,6 +39,11 @@ export const WINDOW_END_TO_READY_MEDIAN_MS = 8000;
 /** A worker thread killed → `worker.restarted` (emitted when the new thread is created, after the 100 ms delay). */
 export const WORKER_RESTART_MEDIAN_MS = 1000;
 
+/** The status feed's timer snapshot ("at least every 2 s"): median gap while idle. */
+export const SNAPSHOT_GAP_MEDIAN_MS = 2500;
+/** A replica event → the next snapshot on the feed ("coalesced over 100 ms"): median. */
+export const SNAPSHOT_AFTER_CHANGE_MEDIAN_MS = 500;
+
 export const TIMING_BOUNDS: TimingBound[] = [
   {
     what: '`_crash` → a new healthy replica in rotation on the same port (shipped heartbeat 1 s, fast checks 200 ms, 3 failures; `acts:latest`)',
@@ -72,5 +77,15 @@ export const TIMING_BOUNDS: TimingBound[] = [
     what: 'a worker thread that dies is restarted with the current state ("after 100 ms")',
     bound: `median of the 3 workers ≤ ${WORKER_RESTART_MEDIAN_MS / 1000} s from the kill to \`worker.restarted\``,
     tests: ['test/supervisor/workers.test.ts › restart delays'],
+  },
+  {
+    what: 'the status feed (`GET /events`): a snapshot "at least every 2 s"',
+    bound: `median gap between snapshots while idle (4 gaps) ≤ ${SNAPSHOT_GAP_MEDIAN_MS / 1000} s`,
+    tests: ['test/supervisor/status-feed.test.ts › idle: a snapshot at least every 2 s'],
+  },
+  {
+    what: 'the status feed: "a snapshot follows every change of replica state (coalesced over 100 ms)"',
+    bound: `median from a replica event to the next snapshot ≤ ${SNAPSHOT_AFTER_CHANGE_MEDIAN_MS} ms`,
+    tests: ['test/supervisor/status-feed.test.ts › a change of replica state'],
   },
 ];
