@@ -58,6 +58,7 @@ function summaryCount(output: string, name: string): number {
 function runFile(file: string, logDir: string): Promise<FileResult> {
   // The hog starts once the lock is held and dies with the locked command, whatever happens.
   const locked = [
+    'echo "ci-loaded: started"',
     `timeout ${FILE_TIMEOUT_S} taskset -c ${CORE} sh -c 'while :; do :; done' & hog=$!`,
     'trap \'kill "$hog" 2>/dev/null\' EXIT',
     `timeout ${FILE_TIMEOUT_S} bash scripts/test.sh "$1"`,
@@ -69,8 +70,8 @@ function runFile(file: string, logDir: string): Promise<FileResult> {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: repoRoot, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const onData = (chunk: Buffer) => {
-      if (!acquired) acquired = Date.now();
       output += chunk.toString('utf8');
+      if (!acquired && output.includes('ci-loaded: started')) acquired = Date.now();
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -79,7 +80,7 @@ function runFile(file: string, logDir: string): Promise<FileResult> {
       void writeFile(log, output);
       resolve({
         file,
-        // From the first output (the lock held) to the end: the file's own time, not the wait.
+        // From the lock held (the first line) to the end: the file's own time, not the wait.
         seconds: Math.round((Date.now() - (acquired || started)) / 100) / 10,
         tests: summaryCount(output, 'tests'),
         pass: summaryCount(output, 'pass'),
