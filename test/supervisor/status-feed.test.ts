@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SNAPSHOT_AFTER_CHANGE_MEDIAN_MS, SNAPSHOT_GAP_MEDIAN_MS } from '../../testkit/bounds.ts';
 import { echoService, eventually, http, supervisorSuite } from '../../testkit/supervisor.ts';
+import { median } from '../../bench/stats.ts';
 
 const LISTEN = 30500;
 const ADMIN = 30501;
@@ -43,12 +44,6 @@ async function feed(url: string): Promise<{ frames: Frame[]; close(): void }> {
     }
   })();
   return { frames, close: () => abort.abort() };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 describe('the status feed keeps its documented times (process runtime)', () => {

@@ -20,6 +20,7 @@ import {
 import { shippedSetup } from '../../testkit/shipped-config.ts';
 import { eventually, http, supervisorSuite, type EventRecord } from '../../testkit/supervisor.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import { median } from '../../bench/stats.ts';
 
 const SUITE = 'timings';
 const LISTEN = 30200;
@@ -31,12 +32,6 @@ const ROUNDS = 3;
 const SHIPPED_HEARTBEAT = { intervalMs: 1000, fastIntervalMs: 200 };
 const base = `http://127.0.0.1:${LISTEN}`;
 const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function eventTime(events: EventRecord[], type: string, id: string): number {
   const event = events.findLast((e) => e.type === type && e.id === id);
