@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { ADMIN_TOKEN_HEADER, checkAdminRequest } from './admin-access.ts';
 import type { EventLog, SupervisorEvent } from './events.ts';
 import type { Logger } from './log.ts';
 import { serveStatic, sendJson } from './static.ts';
@@ -13,6 +14,8 @@ import type { StatusBody } from './status.ts';
 export interface AdminDeps {
   host: string;
   port: number;
+  /** admin.token: when set, a POST's X-Admin-Token must equal it. */
+  token: string;
   staticDir: string;
   events: EventLog;
   status: () => StatusBody;
@@ -78,10 +81,24 @@ export class AdminServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const route = url.pathname.replace(/^\/admin(?=\/|$)/, '') || '/';
     const method = req.method ?? 'GET';
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://admin');
+    } catch {
+      return sendJson(res, 400, { error: 'malformed request target' });
+    }
+    const route = url.pathname.replace(/^\/admin(?=\/|$)/, '') || '/';
     const kill = /^\/workers\/([a-z]+)\/kill$/.exec(route);
+    const token = req.headers[ADMIN_TOKEN_HEADER];
+    const verdict = checkAdminRequest(
+      { method, host: req.headers.host, token: Array.isArray(token) ? token[0] : token, acts: kill !== null },
+      { listenerHost: this.#d.host, token: this.#d.token },
+    );
+    if (!verdict.ok) {
+      req.resume();
+      return sendJson(res, verdict.status, { error: verdict.error });
+    }
     if (kill) {
       if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
       return this.#d.killWorker(kill[1]!) ? sendJson(res, 202, {}) : sendJson(res, 404, { error: `no worker named ${kill[1]}` });
@@ -113,7 +130,8 @@ export class AdminServer {
         res.writeHead(301, { location: `${url.pathname}/` });
         return void res.end();
       }
-      if (await serveStatic(root, decoded, req, res)) return;
+      const mount = url.pathname.startsWith('/admin/') ? '/admin/dashboard' : '/dashboard';
+      if (await serveStatic(root, decoded, req, res, mount)) return;
     }
     sendJson(res, 404, { error: `no such path: ${url.pathname}` });
   }

@@ -2,6 +2,7 @@
 // service is checked here, field by field, with the same key/value/expected issues.
 import * as c from './config-checks.ts';
 import type { ConfigIssue } from './config-error.ts';
+import { STRATEGIES, type StrategyName } from './balancer/strategy.ts';
 import { templateRefs } from './templates.ts';
 
 export interface ServiceConfig {
@@ -19,6 +20,8 @@ export interface ServiceConfig {
   /** Path prefixes routed to this service by the balancer; the longest match wins. */
   routes: string[];
   autoscale: boolean;
+  /** How the balancer picks a replica: strict round robin, or the fewest requests in flight. */
+  strategy: StrategyName;
   resources: { memoryMb: number; cpus: number };
 }
 
@@ -37,6 +40,7 @@ const FIELDS: Record<string, Field> = {
   healthPath: { check: c.urlPath },
   routes: { check: c.arrayOf(c.urlPath, 'paths starting with "/"'), default: [] },
   autoscale: { check: c.boolean, default: false },
+  strategy: { check: c.oneOf(STRATEGIES), default: 'round-robin' },
   resources: { check: resourcesShape, default: { memoryMb: 256, cpus: 0.5 } },
 };
 const REQUIRED = ['replicas', 'startPort', 'healthPath'];

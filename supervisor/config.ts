@@ -7,6 +7,7 @@ import convict from 'convict';
 import * as c from './config-checks.ts';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
 import { parseServices, portRange, type ServiceConfig } from './config-service.ts';
+import { DEFAULT_LIMITS, type BalancerLimits } from './balancer/settings.ts';
 
 export { ConfigError, describeIssue, type ConfigIssue } from './config-error.ts';
 export type { ServiceConfig } from './config-service.ts';
@@ -18,7 +19,14 @@ export interface Config {
   instance: string;
   runtime: RuntimeChoice;
   listen: { host: string; port: number };
-  admin: { host: string; port: number };
+  /** token: when set, every POST to the admin API must carry it (X-Admin-Token). */
+  admin: { host: string; port: number; token: string };
+  /**
+   * The public listener: threads accepting on listen.port (reusePort), whether /dashboard and
+   * /admin/* are served there (to loopback clients only), and its limits against slow,
+   * greedy or hostile clients.
+   */
+  balancer: { threads: number; adminOnListener: boolean } & BalancerLimits;
   publishHost: string;
   /** Absolute. Holds secrets.json, process-runtime state and logs, and replicas/ (their DATA_DIR). */
   dataDir: string;
@@ -53,6 +61,10 @@ const FORMATS: Record<string, { check: c.Check; numeric?: boolean }> = {
   'sa-positive-int': { check: c.intIn(1, 2_147_483_647), numeric: true },
   'sa-nat': { check: c.intIn(0, 2_147_483_647), numeric: true },
   'sa-string': { check: c.nonEmptyString },
+  'sa-any-string': { check: (v) => (typeof v === 'string' ? undefined : 'a string') },
+  'sa-boolean': { check: c.boolean },
+  'sa-threads': { check: c.intIn(1, 64), numeric: true },
+  'sa-header-bytes': { check: c.intIn(1024, 1_048_576), numeric: true },
   'sa-runtime': { check: c.oneOf(['auto', 'docker', 'process']) },
   'sa-on-shutdown': { check: c.oneOf(['remove', 'leave']) },
   'sa-paths': { check: c.arrayOf(c.urlPath, 'paths starting with "/"') },
@@ -80,6 +92,7 @@ for (const [name, { check, numeric }] of Object.entries(FORMATS)) {
       throw problem;
     },
     ...(numeric ? { coerce: (v: string) => (/^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v) } : {}),
+    ...(name === 'sa-boolean' ? { coerce: (v: string) => (v === 'true' ? true : v === 'false' ? false : v) } : {}),
   });
 }
 
@@ -89,7 +102,24 @@ const SCHEMA = {
   instance: f('sa-string', 'main', 'SUPERVISOR_INSTANCE'),
   runtime: f('sa-runtime', 'auto', 'RUNTIME'),
   listen: { host: f('sa-string', '0.0.0.0', 'LISTEN_HOST'), port: f('sa-port', 3000, 'LISTEN_PORT') },
-  admin: { host: f('sa-string', '127.0.0.1', 'ADMIN_HOST'), port: f('sa-port', 3001, 'ADMIN_PORT') },
+  admin: { host: f('sa-string', '127.0.0.1', 'ADMIN_HOST'), port: f('sa-port', 3001, 'ADMIN_PORT'), token: f('sa-any-string', '', 'ADMIN_TOKEN') },
+  balancer: {
+    threads: f('sa-threads', 1, 'BALANCER_THREADS'),
+    adminOnListener: f('sa-boolean', false, 'BALANCER_ADMIN_ON_LISTENER'),
+    headersTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.headersTimeoutMs),
+    bodyIdleTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.bodyIdleTimeoutMs),
+    requestTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.requestTimeoutMs),
+    keepAliveTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.keepAliveTimeoutMs),
+    sendTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.sendTimeoutMs),
+    upstreamConnectTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.upstreamConnectTimeoutMs),
+    upstreamTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.upstreamTimeoutMs),
+    maxHeaderBytes: f('sa-header-bytes', DEFAULT_LIMITS.maxHeaderBytes),
+    maxConnections: f('sa-positive-int', DEFAULT_LIMITS.maxConnections),
+    maxConnectionsPerClient: f('sa-nat', DEFAULT_LIMITS.maxConnectionsPerClient),
+    maxConnectionsPerReplica: f('sa-positive-int', DEFAULT_LIMITS.maxConnectionsPerReplica),
+    maxQueuedPerReplica: f('sa-nat', DEFAULT_LIMITS.maxQueuedPerReplica),
+    bufferBodyBytes: f('sa-nat', DEFAULT_LIMITS.bufferBodyBytes),
+  },
   publishHost: f('sa-string', '127.0.0.1', 'PUBLISH_HOST'),
   dataDir: f('sa-string', './data', 'DATA_DIR'),
   heartbeat: {
@@ -170,7 +200,7 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
   const parsed = parseServices(props.services);
   const envProblem = c.stringMap(props.env);
   if (envProblem) issues.push({ key: 'env', value: props.env, expected: envProblem });
-  issues.push(...parsed.issues, ...listenerClashes(props, parsed.services));
+  issues.push(...parsed.issues, ...listenerClashes(props, parsed.services), ...balancerChecks(props.balancer));
   if (issues.length) throw new ConfigError(issues);
   const cwd = options.cwd ?? process.cwd();
   const passed = Object.fromEntries(PASS_THROUGH_ENV.filter((k) => env[k]).map((k) => [k, env[k]!]));
@@ -219,6 +249,12 @@ function withEnvName(key: string, env: NodeJS.ProcessEnv): string {
   for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
   const name = (node as { env?: string } | undefined)?.env;
   return name && env[name] !== undefined ? `${key} (from env ${name})` : key;
+}
+
+function balancerChecks(b: Config['balancer']): ConfigIssue[] {
+  // Node refuses a head deadline beyond the whole-request one.
+  if (b.headersTimeoutMs <= b.requestTimeoutMs) return [];
+  return [{ key: 'balancer.headersTimeoutMs', value: b.headersTimeoutMs, expected: `at most balancer.requestTimeoutMs (${b.requestTimeoutMs})` }];
 }
 
 function listenerClashes(

@@ -3,6 +3,9 @@
 // state to it (balancer → primary → scaler for request counts).
 //
 // Snapshots (routes, targets) carry a version; a receiver ignores a version it already has.
+//
+// The balancer may run as several threads: each gets every message below, and request counts
+// travel through shared memory (balancer/shared-state.ts), not messages.
 
 // ---- primary → balancer ---------------------------------------------------------------------
 
@@ -20,15 +23,12 @@ export interface RoutesMessage {
   services: Record<string, { prefixes: string[]; replicas: RouteReplica[] }>;
 }
 
-/** Answer with `drained` once no request to this replica is in flight. */
+/** Answer with `drained` once this thread has no request to this replica in flight. */
 export interface DrainMessage {
   type: 'drain';
   id: string;
-}
-
-/** Report request counts now instead of at the next second (the scaler is closing a window). */
-export interface FlushMessage {
-  type: 'flush';
+  /** The replica's shared-memory slot (it may have left the routes already). */
+  slot: number;
 }
 
 /** Stop accepting, let in-flight requests finish (bounded), then answer `closed`. */
@@ -37,7 +37,7 @@ export interface CloseMessage {
   timeoutMs: number;
 }
 
-export type ToBalancer = RoutesMessage | DrainMessage | FlushMessage | CloseMessage;
+export type ToBalancer = RoutesMessage | DrainMessage | CloseMessage;
 
 // ---- balancer → primary ---------------------------------------------------------------------
 
@@ -53,25 +53,16 @@ export interface ServiceCount {
   firstAt: number;
 }
 
-export interface RequestsMessage {
-  type: 'requests';
-  /** Epoch ms the counts run up to. */
-  at: number;
-  /** Counted API requests per service since the last report (only services with some). */
-  services: Record<string, ServiceCount>;
-  /** Requests proxied per replica id since the last report, whatever the path. */
-  served: Record<string, number>;
-}
-
 export interface DrainedMessage {
   type: 'drained';
   id: string;
 }
 
-/** A replica refused a connection; the heartbeat should look at it now. */
+/** An attempt on a replica failed (refused, reset, timed out); the heartbeat should look at it now. */
 export interface SuspectMessage {
   type: 'suspect';
   id: string;
+  outcome: 'refused' | 'reset' | 'timeout';
   reason: string;
 }
 
@@ -79,7 +70,7 @@ export interface ClosedMessage {
   type: 'closed';
 }
 
-export type FromBalancer = ListeningMessage | RequestsMessage | DrainedMessage | SuspectMessage | ClosedMessage | WorkerFailure;
+export type FromBalancer = ListeningMessage | DrainedMessage | SuspectMessage | ClosedMessage | WorkerFailure;
 
 // ---- primary → heartbeat --------------------------------------------------------------------
 
@@ -180,6 +171,11 @@ export interface ScaleMessage {
   windowStartedAt: number;
   windowEndsAt: number;
   reason: string;
+}
+
+/** Send the counts now instead of at the next second (the scaler is closing a window). */
+export interface FlushMessage {
+  type: 'flush';
 }
 
 export type FromScaler = WindowMessage | ScaleMessage | FlushMessage | WorkerFailure;

@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { UI_SECURITY_HEADERS } from './security-headers.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -32,10 +33,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /**
- * Serves `pathname` (decoded) from `root`. Returns false when there is no such file, leaving
- * the response untouched for the caller's 404.
+ * Where a directory asked for without its trailing slash redirects to: `mount` + the path, with
+ * one leading slash whatever the path held, so the location is never protocol-relative
+ * ("//host/..." or "/\\host/...", which a browser would follow to another site).
  */
-export async function serveStatic(root: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export function directoryLocation(mount: string, pathname: string, query: string): string {
+  const path = encodeURI(pathname).replace(/^\/+/, '');
+  return `${mount}/${path}/${query}`;
+}
+
+/**
+ * Serves `pathname` (decoded) from `root`, mounted at `mount` in the URL space (for
+ * redirects), with the UI's security headers. Returns false when there is no such file,
+ * leaving the response untouched for the caller's 404.
+ */
+export async function serveStatic(root: string, pathname: string, req: IncomingMessage, res: ServerResponse, mount = ''): Promise<boolean> {
   if (pathname.includes('\0')) return false;
   const base = path.resolve(root);
   let file = path.resolve(base, `.${pathname}`);
@@ -43,8 +55,9 @@ export async function serveStatic(root: string, pathname: string, req: IncomingM
   let info = await stat(file).catch(() => undefined);
   if (info?.isDirectory()) {
     if (!pathname.endsWith('/')) {
-      const query = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?')) : '';
-      res.writeHead(301, { location: `${encodeURI(pathname)}/${query}` });
+      const url = req.url ?? '';
+      const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
+      res.writeHead(301, { location: directoryLocation(mount, pathname, query) });
       res.end();
       return true;
     }
@@ -58,11 +71,11 @@ export async function serveStatic(root: string, pathname: string, req: IncomingM
   }
   const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
   const headers = {
+    ...UI_SECURITY_HEADERS,
     'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
     'cache-control': 'no-cache',
     etag,
     'last-modified': info.mtime.toUTCString(),
-    'x-content-type-options': 'nosniff',
   };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers);

@@ -2,6 +2,7 @@
 // messages between them (the primary is the hub). Start-up adopts what runs; shutdown stops
 // accepting, drains, then stops and removes the replicas (or leaves them).
 import { AdminServer } from './admin.ts';
+import { BalancerThreads } from './balancer/threads.ts';
 import type { Config } from './config.ts';
 import { EventLog } from './events.ts';
 import { Fleet } from './fleet.ts';
@@ -12,7 +13,6 @@ import type {
   FromScaler,
   RoutesMessage,
   Target,
-  ToBalancer,
   ToHeartbeat,
   ToScaler,
   WindowStatus,
@@ -20,10 +20,11 @@ import type {
 import { dialHost, type Runtime } from './runtime/runtime.ts';
 import { ensureSecrets } from './secrets.ts';
 import { buildStatus, type StatusBody } from './status.ts';
-import type { BalancerConfig } from './workers/balancer.ts';
 import type { HeartbeatConfig } from './workers/heartbeat.ts';
 import { WorkerHost } from './workers/host.ts';
 import type { ScalerConfig } from './workers/scaler.ts';
+
+const COUNTS_EVERY_MS = 1000;
 
 export class Supervisor {
   readonly events: EventLog;
@@ -33,16 +34,15 @@ export class Supervisor {
   readonly #why: string;
   readonly #fleet: Fleet;
   readonly #windows = new Map<string, WindowStatus>();
-  readonly #drains = new Map<string, () => void>();
   readonly #startedAt = Date.now();
   #admin: AdminServer | undefined;
-  #balancer: WorkerHost<ToBalancer, FromBalancer> | undefined;
+  #balancer: BalancerThreads | undefined;
+  #counting: NodeJS.Timeout | undefined;
   #heartbeat: WorkerHost<ToHeartbeat, FromHeartbeat> | undefined;
   #scaler: WorkerHost<ToScaler, FromScaler> | undefined;
   #listen: { host: string; port: number } | null = null;
   #routes = { version: 0, json: '' };
   #targets = { version: 0, json: '' };
-  #onClosed: (() => void) | undefined;
   #stopping = false;
 
   constructor(options: { config: Config; runtime: Runtime; logger: Logger; why: string }) {
@@ -88,6 +88,7 @@ export class Supervisor {
     this.#admin = new AdminServer({
       host: c.admin.host,
       port: c.admin.port,
+      token: c.admin.token,
       staticDir: c.staticDir,
       events: this.events,
       status: () => this.status(),
@@ -110,11 +111,9 @@ export class Supervisor {
     await this.#scaler?.stop();
     await this.#heartbeat?.stop();
     // Stop accepting and let requests in flight finish before any replica goes away.
-    const closed = new Promise<void>((resolve) => {
-      this.#onClosed = resolve;
-    });
-    this.#balancer?.post({ type: 'close', timeoutMs: c.drainTimeoutMs });
-    await Promise.race([closed, new Promise((r) => setTimeout(r, c.drainTimeoutMs + 2000))]);
+    if (this.#balancer) await Promise.race([this.#balancer.close(c.drainTimeoutMs), new Promise((r) => setTimeout(r, c.drainTimeoutMs + 2000))]);
+    clearInterval(this.#counting);
+    this.#reportCounts();
     await this.#balancer?.stop();
     if (c.onShutdown === 'remove') await this.#fleet.removeAll(c.stopGraceSeconds);
     await this.#admin?.close();
@@ -125,21 +124,14 @@ export class Supervisor {
     const c = this.#config;
     const entry = (file: string) => new URL(`./workers/${file}`, import.meta.url);
     const log = this.#logger.child({ component: 'workers' });
-    const balancerConfig: BalancerConfig = {
-      listen: c.listen,
-      staticDir: c.staticDir,
+    this.#balancer = new BalancerThreads({
+      config: c,
       adminOrigin,
-      blockedPaths: c.blockedPaths,
-      uncountedPaths: c.uncountedPaths,
-      suspectMs: c.heartbeat.intervalMs,
-    };
-    this.#balancer = new WorkerHost({
-      name: 'balancer', entry: entry('balancer.ts'), config: balancerConfig, logger: log,
+      logger: log,
       onMessage: (m) => this.#fromBalancer(m),
-      onStart: (restarted) => {
+      onStart: (thread, restarted) => {
         this.#noteRestart('balancer', restarted);
-        this.#balancer?.post(this.#routesMessage());
-        for (const id of this.#drains.keys()) this.#balancer?.post({ type: 'drain', id });
+        this.#balancer?.postTo(thread, this.#routesMessage());
       },
     });
     const heartbeatConfig: HeartbeatConfig = c.heartbeat;
@@ -170,31 +162,32 @@ export class Supervisor {
     this.#balancer.start();
     this.#heartbeat.start();
     this.#scaler.start();
+    this.#counting = setInterval(() => this.#reportCounts(), COUNTS_EVERY_MS);
     // Adopted more than the minimum: open a window now, so an idle service comes back down.
     for (const service of above) this.#scaler.post({ type: 'open-window', service, at: Date.now() });
+  }
+
+  /** Request counts from the balancer's shared memory: served per replica, and the scaler's K. */
+  #reportCounts(always = false): void {
+    if (!this.#balancer) return;
+    const counts = this.#balancer.takeCounts(Date.now());
+    if (Object.keys(counts.served).length > 0) this.#fleet.addServed(counts.served);
+    if (always || Object.keys(counts.services).length > 0) this.#scaler?.post({ type: 'requests', at: counts.at, services: counts.services });
   }
 
   #fromBalancer(m: FromBalancer): void {
     switch (m.type) {
       case 'listening':
+        if (!this.#listen) this.#logger.info('balancer listening', { host: m.host, port: m.port, threads: this.#balancer?.threads });
         this.#listen = { host: m.host, port: m.port };
-        this.#logger.info('balancer listening', { host: m.host, port: m.port });
-        break;
-      case 'requests':
-        this.#fleet.addServed(m.served);
-        this.#scaler?.post({ type: 'requests', at: m.at, services: m.services });
-        break;
-      case 'drained':
-        this.#drains.get(m.id)?.();
-        this.#drains.delete(m.id);
         break;
       case 'suspect':
-        this.#logger.warn('replica refused a connection', { id: m.id, reason: m.reason });
+        this.#logger.warn(m.outcome === 'timeout' ? 'replica did not answer in time' : 'replica refused a connection', { id: m.id, outcome: m.outcome, reason: m.reason });
         this.#heartbeat?.post({ type: 'check', id: m.id });
         break;
+      case 'drained':
       case 'closed':
-        this.#onClosed?.();
-        break;
+        break; // collected by BalancerThreads
       case 'worker-error':
         this.#logger.error('balancer error', { code: m.code, message: m.message });
         break;
@@ -217,7 +210,7 @@ export class Supervisor {
         this.#fleet.setDesired(m.service, m.desired, `${m.reason} (window ${new Date(m.windowStartedAt).toISOString()} – ${new Date(m.windowEndsAt).toISOString()})`);
         break;
       case 'flush':
-        this.#balancer?.post({ type: 'flush' });
+        this.#reportCounts(true);
         break;
       case 'worker-error':
         this.#logger.error('scaler error', { code: m.code, message: m.message });
@@ -226,10 +219,9 @@ export class Supervisor {
   }
 
   #drain(id: string): Promise<void> {
-    return new Promise((resolve) => {
-      this.#drains.set(id, resolve);
-      this.#balancer?.post({ type: 'drain', id });
-    });
+    const replica = this.#fleet.replicas.get(id);
+    if (!this.#balancer || !replica) return Promise.resolve();
+    return this.#balancer.drain(id, replica.service, replica.port);
   }
 
   /** Pushes new snapshots to the workers, only when they differ from the last ones. */

@@ -389,6 +389,9 @@ export function supervisorSuite(setup: SuiteSetup): SupervisorSuite {
 
 // ---- HTTP -----------------------------------------------------------------------------------
 
+/** Options for a POST to the admin API: it needs the X-Admin-Token header (no token configured). */
+export const ADMIN_POST = { headers: { 'x-admin-token': 'test' } };
+
 export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;

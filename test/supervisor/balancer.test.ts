@@ -53,6 +53,8 @@ describe('balancer (real containers)', { skip }, () => {
         // A slow steady heartbeat: the refusing-replica test must see the balancer, not a routine
         // check, notice the dead replica first. Readiness still uses the fast interval.
         heartbeat: { intervalMs: 10_000, timeoutMs: 500, failureThreshold: 3 },
+        // The dashboard through the listen port is off unless configured (it is, below).
+        extra: { balancer: { adminOnListener: true } },
         services: {
           users: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21010, routes: ['/api/v1/users', '/api/v1/sessions'] }),
           acts: echoService({ replicas: { initial: 2, min: 1, max: 4 }, startPort: 21020, routes: ['/api/v1'], env: { USERS_URL: '{{service:users}}' } }),

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { median } from '../../bench/stats.ts';
 import { WORKER_RESTART_MEDIAN_MS } from '../../testkit/bounds.ts';
-import { echoService, eventually, http, replicaCount, resetCount, supervisorSuite, type Admin } from '../../testkit/supervisor.ts';
+import { ADMIN_POST, echoService, eventually, http, replicaCount, resetCount, supervisorSuite, type Admin } from '../../testkit/supervisor.ts';
 
 const SUITE = 'workers';
 const LISTEN = 25000;
@@ -34,7 +34,7 @@ describe('worker lifecycle (process runtime)', () => {
   async function killAndRestart(worker: string): Promise<void> {
     const since = Math.max(0, ...(await admin.events()).map((e) => e.seq));
     const killedAt = Date.now();
-    assert.equal((await http('POST', `${admin.base}/workers/${worker}/kill`)).status, 202);
+    assert.equal((await http('POST', `${admin.base}/workers/${worker}/kill`, ADMIN_POST)).status, 202);
     const event = await eventually(
       async () => (await admin.events(since)).find((e) => e.type === 'worker.restarted' && (e as unknown as { worker: string }).worker === worker),
       `${worker} restarted`,
@@ -112,7 +112,7 @@ describe('worker lifecycle (process runtime)', () => {
   });
 
   test('the kill endpoint: unknown worker 404, wrong method 405', async () => {
-    assert.equal((await http('POST', `${admin.base}/workers/nope/kill`)).status, 404);
+    assert.equal((await http('POST', `${admin.base}/workers/nope/kill`, ADMIN_POST)).status, 404);
     assert.equal((await http('GET', `${admin.base}/workers/balancer/kill`)).status, 405);
   });
 });

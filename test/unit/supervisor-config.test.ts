@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ConfigError, loadConfigFile, parseConfig, type ConfigIssue } from '../../supervisor/config.ts';
+import { DEFAULT_LIMITS } from '../../supervisor/balancer/settings.ts';
 import { ensureSecrets } from '../../supervisor/secrets.ts';
 import { resolveTemplates, templateRefs } from '../../supervisor/templates.ts';
 
@@ -57,6 +58,12 @@ describe('config errors name the key, the value and what was expected', () => {
     { name: 'service name unfit for a container name', raw: { services: { Web_1: service() } }, key: 'services.Web_1', value: 'Web_1', expected: /lower-case/ },
     { name: 'overlapping port ranges', raw: { services: { a: service(), b: service({ startPort: 9002 }) } }, key: 'services.b.startPort', value: 9002, expected: /not overlapping services.a \(9000-9002\)/ },
     { name: 'listen port inside a service range', raw: { ...valid(), listen: { port: 9001 } }, key: 'listen.port', value: 9001, expected: /outside services.web's range 9000-9002/ },
+    { name: 'balancer threads of 0', raw: { ...valid(), balancer: { threads: 0 } }, key: 'balancer.threads', value: 0, expected: /integer from 1 to 64/ },
+    { name: 'balancer threads from env', raw: valid(), env: { BALANCER_THREADS: 'many' }, key: 'balancer.threads (from env BALANCER_THREADS)', value: 'many', expected: /integer/ },
+    { name: 'admin on the listener not a boolean', raw: { ...valid(), balancer: { adminOnListener: 'yes' } }, key: 'balancer.adminOnListener', value: 'yes', expected: /true or false/ },
+    { name: 'head deadline beyond the request deadline', raw: { ...valid(), balancer: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 } }, key: 'balancer.headersTimeoutMs', value: 5000, expected: /at most balancer.requestTimeoutMs \(1000\)/ },
+    { name: 'a tiny header limit', raw: { ...valid(), balancer: { maxHeaderBytes: 10 } }, key: 'balancer.maxHeaderBytes', value: 10, expected: /integer from 1024/ },
+    { name: 'an unknown strategy', raw: { services: { web: service({ strategy: 'random' }) } }, key: 'services.web.strategy', value: 'random', expected: /"round-robin", "least-outstanding"/ },
     { name: 'template naming no service', raw: { services: { web: service({ env: { U: '{{service:nope}}' } }) } }, key: 'services.web.env.U', value: '{{service:nope}}', expected: /naming a configured service/ },
     { name: 'template of an unknown kind', raw: { services: { web: service({ env: { U: '{{secret:x}}' } }) } }, key: 'services.web.env.U', value: '{{secret:x}}', expected: /\{\{service:<name>\}\}/ },
     { name: 'root user for containers', raw: { ...valid(), docker: { user: '0:0' } }, key: 'docker.user', value: '0:0', expected: /non-root/ },
@@ -102,6 +109,16 @@ describe('config env overrides and defaults', () => {
     assert.deepEqual(web.routes, []);
     assert.equal(web.autoscale, false);
     assert.deepEqual(web.env, {});
+    assert.equal(web.strategy, 'round-robin');
+  });
+  test('balancer defaults: one thread, no admin on the listener, the limits of balancer/settings.ts', () => {
+    const c = parseConfig(valid(), { env: {} });
+    assert.deepEqual(c.balancer, { threads: 1, adminOnListener: false, ...DEFAULT_LIMITS });
+    assert.equal(c.admin.token, '');
+    const shipped = loadConfigFile(new URL('../../config/orchestrator.json', import.meta.url).pathname, { env: {} });
+    assert.deepEqual(shipped.balancer, c.balancer, 'the shipped file says the same');
+    const env = parseConfig(valid(), { env: { BALANCER_THREADS: '4', BALANCER_ADMIN_ON_LISTENER: 'true', ADMIN_TOKEN: 't' } });
+    assert.deepEqual([env.balancer.threads, env.balancer.adminOnListener, env.admin.token], [4, true, 't']);
   });
   test('relative dataDir and staticDir resolve against cwd', () => {
     const c = parseConfig({ ...valid(), dataDir: 'd', staticDir: 'p' }, { env: {}, cwd: '/srv/app' });

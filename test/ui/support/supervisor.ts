@@ -62,6 +62,8 @@ export async function startSupervisor(scaling: ScalingSetup): Promise<RunningSup
       stopGraceSeconds: 2,
       onShutdown: 'remove',
       staticDir: join(repoRoot, 'public'),
+      // The test opens the dashboard through the listen port too, which is off unless configured.
+      balancer: { ...(shipped.balancer as object | undefined), adminOnListener: true },
       services: {
         ...shipped.services,
         users: { ...shipped.services.users, startPort: users },

@@ -1,0 +1,102 @@
+// Header rules between client and replica, on Node's raw header lists ([name, value, ...], as
+// received: names in their original case, values as latin1 strings, duplicates kept).
+// Connection-specific headers (RFC 9110 §7.6.1) and those a Connection header names stay on
+// their hop; message framing is never copied, each side gets its own; X-Forwarded-* are ours.
+
+/** Dropped both ways (lower case), besides those named in Connection. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
+  'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'content-length',
+]);
+/** Set by us on the way in; a client's own values are replaced (x-forwarded-for is appended to). */
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+/** Lengths of every name above: most names skip toLowerCase() and the Set lookups. */
+const WATCHED_LENGTHS = new Set([...HOP_BY_HOP, ...FORWARDED, 'host'].map((n) => n.length));
+
+/** Names listed in Connection headers, lower-cased; undefined when there is none. */
+function connectionNamed(raw: readonly string[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    for (const token of raw[i + 1]!.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t) (named ??= new Set()).add(t);
+    }
+  }
+  return named;
+}
+
+/**
+ * The head of the request a replica gets: `method target HTTP/1.1`, the client's end-to-end
+ * headers, X-Forwarded-For/-Proto/-Host, and the framing we send the body with (a length, or
+ * chunked when the length is not known yet). Returns undefined when the Host is duplicated.
+ */
+export function upstreamHead(
+  method: string,
+  target: string,
+  raw: readonly string[],
+  client: { address: string; proto: 'http' | 'https'; defaultHost: string },
+  body: { length: number } | 'chunked' | null,
+): string | undefined {
+  const named = connectionNamed(raw);
+  let head = `${method} ${target} HTTP/1.1\r\n`;
+  let host: string | undefined;
+  let forwardedFor: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    if (WATCHED_LENGTHS.has(name.length) || named !== undefined) {
+      const lower = name.toLowerCase();
+      if (lower === 'host') {
+        if (host !== undefined) return undefined;
+        host = value;
+        continue;
+      }
+      if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
+      if (FORWARDED.has(lower)) {
+        if (lower === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      }
+    }
+    head += `${name}: ${value}\r\n`;
+  }
+  const xff = forwardedFor === undefined ? client.address : `${forwardedFor}, ${client.address}`;
+  head += `host: ${host ?? client.defaultHost}\r\nx-forwarded-for: ${xff}\r\nx-forwarded-proto: ${client.proto}\r\n`;
+  if (host !== undefined) head += `x-forwarded-host: ${host}\r\n`;
+  if (body === 'chunked') head += 'transfer-encoding: chunked\r\n';
+  else if (body !== null) head += `content-length: ${body.length}\r\n`;
+  return `${head}\r\n`;
+}
+
+/**
+ * The response headers a client gets, as a flat list for `res.writeHead`: hop-by-hop ones
+ * dropped, Content-Length kept (so Node frames the body as the replica did when it can).
+ */
+export function downstreamHeaders(raw: string[]): string[] {
+  const named = connectionNamed(raw);
+  let out: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    let drop = false;
+    if (WATCHED_LENGTHS.has(name.length) || named !== undefined) {
+      const lower = name.toLowerCase();
+      drop = (HOP_BY_HOP.has(lower) && lower !== 'content-length') || named?.has(lower) === true;
+    }
+    if (drop) out ??= raw.slice(0, i);
+    else out?.push(name, raw[i + 1]!);
+  }
+  return out ?? raw;
+}
+
+/** The request's Host header, once; null when there are several. */
+export function hostOf(raw: readonly string[]): string | undefined | null {
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    if (host !== undefined) return null;
+    host = raw[i + 1]!;
+  }
+  return host;
+}

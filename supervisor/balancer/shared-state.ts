@@ -1,0 +1,255 @@
+// The memory every balancer thread and the primary share: one SharedArrayBuffer, laid out once
+// from the config (services and their port ranges, the thread count), so no message is needed
+// to keep round robin strict across threads or to count requests.
+//
+// Regions (all Int32, read and written with Atomics):
+//   per service  cursor (port of the last pick, 0 = none), counted (API requests, wrapping),
+//                firstAt (ms since `epoch` + 1 of the first counted request since the primary
+//                last took the counts; 0 = none)
+//   per replica  served (wrapping), suspectUntil (ms since `epoch`, compared wrap-safe)
+//   per thread   inFlight per replica, open connections per client-address bucket. A thread
+//                writes only its own rows, and a restarted thread zeroes them: a thread that
+//                died cannot leave counts behind that would block a drain or a client.
+// A replica's slot is fixed by its port (startPort + i), which a replacement reuses; a port
+// outside the configured range shares the service's spare slot.
+
+export interface ServiceSpan {
+  name: string;
+  startPort: number;
+  /** Ports startPort .. startPort + ports - 1 get a slot each. */
+  ports: number;
+}
+
+export interface SharedSpec {
+  services: ServiceSpan[];
+  threads: number;
+  /** Power of two. */
+  clientBuckets: number;
+}
+
+const SERVICE_FIELDS = 3;
+const REPLICA_FIELDS = 2;
+const HEADER = 2; // [0] layout tag, [1] reserved
+
+export class SharedLayout {
+  readonly spec: SharedSpec;
+  readonly replicaSlots: number;
+  readonly #serviceIndex = new Map<string, number>();
+  readonly #slotBase: number[] = [];
+  readonly servicesAt: number;
+  readonly replicasAt: number;
+  readonly inFlightAt: number;
+  readonly clientsAt: number;
+  readonly length: number;
+
+  constructor(spec: SharedSpec) {
+    if (spec.clientBuckets & (spec.clientBuckets - 1)) throw new Error('clientBuckets must be a power of two');
+    this.spec = spec;
+    let slots = 0;
+    spec.services.forEach((s, i) => {
+      this.#serviceIndex.set(s.name, i);
+      this.#slotBase.push(slots);
+      slots += s.ports + 1; // + the spare slot
+    });
+    this.replicaSlots = slots;
+    this.servicesAt = HEADER;
+    this.replicasAt = this.servicesAt + spec.services.length * SERVICE_FIELDS;
+    this.inFlightAt = this.replicasAt + slots * REPLICA_FIELDS;
+    this.clientsAt = this.inFlightAt + spec.threads * slots;
+    this.length = this.clientsAt + spec.threads * spec.clientBuckets;
+  }
+
+  serviceIndex(name: string): number {
+    const i = this.#serviceIndex.get(name);
+    if (i === undefined) throw new Error(`no shared slot for service ${name}`);
+    return i;
+  }
+
+  slotOf(service: string, port: number): number {
+    const i = this.serviceIndex(service);
+    const span = this.spec.services[i]!;
+    const offset = port - span.startPort;
+    return this.#slotBase[i]! + (offset >= 0 && offset < span.ports ? offset : span.ports);
+  }
+
+  create(): SharedArrayBuffer {
+    return new SharedArrayBuffer(this.length * 4);
+  }
+}
+
+/** Wall-clock milliseconds as Int32 offsets from an epoch; differences stay right across the wrap. */
+export function relMs(now: number, epoch: number): number {
+  return (now - epoch) | 0;
+}
+
+/** A balancer thread's view: its own rows plus the shared ones. */
+export class SharedState {
+  readonly layout: SharedLayout;
+  readonly #a: Int32Array;
+  readonly #epoch: number;
+  readonly #inFlightRow: number;
+  readonly #clientsRow: number;
+  readonly #bucketMask: number;
+
+  constructor(buffer: SharedArrayBuffer, layout: SharedLayout, thread: number, epoch: number) {
+    if (thread < 0 || thread >= layout.spec.threads) throw new Error(`thread ${thread} outside 0..${layout.spec.threads - 1}`);
+    this.layout = layout;
+    this.#a = new Int32Array(buffer);
+    this.#epoch = epoch;
+    this.#inFlightRow = layout.inFlightAt + thread * layout.replicaSlots;
+    this.#clientsRow = layout.clientsAt + thread * layout.spec.clientBuckets;
+    this.#bucketMask = layout.spec.clientBuckets - 1;
+  }
+
+  /** A (re)started thread owns nothing in flight and no connections yet. */
+  resetOwnRows(): void {
+    for (let i = 0; i < this.layout.replicaSlots; i++) Atomics.store(this.#a, this.#inFlightRow + i, 0);
+    for (let i = 0; i <= this.#bucketMask; i++) Atomics.store(this.#a, this.#clientsRow + i, 0);
+  }
+
+  // ---- round robin -------------------------------------------------------------------------
+
+  cursor(service: number): number {
+    return Atomics.load(this.#a, this.layout.servicesAt + service * SERVICE_FIELDS);
+  }
+
+  /** Moves the cursor from `seen` to `port`; false if another thread moved it first. */
+  advance(service: number, seen: number, port: number): boolean {
+    return Atomics.compareExchange(this.#a, this.layout.servicesAt + service * SERVICE_FIELDS, seen, port) === seen;
+  }
+
+  // ---- counts ------------------------------------------------------------------------------
+
+  countRequest(service: number, now: number): void {
+    const at = this.layout.servicesAt + service * SERVICE_FIELDS;
+    if (Atomics.load(this.#a, at + 2) === 0) Atomics.compareExchange(this.#a, at + 2, 0, relMs(now, this.#epoch) + 1 || 1);
+    Atomics.add(this.#a, at + 1, 1);
+  }
+
+  served(slot: number): void {
+    Atomics.add(this.#a, this.layout.replicasAt + slot * REPLICA_FIELDS, 1);
+  }
+
+  // ---- suspects ----------------------------------------------------------------------------
+
+  suspect(slot: number, until: number): void {
+    Atomics.store(this.#a, this.layout.replicasAt + slot * REPLICA_FIELDS + 1, relMs(until, this.#epoch));
+  }
+
+  isSuspect(slot: number, now: number): boolean {
+    const until = Atomics.load(this.#a, this.layout.replicasAt + slot * REPLICA_FIELDS + 1);
+    return until !== 0 && ((until - relMs(now, this.#epoch)) | 0) > 0;
+  }
+
+  clearSuspect(slot: number): void {
+    Atomics.store(this.#a, this.layout.replicasAt + slot * REPLICA_FIELDS + 1, 0);
+  }
+
+  // ---- in flight ---------------------------------------------------------------------------
+
+  begin(slot: number): void {
+    Atomics.add(this.#a, this.#inFlightRow + slot, 1);
+  }
+
+  end(slot: number): void {
+    Atomics.sub(this.#a, this.#inFlightRow + slot, 1);
+  }
+
+  /** This thread's requests in flight to the replica. */
+  ownInFlight(slot: number): number {
+    return Atomics.load(this.#a, this.#inFlightRow + slot);
+  }
+
+  /** Every thread's requests in flight to the replica. */
+  inFlight(slot: number): number {
+    const { inFlightAt, replicaSlots, spec } = this.layout;
+    let sum = 0;
+    for (let t = 0; t < spec.threads; t++) sum += Atomics.load(this.#a, inFlightAt + t * replicaSlots + slot);
+    return sum;
+  }
+
+  // ---- connections per client address ------------------------------------------------------
+
+  /**
+   * Counts a new connection from `address` unless that would exceed `cap` (over all threads);
+   * returns the bucket to pass to `disconnect`, or -1 when refused. Addresses share a bucket
+   * when their hashes collide: the cap then covers both, which errs on the side of refusing.
+   */
+  connect(address: string, cap: number): number {
+    const bucket = hash32(address) & this.#bucketMask;
+    const { clientsAt, spec } = this.layout;
+    let sum = 0;
+    for (let t = 0; t < spec.threads; t++) sum += Atomics.load(this.#a, clientsAt + t * spec.clientBuckets + bucket);
+    if (cap > 0 && sum >= cap) return -1;
+    Atomics.add(this.#a, this.#clientsRow + bucket, 1);
+    return bucket;
+  }
+
+  disconnect(bucket: number): void {
+    Atomics.sub(this.#a, this.#clientsRow + bucket, 1);
+  }
+}
+
+/** FNV-1a over UTF-16 code units: cheap, and spreads IPv4 and IPv6 text well enough here. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export interface TakenCounts {
+  /** Counted API requests per service since the last take, with the first one's time. */
+  services: Record<string, { count: number; firstAt: number }>;
+  /** Requests answered per replica slot since the last take. */
+  served: Map<number, number>;
+}
+
+/** The primary's view: takes the counts the threads add up, without stopping them. */
+export class SharedCounters {
+  readonly layout: SharedLayout;
+  readonly #a: Int32Array;
+  readonly #epoch: number;
+  readonly #lastCounted: number[];
+  readonly #pendingFirst: number[];
+  readonly #lastServed: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer, layout: SharedLayout, epoch: number) {
+    this.layout = layout;
+    this.#a = new Int32Array(buffer);
+    this.#epoch = epoch;
+    this.#lastCounted = layout.spec.services.map(() => 0);
+    this.#pendingFirst = layout.spec.services.map(() => 0);
+    this.#lastServed = new Int32Array(layout.replicaSlots);
+  }
+
+  take(now: number): TakenCounts {
+    const services: TakenCounts['services'] = {};
+    this.layout.spec.services.forEach((span, i) => {
+      const at = this.layout.servicesAt + i * SERVICE_FIELDS;
+      // firstAt is set before the count is added: read it first, so a count seen here either
+      // comes with its firstAt now or left it for the next take (kept in pendingFirst).
+      const first = Atomics.exchange(this.#a, at + 2, 0);
+      const total = Atomics.load(this.#a, at + 1);
+      const count = (total - this.#lastCounted[i]!) >>> 0;
+      this.#lastCounted[i] = total;
+      const firstAt = first === 0 ? 0 : now - ((relMs(now, this.#epoch) - (first - 1)) | 0);
+      if (count === 0) {
+        if (firstAt) this.#pendingFirst[i] ||= firstAt;
+        return;
+      }
+      services[span.name] = { count, firstAt: Math.min(this.#pendingFirst[i] || Infinity, firstAt || now) };
+      this.#pendingFirst[i] = 0;
+    });
+    const served = new Map<number, number>();
+    for (let slot = 0; slot < this.layout.replicaSlots; slot++) {
+      const total = Atomics.load(this.#a, this.layout.replicasAt + slot * REPLICA_FIELDS);
+      const n = (total - this.#lastServed[slot]!) >>> 0;
+      this.#lastServed[slot] = total;
+      if (n > 0) served.set(slot, n);
+    }
+    return { services, served };
+  }
+}

@@ -1,0 +1,144 @@
+// Which replica of a service gets the next attempt. A strategy owns the state that choice
+// depends on, in the shared memory so every balancer thread sees the same: requests in flight
+// per replica, which replicas are suspect, the round-robin cursor. The request path only
+// acquires a member for an attempt and releases it with the attempt's outcome.
+//
+// Both strategies prefer replicas that are not suspect and fall back to suspect ones when no
+// other is left, skip members the request already tried, and keep members in port order.
+import type { SharedState } from './shared-state.ts';
+
+export type StrategyName = 'round-robin' | 'least-outstanding';
+export const STRATEGIES: readonly StrategyName[] = ['round-robin', 'least-outstanding'];
+
+export interface Member {
+  id: string;
+  /** The order key: members rotate by ascending port. */
+  port: number;
+  /** Shared-memory slot (SharedLayout.slotOf). */
+  slot: number;
+  ready: boolean;
+}
+
+/**
+ * How an attempt ended. 'refused': nothing reached the replica. 'reset': the connection broke
+ * before a response. 'timeout': no response in time. 'overloaded': the replica's queue was full
+ * here (not its fault: not suspect). 'cancelled': the client left.
+ */
+export type AttemptOutcome = 'ok' | 'refused' | 'reset' | 'timeout' | 'overloaded' | 'cancelled';
+
+const FAILURES: ReadonlySet<AttemptOutcome> = new Set(['refused', 'reset', 'timeout']);
+
+export interface Clock {
+  now(): number;
+}
+
+export abstract class Strategy<M extends Member = Member> {
+  abstract readonly name: StrategyName;
+  protected members: readonly M[] = [];
+  protected readonly shared: SharedState;
+  protected readonly service: number;
+  readonly #clock: Clock;
+  readonly #suspectMs: number;
+
+  constructor(options: { shared: SharedState; service: number; clock: Clock; suspectMs: number }) {
+    this.shared = options.shared;
+    this.service = options.service;
+    this.#clock = options.clock;
+    this.#suspectMs = options.suspectMs;
+  }
+
+  /** The service's replicas from a routes snapshot (any order). */
+  setMembers(members: readonly M[]): void {
+    this.members = [...members].sort((a, b) => a.port - b.port);
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  /**
+   * A member for the next attempt, counted in flight until `release`; undefined when every
+   * ready member was tried already (or none is ready).
+   */
+  acquire(tried?: readonly M[]): M | undefined {
+    const now = this.#clock.now();
+    const member =
+      this.choose((m) => m.ready && !tried?.includes(m) && !this.shared.isSuspect(m.slot, now)) ??
+      this.choose((m) => m.ready && !tried?.includes(m));
+    if (member) this.shared.begin(member.slot);
+    return member;
+  }
+
+  /**
+   * Ends an attempt. A failure makes the member suspect for a while; returns true when it was
+   * not suspect before (so the news is passed on once, not once per failed request).
+   */
+  release(member: M, outcome: AttemptOutcome): boolean {
+    this.shared.end(member.slot);
+    if (outcome === 'ok' || !FAILURES.has(outcome)) return false;
+    const now = this.#clock.now();
+    const already = this.shared.isSuspect(member.slot, now);
+    this.shared.suspect(member.slot, now + this.#suspectMs);
+    return !already;
+  }
+
+  /** A member passing `eligible`, by this strategy's rule; moves the shared cursor. */
+  protected abstract choose(eligible: (m: M) => boolean): M | undefined;
+
+  /**
+   * Strict rotation shared by all threads: the first eligible member after the cursor's port
+   * (wrapping), published with compare-and-swap so two threads never take the same turn. The
+   * cursor is a port, not an index, so adding or removing members never restarts the order.
+   */
+  protected nextAfterCursor(eligible: (m: M) => boolean, best?: (m: M) => number): M | undefined {
+    const list = this.members;
+    const n = list.length;
+    for (;;) {
+      const last = this.shared.cursor(this.service);
+      let start = 0;
+      while (start < n && list[start]!.port <= last) start++;
+      let chosen: M | undefined;
+      let score = Infinity;
+      for (let step = 0; step < n; step++) {
+        const m = list[(start + step) % n]!;
+        if (!eligible(m)) continue;
+        if (!best) {
+          chosen = m;
+          break;
+        }
+        const s = best(m); // ties keep the earliest in rotation order
+        if (s < score) {
+          score = s;
+          chosen = m;
+        }
+      }
+      if (!chosen) return undefined;
+      if (this.shared.advance(this.service, last, chosen.port)) return chosen;
+    }
+  }
+}
+
+/** Ready members in turn, by port; the default, and strict across threads. */
+export class RoundRobin<M extends Member = Member> extends Strategy<M> {
+  readonly name = 'round-robin';
+
+  protected choose(eligible: (m: M) => boolean): M | undefined {
+    return this.nextAfterCursor(eligible);
+  }
+}
+
+/** The member with the fewest requests in flight (all threads); ties go round robin. */
+export class LeastOutstanding<M extends Member = Member> extends Strategy<M> {
+  readonly name = 'least-outstanding';
+
+  protected choose(eligible: (m: M) => boolean): M | undefined {
+    return this.nextAfterCursor(eligible, (m) => this.shared.inFlight(m.slot));
+  }
+}
+
+export function createStrategy<M extends Member>(
+  name: StrategyName,
+  options: { shared: SharedState; service: number; clock: Clock; suspectMs: number },
+): Strategy<M> {
+  return name === 'least-outstanding' ? new LeastOutstanding<M>(options) : new RoundRobin<M>(options);
+}

@@ -1,0 +1,170 @@
+// The primary's side of the balancer: `balancer.threads` worker threads on the listen port,
+// each restarted on its own if it dies, the shared memory they count into, and the questions
+// that need every thread's answer (a replica drained, the listener closed).
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { FromBalancer, RoutesMessage, ServiceCount, ToBalancer } from '../protocol.ts';
+import { WorkerHost } from '../workers/host.ts';
+import type { BalancerSettings } from './settings.ts';
+import { SharedCounters, SharedLayout, type SharedSpec } from './shared-state.ts';
+
+const CLIENT_BUCKETS = 16_384;
+
+export interface BalancerThreadsOptions {
+  config: Config;
+  adminOrigin: string;
+  logger: Logger;
+  /** Messages other than the answers this class collects (drained, closed). */
+  onMessage: (message: FromBalancer, thread: number) => void;
+  /** After a thread (re)starts: send it the current routes. */
+  onStart: (thread: number, restarted: boolean) => void;
+}
+
+export interface Counts {
+  at: number;
+  services: Record<string, ServiceCount>;
+  /** Requests answered per replica id. */
+  served: Record<string, number>;
+}
+
+export class BalancerThreads {
+  readonly layout: SharedLayout;
+  readonly #o: BalancerThreadsOptions;
+  readonly #hosts: WorkerHost<ToBalancer, FromBalancer>[] = [];
+  readonly #counters: SharedCounters;
+  /** Replica id by slot, from the last routes sent (to attribute served counts). */
+  #slotIds = new Map<number, string>();
+  /** Drains in progress: replica id → slot, the threads still to answer, and who waits. */
+  readonly #drains = new Map<string, { slot: number; waiting: Set<number>; done: () => void }>();
+  #closing: { waiting: Set<number>; done: () => void } | undefined;
+
+  constructor(options: BalancerThreadsOptions) {
+    this.#o = options;
+    const c = options.config;
+    const spec: SharedSpec = {
+      services: c.services.map((s) => ({ name: s.name, startPort: s.startPort, ports: s.replicas.max })),
+      threads: c.balancer.threads,
+      clientBuckets: CLIENT_BUCKETS,
+    };
+    this.layout = new SharedLayout(spec);
+    const buffer = this.layout.create();
+    const epoch = Date.now();
+    this.#counters = new SharedCounters(buffer, this.layout, epoch);
+    const { threads, adminOnListener, ...limits } = c.balancer;
+    for (let thread = 0; thread < threads; thread++) {
+      const settings: BalancerSettings = {
+        listen: c.listen,
+        threads,
+        thread,
+        staticDir: c.staticDir,
+        adminOrigin: options.adminOrigin,
+        adminOnListener,
+        blockedPaths: c.blockedPaths,
+        uncountedPaths: c.uncountedPaths,
+        suspectMs: c.heartbeat.intervalMs,
+        strategies: Object.fromEntries(c.services.map((s) => [s.name, s.strategy])),
+        limits,
+        shared: { buffer, spec, epoch },
+      };
+      const host: WorkerHost<ToBalancer, FromBalancer> = new WorkerHost({
+        name: threads === 1 ? 'balancer' : `balancer-${thread}`,
+        entry: new URL('../workers/balancer.ts', import.meta.url),
+        config: settings,
+        logger: options.logger,
+        onMessage: (m) => this.#fromThread(m, thread),
+        onStart: (restarted) => {
+          options.onStart(thread, restarted);
+          for (const [id, d] of this.#drains) if (d.waiting.has(thread)) host.post({ type: 'drain', id, slot: d.slot });
+        },
+      });
+      this.#hosts.push(host);
+    }
+  }
+
+  get threads(): number {
+    return this.#hosts.length;
+  }
+
+  get restarts(): number {
+    return this.#hosts.reduce((sum, h) => sum + h.restarts, 0);
+  }
+
+  start(): void {
+    for (const host of this.#hosts) host.start();
+  }
+
+  /** To every thread. */
+  post(message: ToBalancer): void {
+    if (message.type === 'routes') this.#noteRoutes(message);
+    for (const host of this.#hosts) host.post(message);
+  }
+
+  postTo(thread: number, message: ToBalancer): void {
+    if (message.type === 'routes') this.#noteRoutes(message);
+    this.#hosts[thread]?.post(message);
+  }
+
+  /** Every thread terminates as if it crashed, and is restarted. */
+  kill(): void {
+    for (const host of this.#hosts) host.kill();
+  }
+
+  /** Resolves once no thread has a request to the replica in flight. */
+  drain(id: string, service: string, port: number): Promise<void> {
+    const slot = this.layout.slotOf(service, port);
+    return new Promise((resolve) => {
+      this.#drains.get(id)?.done();
+      this.#drains.set(id, { slot, waiting: new Set(this.#hosts.keys()), done: resolve });
+      this.post({ type: 'drain', id, slot });
+    });
+  }
+
+  /** Stops accepting and lets requests in flight finish (bounded); resolves when all threads closed. */
+  close(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#closing = { waiting: new Set(this.#hosts.keys()), done: resolve };
+      this.post({ type: 'close', timeoutMs });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#hosts.map((h) => h.stop()));
+  }
+
+  /** The counts since the last call, read from shared memory (no thread is asked). */
+  takeCounts(now: number): Counts {
+    const taken = this.#counters.take(now);
+    const served: Record<string, number> = {};
+    for (const [slot, n] of taken.served) {
+      const id = this.#slotIds.get(slot);
+      if (id !== undefined) served[id] = (served[id] ?? 0) + n;
+    }
+    return { at: now, services: taken.services, served };
+  }
+
+  #noteRoutes(message: RoutesMessage): void {
+    const ids = new Map(this.#slotIds);
+    for (const [service, { replicas }] of Object.entries(message.services)) {
+      for (const r of replicas) ids.set(this.layout.slotOf(service, r.port), r.id);
+    }
+    this.#slotIds = ids;
+  }
+
+  #fromThread(m: FromBalancer, thread: number): void {
+    if (m.type === 'drained') {
+      const d = this.#drains.get(m.id);
+      d?.waiting.delete(thread);
+      if (d && d.waiting.size === 0) {
+        this.#drains.delete(m.id);
+        d.done();
+      }
+      return;
+    }
+    if (m.type === 'closed') {
+      this.#closing?.waiting.delete(thread);
+      if (this.#closing?.waiting.size === 0) this.#closing.done();
+      return;
+    }
+    this.#o.onMessage(m, thread);
+  }
+}

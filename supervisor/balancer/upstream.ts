@@ -1,0 +1,420 @@
+// Keep-alive HTTP/1.1 connections to one replica, over raw sockets, one request at a time per
+// connection (no pipelining). Responses are parsed by llhttp in C++ (llhttp.ts) reading the
+// socket itself, and handed to the exchange as head, body pieces and end; after each read the
+// exchange is told to flush, so one upstream read becomes one write to the client.
+//
+// Bounded: at most `maxConnections` sockets, at most `maxQueued` requests waiting for one (the
+// caller answers 503 beyond that), and every wait has a deadline, checked by sweep(): connect,
+// first response byte, and gaps in the response (not counting time paused for a slow client).
+import net from 'node:net';
+import {
+  newParser,
+  ON_BODY,
+  ON_EXECUTE,
+  ON_HEADERS,
+  ON_HEADERS_COMPLETE,
+  ON_MESSAGE_COMPLETE,
+  RESPONSE,
+  STRICT,
+  type HttpParser,
+} from './llhttp.ts';
+
+/**
+ * 'refused': the connection was never made, nothing reached the replica. 'reset': it broke (or
+ * the replica sent garbage) before a response head. 'timeout': no response in time. 'cut': the
+ * response had begun and did not finish. 'overloaded': no connection came free in time.
+ */
+export type UpstreamFailure = 'refused' | 'reset' | 'timeout' | 'cut' | 'overloaded';
+
+export interface RequestBody {
+  /** Writes the body into the connection as it arrives; calls `conn.bodyDone()` at its end. */
+  pipeTo(conn: UpstreamConnection): void;
+  /** The connection is gone or answered early: write nothing more to it. */
+  detach(): void;
+}
+
+export interface UpstreamExchange {
+  readonly method: string;
+  /** The whole request head, latin1, ending in an empty line. */
+  readonly head: string;
+  readonly body: RequestBody | null;
+  /** Set by the pool while on a connection. */
+  conn: UpstreamConnection | null;
+  /** The client left while this waited for a connection: it is skipped. */
+  cancelled: boolean;
+  onHead(status: number, reason: string, headers: string[]): void;
+  onBody(chunk: Buffer): void;
+  onEnd(): void;
+  /** Called after every upstream read that fed this exchange. */
+  flush(): void;
+  onError(failure: UpstreamFailure, reason: string): void;
+}
+
+export interface PoolOptions {
+  maxConnections: number;
+  maxQueued: number;
+  /** Idle keep-alive sockets close after this: below the replicas' own keep-alive timeout. */
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** Longest wait for the response head, and longest silence within a response; 0: none. */
+  responseTimeoutMs: number;
+  maxHeaderBytes: number;
+}
+
+interface Waiting {
+  ex: UpstreamExchange;
+  since: number;
+}
+
+export class UpstreamPool {
+  readonly host: string;
+  readonly port: number;
+  readonly options: PoolOptions;
+  readonly #idle: UpstreamConnection[] = [];
+  readonly #all = new Set<UpstreamConnection>();
+  #waiting: Waiting[] = [];
+  #waitingHead = 0;
+  #closed = false;
+
+  constructor(host: string, port: number, options: PoolOptions) {
+    this.host = host;
+    this.port = port;
+    this.options = options;
+  }
+
+  get connections(): number {
+    return this.#all.size;
+  }
+
+  get queued(): number {
+    return this.#waiting.length - this.#waitingHead;
+  }
+
+  /** Starts or queues the exchange; false when the queue is full (nothing was done). */
+  dispatch(ex: UpstreamExchange, now: number): boolean {
+    if (this.#closed) {
+      ex.onError('refused', 'the replica left the rotation');
+      return true;
+    }
+    const idle = this.#idle.pop();
+    if (idle !== undefined) {
+      idle.start(ex, now);
+      return true;
+    }
+    if (this.#all.size < this.options.maxConnections) {
+      this.#open().start(ex, now);
+      return true;
+    }
+    if (this.queued >= this.options.maxQueued) return false;
+    this.#waiting.push({ ex, since: now });
+    return true;
+  }
+
+  #open(): UpstreamConnection {
+    const conn = new UpstreamConnection(this);
+    this.#all.add(conn);
+    return conn;
+  }
+
+  #nextWaiting(): UpstreamExchange | undefined {
+    while (this.#waitingHead < this.#waiting.length) {
+      const { ex } = this.#waiting[this.#waitingHead]!;
+      this.#waitingHead++;
+      if (this.#waitingHead === this.#waiting.length) {
+        this.#waiting = [];
+        this.#waitingHead = 0;
+      }
+      if (!ex.cancelled) return ex;
+    }
+    return undefined;
+  }
+
+  /** A connection finished a response and can take another request. */
+  release(conn: UpstreamConnection, now: number): void {
+    const ex = this.#nextWaiting();
+    if (ex !== undefined) return conn.start(ex, now);
+    if (this.#closed) return conn.destroy();
+    conn.idleSince = now;
+    this.#idle.push(conn);
+  }
+
+  /** A connection closed: forget it, and open another for a waiting request. */
+  forget(conn: UpstreamConnection, now: number): void {
+    this.#all.delete(conn);
+    const at = this.#idle.indexOf(conn);
+    if (at !== -1) this.#idle.splice(at, 1);
+    if (this.#closed || this.#all.size >= this.options.maxConnections) return;
+    const ex = this.#nextWaiting();
+    if (ex !== undefined) this.#open().start(ex, now);
+  }
+
+  /** Deadlines: idle sockets, stuck connects and responses, requests queued too long. */
+  sweep(now: number): void {
+    const { idleTimeoutMs, connectTimeoutMs, responseTimeoutMs } = this.options;
+    while (this.#idle.length > 0 && now - this.#idle[0]!.idleSince > idleTimeoutMs) this.#idle.shift()!.destroy();
+    for (const conn of this.#all) conn.checkDeadlines(now, connectTimeoutMs, responseTimeoutMs);
+    const limit = responseTimeoutMs || connectTimeoutMs * 4;
+    while (this.#waitingHead < this.#waiting.length && now - this.#waiting[this.#waitingHead]!.since > limit) {
+      const { ex } = this.#waiting[this.#waitingHead]!;
+      this.#waitingHead++;
+      if (!ex.cancelled) ex.onError('overloaded', `no connection to the replica came free within ${limit} ms`);
+    }
+  }
+
+  /** No new connections; idle ones close now, busy ones after their response. */
+  close(): void {
+    this.#closed = true;
+    for (const conn of this.#idle.splice(0)) conn.destroy();
+    for (let ex = this.#nextWaiting(); ex !== undefined; ex = this.#nextWaiting()) ex.onError('refused', 'the replica left the rotation');
+  }
+
+  /** Everything closes now; exchanges in progress fail. */
+  destroy(): void {
+    this.close();
+    for (const conn of [...this.#all]) conn.destroy();
+  }
+}
+
+interface ParserWithConn extends HttpParser {
+  conn: UpstreamConnection;
+}
+
+// llhttp callbacks, with `this` the parser.
+function onHeaders(this: ParserWithConn, headers: string[]): void {
+  // A head split over several reads, or very many headers: llhttp hands it over in parts.
+  for (const h of headers) this.conn.partial.push(h);
+}
+
+function onHeadersComplete(
+  this: ParserWithConn,
+  _major: number,
+  _minor: number,
+  headers: string[] | undefined,
+  _method: number,
+  _url: string,
+  status: number,
+  reason: string,
+  _upgrade: boolean,
+  shouldKeepAlive: boolean,
+): number {
+  const conn = this.conn;
+  const all = headers ?? conn.partial;
+  conn.partial = [];
+  const ex = conn.ex;
+  if (ex === null || status === 101) {
+    conn.broken = true; // a response nobody asked for, or a protocol switch we never offered
+    return -1;
+  }
+  if (status < 200) {
+    conn.informational = true; // 100 Continue, 103 Early Hints: the final response follows
+    return 0;
+  }
+  conn.gotHead = true;
+  conn.keepAlive = shouldKeepAlive;
+  conn.fed = ex;
+  ex.onHead(status, reason, all);
+  return ex.method === 'HEAD' ? 1 : 0; // 1: this response has no body
+}
+
+function onBody(this: ParserWithConn, chunk: Buffer): void {
+  const conn = this.conn;
+  conn.lastReadAt = conn.now;
+  conn.ex?.onBody(chunk);
+}
+
+function onMessageComplete(this: ParserWithConn): void {
+  const conn = this.conn;
+  if (conn.informational) {
+    conn.informational = false;
+    return;
+  }
+  const ex = conn.ex;
+  if (ex === null) return;
+  conn.ex = null;
+  conn.gotHead = false;
+  ex.conn = null;
+  conn.completed++;
+  conn.reusable = conn.keepAlive && conn.bodyComplete;
+  if (!conn.bodyComplete) ex.body?.detach(); // answered before the body was all sent
+  ex.onEnd();
+}
+
+function onExecute(this: ParserWithConn, result: number | Error): void {
+  this.conn.afterRead(result);
+}
+
+let clock = Date.now();
+/** The pool's notion of now, refreshed by the sweep and each dispatch (no clock call per read). */
+function tick(now: number): number {
+  clock = now;
+  return now;
+}
+
+export class UpstreamConnection {
+  readonly pool: UpstreamPool;
+  readonly socket: net.Socket;
+  readonly #parser: ParserWithConn;
+  ex: UpstreamExchange | null = null;
+  /** The exchange the current read fed (flushed after the read even if it ended in it). */
+  fed: UpstreamExchange | null = null;
+  partial: string[] = [];
+  gotHead = false;
+  keepAlive = false;
+  informational = false;
+  reusable = false;
+  bodyComplete = true;
+  broken = false;
+  connected = false;
+  paused = false;
+  completed = 0;
+  createdAt = clock;
+  startedAt = 0;
+  lastReadAt = 0;
+  idleSince = 0;
+  #dead = false;
+
+  constructor(pool: UpstreamPool) {
+    this.pool = pool;
+    const socket = net.connect({ host: pool.host, port: pool.port, noDelay: true });
+    this.socket = socket;
+    const parser = newParser() as ParserWithConn;
+    parser.initialize(RESPONSE, {}, pool.options.maxHeaderBytes, STRICT);
+    parser.conn = this;
+    parser[ON_HEADERS] = onHeaders;
+    parser[ON_HEADERS_COMPLETE] = onHeadersComplete;
+    parser[ON_BODY] = onBody;
+    parser[ON_MESSAGE_COMPLETE] = onMessageComplete;
+    parser[ON_EXECUTE] = onExecute;
+    this.#parser = parser;
+    socket.once('connect', () => {
+      this.connected = true;
+      // Reads go straight to llhttp; end-of-stream and errors still reach the socket's events.
+      parser.consume((socket as unknown as { _handle: object })._handle);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => this.#gone(err.code ?? err.message));
+    socket.on('end', () => this.#gone('the replica closed the connection'));
+    socket.on('close', () => this.#gone('the connection closed'));
+  }
+
+  get now(): number {
+    return clock;
+  }
+
+  start(ex: UpstreamExchange, now: number): void {
+    this.ex = ex;
+    this.fed = null;
+    ex.conn = this;
+    this.reusable = false;
+    this.startedAt = tick(now);
+    this.lastReadAt = now;
+    this.bodyComplete = ex.body === null;
+    this.socket.write(ex.head, 'latin1');
+    ex.body?.pipeTo(this);
+  }
+
+  write(chunk: Buffer | string): boolean {
+    return this.#dead ? true : this.socket.write(chunk, 'latin1');
+  }
+
+  /** The request body has been written completely. */
+  bodyDone(): void {
+    this.bodyComplete = true;
+    this.lastReadAt = clock; // the replica's time to answer starts now
+  }
+
+  /** Flow control from the client side: stop reading the replica while the client is full. */
+  pause(): void {
+    this.paused = true;
+    (this.socket as unknown as { _handle?: { readStop(): void } })._handle?.readStop();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.lastReadAt = clock;
+    (this.socket as unknown as { _handle?: { readStart(): void } })._handle?.readStart();
+  }
+
+  afterRead(result: number | Error): void {
+    const fed = this.fed;
+    if (fed !== null) {
+      if (this.ex === null) this.fed = null;
+      fed.flush();
+    }
+    if (result instanceof Error || this.broken) {
+      this.#fail(this.gotHead ? 'cut' : 'reset', result instanceof Error ? `malformed response from the replica (${(result as { code?: string }).code ?? result.message})` : 'unexpected data from the replica');
+      return;
+    }
+    if (this.ex === null && !this.#dead) {
+      if (this.reusable) {
+        this.reusable = false;
+        this.pool.release(this, clock);
+      } else if (this.completed > 0) {
+        this.destroy();
+      }
+    }
+  }
+
+  checkDeadlines(now: number, connectTimeoutMs: number, responseTimeoutMs: number): void {
+    tick(now);
+    if (this.ex === null) return;
+    if (!this.connected) {
+      if (now - this.createdAt > connectTimeoutMs) this.#fail('refused', `no connection within ${connectTimeoutMs} ms`);
+      return;
+    }
+    // A slow client's body or a slow reader is the client side's business (its own timeouts).
+    if (responseTimeoutMs === 0 || this.paused || !this.bodyComplete) return;
+    if (now - this.lastReadAt > responseTimeoutMs) {
+      this.#fail(this.gotHead ? 'cut' : 'timeout', `the replica sent nothing for ${responseTimeoutMs} ms`);
+    }
+  }
+
+  /** Drops the connection; an exchange on it hears nothing more (the caller took care of it). */
+  abort(): void {
+    const ex = this.ex;
+    this.ex = null;
+    this.fed = null;
+    if (ex !== null) ex.conn = null;
+    this.destroy();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.#gone('closed by the balancer');
+  }
+
+  #fail(failure: UpstreamFailure, reason: string): void {
+    const ex = this.ex;
+    this.ex = null;
+    this.fed = null;
+    this.destroy();
+    if (ex !== null) {
+      ex.conn = null;
+      ex.body?.detach();
+      ex.onError(failure, reason);
+    }
+  }
+
+  #gone(reason: string): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    this.socket.destroy();
+    const ex = this.ex;
+    // A response delimited by the end of the connection is complete now (llhttp decides).
+    if (ex !== null && this.gotHead && this.connected) {
+      const finished = this.#parser.finish();
+      if (!(finished instanceof Error) && this.ex === null) ex.flush();
+    }
+    if (this.connected) this.#parser.unconsume();
+    const parser = this.#parser;
+    setImmediate(() => parser.close()); // once llhttp's stack has unwound
+    this.pool.forget(this, clock);
+    if (this.ex !== null) {
+      const failed = this.ex;
+      this.ex = null;
+      this.fed = null;
+      failed.conn = null;
+      failed.body?.detach();
+      failed.onError(!this.connected ? 'refused' : this.gotHead ? 'cut' : 'reset', reason);
+    }
+  }
+}
