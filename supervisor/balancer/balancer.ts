@@ -28,8 +28,23 @@ export interface BalancerDeps {
   pools?: PoolFactory;
 }
 
+/**
+ * Requests of one connection in progress at once: pipelined ones beyond this wait their turn
+ * (the connection stops being read meanwhile), so one connection cannot fill the replicas'
+ * queues that every client shares.
+ */
+const PIPELINE_DEPTH = 4;
+
+interface ClientState extends ClientInfo {
+  bucket: number;
+  active: number;
+  backlog: Array<() => void>;
+  /** We stopped reading the connection while its backlog waits. */
+  paused: boolean;
+}
+
 const kClient = Symbol('balancer client');
-type ClientSocket = Socket & { [kClient]?: ClientInfo & { bucket: number } };
+type ClientSocket = Socket & { [kClient]?: ClientState };
 
 const ADMIN_PATHS = pathSet(['/admin', '/dashboard']);
 /** Body of the answer to a client over its connection cap (written raw: no request was read). */
@@ -129,8 +144,12 @@ export class Balancer implements ExchangeHost {
       socket.end(tooManyConnections(address), () => socket.destroy());
       return;
     }
-    socket[kClient] = { address, proto: 'encrypted' in socket && socket.encrypted ? 'https' : 'http', bucket };
-    socket.once('close', () => this.shared.disconnect(bucket));
+    const client: ClientState = { address, proto: 'encrypted' in socket && socket.encrypted ? 'https' : 'http', bucket, active: 0, backlog: [], paused: false };
+    socket[kClient] = client;
+    socket.once('close', () => {
+      this.shared.disconnect(bucket);
+      client.backlog.length = 0;
+    });
   }
 
   /** Malformed requests (Node's parser): a JSON 4xx when no response is under way, else close. */
@@ -163,13 +182,32 @@ export class Balancer implements ExchangeHost {
     if (client === undefined) return void res.destroy(); // refused at connect (over the cap)
     const target = canonicalTarget(req.url ?? '');
     if ('error' in target) return this.#local(req, res, 400, target.error);
+    const host = hostOf(req.rawHeaders);
+    if (host === null) return this.#local(req, res, 400, 'more than one Host header');
+    if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return this.#local(req, res, 400, 'an HTTP/1.1 request needs a Host header');
     const path = target.path;
-    if (ADMIN_PATHS.matches(path)) return this.#toAdmin(req, res, client, path + target.query);
+    if (ADMIN_PATHS.matches(path)) return this.#toAdmin(req, res, client, path + target.query, host);
     if (this.#blocked.matches(path)) return this.#local(req, res, 403, `${path} is not available through the balancer`);
     const route = this.#routes.lookup(path);
     if (route === undefined) return void this.#static(req, res, path);
     if (!this.#uncounted.matches(path)) this.shared.countRequest(route.index, this.#clock.now());
-    new ProxyExchange(this, route, req, res, path + target.query, client).start();
+    this.#proxy(new ProxyExchange(this, route, req, res, path + target.query, client), client, req.socket);
+  }
+
+  /** Starts the exchange, or queues it behind the connection's pipelined requests in progress. */
+  #proxy(ex: ProxyExchange, client: ClientState, socket: Socket): void {
+    if (client.active < PIPELINE_DEPTH) {
+      client.active++;
+      return ex.start();
+    }
+    if (!client.paused) {
+      client.paused = true;
+      socket.pause();
+    }
+    client.backlog.push(() => {
+      client.active++;
+      ex.start();
+    });
   }
 
   #local(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
@@ -177,13 +215,12 @@ export class Balancer implements ExchangeHost {
     sendJson(res, status, { error });
   }
 
-  #toAdmin(req: IncomingMessage, res: ServerResponse, client: ClientInfo, target: string): void {
+  #toAdmin(req: IncomingMessage, res: ServerResponse, client: ClientState, target: string, host: string | undefined): void {
     if (!this.#settings.adminOnListener) return this.#local(req, res, 404, 'no such path (the dashboard is on the admin listener)');
-    const host = hostOf(req.rawHeaders);
-    if (!isLoopback(client.address) || !isLoopbackHost(host ?? undefined)) {
+    if (!isLoopback(client.address) || !isLoopbackHost(host)) {
       return this.#local(req, res, 403, 'the dashboard and admin API are for local clients addressing a loopback host name only');
     }
-    new ProxyExchange(this, this.#admin, req, res, target, client).start();
+    this.#proxy(new ProxyExchange(this, this.#admin, req, res, target, client), client, req.socket);
   }
 
   async #static(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -221,6 +258,14 @@ export class Balancer implements ExchangeHost {
 
   untrack(ex: ProxyExchange): void {
     this.#exchanges.delete(ex);
+    const client = ex.client as ClientState;
+    client.active--;
+    const next = client.backlog.shift();
+    if (next !== undefined) next();
+    else if (client.paused) {
+      client.paused = false;
+      ex.socket.resume();
+    }
   }
 
   attemptEnded(backend: Backend, member: ReplicaMember, outcome: AttemptOutcome, reason: string): void {

@@ -57,7 +57,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #target: string;
-  readonly #client: ClientInfo;
+  readonly client: ClientInfo;
   #member: ReplicaMember | null = null;
   #tried: ReplicaMember[] | undefined;
   #done = false;
@@ -95,11 +95,16 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
     this.#req = req;
     this.#res = res;
     this.#target = target;
-    this.#client = client;
+    this.client = client;
     this.method = req.method!;
   }
 
+  get socket(): IncomingMessage['socket'] {
+    return this.#req.socket;
+  }
+
   start(): void {
+    if (this.#res.destroyed || this.#res.writableEnded) return this.#host.untrack(this); // left while waiting its turn
     this.#res.on('close', this.#onClose);
     this.#host.track(this);
     const length = declaredLength(this.#req.rawHeaders);
@@ -203,11 +208,10 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
     if (framing !== null) this.body = this;
     const socket = this.#req.socket;
     const head = upstreamHead(this.method, this.#target, this.#req.rawHeaders, {
-      address: this.#client.address,
-      proto: this.#client.proto,
+      address: this.client.address,
+      proto: this.client.proto,
       defaultHost: `${socket.localAddress ?? 'localhost'}:${socket.localPort ?? 80}`,
     }, framing);
-    if (head === undefined) return this.#answer(400, 'more than one Host header');
     this.head = head;
     this.#dispatch();
   }

@@ -30,7 +30,7 @@ function connectionNamed(raw: readonly string[]): Set<string> | undefined {
 /**
  * The head of the request a replica gets: `method target HTTP/1.1`, the client's end-to-end
  * headers, X-Forwarded-For/-Proto/-Host, and the framing we send the body with (a length, or
- * chunked when the length is not known yet). Returns undefined when the Host is duplicated.
+ * chunked when the length is not known yet). The caller has refused a duplicated Host.
  */
 export function upstreamHead(
   method: string,
@@ -38,7 +38,7 @@ export function upstreamHead(
   raw: readonly string[],
   client: { address: string; proto: 'http' | 'https'; defaultHost: string },
   body: { length: number } | 'chunked' | null,
-): string | undefined {
+): string {
   const named = connectionNamed(raw);
   let head = `${method} ${target} HTTP/1.1\r\n`;
   let host: string | undefined;
@@ -49,7 +49,6 @@ export function upstreamHead(
     if (WATCHED_LENGTHS.has(name.length) || named !== undefined) {
       const lower = name.toLowerCase();
       if (lower === 'host') {
-        if (host !== undefined) return undefined;
         host = value;
         continue;
       }
