@@ -41,6 +41,8 @@ interface ClientState extends ClientInfo {
   backlog: Array<() => void>;
   /** We stopped reading the connection while its backlog waits. */
   paused: boolean;
+  /** A first request arrived (until then the head deadline runs as a socket timeout). */
+  spoke: boolean;
 }
 
 const kClient = Symbol('balancer client');
@@ -144,8 +146,11 @@ export class Balancer implements ExchangeHost {
       socket.end(tooManyConnections(address), () => socket.destroy());
       return;
     }
-    const client: ClientState = { address, proto: 'encrypted' in socket && socket.encrypted ? 'https' : 'http', bucket, active: 0, backlog: [], paused: false };
+    const client: ClientState = { address, proto: 'encrypted' in socket && socket.encrypted ? 'https' : 'http', bucket, active: 0, backlog: [], paused: false, spoke: false };
     socket[kClient] = client;
+    // Node's head deadline starts at a request's first byte: a connection that never sends one
+    // would stay open for ever. Until it speaks, the same deadline applies as a socket timeout.
+    socket.setTimeout(this.limits.headersTimeoutMs);
     socket.once('close', () => {
       this.shared.disconnect(bucket);
       client.backlog.length = 0;
@@ -180,6 +185,10 @@ export class Balancer implements ExchangeHost {
   #route(req: IncomingMessage, res: ServerResponse): void {
     const client = (req.socket as ClientSocket)[kClient];
     if (client === undefined) return void res.destroy(); // refused at connect (over the cap)
+    if (!client.spoke) {
+      client.spoke = true;
+      req.socket.setTimeout(0);
+    }
     const target = canonicalTarget(req.url ?? '');
     if ('error' in target) return this.#local(req, res, 400, target.error);
     const host = hostOf(req.rawHeaders);

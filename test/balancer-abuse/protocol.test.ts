@@ -59,6 +59,8 @@ const targets: Row[] = [
   { name: 'raw UTF-8 in the target', request: `GET /api/v1/caf\u00c3\u00a9 HTTP/1.1\r\n${H}\r\n`, want: [400], reaches: [] },
   { name: 'an encoded slash', request: `GET /api/v1/a%2Fb HTTP/1.1\r\n${H}\r\n`, want: [400], reaches: [] },
   { name: 'dot segments are resolved before routing and forwarding', request: `GET /api/v1/a/../b/./c HTTP/1.1\r\n${H}\r\n`, want: [200], reaches: ['GET /api/v1/b/c'] },
+  { name: 'the admin API is not on the listener unless configured', request: `POST /admin/workers/balancer/kill HTTP/1.1\r\n${H}X-Admin-Token: x\r\nContent-Length: 0\r\n\r\n`, want: [404], reaches: [] },
+  { name: 'nor is the dashboard', request: `GET /DashBoard/ HTTP/1.1\r\n${H}\r\n`, want: [404], reaches: [] },
   { name: 'CONNECT is not a proxy service here: closed, nothing forwarded', request: 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n', want: [], reaches: [] },
 ];
 

@@ -118,11 +118,15 @@ export function statuses(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
 }
 
-/** Opens a connection and keeps it open; returns it when connected. */
-export function openSocket(port: number, from?: string): Promise<Socket> {
+/** Opens a connection and keeps it open; returns it when connected. `onClose` hears its end. */
+export function openSocket(port: number, from?: string, onClose?: () => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: '127.0.0.1', localAddress: from });
-    socket.once('connect', () => resolve(socket));
+    if (onClose) socket.once('close', onClose);
+    socket.once('connect', () => {
+      socket.on('error', () => {}); // a reset by the balancer ends it like a close
+      resolve(socket);
+    });
     socket.once('error', reject);
   });
 }

@@ -152,7 +152,7 @@ function rig(options: { thread?: number; buffer?: SharedArrayBuffer; threads?: n
   const socketFor = (address: string) => {
     let socket = sockets.get(address);
     if (!socket) {
-      socket = Object.assign(new EventEmitter(), { remoteAddress: address, localAddress: '127.0.0.1', localPort: 3000, end() {}, destroy() {} });
+      socket = Object.assign(new EventEmitter(), { remoteAddress: address, localAddress: '127.0.0.1', localPort: 3000, end() {}, destroy() {}, setTimeout() {} });
       server.emit('connection', socket);
       sockets.set(address, socket);
     }
@@ -368,7 +368,7 @@ describe('the balancer class, with fakes', () => {
     const r = rig();
     const written: string[] = [];
     const open = () => {
-      const socket = Object.assign(new EventEmitter(), { remoteAddress: '::ffff:203.0.113.5', end: (text: string) => written.push(text), destroy() {} });
+      const socket = Object.assign(new EventEmitter(), { remoteAddress: '::ffff:203.0.113.5', end: (text: string) => written.push(text), destroy() {}, setTimeout() {} });
       r.server.emit('connection', socket);
       return socket;
     };
@@ -386,7 +386,7 @@ describe('the balancer class, with fakes', () => {
     const r = rig();
     r.balancer.applyRoutes(routes(1, [[8000]]));
     const req = new FakeReq('POST', '/api/v1/acts', { remoteAddress: '127.0.0.1' }, ['Content-Length', '100']);
-    const socket = Object.assign(new EventEmitter(), { remoteAddress: '127.0.0.9', localAddress: '127.0.0.1', localPort: 3000, end() {}, destroy() {} });
+    const socket = Object.assign(new EventEmitter(), { remoteAddress: '127.0.0.9', localAddress: '127.0.0.1', localPort: 3000, end() {}, destroy() {}, setTimeout() {} });
     r.server.emit('connection', socket);
     Object.assign(req, { socket });
     const res = new FakeRes();

@@ -1,0 +1,155 @@
+// Slow, stalling and vanishing clients against the real balancer (one thread, short limits):
+// for each, the worker stays up, a well-behaved client keeps its usual latency, and the
+// replicas get a request whole or not at all. Ports 30030-30059.
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { http } from '../supervisor/support.ts';
+import { abuseSuite, baseline, clearJournal, journal, openSocket, raw, servedThroughout, statuses, TEST_LIMITS, type ProbeStats } from './support.ts';
+
+// A head deadline long enough to open 10,000 connections before the first is closed.
+const LIMITS = { ...TEST_LIMITS, headersTimeoutMs: 5000, requestTimeoutMs: 6000 };
+const a = abuseSuite({ suite: 'abuse-slow', port: 30030, limits: LIMITS });
+const H = 'Host: 127.0.0.1\r\n';
+
+/** Addresses on the loopback network other than the probe's 127.0.0.1, `perAddress` sockets each. */
+function attacker(i: number, perAddress = 200): string {
+  return `127.0.${10 + Math.floor(i / perAddress / 250)}.${2 + (Math.floor(i / perAddress) % 250)}`;
+}
+
+async function closeAll(sockets: Socket[]): Promise<void> {
+  for (const s of sockets) s.destroy();
+  await sleep(50);
+}
+
+describe('slow and vanishing clients against the real balancer', () => {
+  let usual: ProbeStats;
+  before(async () => {
+    usual = await baseline(a.base);
+  });
+
+  test('slowloris: 200 connections trickling a head are cut at the head deadline (408), others served', async () => {
+    const sockets: Socket[] = [];
+    const answers: string[] = [];
+    await servedThroughout(a, usual, async () => {
+      for (let i = 0; i < 200; i++) {
+        const s = await openSocket(a.port, attacker(i, 50));
+        let text = '';
+        s.setEncoding('latin1').on('data', (c: string) => (text += c));
+        s.on('close', () => answers.push(text));
+        s.on('error', () => {});
+        sockets.push(s);
+      }
+      for (const s of sockets) s.write(`GET /api/v1/slowloris HTTP/1.1\r\n${H}`);
+      for (let t = 0; t < 40 && answers.length < 200; t++) {
+        for (const s of sockets) if (!s.destroyed) s.write(`X-${t}: ${t}\r\n`);
+        await sleep(250);
+      }
+    });
+    await sleep(500);
+    assert.equal(answers.length, 200, 'every slow connection was closed by the balancer');
+    assert.ok(answers.every((t) => statuses(t)[0] === 408), answers.find((t) => statuses(t)[0] !== 408));
+    await closeAll(sockets);
+  });
+
+  test('slow bodies: 100 uploads at 1 byte every 300 ms hold no replica; they end in 408, none reached a replica', async () => {
+    await clearJournal(a.replicas);
+    const replies: Array<Promise<{ text: string }>> = [];
+    await servedThroughout(a, usual, async () => {
+      for (let i = 0; i < 100; i++) {
+        const body = 'x'.repeat(40);
+        const parts = [`POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: ${body.length}\r\n\r\n`, ...body.split('')];
+        replies.push(raw(a.port, parts, { from: attacker(i, 50), gapMs: 300, waitMs: LIMITS.requestTimeoutMs + 3000 }));
+      }
+      await sleep(3000);
+    });
+    const done = await Promise.all(replies);
+    assert.ok(done.every((r) => statuses(r.text)[0] === 408), done.map((r) => statuses(r.text)).join(' '));
+    assert.deepEqual((await journal(a.replicas)).filter((s) => s.url === '/api/v1/upload'), []);
+  });
+
+  test('a body that stops: 408 after the body idle deadline; a large one streamed so far is cut, never completed at the replica', async () => {
+    await clearJournal(a.replicas);
+    const small = raw(a.port, `POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: 100\r\n\r\nhalf`, { waitMs: 5000 });
+    const big = raw(a.port, [`POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: 1000000\r\n\r\n`, 'y'.repeat(200_000)], { waitMs: 5000 });
+    const [s, b] = await Promise.all([small, big]);
+    assert.deepEqual(statuses(s.text), [408]);
+    assert.ok(s.ms >= LIMITS.bodyIdleTimeoutMs && s.ms < LIMITS.bodyIdleTimeoutMs + 1500, `closed after ${s.ms} ms`);
+    assert.equal(b.closed, true);
+    assert.deepEqual((await journal(a.replicas)).filter((x) => x.url === '/api/v1/upload'), [], 'no replica got a whole request');
+  });
+
+  test('10,000 idle connections: others served, the balancer keeps running, all closed at the head deadline', async () => {
+    const sockets: Socket[] = [];
+    let closed = 0;
+    await servedThroughout(a, usual, async () => {
+      for (let batch = 0; batch < 10; batch++) {
+        const opened = await Promise.all(Array.from({ length: 1000 }, (_, j) => openSocket(a.port, attacker(batch * 1000 + j), () => closed++)));
+        for (const s of opened) {
+          s.resume(); // read (nothing), so the balancer's close is seen
+          sockets.push(s);
+        }
+      }
+      assert.equal(closed, 0, 'all 10,000 accepted');
+    });
+    const deadline = Date.now() + LIMITS.headersTimeoutMs + 5000;
+    while (closed < sockets.length && Date.now() < deadline) await sleep(100);
+    assert.equal(closed, sockets.length, 'idle connections closed by the balancer');
+    await closeAll(sockets);
+  });
+
+  test('clients that leave while queued (more than the replicas take at once) do not crash it; the queue empties', async () => {
+    // 8 connections per replica here: 40 slow requests fill them and queue; then every client leaves.
+    await servedThroughout(a, usual, async () => {
+      const sockets: Socket[] = [];
+      for (let i = 0; i < 40; i++) {
+        const s = await openSocket(a.port, attacker(i, 10));
+        s.on('error', () => {});
+        s.write(`GET /api/v1/slow?ms=3000 HTTP/1.1\r\n${H}\r\n`);
+        sockets.push(s);
+      }
+      await sleep(300);
+      await closeAll(sockets);
+    });
+    // Nothing left queued: 16 requests start at once (the 16 connections are free again).
+    const started = Date.now();
+    const replies = await Promise.all(Array.from({ length: 16 }, (_, i) => http('GET', `${a.base}/api/v1/slow?ms=500&i=${i}`)));
+    assert.ok(replies.every((r) => r.status === 200));
+    assert.ok(Date.now() - started < 2500, `16 slow requests took ${Date.now() - started} ms: something was still holding connections`);
+  });
+
+  test('clients that leave mid-response (large downloads) and mid-request are cut cleanly; others served', async () => {
+    await clearJournal(a.replicas);
+    await servedThroughout(a, usual, async () => {
+      // 15 of the 16 connections to the replicas: none waits in a queue.
+      const downloads = Array.from({ length: 10 }, (_, i) => raw(a.port, `GET /api/v1/bytes?n=20000000&i=${i} HTTP/1.1\r\n${H}\r\n`, { from: attacker(i, 5), waitMs: 300 }));
+      const uploads = Array.from({ length: 5 }, (_, i) =>
+        raw(a.port, [`POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: 5000000\r\n\r\n`, 'z'.repeat(100_000)], { from: attacker(i, 5), waitMs: 300 }),
+      );
+      const got = await Promise.all(downloads);
+      assert.ok(got.every((r) => r.text.startsWith('HTTP/1.1 200')), 'the downloads had begun');
+      await Promise.all(uploads);
+      await sleep(500);
+    });
+    assert.deepEqual((await journal(a.replicas)).filter((x) => x.url === '/api/v1/upload'), [], 'no half upload reached a replica as whole');
+  });
+
+  test('a client that never reads its large response is cut at the send deadline; others served', async () => {
+    const s = await openSocket(a.port, attacker(0));
+    s.on('error', () => {});
+    let received = 0;
+    const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
+    await servedThroughout(a, usual, async () => {
+      s.pause(); // reads nothing: the kernel buffers fill, then the balancer's writes wait
+      s.write(`GET /api/v1/bytes?n=200000000 HTTP/1.1\r\n${H}\r\n`);
+      await sleep(LIMITS.sendTimeoutMs + 1500);
+    });
+    // The balancer has closed its end: reading now drains what was buffered, then the end.
+    s.on('data', (chunk: Buffer) => (received += chunk.length));
+    s.resume();
+    await Promise.race([closed, sleep(3000)]);
+    assert.equal(s.destroyed, true, 'the connection ended once its buffered bytes were read');
+    assert.ok(received < 100_000_000, `only what was buffered arrived (${received} bytes)`);
+  });
+});
