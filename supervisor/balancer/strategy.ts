@@ -70,16 +70,14 @@ export abstract class Strategy<M extends Member = Member> {
   }
 
   /**
-   * Ends an attempt. A failure makes the member suspect for a while; returns true when it was
-   * not suspect before (so the news is passed on once, not once per failed request).
+   * Ends an attempt. A failure makes the member suspect for a while (returns true: the
+   * heartbeat should look at it now; it folds repeated asks into one check).
    */
   release(member: M, outcome: AttemptOutcome): boolean {
     this.shared.end(member.slot);
-    if (outcome === 'ok' || !FAILURES.has(outcome)) return false;
-    const now = this.#clock.now();
-    const already = this.shared.isSuspect(member.slot, now);
-    this.shared.suspect(member.slot, now + this.#suspectMs);
-    return !already;
+    if (!FAILURES.has(outcome)) return false;
+    this.shared.suspect(member.slot, this.#clock.now() + this.#suspectMs);
+    return true;
   }
 
   /** A member passing `eligible`, by this strategy's rule; moves the shared cursor. */

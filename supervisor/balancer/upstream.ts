@@ -290,10 +290,12 @@ export class UpstreamConnection {
       this.connected = true;
       // Reads go straight to llhttp; end-of-stream and errors still reach the socket's events.
       parser.consume((socket as unknown as { _handle: object })._handle);
+      this.ex?.body?.pipeTo(this);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => this.#gone(err.code ?? err.message));
-    socket.on('end', () => this.#gone('the replica closed the connection'));
-    socket.on('close', () => this.#gone('the connection closed'));
+    // Closed by the replica before its response: a reset, whether by FIN or RST.
+    socket.on('end', () => this.#gone('ECONNRESET'));
+    socket.on('close', () => this.#gone('ECONNRESET'));
   }
 
   get now(): number {
@@ -309,7 +311,9 @@ export class UpstreamConnection {
     this.lastReadAt = now;
     this.bodyComplete = ex.body === null;
     this.socket.write(ex.head, 'latin1');
-    ex.body?.pipeTo(this);
+    // The body only once connected: if the connection is refused, the exchange still holds
+    // every byte of it and can send it to another replica.
+    if (this.connected) ex.body?.pipeTo(this);
   }
 
   write(chunk: Buffer | string): boolean {

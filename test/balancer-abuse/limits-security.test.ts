@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { http } from '../supervisor/support.ts';
+import { http } from '../../testkit/supervisor.ts';
 import { abuseSuite, clearJournal, journal, openSocket, raw, statuses } from './support.ts';
 
 const CAP = 5;

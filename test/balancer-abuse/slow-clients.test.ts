@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { http } from '../supervisor/support.ts';
+import { http } from '../../testkit/supervisor.ts';
 import { abuseSuite, baseline, clearJournal, journal, openSocket, raw, servedThroughout, statuses, TEST_LIMITS, type ProbeStats } from './support.ts';
 
 // A head deadline long enough to open 10,000 connections before the first is closed.

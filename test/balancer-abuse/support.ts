@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { echoService, getJson, http, supervisorSuite, type SupervisorSuite } from '../supervisor/support.ts';
+import { echoService, getJson, http, supervisorSuite, type SupervisorSuite } from '../../testkit/supervisor.ts';
 
 /** Limits short enough that a test sees each deadline pass (the defaults are longer). */
 export const TEST_LIMITS = {

@@ -216,7 +216,7 @@ describe('the balancer class, with fakes', () => {
     assert.equal(taken.served.get(layout.slotOf('acts', 8000)), 2);
   });
 
-  test('a refused connection: retried on the next replica, reported suspect once, then passed over', () => {
+  test('a refused connection: retried on the next replica, reported suspect, then passed over', () => {
     const r = rig();
     r.balancer.applyRoutes(routes(1, [[8000], [8001]]));
     const res = r.request('GET', '/api/v1/a');
