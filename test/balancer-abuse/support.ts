@@ -239,7 +239,8 @@ export async function servedThroughout(a: Abuse, usual: ProbeStats, attack: () =
   return stats;
 }
 
-async function restarts(a: Abuse): Promise<number> {
+/** Balancer (and other worker) restarts so far, from the event log. */
+export async function restarts(a: Abuse): Promise<number> {
   const events = await a.suite.admin.events();
   return events.filter((e) => e.type === 'worker.restarted').length;
 }
