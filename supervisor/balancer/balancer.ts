@@ -18,6 +18,7 @@ import type { BalancerLimits, BalancerSettings } from './settings.ts';
 import { SharedLayout, SharedState } from './shared-state.ts';
 import { createStrategy, type AttemptOutcome, type Clock } from './strategy.ts';
 import { canonicalTarget, decodedPath } from './target.ts';
+import { TrackedList } from './tracked.ts';
 import { UpstreamPool } from './upstream.ts';
 
 export interface BalancerDeps {
@@ -68,7 +69,7 @@ export class Balancer implements ExchangeHost {
   readonly #blocked: PrefixTable<true>;
   readonly #uncounted: PrefixTable<true>;
   readonly #admin: FixedBackend;
-  readonly #exchanges = new Set<ProxyExchange>();
+  readonly #exchanges = new TrackedList<ProxyExchange>();
   /** Replicas the primary wants drained: id → shared slot. */
   readonly #drains = new Map<string, number>();
   readonly #servers: Server[] = [];
@@ -266,7 +267,7 @@ export class Balancer implements ExchangeHost {
   }
 
   untrack(ex: ProxyExchange): void {
-    this.#exchanges.delete(ex);
+    this.#exchanges.remove(ex);
     const client = ex.client as ClientState;
     client.active--;
     const next = client.backlog.shift();
@@ -291,7 +292,7 @@ export class Balancer implements ExchangeHost {
   /** Deadlines of exchanges and pools; the shell calls it about once a second. */
   sweep(): void {
     const now = this.#clock.now();
-    for (const ex of this.#exchanges) ex.checkDeadlines(now);
+    this.#exchanges.forEach((ex) => ex.checkDeadlines(now));
     for (const route of this.#services.values()) route.sweep(now);
     this.#admin.sweep(now);
   }

@@ -10,6 +10,7 @@ import { afterFailure, outcomeOf } from './retry.ts';
 import type { Backend, ReplicaMember } from './service-route.ts';
 import type { BalancerLimits } from './settings.ts';
 import type { AttemptOutcome } from './strategy.ts';
+import type { Linked } from './tracked.ts';
 import type { RequestBody, UpstreamConnection, UpstreamExchange, UpstreamFailure } from './upstream.ts';
 
 /** What an exchange needs from the balancer thread that runs it. */
@@ -45,8 +46,10 @@ function declaredLength(raw: readonly string[]): number {
 
 const noop = () => {};
 
-export class ProxyExchange implements UpstreamExchange, RequestBody {
+export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<ProxyExchange> {
   readonly method: string;
+  prevTracked: ProxyExchange | null = null;
+  nextTracked: ProxyExchange | null = null;
   head = '';
   body: RequestBody | null = null;
   conn: UpstreamConnection | null = null;
@@ -81,13 +84,10 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
   #pausedSince = 0;
 
   readonly #onClose = () => this.#clientGone();
-  readonly #onData = (chunk: Buffer) => this.#bodyChunk(chunk);
-  readonly #onEnd = () => this.#bodyEnd();
-  readonly #onUpstreamDrain = () => this.#req.resume();
-  readonly #onClientDrain = () => {
-    this.#pausedSince = 0;
-    this.conn?.resume();
-  };
+  // Made when first needed: most requests have no body and are never paced.
+  #onData: ((chunk: Buffer) => void) | undefined;
+  #onUpstreamDrain: (() => void) | undefined;
+  #onClientDrain: (() => void) | undefined;
 
   constructor(host: ExchangeHost, route: Backend, req: IncomingMessage, res: ServerResponse, target: string, client: ClientInfo) {
     this.#host = host;
@@ -116,8 +116,9 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
     this.#chunked = length === -1;
     this.#declared = length;
     this.#mode = length > this.#host.limits.bufferBodyBytes ? 'stream' : 'keep';
+    this.#onData = (chunk: Buffer) => this.#bodyChunk(chunk);
     this.#req.on('data', this.#onData);
-    this.#req.on('end', this.#onEnd);
+    this.#req.on('end', () => this.#bodyEnd());
     if (this.#mode === 'stream') this.#ready(this.#chunked ? 'chunked' : { length });
   }
 
@@ -143,10 +144,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
       if (!this.#done) this.#keep(chunk);
       return;
     }
-    if (!this.#writeBody(conn, chunk)) {
-      this.#req.pause();
-      conn.socket.once('drain', this.#onUpstreamDrain);
-    }
+    if (!this.#writeBody(conn, chunk)) this.#waitForUpstream(conn);
   }
 
   /** Holds a streamed body's bytes until a connection takes the exchange, pausing the client past the limit. */
@@ -192,7 +190,13 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
     for (const chunk of pending) ok = this.#writeBody(conn, chunk);
     if (!this.#receiving) this.#endBody(conn);
     else if (ok) this.#req.resume();
-    else conn.socket.once('drain', this.#onUpstreamDrain);
+    else this.#waitForUpstream(conn);
+  }
+
+  /** The replica reads slower than the client sends: stop reading the client until it drains. */
+  #waitForUpstream(conn: UpstreamConnection): void {
+    this.#req.pause();
+    conn.socket.once('drain', (this.#onUpstreamDrain ??= () => this.#req.resume()));
   }
 
   /** RequestBody: stop writing to the connection (it broke, or answered early). */
@@ -210,7 +214,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
     const head = upstreamHead(this.method, this.#target, this.#req.rawHeaders, {
       address: this.client.address,
       proto: this.client.proto,
-      defaultHost: `${socket.localAddress ?? 'localhost'}:${socket.localPort ?? 80}`,
+      // Only HTTP/1.0 requests may come without a Host: asking the socket costs a system call.
+      defaultHost: () => `${socket.localAddress ?? 'localhost'}:${socket.localPort ?? 80}`,
     }, framing);
     this.head = head;
     this.#dispatch();
@@ -300,7 +305,10 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
     if (!ok && conn !== null) {
       conn.pause();
       this.#pausedSince = this.#host.now();
-      res.once('drain', this.#onClientDrain);
+      res.once('drain', (this.#onClientDrain ??= () => {
+        this.#pausedSince = 0;
+        this.conn?.resume();
+      }));
     }
   }
 
@@ -353,7 +361,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody {
     if (member !== null && outcome !== null) this.#host.attemptEnded(this.#route, member, outcome, reason);
     else if (member !== null) this.#host.attemptEnded(this.#route, member, 'cancelled', reason);
     this.#res.off('close', this.#onClose);
-    if (this.#receiving) {
+    if (this.#receiving && this.#onData) {
       this.#req.off('data', this.#onData);
       this.#req.resume();
     }

@@ -36,7 +36,7 @@ export function upstreamHead(
   method: string,
   target: string,
   raw: readonly string[],
-  client: { address: string; proto: 'http' | 'https'; defaultHost: string },
+  client: { address: string; proto: 'http' | 'https'; defaultHost: () => string },
   body: { length: number } | 'chunked' | null,
 ): string {
   const named = connectionNamed(raw);
@@ -61,7 +61,7 @@ export function upstreamHead(
     head += `${name}: ${value}\r\n`;
   }
   const xff = forwardedFor === undefined ? client.address : `${forwardedFor}, ${client.address}`;
-  head += `host: ${host ?? client.defaultHost}\r\nx-forwarded-for: ${xff}\r\nx-forwarded-proto: ${client.proto}\r\n`;
+  head += `host: ${host ?? client.defaultHost()}\r\nx-forwarded-for: ${xff}\r\nx-forwarded-proto: ${client.proto}\r\n`;
   if (host !== undefined) head += `x-forwarded-host: ${host}\r\n`;
   if (body === 'chunked') head += 'transfer-encoding: chunked\r\n';
   else if (body !== null) head += `content-length: ${body.length}\r\n`;

@@ -62,11 +62,14 @@ export abstract class Strategy<M extends Member = Member> {
    */
   acquire(tried?: readonly M[]): M | undefined {
     const now = this.#clock.now();
-    const member =
-      this.choose((m) => m.ready && !tried?.includes(m) && !this.shared.isSuspect(m.slot, now)) ??
-      this.choose((m) => m.ready && !tried?.includes(m));
+    const member = this.choose(tried, now) ?? this.choose(tried, -1);
     if (member) this.shared.begin(member.slot);
     return member;
+  }
+
+  /** Ready, not tried, and (unless `now` is -1) not suspect at `now`. */
+  protected eligible(m: M, tried: readonly M[] | undefined, now: number): boolean {
+    return m.ready && (tried === undefined || !tried.includes(m)) && (now === -1 || !this.shared.isSuspect(m.slot, now));
   }
 
   /**
@@ -80,15 +83,16 @@ export abstract class Strategy<M extends Member = Member> {
     return true;
   }
 
-  /** A member passing `eligible`, by this strategy's rule; moves the shared cursor. */
-  protected abstract choose(eligible: (m: M) => boolean): M | undefined;
+  /** An eligible member by this strategy's rule (see `eligible`); moves the shared cursor. */
+  protected abstract choose(tried: readonly M[] | undefined, now: number): M | undefined;
 
   /**
    * Strict rotation shared by all threads: the first eligible member after the cursor's port
    * (wrapping), published with compare-and-swap so two threads never take the same turn. The
    * cursor is a port, not an index, so adding or removing members never restarts the order.
+   * With `byLoad`, the eligible member with the fewest requests in flight, ties in that order.
    */
-  protected nextAfterCursor(eligible: (m: M) => boolean, best?: (m: M) => number): M | undefined {
+  protected nextAfterCursor(tried: readonly M[] | undefined, now: number, byLoad: boolean): M | undefined {
     const list = this.members;
     const n = list.length;
     for (;;) {
@@ -96,17 +100,17 @@ export abstract class Strategy<M extends Member = Member> {
       let start = 0;
       while (start < n && list[start]!.port <= last) start++;
       let chosen: M | undefined;
-      let score = Infinity;
+      let least = Infinity;
       for (let step = 0; step < n; step++) {
         const m = list[(start + step) % n]!;
-        if (!eligible(m)) continue;
-        if (!best) {
+        if (!this.eligible(m, tried, now)) continue;
+        if (!byLoad) {
           chosen = m;
           break;
         }
-        const s = best(m); // ties keep the earliest in rotation order
-        if (s < score) {
-          score = s;
+        const load = this.shared.inFlight(m.slot);
+        if (load < least) {
+          least = load;
           chosen = m;
         }
       }
@@ -120,8 +124,8 @@ export abstract class Strategy<M extends Member = Member> {
 export class RoundRobin<M extends Member = Member> extends Strategy<M> {
   readonly name = 'round-robin';
 
-  protected choose(eligible: (m: M) => boolean): M | undefined {
-    return this.nextAfterCursor(eligible);
+  protected choose(tried: readonly M[] | undefined, now: number): M | undefined {
+    return this.nextAfterCursor(tried, now, false);
   }
 }
 
@@ -129,8 +133,8 @@ export class RoundRobin<M extends Member = Member> extends Strategy<M> {
 export class LeastOutstanding<M extends Member = Member> extends Strategy<M> {
   readonly name = 'least-outstanding';
 
-  protected choose(eligible: (m: M) => boolean): M | undefined {
-    return this.nextAfterCursor(eligible, (m) => this.shared.inFlight(m.slot));
+  protected choose(tried: readonly M[] | undefined, now: number): M | undefined {
+    return this.nextAfterCursor(tried, now, true);
   }
 }
 

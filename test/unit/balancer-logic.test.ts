@@ -8,6 +8,7 @@ import { PrefixTable, pathSet } from '../../supervisor/balancer/routes.ts';
 import { SharedCounters, SharedLayout, SharedState } from '../../supervisor/balancer/shared-state.ts';
 import { LeastOutstanding, RoundRobin, type Member, type Strategy } from '../../supervisor/balancer/strategy.ts';
 import { canonicalTarget } from '../../supervisor/balancer/target.ts';
+import { TrackedList, type Linked } from '../../supervisor/balancer/tracked.ts';
 
 const EPOCH = 1_700_000_000_000;
 
@@ -269,7 +270,7 @@ describe('prefix routing: longest prefix, whole segments, case-insensitive like 
 });
 
 describe('header rules', () => {
-  const client = { address: '198.51.100.4', proto: 'http' as const, defaultHost: '127.0.0.1:3000' };
+  const client = { address: '198.51.100.4', proto: 'http' as const, defaultHost: () => '127.0.0.1:3000' };
 
   test('upstream head: hop-by-hop and Connection-named dropped, framing and X-Forwarded-* ours', () => {
     const head = upstreamHead('POST', '/api/v1/acts', [
@@ -326,5 +327,34 @@ describe('retry rule: never a request twice at a replica', () => {
   test('503 for a full queue says to retry later', () => {
     const step = afterFailure('overloaded', 'x', 'acts', ctx('GET', true, 2, 2));
     assert.ok(step.action === 'answer' && step.retryAfter);
+  });
+});
+
+describe('the list of exchanges in progress', () => {
+  interface Item extends Linked<Item> {
+    id: string;
+  }
+  const item = (id: string): Item => ({ id, prevTracked: null, nextTracked: null });
+  const ids = (list: TrackedList<Item>) => {
+    const out: string[] = [];
+    list.forEach((i) => out.push(i.id));
+    return out.join('');
+  };
+
+  test('add, remove from the middle, the ends, twice; visit while removing', () => {
+    const list = new TrackedList<Item>();
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(item) as [Item, Item, Item, Item];
+    for (const i of [a, b, c, d]) list.add(i);
+    assert.equal(ids(list), 'dcba');
+    list.remove(b);
+    list.remove(b);
+    assert.equal(ids(list), 'dca');
+    list.remove(d);
+    list.remove(a);
+    assert.deepEqual([ids(list), list.size], ['c', 1]);
+    list.add(a);
+    list.forEach((i) => list.remove(i));
+    assert.deepEqual([ids(list), list.size], ['', 0]);
+    assert.deepEqual([a.prevTracked, a.nextTracked, c.prevTracked, c.nextTracked], [null, null, null, null], 'a removed item holds nothing');
   });
 });
