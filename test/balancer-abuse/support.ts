@@ -44,10 +44,11 @@ export interface Abuse {
 export function abuseSuite(s: AbuseSetup): Abuse {
   const replicas = [s.port + 10, s.port + 11];
   const usersPort = s.port + 20;
+  const env = { ECHO_JOURNAL: '1' };
   const services: Record<string, ReturnType<typeof echoService>> = {
-    acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: replicas[0]!, routes: ['/api/v1'] }),
+    acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: replicas[0]!, routes: ['/api/v1'], env }),
   };
-  if (s.users) services.users = echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: usersPort, routes: ['/api/v1/users', '/api/v1/sessions'] });
+  if (s.users) services.users = echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: usersPort, routes: ['/api/v1/users', '/api/v1/sessions'], env });
   const suite = supervisorSuite({
     suite: s.suite,
     adminPort: s.port + 1,
