@@ -9,29 +9,42 @@ import { request } from 'undici';
 
 export const NGINX = process.env.NGINX ?? '/usr/sbin/nginx';
 
-export function nginxConfig(prefix: string, listenPort: number, upstreamPorts: number[]): string {
+export interface NginxOptions {
+  listenPort: number;
+  upstreamPorts: number[];
+  /** Worker processes: 1 (against one balancer thread) or 'auto' (one per core). */
+  workers: number | 'auto';
+  /** Idle keep-alive connections kept per worker to the upstreams. */
+  keepalive: number;
+}
+
+export function nginxConfig(prefix: string, o: NginxOptions): string {
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${prefix}/${kind};`);
   return [
     'daemon off;',
     'master_process on;',
-    // One worker: our balancer proxies on one worker thread too.
-    'worker_processes 1;',
+    `worker_processes ${o.workers};`,
     `pid ${prefix}/nginx.pid;`,
     `error_log ${prefix}/error.log warn;`,
-    'events { worker_connections 1024; }',
+    'events { worker_connections 4096; }',
     'http {',
     '  access_log off;',
+    '  keepalive_requests 1000000;',
     ...temp,
     '  upstream replicas {',
-    ...upstreamPorts.map((port) => `    server 127.0.0.1:${port};`),
-    '    keepalive 32;',
+    ...o.upstreamPorts.map((port) => `    server 127.0.0.1:${port};`),
+    `    keepalive ${o.keepalive};`,
     '  }',
     '  server {',
-    `    listen 127.0.0.1:${listenPort};`,
+    `    listen 127.0.0.1:${o.listenPort};`,
     '    location / {',
     '      proxy_pass http://replicas;',
     '      proxy_http_version 1.1;',
     '      proxy_set_header Connection "";',
+    // What our balancer sets too, so both do the same work per request.
+    '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    '      proxy_set_header X-Forwarded-Proto $scheme;',
+    '      proxy_set_header X-Forwarded-Host $host;',
     '    }',
     '  }',
     '}',
@@ -41,33 +54,35 @@ export function nginxConfig(prefix: string, listenPort: number, upstreamPorts: n
 
 export interface RunningNginx {
   origin: string;
+  /** The master's pid (its workers are its children). */
+  pid: number;
   stop(): Promise<void>;
 }
 
 /** Starts nginx and waits until `probePath` answers 200 through it (at most 10 s). */
-export async function startNginx(listenPort: number, upstreamPorts: number[], probePath: string): Promise<RunningNginx> {
+export async function startNginx(o: NginxOptions, probePath: string): Promise<RunningNginx> {
   const prefix = await mkdtemp(path.join(tmpdir(), 'sa-bench-nginx-'));
   await chmod(prefix, 0o755); // workers run as nobody when the master is root
   const conf = path.join(prefix, 'nginx.conf');
-  await writeFile(conf, nginxConfig(prefix, listenPort, upstreamPorts));
+  await writeFile(conf, nginxConfig(prefix, o));
   const child: ChildProcess = spawn(NGINX, ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGQUIT'); // graceful: the master stops its worker too
+      child.kill('SIGQUIT'); // graceful: the master stops its workers too
       await Promise.race([exited, sleep(5000)]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
     await rm(prefix, { recursive: true, force: true });
   };
-  const origin = `http://127.0.0.1:${listenPort}`;
+  const origin = `http://127.0.0.1:${o.listenPort}`;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break;
     try {
       const res = await request(`${origin}${probePath}`);
       await res.body.dump();
-      if (res.statusCode === 200) return { origin, stop };
+      if (res.statusCode === 200) return { origin, pid: child.pid!, stop };
     } catch {
       // not listening yet
     }

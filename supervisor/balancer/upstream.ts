@@ -92,6 +92,7 @@ export class UpstreamPool {
 
   /** Starts or queues the exchange; false when the queue is full (nothing was done). */
   dispatch(ex: UpstreamExchange, now: number): boolean {
+    tick(now); // a connection opened below dates its connect deadline from now, not the last sweep
     if (this.#closed) {
       ex.onError('refused', 'the replica left the rotation');
       return true;
