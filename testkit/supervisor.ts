@@ -314,8 +314,6 @@ export interface SuiteSetup {
   env?: Record<string, string>;
   /** Runs last but for removing the temp dir (a database to drop). */
   cleanup?: () => Promise<void>;
-  /** Extra environment for the supervisor process (NODE_OPTIONS=--cpu-prof for a profile). */
-  env?: Record<string, string>;
 }
 
 /** One supervisor in a temp dir for a suite or a benchmark: up() starts it, down() cleans up. */
