@@ -4,6 +4,7 @@
 // minus hop-by-hop headers and re-framed, or nothing). Ports 30000-30029.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { replicaCount, resetCount } from '../../testkit/supervisor.ts';
 import { abuseSuite, baseline, clearJournal, journal, raw, servedThroughout, statuses, type ProbeStats } from './support.ts';
 
 const a = abuseSuite({ suite: 'abuse-protocol', port: 30000, threads: 2 });
@@ -84,6 +85,17 @@ describe('protocol abuse against the real balancer (2 threads)', () => {
       }
     });
   }
+
+  test('strict round robin over both threads: 6 requests on 6 new connections → 3 and 3', async () => {
+    for (const port of a.replicas) await resetCount(port);
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const reply = await raw(a.port, `GET /api/v1/turn/${i} HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+      order.push(/x-replica-port: (\d+)/.exec(reply.text)?.[1] ?? '?');
+    }
+    assert.deepEqual([await replicaCount(a.replicas[0]!), await replicaCount(a.replicas[1]!)], [3, 3]);
+    for (let i = 2; i < 6; i++) assert.equal(order[i], order[i - 2], `alternating: ${order.join(',')}`);
+  });
 
   test('a chunked body arrives whole and exact', async () => {
     await clearJournal(a.replicas);
