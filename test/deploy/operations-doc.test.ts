@@ -81,9 +81,11 @@ describe('docs/operations.md, "Every key"', () => {
     assert.ok(documented.length >= 15, `only ${documented.length} env overrides documented`);
     for (const { key, env } of documented) {
       const before = defaults.get(key);
-      const sample = typeof before === 'number' ? String(before + 11) : (enums[key] ?? 'sample-override');
+      const sample =
+        typeof before === 'number' ? String(before + 11) : typeof before === 'boolean' ? String(!before) : (enums[key] ?? 'sample-override');
       const after = leaves(parseConfig(minimal, { env: { [env!]: sample }, cwd })).get(key);
       if (typeof before === 'number') assert.equal(after, before + 11, `${env} → ${key}`);
+      else if (typeof before === 'boolean') assert.equal(after, !before, `${env} → ${key}`);
       else assert.ok(String(after).endsWith(sample), `${env} → ${key}: ${String(after)}`);
     }
   });
