@@ -5,6 +5,7 @@ import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { errorHandler, notFound } from './http/errors.ts';
+import { lingerOnUnreadBodies } from './http/linger.ts';
 import { countRequests, crashGuard, replicaRouter, type ReplicaState } from './http/replica.ts';
 import type { Logger } from './log.ts';
 import type { ServiceHandle } from './service-handle.ts';
@@ -29,6 +30,7 @@ export function httpApp(options: HttpAppOptions): Express {
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
+  app.use(lingerOnUnreadBodies);
   app.use(countRequests(options.state));
   app.use(crashGuard(options.state));
   app.use(cookieParser(options.sessionSecret));

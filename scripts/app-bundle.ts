@@ -11,6 +11,11 @@ import * as esbuild from 'esbuild';
 import type { TarEntry } from '../engine-client/index.ts';
 
 export const BUNDLE_ENTRY = 'app/main.ts';
+/**
+ * The app's worker threads, bundled beside it (dist/<name>.mjs): a worker runs a file of its
+ * own, which app/http/json-pool.ts finds next to the bundle.
+ */
+const WORKER_ENTRIES = { 'json-worker': 'app/http/json-worker.ts' };
 /** Inside the image, next to node_modules, so what stays external resolves from /app/node_modules. */
 export const BUNDLE_FILE = 'dist/app.mjs';
 /** The image's command: source maps make stack traces name app/*.ts lines. */
@@ -31,8 +36,11 @@ const REQUIRE_SHIM = "import { createRequire as __bundleRequire } from 'node:mod
 
 function options(root: string) {
   return {
-    entryPoints: [path.join(root, BUNDLE_ENTRY)],
-    outfile: path.join(root, BUNDLE_FILE),
+    entryPoints: Object.fromEntries(
+      Object.entries({ app: BUNDLE_ENTRY, ...WORKER_ENTRIES }).map(([name, file]) => [name, path.join(root, file)]),
+    ),
+    outdir: path.join(root, path.dirname(BUNDLE_FILE)),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -49,12 +57,12 @@ function options(root: string) {
 
 /** What decides the bundle besides the sources and the lock file: part of the image's hash. */
 export function bundleFingerprint(): string {
-  const { entryPoints: _entry, outfile: _out, ...rest } = options('/');
-  return JSON.stringify({ esbuild: esbuild.version, ...rest });
+  const { entryPoints: _entry, outdir: _out, ...rest } = options('/');
+  return JSON.stringify({ esbuild: esbuild.version, workers: WORKER_ENTRIES, ...rest });
 }
 
 export interface AppBundle {
-  /** dist/app.mjs and dist/app.mjs.map, ready for the tar. */
+  /** dist/app.mjs, the workers beside it, and their source maps, ready for the tar. */
   entries: TarEntry[];
   bytes: number;
   warnings: string[];

@@ -6,9 +6,31 @@ export function canonicalActId(digits: string): string | undefined {
   return digits.replace(/^0+(?=[0-9])/, '');
 }
 
-/** The actId `1 + skip` after a canonical one (or after 0), exactly, whatever its length. */
+/**
+ * The actId `1 + skip` after a canonical one (or after 0), exactly, whatever its length. Added
+ * digit by digit from the end rather than through BigInt, whose decimal conversions cost
+ * seconds for an actId of millions of digits (row 15 accepts any number of them).
+ */
 export function nextActId(canonical: string | undefined, skip = 0): string {
-  return (BigInt(canonical ?? '0') + 1n + BigInt(skip)).toString();
+  const digits = canonical ?? '0';
+  let carry = 1 + skip;
+  let i = digits.length - 1;
+  const tail: string[] = [];
+  while (carry > 0 && i >= 0) {
+    if (carry === 1 && digits.charCodeAt(i) === 57 /* 9 */) {
+      // A run of nines becomes zeros at once, however long.
+      let j = i;
+      while (j >= 0 && digits.charCodeAt(j) === 57) j -= 1;
+      tail.push('0'.repeat(i - j));
+      i = j;
+      continue;
+    }
+    const sum = digits.charCodeAt(i) - 48 + carry;
+    tail.push(String(sum % 10));
+    carry = Math.floor(sum / 10);
+    i -= 1;
+  }
+  return (carry > 0 ? String(carry) : '') + digits.slice(0, i + 1) + tail.reverse().join('');
 }
 
 const TIMESTAMP = /^([0-9]{2})-([0-9]{2})-([0-9]{4}):([0-9]{2})-([0-9]{2})-([0-9]{2})$/;

@@ -21,10 +21,9 @@ export const notFound: RequestHandler = (req, res) => {
   sendError(res, 404, `no route for ${req.method} ${req.path}`);
 };
 
-/** Errors raised by body-parser and by the router's path decoding carry a status. */
+/** Errors raised by the router's path decoding (and other http-errors) carry a status. */
 function fromParser(err: unknown): HttpError | undefined {
-  const e = err as { status?: unknown; type?: unknown; limit?: unknown };
-  if (e.type === 'entity.too.large') return new HttpError(413, `request body is larger than the limit of ${e.limit} bytes`);
+  const e = err as { status?: unknown };
   if (err instanceof URIError) return badRequest('malformed URL encoding in the path');
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new HttpError(e.status, e.status === 400 ? 'malformed request' : 'request rejected');

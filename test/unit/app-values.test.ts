@@ -27,6 +27,15 @@ describe('nextActId', () => {
   test('beyond 2^53 exactly', () => assert.equal(nextActId('9007199254740992'), '9007199254740993'));
   test('carries across any length', () => assert.equal(nextActId('9'.repeat(40)), `1${'0'.repeat(40)}`));
   test('skips further on when asked', () => assert.equal(nextActId('10', 5), '16'));
+  test('a skip that carries', () => assert.equal(nextActId('97', 38), '136'));
+  test('a skip that carries into a run of nines', () => assert.equal(nextActId('1999995', 5), '2000001'));
+  test('a skip beyond zero', () => assert.equal(nextActId(undefined, 12), '13'));
+  test('an actId of millions of digits in linear time (no BigInt conversion)', () => {
+    const started = performance.now();
+    assert.equal(nextActId('9'.repeat(4_000_000)), `1${'0'.repeat(4_000_000)}`);
+    assert.equal(nextActId(`${'7'.repeat(4_000_000)}8`), `${'7'.repeat(4_000_000)}9`);
+    assert.ok(performance.now() - started < 1000);
+  });
 });
 
 describe('timestampSortKey', () => {

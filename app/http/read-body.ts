@@ -1,0 +1,57 @@
+// A request body into memory, counting bytes against the limit as they arrive, whatever the
+// headers say. Not body-parser's raw(): past the limit it reads the whole rest of the body
+// before calling back, so a never-ending chunked body (or a Content-Length of a gigabyte) was
+// answered never (or after minutes); here the answer is immediate and http/linger.ts then
+// cuts the connection.
+import type { Request } from 'express';
+import { badRequest, HttpError } from './errors.ts';
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, `request body is larger than the limit of ${limit} bytes`);
+}
+
+export function readBody(req: Request, limit: number): Promise<Buffer> {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+    return Promise.reject(new HttpError(415, `Content-Encoding ${encoding} is not supported: send the body as it is`));
+  }
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const detach = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) {
+        detach();
+        req.pause();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      detach();
+      resolve(Buffer.concat(chunks, received));
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      detach();
+      reject(badRequest('the request body was cut off'));
+    };
+    const onError = (err: Error) => {
+      detach();
+      reject(badRequest(`the request body could not be read: ${err.message}`));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', onError);
+  });
+}
