@@ -2,6 +2,13 @@
 // what was expected, and start-up stops (main.ts exits 1); nothing falls back silently.
 export type ServiceName = 'users' | 'acts' | 'all';
 
+/**
+ * Who may write (docs/api-notes.md). `open`: the course contract, every write anonymous.
+ * `owner`: writes need a session and touch only the writer's own content.
+ */
+export type ApiAccess = 'open' | 'owner';
+export const API_ACCESS_MODES: readonly ApiAccess[] = ['open', 'owner'];
+
 export interface AppConfig {
   service: ServiceName;
   port: number;
@@ -18,6 +25,8 @@ export interface AppConfig {
   sessionSecret: string | undefined;
   bodyLimit: number;
   publicDir: string;
+  /** `owner` unless API_ACCESS says otherwise: the safe choice for anything on a network. */
+  apiAccess: ApiAccess;
 }
 
 export class ConfigError extends Error {
@@ -54,6 +63,7 @@ export function loadConfig(env: Env): AppConfig {
     sessionSecret: optionalSecret(env, 'SESSION_SECRET'),
     bodyLimit: integer(env, 'BODY_LIMIT', DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number of bytes'),
     publicDir: nonEmpty(env, 'PUBLIC_DIR', './public'),
+    apiAccess: oneOf(env, 'API_ACCESS', API_ACCESS_MODES, 'owner'),
   };
 }
 

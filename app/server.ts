@@ -72,6 +72,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     url: selfUrl,
     port,
     storage: services.map((s) => `${s.name}: ${s.storage}`),
+    apiAccess: config.apiAccess,
     pid: process.pid,
   });
   return { url: selfUrl, port, config, close };
@@ -93,12 +94,13 @@ async function openServices(config: AppConfig, self: () => { url: string; port: 
   const storage = { dataDir: config.dataDir, databaseUrl: config.databaseUrl };
   const services: ServiceHandle[] = [];
   try {
-    if (config.service !== 'acts') services.push(await openUsersService(storage, config.bodyLimit));
+    if (config.service !== 'acts') services.push(await openUsersService(storage, config.bodyLimit, config.apiAccess));
     if (config.service !== 'users') {
       services.push(
         await openActsService({
           storage,
           bodyLimit: config.bodyLimit,
+          apiAccess: config.apiAccess,
           usersUrl: () => config.usersUrl ?? self().url,
           origin: () => config.actsOrigin ?? `http://${hostname()}:${self().port}`,
         }),

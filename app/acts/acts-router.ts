@@ -1,12 +1,13 @@
-// Acts service, spec rows 13-20: acts across categories.
+// Acts service, spec rows 13-20 and the owner-mode un-vote route: acts across categories.
 import { Router } from 'express';
+import { sessionUser, sessionUserIfAny } from '../http/access.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
 import { digitsToken, jsonBody, sendError, sendJson } from '../http/json.ts';
 import { route } from '../http/routes.ts';
 import { text } from '../http/validate.ts';
-import { sendActs } from './act-json.ts';
-import type { ActsStore } from './acts-store.ts';
+import { sendActs, sendImage } from './act-json.ts';
 import { uploadHandler, type UploadDeps } from './upload.ts';
+import type { UpvotesStore, VoteOutcome } from './upvotes-store.ts';
 import { canonicalActId } from './values.ts';
 
 const IMAGE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
@@ -26,9 +27,17 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
   });
 }
 
-export function actsRouter(deps: UploadDeps): Router {
+/** The answer to an owner-mode vote that did not happen. */
+function refusedVote(outcome: Exclude<VoteOutcome, 'done'>): HttpError {
+  if (outcome === 'no-act') return badRequest('no such act');
+  if (outcome === 'already') return new HttpError(409, 'you have already upvoted this act (DELETE /api/v1/acts/{actId}/upvote takes it back)');
+  return new HttpError(409, 'you have not upvoted this act');
+}
+
+export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router {
   const router = Router();
-  const acts: ActsStore = deps.acts;
+  const { acts, upvotes, access } = deps;
+  const owner = access.mode === 'owner';
 
   route(router, '/api/v1/acts', {
     // Rows 19 and 20. Existing clients probe the bare path and expect 405.
@@ -39,22 +48,29 @@ export function actsRouter(deps: UploadDeps): Router {
         return sendError(res, 405, 'GET /api/v1/acts needs start and end');
       }
       const filter = username === undefined ? 'all' : { username: text(username, 'username') };
-      await sendActs(res, acts, filter, start, end);
+      await sendActs(res, { acts, upvotes }, filter, start, end, await access.viewer(req));
     },
     // Rows 15 and 17
     post: uploadHandler(deps),
   });
 
-  // Row 13
+  // Row 13: anonymous and unlimited in open mode; once per user in owner mode (409 after).
   route(router, '/api/v1/acts/upvote', {
     post: [
-      ...jsonBody(deps.bodyLimit),
+      ...access.write,
+      ...jsonBody(deps.bodyLimit, { jsonTypeOnly: owner }),
       async (req, res) => {
         const body: unknown = req.body;
         const digits = Array.isArray(body) && body.length === 1 ? digitsToken(body[0]) : undefined;
         const actId = digits === undefined ? undefined : canonicalActId(digits);
         if (actId === undefined) throw badRequest('body must be a one-element array holding an actId: [123]');
-        if (!(await acts.upvote(actId))) throw badRequest('no such act');
+        const voter = sessionUserIfAny(res);
+        if (voter === undefined) {
+          if (!(await upvotes.addAnonymous(actId))) throw badRequest('no such act');
+        } else {
+          const outcome = await upvotes.add(actId, voter);
+          if (outcome !== 'done') throw refusedVote(outcome);
+        }
         sendJson(res, 200, {});
       },
     ],
@@ -65,13 +81,32 @@ export function actsRouter(deps: UploadDeps): Router {
     get: async (_req, res) => sendJson(res, 200, [await acts.count('all')]),
   });
 
-  // Row 14
+  // Row 14: in owner mode, only its author.
   route(router, '/api/v1/acts/:actId', {
-    delete: async (req, res) => {
-      if (!(await acts.remove(routeActId(req.params.actId)))) throw badRequest('no such act');
-      sendJson(res, 200, {});
-    },
+    delete: [
+      ...access.write,
+      async (req, res) => {
+        const outcome = await acts.remove(routeActId(req.params.actId), sessionUserIfAny(res));
+        if (outcome === 'no-act') throw badRequest('no such act');
+        if (outcome === 'not-yours') throw new HttpError(403, 'only its author can remove an act');
+        sendJson(res, 200, {});
+      },
+    ],
   });
+
+  // Extension, owner mode only (open mode has no one to take a vote back from): un-vote.
+  if (owner) {
+    route(router, '/api/v1/acts/:actId/upvote', {
+      delete: [
+        ...access.write,
+        async (req, res) => {
+          const outcome = await upvotes.remove(routeActId(req.params.actId), sessionUser(res));
+          if (outcome !== 'done') throw refusedVote(outcome);
+          sendJson(res, 200, {});
+        },
+      ],
+    });
+  }
 
   // Row 18: an act's image never changes, so it may be cached for good.
   route(router, '/api/v1/acts/:actId/image', {
@@ -82,8 +117,11 @@ export function actsRouter(deps: UploadDeps): Router {
       res.setHeader('ETag', etag);
       res.setHeader('Cache-Control', IMAGE_CACHE_CONTROL);
       if (matchesEtag(req.headers['if-none-match'], etag)) return void res.status(304).end();
-      const bytes = await acts.imageBytes(meta.seq);
-      res.status(200).type(meta.type).send(bytes);
+      if (!(await sendImage(res, acts, meta.seq, meta.type))) {
+        res.removeHeader('ETag');
+        res.removeHeader('Cache-Control');
+        throw new HttpError(404, 'no such act');
+      }
     },
   });
 

@@ -18,20 +18,23 @@ export interface NewAct {
   image: Buffer;
 }
 
-export interface StoredAct {
+/** An act in a listing; its image is read part by part as it is written out (act-json.ts). */
+export interface ListedAct {
+  seq: number;
   actId: string;
   username: string;
   timestamp: string;
   caption: string;
   upvotes: number;
   categoryName: string;
-  image: Buffer;
 }
 
 /** Which acts a listing covers. */
 export type ActsFilter = { categoryId: number } | { username: string } | 'all';
 
 export type InsertOutcome = 'inserted' | 'act-id-taken' | 'no-category';
+
+export type RemoveOutcome = 'removed' | 'no-act' | 'not-yours';
 
 export interface ImageMeta {
   type: string;
@@ -57,8 +60,8 @@ export class ActsStore {
     return Number(row.n);
   }
 
-  /** Newest first by timestamp, then latest upload first. */
-  async list(filter: ActsFilter, offset: number, limit: number): Promise<StoredAct[]> {
+  /** Newest first by timestamp, then latest upload first; images not included. */
+  async list(filter: ActsFilter, offset: number, limit: number): Promise<ListedAct[]> {
     const rows = await this.filtered(filter)
       .innerJoin('categories', 'categories.id', 'acts.category_id')
       .select(['acts.seq', 'acts.act_id', 'acts.username', 'acts.timestamp', 'acts.caption', 'acts.upvotes', 'categories.name'])
@@ -67,36 +70,35 @@ export class ActsStore {
       .limit(limit)
       .offset(offset)
       .execute();
-    const images = await this.imagesOf(rows.map((row) => row.seq));
     return rows.map((row) => ({
+      seq: row.seq,
       actId: row.act_id,
       username: row.username,
       timestamp: row.timestamp,
       caption: row.caption,
       upvotes: Number(row.upvotes),
       categoryName: row.name,
-      image: images.get(row.seq) ?? Buffer.alloc(0),
     }));
   }
 
-  private async imagesOf(seqs: number[]): Promise<Map<number, Buffer>> {
-    const images = new Map<number, Buffer>();
-    if (seqs.length === 0) return images;
-    const parts = await this.db
+  /**
+   * One stored part of an act's image (parts are IMAGE_PART_BYTES, the last one shorter), or
+   * undefined past the last part or when the act is gone. Read one at a time, so a listing
+   * or an image holds one part in memory, whatever the images' sizes.
+   */
+  async imagePart(seq: number, part: number): Promise<Buffer | undefined> {
+    const row = await this.db.selectFrom('act_images').select('bytes').where('act_seq', '=', seq).where('part', '=', part).executeTakeFirst();
+    return row && Buffer.from(row.bytes);
+  }
+
+  /** The image's size in bytes and number of parts; parts 0 when the act is gone. */
+  async imageSize(seq: number): Promise<{ bytes: number; parts: number }> {
+    const row = await this.db
       .selectFrom('act_images')
-      .select(['act_seq', 'bytes'])
-      .where('act_seq', 'in', seqs)
-      .orderBy('act_seq')
-      .orderBy('part')
-      .execute();
-    const grouped = new Map<number, Buffer[]>();
-    for (const part of parts) {
-      const list = grouped.get(part.act_seq) ?? [];
-      list.push(Buffer.from(part.bytes));
-      grouped.set(part.act_seq, list);
-    }
-    for (const [seq, list] of grouped) images.set(seq, Buffer.concat(list));
-    return images;
+      .select((eb) => [eb.fn.countAll().as('parts'), eb.fn.sum<number | string | null>(sql`length(bytes)`).as('bytes')])
+      .where('act_seq', '=', seq)
+      .executeTakeFirstOrThrow();
+    return { bytes: Number(row.bytes ?? 0), parts: Number(row.parts) };
   }
 
   async insert(act: NewAct): Promise<InsertOutcome> {
@@ -171,28 +173,26 @@ export class ActsStore {
     return (await this.seqOf(actId)) !== undefined;
   }
 
-  private async seqOf(actId: string): Promise<number | undefined> {
+  async seqOf(actId: string): Promise<number | undefined> {
     const row = await this.db.selectFrom('acts').select('seq').where('act_id_hash', '=', keyOf(actId)).executeTakeFirst();
     return row?.seq;
   }
 
-  /** One atomic increment in the database: concurrent upvotes all count. */
-  async upvote(actId: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable('acts')
-      .set({ upvotes: sql<number>`upvotes + 1` })
-      .where('act_id_hash', '=', keyOf(actId))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
-  }
-
-  async remove(actId: string): Promise<boolean> {
-    const seq = await this.seqOf(actId);
-    if (seq === undefined) return false;
+  /**
+   * Removes the act, its image and its upvotes in one transaction. With `byUser`, only an act
+   * of that user (owner mode); the check and the delete see the same row.
+   */
+  async remove(actId: string, byUser?: string): Promise<RemoveOutcome> {
     return this.db.transaction().execute(async (trx) => {
-      const deleted = await trx.deleteFrom('acts').where('seq', '=', seq).executeTakeFirst();
-      await trx.deleteFrom('act_images').where('act_seq', '=', seq).execute();
-      return Number(deleted.numDeletedRows) > 0;
+      const act = await trx.selectFrom('acts').select(['seq', 'username_hash']).where('act_id_hash', '=', keyOf(actId)).executeTakeFirst();
+      if (act === undefined) return 'no-act';
+      if (byUser !== undefined && act.username_hash !== keyOf(byUser)) return 'not-yours';
+      const deleted = await trx.deleteFrom('acts').where('seq', '=', act.seq).executeTakeFirst();
+      // A concurrent removal got there first (MySQL's plain read above does not lock the row).
+      if (Number(deleted.numDeletedRows) === 0) return 'no-act';
+      await trx.deleteFrom('act_images').where('act_seq', '=', act.seq).execute();
+      await trx.deleteFrom('act_upvotes').where('act_seq', '=', act.seq).execute();
+      return 'removed';
     });
   }
 
@@ -203,10 +203,6 @@ export class ActsStore {
       .where('act_id_hash', '=', keyOf(actId))
       .executeTakeFirst();
     return row && { seq: row.seq, type: row.image_type, etag: row.image_etag };
-  }
-
-  async imageBytes(seq: number): Promise<Buffer> {
-    return (await this.imagesOf([seq])).get(seq) ?? Buffer.alloc(0);
   }
 
   async probe(): Promise<void> {

@@ -1,15 +1,26 @@
-// Acts service, spec rows 7-12: categories and the acts in each.
+// Acts service, spec rows 7-12: categories and the acts in each, in either access mode.
 import { Router } from 'express';
-import { badRequest } from '../http/errors.ts';
+import { sessionUserIfAny, type Access } from '../http/access.ts';
+import { badRequest, HttpError } from '../http/errors.ts';
 import { jsonBody, sendEmpty, sendJson } from '../http/json.ts';
 import { route } from '../http/routes.ts';
 import { text } from '../http/validate.ts';
 import { sendActs } from './act-json.ts';
 import type { ActsStore } from './acts-store.ts';
 import type { CategoriesStore } from './categories-store.ts';
+import type { UpvotesStore } from './upvotes-store.ts';
 
-export function categoriesRouter(categories: CategoriesStore, acts: ActsStore, bodyLimit: number): Router {
+export interface CategoriesDeps {
+  categories: CategoriesStore;
+  acts: ActsStore;
+  upvotes: UpvotesStore;
+  bodyLimit: number;
+  access: Access;
+}
+
+export function categoriesRouter({ categories, acts, upvotes, bodyLimit, access }: CategoriesDeps): Router {
   const router = Router();
+  const owner = access.mode === 'owner';
 
   const existing = async (name: string): Promise<number> => {
     const id = await categories.idOf(name);
@@ -26,9 +37,10 @@ export function categoriesRouter(categories: CategoriesStore, acts: ActsStore, b
       for (const [name, n] of rows) counts[name] = n;
       sendJson(res, 200, counts);
     },
-    // Row 8
+    // Row 8: in owner mode, any logged-in user.
     post: [
-      ...jsonBody(bodyLimit),
+      ...access.write,
+      ...jsonBody(bodyLimit, { jsonTypeOnly: owner }),
       async (req, res) => {
         const body: unknown = req.body;
         if (!Array.isArray(body) || body.length !== 1) throw badRequest('body must be a one-element array: ["name"]');
@@ -39,19 +51,24 @@ export function categoriesRouter(categories: CategoriesStore, acts: ActsStore, b
     ],
   });
 
-  // Row 9
+  // Row 9: in owner mode, only while it holds no acts of anyone else.
   route(router, '/api/v1/categories/:name', {
-    delete: async (req, res) => {
-      if (!(await categories.remove(req.params.name as string))) throw badRequest('no such category');
-      sendJson(res, 200, {});
-    },
+    delete: [
+      ...access.write,
+      async (req, res) => {
+        const outcome = await categories.remove(req.params.name as string, sessionUserIfAny(res));
+        if (outcome === 'no-category') throw badRequest('no such category');
+        if (outcome === 'not-yours') throw new HttpError(403, 'this category holds acts of other users: only a category of your own acts can be removed');
+        sendJson(res, 200, {});
+      },
+    ],
   });
 
   // Rows 10 and 12
   route(router, '/api/v1/categories/:name/acts', {
     get: async (req, res) => {
       const categoryId = await existing(req.params.name as string);
-      await sendActs(res, acts, { categoryId }, req.query.start, req.query.end);
+      await sendActs(res, { acts, upvotes }, { categoryId }, req.query.start, req.query.end, await access.viewer(req));
     },
   });
 

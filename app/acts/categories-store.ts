@@ -37,22 +37,41 @@ export class CategoriesStore {
   }
 
   /**
-   * Removes the category and its acts in one transaction; false when there was no such
-   * category. The category row goes first: an upload into it (INSERT ... SELECT on that row)
-   * then waits for this transaction and finds the category gone, instead of deadlocking.
+   * Removes the category with its acts (their images and upvotes too) in one transaction.
+   * With `byUser` (owner mode), only while it holds no acts of anyone else: checked after the
+   * category's row is deleted, that is locked, so no upload into it can land in between (an
+   * upload inserts with INSERT ... SELECT on that row: it waits, then finds no category, or
+   * finds it again if this transaction rolls back).
    */
-  async remove(name: string): Promise<boolean> {
+  async remove(name: string, byUser?: string): Promise<'removed' | 'no-category' | 'not-yours'> {
     const id = await this.idOf(name);
-    if (id === undefined) return false;
-    return this.db.transaction().execute(async (trx) => {
-      const deleted = await trx.deleteFrom('categories').where('id', '=', id).executeTakeFirst();
-      if (Number(deleted.numDeletedRows) === 0) return false;
-      await trx
-        .deleteFrom('act_images')
-        .where('act_seq', 'in', trx.selectFrom('acts').select('seq').where('category_id', '=', id))
-        .execute();
-      await trx.deleteFrom('acts').where('category_id', '=', id).execute();
-      return true;
-    });
+    if (id === undefined) return 'no-category';
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const deleted = await trx.deleteFrom('categories').where('id', '=', id).executeTakeFirst();
+        if (Number(deleted.numDeletedRows) === 0) return 'no-category';
+        if (byUser !== undefined) {
+          const others = await trx
+            .selectFrom('acts')
+            .select('seq')
+            .where('category_id', '=', id)
+            .where('username_hash', '<>', keyOf(byUser))
+            .limit(1)
+            .executeTakeFirst();
+          if (others !== undefined) throw new CategoryNotYours();
+        }
+        const seqs = trx.selectFrom('acts').select('seq').where('category_id', '=', id);
+        await trx.deleteFrom('act_images').where('act_seq', 'in', seqs).execute();
+        await trx.deleteFrom('act_upvotes').where('act_seq', 'in', seqs).execute();
+        await trx.deleteFrom('acts').where('category_id', '=', id).execute();
+        return 'removed';
+      });
+    } catch (err) {
+      if (err instanceof CategoryNotYours) return 'not-yours';
+      throw err;
+    }
   }
 }
+
+/** Rolls the removal back: the category holds someone else's acts. */
+class CategoryNotYours extends Error {}

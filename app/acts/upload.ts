@@ -1,14 +1,17 @@
 // POST /api/v1/acts: the JSON upload of existing clients (row 15) and the web UI's multipart
 // upload (row 17). Both end in `land`: category, actId and user checked, then one insert.
-import type { Request, RequestHandler, Response } from 'express';
-import multer from 'multer';
+import type { Request, RequestHandler } from 'express';
+import { sessionUser, sessionUserIfAny, setSessionUser, type Access } from '../http/access.ts';
+import { sameOriginOnly } from '../http/csrf.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
 import { digitsToken, exactNumber, jsonBody, sendJson } from '../http/json.ts';
-import { currentSession } from '../http/session.ts';
+import { onlyWhen } from '../http/routes.ts';
+import { signedSession } from '../http/session.ts';
 import { objectWithKeys, text } from '../http/validate.ts';
 import type { ActsStore, NewAct } from './acts-store.ts';
 import type { CategoriesStore } from './categories-store.ts';
 import { detectImageType } from './images.ts';
+import { readMultipart, type MultipartForm } from './multipart.ts';
 import type { UsersClient } from './users-client.ts';
 import { canonicalActId, decodeStrictBase64, formatTimestamp, timestampSortKey } from './values.ts';
 
@@ -17,6 +20,7 @@ export interface UploadDeps {
   categories: CategoriesStore;
   users: UsersClient;
   bodyLimit: number;
+  access: Access;
 }
 
 const ACT_FIELDS = ['actId', 'username', 'timestamp', 'caption', 'categoryName', 'imgB64'] as const;
@@ -62,65 +66,68 @@ async function land(deps: UploadDeps, act: Landing): Promise<string> {
   return act.actId;
 }
 
-function multipartParser(bodyLimit: number): RequestHandler {
-  return multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: bodyLimit, fieldSize: bodyLimit, files: 1, fields: 8, parts: 9 },
-  }).single('image');
-}
-
-function parseMultipart(parser: RequestHandler, req: Request, res: Response): Promise<void> {
-  return new Promise((resolve, reject) => {
-    parser(req, res, (err?: unknown) => {
-      if (!err) return resolve();
-      const e = err as { code?: string; message?: string };
-      if (e.code === 'LIMIT_FILE_SIZE') return reject(badRequest('image is too large'));
-      reject(badRequest(`malformed multipart upload: ${e.message ?? 'unreadable'}`));
-    });
-  });
-}
-
 /** Row 17's form → the act to store (actId and timestamp come from the server). */
-function actFromForm(req: Request, username: string, now: Date): Landing {
-  const body = (req.body ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(body)) {
+function actFromForm(form: MultipartForm, username: string, now: Date): Landing {
+  for (const key of form.fields.keys()) {
     if (key === 'upvotes') throw badRequest(NO_UPVOTES);
     if (!(FORM_FIELDS as readonly string[]).includes(key)) throw badRequest(`unexpected field: ${key}`);
   }
-  for (const key of FORM_FIELDS) if (!Object.hasOwn(body, key)) throw badRequest(`missing field: ${key}`);
-  const file = req.file;
-  if (file === undefined) throw badRequest('missing file: image');
-  if (detectImageType(file.buffer) === undefined) throw badRequest('image must be a PNG, JPEG, GIF or WebP image');
+  for (const key of FORM_FIELDS) if (!form.fields.has(key)) throw badRequest(`missing field: ${key}`);
+  if (form.file === undefined) throw badRequest('missing file: image');
+  if (detectImageType(form.file.bytes) === undefined) throw badRequest('image must be a PNG, JPEG, GIF or WebP image');
   const timestamp = formatTimestamp(now);
   return {
     username,
     timestamp,
     sortKey: timestampSortKey(timestamp) as string,
-    caption: text(body.caption, 'caption', { allowEmpty: true }),
-    categoryName: text(body.categoryName, 'categoryName'),
-    image: file.buffer,
+    caption: text(form.fields.get('caption'), 'caption', { allowEmpty: true }),
+    categoryName: text(form.fields.get('categoryName'), 'categoryName'),
+    image: form.file.bytes,
+  };
+}
+
+/**
+ * Row 17's session guard in open mode. A cookie that is not live gets a 401, except the
+ * cookie of a user who no longer exists: the contract answers that as row 15 answers an
+ * unknown user (400). A logged-out user's cookie, or one that names a user re-registered
+ * since, still gets the 401.
+ */
+function openModeUploader(deps: UploadDeps): RequestHandler {
+  return async (req, res, next) => {
+    const username = await deps.access.lookup(req);
+    if (username === undefined) {
+      const signed = signedSession(req);
+      if (signed !== undefined && (await deps.users.check(signed.username)) === 'unknown') throw badRequest('no such user');
+      throw new HttpError(401, 'log in to upload');
+    }
+    setSessionUser(res, username);
+    next();
   };
 }
 
 export function uploadHandler(deps: UploadDeps): RequestHandler[] {
-  const multipart = multipartParser(deps.bodyLimit);
+  const owner = deps.access.mode === 'owner';
+  const isMultipart = (req: Request) => typeof req.is('multipart/form-data') === 'string';
   return [
+    // Both kinds need the session in owner mode; in open mode only row 17 does.
+    ...(owner ? deps.access.write : [onlyWhen(isMultipart, [sameOriginOnly, openModeUploader(deps)])]),
     // Row 17; anything that is not multipart falls through to row 15.
     async (req, res, next) => {
-      if (!req.is('multipart/form-data')) return next();
-      const session = currentSession(req);
-      if (session === undefined) throw new HttpError(401, 'log in to upload');
+      if (!isMultipart(req)) return next();
       if (Number(req.headers['content-length'] ?? 0) > deps.bodyLimit) {
         throw new HttpError(413, `request body is larger than the limit of ${deps.bodyLimit} bytes`);
       }
-      await parseMultipart(multipart, req, res);
-      const actId = await land(deps, actFromForm(req, session.username, new Date()));
+      const form = await readMultipart(req, { bodyLimit: deps.bodyLimit, fileField: 'image', maxFields: FORM_FIELDS.length + 6 });
+      const actId = await land(deps, actFromForm(form, sessionUser(res), new Date()));
       sendJson(res, 201, { actId: exactNumber(actId) });
     },
-    // Row 15
-    ...jsonBody(deps.bodyLimit),
+    // Row 15; in owner mode, as the logged-in user only.
+    ...jsonBody(deps.bodyLimit, { jsonTypeOnly: owner }),
     async (req, res) => {
-      await land(deps, actFromJson(req.body));
+      const act = actFromJson(req.body);
+      const self = sessionUserIfAny(res);
+      if (self !== undefined && act.username !== self) throw new HttpError(403, 'username must be yours: acts are uploaded as the logged-in user');
+      await land(deps, act);
       sendJson(res, 201, {});
     },
   ];

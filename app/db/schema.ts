@@ -13,6 +13,8 @@ export interface UsersTable {
   username_hash: string;
   /** scrypt$N$r$p$salt$hash, never the SHA1 hex the client sent. */
   password_hash: string;
+  /** Named by every session cookie of this user; a new one revokes them all ('' = none yet). */
+  session_key: ColumnType<string, string | undefined, string>;
 }
 
 export interface CategoriesTable {
@@ -47,6 +49,12 @@ export interface ActImagesTable {
   bytes: Buffer;
 }
 
+/** One row per (act, user) upvote in owner mode. */
+export interface ActUpvotesTable {
+  act_seq: number;
+  username_hash: string;
+}
+
 /** One row per service, rewritten by every health check to prove the database takes writes. */
 export interface HealthTable {
   id: number;
@@ -62,5 +70,6 @@ export interface ActsSchema {
   categories: CategoriesTable;
   acts: ActsTable;
   act_images: ActImagesTable;
+  act_upvotes: ActUpvotesTable;
   acts_health: HealthTable;
 }

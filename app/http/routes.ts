@@ -1,6 +1,6 @@
 // A route lists the methods it answers; every other method gets 405 with an Allow header,
 // before any body is read, so the answer never depends on what was sent.
-import type { RequestHandler, Router } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { sendError } from './json.ts';
 
 export type Method = 'get' | 'post' | 'delete' | 'put' | 'patch';
@@ -18,4 +18,11 @@ export function route(router: Router, path: string, handlers: MethodHandlers): v
     res.setHeader('Allow', allowed.join(', '));
     sendError(res, 405, `${req.method} is not allowed on ${req.path}; allowed: ${allowed.join(', ')}`);
   });
+}
+
+/** `handlers` in order for the requests `applies` accepts; the others skip them. */
+export function onlyWhen(applies: (req: Request) => boolean, handlers: RequestHandler[]): RequestHandler {
+  const chain = Router();
+  chain.use(...handlers);
+  return (req, res, next) => (applies(req) ? chain(req, res, next) : next());
 }

@@ -1,6 +1,10 @@
-// Stateless sessions: a cookie signed by cookie-parser (HMAC with SESSION_SECRET, checked in
-// constant time by cookie-signature) carrying the username and an expiry. Both services read
-// it with the same secret, so the acts service knows who uploads without asking anyone.
+// Sessions: a cookie signed by cookie-parser (HMAC with SESSION_SECRET, checked in constant
+// time by cookie-signature) carrying the username, the user's session key and an expiry. The
+// signature proves who issued it; the key makes it revocable: the users service keeps one
+// random key per user, changes it at log-out (every cookie of that user dies at once) and
+// loses it with the user (a re-registered name gets a new key, so old cookies never work for
+// it). The users service checks the key in its own table; the acts service asks the users
+// service (GET /api/v1/sessions/me with the cookie), so a revoked cookie fails everywhere at once.
 import type { Request, Response } from 'express';
 
 export const SESSION_COOKIE = 'selflessacts_session';
@@ -8,12 +12,14 @@ export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface Session {
   username: string;
+  /** The user's session key when the cookie was issued (see UsersStore.sessionKey). */
+  key: string;
   /** Milliseconds since the epoch. */
   expires: number;
 }
 
 export function encodeSession(session: Session): string {
-  return JSON.stringify({ u: session.username, e: session.expires });
+  return JSON.stringify({ u: session.username, k: session.key, e: session.expires });
 }
 
 /** The session in a (verified) cookie value, or undefined if malformed or expired at `now`. */
@@ -25,14 +31,14 @@ export function decodeSession(value: unknown, now: number): Session | undefined 
   } catch {
     return undefined;
   }
-  const { u, e } = (data ?? {}) as { u?: unknown; e?: unknown };
-  if (typeof u !== 'string' || u === '' || typeof e !== 'number' || !(e > now)) return undefined;
-  return { username: u, expires: e };
+  const { u, k, e } = (data ?? {}) as { u?: unknown; k?: unknown; e?: unknown };
+  if (typeof u !== 'string' || u === '' || typeof k !== 'string' || k === '' || typeof e !== 'number' || !(e > now)) return undefined;
+  return { username: u, key: k, expires: e };
 }
 
-export function setSession(res: Response, username: string, now = Date.now()): void {
+export function setSession(res: Response, username: string, key: string, now = Date.now()): void {
   const expires = now + SESSION_TTL_MS;
-  res.cookie(SESSION_COOKIE, encodeSession({ username, expires }), {
+  res.cookie(SESSION_COOKIE, encodeSession({ username, key, expires }), {
     signed: true,
     httpOnly: true,
     sameSite: 'lax',
@@ -45,8 +51,20 @@ export function clearSession(res: Response): void {
   res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/' });
 }
 
-/** The signed-in user, or undefined. cookie-parser has already rejected bad signatures. */
-export function currentSession(req: Request, now = Date.now()): Session | undefined {
+/**
+ * The session a validly signed, unexpired cookie names, or undefined. Not yet proof that it
+ * was not revoked: that is the users service's to say (see the module comment).
+ */
+export function signedSession(req: Request, now = Date.now()): Session | undefined {
   const signed = req.signedCookies as Record<string, unknown> | undefined;
   return decodeSession(signed?.[SESSION_COOKIE], now);
+}
+
+/** The session cookie exactly as the client sent it, as a Cookie header, to pass on. */
+export function sessionCookieHeader(req: Request): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at !== -1 && part.slice(0, at).trim() === SESSION_COOKIE) return `${SESSION_COOKIE}=${part.slice(at + 1).trim()}`;
+  }
+  return undefined;
 }

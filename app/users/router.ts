@@ -1,9 +1,12 @@
-// Users service: spec rows 1-6b.
-import { Router } from 'express';
+// Users service: spec rows 1-6b, in either access mode (http/access.ts).
+import { Router, type Request } from 'express';
+import type { ApiAccess } from '../config.ts';
+import { access, sessionUserIfAny } from '../http/access.ts';
+import { sameOriginOnly } from '../http/csrf.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
 import { jsonBody, sendEmpty, sendError, sendJson } from '../http/json.ts';
 import { route } from '../http/routes.ts';
-import { clearSession, currentSession, setSession } from '../http/session.ts';
+import { clearSession, setSession, signedSession } from '../http/session.ts';
 import { objectWithKeys, text } from '../http/validate.ts';
 import { DECOY_HASH, hashPassword, isSha1Hex, verifyPassword } from './passwords.ts';
 import type { UsersStore } from './store.ts';
@@ -18,14 +21,24 @@ function credentials(body: unknown): { username: string; password: string } {
   return { username, password: fields.password };
 }
 
-export function usersRouter(store: UsersStore, bodyLimit: number): Router {
+export interface UsersRouterOptions {
+  bodyLimit: number;
+  apiAccess: ApiAccess;
+}
+
+export function usersRouter(store: UsersStore, { bodyLimit, apiAccess }: UsersRouterOptions): Router {
   const router = Router();
-  const json = jsonBody(bodyLimit);
+  /** The user a live session cookie names (signed, unexpired, key not revoked). */
+  const liveUser = async (req: Request): Promise<string | undefined> => {
+    const session = signedSession(req);
+    return session !== undefined && (await store.sessionLive(session.username, session.key)) ? session.username : undefined;
+  };
+  const guard = access(apiAccess, liveUser);
 
   route(router, '/api/v1/users', {
-    // Row 1
+    // Row 1: sign-up needs no session in either mode.
     post: [
-      ...json,
+      ...jsonBody(bodyLimit),
       async (req, res) => {
         const { username, password } = credentials(req.body);
         if (!(await store.create(username, await hashPassword(password)))) throw badRequest('username is taken');
@@ -40,12 +53,19 @@ export function usersRouter(store: UsersStore, bodyLimit: number): Router {
     },
   });
 
-  // Row 2
+  // Row 2. In owner mode only the user themself; their cookies die with their session key.
   route(router, '/api/v1/users/:username', {
-    delete: async (req, res) => {
-      if (!(await store.remove(req.params.username as string))) throw badRequest('no such user');
-      sendJson(res, 200, {});
-    },
+    delete: [
+      ...guard.write,
+      async (req, res) => {
+        const username = req.params.username as string;
+        const self = sessionUserIfAny(res);
+        if (self !== undefined && self !== username) throw new HttpError(403, 'you can delete only your own account');
+        if (!(await store.remove(username))) throw badRequest('no such user');
+        if (self !== undefined) clearSession(res);
+        sendJson(res, 200, {});
+      },
+    ],
   });
 
   // Row 6b: the acts service's cheap lookup.
@@ -57,31 +77,39 @@ export function usersRouter(store: UsersStore, bodyLimit: number): Router {
   });
 
   route(router, '/api/v1/sessions', {
-    // Row 4
+    // Row 4. It sets the cookie: same-origin and application/json only, in either mode.
     post: [
-      ...json,
+      sameOriginOnly,
+      ...jsonBody(bodyLimit, { jsonTypeOnly: true }),
       async (req, res) => {
         const { username, password } = credentials(req.body);
         const stored = await store.passwordHash(username);
         const ok = await verifyPassword(password, stored ?? (await DECOY_HASH));
-        if (!ok || stored === undefined) throw new HttpError(401, WRONG_LOGIN);
-        setSession(res, username);
+        const key = ok && stored !== undefined ? await store.sessionKey(username) : undefined;
+        if (key === undefined) throw new HttpError(401, WRONG_LOGIN);
+        setSession(res, username, key);
         sendJson(res, 200, { username });
       },
     ],
-    // Row 5
-    delete: (_req, res) => {
-      clearSession(res);
-      sendJson(res, 200, {});
-    },
+    // Row 5: every cookie of the user stops working, not only this one.
+    delete: [
+      sameOriginOnly,
+      async (req, res) => {
+        const username = await liveUser(req);
+        clearSession(res);
+        if (username === undefined && apiAccess === 'owner') throw new HttpError(401, 'not logged in');
+        if (username !== undefined) await store.revokeSessions(username);
+        sendJson(res, 200, {});
+      },
+    ],
   });
 
-  // Row 6. A deleted user's cookie stops working at once, signature or not.
+  // Row 6: a deleted user's or a logged-out session's cookie stops working at once.
   route(router, '/api/v1/sessions/me', {
     get: async (req, res) => {
-      const session = currentSession(req);
-      if (session === undefined || !(await store.exists(session.username))) throw new HttpError(401, 'not logged in');
-      sendJson(res, 200, { username: session.username });
+      const username = await liveUser(req);
+      if (username === undefined) throw new HttpError(401, 'not logged in');
+      sendJson(res, 200, { username });
     },
   });
 

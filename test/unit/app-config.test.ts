@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../app/config.ts';
 
 describe('loadConfig', () => {
-  test('defaults: both services on 0.0.0.0:8080, SQLite under ./data, 16 MiB bodies', () => {
+  test('defaults: both services on 0.0.0.0:8080, SQLite under ./data, 16 MiB bodies, owner access', () => {
     assert.deepEqual(loadConfig({}), {
       service: 'all',
       port: 8080,
@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       sessionSecret: undefined,
       bodyLimit: 16 * 1024 * 1024,
       publicDir: './public',
+      apiAccess: 'owner',
     });
   });
 
@@ -31,7 +32,9 @@ describe('loadConfig', () => {
       SESSION_SECRET: 'a-long-enough-secret',
       BODY_LIMIT: '1024',
       PUBLIC_DIR: '/srv/public',
+      API_ACCESS: 'open',
     });
+    assert.equal(config.apiAccess, 'open');
     assert.equal(config.service, 'acts');
     assert.equal(config.port, 8001);
     assert.equal(config.usersUrl, 'http://127.0.0.1:8080', 'trailing slash trimmed');
@@ -55,6 +58,8 @@ describe('loadConfig', () => {
     ['a USERS_URL that is not http', { USERS_URL: 'ftp://users' }, 'USERS_URL', /http/],
     ['SERVICE=acts without USERS_URL', { SERVICE: 'acts' }, 'USERS_URL', /users service/],
     ['a short SESSION_SECRET', { SESSION_SECRET: 'short' }, 'SESSION_SECRET', /at least 16/],
+    ['an unknown API_ACCESS', { API_ACCESS: 'public' }, 'API_ACCESS', /^one of open, owner$/],
+    ['API_ACCESS in capitals', { API_ACCESS: 'OPEN' }, 'API_ACCESS', /open, owner/],
   ];
   for (const [name, env, variable, expected] of invalid) {
     test(`${name} → ConfigError naming ${variable}`, () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { contentTypeOf, detectImageType, etagOf } from '../../app/acts/images.ts';
 import { digitsToken, exactNumber, MalformedJson, parseJsonBody } from '../../app/http/json.ts';
+import { scanStructure } from '../../app/http/json-parse.ts';
 import { isCountedPath } from '../../app/http/replica.ts';
 import { decodeSession, encodeSession } from '../../app/http/session.ts';
 
@@ -38,13 +39,34 @@ describe('exact JSON numbers', () => {
     assert.deepEqual(Object.keys(value), ['a:b', 'd']);
   });
 
-  test('parseJsonBody: a document too large for any request parses plainly, its numbers never digits', () => {
-    const big = parseJsonBody(Buffer.from(JSON.stringify([Array.from({ length: 5000 }, (_, i) => i)]))) as unknown[][];
-    assert.equal(big[0]!.length, 5000);
-    assert.equal(digitsToken(big[0]![1]), undefined);
+  test('parseJsonBody: more structure than any request has is refused unparsed, at once', () => {
+    const shapes: [string, string][] = [
+      ['a 5000-element array', JSON.stringify([Array.from({ length: 5000 }, (_, i) => i)])],
+      ['1.5 million numbers', `[${'1234567,'.repeat(1_500_000)}1]`],
+      ['2 million empty arrays', `[${'[],'.repeat(2_000_000)}[]]`],
+      ['nesting 4 million deep', `${'['.repeat(4_000_000)}${']'.repeat(4_000_000)}`],
+      ['a million distinct keys', `{${Array.from({ length: 1_000_000 }, (_, i) => `"k${i}":0`).join(',')}}`],
+    ];
+    for (const [name, json] of shapes) {
+      const started = performance.now();
+      assert.throws(() => parseJsonBody(Buffer.from(json)), /more than 1000/, name);
+      assert.ok(performance.now() - started < 500, `${name}: refused in ${performance.now() - started} ms`);
+    }
+  });
+
+  test('parseJsonBody: 16 MiB of string parses in time proportional to its bytes', () => {
+    // 16 MiB of escaped quotes, the scanner's worst case: a quote every other byte.
+    const escaped = `["${'\\"'.repeat(8 * 1024 * 1024)}"]`;
     const started = performance.now();
-    parseJsonBody(Buffer.from(`[${'1234567,'.repeat(1_500_000)}1]`));
-    assert.ok(performance.now() - started < 3000, 'one and a half million numbers parse at JSON.parse speed');
+    assert.equal((parseJsonBody(Buffer.from(escaped)) as string[])[0]!.length, 8 * 1024 * 1024);
+    assert.ok(performance.now() - started < 3000);
+  });
+
+  test('scanStructure: counts outside strings only, and stops past the cap', () => {
+    assert.deepEqual(scanStructure('{"a,b:[{":[1,2],"c":{}}', 100), { structure: 7, members: 2 });
+    assert.deepEqual(scanStructure('"\\\\",[', 100), { structure: 2, members: 0 });
+    assert.deepEqual(scanStructure('"\\",[', 100), { structure: 0, members: 0 });
+    assert.equal(scanStructure('[1,2,3,4,5,6,7,8]', 3).structure, 4);
   });
 
   test('parseJsonBody: "__proto__" is an ordinary key, not a prototype', () => {
@@ -58,16 +80,18 @@ describe('exact JSON numbers', () => {
 describe('session values', () => {
   const now = 1_700_000_000_000;
   test('round trip before expiry', () => {
-    assert.deepEqual(decodeSession(encodeSession({ username: 'ann', expires: now + 1 }), now), { username: 'ann', expires: now + 1 });
+    assert.deepEqual(decodeSession(encodeSession({ username: 'ann', key: 'k1', expires: now + 1 }), now), { username: 'ann', key: 'k1', expires: now + 1 });
   });
   const rejected: [string, unknown][] = [
-    ['expired', encodeSession({ username: 'ann', expires: now })],
+    ['expired', encodeSession({ username: 'ann', key: 'k1', expires: now })],
+    ['no session key (a cookie from before keys)', JSON.stringify({ u: 'ann', e: now + 1000 })],
+    ['an empty session key', JSON.stringify({ u: 'ann', k: '', e: now + 1000 })],
     ['false (cookie-parser: bad signature)', false],
     ['not JSON', 'ann'],
-    ['no username', JSON.stringify({ e: now + 1000 })],
-    ['an empty username', JSON.stringify({ u: '', e: now + 1000 })],
-    ['no expiry', JSON.stringify({ u: 'ann' })],
-    ['an expiry that is not a number', JSON.stringify({ u: 'ann', e: 'never' })],
+    ['no username', JSON.stringify({ k: 'k1', e: now + 1000 })],
+    ['an empty username', JSON.stringify({ u: '', k: 'k1', e: now + 1000 })],
+    ['no expiry', JSON.stringify({ u: 'ann', k: 'k1' })],
+    ['an expiry that is not a number', JSON.stringify({ u: 'ann', k: 'k1', e: 'never' })],
     ['JSON null', 'null'],
   ];
   for (const [name, value] of rejected) test(`rejected: ${name}`, () => assert.equal(decodeSession(value, now), undefined));

@@ -53,5 +53,19 @@ export function actsMigrations(dialect: DialectName): Record<string, Migration> 
         await db.insertInto('acts_health').values({ id: 1, checked_at: 0 }).execute();
       },
     },
+    // Owner mode counts an upvote once per user (docs/api-notes.md): who upvoted what. acts.upvotes
+    // stays the count every listing reads; open mode's anonymous upvotes add no rows here.
+    '0002_upvotes_by_user': {
+      async up(db: Kysely<any>) {
+        await c
+          .table(db.schema.createTable('act_upvotes'))
+          .addColumn('act_seq', 'integer', (col) => col.notNull())
+          .addColumn('username_hash', 'char(64)', (col) => col.notNull())
+          .addPrimaryKeyConstraint('act_upvotes_pk', ['act_seq', 'username_hash'])
+          .execute();
+        // "Which of these acts did I upvote?" for a page of a listing.
+        await db.schema.createIndex('act_upvotes_by_user').on('act_upvotes').columns(['username_hash', 'act_seq']).execute();
+      },
+    },
   };
 }

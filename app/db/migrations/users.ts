@@ -24,5 +24,11 @@ export function usersMigrations(dialect: DialectName): Record<string, Migration>
         await db.insertInto('users_health').values({ id: 1, checked_at: 0 }).execute();
       },
     },
+    // Revocable sessions (http/session.ts): '' until the user first logs in.
+    '0002_session_keys': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('users').addColumn('session_key', 'varchar(64)', (col) => col.notNull().defaultTo('')).execute();
+      },
+    },
   };
 }

@@ -3,39 +3,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { Backend } from '../support/backends.ts';
-import { sessionCookie, type Api } from '../support/client.ts';
+import { sessionCookie } from '../support/client.ts';
 import { actBody, addAct, addCategory, addUser, PASSWORD } from '../support/data.ts';
 import { expectError, expectReply, freshServices } from '../support/fixture.ts';
 import { GIF, JPEG, PNG, WEBP } from '../support/images.ts';
-
-interface Part {
-  name: string;
-  value: string | Buffer;
-  filename?: string;
-  type?: string;
-}
-
-/** A multipart/form-data body written by hand, so every byte sent is the test's choice. */
-function multipart(parts: Part[]): { body: Buffer; headers: Record<string, string> } {
-  const boundary = `----selfless${randomBytes(8).toString('hex')}`;
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    const disposition = `form-data; name="${part.name}"${part.filename === undefined ? '' : `; filename="${part.filename}"`}`;
-    const type = part.type === undefined ? '' : `Content-Type: ${part.type}\r\n`;
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`));
-    chunks.push(Buffer.isBuffer(part.value) ? part.value : Buffer.from(part.value));
-    chunks.push(Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
-
-const image = (value: Buffer, filename = 'photo.png', type = 'image/png'): Part => ({ name: 'image', value, filename, type });
-
-function upload(acts: Api, cookie: string | undefined, parts: Part[]) {
-  const { body, headers } = multipart(parts);
-  return acts.call('POST', '/api/v1/acts', { body, headers, ...(cookie ? { cookie } : {}) });
-}
+import { image, upload, type Part } from '../support/multipart.ts';
 
 export function multipartContract(backend: Backend): void {
   describe('multipart upload and images (rows 17, 18)', () => {

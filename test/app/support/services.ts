@@ -1,5 +1,6 @@
 // Services started in-process on ephemeral ports, as production runs them: users and acts
-// as separate servers (acts asks users over HTTP), sharing one session secret.
+// as separate servers (acts asks users over HTTP), sharing one session secret. In `open`
+// access mode unless a suite asks for `owner`: the contract is open mode's.
 import { startApp, type RunningApp, type StartOptions } from '../../../app/server.ts';
 import { silentLogger } from '../../../app/log.ts';
 import type { StorageOptions } from '../../../app/db/connect.ts';
@@ -20,6 +21,7 @@ const common = (storage: StorageOptions, extra: StartOptions): StartOptions => (
   port: 0,
   sessionSecret: TEST_SECRET,
   logger: silentLogger,
+  apiAccess: 'open',
   ...storage,
   ...extra,
 });

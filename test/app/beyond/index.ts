@@ -1,0 +1,14 @@
+// Beyond the contract: owner access mode, revocable sessions, cross-site refusal, and the
+// body limits, listings and lookups under hostile input. Each backend's test file runs it.
+import type { Backend } from '../support/backends.ts';
+import { crossSite } from './cross-site.ts';
+import { hostileBodies } from './limits.ts';
+import { ownerRules } from './owner-rules.ts';
+import { sessionRevocation } from './sessions.ts';
+
+export function beyondContract(backend: Backend): void {
+  ownerRules(backend);
+  sessionRevocation(backend);
+  crossSite(backend);
+  hostileBodies(backend);
+}
