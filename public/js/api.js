@@ -33,7 +33,21 @@ function actIdLiteral(actId) {
   return digits;
 }
 
-function errorFrom(status, data, fallback) {
+/** Fired on window when the server refuses a request for want of a (live) session. */
+export const UNAUTHORIZED_EVENT = 'selflessacts:unauthorized';
+
+const LOG_IN_FIRST = 'You need to log in to do that.';
+
+/**
+ * The server's reason, except for a 401 outside the session routes: with API_ACCESS=owner every write
+ * needs a session, and a session can end elsewhere (log-out on another device), so the page is
+ * told (session.js then re-checks who is logged in) and the user gets a plain sentence.
+ */
+function errorFrom(status, data, fallback, path) {
+  if (status === 401 && !path.startsWith('/api/v1/sessions')) {
+    window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT));
+    return new ApiError(status, LOG_IN_FIRST);
+  }
   const reason = data && typeof data.error === 'string' ? data.error : fallback;
   return new ApiError(status, reason);
 }
@@ -60,7 +74,7 @@ async function call(method, path, body) {
       data = null;
     }
   }
-  if (!res.ok) throw errorFrom(res.status, data, `${res.status} ${res.statusText}`.trim());
+  if (!res.ok) throw errorFrom(res.status, data, `${res.status} ${res.statusText}`.trim(), path);
   return { status: res.status, data };
 }
 
@@ -83,7 +97,12 @@ export async function logIn(username, passwordSha1) {
 }
 
 export async function logOut() {
-  await call('DELETE', '/api/v1/sessions');
+  try {
+    await call('DELETE', '/api/v1/sessions');
+  } catch (err) {
+    // The session had already ended (owner mode says 401): logged out all the same.
+    if (!(err instanceof ApiError && err.status === 401)) throw err;
+  }
 }
 
 export async function signUp(username, passwordSha1) {
@@ -173,6 +192,11 @@ export async function upvote(actId) {
   await call('POST', '/api/v1/acts/upvote', `[${actIdLiteral(actId)}]`);
 }
 
+/** Owner mode's extension: takes the logged-in user's upvote back. */
+export async function unvote(actId) {
+  await call('DELETE', `/api/v1/acts/${actIdLiteral(actId)}/upvote`);
+}
+
 export async function removeAct(actId) {
   await call('DELETE', `/api/v1/acts/${actIdLiteral(actId)}`);
 }
@@ -207,7 +231,7 @@ export function uploadAct({ file, caption, categoryName }, onProgress) {
         data = null;
       }
       if (xhr.status === 201) resolve(data?.actId ?? '');
-      else reject(errorFrom(xhr.status, data, `${xhr.status} ${xhr.statusText}`.trim()));
+      else reject(errorFrom(xhr.status, data, `${xhr.status} ${xhr.statusText}`.trim(), '/api/v1/acts'));
     });
     xhr.addEventListener('error', () =>
       reject(new ApiError(0, 'The upload was interrupted. Check your connection and try again.')),

@@ -38,6 +38,11 @@ export const session = {
   },
 };
 
+// A write refused for want of a session: the session ended elsewhere (or was never there).
+window.addEventListener(api.UNAUTHORIZED_EVENT, () => {
+  if (username !== null) session.refresh().catch(() => {});
+});
+
 function set(next) {
   if (next === username) return;
   username = next;

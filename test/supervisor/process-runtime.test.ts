@@ -63,6 +63,8 @@ describe('process runtime with the real app (npm start without Docker)', () => {
       admin: { host: '127.0.0.1', port: ADMIN },
       dataDir,
       staticDir: path.join(repoRoot, 'public'),
+      // Open access: the course's anonymous writes (the contract's mode).
+      env: { API_ACCESS: 'open' },
     }));
   });
 

@@ -1,5 +1,7 @@
 // The web UI end to end in headless Chromium against the real app (SERVICE=all, SQLite in a
-// temporary directory): accounts, categories, upload, feed, upvote, removal, paging, My acts, phones.
+// temporary directory, API_ACCESS=open: anonymous, repeatable upvotes as the course has them):
+// accounts, categories, upload, feed, upvote, removal, paging, My acts, phones. Owner mode's
+// differences are test/ui/owner.test.ts's.
 // Every page is watched: no console errors, no unexpected failed responses, no other hosts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -26,7 +28,7 @@ describe('web UI against the real app', { skip }, () => {
   let myActId = '';
 
   before(async () => {
-    app = await startApp();
+    app = await startApp({ API_ACCESS: 'open' });
     browser = await launchBrowser();
     ({ context, page, watch } = await newWatchedPage(browser));
     // Failures the flow provokes on purpose; any other 4xx/5xx fails the test.

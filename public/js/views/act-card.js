@@ -58,28 +58,46 @@ export function actCard(act, { showCategory = false, onRemoved } = {}) {
   return card;
 }
 
+/**
+ * With API_ACCESS=owner a listing tells a logged-in user which acts they upvoted
+ * (act.upvotedByMe): the button then shows that, counts once, and a second click takes the
+ * upvote back. Without the field (open mode, or logged out) every click is one more upvote.
+ */
 function upvoteButton(act) {
   let count = Number(act.upvotes);
+  const once = typeof act.upvotedByMe === 'boolean';
+  let liked = act.upvotedByMe === true;
   const number = h('span.upvote-count', {}, String(count));
   const button = h('button.upvote', { type: 'button' }, icon('heart'), number);
   const show = () => {
     number.textContent = count.toLocaleString('en');
-    button.setAttribute('aria-label', `Upvote act by ${act.username} (${plural(count, 'upvote')})`);
+    button.classList.toggle('upvoted', liked);
+    if (once) button.setAttribute('aria-pressed', String(liked));
+    const action = once && liked ? 'Take back your upvote of act' : 'Upvote act';
+    button.setAttribute('aria-label', `${action} by ${act.username} (${plural(count, 'upvote')})`);
   };
   show();
   button.addEventListener('click', async () => {
-    // Optimistic: the count moves at once; a refusal takes the vote back and says why.
-    count += 1;
+    const takingBack = once && liked;
+    // Optimistic: the count moves at once; a refusal puts it back and says why.
+    count += takingBack ? -1 : 1;
+    liked = once && !takingBack;
     show();
-    button.classList.remove('upvote-pop');
-    void button.offsetWidth; // restart the animation on repeated clicks
-    button.classList.add('upvote-pop', 'upvoted');
+    if (!takingBack) {
+      button.classList.remove('upvote-pop');
+      void button.offsetWidth; // restart the animation on repeated clicks
+      button.classList.add('upvote-pop', 'upvoted');
+    }
     try {
-      await api.upvote(act.actId);
+      await (takingBack ? api.unvote(act.actId) : api.upvote(act.actId));
     } catch (err) {
-      count -= 1;
+      // 409: another tab or device already did what this click asked; the page was stale and
+      // the optimistic count is now the true one.
+      if (err.status === 409) return;
+      count += takingBack ? 1 : -1;
+      liked = takingBack;
       show();
-      toast(`Your upvote did not count: ${err.message}`, 'error');
+      toast(`${takingBack ? 'Your upvote is still there' : 'Your upvote did not count'}: ${err.message}`, 'error');
     }
   });
   return button;

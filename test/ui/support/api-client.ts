@@ -38,11 +38,26 @@ export class ApiClient {
   }
 
   async signUpAndLogIn(username: string, password: string): Promise<void> {
+    await this.signUp(username, createHash('sha1').update(password).digest('hex'));
+    await this.logIn(username, password);
+  }
+
+  /** Row 1 with the SHA1 hex itself. */
+  async signUp(username: string, passwordSha1: string): Promise<void> {
+    await ok(await this.json('POST', '/api/v1/users', { username, password: passwordSha1 }), `sign up ${username}`);
+  }
+
+  async logIn(username: string, password: string): Promise<void> {
     const hash = createHash('sha1').update(password).digest('hex');
-    await ok(await this.json('POST', '/api/v1/users', { username, password: hash }), `sign up ${username}`);
     const res = await this.json('POST', '/api/v1/sessions', { username, password: hash });
     await ok(res, `log in ${username}`);
     this.cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  }
+
+  /** Log-out: every session of the user ends, in every browser. */
+  async logOut(): Promise<void> {
+    await ok(await this.fetch('/api/v1/sessions', { method: 'DELETE' }), 'log out');
+    this.cookie = '';
   }
 
   async addCategory(name: string): Promise<void> {

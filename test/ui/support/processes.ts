@@ -73,8 +73,11 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** The app with both services and the site, on SQLite in a fresh temporary directory. */
-export async function startApp(): Promise<RunningApp> {
+/**
+ * The app with both services and the site, on SQLite in a fresh temporary directory. `env`
+ * adds to its environment (API_ACCESS: the app's own default is owner).
+ */
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'selfless-ui-'));
   let child: Child | undefined;
   try {
@@ -85,6 +88,7 @@ export async function startApp(): Promise<RunningApp> {
       PORT: String(port),
       DATA_DIR: dataDir,
       PUBLIC_DIR: join(repoRoot, 'public'),
+      ...env,
     });
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitForOk(`${baseUrl}/api/v1/_health`, child);

@@ -1,0 +1,134 @@
+// The web UI with API_ACCESS=owner (the default of npm start and the shipped config) in
+// headless Chromium: a visitor's writes are refused with a plain "log in" message, a logged-in
+// user's upvote shows as theirs (upvotedByMe), counts once and is taken back by a second click,
+// other people's acts offer no removal, and a session ended elsewhere logs the page out.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
+import { ApiClient, type Act } from './support/api-client.ts';
+import { launchBrowser, withWatchedPage } from './support/browser.ts';
+import { heartPng, PALETTES } from './support/png.ts';
+import { startApp, type RunningApp } from './support/processes.ts';
+
+const skip = skipUnless(await chromiumAvailable(), 'Chromium');
+const CATEGORY = 'Parks';
+
+describe('web UI in owner mode', { skip }, () => {
+  let app: RunningApp | undefined;
+  let browser: Browser | undefined;
+  let sam: ApiClient;
+  const ids: string[] = [];
+
+  before(async () => {
+    app = await startApp({ API_ACCESS: 'owner' });
+    browser = await launchBrowser();
+    sam = new ApiClient(app.baseUrl);
+    await sam.signUpAndLogIn('sam', 'sam password');
+    await sam.addCategory(CATEGORY);
+    for (const [i, caption] of ['Picked up litter by the pond.', 'Repainted the park bench.'].entries()) {
+      ids.push(await sam.upload(heartPng(...PALETTES[i]!, 320, 240), caption, CATEGORY));
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  const url = (hash: string) => `${app!.baseUrl}/${hash}`;
+  const upvotesOf = async (actId: string) => ((await sam.acts(CATEGORY)) as Act[]).find((a) => a.actId === actId)?.upvotes;
+
+  test('a visitor: upvoting and adding a category say to log in; nothing changes', async () => {
+    await withWatchedPage(browser!, {}, async ({ page, watch }) => {
+      watch.expect('/api/v1/sessions/me', 401);
+      watch.expect('/api/v1/acts/upvote', 401);
+      watch.expect('/api/v1/categories', 401);
+      await page.goto(url(`#/c/${CATEGORY}`));
+      const card = page.locator(`[data-act-id="${ids[0]}"]`);
+      await card.getByRole('button', { name: /^Upvote act by sam/ }).click();
+      await page.getByText('Your upvote did not count: You need to log in to do that.').waitFor();
+      await card.locator('.upvote-count').getByText('0', { exact: true }).waitFor();
+      assert.equal(await card.locator('.remove').count(), 0);
+
+      await page.goto(url('#/'));
+      await page.getByLabel('New category name').fill('Vandalism');
+      await page.getByRole('button', { name: 'Add category' }).click();
+      await page.getByRole('alert').getByText('You need to log in to do that.').waitFor();
+      assert.equal(await upvotesOf(ids[0]!), 0);
+    });
+  });
+
+  test('a logged-in user: the upvote is theirs, shown after a reload, once; a second click takes it back', async () => {
+    await withWatchedPage(browser!, {}, async ({ page, watch }) => {
+      watch.expect('/api/v1/sessions/me', 401);
+      await page.goto(url(`#/signup?next=${encodeURIComponent(`/c/${CATEGORY}`)}`));
+      await page.getByLabel('Username').fill('lee');
+      await page.getByLabel('Password').fill('lee password');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.waitForFunction((hash) => location.hash === hash, `#/c/${CATEGORY}`);
+
+      const card = page.locator(`[data-act-id="${ids[0]}"]`);
+      const button = card.locator('button.upvote');
+      assert.equal(await button.getAttribute('aria-pressed'), 'false');
+      assert.equal(await card.locator('.remove').count(), 0, 'sam’s act cannot be removed by lee');
+      const answered = page.waitForResponse((res) => res.url().endsWith('/api/v1/acts/upvote'));
+      await button.click();
+      assert.equal((await answered).status(), 200);
+      await card.locator('.upvote-count').getByText('1', { exact: true }).waitFor();
+      assert.equal(await button.getAttribute('aria-pressed'), 'true');
+      assert.equal(await upvotesOf(ids[0]!), 1);
+
+      await page.reload();
+      await card.locator('.upvote-count').getByText('1', { exact: true }).waitFor();
+      assert.equal(await button.getAttribute('aria-pressed'), 'true', 'the listing says lee upvoted it');
+      await card.getByRole('button', { name: /^Take back your upvote of act by sam/ }).waitFor();
+
+      const takenBack = page.waitForResponse((res) => res.url().endsWith(`/api/v1/acts/${ids[0]}/upvote`));
+      await button.click();
+      assert.equal((await takenBack).status(), 200);
+      await card.locator('.upvote-count').getByText('0', { exact: true }).waitFor();
+      assert.equal(await button.getAttribute('aria-pressed'), 'false');
+      assert.equal(await upvotesOf(ids[0]!), 0);
+    });
+  });
+
+  test('another tab upvoted meanwhile: the stale button learns it (409), the count stays right', async () => {
+    await withWatchedPage(browser!, {}, async ({ page, watch }) => {
+      watch.expect('/api/v1/sessions/me', 401);
+      watch.expect('/api/v1/acts/upvote', 409);
+      await page.goto(url(`#/login?next=${encodeURIComponent(`/c/${CATEGORY}`)}`));
+      await page.getByLabel('Username').fill('lee');
+      await page.getByLabel('Password').fill('lee password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      const card = page.locator(`[data-act-id="${ids[1]}"]`);
+      await card.waitFor();
+      await page.evaluate((id) => fetch('/api/v1/acts/upvote', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: `[${id}]` }), ids[1]!);
+      await card.locator('button.upvote').click();
+      await page.waitForFunction((id) => document.querySelector(`[data-act-id="${id}"] button.upvote`)?.getAttribute('aria-pressed') === 'true', ids[1]!);
+      await card.locator('.upvote-count').getByText('1', { exact: true }).waitFor();
+      assert.equal(await upvotesOf(ids[1]!), 1);
+    });
+  });
+
+  test('log-out on another device ends this page’s session: the next write says so and the header logs out', async () => {
+    await withWatchedPage(browser!, {}, async ({ page, watch }) => {
+      watch.expect('/api/v1/sessions/me', 401);
+      watch.expect('/api/v1/acts/upvote', 401);
+      await page.goto(url(`#/login?next=${encodeURIComponent(`/c/${CATEGORY}`)}`));
+      await page.getByLabel('Username').fill('lee');
+      await page.getByLabel('Password').fill('lee password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.locator('#account').getByText('lee').waitFor();
+
+      const elsewhere = new ApiClient(app!.baseUrl);
+      await elsewhere.logIn('lee', 'lee password');
+      await elsewhere.logOut();
+
+      await page.locator(`[data-act-id="${ids[0]}"]`).locator('button.upvote').click();
+      await page.getByText('Your upvote did not count: You need to log in to do that.').waitFor();
+      await page.locator('#account').getByRole('link', { name: 'Log in' }).waitFor();
+      assert.equal(await upvotesOf(ids[0]!), 0);
+    });
+  });
+});
