@@ -1,0 +1,225 @@
+// Issue 11, item 2: how a replica fares while 4 clients send it 16 MiB JSON bodies. The app
+// runs as a process (SERVICE=all, SQLite, API_ACCESS=open, so anonymous bodies are read and
+// parsed as the course's clients' are); each client posts 16 MiB bodies of the shapes that
+// are slowest for JSON.parse (and a plain 16 MiB string) to POST /api/v1/acts/upvote, one
+// after another, while a worker thread asks GET /api/v1/_health every 25 ms. Reported: the
+// worst and p99 health-check latency under load, checks over 200 ms, the app's peak RSS
+// (VmHWM) and its CPU time. With --before DIR (a checkout of an earlier commit, with its
+// node_modules), that app is measured too, interleaved: before, after, before, after.
+//
+//   npx tsx bench/big-bodies.ts [--before /tmp/sla-before] [--rounds 2] [--bodies 5]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { request } from 'undici';
+import { freePort } from '../test/helpers/ports.ts';
+import { percentile } from './stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    before: { type: 'string' },
+    rounds: { type: 'string', default: '2' },
+    bodies: { type: 'string', default: '5' },
+    clients: { type: 'string', default: '4' },
+  },
+});
+const ROUNDS = Math.min(5, Number(values.rounds));
+const BODIES_PER_CLIENT = Math.min(20, Number(values.bodies));
+const CLIENTS = Math.min(8, Number(values.clients));
+const ROOT = path.resolve(import.meta.dirname, '..');
+const MIB = 1024 * 1024;
+const SIZE = 16 * MIB - 1024;
+const HEALTH_BOUND_MS = 200;
+const REQUEST_TIMEOUT_MS = 120_000;
+
+/** 16 MiB bodies: the shapes JSON.parse is slowest on, and one it reads fast. */
+function bodies(): Record<string, Buffer> {
+  const fill = (head: string, unit: string, tail: string) =>
+    Buffer.from(head + unit.repeat(Math.floor((SIZE - head.length - tail.length) / unit.length)) + tail);
+  const keys: string[] = [];
+  for (let i = 0, length = 2; length < SIZE - 32; i++) {
+    const member = `"k${i}":0`;
+    keys.push(member);
+    length += member.length + 1;
+  }
+  const depth = Math.floor(SIZE / 2);
+  return {
+    'empty arrays': fill('[[]', ',[]', ']'),
+    'distinct keys': Buffer.from(`{${keys.join(',')}}`),
+    'nested arrays': Buffer.from('['.repeat(depth) + ']'.repeat(depth)),
+    numbers: fill('[1234567', ',1234567', ']'),
+    'one string': fill('["', 'x', '"]'),
+  };
+}
+
+interface Figures {
+  side: string;
+  healthChecks: number;
+  healthWorstMs: number;
+  healthP99Ms: number;
+  healthP50Ms: number;
+  healthOverBound: number;
+  healthFailed: number;
+  rssBeforeMb: number;
+  rssPeakMb: number;
+  cpuSeconds: number;
+  wallSeconds: number;
+  statuses: Record<string, number>;
+}
+
+const POLLER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const samples = [];
+let stop = false;
+parentPort.on('message', () => { stop = true; });
+(async () => {
+  while (!stop) {
+    const started = performance.now();
+    let ok = false;
+    try {
+      const res = await fetch(workerData.url, { signal: AbortSignal.timeout(10000) });
+      await res.arrayBuffer();
+      ok = res.status === 200;
+    } catch {}
+    samples.push({ ms: performance.now() - started, ok });
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  parentPort.postMessage(samples);
+})();
+`;
+
+function statusField(text: string, field: string): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+}
+
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ 100)
+}
+
+async function startApp(appDir: string): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'selflessacts-bench-bodies-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
+    cwd: appDir,
+    env: { PATH: process.env.PATH, SERVICE: 'all', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, API_ACCESS: 'open', SESSION_SECRET: 'bench-big-bodies-secret-0123456789' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`the app in ${appDir} exited with ${child.exitCode}`);
+    const up = await request(`${url}/api/v1/_health`).then(
+      async (res) => (await res.body.dump(), res.statusCode === 200),
+      () => false,
+    );
+    if (up) return { child, url, dataDir };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the app in ${appDir} did not become healthy`);
+}
+
+async function measure(side: string, appDir: string, shapes: Record<string, Buffer>): Promise<Figures> {
+  const { child, url, dataDir } = await startApp(appDir);
+  const pid = child.pid!;
+  try {
+    const rssBefore = statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
+    const cpuBefore = await cpuSeconds(pid);
+    const poller = new Worker(POLLER, { eval: true, workerData: { url: `${url}/api/v1/_health` } });
+    const samples = new Promise<{ ms: number; ok: boolean }[]>((resolve) => poller.once('message', resolve));
+    await new Promise((r) => setTimeout(r, 500)); // a few checks at rest first
+    const names = Object.keys(shapes);
+    const statuses: Record<string, number> = {};
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, client) => {
+        for (let i = 0; i < BODIES_PER_CLIENT; i++) {
+          const body = shapes[names[(client + i) % names.length]!]!;
+          const outcome = await request(`${url}/api/v1/acts/upvote`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+            headersTimeout: REQUEST_TIMEOUT_MS,
+            bodyTimeout: REQUEST_TIMEOUT_MS,
+          }).then(
+            async (res) => (await res.body.dump(), String(res.statusCode)),
+            (err: Error) => (err as { code?: string }).code ?? err.message,
+          );
+          statuses[outcome] = (statuses[outcome] ?? 0) + 1;
+        }
+      }),
+    );
+    const wallSeconds = (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 300));
+    poller.postMessage('stop');
+    const checks = await samples;
+    await poller.terminate();
+    const latencies = checks.map((c) => c.ms).sort((a, b) => a - b);
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    return {
+      side,
+      healthChecks: checks.length,
+      healthWorstMs: Math.round(latencies.at(-1) ?? 0),
+      healthP99Ms: Math.round(percentile(latencies, 0.99)),
+      healthP50Ms: Math.round(percentile(latencies, 0.5)),
+      healthOverBound: checks.filter((c) => c.ms > HEALTH_BOUND_MS).length,
+      healthFailed: checks.filter((c) => !c.ok).length,
+      rssBeforeMb: Math.round(rssBefore / 1024),
+      rssPeakMb: Math.round(statusField(status, 'VmHWM') / 1024),
+      cpuSeconds: Math.round(((await cpuSeconds(pid)) - cpuBefore) * 100) / 100,
+      wallSeconds: Math.round(wallSeconds * 10) / 10,
+      statuses,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function line(f: Figures): string {
+  return (
+    `${f.side.padEnd(7)} health worst ${String(f.healthWorstMs).padStart(5)} ms, p99 ${String(f.healthP99Ms).padStart(5)} ms, ` +
+    `p50 ${String(f.healthP50Ms).padStart(4)} ms, ${f.healthOverBound}/${f.healthChecks} over ${HEALTH_BOUND_MS} ms, ${f.healthFailed} failed; ` +
+    `RSS ${f.rssBeforeMb} → peak ${f.rssPeakMb} MB; app CPU ${f.cpuSeconds} s in ${f.wallSeconds} s; answers ${JSON.stringify(f.statuses)}`
+  );
+}
+
+const shapes = bodies();
+const sides: [string, string][] = [...(values.before ? [['before', path.resolve(values.before)] as [string, string]] : []), ['after', ROOT]];
+const runs: Figures[] = [];
+console.log(`${CLIENTS} clients × ${BODIES_PER_CLIENT} bodies of 16 MiB (${Object.keys(shapes).join(', ')}) to POST /api/v1/acts/upvote, ${ROUNDS} rounds`);
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [side, dir] of sides) {
+    const figures = await measure(side, dir, shapes);
+    runs.push(figures);
+    console.log(line(figures));
+  }
+}
+const worst = (side: string) => runs.filter((r) => r.side === side).reduce((a, b) => (b.healthWorstMs > a.healthWorstMs ? b : a));
+for (const [side] of sides) console.log(`worst of ${side}: ${line(worst(side))}`);
+
+const out = path.join(ROOT, 'bench', 'results', 'big-bodies.json');
+await mkdir(path.dirname(out), { recursive: true });
+await writeFile(
+  out,
+  `${JSON.stringify(
+    {
+      name: 'big-bodies',
+      date: new Date().toISOString(),
+      command: `npx tsx bench/big-bodies.ts${values.before ? ' --before <checkout of the earlier commit>' : ''} --rounds ${ROUNDS} --bodies ${BODIES_PER_CLIENT}`,
+      node: process.version,
+      clients: CLIENTS,
+      bodiesPerClient: BODIES_PER_CLIENT,
+      healthBoundMs: HEALTH_BOUND_MS,
+      runs,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(`written: ${path.relative(ROOT, out)}`);
