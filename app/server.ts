@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { openActsService } from './acts/service.ts';
 import { loadConfig, type AppConfig } from './config.ts';
 import { httpApp } from './http-app.ts';
+import { warmJsonParser } from './http/json-pool.ts';
 import type { ReplicaState } from './http/replica.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import type { ServiceHandle } from './service-handle.ts';
@@ -48,6 +49,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     logger,
   });
   const server = createServer(app);
+  warmJsonParser();
   try {
     await listen(server, config.port, config.host);
   } catch (err) {

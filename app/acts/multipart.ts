@@ -14,6 +14,23 @@ export interface MultipartForm {
   file: { field: string; bytes: Buffer } | undefined;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A field's text. busboy is asked for fields as latin1, that is as the bytes sent, so that
+ * bytes that are not UTF-8 are refused here rather than silently turned into U+FFFD (the
+ * JSON upload refuses them too). A part that named another charset of its own arrives
+ * decoded by it, wider than a byte: refused as well.
+ */
+function utf8Field(value: string): string | undefined {
+  if (/[^\x00-\xff]/.test(value)) return undefined;
+  try {
+    return utf8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface MultipartLimits {
   /** Bytes of the whole body. */
   bodyLimit: number;
@@ -40,6 +57,7 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
     try {
       parser = busboy({
         headers: req.headers,
+        defCharset: 'latin1',
         limits: { files: 1, fields: limits.maxFields, parts: limits.maxFields + 1, fileSize: limits.bodyLimit, fieldSize: limits.bodyLimit },
       });
     } catch (err) {
@@ -88,7 +106,9 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
     parser.on('field', (name, value, info) => {
       if (info.nameTruncated || info.valueTruncated) return fail(badRequest(`field ${name} is too large`));
       if (fields.has(name)) return fail(badRequest(`field ${name} is given twice`));
-      fields.set(name, value);
+      const text = utf8Field(value);
+      if (text === undefined) return fail(badRequest(`field ${name} is not valid UTF-8`));
+      fields.set(name, text);
     });
     parser.on('file', (name, stream) => {
       // busboy destroys a file stream it cannot finish with an error: never an unhandled one.

@@ -52,6 +52,11 @@ class JsonParserPool {
   #queue: Job[] = [];
   #nextId = 1;
 
+  /** Starts the worker now (idle, not keeping the process alive). */
+  warm(): void {
+    this.#ensureWorker().unref();
+  }
+
   parse(bytes: Uint8Array): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ bytes, resolve, reject });
@@ -103,6 +108,16 @@ class JsonParserPool {
 }
 
 let pool: JsonParserPool | undefined;
+
+/**
+ * Starts the JSON worker ahead of the first large body: booting a thread (and, from the
+ * sources, compiling its modules) takes a core for a few hundred ms, which the replica should
+ * spend before it reports ready, not while answering health checks.
+ */
+export function warmJsonParser(): void {
+  pool ??= new JsonParserPool();
+  pool.warm();
+}
 
 /** Like parseJsonBody, off the event loop for a large body. */
 export function parseJsonBodyAsync(bytes: Uint8Array): Promise<unknown> {

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import type { Backend } from '../support/backends.ts';
 import { actBody, addAct, addCategory, addUser, PASSWORD } from '../support/data.ts';
 import { expectError, expectReply, freshServices } from '../support/fixture.ts';
+import { PNG } from '../support/images.ts';
 import { multipart } from '../support/multipart.ts';
 import { startActs } from '../support/services.ts';
 import { api } from '../support/client.ts';
@@ -137,6 +138,18 @@ export function hostileBodies(backend: Backend): void {
         assert.ok(result.sentBeforeAnswer > 0 && result.sentBeforeAnswer < 64 * 1024 * 1024, `answered after ${result.sentBeforeAnswer} bytes`);
       });
     }
+
+    test('row 17: a UTF-8 caption arrives as sent; bytes that are not UTF-8 → 400, not U+FFFD', async () => {
+      const caption = 'Grüße ✓ 😀';
+      const good = multipart([{ name: 'caption', value: caption }, { name: 'categoryName', value: 'c' }, { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' }]);
+      expectReply(await f.acts.call('POST', '/api/v1/acts', { body: good.body, headers: good.headers, cookie }), 201);
+      const listed = (await f.acts.get('/api/v1/categories/c/acts')).json as { caption: string }[];
+      assert.equal(listed[0]!.caption, caption);
+      const lone = multipart([{ name: 'caption', value: Buffer.from([0xed, 0xa0, 0x80]) }, { name: 'categoryName', value: 'c' }, { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' }]);
+      expectError(await f.acts.call('POST', '/api/v1/acts', { body: lone.body, headers: lone.headers, cookie }), 400);
+      expectReply(await f.acts.del(`/api/v1/categories/c`), 200, {});
+      await addCategory(f.acts, 'c');
+    });
 
     test('a Content-Length over the limit → 413 before a byte of the body is read', async () => {
       const head = `POST /api/v1/categories HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024 * 1024}\r\n\r\n`;
