@@ -4,7 +4,7 @@
 // other people's acts offer no removal, and a session ended elsewhere logs the page out.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { ApiClient, type Act } from './support/api-client.ts';
 import { launchBrowser, withWatchedPage } from './support/browser.ts';
@@ -37,6 +37,14 @@ describe('web UI in owner mode', { skip }, () => {
   });
 
   const url = (hash: string) => `${app!.baseUrl}/${hash}`;
+  /** lee logs in through the page and lands on the category's feed. */
+  const logInToFeed = async (page: Page) => {
+    await page.goto(url(`#/login?next=${encodeURIComponent(`/c/${CATEGORY}`)}`));
+    await page.getByLabel('Username').fill('lee');
+    await page.getByLabel('Password').fill('lee password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('#account').getByText('lee').waitFor();
+  };
   const upvotesOf = async (actId: string) => ((await sam.acts(CATEGORY)) as Act[]).find((a) => a.actId === actId)?.upvotes;
 
   test('a visitor: upvoting and adding a category say to log in; nothing changes', async () => {
@@ -97,10 +105,7 @@ describe('web UI in owner mode', { skip }, () => {
     await withWatchedPage(browser!, {}, async ({ page, watch }) => {
       watch.expect('/api/v1/sessions/me', 401);
       watch.expect('/api/v1/acts/upvote', 409);
-      await page.goto(url(`#/login?next=${encodeURIComponent(`/c/${CATEGORY}`)}`));
-      await page.getByLabel('Username').fill('lee');
-      await page.getByLabel('Password').fill('lee password');
-      await page.getByRole('button', { name: 'Log in' }).click();
+      await logInToFeed(page);
       const card = page.locator(`[data-act-id="${ids[1]}"]`);
       await card.waitFor();
       await page.evaluate((id) => fetch('/api/v1/acts/upvote', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: `[${id}]` }), ids[1]!);
@@ -115,11 +120,7 @@ describe('web UI in owner mode', { skip }, () => {
     await withWatchedPage(browser!, {}, async ({ page, watch }) => {
       watch.expect('/api/v1/sessions/me', 401);
       watch.expect('/api/v1/acts/upvote', 401);
-      await page.goto(url(`#/login?next=${encodeURIComponent(`/c/${CATEGORY}`)}`));
-      await page.getByLabel('Username').fill('lee');
-      await page.getByLabel('Password').fill('lee password');
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.locator('#account').getByText('lee').waitFor();
+      await logInToFeed(page);
 
       const elsewhere = new ApiClient(app!.baseUrl);
       await elsewhere.logIn('lee', 'lee password');
