@@ -7,16 +7,19 @@
 // (VmHWM) and its CPU time. With --before DIR (a checkout of an earlier commit, with its
 // node_modules), that app is measured too, interleaved: before, after, before, after.
 //
-//   npx tsx bench/big-bodies.ts [--before /tmp/sla-before] [--rounds 2] [--bodies 5]
+//   npm run bench:bodies -- [--before /tmp/sla-before] [--rounds 2] [--bodies 5]
+// (the earlier checkout: `git worktree add --detach /tmp/sla-before <commit> && (cd /tmp/sla-before && npm ci)`)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { request } from 'undici';
-import { freePort } from '../test/helpers/ports.ts';
-import { percentile } from './stats.ts';
+import { startCpuMeter } from './cpu.ts';
+import { ResultRecorder } from './results.ts';
+import { median, percentile } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -95,10 +98,12 @@ function statusField(text: string, field: string): number {
   return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }
 
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ 100)
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function startApp(appDir: string): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
@@ -128,7 +133,7 @@ async function measure(side: string, appDir: string, shapes: Record<string, Buff
   const pid = child.pid!;
   try {
     const rssBefore = statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
-    const cpuBefore = await cpuSeconds(pid);
+    const cpu = startCpuMeter({ app: [pid] });
     const poller = new Worker(POLLER, { eval: true, workerData: { url: `${url}/api/v1/_health` } });
     const samples = new Promise<{ ms: number; ok: boolean }[]>((resolve) => poller.once('message', resolve));
     await new Promise((r) => setTimeout(r, 500)); // a few checks at rest first
@@ -170,7 +175,7 @@ async function measure(side: string, appDir: string, shapes: Record<string, Buff
       healthFailed: checks.filter((c) => !c.ok).length,
       rssBeforeMb: Math.round(rssBefore / 1024),
       rssPeakMb: Math.round(statusField(status, 'VmHWM') / 1024),
-      cpuSeconds: Math.round(((await cpuSeconds(pid)) - cpuBefore) * 100) / 100,
+      cpuSeconds: Math.round(cpu.stop().app! / 10_000) / 100,
       wallSeconds: Math.round(wallSeconds * 10) / 10,
       statuses,
     };
@@ -203,23 +208,36 @@ for (let round = 0; round < ROUNDS; round++) {
 const worst = (side: string) => runs.filter((r) => r.side === side).reduce((a, b) => (b.healthWorstMs > a.healthWorstMs ? b : a));
 for (const [side] of sides) console.log(`worst of ${side}: ${line(worst(side))}`);
 
-const out = path.join(ROOT, 'bench', 'results', 'big-bodies.json');
-await mkdir(path.dirname(out), { recursive: true });
-await writeFile(
-  out,
-  `${JSON.stringify(
+const recorder = new ResultRecorder('big-bodies', 'A replica while 4 clients send 16 MiB JSON bodies');
+const of = (side: string) => runs.filter((r) => r.side === side);
+const worstOf = (side: string) => Math.max(...of(side).map((r) => r.healthWorstMs));
+const peakOf = (side: string) => Math.max(...of(side).map((r) => r.rssPeakMb));
+const label = (side: string) => (side === 'before' ? 'before (the commit before issue 11)' : 'after');
+await recorder.write({
+  summary: [
     {
-      name: 'big-bodies',
-      date: new Date().toISOString(),
-      command: `npx tsx bench/big-bodies.ts${values.before ? ' --before <checkout of the earlier commit>' : ''} --rounds ${ROUNDS} --bodies ${BODIES_PER_CLIENT}`,
-      node: process.version,
-      clients: CLIENTS,
-      bodiesPerClient: BODIES_PER_CLIENT,
-      healthBoundMs: HEALTH_BOUND_MS,
-      runs,
+      figure: `worst GET /api/v1/_health while ${CLIENTS} clients send 16 MiB JSON bodies (${ROUNDS} rounds each side)`,
+      value: sides.map(([side]) => `${side} ${worstOf(side)} ms`).join(', '),
     },
-    null,
-    2,
-  )}\n`,
-);
-console.log(`written: ${path.relative(ROOT, out)}`);
+    { figure: 'peak RSS of that replica (VmHWM)', value: sides.map(([side]) => `${side} ${peakOf(side)} MB`).join(', ') },
+  ],
+  tables: [
+    {
+      caption: `${CLIENTS} clients × ${BODIES_PER_CLIENT} bodies of 16 MiB (${Object.keys(shapes).join(', ')}), health checked every 25 ms; one row per round, interleaved`,
+      columns: ['side', 'worst health', 'p99', 'p50', `checks over ${HEALTH_BOUND_MS} ms`, 'failed checks', 'RSS before → peak', 'app CPU', 'wall', 'answers'],
+      rows: runs.map((r) => [
+        label(r.side),
+        `${r.healthWorstMs} ms`,
+        `${r.healthP99Ms} ms`,
+        `${r.healthP50Ms} ms`,
+        `${r.healthOverBound} of ${r.healthChecks}`,
+        String(r.healthFailed),
+        `${r.rssBeforeMb} → ${r.rssPeakMb} MB`,
+        `${r.cpuSeconds} s`,
+        `${r.wallSeconds} s`,
+        Object.entries(r.statuses).map(([status, n]) => `${n}× ${status}`).join(', '),
+      ]),
+    },
+  ],
+  figures: { clients: CLIENTS, bodiesPerClient: BODIES_PER_CLIENT, healthBoundMs: HEALTH_BOUND_MS, medianWorstMs: Object.fromEntries(sides.map(([side]) => [side, median(of(side).map((r) => r.healthWorstMs))])), runs },
+});
