@@ -3,6 +3,8 @@
 // SIGTERM, and exit 1 with a clear message for a bad environment.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { actsMigrations } from '../../app/db/migrations/acts.ts';
+import { usersMigrations } from '../../app/db/migrations/users.ts';
 import { mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
 import { mariadbBackend, sqliteBackend } from './support/backends.ts';
 import { spawnApp, type AppProcess } from './support/app-process.ts';
@@ -29,8 +31,8 @@ async function threeAtOnce(t: { after: (fn: () => Promise<void>) => void }, env:
   expectReply(await clients[2]!.get('/api/v1/categories'), 200, { shared: 0 });
 
   // Each migration ran exactly once.
-  assert.equal((await peek('users', 'users_migrations')).length, 1);
-  assert.equal((await peek('acts', 'acts_migrations')).length, 1);
+  assert.equal((await peek('users', 'users_migrations')).length, Object.keys(usersMigrations('sqlite')).length);
+  assert.equal((await peek('acts', 'acts_migrations')).length, Object.keys(actsMigrations('sqlite')).length);
 
   // SIGTERM: a clean stop, exit 0, and a "stopped" line.
   for (const replica of replicas) {
@@ -62,6 +64,16 @@ describe('start-up failures: exit 1 with one clear JSON line', () => {
     assert.equal(line.variable, 'SERVICE');
     assert.equal(line.value, 'everything');
     assert.match(String(line.expected), /users, acts, all/);
+  });
+
+  test('an invalid API_ACCESS names the variable and the two modes', async () => {
+    const app = spawnApp({ SERVICE: 'all', PORT: '0', API_ACCESS: 'public' });
+    assert.deepEqual(await app.exited, { code: 1, signal: null });
+    const line = app.logs.find((entry) => entry.event === 'config_invalid');
+    assert.ok(line, JSON.stringify(app.logs));
+    assert.equal(line.variable, 'API_ACCESS');
+    assert.equal(line.value, 'public');
+    assert.equal(line.expected, 'one of open, owner');
   });
 
   test('an unreachable database: exit 1 with start_failed', async () => {
