@@ -18,8 +18,6 @@ export interface Access {
   lookup: SessionLookup;
   /** Guards for a write: none in `open` mode; same-origin and a live session in `owner` mode. */
   write: RequestHandler[];
-  /** Guards for a route that needs the session in either mode. */
-  session: RequestHandler[];
   /** The logged-in user, for a read that shows them more (owner mode only); else undefined. */
   viewer(req: Request): Promise<string | undefined>;
 }
@@ -33,12 +31,10 @@ export function access(mode: ApiAccess, lookup: SessionLookup): Access {
     setSessionUser(res, username);
     next();
   };
-  const session = [sameOriginOnly, requireSession];
   return {
     mode,
     lookup,
-    write: mode === 'owner' ? session : [],
-    session,
+    write: mode === 'owner' ? [sameOriginOnly, requireSession] : [],
     // A read never fails for want of the users service: it is then answered as to anyone.
     viewer: async (req) => (mode === 'owner' ? lookup(req).catch(() => undefined) : undefined),
   };
