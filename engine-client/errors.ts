@@ -128,7 +128,9 @@ export function errorForStatus(
   engineMessage: string | undefined,
 ): EngineError {
   const said = engineMessage?.trim() || `HTTP ${status}`;
-  return engineError(codeForStatus(status), `${said} (${method} ${path} → ${status})`, {
+  // Podman's compatible API (4.3) answers a taken container name with 500, not Docker's 409.
+  const code = status === 500 && /name .* is already in use/.test(said) ? 'CONFLICT' : codeForStatus(status);
+  return engineError(code, `${said} (${method} ${path} → ${status})`, {
     status,
     method,
     path,

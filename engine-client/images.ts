@@ -148,9 +148,12 @@ export class Images {
       message: options.message,
     };
     const messages = await postTarWithProgress(this.#transport, '/images/create', query, rootfs, options);
+    const ref = `${options.repo}:${query.tag}`;
     // The last status line of an import is the new image's id.
     const status = messages.findLast((m) => /^sha256:[0-9a-f]{64}$/.test(m.status ?? ''))?.status;
-    const imageId = status ?? (await this.inspect(`${options.repo}:${options.tag ?? 'latest'}`)).id;
+    const imageId = status ?? (await this.inspect(ref)).id;
+    // Podman's compatible API (4.3) ignores `tag` and names the import repo:latest: tag it.
+    if ((await this.find(ref))?.id !== imageId) await this.tag(imageId, ref);
     return { imageId };
   }
 }

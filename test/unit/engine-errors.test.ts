@@ -55,6 +55,14 @@ describe('engine errors', () => {
     assert.equal(errorForStatus(500, 'GET', '/x', undefined).message, 'HTTP 500 (GET /x → 500)');
   });
 
+  test("Podman's 500 for a container name in use is a CONFLICT like Docker's 409; other 500s stay", () => {
+    const podman = 'container create: creating container storage: the container name "echo-39810" is already in use by 6cc25e9d58c4. You have to remove that container to be able to reuse that name: that name is already in use';
+    const conflict = errorForStatus(500, 'POST', '/containers/create', podman);
+    assert.ok(conflict instanceof ConflictError);
+    assert.equal(conflict.status, 500);
+    assert.equal(errorForStatus(500, 'POST', '/containers/create', 'disk full').code, 'SERVER_ERROR');
+  });
+
   test('toWire → MessagePort → fromWire restores class, code and details', async () => {
     const original = errorForStatus(409, 'POST', '/containers/create?name=a', 'Conflict. The name "/a" is already in use');
     const wire = await postThrough<ReturnType<typeof toWire>>(toWire(original));
