@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs and starts what the tests need on a Debian machine: Docker Engine, MariaDB, Chromium,
-# and the tools the deployment tests and benchmarks drive (shellcheck, debootstrap, Compose, nginx,
+# Installs and starts what the tests need on a Debian machine: Docker Engine, Podman (its
+# Docker-compatible API, the supervisor's third runtime), MariaDB, Chromium, and the tools the deployment tests and benchmarks drive (shellcheck, debootstrap, Compose, nginx,
 # kubectl, sqlite3, wrk).
 # Used by .ci/run and by developers alike, so a fresh machine needs nothing done by hand.
 # Idempotent: packages already present are not reinstalled, running daemons are left alone.
@@ -23,6 +23,10 @@ install_packages() {
   local missing=()
   command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  # The podman runtime: rootful Podman answering the Docker API on its own socket. catatonit is
+  # the init it runs as PID 1 (HostConfig.Init); netavark and aardvark-dns give user-defined
+  # networks the container-name DNS that replicas use to reach each other.
+  command -v podman >/dev/null 2>&1 || missing+=(podman catatonit netavark aardvark-dns)
   command -v mysqld >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   # The deployment tests: lint the shell scripts, run aws-setup.sh in a debootstrap root,
@@ -68,6 +72,64 @@ start_dockerd() {
   log "starting dockerd (log: /tmp/dockerd.log)"
   nohup dockerd >/tmp/dockerd.log 2>&1 &
   wait_for 60 dockerd docker_ping || { tail -20 /tmp/dockerd.log; return 1; }
+}
+
+readonly PODMAN_SOCKET=/run/podman/podman.sock
+readonly PODMAN_CONF=/etc/containers/containers.conf
+podman_restart=0
+
+podman_ping() { curl -sf --unix-socket "$PODMAN_SOCKET" http://localhost/_ping; }
+
+# What this host needs of Podman 4.3 (checked here): without default_ulimits = [] every run
+# fails with "error setting rlimit type 6/7: operation not permitted"; crun refuses the hybrid
+# cgroups (v1 controllers, no systemd), runc runs; no systemd, so cgroupfs and a file for events.
+configure_podman() {
+  local wanted
+  wanted='# Written by scripts/dev-services.sh: Podman as the supervisor'"'"'s podman runtime on this host.
+[containers]
+default_ulimits = []
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+
+[network]
+network_backend = "netavark"'
+  mkdir -p "${PODMAN_CONF%/*}"
+  if [[ -r $PODMAN_CONF && $(<"$PODMAN_CONF") == "$wanted" ]]; then
+    log "Podman settings unchanged ($PODMAN_CONF)"
+    return
+  fi
+  printf '%s\n' "$wanted" >"$PODMAN_CONF"
+  chmod 644 "$PODMAN_CONF"
+  log "Podman set to runc, no default ulimits, cgroupfs ($PODMAN_CONF)"
+  podman_restart=1
+}
+
+# `podman system service` is Podman's Docker-compatible API, like dockerd but on its own socket
+# (so both engines run side by side); --time=0: it never exits for lack of clients.
+start_podman() {
+  if ! command -v podman >/dev/null 2>&1; then log "no podman: its API is not started"; return; fi
+  local pid
+  configure_podman
+  if podman_ping >/dev/null 2>&1; then
+    if ((podman_restart == 0)); then log "podman API already answers at $PODMAN_SOCKET"; return; fi
+    # By the pid we recorded: a podman API started by someone else is theirs to restart.
+    pid=$(cat /run/podman/service.pid 2>/dev/null || true)
+    if [[ -n $pid ]] && kill "$pid" 2>/dev/null; then
+      log "restarting the podman API for the new settings"
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    else
+      log "podman API answers but was not started here: restart it yourself to apply $PODMAN_CONF"
+      return
+    fi
+  fi
+  log "starting the podman API at $PODMAN_SOCKET (log: /tmp/podman.log)"
+  mkdir -p "${PODMAN_SOCKET%/*}"
+  nohup podman system service --time=0 "unix://$PODMAN_SOCKET" >/tmp/podman.log 2>&1 &
+  echo $! >/run/podman/service.pid
+  wait_for 60 "podman API" podman_ping || { tail -20 /tmp/podman.log; return 1; }
 }
 
 mariadb_ping() { mysqladmin --protocol=socket ping; }
@@ -147,4 +209,5 @@ SQL
 need_root
 ((install)) && install_packages
 start_dockerd
+start_podman
 start_mariadb
