@@ -382,7 +382,7 @@ decide_secrets() {
   else
     if [[ $existing_url =~ $local_re ]]; then DB_PASSWORD=${BASH_REMATCH[1]}; else DB_PASSWORD=$(random_alnum 32); fi
     # 127.0.0.1 serves both runtimes: processes use it as it is, and the supervisor hands it to
-    # containers as host.docker.internal (docker.hostLoopbackEnv), reaching MariaDB on the bridge.
+    # containers as host.docker.internal (runtimes.docker.hostLoopbackEnv), reaching MariaDB on the bridge.
     DATABASE_URL_WANTED="mysql://$DB_USER:$DB_PASSWORD@127.0.0.1:3306/$DB_NAME"
   fi
 }

@@ -6,6 +6,9 @@
 //   npx tsx scripts/images.ts --force         everything, the base image included
 //   ... --quiet-if-no-engine                  exit 0 with one line when no engine answers
 //   ... --verbose                             the engine's build output too
+//   ... --podman                              into Podman (its Docker-compatible API at
+//                                             CONTAINER_HOST or /run/podman/podman.sock) instead
+//                                             of Docker: the same client and builds, no registry
 import { pathToFileURL } from 'node:url';
 import {
   DockerEngine,
@@ -213,19 +216,21 @@ function describe(kind: string, report: ImageReport): string {
 
 async function main(argv: string[]): Promise<number> {
   const flags = new Set(argv);
-  const known = ['--if-missing', '--force', '--quiet-if-no-engine', '--verbose'];
+  const known = ['--if-missing', '--force', '--quiet-if-no-engine', '--verbose', '--podman'];
   const unknown = argv.filter((arg) => !known.includes(arg));
   if (unknown.length > 0) {
     console.error(`images: unknown option ${unknown.join(' ')}; expected any of ${known.join(' ')}`);
     return 2;
   }
-  const engine = new DockerEngine();
+  const engine = flags.has('--podman')
+    ? new DockerEngine({ socketPath: (process.env.CONTAINER_HOST ?? '/run/podman/podman.sock').replace(/^unix:\/\//, '') })
+    : new DockerEngine();
   try {
     try {
       await engine.system.ping();
     } catch (error) {
       if (!isEngineUnavailable(error)) throw error;
-      const line = `images: no Docker engine at ${engine.socketPath}; images not built`;
+      const line = `images: no engine at ${engine.socketPath}; images not built`;
       if (flags.has('--quiet-if-no-engine')) {
         console.log(line);
         return 0;

@@ -55,3 +55,9 @@ export const serviceName: Check = (v) =>
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** The label prefix: lower-case dot-separated words, as Docker recommends (reverse DNS). */
+export const labelPrefix: Check = (v) =>
+  typeof v === 'string' && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(v) && v.length <= 64
+    ? undefined
+    : 'lower-case words of letters, digits and "-" joined by ".", e.g. "selflessacts" or "com.example.web"';

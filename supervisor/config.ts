@@ -6,18 +6,24 @@ import path from 'node:path';
 import convict from 'convict';
 import * as c from './config-checks.ts';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
+import { field as f, formatCheck, registerFormat, takeFormatProblems } from './config-formats.ts';
 import { parseServices, portRange, type ServiceConfig } from './config-service.ts';
 import { DEFAULT_LIMITS, type BalancerLimits } from './balancer/settings.ts';
+import { RUNTIMES, type RuntimeName, type RuntimeSettings } from './runtime/registry.ts';
 
 export { ConfigError, describeIssue, type ConfigIssue } from './config-error.ts';
 export type { ServiceConfig } from './config-service.ts';
 
-export type RuntimeChoice = 'auto' | 'docker' | 'process';
+export type RuntimeChoice = 'auto' | RuntimeName;
 
 export interface Config {
-  /** Names this supervisor's replicas (label selflessacts.supervisor), so two never adopt each other's. */
+  /** Names this supervisor's replicas (label <labelPrefix>.supervisor), so two never adopt each other's. */
   instance: string;
+  /** Prefix of every label the supervisor puts on what it makes (<prefix>.service, .port, ...). */
+  labelPrefix: string;
   runtime: RuntimeChoice;
+  /** Each runtime's own settings, under its name (runtime/registry.ts). */
+  runtimes: RuntimeSettings;
   listen: { host: string; port: number };
   /** token: when set, every POST to the admin API must carry it (X-Admin-Token). */
   admin: { host: string; port: number; token: string };
@@ -45,62 +51,18 @@ export interface Config {
   uncountedPaths: string[];
   /** Env names given a random secret, generated once and kept in dataDir/secrets.json. */
   generatedSecrets: string[];
-  /**
-   * labels: extra "key=value" labels on every container (tests mark theirs with selflessacts.test).
-   * hostLoopbackEnv: env keys whose URLs on the host's loopback are rewritten to host.docker.internal.
-   */
-  docker: { network: string; user: string; labels: string[]; hostLoopbackEnv: string[] };
   /** Env for every replica (DATABASE_URL...); a service's own env wins. */
   env: Record<string, string>;
   services: ServiceConfig[];
 }
 
-// Convict coerces env strings only through named formats, so each check gets a name.
-const FORMATS: Record<string, { check: c.Check; numeric?: boolean }> = {
-  'sa-port': { check: c.intIn(0, 65535), numeric: true },
-  'sa-positive-int': { check: c.intIn(1, 2_147_483_647), numeric: true },
-  'sa-nat': { check: c.intIn(0, 2_147_483_647), numeric: true },
-  'sa-string': { check: c.nonEmptyString },
-  'sa-any-string': { check: (v) => (typeof v === 'string' ? undefined : 'a string') },
-  'sa-boolean': { check: c.boolean },
-  'sa-threads': { check: c.intIn(1, 64), numeric: true },
-  'sa-header-bytes': { check: c.intIn(1024, 1_048_576), numeric: true },
-  'sa-runtime': { check: c.oneOf(['auto', 'docker', 'process']) },
-  'sa-on-shutdown': { check: c.oneOf(['remove', 'leave']) },
-  'sa-paths': { check: c.arrayOf(c.urlPath, 'paths starting with "/"') },
-  'sa-env-names': { check: c.arrayOf(c.envName, 'environment variable names') },
-  // An array, not a map: convict reads dots in keys as nesting, and labels are full of dots.
-  'sa-labels': { check: c.arrayOf((v) => (typeof v === 'string' && /^[a-z0-9][a-z0-9._-]*=/.test(v) ? undefined : 'x'), '"key=value" strings') },
-  'sa-docker-user': { check: (v) => (typeof v === 'string' && /^[1-9]\d*:\d+$/.test(v) ? undefined : 'a non-root "uid:gid", e.g. "10001:10001"') },
-};
-
-/** Errors thrown by our formats; convict stamps fullName and value on them before collecting. */
-class FormatProblem extends Error {
-  fullName?: string;
-  value?: unknown;
-}
-let thrown: FormatProblem[] = [];
-
-for (const [name, { check, numeric }] of Object.entries(FORMATS)) {
-  convict.addFormat({
-    name,
-    validate(value: unknown) {
-      const expected = check(value);
-      if (expected === undefined) return;
-      const problem = new FormatProblem(expected);
-      thrown.push(problem);
-      throw problem;
-    },
-    ...(numeric ? { coerce: (v: string) => (/^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v) } : {}),
-    ...(name === 'sa-boolean' ? { coerce: (v: string) => (v === 'true' ? true : v === 'false' ? false : v) } : {}),
-  });
-}
-
-const f = (format: string, def: unknown, env?: string) => ({ format, default: def, ...(env ? { env } : {}) });
+registerFormat('sa-runtime', c.oneOf(['auto', ...RUNTIMES.map((r) => r.name)]));
 
 const SCHEMA = {
   instance: f('sa-string', 'main', 'SUPERVISOR_INSTANCE'),
+  labelPrefix: f('sa-label-prefix', 'supervisor'),
   runtime: f('sa-runtime', 'auto', 'RUNTIME'),
+  runtimes: Object.fromEntries(RUNTIMES.map((r) => [r.name, r.schema])),
   listen: { host: f('sa-string', '0.0.0.0', 'LISTEN_HOST'), port: f('sa-port', 3000, 'LISTEN_PORT') },
   admin: { host: f('sa-string', '127.0.0.1', 'ADMIN_HOST'), port: f('sa-port', 3001, 'ADMIN_PORT'), token: f('sa-any-string', '', 'ADMIN_TOKEN') },
   balancer: {
@@ -146,15 +108,14 @@ const SCHEMA = {
   blockedPaths: f('sa-paths', []),
   uncountedPaths: f('sa-paths', []),
   generatedSecrets: f('sa-env-names', []),
-  docker: {
-    network: f('sa-string', 'selflessacts', 'DOCKER_NETWORK'),
-    user: f('sa-docker-user', '10001:10001'),
-    labels: f('sa-labels', []),
-    hostLoopbackEnv: f('sa-env-names', ['DATABASE_URL']),
-  },
   // Maps with free keys: convict treats format Object as one leaf; they are checked below.
   env: { format: Object, default: {} },
   services: { format: Object, default: {} },
+};
+
+/** Keys of earlier versions, and where their settings live now. */
+const MOVED: Record<string, string> = {
+  docker: 'runtimes.docker (and runtimes.podman for Podman): {socket, network, user, labels, hostLoopbackEnv}',
 };
 
 /** Env variables passed through to every replica when set (they win over the file's `env`). */
@@ -187,10 +148,13 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
   if (!c.isPlainObject(raw)) throw new ConfigError([{ key: '(root)', value: raw, expected: 'a JSON object' }]);
   // convict reads env overrides and argv itself; give it ours and no argv.
   const conf = convict(SCHEMA, { env, args: [] });
-  const issues: ConfigIssue[] = objectsForLeaves(raw, SCHEMA);
-  thrown = [];
+  const moved = Object.keys(raw).filter((key) => key in MOVED);
+  const issues: ConfigIssue[] = moved.map((key) => ({ key, value: raw[key], expected: `no such key any more: its settings moved to ${MOVED[key]}` }));
+  const current = Object.fromEntries(Object.entries(raw).filter(([key]) => !(key in MOVED)));
+  issues.push(...objectsForLeaves(current, SCHEMA));
+  takeFormatProblems();
   try {
-    conf.load(raw);
+    conf.load(current);
     conf.validate({ allowed: 'strict' });
   } catch (err) {
     const seen = new Set(issues.map((i) => `${i.key} ${i.expected}`));
@@ -214,7 +178,7 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
 }
 
 function convictIssues(err: Error, env: NodeJS.ProcessEnv): ConfigIssue[] {
-  const issues: ConfigIssue[] = thrown
+  const issues: ConfigIssue[] = takeFormatProblems()
     .filter((p) => p.fullName !== undefined)
     .map((p) => ({ key: withEnvName(p.fullName!, env), value: p.value, expected: p.message }));
   for (const line of err.message.split('\n')) {
@@ -236,8 +200,8 @@ function objectsForLeaves(raw: Record<string, unknown>, schema: object, prefix =
   for (const [key, node] of Object.entries(schema) as [string, Record<string, unknown>][]) {
     const value = raw[key];
     if (!c.isPlainObject(value)) continue;
-    const format = typeof node.format === 'string' ? FORMATS[node.format] : undefined;
-    if (format) issues.push({ key: prefix + key, value, expected: format.check(value) ?? 'not an object' });
+    const check = typeof node.format === 'string' ? formatCheck(node.format) : undefined;
+    if (check) issues.push({ key: prefix + key, value, expected: check(value) ?? 'not an object' });
     else if (!('format' in node)) issues.push(...objectsForLeaves(value, node, `${prefix}${key}.`));
   }
   return issues;

@@ -3,7 +3,6 @@
 import type { Config } from './config.ts';
 import type { Replica } from './fleet.ts';
 import type { WindowStatus } from './protocol.ts';
-import type { RuntimeKind } from './runtime/runtime.ts';
 
 export interface StatusReplica {
   id: string;
@@ -30,7 +29,7 @@ export interface StatusWindow {
 }
 
 export interface StatusBody {
-  runtime: RuntimeKind;
+  runtime: string;
   startedAt: string;
   /** Where the balancer listens; null until it does. */
   listen: { host: string; port: number } | null;
@@ -38,7 +37,7 @@ export interface StatusBody {
 }
 
 export interface StatusInput {
-  runtime: RuntimeKind;
+  runtime: string;
   startedAt: number;
   listen: { host: string; port: number } | null;
   config: Config;

@@ -1,8 +1,9 @@
-// Replicas as containers through engine-client. Containers are named <service>-<port>, carry
-// our labels, publish containerPort on publishHost:port, run as a non-root user with memory
-// and CPU limits, join one user-defined bridge network (so replicas reach each other by
-// container name) and get dataDir/replicas bind-mounted as /data. No Docker socket inside.
-// URLs on the host's loopback in the env keys of hostLoopbackEnv are pointed at the host.
+// Replicas as containers through a Docker-compatible Engine API (engine-client): Docker's, or
+// Podman's (`podman system service`). Containers are named <service>-<port>, carry our labels,
+// publish containerPort on publishHost:port, run as a non-root user with memory and CPU limits,
+// join one user-defined bridge network (so replicas reach each other by container name) and get
+// dataDir/replicas bind-mounted as /data. No engine socket inside. URLs on the host's loopback
+// in the env keys of hostLoopbackEnv are pointed at the host's name inside containers.
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,19 +15,29 @@ import {
   type DockerEngine,
 } from '../../engine-client/index.ts';
 import type { Logger } from '../log.ts';
-import { HOST_ALIAS, rewriteLoopbackEnv } from './host-loopback.ts';
-import { LABELS, dialHost, parsePortLabel, type CloseOptions, type ReplicaInfo, type ReplicaSpec, type Runtime } from './runtime.ts';
+import { rewriteLoopbackEnv } from './host-loopback.ts';
+import { dialHost, parsePortLabel, replicaLabels, type CloseOptions, type ReplicaInfo, type ReplicaLabels, type ReplicaSpec, type Runtime } from './runtime.ts';
 
-export interface DockerRuntimeOptions {
+/** How containers reach the host: a name, and the extra hosts entry that makes it (if the engine does not). */
+export interface HostAlias {
+  name: string;
+  extraHost?: string;
+}
+
+export interface EngineRuntimeOptions {
+  /** The runtime's name as the registry knows it (docker, podman). */
+  name: string;
   engine: DockerEngine;
   supervisor: string;
+  labelPrefix: string;
+  hostAlias: HostAlias;
   network: string;
   /** "uid:gid" the replicas run as; replicaDataDir is made writable for it. */
   user: string;
   /** Extra labels on every container. */
   labels?: Record<string, string>;
   publishHost: string;
-  /** Env keys whose loopback URLs (127.0.0.1, localhost, [::1]) become host.docker.internal. */
+  /** Env keys whose loopback URLs (127.0.0.1, localhost, [::1]) become the host alias. */
   hostLoopbackEnv?: readonly string[];
   replicaDataDir: string;
   stopGraceSeconds: number;
@@ -35,15 +46,18 @@ export interface DockerRuntimeOptions {
 
 const DATA_MOUNT = '/data';
 
-export class DockerRuntime implements Runtime {
-  readonly kind = 'docker' as const;
-  readonly #o: DockerRuntimeOptions;
+export class EngineRuntime implements Runtime {
+  readonly kind: string;
+  readonly #o: EngineRuntimeOptions;
+  readonly #labels: ReplicaLabels;
   /** "key value" pairs already logged as rewritten: every replica gets them, one line says it. */
   readonly #loggedRewrites = new Set<string>();
 
-  constructor(options: DockerRuntimeOptions) {
-    if (/^(0|root)(:|$)/.test(options.user)) throw new Error(`docker.user must not be root (was ${options.user})`);
+  constructor(options: EngineRuntimeOptions) {
+    if (/^(0|root)(:|$)/.test(options.user)) throw new Error(`runtimes.${options.name}.user must not be root (was ${options.user})`);
+    this.kind = options.name;
     this.#o = options;
+    this.#labels = replicaLabels(options.labelPrefix);
   }
 
   async init(): Promise<void> {
@@ -51,8 +65,8 @@ export class DockerRuntime implements Runtime {
     const existing = await engine.networks.list({ name: network });
     if (!existing.some((n) => n.name === network)) {
       try {
-        await engine.networks.create({ name: network, driver: 'bridge', labels: { 'selflessacts.network': 'true' } });
-        this.#o.logger?.info('docker network created', { network });
+        await engine.networks.create({ name: network, driver: 'bridge', labels: { [this.#labels.network]: 'true' } });
+        this.#o.logger?.info('network created', { runtime: this.kind, network });
       } catch (err) {
         if (!isConflict(err)) throw err; // another supervisor made it meanwhile
       }
@@ -61,7 +75,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async list(): Promise<ReplicaInfo[]> {
-    const containers = await this.#o.engine.containers.list({ all: true, labels: { [LABELS.supervisor]: this.#o.supervisor } });
+    const containers = await this.#o.engine.containers.list({ all: true, labels: { [this.#labels.supervisor]: this.#o.supervisor } });
     return containers.flatMap((c) => {
       const info = this.#fromSummary(c);
       return info ? [info] : [];
@@ -78,7 +92,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
-    if (!spec.image) throw Object.assign(new Error(`service ${spec.service} has no image for the docker runtime`), { code: 'NO_IMAGE' });
+    if (!spec.image) throw Object.assign(new Error(`service ${spec.service} has no image for the ${this.kind} runtime`), { code: 'NO_IMAGE' });
     const name = containerName(spec.service, spec.port);
     const instance = randomBytes(6).toString('hex');
     const env = this.#containerEnv(spec.env);
@@ -89,10 +103,10 @@ export class DockerRuntime implements Runtime {
         env: { ...env, PORT: String(spec.containerPort), HOST: '0.0.0.0', DATA_DIR: DATA_MOUNT, SELFLESSACTS_INSTANCE: instance },
         labels: {
           ...this.#o.labels,
-          [LABELS.service]: spec.service,
-          [LABELS.port]: String(spec.port),
-          [LABELS.instance]: instance,
-          [LABELS.supervisor]: this.#o.supervisor,
+          [this.#labels.service]: spec.service,
+          [this.#labels.port]: String(spec.port),
+          [this.#labels.instance]: instance,
+          [this.#labels.supervisor]: this.#o.supervisor,
         },
         user: this.#o.user,
         ports: [{ containerPort: spec.containerPort, hostIp: this.#o.publishHost, hostPort: spec.port }],
@@ -102,7 +116,7 @@ export class DockerRuntime implements Runtime {
         networkAliases: [name],
         binds: [{ source: this.#o.replicaDataDir, target: DATA_MOUNT }],
         // A container on the host's MySQL needs a name for the host.
-        extraHosts: [`${HOST_ALIAS}:host-gateway`],
+        ...(this.#o.hostAlias.extraHost ? { extraHosts: [`${this.#o.hostAlias.name}:${this.#o.hostAlias.extraHost}`] } : {}),
         restartPolicy: { name: 'no' }, // the supervisor restarts, with backoff; the engine must not
         init: true, // tini as PID 1: SIGTERM reaches the app, which then exits promptly
         stopTimeoutSeconds: this.#o.stopGraceSeconds,
@@ -161,15 +175,15 @@ export class DockerRuntime implements Runtime {
     const { engine, network } = this.#o;
     try {
       await engine.networks.remove(network);
-      this.#o.logger?.info('docker network removed', { network });
+      this.#o.logger?.info('network removed', { runtime: this.kind, network });
     } catch (err) {
       if (isNotFound(err)) return;
-      this.#o.logger?.warn('docker network left in place', { network, error: (err as Error).message });
+      this.#o.logger?.warn('network left in place', { runtime: this.kind, network, error: (err as Error).message });
     }
   }
 
   #containerEnv(env: Record<string, string>): Record<string, string> {
-    const { env: out, rewritten } = rewriteLoopbackEnv(env, this.#o.hostLoopbackEnv ?? []);
+    const { env: out, rewritten } = rewriteLoopbackEnv(env, this.#o.hostLoopbackEnv ?? [], this.#o.hostAlias.name);
     const fresh = rewritten.filter((r) => !this.#loggedRewrites.has(`${r.key} ${r.masked}`));
     if (fresh.length) {
       for (const r of fresh) this.#loggedRewrites.add(`${r.key} ${r.masked}`);
@@ -184,7 +198,7 @@ export class DockerRuntime implements Runtime {
   /** A leftover of ours with the same name that is not running is in the way: remove it. */
   async #removeStaleNamesake(name: string): Promise<boolean> {
     const [same] = await this.#o.engine.containers.list({ all: true, name: `^/${name}$` });
-    if (!same || same.labels[LABELS.supervisor] !== this.#o.supervisor || same.state === 'running') return false;
+    if (!same || same.labels[this.#labels.supervisor] !== this.#o.supervisor || same.state === 'running') return false;
     await this.remove(same.id);
     return true;
   }
@@ -195,7 +209,7 @@ export class DockerRuntime implements Runtime {
   }
 
   #fromInfo(c: ContainerInfo): ReplicaInfo | undefined {
-    if (c.labels[LABELS.supervisor] !== this.#o.supervisor) return undefined;
+    if (c.labels[this.#labels.supervisor] !== this.#o.supervisor) return undefined;
     const started = Date.parse(c.state.startedAt);
     const exitReason = `${c.state.status}, exit code ${c.state.exitCode}${c.state.oomKilled ? ' (out of memory)' : ''}`;
     return this.#replica(
@@ -209,14 +223,14 @@ export class DockerRuntime implements Runtime {
 
   /** A container without our service and port labels is not a replica. */
   #replica(id: string, labels: Record<string, string>, running: boolean, startedAt: number, exitReason: string | undefined): ReplicaInfo | undefined {
-    const service = labels[LABELS.service];
-    const port = parsePortLabel(labels[LABELS.port]);
+    const service = labels[this.#labels.service];
+    const port = parsePortLabel(labels[this.#labels.port]);
     if (!service || port === undefined) return undefined;
     const info: ReplicaInfo = {
       id,
       service,
       port,
-      instance: labels[LABELS.instance] ?? '',
+      instance: labels[this.#labels.instance] ?? '',
       url: `http://${dialHost(this.#o.publishHost)}:${port}`,
       running,
       startedAt,

@@ -7,8 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { field } from '../config-formats.ts';
+import type { RuntimePlugin } from './plugin.ts';
 import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime.ts';
 import { dialHost } from './runtime.ts';
+
+export interface ProcessSettings {
+  /** Variables a child takes from the supervisor's environment: enough to run, nothing of its config. */
+  inheritEnv: string[];
+}
 
 export interface ProcessRuntimeOptions {
   /** Supervisor instance name: part of the state file name and of each child's env. */
@@ -17,6 +24,7 @@ export interface ProcessRuntimeOptions {
   /** DATA_DIR given to replicas. */
   replicaDataDir: string;
   publishHost: string;
+  inheritEnv: readonly string[];
   cwd?: string;
 }
 
@@ -27,9 +35,6 @@ interface ProcessRecord {
   pid: number;
   startedAt: number;
 }
-
-/** Env a child inherits from the supervisor: enough to run, nothing of the supervisor's config. */
-const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_ENV', 'NODE_EXTRA_CA_CERTS'];
 
 export class ProcessRuntime implements Runtime {
   readonly kind = 'process' as const;
@@ -71,7 +76,7 @@ export class ProcessRuntime implements Runtime {
     const [program, ...args] = spec.command;
     const bin = program === 'node' ? process.execPath : program!;
     const env: Record<string, string> = {};
-    for (const key of INHERITED_ENV) if (process.env[key] !== undefined) env[key] = process.env[key]!;
+    for (const key of this.#options.inheritEnv) if (process.env[key] !== undefined) env[key] = process.env[key]!;
     Object.assign(env, spec.env, {
       PORT: String(spec.port),
       HOST: dialHost(this.#options.publishHost),
@@ -197,3 +202,21 @@ function isOurs(pid: number, id: string): boolean {
   }
   return environ.split('\0').includes(`SELFLESSACTS_INSTANCE=${id}`);
 }
+
+/** Always available: the fallback of `runtime: auto`. */
+export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
+  name: 'process',
+  capabilities: { artifact: 'command', resourceLimits: false },
+  schema: {
+    inheritEnv: field('sa-env-names', ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_ENV', 'NODE_EXTRA_CA_CERTS']),
+  },
+  detect: async () => ({ available: true, why: 'child processes need no engine' }),
+  create: (context) =>
+    new ProcessRuntime({
+      supervisor: context.supervisor,
+      dataDir: context.dataDir,
+      replicaDataDir: context.replicaDataDir,
+      publishHost: context.publishHost,
+      inheritEnv: context.settings.inheritEnv,
+    }),
+};

@@ -1,16 +1,27 @@
 // What the fleet needs from whatever runs replicas (after Nomad's driver interface): list what
 // is ours (adoption after a restart falls out of it), start one, stop with a grace period,
-// remove, inspect. Stop and remove treat "already gone" as success.
+// remove, inspect. Stop and remove treat "already gone" as success. How a runtime is chosen and
+// made: plugin.ts and registry.ts.
 
-export type RuntimeKind = 'docker' | 'process';
+/** Keys of the labels every replica carries (`<prefix>.service` ...), so the supervisor finds its own and nobody else's. */
+export interface ReplicaLabels {
+  service: string;
+  port: string;
+  instance: string;
+  supervisor: string;
+  /** On the network a container runtime makes. */
+  network: string;
+}
 
-/** Labels every replica carries, so the supervisor finds its own and nobody else's. */
-export const LABELS = {
-  service: 'selflessacts.service',
-  port: 'selflessacts.port',
-  instance: 'selflessacts.instance',
-  supervisor: 'selflessacts.supervisor',
-} as const;
+export function replicaLabels(prefix: string): ReplicaLabels {
+  return {
+    service: `${prefix}.service`,
+    port: `${prefix}.port`,
+    instance: `${prefix}.instance`,
+    supervisor: `${prefix}.supervisor`,
+    network: `${prefix}.network`,
+  };
+}
 
 export interface ReplicaSpec {
   service: string;
@@ -29,7 +40,7 @@ export interface ReplicaInfo {
   id: string;
   service: string;
   port: number;
-  /** Unique per replica ever started (label selflessacts.instance). */
+  /** Unique per replica ever started (label <prefix>.instance). */
   instance: string;
   /** Where the supervisor reaches it: http://127.0.0.1:<port>. */
   url: string;
@@ -41,7 +52,8 @@ export interface ReplicaInfo {
 }
 
 export interface Runtime {
-  readonly kind: RuntimeKind;
+  /** The registry's name for it: docker, podman, process. */
+  readonly kind: string;
   /** Prepares shared resources (the network, the state file); idempotent. */
   init(): Promise<void>;
   /** Every replica of this supervisor, running or not. */

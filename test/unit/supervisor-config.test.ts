@@ -45,7 +45,7 @@ describe('config: the shipped file is valid', () => {
 describe('config errors name the key, the value and what was expected', () => {
   const rows: Array<{ name: string; raw: unknown; env?: NodeJS.ProcessEnv; key: string; value: unknown; expected: RegExp }> = [
     { name: 'listen.port out of range', raw: { ...valid(), listen: { port: 70000 } }, key: 'listen.port', value: 70000, expected: /integer from 0 to 65535/ },
-    { name: 'runtime not one of the three', raw: { ...valid(), runtime: 'k8s' }, key: 'runtime', value: 'k8s', expected: /"auto", "docker", "process"/ },
+    { name: 'runtime none of the registry', raw: { ...valid(), runtime: 'k8s' }, key: 'runtime', value: 'k8s', expected: /"auto", "docker", "podman", "process"/ },
     { name: 'heartbeat interval of 0', raw: { ...valid(), heartbeat: { intervalMs: 0 } }, key: 'heartbeat.intervalMs', value: 0, expected: /integer from 1/ },
     { name: 'a key the schema does not know', raw: { ...valid(), colour: 'blue' }, key: 'colour', value: '(unknown key)', expected: /keys the schema declares/ },
     { name: 'a bad env override names the variable', raw: valid(), env: { LISTEN_PORT: 'eighty' }, key: 'listen.port (from env LISTEN_PORT)', value: 'eighty', expected: /integer/ },
@@ -66,7 +66,12 @@ describe('config errors name the key, the value and what was expected', () => {
     { name: 'an unknown strategy', raw: { services: { web: service({ strategy: 'random' }) } }, key: 'services.web.strategy', value: 'random', expected: /"round-robin", "least-outstanding"/ },
     { name: 'template naming no service', raw: { services: { web: service({ env: { U: '{{service:nope}}' } }) } }, key: 'services.web.env.U', value: '{{service:nope}}', expected: /naming a configured service/ },
     { name: 'template of an unknown kind', raw: { services: { web: service({ env: { U: '{{secret:x}}' } }) } }, key: 'services.web.env.U', value: '{{secret:x}}', expected: /\{\{service:<name>\}\}/ },
-    { name: 'root user for containers', raw: { ...valid(), docker: { user: '0:0' } }, key: 'docker.user', value: '0:0', expected: /non-root/ },
+    { name: 'root user for containers', raw: { ...valid(), runtimes: { docker: { user: '0:0' } } }, key: 'runtimes.docker.user', value: '0:0', expected: /non-root/ },
+    { name: 'root user for podman containers', raw: { ...valid(), runtimes: { podman: { user: '0:0' } } }, key: 'runtimes.podman.user', value: '0:0', expected: /non-root/ },
+    { name: 'a socket that is no unix path', raw: valid(), env: { CONTAINER_HOST: 'tcp://10.0.0.1:2375' }, key: 'runtimes.podman.socket (from env CONTAINER_HOST)', value: 'tcp://10.0.0.1:2375', expected: /unix socket path/ },
+    { name: 'settings of a runtime the registry has not', raw: { ...valid(), runtimes: { k8s: { context: 'x' } } }, key: 'runtimes.k8s.context', value: '(unknown key)', expected: /keys the schema declares/ },
+    { name: 'the docker key of earlier versions', raw: { ...valid(), docker: { network: 'n' } }, key: 'docker', value: { network: 'n' }, expected: /moved to runtimes\.docker/ },
+    { name: 'a label prefix with capitals', raw: { ...valid(), labelPrefix: 'Selfless' }, key: 'labelPrefix', value: 'Selfless', expected: /lower-case words/ },
   ];
   for (const row of rows) {
     test(row.name, () => {

@@ -103,26 +103,27 @@ describe('rewriteLoopbackEnv', () => {
   });
 });
 
-describe('config: docker.hostLoopbackEnv', () => {
-  const valid = (docker: Record<string, unknown> = {}) => ({
-    docker,
-    services: { web: { image: 'x:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 9000, healthPath: '/h' } },
-  });
-
-  test('defaults to ["DATABASE_URL"]; a list replaces it; [] turns it off', () => {
-    assert.deepEqual(parseConfig(valid(), { env: {} }).docker.hostLoopbackEnv, ['DATABASE_URL']);
-    assert.deepEqual(parseConfig(valid({ hostLoopbackEnv: ['DATABASE_URL', 'REDIS_URL'] }), { env: {} }).docker.hostLoopbackEnv, ['DATABASE_URL', 'REDIS_URL']);
-    assert.deepEqual(parseConfig(valid({ hostLoopbackEnv: [] }), { env: {} }).docker.hostLoopbackEnv, []);
-  });
-
-  for (const bad of ['DATABASE_URL', ['DATABASE-URL'], [42], [''], { DATABASE_URL: true }]) {
-    test(`rejects ${JSON.stringify(bad)} naming the key`, () => {
-      assert.throws(
-        () => parseConfig(valid({ hostLoopbackEnv: bad }), { env: {} }),
-        (err: unknown) =>
-          err instanceof ConfigError &&
-          err.issues.some((i) => i.key === 'docker.hostLoopbackEnv' && /environment variable names/.test(i.expected)),
-      );
+for (const runtime of ['docker', 'podman'] as const) {
+  describe(`config: runtimes.${runtime}.hostLoopbackEnv`, () => {
+    const valid = (settings: Record<string, unknown> = {}) => ({
+      runtimes: { [runtime]: settings },
+      services: { web: { image: 'x:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 9000, healthPath: '/h' } },
     });
-  }
-});
+
+    test('defaults to [] (the supervisor knows no app); a list replaces it', () => {
+      assert.deepEqual(parseConfig(valid(), { env: {} }).runtimes[runtime].hostLoopbackEnv, []);
+      assert.deepEqual(parseConfig(valid({ hostLoopbackEnv: ['DATABASE_URL', 'REDIS_URL'] }), { env: {} }).runtimes[runtime].hostLoopbackEnv, ['DATABASE_URL', 'REDIS_URL']);
+    });
+
+    for (const bad of ['DATABASE_URL', ['DATABASE-URL'], [42], [''], { DATABASE_URL: true }]) {
+      test(`rejects ${JSON.stringify(bad)} naming the key`, () => {
+        assert.throws(
+          () => parseConfig(valid({ hostLoopbackEnv: bad }), { env: {} }),
+          (err: unknown) =>
+            err instanceof ConfigError &&
+            err.issues.some((i) => i.key === `runtimes.${runtime}.hostLoopbackEnv` && /environment variable names/.test(i.expected)),
+        );
+      });
+    }
+  });
+}

@@ -1,0 +1,60 @@
+// What a runtime declares to be one (after Nomad's task drivers): its name, the schema of its
+// settings under runtimes.<name>, what it can do, how it tells whether it can run here (and
+// why not), and how it is made. select.ts walks the registry (registry.ts); nothing else in the
+// supervisor names a runtime.
+import type { ConfigIssue } from '../config-error.ts';
+import type { Field } from '../config-formats.ts';
+import type { ServiceConfig } from '../config-service.ts';
+import type { Logger } from '../log.ts';
+import type { Runtime } from './runtime.ts';
+
+/** A convict schema: keys to fields, nested. */
+export type SettingsSchema<S> = { [K in keyof S]: S[K] extends unknown[] ? Field : S[K] extends object ? SettingsSchema<S[K]> : Field };
+
+export interface RuntimeCapabilities {
+  /** What a service must give to run here: an image, or a command line. */
+  artifact: 'image' | 'command';
+  /** services.<name>.resources (memory, CPU) are enforced, not only recorded. */
+  resourceLimits: boolean;
+}
+
+export type Detection = { available: true; why: string } | { available: false; why: string };
+
+/** The deployment as a runtime sees it when it is made. */
+export interface RuntimeContext<S> {
+  settings: S;
+  /** Names this supervisor's replicas (config `instance`). */
+  supervisor: string;
+  labelPrefix: string;
+  publishHost: string;
+  dataDir: string;
+  /** What replicas may write (dataDir/replicas). */
+  replicaDataDir: string;
+  stopGraceSeconds: number;
+  logger: Logger;
+}
+
+export interface RuntimePlugin<N extends string = string, S = unknown> {
+  readonly name: N;
+  /** runtimes.<name> in the config; every key has a default. */
+  readonly schema: SettingsSchema<S>;
+  readonly capabilities: RuntimeCapabilities;
+  /** Whether it can run replicas here, and why or why not, in words for the log. No side effects. */
+  detect(settings: S): Promise<Detection>;
+  create(context: RuntimeContext<S>): Runtime;
+}
+
+/** Settings type of a plugin. */
+export type SettingsOf<P> = P extends RuntimePlugin<string, infer S> ? S : never;
+
+/** Services lacking what the runtime needs (its artifact), as config issues. */
+export function missingArtifacts(name: string, capabilities: RuntimeCapabilities, services: readonly ServiceConfig[]): ConfigIssue[] {
+  const field = capabilities.artifact;
+  return services
+    .filter((s) => s[field] === undefined)
+    .map((s) => ({
+      key: `services.${s.name}.${field}`,
+      value: undefined,
+      expected: field === 'image' ? `an image name (runtime is ${name})` : `a command array (runtime is ${name})`,
+    }));
+}
