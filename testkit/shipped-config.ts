@@ -5,7 +5,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
-import { SupervisorSuite, TEST_LABEL, repoRoot, type EchoSuiteConfig, type SuiteSetup } from './supervisor.ts';
+import { TEST_ENGINE } from './engine.ts';
+import { SupervisorSuite, repoRoot, suiteRuntimes, type EchoSuiteConfig, type SuiteSetup } from './supervisor.ts';
 
 export interface ShippedConfigOptions {
   suite: string;
@@ -19,8 +20,8 @@ export interface ShippedConfigOptions {
 }
 
 /**
- * A supervisor on the shipped config (or `echo`'s) under Docker: both services up, users and
- * acts, before the run starts. For SupervisorSuite (benchmarks) or supervisorSuite (tests).
+ * A supervisor on the shipped config (or `echo`'s) under the test engine: both services up,
+ * users and acts, before the run starts. For SupervisorSuite (benchmarks) or supervisorSuite (tests).
  */
 export function shippedSetup(engine: DockerEngine, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SuiteSetup {
   return {
@@ -39,11 +40,12 @@ export function shippedSuite(engine: DockerEngine, o: Omit<ShippedConfigOptions,
   return new SupervisorSuite(shippedSetup(engine, o, echo));
 }
 
-/** Under Docker with `engine` (its images built first); without one, under the process runtime. */
+/** Under the test engine's runtime with `engine` (its images built first); without one, under the process runtime. */
 export async function shippedConfigFile(engine: DockerEngine | undefined, o: ShippedConfigOptions): Promise<string> {
   if (engine) await ensureImages({ engine });
   const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
     services: Record<string, { startPort: number }>;
+    runtimes: Record<string, object>;
   };
   shipped.services.users!.startPort = o.usersPort;
   shipped.services.acts!.startPort = o.actsPort;
@@ -51,11 +53,11 @@ export async function shippedConfigFile(engine: DockerEngine | undefined, o: Shi
   await writeFile(file, JSON.stringify({
     ...shipped,
     instance: `test-${o.suite}`,
-    runtime: engine ? 'docker' : 'process',
+    runtime: engine ? TEST_ENGINE.name : 'process',
     listen: { host: '127.0.0.1', port: o.listenPort },
     admin: { host: '127.0.0.1', port: o.adminPort },
     dataDir: path.join(o.dir, 'data'),
-    docker: { network: `sa-test-${o.suite}`, user: '10001:10001', labels: [`${TEST_LABEL}=${o.suite}`] },
+    runtimes: suiteRuntimes(o.suite, shipped.runtimes),
     ...o.overrides,
   }));
   return file;

@@ -92,7 +92,7 @@ export function echoService(def: Omit<ServiceDef, 'image' | 'command'> & { env?:
 export interface TestConfigOptions {
   suite: string;
   dir: string;
-  runtime: 'docker' | 'process';
+  runtime: 'docker' | 'podman' | 'process';
   listenPort: number;
   adminPort: number;
   services: Record<string, ServiceDef>;
@@ -109,6 +109,7 @@ export function instanceName(suite: string): string {
 export async function writeConfig(o: TestConfigOptions): Promise<string> {
   const config = {
     instance: instanceName(o.suite),
+    labelPrefix: 'selflessacts',
     runtime: o.runtime,
     listen: { host: '127.0.0.1', port: o.listenPort },
     admin: { host: '127.0.0.1', port: o.adminPort },
@@ -123,13 +124,22 @@ export async function writeConfig(o: TestConfigOptions): Promise<string> {
     stopGraceSeconds: 2,
     ...API_PATHS,
     generatedSecrets: ['SESSION_SECRET'],
-    docker: { network: `sa-test-${o.suite}`, user: '10001:10001', labels: [`${TEST_LABEL}=${o.suite}`] },
+    runtimes: suiteRuntimes(o.suite),
     services: o.services,
     ...o.extra,
   };
   const file = path.join(o.dir, 'orchestrator.json');
   await writeFile(file, JSON.stringify(config, null, 2));
   return file;
+}
+
+/**
+ * `runtimes` with both container runtimes on the suite's own network and its containers labelled
+ * with its name; the other settings of `base` (a shipped config's) are kept.
+ */
+export function suiteRuntimes(suite: string, base: Record<string, object> = {}): Record<string, object> {
+  const own = { network: `sa-test-${suite}`, user: '10001:10001', labels: [`${TEST_LABEL}=${suite}`] };
+  return { ...base, docker: { ...base.docker, ...own }, podman: { ...base.podman, ...own } };
 }
 
 export async function tempDir(suite: string): Promise<string> {
@@ -348,8 +358,8 @@ export class SupervisorSuite {
   async #writeConfig(): Promise<string> {
     const { config, engine, suite, adminPort } = this.#setup;
     if (typeof config === 'function') return config(this.dir);
-    if (config.runtime === 'docker') {
-      if (!engine) throw new Error(`suite ${suite}: the docker runtime needs an engine`);
+    if (config.runtime !== 'process') {
+      if (!engine) throw new Error(`suite ${suite}: the ${config.runtime} runtime needs an engine`);
       await ensureEchoImage(engine);
     }
     return writeConfig({ ...config, suite, dir: this.dir, adminPort });

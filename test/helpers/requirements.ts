@@ -2,8 +2,8 @@
 // missing component skips the suite with a message saying what to start; under CI=true it is
 // a failure, because CI always provides them and a silent skip would hide a broken install.
 import { access, constants } from 'node:fs/promises';
-import { request } from 'node:http';
 import { createConnection } from 'node:net';
+import { TEST_ENGINE, pingSocket } from '../../testkit/engine.ts';
 
 export const inCI = process.env.CI === 'true';
 
@@ -29,17 +29,19 @@ export function dockerSocketPath(): string {
   return '/var/run/docker.sock';
 }
 
+/** Docker itself, for the suites that need it whatever TEST_RUNTIME says (systemd in a container). */
 export async function dockerAvailable(): Promise<Requirement> {
-  const socketPath = dockerSocketPath();
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve({ missing: res.statusCode === 200 ? undefined : `GET /_ping answered ${res.statusCode}` });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (err) => resolve({ missing: `no engine at ${socketPath} (${err.message})` }));
-    req.end();
-  });
+  return { missing: await pingSocket(dockerSocketPath()) };
+}
+
+/** The engine the suites use (Docker, or Podman with TEST_RUNTIME=podman: testkit/engine.ts). */
+export async function engineAvailable(): Promise<Requirement> {
+  return { missing: await TEST_ENGINE.missing() };
+}
+
+/** The `skip` option of a suite that needs the test engine. */
+export async function skipUnlessEngine(): Promise<string | false> {
+  return skipUnless(await engineAvailable(), TEST_ENGINE.title);
 }
 
 /** MariaDB for the storage tests: MYSQL_TEST_URL, or the user scripts/dev-services.sh creates. */

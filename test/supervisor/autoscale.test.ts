@@ -3,8 +3,8 @@
 // so a slow request in flight to it completes. Ports 23000-23099.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DockerEngine } from '../../engine-client/index.ts';
-import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import { skipUnlessEngine } from '../helpers/requirements.ts';
+import { TEST_ENGINE } from '../../testkit/engine.ts';
 import {
   containersByPort,
   echoService,
@@ -21,16 +21,16 @@ const ADMIN = 23001;
 const START = 23010;
 const WINDOW_SECONDS = 6;
 const base = `http://127.0.0.1:${LISTEN}`;
-const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
+const skip = await skipUnlessEngine();
 
 describe('autoscaling (real containers, 6 s windows)', { skip }, () => {
-  const engine = new DockerEngine();
+  const engine = TEST_ENGINE.client();
   const { admin } = supervisorSuite({
     suite: SUITE,
     adminPort: ADMIN,
     engine,
     config: {
-      runtime: 'docker',
+      runtime: TEST_ENGINE.name,
       listenPort: LISTEN,
       scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: 20, dampingWindows: 0 },
       // Room for the test to see the drain and release the request it waits for.

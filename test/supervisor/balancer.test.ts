@@ -7,8 +7,8 @@ import { request as httpRequest } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { DockerEngine } from '../../engine-client/index.ts';
-import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import { skipUnlessEngine } from '../helpers/requirements.ts';
+import { TEST_ENGINE } from '../../testkit/engine.ts';
 import { rawTarget } from '../../testkit/raw-http.ts';
 import { echoService, ensureEchoImage, eventually, http, replicaCount, resetCount, supervisorSuite, writeConfig } from '../../testkit/supervisor.ts';
 
@@ -16,7 +16,7 @@ const SUITE = 'balancer';
 const LISTEN = 21000;
 const ADMIN = 21001;
 const base = `http://127.0.0.1:${LISTEN}`;
-const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
+const skip = await skipUnlessEngine();
 
 /** A raw request, for headers undici refuses to send (Connection: x, Keep-Alive, TE). */
 function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
@@ -32,7 +32,7 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
 }
 
 describe('balancer (real containers)', { skip }, () => {
-  const engine = new DockerEngine();
+  const engine = TEST_ENGINE.client();
   const suite = supervisorSuite({
     suite: SUITE,
     adminPort: ADMIN,
@@ -47,7 +47,7 @@ describe('balancer (real containers)', { skip }, () => {
       return writeConfig({
         suite: SUITE,
         dir,
-        runtime: 'docker',
+        runtime: TEST_ENGINE.name,
         listenPort: LISTEN,
         adminPort: ADMIN,
         // A slow steady heartbeat: the refusing-replica test must see the balancer, not a routine
@@ -108,7 +108,7 @@ describe('balancer (real containers)', { skip }, () => {
     assert.equal(info.user, '10001:10001');
     assert.equal(info.memoryBytes, 128 * 1024 * 1024);
     assert.deepEqual(info.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}`), ['127.0.0.1:21030->8080']);
-    assert.ok(!JSON.stringify(info.raw).includes('docker.sock'), 'no Docker socket inside');
+    assert.ok(!/docker\.sock|podman\.sock/.test(JSON.stringify(info.raw)), 'no engine socket inside');
     const env = (JSON.parse((await http('GET', `${base}/api/v1/env`)).text) as { env: Record<string, string> }).env;
     assert.equal(env.USERS_URL, 'http://users-21010:8080');
     assert.equal(env.SERVICE, 'acts');
@@ -197,7 +197,7 @@ describe('balancer (real containers)', { skip }, () => {
   test('status, events.json and the event stream', async () => {
     // Served counts arrive with the balancer's once-a-second report.
     const status = await admin.waitFor((s) => s.services.acts!.replicas.every((r) => r.requestsServed > 0) && s, 'served counts', 5000);
-    assert.equal(status.runtime, 'docker');
+    assert.equal(status.runtime, TEST_ENGINE.name);
     assert.deepEqual(status.listen, { host: '127.0.0.1', port: LISTEN });
     const acts = status.services.acts!;
     assert.equal(acts.desired, 2);

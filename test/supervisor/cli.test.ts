@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DockerEngine } from '../../engine-client/index.ts';
-import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
-import { SupervisorProcess, echoService, removeDir, tempDir } from '../../testkit/supervisor.ts';
+import { skipUnlessEngine } from '../helpers/requirements.ts';
+import { TEST_ENGINE } from '../../testkit/engine.ts';
+import { SupervisorProcess, echoService, removeDir, suiteRuntimes, tempDir } from '../../testkit/supervisor.ts';
 
-const engineSkip = skipUnless(await dockerAvailable(), 'Docker Engine');
+const engineSkip = await skipUnlessEngine();
 
 describe('supervisor/main.ts start-up errors', () => {
   let dir = '';
@@ -19,7 +19,7 @@ describe('supervisor/main.ts start-up errors', () => {
   after(async () => {
     await removeDir(dir);
     if (engineSkip) return;
-    const engine = new DockerEngine();
+    const engine = TEST_ENGINE.client();
     await engine.networks.remove('sa-test-cli').catch(() => undefined);
     await engine.close();
   });
@@ -83,19 +83,23 @@ describe('supervisor/main.ts start-up errors', () => {
     listen: { host: '127.0.0.1', port: listen },
     admin: { host: '127.0.0.1', port: listen + 1 },
     dataDir: path.join(dir, `data-${listen}`),
-    docker: { network: 'sa-test-cli', user: '10001:10001', labels: ['selflessacts.test=cli'] },
+    labelPrefix: 'selflessacts',
+    runtimes: suiteRuntimes('cli'),
     instance: 'test-cli',
     services: { echo: { ...echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: listen + 2 }), image: 'selflessacts-test/none:latest' } },
   });
 
-  test('runtime auto without an engine: child processes, and it says why', async () => {
+  test('runtime auto without an engine: child processes, and it says why for each runtime passed over', async () => {
     const file = path.join(dir, 'auto-process.json');
     await writeFile(file, JSON.stringify(autoConfig(20994)));
-    const sup = SupervisorProcess.start(file, { DOCKER_HOST: `unix://${path.join(dir, 'no-such.sock')}` });
+    const nowhere = `unix://${path.join(dir, 'no-such.sock')}`;
+    const sup = SupervisorProcess.start(file, { DOCKER_HOST: nowhere, CONTAINER_HOST: nowhere });
     try {
       const line = await sup.waitForLine((l) => l.msg === 'runtime selected', 'the runtime choice');
       assert.equal(line.runtime, 'process');
-      assert.match(String(line.why), /no Docker Engine answers \/_ping/);
+      assert.match(String(line.why), /auto picked process/);
+      assert.match(String(line.why), /docker: no Docker engine answers at .*no-such\.sock/);
+      assert.match(String(line.why), /podman: no Podman engine answers at .*no-such\.sock/);
       const started = await sup.waitForLine((l) => l.type === 'supervisor.started', 'started');
       assert.match(String(started.reason), /runtime process/);
     } finally {
@@ -103,14 +107,15 @@ describe('supervisor/main.ts start-up errors', () => {
     }
   });
 
-  test('runtime auto with an engine: Docker, and it says why', { skip: engineSkip }, async () => {
-    const file = path.join(dir, 'auto-docker.json');
+  test('runtime auto with an engine: the first that answers, and it says why', { skip: engineSkip }, async () => {
+    const file = path.join(dir, 'auto-engine.json');
     await writeFile(file, JSON.stringify(autoConfig(20990)));
-    const sup = SupervisorProcess.start(file);
+    // Docker passed over when the suites run on Podman: its socket points nowhere.
+    const sup = SupervisorProcess.start(file, TEST_ENGINE.name === 'podman' ? { DOCKER_HOST: `unix://${path.join(dir, 'no-such.sock')}` } : {});
     try {
       const line = await sup.waitForLine((l) => l.msg === 'runtime selected', 'the runtime choice');
-      assert.equal(line.runtime, 'docker');
-      assert.match(String(line.why), /Docker Engine answers \/_ping/);
+      assert.equal(line.runtime, TEST_ENGINE.name);
+      assert.match(String(line.why), new RegExp(`auto picked ${TEST_ENGINE.name}: (Docker|Podman) [0-9][^ ]* \\(API [0-9.]+\\) answers at ${TEST_ENGINE.socketPath}`));
     } finally {
       // The image does not exist: the start fails, is reported, and nothing is left behind.
       await sup.waitForLine((l) => l.type === 'runtime.error', 'the failed start reported');

@@ -5,8 +5,8 @@
 // still two, split evenly again; a quiet window → one. Ports 27000-27099.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DockerEngine } from '../../engine-client/index.ts';
-import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import { skipUnlessEngine } from '../helpers/requirements.ts';
+import { TEST_ENGINE } from '../../testkit/engine.ts';
 import { CRASH_TO_ROTATION_ROUND_MS } from '../../testkit/bounds.ts';
 import { shippedSetup } from '../../testkit/shipped-config.ts';
 import { containersByPort, eventually, http, replicaCount, resetCount, supervisorSuite } from '../../testkit/supervisor.ts';
@@ -18,10 +18,10 @@ const USERS = 27010;
 const ACTS = 27020;
 const WINDOW_SECONDS = 20;
 const base = `http://127.0.0.1:${LISTEN}`;
-const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
+const skip = await skipUnlessEngine();
 
 describe('the course scenario (real acts and users containers)', { skip, timeout: 240_000 }, () => {
-  const engine = new DockerEngine();
+  const engine = TEST_ENGINE.client();
   const { admin } = supervisorSuite(shippedSetup(engine, {
     suite: SUITE,
     listenPort: LISTEN,

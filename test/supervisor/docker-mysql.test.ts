@@ -14,7 +14,7 @@ import { DockerEngine } from '../../engine-client/index.ts';
 import { ensureImages } from '../../scripts/images.ts';
 import { createMysqlDatabase } from '../app/support/backends.ts';
 import { dockerAvailable, mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
-import { TEST_LABEL, containersByPort, http, repoRoot, supervisorSuite } from '../../testkit/supervisor.ts';
+import { containersByPort, http, repoRoot, suiteRuntimes, supervisorSuite } from '../../testkit/supervisor.ts';
 
 const SUITE = 'docker-mysql';
 const LISTEN = 28000;
@@ -42,7 +42,7 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
       assert.match(new URL(database.url).hostname, /^(127\.0\.0\.1|localhost)$/, 'the test is about a loopback URL');
       const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
         services: Record<string, Record<string, unknown>>;
-        docker: Record<string, unknown>;
+        runtimes: Record<string, object>;
       };
       const file = path.join(dir, 'orchestrator.json');
       await writeFile(file, JSON.stringify({
@@ -54,7 +54,7 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
         dataDir: path.join(dir, 'data'),
         staticDir: path.join(repoRoot, 'public'),
         // The shipped docker settings (hostLoopbackEnv among them), on the suite's own network.
-        docker: { ...shipped.docker, network: `sa-test-${SUITE}`, labels: [`${TEST_LABEL}=${SUITE}`] },
+        runtimes: suiteRuntimes(SUITE, shipped.runtimes),
         // Open access: the course's anonymous writes (the contract's mode).
         env: { DATABASE_URL: database.url, API_ACCESS: 'open' },
         services: {

@@ -3,10 +3,10 @@
 // rotation once healthy — and a crash-looping image that backs off. Ports 22000-22099.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DockerEngine } from '../../engine-client/index.ts';
 import { median } from '../../bench/stats.ts';
 import { CRASH_TO_ROTATION_MEDIAN_MS } from '../../testkit/bounds.ts';
-import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import { skipUnlessEngine } from '../helpers/requirements.ts';
+import { TEST_ENGINE } from '../../testkit/engine.ts';
 import {
   containersByPort,
   echoService,
@@ -23,16 +23,16 @@ const PORT_A = 22010;
 const PORT_B = 22011;
 const LOOP_PORT = 22020;
 const base = `http://127.0.0.1:${LISTEN}`;
-const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
+const skip = await skipUnlessEngine();
 
 describe('fault tolerance (real containers)', { skip }, () => {
-  const engine = new DockerEngine();
+  const engine = TEST_ENGINE.client();
   const suite = supervisorSuite({
     suite: SUITE,
     adminPort: ADMIN,
     engine,
     config: {
-      runtime: 'docker',
+      runtime: TEST_ENGINE.name,
       listenPort: LISTEN,
       heartbeat: { intervalMs: 400, timeoutMs: 300, failureThreshold: 3 },
       services: {

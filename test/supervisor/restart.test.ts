@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DockerEngine } from '../../engine-client/index.ts';
-import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import { skipUnlessEngine } from '../helpers/requirements.ts';
+import { TEST_ENGINE } from '../../testkit/engine.ts';
 import {
   Admin,
   ECHO_IMAGE,
@@ -32,10 +32,10 @@ const ACTS = 24010;
 const USERS = 24020;
 const NETWORK = `sa-test-${SUITE}`;
 const base = `http://127.0.0.1:${LISTEN}`;
-const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
+const skip = await skipUnlessEngine();
 
 describe('restart safety (real containers)', { skip }, () => {
-  const engine = new DockerEngine();
+  const engine = TEST_ENGINE.client();
   const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
   const running: SupervisorProcess[] = [];
   let dir = '';
@@ -63,7 +63,7 @@ describe('restart safety (real containers)', { skip }, () => {
     configFile = await writeConfig({
       suite: SUITE,
       dir,
-      runtime: 'docker',
+      runtime: TEST_ENGINE.name,
       listenPort: LISTEN,
       adminPort: ADMIN,
       services: {

@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DockerEngine } from '../../engine-client/index.ts';
 import {
   CRASH_TO_ROTATION_MEDIAN_MS,
   CRASH_TO_ROTATION_ROUND_MS,
@@ -19,7 +18,8 @@ import {
 } from '../../testkit/bounds.ts';
 import { shippedSetup } from '../../testkit/shipped-config.ts';
 import { eventually, http, supervisorSuite, type EventRecord } from '../../testkit/supervisor.ts';
-import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import { skipUnlessEngine } from '../helpers/requirements.ts';
+import { TEST_ENGINE } from '../../testkit/engine.ts';
 import { median } from '../../bench/stats.ts';
 
 const SUITE = 'timings';
@@ -31,7 +31,7 @@ const WINDOW_SECONDS = 4;
 const ROUNDS = 3;
 const SHIPPED_HEARTBEAT = { intervalMs: 1000, fastIntervalMs: 200 };
 const base = `http://127.0.0.1:${LISTEN}`;
-const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
+const skip = await skipUnlessEngine();
 
 function eventTime(events: EventRecord[], type: string, id: string): number {
   const event = events.findLast((e) => e.type === type && e.id === id);
@@ -40,7 +40,7 @@ function eventTime(events: EventRecord[], type: string, id: string): number {
 }
 
 describe('documented timings as upper bounds (real acts:latest, shipped heartbeat)', { skip, timeout: 300_000 }, () => {
-  const engine = new DockerEngine();
+  const engine = TEST_ENGINE.client();
   const { admin } = supervisorSuite(shippedSetup(engine, {
     suite: SUITE,
     listenPort: LISTEN,
