@@ -65,6 +65,13 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   log "$what is up"
 }
 
+# write_if_changed FILE CONTENT: writes it (mode 644) only when it differs; true when written.
+write_if_changed() {
+  if [[ -r $1 && $(<"$1") == "$2" ]]; then return 1; fi
+  printf '%s\n' "$2" >"$1"
+  chmod 644 "$1"
+}
+
 docker_ping() { curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping; }
 
 start_dockerd() {
@@ -97,14 +104,12 @@ events_logger = "file"
 [network]
 network_backend = "netavark"'
   mkdir -p "${PODMAN_CONF%/*}"
-  if [[ -r $PODMAN_CONF && $(<"$PODMAN_CONF") == "$wanted" ]]; then
+  if write_if_changed "$PODMAN_CONF" "$wanted"; then
+    log "Podman set to runc, no default ulimits, cgroupfs ($PODMAN_CONF)"
+    podman_restart=1
+  else
     log "Podman settings unchanged ($PODMAN_CONF)"
-    return
   fi
-  printf '%s\n' "$wanted" >"$PODMAN_CONF"
-  chmod 644 "$PODMAN_CONF"
-  log "Podman set to runc, no default ulimits, cgroupfs ($PODMAN_CONF)"
-  podman_restart=1
 }
 
 # `podman system service` is Podman's Docker-compatible API, like dockerd but on its own socket
@@ -148,14 +153,12 @@ configure_mariadb() {
 [mysqld]
 bind-address = $binds"
   [[ -d ${MARIADB_CNF%/*} ]] || { log "no ${MARIADB_CNF%/*}: MariaDB listens on its defaults"; return; }
-  if [[ -r $MARIADB_CNF && $(<"$MARIADB_CNF") == "$wanted" ]]; then
+  if write_if_changed "$MARIADB_CNF" "$wanted"; then
+    log "MariaDB set to listen on $binds ($MARIADB_CNF)"
+    mariadb_restart=1
+  else
     log "MariaDB listens on $binds (unchanged)"
-    return
   fi
-  printf '%s\n' "$wanted" >"$MARIADB_CNF"
-  chmod 644 "$MARIADB_CNF"
-  log "MariaDB set to listen on $binds ($MARIADB_CNF)"
-  mariadb_restart=1
 }
 
 stop_mariadb() {
