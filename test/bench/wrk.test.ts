@@ -50,9 +50,11 @@ describe('bench/wrk.ts with a real wrk (bounded: 1 s, 4 connections)', { skip },
     assert.equal(run.ok, run.requests - run.non2xx3xx);
     assert.ok(Math.abs(run.rps - run.ok / run.seconds) < 1e-6);
     assert.ok(run.latencyMs.p50 > 0 && run.latencyMs.p50 <= run.latencyMs.p90 && run.latencyMs.p90 <= run.latencyMs.p99);
-    // 0.2 ms of CPU per reply: at least that much CPU per ok reply (errors burn too).
-    assert.ok(run.cpuPerRequestUs.server! >= 200, `${run.cpuPerRequestUs.server} µs per request`);
-    assert.ok(run.generatorCores > 0 && run.generatorCores < 1.5, `wrk used ${run.generatorCores} cores`);
+    // 0.2 ms of CPU per reply, errors included: at least that per ok reply, less the 10 ms
+    // clock tick the whole measurement may lose.
+    assert.ok(run.cpuPerRequestUs.server! >= 200 - 10_000 / run.ok, `${run.cpuPerRequestUs.server} µs per request`);
+    // wrk's own CPU was read (in 10 ms ticks: a light second may round to 0).
+    assert.ok(run.generatorCores >= 0 && run.generatorCores < 1.5, `wrk used ${run.generatorCores} cores`);
     assert.match(run.command, /^\S*wrk -t 1 -c 4 -d 1s --timeout 2s --latency -s \S+wrk-report\.lua http:\/\/127\.0\.0\.1:\d+\/x$/);
   });
 
