@@ -24,6 +24,8 @@ export interface AppConfig {
   /** undefined: a random secret is made at start (sessions then die with the process). */
   sessionSecret: string | undefined;
   bodyLimit: number;
+  /** Request-body bytes this process holds in memory at once; more waits (http/body-budget.ts). */
+  bodyMemory: number;
   publicDir: string;
   /** `owner` unless API_ACCESS says otherwise: the safe choice for anything on a network. */
   apiAccess: ApiAccess;
@@ -42,6 +44,8 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+/** Two bodies of the default limit: what a 256 MB replica can decode and store at once. */
+const DEFAULT_BODY_MEMORY = 32 * 1024 * 1024;
 const MIN_SECRET_LENGTH = 16;
 
 type Env = Record<string, string | undefined>;
@@ -62,6 +66,7 @@ export function loadConfig(env: Env): AppConfig {
     actsOrigin: optionalHttpUrl(env, 'ACTS_ORIGIN'),
     sessionSecret: optionalSecret(env, 'SESSION_SECRET'),
     bodyLimit: integer(env, 'BODY_LIMIT', DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number of bytes'),
+    bodyMemory: integer(env, 'BODY_MEMORY', DEFAULT_BODY_MEMORY, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number of bytes'),
     publicDir: nonEmpty(env, 'PUBLIC_DIR', './public'),
     apiAccess: oneOf(env, 'API_ACCESS', API_ACCESS_MODES, 'owner'),
   };

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { openActsService } from './acts/service.ts';
 import { loadConfig, type AppConfig } from './config.ts';
 import { httpApp } from './http-app.ts';
+import { configureBodyMemory } from './http/body-budget.ts';
 import { warmJsonParser } from './http/json-pool.ts';
 import type { ReplicaState } from './http/replica.ts';
 import { jsonLogger, type Logger } from './log.ts';
@@ -34,6 +35,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     throw new Error('the acts service needs usersUrl (USERS_URL): the users service it asks about users');
   }
   const sessionSecret = sessionSecretFor(config, logger);
+  configureBodyMemory(config.bodyMemory);
 
   // The acts service learns where this process listens only after listen().
   let selfUrl = '';

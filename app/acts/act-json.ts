@@ -3,7 +3,7 @@
 // one 2 GB string (measured before: 500 "Invalid string length" after a 13 s stall at 2.3 GB);
 // now a request holds one image part (1 MiB) and what the socket has not yet taken.
 import type { Response } from 'express';
-import { exactNumber, sendEmpty, sendError } from '../http/json.ts';
+import { exactNumber, sendEmpty, sendError, sendJson } from '../http/json.ts';
 import type { ActsFilter, ActsStore, ListedAct } from './acts-store.ts';
 import { decideRange } from './range.ts';
 import type { UpvotesStore } from './upvotes-store.ts';
@@ -38,6 +38,14 @@ async function* imageParts(acts: ActsStore, seq: number, parts: number): AsyncGe
   for (let index = 0; index < parts; index++) {
     const part = await acts.imagePart(seq, index);
     if (part === undefined) throw new StreamCut(`image part ${index} of act ${seq} is gone`);
+    yield part;
+  }
+}
+
+async function* variantParts(acts: ActsStore, seq: number, name: string, parts: number): AsyncGenerator<Buffer> {
+  for (let index = 0; index < parts; index++) {
+    const part = await acts.variantPart(seq, name, index);
+    if (part === undefined) throw new StreamCut(`variant ${name} part ${index} of act ${seq} is gone`);
     yield part;
   }
 }
@@ -105,13 +113,53 @@ export async function sendActs(res: Response, deps: ListingDeps, filter: ActsFil
   }
 }
 
-/** Row 18's body: the image's bytes part by part, with its length known up front; false if gone. */
-export async function sendImage(res: Response, acts: ActsStore, seq: number, type: string): Promise<boolean> {
-  const { bytes, parts } = await acts.imageSize(seq);
+/**
+ * Extension (`view=card` on rows 10, 12, 19, 20): the same acts and ranges, each without imgB64
+ * but with `image` (its type, version, upright size and variant widths), which is all a page
+ * needs to ask for the one thumbnail it shows. The contract's routes without the flag are as
+ * specified.
+ */
+export function cardJson(act: ListedAct, upvotedByMe?: boolean): Record<string, unknown> {
+  return {
+    actId: exactNumber(act.actId),
+    username: act.username,
+    timestamp: act.timestamp,
+    caption: act.caption,
+    upvotes: act.upvotes,
+    categoryName: act.categoryName,
+    image: act.image,
+    ...(upvotedByMe === undefined ? {} : { upvotedByMe }),
+  };
+}
+
+export async function sendCards(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: string): Promise<void> {
+  const count = await deps.acts.count(filter);
+  const decision = decideRange(start, end, count);
+  if (decision.kind === 'error') return sendError(res, decision.status, decision.reason);
+  if (decision.kind === 'all' && count === 0) return sendEmpty(res, 204);
+  const [offset, limit] = decision.kind === 'all' ? [0, count] : [decision.offset, decision.limit];
+  const list = await deps.acts.list(filter, offset, limit);
+  const voted = viewer === undefined ? undefined : await deps.upvotes.votedBy(viewer, list.map((act) => act.seq));
+  sendJson(res, 200, list.map((act) => cardJson(act, voted?.has(act.seq))));
+}
+
+/** A listing as the contract has it, or as cards when the request asks for `view=card`. */
+export function sendListing(res: Response, deps: ListingDeps, filter: ActsFilter, query: Record<string, unknown>, viewer?: string): Promise<void> {
+  const send = query.view === 'card' ? sendCards : sendActs;
+  return send(res, deps, filter, query.start, query.end, viewer);
+}
+
+/**
+ * Row 18's body (or, with `variant`, a sized copy's): the bytes part by part, with the length
+ * known up front; false if gone.
+ */
+export async function sendImage(res: Response, acts: ActsStore, seq: number, type: string, variant?: string): Promise<boolean> {
+  const { bytes, parts } = variant === undefined ? await acts.imageSize(seq) : await acts.variantSize(seq, variant);
   if (parts === 0) return false;
   res.status(200).type(type).setHeader('Content-Length', String(bytes));
   try {
-    for await (const part of imageParts(acts, seq, parts)) await write(res, part);
+    const source = variant === undefined ? imageParts(acts, seq, parts) : variantParts(acts, seq, variant, parts);
+    for await (const part of source) await write(res, part);
     res.end();
   } catch (err) {
     if (!(err instanceof StreamCut)) throw err;

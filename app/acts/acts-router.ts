@@ -5,10 +5,11 @@ import { badRequest, HttpError } from '../http/errors.ts';
 import { digitsToken, jsonBody, sendError, sendJson } from '../http/json.ts';
 import { route } from '../http/routes.ts';
 import { text } from '../http/validate.ts';
-import { sendActs, sendImage } from './act-json.ts';
+import { cardJson, sendImage, sendListing } from './act-json.ts';
 import { uploadHandler, type UploadDeps } from './upload.ts';
 import type { UpvotesStore, VoteOutcome } from './upvotes-store.ts';
 import { canonicalActId } from './values.ts';
+import { parseVariantName, variantName } from './variants.ts';
 
 const IMAGE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
@@ -48,7 +49,7 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
         return sendError(res, 405, 'GET /api/v1/acts needs start and end');
       }
       const filter = username === undefined ? 'all' : { username: text(username, 'username') };
-      await sendActs(res, { acts, upvotes }, filter, start, end, await access.viewer(req));
+      await sendListing(res, { acts, upvotes }, filter, req.query, await access.viewer(req));
     },
     // Rows 15 and 17
     post: uploadHandler(deps),
@@ -76,9 +77,12 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
     ],
   });
 
-  // Row 16
+  // Row 16; extension: `?username=u` counts that user's acts (a profile's size: row 20 has no size route).
   route(router, '/api/v1/acts/count', {
-    get: async (_req, res) => sendJson(res, 200, [await acts.count('all')]),
+    get: async (req, res) => {
+      const { username } = req.query;
+      sendJson(res, 200, [await acts.count(username === undefined ? 'all' : { username: text(username, 'username') })]);
+    },
   });
 
   // Row 14: in owner mode, only its author.
@@ -107,6 +111,41 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
       ],
     });
   }
+
+  // Extension: one act as a card (the listing's card view), for a photo's own page.
+  route(router, '/api/v1/acts/:actId/card', {
+    get: async (req, res) => {
+      const act = await acts.one(routeActId(req.params.actId));
+      if (act === undefined) throw new HttpError(404, 'no such act');
+      const viewer = await access.viewer(req);
+      const voted = viewer === undefined ? undefined : await upvotes.votedBy(viewer, [act.seq]);
+      sendJson(res, 200, cardJson(act, voted?.has(act.seq)));
+    },
+  });
+
+  // Extension: a sized copy of the image (acts/variants.ts). The version (the image's content
+  // hash) is in the path, so a URL always names the same bytes, even when a removed act's
+  // actId is given to a new one: it may be cached for good.
+  route(router, '/api/v1/acts/:actId/image/:version/:variant', {
+    get: async (req, res) => {
+      const actId = routeActId(req.params.actId);
+      const wanted = parseVariantName(req.params.variant as string);
+      if (wanted === undefined) throw new HttpError(404, 'no such variant: ask for one of the widths the listing gives, as WIDTH.webp or WIDTH.jpg');
+      const meta = await acts.imageMeta(actId);
+      if (meta === undefined) throw new HttpError(404, 'no such act');
+      if (meta.etag.slice(0, 16) !== req.params.version) throw new HttpError(404, 'this act has another image now: list it again');
+      const name = variantName(wanted.width, wanted.format);
+      const etag = `"${meta.etag.slice(0, 32)}-${name}"`;
+      res.setHeader('ETag', etag);
+      res.setHeader('Cache-Control', IMAGE_CACHE_CONTROL);
+      if (matchesEtag(req.headers['if-none-match'], etag)) return void res.status(304).end();
+      if (!(await sendImage(res, acts, meta.seq, `image/${wanted.format}`, name))) {
+        res.removeHeader('ETag');
+        res.removeHeader('Cache-Control');
+        throw new HttpError(404, 'no such variant');
+      }
+    },
+  });
 
   // Row 18: an act's image never changes, so it may be cached for good.
   route(router, '/api/v1/acts/:actId/image', {

@@ -7,6 +7,7 @@ import { keyOf } from '../db/keys.ts';
 import type { ActsSchema } from '../db/schema.ts';
 import { contentTypeOf, etagOf } from './images.ts';
 import { nextActId } from './values.ts';
+import { variantName, type Rendition } from './variants.ts';
 
 export interface NewAct {
   actId: string;
@@ -16,6 +17,19 @@ export interface NewAct {
   caption: string;
   categoryName: string;
   image: Buffer;
+  /** The image's sized copies, when it is an image sharp reads. */
+  rendition?: Rendition;
+}
+
+/** What a page needs to show an act's photo without its bytes (the card view of a listing). */
+export interface ImageInfo {
+  type: string;
+  /** The image's content hash, first 16 hex digits: part of every variant's URL, so a new image under a reused actId is a new URL. */
+  version: string;
+  width: number | null;
+  height: number | null;
+  /** Variant widths, ascending; empty when the page must show the original. */
+  widths: number[];
 }
 
 /** An act in a listing; its image is read part by part as it is written out (act-json.ts). */
@@ -27,6 +41,7 @@ export interface ListedAct {
   caption: string;
   upvotes: number;
   categoryName: string;
+  image: ImageInfo;
 }
 
 /** Which acts a listing covers. */
@@ -42,6 +57,55 @@ export interface ImageMeta {
 }
 
 const IMAGE_PART_BYTES = 1024 * 1024;
+
+const LISTED_COLUMNS = [
+  'acts.seq',
+  'acts.act_id',
+  'acts.username',
+  'acts.timestamp',
+  'acts.caption',
+  'acts.upvotes',
+  'acts.image_type',
+  'acts.image_etag',
+  'acts.image_width',
+  'acts.image_height',
+  'acts.variant_widths',
+  'categories.name',
+] as const;
+
+interface ListedRow {
+  seq: number;
+  act_id: string;
+  username: string;
+  timestamp: string;
+  caption: string;
+  upvotes: number | string;
+  image_type: string;
+  image_etag: string;
+  image_width: number | null;
+  image_height: number | null;
+  variant_widths: string | null;
+  name: string;
+}
+
+function listedAct(row: ListedRow): ListedAct {
+  return {
+    seq: row.seq,
+    actId: row.act_id,
+    username: row.username,
+    timestamp: row.timestamp,
+    caption: row.caption,
+    upvotes: Number(row.upvotes),
+    categoryName: row.name,
+    image: {
+      type: row.image_type,
+      version: row.image_etag.slice(0, 16),
+      width: row.image_width === null ? null : Number(row.image_width),
+      height: row.image_height === null ? null : Number(row.image_height),
+      widths: row.variant_widths ? row.variant_widths.split(',').map(Number) : [],
+    },
+  };
+}
 const MAX_ID_ATTEMPTS = 20;
 const MAX_DEADLOCK_RETRIES = 5;
 
@@ -64,21 +128,46 @@ export class ActsStore {
   async list(filter: ActsFilter, offset: number, limit: number): Promise<ListedAct[]> {
     const rows = await this.filtered(filter)
       .innerJoin('categories', 'categories.id', 'acts.category_id')
-      .select(['acts.seq', 'acts.act_id', 'acts.username', 'acts.timestamp', 'acts.caption', 'acts.upvotes', 'categories.name'])
+      .select(LISTED_COLUMNS)
       .orderBy('acts.sort_key', 'desc')
       .orderBy('acts.seq', 'desc')
       .limit(limit)
       .offset(offset)
       .execute();
-    return rows.map((row) => ({
-      seq: row.seq,
-      actId: row.act_id,
-      username: row.username,
-      timestamp: row.timestamp,
-      caption: row.caption,
-      upvotes: Number(row.upvotes),
-      categoryName: row.name,
-    }));
+    return rows.map(listedAct);
+  }
+
+  /** One act as a listing shows it, or undefined. */
+  async one(actId: string): Promise<ListedAct | undefined> {
+    const row = await this.db
+      .selectFrom('acts')
+      .innerJoin('categories', 'categories.id', 'acts.category_id')
+      .select(LISTED_COLUMNS)
+      .where('acts.act_id_hash', '=', keyOf(actId))
+      .executeTakeFirst();
+    return row && listedAct(row);
+  }
+
+  /** A variant's size and parts (parts 0: no such variant, or the act is gone). */
+  async variantSize(seq: number, name: string): Promise<{ bytes: number; parts: number }> {
+    const row = await this.db
+      .selectFrom('act_variants')
+      .select((eb) => [eb.fn.countAll().as('parts'), eb.fn.sum<number | string | null>(sql`length(bytes)`).as('bytes')])
+      .where('act_seq', '=', seq)
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
+    return { bytes: Number(row.bytes ?? 0), parts: Number(row.parts) };
+  }
+
+  async variantPart(seq: number, name: string, part: number): Promise<Buffer | undefined> {
+    const row = await this.db
+      .selectFrom('act_variants')
+      .select('bytes')
+      .where('act_seq', '=', seq)
+      .where('name', '=', name)
+      .where('part', '=', part)
+      .executeTakeFirst();
+    return row && Buffer.from(row.bytes);
   }
 
   /**
@@ -116,10 +205,26 @@ export class ActsStore {
   }
 
   private insertOnce(act: NewAct): Promise<InsertOutcome> {
+    const rendition = act.rendition;
+    const widths = rendition ? [...new Set(rendition.variants.map((v) => v.width))].sort((a, b) => a - b).join(',') : null;
     return this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('acts')
-        .columns(['act_id', 'act_id_hash', 'username', 'username_hash', 'timestamp', 'sort_key', 'caption', 'image_type', 'image_etag', 'category_id'])
+        .columns([
+          'act_id',
+          'act_id_hash',
+          'username',
+          'username_hash',
+          'timestamp',
+          'sort_key',
+          'caption',
+          'image_type',
+          'image_etag',
+          'image_width',
+          'image_height',
+          'variant_widths',
+          'category_id',
+        ])
         .expression(
           trx
             .selectFrom('categories')
@@ -133,6 +238,9 @@ export class ActsStore {
               sql<string>`${act.caption}`.as('caption'),
               sql<string>`${contentTypeOf(act.image)}`.as('image_type'),
               sql<string>`${etagOf(act.image)}`.as('image_etag'),
+              sql<number | null>`${rendition?.width ?? null}`.as('image_width'),
+              sql<number | null>`${rendition?.height ?? null}`.as('image_height'),
+              sql<string | null>`${widths}`.as('variant_widths'),
               'categories.id',
             ])
             .where('categories.name_hash', '=', keyOf(act.categoryName)),
@@ -143,6 +251,13 @@ export class ActsStore {
       for (let offset = 0, part = 0; offset < act.image.length || part === 0; offset += IMAGE_PART_BYTES, part++) {
         const bytes = act.image.subarray(offset, offset + IMAGE_PART_BYTES);
         await trx.insertInto('act_images').values({ act_seq: seq, part, bytes }).execute();
+      }
+      for (const variant of rendition?.variants ?? []) {
+        const name = variantName(variant.width, variant.format);
+        for (let offset = 0, part = 0; offset < variant.bytes.length; offset += IMAGE_PART_BYTES, part++) {
+          const bytes = variant.bytes.subarray(offset, offset + IMAGE_PART_BYTES);
+          await trx.insertInto('act_variants').values({ act_seq: seq, name, part, bytes }).execute();
+        }
       }
       return 'inserted';
     });
@@ -191,6 +306,7 @@ export class ActsStore {
       // A concurrent removal got there first (MySQL's plain read above does not lock the row).
       if (Number(deleted.numDeletedRows) === 0) return 'no-act';
       await trx.deleteFrom('act_images').where('act_seq', '=', act.seq).execute();
+      await trx.deleteFrom('act_variants').where('act_seq', '=', act.seq).execute();
       await trx.deleteFrom('act_upvotes').where('act_seq', '=', act.seq).execute();
       return 'removed';
     });

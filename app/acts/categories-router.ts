@@ -5,7 +5,7 @@ import { badRequest, HttpError } from '../http/errors.ts';
 import { jsonBody, sendEmpty, sendJson } from '../http/json.ts';
 import { route } from '../http/routes.ts';
 import { text } from '../http/validate.ts';
-import { sendActs } from './act-json.ts';
+import { sendListing } from './act-json.ts';
 import type { ActsStore } from './acts-store.ts';
 import type { CategoriesStore } from './categories-store.ts';
 import type { UpvotesStore } from './upvotes-store.ts';
@@ -68,7 +68,7 @@ export function categoriesRouter({ categories, acts, upvotes, bodyLimit, access 
   route(router, '/api/v1/categories/:name/acts', {
     get: async (req, res) => {
       const categoryId = await existing(req.params.name as string);
-      await sendActs(res, { acts, upvotes }, { categoryId }, req.query.start, req.query.end, await access.viewer(req));
+      await sendListing(res, { acts, upvotes }, { categoryId }, req.query, await access.viewer(req));
     },
   });
 

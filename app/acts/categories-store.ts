@@ -62,6 +62,7 @@ export class CategoriesStore {
         }
         const seqs = trx.selectFrom('acts').select('seq').where('category_id', '=', id);
         await trx.deleteFrom('act_images').where('act_seq', 'in', seqs).execute();
+        await trx.deleteFrom('act_variants').where('act_seq', 'in', seqs).execute();
         await trx.deleteFrom('act_upvotes').where('act_seq', 'in', seqs).execute();
         await trx.deleteFrom('acts').where('category_id', '=', id).execute();
         return 'removed';

@@ -31,6 +31,40 @@ function utf8Field(value: string): string | undefined {
   }
 }
 
+/** The body's declared length when it is one to trust (at most the limit), else undefined. */
+function declaredLength(req: Request, limit: number): number | undefined {
+  const length = Number(req.headers['content-length']);
+  return Number.isSafeInteger(length) && length <= limit && req.headers['transfer-encoding'] === undefined ? length : undefined;
+}
+
+/**
+ * The file's bytes. With a known body length they go straight into one buffer of that size (the
+ * file is a part of the body): a 16 MiB photo costs 16 MiB, not 32 as chunks joined at the end.
+ */
+class Accumulator {
+  private whole: Buffer | undefined;
+  private readonly chunks: Buffer[] = [];
+  private length = 0;
+
+  constructor(capacity: number | undefined) {
+    this.whole = capacity === undefined ? undefined : Buffer.allocUnsafe(capacity);
+  }
+
+  add(chunk: Buffer): void {
+    if (this.whole !== undefined && this.length + chunk.length > this.whole.length) {
+      this.chunks.push(this.whole.subarray(0, this.length));
+      this.whole = undefined;
+    }
+    if (this.whole !== undefined) chunk.copy(this.whole, this.length);
+    else this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  take(): Buffer {
+    return this.whole !== undefined ? this.whole.subarray(0, this.length) : Buffer.concat(this.chunks, this.length);
+  }
+}
+
 export interface MultipartLimits {
   /** Bytes of the whole body. */
   bodyLimit: number;
@@ -118,12 +152,12 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
         return fail(badRequest(`unexpected file field: ${name} (the image goes in ${limits.fileField})`));
       }
       inFile = true;
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const bytes = new Accumulator(declaredLength(req, limits.bodyLimit));
+      stream.on('data', (chunk: Buffer) => bytes.add(chunk));
       stream.on('limit', () => fail(badRequest('image is too large')));
       stream.on('end', () => {
         inFile = false;
-        file = { field: name, bytes: Buffer.concat(chunks) };
+        file = { field: name, bytes: bytes.take() };
         finishIfDone();
       });
     });

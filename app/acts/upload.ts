@@ -1,6 +1,7 @@
 // POST /api/v1/acts: the JSON upload of existing clients (row 15) and the web UI's multipart
 // upload (row 17). Both end in `land`: category, actId and user checked, then one insert.
 import type { Request, RequestHandler } from 'express';
+import { reserveBodyMemory } from '../http/body-budget.ts';
 import { sessionUser, sessionUserIfAny, setSessionUser, type Access } from '../http/access.ts';
 import { sameOriginOnly } from '../http/csrf.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
@@ -12,7 +13,9 @@ import type { ActsStore, NewAct } from './acts-store.ts';
 import type { CategoriesStore } from './categories-store.ts';
 import { detectImageType } from './images.ts';
 import { readMultipart, type MultipartForm } from './multipart.ts';
+import { stripMetadata } from './strip-metadata.ts';
 import type { UsersClient } from './users-client.ts';
+import { makeVariants } from './variants.ts';
 import { canonicalActId, decodeStrictBase64, formatTimestamp, timestampSortKey } from './values.ts';
 
 export interface UploadDeps {
@@ -45,8 +48,12 @@ export function actFromJson(body: unknown): NewAct {
   return { actId, username, timestamp, sortKey, caption, categoryName, image };
 }
 
-/** An act before landing; without an actId, the store assigns the next free one. */
-type Landing = Omit<NewAct, 'actId'> & { actId?: string };
+/**
+ * An act before landing; without an actId, the store assigns the next free one. A photo sent
+ * through the site (row 17) loses its metadata; row 15's bytes are kept as sent (the contract
+ * returns them in imgB64).
+ */
+type Landing = Omit<NewAct, 'actId'> & { actId?: string; stripMetadata: boolean };
 
 /** Checks that need the database and the users service, then the insert; the actId stored. */
 async function land(deps: UploadDeps, act: Landing): Promise<string> {
@@ -55,15 +62,20 @@ async function land(deps: UploadDeps, act: Landing): Promise<string> {
   const user = await deps.users.check(act.username);
   if (user === 'unknown') throw badRequest('no such user');
   if (user === 'unavailable') throw new HttpError(503, 'users service unavailable, nothing was stored; try again shortly');
-  if (act.actId === undefined) {
-    const { result, actId } = await deps.acts.insertWithNextId(act);
+  // The sized copies are made only once the cheap checks passed, and before the transaction:
+  // the act, its original and its variants then land together or not at all.
+  const { stripMetadata: strip, ...fields } = act;
+  const rendition = await makeVariants(fields.image);
+  const ready = { ...fields, rendition, image: strip ? stripMetadata(fields.image, rendition?.orientation) : fields.image };
+  if (ready.actId === undefined) {
+    const { result, actId } = await deps.acts.insertWithNextId(ready);
     if (result === 'no-category') throw badRequest('no such category');
     return actId;
   }
-  const result = await deps.acts.insert({ ...act, actId: act.actId });
+  const result = await deps.acts.insert({ ...ready, actId: ready.actId });
   if (result === 'no-category') throw badRequest('no such category');
   if (result === 'act-id-taken') throw badRequest('actId is taken');
-  return act.actId;
+  return ready.actId;
 }
 
 /** Row 17's form → the act to store (actId and timestamp come from the server). */
@@ -83,6 +95,7 @@ function actFromForm(form: MultipartForm, username: string, now: Date): Landing 
     caption: text(form.fields.get('caption'), 'caption', { allowEmpty: true }),
     categoryName: text(form.fields.get('categoryName'), 'categoryName'),
     image: form.file.bytes,
+    stripMetadata: true,
   };
 }
 
@@ -117,6 +130,7 @@ export function uploadHandler(deps: UploadDeps): RequestHandler[] {
       if (Number(req.headers['content-length'] ?? 0) > deps.bodyLimit) {
         throw new HttpError(413, `request body is larger than the limit of ${deps.bodyLimit} bytes`);
       }
+      await reserveBodyMemory(req, deps.bodyLimit);
       const form = await readMultipart(req, { bodyLimit: deps.bodyLimit, fileField: 'image', maxFields: FORM_FIELDS.length + 6 });
       const actId = await land(deps, actFromForm(form, sessionUser(res), new Date()));
       sendJson(res, 201, { actId: exactNumber(actId) });
@@ -127,7 +141,7 @@ export function uploadHandler(deps: UploadDeps): RequestHandler[] {
       const act = actFromJson(req.body);
       const self = sessionUserIfAny(res);
       if (self !== undefined && act.username !== self) throw new HttpError(403, 'username must be yours: acts are uploaded as the logged-in user');
-      await land(deps, act);
+      await land(deps, { ...act, stripMetadata: false });
       sendJson(res, 201, {});
     },
   ];

@@ -40,11 +40,24 @@ export interface ActsTable {
   category_id: number;
   image_type: string;
   image_etag: string;
+  /** The upright photo's size; null when it has no variants (not an image sharp reads, or older). */
+  image_width: number | null;
+  image_height: number | null;
+  /** The variants' widths, comma-separated ("320,640,1280,1920"); null when none. */
+  variant_widths: string | null;
 }
 
 /** An act's image, split in parts (see migrations/acts.ts). */
 export interface ActImagesTable {
   act_seq: number;
+  part: number;
+  bytes: Buffer;
+}
+
+/** A sized copy of an act's image (acts/variants.ts), named like its route: `640.webp`; in parts as images are. */
+export interface ActVariantsTable {
+  act_seq: number;
+  name: string;
   part: number;
   bytes: Buffer;
 }
@@ -70,6 +83,7 @@ export interface ActsSchema {
   categories: CategoriesTable;
   acts: ActsTable;
   act_images: ActImagesTable;
+  act_variants: ActVariantsTable;
   act_upvotes: ActUpvotesTable;
   acts_health: HealthTable;
 }

@@ -4,19 +4,22 @@
 // answered never (or after minutes); here the answer is immediate and http/linger.ts then
 // cuts the connection.
 import type { Request } from 'express';
+import { reserveBodyMemory } from './body-budget.ts';
 import { badRequest, HttpError } from './errors.ts';
 
 function tooLarge(limit: number): HttpError {
   return new HttpError(413, `request body is larger than the limit of ${limit} bytes`);
 }
 
-export function readBody(req: Request, limit: number): Promise<Buffer> {
+export async function readBody(req: Request, limit: number): Promise<Buffer> {
   const encoding = req.headers['content-encoding'];
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-    return Promise.reject(new HttpError(415, `Content-Encoding ${encoding} is not supported: send the body as it is`));
+    throw new HttpError(415, `Content-Encoding ${encoding} is not supported: send the body as it is`);
   }
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
+  // Not a byte is read (the socket stays paused) until the process has room for this body.
+  await reserveBodyMemory(req, limit);
   // With a Content-Length the bytes go straight into one buffer of that size (no second copy
   // to join chunks: a 16 MiB body costs 16 MiB, not 32); chunked bodies are joined at the end.
   const length = declared === undefined ? undefined : Number(declared);

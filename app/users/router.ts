@@ -113,5 +113,15 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess }: UsersRo
     },
   });
 
+  // Extension: the site's session probe. Always 200, so a page loaded by a visitor logs no
+  // failed request (row 6 keeps its 401); it also tells the page the access mode, which decides
+  // whether an upvote is one per user (owner) or a plain counter (open).
+  route(router, '/api/v1/sessions/current', {
+    get: async (req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      sendJson(res, 200, { username: (await liveUser(req)) ?? null, apiAccess });
+    },
+  });
+
   return router;
 }

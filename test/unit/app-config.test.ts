@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       actsOrigin: undefined,
       sessionSecret: undefined,
       bodyLimit: 16 * 1024 * 1024,
+      bodyMemory: 32 * 1024 * 1024,
       publicDir: './public',
       apiAccess: 'owner',
     });
@@ -31,6 +32,7 @@ describe('loadConfig', () => {
       ACTS_ORIGIN: 'http://acts.example',
       SESSION_SECRET: 'a-long-enough-secret',
       BODY_LIMIT: '1024',
+      BODY_MEMORY: '4096',
       PUBLIC_DIR: '/srv/public',
       API_ACCESS: 'open',
     });
@@ -40,6 +42,7 @@ describe('loadConfig', () => {
     assert.equal(config.usersUrl, 'http://127.0.0.1:8080', 'trailing slash trimmed');
     assert.equal(config.databaseUrl, 'mysql://u:p@db:3306/acts');
     assert.equal(config.bodyLimit, 1024);
+    assert.equal(config.bodyMemory, 4096);
   });
 
   test('an empty variable counts as unset', () => {
@@ -53,6 +56,7 @@ describe('loadConfig', () => {
     ['a negative PORT', { PORT: '-1' }, 'PORT', /0 to 65535/],
     ['a BODY_LIMIT with a unit', { BODY_LIMIT: '16mb' }, 'BODY_LIMIT', /bytes/],
     ['a BODY_LIMIT of 0', { BODY_LIMIT: '0' }, 'BODY_LIMIT', /positive/],
+    ['a BODY_MEMORY with a unit', { BODY_MEMORY: '32M' }, 'BODY_MEMORY', /bytes/],
     ['a DATABASE_URL for another database', { DATABASE_URL: 'postgres://u:p@db/x' }, 'DATABASE_URL', /mysql:\/\//],
     ['a DATABASE_URL without a database name', { DATABASE_URL: 'mysql://u:p@db:3306' }, 'DATABASE_URL', /database/],
     ['a USERS_URL that is not http', { USERS_URL: 'ftp://users' }, 'USERS_URL', /http/],

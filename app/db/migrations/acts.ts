@@ -67,5 +67,23 @@ export function actsMigrations(dialect: DialectName): Record<string, Migration> 
         await db.schema.createIndex('act_upvotes_by_user').on('act_upvotes').columns(['username_hash', 'act_seq']).execute();
       },
     },
+    // Sized copies of each photo for listings (acts/variants.ts), in parts like the originals
+    // (MariaDB's max_allowed_packet); the upright size lets the page reserve each photo's place.
+    // Acts stored before this have none (nulls) and are shown from their original.
+    '0003_image_variants': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('acts').addColumn('image_width', 'integer').execute();
+        await db.schema.alterTable('acts').addColumn('image_height', 'integer').execute();
+        await db.schema.alterTable('acts').addColumn('variant_widths', 'varchar(128)').execute();
+        await c
+          .table(db.schema.createTable('act_variants'))
+          .addColumn('act_seq', 'integer', (col) => col.notNull())
+          .addColumn('name', 'varchar(16)', (col) => col.notNull())
+          .addColumn('part', 'integer', (col) => col.notNull())
+          .addColumn('bytes', c.bytes, (col) => col.notNull())
+          .addPrimaryKeyConstraint('act_variants_pk', ['act_seq', 'name', 'part'])
+          .execute();
+      },
+    },
   };
 }

@@ -4,6 +4,7 @@ import type { Backend } from '../support/backends.ts';
 import { crossSite } from './cross-site.ts';
 import { hostileBodies } from './limits.ts';
 import { ownerRules } from './owner-rules.ts';
+import { photoRoutes } from './photos.ts';
 import { sessionRevocation } from './sessions.ts';
 
 export function beyondContract(backend: Backend): void {
@@ -11,4 +12,5 @@ export function beyondContract(backend: Backend): void {
   sessionRevocation(backend);
   crossSite(backend);
   hostileBodies(backend);
+  photoRoutes(backend);
 }

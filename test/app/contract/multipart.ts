@@ -6,7 +6,7 @@ import type { Backend } from '../support/backends.ts';
 import { sessionCookie } from '../support/client.ts';
 import { actBody, addAct, addCategory, addUser, PASSWORD } from '../support/data.ts';
 import { expectError, expectReply, freshServices } from '../support/fixture.ts';
-import { GIF, JPEG, PNG, WEBP } from '../support/images.ts';
+import { GIF, JPEG, PNG, pngWithoutText, WEBP } from '../support/images.ts';
 import { image, upload, type Part } from '../support/multipart.ts';
 
 export function multipartContract(backend: Backend): void {
@@ -25,6 +25,7 @@ export function multipartContract(backend: Backend): void {
       await addAct(f.acts, actBody({ actId: 41, username: 'lea', categoryName: 'pets', imgB64: PNG.toString('base64') }));
     });
 
+    // Row 17 keeps a photo without its metadata (the PNG's dates go; the others carry none).
     const formats: [string, Buffer, string][] = [
       ['PNG', PNG, 'image/png'],
       ['JPEG', JPEG, 'image/jpeg'],
@@ -41,7 +42,7 @@ export function multipartContract(backend: Backend): void {
         const served = await f.acts.get(`/api/v1/acts/${actId}/image`);
         expectReply(served, 200);
         assert.equal(served.headers['content-type'], type);
-        assert.deepEqual(served.raw, bytes);
+        assert.deepEqual(served.raw, name === 'PNG' ? pngWithoutText(bytes) : bytes);
       });
     }
 
@@ -54,7 +55,7 @@ export function multipartContract(backend: Backend): void {
       assert.equal(act?.actId, 46);
       assert.equal(act?.username, 'lea');
       assert.equal(act?.upvotes, 0);
-      assert.equal(act?.imgB64, PNG.toString('base64'));
+      assert.equal(act?.imgB64, pngWithoutText(PNG).toString('base64'), 'the photo without its text chunks');
       const now = new Date();
       const two = (n: number) => String(n).padStart(2, '0');
       assert.match(String(act?.timestamp), new RegExp(`^${two(now.getUTCDate())}-${two(now.getUTCMonth() + 1)}-${now.getUTCFullYear()}:\\d\\d-\\d\\d-\\d\\d$`));

@@ -44,3 +44,18 @@ export const WEBP = Buffer.from(
   'DK/T/zVo4u6nvclvG/SqxWOuup+XhN9BojvaW+Tv+MvxvX/hr/o/5Qns9LtmX/+qKdl/yWznhuasl7nkxvSTI4xf3Y85VSB/' +
   'lU/8Ofj/b9JrA+ifvIOYZm2x1RP/dhfmsf5diuSfR7+z+r/+HR3zEo/+XM/B+vkYw73Pzx+ROaAB/ZoBSzEs3rzZe6qsAAAA'
 , 'base64');
+
+/**
+ * A PNG without its text chunks (tEXt, zTXt, iTXt: here the PNG's creation and modification
+ * dates): what row 17 keeps of a photo sent through the site, which loses its metadata.
+ * Written apart from app/acts/strip-metadata.ts so the test does not check the code by itself.
+ */
+export function pngWithoutText(png: Buffer): Buffer {
+  const kept = [png.subarray(0, 8)];
+  for (let at = 8; at < png.length; ) {
+    const end = at + 12 + png.readUInt32BE(at);
+    if (!['tEXt', 'zTXt', 'iTXt'].includes(png.toString('latin1', at + 4, at + 8))) kept.push(png.subarray(at, end));
+    at = end;
+  }
+  return Buffer.concat(kept);
+}
