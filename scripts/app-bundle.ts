@@ -22,11 +22,12 @@ export const BUNDLE_FILE = 'dist/app.mjs';
 export const BUNDLE_CMD = ['node', '--enable-source-maps', BUNDLE_FILE];
 
 /**
- * Left to node_modules: packages that load a native addon relative to their own files (none
- * today: SQLite is node:sqlite). Everything else bundles (measured: a whole bundle starts
- * faster than one that resolves each package from node_modules at boot).
+ * Left to node_modules: packages that load a native addon relative to their own files: sharp
+ * (its prebuilt @img/sharp-<platform> addon and libvips). Everything else bundles (measured: a
+ * whole bundle starts faster than one that resolves each package from node_modules at boot).
+ * The image then carries these packages and what they need (app-context.ts), nothing more.
  */
-export const BUNDLE_EXTERNAL: string[] = [];
+export const BUNDLE_EXTERNAL: string[] = ['sharp'];
 
 /**
  * Bundled CommonJS packages (mysql2, express, multer) call `require`, which an ES module lacks:

@@ -1,19 +1,15 @@
 // The build context of the app image: the app bundled by esbuild (app-bundle.ts), public/ and,
-// only when the bundle leaves packages external, the PRODUCTION node_modules already installed
+// only for the packages the bundle leaves external (and what they need), their node_modules as installed
 // here (no reinstall, no registry), streamed as a tar with a generated Dockerfile. The
 // TypeScript sources are hashed, not shipped.
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, lstat, readdir, readlink } from 'node:fs/promises';
+import { access, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { TarEntry } from '../engine-client/index.ts';
 import { BUNDLE_CMD, BUNDLE_EXTERNAL, bundleFingerprint } from './app-bundle.ts';
 import { APP_UID } from './base-image.ts';
-
-const run = promisify(execFile);
 
 /** Top-level files and folders of the project that the image holds as they are. */
 const PROJECT_FILES = ['package.json'];
@@ -31,21 +27,39 @@ const ADDON_SOURCE = /\.(c|cc|cpp|cxx|h|hh|hpp|o|a|gyp|gypi|mk)$/i;
  */
 const NODE_RUNTIME_PACKAGE = /(^|\/)node_modules\/node-(linux|darwin|win)-[a-z0-9]+$/;
 
-/** Directories of the installed production packages, from npm's own view of the tree. */
-export async function productionPackageDirs(root: string): Promise<string[]> {
-  const { stdout } = await run('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
-    cwd: root,
-    maxBuffer: 16 * 1024 * 1024,
-  }).catch((error: { stdout?: string; stderr?: string }) => {
-    // npm ls exits 1 on a problem it can still describe (extraneous packages); keep its list.
-    if (error.stdout) return { stdout: error.stdout };
-    throw new Error(`npm ls failed in ${root}: ${error.stderr ?? error}`);
-  });
-  const dirs = stdout
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && path.resolve(line) !== path.resolve(root) && !NODE_RUNTIME_PACKAGE.test(line));
-  return [...new Set(dirs)].sort();
+/**
+ * Directories of the packages the bundle leaves external and of everything they need at run
+ * time (dependencies and the optional ones that are installed, e.g. sharp's @img binaries for
+ * this platform), resolved as Node resolves them: from the package's own node_modules upwards.
+ * Only these go into the image: not the whole production tree, which the bundle already holds.
+ */
+export async function externalPackageDirs(root: string, names: string[]): Promise<string[]> {
+  const found = new Set<string>();
+  const resolve = async (name: string, from: string): Promise<string | undefined> => {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'node_modules', name);
+      if (await exists(path.join(candidate, 'package.json'))) return candidate;
+      if (path.relative(root, dir) === '' || dir === path.dirname(dir)) return undefined;
+    }
+  };
+  const visit = async (name: string, from: string, required: boolean): Promise<void> => {
+    const dir = await resolve(name, from);
+    if (dir === undefined) {
+      if (required) throw new Error(`${name}, needed at run time by the app image, is not installed in ${from}: run npm ci`);
+      return;
+    }
+    if (found.has(dir) || NODE_RUNTIME_PACKAGE.test(dir)) return;
+    found.add(dir);
+    const manifest = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    for (const dep of Object.keys(manifest.dependencies ?? {})) await visit(dep, dir, true);
+    // Optional ones are installed only for the platforms they fit (sharp's prebuilt binaries).
+    for (const dep of Object.keys(manifest.optionalDependencies ?? {})) await visit(dep, dir, false);
+  };
+  for (const name of names) await visit(name, root, true);
+  return [...found].sort();
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -100,8 +114,9 @@ export async function planAppContext(root: string): Promise<AppContextPlan> {
   const files = await projectFiles(PROJECT_FILES, PROJECT_DIRS);
   const sources = await projectFiles(SOURCE_FILES, SOURCE_DIRS);
   const hasPublic = files.some((file) => file.startsWith('public/'));
-  // A bundle with nothing external runs without node_modules (checked: dist/app.mjs alone).
-  const packages = BUNDLE_EXTERNAL.length > 0 ? await productionPackageDirs(root) : [];
+  // A bundle with nothing external runs without node_modules (checked: dist/app.mjs alone);
+  // otherwise only the external packages and what they need go in.
+  const packages = await externalPackageDirs(root, BUNDLE_EXTERNAL);
   const hasModules = packages.length > 0;
   for (const dir of packages) {
     const addon = await exists(path.join(dir, 'binding.gyp'));

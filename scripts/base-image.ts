@@ -121,7 +121,8 @@ export interface BaseImagePlan {
 /** What goes into the image, and its fingerprint, without building anything. */
 export async function planBaseImage(options: { extraBinaries?: string[] } = {}): Promise<BaseImagePlan> {
   const nodePath = process.execPath;
-  const libraries = await sharedLibraries([nodePath, ...(options.extraBinaries ?? [])]);
+  // A library inside a package (sharp's libvips) ships with that package in the app image.
+  const libraries = (await sharedLibraries([nodePath, ...(options.extraBinaries ?? [])])).filter((lib) => !lib.includes('/node_modules/'));
   const hash = createHash('sha256');
   for (const file of [nodePath, ...libraries]) {
     const info = await stat(file);

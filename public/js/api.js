@@ -1,5 +1,5 @@
 // The only door to the server: every route the site uses is a row of /work/shared/spec/api.md
-// (row numbers in the comments). Views never call fetch themselves.
+// (row numbers in the comments) or an extension of docs/api-notes.md. Views never call fetch themselves.
 
 /** Largest photo we send; the server's default body limit is 16 MiB and the form adds a little. */
 export const MAX_UPLOAD_BYTES = 16 * 1024 * 1024 - 64 * 1024;
@@ -80,15 +80,16 @@ async function call(method, path, body) {
 
 const seg = encodeURIComponent;
 
-// Sessions and users (rows 1, 4, 5, 6, 6b)
-export async function currentUser() {
-  try {
-    const { data } = await call('GET', '/api/v1/sessions/me');
-    return data.username;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return null;
-    throw err;
-  }
+// Sessions and users (rows 1, 4, 5, 6b, and the session probe)
+/**
+ * Who is logged in, and the access mode (owner: one upvote per user; open: a counter). The
+ * probe route answers 200 to a visitor too, so a page loaded logged out logs no failed request
+ * (row 6, GET /api/v1/sessions/me, answers 401 then).
+ * @returns {Promise<{username: string | null, apiAccess: 'open' | 'owner'}>}
+ */
+export async function currentSession() {
+  const { data } = await call('GET', '/api/v1/sessions/current');
+  return { username: data?.username ?? null, apiAccess: data?.apiAccess === 'open' ? 'open' : 'owner' };
 }
 
 export async function logIn(username, passwordSha1) {
@@ -135,10 +136,17 @@ export async function categorySize(name) {
   return Number(data[0]);
 }
 
-// Acts (rows 12, 13, 14, 16, 17, 18, 19, 20)
-/** Acts at 1-based positions start..end (inclusive), newest first. */
+// Acts (rows 12, 13, 14, 16, 17, 18, 19, 20). Listings ask for cards (view=card): the same acts
+// and ranges without imgB64, with what a page needs to load just the thumbnail it shows.
+/**
+ * @typedef {{type: string, version: string, width: number | null, height: number | null, widths: number[]}} ImageInfo
+ * @typedef {{actId: string, username: string, timestamp: string, caption: string, upvotes: number,
+ *   categoryName: string, image: ImageInfo, upvotedByMe?: boolean}} Card
+ */
+
+/** A category's acts at 1-based positions start..end (inclusive), newest first. @returns {Promise<Card[]>} */
 export async function categoryActs(name, start, end) {
-  const { data } = await call('GET', `/api/v1/categories/${seg(name)}/acts?start=${start}&end=${end}`);
+  const { data } = await call('GET', `/api/v1/categories/${seg(name)}/acts?start=${start}&end=${end}&view=card`);
   return data ?? [];
 }
 
@@ -147,45 +155,28 @@ export async function totalActs() {
   return Number(data[0]);
 }
 
+/** Everyone's acts at positions start..end, newest first. @returns {Promise<Card[]>} */
 export async function latestActs(start, end) {
-  const { data } = await call('GET', `/api/v1/acts?start=${start}&end=${end}`);
+  const { data } = await call('GET', `/api/v1/acts?start=${start}&end=${end}&view=card`);
   return data ?? [];
 }
 
-/** Row 20: one user's acts at positions start..end (inclusive), newest first. */
+/** How many acts a user has shared (row 16's count, for one user). */
+export async function userActCount(username) {
+  const { data } = await call('GET', `/api/v1/acts/count?username=${seg(username)}`);
+  return Number(data[0]);
+}
+
+/** Row 20: one user's acts at positions start..end, newest first. @returns {Promise<Card[]>} */
 export async function userActs(username, start, end) {
-  const { data } = await call('GET', `/api/v1/acts?username=${seg(username)}&start=${start}&end=${end}`);
+  const { data } = await call('GET', `/api/v1/acts?username=${seg(username)}&start=${start}&end=${end}&view=card`);
   return data ?? [];
 }
 
-/**
- * A user's acts at positions start..end, or start..their last act when they have fewer. There is
- * no size route for one user, and row 20 answers 400 when end passes the last act (the only 400 a
- * well-formed range can get; a user without acts has no position 1), so a refused range is halved
- * until the last act is found: at most log2(end - start + 2) more requests, and the last range
- * granted is the answer.
- */
-export async function userActsUpTo(username, start, end) {
-  const attempt = async (last) => {
-    try {
-      return await userActs(username, start, last);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 400) return null;
-      throw err;
-    }
-  };
-  const all = await attempt(end);
-  if (all) return all;
-  let found = [];
-  let granted = start - 1; // the last act is at or after this position...
-  let refused = end; // ...and before this one
-  while (refused - granted > 1) {
-    const mid = Math.floor((granted + refused) / 2);
-    const acts = await attempt(mid);
-    if (acts) [found, granted] = [acts, mid];
-    else refused = mid;
-  }
-  return found;
+/** One act as a card, for a photo's own page. @returns {Promise<Card>} */
+export async function actById(actId) {
+  const { data } = await call('GET', `/api/v1/acts/${actIdLiteral(actId)}/card`);
+  return data;
 }
 
 export async function upvote(actId) {
@@ -201,8 +192,14 @@ export async function removeAct(actId) {
   await call('DELETE', `/api/v1/acts/${actIdLiteral(actId)}`);
 }
 
+/** Row 18: the original, as it was uploaded (without its metadata when it came through the site). */
 export function imageUrl(actId) {
   return `/api/v1/acts/${actIdLiteral(actId)}/image`;
+}
+
+/** A sized copy of an act's photo: `format` webp or jpg, `width` one of card.image.widths. */
+export function variantUrl(card, width, format) {
+  return `/api/v1/acts/${actIdLiteral(card.actId)}/image/${card.image.version}/${width}.${format}`;
 }
 
 /**

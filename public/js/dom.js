@@ -44,6 +44,9 @@ const ICONS = {
   image:
     '<rect x="3" y="4" width="18" height="16" rx="3" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="9" cy="10" r="2"/><path d="M4 18l5-5 4 4 3-3 4 4" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/>',
   back: '<path d="M15 5l-7 7 7 7" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/>',
+  next: '<path d="M9 5l7 7-7 7" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/>',
+  close: '<path d="M6 6l12 12M18 6L6 18" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"/>',
+  expand: '<path d="M14 4h6v6M10 20H4v-6M20 4l-7 7M4 20l7-7" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>',
 };
 
 export function icon(name) {
@@ -54,13 +57,17 @@ export function icon(name) {
   return span;
 }
 
-/** A short message in the corner; errors stay a little longer; at most two at a time. */
-export function toast(message, kind = 'info') {
+/**
+ * A short message in the corner; errors (and messages with a link to act on) stay a little
+ * longer; at most two at a time.
+ * @param {{label: string, href: string}} [action]
+ */
+export function toast(message, kind = 'info', action) {
   const box = document.getElementById('toasts');
-  const item = h(`div.toast.toast-${kind}`, {}, message);
+  const item = h(`div.toast.toast-${kind}`, {}, message, action ? [' ', h('a.toast-action', { href: action.href, onclick: () => item.remove() }, action.label)] : null);
   box.append(item);
   while (box.children.length > 2) box.firstElementChild.remove();
-  setTimeout(() => item.remove(), kind === 'error' ? 7000 : 3500);
+  setTimeout(() => item.remove(), kind === 'error' || action ? 7000 : 3500);
 }
 
 /** A modal confirmation (the <dialog> in index.html). Resolves true when confirmed. */

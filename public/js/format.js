@@ -4,19 +4,41 @@ const STAMP = /^(\d{2})-(\d{2})-(\d{4}):(\d{2})-(\d{2})-(\d{2})$/;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /**
- * The stamp carries no time zone, so it is shown as written rather than converted.
- * @returns {{iso: string, label: string} | null}
+ * The stamp carries no time zone; the server writes its own (row 17) in UTC, and so it is read.
+ * `label` is relative ("2 h ago"), `title` the exact local time, for a tooltip.
+ * @returns {{iso: string, label: string, title: string} | null}
  */
-export function parseStamp(stamp) {
+export function parseStamp(stamp, now = Date.now()) {
   const m = STAMP.exec(stamp ?? '');
   if (!m) return null;
   const [, dd, mm, yyyy, ss, mi, hh] = m;
-  const month = MONTHS[Number(mm) - 1];
-  if (!month) return null;
-  return {
-    iso: `${yyyy}-${mm}-${dd}T${hh}:${mi}:${ss}`,
-    label: `${Number(dd)} ${month} ${yyyy}, ${hh}:${mi}`,
-  };
+  if (!MONTHS[Number(mm) - 1]) return null;
+  const iso = `${yyyy}-${mm}-${dd}T${hh}:${mi}:${ss}Z`;
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return null;
+  const title = new Date(time).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' });
+  return { iso, label: relativeTime(time, now), title };
+}
+
+const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto', style: 'short' });
+const STEPS = /** @type {const} */ ([
+  [60, 'second'],
+  [60, 'minute'],
+  [24, 'hour'],
+  [7, 'day'],
+]);
+
+/** "just now", "5 min. ago", "2 hr. ago", "yesterday", "3 days ago"; older: the date. */
+export function relativeTime(time, now = Date.now()) {
+  let amount = (time - now) / 1000;
+  if (Math.abs(amount) < 45) return 'just now';
+  for (const [size, unit] of STEPS) {
+    if (Math.abs(amount) < size) return RELATIVE.format(Math.round(amount), unit);
+    amount /= size;
+  }
+  const date = new Date(time);
+  const sameYear = date.getFullYear() === new Date(now).getFullYear();
+  return date.toLocaleDateString('en', { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }) });
 }
 
 export function plural(n, one, many = `${one}s`) {

@@ -1,17 +1,27 @@
 // Boot and hash routing. The server serves public/ as static files only, so routes live in the
-// hash: #/, #/c/<category>, #/upload?c=<category>, #/me, #/login?next=<route>, #/signup.
+// hash: #/, #/c/<category>, #/latest, #/u/<username>, #/me, #/upload?c=<category>,
+// #/login?next=<route>, #/signup, and #/a/<actId>, the photo view, which opens over the page it
+// was reached from (or over the act's category when the address is opened directly).
 import { h, toast } from './dom.js';
+import { gallery } from './gallery.js';
 import { session } from './session.js';
-import { avatar } from './views/act-card.js';
+import { avatar, upvoteButton } from './views/act-card.js';
 import * as home from './views/home.js';
 import * as category from './views/category.js';
+import * as latest from './views/latest.js';
 import * as upload from './views/upload.js';
-import * as me from './views/me.js';
+import * as profile from './views/profile.js';
 import * as auth from './views/auth.js';
+import { photoView } from './views/photo-view.js';
 
 const main = document.getElementById('main');
 let cleanup = null;
 let firstRender = true;
+/** The address of the page drawn in <main>; null when it must be drawn again. */
+let pageKey = null;
+/** The open photo view, and whether it was reached from a page of this site (then Back closes it). */
+let photo = null;
+let photoOverPage = false;
 
 /** @returns {{path: string[], query: URLSearchParams}} */
 function currentRoute() {
@@ -31,21 +41,40 @@ function pick({ path }) {
   const [first, second] = path;
   if (!first) return { view: home, nav: 'home', params: {} };
   if (first === 'c' && second !== undefined && path.length === 2) return { view: category, nav: 'home', params: { name: second } };
+  if (first === 'latest' && path.length === 1) return { view: latest, nav: 'home', params: {} };
+  if (first === 'u' && second !== undefined && path.length === 2) return { view: profile, nav: '', params: { username: second } };
   if (first === 'upload' && path.length === 1) return { view: upload, nav: 'upload', params: {} };
-  if (first === 'me' && path.length === 1) return { view: me, nav: 'me', params: {} };
+  if (first === 'me' && path.length === 1) return { view: profile, nav: 'me', params: { self: true } };
   if ((first === 'login' || first === 'signup') && path.length === 1) return { view: auth, nav: first, params: { mode: first } };
   return { view: null, nav: '', params: {} };
 }
 
+/** The actId of a photo view address (#/a/<actId>), or null. */
+function photoId({ path }) {
+  return path[0] === 'a' && path.length === 2 && /^[0-9]+$/.test(path[1]) ? path[1] : null;
+}
+
 async function render() {
   const route = currentRoute();
+  const actId = photoId(route);
+  if (actId !== null) return showPhoto(actId);
+  closePhoto();
+  const key = location.hash || '#/';
+  // Back from the photo view: the page beneath is still there, scrolled where it was.
+  if (key === pageKey && main.firstElementChild?.isConnected) return;
+  await renderPage(route, key);
+}
+
+async function renderPage(route, key) {
   const { view, nav, params } = pick(route);
+  pageKey = key;
   for (const link of document.querySelectorAll('[data-nav]')) {
     if (link.dataset.nav === nav) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
   cleanup?.();
   cleanup = null;
+  gallery.clear();
   // Views draw into a fresh section and check section.isConnected after each await, so a
   // slow answer for a page the user already left never lands on the new one.
   const section = h('section.view');
@@ -62,7 +91,7 @@ async function render() {
       );
     }
   }
-  if (!firstRender && section.isConnected) {
+  if (!firstRender && section.isConnected && !photo) {
     // Move focus to the new page's heading so keyboard and screen-reader users land on it.
     const heading = section.querySelector('h1');
     if (heading) {
@@ -72,6 +101,61 @@ async function render() {
     window.scrollTo(0, 0);
   }
   firstRender = false;
+  photo?.refreshNav();
+}
+
+async function showPhoto(actId) {
+  if (!photo) {
+    photoOverPage = pageKey !== null;
+    photo = photoView({
+      onClose: () => {
+        if (photoOverPage) history.back();
+        else location.replace(pageKey ?? '#/');
+      },
+      // Stepping replaces the address: Back then leaves the photo view rather than step back.
+      onStep: (id) => location.replace(`#/a/${id}`),
+      onRemoved: () => {
+        pageKey = null; // the page beneath shows the removed act: draw it again
+        if (photoOverPage) history.back();
+        else location.replace('#/');
+      },
+    });
+  }
+  let shown;
+  try {
+    shown = await photo.show(actId);
+  } catch (err) {
+    toast(`Could not open the photo: ${err.message}`, 'error');
+    shown = false;
+  }
+  if (!shown) {
+    closePhoto();
+    const section = h('section.view');
+    main.replaceChildren(section);
+    pageKey = null;
+    section.append(h('div.empty', {}, h('h1', {}, 'This photo is gone'), h('p', {}, 'It may have been removed by its author.'), h('a.button.button-primary', { href: '#/' }, 'Back to categories')));
+    return;
+  }
+  // Opened directly (a shared link, a reload): the act's category beneath, for context and arrows.
+  if (pageKey === null) {
+    const card = photo.card;
+    const key = `#/c/${encodeURIComponent(card.categoryName)}`;
+    await renderPage({ path: ['c', card.categoryName], query: new URLSearchParams() }, key);
+  }
+}
+
+function closePhoto() {
+  if (!photo) return;
+  const act = photo.dispose();
+  photo = null;
+  // The page's card shows what the photo view changed (its upvote), whether the view had the
+  // page's own card or one it fetched (opened directly).
+  const shown = act && gallery.find(act.actId);
+  if (shown && shown !== act) Object.assign(shown, { upvotes: act.upvotes, upvotedByMe: act.upvotedByMe });
+  const button = act && main.querySelector(`[data-act-id="${act.actId}"] button.upvote`);
+  if (button && shown) button.replaceWith(upvoteButton(shown));
+  const card = act && main.querySelector(`[data-act-id="${act.actId}"] .act-photo`);
+  card?.focus({ preventScroll: true });
 }
 
 function notFound(section) {
@@ -118,6 +202,9 @@ renderAccount(session.user);
 session.subscribe((user) => {
   renderAccount(user);
   // Views show different controls to their author and to visitors; the auth view moves on itself.
-  if (!['login', 'signup'].includes(currentRoute().path[0])) render();
+  if (!['login', 'signup'].includes(currentRoute().path[0])) {
+    pageKey = null;
+    render();
+  }
 });
 render();

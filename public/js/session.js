@@ -1,14 +1,21 @@
-// Who is logged in, for every view. The session itself is the server's HttpOnly cookie;
-// this only mirrors GET /api/v1/sessions/me so the header and the views agree.
+// Who is logged in, and the server's access mode, for every view. The session itself is the
+// server's HttpOnly cookie; this only mirrors the session probe so the header and the views agree.
 import * as api from './api.js';
 import { sha1Hex } from './sha1.js';
 
 let username = null;
+/** 'owner': one upvote per user, taken back by a second click; 'open': upvotes are a plain counter. */
+let apiAccess = 'owner';
 const listeners = new Set();
 
 export const session = {
   get user() {
     return username;
+  },
+
+  /** Whether an upvote is one per logged-in user (owner mode) rather than anyone's counter. */
+  get upvotesPerUser() {
+    return apiAccess === 'owner';
   },
 
   /** @param {(user: string | null) => void} fn */
@@ -18,7 +25,9 @@ export const session = {
   },
 
   async refresh() {
-    set(await api.currentUser());
+    const current = await api.currentSession();
+    apiAccess = current.apiAccess;
+    set(current.username);
   },
 
   async logIn(name, password) {

@@ -59,15 +59,30 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
   test('inside: the bundle and no TypeScript, node:sqlite works, /app/data is writable, devDependencies are absent', async () => {
     const probe = [
       "import { DatabaseSync } from 'node:sqlite';",
-      "import { existsSync, writeFileSync } from 'node:fs';",
+      "import { existsSync, readdirSync, writeFileSync } from 'node:fs';",
+      "import { createRequire } from 'node:module';",
       "const n = new DatabaseSync(':memory:').prepare('select 6 * 7 as n').get().n;",
       "writeFileSync('/app/data/probe.txt', 'ok');",
+      // sharp resolves as the bundle resolves it, and libvips inside the image encodes a WebP.
+      "const sharp = createRequire('/app/dist/app.mjs')('sharp');",
+      "const webp = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#e8574a' } }).webp().toBuffer();",
       'console.log(JSON.stringify({ n, bundle: existsSync("/app/dist/app.mjs") && existsSync("/app/dist/app.mjs.map"),',
-      '  sources: existsSync("/app/app"), typescript: existsSync("/app/node_modules/typescript"), service: process.env.SERVICE }));',
+      '  sources: existsSync("/app/app"), typescript: existsSync("/app/node_modules/typescript"), service: process.env.SERVICE,',
+      '  webp: webp.subarray(8, 12).toString(), modules: readdirSync("/app/node_modules").sort(), img: readdirSync("/app/node_modules/@img").sort() }));',
     ].join('\n');
     const run = await runToExit({ image: 'users:latest', cmd: ['node', '--input-type=module', '-e', probe] });
     assert.equal(run.statusCode, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), { n: 42, bundle: true, sources: false, typescript: false, service: 'users' });
+    assert.deepEqual(JSON.parse(run.stdout), {
+      n: 42,
+      bundle: true,
+      sources: false,
+      typescript: false,
+      service: 'users',
+      webp: 'WEBP',
+      // Only sharp and what it needs: not the production tree the bundle already holds, nor the Node.js runtime package.
+      modules: ['@img', 'detect-libc', 'semver', 'sharp'],
+      img: ['colour', `sharp-libvips-linux-${process.arch}`, `sharp-linux-${process.arch}`],
+    });
   });
 
   test('the image starts the app: /api/v1/_health answers 200 on SQLite', async () => {

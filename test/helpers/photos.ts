@@ -1,6 +1,6 @@
-// Photo-like JPEGs for the image tests, made with sharp: a 4000×3000 gradient with grain, so
-// that it weighs what a phone's photo weighs (several MB), optionally with an EXIF orientation
-// and a GPS position, as a phone writes them.
+// Photo-like JPEGs for the image tests, made with sharp: a painted landscape with sensor-like
+// grain, so that a 4000×3000 one weighs what a phone's photo weighs (several MB), optionally
+// with an EXIF orientation and a GPS position, as a phone writes them.
 import sharp from 'sharp';
 
 export interface PhotoOptions {
@@ -20,18 +20,34 @@ const GRAIN = 50;
 
 export async function photoJpeg({ width, height, seed = 0, orientation, gps = false, quality = 85 }: PhotoOptions): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
+  const px = new Uint8ClampedArray(raw.buffer, raw.byteOffset, raw.length); // rounds and clamps to 0-255
   let state = (seed * 2654435761 + 1) >>> 0;
   const random = () => {
     state = (state * 1664525 + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
-  const phase = seed * 0.7;
+  // A landscape as a child would paint it: sky, a sun, two rows of hills; the seed moves them.
+  const hue = [
+    [92, 146, 214],
+    [244, 150, 110],
+    [120, 110, 200],
+    [70, 170, 190],
+  ][seed % 4]!;
+  const sun = { x: width * (0.25 + 0.5 * ((seed * 0.37) % 1)), y: height * 0.3, r: Math.min(width, height) * 0.09 };
   for (let y = 0, i = 0; y < height; y++) {
+    const t = y / height;
     for (let x = 0; x < width; x++, i += 3) {
       const grain = (random() - 0.5) * GRAIN;
-      raw[i] = 120 + 100 * Math.sin(x / 310 + phase) + grain;
-      raw[i + 1] = 110 + 80 * Math.cos(y / 260 + phase) + grain;
-      raw[i + 2] = 140 + 70 * Math.sin((x + y) / 420 - phase) + grain;
+      const far = height * (0.58 + 0.06 * Math.sin(x / (width / 5) + seed));
+      const near = height * (0.72 + 0.05 * Math.sin(x / (width / 3) + seed * 2.1));
+      let rgb: [number, number, number];
+      if (y > near) rgb = [70 - 30 * t, 140 - 40 * t, 60];
+      else if (y > far) rgb = [110, 170, 95];
+      else if (Math.hypot(x - sun.x, y - sun.y) < sun.r) rgb = [255, 226, 140];
+      else rgb = [hue[0] + 110 * t, hue[1] + 80 * t, hue[2] + 30 * t];
+      px[i] = rgb[0] + grain;
+      px[i + 1] = rgb[1] + grain;
+      px[i + 2] = rgb[2] + grain;
     }
   }
   let image = sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality });

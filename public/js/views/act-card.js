@@ -1,35 +1,42 @@
-// One act as a card: photo (row 18, lazy), caption, author, time, upvotes (row 13) and, for
-// its author, removal (row 14). Used by the home page and by the feeds (act-feed.js).
+// One act as a card: its thumbnail (a link to the photo view), caption, author (a link to their
+// profile), time, upvotes (row 13) and, for its author, removal (row 14). Used by the home page,
+// the feeds (act-feed.js) and the photo view (its upvote button).
 import * as api from '../api.js';
 import { confirmDialog, h, icon, toast } from '../dom.js';
 import { hueFor, initial, parseStamp, plural } from '../format.js';
+import { actPicture } from '../photo.js';
 import { session } from '../session.js';
+
+/** How wide a card's photo is shown: half the screen on phones (two columns), else about a third. */
+export const CARD_SIZES = '(max-width: 599px) 50vw, (max-width: 939px) 50vw, 360px';
 
 export function avatar(name) {
   return h('span.avatar', { 'aria-hidden': 'true', style: { '--hue': String(hueFor(name)) } }, initial(name));
 }
 
+export const actRoute = (act) => `#/a/${act.actId}`;
+export const profileRoute = (username) => `#/u/${encodeURIComponent(username)}`;
+
+/** A time as "2 h ago", the exact local time on hover. */
+export function when(stamp) {
+  const parsed = parseStamp(stamp);
+  return parsed ? h('time', { datetime: parsed.iso, title: parsed.title }, parsed.label) : stamp;
+}
+
 /**
- * @param {{actId: string, username: string, timestamp: string, caption: string, upvotes: number, categoryName: string}} act
+ * @param {import('../api.js').Card} act
  * @param {{showCategory?: boolean, onRemoved?: (act: object) => void}} options
  */
 export function actCard(act, { showCategory = false, onRemoved } = {}) {
-  const when = parseStamp(act.timestamp);
   const description = act.caption || `A kind act shared by ${act.username}`;
   const actions = h('div.act-actions', {}, upvoteButton(act));
   const card = h(
     'article.act-card',
     { dataset: { actId: act.actId }, 'aria-label': `Act by ${act.username}` },
     h(
-      'div.act-photo',
-      {},
-      h('img', {
-        src: api.imageUrl(act.actId),
-        alt: description,
-        loading: 'lazy',
-        decoding: 'async',
-        onerror: (e) => e.currentTarget.closest('.act-photo').classList.add('act-photo-missing'),
-      }),
+      'a.act-photo.photo-frame',
+      { href: actRoute(act), 'aria-label': `View the photo: ${description}` },
+      actPicture(act, { sizes: CARD_SIZES, alt: description }),
     ),
     h(
       'div.act-body',
@@ -42,11 +49,11 @@ export function actCard(act, { showCategory = false, onRemoved } = {}) {
         h(
           'div.act-byline',
           {},
-          h('span.act-author', {}, act.username),
+          h('a.act-author', { href: profileRoute(act.username) }, act.username),
           h(
             'span.act-when',
             {},
-            when ? h('time', { datetime: when.iso }, when.label) : act.timestamp,
+            when(act.timestamp),
             showCategory ? [' · in ', h('a', { href: `#/c/${encodeURIComponent(act.categoryName)}` }, act.categoryName)] : null,
           ),
         ),
@@ -59,34 +66,41 @@ export function actCard(act, { showCategory = false, onRemoved } = {}) {
 }
 
 /**
- * With API_ACCESS=owner a listing tells a logged-in user which acts they upvoted
- * (act.upvotedByMe): the button then shows that, counts once, and a second click takes the
- * upvote back. Without the field (open mode, or logged out) every click is one more upvote.
+ * With API_ACCESS=owner an upvote is one per user: a listing tells a logged-in user which acts
+ * they upvoted (act.upvotedByMe), the button shows it, and a second click takes it back; a
+ * visitor is asked to log in first. In open mode the server counts every click from anyone, so
+ * the button is a plain counter and claims nothing about who upvoted.
  */
-function upvoteButton(act) {
+export function upvoteButton(act) {
   let count = Number(act.upvotes);
-  const once = typeof act.upvotedByMe === 'boolean';
+  const perUser = session.upvotesPerUser;
   let liked = act.upvotedByMe === true;
   const number = h('span.upvote-count', {}, String(count));
   const button = h('button.upvote', { type: 'button' }, icon('heart'), number);
   const show = () => {
     number.textContent = count.toLocaleString('en');
-    button.classList.toggle('upvoted', liked);
-    if (once) button.setAttribute('aria-pressed', String(liked));
-    const action = once && liked ? 'Take back your upvote of act' : 'Upvote act';
+    button.classList.toggle('upvoted', perUser && liked);
+    if (perUser && session.user) button.setAttribute('aria-pressed', String(liked));
+    const action = perUser && liked ? 'Take back your upvote of act' : 'Upvote act';
     button.setAttribute('aria-label', `${action} by ${act.username} (${plural(count, 'upvote')})`);
   };
   show();
   button.addEventListener('click', async () => {
-    const takingBack = once && liked;
+    if (perUser && !session.user) {
+      toast('Log in to upvote: one upvote per person.', 'info', { label: 'Log in', href: `#/login?next=${encodeURIComponent(location.hash.slice(1) || '/')}` });
+      return;
+    }
+    const takingBack = perUser && liked;
     // Optimistic: the count moves at once; a refusal puts it back and says why.
     count += takingBack ? -1 : 1;
-    liked = once && !takingBack;
+    liked = !takingBack;
+    act.upvotes = count;
+    act.upvotedByMe = perUser ? liked : undefined;
     show();
     if (!takingBack) {
       button.classList.remove('upvote-pop');
       void button.offsetWidth; // restart the animation on repeated clicks
-      button.classList.add('upvote-pop', 'upvoted');
+      button.classList.add('upvote-pop');
     }
     try {
       await (takingBack ? api.unvote(act.actId) : api.upvote(act.actId));
@@ -96,6 +110,8 @@ function upvoteButton(act) {
       if (err.status === 409) return;
       count += takingBack ? 1 : -1;
       liked = takingBack;
+      act.upvotes = count;
+      act.upvotedByMe = perUser ? liked : undefined;
       show();
       toast(`${takingBack ? 'Your upvote is still there' : 'Your upvote did not count'}: ${err.message}`, 'error');
     }
@@ -111,26 +127,34 @@ function removeButton(act, card, onRemoved) {
       'aria-label': `Remove your act${act.caption ? ` “${act.caption}”` : ''}`,
       onclick: async (e) => {
         const button = e.currentTarget;
-        const ok = await confirmDialog({
-          title: 'Remove this act?',
-          text: 'The photo, caption and upvotes will be gone for good.',
-          confirmLabel: 'Remove',
-        });
-        if (!ok) return;
-        button.disabled = true;
-        try {
-          await api.removeAct(act.actId);
+        if (await removeAct(act)) {
           card.classList.add('act-card-leaving');
           setTimeout(() => card.remove(), 180);
-          toast('Your act was removed.');
           onRemoved?.(act);
-        } catch (err) {
+        } else {
           button.disabled = false;
-          toast(`Could not remove the act: ${err.message}`, 'error');
         }
       },
     },
     icon('trash'),
     h('span', {}, 'Remove'),
   );
+}
+
+/** Asks, then removes the act (row 14); true when it is gone. */
+export async function removeAct(act) {
+  const ok = await confirmDialog({
+    title: 'Remove this act?',
+    text: 'The photo, caption and upvotes will be gone for good.',
+    confirmLabel: 'Remove',
+  });
+  if (!ok) return false;
+  try {
+    await api.removeAct(act.actId);
+    toast('Your act was removed.');
+    return true;
+  } catch (err) {
+    toast(`Could not remove the act: ${err.message}`, 'error');
+    return false;
+  }
 }

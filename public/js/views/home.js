@@ -1,7 +1,8 @@
 // Home: every category with its act count (row 7), a form to add one (row 8), and the latest
 // acts over all categories (rows 16 and 19).
 import * as api from '../api.js';
-import { h, showError, toast } from '../dom.js';
+import { h, icon, showError, toast } from '../dom.js';
+import { gallery } from '../gallery.js';
 import { plural } from '../format.js';
 import { actCard } from './act-card.js';
 
@@ -20,7 +21,7 @@ export async function render(section) {
     ),
     h('div.section-head', {}, h('h2#categories-title', {}, 'Categories'), addCategoryForm(section)),
     list,
-    h('div.section-head', {}, h('h2', {}, 'Latest acts')),
+    h('div.section-head', {}, h('h2', {}, 'Latest acts'), h('a.see-all', { href: '#/latest' }, 'See all ', icon('next'))),
     latest,
   );
   await Promise.all([fillCategories(list), fillLatest(latest)]);
@@ -64,6 +65,7 @@ async function fillLatest(grid) {
   const acts = await api.latestActs(1, Math.min(total, LATEST));
   if (!grid.isConnected) return;
   grid.replaceChildren(...acts.map((act) => actCard(act, { showCategory: true })));
+  gallery.set(acts);
 }
 
 function addCategoryForm(section) {

@@ -27,10 +27,11 @@ export class ApiClient {
 
   constructor(readonly baseUrl: string) {}
 
-  private fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
+  private fetch(path: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
+    const { timeoutMs = 10_000, ...rest } = init;
+    const headers = new Headers(rest.headers);
     if (this.cookie) headers.set('Cookie', this.cookie);
-    return fetch(`${this.baseUrl}${path}`, { ...init, headers, signal: AbortSignal.timeout(10_000) });
+    return fetch(`${this.baseUrl}${path}`, { ...rest, headers, signal: AbortSignal.timeout(timeoutMs) });
   }
 
   private json(method: string, path: string, body: unknown): Promise<Response> {
@@ -64,12 +65,12 @@ export class ApiClient {
     await ok(await this.json('POST', '/api/v1/categories', [name]), `add category ${name}`);
   }
 
-  async upload(image: Buffer, caption: string, categoryName: string): Promise<string> {
+  async upload(image: Buffer, caption: string, categoryName: string, type = 'image/png'): Promise<string> {
     const form = new FormData();
     form.append('caption', caption);
     form.append('categoryName', categoryName);
-    form.append('image', new Blob([new Uint8Array(image)], { type: 'image/png' }), 'photo.png');
-    const text = await ok(await this.fetch('/api/v1/acts', { method: 'POST', body: form }), `upload to ${categoryName}`);
+    form.append('image', new Blob([new Uint8Array(image)], { type }), type === 'image/jpeg' ? 'photo.jpg' : 'photo.png');
+    const text = await ok(await this.fetch('/api/v1/acts', { method: 'POST', body: form, timeoutMs: 60_000 }), `upload to ${categoryName}`);
     return /"actId"\s*:\s*(\d+)/.exec(text)?.[1] ?? '';
   }
 

@@ -109,13 +109,13 @@ export async function withWatchedPage(
 }
 
 /**
- * A full-page screenshot into artifacts/ui/. With `docsName`, also the README's committed copy
+ * A full-page (or, for an overlay, the screen's) screenshot into artifacts/ui/. With `docsName`, also the README's committed copy
  * under docs/screenshots/, written when it is missing or UPDATE_SCREENSHOTS=1, so that an
  * ordinary test run does not change tracked files.
  */
-export async function screenshot(page: Page, name: string, docsName?: string): Promise<void> {
+export async function screenshot(page: Page, name: string, docsName?: string, { fullPage = true } = {}): Promise<void> {
   await mkdir(artifactsDir, { recursive: true });
-  const image = await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true });
+  const image = await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage });
   const docsFile = docsName ? join(docsScreenshotsDir, docsName) : undefined;
   if (docsFile && (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(docsFile))) {
     await mkdir(docsScreenshotsDir, { recursive: true });

@@ -1,0 +1,68 @@
+// What a page costs a visitor: the bytes it transferred (Chrome's own count, headers included,
+// from a fresh context with an empty cache) while a person opens it and scrolls to its end, and
+// its cumulative layout shift as images arrive. Uses nothing of the site's own code, so the same
+// measurement runs against an older version of the site (the "before" figures).
+import type { Browser, BrowserContextOptions } from 'playwright-core';
+
+export interface PageWeight {
+  bytes: number;
+  requests: number;
+  /** Cumulative layout shift, shifts after input excluded, as the Web Vitals define it. */
+  cls: number;
+  /** Images on the page and how many had loaded (complete, with pixels) at the end. */
+  images: number;
+  loaded: number;
+  /** The image URLs the page chose, for a failure message. */
+  sources: string[];
+}
+
+export const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true };
+export const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 860 } };
+
+/** Opens `url`, waits for `ready` (a selector), scrolls to the end like a person, and counts. */
+export async function pageWeight(browser: Browser, url: string, ready: string, options: BrowserContextOptions): Promise<PageWeight> {
+  const context = await browser.newContext(options);
+  try {
+    context.setDefaultTimeout(60_000);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    let bytes = 0;
+    let requests = 0;
+    cdp.on('Network.loadingFinished', (event: { encodedDataLength: number }) => {
+      bytes += event.encodedDataLength;
+      requests += 1;
+    });
+    await page.addInitScript(() => {
+      const w = window as unknown as { pageCls: number };
+      w.pageCls = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) {
+          if (!entry.hadRecentInput) w.pageCls += entry.value;
+        }
+      }).observe({ type: 'layout-shift', buffered: true });
+    });
+    await page.goto(url);
+    await page.locator(ready).first().waitFor();
+    // Down a screen at a time, as far as the page goes (bounded), giving lazy images their turn.
+    for (let step = 0; step < 80; step++) {
+      const atEnd = await page.evaluate(() => {
+        window.scrollBy(0, window.innerHeight * 0.8);
+        return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 2;
+      });
+      await page.waitForTimeout(120);
+      if (atEnd) break;
+    }
+    await page.waitForLoadState('networkidle');
+    await page.waitForFunction(() => Array.from(document.images).every((img) => img.complete));
+    const seen = await page.evaluate(() => ({
+      cls: (window as unknown as { pageCls: number }).pageCls,
+      images: document.images.length,
+      loaded: Array.from(document.images).filter((img) => img.complete && img.naturalWidth > 0).length,
+      sources: Array.from(document.images).map((img) => img.currentSrc),
+    }));
+    return { bytes, requests, ...seen };
+  } finally {
+    await context.close();
+  }
+}
