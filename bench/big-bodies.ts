@@ -9,6 +9,8 @@
 //
 //   npm run bench:bodies -- [--before /tmp/sla-before] [--rounds 2] [--bodies 5]
 // (the earlier checkout: `git worktree add --detach /tmp/sla-before <commit> && (cd /tmp/sla-before && npm ci)`)
+//   npm run bench:bodies -- --container [--bodies 5]
+// the shipped image with the shipped limits instead (big-bodies-container.ts), photo uploads too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -17,6 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { request } from 'undici';
+import { measureContainer } from './big-bodies-container.ts';
 import { startCpuMeter } from './cpu.ts';
 import { ResultRecorder } from './results.ts';
 import { median, percentile } from './stats.ts';
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     bodies: { type: 'string', default: '5' },
     clients: { type: 'string', default: '4' },
+    container: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Math.min(5, Number(values.rounds));
@@ -195,6 +199,10 @@ function line(f: Figures): string {
 }
 
 const shapes = bodies();
+if (values.container) {
+  await containerBench();
+  process.exit(0);
+}
 const sides: [string, string][] = [...(values.before ? [['before', path.resolve(values.before)] as [string, string]] : []), ['after', ROOT]];
 const runs: Figures[] = [];
 console.log(`${CLIENTS} clients × ${BODIES_PER_CLIENT} bodies of 16 MiB (${Object.keys(shapes).join(', ')}) to POST /api/v1/acts/upvote, ${ROUNDS} rounds`);
@@ -241,3 +249,36 @@ await recorder.write({
   ],
   figures: { clients: CLIENTS, bodiesPerClient: BODIES_PER_CLIENT, healthBoundMs: HEALTH_BOUND_MS, medianWorstMs: Object.fromEntries(sides.map(([side]) => [side, median(of(side).map((r) => r.healthWorstMs))])), runs },
 });
+
+/** --container: the shipped image, its limits, JSON bodies then photo uploads; one result file of its own. */
+async function containerBench(): Promise<void> {
+  const phases = await measureContainer(shapes, BODIES_PER_CLIENT, CLIENTS);
+  const recorder = new ResultRecorder('big-bodies-container', 'The shipped image (256 MB, 0.5 CPU) under 16 MiB bodies and large photo uploads');
+  const survived = phases.every((p) => p.running && !p.oomKilled);
+  await recorder.write({
+    summary: [
+      {
+        figure: 'acts:latest at 256 MB / 0.5 CPU: 4 × 16 MiB bodies at once, then 4 large photo uploads at once (row 17, row 15)',
+        value: `${survived ? 'survived' : 'KILLED'}; cgroup peak ${Math.max(...phases.map((p) => p.cgroupPeakMb))} MiB; worst health ${Math.max(...phases.map((p) => p.healthWorstMs))} ms, ${phases.reduce((n, p) => n + p.healthFailed, 0)} failed`,
+      },
+    ],
+    tables: [
+      {
+        caption: 'one container, the phases in order (the cgroup peak only grows); health checked every 50 ms',
+        columns: ['phase', 'answers', 'wall', 'worst health', 'p99', 'failed checks', 'cgroup peak', 'OOM-killed'],
+        rows: phases.map((p) => [
+          p.phase,
+          Object.entries(p.statuses).map(([status, n]) => `${n}× ${status}`).join(', '),
+          `${p.wallSeconds} s`,
+          `${p.healthWorstMs} ms`,
+          `${p.healthP99Ms} ms`,
+          `${p.healthFailed} of ${p.healthChecks}`,
+          `${p.cgroupPeakMb} MiB`,
+          p.oomKilled ? 'yes' : 'no',
+        ]),
+      },
+    ],
+    figures: { phases },
+  });
+  if (!survived) throw new Error('the replica did not survive');
+}

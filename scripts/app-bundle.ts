@@ -18,8 +18,13 @@ export const BUNDLE_ENTRY = 'app/main.ts';
 const WORKER_ENTRIES = { 'json-worker': 'app/http/json-worker.ts' };
 /** Inside the image, next to node_modules, so what stays external resolves from /app/node_modules. */
 export const BUNDLE_FILE = 'dist/app.mjs';
-/** The image's command: source maps make stack traces name app/*.ts lines. */
-export const BUNDLE_CMD = ['node', '--enable-source-maps', BUNDLE_FILE];
+/**
+ * The image's command: source maps make stack traces name app/*.ts lines. V8's heap is sized to
+ * the container (30 % of its memory: 77 MB in a 256 MB replica), not left at the default that
+ * lets it grow to the whole limit before collecting: garbage of a few 16 MiB bodies then got the
+ * replica OOM-killed although little of it was alive (docs/figures.md, bench:bodies --container).
+ */
+export const BUNDLE_CMD = ['node', '--enable-source-maps', '--max-old-space-size-percentage=30', BUNDLE_FILE];
 
 /**
  * Left to node_modules: packages that load a native addon relative to their own files: sharp

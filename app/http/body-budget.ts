@@ -72,7 +72,7 @@ export class ByteBudget {
 }
 
 /** Replaced at start by configureBodyMemory (config.ts has the default). */
-let processBudget = new ByteBudget(32 * 1024 * 1024);
+let processBudget = new ByteBudget(16 * 1024 * 1024);
 
 /** Set once at start (BODY_MEMORY); one budget for the whole process, both services included. */
 export function configureBodyMemory(bytes: number): void {

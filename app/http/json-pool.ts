@@ -24,8 +24,18 @@ export type ParseReply = { id: number; ok: true; value: EncodedJson } | { id: nu
  */
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './json-worker.ts' : './json-worker.mjs', import.meta.url);
 
-/** Enough for a few copies of a 16 MiB two-byte string; more means a pathological body. */
-const WORKER_HEAP_MB = 384;
+/**
+ * Enough for a few copies of a 16 MiB two-byte string; more means a pathological body. In a
+ * container (process.constrainedMemory(): 256 MB for a replica) a quarter of its memory, at
+ * least 64 MB: V8 grows a heap up to its limit before it collects in earnest, and garbage of a
+ * few parsed 16 MiB bodies left in a 384 MB heap was enough to get a 256 MB replica OOM-killed.
+ */
+const WORKER_HEAP_MB = workerHeapMb(process.constrainedMemory());
+
+export function workerHeapMb(constrainedBytes: number): number {
+  const mb = constrainedBytes > 0 ? Math.floor(constrainedBytes / 4 / (1024 * 1024)) : Infinity;
+  return Math.max(64, Math.min(384, mb));
+}
 
 export function decodeJson(encoded: EncodedJson): unknown {
   if (!Array.isArray(encoded)) return encoded;

@@ -15,7 +15,7 @@ describe('loadConfig', () => {
       actsOrigin: undefined,
       sessionSecret: undefined,
       bodyLimit: 16 * 1024 * 1024,
-      bodyMemory: 32 * 1024 * 1024,
+      bodyMemory: 16 * 1024 * 1024,
       publicDir: './public',
       apiAccess: 'owner',
     });
