@@ -34,7 +34,8 @@ export interface PhaseFigures {
   running: boolean;
 }
 
-const POLLER = `
+/** A worker thread that times GET `workerData.url` every `workerData.everyMs` until told to stop. */
+export const HEALTH_POLLER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const samples = [];
 let stop = false;
@@ -49,7 +50,7 @@ parentPort.on('message', () => { stop = true; });
       ok = res.status === 200;
     } catch {}
     samples.push({ ms: performance.now() - started, ok });
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, workerData.everyMs));
   }
   parentPort.postMessage(samples);
 })();
@@ -153,7 +154,7 @@ async function largestPhoto(): Promise<Buffer> {
 }
 
 async function phase(engine: DockerEngine, id: string, base: string, name: string, clients: Send[][]): Promise<PhaseFigures> {
-  const poller = new Worker(POLLER, { eval: true, workerData: { url: `${base}/api/v1/_health` } });
+  const poller = new Worker(HEALTH_POLLER, { eval: true, workerData: { url: `${base}/api/v1/_health`, everyMs: 50 } });
   const samples = new Promise<{ ms: number; ok: boolean }[]>((resolve) => poller.once('message', resolve));
   const statuses: Record<string, number> = {};
   const started = performance.now();

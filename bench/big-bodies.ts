@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { request } from 'undici';
-import { measureContainer } from './big-bodies-container.ts';
+import { HEALTH_POLLER, measureContainer } from './big-bodies-container.ts';
 import { startCpuMeter } from './cpu.ts';
 import { ResultRecorder } from './results.ts';
 import { median, percentile } from './stats.ts';
@@ -77,26 +77,6 @@ interface Figures {
   statuses: Record<string, number>;
 }
 
-const POLLER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const samples = [];
-let stop = false;
-parentPort.on('message', () => { stop = true; });
-(async () => {
-  while (!stop) {
-    const started = performance.now();
-    let ok = false;
-    try {
-      const res = await fetch(workerData.url, { signal: AbortSignal.timeout(10000) });
-      await res.arrayBuffer();
-      ok = res.status === 200;
-    } catch {}
-    samples.push({ ms: performance.now() - started, ok });
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  parentPort.postMessage(samples);
-})();
-`;
 
 function statusField(text: string, field: string): number {
   return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
@@ -138,7 +118,7 @@ async function measure(side: string, appDir: string, shapes: Record<string, Buff
   try {
     const rssBefore = statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
     const cpu = startCpuMeter({ app: [pid] });
-    const poller = new Worker(POLLER, { eval: true, workerData: { url: `${url}/api/v1/_health` } });
+    const poller = new Worker(HEALTH_POLLER, { eval: true, workerData: { url: `${url}/api/v1/_health`, everyMs: 25 } });
     const samples = new Promise<{ ms: number; ok: boolean }[]>((resolve) => poller.once('message', resolve));
     await new Promise((r) => setTimeout(r, 500)); // a few checks at rest first
     const names = Object.keys(shapes);

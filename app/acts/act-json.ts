@@ -85,13 +85,9 @@ export interface ListingDeps {
  * act also says whether the viewer upvoted it (`upvotedByMe`, an extension field).
  */
 export async function sendActs(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: string): Promise<void> {
-  const count = await deps.acts.count(filter);
-  const decision = decideRange(start, end, count);
-  if (decision.kind === 'error') return sendError(res, decision.status, decision.reason);
-  if (decision.kind === 'all' && count === 0) return sendEmpty(res, 204);
-  const [offset, limit] = decision.kind === 'all' ? [0, count] : [decision.offset, decision.limit];
-  const list = await deps.acts.list(filter, offset, limit);
-  const voted = viewer === undefined ? undefined : await deps.upvotes.votedBy(viewer, list.map((act) => act.seq));
+  const slice = await listingSlice(res, deps, filter, start, end, viewer);
+  if (slice === undefined) return;
+  const { list, voted } = slice;
 
   res.status(200).type('application/json; charset=utf-8');
   try {
@@ -133,14 +129,24 @@ export function cardJson(act: ListedAct, upvotedByMe?: boolean): Record<string, 
 }
 
 export async function sendCards(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: string): Promise<void> {
+  const slice = await listingSlice(res, deps, filter, start, end, viewer);
+  if (slice !== undefined) sendJson(res, 200, slice.list.map((act) => cardJson(act, slice.voted?.has(act.seq))));
+}
+
+/**
+ * The acts a listing covers: all of them when no range is given, else `start` to `end`; with a
+ * `viewer`, which of them they upvoted. Undefined when the range was refused (400, 413) or the
+ * whole list is empty (204): that answer is already sent.
+ */
+async function listingSlice(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: string) {
   const count = await deps.acts.count(filter);
   const decision = decideRange(start, end, count);
-  if (decision.kind === 'error') return sendError(res, decision.status, decision.reason);
-  if (decision.kind === 'all' && count === 0) return sendEmpty(res, 204);
+  if (decision.kind === 'error') return void sendError(res, decision.status, decision.reason);
+  if (decision.kind === 'all' && count === 0) return void sendEmpty(res, 204);
   const [offset, limit] = decision.kind === 'all' ? [0, count] : [decision.offset, decision.limit];
   const list = await deps.acts.list(filter, offset, limit);
   const voted = viewer === undefined ? undefined : await deps.upvotes.votedBy(viewer, list.map((act) => act.seq));
-  sendJson(res, 200, list.map((act) => cardJson(act, voted?.has(act.seq))));
+  return { list, voted };
 }
 
 /** A listing as the contract has it, or as cards when the request asks for `view=card`. */
