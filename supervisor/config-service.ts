@@ -3,7 +3,7 @@
 import * as c from './config-checks.ts';
 import type { ConfigIssue } from './config-error.ts';
 import { STRATEGIES, type StrategyName } from './balancer/strategy.ts';
-import { templateRefs } from './templates.ts';
+import { parseTemplate, refsOf } from './templates.ts';
 
 export interface ServiceConfig {
   name: string;
@@ -65,7 +65,7 @@ function resourcesShape(v: unknown): string | undefined {
 }
 
 /** Checks every service; returns the parsed services and the issues found. */
-export function parseServices(raw: unknown): { services: ServiceConfig[]; issues: ConfigIssue[] } {
+export function parseServices(raw: unknown, supervisorEnv: NodeJS.ProcessEnv): { services: ServiceConfig[]; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   if (!c.isPlainObject(raw) || Object.keys(raw).length === 0) {
     issues.push({ key: 'services', value: raw, expected: 'an object with at least one service' });
@@ -102,12 +102,12 @@ export function parseServices(raw: unknown): { services: ServiceConfig[]; issues
     value.containerPort ??= value.startPort;
     services.push({ name, ...(value as Omit<ServiceConfig, 'name'>) });
   }
-  if (issues.length === 0) issues.push(...crossChecks(services));
+  if (issues.length === 0) issues.push(...crossChecks(services, supervisorEnv));
   return { services, issues };
 }
 
 /** Rules between services: port ranges apart, templates naming services that exist. */
-function crossChecks(services: ServiceConfig[]): ConfigIssue[] {
+function crossChecks(services: ServiceConfig[], supervisorEnv: NodeJS.ProcessEnv): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const names = new Set(services.map((s) => s.name));
   for (const s of services) {
@@ -122,17 +122,34 @@ function crossChecks(services: ServiceConfig[]): ConfigIssue[] {
         issues.push({ key: `services.${other.name}.startPort`, value: other.startPort, expected: `a port range not overlapping services.${s.name} (${s.startPort}-${last})` });
       }
     }
-    for (const [envKey, envValue] of Object.entries(s.env)) {
-      const keyProblem = c.envName(envKey);
-      if (keyProblem) issues.push({ key: `services.${s.name}.env`, value: envKey, expected: keyProblem });
-      const refs = templateRefs(envValue);
-      for (const p of refs.problems) {
-        issues.push({ key: `services.${s.name}.env.${envKey}`, value: envValue, expected: `templates of the form {{service:<name>}}, not ${p}` });
+    issues.push(...envIssues(`services.${s.name}.env`, s.env, names, supervisorEnv));
+  }
+  return issues;
+}
+
+/**
+ * An `env` map's keys are variable names and its values templates that parse, name services that
+ * exist, and name variables the supervisor has (or give a default).
+ */
+export function envIssues(base: string, env: Record<string, string>, services: ReadonlySet<string>, supervisorEnv: NodeJS.ProcessEnv): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    const keyProblem = c.envName(key);
+    if (keyProblem) issues.push({ key: base, value: key, expected: keyProblem });
+    const parsed = parseTemplate(value);
+    if ('problem' in parsed) {
+      issues.push({ key: `${base}.${key}`, value, expected: `a template (docs/operations.md): ${parsed.problem}` });
+      continue;
+    }
+    for (const ref of refsOf(parsed.parts)) {
+      if (ref.kind === 'service' && !services.has(ref.name)) {
+        issues.push({ key: `${base}.${key}`, value, expected: `{{service:<name>}} naming a configured service (${[...services].join(', ')})` });
       }
-      for (const ref of refs.services) {
-        if (!names.has(ref)) {
-          issues.push({ key: `services.${s.name}.env.${envKey}`, value: envValue, expected: `{{service:<name>}} naming a configured service (${[...names].join(', ')})` });
-        }
+    }
+    // Inside a default, a variable is needed only when the one around it is missing: left to the start.
+    for (const part of parsed.parts) {
+      if (typeof part !== 'string' && part.kind === 'env' && !part.fallback && !supervisorEnv[part.name]) {
+        issues.push({ key: `${base}.${key}`, value, expected: `${part.name} set in the supervisor's environment, or a default: {{env:${part.name}:-...}}` });
       }
     }
   }

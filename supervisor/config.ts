@@ -7,7 +7,7 @@ import convict from 'convict';
 import * as c from './config-checks.ts';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
 import { field as f, formatCheck, registerFormat, takeFormatProblems } from './config-formats.ts';
-import { parseServices, portRange, type ServiceConfig } from './config-service.ts';
+import { envIssues, parseServices, portRange, type ServiceConfig } from './config-service.ts';
 import { DEFAULT_LIMITS, type BalancerLimits } from './balancer/settings.ts';
 import { RUNTIMES, type RuntimeName, type RuntimeSettings } from './runtime/registry.ts';
 
@@ -49,9 +49,10 @@ export interface Config {
   blockedPaths: string[];
   /** Paths routed but not counted as load for scaling. */
   uncountedPaths: string[];
-  /** Env names given a random secret, generated once and kept in dataDir/secrets.json. */
-  generatedSecrets: string[];
-  /** Env for every replica (DATABASE_URL...); a service's own env wins. */
+  /**
+   * Every replica's environment, as templates (templates.ts: {{replica:port}}, {{env:NAME:-x}},
+   * {{secret:NAME}} ...); a service's own env wins key by key. Nothing else is set.
+   */
   env: Record<string, string>;
   services: ServiceConfig[];
 }
@@ -107,7 +108,6 @@ const SCHEMA = {
   staticDir: f('sa-string', './public', 'STATIC_DIR'),
   blockedPaths: f('sa-paths', []),
   uncountedPaths: f('sa-paths', []),
-  generatedSecrets: f('sa-env-names', []),
   // Maps with free keys: convict treats format Object as one leaf; they are checked below.
   env: { format: Object, default: {} },
   services: { format: Object, default: {} },
@@ -116,10 +116,8 @@ const SCHEMA = {
 /** Keys of earlier versions, and where their settings live now. */
 const MOVED: Record<string, string> = {
   docker: 'runtimes.docker (and runtimes.podman for Podman): {socket, network, user, labels, hostLoopbackEnv}',
+  generatedSecrets: 'env templates: "SESSION_SECRET": "{{secret:SESSION_SECRET}}" (or "{{env:SESSION_SECRET:-{{secret:SESSION_SECRET}}}}" to let the environment give it)',
 };
-
-/** Env variables passed through to every replica when set (they win over the file's `env`). */
-const PASS_THROUGH_ENV = ['DATABASE_URL', 'SESSION_SECRET'];
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -161,18 +159,18 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
     issues.push(...convictIssues(err as Error, env).filter((i) => !seen.has(`${i.key} ${i.expected}`)));
   }
   const props = conf.getProperties() as unknown as Omit<Config, 'services'> & { services: unknown };
-  const parsed = parseServices(props.services);
+  const parsed = parseServices(props.services, env);
   const envProblem = c.stringMap(props.env);
   if (envProblem) issues.push({ key: 'env', value: props.env, expected: envProblem });
+  else issues.push(...envIssues('env', props.env, new Set(parsed.services.map((s) => s.name)), env));
   issues.push(...parsed.issues, ...listenerClashes(props, parsed.services), ...balancerChecks(props.balancer));
   if (issues.length) throw new ConfigError(issues);
   const cwd = options.cwd ?? process.cwd();
-  const passed = Object.fromEntries(PASS_THROUGH_ENV.filter((k) => env[k]).map((k) => [k, env[k]!]));
   return {
     ...props,
     dataDir: path.resolve(cwd, props.dataDir),
     staticDir: path.resolve(cwd, props.staticDir),
-    env: { ...props.env, ...passed },
+    env: props.env,
     services: parsed.services,
   };
 }

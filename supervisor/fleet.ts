@@ -2,6 +2,7 @@
 // runtime lists (found by our labels), converged by a level-triggered loop: each pass reads the
 // actual state, plans (reconcile.ts) and starts operations; an operation that fails is planned
 // again on the next pass. Nothing here throws out of the loop.
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recordFailure, restartAllowedAt, type FailureRecord } from './backoff.ts';
 import type { Config, ServiceConfig } from './config.ts';
@@ -9,8 +10,8 @@ import type { EventLog } from './events.ts';
 import { errorFields, type Logger } from './log.ts';
 import type { HealthMessage, RouteReplica, Target } from './protocol.ts';
 import { plan, slotKey, type Action, type ReplicaState } from './reconcile.ts';
+import type { ReplicaEnvironment } from './replica-env.ts';
 import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime/runtime.ts';
-import { resolveTemplates } from './templates.ts';
 
 export type Health = 'unknown' | 'ok' | 'failing';
 
@@ -37,8 +38,8 @@ export interface FleetDeps {
   runtime: Runtime;
   events: EventLog;
   logger: Logger;
-  /** Env every replica gets besides the config's (generated secrets). */
-  extraEnv?: Record<string, string>;
+  /** Renders each new replica's environment from the config's templates. */
+  env: ReplicaEnvironment;
   /** Resolves once the balancer has no request in flight to the replica. */
   drain: (id: string) => Promise<void>;
   /** Called after any change the workers or the dashboard should see. */
@@ -359,16 +360,18 @@ export class Fleet {
   }
 
   #spec(s: ServiceConfig, port: number): ReplicaSpec {
-    const env = {
-      SERVICE: s.name,
-      ...this.#d.extraEnv,
-      ...this.#d.config.env,
-      ...resolveTemplates(s.env, (name) => {
+    const { runtime } = this.#d;
+    const instance = randomBytes(6).toString('hex');
+    const where = runtime.placement(port, s.containerPort);
+    const env = this.#d.env.render(
+      s,
+      { port: String(where.port), host: where.host, dataDir: where.dataDir, instance, service: s.name },
+      (name) => {
         const target = this.#service(name)!;
-        return this.#d.runtime.serviceUrl(name, target.startPort, target.containerPort);
-      }),
-    };
-    const spec: ReplicaSpec = { service: s.name, port, containerPort: s.containerPort, env, resources: s.resources };
+        return runtime.serviceUrl(name, target.startPort, target.containerPort);
+      },
+    );
+    const spec: ReplicaSpec = { service: s.name, port, instance, containerPort: s.containerPort, env, resources: s.resources };
     if (s.image) spec.image = s.image;
     if (s.command) spec.command = s.command;
     return spec;

@@ -1,16 +1,11 @@
 // Secrets every replica must share (a session-signing key, so a session made by one replica is
-// valid on all of them and across services): generated once, kept in dataDir/secrets.json with
-// mode 600, unless the config or the environment already gives one.
+// valid on all of them and across services): the {{secret:NAME}} of the env templates,
+// generated once, kept in dataDir/secrets.json with mode 600.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export function ensureSecrets(
-  dataDir: string,
-  names: readonly string[],
-  given: Readonly<Record<string, string>>,
-): Record<string, string> {
-  const wanted = names.filter((name) => !given[name]);
+export function ensureSecrets(dataDir: string, wanted: readonly string[]): Record<string, string> {
   if (wanted.length === 0) return {};
   const file = path.join(dataDir, 'secrets.json');
   let stored: Record<string, string> = {};

@@ -18,6 +18,7 @@ import type {
   WindowStatus,
 } from './protocol.ts';
 import { dialHost, type Runtime } from './runtime/runtime.ts';
+import { ReplicaEnvironment } from './replica-env.ts';
 import { ensureSecrets } from './secrets.ts';
 import { buildStatus, type StatusBody } from './status.ts';
 import type { HeartbeatConfig } from './workers/heartbeat.ts';
@@ -51,13 +52,13 @@ export class Supervisor {
     this.#logger = options.logger;
     this.#why = options.why;
     this.events = new EventLog({ logger: options.logger.child({ component: 'events' }) });
-    const secrets = ensureSecrets(this.#config.dataDir, this.#config.generatedSecrets, this.#config.env);
+    const secrets = ensureSecrets(this.#config.dataDir, ReplicaEnvironment.secretNames(this.#config));
     this.#fleet = new Fleet({
       config: this.#config,
       runtime: this.#runtime,
       events: this.events,
       logger: options.logger.child({ component: 'fleet' }),
-      extraEnv: secrets,
+      env: new ReplicaEnvironment(this.#config, secrets, process.env),
       drain: (id) => this.#drain(id),
       onChange: () => this.#changed(),
     });

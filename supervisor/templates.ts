@@ -1,33 +1,141 @@
-// Env values may name another service: "{{service:users}}" becomes, when a replica starts, a
-// URL of that service reachable from the replica. Which URL depends on the runtime (a
-// container name on the shared network, or 127.0.0.1), so resolution takes a lookup.
+// A replica's environment is written in the config as templates, so the supervisor sets no
+// variable of its own and names no app. Inside "{{" and "}}":
+//   service:NAME        a URL of service NAME that a replica can reach (runtime-dependent)
+//   replica:FIELD       port, host (to listen on), dataDir (to write in), instance (unique id),
+//                       service (its service's name): what the runtime gives this replica
+//   secret:NAME         a random value made once, kept in dataDir/secrets.json, shared by all
+//   env:NAME            the supervisor's own environment variable NAME (required)
+//   env:NAME:-DEFAULT   ... or DEFAULT (itself a template) when NAME is unset or empty
+// Parsed once (parseTemplate), rendered when each replica starts (render).
 
-const TEMPLATE = /\{\{\s*([a-z]+):([^}\s]*)\s*\}\}/g;
-const ANY_BRACES = /\{\{[^}]*\}\}/g;
+export const REPLICA_FIELDS = ['port', 'host', 'dataDir', 'instance', 'service'] as const;
+export type ReplicaField = (typeof REPLICA_FIELDS)[number];
 
-export type ServiceUrlLookup = (service: string) => string;
+export type Ref =
+  | { kind: 'service'; name: string }
+  | { kind: 'replica'; field: ReplicaField }
+  | { kind: 'secret'; name: string }
+  | { kind: 'env'; name: string; fallback?: Part[] };
 
-/** Services a value refers to; `problems` lists templates that are not `{{service:<name>}}`. */
-export function templateRefs(value: string): { services: string[]; problems: string[] } {
-  const services: string[] = [];
-  const problems: string[] = [];
-  for (const match of value.matchAll(ANY_BRACES)) {
-    const inner = /^\{\{\s*service:([a-z][a-z0-9-]*)\s*\}\}$/.exec(match[0]);
-    if (inner?.[1]) services.push(inner[1]);
-    else problems.push(match[0]);
-  }
-  return { services, problems };
+export type Part = string | Ref;
+
+export interface TemplateContext {
+  serviceUrl(name: string): string;
+  replica: Readonly<Record<ReplicaField, string>>;
+  secret(name: string): string;
+  env(name: string): string | undefined;
 }
 
-export function resolveTemplates(
-  env: Readonly<Record<string, string>>,
-  lookup: ServiceUrlLookup,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    out[key] = value.replace(TEMPLATE, (whole, kind: string, name: string) =>
-      kind === 'service' ? lookup(name) : whole,
-    );
+class TemplateProblem extends Error {}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+const SERVICE_NAME = /^[a-z][a-z0-9-]*/;
+const FIELD = /^[A-Za-z]+/;
+
+/** The parts of a value, or the words for what is wrong with it (for a config error). */
+export function parseTemplate(text: string): { parts: Part[] } | { problem: string } {
+  try {
+    return { parts: new Parser(text).value() };
+  } catch (err) {
+    if (err instanceof TemplateProblem) return { problem: err.message };
+    throw err;
   }
+}
+
+export function render(parts: readonly Part[], ctx: TemplateContext): string {
+  let out = '';
+  for (const part of parts) out += typeof part === 'string' ? part : resolve(part, ctx);
   return out;
+}
+
+function resolve(ref: Ref, ctx: TemplateContext): string {
+  switch (ref.kind) {
+    case 'service':
+      return ctx.serviceUrl(ref.name);
+    case 'replica':
+      return ctx.replica[ref.field];
+    case 'secret':
+      return ctx.secret(ref.name);
+    case 'env': {
+      const value = ctx.env(ref.name);
+      if (value !== undefined && value !== '') return value;
+      if (ref.fallback) return render(ref.fallback, ctx);
+      throw new Error(`{{env:${ref.name}}}: ${ref.name} is not set in the supervisor's environment`);
+    }
+  }
+}
+
+/** Every reference in the parts, defaults included. */
+export function refsOf(parts: readonly Part[]): Ref[] {
+  return parts.flatMap((p) => (typeof p === 'string' ? [] : [p, ...(p.kind === 'env' && p.fallback ? refsOf(p.fallback) : [])]));
+}
+
+class Parser {
+  readonly #s: string;
+  #i = 0;
+
+  constructor(text: string) {
+    this.#s = text;
+  }
+
+  value(): Part[] {
+    return this.#parts(false);
+  }
+
+  /** Literal text and references, up to the end, or (nested, a default) up to its closing braces. */
+  #parts(nested: boolean): Part[] {
+    const parts: Part[] = [];
+    let literal = '';
+    const flush = () => {
+      if (literal) parts.push(literal);
+      literal = '';
+    };
+    while (this.#i < this.#s.length) {
+      if (this.#s.startsWith('{{', this.#i)) {
+        flush();
+        this.#i += 2;
+        parts.push(this.#ref());
+        continue;
+      }
+      if (nested && this.#s.startsWith('}}', this.#i)) break;
+      literal += this.#s[this.#i++];
+    }
+    if (nested && !this.#s.startsWith('}}', this.#i)) throw new TemplateProblem('a default without its closing "}}"');
+    flush();
+    return parts;
+  }
+
+  #ref(): Ref {
+    this.#spaces();
+    const kind = this.#take(/^[a-z]+:/, () => 'a reference of the form {{kind:argument}}').slice(0, -1);
+    let ref: Ref;
+    if (kind === 'service') ref = { kind, name: this.#take(SERVICE_NAME, () => 'a service name after "service:"') };
+    else if (kind === 'secret') ref = { kind, name: this.#take(ENV_NAME, () => 'a secret name ([A-Za-z_][A-Za-z0-9_]*) after "secret:"') };
+    else if (kind === 'replica') {
+      const field = this.#take(FIELD, () => `one of ${REPLICA_FIELDS.join(', ')} after "replica:"`);
+      if (!(REPLICA_FIELDS as readonly string[]).includes(field)) throw new TemplateProblem(`one of ${REPLICA_FIELDS.join(', ')} after "replica:", not "${field}"`);
+      ref = { kind, field: field as ReplicaField };
+    } else if (kind === 'env') {
+      const name = this.#take(ENV_NAME, () => 'a variable name ([A-Za-z_][A-Za-z0-9_]*) after "env:"');
+      if (this.#s.startsWith(':-', this.#i)) {
+        this.#i += 2;
+        ref = { kind, name, fallback: this.#parts(true) };
+      } else ref = { kind, name };
+    } else throw new TemplateProblem(`a reference of kind service, replica, secret or env, not "${kind}"`);
+    this.#spaces();
+    if (!this.#s.startsWith('}}', this.#i)) throw new TemplateProblem(`"}}" to close {{${kind}:...`);
+    this.#i += 2;
+    return ref;
+  }
+
+  #take(pattern: RegExp, expected: () => string): string {
+    const m = pattern.exec(this.#s.slice(this.#i));
+    if (!m) throw new TemplateProblem(expected());
+    this.#i += m[0].length;
+    return m[0];
+  }
+
+  #spaces(): void {
+    while (this.#s[this.#i] === ' ') this.#i++;
+  }
 }

@@ -46,7 +46,6 @@ export function ensureEchoImage(engine: DockerEngine): Promise<string> {
       `FROM ${base.ref}`,
       'COPY echo-app.mjs /app/echo-app.mjs',
       'USER 10001:10001',
-      'ENV PORT=8080',
       'CMD ["node", "/app/echo-app.mjs"]',
       '',
     ].join('\n');
@@ -78,6 +77,15 @@ export interface ServiceDef {
   resources?: { memoryMb: number; cpus: number };
 }
 
+/** What the echo app reads, as env templates: the supervisor sets nothing else. */
+export const ECHO_ENV = {
+  ECHO_PORT: '{{replica:port}}',
+  ECHO_HOST: '{{replica:host}}',
+  ECHO_SERVICE: '{{replica:service}}',
+  ECHO_INSTANCE: '{{replica:instance}}',
+};
+
+/** The echo app as a service; `env` adds to ECHO_ENV. */
 export function echoService(def: Omit<ServiceDef, 'image' | 'command'> & { env?: Record<string, string> }): ServiceDef {
   return {
     image: ECHO_IMAGE,
@@ -86,6 +94,7 @@ export function echoService(def: Omit<ServiceDef, 'image' | 'command'> & { env?:
     healthPath: '/api/v1/_health',
     resources: { memoryMb: 128, cpus: 0.5 },
     ...def,
+    env: { ...ECHO_ENV, ...def.env },
   };
 }
 
@@ -123,7 +132,6 @@ export async function writeConfig(o: TestConfigOptions): Promise<string> {
     startTimeoutMs: 20000,
     stopGraceSeconds: 2,
     ...API_PATHS,
-    generatedSecrets: ['SESSION_SECRET'],
     runtimes: suiteRuntimes(o.suite),
     services: o.services,
     ...o.extra,
@@ -184,7 +192,7 @@ export class SupervisorProcess {
 
   static start(configFile: string, env: Record<string, string> = {}): SupervisorProcess {
     const clean = { ...process.env };
-    for (const key of ['LISTEN_PORT', 'LISTEN_HOST', 'ADMIN_PORT', 'ADMIN_HOST', 'RUNTIME', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'SUPERVISOR_INSTANCE']) {
+    for (const key of ['LISTEN_PORT', 'LISTEN_HOST', 'ADMIN_PORT', 'ADMIN_HOST', 'RUNTIME', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'API_ACCESS', 'SUPERVISOR_INSTANCE']) {
       delete clean[key];
     }
     const child = spawn(process.execPath, ['--import', 'tsx', 'supervisor/main.ts', '--config', configFile], {

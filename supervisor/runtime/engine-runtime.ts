@@ -4,7 +4,6 @@
 // join one user-defined bridge network (so replicas reach each other by container name) and get
 // dataDir/replicas bind-mounted as /data. No engine socket inside. URLs on the host's loopback
 // in the env keys of hostLoopbackEnv are pointed at the host's name inside containers.
-import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -16,7 +15,17 @@ import {
 } from '../../engine-client/index.ts';
 import type { Logger } from '../log.ts';
 import { rewriteLoopbackEnv } from './host-loopback.ts';
-import { dialHost, parsePortLabel, replicaLabels, type CloseOptions, type ReplicaInfo, type ReplicaLabels, type ReplicaSpec, type Runtime } from './runtime.ts';
+import {
+  dialHost,
+  parsePortLabel,
+  replicaLabels,
+  type CloseOptions,
+  type Placement,
+  type ReplicaInfo,
+  type ReplicaLabels,
+  type ReplicaSpec,
+  type Runtime,
+} from './runtime.ts';
 
 /** How containers reach the host: a name, and the extra hosts entry that makes it (if the engine does not). */
 export interface HostAlias {
@@ -94,18 +103,17 @@ export class EngineRuntime implements Runtime {
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
     if (!spec.image) throw Object.assign(new Error(`service ${spec.service} has no image for the ${this.kind} runtime`), { code: 'NO_IMAGE' });
     const name = containerName(spec.service, spec.port);
-    const instance = randomBytes(6).toString('hex');
     const env = this.#containerEnv(spec.env);
     const create = () =>
       this.#o.engine.containers.create({
         name,
         image: spec.image!,
-        env: { ...env, PORT: String(spec.containerPort), HOST: '0.0.0.0', DATA_DIR: DATA_MOUNT, SELFLESSACTS_INSTANCE: instance },
+        env,
         labels: {
           ...this.#o.labels,
           [this.#labels.service]: spec.service,
           [this.#labels.port]: String(spec.port),
-          [this.#labels.instance]: instance,
+          [this.#labels.instance]: spec.instance,
           [this.#labels.supervisor]: this.#o.supervisor,
         },
         user: this.#o.user,
@@ -160,6 +168,10 @@ export class EngineRuntime implements Runtime {
 
   serviceUrl(service: string, port: number, containerPort: number): string {
     return `http://${containerName(service, port)}:${containerPort}`;
+  }
+
+  placement(_port: number, containerPort: number): Placement {
+    return { port: containerPort, host: '0.0.0.0', dataDir: DATA_MOUNT };
   }
 
   async close(options: CloseOptions = {}): Promise<void> {

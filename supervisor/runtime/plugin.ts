@@ -41,20 +41,29 @@ export interface RuntimePlugin<N extends string = string, S = unknown> {
   readonly capabilities: RuntimeCapabilities;
   /** Whether it can run replicas here, and why or why not, in words for the log. No side effects. */
   detect(settings: S): Promise<Detection>;
+  /** What the services must give this runtime beyond its artifact, as config issues. */
+  check?(deployment: Deployment): ConfigIssue[];
   create(context: RuntimeContext<S>): Runtime;
+}
+
+/** The parts of the config a runtime's check reads. */
+export interface Deployment {
+  env: Readonly<Record<string, string>>;
+  services: readonly ServiceConfig[];
 }
 
 /** Settings type of a plugin. */
 export type SettingsOf<P> = P extends RuntimePlugin<string, infer S> ? S : never;
 
-/** Services lacking what the runtime needs (its artifact), as config issues. */
-export function missingArtifacts(name: string, capabilities: RuntimeCapabilities, services: readonly ServiceConfig[]): ConfigIssue[] {
-  const field = capabilities.artifact;
-  return services
+/** What the services lack for the runtime: its artifact (an image, a command), and its own checks. */
+export function deploymentIssues(plugin: RuntimePlugin, deployment: Deployment): ConfigIssue[] {
+  const field = plugin.capabilities.artifact;
+  const missing = deployment.services
     .filter((s) => s[field] === undefined)
     .map((s) => ({
       key: `services.${s.name}.${field}`,
       value: undefined,
-      expected: field === 'image' ? `an image name (runtime is ${name})` : `a command array (runtime is ${name})`,
+      expected: field === 'image' ? `an image name (runtime is ${plugin.name})` : `a command array (runtime is ${plugin.name})`,
     }));
+  return [...missing, ...(plugin.check?.(deployment) ?? [])];
 }

@@ -1,16 +1,20 @@
-// Replicas as child processes, for machines without Docker. Each runs detached in its own
-// process group with its output in dataDir/logs, so it survives a SIGKILL of the supervisor;
-// a state file in dataDir lets the next supervisor adopt it, after checking that the pid is
-// alive and really ours (its environment carries our instance id, so a reused pid is not).
+// Replicas as child processes, for machines without a container engine. Each runs detached in
+// its own process group with its output in dataDir/logs, so it survives a SIGKILL of the
+// supervisor; a state file in dataDir lets the next supervisor adopt it, after checking that the
+// pid is alive and really ours (its environment carries REPLICA_MARKER=<instance>, so a reused
+// pid is not).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { field } from '../config-formats.ts';
-import type { RuntimePlugin } from './plugin.ts';
-import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime.ts';
+import { parseTemplate, refsOf } from '../templates.ts';
+import type { Deployment, RuntimePlugin } from './plugin.ts';
+import type { Placement, ReplicaInfo, ReplicaSpec, Runtime } from './runtime.ts';
 import { dialHost } from './runtime.ts';
+
+/** Set on every child to its instance id: how a pid is known to be ours after a restart. */
+export const REPLICA_MARKER = 'SUPERVISOR_REPLICA_ID';
 
 export interface ProcessSettings {
   /** Variables a child takes from the supervisor's environment: enough to run, nothing of its config. */
@@ -18,7 +22,7 @@ export interface ProcessSettings {
 }
 
 export interface ProcessRuntimeOptions {
-  /** Supervisor instance name: part of the state file name and of each child's env. */
+  /** Supervisor instance name: part of the state file name. */
   supervisor: string;
   dataDir: string;
   /** DATA_DIR given to replicas. */
@@ -72,18 +76,12 @@ export class ProcessRuntime implements Runtime {
 
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
     if (!spec.command?.length) throw Object.assign(new Error(`service ${spec.service} has no command for the process runtime`), { code: 'NO_COMMAND' });
-    const id = randomBytes(6).toString('hex');
+    const id = spec.instance;
     const [program, ...args] = spec.command;
     const bin = program === 'node' ? process.execPath : program!;
     const env: Record<string, string> = {};
     for (const key of this.#options.inheritEnv) if (process.env[key] !== undefined) env[key] = process.env[key]!;
-    Object.assign(env, spec.env, {
-      PORT: String(spec.port),
-      HOST: dialHost(this.#options.publishHost),
-      DATA_DIR: this.#options.replicaDataDir,
-      SELFLESSACTS_INSTANCE: id,
-      SELFLESSACTS_SUPERVISOR: this.#options.supervisor,
-    });
+    Object.assign(env, spec.env, { [REPLICA_MARKER]: id });
     const logFile = path.join(this.#options.dataDir, 'logs', `${spec.service}-${spec.port}.log`);
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
@@ -130,6 +128,10 @@ export class ProcessRuntime implements Runtime {
     this.#records.delete(id);
     this.#children.delete(id);
     this.#save();
+  }
+
+  placement(port: number): Placement {
+    return { port, host: dialHost(this.#options.publishHost), dataDir: this.#options.replicaDataDir };
   }
 
   serviceUrl(_service: string, port: number): string {
@@ -200,7 +202,7 @@ function isOurs(pid: number, id: string): boolean {
     // No /proc (not Linux) or not readable: the pid is all we have. Gone: not ours.
     return (err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self');
   }
-  return environ.split('\0').includes(`SELFLESSACTS_INSTANCE=${id}`);
+  return environ.split('\0').includes(`${REPLICA_MARKER}=${id}`);
 }
 
 /** Always available: the fallback of `runtime: auto`. */
@@ -211,6 +213,7 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
     inheritEnv: field('sa-env-names', ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_ENV', 'NODE_EXTRA_CA_CERTS']),
   },
   detect: async () => ({ available: true, why: 'child processes need no engine' }),
+  check: portlessServices,
   create: (context) =>
     new ProcessRuntime({
       supervisor: context.supervisor,
@@ -220,3 +223,21 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
       inheritEnv: context.settings.inheritEnv,
     }),
 };
+
+/**
+ * Replicas of a service share the host, so each must be told its own port: a service whose env
+ * (with the global one) never names {{replica:port}} would start them all on one.
+ */
+function portlessServices(deployment: Deployment): ReturnType<NonNullable<RuntimePlugin['check']>> {
+  const tellsPort = (text: string) => {
+    const parsed = parseTemplate(text);
+    return 'parts' in parsed && refsOf(parsed.parts).some((r) => r.kind === 'replica' && r.field === 'port');
+  };
+  return deployment.services
+    .filter((s) => !Object.values({ ...deployment.env, ...s.env }).some(tellsPort))
+    .map((s) => ({
+      key: `services.${s.name}.env`,
+      value: s.env,
+      expected: 'a variable carrying {{replica:port}} (runtime is process: every replica listens on its own host port), e.g. "PORT": "{{replica:port}}"',
+    }));
+}

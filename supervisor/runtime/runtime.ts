@@ -27,10 +27,12 @@ export interface ReplicaSpec {
   service: string;
   /** Host port: the replica is reachable at publishHost:port. */
   port: number;
+  /** Unique per replica ever started, chosen by the fleet (label <prefix>.instance). */
+  instance: string;
   image?: string;
   command?: string[];
   containerPort: number;
-  /** Fully resolved (templates, secrets, global env): the runtime adds only its own (PORT, HOST...). */
+  /** Rendered from the config's templates (replica-env.ts): the runtime adds nothing the app would read. */
   env: Record<string, string>;
   resources: { memoryMb: number; cpus: number };
 }
@@ -64,12 +66,23 @@ export interface Runtime {
   inspect(id: string): Promise<ReplicaInfo | undefined>;
   /** A URL of `service`'s replica on `port` that another replica can reach. */
   serviceUrl(service: string, port: number, containerPort: number): string;
+  /** How a replica on `port` sees itself: the values of {{replica:port}}, {{replica:host}}, {{replica:dataDir}}. */
+  placement(port: number, containerPort: number): Placement;
   /**
    * Lets go of the runtime. With `removeResources` (onShutdown "remove", after every replica is
    * gone) it also removes what init() made for the replicas; a resource still in use by someone
    * else is logged and left.
    */
   close(options?: CloseOptions): Promise<void>;
+}
+
+export interface Placement {
+  /** The port to listen on (inside a container: the container port). */
+  port: number;
+  /** The address to listen on. */
+  host: string;
+  /** Where it may write (shared by the service's replicas; the fleet's dataDir/replicas). */
+  dataDir: string;
 }
 
 export interface CloseOptions {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { missingArtifacts, type RuntimePlugin } from './plugin.ts';
+import { deploymentIssues, type RuntimePlugin } from './plugin.ts';
 import { RUNTIMES } from './registry.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -32,7 +32,7 @@ export async function selectRuntime(
       passedOver.push(`${plugin.name}: ${found.why}`);
       continue;
     }
-    const issues = missingArtifacts(plugin.name, plugin.capabilities, config.services);
+    const issues = deploymentIssues(plugin, config);
     if (issues.length) throw new ConfigError(issues);
     const runtime = plugin.create({
       settings: settingsOf(plugin.name),

@@ -1,6 +1,8 @@
 // The balancer against real containers: round robin, path routing, static files, streaming,
 // header hygiene, the _crash block, retry on a refused connection, the admin API and a second,
-// trivial image running as its own service. Ports 21000-21099.
+// trivial image running as its own service. The supervisor here is told another label prefix
+// (org.example), and the echo app reads names of its own: nothing of SelfLessActs is assumed.
+// Ports 21000-21099.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -13,6 +15,7 @@ import { rawTarget } from '../../testkit/raw-http.ts';
 import { echoService, ensureEchoImage, eventually, http, replicaCount, resetCount, supervisorSuite, writeConfig } from '../../testkit/supervisor.ts';
 
 const SUITE = 'balancer';
+const PREFIX = 'org.example';
 const LISTEN = 21000;
 const ADMIN = 21001;
 const base = `http://127.0.0.1:${LISTEN}`;
@@ -54,11 +57,11 @@ describe('balancer (real containers)', { skip }, () => {
         // check, notice the dead replica first. Readiness still uses the fast interval.
         heartbeat: { intervalMs: 10_000, timeoutMs: 500, failureThreshold: 3 },
         // The dashboard through the listen port is off unless configured (it is, below).
-        extra: { balancer: { adminOnListener: true } },
+        extra: { balancer: { adminOnListener: true }, labelPrefix: PREFIX },
         services: {
           users: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21010, routes: ['/api/v1/users', '/api/v1/sessions'] }),
           acts: echoService({ replicas: { initial: 2, min: 1, max: 4 }, startPort: 21020, routes: ['/api/v1'], env: { USERS_URL: '{{service:users}}' } }),
-          whoami: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21030, routes: ['/whoami'] }),
+          whoami: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: 21030, routes: ['/whoami'], env: { WHOAMI_TOKEN: '{{secret:WHOAMI_TOKEN}}', WHOAMI_MODE: '{{env:WHOAMI_MODE:-plain}}' } }),
         },
       });
     },
@@ -98,12 +101,13 @@ describe('balancer (real containers)', { skip }, () => {
     }
   });
 
-  test('a generic second image runs as its own service: own container name, labels, env templates resolved', async () => {
-    const [whoami] = await engine.containers.list({ labels: { 'selflessacts.service': 'whoami', 'selflessacts.supervisor': 'test-balancer' } });
+  test('a service that is not SelfLessActs: own container name, labels of the configured prefix, exactly its env templates', async () => {
+    const [whoami] = await engine.containers.list({ labels: { [`${PREFIX}.service`]: 'whoami', [`${PREFIX}.supervisor`]: 'test-balancer' } });
     assert.ok(whoami, 'the whoami container');
     assert.equal(whoami.name, 'whoami-21030');
-    assert.equal(whoami.labels['selflessacts.port'], '21030');
-    assert.match(whoami.labels['selflessacts.instance'] ?? '', /^[0-9a-f]{12}$/);
+    assert.equal(whoami.labels[`${PREFIX}.port`], '21030');
+    assert.match(whoami.labels[`${PREFIX}.instance`] ?? '', /^[0-9a-f]{12}$/);
+    for (const name of ['service', 'port', 'instance', 'supervisor']) assert.equal(whoami.labels[`selflessacts.${name}`], undefined, `no selflessacts.${name}`);
     const info = await engine.containers.inspect(whoami.id);
     assert.equal(info.user, '10001:10001');
     assert.equal(info.memoryBytes, 128 * 1024 * 1024);
@@ -111,14 +115,19 @@ describe('balancer (real containers)', { skip }, () => {
     assert.ok(!/docker\.sock|podman\.sock/.test(JSON.stringify(info.raw)), 'no engine socket inside');
     const env = (JSON.parse((await http('GET', `${base}/api/v1/env`)).text) as { env: Record<string, string> }).env;
     assert.equal(env.USERS_URL, 'http://users-21010:8080');
-    assert.equal(env.SERVICE, 'acts');
-    assert.ok((env.SESSION_SECRET ?? '').length >= 32, 'a generated session secret');
+    assert.deepEqual([env.ECHO_SERVICE, env.ECHO_PORT, env.ECHO_HOST], ['acts', '8080', '0.0.0.0']);
+    const mine = (JSON.parse((await http('GET', 'http://127.0.0.1:21030/api/v1/env')).text) as { env: Record<string, string> }).env;
+    assert.ok((mine.WHOAMI_TOKEN ?? '').length >= 32, 'a generated secret');
+    assert.equal(mine.WHOAMI_MODE, 'plain', 'a default for a variable the supervisor lacks');
+    for (const name of ['PORT', 'HOST', 'SERVICE', 'DATA_DIR', 'SELFLESSACTS_INSTANCE', 'DATABASE_URL', 'SESSION_SECRET', 'API_ACCESS', 'USERS_URL']) {
+      assert.equal(mine[name], undefined, `${name} is not the supervisor's to set`);
+    }
     const usersEnv = (JSON.parse((await http('GET', `${base}/api/v1/users/env`)).text) as { service: string }).service;
     assert.equal(usersEnv, 'users');
   });
 
   test('replicas reach each other by container name on the shared network', async () => {
-    const [acts] = await engine.containers.list({ labels: { 'selflessacts.service': 'acts', 'selflessacts.port': '21020' } });
+    const [acts] = await engine.containers.list({ labels: { [`${PREFIX}.service`]: 'acts', [`${PREFIX}.port`]: '21020' } });
     const info = await engine.containers.inspect(acts!.id);
     assert.ok(info.networks['sa-test-balancer'], 'on the suite network');
     assert.ok(info.networks['sa-test-balancer']!.aliases.includes('acts-21020'));
@@ -242,7 +251,7 @@ describe('balancer (real containers)', { skip }, () => {
   test('a replica refusing connections: requests go to the next replica and it is reported suspect', async () => {
     const before = await admin.status();
     const victim = before.services.acts!.replicas.find((r) => r.port === 21021)!;
-    const [container] = await engine.containers.list({ labels: { 'selflessacts.port': '21021', 'selflessacts.supervisor': 'test-balancer' } });
+    const [container] = await engine.containers.list({ labels: { [`${PREFIX}.port`]: '21021', [`${PREFIX}.supervisor`]: 'test-balancer' } });
     assert.equal(container!.id, victim.id);
     const survivor = (await http('GET', 'http://127.0.0.1:21020/api/v1/_health')).headers['x-replica'];
     await engine.containers.kill(victim.id);

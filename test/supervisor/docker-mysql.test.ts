@@ -43,6 +43,7 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
       const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
         services: Record<string, Record<string, unknown>>;
         runtimes: Record<string, object>;
+        env: Record<string, string>;
       };
       const file = path.join(dir, 'orchestrator.json');
       await writeFile(file, JSON.stringify({
@@ -56,7 +57,7 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
         // The shipped docker settings (hostLoopbackEnv among them), on the suite's own network.
         runtimes: suiteRuntimes(SUITE, shipped.runtimes),
         // Open access: the course's anonymous writes (the contract's mode).
-        env: { DATABASE_URL: database.url, API_ACCESS: 'open' },
+        env: { ...shipped.env, DATABASE_URL: database.url, API_ACCESS: 'open' },
         services: {
           users: { ...shipped.services.users, startPort: USERS },
           acts: { ...shipped.services.acts, startPort: ACTS, autoscale: false, replicas: { initial: 2, min: 2, max: 2 } },

@@ -40,7 +40,9 @@ describe('process runtime with the real app (npm start without Docker)', () => {
     (JSON.parse(await readFile(stateFile(), 'utf8')) as { replicas: Array<{ id: string; port: number; pid: number }> }).replicas;
 
   async function launch(): Promise<SupervisorProcess> {
-    const sup = SupervisorProcess.start(configFile);
+    // Open access (the course's anonymous writes, the contract's mode) from the supervisor's own
+    // environment, as the systemd env file gives it: the shipped {{env:API_ACCESS:-owner}}.
+    const sup = SupervisorProcess.start(configFile, { API_ACCESS: 'open' });
     running.push(sup);
     await waitUp(sup, admin, { users: 1, acts: 1 }, 120_000);
     return sup;
@@ -63,8 +65,6 @@ describe('process runtime with the real app (npm start without Docker)', () => {
       admin: { host: '127.0.0.1', port: ADMIN },
       dataDir,
       staticDir: path.join(repoRoot, 'public'),
-      // Open access: the course's anonymous writes (the contract's mode).
-      env: { API_ACCESS: 'open' },
     }));
   });
 

@@ -48,9 +48,9 @@ describe('worker lifecycle (process runtime)', () => {
     assert.equal(status.runtime, 'process');
     assert.deepEqual(status.services.acts!.replicas.map((r) => [r.port, r.url]), [[ACTS, `http://127.0.0.1:${ACTS}`], [ACTS + 1, `http://127.0.0.1:${ACTS + 1}`]]);
     const env = (JSON.parse((await http('GET', `${base}/api/v1/env`)).text) as { env: Record<string, string> }).env;
-    assert.equal(env.HOST, '127.0.0.1');
-    assert.equal(env.SERVICE, 'acts');
-    assert.match(env.DATA_DIR ?? '', /data\/replicas$/);
+    assert.equal(env.ECHO_HOST, '127.0.0.1');
+    assert.equal(env.ECHO_SERVICE, 'acts');
+    assert.equal(env.ECHO_PORT, String(ACTS));
   });
 
   test('a killed balancer is restarted with the current routes: round robin continues over both replicas', async () => {

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { ConfigError, loadConfigFile, parseConfig, type ConfigIssue } from '../../supervisor/config.ts';
 import { DEFAULT_LIMITS } from '../../supervisor/balancer/settings.ts';
 import { ensureSecrets } from '../../supervisor/secrets.ts';
-import { resolveTemplates, templateRefs } from '../../supervisor/templates.ts';
+import { parseTemplate, refsOf, render, type TemplateContext } from '../../supervisor/templates.ts';
 
 const service = (extra: Record<string, unknown> = {}) => ({
   image: 'echo:latest',
@@ -65,7 +65,7 @@ describe('config errors name the key, the value and what was expected', () => {
     { name: 'a tiny header limit', raw: { ...valid(), balancer: { maxHeaderBytes: 10 } }, key: 'balancer.maxHeaderBytes', value: 10, expected: /integer from 1024/ },
     { name: 'an unknown strategy', raw: { services: { web: service({ strategy: 'random' }) } }, key: 'services.web.strategy', value: 'random', expected: /"round-robin", "least-outstanding"/ },
     { name: 'template naming no service', raw: { services: { web: service({ env: { U: '{{service:nope}}' } }) } }, key: 'services.web.env.U', value: '{{service:nope}}', expected: /naming a configured service/ },
-    { name: 'template of an unknown kind', raw: { services: { web: service({ env: { U: '{{secret:x}}' } }) } }, key: 'services.web.env.U', value: '{{secret:x}}', expected: /\{\{service:<name>\}\}/ },
+    { name: 'template of an unknown kind', raw: { services: { web: service({ env: { U: '{{vault:x}}' } }) } }, key: 'services.web.env.U', value: '{{vault:x}}', expected: /kind service, replica, secret or env/ },
     { name: 'root user for containers', raw: { ...valid(), runtimes: { docker: { user: '0:0' } } }, key: 'runtimes.docker.user', value: '0:0', expected: /non-root/ },
     { name: 'root user for podman containers', raw: { ...valid(), runtimes: { podman: { user: '0:0' } } }, key: 'runtimes.podman.user', value: '0:0', expected: /non-root/ },
     { name: 'a socket that is no unix path', raw: valid(), env: { CONTAINER_HOST: 'tcp://10.0.0.1:2375' }, key: 'runtimes.podman.socket (from env CONTAINER_HOST)', value: 'tcp://10.0.0.1:2375', expected: /unix socket path/ },
@@ -98,15 +98,14 @@ describe('config errors name the key, the value and what was expected', () => {
 });
 
 describe('config env overrides and defaults', () => {
-  test('env overrides the file; DATABASE_URL and SESSION_SECRET reach every replica', () => {
+  test('env overrides the file; the supervisor\'s environment reaches no replica by itself', () => {
     const c = parseConfig({ ...valid(), listen: { port: 3000 } }, {
       env: { LISTEN_PORT: '4000', RUNTIME: 'process', HEARTBEAT_INTERVAL_MS: '250', DATABASE_URL: 'mysql://u:p@h/db', SESSION_SECRET: 's'.repeat(32) },
     });
     assert.equal(c.listen.port, 4000);
     assert.equal(c.runtime, 'process');
     assert.equal(c.heartbeat.intervalMs, 250);
-    assert.equal(c.env.DATABASE_URL, 'mysql://u:p@h/db');
-    assert.equal(c.env.SESSION_SECRET, 's'.repeat(32));
+    assert.deepEqual(c.env, {}, 'only what a template names ({{env:DATABASE_URL}}) is passed on');
   });
   test('service defaults: containerPort = startPort, no routes, no autoscale', () => {
     const web = parseConfig(valid(), { env: {} }).services[0]!;
@@ -132,19 +131,77 @@ describe('config env overrides and defaults', () => {
   });
 });
 
-describe('templates: {{service:name}} resolves when a replica starts', () => {
-  const lookup = (name: string) => `http://${name}-8080:8080`;
-  const rows: Array<[string, Record<string, string>, Record<string, string>]> = [
-    ['a whole value', { USERS_URL: '{{service:users}}' }, { USERS_URL: 'http://users-8080:8080' }],
-    ['inside a longer value', { API: '{{service:users}}/api/v1' }, { API: 'http://users-8080:8080/api/v1' }],
-    ['spaces inside the braces', { U: '{{ service:users }}' }, { U: 'http://users-8080:8080' }],
-    ['values without templates are untouched', { SERVICE: 'acts', X: '{not a template}' }, { SERVICE: 'acts', X: '{not a template}' }],
+describe('templates: a replica\'s environment as the config writes it', () => {
+  const ctx: TemplateContext = {
+    serviceUrl: (name) => `http://${name}-8080:8080`,
+    replica: { port: '8000', host: '0.0.0.0', dataDir: '/data', instance: 'abc123', service: 'acts' },
+    secret: (name) => `secret-of-${name}`,
+    env: (name) => ({ API_ACCESS: 'open', EMPTY: '' })[name],
+  };
+  const rows: Array<[string, string, string]> = [
+    ['a service URL, whole', '{{service:users}}', 'http://users-8080:8080'],
+    ['inside a longer value', '{{service:users}}/api/v1', 'http://users-8080:8080/api/v1'],
+    ['spaces inside the braces', '{{ service:users }}', 'http://users-8080:8080'],
+    ['the replica\'s own port, host, data dir, instance and service', '{{replica:host}}:{{replica:port}} {{replica:dataDir}} {{replica:instance}} {{replica:service}}', '0.0.0.0:8000 /data abc123 acts'],
+    ['a generated secret', '{{secret:SESSION_SECRET}}', 'secret-of-SESSION_SECRET'],
+    ['the supervisor\'s variable when set', '{{env:API_ACCESS:-owner}}', 'open'],
+    ['its default when unset', '{{env:NOPE:-owner}}', 'owner'],
+    ['its default when empty', '{{env:EMPTY:-owner}}', 'owner'],
+    ['an empty default', '{{env:NOPE:-}}', ''],
+    ['a default that is itself a template', '{{env:SESSION_SECRET:-{{secret:SESSION_SECRET}}}}', 'secret-of-SESSION_SECRET'],
+    ['a default around text and a template', '{{env:NOPE:-http://{{service:users}}/x}}', 'http://http://users-8080:8080/x'],
+    ['values without templates are untouched', '{not a template} }} x', '{not a template} }} x'],
   ];
-  for (const [name, env, want] of rows) {
-    test(name, () => assert.deepEqual(resolveTemplates(env, lookup), want));
+  for (const [name, text, want] of rows) {
+    test(name, () => {
+      const parsed = parseTemplate(text);
+      assert.ok('parts' in parsed, JSON.stringify(parsed));
+      assert.equal(render(parsed.parts, ctx), want);
+    });
   }
-  test('templateRefs lists services and flags other templates', () => {
-    assert.deepEqual(templateRefs('{{service:a}} and {{service:b}} and {{env:X}}'), { services: ['a', 'b'], problems: ['{{env:X}}'] });
+  test('a bare {{env:NAME}} the supervisor lacks fails the render with its name', () => {
+    const parsed = parseTemplate('{{env:NOPE}}');
+    assert.ok('parts' in parsed);
+    assert.throws(() => render(parsed.parts, ctx), /NOPE is not set/);
+  });
+  const bad: Array<[string, string, RegExp]> = [
+    ['an unknown kind', '{{secrets:x}}', /kind service, replica, secret or env, not "secrets"/],
+    ['an unknown replica field', '{{replica:address}}', /port, host, dataDir, instance, service after "replica:", not "address"/],
+    ['an unclosed reference', '{{service:users', /"}}" to close/],
+    ['a default never closed', '{{env:X:-abc', /default without its closing/],
+    ['no kind at all', '{{users}}', /\{\{kind:argument\}\}/],
+  ];
+  for (const [name, text, expected] of bad) {
+    test(`refused: ${name}`, () => {
+      const parsed = parseTemplate(text);
+      assert.ok('problem' in parsed, `${text} parsed`);
+      assert.match(parsed.problem, expected);
+    });
+  }
+  test('refsOf lists every reference, those inside defaults too', () => {
+    const parsed = parseTemplate('{{service:a}} {{env:X:-{{secret:S}}}}');
+    assert.ok('parts' in parsed);
+    assert.deepEqual(refsOf(parsed.parts).map((r) => r.kind), ['service', 'env', 'secret']);
+  });
+});
+
+describe('config: env templates are checked at start-up', () => {
+  const rows: Array<{ name: string; raw: unknown; env?: NodeJS.ProcessEnv; key: string; expected: RegExp }> = [
+    { name: 'a template that does not parse, in the global env', raw: { ...valid(), env: { PORT: '{{replica:address}}' } }, key: 'env.PORT', expected: /not "address"/ },
+    { name: 'a required variable the supervisor lacks', raw: { ...valid(), env: { DATABASE_URL: '{{env:DATABASE_URL}}' } }, key: 'env.DATABASE_URL', expected: /DATABASE_URL set in the supervisor's environment, or a default/ },
+    { name: 'a service the config lacks, in a service env', raw: { services: { web: service({ env: { U: '{{service:nope}}' } }) } }, key: 'services.web.env.U', expected: /naming a configured service \(web\)/ },
+    { name: 'the generatedSecrets key of earlier versions', raw: { ...valid(), generatedSecrets: ['SESSION_SECRET'] }, key: 'generatedSecrets', expected: /\{\{secret:SESSION_SECRET\}\}/ },
+  ];
+  for (const row of rows) {
+    test(row.name, () => {
+      const issue = issuesOf(row.raw, row.env).find((i) => i.key === row.key);
+      assert.ok(issue, `no issue for ${row.key}`);
+      assert.match(issue.expected, row.expected);
+    });
+  }
+  test('a required variable the supervisor has, and defaults, are fine', () => {
+    const c = parseConfig({ ...valid(), env: { DATABASE_URL: '{{env:DATABASE_URL}}', A: '{{env:A:-{{env:B}}}}' } }, { env: { DATABASE_URL: 'mysql://x' } });
+    assert.equal(c.env.DATABASE_URL, '{{env:DATABASE_URL}}', 'kept as written: rendered per replica');
   });
 });
 
@@ -155,14 +212,15 @@ describe('generated secrets', () => {
   test('made once, kept with mode 600, the same on the next start', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sa-secrets-'));
     dirs.push(dir);
-    const first = ensureSecrets(dir, ['SESSION_SECRET'], {});
+    const first = ensureSecrets(dir, ['SESSION_SECRET']);
     assert.ok(first.SESSION_SECRET!.length >= 32);
-    assert.deepEqual(ensureSecrets(dir, ['SESSION_SECRET'], {}), first);
+    assert.deepEqual(ensureSecrets(dir, ['SESSION_SECRET']), first);
     assert.equal((await stat(path.join(dir, 'secrets.json'))).mode & 0o777, 0o600);
   });
-  test('a secret the config gives is not generated', async () => {
+  test('none wanted: no file', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sa-secrets-'));
     dirs.push(dir);
-    assert.deepEqual(ensureSecrets(dir, ['SESSION_SECRET'], { SESSION_SECRET: 'given' }), {});
+    assert.deepEqual(ensureSecrets(dir, []), {});
+    await assert.rejects(stat(path.join(dir, 'secrets.json')));
   });
 });
