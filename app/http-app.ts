@@ -10,6 +10,18 @@ import { countRequests, crashGuard, replicaRouter, type ReplicaState } from './h
 import type { Logger } from './log.ts';
 import type { ServiceHandle } from './service-handle.ts';
 
+/**
+ * Whose X-Forwarded-Proto and X-Forwarded-Host Express believes (req.secure, req.protocol):
+ * peers on loopback and private networks, which is where the balancer reaches a replica from
+ * (127.0.0.1 for child processes; the Docker bridge's gateway, 172.16/12, for containers;
+ * ingress controllers on the pod network). Replicas publish their ports on 127.0.0.1 only, so
+ * a client on the internet cannot reach them to claim HTTPS, and the balancer overwrites
+ * whatever a client sent through it. A shared-secret header would also shut out other local
+ * processes, but buys little: the most a forged header can do here is mark the forger's own
+ * cookie Secure, and it would need configuring in nginx and ingress too.
+ */
+export const TRUSTED_PROXIES = 'loopback, linklocal, uniquelocal';
+
 export interface HttpAppOptions {
   services: ServiceHandle[];
   state: ReplicaState;
@@ -22,6 +34,7 @@ export interface HttpAppOptions {
 export function httpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', TRUSTED_PROXIES);
   // Lists change under clients; only images (row 18) carry an ETag, set by their route.
   app.set('etag', false);
   app.use(

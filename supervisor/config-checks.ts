@@ -2,6 +2,8 @@
 // fine, or the words for what was expected, so every config error can say key, value and
 // expectation in the same shape.
 
+import { isIP } from 'node:net';
+
 export type Check = (value: unknown) => string | undefined;
 
 export const intIn =
@@ -51,6 +53,16 @@ export const serviceName: Check = (v) =>
   typeof v === 'string' && /^[a-z][a-z0-9-]{0,40}$/.test(v)
     ? undefined
     : 'a service name of lower-case letters, digits and "-", starting with a letter';
+
+/** "192.0.2.7", "10.0.0.0/8", "2001:db8::1", "fd00::/8". */
+export const addressOrCidr: Check = (v) => {
+  if (typeof v !== 'string') return 'x';
+  const [address, bits, extra] = v.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return 'x';
+  if (bits === undefined) return undefined;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128) ? undefined : 'x';
+};
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -8,7 +8,7 @@ import * as c from './config-checks.ts';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
 import { field as f, formatCheck, registerFormat, takeFormatProblems } from './config-formats.ts';
 import { envIssues, parseServices, portRange, type ServiceConfig } from './config-service.ts';
-import { DEFAULT_LIMITS, type BalancerLimits } from './balancer/settings.ts';
+import { DEFAULT_EDGE, DEFAULT_LIMITS, type BalancerLimits, type EdgeConfig } from './balancer/settings.ts';
 import { RUNTIMES, type RuntimeName, type RuntimeSettings } from './runtime/registry.ts';
 
 export { ConfigError, describeIssue, type ConfigIssue } from './config-error.ts';
@@ -32,7 +32,7 @@ export interface Config {
    * /admin/* are served there (to loopback clients only), and its limits against slow,
    * greedy or hostile clients.
    */
-  balancer: { threads: number; adminOnListener: boolean } & BalancerLimits;
+  balancer: { threads: number; adminOnListener: boolean } & BalancerLimits & EdgeConfig;
   publishHost: string;
   /** Absolute. Holds secrets.json, process-runtime state and logs, and replicas/ (their DATA_DIR). */
   dataDir: string;
@@ -82,6 +82,32 @@ const SCHEMA = {
     maxConnectionsPerReplica: f('sa-positive-int', DEFAULT_LIMITS.maxConnectionsPerReplica),
     maxQueuedPerReplica: f('sa-nat', DEFAULT_LIMITS.maxQueuedPerReplica),
     bufferBodyBytes: f('sa-nat', DEFAULT_LIMITS.bufferBodyBytes),
+    tls: {
+      certFile: f('sa-any-string', DEFAULT_EDGE.tls.certFile, 'TLS_CERT_FILE'),
+      keyFile: f('sa-any-string', DEFAULT_EDGE.tls.keyFile, 'TLS_KEY_FILE'),
+      redirectPort: f('sa-port', DEFAULT_EDGE.tls.redirectPort, 'TLS_REDIRECT_PORT'),
+      hstsMaxAgeSeconds: f('sa-nat', DEFAULT_EDGE.tls.hstsMaxAgeSeconds),
+      acmeWebroot: f('sa-any-string', DEFAULT_EDGE.tls.acmeWebroot, 'ACME_WEBROOT'),
+    },
+    compression: {
+      enabled: f('sa-boolean', DEFAULT_EDGE.compression.enabled, 'COMPRESSION'),
+      minBytes: f('sa-nat', DEFAULT_EDGE.compression.minBytes),
+      brotliQuality: f('sa-quality', DEFAULT_EDGE.compression.brotliQuality),
+      gzipLevel: f('sa-gzip-level', DEFAULT_EDGE.compression.gzipLevel),
+    },
+    rateLimits: {
+      requests: {
+        perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.perMinute),
+        burst: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.burst),
+      },
+      auth: {
+        perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.perMinute),
+        burst: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.burst),
+        paths: f('sa-paths', DEFAULT_EDGE.rateLimits.auth.paths),
+        methods: f('sa-methods', DEFAULT_EDGE.rateLimits.auth.methods),
+      },
+    },
+    trustedProxies: f('sa-cidrs', DEFAULT_EDGE.trustedProxies),
   },
   publishHost: f('sa-string', '127.0.0.1', 'PUBLISH_HOST'),
   dataDir: f('sa-string', './data', 'DATA_DIR'),
@@ -166,8 +192,11 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
   issues.push(...parsed.issues, ...listenerClashes(props, parsed.services), ...balancerChecks(props.balancer));
   if (issues.length) throw new ConfigError(issues);
   const cwd = options.cwd ?? process.cwd();
+  const absolute = (file: string) => (file === '' ? '' : path.resolve(cwd, file));
+  const tls = props.balancer.tls;
   return {
     ...props,
+    balancer: { ...props.balancer, tls: { ...tls, certFile: absolute(tls.certFile), keyFile: absolute(tls.keyFile), acmeWebroot: absolute(tls.acmeWebroot) } },
     dataDir: path.resolve(cwd, props.dataDir),
     staticDir: path.resolve(cwd, props.staticDir),
     env: props.env,
@@ -214,22 +243,48 @@ function withEnvName(key: string, env: NodeJS.ProcessEnv): string {
 }
 
 function balancerChecks(b: Config['balancer']): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
   // Node refuses a head deadline beyond the whole-request one.
-  if (b.headersTimeoutMs <= b.requestTimeoutMs) return [];
-  return [{ key: 'balancer.headersTimeoutMs', value: b.headersTimeoutMs, expected: `at most balancer.requestTimeoutMs (${b.requestTimeoutMs})` }];
+  if (b.headersTimeoutMs > b.requestTimeoutMs) {
+    issues.push({ key: 'balancer.headersTimeoutMs', value: b.headersTimeoutMs, expected: `at most balancer.requestTimeoutMs (${b.requestTimeoutMs})` });
+  }
+  const { certFile, keyFile, redirectPort } = b.tls;
+  if ((certFile === '') !== (keyFile === '')) {
+    const [key, value] = certFile === '' ? ['balancer.tls.certFile', certFile] : ['balancer.tls.keyFile', keyFile];
+    issues.push({ key, value, expected: 'a PEM file path, given with balancer.tls.certFile and balancer.tls.keyFile together (or both empty for plain HTTP)' });
+  }
+  if (redirectPort !== 0 && certFile === '') {
+    issues.push({ key: 'balancer.tls.redirectPort', value: redirectPort, expected: '0 while TLS is off (balancer.tls.certFile empty): it redirects to HTTPS' });
+  }
+  for (const name of ['requests', 'auth'] as const) {
+    const bucket = b.rateLimits[name];
+    if (bucket.perMinute > 0 && bucket.burst < 1) {
+      issues.push({ key: `balancer.rateLimits.${name}.burst`, value: bucket.burst, expected: `at least 1 while balancer.rateLimits.${name}.perMinute is set` });
+    }
+  }
+  if (b.rateLimits.auth.perMinute > 0 && b.rateLimits.auth.paths.length === 0) {
+    issues.push({ key: 'balancer.rateLimits.auth.paths', value: [], expected: 'the log-in and sign-up paths while balancer.rateLimits.auth.perMinute is set' });
+  }
+  return issues;
 }
 
 function listenerClashes(
-  props: { listen: { port: number }; admin: { port: number } },
+  props: { listen: { port: number }; admin: { port: number }; balancer: { tls: { redirectPort: number } } },
   services: ServiceConfig[],
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (props.listen.port !== 0 && props.listen.port === props.admin.port) {
     issues.push({ key: 'admin.port', value: props.admin.port, expected: `a port other than listen.port (${props.listen.port})` });
   }
+  const redirect = props.balancer.tls.redirectPort;
+  if (redirect !== 0 && (redirect === props.listen.port || redirect === props.admin.port)) {
+    issues.push({ key: 'balancer.tls.redirectPort', value: redirect, expected: `a port other than listen.port (${props.listen.port}) and admin.port (${props.admin.port})` });
+  }
+  const ports = [['listen.port', props.listen.port], ['admin.port', props.admin.port]] as Array<[string, number]>;
+  if (redirect !== 0) ports.push(['balancer.tls.redirectPort', redirect]);
   for (const s of services) {
     const [lo, hi] = portRange(s);
-    for (const [key, port] of [['listen.port', props.listen.port], ['admin.port', props.admin.port]] as const) {
+    for (const [key, port] of ports) {
       if (port >= lo && port <= hi) {
         issues.push({ key, value: port, expected: `a port outside services.${s.name}'s range ${lo}-${hi}` });
       }

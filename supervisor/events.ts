@@ -12,6 +12,8 @@ export type EventType =
   | 'scaled'
   | 'runtime.error'
   | 'worker.restarted'
+  | 'certificate.reloaded'
+  | 'certificate.rejected'
   | 'supervisor.started'
   | 'supervisor.stopping';
 

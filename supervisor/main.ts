@@ -1,7 +1,7 @@
 // Entry point: `tsx supervisor/main.ts --config config/orchestrator.json`.
 // Loads and checks the config (a bad one exits 1 naming key, value and expectation), picks
 // the runtime, starts the supervisor; SIGTERM/SIGINT drain and stop it, then exit 0 — also
-// when the signal arrives while it is still starting.
+// when the signal arrives while it is still starting; SIGHUP reloads (Supervisor.reload).
 import { parseArgs } from 'node:util';
 import { ConfigError, describeIssue, loadConfigFile } from './config.ts';
 import { createLogger, errorFields } from './log.ts';
@@ -66,4 +66,10 @@ const stop = (signal: string) => {
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
+// SIGHUP (`systemctl reload`, certbot's deploy hook): reload, never stop. The supervisor's
+// reload() decides what that covers (today: the TLS certificate).
+process.on('SIGHUP', () => {
+  if (stopping) return;
+  starting.then((supervisor) => supervisor.reload('SIGHUP')).catch((err: unknown) => logger.error('reload failed', { error: errorFields(err) }));
+});
 await starting;

@@ -37,7 +37,14 @@ export interface CloseMessage {
   timeoutMs: number;
 }
 
-export type ToBalancer = RoutesMessage | DrainMessage | CloseMessage;
+/** A new certificate (PEM) for new TLS connections; connections open keep theirs. */
+export interface TlsMessage {
+  type: 'tls';
+  cert: string;
+  key: string;
+}
+
+export type ToBalancer = RoutesMessage | DrainMessage | CloseMessage | TlsMessage;
 
 // ---- balancer → primary ---------------------------------------------------------------------
 
@@ -45,6 +52,8 @@ export interface ListeningMessage {
   type: 'listening';
   host: string;
   port: number;
+  /** The plain port that redirects to HTTPS, rather than the public listener. */
+  redirect?: boolean;
 }
 
 export interface ServiceCount {

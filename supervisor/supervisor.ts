@@ -3,7 +3,7 @@
 // accepting, drains, then stops and removes the replicas (or leaves them).
 import { AdminServer } from './admin.ts';
 import { BalancerThreads } from './balancer/threads.ts';
-import type { Config } from './config.ts';
+import { ConfigError, describeIssue, type Config } from './config.ts';
 import { EventLog } from './events.ts';
 import { Fleet } from './fleet.ts';
 import type { Logger } from './log.ts';
@@ -20,6 +20,7 @@ import type {
 import { dialHost, type Runtime } from './runtime/runtime.ts';
 import { ReplicaEnvironment } from './replica-env.ts';
 import { ensureSecrets } from './secrets.ts';
+import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
 import { buildStatus, type StatusBody } from './status.ts';
 import type { HeartbeatConfig } from './workers/heartbeat.ts';
 import { WorkerHost } from './workers/host.ts';
@@ -45,6 +46,9 @@ export class Supervisor {
   #routes = { version: 0, json: '' };
   #targets = { version: 0, json: '' };
   #stopping = false;
+  /** The certificate the balancer uses when TLS is on, and the watch on its files. */
+  #certificate: LoadedCertificate | null;
+  #certificateWatch: { close(): void } | undefined;
 
   constructor(options: { config: Config; runtime: Runtime; logger: Logger; why: string }) {
     this.#config = options.config;
@@ -52,6 +56,8 @@ export class Supervisor {
     this.#logger = options.logger;
     this.#why = options.why;
     this.events = new EventLog({ logger: options.logger.child({ component: 'events' }) });
+    const tls = this.#config.balancer.tls;
+    this.#certificate = tls.certFile === '' ? null : readCertificate(tls);
     const secrets = ensureSecrets(this.#config.dataDir, ReplicaEnvironment.secretNames(this.#config));
     this.#fleet = new Fleet({
       config: this.#config,
@@ -99,13 +105,47 @@ export class Supervisor {
     const admin = await this.#admin.listen();
     this.#logger.info('admin listening', { host: admin.address, port: admin.port });
     this.#startWorkers(`http://${dialHost(c.admin.host)}:${admin.port}`, above);
+    if (this.#certificate !== null) {
+      this.#logger.info('TLS certificate', { subject: this.#certificate.subject, validTo: this.#certificate.validTo, fingerprint256: this.#certificate.fingerprint256 });
+      this.#certificateWatch = watchCertificate(c.balancer.tls, () => void this.reload('the certificate files changed'));
+    }
     this.#fleet.start();
     this.events.emit({ type: 'supervisor.started', reason: `runtime ${this.#runtime.kind}: ${this.#why}` });
+  }
+
+  /**
+   * What SIGHUP asks for (and a change of the certificate files): every reload the supervisor
+   * knows, each on its own, so one failing leaves the others done. Today the certificate;
+   * the config's rolling replacement joins here.
+   */
+  async reload(reason: string): Promise<void> {
+    if (this.#stopping) return;
+    this.#logger.info('reloading', { reason });
+    await Promise.allSettled([this.#reloadCertificate(reason)]);
+  }
+
+  async #reloadCertificate(reason: string): Promise<void> {
+    const c = this.#config.balancer.tls;
+    if (this.#certificate === null || !this.#balancer) return;
+    let loaded: LoadedCertificate;
+    try {
+      loaded = readCertificate(c);
+    } catch (err) {
+      const why = err instanceof ConfigError ? err.issues.map(describeIssue).join('; ') : (err as Error).message;
+      this.#logger.warn('certificate not reloaded', { reason, why });
+      this.events.emit({ type: 'certificate.rejected', reason: `${reason}: kept the certificate in use (${this.#certificate.subject}, until ${this.#certificate.validTo}): ${why}` });
+      return;
+    }
+    if (loaded.cert === this.#certificate.cert && loaded.key === this.#certificate.key) return;
+    this.#certificate = loaded;
+    this.#balancer.setCertificate({ cert: loaded.cert, key: loaded.key });
+    this.events.emit({ type: 'certificate.reloaded', reason: `${reason}: ${loaded.subject}, valid until ${loaded.validTo}`, fingerprint256: loaded.fingerprint256 });
   }
 
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#certificateWatch?.close();
     const c = this.#config;
     this.events.emit({ type: 'supervisor.stopping', reason: `on shutdown: ${c.onShutdown} replicas` });
     await this.#fleet.halt(c.stopGraceSeconds);
@@ -129,6 +169,7 @@ export class Supervisor {
       config: c,
       adminOrigin,
       logger: log,
+      tls: this.#certificate && { cert: this.#certificate.cert, key: this.#certificate.key },
       onMessage: (m) => this.#fromBalancer(m),
       onStart: (thread, restarted) => {
         this.#noteRestart('balancer', restarted);
@@ -179,7 +220,8 @@ export class Supervisor {
   #fromBalancer(m: FromBalancer): void {
     switch (m.type) {
       case 'listening':
-        if (!this.#listen) this.#logger.info('balancer listening', { host: m.host, port: m.port, threads: this.#balancer?.threads });
+        if (m.redirect) break;
+        if (!this.#listen) this.#logger.info('balancer listening', { host: m.host, port: m.port, threads: this.#balancer?.threads, tls: this.#certificate !== null });
         this.#listen = { host: m.host, port: m.port };
         break;
       case 'suspect':

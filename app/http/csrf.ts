@@ -16,8 +16,12 @@ function hostOf(value: string, scheme: string): string | undefined {
   return URL.canParse(`${scheme}${value}`) ? new URL(`${scheme}${value}`).host : undefined;
 }
 
-/** Why the request is cross-site, or undefined when it is not (or says nothing either way). */
-export function crossSiteReason(headers: IncomingHttpHeaders): string | undefined {
+/**
+ * Why the request is cross-site, or undefined when it is not (or says nothing either way).
+ * `scheme`: how the browser reached the site ("https" behind the balancer's TLS), so a Host
+ * with the scheme's default port ("example.org:443") matches an Origin without it.
+ */
+export function crossSiteReason(headers: IncomingHttpHeaders, scheme: 'http' | 'https' = 'http'): string | undefined {
   const site = headers['sec-fetch-site'];
   if (site !== undefined && !OWN_SITE.has(site)) return `cross-site request refused (Sec-Fetch-Site: ${site})`;
   const origin = headers.origin;
@@ -26,13 +30,13 @@ export function crossSiteReason(headers: IncomingHttpHeaders): string | undefine
   // The Host the browser addressed; a proxy in front may have put it in X-Forwarded-Host.
   const own = [headers.host, headers['x-forwarded-host']]
     .flatMap((h) => (typeof h === 'string' ? h.split(',') : []))
-    .map((h) => hostOf(h.trim(), 'http://'));
+    .map((h) => hostOf(h.trim(), `${scheme}://`));
   if (originHost !== undefined && own.includes(originHost)) return undefined;
   return `cross-site request refused (Origin ${origin} is not this site)`;
 }
 
 export const sameOriginOnly: RequestHandler = (req, res, next) => {
-  const reason = crossSiteReason(req.headers);
+  const reason = crossSiteReason(req.headers, req.secure ? 'https' : 'http');
   if (reason !== undefined) return sendError(res, 403, reason);
   next();
 };

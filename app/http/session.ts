@@ -36,11 +36,18 @@ export function decodeSession(value: unknown, now: number): Session | undefined 
   return { username: u, key: k, expires: e };
 }
 
+/**
+ * `Secure` when the request came over TLS (req.secure: the balancer's X-Forwarded-Proto, which
+ * Express believes only from the proxies http-app.ts trusts), so the browser never sends the
+ * cookie over plain HTTP where anyone on the path could read it. Over plain HTTP (trying the
+ * site out without a certificate) it cannot be: the browser would drop it.
+ */
 export function setSession(res: Response, username: string, key: string, now = Date.now()): void {
   const expires = now + SESSION_TTL_MS;
   res.cookie(SESSION_COOKIE, encodeSession({ username, key, expires }), {
     signed: true,
     httpOnly: true,
+    secure: res.req.secure,
     sameSite: 'lax',
     path: '/',
     expires: new Date(expires),
@@ -48,7 +55,7 @@ export function setSession(res: Response, username: string, key: string, now = D
 }
 
 export function clearSession(res: Response): void {
-  res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/' });
+  res.clearCookie(SESSION_COOKIE, { httpOnly: true, secure: res.req.secure, sameSite: 'lax', path: '/' });
 }
 
 /**

@@ -6,15 +6,23 @@
 // address, deadlines are checked by sweep(), drains are answered once this thread has nothing
 // in flight to the replica.
 import type { Server, IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { isLoopback, isLoopbackHost } from '../admin-access.ts';
 import type { FromBalancer, RoutesMessage } from '../protocol.ts';
 import { sendJson, serveStatic } from '../static.ts';
-import { ProxyExchange, type ClientInfo, type ExchangeHost } from './exchange.ts';
-import { hostOf } from './headers.ts';
+import { ProxyTrust } from './client-address.ts';
+import { acceptedEncoding, rawHeader } from './compression.ts';
+import { ProxyExchange, type ClientInfo, type ExchangeHost, type RequestFacts } from './exchange.ts';
+import { guardSession } from './h2-session.ts';
+import { h2RequestHeaders, headerValues, hostOf } from './headers.ts';
+import { RateLimits, rateLimitsOn } from './rate-limit.ts';
+import { redirectToHttps, serveAcmeChallenge } from './redirect.ts';
+import { replaceCertificate, type SecureListener } from './secure.ts';
 import { PrefixTable, pathSet } from './routes.ts';
 import { FixedBackend, ServiceRoute, type Backend, type PoolFactory, type ReplicaMember } from './service-route.ts';
-import type { BalancerLimits, BalancerSettings } from './settings.ts';
+import type { BalancerLimits, BalancerSettings, CompressionConfig, TlsMaterial } from './settings.ts';
 import { SharedLayout, SharedState } from './shared-state.ts';
 import { createStrategy, type AttemptOutcome, type Clock } from './strategy.ts';
 import { canonicalTarget, decodedPath } from './target.ts';
@@ -35,9 +43,19 @@ export interface BalancerDeps {
  * queues that every client shares.
  */
 const PIPELINE_DEPTH = 4;
+/**
+ * HTTP/2 streams of one connection proxied at once (the rest wait in order, up to the
+ * advertised stream limit): a browser's HTTP/1.1 would use six connections of one each.
+ */
+const H2_STREAM_DEPTH = 8;
 
 interface ClientState extends ClientInfo {
   bucket: number;
+  /** PIPELINE_DEPTH, or H2_STREAM_DEPTH for an HTTP/2 connection. */
+  depth: number;
+  h2: boolean;
+  /** The peer is a trusted proxy: each request names its client. */
+  viaProxy: boolean;
   active: number;
   backlog: Array<() => void>;
   /** We stopped reading the connection while its backlog waits. */
@@ -49,7 +67,18 @@ interface ClientState extends ClientInfo {
 const kClient = Symbol('balancer client');
 type ClientSocket = Socket & { [kClient]?: ClientState };
 
+/** Something the balancer listens with, closed at shutdown. */
+interface Listener {
+  close(): void;
+  closeAllConnections(): void;
+}
+
 const ADMIN_PATHS = pathSet(['/admin', '/dashboard']);
+function clientAddress(socket: Socket): string {
+  const raw = socket.remoteAddress ?? '';
+  return raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+}
+
 /** Body of the answer to a client over its connection cap (written raw: no request was read). */
 function tooManyConnections(address: string): string {
   const body = JSON.stringify({ error: `too many connections from ${address}; close some and try again` });
@@ -72,7 +101,13 @@ export class Balancer implements ExchangeHost {
   readonly #exchanges = new TrackedList<ProxyExchange>();
   /** Replicas the primary wants drained: id → shared slot. */
   readonly #drains = new Map<string, number>();
-  readonly #servers: Server[] = [];
+  readonly #listeners: Listener[] = [];
+  readonly compression: CompressionConfig | undefined;
+  readonly hsts: string | undefined;
+  readonly #rate: RateLimits | undefined;
+  readonly #trust: ProxyTrust | undefined;
+  readonly #acmeWebroot: string | undefined;
+  #secure: SecureListener | undefined;
   #bodyBudget: number;
   #lastVersion = -1;
 
@@ -91,6 +126,12 @@ export class Balancer implements ExchangeHost {
     // Memory for kept request bodies, per thread: 1024 bodies of the largest kept size.
     this.#bodyBudget = Math.max(s.limits.bufferBodyBytes * 1024, 16 * 1024 * 1024);
     this.#admin = this.#adminRoute(s.adminOrigin);
+    const edge = s.edge;
+    this.compression = edge.compression.enabled ? edge.compression : undefined;
+    this.hsts = s.tls !== null && edge.tls.hstsMaxAgeSeconds > 0 ? `max-age=${edge.tls.hstsMaxAgeSeconds}` : undefined;
+    this.#rate = rateLimitsOn(edge.rateLimits) ? new RateLimits(edge.rateLimits, this.shared) : undefined;
+    this.#trust = edge.trustedProxies.length > 0 ? new ProxyTrust(edge.trustedProxies) : undefined;
+    this.#acmeWebroot = edge.tls.acmeWebroot || undefined;
   }
 
   // ---- the channel's messages ----------------------------------------------------------------
@@ -133,29 +174,119 @@ export class Balancer implements ExchangeHost {
 
   /** Takes requests and connections from a listener the shell created (and may have bound). */
   attach(server: Server): void {
-    this.#servers.push(server);
+    this.#listeners.push(server);
     server.prependListener('connection', (socket: Socket) => this.#connection(socket as ClientSocket));
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
   }
 
+  /**
+   * The TLS listener: connections counted per client as they arrive (before the handshake, so
+   * a flood of unfinished handshakes meets the same cap), then HTTP/1.1 or HTTP/2 by ALPN.
+   */
+  attachSecure(listener: SecureListener): void {
+    this.#secure = listener;
+    const { tls, h1, h2 } = listener;
+    this.#listeners.push(h1, {
+      close: () => tls.close(),
+      closeAllConnections: () => {
+        for (const session of this.#sessions) session.destroy();
+      },
+    });
+    tls.on('connection', (raw: Socket) => {
+      // Over the cap there is no TLS session yet to answer in, and a handshake is the very cost
+      // the cap is there to spare: the connection is closed at once.
+      if (this.#accept(raw as ClientSocket, true) === undefined) raw.destroy();
+    });
+    tls.on('secureConnection', (socket: TLSSocket) => {
+      const client = ((socket as unknown as { _parent?: ClientSocket })._parent)?.[kClient];
+      if (client === undefined) return void socket.destroy();
+      (socket as ClientSocket)[kClient] = client;
+      if (socket.alpnProtocol === 'h2') {
+        client.h2 = true;
+        client.spoke = true; // the session keeps its own deadlines (h2-session.ts)
+        client.depth = H2_STREAM_DEPTH;
+        h2.emit('connection', socket);
+        return;
+      }
+      h1.emit('connection', socket);
+      socket.setTimeout(this.limits.headersTimeoutMs); // until the first request (after node:http's own setTimeout)
+    });
+    h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
+    h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+    h2.on('session', (session: Http2Session) => {
+      this.#sessions.add(session);
+      session.once('close', () => this.#sessions.delete(session));
+      guardSession(session, this.limits, () => this.#clock.now());
+    });
+    h2.on('request', (req, res) => this.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse));
+  }
+
+  readonly #sessions = new Set<Http2Session>();
+
+  /** The plain port beside HTTPS: redirects, and ACME challenges. */
+  attachRedirect(server: Server, httpsPort: number): void {
+    this.#listeners.push(server);
+    server.prependListener('connection', (socket: Socket) => this.#connection(socket as ClientSocket));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const client = (req.socket as ClientSocket)[kClient];
+      if (client === undefined) return void res.destroy();
+      if (!client.spoke) {
+        client.spoke = true;
+        req.socket.setTimeout(0);
+      }
+      const target = canonicalTarget(req.url ?? '');
+      if ('error' in target) return this.#local(req, res, 400, target.error);
+      const host = hostOf(req.rawHeaders);
+      if (host === null) return this.#local(req, res, 400, 'more than one Host header');
+      const acme = this.#acmeWebroot;
+      if (acme === undefined) return redirectToHttps(req, res, target.path + target.query, host, httpsPort);
+      serveAcmeChallenge(acme, target.path, res).then(
+        (served) => served || redirectToHttps(req, res, target.path + target.query, host, httpsPort),
+        () => (res.headersSent ? res.destroy() : this.#local(req, res, 500, 'the challenge could not be read')),
+      );
+    });
+  }
+
+  /** A new certificate for new TLS connections (those open keep theirs). */
+  setCertificate(material: TlsMaterial): void {
+    if (this.#secure !== undefined) replaceCertificate(this.#secure, material);
+  }
+
   #connection(socket: ClientSocket): void {
-    const raw = socket.remoteAddress ?? '';
-    const address = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+    if (this.#accept(socket, false) === undefined) socket.end(tooManyConnections(clientAddress(socket)), () => socket.destroy());
+  }
+
+  /**
+   * Counts a new connection against its address's cap; undefined when over it. Until it sends
+   * a first request the head deadline applies as a socket timeout (Node's own starts at a
+   * request's first byte, so a connection that never sends one would stay open for ever); a
+   * raw socket under TLS (`tlsRaw`) gets it on its TLS socket, after the handshake.
+   */
+  #accept(socket: ClientSocket, tlsRaw: boolean): ClientState | undefined {
+    const address = clientAddress(socket);
     const bucket = this.shared.connect(address, this.limits.maxConnectionsPerClient);
-    if (bucket < 0) {
-      socket.end(tooManyConnections(address), () => socket.destroy());
-      return;
-    }
-    const client: ClientState = { address, proto: 'encrypted' in socket && socket.encrypted ? 'https' : 'http', bucket, active: 0, backlog: [], paused: false, spoke: false };
+    if (bucket < 0) return undefined;
+    const client: ClientState = {
+      address,
+      proto: tlsRaw ? 'https' : 'http',
+      bucket,
+      depth: PIPELINE_DEPTH,
+      h2: false,
+      viaProxy: this.#trust?.trusts(address) ?? false,
+      active: 0,
+      backlog: [],
+      paused: false,
+      spoke: false,
+    };
     socket[kClient] = client;
-    // Node's head deadline starts at a request's first byte: a connection that never sends one
-    // would stay open for ever. Until it speaks, the same deadline applies as a socket timeout.
-    socket.setTimeout(this.limits.headersTimeoutMs);
+    if (!tlsRaw) socket.setTimeout(this.limits.headersTimeoutMs);
     socket.once('close', () => {
       this.shared.disconnect(bucket);
       client.backlog.length = 0;
     });
+    return client;
   }
 
   /** Malformed requests (Node's parser): a JSON 4xx when no response is under way, else close. */
@@ -192,25 +323,48 @@ export class Balancer implements ExchangeHost {
     }
     const target = canonicalTarget(req.url ?? '');
     if ('error' in target) return this.#local(req, res, 400, target.error);
-    const host = hostOf(req.rawHeaders);
-    if (host === null) return this.#local(req, res, 400, 'more than one Host header');
-    if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return this.#local(req, res, 400, 'an HTTP/1.1 request needs a Host header');
+    const facts: RequestFacts = {};
+    let host: string | undefined | null;
+    if (client.h2) {
+      const h2 = h2RequestHeaders(req.rawHeaders, this.limits.maxHeaderBytes);
+      if ('error' in h2) return this.#local(req, res, h2.status, h2.error);
+      host = h2.host;
+      facts.raw = h2.raw;
+      const length = rawHeader(h2.raw, 'content-length');
+      facts.declared = length !== undefined ? Number(length) : (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders ? 0 : -1;
+    } else {
+      host = hostOf(req.rawHeaders);
+      if (host === null) return this.#local(req, res, 400, 'more than one Host header');
+      if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return this.#local(req, res, 400, 'an HTTP/1.1 request needs a Host header');
+    }
     const path = target.path;
-    if (ADMIN_PATHS.matches(path)) return this.#toAdmin(req, res, client, path + target.query, host);
+    if (client.viaProxy) facts.forwarded = this.#trust!.client(client.address, headerValues(req.rawHeaders, 'x-forwarded-for'), rawHeader(req.rawHeaders, 'x-forwarded-proto'), client.proto);
+    if (this.#rate !== undefined) {
+      const address = (facts.forwarded ?? client).address;
+      const refused = this.#rate.take(address, req.method ?? 'GET', path, this.#clock.now());
+      if (refused !== undefined) {
+        return this.#local(req, res, 429, `too many ${refused.what} from ${address}; try again in ${refused.retryAfterSeconds} s`, { 'retry-after': String(refused.retryAfterSeconds) });
+      }
+    }
+    if (this.#acmeWebroot !== undefined && this.#secure === undefined && path.startsWith('/.well-known/acme-challenge/')) return void this.#acme(req, res, path);
+    if (ADMIN_PATHS.matches(path)) return this.#toAdmin(req, res, client, path + target.query, host, facts);
     if (this.#blocked.matches(path)) return this.#local(req, res, 403, `${path} is not available through the balancer`);
+    if (this.compression !== undefined) facts.accepted = acceptedEncoding(rawHeader(req.rawHeaders, 'accept-encoding'));
     const route = this.#routes.lookup(path);
     if (route === undefined) return void this.#static(req, res, path);
     if (!this.#uncounted.matches(path)) this.shared.countRequest(route.index, this.#clock.now());
-    this.#proxy(new ProxyExchange(this, route, req, res, path + target.query, client), client, req.socket);
+    this.#proxy(new ProxyExchange(this, route, req, res, path + target.query, client, facts), client, req.socket);
   }
 
-  /** Starts the exchange, or queues it behind the connection's pipelined requests in progress. */
+  /** Starts the exchange, or queues it behind the connection's requests in progress. */
   #proxy(ex: ProxyExchange, client: ClientState, socket: Socket): void {
-    if (client.active < PIPELINE_DEPTH) {
+    if (client.active < client.depth) {
       client.active++;
       return ex.start();
     }
-    if (!client.paused) {
+    // HTTP/2 streams wait without pausing the connection (others may be reading their answers);
+    // nghttp2 holds their number to the advertised limit.
+    if (!client.paused && !client.h2) {
       client.paused = true;
       socket.pause();
     }
@@ -220,23 +374,39 @@ export class Balancer implements ExchangeHost {
     });
   }
 
-  #local(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
+  #local(req: IncomingMessage, res: ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
     req.resume();
-    sendJson(res, status, { error });
+    this.#secureHeaders(req, res);
+    sendJson(res, status, { error }, headers);
   }
 
-  #toAdmin(req: IncomingMessage, res: ServerResponse, client: ClientState, target: string, host: string | undefined): void {
+  /** HSTS on an answer the balancer makes itself over TLS. */
+  #secureHeaders(req: IncomingMessage, res: ServerResponse): void {
+    if (this.hsts !== undefined && (req.socket as ClientSocket)[kClient]?.proto === 'https') res.setHeader('strict-transport-security', this.hsts);
+  }
+
+  async #acme(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    req.resume();
+    try {
+      if (!(await serveAcmeChallenge(this.#acmeWebroot!, path, res))) this.#local(req, res, 404, `no such path: ${path}`);
+    } catch {
+      if (!res.headersSent) this.#local(req, res, 500, 'the challenge could not be read');
+    }
+  }
+
+  #toAdmin(req: IncomingMessage, res: ServerResponse, client: ClientState, target: string, host: string | undefined, facts: RequestFacts): void {
     if (!this.#settings.adminOnListener) return this.#local(req, res, 404, 'no such path (the dashboard is on the admin listener)');
-    if (!isLoopback(client.address) || !isLoopbackHost(host)) {
+    if (client.viaProxy || !isLoopback(client.address) || !isLoopbackHost(host)) {
       return this.#local(req, res, 403, 'the dashboard and admin API are for local clients addressing a loopback host name only');
     }
-    this.#proxy(new ProxyExchange(this, this.#admin, req, res, target, client), client, req.socket);
+    this.#proxy(new ProxyExchange(this, this.#admin, req, res, target, client, facts), client, req.socket);
   }
 
   async #static(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     try {
       const decoded = decodedPath(path);
       if (decoded === undefined) return this.#local(req, res, 400, 'the path is not valid UTF-8 once decoded');
+      this.#secureHeaders(req, res);
       if (await serveStatic(this.#settings.staticDir, decoded, req, res)) return;
       this.#local(req, res, 404, `no such path: ${path}`);
     } catch (err) {
@@ -303,10 +473,11 @@ export class Balancer implements ExchangeHost {
 
   /** Stops accepting, lets exchanges finish (bounded), then closes everything. */
   async close(timeoutMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
-    for (const server of this.#servers) server.close();
+    for (const listener of this.#listeners) listener.close();
+    for (const session of this.#sessions) session.close(); // GOAWAY: streams open finish
     const deadline = this.#clock.now() + timeoutMs;
     while (this.#exchanges.size > 0 && this.#clock.now() < deadline) await sleep(25);
-    for (const server of this.#servers) server.closeAllConnections();
+    for (const listener of this.#listeners) listener.closeAllConnections();
     for (const route of this.#services.values()) route.destroyAll();
     this.#admin.destroy();
   }

@@ -4,11 +4,13 @@
 // the response written to the client as it arrives, paced by the client (backpressure).
 // Deadlines are checked by the balancer's sweep, not by a timer per request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BrotliCompress, Gzip } from 'node:zlib';
 import { sendJson } from '../static.ts';
+import { compressStream, compressWhole, planCompression, type Encoding } from './compression.ts';
 import { downstreamHeaders, upstreamHead } from './headers.ts';
 import { afterFailure, outcomeOf } from './retry.ts';
 import type { Backend, ReplicaMember } from './service-route.ts';
-import type { BalancerLimits } from './settings.ts';
+import type { BalancerLimits, CompressionConfig } from './settings.ts';
 import type { AttemptOutcome } from './strategy.ts';
 import type { Linked } from './tracked.ts';
 import type { RequestBody, UpstreamConnection, UpstreamExchange, UpstreamFailure } from './upstream.ts';
@@ -25,12 +27,32 @@ export interface ExchangeHost {
   untrack(ex: ProxyExchange): void;
   /** An attempt on `member` ended: the strategy hears the outcome first. */
   attemptEnded(backend: Backend, member: ReplicaMember, outcome: AttemptOutcome, reason: string): void;
+  /** Response compression, when on. */
+  readonly compression: CompressionConfig | undefined;
+  /** The Strict-Transport-Security value for responses over TLS, when on. */
+  readonly hsts: string | undefined;
 }
 
+/** The client's connection: the peer's address, and whether it came over TLS. */
 export interface ClientInfo {
   address: string;
   proto: 'http' | 'https';
 }
+
+/** What the balancer found out about a request before it became an exchange. */
+export interface RequestFacts {
+  /** Headers to send on, when not the request's own (HTTP/2: pseudo-headers turned into Host). */
+  raw?: readonly string[];
+  /** Body length: -1 unknown (chunked), 0 none; found from the headers when absent. */
+  declared?: number;
+  /** The client as a trusted proxy named it, when not the connection's peer. */
+  forwarded?: ClientInfo;
+  /** The encoding the client accepts, when compression is on. */
+  accepted?: Encoding;
+}
+
+/** Bodies that arrived in one read up to this size are compressed in one call, with a length. */
+const WHOLE_BYTES = 256 * 1024;
 
 type BodyMode = 'none' | 'keep' | 'stream';
 
@@ -45,6 +67,17 @@ function declaredLength(raw: readonly string[]): number {
 }
 
 const noop = () => {};
+
+/** `headers` with `lower` set to `value`: the replica's own (helmet's, say) replaced, ours being the operator's. */
+function withHeader(headers: readonly string[], lower: string, value: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length !== lower.length || name.toLowerCase() !== lower) out.push(name, headers[i + 1]!);
+  }
+  out.push(lower, value);
+  return out;
+}
 
 export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<ProxyExchange> {
   readonly method: string;
@@ -61,6 +94,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   readonly #res: ServerResponse;
   readonly #target: string;
   readonly client: ClientInfo;
+  readonly #facts: RequestFacts;
+  readonly #h2: boolean;
   #member: ReplicaMember | null = null;
   #tried: ReplicaMember[] | undefined;
   #done = false;
@@ -71,6 +106,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   #declared = 0;
   #receiving = false;
   #lastBodyAt = 0;
+  #startedAt = 0;
   #kept: Buffer[] = [];
   #keptBytes = 0;
   #reserved = 0;
@@ -82,6 +118,12 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   #ended = false;
   #broken = false;
   #pausedSince = 0;
+  // compressed response: its head waits for the first flush (a length if the body is all there)
+  #encoding: Encoding | undefined;
+  #head: { status: number; reason: string; headers: string[] } | null = null;
+  #whole: Buffer | undefined;
+  #encoder: BrotliCompress | Gzip | undefined;
+  #onEncoderDrain: (() => void) | undefined;
 
   readonly #onClose = () => this.#clientGone();
   // Made when first needed: most requests have no body and are never paced.
@@ -89,13 +131,15 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   #onUpstreamDrain: (() => void) | undefined;
   #onClientDrain: (() => void) | undefined;
 
-  constructor(host: ExchangeHost, route: Backend, req: IncomingMessage, res: ServerResponse, target: string, client: ClientInfo) {
+  constructor(host: ExchangeHost, route: Backend, req: IncomingMessage, res: ServerResponse, target: string, client: ClientInfo, facts: RequestFacts = {}) {
     this.#host = host;
     this.#route = route;
     this.#req = req;
     this.#res = res;
     this.#target = target;
     this.client = client;
+    this.#facts = facts;
+    this.#h2 = req.httpVersionMajor === 2;
     this.method = req.method!;
   }
 
@@ -107,12 +151,12 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (this.#res.destroyed || this.#res.writableEnded) return this.#host.untrack(this); // left while waiting its turn
     this.#res.on('close', this.#onClose);
     this.#host.track(this);
-    const length = declaredLength(this.#req.rawHeaders);
+    const length = this.#facts.declared ?? declaredLength(this.#req.rawHeaders);
     if (length === 0) return this.#ready(null);
     // A body error (bad chunking, the client gone) also closes the response: handled there.
     this.#req.on('error', noop);
     this.#receiving = true;
-    this.#lastBodyAt = this.#host.now();
+    this.#lastBodyAt = this.#startedAt = this.#host.now();
     this.#chunked = length === -1;
     this.#declared = length;
     this.#mode = length > this.#host.limits.bufferBodyBytes ? 'stream' : 'keep';
@@ -211,9 +255,10 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (this.#done) return;
     if (framing !== null) this.body = this;
     const socket = this.#req.socket;
-    const head = upstreamHead(this.method, this.#target, this.#req.rawHeaders, {
-      address: this.client.address,
-      proto: this.client.proto,
+    const from = this.#facts.forwarded ?? this.client;
+    const head = upstreamHead(this.method, this.#target, this.#facts.raw ?? this.#req.rawHeaders, {
+      address: from.address,
+      proto: from.proto,
       // Only HTTP/1.0 requests may come without a Host: asking the socket costs a system call.
       defaultHost: () => `${socket.localAddress ?? 'localhost'}:${socket.localPort ?? 80}`,
     }, framing);
@@ -245,6 +290,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (this.#done) return;
     this.#pieces = [];
     this.#ended = false;
+    this.#head = null;
+    this.#encoding = undefined;
     const step = afterFailure(failure, reason, this.#route.name, {
       method: this.method,
       replayable: this.#replayable && !this.#res.headersSent,
@@ -260,10 +307,103 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
 
   onHead(status: number, reason: string, headers: string[]): void {
     if (this.#done) return;
+    let list = downstreamHeaders(headers);
+    const compression = this.#host.compression;
+    if (compression !== undefined) {
+      const plan = planCompression(status, this.method, list, this.#facts.accepted, compression);
+      if (plan !== undefined) {
+        list = plan.headers;
+        this.#encoding = plan.encoding;
+      }
+    }
+    const hsts = this.#host.hsts;
+    if (hsts !== undefined && this.client.proto === 'https') list = withHeader(list, 'strict-transport-security', hsts);
+    if (this.#encoding !== undefined) {
+      this.#head = { status, reason, headers: list };
+      return;
+    }
+    this.#writeHead(status, reason, list);
+  }
+
+  #writeHead(status: number, reason: string, headers: string[]): void {
     try {
-      this.#res.writeHead(status, reason, downstreamHeaders(headers));
+      // HTTP/2 has no reason phrase (Node warns when given one).
+      if (this.#h2) this.#res.writeHead(status, headers);
+      else this.#res.writeHead(status, reason, headers);
     } catch {
       this.#broken = true; // a head Node will not send: answered at flush, after llhttp returns
+    }
+  }
+
+  /** The deferred head of a response to compress: with its length when the body is all here. */
+  #openEncoded(): void {
+    const head = this.#head!;
+    this.#head = null;
+    let headers = head.headers;
+    if (this.#ended) {
+      const pieces = this.#pieces;
+      const body = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+      if (body.length <= WHOLE_BYTES) {
+        this.#pieces = [];
+        const config = this.#host.compression!;
+        if (body.length >= config.minBytes) {
+          this.#whole = compressWhole(this.#encoding!, body, { brotli: config.brotliQuality, gzip: config.gzipLevel });
+        } else {
+          this.#whole = body; // smaller than worth it, after all
+          headers = headers.filter((_, i) => i % 2 === 0 ? headers[i] !== 'content-encoding' : headers[i - 1] !== 'content-encoding');
+        }
+        headers.push('content-length', String(this.#whole.length));
+      }
+    }
+    this.#writeHead(head.status, head.reason, headers);
+    if (this.#whole === undefined && !this.#broken) this.#encoder = this.#startEncoder();
+  }
+
+  #startEncoder(): BrotliCompress | Gzip {
+    const config = this.#host.compression!;
+    const encoder = compressStream(this.#encoding!, { brotli: config.brotliQuality, gzip: config.gzipLevel });
+    const res = this.#res;
+    const resume = () => encoder.resume();
+    encoder.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) {
+        encoder.pause();
+        res.once('drain', resume);
+      }
+    });
+    encoder.once('end', () => res.end());
+    encoder.once('error', () => res.destroy());
+    res.once('close', () => encoder.destroy());
+    return encoder;
+  }
+
+  /** Upstream pieces into the encoder, paced by it (and so by the client it writes to). */
+  #flushEncoded(): void {
+    const res = this.#res;
+    if (this.#whole !== undefined) {
+      const body = this.#whole;
+      this.#whole = undefined;
+      this.#finish('ok', 'answered');
+      res.end(body);
+      return;
+    }
+    const encoder = this.#encoder!;
+    const pieces = this.#pieces;
+    this.#pieces = [];
+    let ok = true;
+    for (const piece of pieces) ok = encoder.write(piece);
+    if (this.#ended) {
+      this.#finish('ok', 'answered');
+      encoder.end();
+      return;
+    }
+    const conn = this.conn;
+    if (!ok && conn !== null) {
+      conn.pause();
+      this.#pausedSince = this.#host.now();
+      encoder.once('drain', (this.#onEncoderDrain ??= () => {
+        this.#pausedSince = 0;
+        this.conn?.resume();
+      }));
     }
   }
 
@@ -278,11 +418,13 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   flush(): void {
     if (this.#done) return;
     const res = this.#res;
+    if (this.#head !== null) this.#openEncoded();
     if (this.#broken) {
       this.conn?.abort();
       this.onError('reset', 'the replica sent a response head that cannot be forwarded');
       return;
     }
+    if (this.#encoding !== undefined) return this.#flushEncoded();
     const pieces = this.#pieces;
     if (this.#ended) {
       this.#pieces = [];
@@ -325,6 +467,15 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
       if (this.#res.headersSent) return this.#cut();
       return this.#answer(408, `no byte of the request body for ${limits.bodyIdleTimeoutMs} ms`, false, true);
     }
+    // Node holds HTTP/1.1 requests to requestTimeoutMs; HTTP/2 streams are held to it here.
+    if (this.#h2 && this.#receiving && now - this.#startedAt > limits.requestTimeoutMs) {
+      this.conn?.abort();
+      const member = this.#member;
+      this.#member = null;
+      if (member !== null) this.#host.attemptEnded(this.#route, member, 'cancelled', 'the client took too long to send its request');
+      if (this.#res.headersSent) return this.#cut();
+      return this.#answer(408, `the request was not received within ${limits.requestTimeoutMs} ms`);
+    }
     if (this.#pausedSince !== 0 && now - this.#pausedSince > limits.sendTimeoutMs) this.#cut();
   }
 
@@ -334,7 +485,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (!res.headersSent && !res.destroyed) {
       const headers: Record<string, string> = {};
       if (retryAfter) headers['retry-after'] = '1';
-      if (close) headers.connection = 'close';
+      if (close && !this.#h2) headers.connection = 'close';
+      if (this.#host.hsts !== undefined && this.client.proto === 'https') headers['strict-transport-security'] = this.#host.hsts;
       sendJson(res, status, { error }, headers);
     }
   }
@@ -342,6 +494,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   /** The client has part of a response, or will not read it: closing is the only honest end. */
   #cut(): void {
     this.#finish(null, 'cut');
+    this.#encoder?.destroy();
     this.#res.destroy();
   }
 

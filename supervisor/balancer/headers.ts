@@ -8,7 +8,11 @@ const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
   'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'content-length',
 ]);
-/** Set by us on the way in; a client's own values are replaced (x-forwarded-for is appended to). */
+/**
+ * Set by us on the way in; a client's own values are dropped, never passed on or appended to:
+ * the replicas believe these headers (the session cookie's Secure flag, the cross-site check),
+ * so only the balancer may write them. A trusted proxy's are read before (client-address.ts).
+ */
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 /** Lengths of every name above: most names skip toLowerCase() and the Set lookups. */
 const WATCHED_LENGTHS = new Set([...HOP_BY_HOP, ...FORWARDED, 'host'].map((n) => n.length));
@@ -29,7 +33,8 @@ function connectionNamed(raw: readonly string[]): Set<string> | undefined {
 
 /**
  * The head of the request a replica gets: `method target HTTP/1.1`, the client's end-to-end
- * headers, X-Forwarded-For/-Proto/-Host, and the framing we send the body with (a length, or
+ * headers, X-Forwarded-For/-Proto/-Host (the client's address and scheme as the balancer knows
+ * them, and the Host it addressed), and the framing we send the body with (a length, or
  * chunked when the length is not known yet). The caller has refused a duplicated Host.
  */
 export function upstreamHead(
@@ -42,7 +47,6 @@ export function upstreamHead(
   const named = connectionNamed(raw);
   let head = `${method} ${target} HTTP/1.1\r\n`;
   let host: string | undefined;
-  let forwardedFor: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
@@ -53,15 +57,11 @@ export function upstreamHead(
         continue;
       }
       if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue;
-      if (FORWARDED.has(lower)) {
-        if (lower === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
-        continue;
-      }
+      if (FORWARDED.has(lower)) continue;
     }
     head += `${name}: ${value}\r\n`;
   }
-  const xff = forwardedFor === undefined ? client.address : `${forwardedFor}, ${client.address}`;
-  head += `host: ${host ?? client.defaultHost()}\r\nx-forwarded-for: ${xff}\r\nx-forwarded-proto: ${client.proto}\r\n`;
+  head += `host: ${host ?? client.defaultHost()}\r\nx-forwarded-for: ${client.address}\r\nx-forwarded-proto: ${client.proto}\r\n`;
   if (host !== undefined) head += `x-forwarded-host: ${host}\r\n`;
   if (body === 'chunked') head += 'transfer-encoding: chunked\r\n';
   else if (body !== null) head += `content-length: ${body.length}\r\n`;
@@ -98,4 +98,49 @@ export function hostOf(raw: readonly string[]): string | undefined | null {
     host = raw[i + 1]!;
   }
   return host;
+}
+
+/** Values of every header named `lower` (compared case-insensitively), in order. */
+export function headerValues(raw: readonly string[], lower: string): string[] {
+  const out: string[] = [];
+  const n = lower.length;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === n && name.toLowerCase() === lower) out.push(raw[i + 1]!);
+  }
+  return out;
+}
+
+/**
+ * An HTTP/2 request's headers as an HTTP/1.1 replica needs them: pseudo-headers dropped,
+ * `:authority` as Host (a Host header that names another authority makes it malformed,
+ * RFC 9113 §8.3.1), and the size of the list as HPACK counts it (32 octets a field), which
+ * Node does not hold to the advertised limit on a connection's first requests.
+ */
+export function h2RequestHeaders(raw: readonly string[], maxBytes: number): { raw: string[]; host: string } | { status: 400 | 431; error: string } {
+  let authority: string | undefined;
+  let host: string | undefined;
+  let bytes = 0;
+  const out: string[] = ['host', ''];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    bytes += name.length + value.length + 32;
+    if (name.charCodeAt(0) === 58) {
+      if (name === ':authority') authority = value;
+      continue;
+    }
+    if (name === 'host') {
+      if (host !== undefined) return { status: 400, error: 'more than one Host header' };
+      host = value;
+      continue;
+    }
+    out.push(name, value);
+  }
+  if (bytes > maxBytes) return { status: 431, error: `the request's header list is larger than ${maxBytes} bytes` };
+  if (authority !== undefined && host !== undefined && authority !== host) return { status: 400, error: 'Host and :authority name different hosts' };
+  const chosen = authority ?? host;
+  if (chosen === undefined || chosen === '') return { status: 400, error: 'an HTTP/2 request needs :authority' };
+  out[1] = chosen;
+  return { raw: out, host: chosen };
 }

@@ -31,6 +31,62 @@ export interface BalancerLimits {
   bufferBodyBytes: number;
 }
 
+/** `balancer.tls`: HTTPS on the listen port (docs/operations.md, "Turn HTTPS on"). */
+export interface TlsConfig {
+  /** PEM certificate chain (leaf first); empty: the listener speaks plain HTTP. */
+  certFile: string;
+  /** PEM private key of the certificate. */
+  keyFile: string;
+  /** A plain-HTTP port that only redirects to HTTPS (and answers ACME HTTP-01); 0: none. */
+  redirectPort: number;
+  /** Strict-Transport-Security max-age on HTTPS responses; 0: no header. */
+  hstsMaxAgeSeconds: number;
+  /** Where `certbot --webroot` writes its challenges; empty: none served. */
+  acmeWebroot: string;
+}
+
+/** `balancer.compression`: gzip and brotli for text responses, by Accept-Encoding. */
+export interface CompressionConfig {
+  enabled: boolean;
+  /** Smaller bodies (when their length is known) go out as they are. */
+  minBytes: number;
+  /** For responses made per request (the replicas'); static files get the best level once. */
+  brotliQuality: number;
+  gzipLevel: number;
+}
+
+/** A token bucket: `perMinute` tokens a minute, at most `burst` saved up; 0 per minute: off. */
+export interface BucketConfig {
+  perMinute: number;
+  burst: number;
+}
+
+/** `balancer.rateLimits`: per client address, over all threads. */
+export interface RateLimitConfig {
+  /** Every request. */
+  requests: BucketConfig;
+  /** Log-in and sign-up: requests with one of `methods` to one of `paths`. */
+  auth: BucketConfig & { paths: string[]; methods: string[] };
+}
+
+/** The config's public-edge sections: each off (or cheap) unless configured. */
+export interface EdgeConfig {
+  tls: TlsConfig;
+  compression: CompressionConfig;
+  rateLimits: RateLimitConfig;
+  /**
+   * Addresses or CIDR ranges of proxies in front (a cloud load balancer): from them, and only
+   * from them, X-Forwarded-For names the client and X-Forwarded-Proto its scheme.
+   */
+  trustedProxies: string[];
+}
+
+/** The certificate and key as PEM text, read and checked by the primary. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+}
+
 export interface BalancerSettings {
   listen: { host: string; port: number };
   threads: number;
@@ -46,6 +102,9 @@ export interface BalancerSettings {
   suspectMs: number;
   strategies: Record<string, StrategyName>;
   limits: BalancerLimits;
+  edge: EdgeConfig;
+  /** Present when TLS is on; replaced at run time by `tls` messages. */
+  tls: TlsMaterial | null;
   shared: { buffer: SharedArrayBuffer; spec: SharedSpec; epoch: number };
 }
 
@@ -64,4 +123,14 @@ export const DEFAULT_LIMITS: BalancerLimits = {
   maxConnectionsPerReplica: 128,
   maxQueuedPerReplica: 256,
   bufferBodyBytes: 65_536,
+};
+
+export const DEFAULT_EDGE: EdgeConfig = {
+  tls: { certFile: '', keyFile: '', redirectPort: 0, hstsMaxAgeSeconds: 31_536_000, acmeWebroot: '' },
+  compression: { enabled: true, minBytes: 1024, brotliQuality: 4, gzipLevel: 5 },
+  rateLimits: {
+    requests: { perMinute: 0, burst: 0 },
+    auth: { perMinute: 0, burst: 0, paths: [], methods: ['POST'] },
+  },
+  trustedProxies: [],
 };

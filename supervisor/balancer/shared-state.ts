@@ -10,6 +10,10 @@
 //   per thread   inFlight per replica, open connections per client-address bucket. A thread
 //                writes only its own rows, and a restarted thread zeroes them: a thread that
 //                died cannot leave counts behind that would block a drain or a client.
+//   per limiter  (only when rate limits are configured) one Int32 per client-address bucket:
+//                the bucket's theoretical arrival time (GCRA, the token bucket as one number,
+//                so every thread updates it with one compare-and-swap), in 1/8 ms since
+//                `epoch`, wrapping; shared by all threads, so the rate holds over all of them.
 // A replica's slot is fixed by its port (startPort + i), which a replacement reuses; a port
 // outside the configured range shares the service's spare slot.
 
@@ -25,7 +29,13 @@ export interface SharedSpec {
   threads: number;
   /** Power of two. */
   clientBuckets: number;
+  /** Rate limiters (0 without rate limits) and client-address buckets each (a power of two). */
+  rateLimiters?: number;
+  rateBuckets?: number;
 }
+
+/** Rate-limit clock units per millisecond: 1/8 ms resolution, Int32 wrapping after 6 days. */
+export const RATE_UNITS_PER_MS = 8;
 
 const SERVICE_FIELDS = 3;
 const REPLICA_FIELDS = 2;
@@ -40,10 +50,12 @@ export class SharedLayout {
   readonly replicasAt: number;
   readonly inFlightAt: number;
   readonly clientsAt: number;
+  readonly rateAt: number;
   readonly length: number;
 
   constructor(spec: SharedSpec) {
     if (spec.clientBuckets & (spec.clientBuckets - 1)) throw new Error('clientBuckets must be a power of two');
+    if ((spec.rateBuckets ?? 0) & ((spec.rateBuckets ?? 0) - 1)) throw new Error('rateBuckets must be a power of two');
     this.spec = spec;
     let slots = 0;
     spec.services.forEach((s, i) => {
@@ -56,7 +68,8 @@ export class SharedLayout {
     this.replicasAt = this.servicesAt + spec.services.length * SERVICE_FIELDS;
     this.inFlightAt = this.replicasAt + slots * REPLICA_FIELDS;
     this.clientsAt = this.inFlightAt + spec.threads * slots;
-    this.length = this.clientsAt + spec.threads * spec.clientBuckets;
+    this.rateAt = this.clientsAt + spec.threads * spec.clientBuckets;
+    this.length = this.rateAt + (spec.rateLimiters ?? 0) * (spec.rateBuckets ?? 0);
   }
 
   serviceIndex(name: string): number {
@@ -188,6 +201,33 @@ export class SharedState {
   disconnect(bucket: number): void {
     Atomics.sub(this.#a, this.#clientsRow + bucket, 1);
   }
+
+  // ---- rate limits -------------------------------------------------------------------------
+
+  /**
+   * One request of `address` against `limiter` (GCRA: `interval` units per request, up to
+   * `tolerance` = burst × interval ahead of now). Returns 0 when it may pass, else the units
+   * to wait. Addresses whose hashes collide share a budget, erring on the side of limiting.
+   */
+  rateTake(limiter: number, address: string, now: number, interval: number, tolerance: number): number {
+    const at = this.layout.rateAt + limiter * this.layout.spec.rateBuckets! + (hash32(address) & (this.layout.spec.rateBuckets! - 1));
+    const t = relUnits(now, this.#epoch);
+    for (;;) {
+      const tat = Atomics.load(this.#a, at);
+      const ahead = (tat - t) | 0;
+      // A legitimate TAT is never further ahead than tolerance + interval: anything else is
+      // an untouched (0) or long-stale bucket seen through the wrap, i.e. a fresh one.
+      const fresh = tat === 0 || ahead <= 0 || ahead > tolerance + interval;
+      const next = fresh ? t + interval : ahead + interval;
+      if (next > tolerance) return next - tolerance;
+      if (Atomics.compareExchange(this.#a, at, tat, (t + next) | 0 || 1) === tat) return 0;
+    }
+  }
+}
+
+/** Milliseconds as rate-limit units since the epoch, wrapping in Int32. */
+function relUnits(now: number, epoch: number): number {
+  return ((now - epoch) * RATE_UNITS_PER_MS) | 0;
 }
 
 /** FNV-1a over UTF-16 code units: cheap, and spreads IPv4 and IPv6 text well enough here. */

@@ -5,10 +5,13 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { FromBalancer, RoutesMessage, ServiceCount, ToBalancer } from '../protocol.ts';
 import { WorkerHost } from '../workers/host.ts';
-import type { BalancerSettings } from './settings.ts';
+import { RATE_LIMITERS, rateLimitsOn } from './rate-limit.ts';
+import type { BalancerSettings, TlsMaterial } from './settings.ts';
 import { SharedCounters, SharedLayout, type SharedSpec } from './shared-state.ts';
 
 const CLIENT_BUCKETS = 16_384;
+/** Client-address buckets per rate limiter: two addresses share one with odds 1 in 65,536. */
+const RATE_BUCKETS = 65_536;
 
 export interface BalancerThreadsOptions {
   config: Config;
@@ -18,6 +21,8 @@ export interface BalancerThreadsOptions {
   onMessage: (message: FromBalancer, thread: number) => void;
   /** After a thread (re)starts: send it the current routes. */
   onStart: (thread: number, restarted: boolean) => void;
+  /** The certificate and key when TLS is on (read and checked by the primary). */
+  tls: TlsMaterial | null;
 }
 
 export interface Counts {
@@ -37,20 +42,24 @@ export class BalancerThreads {
   /** Drains in progress: replica id → slot, the threads still to answer, and who waits. */
   readonly #drains = new Map<string, { slot: number; waiting: Set<number>; done: () => void }>();
   #closing: { waiting: Set<number>; done: () => void } | undefined;
+  /** The certificate in use, replayed to a restarted thread (its settings hold the first one). */
+  #tls: TlsMaterial | null;
 
   constructor(options: BalancerThreadsOptions) {
     this.#o = options;
+    this.#tls = options.tls;
     const c = options.config;
     const spec: SharedSpec = {
       services: c.services.map((s) => ({ name: s.name, startPort: s.startPort, ports: s.replicas.max })),
       threads: c.balancer.threads,
       clientBuckets: CLIENT_BUCKETS,
+      ...(rateLimitsOn(c.balancer.rateLimits) ? { rateLimiters: RATE_LIMITERS, rateBuckets: RATE_BUCKETS } : {}),
     };
     this.layout = new SharedLayout(spec);
     const buffer = this.layout.create();
     const epoch = Date.now();
     this.#counters = new SharedCounters(buffer, this.layout, epoch);
-    const { threads, adminOnListener, ...limits } = c.balancer;
+    const { threads, adminOnListener, tls, compression, rateLimits, trustedProxies, ...limits } = c.balancer;
     for (let thread = 0; thread < threads; thread++) {
       const settings: BalancerSettings = {
         listen: c.listen,
@@ -64,6 +73,8 @@ export class BalancerThreads {
         suspectMs: c.heartbeat.intervalMs,
         strategies: Object.fromEntries(c.services.map((s) => [s.name, s.strategy])),
         limits,
+        edge: { tls, compression, rateLimits, trustedProxies },
+        tls: options.tls,
         shared: { buffer, spec, epoch },
       };
       const host: WorkerHost<ToBalancer, FromBalancer> = new WorkerHost({
@@ -74,6 +85,7 @@ export class BalancerThreads {
         onMessage: (m) => this.#fromThread(m, thread),
         onStart: (restarted) => {
           options.onStart(thread, restarted);
+          if (restarted && this.#tls !== null) host.post({ type: 'tls', ...this.#tls });
           for (const [id, d] of this.#drains) if (d.waiting.has(thread)) host.post({ type: 'drain', id, slot: d.slot });
         },
       });
@@ -102,6 +114,12 @@ export class BalancerThreads {
   postTo(thread: number, message: ToBalancer): void {
     if (message.type === 'routes') this.#noteRoutes(message);
     this.#hosts[thread]?.post(message);
+  }
+
+  /** A new certificate for every thread's new connections. */
+  setCertificate(material: TlsMaterial): void {
+    this.#tls = material;
+    this.post({ type: 'tls', ...material });
   }
 
   /** Every thread terminates as if it crashed, and is restarted. */

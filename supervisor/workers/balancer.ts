@@ -1,11 +1,13 @@
 // A balancer thread: wires a channel, the clock and a listener into the Balancer class
 // (balancer/balancer.ts), which holds all the logic. Several threads may run at once, each
 // with its own listener on the same port (reusePort: the kernel spreads connections), sharing
-// cursors and counts through the SharedArrayBuffer in their settings.
+// cursors and counts through the SharedArrayBuffer in their settings. With TLS the listener
+// is a TLS server (HTTP/2 and HTTP/1.1), and a plain port may redirect to it.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { Balancer } from '../balancer/balancer.ts';
 import { createListener } from '../balancer/listener.ts';
+import { createSecureListener } from '../balancer/secure.ts';
 import type { BalancerSettings } from '../balancer/settings.ts';
 import type { FromBalancer, ToBalancer } from '../protocol.ts';
 import { workerChannel } from './channel.ts';
@@ -15,21 +17,38 @@ const SWEEP_EVERY_MS = 250;
 const channel = workerChannel<ToBalancer, FromBalancer, BalancerSettings>();
 const settings = channel.config;
 const balancer = new Balancer({ settings, clock: { now: Date.now }, send: (m) => channel.send(m) });
-const server = createListener(settings.limits, settings.threads);
-balancer.attach(server);
+let server: Server;
+if (settings.tls === null) {
+  const plain = createListener(settings.limits, settings.threads);
+  balancer.attach(plain);
+  server = plain;
+} else {
+  const secure = createSecureListener(settings.limits, settings.threads, settings.tls);
+  balancer.attachSecure(secure);
+  server = secure.tls;
+}
 
-let listening = false;
-server.on('error', (err: NodeJS.ErrnoException) => {
-  channel.send({ type: 'worker-error', code: err.code ?? 'LISTEN', message: err.message });
-  // Before listening the port may be taken: the host restarts us after a delay. Once
-  // listening, an error (EMFILE on accept, say) must not take every connection down with us.
-  if (!listening) process.exit(1);
-});
-server.listen({ port: settings.listen.port, host: settings.listen.host, reusePort: settings.threads > 1 }, () => {
-  listening = true;
-  const address = server.address() as AddressInfo;
-  channel.send({ type: 'listening', host: address.address, port: address.port });
-});
+/** Listens on `port`; reports it once bound, and leaves the thread to be restarted if it cannot bind. */
+function listen(s: Server, port: number, redirect: boolean): void {
+  let bound = false;
+  s.on('error', (err: NodeJS.ErrnoException) => {
+    channel.send({ type: 'worker-error', code: err.code ?? 'LISTEN', message: `${redirect ? 'redirect port' : 'listener'}: ${err.message}` });
+    // Before listening the port may be taken: the host restarts us after a delay. Once
+    // listening, an error (EMFILE on accept, say) must not take every connection down with us.
+    if (!bound) process.exit(1);
+  });
+  s.listen({ port, host: settings.listen.host, reusePort: settings.threads > 1 }, () => {
+    bound = true;
+    const address = s.address() as AddressInfo;
+    channel.send({ type: 'listening', host: address.address, port: address.port, ...(redirect ? { redirect } : {}) });
+  });
+}
+listen(server, settings.listen.port, false);
+if (settings.tls !== null && settings.edge.tls.redirectPort !== 0) {
+  const redirect = createListener(settings.limits, settings.threads);
+  balancer.attachRedirect(redirect, settings.listen.port);
+  listen(redirect, settings.edge.tls.redirectPort, true);
+}
 const sweeper = setInterval(() => balancer.sweep(), SWEEP_EVERY_MS);
 
 channel.onMessage(async (message) => {
@@ -39,6 +58,9 @@ channel.onMessage(async (message) => {
       break;
     case 'drain':
       balancer.drain(message.id, message.slot);
+      break;
+    case 'tls':
+      balancer.setCertificate(message);
       break;
     case 'close':
       await balancer.close(message.timeoutMs, (ms) => sleep(ms));

@@ -6,6 +6,8 @@ import { digitsToken, exactNumber, MalformedJson, parseJsonBody } from '../../ap
 import { scanStructure } from '../../app/http/json-parse.ts';
 import { isCountedPath } from '../../app/http/replica.ts';
 import { decodeSession, encodeSession } from '../../app/http/session.ts';
+import { TRUSTED_PROXIES } from '../../app/http-app.ts';
+import { compileTrust } from './support/express-trust.ts';
 
 describe('exact JSON numbers', () => {
   const tokens: [string, string, string | undefined][] = [
@@ -133,4 +135,18 @@ describe('detectImageType: by content, never by name', () => {
 
   test('unknown bytes are served as application/octet-stream', () => assert.equal(contentTypeOf(Buffer.from('x')), 'application/octet-stream'));
   test('the ETag is the content hash', () => assert.equal(etagOf(Buffer.from('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'));
+});
+
+describe('whose X-Forwarded-Proto the app believes', () => {
+  // The trust function Express builds from the app's setting, as req.secure uses it.
+  const trusts = compileTrust(TRUSTED_PROXIES);
+  const rows: [string, string, boolean][] = [
+    ['the balancer on loopback (process runtime)', '127.0.0.1', true],
+    ['the Docker bridge gateway (docker runtime)', '172.17.0.1', true],
+    ['a pod network (ingress controller)', '10.42.0.7', true],
+    ['IPv6 loopback', '::1', true],
+    ['a client on the internet', '203.0.113.9', false],
+    ['a public IPv6 client', '2001:db8::1', false],
+  ];
+  for (const [name, address, expected] of rows) test(`${name}: ${address} → ${expected}`, () => assert.equal(trusts(address, 0), expected));
 });

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { describe, test } from 'node:test';
 import { Balancer } from '../../supervisor/balancer/balancer.ts';
 import type { PoolLike } from '../../supervisor/balancer/service-route.ts';
-import { DEFAULT_LIMITS, type BalancerSettings } from '../../supervisor/balancer/settings.ts';
+import { DEFAULT_EDGE, DEFAULT_LIMITS, type BalancerSettings } from '../../supervisor/balancer/settings.ts';
 import { SharedCounters, SharedLayout, type SharedSpec } from '../../supervisor/balancer/shared-state.ts';
 import type { StrategyName } from '../../supervisor/balancer/strategy.ts';
 import type { UpstreamConnection, UpstreamExchange } from '../../supervisor/balancer/upstream.ts';
@@ -130,6 +130,8 @@ function rig(options: { thread?: number; buffer?: SharedArrayBuffer; threads?: n
     suspectMs: 1000,
     strategies: options.strategies ?? {},
     limits: { ...DEFAULT_LIMITS, maxConnectionsPerClient: 2 },
+    edge: { ...DEFAULT_EDGE, compression: { ...DEFAULT_EDGE.compression, enabled: false } },
+    tls: null,
     shared: { buffer, spec: spec(threads), epoch: EPOCH },
     ...options.settings,
   };

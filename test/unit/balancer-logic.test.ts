@@ -280,7 +280,8 @@ describe('header rules', () => {
     ], client, { length: 5 });
     assert.equal(head, [
       'POST /api/v1/acts HTTP/1.1', 'Set-Cookie: a=1', 'Set-Cookie: b=2', 'X-Kept: yes', 'host: example.org',
-      'x-forwarded-for: 203.0.113.9, 198.51.100.4', 'x-forwarded-proto: http', 'x-forwarded-host: example.org', 'content-length: 5', '', '',
+      // The client's own X-Forwarded-* are dropped, not appended to: the replicas believe ours.
+      'x-forwarded-for: 198.51.100.4', 'x-forwarded-proto: http', 'x-forwarded-host: example.org', 'content-length: 5', '', '',
     ].join('\r\n'));
   });
 

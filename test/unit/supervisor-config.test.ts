@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ConfigError, loadConfigFile, parseConfig, type ConfigIssue } from '../../supervisor/config.ts';
-import { DEFAULT_LIMITS } from '../../supervisor/balancer/settings.ts';
+import { DEFAULT_EDGE, DEFAULT_LIMITS } from '../../supervisor/balancer/settings.ts';
 import { ensureSecrets } from '../../supervisor/secrets.ts';
 import { parseTemplate, refsOf, render, type TemplateContext } from '../../supervisor/templates.ts';
 
@@ -117,10 +117,12 @@ describe('config env overrides and defaults', () => {
   });
   test('balancer defaults: one thread, no admin on the listener, the limits of balancer/settings.ts', () => {
     const c = parseConfig(valid(), { env: {} });
-    assert.deepEqual(c.balancer, { threads: 1, adminOnListener: false, ...DEFAULT_LIMITS });
+    assert.deepEqual(c.balancer, { threads: 1, adminOnListener: false, ...DEFAULT_LIMITS, ...DEFAULT_EDGE });
     assert.equal(c.admin.token, '');
     const shipped = loadConfigFile(new URL('../../config/orchestrator.json', import.meta.url).pathname, { env: {} });
-    assert.deepEqual(shipped.balancer, c.balancer, 'the shipped file says the same');
+    // The shipped file turns the rate limits on (log-in and sign-up of SelfLessActs); the rest is the defaults.
+    assert.deepEqual({ ...shipped.balancer, rateLimits: c.balancer.rateLimits }, c.balancer, 'the shipped file says the same');
+    assert.deepEqual(shipped.balancer.rateLimits.auth.paths, ['/api/v1/sessions', '/api/v1/users']);
     const env = parseConfig(valid(), { env: { BALANCER_THREADS: '4', BALANCER_ADMIN_ON_LISTENER: 'true', ADMIN_TOKEN: 't' } });
     assert.deepEqual([env.balancer.threads, env.balancer.adminOnListener, env.admin.token], [4, true, 't']);
   });

@@ -28,6 +28,7 @@ function sameSite(api: Api): Record<string, Record<string, string>> {
   return {
     'the site itself (same-origin)': { 'sec-fetch-site': 'same-origin', origin: `http://${host}` },
     'the site behind a proxy (X-Forwarded-Host)': { origin: 'https://acts.example', host: 'upstream:8000', 'x-forwarded-host': 'acts.example' },
+    'the site over HTTPS, Host with the default port': { origin: 'https://acts.example', host: 'acts.example:443', 'x-forwarded-proto': 'https' },
     'a typed URL (none)': { 'sec-fetch-site': 'none' },
     'a client that is not a browser (no headers)': {},
   };
@@ -58,6 +59,19 @@ export function crossSite(backend: Backend): void {
         const reply = await login(f.users, headers);
         assert.equal(reply.status, 200, `${name}: ${reply.text}`);
       }
+    });
+
+    test('row 4 (log in): the cookie is Secure when the balancer says the request came over TLS, and only then', async () => {
+      const cookieOf = (reply: { headers: Record<string, unknown> }) => String(reply.headers['set-cookie']);
+      const overTls = await login(f.users, { 'x-forwarded-proto': 'https' });
+      assert.equal(overTls.status, 200);
+      assert.match(cookieOf(overTls), /; Secure/i);
+      const plain = await login(f.users, {});
+      assert.equal(plain.status, 200);
+      assert.doesNotMatch(cookieOf(plain), /Secure/i);
+      const logOut = await f.users.call('DELETE', '/api/v1/sessions', { headers: { 'x-forwarded-proto': 'https' }, cookie: await logIn(f.users, 'zoe') });
+      assert.match(cookieOf(logOut), /; Secure/i, 'the cookie is cleared with the same attributes');
+      cookie = await logIn(f.users, 'zoe');
     });
 
     test('owner-mode writes (category, upload, upvote, removal, log-out) from elsewhere → 403, nothing changed', async () => {
