@@ -39,6 +39,8 @@ install_packages() {
   command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
   # The backup commands of docs/operations.md (test/deploy/backups.test.ts).
   command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+  # The HTTPS tests make their certificates with openssl and talk HTTP/2 with curl --http2.
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   # The benchmarks' load generator (bench/wrk.ts) and its test.
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   if ((${#missing[@]})); then

@@ -6,7 +6,16 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { compressibleType, type Encoding } from './balancer/compression.ts';
+import { MAX_STATIC_COMPRESS_BYTES, type CompressedFiles } from './balancer/static-cache.ts';
 import { UI_SECURITY_HEADERS } from './security-headers.ts';
+
+/** What the balancer adds to serving a file: its compressed copies, and headers of its own. */
+export interface StaticOptions {
+  compression?: { files: CompressedFiles; accepted: Encoding | undefined; minBytes: number };
+  /** Over the UI's security headers (the configured HSTS over TLS). */
+  headers?: Record<string, string>;
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -47,7 +56,7 @@ export function directoryLocation(mount: string, pathname: string, query: string
  * redirects), with the UI's security headers. Returns false when there is no such file,
  * leaving the response untouched for the caller's 404.
  */
-export async function serveStatic(root: string, pathname: string, req: IncomingMessage, res: ServerResponse, mount = ''): Promise<boolean> {
+export async function serveStatic(root: string, pathname: string, req: IncomingMessage, res: ServerResponse, mount = '', options: StaticOptions = {}): Promise<boolean> {
   if (pathname.includes('\0')) return false;
   const base = path.resolve(root);
   let file = path.resolve(base, `.${pathname}`);
@@ -69,17 +78,30 @@ export async function serveStatic(root: string, pathname: string, req: IncomingM
     sendJson(res, 405, { error: `method ${req.method} not allowed on static files` }, { allow: 'GET, HEAD' });
     return true;
   }
-  const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-  const headers = {
+  const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  const c = options.compression;
+  const compressible = c !== undefined && compressibleType(type) && info.size >= c.minBytes && info.size <= MAX_STATIC_COMPRESS_BYTES;
+  const encoding = compressible ? c.accepted : undefined;
+  // Each encoding is its own representation, with its own validator.
+  const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}${encoding ? `-${encoding}` : ''}"`;
+  const headers: Record<string, string> = {
     ...UI_SECURITY_HEADERS,
-    'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+    ...options.headers,
+    'content-type': type,
     'cache-control': 'no-cache',
     etag,
     'last-modified': info.mtime.toUTCString(),
   };
+  if (compressible) headers.vary = 'Accept-Encoding';
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers);
     res.end();
+    return true;
+  }
+  if (encoding !== undefined) {
+    const body = await c!.files.get(file, info, encoding);
+    res.writeHead(200, { ...headers, 'content-encoding': encoding, 'content-length': String(body.length) });
+    res.end(req.method === 'HEAD' ? undefined : body);
     return true;
   }
   res.writeHead(200, { ...headers, 'content-length': info.size });

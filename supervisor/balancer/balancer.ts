@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isLoopback, isLoopbackHost } from '../admin-access.ts';
 import type { FromBalancer, RoutesMessage } from '../protocol.ts';
-import { sendJson, serveStatic } from '../static.ts';
+import { sendJson, serveStatic, type StaticOptions } from '../static.ts';
 import { ProxyTrust } from './client-address.ts';
 import { acceptedEncoding, rawHeader } from './compression.ts';
 import { ProxyExchange, type ClientInfo, type ExchangeHost, type RequestFacts } from './exchange.ts';
@@ -20,6 +20,7 @@ import { h2RequestHeaders, headerValues, hostOf } from './headers.ts';
 import { RateLimits, rateLimitsOn } from './rate-limit.ts';
 import { redirectToHttps, serveAcmeChallenge } from './redirect.ts';
 import { replaceCertificate, type SecureListener } from './secure.ts';
+import { CompressedFiles } from './static-cache.ts';
 import { PrefixTable, pathSet } from './routes.ts';
 import { FixedBackend, ServiceRoute, type Backend, type PoolFactory, type ReplicaMember } from './service-route.ts';
 import type { BalancerLimits, BalancerSettings, CompressionConfig, TlsMaterial } from './settings.ts';
@@ -108,6 +109,7 @@ export class Balancer implements ExchangeHost {
   readonly #trust: ProxyTrust | undefined;
   readonly #acmeWebroot: string | undefined;
   #secure: SecureListener | undefined;
+  #compressedFiles: CompressedFiles | undefined;
   #bodyBudget: number;
   #lastVersion = -1;
 
@@ -406,8 +408,13 @@ export class Balancer implements ExchangeHost {
     try {
       const decoded = decodedPath(path);
       if (decoded === undefined) return this.#local(req, res, 400, 'the path is not valid UTF-8 once decoded');
-      this.#secureHeaders(req, res);
-      if (await serveStatic(this.#settings.staticDir, decoded, req, res)) return;
+      const client = (req.socket as ClientSocket)[kClient];
+      const options: StaticOptions = {};
+      if (this.hsts !== undefined && client?.proto === 'https') options.headers = { 'strict-transport-security': this.hsts };
+      if (this.compression !== undefined) {
+        options.compression = { files: (this.#compressedFiles ??= new CompressedFiles()), accepted: acceptedEncoding(rawHeader(req.rawHeaders, 'accept-encoding')), minBytes: this.compression.minBytes };
+      }
+      if (await serveStatic(this.#settings.staticDir, decoded, req, res, '', options)) return;
       this.#local(req, res, 404, `no such path: ${path}`);
     } catch (err) {
       this.#send({ type: 'worker-error', code: 'BALANCER_STATIC', message: (err as Error).message });
