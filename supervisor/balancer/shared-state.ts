@@ -218,7 +218,7 @@ export class SharedState {
       // A legitimate TAT is never further ahead than tolerance + interval: anything else is
       // an untouched (0) or long-stale bucket seen through the wrap, i.e. a fresh one.
       const fresh = tat === 0 || ahead <= 0 || ahead > tolerance + interval;
-      const next = fresh ? t + interval : ahead + interval;
+      const next = fresh ? interval : ahead + interval;
       if (next > tolerance) return next - tolerance;
       if (Atomics.compareExchange(this.#a, at, tat, (t + next) | 0 || 1) === tat) return 0;
     }
