@@ -18,11 +18,21 @@ Installs SelfLessActs on this machine (Debian 12, Ubuntu 22.04 or 24.04) and sta
   - the app images (acts:latest, users:latest), built offline from the local Node.js
   - the systemd unit selflessacts.service, enabled and started; then it waits until the
     service answers on http://127.0.0.1:PORT/api/v1/_health
+  - with --domain: a Let's Encrypt certificate from Debian's certbot (webroot served by the
+    balancer on port 80), HTTPS on port 443, port 80 redirecting to it, and renewals (certbot's
+    timer) copied for the service and applied with 'systemctl reload' (no connection dropped)
 Running it again changes nothing; after 'git pull' it upgrades the app and restarts it.
+Without --domain the site is plain HTTP: fine to try it out, not for real users (passwords
+and session cookies would cross the network readable by anyone on the path).
 
 Options:
   -n, --dry-run        print every action and change nothing
-      --port N         public port of the balancer (default: kept from the env file, else 80)
+      --port N         public port of the balancer (default: kept from the env file, else 80;
+                       ignored with --domain: 443, and 80 redirects)
+      --domain NAME    serve HTTPS for NAME (its DNS must point at this machine, ports 80 and
+                       443 open) with a certificate from Let's Encrypt; kept for later runs
+      --email ADDR     the address Let's Encrypt writes to about the certificate (needed with
+                       --domain until the first certificate is obtained)
       --database-url URL
                        use this MySQL/MariaDB server (mysql://user:pass@host:3306/db) instead
                        of a local MariaDB; the DATABASE_URL environment variable works too
@@ -63,6 +73,11 @@ readonly SYSTEM_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 # Docker's default address pools (172.17.0.0/16 onwards): where the replicas connect from.
 # Docker's private ranges: 172.16/12 first, then 192.168/16 once those are used up.
 readonly DOCKER_HOSTS=(172.16.0.0/255.240.0.0 192.168.0.0/255.255.0.0)
+# HTTPS (--domain): certbot's webroot (served by the balancer), the service's copy of the
+# certificate (certbot's own live/ is root-only), and the hook that refreshes it on renewal.
+readonly ACME_WEBROOT=$STATE_DIR/acme
+readonly TLS_DIR=$CONF_DIR/tls
+readonly DEPLOY_HOOK=/etc/letsencrypt/renewal-hooks/deploy/selflessacts
 
 DRY_RUN=0
 START=1
@@ -73,6 +88,10 @@ DB_USER=selflessacts
 WAIT_SECONDS=300
 NODE_REPO=https://deb.nodesource.com/node_24.x
 ALLOW_UNSUPPORTED_OS=0
+DOMAIN=""
+EMAIL=""
+# Set by write_env_file: whether the env file turns TLS on (the service's certificate copy exists).
+TLS_ON=0
 
 CHANGES=0
 RESTART_NEEDED=0
@@ -191,7 +210,7 @@ parse_args() {
       -n | --dry-run) DRY_RUN=1 ;;
       --no-start) START=0 ;;
       --allow-unsupported-os) ALLOW_UNSUPPORTED_OS=1 ;;
-      --port | --database-url | --db-name | --db-user | --wait | --node-repo)
+      --port | --database-url | --db-name | --db-user | --wait | --node-repo | --domain | --email)
         (($# >= 2)) || die "$1 needs a value (see --help)"
         case $1 in
           --port) PORT=$2 ;;
@@ -200,6 +219,8 @@ parse_args() {
           --db-user) DB_USER=$2 ;;
           --wait) WAIT_SECONDS=$2 ;;
           --node-repo) NODE_REPO=$2 ;;
+          --domain) DOMAIN=$2 ;;
+          --email) EMAIL=$2 ;;
         esac
         shift
         ;;
@@ -215,6 +236,13 @@ parse_args() {
   for name in "$DB_NAME" "$DB_USER"; do
     [[ $name =~ ^[A-Za-z0-9_]{1,32}$ ]] || die "database name or user '$name': expected 1 to 32 letters, digits or _"
   done
+  if [[ -n $DOMAIN ]] && ! [[ ${#DOMAIN} -le 253 && $DOMAIN =~ ^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$ ]]; then
+    die "--domain '$DOMAIN': expected a lower-case DNS name such as acts.example.org"
+  fi
+  if [[ -n $EMAIL && ! $EMAIL =~ ^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$ ]]; then
+    die "--email '$EMAIL': expected an address such as admin@example.org"
+  fi
+  [[ -z $EMAIL || -n $DOMAIN ]] || die "--email goes with --domain (see --help)"
   if [[ -n $DATABASE_URL_GIVEN && ! $DATABASE_URL_GIVEN =~ ^mysql://[^@/]+@[^/]+/[^/?]+ ]]; then
     die "DATABASE_URL: expected mysql://user:password@host:port/database (value not shown)"
   fi
@@ -268,6 +296,7 @@ install_packages() {
   else
     wanted+=(mariadb-server)
   fi
+  [[ -z $DOMAIN ]] || wanted+=(certbot)
   for pkg in "${wanted[@]}"; do
     if pkg_installed "$pkg"; then ok "$pkg"; else missing+=("$pkg"); fi
   done
@@ -464,15 +493,32 @@ EOF
   ((DRY_RUN)) || printf '%s\n' "${sql[@]}" | mariadb --protocol=socket -uroot
 }
 
+# The domain of an earlier run (kept in the env file), unless --domain names one now.
+decide_domain() {
+  [[ -n $DOMAIN ]] || DOMAIN=$(env_value "$ENV_FILE" DOMAIN)
+  if [[ -n $DOMAIN && -z $EMAIL && ! -f /etc/letsencrypt/live/$DOMAIN/fullchain.pem ]] && ((START && !DRY_RUN)); then
+    die "--domain $DOMAIN: the first certificate needs --email ADDR (Let's Encrypt's contact)"
+  fi
+  return 0
+}
+
 write_env_file() {
   step "Settings in $CONF_DIR"
   local port current new
-  port=${PORT:-$(env_value "$ENV_FILE" LISTEN_PORT)}
-  port=${port:-80}
+  # HTTPS once the service has its copy of the certificate; until then plain HTTP on port 80,
+  # serving certbot's challenges (ACME_WEBROOT), so the first certificate can be obtained.
+  TLS_ON=0
+  if [[ -n $DOMAIN && -f $TLS_DIR/fullchain.pem && -f $TLS_DIR/privkey.pem ]]; then TLS_ON=1; fi
+  if [[ -n $DOMAIN ]]; then
+    if ((TLS_ON)); then port=443; else port=80; fi
+  else
+    port=${PORT:-$(env_value "$ENV_FILE" LISTEN_PORT)}
+    port=${port:-80}
+  fi
   new=$(tmp_file)
   # Keep whatever else the administrator added; replace or append our keys.
   if [[ -r $ENV_FILE ]]; then
-    grep -vE '^(DATABASE_URL|SESSION_SECRET|LISTEN_PORT)=' "$ENV_FILE" >"$new" || true
+    grep -vE '^(DATABASE_URL|SESSION_SECRET|LISTEN_PORT|DOMAIN|ACME_WEBROOT|TLS_CERT_FILE|TLS_KEY_FILE|TLS_REDIRECT_PORT)=' "$ENV_FILE" >"$new" || true
   else
     cat >"$new" <<'EOF'
 # SelfLessActs settings, read by selflessacts.service (EnvironmentFile). Written by
@@ -484,6 +530,15 @@ EOF
     printf 'DATABASE_URL=%s\n' "$DATABASE_URL_WANTED"
     printf 'SESSION_SECRET=%s\n' "$SESSION_SECRET_WANTED"
     printf 'LISTEN_PORT=%s\n' "$port"
+    if [[ -n $DOMAIN ]]; then
+      printf 'DOMAIN=%s\n' "$DOMAIN"
+      printf 'ACME_WEBROOT=%s\n' "$ACME_WEBROOT"
+    fi
+    if ((TLS_ON)); then
+      printf 'TLS_CERT_FILE=%s\n' "$TLS_DIR/fullchain.pem"
+      printf 'TLS_KEY_FILE=%s\n' "$TLS_DIR/privkey.pem"
+      printf 'TLS_REDIRECT_PORT=80\n'
+    fi
   } >>"$new"
   current=$ENV_FILE
   if install_file "$new" "$current" 0640 root "$SERVICE_USER" secret; then RESTART_NEEDED=1; fi
@@ -609,7 +664,11 @@ install_unit() {
   fi
 }
 
-health_url() { printf 'http://127.0.0.1:%s/api/v1/_health' "$LISTEN"; }
+health_url() {
+  if ((TLS_ON)); then printf 'https://%s/api/v1/_health' "$DOMAIN"; else printf 'http://127.0.0.1:%s/api/v1/_health' "$LISTEN"; fi
+}
+# Over HTTPS: the real name, resolved to this machine, the chain checked as a browser would.
+health_check() { curl -fsS --max-time 5 -o /dev/null --resolve "$DOMAIN:443:127.0.0.1" "$(health_url)"; }
 
 start_and_wait() {
   step "Service"
@@ -635,7 +694,7 @@ start_and_wait() {
   local deadline=$((SECONDS + WAIT_SECONDS))
   printf '  ...     waiting for %s\n' "$(health_url)"
   local state
-  until curl -fsS --max-time 5 -o /dev/null "$(health_url)" 2>/dev/null; do
+  until health_check 2>/dev/null; do
     # "activating" (building images, or restarting after a crash) is worth waiting for.
     state=$(systemctl show -p ActiveState --value "$UNIT_NAME" 2>/dev/null || true)
     if ((SECONDS >= deadline)) || [[ $state == failed || $state == inactive ]]; then
@@ -648,6 +707,75 @@ start_and_wait() {
   ok "$(health_url) answers"
 }
 
+write_deploy_hook() {
+  local hook
+  hook=$(tmp_file)
+  cat >"$hook" <<HOOK
+#!/bin/sh
+# Written by SelfLessActs' scripts/aws-setup.sh. certbot runs it after renewing a certificate
+# (and the script after obtaining one): the one for $DOMAIN is copied where the service can read
+# it (certbot keeps its own root-only), each file written aside and renamed over, then the
+# service reloads it (SIGHUP: connections open keep theirs, none is dropped).
+set -eu
+[ "\${RENEWED_LINEAGE:-}" = /etc/letsencrypt/live/$DOMAIN ] || exit 0
+install -d -m 0750 -o root -g $SERVICE_USER $TLS_DIR
+install -m 0640 -o root -g $SERVICE_USER "\$RENEWED_LINEAGE/privkey.pem" $TLS_DIR/privkey.pem.new
+install -m 0640 -o root -g $SERVICE_USER "\$RENEWED_LINEAGE/fullchain.pem" $TLS_DIR/fullchain.pem.new
+mv -f $TLS_DIR/privkey.pem.new $TLS_DIR/privkey.pem
+mv -f $TLS_DIR/fullchain.pem.new $TLS_DIR/fullchain.pem
+if systemctl is-active --quiet $UNIT_NAME; then systemctl reload $UNIT_NAME; fi
+HOOK
+  if [[ ! -d ${DEPLOY_HOOK%/*} ]]; then
+    change "directory ${DEPLOY_HOOK%/*}"
+    run install -d -m 0755 "${DEPLOY_HOOK%/*}"
+  fi
+  install_file "$hook" "$DEPLOY_HOOK" 0755 root root || true
+}
+
+# --domain: the webroot and the renewal hook always; the certificate once the balancer answers
+# on port 80 (certbot's webroot challenge reaches it there); then HTTPS on.
+ensure_certificate() {
+  [[ -n $DOMAIN ]] || return 0
+  step "HTTPS certificate for $DOMAIN (Let's Encrypt)"
+  ensure_dir "$ACME_WEBROOT" 0755 root root
+  write_deploy_hook
+  local live=/etc/letsencrypt/live/$DOMAIN
+  if ((!START)); then
+    note "--no-start: the certificate is obtained by a later run, once the service answers on port 80"
+    return
+  fi
+  if [[ -f $live/fullchain.pem ]]; then
+    ok "certificate $live (certbot renews it)"
+  else
+    change "obtain a certificate for $DOMAIN from Let's Encrypt (webroot $ACME_WEBROOT, served on port 80)"
+    run certbot certonly --non-interactive --agree-tos --email "$EMAIL" --webroot -w "$ACME_WEBROOT" -d "$DOMAIN" --keep-until-expiring
+  fi
+  # The service's copy: the hook makes it (certbot runs the hook by itself only on renewals).
+  if ((DRY_RUN)) || ! cmp -s "$live/fullchain.pem" "$TLS_DIR/fullchain.pem" || ! cmp -s "$live/privkey.pem" "$TLS_DIR/privkey.pem"; then
+    change "copy the certificate for the service ($TLS_DIR)"
+    run env RENEWED_LINEAGE="$live" "$DEPLOY_HOOK"
+  else
+    ok "$TLS_DIR holds the current certificate"
+  fi
+  if systemctl is-enabled --quiet certbot.timer 2>/dev/null; then
+    ok "certbot.timer renews certificates twice a day"
+  else
+    change "enable certbot.timer (renewals)"
+    run systemctl enable --now certbot.timer
+  fi
+  ((!TLS_ON)) || return 0
+  if ((DRY_RUN)); then
+    step "HTTPS on"
+    change "write $ENV_FILE with LISTEN_PORT=443, TLS_CERT_FILE=$TLS_DIR/fullchain.pem, TLS_KEY_FILE=$TLS_DIR/privkey.pem, TLS_REDIRECT_PORT=80"
+    TLS_ON=1
+    LISTEN=443
+  else
+    write_env_file
+  fi
+  RESTART_NEEDED=1
+  start_and_wait
+}
+
 main() {
   parse_args "$@"
   TMP_DIR=$(mktemp -d)
@@ -658,11 +786,13 @@ main() {
   ensure_user
   install_app
   decide_secrets
+  decide_domain
   ensure_database
   write_env_file
   build_images
   install_unit
   start_and_wait
+  ensure_certificate
   printf '\n'
   if ((DRY_RUN)); then
     printf 'Dry run: %d change(s) would be made; nothing was changed.\n' "$CHANGES"

@@ -4,6 +4,7 @@
 // they received whole. All traffic stays on 127.0.0.0/8; every socket is closed at the end.
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { echoService, getJson, http, supervisorSuite, type SupervisorSuite } from '../../testkit/supervisor.ts';
@@ -31,6 +32,8 @@ export interface AbuseSetup {
   adminOnListener?: boolean;
   /** A users service too (routing tests). */
   users?: boolean;
+  /** TLS on the listen port (HTTP/2 and HTTP/1.1); the base URL is then https. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface Abuse {
@@ -57,12 +60,12 @@ export function abuseSuite(s: AbuseSetup): Abuse {
       listenPort: s.port,
       heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3 },
       services,
-      extra: { balancer: { threads: s.threads ?? 1, adminOnListener: s.adminOnListener ?? false, ...TEST_LIMITS, ...s.limits } },
+      extra: { balancer: { threads: s.threads ?? 1, adminOnListener: s.adminOnListener ?? false, ...TEST_LIMITS, ...s.limits, ...(s.tls ? { tls: s.tls } : {}) } },
     },
     ready: s.users ? { acts: 2, users: 1 } : { acts: 2 },
     readyTimeoutMs: 30_000,
   });
-  return { suite, base: `http://127.0.0.1:${s.port}`, port: s.port, replicas, usersPort };
+  return { suite, base: `${s.tls ? 'https' : 'http'}://127.0.0.1:${s.port}`, port: s.port, replicas, usersPort };
 }
 
 // ---- raw sockets -----------------------------------------------------------------------------
@@ -168,16 +171,18 @@ export interface ProbeStats {
 export class Probe {
   readonly #times: number[] = [];
   readonly #failures: string[] = [];
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #agent: Agent;
   #running = true;
   readonly #loop: Promise<void>;
 
   constructor(base: string, everyMs = 40) {
+    const agent = base.startsWith('https:') ? new HttpsAgent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false }) : new Agent({ keepAlive: true, maxSockets: 1 });
+    this.#agent = agent;
     this.#loop = (async () => {
       for (let i = 0; this.#running && i < 5000; i++) {
         const started = performance.now();
         try {
-          const status = await getStatus(`${base}/api/v1/probe/${i}`, this.#agent);
+          const status = await getStatus(`${base}/api/v1/probe/${i}`, agent);
           if (status !== 200) this.#failures.push(`status ${status}`);
         } catch (err) {
           this.#failures.push((err as Error).message);
@@ -199,7 +204,7 @@ export class Probe {
 
 function getStatus(url: string, agent: Agent): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent, timeout: 5000 }, (res) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { agent, timeout: 5000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode!));
       res.on('error', reject);

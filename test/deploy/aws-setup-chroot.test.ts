@@ -81,6 +81,32 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal(await root.snapshot(WATCHED), before, 'the dry run changed files in the root');
   });
 
+  test('--dry-run --domain shows every certbot step: webroot on port 80, the certificate, the hook, renewals, HTTPS on', async () => {
+    const before = await root.snapshot(WATCHED);
+    const result = await setup(['--dry-run', '--domain', 'acts.example.org', '--email', 'admin@example.org']);
+    assert.equal(result.code, 0, result.output);
+    const out = result.stdout;
+    assert.match(out, /would {3}install ca-certificates curl gnupg docker\.io mariadb-server certbot/);
+    assert.match(out, /would wait up to 300s for http:\/\/127\.0\.0\.1:80\/api\/v1\/_health/, 'plain HTTP first, to answer the challenge');
+    assert.match(out, /\$ install -d -m 0755 -o root -g root \/var\/lib\/selflessacts\/acme/);
+    assert.match(out, /would {3}write \/etc\/letsencrypt\/renewal-hooks\/deploy\/selflessacts \(mode 0755, root:root\)/);
+    assert.match(out, /\$ certbot certonly --non-interactive --agree-tos --email admin@example\.org --webroot -w \/var\/lib\/selflessacts\/acme -d acts\.example\.org --keep-until-expiring/);
+    assert.match(out, /\$ env RENEWED_LINEAGE=\/etc\/letsencrypt\/live\/acts\.example\.org \/etc\/letsencrypt\/renewal-hooks\/deploy\/selflessacts/);
+    assert.match(out, /\$ systemctl enable --now certbot\.timer/);
+    assert.match(out, /would {3}write \/etc\/selflessacts\/selflessacts\.env with LISTEN_PORT=443, TLS_CERT_FILE=\/etc\/selflessacts\/tls\/fullchain\.pem/);
+    assert.match(out, /would wait up to 300s for https:\/\/acts\.example\.org\/api\/v1\/_health/);
+    assert.equal(await root.snapshot(WATCHED), before, 'the dry run changed files in the root');
+    for (const [args, message] of [
+      [['--domain', 'Not A Name'], /--domain 'Not A Name': expected a lower-case DNS name/],
+      [['--email', 'a@b.org'], /--email goes with --domain/],
+      [['--domain', 'acts.example.org', '--email', 'nobody'], /--email 'nobody': expected an address/],
+    ] as const) {
+      const refused = await setup(['--dry-run', ...args]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, message);
+    }
+  });
+
   test('--dry-run with an external DATABASE_URL plans no MariaDB and never prints the URL', async () => {
     const url = 'mysql://app:s3cretPassw0rdXYZ@db.example.internal:3306/acts';
     const result = await setup(['--dry-run', '--port', '8080'], { DATABASE_URL: url });
@@ -321,5 +347,57 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal((await stat(root.path('/opt/selflessacts/node_modules/.selflessacts-deps'))).mtimeMs, modulesBefore);
     assert.match(await readFile(root.path('/etc/selflessacts/orchestrator.json'), 'utf8'), /"max": 4/, 'the admin\'s config was overwritten');
     assert.ok(!existsSync(root.path('/opt/selflessacts.old')) && !existsSync(root.path('/opt/selflessacts.new')));
+  });
+
+  test('--domain --no-start: certbot, the webroot, the deploy hook and the env file; a certificate makes HTTPS the next run\'s setting', async () => {
+    const result = await setup(['--no-start', '--domain', 'acts.example.org', '--email', 'admin@example.org']);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.stdout, /change {2}install certbot/);
+    assert.match(result.stdout, /the certificate is obtained by a later run, once the service answers on port 80/);
+    const inside = async (argv: string[], env: Record<string, string> = {}) => {
+      const r = await root.exec(argv, env);
+      assert.equal(r.code, 0, r.output);
+      return r.stdout.trim();
+    };
+    assert.equal(await inside(['dpkg-query', '-W', '-f=${db:Status-Status}', 'certbot']), 'installed');
+    assert.equal(await inside(['stat', '-c', '%a %U %G', '/var/lib/selflessacts/acme']), '755 root root');
+    const hook = '/etc/letsencrypt/renewal-hooks/deploy/selflessacts';
+    assert.equal(await inside(['stat', '-c', '%a %U %G', hook]), '755 root root');
+    const hookText = await readFile(root.path(hook), 'utf8');
+    assert.match(hookText, /RENEWED_LINEAGE:-\}" = \/etc\/letsencrypt\/live\/acts\.example\.org \]/);
+    assert.match(hookText, /systemctl reload selflessacts\.service/);
+    await inside(['sh', '-n', hook]);
+    let env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
+    assert.equal(env['DOMAIN'], 'acts.example.org');
+    assert.equal(env['ACME_WEBROOT'], '/var/lib/selflessacts/acme');
+    assert.equal(env['LISTEN_PORT'], '80', 'plain HTTP until there is a certificate');
+    assert.equal(env['TLS_CERT_FILE'], undefined);
+
+    // What certbot leaves after obtaining one; the hook copies it for the service.
+    const live = '/etc/letsencrypt/live/acts.example.org';
+    await inside(['mkdir', '-p', live]);
+    await inside(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${live}/privkey.pem`,
+      '-out', `${live}/fullchain.pem`, '-days', '2', '-subj', '/CN=acts.example.org']);
+    await inside([hook], { RENEWED_LINEAGE: live });
+    for (const file of ['fullchain.pem', 'privkey.pem']) {
+      assert.equal(await inside(['stat', '-c', '%a %U %G', `/etc/selflessacts/tls/${file}`]), '640 root selflessacts', file);
+      assert.deepEqual(await readFile(root.path(`/etc/selflessacts/tls/${file}`)), await readFile(root.path(`${live}/${file}`)), file);
+    }
+    await inside([hook], { RENEWED_LINEAGE: '/etc/letsencrypt/live/other.example.org' }); // another certificate's renewal: nothing
+
+    const again = await setup(['--no-start']);
+    assert.equal(again.code, 0, again.output);
+    env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
+    assert.deepEqual(['DOMAIN', 'LISTEN_PORT', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_REDIRECT_PORT', 'ACME_WEBROOT'].map((k) => env[k]),
+      ['acts.example.org', '443', '/etc/selflessacts/tls/fullchain.pem', '/etc/selflessacts/tls/privkey.pem', '80', '/var/lib/selflessacts/acme'], 'the domain is remembered; HTTPS is on');
+    // The supervisor's own check of the pair, run as the service user with that env file: it can read the copy.
+    await writeFile(root.path('/tmp/check-tls.ts'), [
+      "import { loadConfigFile } from '/opt/selflessacts/supervisor/config.ts';",
+      "import { readCertificate } from '/opt/selflessacts/supervisor/tls-files.ts';",
+      "console.log(readCertificate(loadConfigFile('/etc/selflessacts/orchestrator.json').balancer.tls).subject);",
+    ].join('\n'), { mode: 0o644 });
+    const check = await root.exec(['bash', '-c', 'cd /opt/selflessacts && exec runuser -u selflessacts -- node --import tsx /tmp/check-tls.ts'], { ...nodeEnv, ...env });
+    assert.equal(check.code, 0, check.output);
+    assert.match(check.stdout, /CN=acts\.example\.org/);
   });
 });

@@ -88,7 +88,13 @@ describe('docs/operations.md, "Every key"', () => {
       const before = defaults.get(key);
       const sample =
         typeof before === 'number' ? String(before + 11) : typeof before === 'boolean' ? String(!before) : (enums[key] ?? 'sample-override');
-      const after = leaves(parseConfig(minimal, { env: { [env!]: sample }, cwd })).get(key);
+      // Keys that only make sense together are given their companions.
+      const companions: Record<string, Record<string, string>> = {
+        TLS_CERT_FILE: { TLS_KEY_FILE: 'key.pem' },
+        TLS_KEY_FILE: { TLS_CERT_FILE: 'cert.pem' },
+        TLS_REDIRECT_PORT: { TLS_CERT_FILE: 'cert.pem', TLS_KEY_FILE: 'key.pem' },
+      };
+      const after = leaves(parseConfig(minimal, { env: { ...companions[env!], [env!]: sample }, cwd })).get(key);
       if (typeof before === 'number') assert.equal(after, before + 11, `${env} → ${key}`);
       else if (typeof before === 'boolean') assert.equal(after, !before, `${env} → ${key}`);
       else assert.ok(String(after).endsWith(sample), `${env} → ${key}: ${String(after)}`);
