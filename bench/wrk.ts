@@ -28,6 +28,8 @@ export interface WrkOptions {
   timeoutSeconds?: number;
   /** Named groups of pids whose CPU time is measured over the run. */
   cpu?: Record<string, readonly number[]>;
+  /** Request headers (wrk -H), e.g. Accept-Encoding. */
+  headers?: Record<string, string>;
 }
 
 export interface WrkRun {
@@ -72,6 +74,7 @@ export function wrkArgs(o: WrkOptions): string[] {
     '-d', `${o.seconds}s`,
     '--timeout', `${o.timeoutSeconds ?? 2}s`,
     '--latency',
+    ...Object.entries(o.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     '-s', REPORT_SCRIPT,
     o.url,
   ];

@@ -118,7 +118,16 @@ export class RawH2 {
   request(path: string, options: { method?: string; body?: boolean; extra?: Array<[string, string]> } = {}): number {
     const id = this.stream();
     const block = hpack([[':method', options.method ?? 'GET'], [':scheme', 'https'], [':path', path], [':authority', 'localhost'], ...(options.extra ?? [])]);
-    this.write(frame(FRAME.HEADERS, FLAG.END_HEADERS | (options.body ? 0 : FLAG.END_STREAM), id, block));
+    // Frames of at most 16 KiB (the default SETTINGS_MAX_FRAME_SIZE): the rest in CONTINUATION.
+    const end = options.body ? 0 : FLAG.END_STREAM;
+    const MAX = 16_384;
+    if (block.length <= MAX) this.write(frame(FRAME.HEADERS, FLAG.END_HEADERS | end, id, block));
+    else {
+      this.write(frame(FRAME.HEADERS, end, id, block.subarray(0, MAX)));
+      for (let at = MAX; at < block.length; at += MAX) {
+        this.write(frame(FRAME.CONTINUATION, at + MAX >= block.length ? FLAG.END_HEADERS : 0, id, block.subarray(at, at + MAX)));
+      }
+    }
     return id;
   }
 

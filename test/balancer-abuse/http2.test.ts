@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ERROR, FRAME, RawH2, frame, hpack } from '../../testkit/raw-h2.ts';
 import { eventually } from '../../testkit/supervisor.ts';
 import { makeCa, makeLeaf } from '../../testkit/tls.ts';
+import { MAX_RESETS } from '../../supervisor/balancer/h2-session.ts';
 import { abuseSuite, baseline, clearJournal, journal, servedThroughout, TEST_LIMITS, type ProbeStats } from './support.ts';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'sa-abuse-h2-'));
@@ -25,25 +26,46 @@ describe('HTTP/2 abuse', () => {
     usual = await baseline(a.base);
   });
 
-  test('rapid reset: 1,000 requests each cancelled at once → GOAWAY; the replicas see a small fraction', async () => {
-    await clearJournal(a.replicas);
+  /** Opens `count` streams, each reset (CANCEL) right after its HEADERS, `gapMs` apart (0: in bursts of 50). */
+  async function rapidReset(from: string, count: number, gapMs: number): Promise<{ c: RawH2; sent: number }> {
+    const c = await RawH2.open(a.port, from);
     let sent = 0;
+    for (let i = 0; i < count && !c.closed; i++) {
+      const id = c.request(`/api/v1/slow?ms=2000&from=${from}&i=${i}`);
+      c.write(frame(FRAME.RST_STREAM, 0, id, Buffer.from([0, 0, 0, ERROR.CANCEL])));
+      sent++;
+      if (gapMs > 0) await sleep(gapMs);
+      else if (i % 50 === 49) await sleep(5);
+    }
+    await Promise.race([c.ended, sleep(3000)]);
+    return { c, sent };
+  }
+
+  const calmedDown = (c: RawH2) => c.goaway()?.code === ERROR.ENHANCE_YOUR_CALM || c.resets(ERROR.ENHANCE_YOUR_CALM).length > 0;
+
+  test('rapid reset in bursts: nghttp2 cuts the connection (ENHANCE_YOUR_CALM) long before 1,000; no request reaches a replica', async () => {
+    await clearJournal(a.replicas);
     await servedThroughout(a, usual, async () => {
-      const c = await RawH2.open(a.port, '127.0.0.21');
-      for (let i = 0; i < 1000 && !c.closed; i++) {
-        const id = c.request(`/api/v1/slow?ms=2000&i=${i}`);
-        c.write(frame(FRAME.RST_STREAM, 0, id, Buffer.from([0, 0, 0, ERROR.CANCEL])));
-        sent++;
-        if (i % 50 === 49) await sleep(5);
-      }
-      await Promise.race([c.ended, sleep(3000)]);
-      assert.equal(c.goaway()?.code, ERROR.ENHANCE_YOUR_CALM, 'the server said why');
-      assert.ok(c.closed, 'and closed the connection');
+      const { c, sent } = await rapidReset('127.0.0.21', 1000, 0);
+      assert.ok(c.closed && sent < 1000, `closed after ${sent} streams`);
+      assert.ok(calmedDown(c), 'with ENHANCE_YOUR_CALM');
       c.close();
+      await sleep(600); // the probe keeps measuring just after the attack
     });
     await sleep(300);
-    const reached = (await journal(a.replicas)).filter((s) => s.url.startsWith('/api/v1/slow')).length;
-    assert.ok(reached < 100, `${reached} of ${sent} cancelled requests reached a replica`);
+    const reached = (await journal(a.replicas)).filter((s) => s.url.includes('from=127.0.0.21')).length;
+    assert.ok(reached < 50, `${reached} cancelled requests reached a replica`);
+  });
+
+  test(`rapid reset paced under nghttp2's radar: the balancer's own count sends GOAWAY after ${MAX_RESETS} resets`, async () => {
+    await clearJournal(a.replicas);
+    await servedThroughout(a, usual, async () => {
+      const { c, sent } = await rapidReset('127.0.0.28', MAX_RESETS + 100, 8);
+      assert.ok(c.closed, 'closed');
+      assert.equal(c.goaway()?.code, ERROR.ENHANCE_YOUR_CALM, 'GOAWAY says why');
+      assert.ok(sent <= MAX_RESETS + 20, `after ${sent} streams`);
+      c.close();
+    });
   });
 
   test('streams past the advertised limit are refused; those accepted reach the replicas a few at a time', async () => {
@@ -81,6 +103,7 @@ describe('HTTP/2 abuse', () => {
       await Promise.race([flood.ended, sleep(5000)]);
       assert.ok(flood.closed, `the connection was cut (after ${(bytes / 1e6).toFixed(1)} MB of CONTINUATION frames)`);
       flood.close();
+      await sleep(600);
     });
     const seen = (await journal(a.replicas)).filter((s) => s.url === '/api/v1/too-big' || s.url === '/api/v1/flood');
     assert.deepEqual(seen, [], 'neither request reached a replica');
