@@ -4,6 +4,7 @@
 // a low brotli quality / middling gzip level, so the CPU spent stays a small multiple of the
 // proxying itself; a body that arrives whole in one read is compressed in one call, a longer
 // one streams through a zlib stream (on libuv's thread pool) as it arrives.
+import type { Writable } from 'node:stream';
 import { constants, createBrotliCompress, createGzip, brotliCompressSync, gzipSync, type BrotliCompress, type Gzip } from 'node:zlib';
 import type { CompressionConfig } from './settings.ts';
 
@@ -133,4 +134,32 @@ export function compressWhole(encoding: Encoding, body: Buffer, quality: { brotl
 /** A stream for a body that arrives over several reads. */
 export function compressStream(encoding: Encoding, quality: { brotli: number; gzip: number }): BrotliCompress | Gzip {
   return encoding === 'br' ? createBrotliCompress({ params: brotliParams(quality.brotli, 0) }) : createGzip({ level: quality.gzip });
+}
+
+/**
+ * A body that arrived whole: compressed in one call, or sent as it is when it turned out
+ * smaller than `minBytes` (its Content-Encoding taken back); either way with its length.
+ */
+export function encodeWhole(encoding: Encoding, body: Buffer, headers: string[], config: CompressionConfig): { body: Buffer; headers: string[] } {
+  let out = headers;
+  let sent = body;
+  if (body.length >= config.minBytes) sent = compressWhole(encoding, body, { brotli: config.brotliQuality, gzip: config.gzipLevel });
+  else out = headers.filter((_, i) => (i % 2 === 0 ? headers[i] !== 'content-encoding' : headers[i - 1] !== 'content-encoding'));
+  return { body: sent, headers: [...out, 'content-length', String(sent.length)] };
+}
+
+/** A zlib stream whose output goes to `res` as the client reads it; ends `res` when it ends. */
+export function encoderInto(res: Writable, encoding: Encoding, config: CompressionConfig): BrotliCompress | Gzip {
+  const encoder = compressStream(encoding, { brotli: config.brotliQuality, gzip: config.gzipLevel });
+  const resume = () => encoder.resume();
+  encoder.on('data', (chunk: Buffer) => {
+    if (!res.write(chunk)) {
+      encoder.pause();
+      res.once('drain', resume);
+    }
+  });
+  encoder.once('end', () => res.end());
+  encoder.once('error', () => res.destroy());
+  res.once('close', () => encoder.destroy());
+  return encoder;
 }

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BrotliCompress, Gzip } from 'node:zlib';
 import { sendJson } from '../static.ts';
-import { compressStream, compressWhole, planCompression, type Encoding } from './compression.ts';
+import { encodeWhole, encoderInto, planCompression, type Encoding } from './compression.ts';
 import { downstreamHeaders, upstreamHead } from './headers.ts';
 import { afterFailure, outcomeOf } from './retry.ts';
 import type { Backend, ReplicaMember } from './service-route.ts';
@@ -123,13 +123,12 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   #head: { status: number; reason: string; headers: string[] } | null = null;
   #whole: Buffer | undefined;
   #encoder: BrotliCompress | Gzip | undefined;
-  #onEncoderDrain: (() => void) | undefined;
 
   readonly #onClose = () => this.#clientGone();
   // Made when first needed: most requests have no body and are never paced.
   #onData: ((chunk: Buffer) => void) | undefined;
   #onUpstreamDrain: (() => void) | undefined;
-  #onClientDrain: (() => void) | undefined;
+  #onDrained: (() => void) | undefined;
 
   constructor(host: ExchangeHost, route: Backend, req: IncomingMessage, res: ServerResponse, target: string, client: ClientInfo, facts: RequestFacts = {}) {
     this.#host = host;
@@ -345,35 +344,13 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
       const body = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
       if (body.length <= WHOLE_BYTES) {
         this.#pieces = [];
-        const config = this.#host.compression!;
-        if (body.length >= config.minBytes) {
-          this.#whole = compressWhole(this.#encoding!, body, { brotli: config.brotliQuality, gzip: config.gzipLevel });
-        } else {
-          this.#whole = body; // smaller than worth it, after all
-          headers = headers.filter((_, i) => i % 2 === 0 ? headers[i] !== 'content-encoding' : headers[i - 1] !== 'content-encoding');
-        }
-        headers.push('content-length', String(this.#whole.length));
+        const whole = encodeWhole(this.#encoding!, body, headers, this.#host.compression!);
+        this.#whole = whole.body;
+        headers = whole.headers;
       }
     }
     this.#writeHead(head.status, head.reason, headers);
-    if (this.#whole === undefined && !this.#broken) this.#encoder = this.#startEncoder();
-  }
-
-  #startEncoder(): BrotliCompress | Gzip {
-    const config = this.#host.compression!;
-    const encoder = compressStream(this.#encoding!, { brotli: config.brotliQuality, gzip: config.gzipLevel });
-    const res = this.#res;
-    const resume = () => encoder.resume();
-    encoder.on('data', (chunk: Buffer) => {
-      if (!res.write(chunk)) {
-        encoder.pause();
-        res.once('drain', resume);
-      }
-    });
-    encoder.once('end', () => res.end());
-    encoder.once('error', () => res.destroy());
-    res.once('close', () => encoder.destroy());
-    return encoder;
+    if (this.#whole === undefined && !this.#broken) this.#encoder = encoderInto(this.#res, this.#encoding!, this.#host.compression!);
   }
 
   /** Upstream pieces into the encoder, paced by it (and so by the client it writes to). */
@@ -396,15 +373,19 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
       encoder.end();
       return;
     }
+    if (!ok) this.#pauseUntilDrained(encoder);
+  }
+
+  /** The client (or the encoder writing to it) is full: stop reading the replica until it drains. */
+  #pauseUntilDrained(sink: NodeJS.EventEmitter): void {
     const conn = this.conn;
-    if (!ok && conn !== null) {
-      conn.pause();
-      this.#pausedSince = this.#host.now();
-      encoder.once('drain', (this.#onEncoderDrain ??= () => {
-        this.#pausedSince = 0;
-        this.conn?.resume();
-      }));
-    }
+    if (conn === null) return;
+    conn.pause();
+    this.#pausedSince = this.#host.now();
+    sink.once('drain', (this.#onDrained ??= () => {
+      this.#pausedSince = 0;
+      this.conn?.resume();
+    }));
   }
 
   onBody(chunk: Buffer): void {
@@ -443,15 +424,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (pieces.length > 1) res.cork();
     for (const piece of pieces) ok = res.write(piece);
     if (pieces.length > 1) res.uncork();
-    const conn = this.conn;
-    if (!ok && conn !== null) {
-      conn.pause();
-      this.#pausedSince = this.#host.now();
-      res.once('drain', (this.#onClientDrain ??= () => {
-        this.#pausedSince = 0;
-        this.conn?.resume();
-      }));
-    }
+    if (!ok) this.#pauseUntilDrained(res);
   }
 
   // ---- endings -----------------------------------------------------------------------------
@@ -460,23 +433,23 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   checkDeadlines(now: number): void {
     const limits = this.#host.limits;
     if (this.#receiving && now - this.#lastBodyAt > limits.bodyIdleTimeoutMs) {
-      this.conn?.abort();
-      const member = this.#member;
-      this.#member = null;
-      if (member !== null) this.#host.attemptEnded(this.#route, member, 'cancelled', 'the client stalled its body');
-      if (this.#res.headersSent) return this.#cut();
-      return this.#answer(408, `no byte of the request body for ${limits.bodyIdleTimeoutMs} ms`, false, true);
+      return this.#tooSlow('the client stalled its body', `no byte of the request body for ${limits.bodyIdleTimeoutMs} ms`, true);
     }
     // Node holds HTTP/1.1 requests to requestTimeoutMs; HTTP/2 streams are held to it here.
     if (this.#h2 && this.#receiving && now - this.#startedAt > limits.requestTimeoutMs) {
-      this.conn?.abort();
-      const member = this.#member;
-      this.#member = null;
-      if (member !== null) this.#host.attemptEnded(this.#route, member, 'cancelled', 'the client took too long to send its request');
-      if (this.#res.headersSent) return this.#cut();
-      return this.#answer(408, `the request was not received within ${limits.requestTimeoutMs} ms`);
+      return this.#tooSlow('the client took too long to send its request', `the request was not received within ${limits.requestTimeoutMs} ms`, false);
     }
     if (this.#pausedSince !== 0 && now - this.#pausedSince > limits.sendTimeoutMs) this.#cut();
+  }
+
+  /** The client's request came too slowly: the attempt is dropped, 408 (or a cut, if answering). */
+  #tooSlow(reason: string, error: string, close: boolean): void {
+    this.conn?.abort();
+    const member = this.#member;
+    this.#member = null;
+    if (member !== null) this.#host.attemptEnded(this.#route, member, 'cancelled', reason);
+    if (this.#res.headersSent) return this.#cut();
+    this.#answer(408, error, false, close);
   }
 
   #answer(status: number, error: string, retryAfter = false, close = false): void {
