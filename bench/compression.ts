@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { request } from 'undici';
+import { DEFAULT_EDGE } from '../supervisor/balancer/settings.ts';
 import { shippedConfigFile } from '../testkit/shipped-config.ts';
 import { SupervisorSuite } from '../testkit/supervisor.ts';
 import { ResultRecorder, toolVersion } from './results.ts';
@@ -79,10 +80,8 @@ async function bodyBytes(encoding: Enc): Promise<{ bytes: number; contentEncodin
 /** Each level the config could choose, on the identity body: µs per call (median of runs) and bytes. */
 function levels(body: Buffer): Array<{ level: string; us: number; bytes: number }> {
   const choices: Array<[string, () => Buffer]> = [
-    ['gzip 1', () => gzipSync(body, { level: 1 })],
-    ['gzip 5 (default)', () => gzipSync(body, { level: 5 })],
-    ['gzip 9', () => gzipSync(body, { level: 9 })],
-    ...[1, 4, 6, 9, 11].map((q) => [`brotli ${q}${q === 4 ? ' (default)' : ''}`, () => brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: q, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } })] as [string, () => Buffer]),
+    ...[1, 5, 9].map((level) => [`gzip ${level}${level === DEFAULT_EDGE.compression.gzipLevel ? ' (default)' : ''}`, () => gzipSync(body, { level })] as [string, () => Buffer]),
+    ...[1, 4, 6, 9, 11].map((q) => [`brotli ${q}${q === DEFAULT_EDGE.compression.brotliQuality ? ' (default)' : ''}`, () => brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: q, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } })] as [string, () => Buffer]),
   ];
   return choices.map(([level, run]) => {
     const times: number[] = [];

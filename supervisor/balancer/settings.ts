@@ -127,7 +127,7 @@ export const DEFAULT_LIMITS: BalancerLimits = {
 
 export const DEFAULT_EDGE: EdgeConfig = {
   tls: { certFile: '', keyFile: '', redirectPort: 0, hstsMaxAgeSeconds: 31_536_000, acmeWebroot: '' },
-  compression: { enabled: true, minBytes: 1024, brotliQuality: 4, gzipLevel: 5 },
+  compression: { enabled: true, minBytes: 1024, brotliQuality: 1, gzipLevel: 1 },
   rateLimits: {
     requests: { perMinute: 0, burst: 0 },
     auth: { perMinute: 0, burst: 0, paths: [], methods: ['POST'] },
