@@ -76,10 +76,24 @@ write_if_changed() {
 
 docker_ping() { curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping; }
 
+# detach LOG COMMAND...: a daemon in the background with nothing of ours but stdin/out/err. A
+# caller that holds a lock on an inherited descriptor (`flock /tmp/x.lock bash scripts/...`)
+# would otherwise pass it to dockerd, which keeps it for life: the lock is never released.
+detach() {
+  local log=$1; shift
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec nohup "$@" </dev/null >"$log" 2>&1
+  ) &
+}
+
 start_dockerd() {
   if docker_ping >/dev/null 2>&1; then log "dockerd already answers"; return; fi
   log "starting dockerd (log: /tmp/dockerd.log)"
-  nohup dockerd >/tmp/dockerd.log 2>&1 &
+  detach /tmp/dockerd.log dockerd
   wait_for 60 dockerd docker_ping || { tail -20 /tmp/dockerd.log; return 1; }
 }
 
@@ -134,7 +148,7 @@ start_podman() {
   fi
   log "starting the podman API at $PODMAN_SOCKET (log: /tmp/podman.log)"
   mkdir -p "${PODMAN_SOCKET%/*}"
-  nohup podman system service --time=0 "unix://$PODMAN_SOCKET" >/tmp/podman.log 2>&1 &
+  detach /tmp/podman.log podman system service --time=0 "unix://$PODMAN_SOCKET"
   echo $! >/run/podman/service.pid
   wait_for 60 "podman API" podman_ping || { tail -20 /tmp/podman.log; return 1; }
 }
@@ -189,7 +203,7 @@ start_mariadb() {
     log "starting MariaDB (log: /tmp/mariadb.log)"
     mkdir -p /run/mysqld
     chown mysql:mysql /run/mysqld
-    nohup mysqld_safe >/tmp/mariadb.log 2>&1 &
+    detach /tmp/mariadb.log mysqld_safe
     wait_for 60 MariaDB mariadb_ping || { tail -20 /tmp/mariadb.log; return 1; }
   else
     log "MariaDB already answers"
