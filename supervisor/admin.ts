@@ -5,7 +5,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { once } from 'node:events';
 import { ADMIN_TOKEN_HEADER, checkAdminRequest } from './admin-access.ts';
+import { parseLogQuery, streamServiceLogs, type LogSource } from './admin-logs.ts';
 import type { EventLog, SupervisorEvent } from './events.ts';
 import type { Logger } from './log.ts';
 import { serveStatic, sendJson } from './static.ts';
@@ -21,6 +23,8 @@ export interface AdminDeps {
   status: () => StatusBody;
   /** Terminates a worker (it is restarted like any dead worker); false if no such worker. */
   killWorker: (name: string) => boolean;
+  /** Replicas' output for GET /logs/{service}; absent when the runtime keeps none. */
+  logs?: LogSource | undefined;
   logger: Logger;
 }
 
@@ -103,8 +107,9 @@ export class AdminServer {
       if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
       return this.#d.killWorker(kill[1]!) ? sendJson(res, 202, {}) : sendJson(res, 404, { error: `no worker named ${kill[1]}` });
     }
+    const logs = /^\/logs\/([^/]+)$/.exec(route);
     const getOnly = ['/status', '/events', '/events.json'];
-    if (getOnly.includes(route) && method !== 'GET' && method !== 'HEAD') {
+    if ((getOnly.includes(route) || logs) && method !== 'GET' && method !== 'HEAD') {
       return sendJson(res, 405, { error: `method ${method} not allowed` }, { allow: 'GET' });
     }
     if (route === '/status') return sendJson(res, 200, this.#d.status(), { 'cache-control': 'no-store' });
@@ -114,6 +119,7 @@ export class AdminServer {
       return sendJson(res, 200, this.#d.events.since(Number(raw)), { 'cache-control': 'no-store' });
     }
     if (route === '/events') return this.#stream(req, res);
+    if (logs) return this.#logs(logs[1]!, url.searchParams, req, res);
     if (route === '/' ) {
       res.writeHead(302, { location: '/dashboard/' });
       return void res.end();
@@ -148,6 +154,29 @@ export class AdminServer {
     this.#streams.add(res);
     req.socket.setTimeout(0);
     res.on('close', () => this.#streams.delete(res));
+  }
+
+  async #logs(service: string, params: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const source = this.#d.logs;
+    if (!source) return sendJson(res, 501, { error: 'this runtime keeps no replica output' });
+    if (source.replicas(service) === undefined) return sendJson(res, 404, { error: `no service named ${JSON.stringify(service)}` });
+    const query = parseLogQuery(params);
+    if ('error' in query) return sendJson(res, 400, query);
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    if (req.method === 'HEAD') return void res.end();
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    if (query.follow) req.socket.setTimeout(0);
+    const send = async (line: object) => {
+      if (!res.write(`${JSON.stringify(line)}\n`) && !gone.signal.aborted) await once(res, 'drain', { signal: gone.signal }).catch(() => undefined);
+    };
+    try {
+      await streamServiceLogs(source, service, query, send, gone.signal);
+    } catch (err) {
+      // Headers are out: the error becomes the last line, then the stream ends.
+      if (!gone.signal.aborted) await send({ error: (err as Error).message });
+    }
+    res.end();
   }
 
   #broadcast(name: 'snapshot' | 'event', data: StatusBody | SupervisorEvent): void {

@@ -2,6 +2,7 @@
 // service is checked here, field by field, with the same key/value/expected issues.
 import * as c from './config-checks.ts';
 import type { ConfigIssue } from './config-error.ts';
+import { didYouMean } from './config-suggest.ts';
 import { STRATEGIES, type StrategyName } from './balancer/strategy.ts';
 import { parseTemplate, refsOf } from './templates.ts';
 
@@ -83,7 +84,7 @@ export function parseServices(raw: unknown, supervisorEnv: NodeJS.ProcessEnv): {
     const before = issues.length;
     for (const key of Object.keys(body)) {
       if (!(key in FIELDS)) {
-        issues.push({ key: `${base}.${key}`, value: body[key], expected: `one of the keys ${Object.keys(FIELDS).join(', ')}` });
+        issues.push({ key: `${base}.${key}`, value: body[key], expected: `one of the keys ${Object.keys(FIELDS).join(', ')}${didYouMean(key, Object.keys(FIELDS))}` });
       }
     }
     const value: Record<string, unknown> = {};

@@ -6,6 +6,7 @@ import path from 'node:path';
 import convict from 'convict';
 import * as c from './config-checks.ts';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
+import { didYouMean, schemaKeysAt } from './config-suggest.ts';
 import { field as f, formatCheck, registerFormat, takeFormatProblems } from './config-formats.ts';
 import { envIssues, parseServices, portRange, type ServiceConfig } from './config-service.ts';
 import { DEFAULT_EDGE, DEFAULT_LIMITS, type BalancerLimits, type EdgeConfig } from './balancer/settings.ts';
@@ -210,7 +211,7 @@ function convictIssues(err: Error, env: NodeJS.ProcessEnv): ConfigIssue[] {
     .map((p) => ({ key: withEnvName(p.fullName!, env), value: p.value, expected: p.message }));
   for (const line of err.message.split('\n')) {
     const undeclared = /^configuration param '(.+)' not declared in the schema/.exec(line);
-    if (undeclared?.[1]) issues.push({ key: undeclared[1], value: '(unknown key)', expected: 'only keys the schema declares (see config/orchestrator.json)' });
+    if (undeclared?.[1]) issues.push({ key: undeclared[1], value: '(unknown key)', expected: `only keys the schema declares (see config/orchestrator.json)${suggestKey(undeclared[1])}` });
     const missing = /^configuration param '(.+)' missing from config/.exec(line);
     if (missing?.[1]) issues.push({ key: missing[1], value: undefined, expected: 'an object with its keys' });
   }
@@ -232,6 +233,11 @@ function objectsForLeaves(raw: Record<string, unknown>, schema: object, prefix =
     else if (!('format' in node)) issues.push(...objectsForLeaves(value, node, `${prefix}${key}.`));
   }
   return issues;
+}
+
+function suggestKey(key: string): string {
+  const parts = key.split('.');
+  return didYouMean(parts.at(-1)!, schemaKeysAt(SCHEMA, parts.slice(0, -1)));
 }
 
 /** "listen.port (from env LISTEN_PORT)" when the bad value came from the environment. */

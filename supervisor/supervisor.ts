@@ -2,6 +2,7 @@
 // messages between them (the primary is the hub). Start-up adopts what runs; shutdown stops
 // accepting, drains, then stops and removes the replicas (or leaves them).
 import { AdminServer } from './admin.ts';
+import { runtimeLogSource } from './admin-logs.ts';
 import { BalancerThreads } from './balancer/threads.ts';
 import { ConfigError, describeIssue, type Config } from './config.ts';
 import { EventLog } from './events.ts';
@@ -100,6 +101,7 @@ export class Supervisor {
       events: this.events,
       status: () => this.status(),
       killWorker: (name) => this.#killWorker(name),
+      logs: runtimeLogSource(this.#runtime, c.services.map((s) => s.name), () => this.#fleet.replicas.values()),
       logger: this.#logger.child({ component: 'admin' }),
     });
     const admin = await this.#admin.listen();

@@ -23,6 +23,8 @@ import {
   type Placement,
   type ReplicaInfo,
   type ReplicaLabels,
+  type ReplicaLogOptions,
+  type ReplicaOutput,
   type ReplicaSpec,
   type Runtime,
 } from './runtime.ts';
@@ -98,6 +100,10 @@ export class EngineRuntime implements Runtime {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  logs(id: string, options: ReplicaLogOptions): AsyncIterable<ReplicaOutput> {
+    return this.#o.engine.containers.logs(id, { follow: options.follow, tail: options.tail ?? 'all', signal: options.signal });
   }
 
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {

@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { field } from '../config-formats.ts';
 import { parseTemplate, refsOf } from '../templates.ts';
 import type { Deployment, RuntimePlugin } from './plugin.ts';
-import type { Placement, ReplicaInfo, ReplicaSpec, Runtime } from './runtime.ts';
+import { readLogFile } from './log-file.ts';
+import type { Placement, ReplicaInfo, ReplicaLogOptions, ReplicaOutput, ReplicaSpec, Runtime } from './runtime.ts';
 import { dialHost } from './runtime.ts';
 
 /** Set on every child to its instance id: how a pid is known to be ours after a restart. */
@@ -82,7 +83,7 @@ export class ProcessRuntime implements Runtime {
     const env: Record<string, string> = {};
     for (const key of this.#options.inheritEnv) if (process.env[key] !== undefined) env[key] = process.env[key]!;
     Object.assign(env, spec.env, { [REPLICA_MARKER]: id });
-    const logFile = path.join(this.#options.dataDir, 'logs', `${spec.service}-${spec.port}.log`);
+    const logFile = this.#logFile(spec.service, spec.port);
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
     try {
@@ -130,6 +131,12 @@ export class ProcessRuntime implements Runtime {
     this.#save();
   }
 
+  logs(id: string, options: ReplicaLogOptions): AsyncIterable<ReplicaOutput> {
+    const record = this.#records.get(id);
+    if (!record) return (async function* () {})();
+    return readLogFile(this.#logFile(record.service, record.port), { ...options, writing: () => this.#alive(record) });
+  }
+
   placement(port: number): Placement {
     return { port, host: dialHost(this.#options.publishHost), dataDir: this.#options.replicaDataDir };
   }
@@ -141,6 +148,11 @@ export class ProcessRuntime implements Runtime {
   async close(): Promise<void> {
     // Children run on by design (onShutdown "leave", or a restart adopting them), and no
     // shared resource exists to remove: the state file is how the next supervisor adopts.
+  }
+
+  /** One file per service and port: a replacement on the same port appends to it. */
+  #logFile(service: string, port: number): string {
+    return path.join(this.#options.dataDir, 'logs', `${service}-${port}.log`);
   }
 
   #info(record: ProcessRecord): ReplicaInfo {

@@ -69,11 +69,29 @@ export interface Runtime {
   /** How a replica on `port` sees itself: the values of {{replica:port}}, {{replica:host}}, {{replica:dataDir}}. */
   placement(port: number, containerPort: number): Placement;
   /**
+   * The replica's output so far (the last `tail` lines with `tail`), then, with `follow`, what
+   * it writes until it stops or `signal` aborts. Absent when the runtime keeps no output.
+   */
+  logs?(id: string, options: ReplicaLogOptions): AsyncIterable<ReplicaOutput>;
+  /**
    * Lets go of the runtime. With `removeResources` (onShutdown "remove", after every replica is
    * gone) it also removes what init() made for the replicas; a resource still in use by someone
    * else is logged and left.
    */
   close(options?: CloseOptions): Promise<void>;
+}
+
+export interface ReplicaLogOptions {
+  follow: boolean;
+  /** Lines from the end; all when undefined. */
+  tail?: number | undefined;
+  signal: AbortSignal;
+}
+
+/** Bytes a replica wrote, in order; `tty` when stdout and stderr are one terminal stream. */
+export interface ReplicaOutput {
+  stream: 'stdout' | 'stderr' | 'tty';
+  data: Buffer;
 }
 
 export interface Placement {

@@ -1,13 +1,28 @@
 // The entry point as a user meets it: a bad config stops start-up with exit 1, naming the key,
 // the value and what was expected; a missing file likewise; `runtime: auto` says which runtime
-// it picked and why. Ports 20990-20999.
+// it picked and why. Ports 20990-20999. Then the `selflessacts` command's others (help,
+// version, validate, status, events, logs), each against a real supervisor: ports 32000-32019.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CliProcess, selflessacts } from '../helpers/cli.ts';
 import { skipUnlessEngine } from '../helpers/requirements.ts';
 import { TEST_ENGINE } from '../../testkit/engine.ts';
-import { SupervisorProcess, echoService, removeDir, suiteRuntimes, tempDir } from '../../testkit/supervisor.ts';
+import {
+  ADMIN_POST,
+  SupervisorProcess,
+  echoService,
+  http,
+  removeDir,
+  repoRoot,
+  suiteRuntimes,
+  supervisorSuite,
+  tempDir,
+  type Status,
+} from '../../testkit/supervisor.ts';
 
 const engineSkip = await skipUnlessEngine();
 
@@ -121,5 +136,202 @@ describe('supervisor/main.ts start-up errors', () => {
       await sup.waitForLine((l) => l.type === 'runtime.error', 'the failed start reported');
       assert.equal((await sup.stop()).code, 0);
     }
+  });
+});
+
+describe('the selflessacts command itself', () => {
+  test('--help lists the commands, --version names the package; every entry point gives the same', async () => {
+    const help = await selflessacts(['--help']);
+    assert.equal(help.code, 0, help.stderr);
+    for (const command of ['start', 'status', 'events', 'logs', 'validate']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
+    const version = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')).version as string;
+    // `node supervisor` (the directory's index.js), `tsx supervisor`, `tsx supervisor/main.ts` and the package's bin.
+    const entries = [['supervisor'], [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'supervisor'], ['--import', 'tsx', 'supervisor/main.ts']];
+    for (const entry of entries) {
+      const run = await selflessacts(['--version'], { entry });
+      assert.equal(run.code, 0, `${entry.join(' ')}: ${run.stderr}`);
+      assert.equal(run.stdout.trim(), `selflessacts ${version} (Node ${process.version})`, entry.join(' '));
+    }
+  });
+
+  test('npx selflessacts: the package bin, on the Node that npm ci installed', async () => {
+    const npx = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      // npm exec puts node_modules/.bin first on PATH, so `node` there is the project's Node 24.
+      const child = spawn('npx', ['--no-install', 'selflessacts', '--version'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b));
+      child.stderr.on('data', (b: Buffer) => (out += b));
+      child.once('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(npx.code, 0, npx.out);
+    assert.match(npx.out, /^selflessacts \d+\.\d+\.\d+ \(Node v24\./);
+  });
+
+  test('a mistyped command or option: exit 2, and what was meant', async () => {
+    const typo = await selflessacts(['stauts']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown command 'stauts' \(did you mean "status"\?\)/);
+    const option = await selflessacts(['status', '--jsno']);
+    assert.equal(option.code, 2);
+    assert.match(option.stderr, /unknown option '--jsno'\s+\(Did you mean --json\?\)/);
+    const tail = await selflessacts(['logs', 'acts', '--tail', 'ten']);
+    assert.equal(tail.code, 2);
+    assert.match(tail.stderr, /--tail.*expected a whole number of lines/);
+  });
+
+  test('validate: exit 0 for the shipped config, 1 with every problem listed and what a misspelled key meant', async () => {
+    const good = await selflessacts(['validate', '--config', 'config/orchestrator.json']);
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /config\/orchestrator\.json: valid; runtime auto; services users .*, acts /);
+    const dir = await tempDir('cli-validate');
+    try {
+      const file = path.join(dir, 'bad.json');
+      await writeFile(file, JSON.stringify({
+        runtime: 'process',
+        heartbaet: { intervalMs: 100 },
+        listen: { prot: 3000 },
+        scaling: { requestsPerReplica: 0 },
+        services: { acts: { comand: ['node', 'x.js'], replicas: { initial: 1, min: 1, max: 1 }, startPort: 21990, healthPath: '/h' } },
+      }));
+      const bad = await selflessacts(['validate', '-c', file]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /config: heartbaet = "\(unknown key\)"; .*\(did you mean "heartbeat"\?\)/);
+      assert.match(bad.stderr, /config: listen\.prot = .*\(did you mean "port"\?\)/);
+      assert.match(bad.stderr, /config: scaling\.requestsPerReplica = 0; expected/);
+      assert.match(bad.stderr, /config: services\.acts\.comand = \["node","x\.js"\]; .*\(did you mean "command"\?\)/);
+      assert.match(bad.stderr, /bad\.json: 4 problems$/m);
+      assert.equal(bad.stdout, '');
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
+  test('a command for a supervisor that is not running: exit 1, saying where it looked', async () => {
+    const run = await selflessacts(['status', '--admin', 'http://127.0.0.1:20999']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /no supervisor answers at http:\/\/127\.0\.0\.1:20999 \(from --admin\)/);
+  });
+});
+
+// Ports 32000-32019: a supervisor of the echo app under the process runtime (32000-32009) and,
+// with an engine, under Docker (32010-32019).
+describe('selflessacts status, events and logs against a running supervisor (process runtime)', () => {
+  const LISTEN = 32000;
+  const ADMIN = 32001;
+  const ECHO = 32002;
+  const suite = supervisorSuite({
+    suite: 'cli-commands',
+    adminPort: ADMIN,
+    config: {
+      runtime: 'process',
+      listenPort: LISTEN,
+      services: {
+        echo: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: ECHO, routes: ['/api/v1'] }),
+        quiet: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO + 5, routes: ['/quiet'] }),
+      },
+    },
+    ready: { echo: 2, quiet: 1 },
+    readyTimeoutMs: 30_000,
+  });
+  const config = () => path.join(suite.dir, 'orchestrator.json');
+
+  test('status: one row per replica, with state, health, age and requests served; --json is GET /status', async () => {
+    for (let i = 0; i < 6; i++) assert.equal((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/things`)).status, 200);
+    // requestsServed is taken from the balancer once a second.
+    await suite.admin.waitFor((s) => s.services.echo!.replicas.every((r) => r.requestsServed === 3), 'the counts', 5000);
+    const run = await selflessacts(['status', '--config', config()]);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^runtime process, up \d+[smh]\S*, balancer on 127\.0\.0\.1:32000$/);
+    assert.match(lines[1]!, /^SERVICE +REPLICA +PORT +STATE +HEALTH +AGE +REQUESTS$/);
+    const rows = lines.slice(2, 5).map((l) => l.split(/ +/));
+    const status = await suite.admin.status();
+    assert.deepEqual(rows.map((r) => [r[0], r[1], r[2], r[3], r[4], r[6]]), [
+      ...status.services.echo!.replicas.map((r) => ['echo', r.id, String(r.port), 'ready', 'ok', '3']),
+      ['quiet', status.services.quiet!.replicas[0]!.id, String(ECHO + 5), 'ready', 'ok', '0'],
+    ]);
+    for (const row of rows) assert.match(row[5]!, /^\d+s$|^\d+m$/);
+    assert.match(run.stdout, /^echo: 2\/2 ready, fixed \(2-2\)$/m);
+    const json = await selflessacts(['status', '--json', '--admin', `http://127.0.0.1:${ADMIN}`]);
+    assert.equal(json.code, 0, json.stderr);
+    const body = JSON.parse(json.stdout) as Status;
+    assert.deepEqual(Object.keys(body.services), ['echo', 'quiet']);
+    assert.equal(body.services.echo!.replicas.length, 2);
+  });
+
+  test('events: the log so far; -f then what happens next, until Ctrl-C', async () => {
+    const run = await selflessacts(['events', '-c', config()]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^\S+Z  supervisor\.started +runtime process/m);
+    assert.equal(run.stdout.match(/ replica\.ready +echo:/g)?.length, 2);
+    const follow = new CliProcess(['events', '--follow', '--config', config()]);
+    try {
+      await follow.waitFor(/supervisor\.started/, 'the log so far');
+      assert.equal((await http('POST', `http://127.0.0.1:${ADMIN}/workers/heartbeat/kill`, ADMIN_POST)).status, 202);
+      await follow.waitFor(/worker\.restarted +heartbeat worker died/, 'the live event');
+    } finally {
+      const end = await follow.interrupt();
+      assert.equal(end.code, 0, end.stderr);
+    }
+    assert.equal(follow.stdout.match(/supervisor\.started/g)?.length, 1, 'no event printed twice');
+  });
+
+  test('logs: each replica\'s output prefixed with service-port; --tail; -f follows a replacement too', async () => {
+    const ports = (await suite.admin.status()).services.echo!.replicas.map((r) => r.port);
+    const all = await selflessacts(['logs', 'echo', '-c', config()]);
+    assert.equal(all.code, 0, all.stderr);
+    for (const port of ports) assert.match(all.stdout, new RegExp(`^echo-${port} \\| \\{"msg":"echo-app listening","service":"echo","port":${port}`, 'm'));
+    const none = await selflessacts(['logs', 'echo', '--tail', '0', '-c', config()]);
+    assert.equal(none.stdout, '');
+    const json = await selflessacts(['logs', 'quiet', '-n', '1', '--json', '-c', config()]);
+    const line = JSON.parse(json.stdout) as { service: string; port: number; line: string };
+    assert.deepEqual([line.service, line.port, JSON.parse(line.line).msg], ['quiet', ECHO + 5, 'echo-app listening']);
+
+    const follow = new CliProcess(['logs', 'echo', '-f', '--tail', '0', '-c', config()]);
+    try {
+      await sleep(1500); // attached to both replicas
+      const old = (await suite.admin.status()).services.echo!.replicas[0]!;
+      await http('POST', `http://127.0.0.1:${old.port}/api/v1/_crash`);
+      // The replacement, on the same port, says it is listening: followed without asking.
+      await follow.waitFor(new RegExp(`echo-${old.port} \\| .*echo-app listening`), 'the replacement\'s first line', 30_000);
+    } finally {
+      assert.equal((await follow.interrupt()).code, 0);
+    }
+    await suite.admin.waitReady('echo', 2);
+  });
+
+  test('logs of a service that does not exist, or bad query values: exit 1 / 4xx, never a 500', async () => {
+    const run = await selflessacts(['logs', 'nope', '-c', config()]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /404 no service named "nope"/);
+    const base = `http://127.0.0.1:${ADMIN}`;
+    assert.equal((await http('GET', `${base}/logs/echo?tail=-1`)).status, 400);
+    assert.equal((await http('GET', `${base}/logs/echo?follow=maybe`)).status, 400);
+    assert.equal((await http('POST', `${base}/logs/echo`, ADMIN_POST)).status, 405);
+    assert.equal((await http('GET', `${base}/logs/%E0%A4%A`)).status, 404);
+    // A page using DNS rebinding names its own host: refused like every admin route.
+    assert.equal((await http('GET', `${base}/logs/echo`, { headers: { host: 'evil.example:32001' } })).status, 403);
+  });
+});
+
+describe('selflessacts logs through the engine API (docker runtime)', { skip: engineSkip }, () => {
+  const ECHO = 32012;
+  const suite = supervisorSuite({
+    suite: 'cli-engine',
+    adminPort: 32011,
+    engine: engineSkip ? undefined : TEST_ENGINE.client(),
+    config: {
+      runtime: TEST_ENGINE.name,
+      listenPort: 32010,
+      services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }) },
+    },
+    ready: { echo: 1 },
+    readyTimeoutMs: 60_000,
+  });
+
+  test('the container\'s output, demultiplexed, with --tail', async () => {
+    const run = await selflessacts(['logs', 'echo', '--tail', '5', '-c', path.join(suite.dir, 'orchestrator.json')]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^echo-${ECHO} \\| \\{"msg":"echo-app listening","service":"echo","port":8080`, 'm'));
   });
 });

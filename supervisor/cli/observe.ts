@@ -1,0 +1,87 @@
+// The commands that look at a running supervisor through its admin API: status, events, logs.
+import { EventSource } from 'undici';
+import type { ReplicaLogLine } from '../admin-logs.ts';
+import type { SupervisorEvent } from '../events.ts';
+import { AdminClient, CliError } from './admin-client.ts';
+import { eventLine, serviceSummary, statusHeader, statusTable } from './format.ts';
+
+export type Print = (text: string) => void;
+
+export async function runStatus(client: AdminClient, options: { json: boolean }, print: Print): Promise<number> {
+  const status = await client.status();
+  if (options.json) {
+    print(JSON.stringify(status, null, 2));
+    return 0;
+  }
+  const now = Date.now();
+  print(statusHeader(status, now));
+  print(statusTable(status, now));
+  for (const line of serviceSummary(status)) print(line);
+  return 0;
+}
+
+/**
+ * The event log, oldest first; with `follow`, then live events as the supervisor emits them
+ * (its SSE feed, reconnecting when it restarts; events already printed are not printed again).
+ */
+export async function runEvents(client: AdminClient, options: { follow: boolean; json: boolean; signal?: AbortSignal }, print: Print): Promise<number> {
+  const show = (e: SupervisorEvent) => print(options.json ? JSON.stringify(e) : eventLine(e));
+  let last = 0;
+  for (const e of await client.events()) {
+    show(e);
+    last = e.seq;
+  }
+  if (!options.follow) return 0;
+  const source = new EventSource(`${client.target.base}/events`);
+  await new Promise<void>((resolve) => {
+    const end = () => {
+      source.close();
+      resolve();
+    };
+    options.signal?.addEventListener('abort', end, { once: true });
+    source.addEventListener('event', (message) => {
+      const e = JSON.parse((message as MessageEvent<string>).data) as SupervisorEvent;
+      // A restarted supervisor numbers from 1 again: a seq going back means a new log.
+      if (e.type === 'supervisor.started' && e.seq <= last) last = 0;
+      if (e.seq <= last) return;
+      last = e.seq;
+      show(e);
+    });
+  });
+  return 0;
+}
+
+export async function runLogs(
+  client: AdminClient,
+  service: string,
+  options: { follow: boolean; tail: number | undefined; json: boolean; signal?: AbortSignal },
+  print: Print,
+): Promise<number> {
+  const query = new URLSearchParams({ follow: String(options.follow), tail: options.tail === undefined ? 'all' : String(options.tail) });
+  const res = await client.open('GET', `/logs/${encodeURIComponent(service)}?${query}`, undefined, options.signal);
+  let buffered = '';
+  const prefix = (l: ReplicaLogLine) => `${l.service}-${l.port}`;
+  let pad = 0;
+  try {
+    for await (const chunk of res.body) {
+      buffered += (chunk as Buffer).toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const text of lines) {
+        if (text === '') continue;
+        const line = JSON.parse(text) as ReplicaLogLine | { error: string };
+        if ('error' in line) throw new CliError(`logs: ${line.error}`);
+        if (options.json) {
+          print(text);
+          continue;
+        }
+        pad = Math.max(pad, prefix(line).length);
+        print(`${prefix(line).padEnd(pad)} | ${line.line}`);
+      }
+    }
+  } catch (err) {
+    if (options.signal?.aborted) return 0;
+    throw err;
+  }
+  return 0;
+}
