@@ -235,9 +235,14 @@ function objectsForLeaves(raw: Record<string, unknown>, schema: object, prefix =
   return issues;
 }
 
+/** For the first part of `key` the schema does not know ("heartbaet" of "heartbaet.intervalMs"). */
 function suggestKey(key: string): string {
   const parts = key.split('.');
-  return didYouMean(parts.at(-1)!, schemaKeysAt(SCHEMA, parts.slice(0, -1)));
+  for (let i = 0; i < parts.length; i++) {
+    const known = schemaKeysAt(SCHEMA, parts.slice(0, i));
+    if (!known.includes(parts[i]!)) return didYouMean(parts[i]!, known);
+  }
+  return '';
 }
 
 /** "listen.port (from env LISTEN_PORT)" when the bad value came from the environment. */

@@ -2,6 +2,7 @@
 import { EventSource } from 'undici';
 import type { ReplicaLogLine } from '../admin-logs.ts';
 import type { SupervisorEvent } from '../events.ts';
+import type { StatusBody } from '../status.ts';
 import { AdminClient, CliError } from './admin-client.ts';
 import { eventLine, serviceSummary, statusHeader, statusTable } from './format.ts';
 
@@ -26,6 +27,8 @@ export async function runStatus(client: AdminClient, options: { json: boolean },
  */
 export async function runEvents(client: AdminClient, options: { follow: boolean; json: boolean; signal?: AbortSignal }, print: Print): Promise<number> {
   const show = (e: SupervisorEvent) => print(options.json ? JSON.stringify(e) : eventLine(e));
+  // Which supervisor's log this is: a restarted one numbers its events from 1 again.
+  let startedAt = options.follow ? (await client.status()).startedAt : '';
   let last = 0;
   for (const e of await client.events()) {
     show(e);
@@ -39,10 +42,16 @@ export async function runEvents(client: AdminClient, options: { follow: boolean;
       resolve();
     };
     options.signal?.addEventListener('abort', end, { once: true });
+    // Each connection starts with a snapshot, then replays the last events: those already
+    // printed are skipped, unless the snapshot is of a supervisor started since.
+    source.addEventListener('snapshot', (message) => {
+      const status = JSON.parse((message as MessageEvent<string>).data) as StatusBody;
+      if (status.startedAt === startedAt) return;
+      startedAt = status.startedAt;
+      last = 0;
+    });
     source.addEventListener('event', (message) => {
       const e = JSON.parse((message as MessageEvent<string>).data) as SupervisorEvent;
-      // A restarted supervisor numbers from 1 again: a seq going back means a new log.
-      if (e.type === 'supervisor.started' && e.seq <= last) last = 0;
       if (e.seq <= last) return;
       last = e.seq;
       show(e);

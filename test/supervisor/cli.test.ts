@@ -195,7 +195,7 @@ describe('the selflessacts command itself', () => {
       }));
       const bad = await selflessacts(['validate', '-c', file]);
       assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /config: heartbaet = "\(unknown key\)"; .*\(did you mean "heartbeat"\?\)/);
+      assert.match(bad.stderr, /config: heartbaet\.intervalMs = "\(unknown key\)"; .*\(did you mean "heartbeat"\?\)/);
       assert.match(bad.stderr, /config: listen\.prot = .*\(did you mean "port"\?\)/);
       assert.match(bad.stderr, /config: scaling\.requestsPerReplica = 0; expected/);
       assert.match(bad.stderr, /config: services\.acts\.comand = \["node","x\.js"\]; .*\(did you mean "command"\?\)/);
