@@ -101,18 +101,25 @@ export interface AppContextPlan {
   addons: string[];
 }
 
+/** Files and the files under folders of the project that exist, relative to `root`. */
+async function projectFiles(root: string, names: string[], dirs: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of names) if (await exists(path.join(root, file))) found.push(file);
+  for (const dir of dirs) {
+    if (await exists(path.join(root, dir))) for await (const file of walk(root, path.join(root, dir), false)) found.push(file);
+  }
+  return found;
+}
+
+/** What the bundle is compiled from besides node_modules: the image's hash and the process runtime's bundle cache use it. */
+export function bundleSourceFiles(root: string): Promise<string[]> {
+  return projectFiles(root, SOURCE_FILES, SOURCE_DIRS);
+}
+
 /** Lists the context and fingerprints it; files on the list are streamed, not read, when building. */
 export async function planAppContext(root: string): Promise<AppContextPlan> {
-  const projectFiles = async (names: string[], dirs: string[]) => {
-    const found: string[] = [];
-    for (const file of names) if (await exists(path.join(root, file))) found.push(file);
-    for (const dir of dirs) {
-      if (await exists(path.join(root, dir))) for await (const file of walk(root, path.join(root, dir), false)) found.push(file);
-    }
-    return found;
-  };
-  const files = await projectFiles(PROJECT_FILES, PROJECT_DIRS);
-  const sources = await projectFiles(SOURCE_FILES, SOURCE_DIRS);
+  const files = await projectFiles(root, PROJECT_FILES, PROJECT_DIRS);
+  const sources = await bundleSourceFiles(root);
   const hasPublic = files.some((file) => file.startsWith('public/'));
   // A bundle with nothing external runs without node_modules (checked: dist/app.mjs alone);
   // otherwise only the external packages and what they need go in.

@@ -10,7 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { field } from '../config-formats.ts';
 import { parseTemplate, refsOf } from '../templates.ts';
 import type { Deployment, RuntimePlugin } from './plugin.ts';
+import type { Logger } from '../log.ts';
 import { readLogFile } from './log-file.ts';
+import { BundleCache } from './process-bundle.ts';
 import type { Placement, ReplicaInfo, ReplicaLogOptions, ReplicaOutput, ReplicaSpec, Runtime } from './runtime.ts';
 import { dialHost } from './runtime.ts';
 
@@ -20,6 +22,8 @@ export const REPLICA_MARKER = 'SUPERVISOR_REPLICA_ID';
 export interface ProcessSettings {
   /** Variables a child takes from the supervisor's environment: enough to run, nothing of its config. */
   inheritEnv: string[];
+  /** Run the project's app from its prebuilt bundle, as the images do (process-bundle.ts), not through tsx. */
+  bundle: boolean;
 }
 
 export interface ProcessRuntimeOptions {
@@ -31,6 +35,9 @@ export interface ProcessRuntimeOptions {
   publishHost: string;
   inheritEnv: readonly string[];
   cwd?: string;
+  /** Where commands that run the app's entry through tsx are turned into the bundle's; absent: run as written. */
+  bundles?: BundleCache | undefined;
+  logger?: Logger | undefined;
 }
 
 interface ProcessRecord {
@@ -78,7 +85,8 @@ export class ProcessRuntime implements Runtime {
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
     if (!spec.command?.length) throw Object.assign(new Error(`service ${spec.service} has no command for the process runtime`), { code: 'NO_COMMAND' });
     const id = spec.instance;
-    const [program, ...args] = spec.command;
+    const command = await this.#command(spec);
+    const [program, ...args] = command;
     const bin = program === 'node' ? process.execPath : program!;
     const env: Record<string, string> = {};
     for (const key of this.#options.inheritEnv) if (process.env[key] !== undefined) env[key] = process.env[key]!;
@@ -105,6 +113,16 @@ export class ProcessRuntime implements Runtime {
     this.#records.set(id, record);
     this.#save();
     return this.#info(record);
+  }
+
+  async #command(spec: ReplicaSpec): Promise<string[]> {
+    if (!this.#options.bundles) return spec.command!;
+    const started = performance.now();
+    const prebuilt = await this.#options.bundles.prebuilt(spec.command!);
+    if (prebuilt.built) {
+      this.#options.logger?.info('app bundle built', { dir: prebuilt.bundleDir, ms: Math.round(performance.now() - started), service: spec.service });
+    }
+    return prebuilt.command;
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
@@ -223,6 +241,7 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
   capabilities: { artifact: 'command', resourceLimits: false },
   schema: {
     inheritEnv: field('sa-env-names', ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_ENV', 'NODE_EXTRA_CA_CERTS']),
+    bundle: field('sa-boolean', true),
   },
   detect: async () => ({ available: true, why: 'child processes need no engine' }),
   check: portlessServices,
@@ -233,6 +252,8 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
       replicaDataDir: context.replicaDataDir,
       publishHost: context.publishHost,
       inheritEnv: context.settings.inheritEnv,
+      bundles: context.settings.bundle ? new BundleCache(process.cwd()) : undefined,
+      logger: context.logger,
     }),
 };
 

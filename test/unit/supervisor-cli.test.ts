@@ -1,5 +1,6 @@
 // The pure parts of the `selflessacts` command and what it relies on: ages, the status table,
-// "did you mean", the admin API's log query, and tail -n on a log file.
+// "did you mean", the admin API's log query, which commands the process runtime runs from the
+// bundle, and tail -n on a log file.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { parseLogQuery } from '../../supervisor/admin-logs.ts';
 import { age, statusTable } from '../../supervisor/cli/format.ts';
 import { didYouMean } from '../../supervisor/config-suggest.ts';
 import { readLogFile } from '../../supervisor/runtime/log-file.ts';
+import { tsxEntry } from '../../supervisor/runtime/process-bundle.ts';
 import type { StatusBody } from '../../supervisor/status.ts';
 
 describe('age as kubectl prints it', () => {
@@ -64,6 +66,17 @@ describe('GET /logs query', () => {
     ['follow that is not a boolean', 'follow=yes', { error: 'follow must be true or false' }],
   ];
   for (const [name, query, want] of rows) test(name, () => assert.deepEqual(parseLogQuery(new URLSearchParams(query)), want));
+});
+
+describe('which commands the process runtime runs from the bundle', () => {
+  const rows: Array<[string, string[], ReturnType<typeof tsxEntry>]> = [
+    ['the shipped command', ['node', '--import', 'tsx', 'app/main.ts'], { flags: [], args: [] }],
+    ['flags around it are kept', ['node', '--max-old-space-size=100', '--import=tsx', './app/main.ts', '--x'], { flags: ['--max-old-space-size=100'], args: ['--x'] }],
+    ['another TypeScript entry: as written', ['node', '--import', 'tsx', 'tools/other.ts'], undefined],
+    ['plain JavaScript: as written', ['node', 'testkit/echo-app.mjs'], undefined],
+    ['not node: as written', ['npm', 'start'], undefined],
+  ];
+  for (const [name, command, want] of rows) test(name, () => assert.deepEqual(tsxEntry(command), want));
 });
 
 describe('a log file read as tail -n N', () => {
