@@ -23,11 +23,11 @@ export interface ShippedConfigOptions {
  * A supervisor on the shipped config (or `echo`'s) under the test engine: both services up,
  * users and acts, before the run starts. For SupervisorSuite (benchmarks) or supervisorSuite (tests).
  */
-export function shippedSetup(engine: DockerEngine, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SuiteSetup {
+export function shippedSetup(engine: DockerEngine | undefined, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SuiteSetup {
   return {
     suite: o.suite,
     adminPort: o.adminPort,
-    engine,
+    ...(engine ? { engine } : {}),
     config: echo ?? ((dir) => shippedConfigFile(engine, { ...o, dir })),
     ready: echo ? { acts: 1 } : { acts: 1, users: 1 },
     readyTimeoutMs: 120_000,
@@ -35,8 +35,8 @@ export function shippedSetup(engine: DockerEngine, o: Omit<ShippedConfigOptions,
   };
 }
 
-/** A benchmark's supervisor: shippedSetup() as a SupervisorSuite to run(). */
-export function shippedSuite(engine: DockerEngine, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SupervisorSuite {
+/** A benchmark's supervisor: shippedSetup() as a SupervisorSuite to run(); without an engine, under the process runtime. */
+export function shippedSuite(engine: DockerEngine | undefined, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SupervisorSuite {
   return new SupervisorSuite(shippedSetup(engine, o, echo));
 }
 
