@@ -23,6 +23,8 @@ export interface ServiceConfig {
   autoscale: boolean;
   /** How the balancer picks a replica: strict round robin, or the fewest requests in flight. */
   strategy: StrategyName;
+  /** The service's scaling policy: the config's `scaling`, overridden key by key by the service's own. */
+  scaling: ScalingSettings;
   resources: { memoryMb: number; cpus: number };
 }
 
@@ -30,6 +32,12 @@ type Field = {
   check: c.Check;
   default?: unknown;
 };
+
+export interface ScalingSettings {
+  windowSeconds: number;
+  requestsPerReplica: number;
+  dampingWindows: number;
+}
 
 const FIELDS: Record<string, Field> = {
   image: { check: c.nonEmptyString },
@@ -43,6 +51,7 @@ const FIELDS: Record<string, Field> = {
   autoscale: { check: c.boolean, default: false },
   strategy: { check: c.oneOf(STRATEGIES), default: 'round-robin' },
   resources: { check: resourcesShape, default: { memoryMb: 256, cpus: 0.5 } },
+  scaling: { check: scalingShape, default: {} },
 };
 const REQUIRED = ['replicas', 'startPort', 'healthPath'];
 
@@ -57,6 +66,13 @@ function replicasShape(v: unknown): string | undefined {
   return lo! <= i! && i! <= hi! ? undefined : expected;
 }
 
+function scalingShape(v: unknown): string | undefined {
+  const expected = 'an object with any of windowSeconds, requestsPerReplica (integers >= 1) and dampingWindows (integer >= 0)';
+  if (!c.isPlainObject(v)) return expected;
+  const checks: Record<string, c.Check> = { windowSeconds: c.intIn(1, 2_147_483_647), requestsPerReplica: c.intIn(1, 2_147_483_647), dampingWindows: c.intIn(0, 1000) };
+  return Object.entries(v).every(([key, value]) => key in checks && checks[key]!(value) === undefined) ? undefined : expected;
+}
+
 function resourcesShape(v: unknown): string | undefined {
   const expected = 'an object {memoryMb: integer >= 16, cpus: number > 0}';
   if (!c.isPlainObject(v)) return expected;
@@ -66,7 +82,11 @@ function resourcesShape(v: unknown): string | undefined {
 }
 
 /** Checks every service; returns the parsed services and the issues found. */
-export function parseServices(raw: unknown, supervisorEnv: NodeJS.ProcessEnv): { services: ServiceConfig[]; issues: ConfigIssue[] } {
+export function parseServices(
+  raw: unknown,
+  scaling: ScalingSettings,
+  supervisorEnv: NodeJS.ProcessEnv,
+): { services: ServiceConfig[]; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   if (!c.isPlainObject(raw) || Object.keys(raw).length === 0) {
     issues.push({ key: 'services', value: raw, expected: 'an object with at least one service' });
@@ -101,6 +121,7 @@ export function parseServices(raw: unknown, supervisorEnv: NodeJS.ProcessEnv): {
     }
     if (issues.length > before) continue;
     value.containerPort ??= value.startPort;
+    value.scaling = { ...scaling, ...(value.scaling as Partial<ScalingSettings>) };
     services.push({ name, ...(value as Omit<ServiceConfig, 'name'>) });
   }
   if (issues.length === 0) issues.push(...crossChecks(services, supervisorEnv));

@@ -8,7 +8,7 @@ import * as c from './config-checks.ts';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
 import { didYouMean, schemaKeysAt } from './config-suggest.ts';
 import { field as f, formatCheck, registerFormat, takeFormatProblems } from './config-formats.ts';
-import { envIssues, parseServices, portRange, type ServiceConfig } from './config-service.ts';
+import { envIssues, parseServices, portRange, type ScalingSettings, type ServiceConfig } from './config-service.ts';
 import { DEFAULT_EDGE, DEFAULT_LIMITS, type BalancerLimits, type EdgeConfig } from './balancer/settings.ts';
 import { RUNTIMES, type RuntimeName, type RuntimeSettings } from './runtime/registry.ts';
 
@@ -38,7 +38,8 @@ export interface Config {
   /** Absolute. Holds secrets.json, process-runtime state and logs, and replicas/ (their DATA_DIR). */
   dataDir: string;
   heartbeat: { intervalMs: number; timeoutMs: number; failureThreshold: number; fastIntervalMs: number };
-  scaling: { windowSeconds: number; requestsPerReplica: number; dampingWindows: number };
+  /** Every autoscaled service's policy, unless its own `scaling` says otherwise (services.<name>.scaling). */
+  scaling: ScalingSettings;
   backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
   drainTimeoutMs: number;
   startTimeoutMs: number;
@@ -186,7 +187,7 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
     issues.push(...convictIssues(err as Error, env).filter((i) => !seen.has(`${i.key} ${i.expected}`)));
   }
   const props = conf.getProperties() as unknown as Omit<Config, 'services'> & { services: unknown };
-  const parsed = parseServices(props.services, env);
+  const parsed = parseServices(props.services, props.scaling, env);
   const envProblem = c.stringMap(props.env);
   if (envProblem) issues.push({ key: 'env', value: props.env, expected: envProblem });
   else issues.push(...envIssues('env', props.env, new Set(parsed.services.map((s) => s.name)), env));

@@ -3,8 +3,8 @@
 // actual state, plans (reconcile.ts) and starts operations; an operation that fails is planned
 // again on the next pass. Nothing here throws out of the loop.
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { recordFailure, restartAllowedAt, type FailureRecord } from './backoff.ts';
+import { delay, systemClock, type Clock, type Timer } from './clock.ts';
 import type { Config, ServiceConfig } from './config.ts';
 import type { EventLog } from './events.ts';
 import { errorFields, type Logger } from './log.ts';
@@ -12,6 +12,7 @@ import type { HealthMessage, RouteReplica, Target } from './protocol.ts';
 import { plan, slotKey, type Action, type ReplicaState } from './reconcile.ts';
 import type { ReplicaEnvironment } from './replica-env.ts';
 import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime/runtime.ts';
+import { ScalingPolicy, policySettings, type Decision, type DecisionCode } from './scaler/policy.ts';
 
 export type Health = 'unknown' | 'ok' | 'failing';
 
@@ -44,8 +45,15 @@ export interface FleetDeps {
   drain: (id: string) => Promise<void>;
   /** Called after any change the workers or the dashboard should see. */
   onChange: () => void;
-  now?: () => number;
+  clock?: Clock;
   passIntervalMs?: number;
+}
+
+/** A desired count from the scaler's policy (or, later, an operator's override). */
+export interface DesiredCount {
+  replicas: number;
+  code: DecisionCode | string;
+  reason: string;
 }
 
 /** A failed replica has nothing worth waiting for: short grace. */
@@ -55,14 +63,14 @@ export class Fleet {
   readonly replicas = new Map<string, Replica>();
   readonly desired = new Map<string, number>();
   readonly #d: FleetDeps;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #busy = new Set<string>();
   readonly #starting = new Set<string>();
   readonly #ops = new Set<Promise<void>>();
   readonly #failures = new Map<string, FailureRecord>();
   /** slot → id of the failed replica a start there replaces (for the replica.replaced event). */
   readonly #replacing = new Map<string, string>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #pass: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -70,7 +78,7 @@ export class Fleet {
 
   constructor(deps: FleetDeps) {
     this.#d = deps;
-    this.#now = deps.now ?? Date.now;
+    this.#clock = deps.clock ?? systemClock;
     for (const s of deps.config.services) this.desired.set(s.name, s.replicas.initial);
   }
 
@@ -85,7 +93,7 @@ export class Fleet {
     for (const s of this.#d.config.services) {
       const ports = new Set(actual.filter((a) => a.service === s.name && a.running).map((a) => a.port));
       if (s.autoscale) {
-        const count = Math.min(s.replicas.max, Math.max(s.replicas.initial, ports.size));
+        const count = new ScalingPolicy(policySettings(s)).clamp(Math.max(s.replicas.initial, ports.size)).replicas;
         this.desired.set(s.name, count);
         if (ports.size > s.replicas.initial && count > s.replicas.min) above.push(s.name);
       }
@@ -94,9 +102,14 @@ export class Fleet {
     return above;
   }
 
+  /** Passes every passIntervalMs (and on every event) until halt(). */
   start(): void {
-    this.#timer = setInterval(() => this.kick(), this.#d.passIntervalMs ?? 1000);
-    this.kick();
+    const tick = () => {
+      if (this.#stopped) return;
+      this.kick();
+      this.#timer = this.#clock.after(this.#d.passIntervalMs ?? 1000, tick);
+    };
+    tick();
   }
 
   /** Runs a pass soon; passes never overlap, and a kick during one runs another after it. */
@@ -124,7 +137,7 @@ export class Fleet {
     r.consecutiveFailures = msg.consecutiveFailures;
     r.latencyMs = msg.latencyMs;
     r.lastReason = msg.reason;
-    const now = this.#now();
+    const now = this.#clock.now();
     if (msg.verdict === 'ok' && r.state === 'starting') {
       r.state = 'ready';
       r.readyAt = now;
@@ -135,14 +148,13 @@ export class Fleet {
     this.#d.onChange();
   }
 
-  setDesired(service: string, desired: number, reason: string): void {
-    const s = this.#service(service);
-    if (!s) return;
-    const clamped = Math.min(s.replicas.max, Math.max(s.replicas.min, desired));
+  /** A new desired count, as the policy decided it (within the service's bounds already). */
+  setDesired(service: string, desired: DesiredCount | Decision): void {
+    if (!this.#service(service)) return;
     const before = this.desired.get(service);
-    if (before === clamped) return;
-    this.desired.set(service, clamped);
-    this.#d.events.emit({ type: 'scaled', service, reason: `${before} → ${clamped}: ${reason}`, from: before, to: clamped });
+    if (before === desired.replicas) return;
+    this.desired.set(service, desired.replicas);
+    this.#d.events.emit({ type: 'scaled', service, reason: `${before} → ${desired.replicas}: ${desired.reason}`, from: before, to: desired.replicas, code: desired.code });
     this.#d.onChange();
     this.kick();
   }
@@ -192,9 +204,16 @@ export class Fleet {
   /** Stops the loop and waits (bounded) for operations in progress: no more changes after this. */
   async halt(graceSeconds: number): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#pass;
-    await Promise.race([Promise.allSettled([...this.#ops]), sleep(graceSeconds * 1000 + 15_000)]);
+    this.#timer?.cancel();
+    await Promise.race([this.idle(), delay(this.#clock, graceSeconds * 1000 + 15_000)]);
+  }
+
+  /** Resolves once no pass and no operation is running (the passes they kick included). */
+  async idle(): Promise<void> {
+    while (this.#pass || this.#ops.size > 0) {
+      await this.#pass;
+      await Promise.allSettled([...this.#ops]);
+    }
   }
 
   /** After halt(): stops and removes every replica of ours, concurrently. */
@@ -231,7 +250,7 @@ export class Fleet {
     }
     if (this.#stopped) return;
     this.#sync(actual);
-    const now = this.#now();
+    const now = this.#clock.now();
     const actions = plan({
       now,
       services: this.#d.config.services.map((s) => ({ name: s.name, startPort: s.startPort, desired: this.desired.get(s.name)! })),
@@ -246,7 +265,7 @@ export class Fleet {
 
   /** Folds the runtime's list into the table: adopt the unknown, fail the exited, forget the gone. */
   #sync(actual: ReplicaInfo[]): void {
-    const now = this.#now();
+    const now = this.#clock.now();
     const seen = new Set(actual.map((a) => a.id));
     let changed = false;
     for (const a of actual) {
@@ -290,7 +309,7 @@ export class Fleet {
 
   #recordFailure(r: Replica): void {
     const key = slotKey(r.service, r.port);
-    const now = this.#now();
+    const now = this.#clock.now();
     const readyFor = r.state === 'ready' && r.readyAt !== undefined ? now - r.readyAt : 0;
     this.#failures.set(key, recordFailure(this.#failures.get(key), readyFor, now, this.#d.config.backoff));
   }
@@ -310,7 +329,7 @@ export class Fleet {
     this.#starting.add(key);
     try {
       const info = await this.#d.runtime.start(this.#spec(this.#service(service)!, port));
-      const now = this.#now();
+      const now = this.#clock.now();
       this.replicas.set(info.id, {
         id: info.id, service, port, url: info.url, state: 'starting', health: 'unknown',
         consecutiveFailures: 0, startedAt: info.startedAt, trackedSince: now, requestsServed: 0,
@@ -325,7 +344,7 @@ export class Fleet {
       this.#d.onChange();
     } catch (err) {
       const { code, message } = errorFields(err);
-      this.#failures.set(key, recordFailure(this.#failures.get(key), 0, this.#now(), this.#d.config.backoff));
+      this.#failures.set(key, recordFailure(this.#failures.get(key), 0, this.#clock.now(), this.#d.config.backoff));
       this.#d.events.emit({ type: 'runtime.error', service, port, reason: `starting a replica failed: ${message}`, code });
     } finally {
       this.#starting.delete(key);
@@ -341,7 +360,7 @@ export class Fleet {
       if (action.drain && (r.state === 'ready' || r.state === 'draining')) {
         r.state = 'draining';
         this.#d.onChange();
-        await Promise.race([this.#d.drain(r.id), sleep(this.#d.config.drainTimeoutMs)]);
+        await Promise.race([this.#d.drain(r.id), delay(this.#clock, this.#d.config.drainTimeoutMs)]);
       }
       const failed = r.state === 'failed';
       if (!failed) r.state = 'stopping';

@@ -1,11 +1,12 @@
 // Every message between the primary thread and its workers. The primary is the hub: workers
-// never talk to each other directly, so a restarted worker only needs the primary to replay
-// state to it (balancer → primary → scaler for request counts).
+// never talk to each other directly (balancer → primary → heartbeat for a suspect replica), so
+// a restarted worker only needs the primary to replay state to it.
 //
 // Snapshots (routes, targets) carry a version; a receiver ignores a version it already has.
 //
-// The balancer may run as several threads: each gets every message below, and request counts
-// travel through shared memory (balancer/shared-state.ts), not messages.
+// The balancer may run as several threads: each gets every message below. Request counts travel
+// through shared memory (balancer/shared-state.ts), not messages: the scaler reads what it
+// counts, the primary what each replica served.
 
 // ---- primary → balancer ---------------------------------------------------------------------
 
@@ -54,12 +55,6 @@ export interface ListeningMessage {
   port: number;
   /** The plain port that redirects to HTTPS, rather than the public listener. */
   redirect?: boolean;
-}
-
-export interface ServiceCount {
-  count: number;
-  /** Epoch ms of the first counted request in this report. */
-  firstAt: number;
 }
 
 export interface DrainedMessage {
@@ -125,12 +120,6 @@ export type FromHeartbeat = HealthMessage | WorkerFailure;
 
 // ---- primary → scaler -----------------------------------------------------------------------
 
-export interface ScalerRequestsMessage {
-  type: 'requests';
-  at: number;
-  services: Record<string, ServiceCount>;
-}
-
 /** Start a window now even without a request (after adopting more replicas than the minimum). */
 export interface OpenWindowMessage {
   type: 'open-window';
@@ -151,7 +140,7 @@ export interface CurrentMessage {
   current: Record<string, number>;
 }
 
-export type ToScaler = ScalerRequestsMessage | OpenWindowMessage | ResumeMessage | CurrentMessage;
+export type ToScaler = OpenWindowMessage | ResumeMessage | CurrentMessage;
 
 // ---- scaler → primary -----------------------------------------------------------------------
 
@@ -159,6 +148,9 @@ export interface WindowStatus {
   service: string;
   startedAt: number;
   endsAt: number;
+  /** The service's policy: window length and the formula's divisor. */
+  windowSeconds: number;
+  requestsPerReplica: number;
   requests: number;
   nextDesired: number;
   nextThreshold: number;
@@ -172,22 +164,22 @@ export interface WindowMessage {
   window: WindowStatus | { service: string; closed: true };
 }
 
+/** Why a window decided what it did (scaler/policy.ts). */
+export type DecisionCode = 'load' | 'raised-to-min' | 'capped-at-max' | 'held-by-damping';
+
 export interface ScaleMessage {
   type: 'scale';
   service: string;
   desired: number;
+  /** Why, as a code (scaler/policy.ts) and in words. */
+  code: DecisionCode;
+  reason: string;
   requests: number;
   windowStartedAt: number;
   windowEndsAt: number;
-  reason: string;
 }
 
-/** Send the counts now instead of at the next second (the scaler is closing a window). */
-export interface FlushMessage {
-  type: 'flush';
-}
-
-export type FromScaler = WindowMessage | ScaleMessage | FlushMessage | WorkerFailure;
+export type FromScaler = WindowMessage | ScaleMessage | WorkerFailure;
 
 // ---- any worker → primary -------------------------------------------------------------------
 

@@ -64,9 +64,9 @@ export function buildStatus(input: StatusInput): StatusBody {
         ? {
             startedAt: new Date(w.startedAt).toISOString(),
             endsAt: new Date(w.endsAt).toISOString(),
-            windowSeconds: input.config.scaling.windowSeconds,
+            windowSeconds: w.windowSeconds,
             requests: w.requests,
-            requestsPerReplica: input.config.scaling.requestsPerReplica,
+            requestsPerReplica: w.requestsPerReplica,
             nextDesired: w.nextDesired,
             nextThreshold: w.nextThreshold,
             reason: w.reason,

@@ -15,7 +15,6 @@ import type {
   RoutesMessage,
   Target,
   ToHeartbeat,
-  ToScaler,
   WindowStatus,
 } from './protocol.ts';
 import { dialHost, type Runtime } from './runtime/runtime.ts';
@@ -23,11 +22,11 @@ import { ReplicaEnvironment } from './replica-env.ts';
 import { ensureSecrets } from './secrets.ts';
 import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
 import { buildStatus, type StatusBody } from './status.ts';
-import type { HeartbeatConfig } from './workers/heartbeat.ts';
-import { WorkerHost } from './workers/host.ts';
-import type { ScalerConfig } from './workers/scaler.ts';
+import { policySettings } from './scaler/policy.ts';
+import { WorkerHost, type HostOf } from './workers/host.ts';
+import { HEARTBEAT, SCALER } from './workers/spec.ts';
 
-const COUNTS_EVERY_MS = 1000;
+const SERVED_EVERY_MS = 1000;
 
 export class Supervisor {
   readonly events: EventLog;
@@ -41,8 +40,8 @@ export class Supervisor {
   #admin: AdminServer | undefined;
   #balancer: BalancerThreads | undefined;
   #counting: NodeJS.Timeout | undefined;
-  #heartbeat: WorkerHost<ToHeartbeat, FromHeartbeat> | undefined;
-  #scaler: WorkerHost<ToScaler, FromScaler> | undefined;
+  #heartbeat: HostOf<typeof HEARTBEAT> | undefined;
+  #scaler: HostOf<typeof SCALER> | undefined;
   #listen: { host: string; port: number } | null = null;
   #routes = { version: 0, json: '' };
   #targets = { version: 0, json: '' };
@@ -156,7 +155,7 @@ export class Supervisor {
     // Stop accepting and let requests in flight finish before any replica goes away.
     if (this.#balancer) await Promise.race([this.#balancer.close(c.drainTimeoutMs), new Promise((r) => setTimeout(r, c.drainTimeoutMs + 2000))]);
     clearInterval(this.#counting);
-    this.#reportCounts();
+    this.#takeServed();
     await this.#balancer?.stop();
     if (c.onShutdown === 'remove') await this.#fleet.removeAll(c.stopGraceSeconds);
     await this.#admin?.close();
@@ -165,9 +164,8 @@ export class Supervisor {
 
   #startWorkers(adminOrigin: string, above: string[]): void {
     const c = this.#config;
-    const entry = (file: string) => new URL(`./workers/${file}`, import.meta.url);
     const log = this.#logger.child({ component: 'workers' });
-    this.#balancer = new BalancerThreads({
+    const balancer = new BalancerThreads({
       config: c,
       adminOrigin,
       logger: log,
@@ -175,48 +173,43 @@ export class Supervisor {
       onMessage: (m) => this.#fromBalancer(m),
       onStart: (thread, restarted) => {
         this.#noteRestart('balancer', restarted);
-        this.#balancer?.postTo(thread, this.#routesMessage());
+        balancer.postTo(thread, this.#routesMessage());
       },
     });
-    const heartbeatConfig: HeartbeatConfig = c.heartbeat;
-    this.#heartbeat = new WorkerHost({
-      name: 'heartbeat', entry: entry('heartbeat.ts'), config: heartbeatConfig, logger: log,
+    this.#balancer = balancer;
+    const heartbeat = new WorkerHost(HEARTBEAT, {
+      config: c.heartbeat,
+      logger: log,
       onMessage: (m) => this.#fromHeartbeat(m),
       onStart: (restarted) => {
         this.#noteRestart('heartbeat', restarted);
-        this.#heartbeat?.post(this.#targetsMessage());
+        heartbeat.post(this.#targetsMessage());
       },
     });
-    const scalerConfig: ScalerConfig = {
-      windowSeconds: c.scaling.windowSeconds,
-      services: Object.fromEntries(
-        c.services
-          .filter((s) => s.autoscale)
-          .map((s) => [s.name, { requestsPerReplica: c.scaling.requestsPerReplica, min: s.replicas.min, max: s.replicas.max, dampingWindows: c.scaling.dampingWindows }]),
-      ),
-    };
-    this.#scaler = new WorkerHost({
-      name: 'scaler', entry: entry('scaler.ts'), config: scalerConfig, logger: log,
+    this.#heartbeat = heartbeat;
+    const scaler = new WorkerHost(SCALER, {
+      // The scaler reads the request counts from the balancer's shared memory itself.
+      config: { policies: Object.fromEntries(c.services.filter((s) => s.autoscale).map((s) => [s.name, policySettings(s)])), shared: balancer.shared },
+      logger: log,
       onMessage: (m) => this.#fromScaler(m),
       onStart: (restarted) => {
         this.#noteRestart('scaler', restarted);
-        this.#scaler?.post({ type: 'resume', windows: [...this.#windows.values()], current: this.#fleet.current() });
+        scaler.post({ type: 'resume', windows: [...this.#windows.values()], current: this.#fleet.current() });
       },
     });
-    this.#balancer.start();
-    this.#heartbeat.start();
-    this.#scaler.start();
-    this.#counting = setInterval(() => this.#reportCounts(), COUNTS_EVERY_MS);
+    this.#scaler = scaler;
+    balancer.start();
+    heartbeat.start();
+    scaler.start();
+    this.#counting = setInterval(() => this.#takeServed(), SERVED_EVERY_MS);
     // Adopted more than the minimum: open a window now, so an idle service comes back down.
-    for (const service of above) this.#scaler.post({ type: 'open-window', service, at: Date.now() });
+    for (const service of above) scaler.post({ type: 'open-window', service, at: Date.now() });
   }
 
-  /** Request counts from the balancer's shared memory: served per replica, and the scaler's K. */
-  #reportCounts(always = false): void {
-    if (!this.#balancer) return;
-    const counts = this.#balancer.takeCounts(Date.now());
-    if (Object.keys(counts.served).length > 0) this.#fleet.addServed(counts.served);
-    if (always || Object.keys(counts.services).length > 0) this.#scaler?.post({ type: 'requests', at: counts.at, services: counts.services });
+  /** Requests each replica answered, from the balancer's shared memory. */
+  #takeServed(): void {
+    const served = this.#balancer?.takeServed() ?? {};
+    if (Object.keys(served).length > 0) this.#fleet.addServed(served);
   }
 
   #fromBalancer(m: FromBalancer): void {
@@ -252,10 +245,11 @@ export class Supervisor {
         this.#admin?.changed();
         break;
       case 'scale':
-        this.#fleet.setDesired(m.service, m.desired, `${m.reason} (window ${new Date(m.windowStartedAt).toISOString()} – ${new Date(m.windowEndsAt).toISOString()})`);
-        break;
-      case 'flush':
-        this.#reportCounts(true);
+        this.#fleet.setDesired(m.service, {
+          replicas: m.desired,
+          code: m.code,
+          reason: `${m.reason} (window ${new Date(m.windowStartedAt).toISOString()} – ${new Date(m.windowEndsAt).toISOString()})`,
+        });
         break;
       case 'worker-error':
         this.#logger.error('scaler error', { code: m.code, message: m.message });

@@ -105,7 +105,15 @@ export interface BalancerSettings {
   edge: EdgeConfig;
   /** Present when TLS is on; replaced at run time by `tls` messages. */
   tls: TlsMaterial | null;
-  shared: { buffer: SharedArrayBuffer; spec: SharedSpec; epoch: number };
+  shared: SharedMemory;
+}
+
+/** The buffer every balancer thread, the primary and the scaler share, and how to read it. */
+export interface SharedMemory {
+  buffer: SharedArrayBuffer;
+  spec: SharedSpec;
+  /** Times in the buffer are ms since this. */
+  epoch: number;
 }
 
 /** The defaults the config schema uses: sensible for one host serving browsers and apps. */

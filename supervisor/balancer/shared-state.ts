@@ -3,9 +3,9 @@
 // to keep round robin strict across threads or to count requests.
 //
 // Regions (all Int32, read and written with Atomics):
-//   per service  cursor (port of the last pick, 0 = none), counted (API requests, wrapping),
-//                firstAt (ms since `epoch` + 1 of the first counted request since the primary
-//                last took the counts; 0 = none)
+//   per service  cursor (port of the last pick, 0 = none), counted (API requests since the
+//                scaler last took them), firstAt (ms since `epoch` + 1 of the first of those;
+//                0 = none)
 //   per replica  served (wrapping), suspectUntil (ms since `epoch`, compared wrap-safe)
 //   per thread   inFlight per replica, open connections per client-address bucket. A thread
 //                writes only its own rows, and a restarted thread zeroes them: a thread that
@@ -240,41 +240,38 @@ export function hash32(text: string): number {
   return h >>> 0;
 }
 
-export interface TakenCounts {
-  /** Counted API requests per service since the last take, with the first one's time. */
-  services: Record<string, { count: number; firstAt: number }>;
-  /** Requests answered per replica slot since the last take. */
-  served: Map<number, number>;
+export interface ServiceCount {
+  count: number;
+  /** Epoch ms of the first request counted in this take. */
+  firstAt: number;
 }
 
-/** The primary's view: takes the counts the threads add up, without stopping them. */
-export class SharedCounters {
+/**
+ * The scaler's view: counted API requests per service since its last take, with the first one's
+ * time, taken out of the buffer (exchanged for zero), so no other reader is needed in between
+ * and a restarted scaler counts nothing twice.
+ */
+export class RequestCounters {
   readonly layout: SharedLayout;
   readonly #a: Int32Array;
   readonly #epoch: number;
-  readonly #lastCounted: number[];
   readonly #pendingFirst: number[];
-  readonly #lastServed: Int32Array;
 
   constructor(buffer: SharedArrayBuffer, layout: SharedLayout, epoch: number) {
     this.layout = layout;
     this.#a = new Int32Array(buffer);
     this.#epoch = epoch;
-    this.#lastCounted = layout.spec.services.map(() => 0);
     this.#pendingFirst = layout.spec.services.map(() => 0);
-    this.#lastServed = new Int32Array(layout.replicaSlots);
   }
 
-  take(now: number): TakenCounts {
-    const services: TakenCounts['services'] = {};
+  take(now: number): Record<string, ServiceCount> {
+    const services: Record<string, ServiceCount> = {};
     this.layout.spec.services.forEach((span, i) => {
       const at = this.layout.servicesAt + i * SERVICE_FIELDS;
       // firstAt is set before the count is added: read it first, so a count seen here either
       // comes with its firstAt now or left it for the next take (kept in pendingFirst).
       const first = Atomics.exchange(this.#a, at + 2, 0);
-      const total = Atomics.load(this.#a, at + 1);
-      const count = (total - this.#lastCounted[i]!) >>> 0;
-      this.#lastCounted[i] = total;
+      const count = Atomics.exchange(this.#a, at + 1, 0) >>> 0;
       const firstAt = first === 0 ? 0 : now - ((relMs(now, this.#epoch) - (first - 1)) | 0);
       if (count === 0) {
         if (firstAt) this.#pendingFirst[i] ||= firstAt;
@@ -283,6 +280,23 @@ export class SharedCounters {
       services[span.name] = { count, firstAt: Math.min(this.#pendingFirst[i] || Infinity, firstAt || now) };
       this.#pendingFirst[i] = 0;
     });
+    return services;
+  }
+}
+
+/** The primary's view: requests answered per replica slot since its last take. */
+export class ServedCounters {
+  readonly layout: SharedLayout;
+  readonly #a: Int32Array;
+  readonly #lastServed: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer, layout: SharedLayout) {
+    this.layout = layout;
+    this.#a = new Int32Array(buffer);
+    this.#lastServed = new Int32Array(layout.replicaSlots);
+  }
+
+  take(): Map<number, number> {
     const served = new Map<number, number>();
     for (let slot = 0; slot < this.layout.replicaSlots; slot++) {
       const total = Atomics.load(this.#a, this.layout.replicasAt + slot * REPLICA_FIELDS);
@@ -290,6 +304,6 @@ export class SharedCounters {
       this.#lastServed[slot] = total;
       if (n > 0) served.set(slot, n);
     }
-    return { services, served };
+    return served;
   }
 }

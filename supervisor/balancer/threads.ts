@@ -3,11 +3,12 @@
 // that need every thread's answer (a replica drained, the listener closed).
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { FromBalancer, RoutesMessage, ServiceCount, ToBalancer } from '../protocol.ts';
+import type { FromBalancer, RoutesMessage, ToBalancer } from '../protocol.ts';
 import { WorkerHost } from '../workers/host.ts';
+import { BALANCER } from '../workers/spec.ts';
 import { RATE_LIMITERS, rateLimitsOn } from './rate-limit.ts';
-import type { BalancerSettings, TlsMaterial } from './settings.ts';
-import { SharedCounters, SharedLayout, type SharedSpec } from './shared-state.ts';
+import type { BalancerSettings, SharedMemory, TlsMaterial } from './settings.ts';
+import { ServedCounters, SharedLayout, type SharedSpec } from './shared-state.ts';
 
 const CLIENT_BUCKETS = 16_384;
 /** Client-address buckets per rate limiter: two addresses share one with odds 1 in 65,536. */
@@ -25,18 +26,13 @@ export interface BalancerThreadsOptions {
   tls: TlsMaterial | null;
 }
 
-export interface Counts {
-  at: number;
-  services: Record<string, ServiceCount>;
-  /** Requests answered per replica id. */
-  served: Record<string, number>;
-}
-
 export class BalancerThreads {
   readonly layout: SharedLayout;
+  /** The memory the threads count into: the scaler reads the request counts from it too. */
+  readonly shared: SharedMemory;
   readonly #o: BalancerThreadsOptions;
-  readonly #hosts: WorkerHost<ToBalancer, FromBalancer>[] = [];
-  readonly #counters: SharedCounters;
+  readonly #hosts: WorkerHost<ToBalancer, FromBalancer, BalancerSettings>[] = [];
+  readonly #served: ServedCounters;
   /** Replica id by slot, from the last routes sent (to attribute served counts). */
   #slotIds = new Map<number, string>();
   /** Drains in progress: replica id → slot, the threads still to answer, and who waits. */
@@ -58,7 +54,8 @@ export class BalancerThreads {
     this.layout = new SharedLayout(spec);
     const buffer = this.layout.create();
     const epoch = Date.now();
-    this.#counters = new SharedCounters(buffer, this.layout, epoch);
+    this.shared = { buffer, spec, epoch };
+    this.#served = new ServedCounters(buffer, this.layout);
     const { threads, adminOnListener, tls, compression, rateLimits, trustedProxies, ...limits } = c.balancer;
     for (let thread = 0; thread < threads; thread++) {
       const settings: BalancerSettings = {
@@ -75,11 +72,10 @@ export class BalancerThreads {
         limits,
         edge: { tls, compression, rateLimits, trustedProxies },
         tls: options.tls,
-        shared: { buffer, spec, epoch },
+        shared: this.shared,
       };
-      const host: WorkerHost<ToBalancer, FromBalancer> = new WorkerHost({
+      const host = new WorkerHost(BALANCER, {
         name: threads === 1 ? 'balancer' : `balancer-${thread}`,
-        entry: new URL('../workers/balancer.ts', import.meta.url),
         config: settings,
         logger: options.logger,
         onMessage: (m) => this.#fromThread(m, thread),
@@ -149,15 +145,14 @@ export class BalancerThreads {
     await Promise.all(this.#hosts.map((h) => h.stop()));
   }
 
-  /** The counts since the last call, read from shared memory (no thread is asked). */
-  takeCounts(now: number): Counts {
-    const taken = this.#counters.take(now);
+  /** Requests answered per replica id since the last call, read from shared memory (no thread is asked). */
+  takeServed(): Record<string, number> {
     const served: Record<string, number> = {};
-    for (const [slot, n] of taken.served) {
+    for (const [slot, n] of this.#served.take()) {
       const id = this.#slotIds.get(slot);
       if (id !== undefined) served[id] = (served[id] ?? 0) + n;
     }
-    return { at: now, services: taken.services, served };
+    return served;
   }
 
   #noteRoutes(message: RoutesMessage): void {

@@ -3,9 +3,9 @@
 // passed over) are logged and returned. The services must then have what the runtime needs (an
 // image, or a command), checked here as config errors.
 import path from 'node:path';
-import { ConfigError, type Config } from '../config.ts';
+import { ConfigError } from '../config-error.ts';
 import type { Logger } from '../log.ts';
-import { deploymentIssues, type RuntimePlugin } from './plugin.ts';
+import { deploymentIssues, type Deployment, type RuntimePlugin } from './plugin.ts';
 import { RUNTIMES } from './registry.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -14,12 +14,23 @@ export interface Selection {
   why: string;
 }
 
-export function replicaDataDir(config: Config): string {
+/** What the choice reads of the config (config.ts's Config has it all). */
+export interface RuntimeChoice extends Deployment {
+  runtime: string;
+  runtimes: object;
+  instance: string;
+  labelPrefix: string;
+  publishHost: string;
+  dataDir: string;
+  stopGraceSeconds: number;
+}
+
+export function replicaDataDir(config: { dataDir: string }): string {
   return path.join(config.dataDir, 'replicas');
 }
 
 export async function selectRuntime(
-  config: Config,
+  config: RuntimeChoice,
   logger: Logger,
   plugins: readonly RuntimePlugin[] = RUNTIMES as readonly RuntimePlugin[],
 ): Promise<Selection> {

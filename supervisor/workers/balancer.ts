@@ -8,13 +8,12 @@ import type { AddressInfo, Server } from 'node:net';
 import { Balancer } from '../balancer/balancer.ts';
 import { createListener } from '../balancer/listener.ts';
 import { createSecureListener } from '../balancer/secure.ts';
-import type { BalancerSettings } from '../balancer/settings.ts';
-import type { FromBalancer, ToBalancer } from '../protocol.ts';
 import { workerChannel } from './channel.ts';
+import { BALANCER } from './spec.ts';
 
 const SWEEP_EVERY_MS = 250;
 
-const channel = workerChannel<ToBalancer, FromBalancer, BalancerSettings>();
+const channel = workerChannel(BALANCER);
 const settings = channel.config;
 const balancer = new Balancer({ settings, clock: { now: Date.now }, send: (m) => channel.send(m) });
 let server: Server;

@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorFields } from '../log.ts';
 import type { WorkerFailure } from '../protocol.ts';
+import type { WorkerSpec } from './spec.ts';
 
 export interface Channel<In, Out, Config> {
   config: Config;
@@ -11,8 +12,9 @@ export interface Channel<In, Out, Config> {
   onMessage(handler: (message: In) => void | Promise<void>): void;
 }
 
-export function workerChannel<In, Out, Config>(): Channel<In, Out, Config> {
-  if (!parentPort) throw new Error('this module runs as a worker thread (see workers/host.ts)');
+/** The thread's side of `spec`'s port (the spec only types it). */
+export function workerChannel<In, Out, Config>(spec: WorkerSpec<In, Out, Config>): Channel<In, Out, Config> {
+  if (!parentPort) throw new Error(`the ${spec.name} worker runs as a worker thread (see workers/host.ts)`);
   const port = parentPort;
   const send = (message: Out | WorkerFailure) => port.postMessage(message);
   return {

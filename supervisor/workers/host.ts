@@ -4,18 +4,21 @@
 // covers them.
 import { Worker } from 'node:worker_threads';
 import { errorFields, type Logger } from '../log.ts';
+import type { WorkerSpec } from './spec.ts';
 
-export interface WorkerHostOptions<Out> {
-  name: string;
-  /** The worker's TypeScript entry. */
-  entry: URL;
+export interface WorkerHostOptions<Out, Config> {
+  /** The thread's name when not the spec's (balancer-1 of several). */
+  name?: string;
   /** Static configuration: the worker reads it as workerData.config. */
-  config: unknown;
+  config: Config;
   onMessage: (message: Out) => void;
   /** Called after every (re)start, to send the state the worker needs. */
   onStart: (restarted: boolean) => void;
   logger: Logger;
 }
+
+/** The host of a spec's worker: `HostOf<typeof HEARTBEAT>`. */
+export type HostOf<S> = S extends WorkerSpec<infer In, infer Out, infer Config> ? WorkerHost<In, Out, Config> : never;
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
 const MIN_DELAY_MS = 100;
@@ -23,8 +26,10 @@ const MAX_DELAY_MS = 5000;
 /** A worker that lived this long had a good run: the next restart is quick again. */
 const STABLE_MS = 10_000;
 
-export class WorkerHost<In, Out> {
-  readonly #o: WorkerHostOptions<Out>;
+export class WorkerHost<In, Out, Config> {
+  readonly name: string;
+  readonly #spec: WorkerSpec<In, Out, Config>;
+  readonly #o: WorkerHostOptions<Out, Config>;
   #worker: Worker | undefined;
   #startedAt = 0;
   #delay = MIN_DELAY_MS;
@@ -32,8 +37,10 @@ export class WorkerHost<In, Out> {
   #restarts = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(options: WorkerHostOptions<Out>) {
+  constructor(spec: WorkerSpec<In, Out, Config>, options: WorkerHostOptions<Out, Config>) {
+    this.#spec = spec;
     this.#o = options;
+    this.name = options.name ?? spec.name;
   }
 
   get restarts(): number {
@@ -63,12 +70,12 @@ export class WorkerHost<In, Out> {
 
   #spawn(restarted: boolean): void {
     const worker = new Worker(BOOT, {
-      workerData: { entry: this.#o.entry.href, config: this.#o.config, name: this.#o.name },
+      workerData: { entry: this.#spec.entry.href, config: this.#o.config, name: this.name },
     });
     this.#worker = worker;
     this.#startedAt = Date.now();
     worker.on('message', (message: Out) => this.#o.onMessage(message));
-    worker.on('error', (err) => this.#o.logger.error('worker crashed', { worker: this.#o.name, error: errorFields(err) }));
+    worker.on('error', (err) => this.#o.logger.error('worker crashed', { worker: this.name, error: errorFields(err) }));
     worker.on('exit', (code) => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
@@ -77,7 +84,7 @@ export class WorkerHost<In, Out> {
       if (lived > STABLE_MS) this.#delay = MIN_DELAY_MS;
       const delay = this.#delay;
       this.#delay = Math.min(MAX_DELAY_MS, this.#delay * 2);
-      this.#o.logger.warn('worker exited; restarting', { worker: this.#o.name, code, livedMs: lived, delayMs: delay });
+      this.#o.logger.warn('worker exited; restarting', { worker: this.name, code, livedMs: lived, delayMs: delay });
       this.#timer = setTimeout(() => {
         this.#restarts += 1;
         this.#spawn(true);

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { Balancer } from '../../supervisor/balancer/balancer.ts';
 import type { PoolLike } from '../../supervisor/balancer/service-route.ts';
 import { DEFAULT_EDGE, DEFAULT_LIMITS, type BalancerSettings } from '../../supervisor/balancer/settings.ts';
-import { SharedCounters, SharedLayout, type SharedSpec } from '../../supervisor/balancer/shared-state.ts';
+import { RequestCounters, ServedCounters, SharedLayout, type SharedSpec } from '../../supervisor/balancer/shared-state.ts';
 import type { StrategyName } from '../../supervisor/balancer/strategy.ts';
 import type { UpstreamConnection, UpstreamExchange } from '../../supervisor/balancer/upstream.ts';
 import type { FromBalancer, RoutesMessage } from '../../supervisor/protocol.ts';
@@ -204,7 +204,7 @@ describe('the balancer class, with fakes', () => {
     assert.deepEqual([res.status, res.body], [200, 'hello']);
   });
 
-  test('request counts and served counts reach the primary through shared memory', () => {
+  test('request counts reach the scaler and served counts the primary through shared memory', () => {
     const layout = new SharedLayout(spec());
     const buffer = layout.create();
     const r = rig({ buffer });
@@ -213,9 +213,8 @@ describe('the balancer class, with fakes', () => {
     r.request('GET', '/api/v1/_health'); // uncounted
     r.pools.get(8000)!.answer();
     r.pools.get(8000)!.answer();
-    const taken = new SharedCounters(buffer, layout, EPOCH).take(r.clock.t);
-    assert.deepEqual(taken.services, { acts: { count: 1, firstAt: r.clock.t } });
-    assert.equal(taken.served.get(layout.slotOf('acts', 8000)), 2);
+    assert.deepEqual(new RequestCounters(buffer, layout, EPOCH).take(r.clock.t), { acts: { count: 1, firstAt: r.clock.t } });
+    assert.equal(new ServedCounters(buffer, layout).take().get(layout.slotOf('acts', 8000)), 2);
   });
 
   test('a refused connection: retried on the next replica, reported suspect, then passed over', () => {

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { downstreamHeaders, hostOf, upstreamHead } from '../../supervisor/balancer/headers.ts';
 import { afterFailure } from '../../supervisor/balancer/retry.ts';
 import { PrefixTable, pathSet } from '../../supervisor/balancer/routes.ts';
-import { SharedCounters, SharedLayout, SharedState } from '../../supervisor/balancer/shared-state.ts';
+import { RequestCounters, ServedCounters, SharedLayout, SharedState } from '../../supervisor/balancer/shared-state.ts';
 import { LeastOutstanding, RoundRobin, type Member, type Strategy } from '../../supervisor/balancer/strategy.ts';
 import { canonicalTarget } from '../../supervisor/balancer/target.ts';
 import { TrackedList, type Linked } from '../../supervisor/balancer/tracked.ts';
@@ -129,33 +129,42 @@ describe('least outstanding requests (strategy)', () => {
 });
 
 describe('shared counters', () => {
-  test('the primary takes counted requests with the first one\'s time, and served per slot', () => {
+  test('the scaler takes counted requests with the first one\'s time, the primary served per slot', () => {
     const l = layout(2);
     const buffer = l.create();
     const [t0, t1] = [new SharedState(buffer, l, 0, EPOCH), new SharedState(buffer, l, 1, EPOCH)];
-    const counters = new SharedCounters(buffer, l, EPOCH);
+    const requests = new RequestCounters(buffer, l, EPOCH);
+    const served = new ServedCounters(buffer, l);
     t0.countRequest(0, EPOCH + 5000);
     t1.countRequest(0, EPOCH + 5200);
     t1.countRequest(1, EPOCH + 5300);
     t0.served(l.slotOf('acts', 8001));
     t1.served(l.slotOf('acts', 8001));
-    const first = counters.take(EPOCH + 6000);
-    assert.deepEqual(first.services, { acts: { count: 2, firstAt: EPOCH + 5000 }, users: { count: 1, firstAt: EPOCH + 5300 } });
-    assert.deepEqual([...first.served], [[l.slotOf('acts', 8001), 2]]);
-    const second = counters.take(EPOCH + 7000);
-    assert.deepEqual(second.services, {});
-    assert.equal(second.served.size, 0);
+    assert.deepEqual(requests.take(EPOCH + 6000), { acts: { count: 2, firstAt: EPOCH + 5000 }, users: { count: 1, firstAt: EPOCH + 5300 } });
+    assert.deepEqual([...served.take()], [[l.slotOf('acts', 8001), 2]]);
+    assert.deepEqual(requests.take(EPOCH + 7000), {});
+    assert.equal(served.take().size, 0);
+  });
+
+  test('requests are taken out of the buffer: a new reader (a restarted scaler) counts none twice', () => {
+    const l = layout();
+    const buffer = l.create();
+    const t0 = new SharedState(buffer, l, 0, EPOCH);
+    t0.countRequest(0, EPOCH + 100);
+    assert.deepEqual(new RequestCounters(buffer, l, EPOCH).take(EPOCH + 200), { acts: { count: 1, firstAt: EPOCH + 100 } });
+    t0.countRequest(0, EPOCH + 300);
+    assert.deepEqual(new RequestCounters(buffer, l, EPOCH).take(EPOCH + 400), { acts: { count: 1, firstAt: EPOCH + 300 } });
   });
 
   test('a firstAt seen before its count is kept for the next take', () => {
     const l = layout();
     const buffer = l.create();
-    const counters = new SharedCounters(buffer, l, EPOCH);
+    const counters = new RequestCounters(buffer, l, EPOCH);
     const a = new Int32Array(buffer);
     Atomics.store(a, l.servicesAt + 2, 1234 + 1); // a thread set firstAt, its add not yet visible
-    assert.deepEqual(counters.take(EPOCH + 2000).services, {});
+    assert.deepEqual(counters.take(EPOCH + 2000), {});
     Atomics.add(a, l.servicesAt + 1, 1);
-    assert.deepEqual(counters.take(EPOCH + 3000).services, { acts: { count: 1, firstAt: EPOCH + 1234 } });
+    assert.deepEqual(counters.take(EPOCH + 3000), { acts: { count: 1, firstAt: EPOCH + 1234 } });
   });
 
   test('in flight: each thread its own row; a restarted thread starts from zero', () => {

@@ -71,6 +71,8 @@ describe('config errors name the key, the value and what was expected', () => {
     { name: 'a socket that is no unix path', raw: valid(), env: { CONTAINER_HOST: 'tcp://10.0.0.1:2375' }, key: 'runtimes.podman.socket (from env CONTAINER_HOST)', value: 'tcp://10.0.0.1:2375', expected: /unix socket path/ },
     { name: 'settings of a runtime the registry has not', raw: { ...valid(), runtimes: { k8s: { context: 'x' } } }, key: 'runtimes.k8s.context', value: '(unknown key)', expected: /keys the schema declares/ },
     { name: 'the docker key of earlier versions', raw: { ...valid(), docker: { network: 'n' } }, key: 'docker', value: { network: 'n' }, expected: /moved to runtimes\.docker/ },
+    { name: 'a service scaling key that is not one', raw: { services: { web: service({ scaling: { requestsPerReplica: 0 } }) } }, key: 'services.web.scaling', value: { requestsPerReplica: 0 }, expected: /requestsPerReplica \(integers >= 1\)/ },
+    { name: 'an unknown service scaling key', raw: { services: { web: service({ scaling: { min: 2 } }) } }, key: 'services.web.scaling', value: { min: 2 }, expected: /any of windowSeconds, requestsPerReplica/ },
     { name: 'a label prefix with capitals', raw: { ...valid(), labelPrefix: 'Selfless' }, key: 'labelPrefix', value: 'Selfless', expected: /lower-case words/ },
   ];
   for (const row of rows) {
@@ -106,6 +108,15 @@ describe('config env overrides and defaults', () => {
     assert.equal(c.runtime, 'process');
     assert.equal(c.heartbeat.intervalMs, 250);
     assert.deepEqual(c.env, {}, 'only what a template names ({{env:DATABASE_URL}}) is passed on');
+  });
+  test('a service\'s scaling: the global scaling, key by key overridden by its own', () => {
+    const c = parseConfig(
+      { scaling: { windowSeconds: 60, requestsPerReplica: 20, dampingWindows: 2 }, services: { web: service({ autoscale: true, scaling: { requestsPerReplica: 50 } }), api: service({ startPort: 9100 }) } },
+      { env: { REQUESTS_PER_REPLICA: '30' } },
+    );
+    const [web, api] = c.services;
+    assert.deepEqual(web!.scaling, { windowSeconds: 60, requestsPerReplica: 50, dampingWindows: 2 });
+    assert.deepEqual(api!.scaling, { windowSeconds: 60, requestsPerReplica: 30, dampingWindows: 2 }, 'the env override changes the default');
   });
   test('service defaults: containerPort = startPort, no routes, no autoscale', () => {
     const web = parseConfig(valid(), { env: {} }).services[0]!;

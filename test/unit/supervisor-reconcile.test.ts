@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SnapshotGate } from '../../supervisor/protocol.ts';
 import { plan, slotKey, type Action, type PlanInput, type PlanReplica } from '../../supervisor/reconcile.ts';
-import { HealthTracker } from '../../supervisor/workers/health-tracker.ts';
+import { HealthTracker } from '../../supervisor/heartbeat/health-tracker.ts';
 
 const NOW = 100_000;
 const r = (id: string, port: number, state: PlanReplica['state'] = 'ready', extra: Partial<PlanReplica> = {}): PlanReplica => ({

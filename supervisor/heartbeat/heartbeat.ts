@@ -1,0 +1,112 @@
+// The heartbeat's logic, with no thread, socket or timer of its own (the worker shell gives it
+// a clock, a probe and a way to send): check the health path of every target each interval,
+// and speak only when a verdict changes (health-tracker.ts). Starting replicas, and replicas in
+// a run of failures, are checked at the fast interval (HAProxy's `fastinter`): the first to
+// enter rotation sooner, the second to confirm a failure sooner. A `check` (the balancer saw a
+// replica fail) runs one at once, folded into the one running if any. It never routes nor
+// replaces: the primary does, from its verdicts.
+import type { Clock, Timer } from '../clock.ts';
+import { SnapshotGate, type HealthMessage, type Target, type TargetsMessage } from '../protocol.ts';
+import { HealthTracker } from './health-tracker.ts';
+import type { Probe } from './probe.ts';
+
+export interface HeartbeatConfig {
+  intervalMs: number;
+  /** For starting replicas and failing ones. */
+  fastIntervalMs: number;
+  timeoutMs: number;
+  failureThreshold: number;
+}
+
+export interface HeartbeatDeps {
+  config: HeartbeatConfig;
+  clock: Clock;
+  probe: Probe;
+  send: (message: HealthMessage) => void;
+}
+
+interface Poll {
+  target: Target;
+  timer?: Timer;
+  running: boolean;
+  /** A check was asked for while one ran: run another right after. */
+  again: boolean;
+  lastOk: boolean;
+}
+
+export class Heartbeat {
+  readonly #d: HeartbeatDeps;
+  readonly #tracker: HealthTracker;
+  readonly #gate = new SnapshotGate();
+  readonly #polls = new Map<string, Poll>();
+
+  constructor(deps: HeartbeatDeps) {
+    this.#d = deps;
+    this.#tracker = new HealthTracker(deps.config.failureThreshold);
+  }
+
+  /** The replicas to check, as a versioned snapshot: older versions are ignored. */
+  applyTargets(message: TargetsMessage): void {
+    if (!this.#gate.accept(message.version)) return;
+    const ids = new Set(message.targets.map((t) => t.id));
+    for (const [id, poll] of this.#polls) {
+      if (ids.has(id)) continue;
+      poll.timer?.cancel();
+      this.#polls.delete(id);
+      this.#tracker.forget(id);
+    }
+    for (const target of message.targets) {
+      const poll = this.#polls.get(target.id);
+      if (poll) {
+        const faster = target.phase === 'starting' && poll.target.phase !== 'starting';
+        poll.target = target;
+        if (faster) this.#checkNow(poll);
+      } else {
+        const fresh: Poll = { target, running: false, again: false, lastOk: true };
+        this.#polls.set(target.id, fresh);
+        this.#checkNow(fresh);
+      }
+    }
+  }
+
+  /** Checks a replica now (the balancer saw it fail); unknown ids are ignored. */
+  check(id: string): void {
+    const poll = this.#polls.get(id);
+    if (poll) this.#checkNow(poll);
+  }
+
+  /** Cancels every scheduled check; checks in flight report nothing. */
+  stop(): void {
+    for (const poll of this.#polls.values()) poll.timer?.cancel();
+    this.#polls.clear();
+  }
+
+  #checkNow(poll: Poll): void {
+    if (poll.running) {
+      poll.again = true;
+      return;
+    }
+    poll.timer?.cancel();
+    void this.#run(poll);
+  }
+
+  async #run(poll: Poll): Promise<void> {
+    const { config, clock } = this.#d;
+    poll.running = true;
+    const started = clock.now();
+    const result = await this.#d.probe(poll.target.url, config.timeoutMs);
+    poll.running = false;
+    poll.lastOk = result.ok;
+    if (this.#polls.get(poll.target.id) !== poll) return; // removed meanwhile
+    const message = this.#tracker.observe(poll.target.id, result);
+    if (message) this.#d.send(message);
+    if (poll.again) {
+      poll.again = false;
+      this.#checkNow(poll);
+      return;
+    }
+    const fast = poll.target.phase === 'starting' || !poll.lastOk;
+    const interval = fast ? Math.min(config.fastIntervalMs, config.intervalMs) : config.intervalMs;
+    poll.timer = clock.after(interval - (clock.now() - started), () => void this.#run(poll));
+  }
+}

@@ -1,0 +1,137 @@
+// The Heartbeat class with a fake clock and a fake probe: when each replica is checked (at once,
+// at the fast interval while starting or failing, at the interval when healthy, at once when
+// the balancer asks), and which verdicts it sends (changes only). No thread, no socket.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Heartbeat, type HeartbeatConfig } from '../../supervisor/heartbeat/heartbeat.ts';
+import type { CheckResult } from '../../supervisor/heartbeat/health-tracker.ts';
+import type { HealthMessage, Target } from '../../supervisor/protocol.ts';
+import { FakeClock, settle } from '../helpers/fake-clock.ts';
+
+const CONFIG: HeartbeatConfig = { intervalMs: 1000, fastIntervalMs: 200, timeoutMs: 800, failureThreshold: 3 };
+const OK: CheckResult = { ok: true, reason: 'HTTP 200', latencyMs: 1 };
+const DOWN: CheckResult = { ok: false, reason: 'ECONNREFUSED', latencyMs: 1 };
+
+function target(id: string, phase: Target['phase'] = 'ready'): Target {
+  return { id, service: 'acts', port: 8000, url: `http://127.0.0.1/${id}/health`, phase, since: 0 };
+}
+
+/** A heartbeat whose probe answers from `script` (by replica id, in order; the last repeats). */
+function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number } = {}) {
+  const clock = new FakeClock(0);
+  const checks: Array<{ id: string; at: number }> = [];
+  const sent: HealthMessage[] = [];
+  const seen = new Map<string, number>();
+  let gate: Promise<void> | undefined;
+  const heartbeat = new Heartbeat({
+    config: CONFIG,
+    clock,
+    send: (m) => sent.push(m),
+    probe: async (url) => {
+      const id = url.split('/')[3]!;
+      checks.push({ id, at: clock.now() });
+      const n = seen.get(id) ?? 0;
+      seen.set(id, n + 1);
+      if (options.probeMs) await new Promise<void>((resolve) => clock.after(options.probeMs!, resolve));
+      if (gate) await gate;
+      const answers = script[id] ?? [OK];
+      return answers[Math.min(n, answers.length - 1)]!;
+    },
+  });
+  let version = 0;
+  return {
+    clock,
+    heartbeat,
+    sent,
+    at: (id: string) => checks.filter((c) => c.id === id).map((c) => c.at),
+    targets: (...targets: Target[]) => heartbeat.applyTargets({ type: 'targets', version: ++version, targets }),
+    hold(): () => void {
+      let release!: () => void;
+      gate = new Promise((resolve) => (release = resolve));
+      return () => {
+        gate = undefined;
+        release();
+      };
+    },
+  };
+}
+
+describe('heartbeat: when replicas are checked', () => {
+  test('a new starting replica: at once, then every fastIntervalMs; once ready, every intervalMs', async () => {
+    const r = rig({});
+    r.targets(target('a', 'starting'));
+    await r.clock.advance(500);
+    assert.deepEqual(r.at('a'), [0, 200, 400]);
+    r.targets(target('a', 'ready'));
+    await r.clock.advance(3000);
+    assert.deepEqual(r.at('a'), [0, 200, 400, 600, 1600, 2600], 'the fast check already due at 600 runs, then the interval');
+  });
+
+  test('a failing ready replica is re-checked at the fast interval: failed at the threshold in interval + 2 × fast', async () => {
+    const r = rig({ a: [OK, DOWN] });
+    r.targets(target('a'));
+    await r.clock.advance(1400);
+    assert.deepEqual(r.at('a'), [0, 1000, 1200, 1400]);
+    assert.deepEqual(
+      r.sent.map((m) => [m.verdict, m.consecutiveFailures]),
+      [['ok', 0], ['failing', 1], ['failing', 2], ['failed', 3]],
+    );
+  });
+
+  test('one that recovers says ok once and goes back to the normal interval', async () => {
+    const r = rig({ a: [OK, DOWN, OK] });
+    r.targets(target('a'));
+    await r.clock.advance(3300);
+    assert.deepEqual(r.at('a'), [0, 1000, 1200, 2200, 3200]);
+    assert.deepEqual(r.sent.map((m) => m.verdict), ['ok', 'failing', 'ok']);
+  });
+
+  test('the time a check takes counts toward the interval: checks start every intervalMs, not interval + latency', async () => {
+    const r = rig({}, { probeMs: 300 });
+    r.targets(target('a'));
+    await r.clock.advance(2500);
+    assert.deepEqual(r.at('a'), [0, 1000, 2000]);
+  });
+
+  test('a check the balancer asks for runs at once; asked again while one runs, one more follows right after', async () => {
+    const r = rig({});
+    r.targets(target('a'));
+    await r.clock.advance(100);
+    const release = r.hold();
+    r.heartbeat.check('a');
+    await settle();
+    r.heartbeat.check('a');
+    r.heartbeat.check('a');
+    assert.deepEqual(r.at('a'), [0, 100]);
+    release();
+    await settle();
+    assert.deepEqual(r.at('a'), [0, 100, 100], 'two asks during a check fold into one more');
+    await r.clock.advance(1000);
+    assert.deepEqual(r.at('a'), [0, 100, 100, 1100], 'then the normal interval');
+    r.heartbeat.check('unknown');
+  });
+
+  test('a replica that leaves the targets is checked no more; an older snapshot changes nothing', async () => {
+    const r = rig({});
+    r.targets(target('a'), target('b'));
+    await r.clock.advance(1000);
+    r.targets(target('b'));
+    r.heartbeat.applyTargets({ type: 'targets', version: 1, targets: [target('a'), target('b')] });
+    await r.clock.advance(2000);
+    assert.deepEqual(r.at('a'), [0, 1000]);
+    assert.deepEqual(r.at('b'), [0, 1000, 2000, 3000]);
+    r.heartbeat.stop();
+    await r.clock.advance(5000);
+    assert.equal(r.at('b').length, 4, 'nothing after stop');
+    assert.equal(r.clock.pending, 0);
+  });
+
+  test('a replica that goes back to starting is checked at once, then fast', async () => {
+    const r = rig({});
+    r.targets(target('a'));
+    await r.clock.advance(100);
+    r.targets(target('a', 'starting'));
+    await r.clock.advance(250);
+    assert.deepEqual(r.at('a'), [0, 100, 300]);
+  });
+});
