@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { request } from 'undici';
 import { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
-import { photoJpeg } from '../test/helpers/photos.ts';
+import { photoJpeg } from '../testkit/photos.ts';
 import { percentile } from './stats.ts';
 
 const MIB = 1024 * 1024;

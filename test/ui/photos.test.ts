@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { photoJpeg } from '../helpers/photos.ts';
+import { photoJpeg } from '../../testkit/photos.ts';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { ApiClient, type Act } from './support/api-client.ts';
 import { artifactsDir, launchBrowser, screenshot, withWatchedPage } from './support/browser.ts';

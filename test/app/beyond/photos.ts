@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
-import { exifIfd0Tags, GPS_IFD_TAG, ORIENTATION_TAG, photoJpeg } from '../../helpers/photos.ts';
+import { exifIfd0Tags, GPS_IFD_TAG, ORIENTATION_TAG, photoJpeg } from '../../../testkit/photos.ts';
 import type { Backend } from '../support/backends.ts';
 import { sessionCookie } from '../support/client.ts';
 import { actBody, addUser, IMG_B64, PASSWORD } from '../support/data.ts';
