@@ -1,5 +1,7 @@
 // Environment → typed configuration. Every problem names the variable, the value it had and
 // what was expected, and start-up stops (main.ts exits 1); nothing falls back silently.
+import { logSettings, type LogSettings } from './log.ts';
+
 export type ServiceName = 'users' | 'acts' | 'all';
 
 /**
@@ -29,6 +31,8 @@ export interface AppConfig {
   publicDir: string;
   /** `owner` unless API_ACCESS says otherwise: the safe choice for anything on a network. */
   apiAccess: ApiAccess;
+  /** LOG_LEVEL and LOG_FORMAT (logging/logger.ts). */
+  log: LogSettings;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +76,7 @@ export function loadConfig(env: Env): AppConfig {
     bodyMemory: integer(env, 'BODY_MEMORY', DEFAULT_BODY_MEMORY, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number of bytes'),
     publicDir: nonEmpty(env, 'PUBLIC_DIR', './public'),
     apiAccess: oneOf(env, 'API_ACCESS', API_ACCESS_MODES, 'owner'),
+    log: logSettings(env, (variable, value, expected) => new ConfigError(variable, value, expected)),
   };
 }
 

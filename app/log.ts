@@ -1,21 +1,6 @@
-// One JSON object per line: easy to grep, easy for a log shipper. Requests are not logged;
-// only start/stop and errors, so a busy replica does not drown its own output.
-export type LogLevel = 'info' | 'warn' | 'error';
-
-export interface LogEntry {
-  level: LogLevel;
-  event: string;
-  [field: string]: unknown;
-}
-
-export type Logger = (entry: LogEntry) => void;
-
-export const jsonLogger: Logger = (entry) => {
-  const line = JSON.stringify({ time: new Date().toISOString(), ...entry });
-  (entry.level === 'info' ? process.stdout : process.stderr).write(`${line}\n`);
-};
-
-export const silentLogger: Logger = () => {};
+// The app's side of the shared log schema (logging/logger.ts). Requests are not logged; only
+// start/stop and errors, so a busy replica does not drown its own output.
+export { createLogger, logSettings, silentLogger, type Logger, type LogSettings } from '../logging/logger.ts';
 
 /** The parts of an unknown error worth logging (never sent to a client). */
 export function describeError(err: unknown): Record<string, unknown> {

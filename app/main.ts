@@ -1,35 +1,41 @@
 // The one entry point: SERVICE=users | acts | all. Reads the environment, starts the
-// services, and stops them cleanly on SIGTERM/SIGINT (exit 0). A bad environment or a
-// failed start is one JSON log line and exit 1.
+// services, and stops them cleanly on SIGTERM/SIGINT (exit 0); a second signal exits at once.
+// A bad environment or a failed start is one log line and exit 1.
 import { ConfigError, loadConfig } from './config.ts';
-import { describeError, jsonLogger } from './log.ts';
+import { createLogger, describeError, type Logger } from './log.ts';
 import { startApp, type RunningApp } from './server.ts';
 
 async function main(): Promise<void> {
   let app: RunningApp;
+  // Until the environment is read, the default level and format; then the configured ones.
+  let logger: Logger = createLogger({ bindings: { component: 'app' } });
   try {
     const config = loadConfig(process.env);
-    app = await startApp({ ...config, logger: jsonLogger });
+    logger = createLogger({ ...config.log, bindings: { component: 'app' } });
+    app = await startApp({ ...config, logger });
   } catch (err) {
     if (err instanceof ConfigError) {
-      jsonLogger({ level: 'error', event: 'config_invalid', variable: err.variable, value: err.value, expected: err.expected, message: err.message });
+      logger.error('config_invalid', { variable: err.variable, value: err.value, expected: err.expected, message: err.message });
     } else {
-      jsonLogger({ level: 'error', event: 'start_failed', ...describeError(err) });
+      logger.error('start_failed', describeError(err));
     }
     process.exit(1);
   }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn('stop_forced', { signal });
+      process.exit(1);
+    }
     stopping = true;
     app.close().then(
       () => {
-        jsonLogger({ level: 'info', event: 'stopped', signal });
+        logger.info('stopped', { signal });
         process.exit(0);
       },
       (err: unknown) => {
-        jsonLogger({ level: 'error', event: 'stop_failed', signal, ...describeError(err) });
+        logger.error('stop_failed', { signal, ...describeError(err) });
         process.exit(1);
       },
     );

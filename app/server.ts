@@ -10,7 +10,7 @@ import { httpApp } from './http-app.ts';
 import { configureBodyMemory } from './http/body-budget.ts';
 import { warmJsonParser } from './http/json-pool.ts';
 import type { ReplicaState } from './http/replica.ts';
-import { jsonLogger, type Logger } from './log.ts';
+import { createLogger, type Logger } from './log.ts';
 import type { ServiceHandle } from './service-handle.ts';
 import { openUsersService } from './users/service.ts';
 
@@ -29,7 +29,7 @@ export interface StartOptions extends Partial<AppConfig> {
 const DRAIN_TIMEOUT_MS = 5000;
 
 export async function startApp(options: StartOptions = {}): Promise<RunningApp> {
-  const { logger = jsonLogger, ...overrides } = options;
+  const { logger = createLogger({ bindings: { component: 'app' } }), ...overrides } = options;
   const config: AppConfig = { ...loadConfig({}), ...overrides };
   if (config.service === 'acts' && config.usersUrl === undefined) {
     throw new Error('the acts service needs usersUrl (USERS_URL): the users service it asks about users');
@@ -69,9 +69,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     })();
     return closing;
   };
-  logger({
-    level: 'info',
-    event: 'started',
+  logger.info('started', {
     service: config.service,
     url: selfUrl,
     port,
@@ -85,9 +83,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
 /** The configured secret, or a random one with a warning: enough for one process, no more. */
 function sessionSecretFor(config: AppConfig, logger: Logger): string {
   if (config.sessionSecret !== undefined) return config.sessionSecret;
-  logger({
-    level: 'warn',
-    event: 'session_secret_random',
+  logger.warn('session_secret_random', {
     message: 'SESSION_SECRET is not set: using a random one; sessions end when this process does and are not shared with other replicas or services',
   });
   return randomBytes(32).toString('hex');

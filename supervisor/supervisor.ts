@@ -46,6 +46,7 @@ export class Supervisor {
   #routes = { version: 0, json: '' };
   #targets = { version: 0, json: '' };
   #stopping = false;
+  readonly #hurried = new AbortController();
   /** The certificate the balancer uses when TLS is on, and the watch on its files. */
   #certificate: LoadedCertificate | null;
   #certificateWatch: { close(): void } | undefined;
@@ -149,17 +150,36 @@ export class Supervisor {
     this.#certificateWatch?.close();
     const c = this.#config;
     this.events.emit({ type: 'supervisor.stopping', reason: `on shutdown: ${c.onShutdown} replicas` });
-    await this.#fleet.halt(c.stopGraceSeconds);
+    await this.#unlessHurried(this.#fleet.halt(c.stopGraceSeconds));
     await this.#scaler?.stop();
     await this.#heartbeat?.stop();
     // Stop accepting and let requests in flight finish before any replica goes away.
-    if (this.#balancer) await Promise.race([this.#balancer.close(c.drainTimeoutMs), new Promise((r) => setTimeout(r, c.drainTimeoutMs + 2000))]);
+    if (this.#balancer) await this.#unlessHurried(Promise.race([this.#balancer.close(c.drainTimeoutMs), new Promise((r) => setTimeout(r, c.drainTimeoutMs + 2000))]));
     clearInterval(this.#counting);
     this.#takeServed();
     await this.#balancer?.stop();
-    if (c.onShutdown === 'remove') await this.#fleet.removeAll(c.stopGraceSeconds);
+    if (c.onShutdown === 'remove') {
+      const graceful = this.#fleet.removeAll(this.#hurried.signal.aborted ? 0 : c.stopGraceSeconds);
+      // Hurried while replicas are given their grace: kill what is left instead.
+      await this.#unlessHurried(graceful);
+      if (this.#hurried.signal.aborted) await this.#fleet.removeAll(0);
+    }
     await this.#admin?.close();
     await this.#runtime.close({ removeResources: c.onShutdown === 'remove' });
+  }
+
+  /**
+   * A second SIGTERM/SIGINT: a stop under way skips what it still waits for (operations in
+   * flight, the drain, the replicas' grace period); replicas left are killed and removed.
+   */
+  hurry(): void {
+    this.#hurried.abort();
+  }
+
+  #unlessHurried(work: Promise<unknown>): Promise<unknown> {
+    const signal = this.#hurried.signal;
+    if (signal.aborted) return Promise.resolve();
+    return Promise.race([work, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
   }
 
   #startWorkers(adminOrigin: string, above: string[]): void {

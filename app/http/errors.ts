@@ -42,10 +42,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (parserError) return sendError(res, parserError.status, parserError.message);
     if (isTooLargeForDatabase(err)) return sendError(res, 413, 'request is larger than the database accepts (MySQL max_allowed_packet)');
     if (isDatabaseUnavailable(err)) {
-      log({ level: 'error', event: 'database_unavailable', method: req.method, path: req.path, ...describeError(err) });
+      log.error('database_unavailable', { method: req.method, path: req.path, ...describeError(err) });
       return sendError(res, 503, 'database unavailable, try again shortly');
     }
-    log({ level: 'error', event: 'request_failed', method: req.method, path: req.path, ...describeError(err) });
+    log.error('request_failed', { method: req.method, path: req.path, ...describeError(err) });
     sendError(res, 500, 'internal error');
   };
 }

@@ -37,7 +37,7 @@ async function threeAtOnce(t: { after: (fn: () => Promise<void>) => void }, env:
   // SIGTERM: a clean stop, exit 0, and a "stopped" line.
   for (const replica of replicas) {
     assert.deepEqual(await replica.stop(), { code: 0, signal: null });
-    assert.ok(replica.logs.some((line) => line.event === 'stopped'));
+    assert.ok(replica.logs.some((line) => line.msg === 'stopped'));
   }
 }
 
@@ -59,7 +59,7 @@ describe('start-up failures: exit 1 with one clear JSON line', () => {
   test('an invalid SERVICE names the variable, the value and what is expected', async () => {
     const app = spawnApp({ SERVICE: 'everything', PORT: '0' });
     assert.deepEqual(await app.exited, { code: 1, signal: null });
-    const line = app.logs.find((entry) => entry.event === 'config_invalid');
+    const line = app.logs.find((entry) => entry.msg === 'config_invalid');
     assert.ok(line, JSON.stringify(app.logs));
     assert.equal(line.variable, 'SERVICE');
     assert.equal(line.value, 'everything');
@@ -69,7 +69,7 @@ describe('start-up failures: exit 1 with one clear JSON line', () => {
   test('an invalid API_ACCESS names the variable and the two modes', async () => {
     const app = spawnApp({ SERVICE: 'all', PORT: '0', API_ACCESS: 'public' });
     assert.deepEqual(await app.exited, { code: 1, signal: null });
-    const line = app.logs.find((entry) => entry.event === 'config_invalid');
+    const line = app.logs.find((entry) => entry.msg === 'config_invalid');
     assert.ok(line, JSON.stringify(app.logs));
     assert.equal(line.variable, 'API_ACCESS');
     assert.equal(line.value, 'public');
@@ -80,7 +80,7 @@ describe('start-up failures: exit 1 with one clear JSON line', () => {
     // Port 9 (discard) on loopback: nothing listens there.
     const app = spawnApp({ SERVICE: 'users', PORT: '0', DATABASE_URL: 'mysql://u:p@127.0.0.1:9/selfless_none' });
     assert.deepEqual(await app.exited, { code: 1, signal: null });
-    const line = app.logs.find((entry) => entry.event === 'start_failed');
+    const line = app.logs.find((entry) => entry.msg === 'start_failed');
     assert.ok(line, JSON.stringify(app.logs));
     assert.doesNotMatch(JSON.stringify(app.logs), /u:p@/, 'no password in the logs');
   });

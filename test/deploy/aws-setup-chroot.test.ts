@@ -328,7 +328,7 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     for (const { pid } of state.replicas) {
       assert.throws(() => process.kill(pid, 0), /ESRCH/, `replica pid ${pid} outlived the supervisor`);
     }
-    assert.match(log, /"msg":"stopped".*"signal":"SIGTERM"/);
+    assert.match(log, /^(?=.*"msg":"stopped")(?=.*"signal":"SIGTERM").*$/m);
   });
 
   test('an upgrade (changed checkout) replaces the app files and keeps dependencies and settings', async () => {

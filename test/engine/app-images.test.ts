@@ -103,7 +103,7 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
       }, '_health', 15_000);
       assert.equal(status, 200);
       const logs = await engine.containers.logsText(id);
-      assert.match(logs.stdout, /"event":"started","service":"acts"/);
+      assert.match(logs.stdout, /^(?=.*"msg":"started")(?=.*"service":"acts").*$/m);
       assert.match(logs.stdout, /"storage":\["acts: data\/acts\.sqlite"\]/);
     } finally {
       await engine.containers.remove(id, { force: true });
@@ -114,7 +114,7 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
     // A data directory under a file: openSqlite's mkdirSync throws ENOTDIR during start-up.
     const run = await runToExit({ image: 'users:latest', env: { DATA_DIR: '/app/package.json/data' } });
     assert.equal(run.statusCode, 1, run.stdout + run.stderr);
-    const failed = `${run.stdout}\n${run.stderr}`.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { event?: string; stack?: string }).find((l) => l.event === 'start_failed');
+    const failed = `${run.stdout}\n${run.stderr}`.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg?: string; stack?: string }).find((l) => l.msg === 'start_failed');
     assert.ok(failed?.stack, run.stdout + run.stderr);
     assert.match(failed.stack, /at openSqlite \(\/app\/app\/db\/connect\.ts:\d+:\d+\)/);
     assert.doesNotMatch(failed.stack, /dist\/app\.mjs:\d+/, 'every frame of ours is mapped back');

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../app/config.ts';
 
 describe('loadConfig', () => {
-  test('defaults: both services on 0.0.0.0:8080, SQLite under ./data, 16 MiB bodies, owner access', () => {
+  test('defaults: both services on 0.0.0.0:8080, SQLite under ./data, 16 MiB bodies, owner access, info logs', () => {
     assert.deepEqual(loadConfig({}), {
       service: 'all',
       port: 8080,
@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       bodyMemory: 16 * 1024 * 1024,
       publicDir: './public',
       apiAccess: 'owner',
+      log: { level: 'info', format: 'auto' },
     });
   });
 
@@ -35,8 +36,11 @@ describe('loadConfig', () => {
       BODY_MEMORY: '4096',
       PUBLIC_DIR: '/srv/public',
       API_ACCESS: 'open',
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
     });
     assert.equal(config.apiAccess, 'open');
+    assert.deepEqual(config.log, { level: 'warn', format: 'json' });
     assert.equal(config.service, 'acts');
     assert.equal(config.port, 8001);
     assert.equal(config.usersUrl, 'http://127.0.0.1:8080', 'trailing slash trimmed');
@@ -64,6 +68,8 @@ describe('loadConfig', () => {
     ['a short SESSION_SECRET', { SESSION_SECRET: 'short' }, 'SESSION_SECRET', /at least 16/],
     ['an unknown API_ACCESS', { API_ACCESS: 'public' }, 'API_ACCESS', /^one of open, owner$/],
     ['API_ACCESS in capitals', { API_ACCESS: 'OPEN' }, 'API_ACCESS', /open, owner/],
+    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', /^one of fatal, error, warn, info, debug, trace, silent$/],
+    ['an unknown LOG_FORMAT', { LOG_FORMAT: 'text' }, 'LOG_FORMAT', /auto, json, pretty/],
   ];
   for (const [name, env, variable, expected] of invalid) {
     test(`${name} → ConfigError naming ${variable}`, () => {

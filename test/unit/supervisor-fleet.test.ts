@@ -6,12 +6,12 @@ import { describe, test } from 'node:test';
 import { parseConfig } from '../../supervisor/config.ts';
 import { EventLog } from '../../supervisor/events.ts';
 import { Fleet } from '../../supervisor/fleet.ts';
-import { createLogger } from '../../supervisor/log.ts';
+import { silentLogger } from '../../supervisor/log.ts';
 import { ReplicaEnvironment } from '../../supervisor/replica-env.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { FakeRuntime } from '../helpers/fake-runtime.ts';
 
-const quiet = createLogger({}, () => {});
+const quiet = silentLogger;
 
 function rig(options: { replicas?: { initial: number; min: number; max: number }; autoscale?: boolean } = {}) {
   const config = parseConfig(

@@ -19,7 +19,7 @@ export function spawnApp(env: Record<string, string>, startTimeoutMs = 30_000): 
     const onLine = (line: string) => {
       const entry = parseLogLine(line);
       logs.push(entry);
-      if (entry.event === 'started') {
+      if (entry.msg === 'started') {
         clearTimeout(timer);
         resolve(String(entry.url));
       }
