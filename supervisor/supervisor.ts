@@ -159,10 +159,12 @@ export class Supervisor {
     this.#takeServed();
     await this.#balancer?.stop();
     if (c.onShutdown === 'remove') {
-      const graceful = this.#fleet.removeAll(this.#hurried.signal.aborted ? 0 : c.stopGraceSeconds);
-      // Hurried while replicas are given their grace: kill what is left instead.
-      await this.#unlessHurried(graceful);
       if (this.#hurried.signal.aborted) await this.#fleet.removeAll(0);
+      else {
+        // Hurried while replicas are given their grace: kill what is left instead.
+        await this.#unlessHurried(this.#fleet.removeAll(c.stopGraceSeconds));
+        if (this.#hurried.signal.aborted) await this.#fleet.removeAll(0);
+      }
     }
     await this.#admin?.close();
     await this.#runtime.close({ removeResources: c.onShutdown === 'remove' });

@@ -39,7 +39,7 @@ describe('supervisor logs and signals', { timeout: 120_000 }, () => {
       runtime: 'process',
       listenPort: LISTEN,
       adminPort: ADMIN,
-      services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO }) },
+      services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }) },
       // A drain that would hold a stop for half a minute: only a forced stop ends sooner.
       extra: { drainTimeoutMs: 30_000 },
     });
@@ -48,7 +48,8 @@ describe('supervisor logs and signals', { timeout: 120_000 }, () => {
   });
 
   after(async () => {
-    for (const sup of running) await sup.kill();
+    // SIGTERM, not SIGKILL: process replicas outlive a killed supervisor (by design).
+    for (const sup of running) await sup.stop();
     await removeDir(dir);
   });
 
@@ -93,13 +94,18 @@ describe('supervisor logs and signals', { timeout: 120_000 }, () => {
     assert.ok(sup.lines.some((l) => l.component === 'fleet' || l.component === 'events'), 'components name their part');
 
     // A request the replica holds until released: the drain waits for it (up to 30 s).
-    const held = http('GET', `http://127.0.0.1:${LISTEN}/api/v1/hold?key=stop`).catch((err: unknown) => err);
-    await eventually(async () => ((await http('GET', `http://127.0.0.1:${ECHO}/api/v1/_count`)).status === 200 ? true : undefined), 'the replica up');
+    await eventually(async () => ((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/_health`)).status === 200 ? true : undefined), 'the replica in rotation');
+    let settled = false;
+    const held = http('GET', `http://127.0.0.1:${LISTEN}/api/v1/hold?key=stop`).then(
+      (reply) => reply,
+      (err: unknown) => err,
+    ).finally(() => (settled = true));
     await sleep(300);
+    assert.equal(settled, false, 'the replica holds the request');
     sup.child.kill('SIGTERM');
     await sup.waitForLine((l) => l.msg === 'stopping', 'the first signal taken');
     await sleep(2000);
-    assert.ok(sup.running, 'one signal: still draining the held request');
+    assert.ok(sup.running, `one signal: still draining the held request\n${sup.dump().slice(-3000)}`);
 
     const forcedAt = Date.now();
     sup.child.kill('SIGTERM');
@@ -111,7 +117,7 @@ describe('supervisor logs and signals', { timeout: 120_000 }, () => {
     assert.ok(sup.lines.some((l) => l.msg === 'forcing the stop: no drain, replicas killed' && l.level === 'warn'));
     assert.ok(sup.lines.some((l) => l.msg === 'stopped' && l.forced === true));
     // The replica is gone: nothing answers on its port.
-    await assert.rejects(http('GET', `http://127.0.0.1:${ECHO}/api/v1/_count`));
+    await assert.rejects(http('GET', `http://127.0.0.1:${ECHO}/api/v1/_count`), /ECONNREFUSED/, 'the replica is gone');
     await held;
   });
 });
