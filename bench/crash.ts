@@ -3,8 +3,10 @@
 // acts:latest/users:latest images under Docker and the shipped heartbeat (1 s, 3 failures,
 // 200 ms fast checks); --echo uses the trivial test image instead. --process: the shipped config
 // under the process runtime, the app run from its prebuilt bundle (runtimes.process.bundle, the
-// default) against the app compiled by tsx at each start (bundle false, as before), the two
-// sides alternating, each with its own supervisor, `--passes` times.
+// default) against the app compiled by tsx at each start (bundle false, as before), with tsx's
+// transform cache (a machine that ran these sources before) and without it (TSX_DISABLE_CACHE:
+// the first start after a change, or on a fresh machine), the sides alternating, each with its
+// own supervisor, `--passes` times.
 //
 //   npm run bench:crash -- [--rounds 5] [--echo]
 //   npm run bench:crash -- --process [--rounds 3] [--passes 2]
@@ -13,9 +15,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
-import { echoService, eventually, http, repoRoot, type Admin, type EventRecord } from '../testkit/supervisor.ts';
+import { SupervisorSuite, echoService, eventually, http, repoRoot, type Admin, type EventRecord } from '../testkit/supervisor.ts';
 import { ResultRecorder, toolVersion } from './results.ts';
-import { shippedSuite } from '../testkit/shipped-config.ts';
+import { shippedSetup, shippedSuite } from '../testkit/shipped-config.ts';
 import { median, secondsSpread } from './stats.ts';
 
 const { values } = parseArgs({
@@ -110,18 +112,27 @@ async function containers(): Promise<void> {
   });
 }
 
-type Side = 'bundle' | 'tsx';
-const SIDE_NAME: Record<Side, string> = { bundle: 'prebuilt bundle', tsx: 'tsx at each start (before)' };
+type Side = 'bundle' | 'tsx' | 'tsx-cold';
+const SIDES: readonly Side[] = ['tsx-cold', 'tsx', 'bundle'];
+const SIDE_NAME: Record<Side, string> = {
+  'tsx-cold': 'tsx, no transform cache (before)',
+  tsx: "tsx, its cache warm (before)",
+  bundle: 'prebuilt bundle',
+};
 
 async function processes(): Promise<void> {
-  const recorder = new ResultRecorder('crash-process', '_crash → a healthy replacement in rotation, process runtime: prebuilt bundle against tsx');
-  const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as { runtimes: { process: object } };
-  const rounds: Record<Side, Round[]> = { bundle: [], tsx: [] };
-  const boots: Record<Side, number[]> = { bundle: [], tsx: [] };
+  const recorder = new ResultRecorder('crash-process', '_crash → a healthy replacement in rotation, process runtime: prebuilt bundle against tsx', {
+    tsx: toolVersion(path.join(repoRoot, 'node_modules/.bin/tsx'), ['--version']),
+  });
+  const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as { runtimes: { process: { inheritEnv: string[] } } };
+  const rounds: Record<Side, Round[]> = { bundle: [], tsx: [], 'tsx-cold': [] };
+  const boots: Record<Side, number[]> = { bundle: [], tsx: [], 'tsx-cold': [] };
   for (let pass = 0; pass < PASSES; pass++) {
-    for (const side of ['tsx', 'bundle'] as const) {
-      const overrides = { runtimes: { ...shipped.runtimes, process: { ...shipped.runtimes.process, bundle: side === 'bundle' } } };
-      const suite = shippedSuite(undefined, { ...PORTS, overrides });
+    for (const side of SIDES) {
+      const settings = { ...shipped.runtimes.process, bundle: side === 'bundle' };
+      if (side === 'tsx-cold') settings.inheritEnv = [...settings.inheritEnv, 'TSX_DISABLE_CACHE'];
+      const setup = shippedSetup(undefined, { ...PORTS, overrides: { runtimes: { ...shipped.runtimes, process: settings } } });
+      const suite = new SupervisorSuite(side === 'tsx-cold' ? { ...setup, env: { TSX_DISABLE_CACHE: '1' } } : setup);
       const t0 = Date.now();
       rounds[side].push(...(await suite.run(async (admin) => {
         boots[side].push(Date.now() - t0);
@@ -133,7 +144,7 @@ async function processes(): Promise<void> {
     const of = (k: (typeof STEPS)[number]) => ms(median(rounds[side].map((r) => r[k])));
     return [SIDE_NAME[side], String(rounds[side].length), ms(median(boots[side])), of('failed'), ms(median(rounds[side].map((r) => r.ready - r.started))), of('inRotation')];
   };
-  const summary = (['tsx', 'bundle'] as const).flatMap((side) => [
+  const summary = SIDES.flatMap((side) => [
     { figure: `process runtime, ${SIDE_NAME[side]}: new acts process → ready`, value: secondsSpread(rounds[side].map((r) => r.ready - r.started)) },
     { figure: `process runtime, ${SIDE_NAME[side]}: \`_crash\` → replacement in rotation`, value: secondsSpread(rounds[side].map((r) => r.inRotation)) },
   ]);
@@ -143,7 +154,7 @@ async function processes(): Promise<void> {
     tables: [{
       caption: `Medians in milliseconds, the two sides alternating (${PASSES} passes of ${ROUNDS} rounds each, each pass its own supervisor on the shipped config, SQLite)`,
       columns: ['acts replica runs', 'rounds', 'supervisor start → users and acts ready', '`_crash` → failure confirmed', 'new process → ready', '`_crash` → 200 through the balancer'],
-      rows: [sideRow('tsx'), sideRow('bundle')],
+      rows: SIDES.map(sideRow),
     }],
     figures: { passes: PASSES, roundsPerPass: ROUNDS, heartbeat: { intervalMs: 1000, fastIntervalMs: 200, failureThreshold: 3 }, boots, rounds },
   });
