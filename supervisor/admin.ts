@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { ADMIN_TOKEN_HEADER, checkAdminRequest } from './admin-access.ts';
 import { parseLogQuery, streamServiceLogs, type LogSource } from './admin-logs.ts';
 import type { EventLog, SupervisorEvent } from './events.ts';
+import type { ScaleAnswer } from './scale-override.ts';
 import type { Logger } from './log.ts';
 import { serveStatic, sendJson } from './static.ts';
 import type { StatusBody } from './status.ts';
@@ -23,6 +24,8 @@ export interface AdminDeps {
   status: () => StatusBody;
   /** Terminates a worker (it is restarted like any dead worker); false if no such worker. */
   killWorker: (name: string) => boolean;
+  /** POST /services/{name}/scale: the operator's replica count (scale-override.ts). */
+  scale: (service: string, body: unknown) => ScaleAnswer;
   /** Replicas' output for GET /logs/{service}; absent when the runtime keeps none. */
   logs?: LogSource | undefined;
   logger: Logger;
@@ -94,9 +97,10 @@ export class AdminServer {
     }
     const route = url.pathname.replace(/^\/admin(?=\/|$)/, '') || '/';
     const kill = /^\/workers\/([a-z]+)\/kill$/.exec(route);
+    const scale = /^\/services\/([^/]+)\/scale$/.exec(route);
     const token = req.headers[ADMIN_TOKEN_HEADER];
     const verdict = checkAdminRequest(
-      { method, host: req.headers.host, token: Array.isArray(token) ? token[0] : token, acts: kill !== null },
+      { method, host: req.headers.host, token: Array.isArray(token) ? token[0] : token, acts: kill !== null || scale !== null },
       { listenerHost: this.#d.host, token: this.#d.token },
     );
     if (!verdict.ok) {
@@ -106,6 +110,13 @@ export class AdminServer {
     if (kill) {
       if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
       return this.#d.killWorker(kill[1]!) ? sendJson(res, 202, {}) : sendJson(res, 404, { error: `no worker named ${kill[1]}` });
+    }
+    if (scale) {
+      if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
+      const body = await readJsonBody(req);
+      if ('error' in body) return sendJson(res, 400, { error: body.error });
+      const answer = this.#d.scale(scale[1]!, body.value);
+      return sendJson(res, answer.status, answer.body);
     }
     const logs = /^\/logs\/([^/]+)$/.exec(route);
     const getOnly = ['/status', '/events', '/events.json'];
@@ -183,6 +194,27 @@ export class AdminServer {
     if (this.#streams.size === 0) return;
     const text = frame(name, data, name === 'event' ? (data as SupervisorEvent).seq : undefined);
     for (const res of this.#streams) res.write(text);
+  }
+}
+
+const MAX_BODY_BYTES = 4096;
+
+/** A small JSON request body: its value, or why it is not one (too large, not JSON). */
+async function readJsonBody(req: IncomingMessage): Promise<{ value: unknown } | { error: string }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      return { error: `the body must be at most ${MAX_BODY_BYTES} bytes of JSON` };
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+  } catch {
+    return { error: 'the body must be JSON: {"replicas": N} or {"replicas": "auto"}' };
   }
 }
 

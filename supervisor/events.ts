@@ -10,6 +10,7 @@ export type EventType =
   | 'replica.stopped'
   | 'replica.adopted'
   | 'scaled'
+  | 'scale.override'
   | 'runtime.error'
   | 'worker.restarted'
   | 'certificate.reloaded'

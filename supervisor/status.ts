@@ -33,7 +33,16 @@ export interface StatusBody {
   startedAt: string;
   /** Where the balancer listens; null until it does. */
   listen: { host: string; port: number } | null;
-  services: Record<string, { desired: number; min: number; max: number; autoscale: boolean; replicas: StatusReplica[]; window: StatusWindow | null }>;
+  services: Record<string, {
+    desired: number;
+    min: number;
+    max: number;
+    autoscale: boolean;
+    /** The operator's count (`selflessacts scale`), held against the scaler; null when none. */
+    override: number | null;
+    replicas: StatusReplica[];
+    window: StatusWindow | null;
+  }>;
 }
 
 export interface StatusInput {
@@ -44,6 +53,7 @@ export interface StatusInput {
   replicas: Iterable<Replica>;
   desired: ReadonlyMap<string, number>;
   windows: ReadonlyMap<string, WindowStatus>;
+  overrides: ReadonlyMap<string, number>;
 }
 
 export function buildStatus(input: StatusInput): StatusBody {
@@ -56,6 +66,7 @@ export function buildStatus(input: StatusInput): StatusBody {
       min: s.replicas.min,
       max: s.replicas.max,
       autoscale: s.autoscale,
+      override: input.overrides.get(s.name) ?? null,
       replicas: all
         .filter((r) => r.service === s.name)
         .sort((a, b) => a.port - b.port || a.startedAt - b.startedAt)

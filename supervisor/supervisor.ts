@@ -21,6 +21,7 @@ import { dialHost, type Runtime } from './runtime/runtime.ts';
 import { ReplicaEnvironment } from './replica-env.ts';
 import { ensureSecrets } from './secrets.ts';
 import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
+import { ScaleOverrides } from './scale-override.ts';
 import { buildStatus, type StatusBody } from './status.ts';
 import { policySettings } from './scaler/policy.ts';
 import { WorkerHost, type HostOf } from './workers/host.ts';
@@ -35,6 +36,7 @@ export class Supervisor {
   readonly #logger: Logger;
   readonly #why: string;
   readonly #fleet: Fleet;
+  readonly #overrides: ScaleOverrides;
   readonly #windows = new Map<string, WindowStatus>();
   readonly #startedAt = Date.now();
   #admin: AdminServer | undefined;
@@ -69,6 +71,13 @@ export class Supervisor {
       drain: (id) => this.#drain(id),
       onChange: () => this.#changed(),
     });
+    this.#overrides = new ScaleOverrides({
+      services: this.#config.services,
+      events: this.events,
+      desired: (service) => this.#fleet.desired.get(service) ?? 0,
+      setDesired: (service, replicas, reason) => this.#fleet.setDesired(service, { replicas, code: 'operator', reason }),
+      openWindow: (service) => this.#scaler?.post({ type: 'open-window', service, at: Date.now() }),
+    });
   }
 
   status(): StatusBody {
@@ -80,6 +89,7 @@ export class Supervisor {
       replicas: this.#fleet.replicas.values(),
       desired: this.#fleet.desired,
       windows: this.#windows,
+      overrides: this.#overrides.all,
     });
   }
 
@@ -101,6 +111,7 @@ export class Supervisor {
       events: this.events,
       status: () => this.status(),
       killWorker: (name) => this.#killWorker(name),
+      scale: (service, body) => this.#overrides.apply(service, body),
       logs: runtimeLogSource(this.#runtime, c.services.map((s) => s.name), () => this.#fleet.replicas.values()),
       logger: this.#logger.child({ component: 'admin' }),
     });
@@ -267,6 +278,10 @@ export class Supervisor {
         this.#admin?.changed();
         break;
       case 'scale':
+        if (this.#overrides.held(m.service) !== undefined) {
+          this.#logger.info('scaler decision held by the operator', { service: m.service, scaler: m.desired, held: this.#overrides.held(m.service), reason: m.reason });
+          break;
+        }
         this.#fleet.setDesired(m.service, {
           replicas: m.desired,
           code: m.code,

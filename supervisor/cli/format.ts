@@ -44,7 +44,12 @@ export function statusTable(status: StatusBody, nowMs: number): string {
 export function serviceSummary(status: StatusBody): string[] {
   return Object.entries(status.services).map(([name, s]) => {
     const ready = s.replicas.filter((r) => r.state === 'ready').length;
-    const scaling = s.autoscale ? `autoscale ${s.min}-${s.max}` : `fixed (${s.min}-${s.max})`;
+    const scaling =
+      s.override !== null && s.override !== undefined
+        ? `held at ${s.override} by \`selflessacts scale\` (${s.autoscale ? `autoscale ${s.min}-${s.max}` : 'fixed'} once released with \`scale ${name} auto\`)`
+        : s.autoscale
+          ? `autoscale ${s.min}-${s.max}`
+          : `fixed (${s.min}-${s.max})`;
     const window = s.window ? `; window: ${s.window.requests} requests so far → ${s.window.nextDesired} (${s.window.reason})` : '';
     return `${name}: ${ready}/${s.desired} ready, ${scaling}${window}`;
   });

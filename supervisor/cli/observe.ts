@@ -2,6 +2,7 @@
 import { EventSource } from 'undici';
 import type { ReplicaLogLine } from '../admin-logs.ts';
 import type { SupervisorEvent } from '../events.ts';
+import type { ScaleResult } from '../scale-override.ts';
 import type { StatusBody } from '../status.ts';
 import { AdminClient, CliError } from './admin-client.ts';
 import { eventLine, serviceSummary, statusHeader, statusTable } from './format.ts';
@@ -57,6 +58,17 @@ export async function runEvents(client: AdminClient, options: { follow: boolean;
       show(e);
     });
   });
+  return 0;
+}
+
+/** `scale SERVICE N|auto`: POST /services/SERVICE/scale, then what it now wants. */
+export async function runScale(client: AdminClient, service: string, replicas: number | 'auto', print: Print): Promise<number> {
+  const result = (await client.json('POST', `/services/${encodeURIComponent(service)}/scale`, { replicas })) as ScaleResult;
+  print(
+    result.override === null
+      ? `${result.service}: no override; ${result.desired} replica(s) wanted now, the ${replicas === 'auto' ? 'scaler or config' : 'config'} decides from here`
+      : `${result.service}: held at ${result.override} replica(s) until \`selflessacts scale ${result.service} auto\``,
+  );
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // The `selflessacts` command, in the manner of `docker compose` and `nomad`: `start` (the
-// default) runs the supervisor; status, events, logs talk to a running one through its admin
-// API; validate checks a config file. Parsing, help, --version and "did you mean" for a
+// default) runs the supervisor; status, events, logs and scale talk to a running one through
+// its admin API; validate checks a config file. Parsing, help, --version and "did you mean" for a
 // mistyped command come from commander (cli library: typed, no dependencies, the one most
 // Node tools use), not from code of ours.
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, describeIssue } from '../config.ts';
 import { didYouMean } from '../config-suggest.ts';
 import { AdminClient, CliError, adminTarget, type TargetOptions } from './admin-client.ts';
-import { runEvents, runLogs, runStatus } from './observe.ts';
+import { runEvents, runLogs, runScale, runStatus } from './observe.ts';
 import { runValidate } from './validate.ts';
 
 const DEFAULT_CONFIG = 'config/orchestrator.json';
@@ -27,6 +27,12 @@ function packageVersion(): string {
 
 function nonNegativeInt(value: string): number {
   if (!/^\d{1,6}$/.test(value)) throw new InvalidArgumentError('expected a whole number of lines (0-999999)');
+  return Number(value);
+}
+
+function replicaCount(value: string): number | 'auto' {
+  if (value === 'auto') return value;
+  if (!/^\d{1,5}$/.test(value)) throw new InvalidArgumentError('expected a number of replicas or "auto"');
   return Number(value);
 }
 
@@ -88,6 +94,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--json', 'one JSON object per line: service, id, port, stream, line')
     .action(action(async (service: string, options: { follow?: boolean; tail?: number; json?: boolean }, command: Command) =>
       runLogs(client(command), service, { follow: options.follow ?? false, tail: options.tail, json: options.json ?? false, signal: io.signal ?? ctrlC() }, io.out)));
+
+  program
+    .command('scale')
+    .argument('<service>', 'a service of the config')
+    .argument('<replicas>', 'a count from the service\'s min to its max, or "auto"', replicaCount)
+    .description('hold a service at N replicas, overruling the scaler, until `scale SERVICE auto` hands it back')
+    .action(action(async (service: string, replicas: number | 'auto', _options: object, command: Command) => runScale(client(command), service, replicas, io.out)));
 
   program
     .command('validate')

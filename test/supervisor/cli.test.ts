@@ -1,7 +1,7 @@
 // The entry point as a user meets it: a bad config stops start-up with exit 1, naming the key,
 // the value and what was expected; a missing file likewise; `runtime: auto` says which runtime
 // it picked and why. Ports 20990-20999. Then the `selflessacts` command's others (help,
-// version, validate, status, events, logs), each against a real supervisor: ports 32000-32019.
+// version, validate, status, events, logs, scale), each against a real supervisor: ports 32000-32029.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -143,7 +143,7 @@ describe('the selflessacts command itself', () => {
   test('--help lists the commands, --version names the package; every entry point gives the same', async () => {
     const help = await selflessacts(['--help']);
     assert.equal(help.code, 0, help.stderr);
-    for (const command of ['start', 'status', 'events', 'logs', 'validate']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
+    for (const command of ['start', 'status', 'events', 'logs', 'scale', 'validate']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
     const version = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')).version as string;
     // `node supervisor` (the directory's index.js), `tsx supervisor`, `tsx supervisor/main.ts` and the package's bin.
     const entries = [['supervisor'], [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'supervisor'], ['--import', 'tsx', 'supervisor/main.ts']];
@@ -213,7 +213,7 @@ describe('the selflessacts command itself', () => {
   });
 });
 
-// Ports 32000-32019: a supervisor of the echo app under the process runtime (32000-32009) and,
+// Ports 32000-32029: a supervisor of the echo app under the process runtime (32000-32009) and,
 // with an engine, under Docker (32010-32019).
 describe('selflessacts status, events and logs against a running supervisor (process runtime)', () => {
   const LISTEN = 32000;
@@ -333,5 +333,66 @@ describe('selflessacts logs through the engine API (docker runtime)', { skip: en
     const run = await selflessacts(['logs', 'echo', '--tail', '5', '-c', path.join(suite.dir, 'orchestrator.json')]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`^echo-${ECHO} \\| \\{"msg":"echo-app listening","service":"echo","port":8080`, 'm'));
+  });
+});
+
+describe('selflessacts scale: an override the scaler respects until `scale SERVICE auto` (process runtime)', () => {
+  const LISTEN = 32020;
+  const ADMIN = 32021;
+  const admin = `http://127.0.0.1:${ADMIN}`;
+  const suite = supervisorSuite({
+    suite: 'cli-scale',
+    adminPort: ADMIN,
+    config: {
+      runtime: 'process',
+      listenPort: LISTEN,
+      scaling: { windowSeconds: 3, requestsPerReplica: 20, dampingWindows: 0 },
+      services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 3 }, startPort: 32022, routes: ['/api/v1'], autoscale: true }) },
+    },
+    ready: { echo: 1 },
+    readyTimeoutMs: 30_000,
+  });
+
+  test('scale echo 3: three replicas, held through a window that would decide one; scale echo auto: back to one', async () => {
+    const held = await selflessacts(['scale', 'echo', '3', '--admin', admin]);
+    assert.equal(held.code, 0, held.stderr);
+    assert.match(held.stdout, /^echo: held at 3 replica\(s\) until `selflessacts scale echo auto`$/m);
+    await suite.admin.waitReady('echo', 3, 30_000);
+    const status = await selflessacts(['status', '--admin', admin]);
+    assert.match(status.stdout, /^echo: 3\/3 ready, held at 3 by `selflessacts scale`/m);
+
+    // One request opens a window; at its end the scaler would say 1 (1 request / 20 + 1).
+    const since = (await suite.admin.events()).at(-1)!.seq;
+    assert.equal((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/once`)).status, 200);
+    await suite.sup.waitForLine((l) => l.msg === 'scaler decision held by the operator' && l.scaler === 1 && l.held === 3, 'the decision held', 10_000);
+    assert.equal((await suite.admin.status()).services.echo!.replicas.length, 3);
+    assert.deepEqual((await suite.admin.events(since)).filter((e) => e.type === 'scaled'), [], 'no scaling while held');
+
+    const auto = await selflessacts(['scale', 'echo', 'auto', '--admin', admin]);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.match(auto.stdout, /^echo: no override; 3 replica\(s\) wanted now/m);
+    // With no traffic at all, the window opened on release decides: back to the minimum.
+    await suite.admin.waitReady('echo', 1, 30_000);
+    const events = await suite.admin.events(since);
+    assert.deepEqual(events.filter((e) => e.type === 'scale.override').map((e) => e.reason), ['operator: auto; the scaler decides again from the next window']);
+    assert.ok(events.some((e) => e.type === 'scaled' && (e as { to?: number }).to === 1), 'the scaler scaled it down');
+  });
+
+  test('refused with a 4xx and exit 1: out of bounds, no such service; the admin API\'s rules for a POST hold', async () => {
+    const big = await selflessacts(['scale', 'echo', '4', '--admin', admin]);
+    assert.equal(big.code, 1);
+    assert.match(big.stderr, /400 replicas must be "auto" or an integer from 1 to 3/);
+    const nope = await selflessacts(['scale', 'nope', '2', '--admin', admin]);
+    assert.equal(nope.code, 1);
+    assert.match(nope.stderr, /404 no service named "nope"/);
+    const url = `${admin}/services/echo/scale`;
+    const body = JSON.stringify({ replicas: 2 });
+    assert.equal((await http('POST', url, { body })).status, 403, 'no X-Admin-Token: a web page cannot send it cross-site');
+    assert.equal((await http('POST', url, { body, headers: { ...ADMIN_POST.headers, host: 'evil.example' } })).status, 403, 'DNS rebinding');
+    assert.equal((await http('GET', url)).status, 405);
+    assert.equal((await http('POST', url, { body: '{"replicas":', ...ADMIN_POST })).status, 400);
+    assert.equal((await http('POST', url, { body: JSON.stringify({ replicas: 2, pad: 'x'.repeat(5000) }), ...ADMIN_POST })).status, 400);
+    assert.equal((await http('POST', url, { body: '{"replicas": 1.5}', ...ADMIN_POST })).status, 400);
+    assert.equal((await suite.admin.status()).services.echo!.replicas.length, 1, 'nothing changed');
   });
 });
