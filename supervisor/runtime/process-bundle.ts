@@ -1,18 +1,17 @@
 // The process runtime runs the app as the images do: from the project's esbuild bundle
 // (scripts/app-bundle.ts, the same entries and options), not through tsx, which compiles every
-// TypeScript file at each start (5 s for one replica here, 8-10 s for a crash replacement). The
-// bundle is built on the first start that needs it and kept under node_modules/.cache, one
-// directory per hash of what it is made of (the app's sources, the lock file, tsconfig and the
-// bundler's options); node_modules above it is where its external packages (sharp) resolve.
+// TypeScript file at each start. The bundle is built on the first start that needs it and kept
+// in dataDir/bundles (the one place a hardened service may write), one directory per hash of
+// what it is made of (the app's sources, the lock file, tsconfig and the bundler's options),
+// with a node_modules link to the project's, where its external packages (sharp) resolve.
 // Only a command that runs the bundle's own entry through tsx is rewritten; any other runs as written.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BUNDLE_ENTRY, BUNDLE_FILE, bundleApp, bundleFingerprint } from '../../scripts/app-bundle.ts';
 import { bundleSourceFiles } from '../../scripts/app-context.ts';
 
-export const BUNDLE_CACHE = path.join('node_modules', '.cache', 'selflessacts');
 /** Bundles of other source versions kept beside the current one (a branch switched back and forth). */
 const KEEP_OLD = 3;
 
@@ -48,7 +47,8 @@ export class BundleCache {
   readonly #dir: string;
   #current: Promise<{ dir: string; built: boolean }> | undefined;
 
-  constructor(root: string, dir = path.join(root, BUNDLE_CACHE)) {
+  /** `root`: the project (its sources and node_modules); `dir`: where bundles are kept. */
+  constructor(root: string, dir: string) {
     this.#root = root;
     this.#dir = dir;
   }
@@ -80,6 +80,7 @@ export class BundleCache {
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, entry.content as Uint8Array);
     }
+    await symlink(path.join(this.#root, 'node_modules'), path.join(partial, 'node_modules'), 'dir');
     try {
       await rename(partial, dir);
     } catch (err) {

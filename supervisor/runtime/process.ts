@@ -252,7 +252,7 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
       replicaDataDir: context.replicaDataDir,
       publishHost: context.publishHost,
       inheritEnv: context.settings.inheritEnv,
-      bundles: context.settings.bundle ? new BundleCache(process.cwd()) : undefined,
+      bundles: context.settings.bundle ? new BundleCache(process.cwd(), path.join(context.dataDir, 'bundles')) : undefined,
       logger: context.logger,
     }),
 };
