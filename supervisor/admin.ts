@@ -10,6 +10,7 @@ import { ADMIN_TOKEN_HEADER, checkAdminRequest } from './admin-access.ts';
 import { parseLogQuery, streamServiceLogs, type LogSource } from './admin-logs.ts';
 import type { EventLog, SupervisorEvent } from './events.ts';
 import type { ScaleAnswer } from './scale-override.ts';
+import type { HistoryBody, HistorySample } from './history.ts';
 import type { Logger } from './log.ts';
 import { serveStatic, sendJson } from './static.ts';
 import type { StatusBody } from './status.ts';
@@ -28,6 +29,10 @@ export interface AdminDeps {
   scale: (service: string, body: unknown) => ScaleAnswer;
   /** Replicas' output for GET /logs/{service}; absent when the runtime keeps none. */
   logs?: LogSource | undefined;
+  /** GET /metrics: the Prometheus text format. */
+  metrics?: () => Promise<{ contentType: string; text: string }>;
+  /** GET /history: the dashboard's hour, samples after `since` (epoch ms). */
+  history?: (since: number) => HistoryBody;
   logger: Logger;
 }
 
@@ -119,7 +124,7 @@ export class AdminServer {
       return sendJson(res, answer.status, answer.body);
     }
     const logs = /^\/logs\/([^/]+)$/.exec(route);
-    const getOnly = ['/status', '/events', '/events.json'];
+    const getOnly = ['/status', '/events', '/events.json', '/metrics', '/history'];
     if ((getOnly.includes(route) || logs) && method !== 'GET' && method !== 'HEAD') {
       return sendJson(res, 405, { error: `method ${method} not allowed` }, { allow: 'GET' });
     }
@@ -130,6 +135,16 @@ export class AdminServer {
       return sendJson(res, 200, this.#d.events.since(Number(raw)), { 'cache-control': 'no-store' });
     }
     if (route === '/events') return this.#stream(req, res);
+    if (route === '/metrics' && this.#d.metrics) {
+      const { contentType, text } = await this.#d.metrics();
+      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+      return void res.end(method === 'HEAD' ? undefined : text);
+    }
+    if (route === '/history' && this.#d.history) {
+      const raw = url.searchParams.get('since') ?? '0';
+      if (!/^\d{1,15}$/.test(raw)) return sendJson(res, 400, { error: 'since must be a non-negative integer (epoch ms)' });
+      return sendJson(res, 200, this.#d.history(Number(raw)), { 'cache-control': 'no-store' });
+    }
     if (logs) return this.#logs(logs[1]!, url.searchParams, req, res);
     if (route === '/' ) {
       res.writeHead(302, { location: '/dashboard/' });
@@ -190,7 +205,12 @@ export class AdminServer {
     res.end();
   }
 
-  #broadcast(name: 'snapshot' | 'event', data: StatusBody | SupervisorEvent): void {
+  /** A history tick for the dashboards connected now (they fetched the rest on connecting). */
+  sample(tick: { t: number; services: Record<string, HistorySample> }): void {
+    this.#broadcast('sample', tick);
+  }
+
+  #broadcast(name: 'snapshot' | 'event' | 'sample', data: unknown): void {
     if (this.#streams.size === 0) return;
     const text = frame(name, data, name === 'event' ? (data as SupervisorEvent).seq : undefined);
     for (const res of this.#streams) res.write(text);

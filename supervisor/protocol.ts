@@ -116,7 +116,16 @@ export interface HealthMessage {
   latencyMs: number;
 }
 
-export type FromHeartbeat = HealthMessage | WorkerFailure;
+/**
+ * The latest check's response time of each replica checked since the last report: at most one
+ * report per interval, for the metrics (verdicts stay silent while nothing changes).
+ */
+export interface LatencyReport {
+  type: 'latencies';
+  latencyMs: Record<string, number>;
+}
+
+export type FromHeartbeat = HealthMessage | LatencyReport | WorkerFailure;
 
 // ---- primary → scaler -----------------------------------------------------------------------
 

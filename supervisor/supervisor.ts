@@ -23,6 +23,7 @@ import { ensureSecrets } from './secrets.ts';
 import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
 import { ScaleOverrides } from './scale-override.ts';
 import { buildStatus, type StatusBody } from './status.ts';
+import { Telemetry } from './telemetry.ts';
 import { policySettings } from './scaler/policy.ts';
 import { WorkerHost, type HostOf } from './workers/host.ts';
 import { HEARTBEAT, SCALER } from './workers/spec.ts';
@@ -37,6 +38,7 @@ export class Supervisor {
   readonly #why: string;
   readonly #fleet: Fleet;
   readonly #overrides: ScaleOverrides;
+  readonly #telemetry: Telemetry;
   readonly #windows = new Map<string, WindowStatus>();
   readonly #startedAt = Date.now();
   #admin: AdminServer | undefined;
@@ -78,6 +80,19 @@ export class Supervisor {
       setDesired: (service, replicas, reason) => this.#fleet.setDesired(service, { replicas, code: 'operator', reason }),
       openWindow: (service) => this.#scaler?.post({ type: 'open-window', service, at: Date.now() }),
     });
+    this.#telemetry = new Telemetry({
+      events: this.events,
+      traffic: () => this.#balancer?.traffic() ?? [],
+      replicas: () =>
+        Object.entries(this.status().services).map(([service, s]) => ({
+          service,
+          desired: s.desired,
+          ready: s.replicas.filter((r) => r.state === 'ready').length,
+          running: s.replicas.length,
+        })),
+      replicaOf: (id) => this.#fleet.replicas.get(id),
+      onSample: (tick) => this.#admin?.sample(tick),
+    });
   }
 
   status(): StatusBody {
@@ -113,6 +128,8 @@ export class Supervisor {
       killWorker: (name) => this.#killWorker(name),
       scale: (service, body) => this.#overrides.apply(service, body),
       logs: runtimeLogSource(this.#runtime, c.services.map((s) => s.name), () => this.#fleet.replicas.values()),
+      metrics: async () => ({ contentType: this.#telemetry.metrics.contentType, text: await this.#telemetry.metrics.text() }),
+      history: (since) => this.#telemetry.history(since),
       logger: this.#logger.child({ component: 'admin' }),
     });
     const admin = await this.#admin.listen();
@@ -123,6 +140,7 @@ export class Supervisor {
       this.#certificateWatch = watchCertificate(c.balancer.tls, () => void this.reload('the certificate files changed'));
     }
     this.#fleet.start();
+    this.#telemetry.start();
     this.events.emit({ type: 'supervisor.started', reason: `runtime ${this.#runtime.kind}: ${this.#why}` });
   }
 
@@ -177,6 +195,7 @@ export class Supervisor {
         if (this.#hurried.signal.aborted) await this.#fleet.removeAll(0);
       }
     }
+    this.#telemetry.stop();
     await this.#admin?.close();
     await this.#runtime.close({ removeResources: c.onShutdown === 'remove' });
   }
@@ -241,6 +260,7 @@ export class Supervisor {
 
   /** Requests each replica answered, from the balancer's shared memory. */
   #takeServed(): void {
+    this.#balancer?.readTraffic(); // often enough for the traffic counters' wrap (balancer/traffic.ts)
     const served = this.#balancer?.takeServed() ?? {};
     if (Object.keys(served).length > 0) this.#fleet.addServed(served);
   }
@@ -267,6 +287,7 @@ export class Supervisor {
 
   #fromHeartbeat(m: FromHeartbeat): void {
     if (m.type === 'health') this.#fleet.onHealth(m);
+    else if (m.type === 'latencies') this.#telemetry.noteLatencies(m.latencyMs);
     else this.#logger.error('heartbeat error', { code: m.code, message: m.message });
   }
 

@@ -28,6 +28,7 @@ import { SharedLayout, SharedState } from './shared-state.ts';
 import { createStrategy, type AttemptOutcome, type Clock } from './strategy.ts';
 import { canonicalTarget, decodedPath } from './target.ts';
 import { TrackedList } from './tracked.ts';
+import { TrafficRecorder } from './traffic.ts';
 import { UpstreamPool } from './upstream.ts';
 
 export interface BalancerDeps {
@@ -94,6 +95,7 @@ export class Balancer implements ExchangeHost {
   readonly #send: (message: FromBalancer) => void;
   readonly #pools: PoolFactory;
   readonly #layout: SharedLayout;
+  readonly #traffic: TrafficRecorder;
   readonly #services = new Map<string, ServiceRoute>();
   #routes = new PrefixTable<ServiceRoute>([]);
   readonly #blocked: PrefixTable<true>;
@@ -121,6 +123,7 @@ export class Balancer implements ExchangeHost {
     this.#send = deps.send;
     this.#layout = new SharedLayout(s.shared.spec);
     this.shared = new SharedState(s.shared.buffer, this.#layout, s.thread, s.shared.epoch);
+    this.#traffic = new TrafficRecorder(s.shared.buffer, this.#layout.traffic);
     this.shared.resetOwnRows();
     this.#pools = deps.pools ?? ((u) => new UpstreamPool(u.host, u.port, this.#poolOptions(u.streams ? 0 : s.limits.upstreamTimeoutMs)));
     this.#blocked = pathSet(s.blockedPaths);
@@ -462,6 +465,10 @@ export class Balancer implements ExchangeHost {
     if (outcome === 'ok') this.shared.served(member.slot);
     if (suspect) this.#send({ type: 'suspect', id: member.id, outcome: outcome as 'refused' | 'reset' | 'timeout', reason });
     if (this.#drains.size > 0) for (const id of this.#drains.keys()) this.#settle(id);
+  }
+
+  exchangeEnded(backend: Backend, slot: number, status: number, seconds: number): void {
+    if (backend instanceof ServiceRoute) this.#traffic.record(backend.index, slot, status, seconds);
   }
 
   // ---- time and shutdown ---------------------------------------------------------------------

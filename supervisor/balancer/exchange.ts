@@ -27,6 +27,11 @@ export interface ExchangeHost {
   untrack(ex: ProxyExchange): void;
   /** An attempt on `member` ended: the strategy hears the outcome first. */
   attemptEnded(backend: Backend, member: ReplicaMember, outcome: AttemptOutcome, reason: string): void;
+  /**
+   * The exchange is over, for the traffic counts: who answered (a slot, -1 the balancer itself),
+   * with what status (0: none, the client left first), `seconds` after the request arrived.
+   */
+  exchangeEnded(backend: Backend, slot: number, status: number, seconds: number): void;
   /** Response compression, when on. */
   readonly compression: CompressionConfig | undefined;
   /** The Strict-Transport-Security value for responses over TLS, when on. */
@@ -99,6 +104,10 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   #member: ReplicaMember | null = null;
   #tried: ReplicaMember[] | undefined;
   #done = false;
+  /** For the traffic counts: when the request arrived (performance.now()), the status sent and by whom. */
+  readonly #arrivedAt = performance.now();
+  #status = 0;
+  #answeredBy = -1;
 
   // request body
   #mode: BodyMode = 'none';
@@ -306,6 +315,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
 
   onHead(status: number, reason: string, headers: string[]): void {
     if (this.#done) return;
+    this.#status = status;
+    this.#answeredBy = this.#member?.slot ?? -1;
     let list = downstreamHeaders(headers);
     const compression = this.#host.compression;
     if (compression !== undefined) {
@@ -454,6 +465,10 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
 
   #answer(status: number, error: string, retryAfter = false, close = false): void {
     const res = this.#res;
+    if (!res.headersSent) {
+      this.#status = status;
+      this.#answeredBy = -1;
+    }
     this.#finish(null, error);
     if (!res.headersSent && !res.destroyed) {
       const headers: Record<string, string> = {};
@@ -495,5 +510,6 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (this.#reserved > 0) this.#host.releaseBody(this.#reserved);
     this.#reserved = 0;
     this.#host.untrack(this);
+    this.#host.exchangeEnded(this.#route, this.#answeredBy, this.#status, (performance.now() - this.#arrivedAt) / 1000);
   }
 }

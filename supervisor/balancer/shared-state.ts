@@ -14,8 +14,12 @@
 //                the bucket's theoretical arrival time (GCRA, the token bucket as one number,
 //                so every thread updates it with one compare-and-swap), in 1/8 ms since
 //                `epoch`, wrapping; shared by all threads, so the rate holds over all of them.
+//   traffic      answers by status class per replica, latency histograms per service
+//                (traffic.ts), wrapping counters shared by all threads.
 // A replica's slot is fixed by its port (startPort + i), which a replacement reuses; a port
 // outside the configured range shares the service's spare slot.
+
+import { TrafficLayout } from './traffic.ts';
 
 export interface ServiceSpan {
   name: string;
@@ -51,6 +55,7 @@ export class SharedLayout {
   readonly inFlightAt: number;
   readonly clientsAt: number;
   readonly rateAt: number;
+  readonly traffic: TrafficLayout;
   readonly length: number;
 
   constructor(spec: SharedSpec) {
@@ -69,13 +74,27 @@ export class SharedLayout {
     this.inFlightAt = this.replicasAt + slots * REPLICA_FIELDS;
     this.clientsAt = this.inFlightAt + spec.threads * slots;
     this.rateAt = this.clientsAt + spec.threads * spec.clientBuckets;
-    this.length = this.rateAt + (spec.rateLimiters ?? 0) * (spec.rateBuckets ?? 0);
+    this.traffic = new TrafficLayout(this.rateAt + (spec.rateLimiters ?? 0) * (spec.rateBuckets ?? 0), slots, spec.services.length);
+    this.length = this.traffic.at + this.traffic.length;
   }
 
   serviceIndex(name: string): number {
     const i = this.#serviceIndex.get(name);
     if (i === undefined) throw new Error(`no shared slot for service ${name}`);
     return i;
+  }
+
+  /** The slots of a service: one per port from startPort, then its spare one. */
+  slotsOf(service: number): number[] {
+    const span = this.spec.services[service]!;
+    return Array.from({ length: span.ports + 1 }, (_, i) => this.#slotBase[service]! + i);
+  }
+
+  /** The port a slot stands for; undefined for a service's spare slot. */
+  portOf(service: number, slot: number): number | undefined {
+    const span = this.spec.services[service]!;
+    const offset = slot - this.#slotBase[service]!;
+    return offset >= 0 && offset < span.ports ? span.startPort + offset : undefined;
   }
 
   slotOf(service: string, port: number): number {
@@ -175,10 +194,7 @@ export class SharedState {
 
   /** Every thread's requests in flight to the replica. */
   inFlight(slot: number): number {
-    const { inFlightAt, replicaSlots, spec } = this.layout;
-    let sum = 0;
-    for (let t = 0; t < spec.threads; t++) sum += Atomics.load(this.#a, inFlightAt + t * replicaSlots + slot);
-    return sum;
+    return inFlightOf(this.#a, this.layout, slot);
   }
 
   // ---- connections per client address ------------------------------------------------------
@@ -223,6 +239,13 @@ export class SharedState {
       if (Atomics.compareExchange(this.#a, at, tat, (t + next) | 0 || 1) === tat) return 0;
     }
   }
+}
+
+/** Every thread's requests in flight to the replica in `slot`. */
+export function inFlightOf(a: Int32Array, layout: SharedLayout, slot: number): number {
+  let sum = 0;
+  for (let t = 0; t < layout.spec.threads; t++) sum += Atomics.load(a, layout.inFlightAt + t * layout.replicaSlots + slot);
+  return sum;
 }
 
 /** Milliseconds as rate-limit units since the epoch, wrapping in Int32. */

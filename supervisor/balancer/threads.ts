@@ -8,7 +8,8 @@ import { WorkerHost } from '../workers/host.ts';
 import { BALANCER } from '../workers/spec.ts';
 import { RATE_LIMITERS, rateLimitsOn } from './rate-limit.ts';
 import type { BalancerSettings, SharedMemory, TlsMaterial } from './settings.ts';
-import { ServedCounters, SharedLayout, type SharedSpec } from './shared-state.ts';
+import { ServedCounters, SharedLayout, inFlightOf, type SharedSpec } from './shared-state.ts';
+import { TrafficReader, type ServiceTrafficView } from './traffic.ts';
 
 const CLIENT_BUCKETS = 16_384;
 /** Client-address buckets per rate limiter: two addresses share one with odds 1 in 65,536. */
@@ -33,6 +34,8 @@ export class BalancerThreads {
   readonly #o: BalancerThreadsOptions;
   readonly #hosts: WorkerHost<ToBalancer, FromBalancer, BalancerSettings>[] = [];
   readonly #served: ServedCounters;
+  readonly #traffic: TrafficReader;
+  readonly #view: Int32Array;
   /** Replica id by slot, from the last routes sent (to attribute served counts). */
   #slotIds = new Map<number, string>();
   /** Drains in progress: replica id → slot, the threads still to answer, and who waits. */
@@ -56,6 +59,8 @@ export class BalancerThreads {
     const epoch = Date.now();
     this.shared = { buffer, spec, epoch };
     this.#served = new ServedCounters(buffer, this.layout);
+    this.#traffic = new TrafficReader(buffer, this.layout.traffic);
+    this.#view = new Int32Array(buffer);
     const { threads, adminOnListener, tls, compression, rateLimits, trustedProxies, ...limits } = c.balancer;
     for (let thread = 0; thread < threads; thread++) {
       const settings: BalancerSettings = {
@@ -153,6 +158,31 @@ export class BalancerThreads {
       if (id !== undefined) served[id] = (served[id] ?? 0) + n;
     }
     return served;
+  }
+
+  /** Folds the traffic counters into the running totals: at least every few seconds. */
+  readTraffic(): void {
+    this.#traffic.update();
+  }
+
+  /**
+   * What the threads answered since the supervisor started, per service, read from shared memory
+   * (no thread is asked). Call it often (every second): the counters wrap (traffic.ts).
+   */
+  traffic(): ServiceTrafficView[] {
+    this.#traffic.update();
+    return this.layout.spec.services.map((span, index) => {
+      const slots = this.layout.slotsOf(index);
+      const t = this.#traffic.service(index, slots);
+      const replicas = slots.flatMap((slot) => {
+        const byClass = t.bySlot.get(slot);
+        const inFlight = inFlightOf(this.#view, this.layout, slot);
+        if (byClass === undefined && inFlight === 0) return [];
+        const port = this.layout.portOf(index, slot);
+        return [{ replica: port === undefined ? `${span.name}-other` : `${span.name}-${port}`, byClass: byClass ?? t.unrouted.map(() => 0), inFlight }];
+      });
+      return { service: span.name, replicas, unrouted: t.unrouted, buckets: t.buckets, sumSeconds: t.sumSeconds, count: t.count };
+    });
   }
 
   #noteRoutes(message: RoutesMessage): void {

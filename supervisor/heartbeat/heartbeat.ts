@@ -6,7 +6,7 @@
 // replica fail) runs one at once, folded into the one running if any. It never routes nor
 // replaces: the primary does, from its verdicts.
 import type { Clock, Timer } from '../clock.ts';
-import { SnapshotGate, type HealthMessage, type Target, type TargetsMessage } from '../protocol.ts';
+import { SnapshotGate, type HealthMessage, type LatencyReport, type Target, type TargetsMessage } from '../protocol.ts';
 import { HealthTracker } from './health-tracker.ts';
 import type { Probe } from './probe.ts';
 
@@ -22,7 +22,7 @@ export interface HeartbeatDeps {
   config: HeartbeatConfig;
   clock: Clock;
   probe: Probe;
-  send: (message: HealthMessage) => void;
+  send: (message: HealthMessage | LatencyReport) => void;
 }
 
 interface Poll {
@@ -39,6 +39,9 @@ export class Heartbeat {
   readonly #tracker: HealthTracker;
   readonly #gate = new SnapshotGate();
   readonly #polls = new Map<string, Poll>();
+  /** Latencies since the last report, and when that was: reports ride on checks, no timer of their own. */
+  #latencies: Record<string, number> = {};
+  #reportedAt = Number.NEGATIVE_INFINITY;
 
   constructor(deps: HeartbeatDeps) {
     this.#d = deps;
@@ -100,6 +103,12 @@ export class Heartbeat {
     if (this.#polls.get(poll.target.id) !== poll) return; // removed meanwhile
     const message = this.#tracker.observe(poll.target.id, result);
     if (message) this.#d.send(message);
+    this.#latencies[poll.target.id] = result.latencyMs;
+    if (clock.now() - this.#reportedAt >= config.intervalMs) {
+      this.#d.send({ type: 'latencies', latencyMs: this.#latencies });
+      this.#latencies = {};
+      this.#reportedAt = clock.now();
+    }
     if (poll.again) {
       poll.again = false;
       this.#checkNow(poll);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heartbeat, type HeartbeatConfig } from '../../supervisor/heartbeat/heartbeat.ts';
 import type { CheckResult } from '../../supervisor/heartbeat/health-tracker.ts';
-import type { HealthMessage, Target } from '../../supervisor/protocol.ts';
+import type { HealthMessage, LatencyReport, Target } from '../../supervisor/protocol.ts';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
 
 const CONFIG: HeartbeatConfig = { intervalMs: 1000, fastIntervalMs: 200, timeoutMs: 800, failureThreshold: 3 };
@@ -21,12 +21,13 @@ function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number 
   const clock = new FakeClock(0);
   const checks: Array<{ id: string; at: number }> = [];
   const sent: HealthMessage[] = [];
+  const latencies: LatencyReport[] = [];
   const seen = new Map<string, number>();
   let gate: Promise<void> | undefined;
   const heartbeat = new Heartbeat({
     config: CONFIG,
     clock,
-    send: (m) => sent.push(m),
+    send: (m) => (m.type === 'health' ? sent.push(m) : latencies.push(m)),
     probe: async (url) => {
       const id = url.split('/')[3]!;
       checks.push({ id, at: clock.now() });
@@ -43,6 +44,7 @@ function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number 
     clock,
     heartbeat,
     sent,
+    latencies,
     at: (id: string) => checks.filter((c) => c.id === id).map((c) => c.at),
     targets: (...targets: Target[]) => heartbeat.applyTargets({ type: 'targets', version: ++version, targets }),
     hold(): () => void {
@@ -133,5 +135,16 @@ describe('heartbeat: when replicas are checked', () => {
     r.targets(target('a', 'starting'));
     await r.clock.advance(250);
     assert.deepEqual(r.at('a'), [0, 100, 300]);
+  });
+
+  test('latencies: the latest of each replica, at most one report per interval, with no timer of their own', async () => {
+    const r = rig({ a: [{ ...OK, latencyMs: 7 }], b: [{ ...OK, latencyMs: 3 }] });
+    r.targets(target('a', 'starting'), target('b'));
+    await r.clock.advance(2500);
+    assert.ok(r.latencies.length >= 2 && r.latencies.length <= 3, JSON.stringify(r.latencies));
+    assert.deepEqual(r.latencies[0], { type: 'latencies', latencyMs: { a: 7 } }, 'the first check reports at once');
+    assert.ok(r.latencies.slice(1).every((l) => l.latencyMs.b === 3), 'b is in every later report');
+    r.heartbeat.stop();
+    assert.equal(r.clock.pending, 0);
   });
 });
