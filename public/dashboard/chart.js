@@ -1,13 +1,15 @@
-// A small SVG chart of one service over time: ready replicas (a step line, left axis) and the
-// window's request count (an area, right axis), with the next scaling threshold dashed.
+// Small SVG charts of one service over the supervisor's history (up to an hour):
+//   traffic: ready replicas (a step line, left axis) and requests per second (an area, right
+//            axis), with a mark at every scaling decision ("1 → 2"), in the scaling colour;
+//   latency: p50 and p99 in ms (lines, left axis) and 5xx answers per sample (bars, right axis).
 
 const NS = 'http://www.w3.org/2000/svg';
-const H = 190;
-const PAD = { left: 34, right: 44, top: 14, bottom: 26 };
-// Early on the chart spans at least this much, so a few seconds of history do not fill it edge to edge.
-const MIN_SPAN_MS = 30_000;
+const H = 170;
+const PAD = { left: 40, right: 44, top: 16, bottom: 26 };
+// Early on the chart spans at least this much, so a few samples do not fill it edge to edge.
+const MIN_SPAN_MS = 60_000;
 
-/** @typedef {{t: number, replicas: number, desired: number, requests: number, threshold: number | null}} Sample */
+/** @typedef {import('./feed.js').HistorySample} Sample */
 
 function el(name, attrs = {}, text) {
   const node = document.createElementNS(NS, name);
@@ -28,70 +30,104 @@ function clock(t) {
   return new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
-/**
- * @param {SVGSVGElement} svg
- * @param {Sample[]} samples oldest first
- * @param {number} spanMs how much history to show
- * @param {number} W the drawn width in CSS pixels, so that text keeps its size on any screen
- */
-export function drawChart(svg, samples, spanMs, W) {
+function short(n) {
+  return n >= 100 ? String(Math.round(n)) : n >= 10 ? n.toFixed(0) : String(Math.round(n * 10) / 10);
+}
+
+/** The frame both charts share: time axis, scales, grid. */
+function frame(svg, samples, W, leftMax, rightMax, leftClass, rightClass) {
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.replaceChildren();
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const now = samples.length ? samples[samples.length - 1].t : Date.now();
   const first = samples.length ? samples[0].t : now;
-  const span = Math.max(MIN_SPAN_MS, Math.min(spanMs, now - first));
+  const span = Math.max(MIN_SPAN_MS, now - first);
   const t0 = now - span;
-  const visible = samples.filter((s) => s.t >= t0 - 5000);
-
-  const maxReplicas = Math.max(1, ...visible.map((s) => Math.max(s.replicas, s.desired))) + 1;
-  const maxRequests = niceMax(Math.max(1, ...visible.map((s) => Math.max(s.requests, s.threshold ?? 0))));
   const x = (t) => PAD.left + ((Math.max(t, t0) - t0) / span) * plotW;
-  const yRep = (n) => PAD.top + plotH - (n / maxReplicas) * plotH;
-  const yReq = (n) => PAD.top + plotH - (n / maxRequests) * plotH;
-
-  // Grid and axes: replicas on the left (integers), requests on the right.
+  const yL = (n) => PAD.top + plotH - (n / leftMax) * plotH;
+  const yR = (n) => PAD.top + plotH - (n / rightMax) * plotH;
   const grid = el('g', { class: 'chart-grid' });
-  for (let n = 0; n <= maxReplicas; n++) {
-    grid.append(el('line', { x1: PAD.left, x2: W - PAD.right, y1: yRep(n), y2: yRep(n) }));
-    grid.append(el('text', { x: PAD.left - 8, y: yRep(n) + 4, 'text-anchor': 'end', class: 'axis-replicas' }, String(n)));
-  }
   for (const frac of [0, 0.5, 1]) {
-    const v = maxRequests * frac;
-    grid.append(el('text', { x: W - PAD.right + 8, y: yReq(v) + 4, class: 'axis-requests' }, String(Math.round(v))));
+    grid.append(el('line', { x1: PAD.left, x2: W - PAD.right, y1: yL(leftMax * frac), y2: yL(leftMax * frac) }));
+    grid.append(el('text', { x: PAD.left - 8, y: yL(leftMax * frac) + 4, 'text-anchor': 'end', class: leftClass }, short(leftMax * frac)));
+    grid.append(el('text', { x: W - PAD.right + 8, y: yR(rightMax * frac) + 4, class: rightClass }, short(rightMax * frac)));
   }
   grid.append(el('text', { x: PAD.left, y: H - 6, class: 'axis-time' }, clock(t0)));
   grid.append(el('text', { x: W - PAD.right, y: H - 6, 'text-anchor': 'end', class: 'axis-time' }, clock(now)));
   svg.append(grid);
+  return { x, yL, yR, now, t0, top: PAD.top, bottom: PAD.top + plotH };
+}
 
+/**
+ * @param {SVGSVGElement} svg
+ * @param {Sample[]} samples oldest first
+ * @param {import('./feed.js').FleetEvent[]} marks `scaled` events of this service
+ * @param {number} W the drawn width in CSS pixels, so that text keeps its size on any screen
+ */
+export function drawTraffic(svg, samples, marks, W) {
+  const maxReplicas = Math.max(1, ...samples.map((s) => Math.max(s.ready, s.desired))) + 1;
+  const maxRps = niceMax(Math.max(1, ...samples.map((s) => s.rps)));
+  const f = frame(svg, samples, W, maxReplicas, maxRps, 'axis-replicas', 'axis-requests');
+  const visible = samples.filter((s) => s.t >= f.t0);
+
+  for (const e of marks) {
+    const t = Date.parse(e.time);
+    if (t < f.t0) continue;
+    const mx = f.x(t).toFixed(1);
+    const mark = el('g', { class: 'scale-mark', 'data-seq': e.seq });
+    mark.append(
+      el('line', { x1: mx, x2: mx, y1: f.top, y2: f.bottom }),
+      el('text', { x: mx, y: f.top - 4, 'text-anchor': 'middle' }, `${e.from} → ${e.to}`),
+      el('title', {}, `${clock(t)} ${e.reason ?? ''}`),
+    );
+    svg.append(mark);
+  }
   if (visible.length === 0) return;
 
-  // Requests in the window: an area under a line.
-  const reqPoints = visible.map((s) => `${x(s.t).toFixed(1)},${yReq(s.requests).toFixed(1)}`);
-  const base = yReq(0).toFixed(1);
+  const points = visible.map((s) => `${f.x(s.t).toFixed(1)},${f.yR(s.rps).toFixed(1)}`);
+  const base = f.yR(0).toFixed(1);
   svg.append(
-    el('path', {
-      class: 'series-requests-area',
-      d: `M${x(visible[0].t).toFixed(1)},${base} L${reqPoints.join(' L')} L${x(now).toFixed(1)},${base} Z`,
-    }),
-    el('polyline', { class: 'series-requests', points: reqPoints.join(' ') }),
+    el('path', { class: 'series-requests-area', d: `M${f.x(visible[0].t).toFixed(1)},${base} L${points.join(' L')} L${f.x(f.now).toFixed(1)},${base} Z` }),
+    el('polyline', { class: 'series-requests', points: points.join(' ') }),
   );
-
-  const threshold = visible[visible.length - 1].threshold;
-  if (threshold !== null) {
-    svg.append(el('line', { class: 'series-threshold', x1: PAD.left, x2: W - PAD.right, y1: yReq(threshold), y2: yReq(threshold) }));
-  }
-
   // Replicas: a step line, since the count changes at instants.
   let d = '';
   visible.forEach((s, i) => {
-    const px = x(s.t).toFixed(1);
-    const py = yRep(s.replicas).toFixed(1);
+    const px = f.x(s.t).toFixed(1);
+    const py = f.yL(s.ready).toFixed(1);
     d += i === 0 ? `M${px},${py}` : ` H${px} V${py}`;
   });
-  d += ` H${x(now).toFixed(1)}`;
+  d += ` H${f.x(f.now).toFixed(1)}`;
   svg.append(el('path', { class: 'series-replicas', d }));
   const last = visible[visible.length - 1];
-  svg.append(el('circle', { class: 'series-replicas-dot', cx: x(last.t), cy: yRep(last.replicas), r: 4 }));
+  svg.append(el('circle', { class: 'series-replicas-dot', cx: f.x(last.t), cy: f.yL(last.ready), r: 4 }));
+}
+
+/** @param {SVGSVGElement} svg @param {Sample[]} samples oldest first @param {number} W */
+export function drawLatency(svg, samples, W) {
+  const maxMs = niceMax(Math.max(1, ...samples.map((s) => s.p99 ?? 0)));
+  const maxErrors = niceMax(Math.max(1, ...samples.map((s) => s.errors)));
+  const f = frame(svg, samples, W, maxMs, maxErrors, 'axis-latency', 'axis-errors');
+  const visible = samples.filter((s) => s.t >= f.t0);
+  const barW = Math.max(2, visible.length > 1 ? (f.x(visible[1].t) - f.x(visible[0].t)) * 0.6 : 4);
+  for (const s of visible) {
+    if (s.errors === 0) continue;
+    const top = f.yR(s.errors);
+    svg.append(el('rect', { class: 'series-errors', x: (f.x(s.t) - barW / 2).toFixed(1), y: top.toFixed(1), width: barW.toFixed(1), height: (f.bottom - top).toFixed(1) }));
+  }
+  for (const key of ['p99', 'p50']) {
+    // A gap where a sample had no requests: the line breaks instead of diving to zero.
+    let d = '';
+    let open = false;
+    for (const s of visible) {
+      if (s[key] === null) {
+        open = false;
+        continue;
+      }
+      d += `${open ? ' L' : ' M'}${f.x(s.t).toFixed(1)},${f.yL(s[key]).toFixed(1)}`;
+      open = true;
+    }
+    if (d) svg.append(el('path', { class: `series-${key}`, d: d.trim() }));
+  }
 }

@@ -1,5 +1,7 @@
 // The dashboard's connection to the supervisor's admin API (docs/status-api.md): server-sent
-// events when they work, polling of /status and /events.json when they do not.
+// events when they work, polling of /status and /events.json when they do not. The supervisor's
+// history (/history: the last hour per service) is fetched on load and after every gap (the
+// stream reopened, a poll after a failed one), so a reload or an outage loses nothing it kept.
 //
 // The admin listener serves the API at /status and /events; the balancer's listen port proxies
 // it under /admin/. The page is /dashboard/ on both, so which prefix applies is found by asking
@@ -10,7 +12,9 @@ const SSE_RETRY_MS = 30000;
 
 /**
  * @typedef {{time: string, type: string, service?: string, port?: number, id?: string, reason?: string, seq?: number}} FleetEvent
- * @typedef {{snapshot: (status: object) => void, event: (e: FleetEvent) => void, connection: (state: 'connecting'|'live'|'polling'|'offline', detail: string) => void}} Handlers
+ * @typedef {{t: number, rps: number, p50: number|null, p99: number|null, errors: number, ready: number, desired: number}} HistorySample
+ * @typedef {{sampleMs: number, spanMs: number, services: Record<string, HistorySample[]>, scaled: FleetEvent[]}} HistoryBody
+ * @typedef {{snapshot: (status: object) => void, event: (e: FleetEvent) => void, history: (body: HistoryBody) => void, connection: (state: 'connecting'|'live'|'polling'|'offline', detail: string) => void}} Handlers
  */
 
 async function looksLikeStatus(url) {
@@ -41,13 +45,32 @@ export function connect(on) {
   let source = null;
   let pollTimer = null;
   let lastSeq = 0;
+  let lastSample = 0;
   let stopped = false;
+
+  /** Samples newer than the last one seen (all of them the first time). */
+  const fetchHistory = async () => {
+    try {
+      const res = await fetch(`${prefix}/history?since=${lastSample}`, { cache: 'no-store' });
+      if (!res.ok) return;
+      const body = await res.json();
+      for (const samples of Object.values(body.services ?? {})) for (const s of samples) lastSample = Math.max(lastSample, s.t);
+      on.history(body);
+    } catch {
+      // the next gap or poll tries again
+    }
+  };
+  const onSample = (tick) => {
+    lastSample = Math.max(lastSample, tick.t);
+    on.history({ sampleMs: 0, spanMs: 0, services: Object.fromEntries(Object.entries(tick.services).map(([name, s]) => [name, [s]])), scaled: [] });
+  };
 
   const poll = async () => {
     if (stopped) return;
     const status = await looksLikeStatus(`${prefix}/status`);
     if (status) {
       on.snapshot(status);
+      await fetchHistory();
       try {
         const res = await fetch(`${prefix}/events.json?since=${lastSeq}`, { cache: 'no-store' });
         if (res.ok) {
@@ -81,8 +104,10 @@ export function connect(on) {
       clearTimeout(pollTimer);
       pollTimer = null;
       on.connection('live', 'Live: server-sent events');
+      void fetchHistory();
     });
     source.addEventListener('snapshot', (msg) => on.snapshot(JSON.parse(msg.data)));
+    source.addEventListener('sample', (msg) => onSample(JSON.parse(msg.data)));
     source.addEventListener('event', (msg) => {
       const e = JSON.parse(msg.data);
       if (typeof e.seq === 'number') lastSeq = Math.max(lastSeq, e.seq);

@@ -1,6 +1,7 @@
-// Draws the supervisor's state: one card per service (replicas, scaling window, chart) and the
-// event log. Text goes in through textContent only.
-import { drawChart } from './chart.js';
+// Draws the supervisor's state: one card per service (replicas, scaling window, its hour of
+// traffic and latency, its scaling decisions) and the event log. Text goes in through
+// textContent only.
+import { drawLatency, drawTraffic } from './chart.js';
 
 /**
  * A smaller cousin of the site's h() (public/js/dom.js). The dashboard cannot import the site's
@@ -86,23 +87,54 @@ function windowPanel(win) {
   );
 }
 
+function clockOf(t) {
+  return new Date(t).toLocaleTimeString('en-GB');
+}
+
+/** The last scaling decisions of a service, newest first: they stay here however busy the log is. */
+function scalingList(marks) {
+  if (marks.length === 0) return h('p.muted.scaling-none', {}, 'No scaling decision in the last hour.');
+  return h(
+    'ol.scaling',
+    { 'aria-label': 'Scaling decisions, newest first' },
+    [...marks].reverse().slice(0, 5).map((e) =>
+      h('li', { 'data-seq': e.seq }, h('span.mono.muted', { title: e.time }, clockOf(e.time)), ' ', h('strong.scaling-step', {}, `${e.from} → ${e.to}`), ' ', h('span.reason', {}, e.reason ?? '')),
+    ),
+  );
+}
+
+function svgChart(label) {
+  const chart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  chart.setAttribute('class', 'chart');
+  chart.setAttribute('role', 'img');
+  chart.setAttribute('aria-label', label);
+  return chart;
+}
+
+function legend(...keys) {
+  return h('figcaption.legend', {}, keys.map(([cls, text]) => h(`span.key.key-${cls}`, {}, text)));
+}
+
 /**
  * @param {HTMLElement} container
- * @param {object} status the /status body
- * @param {Map<string, import('./chart.js').Sample[]>} history
- * @param {number} spanMs
+ * @param {object} status the /status body (the last one received)
+ * @param {Map<string, import('./feed.js').HistorySample[]>} history
+ * @param {import('./feed.js').FleetEvent[]} scaling `scaled` events, oldest first
+ * @param {number} staleSince 0 while the feed is live; else when the shown state was last true
  */
-export function renderServices(container, status, history, spanMs) {
-  // The chart is drawn at the size it was shown last time (the cards keep their width).
+export function renderServices(container, status, history, scaling, staleSince) {
+  // The charts are drawn at the size they were shown last time (the cards keep their width).
   const width = Math.round(container.querySelector('.chart-box')?.clientWidth || 520);
+  if (staleSince) container.dataset.stale = String(staleSince);
+  else delete container.dataset.stale;
   const cards = Object.entries(status.services ?? {}).map(([name, svc]) => {
     const ready = svc.replicas.filter((r) => r.state === 'ready').length;
-    const chart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    chart.setAttribute('class', 'chart');
-    chart.setAttribute('role', 'img');
     const samples = history.get(name) ?? [];
-    chart.setAttribute('aria-label', `${name}: ${ready} ready replicas now; replicas and requests over the last ${duration(spanMs)}`);
-    drawChart(chart, samples, spanMs, Math.max(260, width));
+    const marks = scaling.filter((e) => e.service === name);
+    const traffic = svgChart(`${name}: ${ready} ready replicas now; ready replicas, requests per second and scaling decisions over the last hour`);
+    drawTraffic(traffic, samples, marks, Math.max(260, width));
+    const latency = svgChart(`${name}: p50 and p99 latency and 5xx answers over the last hour`);
+    drawLatency(latency, samples, Math.max(260, width));
     return h(
       'section.service',
       { 'data-service': name, 'aria-labelledby': `svc-${name}` },
@@ -111,21 +143,13 @@ export function renderServices(container, status, history, spanMs) {
         {},
         h('h2', { id: `svc-${name}` }, name),
         h('span.replica-count', {}, h('strong', {}, String(ready)), ` ready · ${svc.replicas.length} running · desired ${svc.desired}`),
+        staleSince ? h('span.stale-note', { role: 'status' }, `stale since ${clockOf(staleSince)}`) : null,
       ),
       windowPanel(svc.window),
       replicaTable(name, svc.replicas),
-      h(
-        'figure.chart-box',
-        {},
-        chart,
-        h(
-          'figcaption.legend',
-          {},
-          h('span.key.key-replicas', {}, 'ready replicas'),
-          h('span.key.key-requests', {}, 'requests in window'),
-          h('span.key.key-threshold', {}, 'next threshold'),
-        ),
-      ),
+      h('figure.chart-box.chart-traffic', {}, traffic, legend(['replicas', 'ready replicas'], ['requests', 'requests / s'], ['scaled', 'scaling decision'])),
+      h('figure.chart-box.chart-latency', {}, latency, legend(['p50', 'p50 ms'], ['p99', 'p99 ms'], ['errors', '5xx'])),
+      h('section.scaling-box', { 'aria-label': `Scaling decisions of ${name}` }, h('h3', {}, 'Scaling'), scalingList(marks)),
     );
   });
   // Snapshots arrive every 2 s: keep keyboard focus on the same link across the redraw.

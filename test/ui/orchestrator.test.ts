@@ -1,14 +1,16 @@
 // The orchestrator in headless Chromium: the real supervisor (process runtime, short scaling
 // window) with its dashboard, from the admin listener and through the listen port's proxy,
-// following a scale-up live without a reload; and the site as deployed behind the balancer,
-// where the users and acts services are separate processes sharing one session secret.
+// following a scale-up live without a reload, then reloaded: the supervisor's history still
+// draws the step and its scaling decision; and the site as deployed behind the balancer, where
+// the users and acts services are separate processes sharing one session secret. Last, the
+// supervisor stops under an open dashboard: its cards go grey, "stale since" the last snapshot.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { ApiClient } from './support/api-client.ts';
 import { heartPng, PALETTES } from './support/png.ts';
-import { launchBrowser, screenshot, withWatchedPage } from './support/browser.ts';
+import { launchBrowser, newWatchedPage, screenshot, withWatchedPage } from './support/browser.ts';
 import { startSupervisor, waitForStatus, type RunningSupervisor, type StatusBody } from './support/supervisor.ts';
 
 const skip = skipUnless(await chromiumAvailable(), 'Chromium');
@@ -17,6 +19,13 @@ const WINDOW_SECONDS = 6;
 const REQUESTS_PER_REPLICA = 8;
 
 const readyActs = (s: StatusBody) => s.services.acts?.replicas.filter((r) => r.state === 'ready').length ?? 0;
+
+/** The ready-replica counts the acts chart steps through (its step line's V commands, as SVG y). */
+const replicaSteps = (page: Page) =>
+  page.evaluate(() => {
+    const d = document.querySelector('[data-service="acts"] .series-replicas')?.getAttribute('d') ?? '';
+    return [...new Set([...d.matchAll(/V([0-9.]+)/g)].map((m) => m[1]))].length;
+  });
 
 describe('the orchestrator in a browser: dashboard, and the site behind the balancer', { skip }, () => {
   let sup: RunningSupervisor | undefined;
@@ -88,7 +97,29 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       const scaled = await page.locator('.events tbody tr[data-type="scaled"]').first().textContent();
       assert.match(scaled ?? '', /acts/);
       assert.ok(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true), 'no reload');
-      assert.ok((await page.locator('[data-service="acts"] .series-replicas').getAttribute('d'))?.includes('V'), 'the chart steps up');
+      // The step shows once a history sample (every 5 s) has the new count.
+      await page.waitForFunction(() => {
+        const d = document.querySelector('[data-service="acts"] .series-replicas')?.getAttribute('d') ?? '';
+        return new Set([...d.matchAll(/V([0-9.]+)/g)].map((m) => m[1])).size >= 2;
+      }, undefined, { timeout: 15_000 });
+      await page.locator('[data-service="acts"] .scale-mark').first().waitFor();
+      const scaledColour = await page.locator('.events tbody tr[data-type="scaled"] .event-type').first().evaluate((el) => getComputedStyle(el).color);
+      const failedColour = await page.evaluate(() => {
+        const probe = Object.assign(document.createElement('span'), { className: 'event-type event-failed' });
+        document.body.append(probe);
+        const colour = getComputedStyle(probe).color;
+        probe.remove();
+        return colour;
+      });
+      assert.notEqual(scaledColour, failedColour, 'scaling is not drawn in the colour of a failure');
+
+      // A reload loses nothing: the step, its mark and the decision come from the supervisor.
+      await page.reload();
+      await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
+      await page.waitForFunction(() => (document.querySelector('[data-service="acts"] .series-replicas')?.getAttribute('d') ?? '').includes('V'), undefined, { timeout: 10_000 });
+      assert.ok((await replicaSteps(page)) >= 2, 'after a reload the chart still steps up');
+      await page.locator('[data-service="acts"] .scale-mark').first().waitFor({ timeout: 5000 });
+      assert.match((await page.locator('[data-service="acts"] .scaling li').first().textContent()) ?? '', /1 → [23]/);
 
       // Let the chart gather a few more points before the picture for the README.
       await new Promise((r) => setTimeout(r, 3000));
@@ -132,6 +163,26 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 390, `fits 390 px (scrollWidth ${width})`);
     });
+  });
+
+  test('the supervisor gone: the cards keep their last state, greyed, "stale since" the last snapshot', async () => {
+    // Not a watched page: its reconnection attempts fail, as they must, once the supervisor is gone.
+    const { context, page } = await newWatchedPage(browser!);
+    try {
+      await page.goto(`${sup!.adminUrl}/dashboard/`);
+      await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
+      await rows(page, 'acts').first().waitFor();
+      assert.equal(await page.locator('.stale-note').count(), 0, 'live: not stale');
+      await sup!.stop();
+      await page.locator('[data-service="acts"] .stale-note').waitFor({ timeout: 15_000 });
+      assert.match((await page.locator('[data-service="acts"] .stale-note').textContent()) ?? '', /^stale since \d\d:\d\d:\d\d$/);
+      const filter = await page.locator('[data-service="acts"]').evaluate((el) => getComputedStyle(el).filter);
+      assert.match(filter, /grayscale/);
+      assert.ok((await rows(page, 'acts').count()) >= 1, 'the last known replicas are still shown');
+      await screenshot(page, '23-dashboard-stale');
+    } finally {
+      await context.close();
+    }
   });
 });
 
