@@ -24,6 +24,7 @@ const FORMATS = {
   'sa-quality': { check: c.intIn(0, 11), numeric: true },
   'sa-gzip-level': { check: c.intIn(1, 9), numeric: true },
   'sa-cidrs': { check: c.arrayOf(c.addressOrCidr, 'IP addresses or CIDR ranges ("10.0.0.0/8", "2001:db8::/32")') },
+  'sa-retry-statuses': { check: c.arrayOf((v) => ([500, 502, 503, 504].includes(v as number) ? undefined : 'x'), 'HTTP statuses among 500, 502, 503, 504') },
   'sa-methods': { check: c.arrayOf((v) => (typeof v === 'string' && /^[A-Z]+$/.test(v) ? undefined : 'x'), 'upper-case HTTP methods') },
   // DOCKER_HOST and CONTAINER_HOST spell a socket as unix:///path; the file says /path.
   'sa-socket': { check: (v: unknown) => (typeof v === 'string' && /^(unix:\/\/)?\/\S*$/.test(v) ? undefined : 'a unix socket path ("/path" or "unix:///path")') },

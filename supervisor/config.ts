@@ -77,7 +77,10 @@ const SCHEMA = {
     keepAliveTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.keepAliveTimeoutMs),
     sendTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.sendTimeoutMs),
     upstreamConnectTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.upstreamConnectTimeoutMs),
+    upstreamHeaderTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.upstreamHeaderTimeoutMs, 'UPSTREAM_HEADER_TIMEOUT_MS'),
     upstreamTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.upstreamTimeoutMs),
+    retryStatuses: f('sa-retry-statuses', DEFAULT_LIMITS.retryStatuses),
+    suspectAfter5xx: f('sa-positive-int', DEFAULT_LIMITS.suspectAfter5xx),
     maxHeaderBytes: f('sa-header-bytes', DEFAULT_LIMITS.maxHeaderBytes),
     maxConnections: f('sa-positive-int', DEFAULT_LIMITS.maxConnections),
     maxConnectionsPerClient: f('sa-nat', DEFAULT_LIMITS.maxConnectionsPerClient),
@@ -259,6 +262,10 @@ function balancerChecks(b: Config['balancer']): ConfigIssue[] {
   // Node refuses a head deadline beyond the whole-request one.
   if (b.headersTimeoutMs > b.requestTimeoutMs) {
     issues.push({ key: 'balancer.headersTimeoutMs', value: b.headersTimeoutMs, expected: `at most balancer.requestTimeoutMs (${b.requestTimeoutMs})` });
+  }
+  // The per-attempt deadline is the shorter one: a longer one would never fire.
+  if (b.upstreamHeaderTimeoutMs > b.upstreamTimeoutMs) {
+    issues.push({ key: 'balancer.upstreamHeaderTimeoutMs', value: b.upstreamHeaderTimeoutMs, expected: `at most balancer.upstreamTimeoutMs (${b.upstreamTimeoutMs})` });
   }
   const { certFile, keyFile, redirectPort } = b.tls;
   if ((certFile === '') !== (keyFile === '')) {

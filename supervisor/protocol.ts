@@ -45,7 +45,16 @@ export interface TlsMessage {
   key: string;
 }
 
-export type ToBalancer = RoutesMessage | DrainMessage | CloseMessage | TlsMessage;
+/**
+ * The heartbeat confirmed a replica failed: requests in flight to it end now (a safe one tries
+ * another replica) instead of waiting for their deadlines or for the replica's removal.
+ */
+export interface AbandonMessage {
+  type: 'abandon';
+  id: string;
+}
+
+export type ToBalancer = RoutesMessage | DrainMessage | CloseMessage | TlsMessage | AbandonMessage;
 
 // ---- balancer → primary ---------------------------------------------------------------------
 
@@ -62,11 +71,11 @@ export interface DrainedMessage {
   id: string;
 }
 
-/** An attempt on a replica failed (refused, reset, timed out); the heartbeat should look at it now. */
+/** An attempt on a replica failed (refused, reset, timed out, 5xx in a row); the heartbeat should look at it now. */
 export interface SuspectMessage {
   type: 'suspect';
   id: string;
-  outcome: 'refused' | 'reset' | 'timeout';
+  outcome: 'refused' | 'reset' | 'timeout' | 'server-error';
   reason: string;
 }
 

@@ -13,6 +13,7 @@ import type {
   FromHeartbeat,
   FromScaler,
   RoutesMessage,
+  SuspectMessage,
   Target,
   ToHeartbeat,
   WindowStatus,
@@ -29,6 +30,12 @@ import { WorkerHost, type HostOf } from './workers/host.ts';
 import { HEARTBEAT, SCALER } from './workers/spec.ts';
 
 const SERVED_EVERY_MS = 1000;
+const SUSPECT_LOG: Record<SuspectMessage['outcome'], string> = {
+  refused: 'replica refused a connection',
+  reset: 'replica refused a connection',
+  timeout: 'replica did not answer in time',
+  'server-error': 'replica answered 5xx in a row',
+};
 
 export class Supervisor {
   readonly events: EventLog;
@@ -273,7 +280,7 @@ export class Supervisor {
         this.#listen = { host: m.host, port: m.port };
         break;
       case 'suspect':
-        this.#logger.warn(m.outcome === 'timeout' ? 'replica did not answer in time' : 'replica refused a connection', { id: m.id, outcome: m.outcome, reason: m.reason });
+        this.#logger.warn(SUSPECT_LOG[m.outcome], { id: m.id, outcome: m.outcome, reason: m.reason });
         this.#heartbeat?.post({ type: 'check', id: m.id });
         break;
       case 'drained':
@@ -286,9 +293,19 @@ export class Supervisor {
   }
 
   #fromHeartbeat(m: FromHeartbeat): void {
-    if (m.type === 'health') this.#fleet.onHealth(m);
-    else if (m.type === 'latencies') this.#telemetry.noteLatencies(m.latencyMs);
-    else this.#logger.error('heartbeat error', { code: m.code, message: m.message });
+    if (m.type === 'latencies') return this.#telemetry.noteLatencies(m.latencyMs);
+    if (m.type !== 'health') return this.#logger.error('heartbeat error', { code: m.code, message: m.message });
+    const r = this.#fleet.replicas.get(m.id);
+    const wasReady = r?.state === 'ready';
+    this.#fleet.onHealth(m);
+    if (r === undefined || !this.#balancer) return;
+    // The heartbeat confirms or clears what the balancer suspects (and what it saw first). A
+    // replica that just became ready clears its slot too: a replacement on the same port must
+    // not inherit the mark of the replica it replaces.
+    const hb = this.#config.heartbeat;
+    if (m.verdict === 'ok' && r.state === 'ready') this.#balancer.clearSuspect(r.service, r.port);
+    else if (m.verdict === 'failing' && wasReady) this.#balancer.holdSuspect(r.service, r.port, Date.now() + hb.failureThreshold * (hb.fastIntervalMs + hb.timeoutMs));
+    else if (m.verdict === 'failed' && wasReady && r.state === 'failed') this.#balancer.post({ type: 'abandon', id: r.id });
   }
 
   #fromScaler(m: FromScaler): void {

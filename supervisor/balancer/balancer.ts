@@ -10,7 +10,7 @@ import type { Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isLoopback, isLoopbackHost } from '../admin-access.ts';
-import type { FromBalancer, RoutesMessage } from '../protocol.ts';
+import type { FromBalancer, RoutesMessage, SuspectMessage } from '../protocol.ts';
 import { sendJson, serveStatic, type StaticOptions } from '../static.ts';
 import { ProxyTrust } from './client-address.ts';
 import { acceptedEncoding, rawHeader } from './compression.ts';
@@ -153,6 +153,7 @@ export class Balancer implements ExchangeHost {
           service: this.#layout.serviceIndex(name),
           clock: this.#clock,
           suspectMs: this.#settings.suspectMs,
+          suspectAfter5xx: this.limits.suspectAfter5xx,
         });
         route = new ServiceRoute(name, strategy, this.#layout, this.#pools);
         this.#services.set(name, route);
@@ -167,6 +168,11 @@ export class Balancer implements ExchangeHost {
     }
     this.#routes = new PrefixTable(entries);
     for (const id of this.#drains.keys()) this.#settle(id);
+  }
+
+  /** The replica failed: requests in flight to it end now (retried elsewhere when safe). */
+  abandon(id: string): void {
+    for (const route of this.#services.values()) route.abandon(id);
   }
 
   /** Answers `drained` once this thread has no request in flight to the replica. */
@@ -462,8 +468,8 @@ export class Balancer implements ExchangeHost {
     if (!(backend instanceof ServiceRoute)) return;
     const route = backend;
     const suspect = route.release(member, outcome);
-    if (outcome === 'ok') this.shared.served(member.slot);
-    if (suspect) this.#send({ type: 'suspect', id: member.id, outcome: outcome as 'refused' | 'reset' | 'timeout', reason });
+    if (outcome === 'ok' || outcome === 'server-error') this.shared.served(member.slot);
+    if (suspect) this.#send({ type: 'suspect', id: member.id, outcome: outcome as SuspectMessage['outcome'], reason });
     if (this.#drains.size > 0) for (const id of this.#drains.keys()) this.#settle(id);
   }
 

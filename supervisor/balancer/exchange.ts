@@ -8,7 +8,7 @@ import type { BrotliCompress, Gzip } from 'node:zlib';
 import { sendJson } from '../static.ts';
 import { encodeWhole, encoderInto, planCompression, type Encoding } from './compression.ts';
 import { downstreamHeaders, upstreamHead } from './headers.ts';
-import { afterFailure, outcomeOf } from './retry.ts';
+import { afterFailure, isSafeMethod, outcomeOf, retryOnStatus, type AttemptContext } from './retry.ts';
 import type { Backend, ReplicaMember } from './service-route.ts';
 import type { BalancerLimits, CompressionConfig } from './settings.ts';
 import type { AttemptOutcome } from './strategy.ts';
@@ -86,6 +86,7 @@ function withHeader(headers: readonly string[], lower: string, value: string): s
 
 export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<ProxyExchange> {
   readonly method: string;
+  readonly headTimeoutMs: number;
   prevTracked: ProxyExchange | null = null;
   nextTracked: ProxyExchange | null = null;
   head = '';
@@ -103,8 +104,12 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   readonly #h2: boolean;
   #member: ReplicaMember | null = null;
   #tried: ReplicaMember[] | undefined;
+  #retriedAfterReaching = 0;
   #done = false;
-  /** For the traffic counts: when the request arrived (performance.now()), the status sent and by whom. */
+  /**
+   * For the traffic counts: when the request arrived (performance.now()), the status sent and by
+   * whom. The status is also the current attempt's, once its head came (a 5xx counts against it).
+   */
   readonly #arrivedAt = performance.now();
   #status = 0;
   #answeredBy = -1;
@@ -123,6 +128,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   #sentBody = false;
 
   // response
+  /** A 5xx head to drop for another replica (acted on at flush, once llhttp has returned). */
+  #dropped = 0;
   #pieces: Buffer[] = [];
   #ended = false;
   #broken = false;
@@ -149,6 +156,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     this.#facts = facts;
     this.#h2 = req.httpVersionMajor === 2;
     this.method = req.method!;
+    // Safe requests can go elsewhere, so their attempts get the short per-attempt deadline.
+    this.headTimeoutMs = isSafeMethod(this.method) ? host.limits.upstreamHeaderTimeoutMs : 0;
   }
 
   get socket(): IncomingMessage['socket'] {
@@ -291,24 +300,56 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     return this.#mode !== 'stream' || !this.#sentBody;
   }
 
+  #attemptContext(): AttemptContext {
+    return {
+      method: this.method,
+      replayable: this.#replayable && !this.#res.headersSent,
+      tried: this.#tried?.length ?? 0,
+      members: this.#route.readyCount,
+      retriedAfterReaching: this.#retriedAfterReaching,
+    };
+  }
+
+  /** Forgets what the failed attempt sent back. */
+  #resetResponse(): void {
+    this.#pieces = [];
+    this.#ended = false;
+    this.#head = null;
+    this.#encoding = undefined;
+    this.#status = 0;
+    this.#dropped = 0;
+  }
+
   onError(failure: UpstreamFailure, reason: string): void {
     const member = this.#member;
     this.#member = null;
     if (member !== null) this.#host.attemptEnded(this.#route, member, outcomeOf(failure), reason);
     if (this.#done) return;
-    this.#pieces = [];
-    this.#ended = false;
-    this.#head = null;
-    this.#encoding = undefined;
-    const step = afterFailure(failure, reason, this.#route.name, {
-      method: this.method,
-      replayable: this.#replayable && !this.#res.headersSent,
-      tried: this.#tried?.length ?? 0,
-      members: this.#route.readyCount,
-    });
-    if (step.action === 'retry') return this.#dispatch();
+    this.#resetResponse();
+    const step = afterFailure(failure, reason, this.#route.name, this.#attemptContext());
+    if (step.action === 'retry') {
+      if (failure !== 'refused' && failure !== 'overloaded') this.#retriedAfterReaching++;
+      return this.#dispatch();
+    }
     if (step.action === 'cut' || this.#res.headersSent) return this.#cut();
     this.#answer(step.status, step.error, step.retryAfter);
+  }
+
+  /** The replica answered a status worth another replica's try: drop its answer and try one. */
+  #retryElsewhere(): void {
+    const status = this.#dropped;
+    this.conn?.abort(); // the rest of that answer is not wanted (none left if it ended: then the connection is reused)
+    const member = this.#member;
+    this.#member = null;
+    if (member !== null) this.#host.attemptEnded(this.#route, member, 'server-error', `answered ${status}`);
+    this.#resetResponse();
+    this.#retriedAfterReaching++;
+    this.#dispatch();
+  }
+
+  /** How the attempt that answered ended, for the strategy: a 5xx counts against the replica. */
+  get #answered(): AttemptOutcome {
+    return this.#status >= 500 ? 'server-error' : 'ok';
   }
 
   // ---- response ----------------------------------------------------------------------------
@@ -317,6 +358,10 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (this.#done) return;
     this.#status = status;
     this.#answeredBy = this.#member?.slot ?? -1;
+    if (status >= 500 && retryOnStatus(status, this.#host.limits.retryStatuses, this.#attemptContext())) {
+      this.#dropped = status;
+      return;
+    }
     let list = downstreamHeaders(headers);
     const compression = this.#host.compression;
     if (compression !== undefined) {
@@ -370,7 +415,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (this.#whole !== undefined) {
       const body = this.#whole;
       this.#whole = undefined;
-      this.#finish('ok', 'answered');
+      this.#finish(this.#answered, 'answered');
       res.end(body);
       return;
     }
@@ -380,7 +425,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     let ok = true;
     for (const piece of pieces) ok = encoder.write(piece);
     if (this.#ended) {
-      this.#finish('ok', 'answered');
+      this.#finish(this.#answered, 'answered');
       encoder.end();
       return;
     }
@@ -400,7 +445,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   }
 
   onBody(chunk: Buffer): void {
-    if (!this.#done && !this.#broken) this.#pieces.push(chunk);
+    if (!this.#done && !this.#broken && this.#dropped === 0) this.#pieces.push(chunk);
   }
 
   onEnd(): void {
@@ -409,6 +454,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
 
   flush(): void {
     if (this.#done) return;
+    if (this.#dropped !== 0) return this.#retryElsewhere();
     const res = this.#res;
     if (this.#head !== null) this.#openEncoded();
     if (this.#broken) {
@@ -420,7 +466,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     const pieces = this.#pieces;
     if (this.#ended) {
       this.#pieces = [];
-      this.#finish('ok', 'answered'); // first: ending the response may report its close at once
+      this.#finish(this.#answered, 'answered'); // first: ending the response may report its close at once
       if (pieces.length === 0) res.end();
       else if (pieces.length === 1) res.end(pieces[0]);
       else {

@@ -61,8 +61,8 @@ export class ServiceRoute implements Backend {
   readonly #layout: SharedLayout;
   readonly #pools: PoolFactory;
   #members = new Map<string, ReplicaMember>();
-  /** Pools of replicas that left, until their last response is done (their deadlines still apply). */
-  readonly #leaving = new Set<PoolLike>();
+  /** Pools of replicas that left, by replica id, until their last response is done (their deadlines still apply). */
+  readonly #leaving = new Map<PoolLike, string>();
 
   constructor(name: string, strategy: Strategy<ReplicaMember>, layout: SharedLayout, pools: PoolFactory) {
     this.name = name;
@@ -92,7 +92,7 @@ export class ServiceRoute implements Backend {
         pool: this.#pools({ host, port: Number(port || 80), url: r.url }),
       });
     }
-    for (const [id, member] of this.#members) if (!next.has(id)) this.#retire(member.pool);
+    for (const [id, member] of this.#members) if (!next.has(id)) this.#retire(member);
     this.#members = next;
     this.strategy.setMembers([...next.values()]);
   }
@@ -117,7 +117,7 @@ export class ServiceRoute implements Backend {
 
   sweep(now: number): void {
     for (const m of this.#members.values()) m.pool.sweep(now);
-    for (const pool of this.#leaving) {
+    for (const pool of this.#leaving.keys()) {
       pool.sweep(now);
       if (pool.connections === 0) this.#leaving.delete(pool);
     }
@@ -125,19 +125,29 @@ export class ServiceRoute implements Backend {
 
   /** When the service itself leaves the routes: every pool closes. */
   closeAll(): void {
-    for (const m of this.#members.values()) this.#retire(m.pool);
+    for (const m of this.#members.values()) this.#retire(m);
     this.#members.clear();
     this.strategy.setMembers([]);
   }
 
   destroyAll(): void {
     for (const m of this.#members.values()) m.pool.destroy();
-    for (const pool of this.#leaving) pool.destroy();
+    for (const pool of this.#leaving.keys()) pool.destroy();
     this.#leaving.clear();
   }
 
-  #retire(pool: PoolLike): void {
-    pool.close();
-    if (pool.connections > 0) this.#leaving.add(pool);
+  /** Ends every request in flight to the replica, in rotation or leaving (it failed). */
+  abandon(id: string): void {
+    this.#members.get(id)?.pool.destroy();
+    for (const [pool, leaving] of this.#leaving) {
+      if (leaving !== id) continue;
+      pool.destroy();
+      this.#leaving.delete(pool);
+    }
+  }
+
+  #retire(member: ReplicaMember): void {
+    member.pool.close();
+    if (member.pool.connections > 0) this.#leaving.set(member.pool, member.id);
   }
 }

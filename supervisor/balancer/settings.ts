@@ -16,8 +16,17 @@ export interface BalancerLimits {
   /** A client that reads nothing of its response for this long is cut off. */
   sendTimeoutMs: number;
   upstreamConnectTimeoutMs: number;
-  /** Longest wait for a replica's response head, and longest silence within its response. */
+  /**
+   * Per attempt of a safe request (GET, HEAD, OPTIONS): longest wait for the response head
+   * once the request is sent; then the replica is suspect and another one is tried, once.
+   */
+  upstreamHeaderTimeoutMs: number;
+  /** Longest wait for a response head of other requests, and longest silence within any response. */
   upstreamTimeoutMs: number;
+  /** Answers after which a safe request tries another replica, once (of 500, 502, 503, 504). */
+  retryStatuses: number[];
+  /** 5xx answers in a row from a replica that make it suspect at once. */
+  suspectAfter5xx: number;
   maxHeaderBytes: number;
   /** Client connections at once, over all threads. */
   maxConnections: number;
@@ -124,7 +133,10 @@ export const DEFAULT_LIMITS: BalancerLimits = {
   keepAliveTimeoutMs: 5_000,
   sendTimeoutMs: 30_000,
   upstreamConnectTimeoutMs: 3_000,
+  upstreamHeaderTimeoutMs: 3_000,
   upstreamTimeoutMs: 60_000,
+  retryStatuses: [502, 503, 504],
+  suspectAfter5xx: 2,
   maxHeaderBytes: 16_384,
   maxConnections: 16_384,
   maxConnectionsPerClient: 256,

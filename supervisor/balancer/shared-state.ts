@@ -6,7 +6,8 @@
 //   per service  cursor (port of the last pick, 0 = none), counted (API requests since the
 //                scaler last took them), firstAt (ms since `epoch` + 1 of the first of those;
 //                0 = none)
-//   per replica  served (wrapping), suspectUntil (ms since `epoch`, compared wrap-safe)
+//   per replica  served (wrapping), suspectUntil (ms since `epoch`, compared wrap-safe),
+//                5xx in a row (answers of 500 and above since its last good one, all threads)
 //   per thread   inFlight per replica, open connections per client-address bucket. A thread
 //                writes only its own rows, and a restarted thread zeroes them: a thread that
 //                died cannot leave counts behind that would block a drain or a client.
@@ -42,7 +43,7 @@ export interface SharedSpec {
 export const RATE_UNITS_PER_MS = 8;
 
 const SERVICE_FIELDS = 3;
-const REPLICA_FIELDS = 2;
+const REPLICA_FIELDS = 3;
 const HEADER = 2; // [0] layout tag, [1] reserved
 
 export class SharedLayout {
@@ -173,8 +174,15 @@ export class SharedState {
     return until !== 0 && ((until - relMs(now, this.#epoch)) | 0) > 0;
   }
 
-  clearSuspect(slot: number): void {
-    Atomics.store(this.#a, this.layout.replicasAt + slot * REPLICA_FIELDS + 1, 0);
+  /** One more 5xx answer in a row from the replica (any thread); returns the run's length. */
+  serverErrorInARow(slot: number): number {
+    return Atomics.add(this.#a, this.layout.replicasAt + slot * REPLICA_FIELDS + 2, 1) + 1;
+  }
+
+  /** A good answer ends the run (read first: most answers find it at 0 and write nothing). */
+  answeredWell(slot: number): void {
+    const at = this.layout.replicasAt + slot * REPLICA_FIELDS + 2;
+    if (Atomics.load(this.#a, at) !== 0) Atomics.store(this.#a, at, 0);
   }
 
   // ---- in flight ---------------------------------------------------------------------------
@@ -246,6 +254,32 @@ export function inFlightOf(a: Int32Array, layout: SharedLayout, slot: number): n
   let sum = 0;
   for (let t = 0; t < layout.spec.threads; t++) sum += Atomics.load(a, layout.inFlightAt + t * layout.replicaSlots + slot);
   return sum;
+}
+
+/**
+ * The primary's hand on the suspect marks: the heartbeat's verdicts confirm a suspect (kept out
+ * of rotation until the replica is failed and removed) or clear it (back in rotation at once).
+ */
+export class SuspectMarks {
+  readonly layout: SharedLayout;
+  readonly #a: Int32Array;
+  readonly #epoch: number;
+
+  constructor(buffer: SharedArrayBuffer, layout: SharedLayout, epoch: number) {
+    this.layout = layout;
+    this.#a = new Int32Array(buffer);
+    this.#epoch = epoch;
+  }
+
+  mark(slot: number, until: number): void {
+    Atomics.store(this.#a, this.layout.replicasAt + slot * REPLICA_FIELDS + 1, relMs(until, this.#epoch));
+  }
+
+  clear(slot: number): void {
+    const at = this.layout.replicasAt + slot * REPLICA_FIELDS;
+    Atomics.store(this.#a, at + 1, 0);
+    Atomics.store(this.#a, at + 2, 0);
+  }
 }
 
 /** Milliseconds as rate-limit units since the epoch, wrapping in Int32. */

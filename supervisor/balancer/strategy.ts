@@ -21,12 +21,24 @@ export interface Member {
 
 /**
  * How an attempt ended. 'refused': nothing reached the replica. 'reset': the connection broke
- * before a response. 'timeout': no response in time. 'overloaded': the replica's queue was full
- * here (not its fault: not suspect). 'cancelled': the client left.
+ * before a response. 'timeout': no response in time. 'server-error': it answered 500 or above.
+ * 'overloaded': the replica's queue was full here (not its fault: not suspect). 'cancelled':
+ * the client left.
  */
-export type AttemptOutcome = 'ok' | 'refused' | 'reset' | 'timeout' | 'overloaded' | 'cancelled';
+export type AttemptOutcome = 'ok' | 'refused' | 'reset' | 'timeout' | 'server-error' | 'overloaded' | 'cancelled';
 
+/** Failures that make a replica suspect at once; 5xx answers do after `suspectAfter5xx` in a row. */
 const FAILURES: ReadonlySet<AttemptOutcome> = new Set(['refused', 'reset', 'timeout']);
+
+export interface StrategyOptions {
+  shared: SharedState;
+  service: number;
+  clock: Clock;
+  /** How long a failing replica is passed over (unless the heartbeat clears it sooner). */
+  suspectMs: number;
+  /** 5xx answers in a row (over all threads) that make a replica suspect. */
+  suspectAfter5xx: number;
+}
 
 export interface Clock {
   now(): number;
@@ -39,12 +51,14 @@ export abstract class Strategy<M extends Member = Member> {
   protected readonly service: number;
   readonly #clock: Clock;
   readonly #suspectMs: number;
+  readonly #suspectAfter5xx: number;
 
-  constructor(options: { shared: SharedState; service: number; clock: Clock; suspectMs: number }) {
+  constructor(options: StrategyOptions) {
     this.shared = options.shared;
     this.service = options.service;
     this.#clock = options.clock;
     this.#suspectMs = options.suspectMs;
+    this.#suspectAfter5xx = options.suspectAfter5xx;
   }
 
   /** The service's replicas from a routes snapshot (any order). */
@@ -73,13 +87,22 @@ export abstract class Strategy<M extends Member = Member> {
   }
 
   /**
-   * Ends an attempt. A failure makes the member suspect for a while (returns true: the
-   * heartbeat should look at it now; it folds repeated asks into one check).
+   * Ends an attempt. A failed connection or a timeout makes the member suspect at once, 5xx
+   * answers once `suspectAfter5xx` came in a row (Envoy's consecutive_5xx), and a good answer
+   * ends such a run. Returns true when the member is suspect now: the heartbeat should look at
+   * it (it folds repeated asks into one check) and confirm or clear it.
    */
   release(member: M, outcome: AttemptOutcome): boolean {
-    this.shared.end(member.slot);
-    if (!FAILURES.has(outcome)) return false;
-    this.shared.suspect(member.slot, this.#clock.now() + this.#suspectMs);
+    const slot = member.slot;
+    this.shared.end(slot);
+    if (outcome === 'ok') {
+      this.shared.answeredWell(slot);
+      return false;
+    }
+    if (outcome === 'server-error') {
+      if (this.shared.serverErrorInARow(slot) < this.#suspectAfter5xx) return false;
+    } else if (!FAILURES.has(outcome)) return false;
+    this.shared.suspect(slot, this.#clock.now() + this.#suspectMs);
     return true;
   }
 
@@ -138,9 +161,6 @@ export class LeastOutstanding<M extends Member = Member> extends Strategy<M> {
   }
 }
 
-export function createStrategy<M extends Member>(
-  name: StrategyName,
-  options: { shared: SharedState; service: number; clock: Clock; suspectMs: number },
-): Strategy<M> {
+export function createStrategy<M extends Member>(name: StrategyName, options: StrategyOptions): Strategy<M> {
   return name === 'least-outstanding' ? new LeastOutstanding<M>(options) : new RoundRobin<M>(options);
 }

@@ -8,7 +8,7 @@ import { WorkerHost } from '../workers/host.ts';
 import { BALANCER } from '../workers/spec.ts';
 import { RATE_LIMITERS, rateLimitsOn } from './rate-limit.ts';
 import type { BalancerSettings, SharedMemory, TlsMaterial } from './settings.ts';
-import { ServedCounters, SharedLayout, inFlightOf, type SharedSpec } from './shared-state.ts';
+import { ServedCounters, SharedLayout, SuspectMarks, inFlightOf, type SharedSpec } from './shared-state.ts';
 import { TrafficReader, type ServiceTrafficView } from './traffic.ts';
 
 const CLIENT_BUCKETS = 16_384;
@@ -36,6 +36,7 @@ export class BalancerThreads {
   readonly #served: ServedCounters;
   readonly #traffic: TrafficReader;
   readonly #view: Int32Array;
+  readonly #suspects: SuspectMarks;
   /** Replica id by slot, from the last routes sent (to attribute served counts). */
   #slotIds = new Map<number, string>();
   /** Drains in progress: replica id → slot, the threads still to answer, and who waits. */
@@ -61,6 +62,7 @@ export class BalancerThreads {
     this.#served = new ServedCounters(buffer, this.layout);
     this.#traffic = new TrafficReader(buffer, this.layout.traffic);
     this.#view = new Int32Array(buffer);
+    this.#suspects = new SuspectMarks(buffer, this.layout, epoch);
     const { threads, adminOnListener, tls, compression, rateLimits, trustedProxies, ...limits } = c.balancer;
     for (let thread = 0; thread < threads; thread++) {
       const settings: BalancerSettings = {
@@ -126,6 +128,16 @@ export class BalancerThreads {
   /** Every thread terminates as if it crashed, and is restarted. */
   kill(): void {
     for (const host of this.#hosts) host.kill();
+  }
+
+  /** The heartbeat saw a ready replica fail a check: every thread passes it over until `until`. */
+  holdSuspect(service: string, port: number, until: number): void {
+    this.#suspects.mark(this.layout.slotOf(service, port), until);
+  }
+
+  /** The heartbeat found the replica healthy: back in rotation at once, its run of 5xx forgotten. */
+  clearSuspect(service: string, port: number): void {
+    this.#suspects.clear(this.layout.slotOf(service, port));
   }
 
   /** Resolves once no thread has a request to the replica in flight. */

@@ -42,6 +42,8 @@ export interface UpstreamExchange {
   conn: UpstreamConnection | null;
   /** The client left while this waited for a connection: it is skipped. */
   cancelled: boolean;
+  /** This attempt's own deadline for the response head (a safe request's); 0: the pool's. */
+  readonly headTimeoutMs: number;
   onHead(status: number, reason: string, headers: string[]): void;
   onBody(chunk: Buffer): void;
   onEnd(): void;
@@ -368,8 +370,10 @@ export class UpstreamConnection {
     }
     // A slow client's body or a slow reader is the client side's business (its own timeouts).
     if (responseTimeoutMs === 0 || this.paused || !this.bodyComplete) return;
-    if (now - this.lastReadAt > responseTimeoutMs) {
-      this.#fail(this.gotHead ? 'cut' : 'timeout', `the replica sent nothing for ${responseTimeoutMs} ms`);
+    const own = this.ex.headTimeoutMs;
+    const limit = !this.gotHead && own > 0 && own < responseTimeoutMs ? own : responseTimeoutMs;
+    if (now - this.lastReadAt > limit) {
+      this.#fail(this.gotHead ? 'cut' : 'timeout', `the replica sent nothing for ${limit} ms`);
     }
   }
 

@@ -3,8 +3,9 @@
 // and speak only when a verdict changes (health-tracker.ts). Starting replicas, and replicas in
 // a run of failures, are checked at the fast interval (HAProxy's `fastinter`): the first to
 // enter rotation sooner, the second to confirm a failure sooner. A `check` (the balancer saw a
-// replica fail) runs one at once, folded into the one running if any. It never routes nor
-// replaces: the primary does, from its verdicts.
+// replica fail) runs one at once, folded into the one running if any, and its result is
+// reported even when the verdict stays "ok" (the primary then clears the balancer's suspect
+// mark). It never routes nor replaces: the primary does, from its verdicts.
 import type { Clock, Timer } from '../clock.ts';
 import { SnapshotGate, type HealthMessage, type LatencyReport, type Target, type TargetsMessage } from '../protocol.ts';
 import { HealthTracker } from './health-tracker.ts';
@@ -31,6 +32,8 @@ interface Poll {
   running: boolean;
   /** A check was asked for while one ran: run another right after. */
   again: boolean;
+  /** A check was asked for (the balancer suspects the replica): its result is reported even if unchanged. */
+  asked: boolean;
   lastOk: boolean;
 }
 
@@ -65,7 +68,7 @@ export class Heartbeat {
         poll.target = target;
         if (faster) this.#checkNow(poll);
       } else {
-        const fresh: Poll = { target, running: false, again: false, lastOk: true };
+        const fresh: Poll = { target, running: false, again: false, asked: false, lastOk: true };
         this.#polls.set(target.id, fresh);
         this.#checkNow(fresh);
       }
@@ -75,7 +78,9 @@ export class Heartbeat {
   /** Checks a replica now (the balancer saw it fail); unknown ids are ignored. */
   check(id: string): void {
     const poll = this.#polls.get(id);
-    if (poll) this.#checkNow(poll);
+    if (!poll) return;
+    poll.asked = true;
+    this.#checkNow(poll);
   }
 
   /** Cancels every scheduled check; checks in flight report nothing. */
@@ -103,6 +108,11 @@ export class Heartbeat {
     if (this.#polls.get(poll.target.id) !== poll) return; // removed meanwhile
     const message = this.#tracker.observe(poll.target.id, result);
     if (message) this.#d.send(message);
+    else if (poll.asked && !poll.again && result.ok) {
+      // A suspect that passes: the primary clears the balancer's mark at once.
+      this.#d.send({ type: 'health', id: poll.target.id, verdict: 'ok', consecutiveFailures: 0, reason: result.reason, latencyMs: result.latencyMs });
+    }
+    if (!poll.again) poll.asked = false;
     this.#latencies[poll.target.id] = result.latencyMs;
     if (clock.now() - this.#reportedAt >= config.intervalMs) {
       this.#d.send({ type: 'latencies', latencyMs: this.#latencies });

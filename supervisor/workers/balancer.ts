@@ -61,6 +61,9 @@ channel.onMessage(async (message) => {
     case 'tls':
       balancer.setCertificate(message);
       break;
+    case 'abandon':
+      balancer.abandon(message.id);
+      break;
     case 'close':
       await balancer.close(message.timeoutMs, (ms) => sleep(ms));
       clearInterval(sweeper);

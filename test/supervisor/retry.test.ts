@@ -3,7 +3,10 @@
 // that is safe: GET and HEAD always; other methods only when the connection was refused and no
 // byte of the body was read (bodies are pulled lazily, LazyBody), else 502. Two echo replicas
 // under the process runtime; a long heartbeat interval keeps the heartbeat from taking a
-// broken replica out of rotation before the request under test reaches it. Ports 30100-30199.
+// broken replica out of rotation before the request under test reaches it. Passive failover:
+// a replica answering 500 (_crash) or not at all (_hang) costs a GET nothing but the per-attempt
+// deadline, a POST gets the 500 as it is, or a 502 once the heartbeat confirms the hang.
+// Ports 30100-30199.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
@@ -13,6 +16,7 @@ const LISTEN = 30100;
 const ADMIN = 30101;
 const PORTS = [30110, 30111] as const;
 const base = `http://127.0.0.1:${LISTEN}`;
+const HEAD_TIMEOUT_MS = 1000;
 
 describe('retry rule of the balancer (process runtime)', () => {
   const suite = supervisorSuite({
@@ -23,6 +27,7 @@ describe('retry rule of the balancer (process runtime)', () => {
       listenPort: LISTEN,
       heartbeat: { intervalMs: 30_000, timeoutMs: 1000, failureThreshold: 3, fastIntervalMs: 100 },
       services: { acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: PORTS[0], routes: ['/api/v1'] }) },
+      extra: { balancer: { upstreamHeaderTimeoutMs: HEAD_TIMEOUT_MS, retryStatuses: [500, 502, 503, 504], suspectAfter5xx: 2 } },
     },
     ready: { acts: 2 },
     readyTimeoutMs: 30_000,
@@ -93,5 +98,50 @@ describe('retry rule of the balancer (process runtime)', () => {
     const reported = () => suite.sup.lines.slice(seen).filter((l) => l.msg === 'replica refused a connection').length;
     await eventually(async () => (reported() >= 2 ? true : undefined), 'both resets reported as suspect', 5000);
     assert.equal(reported(), 2);
+  });
+
+  /** Waits until a new instance replaced the one on `port` and both replicas are ready again. */
+  async function replacedOn(port: number, oldId: string): Promise<void> {
+    await admin.waitFor((st) => st.services.acts!.replicas.find((r) => r.port === port && r.id !== oldId && r.state === 'ready'), `a new replica on ${port}`, 30_000);
+    await admin.waitReady('acts', 2);
+  }
+
+  test('_crash (500 to everything): GETs answered by the other replica, a POST gets the 500, suspect after 2 in a row', async () => {
+    const [a, b] = await admin.waitReady('acts', 2);
+    assert.equal((await http('POST', `http://127.0.0.1:${a!.port}/api/v1/_crash`)).status, 200);
+    await lastServedBy(b!.port); // round robin's next pick is the crashed one
+    const post = await http('POST', `${base}/api/v1/things`, { body: '{}', headers: { 'content-type': 'application/json' } });
+    assert.deepEqual([post.status, portOf(post)], [500, a!.port], 'a POST is never sent twice: the 500 as it is');
+    const seen = suite.sup.lines.length;
+    for (let i = 0; i < 6; i++) {
+      const reply = await http('GET', `${base}/api/v1/things/${i}`);
+      assert.deepEqual([reply.status, portOf(reply)], [200, b!.port], reply.text);
+    }
+    const line = await suite.sup.waitForLine((l) => l.msg === 'replica answered 5xx in a row' && l.id === a!.id, 'the crashed replica reported suspect', 5000);
+    assert.ok(suite.sup.lines.indexOf(line) >= seen);
+    await replacedOn(a!.port, a!.id);
+  });
+
+  test('a hung replica: a GET waits the per-attempt deadline, then the other answers; a POST gets 502 once the hang is confirmed', async () => {
+    const [a, b] = await admin.waitReady('acts', 2);
+    assert.equal((await http('POST', `http://127.0.0.1:${a!.port}/api/v1/_hang`)).status, 200);
+    await lastServedBy(b!.port);
+    const postStarted = performance.now();
+    const post = http('POST', `${base}/api/v1/things`, { body: '{}', headers: { 'content-type': 'application/json' } }).then((reply) => ({ reply, ms: performance.now() - postStarted }));
+    const quick = await http('GET', `${base}/api/v1/quick`);
+    assert.equal(portOf(quick), b!.port, 'round robin: the POST took the hung one, this GET the other, the next GET the hung one');
+    const started = performance.now();
+    const reply = await http('GET', `${base}/api/v1/slowpoke`);
+    const ms = performance.now() - started;
+    assert.deepEqual([reply.status, portOf(reply)], [200, b!.port], reply.text);
+    // The sweep runs every 250 ms: the deadline fires within that of its time.
+    assert.ok(ms >= HEAD_TIMEOUT_MS - 50 && ms < HEAD_TIMEOUT_MS + 1500, `the GET took ${Math.round(ms)} ms, per-attempt deadline ${HEAD_TIMEOUT_MS} ms`);
+    await suite.sup.waitForLine((l) => l.msg === 'replica did not answer in time' && l.id === a!.id, 'the timeout reported as suspect', 5000);
+    // The heartbeat (timeout 1 s, 3 in a row) confirms the hang; the balancer then ends the POST.
+    const { reply: late, ms: postMs } = await post;
+    assert.equal(late.status, 502, late.text);
+    assert.match(late.text, /not retried, the request may have reached it/);
+    assert.ok(postMs < 15_000, `the POST waited ${Math.round(postMs)} ms (upstreamTimeoutMs is 60 s)`);
+    await replacedOn(a!.port, a!.id);
   });
 });

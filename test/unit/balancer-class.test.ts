@@ -268,6 +268,57 @@ describe('the balancer class, with fakes', () => {
     assert.equal(post.status, 504);
   });
 
+  test('a GET answered 502 is answered by another replica; a POST gets the 502 as it is', () => {
+    const r = rig();
+    r.balancer.applyRoutes(routes(1, [[8000], [8001]]));
+    const get = r.request('GET', '/api/v1/a');
+    r.pools.get(8000)!.answer(502, 'bad gateway');
+    r.pools.get(8001)!.answer(200, 'from 8001');
+    assert.deepEqual([get.status, get.body], [200, 'from 8001']);
+    const post = r.request('POST', '/api/v1/a', { body: 'x' });
+    const pool = [...r.pools.values()].find((p) => p.sent.length > 0)!;
+    pool.answer(502, 'bad gateway');
+    assert.deepEqual([post.status, post.body], [502, 'bad gateway']);
+  });
+
+  test('500 is retried only where configured; two 5xx in a row make the replica suspect', () => {
+    const plain = rig();
+    plain.balancer.applyRoutes(routes(1, [[8000], [8001]]));
+    const first = plain.request('GET', '/api/v1/a');
+    plain.pools.get(8000)!.answer(500, 'crashed');
+    assert.deepEqual([first.status, first.body], [500, 'crashed'], 'not configured: the 500 as it is');
+
+    const r = rig({ settings: { limits: { ...DEFAULT_LIMITS, retryStatuses: [500, 502, 503, 504] } } });
+    r.balancer.applyRoutes(routes(1, [[8000], [8001]]));
+    for (let i = 0; i < 2; i++) {
+      const res = r.request('GET', '/api/v1/a');
+      r.pools.get(8000)!.answer(500, 'crashed');
+      r.pools.get(8001)!.answer(200, 'fine');
+      assert.deepEqual([res.status, res.body], [200, 'fine']);
+    }
+    assert.deepEqual(r.sent, [{ type: 'suspect', id: 'r8000', outcome: 'server-error', reason: 'answered 500' }]);
+    for (let i = 0; i < 3; i++) r.request('GET', '/api/v1/c');
+    assert.equal(r.pools.get(8000)!.sent.length, 0, 'suspect: passed over');
+  });
+
+  test('a GET retried once at most after its replica saw it: the second 503 reaches the client', () => {
+    const r = rig();
+    r.balancer.applyRoutes(routes(1, [[8000], [8001], [8002]]));
+    const res = r.request('GET', '/api/v1/a');
+    r.pools.get(8000)!.fail('timeout', 'silent');
+    r.pools.get(8001)!.answer(503, 'busy');
+    assert.deepEqual([res.status, res.body], [503, 'busy']);
+    assert.equal(r.pools.get(8002)!.sent.length, 0, 'no third replica');
+  });
+
+  test('a safe request carries the per-attempt head deadline; others the pool\'s', () => {
+    const r = rig({ settings: { limits: { ...DEFAULT_LIMITS, upstreamHeaderTimeoutMs: 1234 } } });
+    r.balancer.applyRoutes(routes(1, [[8000]]));
+    r.request('GET', '/api/v1/a');
+    r.request('POST', '/api/v1/a', { body: 'x' });
+    assert.deepEqual(r.pools.get(8000)!.sent.map((ex) => ex.headTimeoutMs), [1234, 0]);
+  });
+
   test('every replica\'s queue full: 503 with Retry-After, and no replica is made suspect', () => {
     const r = rig();
     r.balancer.applyRoutes(routes(1, [[8000], [8001]]));

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { downstreamHeaders, hostOf, upstreamHead } from '../../supervisor/balancer/headers.ts';
-import { afterFailure } from '../../supervisor/balancer/retry.ts';
+import { afterFailure, retryOnStatus } from '../../supervisor/balancer/retry.ts';
 import { PrefixTable, pathSet } from '../../supervisor/balancer/routes.ts';
 import { RequestCounters, ServedCounters, SharedLayout, SharedState } from '../../supervisor/balancer/shared-state.ts';
-import { LeastOutstanding, RoundRobin, type Member, type Strategy } from '../../supervisor/balancer/strategy.ts';
+import { LeastOutstanding, RoundRobin, type AttemptOutcome, type Member, type Strategy } from '../../supervisor/balancer/strategy.ts';
 import { canonicalTarget } from '../../supervisor/balancer/target.ts';
 import { TrackedList, type Linked } from '../../supervisor/balancer/tracked.ts';
 
@@ -24,13 +24,13 @@ function fakeClock(start = EPOCH) {
 /** Thread `n`'s strategy over a buffer shared by all. */
 function strategyOn(kind: 'rr' | 'lor', l: SharedLayout, buffer: SharedArrayBuffer, thread: number, clock = fakeClock()): { s: Strategy; shared: SharedState } {
   const shared = new SharedState(buffer, l, thread, EPOCH);
-  const options = { shared, service: l.serviceIndex('acts'), clock, suspectMs: 1000 };
+  const options = { shared, service: l.serviceIndex('acts'), clock, suspectMs: 1000, suspectAfter5xx: 2 };
   return { s: kind === 'rr' ? new RoundRobin(options) : new LeastOutstanding(options), shared };
 }
 
 const member = (l: SharedLayout, id: string, port: number, ready = true): Member => ({ id, port, slot: l.slotOf('acts', port), ready });
 
-type Step = ['set', Array<[string, number, boolean?]>] | ['pick', number, string[]?] | ['fail', string] | ['tick', number];
+type Step = ['set', Array<[string, number, boolean?]>] | ['pick', number, string[]?] | ['fail', string] | ['end', string, AttemptOutcome] | ['tick', number];
 
 /** Picks (released at once as ok unless told) as a string of ids; '-' for none. */
 function run(kind: 'rr' | 'lor', steps: Step[]): string {
@@ -50,10 +50,10 @@ function run(kind: 'rr' | 'lor', steps: Step[]): string {
         out += m?.id ?? '-';
         if (m) s.release(m, 'ok');
       }
-    } else if (step[0] === 'fail') {
+    } else if (step[0] === 'fail' || step[0] === 'end') {
       const m = members.find((x) => x.id === step[1])!;
-      shared.begin(m.slot); // an attempt on it, which failed
-      s.release(m, 'refused');
+      shared.begin(m.slot); // an attempt on it, which ended so
+      s.release(m, step[0] === 'fail' ? 'refused' : step[2]);
     } else clock.t += step[1];
   }
   return out;
@@ -70,6 +70,9 @@ describe('round robin (strategy)', () => {
     { name: 'a replica added mid-rotation takes its turn by port', steps: [['set', [['A', 8000], ['C', 8002]]], ['pick', 1], ['set', [['A', 8000], ['B', 8001], ['C', 8002]]], ['pick', 3]], want: 'ABCA' },
     { name: 'removing the last picked keeps the rotation going', steps: [['set', [['A', 8000], ['B', 8001], ['C', 8002]]], ['pick', 2], ['set', [['A', 8000], ['C', 8002]]], ['pick', 3]], want: 'ABCAC' },
     { name: 'a suspect replica is passed over while it is suspect', steps: [['set', [['A', 8000], ['B', 8001]]], ['fail', 'B'], ['pick', 3], ['tick', 1001], ['pick', 2]], want: 'AAABA' },
+    { name: 'one 5xx answer is not enough; two in a row make a replica suspect', steps: [['set', [['A', 8000], ['B', 8001]]], ['end', 'B', 'server-error'], ['pick', 2], ['end', 'B', 'server-error'], ['end', 'B', 'server-error'], ['pick', 3]], want: 'ABAAA' },
+    { name: 'a good answer ends a run of 5xx', steps: [['set', [['A', 8000], ['B', 8001]]], ['end', 'B', 'server-error'], ['end', 'B', 'ok'], ['end', 'B', 'server-error'], ['pick', 2]], want: 'AB' },
+    { name: 'a per-attempt timeout makes a replica suspect at once', steps: [['set', [['A', 8000], ['B', 8001]]], ['end', 'B', 'timeout'], ['pick', 2]], want: 'AA' },
     { name: 'a suspect replica still serves when it is the only one left', steps: [['set', [['A', 8000], ['B', 8001]]], ['fail', 'B'], ['pick', 2, ['A']]], want: 'BB' },
     { name: 'none ready → nothing', steps: [['set', [['A', 8000, false]]], ['pick', 2]], want: '--' },
     { name: 'everything tried → nothing', steps: [['set', [['A', 8000]]], ['pick', 1, ['A']]], want: '-' },
@@ -315,7 +318,7 @@ describe('header rules', () => {
 });
 
 describe('retry rule: never a request twice at a replica', () => {
-  const ctx = (method: string, replayable = true, tried = 1, members = 2) => ({ method, replayable, tried, members });
+  const ctx = (method: string, replayable = true, tried = 1, members = 2, retriedAfterReaching = 0) => ({ method, replayable, tried, members, retriedAfterReaching });
   const rows: Array<[string, Parameters<typeof afterFailure>[0], ReturnType<typeof ctx>, string]> = [
     ['refused POST with its body kept → next replica', 'refused', ctx('POST'), 'retry'],
     ['refused POST whose streamed body was partly sent → 502', 'refused', ctx('POST', false), 'answer 502'],
@@ -327,6 +330,11 @@ describe('retry rule: never a request twice at a replica', () => {
     ['queue full here → next replica', 'overloaded', ctx('POST'), 'retry'],
     ['every replica refused → 502', 'refused', ctx('GET', true, 2, 2), 'answer 502'],
     ['response cut mid-way → close the client connection', 'cut', ctx('GET'), 'cut'],
+    ['timeout OPTIONS → next replica (safe)', 'timeout', ctx('OPTIONS'), 'retry'],
+    ['reset DELETE → 502 (its answer would not be idempotent)', 'reset', ctx('DELETE'), 'answer 502'],
+    ['timeout GET already retried once → 504, not a third replica', 'timeout', ctx('GET', true, 2, 3, 1), 'answer 504'],
+    ['reset GET already retried once → 502', 'reset', ctx('GET', true, 2, 3, 1), 'answer 502'],
+    ['refused GET after one retry → still the next replica (nothing reached it)', 'refused', ctx('GET', true, 2, 3, 1), 'retry'],
   ];
   for (const [name, failure, c, want] of rows) {
     test(name, () => {
@@ -334,6 +342,19 @@ describe('retry rule: never a request twice at a replica', () => {
       assert.equal(step.action === 'answer' ? `answer ${step.status}` : step.action, want);
     });
   }
+  const statusRows: Array<[string, number, number[], ReturnType<typeof ctx>, boolean]> = [
+    ['GET answered 502 → another replica', 502, [502, 503, 504], ctx('GET'), true],
+    ['GET answered 500, 500 not configured → answered as it is', 500, [502, 503, 504], ctx('GET'), false],
+    ['GET answered 500, 500 configured → another replica', 500, [500, 502, 503, 504], ctx('GET'), true],
+    ['POST answered 503 → answered as it is', 503, [502, 503, 504], ctx('POST'), false],
+    ['GET answered 503 a second time → answered as it is', 503, [502, 503, 504], ctx('GET', true, 2, 3, 1), false],
+    ['GET answered 503, no other replica → answered as it is', 503, [502, 503, 504], ctx('GET', true, 1, 1), false],
+    ['HEAD answered 504 → another replica', 504, [502, 503, 504], ctx('HEAD'), true],
+  ];
+  for (const [name, status, statuses, c, want] of statusRows) {
+    test(name, () => assert.equal(retryOnStatus(status, statuses, c), want));
+  }
+
   test('503 for a full queue says to retry later', () => {
     const step = afterFailure('overloaded', 'x', 'acts', ctx('GET', true, 2, 2));
     assert.ok(step.action === 'answer' && step.retryAfter);

@@ -61,6 +61,9 @@ describe('config errors name the key, the value and what was expected', () => {
     { name: 'balancer threads of 0', raw: { ...valid(), balancer: { threads: 0 } }, key: 'balancer.threads', value: 0, expected: /integer from 1 to 64/ },
     { name: 'balancer threads from env', raw: valid(), env: { BALANCER_THREADS: 'many' }, key: 'balancer.threads (from env BALANCER_THREADS)', value: 'many', expected: /integer/ },
     { name: 'admin on the listener not a boolean', raw: { ...valid(), balancer: { adminOnListener: 'yes' } }, key: 'balancer.adminOnListener', value: 'yes', expected: /true or false/ },
+    { name: 'per-attempt head deadline beyond the upstream deadline', raw: { ...valid(), balancer: { upstreamHeaderTimeoutMs: 70_000, upstreamTimeoutMs: 60_000 } }, key: 'balancer.upstreamHeaderTimeoutMs', value: 70_000, expected: /at most balancer.upstreamTimeoutMs \(60000\)/ },
+    { name: 'per-attempt head deadline of 0', raw: { ...valid(), balancer: { upstreamHeaderTimeoutMs: 0 } }, key: 'balancer.upstreamHeaderTimeoutMs', value: 0, expected: /an integer from 1/ },
+    { name: 'a status that cannot be retried', raw: { ...valid(), balancer: { retryStatuses: [500, 404] } }, key: 'balancer.retryStatuses', value: [500, 404], expected: /statuses among 500, 502, 503, 504/ },
     { name: 'head deadline beyond the request deadline', raw: { ...valid(), balancer: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 } }, key: 'balancer.headersTimeoutMs', value: 5000, expected: /at most balancer.requestTimeoutMs \(1000\)/ },
     { name: 'a tiny header limit', raw: { ...valid(), balancer: { maxHeaderBytes: 10 } }, key: 'balancer.maxHeaderBytes', value: 10, expected: /integer from 1024/ },
     { name: 'an unknown strategy', raw: { services: { web: service({ strategy: 'random' }) } }, key: 'services.web.strategy', value: 'random', expected: /"round-robin", "least-outstanding"/ },
@@ -131,8 +134,10 @@ describe('config env overrides and defaults', () => {
     assert.deepEqual(c.balancer, { threads: 1, adminOnListener: false, ...DEFAULT_LIMITS, ...DEFAULT_EDGE });
     assert.equal(c.admin.token, '');
     const shipped = loadConfigFile(new URL('../../config/orchestrator.json', import.meta.url).pathname, { env: {} });
-    // The shipped file turns the rate limits on (log-in and sign-up of SelfLessActs); the rest is the defaults.
-    assert.deepEqual({ ...shipped.balancer, rateLimits: c.balancer.rateLimits }, c.balancer, 'the shipped file says the same');
+    // The shipped file turns the rate limits on (log-in and sign-up of SelfLessActs) and retries
+    // safe requests after a 500 (SelfLessActs' crash switch); the rest is the defaults.
+    assert.deepEqual({ ...shipped.balancer, rateLimits: c.balancer.rateLimits, retryStatuses: c.balancer.retryStatuses }, c.balancer, 'the shipped file says the same');
+    assert.deepEqual(shipped.balancer.retryStatuses, [500, 502, 503, 504]);
     assert.deepEqual(shipped.balancer.rateLimits.auth.paths, ['/api/v1/sessions', '/api/v1/users']);
     const env = parseConfig(valid(), { env: { BALANCER_THREADS: '4', BALANCER_ADMIN_ON_LISTENER: 'true', ADMIN_TOKEN: 't' } });
     assert.deepEqual([env.balancer.threads, env.balancer.adminOnListener, env.admin.token], [4, true, 't']);

@@ -113,6 +113,18 @@ describe('heartbeat: when replicas are checked', () => {
     r.heartbeat.check('unknown');
   });
 
+  test('a check the balancer asks for is reported even when the verdict stays ok (the primary clears the suspect mark); unasked ones are not', async () => {
+    const r = rig({});
+    r.targets(target('a'));
+    await r.clock.advance(1500);
+    assert.deepEqual(r.sent.map((m) => m.verdict), ['ok'], 'the scheduled checks say nothing new');
+    r.heartbeat.check('a');
+    await settle();
+    assert.deepEqual(r.sent.map((m) => [m.verdict, m.consecutiveFailures]), [['ok', 0], ['ok', 0]]);
+    await r.clock.advance(1000);
+    assert.equal(r.sent.length, 2, 'the next scheduled check is silent again');
+  });
+
   test('a replica that leaves the targets is checked no more; an older snapshot changes nothing', async () => {
     const r = rig({});
     r.targets(target('a'), target('b'));
