@@ -124,8 +124,8 @@ describe('retry rule of the balancer (process runtime)', () => {
 
   test('a hung replica: a GET waits the per-attempt deadline, then the other answers; a POST gets 502 once the hang is confirmed', async () => {
     const [a, b] = await admin.waitReady('acts', 2);
+    await lastServedBy(b!.port); // before the hang: a GET on the hung one would make it suspect
     assert.equal((await http('POST', `http://127.0.0.1:${a!.port}/api/v1/_hang`)).status, 200);
-    await lastServedBy(b!.port);
     const postStarted = performance.now();
     const post = http('POST', `${base}/api/v1/things`, { body: '{}', headers: { 'content-type': 'application/json' } }).then((reply) => ({ reply, ms: performance.now() - postStarted }));
     const quick = await http('GET', `${base}/api/v1/quick`);
