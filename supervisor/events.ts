@@ -6,6 +6,7 @@ export type EventType =
   | 'replica.started'
   | 'replica.ready'
   | 'replica.failed'
+  | 'replica.output'
   | 'replica.replaced'
   | 'replica.stopped'
   | 'replica.adopted'

@@ -11,6 +11,7 @@ import { errorFields, type Logger } from './log.ts';
 import type { HealthMessage, RouteReplica, Target } from './protocol.ts';
 import { plan, slotKey, type Action, type ReplicaState } from './reconcile.ts';
 import type { ReplicaEnvironment } from './replica-env.ts';
+import { lastLines } from './runtime/log-tail.ts';
 import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime/runtime.ts';
 import { ScalingPolicy, policySettings, type Decision, type DecisionCode } from './scaler/policy.ts';
 
@@ -32,6 +33,20 @@ export interface Replica {
   requestsServed: number;
   lastReason?: string;
   latencyMs?: number;
+  /** Epoch ms of its failure. */
+  failedAt?: number;
+}
+
+/** What is kept of a failed replica: why, and its last lines of output, captured before removal. */
+export interface FailureReport {
+  id: string;
+  port: number;
+  /** Epoch ms of the failure. */
+  time: number;
+  reason: string;
+  output: string[];
+  /** Why no output could be captured, when none could. */
+  outputError?: string;
 }
 
 export interface FleetDeps {
@@ -58,10 +73,16 @@ export interface DesiredCount {
 
 /** A failed replica has nothing worth waiting for: short grace. */
 const FAILED_STOP_GRACE_SECONDS = 1;
+/** Lines of a failed replica's output kept, failures kept per service, and the wait for them. */
+const OUTPUT_LINES = 30;
+const FAILURES_KEPT = 5;
+const OUTPUT_TIMEOUT_MS = 3000;
 
 export class Fleet {
   readonly replicas = new Map<string, Replica>();
   readonly desired = new Map<string, number>();
+  /** The last FAILURES_KEPT failures per service, newest first, with their output. */
+  readonly failures = new Map<string, FailureReport[]>();
   readonly #d: FleetDeps;
   readonly #clock: Clock;
   readonly #busy = new Set<string>();
@@ -302,6 +323,7 @@ export class Fleet {
     this.#recordFailure(r);
     r.state = 'failed';
     r.lastReason = reason;
+    r.failedAt = this.#clock.now();
     this.#replacing.set(slotKey(r.service, r.port), r.id);
     this.#d.events.emit({ type: 'replica.failed', service: r.service, port: r.port, id: r.id, reason });
     this.kick();
@@ -365,6 +387,8 @@ export class Fleet {
       const failed = r.state === 'failed';
       if (!failed) r.state = 'stopping';
       this.#d.onChange();
+      // Once removed, its output is gone with it (`docker logs` says "No such container").
+      if (failed) await this.#keepOutput(r);
       await this.#d.runtime.stop(r.id, failed ? FAILED_STOP_GRACE_SECONDS : this.#d.config.stopGraceSeconds);
       await this.#d.runtime.remove(r.id);
       this.replicas.delete(r.id);
@@ -376,6 +400,32 @@ export class Fleet {
     } finally {
       this.#busy.delete(r.id);
     }
+  }
+
+  /** Captures the failed replica's last output (bounded in time) into an event and the service's failures. */
+  async #keepOutput(r: Replica): Promise<void> {
+    const report: FailureReport = { id: r.id, port: r.port, time: r.failedAt ?? this.#clock.now(), reason: r.lastReason ?? 'failed', output: [] };
+    try {
+      report.output = await this.#lastOutput(r.id);
+    } catch (err) {
+      report.outputError = errorFields(err).message;
+    }
+    const kept = [report, ...(this.failures.get(r.service) ?? [])].slice(0, FAILURES_KEPT);
+    this.failures.set(r.service, kept);
+    const what = report.outputError !== undefined ? `its output could not be read: ${report.outputError}` : `last ${report.output.length} line(s) of its output`;
+    this.#d.events.emit({ type: 'replica.output', service: r.service, port: r.port, id: r.id, reason: `failed (${report.reason}): ${what}`, output: report.output });
+    this.#d.onChange();
+  }
+
+  /** The replica's last OUTPUT_LINES lines, within OUTPUT_TIMEOUT_MS (an engine that hangs costs no more). */
+  async #lastOutput(id: string): Promise<string[]> {
+    const runtime = this.#d.runtime;
+    if (!runtime.logs) throw new Error(`the ${runtime.kind} runtime keeps no output`);
+    const signal = AbortSignal.timeout(OUTPUT_TIMEOUT_MS);
+    const text: string[] = [];
+    for await (const chunk of runtime.logs(id, { follow: false, tail: OUTPUT_LINES, signal })) text.push(chunk.data.toString('utf8'));
+    if (signal.aborted) throw new Error(`no answer within ${OUTPUT_TIMEOUT_MS} ms`);
+    return lastLines(text.join(''), OUTPUT_LINES);
   }
 
   #spec(s: ServiceConfig, port: number): ReplicaSpec {

@@ -1,7 +1,7 @@
 // The body of GET /status (docs/status-api.md), built from the fleet's table and the scaler's
 // last window reports. Pure: the admin server and the SSE feed both call it.
 import type { Config } from './config.ts';
-import type { Replica } from './fleet.ts';
+import type { FailureReport, Replica } from './fleet.ts';
 import type { WindowStatus } from './protocol.ts';
 
 export interface StatusReplica {
@@ -28,6 +28,16 @@ export interface StatusWindow {
   reason: string;
 }
 
+/** A recent failure of a replica of the service, with its last output (newest first). */
+export interface StatusFailure {
+  id: string;
+  port: number;
+  time: string;
+  reason: string;
+  output: string[];
+  outputError?: string;
+}
+
 export interface StatusBody {
   runtime: string;
   startedAt: string;
@@ -42,6 +52,8 @@ export interface StatusBody {
     override: number | null;
     replicas: StatusReplica[];
     window: StatusWindow | null;
+    /** The last failures of its replicas, newest first, with their output. */
+    failures: StatusFailure[];
   }>;
 }
 
@@ -54,6 +66,7 @@ export interface StatusInput {
   desired: ReadonlyMap<string, number>;
   windows: ReadonlyMap<string, WindowStatus>;
   overrides: ReadonlyMap<string, number>;
+  failures: ReadonlyMap<string, readonly FailureReport[]>;
 }
 
 export function buildStatus(input: StatusInput): StatusBody {
@@ -83,6 +96,7 @@ export function buildStatus(input: StatusInput): StatusBody {
             reason: w.reason,
           }
         : null,
+      failures: (input.failures.get(s.name) ?? []).map((f) => ({ ...f, time: new Date(f.time).toISOString() })),
     };
   }
   return { runtime: input.runtime, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, services };

@@ -112,6 +112,7 @@ export class Supervisor {
       desired: this.#fleet.desired,
       windows: this.#windows,
       overrides: this.#overrides.all,
+      failures: this.#fleet.failures,
     });
   }
 

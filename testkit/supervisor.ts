@@ -251,10 +251,19 @@ export interface StatusReplica {
   requestsServed: number;
 }
 
+export interface StatusFailure {
+  id: string;
+  port: number;
+  time: string;
+  reason: string;
+  output: string[];
+  outputError?: string;
+}
+
 export interface Status {
   runtime: string;
   listen: { host: string; port: number } | null;
-  services: Record<string, { desired: number; replicas: StatusReplica[]; window: null | { requests: number; nextDesired: number; nextThreshold: number } }>;
+  services: Record<string, { desired: number; replicas: StatusReplica[]; window: null | { requests: number; nextDesired: number; nextThreshold: number }; failures: StatusFailure[] }>;
 }
 
 export interface EventRecord {
@@ -265,6 +274,8 @@ export interface EventRecord {
   id?: string;
   reason: string;
   previousId?: string;
+  /** replica.output: the failed replica's last lines. */
+  output?: string[];
   time: string;
 }
 

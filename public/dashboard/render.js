@@ -103,6 +103,26 @@ function scalingList(marks) {
   );
 }
 
+/** The service's last failures, newest first, each with the replica's last lines of output. */
+function failuresPanel(service, failures) {
+  if (!failures?.length) return null;
+  return h(
+    'details.failures',
+    {},
+    h('summary', {}, `Recent failures (${failures.length})`),
+    ...failures.map((f) =>
+      h(
+        'div.failure',
+        { 'data-id': f.id },
+        h('p.failure-head', {}, h('strong', {}, `port ${f.port}`), ` · ${shortId(f.id)} · `, h('time', { datetime: f.time }, new Date(f.time).toLocaleString()), ` · ${f.reason}`),
+        f.output.length > 0
+          ? h('pre.failure-output', { 'aria-label': `Last output of ${service} on port ${f.port}` }, f.output.join('\n'))
+          : h('p.muted', {}, f.outputError ? `No output: ${f.outputError}` : 'It printed nothing.'),
+      ),
+    ),
+  );
+}
+
 function svgChart(label) {
   const chart = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   chart.setAttribute('class', 'chart');
@@ -149,6 +169,7 @@ export function renderServices(container, status, history, scaling, staleSince) 
       replicaTable(name, svc.replicas),
       h('figure.chart-box.chart-traffic', {}, traffic, legend(['replicas', 'ready replicas'], ['requests', 'requests / s'], ['scaled', 'scaling decision'])),
       h('figure.chart-box.chart-latency', {}, latency, legend(['p50', 'p50 ms'], ['p99', 'p99 ms'], ['errors', '5xx'])),
+      failuresPanel(name, svc.failures),
       h('section.scaling-box', { 'aria-label': `Scaling decisions of ${name}` }, h('h3', {}, 'Scaling'), scalingList(marks)),
     );
   });

@@ -96,9 +96,10 @@ describe('fault tolerance (real containers)', { skip }, () => {
     });
     t.diagnostic(`_crash → new healthy replica in rotation: ${ms} ms`);
     const events = await admin.events();
-    assert.deepEqual(eventsFor(events, [oldId, newId]).filter((e) => !e.startsWith('replica.started') && !e.startsWith('replica.adopted')).slice(-5), [
+    assert.deepEqual(eventsFor(events, [oldId, newId]).filter((e) => !e.startsWith('replica.started') && !e.startsWith('replica.adopted')).slice(-6), [
       'replica.ready:old',
       'replica.failed:old',
+      'replica.output:old',
       'replica.stopped:old',
       'replica.replaced:new',
       'replica.ready:new',
@@ -139,6 +140,14 @@ describe('fault tolerance (real containers)', { skip }, () => {
     gaps.forEach((gap, i) => assert.ok(gap >= delays[i]! - 50, `gap ${i + 1} is ${gap} ms, backoff ${delays[i]} ms: ${gaps.join(', ')}`));
     const status = await admin.status();
     assert.ok(status.services.loop!.replicas.every((r) => r.state !== 'ready'));
+    // The cause reaches the operator: each failure keeps the replica's last output, read before
+    // its removal (after which `docker logs` finds nothing), in an event and in /status.
+    const output = (await admin.events()).filter((e) => e.type === 'replica.output' && e.port === LOOP_PORT);
+    assert.ok(output.length >= 4, `${output.length} replica.output events`);
+    for (const e of output) assert.ok(e.output?.includes('echo-app: CRASH_AT_START=1, exiting'), JSON.stringify(e));
+    const failures = status.services.loop!.failures;
+    assert.ok(failures.length >= 3 && failures.length <= 5, `${failures.length} failures kept (at most 5)`);
+    assert.ok(failures.every((f) => f.port === LOOP_PORT && f.reason !== '' && f.output.includes('echo-app: CRASH_AT_START=1, exiting')), JSON.stringify(failures[0]));
     assert.equal((await http('GET', `${base}/loop/x`)).status, 503);
   });
 
