@@ -13,7 +13,7 @@ import type { ScaleAnswer } from './scale-override.ts';
 import type { HistoryBody, HistorySample } from './history.ts';
 import type { Logger } from './log.ts';
 import { serveStatic, sendJson } from './static.ts';
-import type { StatusBody } from './status.ts';
+import { readiness, type StatusBody } from './status.ts';
 
 export interface AdminDeps {
   host: string;
@@ -124,11 +124,15 @@ export class AdminServer {
       return sendJson(res, answer.status, answer.body);
     }
     const logs = /^\/logs\/([^/]+)$/.exec(route);
-    const getOnly = ['/status', '/events', '/events.json', '/metrics', '/history'];
+    const getOnly = ['/status', '/health', '/events', '/events.json', '/metrics', '/history'];
     if ((getOnly.includes(route) || logs) && method !== 'GET' && method !== 'HEAD') {
       return sendJson(res, 405, { error: `method ${method} not allowed` }, { allow: 'GET' });
     }
     if (route === '/status') return sendJson(res, 200, this.#d.status(), { 'cache-control': 'no-store' });
+    if (route === '/health') {
+      const health = readiness(this.#d.status());
+      return sendJson(res, health.ready ? 200 : 503, health, { 'cache-control': 'no-store' });
+    }
     if (route === '/events.json') {
       const raw = url.searchParams.get('since') ?? '0';
       if (!/^\d{1,15}$/.test(raw)) return sendJson(res, 400, { error: 'since must be a non-negative integer' });

@@ -13,6 +13,8 @@ export type EventType =
   | 'scaled'
   | 'scale.override'
   | 'runtime.error'
+  | 'balancer.listen-failed'
+  | 'balancer.listening'
   | 'worker.restarted'
   | 'certificate.reloaded'
   | 'certificate.rejected'
@@ -51,7 +53,7 @@ export class EventLog {
     const event: SupervisorEvent = { ...input, seq: this.#seq, time: new Date().toISOString() };
     this.#events.push(event);
     if (this.#events.length > this.#capacity) this.#events.shift();
-    const level = input.type === 'runtime.error' || input.type === 'replica.failed' ? 'warn' : 'info';
+    const level = input.type === 'runtime.error' || input.type === 'replica.failed' || input.type === 'balancer.listen-failed' ? 'warn' : 'info';
     this.#logger?.log(level, input.type, { ...input, seq: event.seq });
     for (const listener of this.#listeners) listener(event);
     return event;

@@ -71,6 +71,26 @@ export interface DesiredCount {
   reason: string;
 }
 
+/** A replica shutdown could not remove (id '' when the runtime could not even list them). */
+export interface LeftBehind {
+  id: string;
+  service?: string;
+  port?: number;
+  reason: string;
+}
+
+/** Beyond a stop's grace, how long shutdown waits for the runtime to stop and remove a replica. */
+const REMOVE_MARGIN_MS = 10_000;
+
+/** `work`, or a rejection with `message` after `ms`. */
+function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** A failed replica has nothing worth waiting for: short grace. */
 const FAILED_STOP_GRACE_SECONDS = 1;
 /** Lines of a failed replica's output kept, failures kept per service, and the wait for them. */
@@ -237,21 +257,37 @@ export class Fleet {
     }
   }
 
-  /** After halt(): stops and removes every replica of ours, concurrently. */
-  async removeAll(graceSeconds: number): Promise<void> {
+  /**
+   * After halt(): stops and removes every replica of ours, concurrently, each within the grace
+   * and a margin. Returns what could not be removed, and why: shutdown must say so (and exit
+   * non-zero) rather than leave replicas running behind a clean exit.
+   */
+  async removeAll(graceSeconds: number): Promise<LeftBehind[]> {
+    const left: LeftBehind[] = [];
+    const limitMs = graceSeconds * 1000 + REMOVE_MARGIN_MS;
+    const bounded = <T>(work: Promise<T>, what: string) => withDeadline(work, limitMs, `${what}: no answer from the runtime within ${limitMs / 1000} s`);
     // Pick up replicas a start in flight created after our last look.
-    const listed = await this.#d.runtime.list().catch(() => [] as ReplicaInfo[]);
-    const ids = new Set([...this.replicas.keys(), ...listed.map((r) => r.id)]);
-    await Promise.allSettled(
-      [...ids].map(async (id) => {
+    let listed: ReplicaInfo[] = [];
+    try {
+      listed = await bounded(this.#d.runtime.list(), 'listing replicas');
+    } catch (err) {
+      left.push({ id: '', reason: `${errorFields(err).message}: replicas started since the last pass may be running` });
+    }
+    const byId = new Map<string, { service: string; port: number }>([...this.replicas.values(), ...listed].map((r) => [r.id, { service: r.service, port: r.port }]));
+    const results = await Promise.allSettled(
+      [...byId].map(async ([id, where]) => {
         const r = this.replicas.get(id);
         if (r) r.state = 'stopping';
-        await this.#d.runtime.stop(id, graceSeconds);
-        await this.#d.runtime.remove(id);
+        await bounded(this.#d.runtime.stop(id, graceSeconds).then(() => this.#d.runtime.remove(id)), 'stopping and removing it');
         this.replicas.delete(id);
-        this.#d.events.emit({ type: 'replica.stopped', service: r?.service, port: r?.port, id, reason: 'supervisor shutting down' });
+        this.#d.events.emit({ type: 'replica.stopped', service: where.service, port: where.port, id, reason: 'supervisor shutting down' });
       }),
     );
+    [...byId].forEach(([id, where], i) => {
+      const result = results[i]!;
+      if (result.status === 'rejected') left.push({ id, ...where, reason: errorFields(result.reason).message });
+    });
+    return left;
   }
 
   // ---- the pass ------------------------------------------------------------------------------

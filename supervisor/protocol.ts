@@ -83,7 +83,17 @@ export interface ClosedMessage {
   type: 'closed';
 }
 
-export type FromBalancer = ListeningMessage | DrainedMessage | SuspectMessage | ClosedMessage | WorkerFailure;
+/** The listener could not bind (the port taken, no permission): the thread exits and is restarted. */
+export interface ListenFailedMessage {
+  type: 'listen-failed';
+  host: string;
+  port: number;
+  code: string;
+  message: string;
+  redirect?: boolean;
+}
+
+export type FromBalancer = ListeningMessage | ListenFailedMessage | DrainedMessage | SuspectMessage | ClosedMessage | WorkerFailure;
 
 // ---- primary → heartbeat --------------------------------------------------------------------
 

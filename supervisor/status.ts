@@ -43,6 +43,8 @@ export interface StatusBody {
   startedAt: string;
   /** Where the balancer listens; null until it does. */
   listen: { host: string; port: number } | null;
+  /** Why the balancer cannot listen (it keeps trying); null while it listens. */
+  listenError: ListenError | null;
   services: Record<string, {
     desired: number;
     min: number;
@@ -57,10 +59,20 @@ export interface StatusBody {
   }>;
 }
 
+export interface ListenError {
+  host: string;
+  port: number;
+  code: string;
+  message: string;
+  /** When it was first seen (ISO). */
+  since: string;
+}
+
 export interface StatusInput {
   runtime: string;
   startedAt: number;
   listen: { host: string; port: number } | null;
+  listenError: ListenError | null;
   config: Config;
   replicas: Iterable<Replica>;
   desired: ReadonlyMap<string, number>;
@@ -99,7 +111,14 @@ export function buildStatus(input: StatusInput): StatusBody {
       failures: (input.failures.get(s.name) ?? []).map((f) => ({ ...f, time: new Date(f.time).toISOString() })),
     };
   }
-  return { runtime: input.runtime, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, services };
+  return { runtime: input.runtime, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, listenError: input.listenError, services };
+}
+
+/** GET /health: ready when the balancer listens (the replicas' own health is in /status). */
+export function readiness(status: StatusBody): { ready: boolean; reason: string } {
+  if (status.listenError) return { ready: false, reason: `the balancer cannot listen on ${status.listenError.host}:${status.listenError.port}: ${status.listenError.code} (${status.listenError.message})` };
+  if (!status.listen) return { ready: false, reason: 'the balancer is not listening yet' };
+  return { ready: true, reason: `listening on ${status.listen.host}:${status.listen.port}` };
 }
 
 function statusReplica(r: Replica): StatusReplica {

@@ -6,7 +6,7 @@ import { runtimeLogSource } from './admin-logs.ts';
 import { BalancerThreads } from './balancer/threads.ts';
 import { ConfigError, describeIssue, type Config } from './config.ts';
 import { EventLog } from './events.ts';
-import { Fleet } from './fleet.ts';
+import { Fleet, type LeftBehind } from './fleet.ts';
 import type { Logger } from './log.ts';
 import type {
   FromBalancer,
@@ -23,7 +23,7 @@ import { ReplicaEnvironment } from './replica-env.ts';
 import { ensureSecrets } from './secrets.ts';
 import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
 import { ScaleOverrides } from './scale-override.ts';
-import { buildStatus, type StatusBody } from './status.ts';
+import { buildStatus, type ListenError, type StatusBody } from './status.ts';
 import { Telemetry } from './telemetry.ts';
 import { policySettings } from './scaler/policy.ts';
 import { WorkerHost, type HostOf } from './workers/host.ts';
@@ -54,6 +54,7 @@ export class Supervisor {
   #heartbeat: HostOf<typeof HEARTBEAT> | undefined;
   #scaler: HostOf<typeof SCALER> | undefined;
   #listen: { host: string; port: number } | null = null;
+  #listenError: ListenError | null = null;
   #routes = { version: 0, json: '' };
   #targets = { version: 0, json: '' };
   #stopping = false;
@@ -107,6 +108,7 @@ export class Supervisor {
       runtime: this.#runtime.kind,
       startedAt: this.#startedAt,
       listen: this.#listen,
+      listenError: this.#listenError,
       config: this.#config,
       replicas: this.#fleet.replicas.values(),
       desired: this.#fleet.desired,
@@ -181,8 +183,25 @@ export class Supervisor {
     this.events.emit({ type: 'certificate.reloaded', reason: `${reason}: ${loaded.subject}, valid until ${loaded.validTo}`, fingerprint256: loaded.fingerprint256 });
   }
 
-  async stop(): Promise<void> {
-    if (this.#stopping) return;
+  /**
+   * After start() failed part-way: undo what it made. Workers and the admin listener stop; the
+   * runtime's shared resources (the Docker network) are removed unless replicas were adopted
+   * (they run on, as after any restart).
+   */
+  async abandonStart(): Promise<void> {
+    this.#stopping = true;
+    this.#certificateWatch?.close();
+    await this.#fleet.halt(0);
+    clearInterval(this.#counting);
+    await Promise.allSettled([this.#scaler?.stop(), this.#heartbeat?.stop(), this.#balancer?.stop()]);
+    this.#telemetry.stop();
+    await this.#admin?.close().catch(() => undefined);
+    await this.#runtime.close({ removeResources: this.#fleet.replicas.size === 0 });
+  }
+
+  /** Stops everything; returns the replicas it could not remove (empty when all went, or when left by config). */
+  async stop(): Promise<LeftBehind[]> {
+    if (this.#stopping) return [];
     this.#stopping = true;
     this.#certificateWatch?.close();
     const c = this.#config;
@@ -195,17 +214,20 @@ export class Supervisor {
     clearInterval(this.#counting);
     this.#takeServed();
     await this.#balancer?.stop();
+    let left: LeftBehind[] = [];
     if (c.onShutdown === 'remove') {
-      if (this.#hurried.signal.aborted) await this.#fleet.removeAll(0);
+      if (this.#hurried.signal.aborted) left = await this.#fleet.removeAll(0);
       else {
         // Hurried while replicas are given their grace: kill what is left instead.
-        await this.#unlessHurried(this.#fleet.removeAll(c.stopGraceSeconds));
-        if (this.#hurried.signal.aborted) await this.#fleet.removeAll(0);
+        const first = await this.#unlessHurried(this.#fleet.removeAll(c.stopGraceSeconds));
+        left = this.#hurried.signal.aborted ? await this.#fleet.removeAll(0) : (first as LeftBehind[]);
       }
     }
     this.#telemetry.stop();
     await this.#admin?.close();
-    await this.#runtime.close({ removeResources: c.onShutdown === 'remove' });
+    // Shared resources go only when nothing of ours is left that still uses them.
+    await this.#runtime.close({ removeResources: c.onShutdown === 'remove' && left.length === 0 });
+    return left;
   }
 
   /**
@@ -276,10 +298,24 @@ export class Supervisor {
   #fromBalancer(m: FromBalancer): void {
     switch (m.type) {
       case 'listening':
+        if (this.#listenError?.port === m.port) {
+          this.events.emit({ type: 'balancer.listening', reason: `listening on ${m.host}:${m.port} after ${Math.round((Date.now() - Date.parse(this.#listenError.since)) / 1000)} s of ${this.#listenError.code}` });
+          this.#listenError = null;
+          this.#admin?.changed();
+        }
         if (m.redirect) break;
         if (!this.#listen) this.#logger.info('balancer listening', { host: m.host, port: m.port, threads: this.#balancer?.threads, tls: this.#certificate !== null });
         this.#listen = { host: m.host, port: m.port };
         break;
+      case 'listen-failed': {
+        // Said once per cause, not at every retry of the restarted thread.
+        const known = this.#listenError;
+        if (known?.code === m.code && known.port === m.port) break;
+        this.#listenError = { host: m.host, port: m.port, code: m.code, message: m.message, since: new Date().toISOString() };
+        this.events.emit({ type: 'balancer.listen-failed', reason: `cannot listen on ${m.host}:${m.port}${m.redirect ? ' (the redirect port)' : ''}: ${m.code} (${m.message}); retrying`, code: m.code });
+        this.#admin?.changed();
+        break;
+      }
       case 'suspect':
         this.#logger.warn(SUSPECT_LOG[m.outcome], { id: m.id, outcome: m.outcome, reason: m.reason });
         this.#heartbeat?.post({ type: 'check', id: m.id });

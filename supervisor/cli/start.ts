@@ -1,12 +1,14 @@
 // `selflessacts start` (the default command): loads and checks the config (a bad one exits 1
-// naming key, value and expectation), picks the runtime, starts the supervisor in the
-// foreground; SIGTERM/SIGINT drain and stop it, then exit 0, also when the signal arrives while
-// it is still starting; a second SIGTERM/SIGINT hurries the stop (no drain, no grace: replicas
+// naming key, value and expectation), picks the runtime (for "auto", the last run's when one is
+// remembered), starts the supervisor in the foreground (a start that fails undoes what it made,
+// then exits 1); SIGTERM/SIGINT drain and stop it, then exit 0, also when the signal arrives
+// while it is still starting, or exit 1 naming the replicas it could not remove; a second SIGTERM/SIGINT hurries the stop (no drain, no grace: replicas
 // are killed), as `docker compose` does on a second Ctrl-C; SIGHUP reloads (Supervisor.reload).
 // LOG_LEVEL and LOG_FORMAT set the log (logging/logger.ts); a bad value stops start-up.
-import { ConfigError, describeIssue, loadConfigFile } from '../config.ts';
+import { ConfigError, describeIssue, loadConfigFile, type Config } from '../config.ts';
 import { createLogger, errorFields, logSettings, type Logger } from '../log.ts';
-import { selectRuntime } from '../runtime/select.ts';
+import { forgetRuntime, lastRuntimeFile, readLastRuntime, rememberRuntime } from '../runtime/last-runtime.ts';
+import { selectRuntime, type Selection } from '../runtime/select.ts';
 import { Supervisor } from '../supervisor.ts';
 
 /** After a second signal: what a hurried stop may take before the process exits regardless. */
@@ -21,14 +23,41 @@ function loggerFromEnv(): Logger {
   }
 }
 
-async function start(configFile: string, logger: Logger): Promise<Supervisor> {
+/**
+ * The configured runtime; for "auto", the one the last run used when one is remembered: if that
+ * one cannot run now, start-up stops rather than switch (its replicas may still be running).
+ */
+async function chooseRuntime(c: Config, logger: Logger): Promise<Selection> {
+  const file = lastRuntimeFile(c.dataDir, c.instance);
+  const last = c.runtime === 'auto' ? readLastRuntime(file) : undefined;
+  let selection: Selection;
+  try {
+    selection = await selectRuntime(last ? { ...c, runtime: last.runtime as Config['runtime'] } : c, logger);
+  } catch (err) {
+    if (!last || !(err instanceof ConfigError)) throw err;
+    const why = err.issues.map((i) => i.expected).join('; ');
+    throw new ConfigError([{
+      key: 'runtime',
+      value: 'auto',
+      expected: `the runtime of the last run, "${last.runtime}" (${file}), which cannot run now (${why}): its replicas may still be running, and another runtime would start a second set on their ports. Start ${last.runtime} again; or remove its replicas and that file; or name a runtime in the config`,
+    }]);
+  }
+  rememberRuntime(file, selection.runtime.kind);
+  return last ? { ...selection, why: `auto kept ${last.runtime}, the runtime of the last run (${file}): ${selection.why}` } : selection;
+}
+
+async function start(configFile: string, logger: Logger, loaded: (config: Config) => void): Promise<Supervisor> {
+  let supervisor: Supervisor | undefined;
   try {
     const config = loadConfigFile(configFile);
-    const { runtime, why } = await selectRuntime(config, logger);
-    const supervisor = new Supervisor({ config, runtime, logger, why });
+    loaded(config);
+    const { runtime, why } = await chooseRuntime(config, logger);
+    supervisor = new Supervisor({ config, runtime, logger, why });
     await supervisor.start();
     return supervisor;
   } catch (err) {
+    // What the start made (the Docker network, workers, the admin listener) goes with it.
+    await supervisor?.abandonStart().catch((undo: unknown) => logger.error('undoing the start failed', { error: errorFields(undo) }));
     if (err instanceof ConfigError) {
       for (const issue of err.issues) {
         logger.error('invalid config', { file: configFile, ...issue });
@@ -49,7 +78,8 @@ export async function runSupervisor(configFile: string): Promise<void> {
   process.on('uncaughtException', (err) => logger.error('uncaught exception', { error: errorFields(err), stack: err.stack }));
   process.on('unhandledRejection', (err) => logger.error('unhandled rejection', { error: errorFields(err) }));
 
-  const starting = start(configFile, logger);
+  let config: Config | undefined;
+  const starting = start(configFile, logger, (c) => (config = c));
   let stopping = false;
   let hurried = false;
   const stop = (signal: string) => {
@@ -69,7 +99,15 @@ export async function runSupervisor(configFile: string): Promise<void> {
     starting
       .then((supervisor) => supervisor.stop())
       .then(
-        () => {
+        (left) => {
+          if (left.length > 0) {
+            // Exiting 0 would tell systemd (and the operator) that all is clean.
+            logger.error('stopped, leaving replicas behind', { signal, left });
+            for (const r of left) process.stderr.write(`not removed: ${r.id ? `${r.service}-${r.port} (${r.id.slice(0, 12)})` : 'replicas unknown'}: ${r.reason}\n`);
+            process.exit(1);
+          }
+          // Nothing of this run is left: the next "auto" start may pick any runtime.
+          if (config?.onShutdown === 'remove' && !hurried) forgetRuntime(lastRuntimeFile(config.dataDir, config.instance));
           logger.info('stopped', { signal, forced: hurried });
           process.exit(0);
         },

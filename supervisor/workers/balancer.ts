@@ -31,10 +31,14 @@ if (settings.tls === null) {
 function listen(s: Server, port: number, redirect: boolean): void {
   let bound = false;
   s.on('error', (err: NodeJS.ErrnoException) => {
+    // Before listening the port may be taken: the primary says so (event, /status, /health) and
+    // the host restarts us after a delay. Once listening, an error (EMFILE on accept, say) must
+    // not take every connection down with us.
+    if (!bound) {
+      channel.send({ type: 'listen-failed', host: settings.listen.host, port, code: err.code ?? 'LISTEN', message: err.message, ...(redirect ? { redirect } : {}) });
+      process.exit(1);
+    }
     channel.send({ type: 'worker-error', code: err.code ?? 'LISTEN', message: `${redirect ? 'redirect port' : 'listener'}: ${err.message}` });
-    // Before listening the port may be taken: the host restarts us after a delay. Once
-    // listening, an error (EMFILE on accept, say) must not take every connection down with us.
-    if (!bound) process.exit(1);
   });
   s.listen({ port, host: settings.listen.host, reusePort: settings.threads > 1 }, () => {
     bound = true;
