@@ -14,6 +14,7 @@ import { request } from 'undici';
 import { DockerEngine, isNotFound, tarBuffer } from '../engine-client/index.ts';
 import { ensureBaseImage } from '../scripts/images.ts';
 import { eventually } from './eventually.ts';
+import type { StatusFailure } from '../supervisor/status.ts';
 
 export { eventually };
 
@@ -251,14 +252,7 @@ export interface StatusReplica {
   requestsServed: number;
 }
 
-export interface StatusFailure {
-  id: string;
-  port: number;
-  time: string;
-  reason: string;
-  output: string[];
-  outputError?: string;
-}
+export type { StatusFailure };
 
 export interface Status {
   runtime: string;
