@@ -10,7 +10,8 @@
 //   4 writers, a replica killed no acknowledged write lost (every 201 is a row in MariaDB)
 // and, for every fault, the replacement on the same port and no acknowledged write lost.
 // Figures are printed; with FAULT_RESULTS=1 (`npm run bench:faults`) they are written to
-// bench/results/faults.json for docs/figures.md, FAULT_ROUNDS (default 1) rounds of each.
+// bench/results/faults.json for docs/figures.md (FAULT_RESULTS_NAME: another name, for a run
+// of older code), FAULT_ROUNDS (default 1) rounds of each.
 // The shipped per-client rate limit is off here: the load comes from one address.
 // Ports 32500-32599.
 import assert from 'node:assert/strict';
@@ -38,6 +39,8 @@ const REPLICAS = 3;
 const base = `http://127.0.0.1:${LISTEN}`;
 const ROUNDS = Math.max(1, Math.min(5, Number(process.env.FAULT_ROUNDS ?? 1)));
 const RECORD = process.env.FAULT_RESULTS === '1';
+/** bench/results/<name>.json: `faults`, or another name for a run of other code (a "before"). */
+const RESULTS_NAME = process.env.FAULT_RESULTS_NAME ?? 'faults';
 /** The shipped config's balancer.upstreamHeaderTimeoutMs, read below. */
 let headTimeoutMs = 0;
 /** A retry's own answer, and the balancer's 250 ms deadline sweep, on a loaded 2-core machine. */
@@ -64,6 +67,13 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
   const category = `faults-${randomBytes(4).toString('hex')}`;
   let nextActId = 5_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
   const rounds: Round[] = [];
+  // Made now: the load average when the run starts is part of its machine notes.
+  const recorder = RECORD
+    ? new ResultRecorder(RESULTS_NAME, `Faults under load: failed requests, waits, recovery, data${RESULTS_NAME === 'faults' ? '' : ` (${RESULTS_NAME})`}`, {
+        dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
+        mariadb: toolVersion('mariadb', ['--version']),
+      })
+    : undefined;
 
   const suite = supervisorSuite({
     suite: SUITE,
@@ -78,7 +88,7 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
         runtimes: Record<string, object>;
         env: Record<string, string>;
       };
-      headTimeoutMs = shipped.balancer.upstreamHeaderTimeoutMs;
+      headTimeoutMs = shipped.balancer.upstreamHeaderTimeoutMs ?? 0;
       const file = path.join(dir, 'orchestrator.json');
       await writeFile(file, JSON.stringify({
         ...shipped,
@@ -228,7 +238,7 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
   }
 
   after(async () => {
-    if (!RECORD || rounds.length === 0) return;
+    if (!recorder || rounds.length === 0) return;
     const faults = [...new Set(rounds.map((r) => r.fault))];
     const of = (fault: string) => rounds.filter((r) => r.fault === fault);
     const sum = (list: Round[], pick: (r: Round) => number) => list.reduce((n, r) => n + pick(r), 0);
@@ -250,13 +260,11 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
     });
     const crash = of('_crash');
     const hang = of('SIGSTOP');
-    await new ResultRecorder('faults', 'Faults under load: failed requests, waits, recovery, data', {
-      dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
-      mariadb: toolVersion('mariadb', ['--version']),
-    }).write({
+    const which = RESULTS_NAME === 'faults' ? '' : `${RESULTS_NAME}: `;
+    await recorder!.write({
       summary: [
-        ...(crash.length ? [{ figure: '`_crash` under load (4 readers, 1 writer, 3 acts replicas): failed GETs', value: `${range(crash.map((r) => r.figures.failedReads))} per crash (goal ≤ 1), ${rounds.length / faults.length} round(s)` }] : []),
-        ...(hang.length ? [{ figure: 'A hung replica (SIGSTOP) under load: longest GET wait', value: `${range(hang.map((r) => r.figures.longestReadMs))} ms (per-attempt deadline ${headTimeoutMs} ms)` }] : []),
+        ...(crash.length ? [{ figure: `${which}\`_crash\` under load (4 readers, 1 writer, 3 acts replicas): failed GETs`, value: `${range(crash.map((r) => r.figures.failedReads))} per crash (goal ≤ 1), ${rounds.length / faults.length} round(s)` }] : []),
+        ...(hang.length ? [{ figure: `${which || 'A'}${which ? 'a' : ''} hung replica (SIGSTOP) under load: longest GET wait`, value: `${range(hang.map((r) => r.figures.longestReadMs))} ms (per-attempt deadline: ${headTimeoutMs ? `${headTimeoutMs} ms` : 'none'})` }] : []),
       ],
       tables: [{
         caption: `Per fault, ${rounds.length / faults.length} round(s); failed = not 2xx (status or socket error); times from the fault (the supervisor's events); median ready ${Math.round(median(rounds.map((r) => r.readyMs)))} ms`,
