@@ -4,16 +4,8 @@
 // all its threads (the balancer is a worker thread of the supervisor, so the supervisor's pid
 // covers it). Clock ticks are CLK_TCK (100 on Linux) per second: 10 ms resolution, which is why
 // a measurement should span seconds and thousands of requests.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
+import { CLOCK_TICKS, cpuTicksOf, statFieldsOf } from '../supervisor/runtime/proc-usage.ts';
 
 /** Fields of /proc/PID/stat after the `(comm)` field, which may itself hold spaces. */
 function statFields(pid: number): string[] | undefined {
@@ -23,7 +15,7 @@ function statFields(pid: number): string[] | undefined {
   } catch {
     return undefined; // gone
   }
-  return line.slice(line.lastIndexOf(')') + 2).trim().split(/\s+/);
+  return statFieldsOf(line);
 }
 
 /** Converts clock ticks (as in /proc/PID/stat) to microseconds. */
@@ -34,9 +26,8 @@ export function ticksToMicros(ticks: number): number {
 /** utime+stime of `pid` and all its threads, in µs; undefined once the process is gone. */
 export function cpuMicros(pid: number): number | undefined {
   const fields = statFields(pid);
-  // After `(comm)`: state is field 3 of the man page, so utime (14) and stime (15) are at 11, 12.
   if (!fields) return undefined;
-  return ticksToMicros(Number(fields[11]) + Number(fields[12]));
+  return ticksToMicros(cpuTicksOf(fields));
 }
 
 /** Pids whose parent is `pid` (the process runtime's replicas are the supervisor's children). */

@@ -12,6 +12,8 @@ export const METRIC_PREFIX = 'selflessacts_';
 export interface MetricsSources {
   traffic(): ServiceTrafficView[];
   replicas(): { service: string; desired: number; ready: number; running: number }[];
+  /** CPU time and memory of each replica the runtime can tell about. */
+  usage(): { service: string; replica: string; cpuSeconds: number; memoryBytes: number }[];
   /** The last health check's latency of each checked replica. */
   heartbeat(): { service: string; replica: string; seconds: number }[];
 }
@@ -105,6 +107,27 @@ export class Metrics {
       collect() {
         this.reset();
         for (const h of sources.heartbeat()) this.set({ service: h.service, replica: h.replica }, h.seconds);
+      },
+    });
+
+    new Counter({
+      name: `${p}replica_cpu_seconds_total`,
+      help: 'CPU time a replica used (the engine\'s stats, /proc for the process runtime), as of the last 5 s sample.',
+      labelNames: ['service', 'replica'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const u of sources.usage()) this.inc({ service: u.service, replica: u.replica }, u.cpuSeconds);
+      },
+    });
+    new Gauge({
+      name: `${p}replica_memory_bytes`,
+      help: 'Memory a replica uses (resident; a container\'s without its page cache), as of the last 5 s sample.',
+      labelNames: ['service', 'replica'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const u of sources.usage()) this.set({ service: u.service, replica: u.replica }, u.memoryBytes);
       },
     });
 

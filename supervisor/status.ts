@@ -15,6 +15,9 @@ export interface StatusReplica {
   consecutiveFailures: number;
   reason?: string;
   latencyMs?: number;
+  /** CPU over the last 5 s (100 = one core) and memory, where the runtime tells (telemetry.ts). */
+  cpuPercent?: number;
+  memoryBytes?: number;
 }
 
 export interface StatusWindow {
@@ -79,6 +82,7 @@ export interface StatusInput {
   windows: ReadonlyMap<string, WindowStatus>;
   overrides: ReadonlyMap<string, number>;
   failures: ReadonlyMap<string, readonly FailureReport[]>;
+  usage?: (id: string) => { cpuPercent: number | null; memoryBytes: number } | undefined;
 }
 
 export function buildStatus(input: StatusInput): StatusBody {
@@ -95,7 +99,7 @@ export function buildStatus(input: StatusInput): StatusBody {
       replicas: all
         .filter((r) => r.service === s.name)
         .sort((a, b) => a.port - b.port || a.startedAt - b.startedAt)
-        .map(statusReplica),
+        .map((r) => statusReplica(r, input.usage?.(r.id))),
       window: w
         ? {
             startedAt: new Date(w.startedAt).toISOString(),
@@ -121,7 +125,7 @@ export function readiness(status: StatusBody): { ready: boolean; reason: string 
   return { ready: true, reason: `listening on ${status.listen.host}:${status.listen.port}` };
 }
 
-function statusReplica(r: Replica): StatusReplica {
+function statusReplica(r: Replica, usage: { cpuPercent: number | null; memoryBytes: number } | undefined): StatusReplica {
   const out: StatusReplica = {
     id: r.id,
     port: r.port,
@@ -134,5 +138,7 @@ function statusReplica(r: Replica): StatusReplica {
   };
   if (r.lastReason !== undefined) out.reason = r.lastReason;
   if (r.latencyMs !== undefined) out.latencyMs = r.latencyMs;
+  if (usage?.cpuPercent != null) out.cpuPercent = usage.cpuPercent;
+  if (usage) out.memoryBytes = usage.memoryBytes;
   return out;
 }

@@ -99,6 +99,8 @@ export class Supervisor {
           running: s.replicas.length,
         })),
       replicaOf: (id) => this.#fleet.replicas.get(id),
+      replicaIds: () => [...this.#fleet.replicas.values()].filter((r) => r.state === 'starting' || r.state === 'ready').map((r) => r.id),
+      usage: this.#runtime.usage && ((id) => this.#runtime.usage!(id)),
       onSample: (tick) => this.#admin?.sample(tick),
     });
   }
@@ -115,6 +117,7 @@ export class Supervisor {
       windows: this.#windows,
       overrides: this.#overrides.all,
       failures: this.#fleet.failures,
+      usage: (id) => this.#telemetry?.usageOf(id),
     });
   }
 

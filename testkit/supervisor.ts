@@ -250,6 +250,8 @@ export interface StatusReplica {
   state: string;
   health: string;
   requestsServed: number;
+  cpuPercent?: number;
+  memoryBytes?: number;
 }
 
 export type { StatusFailure };

@@ -34,13 +34,20 @@ function badge(kind, value) {
   return h(`span.badge.badge-${kind}-${value}`, {}, value);
 }
 
+function bytes(n) {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${Math.round(n / 1e6)} MB`;
+}
+
 function replicaTable(service, replicas) {
   if (replicas.length === 0) return h('p.muted', {}, 'No replicas.');
+  // CPU and memory where the runtime tells them (the engine's stats, /proc for processes).
+  const usage = replicas.some((r) => r.memoryBytes !== undefined);
+  const columns = ['Port', 'Container', 'State', 'Health', 'Requests', ...(usage ? ['CPU', 'Memory'] : []), 'Up'];
   return h('div.table-scroll', {}, h(
     'table.replicas',
     {},
     h('caption.visually-hidden', {}, `Replicas of ${service}`),
-    h('thead', {}, h('tr', {}, ['Port', 'Container', 'State', 'Health', 'Requests', 'Up'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
     h(
       'tbody',
       {},
@@ -55,6 +62,8 @@ function replicaTable(service, replicas) {
             h('td', {}, badge('state', r.state)),
             h('td', {}, badge('health', r.health), r.consecutiveFailures > 0 ? h('span.fails', {}, ` ×${r.consecutiveFailures}`) : null),
             h('td.num', {}, Number(r.requestsServed ?? 0).toLocaleString('en')),
+            usage ? h('td.num.cpu', {}, r.cpuPercent !== undefined ? `${r.cpuPercent.toFixed(1)} %` : '—') : null,
+            usage ? h('td.num.memory', {}, r.memoryBytes !== undefined ? bytes(r.memoryBytes) : '—') : null,
             h('td.num.muted', { 'data-since': r.startedAt }, r.startedAt ? duration(Date.now() - Date.parse(r.startedAt)) : '—'),
           ),
         ),

@@ -26,6 +26,7 @@ import {
   type ReplicaLogOptions,
   type ReplicaOutput,
   type ReplicaSpec,
+  type ReplicaUsage,
   type Runtime,
 } from './runtime.ts';
 
@@ -96,6 +97,15 @@ export class EngineRuntime implements Runtime {
   async inspect(id: string): Promise<ReplicaInfo | undefined> {
     try {
       return this.#fromInfo(await this.#o.engine.containers.inspect(id));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async usage(id: string): Promise<ReplicaUsage | undefined> {
+    try {
+      return await this.#o.engine.containers.usage(id);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

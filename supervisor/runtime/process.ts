@@ -13,8 +13,9 @@ import type { Deployment, RuntimePlugin } from './plugin.ts';
 import type { Logger } from '../log.ts';
 import { readLogFile } from './log-file.ts';
 import { BundleCache } from './process-bundle.ts';
-import type { Placement, ReplicaInfo, ReplicaLogOptions, ReplicaOutput, ReplicaSpec, Runtime } from './runtime.ts';
+import type { Placement, ReplicaInfo, ReplicaLogOptions, ReplicaOutput, ReplicaSpec, ReplicaUsage, Runtime } from './runtime.ts';
 import { dialHost } from './runtime.ts';
+import { procUsage } from './proc-usage.ts';
 
 /** Set on every child to its instance id: how a pid is known to be ours after a restart. */
 export const REPLICA_MARKER = 'SUPERVISOR_REPLICA_ID';
@@ -186,6 +187,11 @@ export class ProcessRuntime implements Runtime {
     };
     if (!running) info.exitReason = this.#children.get(record.id)?.exit ?? 'process is gone';
     return info;
+  }
+
+  async usage(id: string): Promise<ReplicaUsage | undefined> {
+    const record = this.#records.get(id);
+    return record && this.#alive(record) ? procUsage(record.pid) : undefined;
   }
 
   #alive(record: ProcessRecord): boolean {

@@ -53,6 +53,12 @@ export interface ReplicaInfo {
   exitReason?: string;
 }
 
+export interface ReplicaUsage {
+  /** CPU time since the replica started, all cores. */
+  cpuSeconds: number;
+  memoryBytes: number;
+}
+
 export interface Runtime {
   /** The registry's name for it: docker, podman, process. */
   readonly kind: string;
@@ -73,6 +79,8 @@ export interface Runtime {
    * it writes until it stops or `signal` aborts. Absent when the runtime keeps no output.
    */
   logs?(id: string, options: ReplicaLogOptions): AsyncIterable<ReplicaOutput>;
+  /** CPU time used so far and memory now, where the runtime can tell (the engine's stats, /proc). */
+  usage?(id: string): Promise<ReplicaUsage | undefined>;
   /**
    * Lets go of the runtime. With `removeResources` (onShutdown "remove", after every replica is
    * gone) it also removes what init() made for the replicas; a resource still in use by someone

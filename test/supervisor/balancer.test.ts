@@ -205,6 +205,17 @@ describe('balancer (real containers)', { skip }, () => {
     for (const port of [21010, 21020, 21021]) assert.equal((await http('GET', `http://127.0.0.1:${port}/api/v1/_health`)).status, 200);
   });
 
+  test('per-replica CPU and memory from the engine\'s stats API, in /status and /metrics', async () => {
+    // Asked every 5 s; the CPU figure needs two answers.
+    const status = await admin.waitFor((s) => s.services.acts!.replicas.every((r) => r.cpuPercent !== undefined) && s, 'usage figures', 15_000);
+    for (const r of status.services.acts!.replicas) {
+      assert.ok(r.memoryBytes! > 5e6 && r.memoryBytes! < 128 * 1024 * 1024, `memory ${r.memoryBytes} within the container's 128 MB limit`);
+      assert.ok(r.cpuPercent! >= 0 && r.cpuPercent! <= 100, `cpu ${r.cpuPercent} % (0.5 CPU limit, some slack)`);
+    }
+    const metrics = await http('GET', `http://127.0.0.1:${ADMIN}/metrics`);
+    assert.match(metrics.text, /^selflessacts_replica_memory_bytes\{service="acts",replica="acts-21020"\} \d+/m);
+  });
+
   test('status, events.json and the event stream', async () => {
     // Served counts arrive with the balancer's once-a-second report.
     const status = await admin.waitFor((s) => s.services.acts!.replicas.every((r) => r.requestsServed > 0) && s, 'served counts', 5000);

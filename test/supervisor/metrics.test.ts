@@ -113,6 +113,17 @@ describe('/metrics and /history after real traffic', { timeout: 120_000 }, () =>
     assert.equal(busy.ready, 2);
   });
 
+  test('per-replica CPU and memory from /proc (process runtime), in /status and /metrics', async () => {
+    const status = await admin.waitFor((s) => s.services.echo!.replicas.every((r) => r.cpuPercent !== undefined) && s, 'usage figures', 15_000);
+    for (const r of status.services.echo!.replicas) {
+      assert.ok(r.memoryBytes! > 10e6 && r.memoryBytes! < 1e9, `memory ${r.memoryBytes}`);
+      assert.ok(r.cpuPercent! >= 0 && r.cpuPercent! < 200, `cpu ${r.cpuPercent} %`);
+    }
+    const x = await scrape();
+    assert.equal(x.find('selflessacts_replica_memory_bytes', { service: 'echo' }).length, 2);
+    assert.ok(x.sum('selflessacts_replica_cpu_seconds_total', { replica: `echo-${ECHO}` }) > 0);
+  });
+
   test('bad input: a POST is 405, a malformed since is 400, never a 500', async () => {
     assert.equal((await http('POST', `${adminBase}/metrics`)).status, 405);
     const bad = await http('GET', `${adminBase}/history?since=yesterday`);

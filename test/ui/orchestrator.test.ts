@@ -59,6 +59,8 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       await row.getByText('ok').waitFor();
       await rows(page, 'users').first().waitFor();
       await page.locator('.events tbody tr[data-type="replica.ready"]').first().waitFor();
+      // CPU and memory per replica, from /proc (the process runtime), asked every 5 s.
+      await page.locator('[data-service="acts"] td.memory').first().filter({ hasText: /\d+ MB/ }).waitFor({ timeout: 12_000 });
     });
   });
 

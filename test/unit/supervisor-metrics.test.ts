@@ -27,6 +27,7 @@ const sources: MetricsSources = {
   ],
   replicas: () => [{ service: 'acts', desired: 3, ready: 2, running: 3 }],
   heartbeat: () => [{ service: 'acts', replica: 'acts-8000', seconds: 0.004 }],
+  usage: () => [{ service: 'acts', replica: 'acts-8000', cpuSeconds: 1.5, memoryBytes: 64e6 }],
 };
 
 describe('metrics exposition', () => {
@@ -62,6 +63,8 @@ describe('metrics exposition', () => {
     assert.equal(x.sum('selflessacts_replicas_ready', { service: 'acts' }), 2);
     assert.equal(x.sum('selflessacts_replicas_running', { service: 'acts' }), 3);
     assert.equal(x.sum('selflessacts_heartbeat_latency_seconds', { replica: 'acts-8000' }), 0.004);
+    assert.equal(x.sum('selflessacts_replica_cpu_seconds_total', { service: 'acts', replica: 'acts-8000' }), 1.5);
+    assert.equal(x.sum('selflessacts_replica_memory_bytes', { replica: 'acts-8000' }), 64e6);
     assert.equal(x.sum('selflessacts_scaling_decisions_total', { service: 'acts', direction: 'up' }), 1);
     assert.equal(x.sum('selflessacts_scaling_decisions_total', { service: 'acts', direction: 'down' }), 1);
     assert.equal(x.sum('selflessacts_replica_failures_total', { service: 'acts' }), 1);
