@@ -75,16 +75,21 @@ export class Metrics {
       },
     });
     new CountedHistogram(`${p}request_duration_seconds`, 'Time from a request reaching the balancer to the end of its answer, by service.', r, () => sources.traffic());
-    new Gauge({
-      name: `${p}requests_in_flight`,
-      help: 'Requests sent to a replica and not yet answered, over all balancer threads.',
-      labelNames: ['service', 'replica'],
-      registers: [r],
-      collect() {
+    /** A metric of one value per replica, read from `rows` at scrape time. */
+    const perReplica = <T extends { service: string; replica: string }>(kind: 'counter' | 'gauge', name: string, help: string, rows: () => T[], value: (row: T) => number) => {
+      const collect = function (this: Counter<'service' | 'replica'> | Gauge<'service' | 'replica'>) {
         this.reset();
-        for (const t of sources.traffic()) for (const rep of t.replicas) this.set({ service: t.service, replica: rep.replica }, rep.inFlight);
-      },
-    });
+        for (const row of rows()) {
+          const labels = { service: row.service, replica: row.replica };
+          if (this instanceof Gauge) this.set(labels, value(row));
+          else this.inc(labels, value(row));
+        }
+      };
+      const config = { name: `${p}${name}`, help, labelNames: ['service', 'replica'] as const, registers: [r], collect };
+      return kind === 'gauge' ? new Gauge(config) : new Counter(config);
+    };
+    const inFlight = () => sources.traffic().flatMap((t) => t.replicas.map((rep) => ({ service: t.service, ...rep })));
+    perReplica('gauge', 'requests_in_flight', 'Requests sent to a replica and not yet answered, over all balancer threads.', inFlight, (row) => row.inFlight);
     const replicas = (name: string, help: string, pick: (s: ReturnType<MetricsSources['replicas']>[number]) => number) =>
       new Gauge({
         name: `${p}${name}`,
@@ -99,37 +104,9 @@ export class Metrics {
     replicas('replicas_desired', 'Replicas the supervisor wants of a service (config and scaler).', (s) => s.desired);
     replicas('replicas_ready', 'Replicas of a service that passed their health check and get traffic.', (s) => s.ready);
     replicas('replicas_running', 'Replicas of a service in any state (starting, ready, draining...).', (s) => s.running);
-    new Gauge({
-      name: `${p}heartbeat_latency_seconds`,
-      help: "The last health check's response time, per replica.",
-      labelNames: ['service', 'replica'],
-      registers: [r],
-      collect() {
-        this.reset();
-        for (const h of sources.heartbeat()) this.set({ service: h.service, replica: h.replica }, h.seconds);
-      },
-    });
-
-    new Counter({
-      name: `${p}replica_cpu_seconds_total`,
-      help: 'CPU time a replica used (the engine\'s stats, /proc for the process runtime), as of the last 5 s sample.',
-      labelNames: ['service', 'replica'],
-      registers: [r],
-      collect() {
-        this.reset();
-        for (const u of sources.usage()) this.inc({ service: u.service, replica: u.replica }, u.cpuSeconds);
-      },
-    });
-    new Gauge({
-      name: `${p}replica_memory_bytes`,
-      help: 'Memory a replica uses (resident; a container\'s without its page cache), as of the last 5 s sample.',
-      labelNames: ['service', 'replica'],
-      registers: [r],
-      collect() {
-        this.reset();
-        for (const u of sources.usage()) this.set({ service: u.service, replica: u.replica }, u.memoryBytes);
-      },
-    });
+    perReplica('gauge', 'heartbeat_latency_seconds', "The last health check's response time, per replica.", () => sources.heartbeat(), (h) => h.seconds);
+    perReplica('counter', 'replica_cpu_seconds_total', "CPU time a replica used (the engine's stats, /proc for the process runtime), as of the last 5 s sample.", () => sources.usage(), (u) => u.cpuSeconds);
+    perReplica('gauge', 'replica_memory_bytes', "Memory a replica uses (resident; a container's without its page cache), as of the last 5 s sample.", () => sources.usage(), (u) => u.memoryBytes);
 
     const failures = new Counter({ name: `${p}replica_failures_total`, help: 'Replicas declared failed (health checks, a crash, gone from the runtime).', labelNames: ['service'], registers: [r] });
     const replacements = new Counter({ name: `${p}replica_replacements_total`, help: 'New replicas started on the port of a failed one.', labelNames: ['service'], registers: [r] });
