@@ -13,7 +13,7 @@ import { plan, slotKey, type Action, type ReplicaState } from './reconcile.ts';
 import type { ReplicaEnvironment } from './replica-env.ts';
 import { lastLines } from './runtime/log-tail.ts';
 import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime/runtime.ts';
-import { ScalingPolicy, policySettings, type Decision, type DecisionCode } from './scaler/policy.ts';
+import { policySettings, scalingPolicy, type Decision, type DecisionCode } from './scaler/policy.ts';
 
 export type Health = 'unknown' | 'ok' | 'failing';
 
@@ -134,7 +134,7 @@ export class Fleet {
     for (const s of this.#d.config.services) {
       const ports = new Set(actual.filter((a) => a.service === s.name && a.running).map((a) => a.port));
       if (s.autoscale) {
-        const count = new ScalingPolicy(policySettings(s)).clamp(Math.max(s.replicas.initial, ports.size)).replicas;
+        const count = scalingPolicy(policySettings(s)).clamp(Math.max(s.replicas.initial, ports.size)).replicas;
         this.desired.set(s.name, count);
         if (ports.size > s.replicas.initial && count > s.replicas.min) above.push(s.name);
       }

@@ -37,6 +37,14 @@ export function policySettings(service: ServiceConfig): PolicySettings {
   return { ...service.scaling, min: service.replicas.min, max: service.replicas.max };
 }
 
+/**
+ * The policy for a service's settings: the one place a policy is made (the scaler's windows, the
+ * fleet's clamp at adoption), so a new formula (a subclass overriding formula()) is chosen here.
+ */
+export function scalingPolicy(settings: PolicySettings): ScalingPolicy {
+  return new ScalingPolicy(settings);
+}
+
 /** Larger K than any window sees: the threshold search stops here. */
 const SEARCH_LIMIT = 2 ** 40;
 

@@ -8,7 +8,7 @@ import type { SharedMemory } from '../balancer/settings.ts';
 import type { ServiceCount } from '../balancer/shared-state.ts';
 import type { Clock, Timer } from '../clock.ts';
 import type { ScaleMessage, WindowMessage, WindowStatus } from '../protocol.ts';
-import { ScalingPolicy, type PolicySettings, type RequestWindow } from './policy.ts';
+import { scalingPolicy, type PolicySettings, type RequestWindow, type ScalingPolicy } from './policy.ts';
 
 export interface ScalerConfig {
   /** Autoscaled services only. */
@@ -51,7 +51,7 @@ export class Scaler {
 
   constructor(deps: ScalerDeps) {
     this.#d = deps;
-    for (const [service, settings] of Object.entries(deps.policies)) this.#policies.set(service, new ScalingPolicy(settings));
+    for (const [service, settings] of Object.entries(deps.policies)) this.#policies.set(service, scalingPolicy(settings));
   }
 
   /** Starts taking the counts every pollMs; again is a no-op. */

@@ -8,6 +8,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { Balancer } from '../balancer/balancer.ts';
 import { createListener } from '../balancer/listener.ts';
 import { createSecureListener } from '../balancer/secure.ts';
+import { systemClock } from '../clock.ts';
 import { workerChannel } from './channel.ts';
 import { BALANCER } from './spec.ts';
 
@@ -15,7 +16,7 @@ const SWEEP_EVERY_MS = 250;
 
 const channel = workerChannel(BALANCER);
 const settings = channel.config;
-const balancer = new Balancer({ settings, clock: { now: Date.now }, send: (m) => channel.send(m) });
+const balancer = new Balancer({ settings, clock: systemClock, send: (m) => channel.send(m) });
 let server: Server;
 if (settings.tls === null) {
   const plain = createListener(settings.limits, settings.threads);
