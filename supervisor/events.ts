@@ -19,6 +19,7 @@ export type EventType =
   | 'certificate.reloaded'
   | 'certificate.rejected'
   | 'supervisor.started'
+  | 'balancer.accepting'
   | 'supervisor.stopping';
 
 export interface EventInput {

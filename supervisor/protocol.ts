@@ -54,7 +54,12 @@ export interface AbandonMessage {
   id: string;
 }
 
-export type ToBalancer = RoutesMessage | DrainMessage | CloseMessage | TlsMessage | AbandonMessage;
+/** Start accepting on the inherited socket (sent once the fleet can serve; see `inherited`). */
+export interface AcceptMessage {
+  type: 'accept';
+}
+
+export type ToBalancer = RoutesMessage | DrainMessage | CloseMessage | TlsMessage | AbandonMessage | AcceptMessage;
 
 // ---- balancer → primary ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 // accepting, drains, then stops and removes the replicas (or leaves them).
 import { AdminServer } from './admin.ts';
 import { runtimeLogSource } from './admin-logs.ts';
+import type { InheritedSockets } from './balancer/socket-activation.ts';
 import { BalancerThreads } from './balancer/threads.ts';
 import { ConfigError, describeIssue, type Config } from './config.ts';
 import { EventLog } from './events.ts';
@@ -62,9 +63,13 @@ export class Supervisor {
   /** The certificate the balancer uses when TLS is on, and the watch on its files. */
   #certificate: LoadedCertificate | null;
   #certificateWatch: { close(): void } | undefined;
+  /** Sockets systemd passed: the balancer accepts on them once the fleet can serve. */
+  readonly #inherited: InheritedSockets | null;
+  #acceptDeadline: NodeJS.Timeout | undefined;
 
-  constructor(options: { config: Config; runtime: Runtime; logger: Logger; why: string }) {
+  constructor(options: { config: Config; runtime: Runtime; logger: Logger; why: string; inherited?: InheritedSockets | null }) {
     this.#config = options.config;
+    this.#inherited = options.inherited ?? null;
     this.#runtime = options.runtime;
     this.#logger = options.logger;
     this.#why = options.why;
@@ -155,6 +160,27 @@ export class Supervisor {
     this.#fleet.start();
     this.#telemetry.start();
     this.events.emit({ type: 'supervisor.started', reason: `runtime ${this.#runtime.kind}: ${this.#why}` });
+    if (this.#inherited !== null) {
+      this.#logger.info('listening on sockets from systemd; accepting once every service has a ready replica', { sockets: this.#inherited.description });
+      // A service that never gets ready must not keep the whole site in the backlog.
+      this.#acceptDeadline = setTimeout(() => this.#accept(`not every service had a ready replica within startTimeoutMs (${c.startTimeoutMs} ms)`), c.startTimeoutMs);
+      this.#maybeAccept();
+    }
+  }
+
+  /** On an inherited socket, connections wait in the backlog until each service can answer them. */
+  #maybeAccept(): void {
+    if (!this.#balancer || this.#balancer.accepting) return;
+    const routes = this.#fleet.routes();
+    const waiting = this.#config.services.filter((s) => (this.#fleet.desired.get(s.name) ?? 0) > 0 && !routes[s.name]?.replicas.some((r) => r.ready));
+    if (waiting.length === 0) this.#accept('every service has a ready replica');
+  }
+
+  #accept(why: string): void {
+    if (!this.#balancer || this.#balancer.accepting) return;
+    clearTimeout(this.#acceptDeadline);
+    this.#balancer.accept();
+    this.events.emit({ type: 'balancer.accepting', reason: `accepting on the socket from systemd ${Math.round(process.uptime() * 1000)} ms after the process started: ${why}` });
   }
 
   /**
@@ -207,6 +233,7 @@ export class Supervisor {
     if (this.#stopping) return [];
     this.#stopping = true;
     this.#certificateWatch?.close();
+    clearTimeout(this.#acceptDeadline);
     const c = this.#config;
     this.events.emit({ type: 'supervisor.stopping', reason: `on shutdown: ${c.onShutdown} replicas` });
     await this.#unlessHurried(this.#fleet.halt(c.stopGraceSeconds));
@@ -255,6 +282,7 @@ export class Supervisor {
       adminOrigin,
       logger: log,
       tls: this.#certificate && { cert: this.#certificate.cert, key: this.#certificate.key },
+      inherited: this.#inherited && { public: this.#inherited.public, redirect: this.#inherited.redirect },
       onMessage: (m) => this.#fromBalancer(m),
       onStart: (thread, restarted) => {
         this.#noteRestart('balancer', restarted);
@@ -299,6 +327,7 @@ export class Supervisor {
   }
 
   #fromBalancer(m: FromBalancer): void {
+    const c = this.#config;
     switch (m.type) {
       case 'listening':
         if (this.#listenError?.port === m.port) {
@@ -308,6 +337,9 @@ export class Supervisor {
         }
         if (m.redirect) break;
         if (!this.#listen) this.#logger.info('balancer listening', { host: m.host, port: m.port, threads: this.#balancer?.threads, tls: this.#certificate !== null });
+        if (!this.#listen && this.#inherited !== null && c.listen.port !== 0 && m.port !== c.listen.port) {
+          this.#logger.warn('the socket from systemd is on another port than listen.port; the socket wins', { socketPort: m.port, listenPort: c.listen.port });
+        }
         this.#listen = { host: m.host, port: m.port };
         break;
       case 'listen-failed': {
@@ -392,6 +424,7 @@ export class Supervisor {
     }
     this.#scaler?.post({ type: 'current', current: this.#fleet.current() });
     this.#admin?.changed();
+    if (this.#inherited !== null) this.#maybeAccept();
   }
 
   #routesMessage(): RoutesMessage {

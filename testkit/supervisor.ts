@@ -191,15 +191,21 @@ export class SupervisorProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static start(configFile: string, env: Record<string, string> = {}): SupervisorProcess {
+  /**
+   * With `listenFd`, the supervisor gets that listening socket as fd 3 the way systemd passes
+   * it (LISTEN_FDS=1, LISTEN_PID its own pid: set by a shell that then execs it).
+   */
+  static start(configFile: string, env: Record<string, string> = {}, options: { listenFd?: number } = {}): SupervisorProcess {
     const clean = { ...process.env };
-    for (const key of ['LISTEN_PORT', 'LISTEN_HOST', 'ADMIN_PORT', 'ADMIN_HOST', 'RUNTIME', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'API_ACCESS', 'SUPERVISOR_INSTANCE']) {
+    for (const key of ['LISTEN_PORT', 'LISTEN_HOST', 'ADMIN_PORT', 'ADMIN_HOST', 'RUNTIME', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'API_ACCESS', 'SUPERVISOR_INSTANCE', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) {
       delete clean[key];
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', 'supervisor/main.ts', '--config', configFile], {
+    const argv = [process.execPath, '--import', 'tsx', 'supervisor/main.ts', '--config', configFile];
+    const activated = options.listenFd !== undefined;
+    const child = spawn(activated ? '/bin/sh' : argv[0]!, activated ? ['-c', 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"', 'sh', ...argv] : argv.slice(1), {
       cwd: repoRoot,
       env: { ...clean, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: activated ? ['ignore', 'pipe', 'pipe', options.listenFd!] : ['ignore', 'pipe', 'pipe'],
     });
     return new SupervisorProcess(child);
   }

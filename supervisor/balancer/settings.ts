@@ -96,8 +96,19 @@ export interface TlsMaterial {
   key: string;
 }
 
+/** Listening sockets systemd passed (socket activation): each thread listens on its own copy. */
+export interface InheritedFds {
+  public: number;
+  redirect: number | null;
+}
+
 export interface BalancerSettings {
   listen: { host: string; port: number };
+  /**
+   * When set, the listener is this socket rather than listen.host:port, and a thread accepts
+   * only once told `accept` (the fleet is ready): until then connections wait in the backlog.
+   */
+  inherited: InheritedFds | null;
   threads: number;
   /** This thread's index, 0 .. threads - 1. */
   thread: number;

@@ -7,7 +7,7 @@ import type { FromBalancer, RoutesMessage, ToBalancer } from '../protocol.ts';
 import { WorkerHost } from '../workers/host.ts';
 import { BALANCER } from '../workers/spec.ts';
 import { RATE_LIMITERS, rateLimitsOn } from './rate-limit.ts';
-import type { BalancerSettings, SharedMemory, TlsMaterial } from './settings.ts';
+import type { BalancerSettings, InheritedFds, SharedMemory, TlsMaterial } from './settings.ts';
 import { ServedCounters, SharedLayout, SuspectMarks, inFlightOf, type SharedSpec } from './shared-state.ts';
 import { TrafficReader, type ServiceTrafficView } from './traffic.ts';
 
@@ -25,6 +25,8 @@ export interface BalancerThreadsOptions {
   onStart: (thread: number, restarted: boolean) => void;
   /** The certificate and key when TLS is on (read and checked by the primary). */
   tls: TlsMaterial | null;
+  /** Sockets from systemd: threads listen on copies of them, once accept() is called. */
+  inherited: InheritedFds | null;
 }
 
 export class BalancerThreads {
@@ -44,6 +46,8 @@ export class BalancerThreads {
   #closing: { waiting: Set<number>; done: () => void } | undefined;
   /** The certificate in use, replayed to a restarted thread (its settings hold the first one). */
   #tls: TlsMaterial | null;
+  /** accept() was called: a restarted thread is told to accept at once. */
+  #accepting = false;
 
   constructor(options: BalancerThreadsOptions) {
     this.#o = options;
@@ -67,6 +71,7 @@ export class BalancerThreads {
     for (let thread = 0; thread < threads; thread++) {
       const settings: BalancerSettings = {
         listen: c.listen,
+        inherited: options.inherited,
         threads,
         thread,
         staticDir: c.staticDir,
@@ -89,6 +94,7 @@ export class BalancerThreads {
         onStart: (restarted) => {
           options.onStart(thread, restarted);
           if (restarted && this.#tls !== null) host.post({ type: 'tls', ...this.#tls });
+          if (this.#accepting) host.post({ type: 'accept' });
           for (const [id, d] of this.#drains) if (d.waiting.has(thread)) host.post({ type: 'drain', id, slot: d.slot });
         },
       });
@@ -117,6 +123,18 @@ export class BalancerThreads {
   postTo(thread: number, message: ToBalancer): void {
     if (message.type === 'routes') this.#noteRoutes(message);
     this.#hosts[thread]?.post(message);
+  }
+
+  /** Whether the threads accept: always with a port of their own; on an inherited socket, after accept(). */
+  get accepting(): boolean {
+    return this.#o.inherited === null || this.#accepting;
+  }
+
+  /** Every thread (and every restarted one) starts accepting on the inherited socket. */
+  accept(): void {
+    if (this.#accepting) return;
+    this.#accepting = true;
+    this.post({ type: 'accept' });
   }
 
   /** A new certificate for every thread's new connections. */

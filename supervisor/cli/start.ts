@@ -1,10 +1,13 @@
 // `selflessacts start` (the default command): loads and checks the config (a bad one exits 1
 // naming key, value and expectation), picks the runtime (for "auto", the last run's when one is
-// remembered), starts the supervisor in the foreground (a start that fails undoes what it made,
-// then exits 1); SIGTERM/SIGINT drain and stop it, then exit 0, also when the signal arrives
-// while it is still starting, or exit 1 naming the replicas it could not remove; a second SIGTERM/SIGINT hurries the stop (no drain, no grace: replicas
-// are killed), as `docker compose` does on a second Ctrl-C; SIGHUP reloads (Supervisor.reload).
+// remembered), starts the supervisor in the foreground (on the sockets systemd passes, if any:
+// LISTEN_FDS; a start that fails undoes what it made, then exits 1); SIGTERM/SIGINT drain and
+// stop it, then exit 0, also when the signal arrives while it is still starting, or exit 1
+// naming the replicas it could not remove; a second SIGTERM/SIGINT hurries the stop (no drain,
+// no grace: replicas are killed), as `docker compose` does on a second Ctrl-C; SIGHUP reloads
+// (Supervisor.reload).
 // LOG_LEVEL and LOG_FORMAT set the log (logging/logger.ts); a bad value stops start-up.
+import { ActivationError, forgetActivationEnv, inheritedSockets, type InheritedSockets } from '../balancer/socket-activation.ts';
 import { ConfigError, describeIssue, loadConfigFile, type Config } from '../config.ts';
 import { createLogger, errorFields, logSettings, type Logger } from '../log.ts';
 import { forgetRuntime, lastRuntimeFile, readLastRuntime, rememberRuntime } from '../runtime/last-runtime.ts';
@@ -49,10 +52,17 @@ async function chooseRuntime(c: Config, logger: Logger): Promise<Selection> {
 async function start(configFile: string, logger: Logger, loaded: (config: Config) => void): Promise<Supervisor> {
   let supervisor: Supervisor | undefined;
   try {
+    // Read (and unset) before anything runs a child: the sockets are the supervisor's alone.
+    let inherited: InheritedSockets | null;
+    try {
+      inherited = inheritedSockets(process.env, process.pid);
+    } finally {
+      forgetActivationEnv(process.env);
+    }
     const config = loadConfigFile(configFile);
     loaded(config);
     const { runtime, why } = await chooseRuntime(config, logger);
-    supervisor = new Supervisor({ config, runtime, logger, why });
+    supervisor = new Supervisor({ config, runtime, logger, why, inherited });
     await supervisor.start();
     return supervisor;
   } catch (err) {
@@ -63,6 +73,9 @@ async function start(configFile: string, logger: Logger, loaded: (config: Config
         logger.error('invalid config', { file: configFile, ...issue });
         process.stderr.write(`${describeIssue(issue)}\n`);
       }
+    } else if (err instanceof ActivationError) {
+      logger.error('bad socket activation', { message: err.message });
+      process.stderr.write(`socket activation: ${err.message}\n`);
     } else {
       logger.error('start-up failed', { error: errorFields(err) });
       process.stderr.write(`start-up failed: ${(err as Error).message}\n`);

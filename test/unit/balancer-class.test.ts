@@ -120,6 +120,7 @@ function rig(options: { thread?: number; buffer?: SharedArrayBuffer; threads?: n
   const buffer = options.buffer ?? layout.create();
   const settings: BalancerSettings = {
     listen: { host: '127.0.0.1', port: 3000 },
+    inherited: null,
     threads,
     thread: options.thread ?? 0,
     staticDir: '/nonexistent',
