@@ -16,8 +16,9 @@ Installs SelfLessActs on this machine (Debian 12, Ubuntu 22.04 or 24.04) and sta
     secret in /etc/selflessacts/selflessacts.env (mode 640, root:selflessacts; never printed)
   - the app in /opt/selflessacts (a copy of this checkout) with its production dependencies
   - the app images (acts:latest, users:latest), built offline from the local Node.js
-  - the systemd unit selflessacts.service, enabled and started; then it waits until the
-    service answers on http://127.0.0.1:PORT/api/v1/_health
+  - the systemd units selflessacts.socket (the public port, held across restarts so
+    connections wait instead of being refused) and selflessacts.service, enabled and started;
+    then it waits until the service answers on http://127.0.0.1:PORT/api/v1/_health
   - with --domain: a Let's Encrypt certificate from Debian's certbot (webroot served by the
     balancer on port 80), HTTPS on port 443, port 80 redirecting to it, and renewals (certbot's
     timer) copied for the service and applied with 'systemctl reload' (no connection dropped)
@@ -64,7 +65,9 @@ readonly ENV_FILE=$CONF_DIR/selflessacts.env
 readonly CONFIG_FILE=$CONF_DIR/orchestrator.json
 readonly STATE_DIR=/var/lib/selflessacts
 readonly UNIT_NAME=selflessacts.service
-readonly UNIT_PATH=/etc/systemd/system/$UNIT_NAME
+# The public port, held by systemd across supervisor restarts (socket activation).
+readonly SOCKET_NAME=selflessacts.socket
+readonly SOCKET_DROPIN=/etc/systemd/system/$SOCKET_NAME.d/listen.conf
 readonly SERVICE_USER=selflessacts
 readonly MARIADB_CNF=/etc/mysql/mariadb.conf.d/60-selflessacts.cnf
 readonly NODE_MIN=24.11.0
@@ -95,6 +98,8 @@ TLS_ON=0
 
 CHANGES=0
 RESTART_NEEDED=0
+# The socket unit or its port changed: the socket itself must be restarted (a port taken at last start stays).
+SOCKET_CHANGED=0
 APT_UPDATED=0
 TMP_DIR=""
 LISTEN=80
@@ -649,19 +654,35 @@ $out"
 }
 
 install_unit() {
-  step "systemd unit $UNIT_NAME"
-  local src=$APP_DIR/deploy/$UNIT_NAME
-  [[ -f $src ]] || src=$SOURCE_DIR/deploy/$UNIT_NAME
-  if install_file "$src" "$UNIT_PATH" 0644 root root; then
+  step "systemd units $UNIT_NAME and $SOCKET_NAME"
+  local unit src dropin reload=0
+  for unit in "$UNIT_NAME" "$SOCKET_NAME"; do
+    src=$APP_DIR/deploy/$unit
+    [[ -f $src ]] || src=$SOURCE_DIR/deploy/$unit
+    if install_file "$src" "/etc/systemd/system/$unit" 0644 root root; then
+      RESTART_NEEDED=1
+      reload=1
+      [[ $unit == "$SOCKET_NAME" ]] && SOCKET_CHANGED=1
+    fi
+  done
+  # The socket listens on the env file's LISTEN_PORT (443 with HTTPS), as the supervisor would.
+  dropin=$(tmp_file)
+  printf '# Written by scripts/aws-setup.sh: the public port (LISTEN_PORT in %s).\n[Socket]\nListenStream=\nListenStream=%s\n' "$ENV_FILE" "$LISTEN" >"$dropin"
+  ensure_dir "${SOCKET_DROPIN%/*}" 0755 root root
+  if install_file "$dropin" "$SOCKET_DROPIN" 0644 root root; then
     RESTART_NEEDED=1
-    if systemd_running; then run systemctl daemon-reload; fi
+    SOCKET_CHANGED=1
+    reload=1
   fi
-  if systemctl is-enabled --quiet "$UNIT_NAME" 2>/dev/null; then
-    ok "$UNIT_NAME is enabled (starts at boot)"
-  else
-    change "enable $UNIT_NAME (start at boot)"
-    run systemctl enable "$UNIT_NAME"
-  fi
+  if ((reload)) && systemd_running; then run systemctl daemon-reload; fi
+  for unit in "$SOCKET_NAME" "$UNIT_NAME"; do
+    if systemctl is-enabled --quiet "$unit" 2>/dev/null; then
+      ok "$unit is enabled (starts at boot)"
+    else
+      change "enable $unit (start at boot)"
+      run systemctl enable "$unit"
+    fi
+  done
 }
 
 health_url() {
@@ -676,9 +697,15 @@ start_and_wait() {
     note "--no-start: $UNIT_NAME starts at the next boot (or: systemctl start $UNIT_NAME)"
     return
   fi
+  if ((SOCKET_CHANGED)) && systemctl is-active --quiet "$SOCKET_NAME" 2>/dev/null; then
+    # A socket unit keeps the port it was started with, and the service keeps the socket: both
+    # stop, and start again below (this one restart refuses connections; later ones do not).
+    change "stop $UNIT_NAME and $SOCKET_NAME (the socket unit or its port changed)"
+    run systemctl stop "$UNIT_NAME" "$SOCKET_NAME"
+  fi
   if systemctl is-active --quiet "$UNIT_NAME" 2>/dev/null; then
     if ((RESTART_NEEDED)); then
-      change "restart $UNIT_NAME (app, settings or unit changed; replicas are drained first)"
+      change "restart $UNIT_NAME (app, settings or unit changed; replicas are drained first, connections wait in $SOCKET_NAME)"
       run systemctl restart "$UNIT_NAME"
     else
       ok "$UNIT_NAME is running"
