@@ -75,11 +75,11 @@ export interface RestartFigures {
   /** Median and 99th percentile latency of the requests sent before the kill (ms). */
   beforeP50Ms: number;
   beforeP99Ms: number;
-  /** The slowest request sent after the kill: how long a client waited in the backlog (ms). */
+  /** The slowest request open at the kill or sent after it: how long a client waited in the backlog (ms). */
   worstAfterKillMs: number;
   /** worstAfterKillMs less the median before: what the restart added to the unluckiest request. */
   addedMs: number;
-  /** From the kill until a request sent after it was answered (ms). */
+  /** From the kill until the next answer (ms): how long the site answered nothing. */
   firstAnswerAfterKillMs: number;
 }
 
@@ -92,10 +92,11 @@ export function restartFigures(samples: Sample[], killedAt: number): RestartFigu
   const failed: Record<string, number> = {};
   for (const s of samples) if (s.outcome !== 'ok') failed[s.outcome] = (failed[s.outcome] ?? 0) + 1;
   const before = samples.filter((s) => s.at + s.ms < killedAt && s.outcome === 'ok').map((s) => s.ms).sort((a, b) => a - b);
-  const after = samples.filter((s) => s.at >= killedAt);
+  // Every request still open at the kill, or sent after it: the ones the restart could delay.
+  const spanning = samples.filter((s) => s.at + s.ms >= killedAt);
   const p50 = percentile(before, 50);
-  const worst = Math.max(0, ...after.map((s) => s.ms));
-  const firstOk = Math.min(...after.filter((s) => s.outcome === 'ok').map((s) => s.at + s.ms));
+  const worst = Math.max(0, ...spanning.map((s) => s.ms));
+  const firstOk = Math.min(...spanning.filter((s) => s.outcome === 'ok').map((s) => s.at + s.ms));
   return {
     requests: samples.length,
     ok: samples.filter((s) => s.outcome === 'ok').length,

@@ -154,7 +154,11 @@ systemctl daemon-reload
    * one has accepted for `afterMs`: the figures of that restart.
    */
   async killUnderLoad(clients: number, afterMs = 1500): Promise<RestartFigures & { restartedInMs: number }> {
-    const accepting = (await this.events('balancer.accepting')).length;
+    // The supervisor in place must be accepting already (a first start may still be under way).
+    const accepting = await eventually(async () => {
+      const n = (await this.events('balancer.accepting')).length;
+      return n > 0 ? n : undefined;
+    }, 'the supervisor accepting before the kill', 120_000, 200);
     const before = await this.mainPid();
     const load = new RestartLoad(this.url, { clients, timeoutMs: 120_000, maxRequests: 500_000 });
     let killedAt = 0;
