@@ -1,5 +1,5 @@
 // A supervisor restart under load, as a host with the shipped units has it: systemd (in a
-// Debian container, test/deploy/systemd-restart.ts) holds selflessacts.socket, 4 clients send
+// Debian container, testkit/systemd-rig.ts) holds selflessacts.socket, 4 clients send
 // GETs (each on a new connection) through it, the supervisor gets `kill -9`, systemd restarts it
 // (RestartSec=1s, ExecStartPre, start-up, adoption, a health check), and the clients' requests
 // wait in the socket's backlog meanwhile. Per round: refused connections, other failures (only
@@ -9,7 +9,7 @@
 //   npm run bench:restart -- [--rounds 3]   (2 to 4)
 import { parseArgs } from 'node:util';
 import { DockerEngine } from '../engine-client/index.ts';
-import { SystemdRig } from '../test/deploy/systemd-restart.ts';
+import { SystemdRig } from '../testkit/systemd-rig.ts';
 import { ResultRecorder, toolVersion } from './results.ts';
 import { secondsSpread } from './stats.ts';
 

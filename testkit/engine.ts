@@ -37,6 +37,13 @@ function testEngine(name: string | undefined): TestEngine {
 }
 
 /** undefined when an engine answers GET /_ping on the socket; otherwise why not. */
+/** Docker's socket: DOCKER_HOST when it names a unix socket, else the default. */
+export function dockerSocketPath(): string {
+  const host = process.env.DOCKER_HOST;
+  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
+  return '/var/run/docker.sock';
+}
+
 export function pingSocket(socketPath: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {

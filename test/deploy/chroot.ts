@@ -3,46 +3,14 @@
 // fresh for each test run. Commands run through chroot in a private mount namespace, so the
 // /proc mounted for them vanishes with them and nothing is left mounted if a test dies.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, cp, mkdir, mkdtemp, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { must } from '../../testkit/run.ts';
 import { repoRoot, run, type RunResult } from './exec.ts';
 
-export const CACHE_DIR = process.env.SELFLESSACTS_TEST_CACHE ?? '/var/cache/selflessacts-test';
-const SUITE = 'bookworm';
-const MIRROR = process.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-// Bump when the recipe below changes, so a stale cached tarball is not reused.
-const BASE_NAME = `debian-${SUITE}-minbase-systemd-v1.tar`;
+export { CACHE_DIR, baseTarball } from '../../testkit/debian-base.ts';
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-async function must(result: Promise<RunResult>, what: string): Promise<RunResult> {
-  const r = await result;
-  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${r.output.slice(-4000)}`);
-  return r;
-}
-
-/** The cached base tarball, built with debootstrap when missing (about 40 s). */
-export async function baseTarball(log: (line: string) => void): Promise<string> {
-  const tarball = path.join(CACHE_DIR, BASE_NAME);
-  if (existsSync(tarball)) return tarball;
-  await mkdir(CACHE_DIR, { recursive: true });
-  const work = await mkdtemp(path.join(CACHE_DIR, 'build-'));
-  try {
-    log(`building ${tarball} with debootstrap from ${MIRROR}`);
-    const root = path.join(work, 'root');
-    await must(
-      run('debootstrap', ['--variant=minbase', '--include=systemd,systemd-sysv', SUITE, root, MIRROR], { timeoutMs: 600_000 }),
-      'debootstrap',
-    );
-    await must(run('bash', ['-c', 'rm -f "$1"/var/cache/apt/archives/*.deb', '-', root]), 'cleaning apt archives');
-    const partial = `${tarball}.${process.pid}.partial`;
-    await must(run('tar', ['-C', root, '-cf', partial, '.'], { timeoutMs: 120_000 }), 'packing the base');
-    await rename(partial, tarball);
-    return tarball;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
 
 /** The files of this checkout as git sees them (tracked, and untracked but not ignored). */
 export async function checkoutFiles(): Promise<string[]> {

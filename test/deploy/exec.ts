@@ -1,6 +1,5 @@
 // Running the deployment's tools (bash, shellcheck, systemd-analyze, docker-compose, chroot)
 // from the deploy tests: bounded in time, output kept for the assertion messages.
-import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -9,51 +8,7 @@ import type { Requirement } from '../helpers/requirements.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** stdout then stderr, for messages. */
-  output: string;
-}
-
-export interface RunOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  input?: string;
-  timeoutMs?: number;
-}
-
-export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd ?? repoRoot,
-      env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} timed out after ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, output: `${stdout}\n--- stderr ---\n${stderr}` });
-    });
-    // A command that never reads its stdin may exit before we close it: that is no error.
-    child.stdin.on('error', () => {});
-    if (options.input === undefined) child.stdin.end();
-    else child.stdin.end(options.input);
-  });
-}
+export { run, type RunOptions, type RunResult } from '../../testkit/run.ts';
 
 /** Where `name` is on PATH, or undefined. */
 export async function which(name: string): Promise<string | undefined> {

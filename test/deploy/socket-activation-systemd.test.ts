@@ -1,5 +1,5 @@
 // The shipped selflessacts.socket and selflessacts.service under a real systemd (a container
-// booted with /sbin/init: test/deploy/systemd-restart.ts): the hardened service starts as its
+// booted with /sbin/init: testkit/systemd-rig.ts): the hardened service starts as its
 // user, a first connection to the socket starts it and is answered, and a `kill -9` of the
 // supervisor under load, which systemd answers with a restart, refuses no connection: they wait
 // in the socket's backlog. Replicas are containers on the host's Docker Engine (Docker cannot
@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { TEST_ENGINE } from '../../testkit/engine.ts';
 import { http } from '../../testkit/supervisor.ts';
 import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
-import { SystemdRig } from './systemd-restart.ts';
+import { SystemdRig } from '../../testkit/systemd-rig.ts';
 
 const CLIENTS = 4;
 let skip: string | false = skipUnless(await dockerAvailable(), 'Docker Engine');

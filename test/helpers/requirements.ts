@@ -3,7 +3,9 @@
 // a failure, because CI always provides them and a silent skip would hide a broken install.
 import { access, constants } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { TEST_ENGINE, pingSocket } from '../../testkit/engine.ts';
+import { TEST_ENGINE, dockerSocketPath, pingSocket } from '../../testkit/engine.ts';
+
+export { dockerSocketPath };
 
 export const inCI = process.env.CI === 'true';
 
@@ -23,11 +25,6 @@ export function skipUnless(req: Requirement, component: string): string | false 
   return `${message}; start it with: sudo bash scripts/dev-services.sh`;
 }
 
-export function dockerSocketPath(): string {
-  const host = process.env.DOCKER_HOST;
-  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
-  return '/var/run/docker.sock';
-}
 
 /** Docker itself, for the suites that need it whatever TEST_RUNTIME says (systemd in a container). */
 export async function dockerAvailable(): Promise<Requirement> {
