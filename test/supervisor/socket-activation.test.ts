@@ -101,7 +101,7 @@ describe('socket activation: restarts queue connections instead of refusing them
     assert.equal(lost, 0, `only resets of requests in flight in the killed process: ${JSON.stringify(figures)}`);
     assert.ok((figures.failed.reset ?? 0) <= CLIENTS, JSON.stringify(figures));
     assert.ok(figures.ok > 100, JSON.stringify(figures));
-    assert.ok(figures.firstAnswerAfterKillMs > 0 && figures.firstAnswerAfterKillMs < 30_000, JSON.stringify(figures));
+    assert.ok(figures.firstAnswerAfterKillMs >= 0 && figures.worstAfterKillMs < 30_000, JSON.stringify(figures));
     assert.deepEqual(next.events('replica.started'), [], 'the replicas were adopted, not started again');
   });
 
