@@ -6,6 +6,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { errorHandler, notFound } from './http/errors.ts';
 import { lingerOnUnreadBodies } from './http/linger.ts';
+import { replicaMetrics } from './http/metrics.ts';
 import { countRequests, crashGuard, replicaRouter, type ReplicaState } from './http/replica.ts';
 import type { Logger } from './log.ts';
 import type { ServiceHandle } from './service-handle.ts';
@@ -44,6 +45,9 @@ export function httpApp(options: HttpAppOptions): Express {
     }),
   );
   app.use(lingerOnUnreadBodies);
+  const metrics = replicaMetrics(options.services.map((s) => s.name).join('+'));
+  app.use(metrics.serve);
+  app.use(metrics.count);
   app.use(countRequests(options.state));
   app.use(crashGuard(options.state));
   app.use(cookieParser(options.sessionSecret));
