@@ -82,28 +82,38 @@ describe('slow and vanishing clients against the real balancer', () => {
 
   test('10,000 idle connections: others served, the balancer keeps running, all closed at the head deadline', async () => {
     const sockets: Socket[] = [];
-    let closed = 0;
-    const firstOpened = Date.now();
-    // Opened before the probe starts: opening 10,000 sockets busies this test process (the
-    // probe's own event loop) and both cores, which says nothing about the balancer. What is
-    // measured is a client's latency while the 10,000 are held open.
-    for (let batch = 0; batch < 10; batch++) {
-      const opened = await Promise.all(Array.from({ length: 1000 }, (_, j) => openSocket(a.port, attacker(batch * 1000 + j), () => closed++)));
-      for (const s of opened) {
-        s.resume(); // read (nothing), so the balancer's close is seen
-        sockets.push(s);
+    const lifetimes: Array<{ connected: number; closed?: number }> = [];
+    const closedCount = () => lifetimes.filter((l) => l.closed !== undefined).length;
+    try {
+      // Opened before the probe starts: opening 10,000 sockets busies this test process (the
+      // probe's own event loop) and both cores, which says nothing about the balancer. What is
+      // measured is a client's latency while the 10,000 are held open.
+      for (let batch = 0; batch < 10; batch++) {
+        const opened = await Promise.all(Array.from({ length: 1000 }, async (_, j) => {
+          const life: { connected: number; closed?: number } = { connected: 0 };
+          lifetimes.push(life);
+          const socket = await openSocket(a.port, attacker(batch * 1000 + j), () => (life.closed = Date.now()));
+          life.connected = Date.now();
+          return socket;
+        }));
+        for (const s of opened) {
+          s.resume(); // read (nothing), so the balancer's close is seen
+          sockets.push(s);
+        }
       }
+      await servedThroughout(a, usual, () => sleep(1500));
+      const deadline = Date.now() + LIMITS.headersTimeoutMs + 5000;
+      while (closedCount() < sockets.length && Date.now() < deadline) await sleep(100);
+      assert.equal(closedCount(), sockets.length, 'idle connections closed by the balancer');
+      // Each was accepted and held until its head deadline (counted from the balancer's accept),
+      // not refused or cut early: a slow machine that takes longer to open them all changes
+      // nothing here. The 1 s slack is for our own record of the connect, taken when this busy
+      // event loop gets to it; a refusal or a cap closes at once.
+      const early = lifetimes.filter((l) => l.closed! - l.connected < LIMITS.headersTimeoutMs - 1000);
+      assert.equal(early.length, 0, `${early.length} closed before the head deadline (first after ${early.length ? Math.min(...early.map((l) => l.closed! - l.connected)) : 0} ms)`);
+    } finally {
+      await closeAll(sockets);
     }
-    assert.equal(closed, 0, 'all 10,000 accepted');
-    await servedThroughout(a, usual, async () => {
-      // Held for up to 1.5 s, ending well before the head deadline closes the first of them.
-      await sleep(Math.max(300, Math.min(1500, LIMITS.headersTimeoutMs - 1000 - (Date.now() - firstOpened))));
-      assert.equal(closed, 0, 'all 10,000 still open while the probe is served');
-    });
-    const deadline = Date.now() + LIMITS.headersTimeoutMs + 5000;
-    while (closed < sockets.length && Date.now() < deadline) await sleep(100);
-    assert.equal(closed, sockets.length, 'idle connections closed by the balancer');
-    await closeAll(sockets);
   });
 
   test('clients that leave while queued (more than the replicas take at once) do not crash it; the queue empties', async () => {
