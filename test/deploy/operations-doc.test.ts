@@ -103,7 +103,8 @@ describe('docs/operations.md, "Every key"', () => {
 
   test('services.<name> keys: defaults and required ones as documented', () => {
     const serviceRows = tableRows(doc, '`services.<name>`:', 3);
-    const parsed = parseConfig(minimal, { env: {}, cwd }).services[0]! as unknown as Record<string, unknown>;
+    const whole = parseConfig(minimal, { env: {}, cwd });
+    const parsed = whole.services[0]! as unknown as Record<string, unknown>;
     const optionalWithoutDefault = ['image', 'command'];
     const known = [...Object.keys(parsed).filter((k) => k !== 'name'), ...optionalWithoutDefault].sort();
     assert.deepEqual(serviceRows.map((r) => r.key).sort(), known);
@@ -117,6 +118,8 @@ describe('docs/operations.md, "Every key"', () => {
         );
       } else if (defaultText === '`= startPort`') {
         assert.equal(parsed[key], parsed.startPort, key);
+      } else if (defaultText === 'the global `scaling`') {
+        assert.deepEqual(parsed[key], whole.scaling, key);
       } else if (defaultText === '–') {
         assert.ok(optionalWithoutDefault.includes(key), `${key} has no documented default`);
         assert.equal(parsed[key], undefined, key);
