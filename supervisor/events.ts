@@ -18,6 +18,8 @@ export type EventType =
   | 'worker.restarted'
   | 'certificate.reloaded'
   | 'certificate.rejected'
+  | 'config.reloaded'
+  | 'config.rejected'
   | 'supervisor.started'
   | 'balancer.accepting'
   | 'supervisor.stopping';

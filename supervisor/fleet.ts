@@ -12,6 +12,7 @@ import type { HealthMessage, RouteReplica, Target } from './protocol.ts';
 import { plan, slotKey, type Action, type ReplicaState } from './reconcile.ts';
 import type { ReplicaEnvironment } from './replica-env.ts';
 import { lastLines } from './runtime/log-tail.ts';
+import { SpecTracker } from './rollout.ts';
 import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime/runtime.ts';
 import { policySettings, scalingPolicy, type Decision, type DecisionCode } from './scaler/policy.ts';
 
@@ -35,6 +36,8 @@ export interface Replica {
   latencyMs?: number;
   /** Epoch ms of its failure. */
   failedAt?: number;
+  /** The spec label it was started with (spec-hash.ts); absent on an older supervisor's. */
+  spec?: string | undefined;
 }
 
 /** What is kept of a failed replica: why, and its last lines of output, captured before removal. */
@@ -111,6 +114,9 @@ export class Fleet {
   readonly #failures = new Map<string, FailureRecord>();
   /** slot → id of the failed replica a start there replaces (for the replica.replaced event). */
   readonly #replacing = new Map<string, string>();
+  /** slot → what changed, for a start there that is a rolling replacement. */
+  readonly #replaceWhy = new Map<string, string>();
+  readonly #specs: SpecTracker;
   #timer: Timer | undefined;
   #pass: Promise<void> | undefined;
   #again = false;
@@ -120,6 +126,7 @@ export class Fleet {
   constructor(deps: FleetDeps) {
     this.#d = deps;
     this.#clock = deps.clock ?? systemClock;
+    this.#specs = new SpecTracker({ runtime: deps.runtime, clock: this.#clock, logger: deps.logger, envFor: (s, port, instance) => this.#envFor(s, port, instance) });
     for (const s of deps.config.services) this.desired.set(s.name, s.replicas.initial);
   }
 
@@ -151,6 +158,15 @@ export class Fleet {
       this.#timer = this.#clock.after(this.#d.passIntervalMs ?? 1000, tick);
     };
     tick();
+  }
+
+  /**
+   * The services' specs may have changed (a config reload, an image rebuilt): look the images
+   * up again now; drifted replicas are then replaced one at a time.
+   */
+  specsChanged(): void {
+    this.#specs.invalidate();
+    this.kick();
   }
 
   /** Runs a pass soon; passes never overlap, and a kick during one runs another after it. */
@@ -307,6 +323,8 @@ export class Fleet {
     }
     if (this.#stopped) return;
     this.#sync(actual);
+    await this.#specs.refresh(this.#d.config.services);
+    if (this.#stopped) return;
     const now = this.#clock.now();
     const actions = plan({
       now,
@@ -316,6 +334,7 @@ export class Fleet {
       starting: this.#starting,
       allowedAt: (service, port) => restartAllowedAt(this.#failures.get(slotKey(service, port)), this.#d.config.backoff),
       startTimeoutMs: this.#d.config.startTimeoutMs,
+      drifted: this.#specs.drift(this.replicas.values(), this.#d.config.services),
     });
     for (const action of actions) this.#run(action);
   }
@@ -332,7 +351,7 @@ export class Fleet {
         this.replicas.set(a.id, {
           id: a.id, service: a.service, port: a.port, url: a.url,
           state: a.running ? 'starting' : 'failed',
-          health: 'unknown', consecutiveFailures: 0, startedAt: a.startedAt, trackedSince: now, requestsServed: 0, adopted: true,
+          health: 'unknown', consecutiveFailures: 0, startedAt: a.startedAt, trackedSince: now, requestsServed: 0, adopted: true, spec: a.spec,
         });
         this.#d.events.emit({
           type: 'replica.adopted', service: a.service, port: a.port, id: a.id,
@@ -386,15 +405,20 @@ export class Fleet {
     const key = slotKey(service, port);
     this.#starting.add(key);
     try {
-      const info = await this.#d.runtime.start(this.#spec(this.#service(service)!, port));
+      const spec = this.#spec(this.#service(service)!, port);
+      const info = await this.#d.runtime.start(spec);
       const now = this.#clock.now();
       this.replicas.set(info.id, {
         id: info.id, service, port, url: info.url, state: 'starting', health: 'unknown',
-        consecutiveFailures: 0, startedAt: info.startedAt, trackedSince: now, requestsServed: 0,
+        consecutiveFailures: 0, startedAt: info.startedAt, trackedSince: now, requestsServed: 0, spec: info.spec ?? spec.spec,
       });
       const previous = this.#replacing.get(key);
+      const why = this.#replaceWhy.get(key);
       this.#replacing.delete(key);
-      if (previous) {
+      this.#replaceWhy.delete(key);
+      if (previous && why !== undefined) {
+        this.#d.events.emit({ type: 'replica.replaced', service, port, id: info.id, previousId: previous, reason: `rolling replacement of ${previous.slice(0, 12)}: spec changed (${why})`, rolling: true });
+      } else if (previous) {
         this.#d.events.emit({ type: 'replica.replaced', service, port, id: info.id, previousId: previous, reason: `new replica on the same port replaces ${previous.slice(0, 12)}` });
       } else {
         this.#d.events.emit({ type: 'replica.started', service, port, id: info.id, reason: `desired ${this.desired.get(service)}` });
@@ -413,6 +437,11 @@ export class Fleet {
     const r = this.replicas.get(action.id);
     if (!r) return;
     this.#busy.add(r.id);
+    if (action.replace !== undefined) {
+      const slot = slotKey(r.service, r.port);
+      this.#replacing.set(slot, r.id);
+      this.#replaceWhy.set(slot, action.replace);
+    }
     try {
       if (action.failure) this.#fail(r, action.reason);
       if (action.drain && (r.state === 'ready' || r.state === 'draining')) {
@@ -465,10 +494,20 @@ export class Fleet {
   }
 
   #spec(s: ServiceConfig, port: number): ReplicaSpec {
-    const { runtime } = this.#d;
     const instance = randomBytes(6).toString('hex');
+    const env = this.#envFor(s, port, instance);
+    const spec: ReplicaSpec = { service: s.name, port, instance, containerPort: s.containerPort, env, resources: s.resources };
+    if (s.image) spec.image = s.image;
+    if (s.command) spec.command = s.command;
+    const label = this.#specs.wanted(s, port);
+    if (label !== undefined) spec.spec = label;
+    return spec;
+  }
+
+  #envFor(s: ServiceConfig, port: number, instance: string): Record<string, string> {
+    const { runtime } = this.#d;
     const where = runtime.placement(port, s.containerPort);
-    const env = this.#d.env.render(
+    return this.#d.env.render(
       s,
       { port: String(where.port), host: where.host, dataDir: where.dataDir, instance, service: s.name },
       (name) => {
@@ -476,10 +515,6 @@ export class Fleet {
         return runtime.serviceUrl(name, target.startPort, target.containerPort);
       },
     );
-    const spec: ReplicaSpec = { service: s.name, port, instance, containerPort: s.containerPort, env, resources: s.resources };
-    if (s.image) spec.image = s.image;
-    if (s.command) spec.command = s.command;
-    return spec;
   }
 
   #service(name: string): ServiceConfig | undefined {

@@ -31,12 +31,17 @@ export interface PlanInput {
   /** Epoch ms before which a slot may not start again (crash-loop backoff). */
   allowedAt: (service: string, port: number) => number;
   startTimeoutMs: number;
+  /** Replicas whose spec no longer matches the config, with what changed (rollout.ts). */
+  drifted?: ReadonlyMap<string, string>;
 }
 
 export type Action =
   | { kind: 'start'; service: string; port: number }
-  /** Out of rotation (drained first when `drain`), stopped, removed. `failure` feeds the backoff. */
-  | { kind: 'remove'; id: string; drain: boolean; failure: boolean; reason: string };
+  /**
+   * Out of rotation (drained first when `drain`), stopped, removed. `failure` feeds the backoff;
+   * `replace` (what changed) marks a rolling replacement: a new replica takes the same port.
+   */
+  | { kind: 'remove'; id: string; drain: boolean; failure: boolean; reason: string; replace?: string };
 
 export const slotKey = (service: string, port: number): string => `${service}:${port}`;
 
@@ -89,6 +94,26 @@ export function plan(input: PlanInput): Action[] {
       if (input.now < input.allowedAt(service.name, port)) continue;
       actions.push({ kind: 'start', service: service.name, port });
     }
+    const roll = rollingReplacement(service, mine, input, actions);
+    if (roll) actions.push(roll);
   }
   return actions;
+}
+
+/**
+ * One drifted replica of `service` to replace, lowest port first, and only while the service is
+ * whole and still: every wanted port has a ready replica, nothing of it is starting, being
+ * removed or planned. So replacements go one at a time, each new replica ready before the next
+ * old one leaves, and a new spec that never gets ready stops the rollout after one replica.
+ */
+function rollingReplacement(service: PlanService, mine: readonly PlanReplica[], input: PlanInput, planned: readonly Action[]): Action | undefined {
+  const drifted = input.drifted;
+  if (!drifted || !mine.some((r) => drifted.has(r.id))) return undefined;
+  const ports = wantedPorts(service);
+  if (mine.length !== ports.length || !mine.every((r) => r.state === 'ready' && !input.busy.has(r.id))) return undefined;
+  if (ports.some((p) => input.starting.has(slotKey(service.name, p)))) return undefined;
+  if (planned.some((a) => (a.kind === 'start' ? a.service === service.name : mine.some((r) => r.id === a.id)))) return undefined;
+  const next = [...mine].sort((a, b) => a.port - b.port).find((r) => drifted.has(r.id))!;
+  const why = drifted.get(next.id)!;
+  return { kind: 'remove', id: next.id, drain: true, failure: false, reason: `rolling replacement: spec changed (${why})`, replace: why };
 }

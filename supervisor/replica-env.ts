@@ -7,15 +7,21 @@ import type { Config, ServiceConfig } from './config.ts';
 import { parseTemplate, refsOf, render, type Part, type ReplicaField } from './templates.ts';
 
 export class ReplicaEnvironment {
-  readonly #templates = new Map<string, Array<[string, Part[]]>>();
-  readonly #secrets: Readonly<Record<string, string>>;
+  #templates = new Map<string, Array<[string, Part[]]>>();
+  #secrets: Readonly<Record<string, string>>;
   readonly #env: NodeJS.ProcessEnv;
 
   /** `secrets`: the values of every {{secret:NAME}} (secrets.ts); `env`: the supervisor's environment. */
   constructor(config: Config, secrets: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv) {
-    for (const s of config.services) this.#templates.set(s.name, compile({ ...config.env, ...s.env }));
     this.#secrets = secrets;
     this.#env = env;
+    this.update(config, secrets);
+  }
+
+  /** After a config reload: the templates (and secrets) new replicas get from now on. */
+  update(config: Config, secrets: Readonly<Record<string, string>>): void {
+    this.#templates = new Map(config.services.map((s) => [s.name, compile({ ...config.env, ...s.env })]));
+    this.#secrets = secrets;
   }
 
   /** The names every {{secret:NAME}} of the config uses. */

@@ -5,7 +5,8 @@ import { AdminServer } from './admin.ts';
 import { runtimeLogSource } from './admin-logs.ts';
 import type { InheritedSockets } from './balancer/socket-activation.ts';
 import { BalancerThreads } from './balancer/threads.ts';
-import { ConfigError, describeIssue, type Config } from './config.ts';
+import { ConfigError, describeIssue, loadConfigFile, type Config } from './config.ts';
+import { applySpecChanges } from './config-reload.ts';
 import { EventLog } from './events.ts';
 import { Fleet, type LeftBehind } from './fleet.ts';
 import type { Logger } from './log.ts';
@@ -67,7 +68,12 @@ export class Supervisor {
   readonly #inherited: InheritedSockets | null;
   #acceptDeadline: NodeJS.Timeout | undefined;
 
-  constructor(options: { config: Config; runtime: Runtime; logger: Logger; why: string; inherited?: InheritedSockets | null }) {
+  /** Where the config came from: SIGHUP reads it again (absent: nothing to re-read). */
+  readonly #configFile: string | undefined;
+  readonly #replicaEnv: ReplicaEnvironment;
+
+  constructor(options: { config: Config; runtime: Runtime; logger: Logger; why: string; inherited?: InheritedSockets | null; configFile?: string }) {
+    this.#configFile = options.configFile;
     this.#config = options.config;
     this.#inherited = options.inherited ?? null;
     this.#runtime = options.runtime;
@@ -82,7 +88,7 @@ export class Supervisor {
       runtime: this.#runtime,
       events: this.events,
       logger: options.logger.child({ component: 'fleet' }),
-      env: new ReplicaEnvironment(this.#config, secrets, process.env),
+      env: (this.#replicaEnv = new ReplicaEnvironment(this.#config, secrets, process.env)),
       drain: (id) => this.#drain(id),
       onChange: () => this.#changed(),
     });
@@ -185,13 +191,37 @@ export class Supervisor {
 
   /**
    * What SIGHUP asks for (and a change of the certificate files): every reload the supervisor
-   * knows, each on its own, so one failing leaves the others done. Today the certificate;
-   * the config's rolling replacement joins here.
+   * knows, each on its own, so one failing leaves the others done: the certificate, and the
+   * config's replica specs (rolled out one replica at a time; images are looked up again too).
    */
   async reload(reason: string): Promise<void> {
     if (this.#stopping) return;
     this.#logger.info('reloading', { reason });
-    await Promise.allSettled([this.#reloadCertificate(reason)]);
+    await Promise.allSettled([this.#reloadCertificate(reason), this.#reloadConfig(reason)]);
+  }
+
+  async #reloadConfig(reason: string): Promise<void> {
+    if (this.#configFile !== undefined) {
+      let next: Config;
+      try {
+        next = loadConfigFile(this.#configFile);
+      } catch (err) {
+        const why = err instanceof ConfigError ? err.issues.map(describeIssue).join('; ') : (err as Error).message;
+        this.events.emit({ type: 'config.rejected', reason: `${reason}: ${this.#configFile} not applied, the running config stays: ${why}` });
+        return;
+      }
+      const { applied, needRestart } = applySpecChanges(this.#config, next);
+      if (applied.length > 0) {
+        const secrets = ensureSecrets(this.#config.dataDir, ReplicaEnvironment.secretNames(this.#config));
+        this.#replicaEnv.update(this.#config, secrets);
+      }
+      if (applied.length > 0 || needRestart.length > 0) {
+        const parts = [applied.length > 0 ? `applied ${applied.join(', ')} (replicas that differ are replaced one at a time)` : '', needRestart.length > 0 ? `needs a restart to take effect: ${needRestart.join(', ')}` : ''];
+        this.events.emit({ type: 'config.reloaded', reason: `${reason}: ${parts.filter(Boolean).join('; ')}`, applied, needRestart });
+      }
+    }
+    // Also without a change of config: SIGHUP after an image rebuild looks the images up now.
+    this.#fleet.specsChanged();
   }
 
   async #reloadCertificate(reason: string): Promise<void> {

@@ -278,6 +278,8 @@ export interface EventRecord {
   previousId?: string;
   /** replica.output: the failed replica's last lines. */
   output?: string[];
+  /** replica.replaced: a rolling replacement (spec changed), not a failure's. */
+  rolling?: boolean;
   time: string;
 }
 

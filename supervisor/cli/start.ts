@@ -62,7 +62,7 @@ async function start(configFile: string, logger: Logger, loaded: (config: Config
     const config = loadConfigFile(configFile);
     loaded(config);
     const { runtime, why } = await chooseRuntime(config, logger);
-    supervisor = new Supervisor({ config, runtime, logger, why, inherited });
+    supervisor = new Supervisor({ config, runtime, logger, why, inherited, configFile });
     await supervisor.start();
     return supervisor;
   } catch (err) {
@@ -133,7 +133,7 @@ export async function runSupervisor(configFile: string): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // SIGHUP (`systemctl reload`, certbot's deploy hook): reload, never stop. The supervisor's
-  // reload() decides what that covers (today: the TLS certificate).
+  // reload() decides what that covers: the TLS certificate, the replicas' specs (rolled out).
   process.on('SIGHUP', () => {
     if (stopping) return;
     starting.then((supervisor) => supervisor.reload('SIGHUP')).catch((err: unknown) => logger.error('reload failed', { error: errorFields(err) }));

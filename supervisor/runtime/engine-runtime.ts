@@ -116,6 +116,10 @@ export class EngineRuntime implements Runtime {
     return this.#o.engine.containers.logs(id, { follow: options.follow, tail: options.tail ?? 'all', signal: options.signal });
   }
 
+  async imageId(image: string): Promise<string | undefined> {
+    return (await this.#o.engine.images.find(image))?.id;
+  }
+
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
     if (!spec.image) throw Object.assign(new Error(`service ${spec.service} has no image for the ${this.kind} runtime`), { code: 'NO_IMAGE' });
     const name = containerName(spec.service, spec.port);
@@ -131,6 +135,7 @@ export class EngineRuntime implements Runtime {
           [this.#labels.port]: String(spec.port),
           [this.#labels.instance]: spec.instance,
           [this.#labels.supervisor]: this.#o.supervisor,
+          ...(spec.spec === undefined ? {} : { [this.#labels.spec]: spec.spec }),
         },
         user: this.#o.user,
         ports: [{ containerPort: spec.containerPort, hostIp: this.#o.publishHost, hostPort: spec.port }],
@@ -264,6 +269,8 @@ export class EngineRuntime implements Runtime {
       startedAt,
     };
     if (exitReason !== undefined) info.exitReason = exitReason;
+    const spec = labels[this.#labels.spec];
+    if (spec !== undefined) info.spec = spec;
     return info;
   }
 

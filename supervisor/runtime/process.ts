@@ -47,6 +47,8 @@ interface ProcessRecord {
   port: number;
   pid: number;
   startedAt: number;
+  /** The spec label (spec-hash.ts) it was started with. */
+  spec?: string;
 }
 
 export class ProcessRuntime implements Runtime {
@@ -110,7 +112,7 @@ export class ProcessRuntime implements Runtime {
       entry.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
     });
     this.#children.set(id, entry);
-    const record: ProcessRecord = { id, service: spec.service, port: spec.port, pid: child.pid!, startedAt: Date.now() };
+    const record: ProcessRecord = { id, service: spec.service, port: spec.port, pid: child.pid!, startedAt: Date.now(), ...(spec.spec === undefined ? {} : { spec: spec.spec }) };
     this.#records.set(id, record);
     this.#save();
     return this.#info(record);
@@ -186,6 +188,7 @@ export class ProcessRuntime implements Runtime {
       startedAt: record.startedAt,
     };
     if (!running) info.exitReason = this.#children.get(record.id)?.exit ?? 'process is gone';
+    if (record.spec !== undefined) info.spec = record.spec;
     return info;
   }
 

@@ -11,6 +11,8 @@ export interface ReplicaLabels {
   supervisor: string;
   /** On the network a container runtime makes. */
   network: string;
+  /** What the replica was started from (spec-hash.ts): a replica that differs is replaced. */
+  spec: string;
 }
 
 export function replicaLabels(prefix: string): ReplicaLabels {
@@ -20,6 +22,7 @@ export function replicaLabels(prefix: string): ReplicaLabels {
     instance: `${prefix}.instance`,
     supervisor: `${prefix}.supervisor`,
     network: `${prefix}.network`,
+    spec: `${prefix}.spec`,
   };
 }
 
@@ -35,6 +38,8 @@ export interface ReplicaSpec {
   /** Rendered from the config's templates (replica-env.ts): the runtime adds nothing the app would read. */
   env: Record<string, string>;
   resources: { memoryMb: number; cpus: number };
+  /** The label value of its effective spec (spec-hash.ts formatSpec). */
+  spec?: string;
 }
 
 export interface ReplicaInfo {
@@ -51,6 +56,8 @@ export interface ReplicaInfo {
   startedAt: number;
   /** Why it is not running, when it is not ("exited with code 1"). */
   exitReason?: string;
+  /** The spec label it was started with; absent on replicas of an older supervisor. */
+  spec?: string;
 }
 
 export interface ReplicaUsage {
@@ -67,6 +74,11 @@ export interface Runtime {
   /** Every replica of this supervisor, running or not. */
   list(): Promise<ReplicaInfo[]>;
   start(spec: ReplicaSpec): Promise<ReplicaInfo>;
+  /**
+   * The id an image name resolves to now (a rebuild under the same tag changes it), or
+   * undefined when it cannot be told (no such image); absent for runtimes without images.
+   */
+  imageId?(image: string): Promise<string | undefined>;
   stop(id: string, graceSeconds: number): Promise<void>;
   remove(id: string): Promise<void>;
   inspect(id: string): Promise<ReplicaInfo | undefined>;

@@ -4,7 +4,8 @@
 import type { Placement, ReplicaInfo, ReplicaSpec, Runtime } from '../../supervisor/runtime/runtime.ts';
 
 interface FakeReplica extends ReplicaInfo {
-  spec?: ReplicaSpec;
+  /** What start() was given. */
+  started?: ReplicaSpec;
 }
 
 export class FakeRuntime implements Runtime {
@@ -45,7 +46,7 @@ export class FakeRuntime implements Runtime {
   async init(): Promise<void> {}
 
   async list(): Promise<ReplicaInfo[]> {
-    return [...this.replicas.values()].map((r) => ({ ...r }));
+    return [...this.replicas.values()].map(({ started: _, ...r }) => r);
   }
 
   async inspect(id: string): Promise<ReplicaInfo | undefined> {
@@ -58,7 +59,7 @@ export class FakeRuntime implements Runtime {
     this.startedAt.set(spec.service, [...(this.startedAt.get(spec.service) ?? []), this.#now()]);
     if (this.refusing.has(spec.service)) throw Object.assign(new Error(`no image for ${spec.service}`), { code: 'NOT_FOUND' });
     const id = `c${this.#next++}`;
-    const r: FakeReplica = { id, service: spec.service, port: spec.port, instance: spec.instance, url: `http://127.0.0.1:${spec.port}`, running: true, startedAt: this.#now(), spec };
+    const r: FakeReplica = { id, service: spec.service, port: spec.port, instance: spec.instance, url: `http://127.0.0.1:${spec.port}`, running: true, startedAt: this.#now(), started: spec, ...(spec.spec === undefined ? {} : { spec: spec.spec }) };
     this.replicas.set(id, r);
     const info = { ...r };
     if (this.crashing.has(spec.service)) this.exit(id, 'exited, exit code 3');

@@ -41,12 +41,13 @@ function rig(options: { replicas?: { initial: number; min: number; max: number }
   /** Drains the test answers itself: replica id → resolve. */
   const drains = new Map<string, () => void>();
   const order: string[] = [];
+  const env = new ReplicaEnvironment(config, {}, {});
   const fleet = new Fleet({
     config,
     runtime,
     events,
     logger: quiet,
-    env: new ReplicaEnvironment(config, {}, {}),
+    env,
     clock,
     passIntervalMs: 100,
     onChange: () => {},
@@ -67,7 +68,7 @@ function rig(options: { replicas?: { initial: number; min: number; max: number }
   const ready = (id: string) => fleet.onHealth({ type: 'health', id, verdict: 'ok', consecutiveFailures: 0, reason: 'HTTP 200', latencyMs: 1 });
   const failed = (id: string) => fleet.onHealth({ type: 'health', id, verdict: 'failed', consecutiveFailures: 3, reason: 'HTTP 500', latencyMs: 1 });
   const eventTypes = () => events.since(0).map((e) => `${e.type} ${e.service ?? ''}:${e.port ?? ''}`);
-  return { config, clock, runtime, events, fleet, drains, order, pass, ids, ready, failed, eventTypes };
+  return { config, clock, runtime, events, env, fleet, drains, order, pass, ids, ready, failed, eventTypes };
 }
 
 describe('fleet: adoption', () => {
@@ -128,7 +129,7 @@ describe('fleet: replacement', () => {
     const r = rig();
     await r.pass();
     const [id] = r.ids();
-    assert.deepEqual(r.runtime.replicas.get(id!)!.spec!.env, { PORT: '8000', ID: r.runtime.replicas.get(id!)!.instance, USERS: 'http://users-9000' });
+    assert.deepEqual(r.runtime.replicas.get(id!)!.started!.env, { PORT: '8000', ID: r.runtime.replicas.get(id!)!.instance, USERS: 'http://users-9000' });
     r.runtime.exit(id!);
     await r.pass();
     await r.pass();
@@ -170,6 +171,45 @@ describe('fleet: scale-down', () => {
     await r.clock.advance(1);
     await r.fleet.idle();
     assert.ok(r.runtime.calls.includes(`stop ${b}`));
+  });
+});
+
+describe('fleet: rolling replacement', () => {
+  test('a changed env: one replica at a time, drained, the next only once the new one is ready', async () => {
+    const r = rig({ replicas: { initial: 2, min: 2, max: 2 }, autoscale: false });
+    await r.pass();
+    const [a, b] = r.ids();
+    for (const id of [a!, b!, ...r.ids('users')]) r.ready(id);
+    await r.pass();
+    assert.deepEqual(r.order, [], 'nothing drifted');
+    r.config.services[0]!.env = { ...r.config.services[0]!.env, NEW: 'x' };
+    r.env.update(r.config, {});
+    r.fleet.specsChanged();
+    await r.clock.advance(0);
+    assert.deepEqual(r.order, [`drain ${a}`], 'the lowest port first, one only; users unchanged');
+    r.drains.get(a!)!();
+    await r.fleet.idle();
+    await r.pass();
+    const [a2] = r.ids();
+    assert.notEqual(a2, a);
+    assert.equal(r.runtime.replicas.get(a2!)!.started!.env.NEW, 'x');
+    await r.pass();
+    assert.deepEqual(r.order, [`drain ${a}`, `drained ${a}`], 'b waits while its predecessor is not ready');
+    r.ready(a2!);
+    r.fleet.kick();
+    await r.clock.advance(0);
+    assert.deepEqual(r.order.at(-1), `drain ${b}`);
+    r.drains.get(b!)!();
+    await r.fleet.idle();
+    await r.pass();
+    r.ready(r.ids()[1]!);
+    await r.pass();
+    const replaced = r.events.since(0).filter((e) => e.type === 'replica.replaced');
+    assert.deepEqual(replaced.map((e) => [e.port, e.previousId, e.rolling, e.reason]), [
+      [8000, a, true, `rolling replacement of ${a!.slice(0, 12)}: spec changed (env)`],
+      [8001, b, true, `rolling replacement of ${b!.slice(0, 12)}: spec changed (env)`],
+    ]);
+    assert.equal([...r.order].filter((x: string) => x.startsWith('drain ')).length, 2, 'converged: nothing more to replace');
   });
 });
 
