@@ -313,6 +313,30 @@ export class Admin {
 
 // ---- a suite's supervisor ------------------------------------------------------------------
 
+/** The supervisors a suite starts one after another (restarts of the same config), all killed at the end. */
+export class SupervisorRuns {
+  readonly all: SupervisorProcess[] = [];
+
+  constructor(readonly configFile: () => string) {}
+
+  start(env: Record<string, string> = {}, options: { listenFd?: number } = {}): SupervisorProcess {
+    const sup = SupervisorProcess.start(this.configFile(), env, options);
+    this.all.push(sup);
+    return sup;
+  }
+
+  /** The one started last. */
+  get current(): SupervisorProcess {
+    const sup = this.all.at(-1);
+    if (!sup) throw new Error('no supervisor was started');
+    return sup;
+  }
+
+  async killAll(): Promise<void> {
+    for (const sup of this.all) await sup.kill();
+  }
+}
+
 /**
  * Waits for `count` ready replicas of each service (all within `timeoutMs`) and for the
  * balancer to listen; a failure carries the end of the supervisor's output.

@@ -13,7 +13,7 @@ import { RestartLoad } from '../../testkit/restart-load.ts';
 import {
   Admin,
   ECHO_IMAGE,
-  SupervisorProcess,
+  SupervisorRuns,
   TEST_LABEL,
   echoService,
   ensureEchoImage,
@@ -38,16 +38,10 @@ const skip = await skipUnlessEngine();
 describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, () => {
   const engine = TEST_ENGINE.client();
   const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-  const running: SupervisorProcess[] = [];
   let dir = '';
   let configFile = '';
+  const runs = new SupervisorRuns(() => configFile);
   const url = `http://127.0.0.1:${LISTEN}/api/v1/x`;
-
-  function launch(): SupervisorProcess {
-    const sup = SupervisorProcess.start(configFile);
-    running.push(sup);
-    return sup;
-  }
 
   async function setEnv(value: string): Promise<void> {
     const config = JSON.parse(await readFile(configFile, 'utf8')) as { services: { acts: { env: Record<string, string> } } };
@@ -103,11 +97,11 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
       adminPort: ADMIN,
       services: { acts: { ...echoService({ replicas: { initial: 3, min: 3, max: 3 }, startPort: ACTS, routes: ['/api/v1'], autoscale: false, env: { ROLL: '1' } }), image: IMAGE } },
     });
-    await waitUp(launch(), admin, { acts: 3 }, 90_000);
+    await waitUp(runs.start(), admin, { acts: 3 }, 90_000);
   });
 
   after(async () => {
-    for (const sup of running) await sup.kill();
+    await runs.killAll();
     await removeSuiteObjects(engine, SUITE);
     await engine.images.remove(IMAGE).catch(() => undefined);
     for (const image of await engine.images.list({ labels: { [TEST_LABEL]: SUITE } }).catch(() => [])) await engine.images.remove(image.id, { force: true }).catch(() => undefined);
@@ -120,7 +114,7 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     assert.equal(containers.length, 3);
     for (const c of containers) assert.match(c.labels['selflessacts.spec'] ?? '', /^image=[0-9a-f]{12},env=[0-9a-f]{12},command=[0-9a-f]{12},resources=[0-9a-f]{12}$/);
     const since = (await admin.events()).at(-1)!.seq;
-    running.at(-1)!.child.kill('SIGHUP');
+    runs.current.child.kill('SIGHUP');
     await sleep(3000);
     assert.deepEqual((await admin.events(since)).filter((e) => e.seq > since && e.type.startsWith('replica.')), []);
   });
@@ -129,7 +123,7 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     const since = (await admin.events()).at(-1)!.seq;
     await underLoad(async () => {
       await setEnv('2');
-      running.at(-1)!.child.kill('SIGHUP');
+      runs.current.child.kill('SIGHUP');
       await rolled(since, 3, /spec changed \(env\)/);
     });
     const reloaded = (await admin.events(since)).find((e) => e.type === 'config.reloaded');
@@ -146,11 +140,11 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
   });
 
   test('a restart with a changed config: adopted replicas that differ are replaced', async () => {
-    const old = running.at(-1)!;
+    const old = runs.current;
     old.child.kill('SIGKILL');
     await old.exited;
     await setEnv('3');
-    const sup = launch();
+    const sup = runs.start();
     await waitUp(sup, admin, { acts: 3 }, 60_000);
     const replaced = await rolled(0, 3, /spec changed \(env\)/);
     assert.equal(sup.events('replica.adopted').length, 3);

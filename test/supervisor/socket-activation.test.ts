@@ -13,7 +13,7 @@ import { holdListeningSocket, type HeldSocket } from '../../testkit/held-socket.
 import { RestartLoad, restartFigures } from '../../testkit/restart-load.ts';
 import {
   Admin,
-  SupervisorProcess,
+  SupervisorRuns,
   echoService,
   ensureEchoImage,
   eventually,
@@ -35,17 +35,12 @@ const skip = await skipUnlessEngine();
 describe('socket activation: restarts queue connections instead of refusing them (real containers)', { skip, timeout: 240_000 }, () => {
   const engine = TEST_ENGINE.client();
   const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
-  const running: SupervisorProcess[] = [];
   let held: HeldSocket | undefined;
   let dir = '';
   let configFile = '';
+  const runs = new SupervisorRuns(() => configFile);
   const url = `http://127.0.0.1:${LISTEN}/api/v1/x`;
-
-  function launch(activated: boolean): SupervisorProcess {
-    const sup = SupervisorProcess.start(configFile, {}, activated ? { listenFd: held!.fd } : {});
-    running.push(sup);
-    return sup;
-  }
+  const launch = (activated: boolean) => runs.start({}, activated ? { listenFd: held!.fd } : {});
 
   before(async () => {
     await removeSuiteObjects(engine, SUITE);
@@ -63,7 +58,7 @@ describe('socket activation: restarts queue connections instead of refusing them
   });
 
   after(async () => {
-    for (const sup of running) await sup.kill();
+    await runs.killAll();
     held?.close();
     await removeSuiteObjects(engine, SUITE);
     await engine.close();
@@ -88,8 +83,8 @@ describe('socket activation: restarts queue connections instead of refusing them
     const load = new RestartLoad(url, { clients: CLIENTS, timeoutMs: 60_000, maxRequests: 200_000 });
     await sleep(1500);
     const killedAt = Date.now();
-    running.at(-1)!.child.kill('SIGKILL');
-    await running.at(-1)!.exited;
+    runs.current.child.kill('SIGKILL');
+    await runs.current.exited;
     const next = launch(true);
     await eventually(async () => (next.events('balancer.accepting').length > 0 ? true : undefined), 'the new supervisor accepting', 60_000);
     await sleep(1500);
@@ -108,7 +103,7 @@ describe('socket activation: restarts queue connections instead of refusing them
   test('control: the same restart on a port of its own refuses connections', async () => {
     held?.close();
     held = undefined;
-    await running.at(-1)!.kill();
+    await runs.current.kill();
     const own = launch(false);
     await waitUp(own, admin, { acts: 2 }, 60_000);
     const load = new RestartLoad(url, { clients: CLIENTS, timeoutMs: 60_000, maxRequests: 200_000 });
