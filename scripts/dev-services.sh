@@ -82,7 +82,7 @@ docker_ping() { curl -sf --unix-socket /var/run/docker.sock http://localhost/_pi
 detach() {
   local log=$1; shift
   (
-    for fd in /proc/$BASHPID/fd/*; do
+    for fd in "/proc/$BASHPID/fd"/*; do
       fd=${fd##*/}
       if ((fd > 2)); then eval "exec $fd>&-"; fi
     done
