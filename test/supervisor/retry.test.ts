@@ -108,8 +108,10 @@ describe('retry rule of the balancer (process runtime)', () => {
 
   test('_crash (500 to everything): GETs answered by the other replica, a POST gets the 500, suspect after 2 in a row', async () => {
     const [a, b] = await admin.waitReady('acts', 2);
+    // Before the crash: a GET that reached the crashed one here would be its first 5xx, and the
+    // POST below its second, reporting it suspect before the GETs under test are sent.
+    await lastServedBy(b!.port); // round robin's next pick is the one about to crash
     assert.equal((await http('POST', `http://127.0.0.1:${a!.port}/api/v1/_crash`)).status, 200);
-    await lastServedBy(b!.port); // round robin's next pick is the crashed one
     const post = await http('POST', `${base}/api/v1/things`, { body: '{}', headers: { 'content-type': 'application/json' } });
     assert.deepEqual([post.status, portOf(post)], [500, a!.port], 'a POST is never sent twice: the 500 as it is');
     const seen = suite.sup.lines.length;
