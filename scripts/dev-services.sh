@@ -227,6 +227,21 @@ SQL
 
 need_root
 ((install)) && install_packages
+# The tests listen on fixed ports from 20990 to 33149, inside Linux's default range for outgoing
+# connections' local ports (32768-60999): under load a client socket took 33100 and a suite's
+# supervisor could not listen (EADDRINUSE). Outgoing ports start above every fixed one.
+keep_ephemeral_ports_above_tests() {
+  local range
+  range=$(tr -s '\t ' ' ' </proc/sys/net/ipv4/ip_local_port_range)
+  if [[ ${range%% *} -ge 40000 ]]; then log "outgoing ports already from ${range%% *}"; return; fi
+  if sysctl -qw net.ipv4.ip_local_port_range="40000 65000" 2>/dev/null; then
+    log "outgoing ports now 40000-65000 (were ${range/ /-}), above the tests' fixed ports"
+  else
+    log "cannot set net.ipv4.ip_local_port_range: a fixed test port may collide with an outgoing one"
+  fi
+}
+
+keep_ephemeral_ports_above_tests
 start_dockerd
 start_podman
 start_mariadb

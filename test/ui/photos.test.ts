@@ -165,6 +165,7 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
         await landscapeCard.getByRole('link', { name: user }).click();
         await page.waitForFunction((hash) => location.hash === hash, `#/u/${user}`);
         await page.getByText('2 acts shared').waitFor();
+        await page.locator('.act-card').nth(1).waitFor(); // the count can be drawn before the cards
         await waitForImages(page);
         assert.equal(await page.locator('.act-card').count(), 2);
         await shot(page, '04-profile');
