@@ -56,6 +56,26 @@ parentPort.on('message', () => { stop = true; });
 })();
 `;
 
+export interface HealthSample {
+  ms: number;
+  ok: boolean;
+}
+
+/** Starts HEALTH_POLLER on `url`; `stop()` lets the last check land, then returns every sample. */
+export function startHealthPoller(url: string, everyMs: number): { stop(): Promise<HealthSample[]> } {
+  const poller = new Worker(HEALTH_POLLER, { eval: true, workerData: { url, everyMs } });
+  const samples = new Promise<HealthSample[]>((resolve) => poller.once('message', resolve));
+  return {
+    async stop() {
+      await new Promise((r) => setTimeout(r, 300));
+      poller.postMessage('stop');
+      const checks = await samples;
+      await poller.terminate();
+      return checks;
+    },
+  };
+}
+
 /** The memory cgroup's peak of a container's process (cgroup v2 memory.peak, else v1 max usage). */
 async function cgroupPeakBytes(pid: number): Promise<number> {
   const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).trim().split('\n');
@@ -154,8 +174,7 @@ async function largestPhoto(): Promise<Buffer> {
 }
 
 async function phase(engine: DockerEngine, id: string, base: string, name: string, clients: Send[][]): Promise<PhaseFigures> {
-  const poller = new Worker(HEALTH_POLLER, { eval: true, workerData: { url: `${base}/api/v1/_health`, everyMs: 50 } });
-  const samples = new Promise<{ ms: number; ok: boolean }[]>((resolve) => poller.once('message', resolve));
+  const poller = startHealthPoller(`${base}/api/v1/_health`, 50);
   const statuses: Record<string, number> = {};
   const started = performance.now();
   await Promise.all(
@@ -167,10 +186,7 @@ async function phase(engine: DockerEngine, id: string, base: string, name: strin
     }),
   );
   const wallSeconds = (performance.now() - started) / 1000;
-  await new Promise((r) => setTimeout(r, 300));
-  poller.postMessage('stop');
-  const checks = await samples;
-  await poller.terminate();
+  const checks = await poller.stop();
   const latencies = checks.map((c) => c.ms).sort((a, b) => a - b);
   const state = (await engine.containers.inspect(id)).state;
   const figures: PhaseFigures = {

@@ -17,9 +17,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { request } from 'undici';
-import { HEALTH_POLLER, measureContainer } from './big-bodies-container.ts';
+import { measureContainer, startHealthPoller } from './big-bodies-container.ts';
 import { startCpuMeter } from './cpu.ts';
 import { ResultRecorder } from './results.ts';
 import { median, percentile } from './stats.ts';
@@ -118,8 +117,7 @@ async function measure(side: string, appDir: string, shapes: Record<string, Buff
   try {
     const rssBefore = statusField(await readFile(`/proc/${pid}/status`, 'utf8'), 'VmRSS');
     const cpu = startCpuMeter({ app: [pid] });
-    const poller = new Worker(HEALTH_POLLER, { eval: true, workerData: { url: `${url}/api/v1/_health`, everyMs: 25 } });
-    const samples = new Promise<{ ms: number; ok: boolean }[]>((resolve) => poller.once('message', resolve));
+    const poller = startHealthPoller(`${url}/api/v1/_health`, 25);
     await new Promise((r) => setTimeout(r, 500)); // a few checks at rest first
     const names = Object.keys(shapes);
     const statuses: Record<string, number> = {};
@@ -143,10 +141,7 @@ async function measure(side: string, appDir: string, shapes: Record<string, Buff
       }),
     );
     const wallSeconds = (performance.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, 300));
-    poller.postMessage('stop');
-    const checks = await samples;
-    await poller.terminate();
+    const checks = await poller.stop();
     const latencies = checks.map((c) => c.ms).sort((a, b) => a - b);
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     return {

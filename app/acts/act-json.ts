@@ -61,17 +61,21 @@ async function writeBase64(res: Response, chunks: AsyncIterable<Buffer>): Promis
   if (carry.length > 0) await write(res, carry.toString('base64'));
 }
 
-/** An act's keys in the spec's order, up to imgB64, as the start of a JSON object. */
-function actHead(act: ListedAct): string {
-  const head = JSON.stringify({
+/** An act's keys in the spec's order, up to (not including) its image. */
+function contractFields(act: ListedAct) {
+  return {
     actId: exactNumber(act.actId),
     username: act.username,
     timestamp: act.timestamp,
     caption: act.caption,
     upvotes: act.upvotes,
     categoryName: act.categoryName,
-  });
-  return `${head.slice(0, -1)},"imgB64":"`;
+  };
+}
+
+/** An act's keys in the spec's order, up to imgB64, as the start of a JSON object. */
+function actHead(act: ListedAct): string {
+  return `${JSON.stringify(contractFields(act)).slice(0, -1)},"imgB64":"`;
 }
 
 export interface ListingDeps {
@@ -117,12 +121,7 @@ export async function sendActs(res: Response, deps: ListingDeps, filter: ActsFil
  */
 export function cardJson(act: ListedAct, upvotedByMe?: boolean): Record<string, unknown> {
   return {
-    actId: exactNumber(act.actId),
-    username: act.username,
-    timestamp: act.timestamp,
-    caption: act.caption,
-    upvotes: act.upvotes,
-    categoryName: act.categoryName,
+    ...contractFields(act),
     image: act.image,
     ...(upvotedByMe === undefined ? {} : { upvotedByMe }),
   };
