@@ -8,7 +8,13 @@
 //                               no GET waits more than the per-attempt deadline plus a retry
 //   docker kill                 no failed GET
 //   4 writers, a replica killed no acknowledged write lost (every 201 is a row in MariaDB)
-// and, for every fault, the replacement on the same port and no acknowledged write lost.
+//   the engine hung 28 s, a replica killed meanwhile (docker kill through the real socket;
+//   the supervisor talks to dockerd through testkit/engine-proxy.ts, which stops answering)
+//                               no failed GET, the failure confirmed while the engine is hung,
+//                               the replacement once it answers, no duplicate replica
+// and, for every fault, the replacement on the same port and no acknowledged write lost; and
+//   scale 4 → 1 under load      no failed request, the 3 replicas above the first drained and
+//                               removed (then back to 3 for the next round)
 // Figures are printed; with FAULT_RESULTS=1 (`npm run bench:faults`) they are written to
 // bench/results/faults.json for docs/figures.md (FAULT_RESULTS_NAME: another name, for a run
 // of older code), FAULT_ROUNDS (default 1) rounds of each.
@@ -25,10 +31,11 @@ import { median } from '../../bench/stats.ts';
 import { ResultRecorder, toolVersion } from '../../bench/results.ts';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { ensureImages } from '../../scripts/images.ts';
+import { EngineProxy } from '../../testkit/engine-proxy.ts';
 import { FaultLoad, type LoadFigures } from '../../testkit/fault-load.ts';
-import { http, repoRoot, suiteRuntimes, supervisorSuite, type StatusReplica } from '../../testkit/supervisor.ts';
+import { ADMIN_POST, http, instanceName, repoRoot, suiteRuntimes, supervisorSuite, type StatusReplica } from '../../testkit/supervisor.ts';
 import { createMysqlDatabase } from '../app/support/backends.ts';
-import { dockerAvailable, mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
+import { dockerAvailable, dockerSocketPath, mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
 
 const SUITE = 'fault-load';
 const LISTEN = 32500;
@@ -36,6 +43,13 @@ const ADMIN = 32501;
 const USERS = 32510;
 const ACTS = 32520;
 const REPLICAS = 3;
+/** The scale-down row starts from this many acts replicas (replicas.max) and goes to 1 (replicas.min). */
+const SCALE_FROM = 4;
+/**
+ * How long the engine stays hung (issue 15's measurement): longer than the supervisor's engine
+ * call timeout (15 s), so its calls time out while the engine is silent and are made again.
+ */
+const ENGINE_HANG_MS = 28_000;
 const base = `http://127.0.0.1:${LISTEN}`;
 const ROUNDS = Math.max(1, Math.min(5, Number(process.env.FAULT_ROUNDS ?? 1)));
 const RECORD = process.env.FAULT_RESULTS === '1';
@@ -53,15 +67,32 @@ const skip = skipUnless(await dockerAvailable(), 'Docker Engine') || skipUnless(
 interface Round {
   fault: string;
   figures: LoadFigures;
-  /** ms from the fault to replica.failed, and to the new replica's replica.ready. */
-  confirmedMs: number;
-  readyMs: number;
+  /** ms from the fault to replica.failed, and to the new replica's replica.ready (null: a scale-down, no replica failed). */
+  confirmedMs: number | null;
+  readyMs: number | null;
+  /** The hung engine: ms from the un-hang to the new replica's replica.ready. */
+  readyAfterEngineMs?: number;
+  /** The scale-down: replicas drained and removed, ms from the scale request to the last one's replica.stopped. */
+  removed?: number;
+  drainedMs?: number;
   acknowledged: number;
   lost: number;
 }
 
-describe('faults under load: real images, MariaDB, the shipped heartbeat and balancer', { skip, timeout: 900_000 }, () => {
+/** The traffic around a fault, and what became of the acknowledged writes. */
+interface Loaded<T> {
+  value: T;
+  figures: LoadFigures;
+  acknowledged: number;
+  lost: number;
+}
+
+describe('faults under load: real images, MariaDB, the shipped heartbeat and balancer', { skip, timeout: 1_200_000 }, () => {
+  // The real engine: the suite's set-up and clean-up, and the faults that must reach dockerd while
+  // the supervisor's way to it is hung.
   const engine = new DockerEngine();
+  /** The supervisor's way to dockerd: a proxy the engine-hang row makes silent. */
+  let proxy: EngineProxy | undefined;
   let database: Awaited<ReturnType<typeof createMysqlDatabase>> | undefined;
   const username = `load-${randomBytes(4).toString('hex')}`;
   const category = `faults-${randomBytes(4).toString('hex')}`;
@@ -82,6 +113,7 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
     config: async (dir) => {
       await ensureImages({ engine });
       database = await createMysqlDatabase();
+      proxy = await EngineProxy.start(dockerSocketPath());
       const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
         balancer: { upstreamHeaderTimeoutMs: number; rateLimits: object };
         services: Record<string, Record<string, unknown>>;
@@ -89,6 +121,7 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
         env: Record<string, string>;
       };
       headTimeoutMs = shipped.balancer.upstreamHeaderTimeoutMs ?? 0;
+      const runtimes = suiteRuntimes(SUITE, shipped.runtimes);
       const file = path.join(dir, 'orchestrator.json');
       await writeFile(file, JSON.stringify({
         ...shipped,
@@ -99,11 +132,12 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
         dataDir: path.join(dir, 'data'),
         staticDir: path.join(repoRoot, 'public'),
         balancer: { ...shipped.balancer, rateLimits: { ...shipped.balancer.rateLimits, requests: { perMinute: 0, burst: 0 } } },
-        runtimes: suiteRuntimes(SUITE, shipped.runtimes),
+        runtimes: { ...runtimes, docker: { ...runtimes.docker, socket: proxy.path } },
         env: { ...shipped.env, DATABASE_URL: database.url, API_ACCESS: 'open' },
         services: {
           users: { ...shipped.services.users, startPort: USERS },
-          acts: { ...shipped.services.acts, startPort: ACTS, autoscale: false, replicas: { initial: REPLICAS, min: REPLICAS, max: REPLICAS } },
+          // 3 unless the operator's count (the scale row) says otherwise; 1 to 4 allowed for that.
+          acts: { ...shipped.services.acts, startPort: ACTS, autoscale: false, replicas: { initial: REPLICAS, min: 1, max: SCALE_FROM } },
         },
       }));
       return file;
@@ -112,6 +146,7 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
     readyTimeoutMs: 240_000,
     stopGraceMs: 30_000,
     cleanup: async () => {
+      await proxy?.close();
       await database?.drop();
     },
   });
@@ -167,36 +202,68 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
   }
 
   /**
-   * Load, the fault on the replica on `port`, until its replacement is ready, 2 s more; the
-   * load's figures over the whole time, and the steps from the supervisor's events.
+   * Load (2 s), `fault`, 2 s more; the load's figures over the whole time and the acknowledged
+   * writes MariaDB does not hold.
    */
-  async function underLoad(fault: string, port: number, load: { readers: number; writers: number }, breakIt: (replica: StatusReplica) => Promise<void>): Promise<Round> {
-    const old = await settled(port);
+  async function loaded<T>(load: { readers: number; writers: number }, fault: () => Promise<T>): Promise<Loaded<T>> {
     const stored = await storedActs();
     const traffic = new FaultLoad({ origin: base, ...load, read: readSome, write: writeAct, pauseMs: 40, maxMs: 120_000 });
     traffic.start();
     try {
       await sleep(2000);
-      const at = Date.now();
-      await breakIt(old);
-      const fresh = await admin.waitFor((s) => s.services.acts!.replicas.find((r) => r.port === port && r.id !== old.id && r.state === 'ready'), `a new replica on ${port}`, 90_000);
+      const value = await fault();
       await sleep(2000);
       await traffic.stop();
-      const events = await admin.events();
-      const when = (type: string, id: string) => Date.parse(events.find((e) => e.type === type && e.id === id)?.time ?? 'NaN') - at;
       const acknowledged = traffic.acknowledged();
       const now = await storedActs();
-      const lost = acknowledged.filter((id) => !now.has(id) && !stored.has(id)).length;
-      const round: Round = { fault, figures: traffic.figures(), confirmedMs: when('replica.failed', old.id), readyMs: when('replica.ready', fresh.id), acknowledged: acknowledged.length, lost };
-      rounds.push(round);
-      const f = round.figures;
-      console.log(`${fault}: ${f.failedReads} of ${f.reads} GETs and ${f.failedWrites} of ${f.writes} POSTs failed ${JSON.stringify(f.failures)}; longest GET ${f.longestReadMs} ms, POST ${f.longestWriteMs} ms; failure confirmed +${round.confirmedMs} ms, new replica ready +${round.readyMs} ms; ${acknowledged.length} writes acknowledged, ${lost} lost`);
-      assert.equal(lost, 0, 'every acknowledged write is in MariaDB');
-      assert.ok(f.reads + f.writes > 50, `the load ran (${f.reads} GETs, ${f.writes} POSTs)`);
-      return round;
+      return { value, figures: traffic.figures(), acknowledged: acknowledged.length, lost: acknowledged.filter((id) => !now.has(id) && !stored.has(id)).length };
     } finally {
       await traffic.stop();
     }
+  }
+
+  /** Keeps, prints and checks a round: nothing acknowledged lost, and the load did run. */
+  function record(round: Round, notes: string): Round {
+    rounds.push(round);
+    const f = round.figures;
+    console.log(`${round.fault}: ${f.failedReads} of ${f.reads} GETs and ${f.failedWrites} of ${f.writes} POSTs failed ${JSON.stringify(f.failures)}; longest GET ${f.longestReadMs} ms, POST ${f.longestWriteMs} ms; ${notes}; ${round.acknowledged} writes acknowledged, ${round.lost} lost`);
+    assert.equal(round.lost, 0, 'every acknowledged write is in MariaDB');
+    assert.ok(f.reads + f.writes > 50, `the load ran (${f.reads} GETs, ${f.writes} POSTs)`);
+    return round;
+  }
+
+  /**
+   * Load, the fault on the replica on `port`, until its replacement is ready, 2 s more; the
+   * load's figures over the whole time, and the steps from the supervisor's events. `breakIt`
+   * may say when the engine answered again (the hung-engine row).
+   */
+  async function underLoad(fault: string, port: number, load: { readers: number; writers: number }, breakIt: (replica: StatusReplica) => Promise<void | { engineBackAt: number }>): Promise<Round> {
+    const old = await settled(port);
+    const run = await loaded(load, async () => {
+      const at = Date.now();
+      const broken = await breakIt(old);
+      const fresh = await admin.waitFor((s) => s.services.acts!.replicas.find((r) => r.port === port && r.id !== old.id && r.state === 'ready'), `a new replica on ${port}`, 90_000);
+      return { at, fresh, engineBackAt: broken?.engineBackAt };
+    });
+    const { at, fresh, engineBackAt } = run.value;
+    const events = await admin.events();
+    const when = (type: string, id: string) => Date.parse(events.find((e) => e.type === type && e.id === id)?.time ?? 'NaN') - at;
+    const round: Round = { fault, figures: run.figures, confirmedMs: when('replica.failed', old.id), readyMs: when('replica.ready', fresh.id), acknowledged: run.acknowledged, lost: run.lost };
+    if (engineBackAt !== undefined) round.readyAfterEngineMs = round.readyMs! - (engineBackAt - at);
+    const back = round.readyAfterEngineMs === undefined ? '' : ` (+${round.readyAfterEngineMs} ms after the engine answered)`;
+    return record(round, `failure confirmed +${round.confirmedMs} ms, new replica ready +${round.readyMs} ms${back}`);
+  }
+
+  /** POST /services/acts/scale, as `selflessacts scale acts N|auto` does. */
+  async function scaleActs(replicas: number | 'auto'): Promise<void> {
+    const reply = await http('POST', `${admin.base}/services/acts/scale`, { body: JSON.stringify({ replicas }), headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' } });
+    assert.equal(reply.status, 200, reply.text);
+  }
+
+  /** The suite's acts containers as the real engine lists them, stopped ones too. */
+  async function actsContainers(): Promise<{ id: string; port: number; state: string }[]> {
+    const found = await engine.containers.list({ all: true, labels: { 'selflessacts.supervisor': instanceName(SUITE), 'selflessacts.service': 'acts' } });
+    return found.map((c) => ({ id: c.id, port: Number(c.labels['selflessacts.port']), state: c.state }));
   }
 
   test('set-up: a user and a category to write acts into', async () => {
@@ -235,6 +302,58 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
       const round = await underLoad('MariaDB, 4 writers, docker kill', ACTS, { readers: 0, writers: 4 }, (replica) => engine.containers.kill(replica.id));
       assert.ok(round.acknowledged > 50, `${round.acknowledged} writes acknowledged`);
     });
+
+    test(`the engine hung ${ENGINE_HANG_MS / 1000} s, a replica killed meanwhile: no failed GET, replaced once the engine answers, no duplicate (round ${r})`, async () => {
+      let hungUntil = 0;
+      const round = await underLoad(`engine hung ${ENGINE_HANG_MS / 1000} s, docker kill`, ACTS + 1, { readers: 4, writers: 1 }, async (replica) => {
+        proxy!.hang();
+        try {
+          // Through the real socket: only the supervisor's way to the engine is silent.
+          await engine.containers.kill(replica.id);
+          await sleep(ENGINE_HANG_MS);
+          const during = await admin.status();
+          assert.ok(!during.services.acts!.replicas.some((r) => r.id === replica.id && r.state === 'ready'), 'the killed replica is out of rotation while the engine is hung');
+        } finally {
+          proxy!.resume();
+          hungUntil = Date.now();
+        }
+        return { engineBackAt: hungUntil };
+      });
+      assert.equal(round.figures.failedReads, 0, JSON.stringify(round.figures.failures));
+      assert.ok(round.confirmedMs! < ENGINE_HANG_MS, `the failure was confirmed +${round.confirmedMs} ms, not while the engine was hung (${ENGINE_HANG_MS} ms)`);
+      assert.ok(round.readyAfterEngineMs! > 0, 'the new replica came after the engine answered');
+      const containers = await actsContainers();
+      assert.deepEqual(containers.map((c) => c.port).sort(), [ACTS, ACTS + 1, ACTS + 2], `exactly ${REPLICAS} acts containers, one per port: ${JSON.stringify(containers)}`);
+      assert.ok(containers.every((c) => c.state === 'running'), JSON.stringify(containers));
+    });
+
+    test(`scale ${SCALE_FROM} → 1 under load: no failed request, ${SCALE_FROM - 1} replicas drained and removed (round ${r})`, async () => {
+      await admin.waitReady('acts', REPLICAS, 60_000);
+      try {
+        await scaleActs(SCALE_FROM);
+        const before = await admin.waitReady('acts', SCALE_FROM, 120_000);
+        const leaving = new Set(before.filter((x) => x.port !== ACTS).map((x) => x.id));
+        const since = (await admin.events()).at(-1)?.seq ?? 0;
+        const run = await loaded({ readers: 4, writers: 1 }, async () => {
+          const at = Date.now();
+          await scaleActs(1);
+          await admin.waitReady('acts', 1, 60_000);
+          return at;
+        });
+        const stopped = (await admin.events(since)).filter((e) => e.type === 'replica.stopped' && e.id !== undefined && leaving.has(e.id));
+        const drainedMs = Math.max(...stopped.map((e) => Date.parse(e.time))) - run.value;
+        const round = record({ fault: `scale ${SCALE_FROM} → 1`, figures: run.figures, confirmedMs: null, readyMs: null, removed: stopped.length, drainedMs, acknowledged: run.acknowledged, lost: run.lost }, `${stopped.length} replicas drained and removed +${drainedMs} ms after the scale request`);
+        assert.equal(round.figures.failedReads + round.figures.failedWrites, 0, JSON.stringify(round.figures.failures));
+        assert.deepEqual(new Set(stopped.map((e) => e.id)), leaving, 'every replica above the first was removed, each once');
+        assert.equal(stopped.length, SCALE_FROM - 1);
+        for (const e of stopped) assert.match(e.reason, /^scaled down to 1:/);
+        assert.deepEqual((await actsContainers()).map((c) => c.port), [ACTS], 'one acts container left');
+      } finally {
+        // The other rows (and the next round) break one of 3 replicas.
+        await scaleActs('auto');
+        await admin.waitReady('acts', REPLICAS, 120_000);
+      }
+    });
   }
 
   after(async () => {
@@ -242,8 +361,16 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
     const faults = [...new Set(rounds.map((r) => r.fault))];
     const of = (fault: string) => rounds.filter((r) => r.fault === fault);
     const sum = (list: Round[], pick: (r: Round) => number) => list.reduce((n, r) => n + pick(r), 0);
-    const range = (values: number[]) => (values.length === 1 ? `${values[0]}` : `${Math.min(...values)}–${Math.max(...values)}`);
+    const range = (values: number[]) => (Math.min(...values) === Math.max(...values) ? `${values[0]}` : `${Math.min(...values)}–${Math.max(...values)}`);
     const seconds = (values: number[]) => `${range(values.map((v) => Math.round(v / 100) / 10))} s`;
+    const known = (values: (number | null | undefined)[]) => values.filter((v): v is number => typeof v === 'number');
+    /** The new replica ready; after a hung engine, also from its un-hang; after a scale-down, the drain. */
+    const recovered = (list: Round[]) => {
+      const drained = known(list.map((r) => r.drainedMs));
+      if (drained.length) return `${range(list.map((r) => r.removed ?? 0))} drained and removed in ${seconds(drained)}`;
+      const back = known(list.map((r) => r.readyAfterEngineMs));
+      return `${seconds(known(list.map((r) => r.readyMs)))}${back.length ? ` (${seconds(back)} after the engine answered)` : ''}`;
+    };
     const rows = faults.map((fault) => {
       const list = of(fault);
       const reads = sum(list, (r) => r.figures.reads);
@@ -253,22 +380,28 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
         reads === 0 ? '–' : `${range(list.map((r) => r.figures.failedReads))} of ~${Math.round(reads / list.length)}`,
         `${range(list.map((r) => r.figures.failedWrites))} of ~${Math.round(writes / list.length)}`,
         reads === 0 ? '–' : `${range(list.map((r) => r.figures.longestReadMs))} ms`,
-        seconds(list.map((r) => r.confirmedMs)),
-        seconds(list.map((r) => r.readyMs)),
+        known(list.map((r) => r.confirmedMs)).length ? seconds(known(list.map((r) => r.confirmedMs))) : '–',
+        recovered(list),
         `${sum(list, (r) => r.acknowledged)} acknowledged, ${sum(list, (r) => r.lost)} lost`,
       ];
     });
     const crash = of('_crash');
     const hang = of('SIGSTOP');
+    const engineHung = rounds.filter((r) => r.readyAfterEngineMs !== undefined);
+    const scaled = rounds.filter((r) => r.drainedMs !== undefined);
+    const failed = (list: Round[]) => range(list.map((r) => r.figures.failedReads + r.figures.failedWrites));
+    const requests = (list: Round[]) => Math.round(sum(list, (r) => r.figures.reads + r.figures.writes) / list.length);
     const which = RESULTS_NAME === 'faults' ? '' : `${RESULTS_NAME}: `;
     await recorder!.write({
       summary: [
         ...(crash.length ? [{ figure: `${which}\`_crash\` under load (4 readers, 1 writer, 3 acts replicas): failed GETs`, value: `${range(crash.map((r) => r.figures.failedReads))} per crash (goal ≤ 1), ${rounds.length / faults.length} round(s)` }] : []),
         ...(hang.length ? [{ figure: `${which || 'A'}${which ? 'a' : ''} hung replica (SIGSTOP) under load: longest GET wait`, value: `${range(hang.map((r) => r.figures.longestReadMs))} ms (per-attempt deadline: ${headTimeoutMs ? `${headTimeoutMs} ms` : 'none'})` }] : []),
+        ...(engineHung.length ? [{ figure: `${which || 'T'}${which ? 't' : ''}he engine hung ${ENGINE_HANG_MS / 1000} s, a replica killed meanwhile: failed requests; new replica ready after the engine answered`, value: `${failed(engineHung)} of ~${requests(engineHung)}; ${seconds(known(engineHung.map((r) => r.readyAfterEngineMs)))}` }] : []),
+        ...(scaled.length ? [{ figure: `${which || 'S'}${which ? 's' : ''}cale ${SCALE_FROM} → 1 under load: failed requests; scale request to the last old replica removed`, value: `${failed(scaled)} of ~${requests(scaled)}; ${seconds(known(scaled.map((r) => r.drainedMs)))}` }] : []),
       ],
       tables: [{
-        caption: `Per fault, ${rounds.length / faults.length} round(s); failed = not 2xx (status or socket error); times from the fault (the supervisor's events); median ready ${Math.round(median(rounds.map((r) => r.readyMs)))} ms`,
-        columns: ['fault', 'failed GETs', 'failed POSTs', 'longest GET wait', 'failure confirmed', 'new replica ready', 'writes'],
+        caption: `Per fault, ${rounds.length / faults.length} round(s); failed = not 2xx (status or socket error); times from the fault (the supervisor's events); recovered: the new replica ready, or the old replicas of a scale-down removed; median ready (a replica's fault alone) ${Math.round(median(known(rounds.filter((r) => r.readyAfterEngineMs === undefined).map((r) => r.readyMs))))} ms`,
+        columns: ['fault', 'failed GETs', 'failed POSTs', 'longest GET wait', 'failure confirmed', 'recovered', 'writes'],
         rows,
       }],
       figures: { headTimeoutMs, rounds },
