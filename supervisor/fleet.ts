@@ -9,7 +9,7 @@ import type { Config, ServiceConfig } from './config.ts';
 import type { EventLog } from './events.ts';
 import { errorFields, type Logger } from './log.ts';
 import type { HealthMessage, RouteReplica, Target } from './protocol.ts';
-import { plan, slotKey, type Action, type ReplicaState } from './reconcile.ts';
+import { plan, rollingServices, slotKey, surgePort, type Action, type PlanInput, type PlanService, type ReplicaState } from './reconcile.ts';
 import type { ReplicaEnvironment } from './replica-env.ts';
 import { lastLines } from './runtime/log-tail.ts';
 import { SpecTracker } from './rollout.ts';
@@ -74,6 +74,14 @@ export interface DesiredCount {
   reason: string;
 }
 
+/** A rolling replacement under way, as /status shows it. */
+export interface Rollout {
+  /** Replicas whose spec differs from the config, still to be replaced. */
+  toReplace: number;
+  /** The port of the surge replica that keeps capacity meanwhile; null when it goes in place (desired = max). */
+  surgePort: number | null;
+}
+
 /** A replica shutdown could not remove (id '' when the runtime could not even list them). */
 export interface LeftBehind {
   id: string;
@@ -92,6 +100,10 @@ function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+function sameKeys(a: ReadonlySet<string> | ReadonlyMap<string, unknown>, b: ReadonlySet<string> | ReadonlyMap<string, unknown>): boolean {
+  return a.size === b.size && [...a.keys()].every((k) => b.has(k));
 }
 
 /** A failed replica has nothing worth waiting for: short grace. */
@@ -117,6 +129,10 @@ export class Fleet {
   /** slot → what changed, for a start there that is a rolling replacement. */
   readonly #replaceWhy = new Map<string, string>();
   readonly #specs: SpecTracker;
+  /** Services whose rolling replacement was under way at the last pass (reconcile.ts isRolling). */
+  #rolling = new Set<string>();
+  /** The drift the last pass saw: replica id → what changed. */
+  #drifted = new Map<string, string>();
   #timer: Timer | undefined;
   #pass: Promise<void> | undefined;
   #again = false;
@@ -147,7 +163,21 @@ export class Fleet {
       }
     }
     this.#sync(actual);
+    // A replica on a service's surge port is taken for the leftover surge of a roll the previous
+    // supervisor did not finish: kept until the service is whole again, then removed.
+    for (const s of this.#planServices()) {
+      const surge = surgePort(s);
+      if (actual.some((a) => a.service === s.name && a.running && a.port === surge)) this.#rolling.add(s.name);
+    }
     return above;
+  }
+
+  /** The rolling replacement under way for `service`, as of the last pass; null when none is. */
+  rollout(service: string): Rollout | null {
+    if (!this.#rolling.has(service)) return null;
+    const s = this.#planServices().find((x) => x.name === service);
+    const toReplace = [...this.replicas.values()].filter((r) => r.service === service && this.#drifted.has(r.id)).length;
+    return { toReplace, surgePort: (s && surgePort(s)) ?? null };
   }
 
   /** Passes every passIntervalMs (and on every event) until halt(). */
@@ -326,17 +356,24 @@ export class Fleet {
     await this.#specs.refresh(this.#d.config.services);
     if (this.#stopped) return;
     const now = this.#clock.now();
-    const actions = plan({
+    const input: PlanInput = {
       now,
-      services: this.#d.config.services.map((s) => ({ name: s.name, startPort: s.startPort, desired: this.desired.get(s.name)! })),
+      services: this.#planServices(),
       replicas: [...this.replicas.values()],
       busy: this.#busy,
       starting: this.#starting,
       allowedAt: (service, port) => restartAllowedAt(this.#failures.get(slotKey(service, port)), this.#d.config.backoff),
       startTimeoutMs: this.#d.config.startTimeoutMs,
       drifted: this.#specs.drift(this.replicas.values(), this.#d.config.services),
-    });
+      rolling: this.#rolling,
+    };
+    const actions = plan(input);
+    const rolling = rollingServices(input);
+    const changed = !sameKeys(rolling, this.#rolling) || !sameKeys(input.drifted!, this.#drifted);
+    this.#rolling = rolling;
+    this.#drifted = new Map(input.drifted);
     for (const action of actions) this.#run(action);
+    if (changed) this.#d.onChange();
   }
 
   /** Folds the runtime's list into the table: adopt the unknown, fail the exited, forget the gone. */
@@ -392,7 +429,7 @@ export class Fleet {
   }
 
   #run(action: Action): void {
-    const op = (action.kind === 'start' ? this.#startOp(action.service, action.port) : this.#removeOp(action))
+    const op = (action.kind === 'start' ? this.#startOp(action.service, action.port, action.surge === true) : this.#removeOp(action))
       .catch((err) => this.#d.logger.error('fleet operation crashed', { action, error: errorFields(err) }))
       .finally(() => {
         this.#ops.delete(op);
@@ -401,7 +438,7 @@ export class Fleet {
     this.#ops.add(op);
   }
 
-  async #startOp(service: string, port: number): Promise<void> {
+  async #startOp(service: string, port: number, surge: boolean): Promise<void> {
     const key = slotKey(service, port);
     this.#starting.add(key);
     try {
@@ -416,12 +453,17 @@ export class Fleet {
       const why = this.#replaceWhy.get(key);
       this.#replacing.delete(key);
       this.#replaceWhy.delete(key);
+      const desired = this.desired.get(service);
+      const asSurge = surge ? { surge: true } : {};
       if (previous && why !== undefined) {
         this.#d.events.emit({ type: 'replica.replaced', service, port, id: info.id, previousId: previous, reason: `rolling replacement of ${previous.slice(0, 12)}: spec changed (${why})`, rolling: true });
       } else if (previous) {
-        this.#d.events.emit({ type: 'replica.replaced', service, port, id: info.id, previousId: previous, reason: `new replica on the same port replaces ${previous.slice(0, 12)}` });
+        const role = surge ? ' (surge for rolling replacement)' : '';
+        this.#d.events.emit({ type: 'replica.replaced', service, port, id: info.id, previousId: previous, reason: `new replica on the same port replaces ${previous.slice(0, 12)}${role}`, ...asSurge });
+      } else if (surge) {
+        this.#d.events.emit({ type: 'replica.started', service, port, id: info.id, reason: `surge for rolling replacement: one beside the ${desired} wanted, so ${desired} stay ready while the replicas that differ are replaced one at a time`, ...asSurge });
       } else {
-        this.#d.events.emit({ type: 'replica.started', service, port, id: info.id, reason: `desired ${this.desired.get(service)}` });
+        this.#d.events.emit({ type: 'replica.started', service, port, id: info.id, reason: `desired ${desired}` });
       }
       this.#d.onChange();
     } catch (err) {
@@ -515,6 +557,10 @@ export class Fleet {
         return runtime.serviceUrl(name, target.startPort, target.containerPort);
       },
     );
+  }
+
+  #planServices(): PlanService[] {
+    return this.#d.config.services.map((s) => ({ name: s.name, startPort: s.startPort, desired: this.desired.get(s.name)!, max: s.replicas.max }));
   }
 
   #service(name: string): ServiceConfig | undefined {

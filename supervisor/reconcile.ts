@@ -18,6 +18,8 @@ export interface PlanService {
   name: string;
   startPort: number;
   desired: number;
+  /** Its port range ends at startPort + max - 1: the surge port must fall inside it. */
+  max: number;
 }
 
 export interface PlanInput {
@@ -31,12 +33,15 @@ export interface PlanInput {
   /** Epoch ms before which a slot may not start again (crash-loop backoff). */
   allowedAt: (service: string, port: number) => number;
   startTimeoutMs: number;
-  /** Replicas whose spec no longer matches the config, with what changed (rollout.ts). */
+  /** Replicas whose spec no longer matches the config, with what changed (rollout.ts), whatever their state. */
   drifted?: ReadonlyMap<string, string>;
+  /** Services whose rolling replacement was under way at the last pass (rollingServices() of it). */
+  rolling?: ReadonlySet<string>;
 }
 
 export type Action =
-  | { kind: 'start'; service: string; port: number }
+  /** `surge`: the extra replica beside the wanted ones that keeps capacity during a rolling replacement. */
+  | { kind: 'start'; service: string; port: number; surge?: true }
   /**
    * Out of rotation (drained first when `drain`), stopped, removed. `failure` feeds the backoff;
    * `replace` (what changed) marks a rolling replacement: a new replica takes the same port.
@@ -48,6 +53,42 @@ export const slotKey = (service: string, port: number): string => `${service}:${
 /** Ports a service should occupy: startPort, startPort + 1, ... (desired of them). */
 export function wantedPorts(service: PlanService): number[] {
   return Array.from({ length: service.desired }, (_, i) => service.startPort + i);
+}
+
+/**
+ * The port just above the wanted ones, when the service's range (max) has it: where a surge
+ * replica runs while the service's replicas are replaced. At max there is none, and a rolling
+ * replacement goes in place, one port at a time.
+ */
+export function surgePort(service: PlanService): number | undefined {
+  return service.desired < service.max ? service.startPort + service.desired : undefined;
+}
+
+/**
+ * Whether a rolling replacement of the service is under way: a replica of it differs from the
+ * config, or one did at the last pass and its wanted ports are not yet whole again (the last old
+ * replica has left and its successor is not ready). The second part keeps the surge replica until
+ * the last replacement is ready, and keeps one found at start-up (a leftover of a roll the
+ * previous supervisor did not finish) until the service is whole.
+ */
+export function isRolling(service: PlanService, input: PlanInput): boolean {
+  const mine = input.replicas.filter((r) => r.service === service.name);
+  const drifted = input.drifted;
+  if (drifted && mine.some((r) => drifted.has(r.id))) return true;
+  return (input.rolling?.has(service.name) ?? false) && !isWhole(service.name, wantedPorts(service), mine, input);
+}
+
+/** The services isRolling() says are rolling: the fleet hands them to the next pass as `rolling`. */
+export function rollingServices(input: PlanInput): Set<string> {
+  return new Set(input.services.filter((s) => isRolling(s, input)).map((s) => s.name));
+}
+
+/** Every one of `ports` holds exactly one replica, ready and idle, and nothing is starting there. */
+function isWhole(service: string, ports: readonly number[], mine: readonly PlanReplica[], input: PlanInput): boolean {
+  return ports.every((port) => {
+    const onPort = mine.filter((r) => r.port === port);
+    return onPort.length === 1 && onPort[0]!.state === 'ready' && !input.busy.has(onPort[0]!.id) && !input.starting.has(slotKey(service, port));
+  });
 }
 
 const rank = (r: PlanReplica): number => (r.state === 'ready' ? 0 : 1);
@@ -72,12 +113,19 @@ export function plan(input: PlanInput): Action[] {
   const planned = new Set(actions.map((a) => (a.kind === 'remove' ? a.id : '')));
 
   for (const service of input.services) {
-    const wanted = new Set(wantedPorts(service));
+    const rolling = isRolling(service, input);
+    const surge = rolling ? surgePort(service) : undefined;
+    const ports = surge === undefined ? wantedPorts(service) : [...wantedPorts(service), surge];
+    const wanted = new Set(ports);
     const mine = input.replicas.filter((r) => r.service === service.name);
     const live = idle.filter((r) => r.service === service.name && !planned.has(r.id) && (r.state === 'starting' || r.state === 'ready'));
+    const rollDone = !rolling && (input.rolling?.has(service.name) ?? false);
     // Outside the wanted ports: scale-down, highest port first.
     for (const r of live.filter((x) => !wanted.has(x.port)).sort((a, b) => b.port - a.port)) {
-      actions.push({ kind: 'remove', id: r.id, drain: r.state === 'ready', failure: false, reason: `scaled down to ${service.desired}: port ${r.port} is no longer wanted` });
+      const reason = rollDone && r.port === surgePort(service)
+        ? `rolling replacement done: the surge replica on port ${r.port} is no longer needed`
+        : `scaled down to ${service.desired}: port ${r.port} is no longer wanted`;
+      actions.push({ kind: 'remove', id: r.id, drain: r.state === 'ready', failure: false, reason });
       planned.add(r.id);
     }
     // Two on one port (a start raced an adoption): keep the ready one, else the oldest.
@@ -92,9 +140,9 @@ export function plan(input: PlanInput): Action[] {
       if (mine.some((r) => r.port === port)) continue;
       if (input.starting.has(slotKey(service.name, port))) continue;
       if (input.now < input.allowedAt(service.name, port)) continue;
-      actions.push({ kind: 'start', service: service.name, port });
+      actions.push(port === surge ? { kind: 'start', service: service.name, port, surge: true } : { kind: 'start', service: service.name, port });
     }
-    const roll = rollingReplacement(service, mine, input, actions);
+    const roll = rollingReplacement(service, ports, mine, input, actions);
     if (roll) actions.push(roll);
   }
   return actions;
@@ -102,18 +150,24 @@ export function plan(input: PlanInput): Action[] {
 
 /**
  * One drifted replica of `service` to replace, lowest port first, and only while the service is
- * whole and still: every wanted port has a ready replica, nothing of it is starting, being
- * removed or planned. So replacements go one at a time, each new replica ready before the next
- * old one leaves, and a new spec that never gets ready stops the rollout after one replica.
+ * whole and still: every wanted port (the surge port included, while there is one) has a ready
+ * replica, nothing of it is starting, being removed or planned. So replacements go one at a time,
+ * each new replica ready before the next old one leaves, none before the surge replica is ready,
+ * and a new spec that never gets ready stops the rollout at the first replica of it (the surge
+ * replica, when there is one: then no old replica has left).
  */
-function rollingReplacement(service: PlanService, mine: readonly PlanReplica[], input: PlanInput, planned: readonly Action[]): Action | undefined {
+function rollingReplacement(service: PlanService, ports: readonly number[], mine: readonly PlanReplica[], input: PlanInput, planned: readonly Action[]): Action | undefined {
   const drifted = input.drifted;
   if (!drifted || !mine.some((r) => drifted.has(r.id))) return undefined;
-  const ports = wantedPorts(service);
   if (mine.length !== ports.length || !mine.every((r) => r.state === 'ready' && !input.busy.has(r.id))) return undefined;
   if (ports.some((p) => input.starting.has(slotKey(service.name, p)))) return undefined;
   if (planned.some((a) => (a.kind === 'start' ? a.service === service.name : mine.some((r) => r.id === a.id)))) return undefined;
   const next = [...mine].sort((a, b) => a.port - b.port).find((r) => drifted.has(r.id))!;
   const why = drifted.get(next.id)!;
+  if (next.port === surgePort(service)) {
+    // The last one to differ sits on the surge port (desired fell mid-roll): with it gone the
+    // roll is over, so its port is not started again.
+    return { kind: 'remove', id: next.id, drain: true, failure: false, reason: `rolling replacement done: the surge replica on port ${next.port} differs from the config (${why}) and is no longer needed` };
+  }
   return { kind: 'remove', id: next.id, drain: true, failure: false, reason: `rolling replacement: spec changed (${why})`, replace: why };
 }

@@ -85,13 +85,17 @@ export class SpecTracker {
     });
   }
 
-  /** Replicas (ready ones: the others are not worth replacing yet) whose spec differs, and why. */
+  /**
+   * Replicas whose spec differs, and why, whatever their state: one still starting (adopted after
+   * a restart) or already leaving still means a roll is under way, which keeps its surge replica
+   * (reconcile.ts isRolling); the plan replaces only once every replica of the service is ready.
+   */
   drift(replicas: Iterable<SpecHolder>, services: readonly ServiceConfig[]): Map<string, string> {
     const out = new Map<string, string>();
     const byName = new Map(services.map((s) => [s.name, s]));
     for (const r of replicas) {
       const s = byName.get(r.service);
-      if (!s || r.state !== 'ready') continue;
+      if (!s) continue;
       const wanted = this.#wantedParts(s, r.port);
       if (wanted === undefined) continue;
       const parts = specDrift(r.spec, wanted);

@@ -1,7 +1,7 @@
 // The body of GET /status (docs/status-api.md), built from the fleet's table and the scaler's
 // last window reports. Pure: the admin server and the SSE feed both call it.
 import type { Config } from './config.ts';
-import type { FailureReport, Replica } from './fleet.ts';
+import type { FailureReport, Replica, Rollout } from './fleet.ts';
 import type { WindowStatus } from './protocol.ts';
 
 export interface StatusReplica {
@@ -18,6 +18,8 @@ export interface StatusReplica {
   /** CPU over the last 5 s (100 = one core) and memory, where the runtime tells (telemetry.ts). */
   cpuPercent?: number;
   memoryBytes?: number;
+  /** On the surge port of a rolling replacement: the replica beyond `desired` that keeps capacity. */
+  surge?: true;
 }
 
 export interface StatusWindow {
@@ -59,6 +61,8 @@ export interface StatusBody {
     window: StatusWindow | null;
     /** The last failures of its replicas, newest first, with their output. */
     failures: StatusFailure[];
+    /** The rolling replacement under way, or null. */
+    rollout: Rollout | null;
   }>;
 }
 
@@ -82,6 +86,7 @@ export interface StatusInput {
   windows: ReadonlyMap<string, WindowStatus>;
   overrides: ReadonlyMap<string, number>;
   failures: ReadonlyMap<string, readonly FailureReport[]>;
+  rollout: (service: string) => Rollout | null;
   usage?: (id: string) => { cpuPercent: number | null; memoryBytes: number } | undefined;
 }
 
@@ -90,6 +95,7 @@ export function buildStatus(input: StatusInput): StatusBody {
   const services: StatusBody['services'] = {};
   for (const s of input.config.services) {
     const w = s.autoscale ? input.windows.get(s.name) : undefined;
+    const rollout = input.rollout(s.name);
     services[s.name] = {
       desired: input.desired.get(s.name) ?? s.replicas.initial,
       min: s.replicas.min,
@@ -99,7 +105,7 @@ export function buildStatus(input: StatusInput): StatusBody {
       replicas: all
         .filter((r) => r.service === s.name)
         .sort((a, b) => a.port - b.port || a.startedAt - b.startedAt)
-        .map((r) => statusReplica(r, input.usage?.(r.id))),
+        .map((r) => statusReplica(r, input.usage?.(r.id), r.port === rollout?.surgePort)),
       window: w
         ? {
             startedAt: new Date(w.startedAt).toISOString(),
@@ -113,6 +119,7 @@ export function buildStatus(input: StatusInput): StatusBody {
           }
         : null,
       failures: (input.failures.get(s.name) ?? []).map((f) => ({ ...f, time: new Date(f.time).toISOString() })),
+      rollout,
     };
   }
   return { runtime: input.runtime, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, listenError: input.listenError, services };
@@ -125,7 +132,7 @@ export function readiness(status: StatusBody): { ready: boolean; reason: string 
   return { ready: true, reason: `listening on ${status.listen.host}:${status.listen.port}` };
 }
 
-function statusReplica(r: Replica, usage: { cpuPercent: number | null; memoryBytes: number } | undefined): StatusReplica {
+function statusReplica(r: Replica, usage: { cpuPercent: number | null; memoryBytes: number } | undefined, surge: boolean): StatusReplica {
   const out: StatusReplica = {
     id: r.id,
     port: r.port,
@@ -140,5 +147,6 @@ function statusReplica(r: Replica, usage: { cpuPercent: number | null; memoryByt
   if (r.latencyMs !== undefined) out.latencyMs = r.latencyMs;
   if (usage?.cpuPercent != null) out.cpuPercent = usage.cpuPercent;
   if (usage) out.memoryBytes = usage.memoryBytes;
+  if (surge) out.surge = true;
   return out;
 }

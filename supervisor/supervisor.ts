@@ -128,6 +128,7 @@ export class Supervisor {
       windows: this.#windows,
       overrides: this.#overrides.all,
       failures: this.#fleet.failures,
+      rollout: (service) => this.#fleet.rollout(service),
       usage: (id) => this.#telemetry?.usageOf(id),
     });
   }

@@ -57,7 +57,7 @@ function replicaTable(service, replicas) {
           h(
             'tr',
             { 'data-port': r.port, 'data-state': r.state },
-            h('td.num', {}, h('a', { href: r.url, title: r.url, 'data-key': `${service}:${r.port}` }, String(r.port))),
+            h('td.num', {}, h('a', { href: r.url, title: r.url, 'data-key': `${service}:${r.port}` }, String(r.port)), r.surge ? h('span.muted', { title: 'the extra replica that keeps capacity during a rolling replacement' }, ' surge') : null),
             h('td.mono', { title: r.id ?? '' }, shortId(r.id)),
             h('td', {}, badge('state', r.state)),
             h('td', {}, badge('health', r.health), r.consecutiveFailures > 0 ? h('span.fails', {}, ` ×${r.consecutiveFailures}`) : null),
@@ -94,6 +94,11 @@ function windowPanel(win) {
     ),
     h('p.window-reason', {}, `Next: ${win.nextDesired} replica${win.nextDesired === 1 ? '' : 's'} — ${win.reason}`),
   );
+}
+
+function rolloutNote(rollout) {
+  const how = rollout.surgePort === null ? 'in place, one port at a time' : `surge replica on port ${rollout.surgePort}`;
+  return `rolling replacement: ${rollout.toReplace} to replace, ${how}`;
 }
 
 function clockOf(t) {
@@ -172,6 +177,7 @@ export function renderServices(container, status, history, scaling, staleSince) 
         {},
         h('h2', { id: `svc-${name}` }, name),
         h('span.replica-count', {}, h('strong', {}, String(ready)), ` ready · ${svc.replicas.length} running · desired ${svc.desired}`),
+        svc.rollout ? h('span.rollout-note', { role: 'status' }, rolloutNote(svc.rollout)) : null,
         staleSince ? h('span.stale-note', { role: 'status' }, `stale since ${clockOf(staleSince)}`) : null,
       ),
       windowPanel(svc.window),

@@ -51,7 +51,8 @@ export function serviceSummary(status: StatusBody): string[] {
           ? `autoscale ${s.min}-${s.max}`
           : `fixed (${s.min}-${s.max})`;
     const window = s.window ? `; window: ${s.window.requests} requests so far → ${s.window.nextDesired} (${s.window.reason})` : '';
-    return `${name}: ${ready}/${s.desired} ready, ${scaling}${window}`;
+    const roll = s.rollout ? `; rolling replacement: ${s.rollout.toReplace} to replace, ${s.rollout.surgePort === null ? 'in place (desired = max)' : `surge replica on port ${s.rollout.surgePort}`}` : '';
+    return `${name}: ${ready}/${s.desired} ready, ${scaling}${window}${roll}`;
   });
 }
 

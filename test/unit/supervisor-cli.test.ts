@@ -32,8 +32,8 @@ test('status table: columns padded to the widest cell, a row per replica, a dash
   const status: StatusBody = {
     runtime: 'docker', startedAt: new Date(0).toISOString(), listen: null, listenError: null,
     services: {
-      acts: { desired: 2, min: 1, max: 10, autoscale: true, override: null, window: null, failures: [], replicas: [replica('a'.repeat(64), 8000, 17), replica('b'.repeat(64), 8001, 1234)] },
-      users: { desired: 1, min: 1, max: 1, autoscale: false, override: null, window: null, failures: [], replicas: [] },
+      acts: { desired: 2, min: 1, max: 10, autoscale: true, override: null, window: null, failures: [], rollout: null, replicas: [replica('a'.repeat(64), 8000, 17), replica('b'.repeat(64), 8001, 1234)] },
+      users: { desired: 1, min: 1, max: 1, autoscale: false, override: null, window: null, failures: [], rollout: null, replicas: [] },
     },
   };
   assert.equal(statusTable(status, 90_000), [

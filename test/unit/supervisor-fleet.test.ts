@@ -13,7 +13,16 @@ import { FakeRuntime } from '../helpers/fake-runtime.ts';
 
 const quiet = silentLogger;
 
-function rig(options: { replicas?: { initial: number; min: number; max: number }; autoscale?: boolean } = {}) {
+interface RigOptions {
+  replicas?: { initial: number; min: number; max: number };
+  autoscale?: boolean;
+  /** The acts service's own env (a restart with a changed config). */
+  actsEnv?: Record<string, string>;
+  /** Another rig's runtime: this fleet is that supervisor's successor. */
+  runtime?: FakeRuntime;
+}
+
+function rig(options: RigOptions = {}) {
   const config = parseConfig(
     {
       backoff: { initialMs: 1000, maxMs: 8000, resetAfterMs: 5000 },
@@ -24,7 +33,7 @@ function rig(options: { replicas?: { initial: number; min: number; max: number }
       services: {
         acts: {
           image: 'acts:latest',
-          env: { USERS: '{{service:users}}' },
+          env: options.actsEnv ?? { USERS: '{{service:users}}' },
           replicas: options.replicas ?? { initial: 1, min: 1, max: 3 },
           startPort: 8000,
           healthPath: '/h',
@@ -36,7 +45,7 @@ function rig(options: { replicas?: { initial: number; min: number; max: number }
     { env: {} },
   );
   const clock = new FakeClock(1_000_000);
-  const runtime = new FakeRuntime(() => clock.now());
+  const runtime = options.runtime ?? new FakeRuntime(() => clock.now());
   const events = new EventLog();
   /** Drains the test answers itself: replica id → resolve. */
   const drains = new Map<string, () => void>();
@@ -68,7 +77,24 @@ function rig(options: { replicas?: { initial: number; min: number; max: number }
   const ready = (id: string) => fleet.onHealth({ type: 'health', id, verdict: 'ok', consecutiveFailures: 0, reason: 'HTTP 200', latencyMs: 1 });
   const failed = (id: string) => fleet.onHealth({ type: 'health', id, verdict: 'failed', consecutiveFailures: 3, reason: 'HTTP 500', latencyMs: 1 });
   const eventTypes = () => events.since(0).map((e) => `${e.type} ${e.service ?? ''}:${e.port ?? ''}`);
-  return { config, clock, runtime, events, env, fleet, drains, order, pass, ids, ready, failed, eventTypes };
+  /** Ready acts replicas, i.e. in rotation. */
+  const inRotation = () => [...fleet.replicas.values()].filter((x) => x.service === 'acts' && x.state === 'ready').length;
+  /** A pass, then the drain it asked for, answered. */
+  const drained = async (id: string) => {
+    fleet.kick();
+    await clock.advance(0);
+    const done = drains.get(id);
+    assert.ok(done, `a drain of ${id} was asked for (order: ${order.join(', ')})`);
+    done();
+    await fleet.idle();
+  };
+  /** The config's acts env changed (as a SIGHUP applies it). */
+  const changeEnv = (extra: Record<string, string>) => {
+    config.services[0]!.env = { ...config.services[0]!.env, ...extra };
+    env.update(config, {});
+    fleet.specsChanged();
+  };
+  return { config, clock, runtime, events, env, fleet, drains, order, pass, ids, ready, failed, eventTypes, inRotation, drained, changeEnv };
 }
 
 describe('fleet: adoption', () => {
@@ -174,7 +200,7 @@ describe('fleet: scale-down', () => {
   });
 });
 
-describe('fleet: rolling replacement', () => {
+describe('fleet: rolling replacement at max replicas (desired 2 of max 2): in place', () => {
   test('a changed env: one replica at a time, drained, the next only once the new one is ready', async () => {
     const r = rig({ replicas: { initial: 2, min: 2, max: 2 }, autoscale: false });
     await r.pass();
@@ -210,6 +236,132 @@ describe('fleet: rolling replacement', () => {
       [8001, b, true, `rolling replacement of ${b!.slice(0, 12)}: spec changed (env)`],
     ]);
     assert.equal([...r.order].filter((x: string) => x.startsWith('drain ')).length, 2, 'converged: nothing more to replace');
+  });
+});
+
+describe('fleet: rolling replacement with a surge replica (desired 2 of max 3)', () => {
+  const fixed = { replicas: { initial: 2, min: 2, max: 3 }, autoscale: false };
+  /** acts replicas by port. */
+  const at = (r: ReturnType<typeof rig>, port: number) => [...r.fleet.replicas.values()].find((x) => x.service === 'acts' && x.port === port && x.state !== 'draining' && x.state !== 'stopping')?.id;
+
+  test('the surge starts first, old ones leave one at a time only once it is ready, 2 stay in rotation throughout, the surge goes at the end', async () => {
+    const r = rig(fixed);
+    await r.pass();
+    const [a, b] = r.ids();
+    for (const id of [a!, b!, ...r.ids('users')]) r.ready(id);
+    await r.pass();
+    r.changeEnv({ NEW: 'x' });
+    await r.fleet.idle();
+    const s = at(r, 8002)!;
+    const started = r.events.since(0).find((e) => e.id === s)!;
+    assert.equal(started.type, 'replica.started');
+    assert.equal(started.surge, true);
+    assert.match(started.reason, /^surge for rolling replacement: one beside the 2 wanted, so 2 stay ready/);
+    assert.equal(r.runtime.replicas.get(s)!.started!.env.NEW, 'x', 'the surge replica has the new spec');
+    assert.deepEqual(r.fleet.rollout('acts'), { toReplace: 2, surgePort: 8002 });
+    await r.pass();
+    assert.deepEqual(r.order, [], 'no old replica leaves before the surge is ready');
+    const lows: number[] = [];
+    r.ready(s);
+    lows.push(r.inRotation());
+    await r.drained(a!);
+    lows.push(r.inRotation());
+    await r.pass();
+    const a2 = at(r, 8000)!;
+    assert.notEqual(a2, a);
+    await r.pass();
+    assert.deepEqual(r.order, [`drain ${a}`, `drained ${a}`], 'b waits while its predecessor is not ready');
+    lows.push(r.inRotation());
+    r.ready(a2);
+    await r.drained(b!);
+    lows.push(r.inRotation());
+    await r.pass();
+    const b2 = at(r, 8001)!;
+    assert.ok(r.fleet.replicas.has(s), 'the surge stays while the last successor is not ready');
+    r.ready(b2);
+    await r.drained(s);
+    lows.push(r.inRotation());
+    assert.deepEqual(r.ids(), [a2, b2]);
+    assert.ok(lows.every((n) => n >= 2), `in rotation at each step: ${lows.join(', ')}`);
+    const stopped = r.events.since(0).filter((e) => e.type === 'replica.stopped').map((e) => [e.id, e.reason]);
+    assert.deepEqual(stopped, [
+      [a, 'rolling replacement: spec changed (env)'],
+      [b, 'rolling replacement: spec changed (env)'],
+      [s, 'rolling replacement done: the surge replica on port 8002 is no longer needed'],
+    ]);
+    assert.deepEqual(r.events.since(0).filter((e) => e.type === 'replica.replaced').map((e) => [e.port, e.previousId, e.rolling]), [[8000, a, true], [8001, b, true]]);
+    await r.pass();
+    assert.equal(r.fleet.rollout('acts'), null);
+    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start acts')), ['start acts:8000', 'start acts:8001', 'start acts:8002', 'start acts:8000', 'start acts:8001'], 'converged: nothing more started');
+  });
+
+  test('a surge replica that fails is replaced on its port; no old replica leaves meanwhile', async () => {
+    const r = rig(fixed);
+    await r.pass();
+    for (const id of [...r.ids(), ...r.ids('users')]) r.ready(id);
+    r.changeEnv({ NEW: 'x' });
+    await r.fleet.idle();
+    const s = at(r, 8002)!;
+    r.ready(s);
+    r.failed(s);
+    await r.fleet.idle();
+    await r.pass();
+    const s2 = at(r, 8002)!;
+    assert.notEqual(s2, s);
+    const replaced = r.events.since(0).find((e) => e.type === 'replica.replaced' && e.id === s2)!;
+    assert.match(replaced.reason, /\(surge for rolling replacement\)$/);
+    assert.deepEqual(r.order, [], 'the old replicas stay until a surge is ready');
+    assert.equal(r.inRotation(), 2);
+  });
+
+  test('a restart mid-roll: the adopted old replicas are still replaced, beside the adopted surge, which goes once none differs', async () => {
+    const first = rig(fixed);
+    await first.pass();
+    for (const id of [...first.ids(), ...first.ids('users')]) first.ready(id);
+    first.changeEnv({ NEW: 'x' });
+    await first.fleet.idle();
+    const [a, b, s] = first.ids();
+    // The first supervisor dies here (SIGKILL); its successor reads the changed config.
+    const r = rig({ ...fixed, runtime: first.runtime, actsEnv: { ...first.config.services[0]!.env } });
+    await r.fleet.adopt();
+    assert.deepEqual(r.ids(), [a, b, s]);
+    await r.pass();
+    assert.deepEqual(r.order, [], 'the adopted are not ready yet');
+    assert.deepEqual(r.fleet.rollout('acts'), { toReplace: 2, surgePort: 8002 });
+    for (const id of [...r.ids(), ...r.ids('users')]) r.ready(id);
+    await r.drained(a!);
+    await r.pass();
+    r.ready(at(r, 8000)!);
+    await r.drained(b!);
+    await r.pass();
+    r.ready(at(r, 8001)!);
+    await r.drained(s!);
+    assert.deepEqual(r.events.since(0).filter((e) => e.type === 'replica.stopped').map((e) => e.reason), [
+      'rolling replacement: spec changed (env)',
+      'rolling replacement: spec changed (env)',
+      'rolling replacement done: the surge replica on port 8002 is no longer needed',
+    ]);
+    assert.equal(r.runtime.calls.filter((c) => c === 'start acts:8002').length, 1, 'no second surge');
+  });
+
+  test('a restart after the last replacement: the leftover surge stays until the adopted are ready, then goes', async () => {
+    const first = rig({ ...fixed, replicas: { initial: 3, min: 3, max: 3 } });
+    await first.pass();
+    const [, , s] = first.ids();
+    const r = rig({ ...fixed, runtime: first.runtime });
+    await r.fleet.adopt();
+    await r.pass();
+    assert.deepEqual(r.order, []);
+    assert.ok(r.fleet.replicas.has(s!), 'kept while the wanted ports are not ready');
+    const [a, b] = r.ids();
+    r.ready(a!);
+    r.ready(s!);
+    await r.pass();
+    assert.deepEqual(r.order, [], 'kept while one wanted port is not ready');
+    r.ready(b!);
+    await r.drained(s!);
+    assert.deepEqual(r.ids(), [a, b]);
+    assert.equal(r.events.since(0).find((e) => e.type === 'replica.stopped')!.reason, 'rolling replacement done: the surge replica on port 8002 is no longer needed');
   });
 });
 

@@ -12,7 +12,7 @@ const r = (id: string, port: number, state: PlanReplica['state'] = 'ready', extr
 function planFor(desired: number, replicas: PlanReplica[], extra: Partial<PlanInput> = {}): string[] {
   const actions = plan({
     now: NOW,
-    services: [{ name: 'acts', startPort: 8000, desired }],
+    services: [{ name: 'acts', startPort: 8000, desired, max: 5 }],
     replicas,
     busy: new Set(),
     starting: new Set(),
