@@ -258,6 +258,7 @@ export interface StatusReplica {
   requestsServed: number;
   cpuPercent?: number;
   memoryBytes?: number;
+  surge?: true;
 }
 
 export type { StatusFailure };
@@ -265,7 +266,13 @@ export type { StatusFailure };
 export interface Status {
   runtime: string;
   listen: { host: string; port: number } | null;
-  services: Record<string, { desired: number; replicas: StatusReplica[]; window: null | { requests: number; nextDesired: number; nextThreshold: number }; failures: StatusFailure[] }>;
+  services: Record<string, {
+    desired: number;
+    replicas: StatusReplica[];
+    window: null | { requests: number; nextDesired: number; nextThreshold: number };
+    failures: StatusFailure[];
+    rollout?: { toReplace: number; surgePort: number | null } | null;
+  }>;
 }
 
 export interface EventRecord {
@@ -280,6 +287,8 @@ export interface EventRecord {
   output?: string[];
   /** replica.replaced: a rolling replacement (spec changed), not a failure's. */
   rolling?: boolean;
+  /** replica.started / replica.replaced: the surge replica of a rolling replacement. */
+  surge?: boolean;
   time: string;
 }
 

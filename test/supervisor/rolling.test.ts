@@ -2,7 +2,9 @@
 // after a SIGHUP with a changed env, after the image is rebuilt under the same tag, and after a
 // restart with a changed config, the 3 replicas are replaced one at a time (each new one ready
 // before the next old one is drained), an event says why for each, and clients under load see
-// no failure. Ports 24400-24499.
+// no failure. The service may run 4 (max), so a surge replica starts on the 4th port first and
+// leaves at the end: /status, sampled through each roll under load, never shows fewer than 3
+// ready. (desired = max, in place, is covered by the unit tests.) Ports 24400-24499.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
@@ -33,6 +35,8 @@ const ADMIN = 24401;
 const ACTS = 24410;
 const IMAGE = 'selflessacts-test/echo:rolling';
 const CLIENTS = 4;
+const DESIRED = 3;
+const SURGE_PORT = ACTS + DESIRED;
 const skip = await skipUnlessEngine();
 
 describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, () => {
@@ -49,38 +53,87 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     await writeFile(configFile, JSON.stringify(config, null, 2));
   }
 
-  /** Waits for `n` more rolling replacements, and all 3 ready again; checks they went one at a time. */
+  /**
+   * Waits for `n` more rolling replacements, all 3 ready again and the surge replica gone; checks
+   * they went one at a time, the first only once the surge replica was ready.
+   */
   async function rolled(since: number, n: number, why: RegExp): Promise<EventRecord[]> {
-    const events = await eventually(async () => {
+    await eventually(async () => {
       const all = (await admin.events(since)).filter((e) => e.seq > since);
-      return all.filter((e) => e.type === 'replica.replaced' && e.rolling === true).length >= n ? all : undefined;
-    }, `${n} rolling replacements`, 120_000, 200);
-    await admin.waitReady('acts', 3, 60_000);
+      return all.some((e) => e.type === 'replica.stopped' && e.port === SURGE_PORT) ? all : undefined;
+    }, `${n} rolling replacements, then the surge replica removed`, 120_000, 200);
+    await admin.waitReady('acts', DESIRED, 60_000);
+    const events = (await admin.events(since)).filter((e) => e.seq > since);
     const replaced = events.filter((e) => e.type === 'replica.replaced' && e.rolling === true);
     assert.equal(replaced.length, n, JSON.stringify(replaced));
     for (const e of replaced) assert.match(e.reason, why);
     assert.deepEqual(replaced.map((e) => e.port).sort(), [ACTS, ACTS + 1, ACTS + 2].slice(0, n));
+    // The surge: started first, with its reason, ready before any old replica left, removed last.
+    const surge = events.filter((e) => e.type === 'replica.started' && e.port === SURGE_PORT);
+    assert.equal(surge.length, 1, JSON.stringify(surge));
+    assert.equal(surge[0]!.surge, true);
+    assert.match(surge[0]!.reason, /^surge for rolling replacement/);
+    const surgeReady = events.find((e) => e.type === 'replica.ready' && e.id === surge[0]!.id);
+    const stops = events.filter((e) => e.type === 'replica.stopped' && /^rolling replacement: spec changed/.test(e.reason));
+    assert.equal(stops.length, n);
+    assert.ok(surgeReady && surgeReady.seq < stops[0]!.seq, 'an old replica left before the surge replica was ready');
     // One at a time: each old replica leaves only after the previous new one is ready.
-    const stops = events.filter((e) => e.type === 'replica.stopped' && /rolling replacement/.test(e.reason));
     for (let i = 1; i < stops.length; i++) {
       const previousNew = replaced[i - 1]!.id;
       const ready = events.find((e) => e.type === 'replica.ready' && e.id === previousNew);
       assert.ok(ready && ready.seq < stops[i]!.seq, `replica ${i + 1} stopped before replica ${i}'s replacement was ready`);
     }
+    const surgeGone = events.find((e) => e.type === 'replica.stopped' && e.id === surge[0]!.id)!;
+    assert.equal(surgeGone.reason, `rolling replacement done: the surge replica on port ${SURGE_PORT} is no longer needed`);
+    const lastReady = events.find((e) => e.type === 'replica.ready' && e.id === replaced.at(-1)!.id);
+    assert.ok(lastReady && lastReady.seq < surgeGone.seq, 'the surge replica left before the last replacement was ready');
     return replaced;
   }
 
+  /** Samples /status every 50 ms: the fewest acts replicas ready (in rotation) seen, and the most running. */
+  function sampleReady(): { stop: () => Promise<{ minReady: number; maxRunning: number; samples: number }> } {
+    let stopped = false;
+    let minReady = Number.POSITIVE_INFINITY;
+    let maxRunning = 0;
+    let samples = 0;
+    const loop = (async () => {
+      for (let i = 0; i < 10_000 && !stopped; i++) {
+        const acts = (await admin.status()).services.acts!;
+        minReady = Math.min(minReady, acts.replicas.filter((r) => r.state === 'ready').length);
+        maxRunning = Math.max(maxRunning, acts.replicas.length);
+        samples++;
+        await sleep(50);
+      }
+    })();
+    return {
+      stop: async () => {
+        stopped = true;
+        await loop;
+        return { minReady, maxRunning, samples };
+      },
+    };
+  }
+
+  /** Runs `body` (a roll) under load, sampling /status: no request fails, never fewer than 3 ready. */
   async function underLoad<T>(body: () => Promise<T>): Promise<T> {
     const load = new RestartLoad(url, { clients: CLIENTS, timeoutMs: 30_000, maxRequests: 300_000 });
+    let sampler: ReturnType<typeof sampleReady> | undefined;
+    let started = Date.now();
     try {
       await sleep(500);
+      started = Date.now();
+      sampler = sampleReady();
       return await body();
     } finally {
+      const seen = await sampler?.stop();
       const samples = await load.stop();
       const failed = samples.filter((s) => s.outcome !== 'ok');
-      console.log(`# ${samples.length} requests, ${failed.length} failed`);
+      console.log(`# ${samples.length} requests, ${failed.length} failed; roll ${((Date.now() - started) / 1000).toFixed(1)} s; ${seen?.samples} /status samples: at least ${seen?.minReady} ready, at most ${seen?.maxRunning} running`);
       assert.deepEqual(failed, [], `no request fails through a rolling replacement (${samples.length} sent)`);
       assert.ok(samples.length > 100, `${samples.length} requests`);
+      assert.ok(seen && seen.samples > 20, `${seen?.samples} samples of /status`);
+      assert.ok(seen.minReady >= DESIRED, `ready replicas fell to ${seen.minReady} during the roll (desired ${DESIRED})`);
+      assert.equal(seen.maxRunning, DESIRED + 1, 'one surge replica beside the 3, never more');
     }
   }
 
@@ -95,7 +148,7 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
       runtime: TEST_ENGINE.name,
       listenPort: LISTEN,
       adminPort: ADMIN,
-      services: { acts: { ...echoService({ replicas: { initial: 3, min: 3, max: 3 }, startPort: ACTS, routes: ['/api/v1'], autoscale: false, env: { ROLL: '1' } }), image: IMAGE } },
+      services: { acts: { ...echoService({ replicas: { initial: DESIRED, min: DESIRED, max: DESIRED + 1 }, startPort: ACTS, routes: ['/api/v1'], autoscale: false, env: { ROLL: '1' } }), image: IMAGE } },
     });
     await waitUp(runs.start(), admin, { acts: 3 }, 90_000);
   });
@@ -145,7 +198,8 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     await old.exited;
     await setEnv('3');
     const sup = runs.start();
-    await waitUp(sup, admin, { acts: 3 }, 60_000);
+    // Not waitUp(.., {acts: 3}): the surge replica may join as soon as the adopted are ready.
+    await waitUp(sup, admin, {}, 60_000);
     const replaced = await rolled(0, 3, /spec changed \(env\)/);
     assert.equal(sup.events('replica.adopted').length, 3);
     assert.deepEqual(replaced.map((e) => e.previousId).sort(), sup.events('replica.adopted').map((l) => l.id as string).sort());
