@@ -176,7 +176,7 @@ export class Fleet {
   rollout(service: string): Rollout | null {
     if (!this.#rolling.has(service)) return null;
     const s = this.#planServices().find((x) => x.name === service);
-    const toReplace = [...this.replicas.values()].filter((r) => r.service === service && this.#drifted.has(r.id)).length;
+    const toReplace = [...this.replicas.values()].filter((r) => r.service === service && this.#drifted.has(r.id) && r.state !== 'draining' && r.state !== 'stopping').length;
     return { toReplace, surgePort: (s && surgePort(s)) ?? null };
   }
 
