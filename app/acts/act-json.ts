@@ -3,7 +3,8 @@
 // one 2 GB string (measured before: 500 "Invalid string length" after a 13 s stall at 2.3 GB);
 // now a request holds one image part (1 MiB) and what the socket has not yet taken.
 import type { Response } from 'express';
-import { exactNumber, sendEmpty, sendError, sendJson } from '../http/json.ts';
+import { exactNumber } from '../http/json.ts';
+import { sendEmpty, sendError, sendJson } from '../http/respond.ts';
 import type { ActsFilter, ActsStore, ListedAct } from './acts-store.ts';
 import { decideRange } from './range.ts';
 import type { UpvotesStore } from './upvotes-store.ts';

@@ -2,7 +2,8 @@
 import { Router } from 'express';
 import { sessionUser, sessionUserIfAny } from '../http/access.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
-import { digitsToken, jsonBody, sendError, sendJson } from '../http/json.ts';
+import { digitsToken, jsonBody } from '../http/json.ts';
+import { sendError, sendJson } from '../http/respond.ts';
 import { route } from '../http/routes.ts';
 import { text } from '../http/validate.ts';
 import { cardJson, sendImage, sendListing } from './act-json.ts';

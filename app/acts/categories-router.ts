@@ -2,7 +2,8 @@
 import { Router } from 'express';
 import { sessionUserIfAny, type Access } from '../http/access.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
-import { jsonBody, sendEmpty, sendJson } from '../http/json.ts';
+import { jsonBody } from '../http/json.ts';
+import { sendEmpty, sendJson } from '../http/respond.ts';
 import { route } from '../http/routes.ts';
 import { text } from '../http/validate.ts';
 import { sendListing } from './act-json.ts';

@@ -7,7 +7,7 @@
 // A client that sends neither is not a browser, and cannot be made to carry a victim's cookie.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
-import { sendError } from './json.ts';
+import { sendError } from './respond.ts';
 
 /** Sec-Fetch-Site values of a request the site itself made (or the user typed). */
 const OWN_SITE = new Set(['same-origin', 'none']);

@@ -3,7 +3,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { isDatabaseUnavailable, isTooLargeForDatabase } from '../db/errors.ts';
 import { describeError, type Logger } from '../log.ts';
-import { sendError } from './json.ts';
+import { sendError } from './respond.ts';
 
 export class HttpError extends Error {
   constructor(

@@ -1,28 +1,17 @@
-// JSON in and out without losing digits. Parsing is json-parse.ts (off the event loop for
-// large bodies: json-pool.ts); here are the Express side of it and the helpers every route
-// answers with. On output, an actId is a raw JSON number that JSON.stringify writes verbatim.
-import type { Request, RequestHandler, Response } from 'express';
+// JSON in without losing digits. Parsing is json-parse.ts (off the event loop for large bodies:
+// json-pool.ts); here is the Express side of it. On output (respond.ts), an actId is a raw JSON
+// number (exactNumber) that JSON.stringify writes verbatim.
+import type { Request, RequestHandler } from 'express';
 import { JSONX, MalformedJson, type RawJson } from './json-parse.ts';
 import { parseJsonBodyAsync } from './json-pool.ts';
 import { readBody } from './read-body.ts';
+import { sendError } from './respond.ts';
 
 export { MalformedJson, parseJsonBody, type RawJson } from './json-parse.ts';
 
 /** The JSON number token for a canonical decimal string (e.g. an actId). */
 export function exactNumber(digits: string): RawJson {
   return JSONX.rawJSON(digits);
-}
-
-export function sendJson(res: Response, status: number, value: unknown): void {
-  res.status(status).type('application/json; charset=utf-8').send(JSON.stringify(value) ?? 'null');
-}
-
-export function sendError(res: Response, status: number, reason: string): void {
-  sendJson(res, status, { error: reason });
-}
-
-export function sendEmpty(res: Response, status: number): void {
-  res.status(status).end();
 }
 
 /** A JSON number written with digits only (no sign, fraction or exponent), as its text. */

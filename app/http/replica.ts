@@ -2,7 +2,7 @@
 // counter and the crash switch. One ReplicaState per process, shared by both services in
 // SERVICE=all mode, so _count answers for the process.
 import { Router, type RequestHandler } from 'express';
-import { sendEmpty, sendError, sendJson } from './json.ts';
+import { sendEmpty, sendError, sendJson } from './respond.ts';
 import { route } from './routes.ts';
 
 export interface ReplicaState {

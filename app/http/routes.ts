@@ -1,7 +1,7 @@
 // A route lists the methods it answers; every other method gets 405 with an Allow header,
 // before any body is read, so the answer never depends on what was sent.
 import { Router, type Request, type RequestHandler } from 'express';
-import { sendError } from './json.ts';
+import { sendError } from './respond.ts';
 
 export type Method = 'get' | 'post' | 'delete' | 'put' | 'patch';
 export type MethodHandlers = Partial<Record<Method, RequestHandler | RequestHandler[]>>;
