@@ -392,12 +392,14 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
     const failed = (list: Round[]) => range(list.map((r) => r.figures.failedReads + r.figures.failedWrites));
     const requests = (list: Round[]) => Math.round(sum(list, (r) => r.figures.reads + r.figures.writes) / list.length);
     const which = RESULTS_NAME === 'faults' ? '' : `${RESULTS_NAME}: `;
+    /** A summary figure's name: after the results' name when it is not the default, else capitalised. */
+    const named = (text: string) => (which ? `${which}${text}` : `${text[0]!.toUpperCase()}${text.slice(1)}`);
     await recorder!.write({
       summary: [
         ...(crash.length ? [{ figure: `${which}\`_crash\` under load (4 readers, 1 writer, 3 acts replicas): failed GETs`, value: `${range(crash.map((r) => r.figures.failedReads))} per crash (goal ≤ 1), ${rounds.length / faults.length} round(s)` }] : []),
-        ...(hang.length ? [{ figure: `${which || 'A'}${which ? 'a' : ''} hung replica (SIGSTOP) under load: longest GET wait`, value: `${range(hang.map((r) => r.figures.longestReadMs))} ms (per-attempt deadline: ${headTimeoutMs ? `${headTimeoutMs} ms` : 'none'})` }] : []),
-        ...(engineHung.length ? [{ figure: `${which || 'T'}${which ? 't' : ''}he engine hung ${ENGINE_HANG_MS / 1000} s, a replica killed meanwhile: failed requests; new replica ready after the engine answered`, value: `${failed(engineHung)} of ~${requests(engineHung)}; ${seconds(known(engineHung.map((r) => r.readyAfterEngineMs)))}` }] : []),
-        ...(scaled.length ? [{ figure: `${which || 'S'}${which ? 's' : ''}cale ${SCALE_FROM} → 1 under load: failed requests; scale request to the last old replica removed`, value: `${failed(scaled)} of ~${requests(scaled)}; ${seconds(known(scaled.map((r) => r.drainedMs)))}` }] : []),
+        ...(hang.length ? [{ figure: named('a hung replica (SIGSTOP) under load: longest GET wait'), value: `${range(hang.map((r) => r.figures.longestReadMs))} ms (per-attempt deadline: ${headTimeoutMs ? `${headTimeoutMs} ms` : 'none'})` }] : []),
+        ...(engineHung.length ? [{ figure: named(`the engine hung ${ENGINE_HANG_MS / 1000} s, a replica killed meanwhile: failed requests; new replica ready after the engine answered`), value: `${failed(engineHung)} of ~${requests(engineHung)}; ${seconds(known(engineHung.map((r) => r.readyAfterEngineMs)))}` }] : []),
+        ...(scaled.length ? [{ figure: named(`scale ${SCALE_FROM} → 1 under load: failed requests; scale request to the last old replica removed`), value: `${failed(scaled)} of ~${requests(scaled)}; ${seconds(known(scaled.map((r) => r.drainedMs)))}` }] : []),
       ],
       tables: [{
         caption: `Per fault, ${rounds.length / faults.length} round(s); failed = not 2xx (status or socket error); times from the fault (the supervisor's events); recovered: the new replica ready, or the old replicas of a scale-down removed; median ready (a replica's fault alone) ${Math.round(median(known(rounds.filter((r) => r.readyAfterEngineMs === undefined).map((r) => r.readyMs))))} ms`,
