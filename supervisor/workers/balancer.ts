@@ -15,6 +15,14 @@ import { systemClock } from '../clock.ts';
 import { workerChannel } from './channel.ts';
 import { BALANCER } from './spec.ts';
 
+/**
+ * The accept queue's length, as deploy/selflessacts.socket's Backlog= (the kernel caps it at
+ * net.core.somaxconn). Node's default, 511, overflows under a burst of new connections: the kernel
+ * then drops the handshake's last ACK, and the client holds a connection the balancer never sees
+ * (no head deadline closes it) until the SYN-ACK retries run out, a minute later.
+ */
+const LISTEN_BACKLOG = 4096;
+
 const SWEEP_EVERY_MS = 250;
 
 const channel = workerChannel(BALANCER);
@@ -59,7 +67,7 @@ async function listen(s: Server, port: number, redirect: boolean, fd: number | n
     channel.send({ type: 'listening', host: address.address, port: address.port, ...(redirect ? { redirect } : {}) });
   };
   if (fd === null) {
-    s.listen({ port, host: settings.listen.host, reusePort: settings.threads > 1 }, onListening);
+    s.listen({ port, host: settings.listen.host, reusePort: settings.threads > 1, backlog: LISTEN_BACKLOG }, onListening);
     return;
   }
   let handle: object;
