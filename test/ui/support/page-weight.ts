@@ -9,6 +9,8 @@ export interface PageWeight {
   requests: number;
   /** Cumulative layout shift, shifts after input excluded, as the Web Vitals define it. */
   cls: number;
+  /** Each shift counted in `cls`: its score and the elements that moved, for a failure message. */
+  shifts: { value: number; moved: string[] }[];
   /** Images on the page and how many had loaded (complete, with pixels) at the end. */
   images: number;
   loaded: number;
@@ -34,11 +36,22 @@ export async function pageWeight(browser: Browser, url: string, ready: string, o
       requests += 1;
     });
     await page.addInitScript(() => {
-      const w = window as unknown as { pageCls: number };
+      type Shift = { value: number; hadRecentInput: boolean; sources: { node: Node | null; previousRect: DOMRectReadOnly; currentRect: DOMRectReadOnly }[] };
+      const w = window as unknown as { pageCls: number; pageShifts: { value: number; moved: string[] }[] };
       w.pageCls = 0;
+      w.pageShifts = [];
+      const describe = (node: Node | null) => {
+        if (!(node instanceof Element)) return node?.nodeName ?? '?';
+        return `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ''}${node.classList.length > 0 ? `.${Array.from(node.classList).join('.')}` : ''}`;
+      };
       new PerformanceObserver((list) => {
-        for (const entry of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) {
-          if (!entry.hadRecentInput) w.pageCls += entry.value;
+        for (const entry of list.getEntries() as unknown as Shift[]) {
+          if (entry.hadRecentInput) continue;
+          w.pageCls += entry.value;
+          w.pageShifts.push({
+            value: entry.value,
+            moved: entry.sources.map((s) => `${describe(s.node)} y ${Math.round(s.previousRect.y)}→${Math.round(s.currentRect.y)} h ${Math.round(s.previousRect.height)}→${Math.round(s.currentRect.height)}`),
+          });
         }
       }).observe({ type: 'layout-shift', buffered: true });
     });
@@ -57,6 +70,7 @@ export async function pageWeight(browser: Browser, url: string, ready: string, o
     await page.waitForFunction(() => Array.from(document.images).every((img) => img.complete));
     const seen = await page.evaluate(() => ({
       cls: (window as unknown as { pageCls: number }).pageCls,
+      shifts: (window as unknown as { pageShifts: { value: number; moved: string[] }[] }).pageShifts,
       images: document.images.length,
       loaded: Array.from(document.images).filter((img) => img.complete && img.naturalWidth > 0).length,
       sources: Array.from(document.images).map((img) => img.currentSrc),
