@@ -4,7 +4,9 @@
 // before the next old one is drained), an event says why for each, and clients under load see
 // no failure. The service may run 4 (max), so a surge replica starts on the 4th port first and
 // leaves at the end: /status, sampled through each roll under load, never shows fewer than 3
-// ready. (desired = max, in place, is covered by the unit tests.) Ports 24400-24499.
+// ready. A service of one replica with room for a second (as the shipped users) rolls the same
+// way, through a surge, and its one route never goes unanswered. (desired = max, in place, is
+// covered by the unit tests.) Ports 24400-24499.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
@@ -36,7 +38,19 @@ const ACTS = 24410;
 const IMAGE = 'selflessacts-test/echo:rolling';
 const CLIENTS = 4;
 const DESIRED = 3;
-const SURGE_PORT = ACTS + DESIRED;
+/** A service of one replica that may run two, as the shipped users: its roll goes through a surge too. */
+const ONE = 24430;
+
+/** The service a roll replaces: its name, ports, wanted count and a route that reaches only it. */
+interface RollTarget {
+  service: string;
+  startPort: number;
+  desired: number;
+  path: string;
+}
+const ACTS_ROLL: RollTarget = { service: 'acts', startPort: ACTS, desired: DESIRED, path: '/api/v1/x' };
+const ONE_ROLL: RollTarget = { service: 'one', startPort: ONE, desired: 1, path: '/api/v2/one' };
+const surgePortOf = (t: RollTarget) => t.startPort + t.desired;
 const skip = await skipUnlessEngine();
 
 describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, () => {
@@ -45,29 +59,29 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
   let dir = '';
   let configFile = '';
   const runs = new SupervisorRuns(() => configFile);
-  const url = `http://127.0.0.1:${LISTEN}/api/v1/x`;
 
-  async function setEnv(value: string): Promise<void> {
-    const config = JSON.parse(await readFile(configFile, 'utf8')) as { services: { acts: { env: Record<string, string> } } };
-    config.services.acts.env.ROLL = value;
+  async function setEnv(value: string, service = 'acts'): Promise<void> {
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as { services: Record<string, { env: Record<string, string> }> };
+    config.services[service]!.env.ROLL = value;
     await writeFile(configFile, JSON.stringify(config, null, 2));
   }
 
   /**
-   * Waits for `n` more rolling replacements, all 3 ready again and the surge replica gone; checks
-   * they went one at a time, the first only once the surge replica was ready.
+   * Waits for `n` more rolling replacements of `target`, all its replicas ready again and the surge
+   * replica gone; checks they went one at a time, the first only once the surge replica was ready.
    */
-  async function rolled(since: number, n: number, why: RegExp): Promise<EventRecord[]> {
+  async function rolled(since: number, n: number, why: RegExp, target = ACTS_ROLL): Promise<EventRecord[]> {
+    const SURGE_PORT = surgePortOf(target);
     await eventually(async () => {
       const all = (await admin.events(since)).filter((e) => e.seq > since);
       return all.some((e) => e.type === 'replica.stopped' && e.port === SURGE_PORT) ? all : undefined;
     }, `${n} rolling replacements, then the surge replica removed`, 120_000, 200);
-    await admin.waitReady('acts', DESIRED, 60_000);
-    const events = (await admin.events(since)).filter((e) => e.seq > since);
+    await admin.waitReady(target.service, target.desired, 60_000);
+    const events = (await admin.events(since)).filter((e) => e.seq > since && e.service === target.service);
     const replaced = events.filter((e) => e.type === 'replica.replaced' && e.rolling === true);
     assert.equal(replaced.length, n, JSON.stringify(replaced));
     for (const e of replaced) assert.match(e.reason, why);
-    assert.deepEqual(replaced.map((e) => e.port).sort(), [ACTS, ACTS + 1, ACTS + 2].slice(0, n));
+    assert.deepEqual(replaced.map((e) => e.port).sort(), Array.from({ length: n }, (_, i) => target.startPort + i));
     // The surge: started first, with its reason, ready before any old replica left, removed last.
     const surge = events.filter((e) => e.type === 'replica.started' && e.port === SURGE_PORT);
     assert.equal(surge.length, 1, JSON.stringify(surge));
@@ -90,17 +104,17 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     return replaced;
   }
 
-  /** Samples /status every 50 ms: the fewest acts replicas ready (in rotation) seen, and the most running. */
-  function sampleReady(): { stop: () => Promise<{ minReady: number; maxRunning: number; samples: number }> } {
+  /** Samples /status every 50 ms: the fewest of the service's replicas ready (in rotation) seen, and the most running. */
+  function sampleReady(service: string): { stop: () => Promise<{ minReady: number; maxRunning: number; samples: number }> } {
     let stopped = false;
     let minReady = Number.POSITIVE_INFINITY;
     let maxRunning = 0;
     let samples = 0;
     const loop = (async () => {
       for (let i = 0; i < 10_000 && !stopped; i++) {
-        const acts = (await admin.status()).services.acts!;
-        minReady = Math.min(minReady, acts.replicas.filter((r) => r.state === 'ready').length);
-        maxRunning = Math.max(maxRunning, acts.replicas.length);
+        const replicas = (await admin.status()).services[service]!.replicas;
+        minReady = Math.min(minReady, replicas.filter((r) => r.state === 'ready').length);
+        maxRunning = Math.max(maxRunning, replicas.length);
         samples++;
         await sleep(50);
       }
@@ -114,26 +128,26 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     };
   }
 
-  /** Runs `body` (a roll) under load, sampling /status: no request fails, never fewer than 3 ready. */
-  async function underLoad<T>(body: () => Promise<T>): Promise<T> {
-    const load = new RestartLoad(url, { clients: CLIENTS, timeoutMs: 30_000, maxRequests: 300_000 });
+  /** Runs `body` (a roll of `target`) under load on its route, sampling /status: no request fails, never fewer than desired ready. */
+  async function underLoad<T>(body: () => Promise<T>, target = ACTS_ROLL): Promise<T> {
+    const load = new RestartLoad(`http://127.0.0.1:${LISTEN}${target.path}`, { clients: CLIENTS, timeoutMs: 30_000, maxRequests: 300_000 });
     let sampler: ReturnType<typeof sampleReady> | undefined;
     let started = Date.now();
     try {
       await sleep(500);
       started = Date.now();
-      sampler = sampleReady();
+      sampler = sampleReady(target.service);
       return await body();
     } finally {
       const seen = await sampler?.stop();
       const samples = await load.stop();
       const failed = samples.filter((s) => s.outcome !== 'ok');
-      console.log(`# ${samples.length} requests, ${failed.length} failed; roll ${((Date.now() - started) / 1000).toFixed(1)} s; ${seen?.samples} /status samples: at least ${seen?.minReady} ready, at most ${seen?.maxRunning} running`);
+      console.log(`# ${target.service}: ${samples.length} requests, ${failed.length} failed; roll ${((Date.now() - started) / 1000).toFixed(1)} s; ${seen?.samples} /status samples: at least ${seen?.minReady} ready, at most ${seen?.maxRunning} running`);
       assert.deepEqual(failed, [], `no request fails through a rolling replacement (${samples.length} sent)`);
       assert.ok(samples.length > 100, `${samples.length} requests`);
       assert.ok(seen && seen.samples > 20, `${seen?.samples} samples of /status`);
-      assert.ok(seen.minReady >= DESIRED, `ready replicas fell to ${seen.minReady} during the roll (desired ${DESIRED})`);
-      assert.equal(seen.maxRunning, DESIRED + 1, 'one surge replica beside the 3, never more');
+      assert.ok(seen.minReady >= target.desired, `ready replicas fell to ${seen.minReady} during the roll (desired ${target.desired})`);
+      assert.equal(seen.maxRunning, target.desired + 1, `one surge replica beside the ${target.desired}, never more`);
     }
   }
 
@@ -148,9 +162,13 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
       runtime: TEST_ENGINE.name,
       listenPort: LISTEN,
       adminPort: ADMIN,
-      services: { acts: { ...echoService({ replicas: { initial: DESIRED, min: DESIRED, max: DESIRED + 1 }, startPort: ACTS, routes: ['/api/v1'], autoscale: false, env: { ROLL: '1' } }), image: IMAGE } },
+      services: {
+        acts: { ...echoService({ replicas: { initial: DESIRED, min: DESIRED, max: DESIRED + 1 }, startPort: ACTS, routes: ['/api/v1'], autoscale: false, env: { ROLL: '1' } }), image: IMAGE },
+        // Its own image (not rebuilt by the image test), so only acts rolls there.
+        one: echoService({ replicas: { initial: 1, min: 1, max: 2 }, startPort: ONE, routes: ['/api/v2/one'], autoscale: false, env: { ROLL: '1' } }),
+      },
     });
-    await waitUp(runs.start(), admin, { acts: 3 }, 90_000);
+    await waitUp(runs.start(), admin, { acts: 3, one: 1 }, 90_000);
   });
 
   after(async () => {
@@ -164,7 +182,7 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
 
   test('every replica carries its spec; an unchanged config replaces nothing', async () => {
     const containers = await engine.containers.list({ labels: { [TEST_LABEL]: SUITE } });
-    assert.equal(containers.length, 3);
+    assert.equal(containers.length, 4);
     for (const c of containers) assert.match(c.labels['selflessacts.spec'] ?? '', /^image=[0-9a-f]{12},env=[0-9a-f]{12},command=[0-9a-f]{12},resources=[0-9a-f]{12}$/);
     const since = (await admin.events()).at(-1)!.seq;
     runs.current.child.kill('SIGHUP');
@@ -181,6 +199,17 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     });
     const reloaded = (await admin.events(since)).find((e) => e.type === 'config.reloaded');
     assert.match(reloaded?.reason ?? '', /applied services\.acts\.env/);
+  });
+
+  test('a service of one replica with room for two (as the shipped users): rolled through a surge, its route always answered', async () => {
+    const since = (await admin.events()).at(-1)!.seq;
+    await underLoad(async () => {
+      await setEnv('2', 'one');
+      runs.current.child.kill('SIGHUP');
+      await rolled(since, 1, /spec changed \(env\)/, ONE_ROLL);
+    }, ONE_ROLL);
+    const acts = (await admin.events(since)).filter((e) => e.seq > since && e.service === 'acts' && e.type.startsWith('replica.'));
+    assert.deepEqual(acts, [], 'the other service is left alone');
   });
 
   test('the image rebuilt under the same tag: rolled out without a signal, under load, none failed', async () => {
@@ -201,7 +230,8 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     // Not waitUp(.., {acts: 3}): the surge replica may join as soon as the adopted are ready.
     await waitUp(sup, admin, {}, 60_000);
     const replaced = await rolled(0, 3, /spec changed \(env\)/);
-    assert.equal(sup.events('replica.adopted').length, 3);
-    assert.deepEqual(replaced.map((e) => e.previousId).sort(), sup.events('replica.adopted').map((l) => l.id as string).sort());
+    const adopted = sup.events('replica.adopted').filter((l) => l.service === 'acts');
+    assert.equal(adopted.length, 3);
+    assert.deepEqual(replaced.map((e) => e.previousId).sort(), adopted.map((l) => l.id as string).sort());
   });
 });
