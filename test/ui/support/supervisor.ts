@@ -66,7 +66,8 @@ export async function startSupervisor(scaling: ScalingSetup): Promise<RunningSup
       balancer: { ...(shipped.balancer as object | undefined), adminOnListener: true },
       services: {
         ...shipped.services,
-        users: { ...shipped.services.users, startPort: users },
+        // One port is taken for users: its range must end there, not run into acts' first.
+        users: { ...shipped.services.users, startPort: users, replicas: { initial: 1, min: 1, max: 1 } },
         acts: { ...shipped.services.acts, startPort: acts[0], replicas: { initial: 1, min: 1, max: scaling.maxActs } },
       },
     };
