@@ -7,7 +7,8 @@ import type { Browser, BrowserContextOptions } from 'playwright-core';
 export interface PageWeight {
   bytes: number;
   requests: number;
-  /** Cumulative layout shift, shifts after input excluded, as the Web Vitals define it. */
+  /** Layout shift: every shift not after input, summed over the whole visit (stricter than the Web
+   *  Vitals' CLS, which takes only the worst burst). */
   cls: number;
   /** Each shift counted in `cls`: its score and the elements that moved, for a failure message. */
   shifts: { value: number; moved: string[] }[];
