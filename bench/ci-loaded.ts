@@ -55,7 +55,7 @@ function summaryCount(output: string, name: string): number {
   return matches.length ? Number(matches.at(-1)![1]) : 0;
 }
 
-function runFile(file: string, logDir: string): Promise<FileResult> {
+function runFile(file: string, logDir: string, run: number): Promise<FileResult> {
   // The hog starts once the lock is held and dies with the locked command, whatever happens.
   const locked = [
     'echo "ci-loaded: started"',
@@ -76,7 +76,8 @@ function runFile(file: string, logDir: string): Promise<FileResult> {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('close', (code) => {
-      const log = path.join(logDir, `${file.replaceAll('/', '_')}.log`);
+      // One log per run: a failure in run 1 is still there to read after run 3.
+      const log = path.join(logDir, `run${run}_${file.replaceAll('/', '_')}.log`);
       void writeFile(log, output);
       resolve({
         file,
@@ -103,7 +104,7 @@ async function main(): Promise<number> {
   for (let run = 1; run <= RUNS; run++) {
     const results: FileResult[] = [];
     for (const file of files) {
-      const result = await runFile(file, logDir);
+      const result = await runFile(file, logDir, run);
       results.push(result);
       const mark = result.code === 0 && result.fail === 0 ? 'ok  ' : 'FAIL';
       console.log(`run ${run} ${mark} ${file} ${result.pass}/${result.tests} passed, ${result.skipped} skipped, ${result.seconds} s`);
