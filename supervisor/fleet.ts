@@ -13,7 +13,7 @@ import { plan, rollingServices, slotKey, surgePort, type Action, type PlanInput,
 import type { ReplicaEnvironment } from './replica-env.ts';
 import { lastLines } from './runtime/log-tail.ts';
 import { SpecTracker } from './rollout.ts';
-import type { ReplicaInfo, ReplicaSpec, Runtime } from './runtime/runtime.ts';
+import { PORT_TAKEN, type ReplicaInfo, type ReplicaSpec, type Runtime } from './runtime/runtime.ts';
 import { policySettings, scalingPolicy, type Decision, type DecisionCode } from './scaler/policy.ts';
 
 export type Health = 'unknown' | 'ok' | 'failing';
@@ -131,6 +131,8 @@ export class Fleet {
   readonly #specs: SpecTracker;
   /** Services whose rolling replacement was under way at the last pass (reconcile.ts isRolling). */
   #rolling = new Set<string>();
+  /** Services whose surge port another process was found holding: their roll goes in place until it ends. */
+  #surgePortTaken = new Set<string>();
   /** The drift the last pass saw: replica id → what changed. */
   #drifted = new Map<string, string>();
   #timer: Timer | undefined;
@@ -371,6 +373,8 @@ export class Fleet {
     const rolling = rollingServices(input);
     const changed = !sameKeys(rolling, this.#rolling) || !sameKeys(input.drifted!, this.#drifted);
     this.#rolling = rolling;
+    // The next roll tries its surge port again: whoever held it may have let go.
+    for (const name of this.#surgePortTaken) if (!rolling.has(name)) this.#surgePortTaken.delete(name);
     this.#drifted = new Map(input.drifted);
     for (const action of actions) this.#run(action);
     if (changed) this.#d.onChange();
@@ -468,6 +472,13 @@ export class Fleet {
       this.#d.onChange();
     } catch (err) {
       const { code, message } = errorFields(err);
+      if (surge && code === PORT_TAKEN) {
+        // Waiting for the port would stall the roll for as long as the other process holds it;
+        // in place costs one replica of capacity per step but gets the new spec out.
+        this.#surgePortTaken.add(service);
+        this.#d.events.emit({ type: 'runtime.error', service, port, reason: `surge port ${port} is taken by another process, so this rolling replacement goes in place, one replica at a time: ${message}`, code });
+        return;
+      }
       this.#failures.set(key, recordFailure(this.#failures.get(key), 0, this.#clock.now(), this.#d.config.backoff));
       this.#d.events.emit({ type: 'runtime.error', service, port, reason: `starting a replica failed: ${message}`, code });
     } finally {
@@ -560,7 +571,13 @@ export class Fleet {
   }
 
   #planServices(): PlanService[] {
-    return this.#d.config.services.map((s) => ({ name: s.name, startPort: s.startPort, desired: this.desired.get(s.name)!, max: s.replicas.max }));
+    return this.#d.config.services.map((s) => ({
+      name: s.name,
+      startPort: s.startPort,
+      desired: this.desired.get(s.name)!,
+      max: s.replicas.max,
+      ...(this.#surgePortTaken.has(s.name) ? { surgePortTaken: true } : {}),
+    }));
   }
 
   #service(name: string): ServiceConfig | undefined {

@@ -20,6 +20,8 @@ export interface PlanService {
   desired: number;
   /** Its port range ends at startPort + max - 1: the surge port must fall inside it. */
   max: number;
+  /** Another process holds the surge port (a start there said so): this roll goes in place. */
+  surgePortTaken?: boolean;
 }
 
 export interface PlanInput {
@@ -57,11 +59,11 @@ export function wantedPorts(service: PlanService): number[] {
 
 /**
  * The port just above the wanted ones, when the service's range (max) has it: where a surge
- * replica runs while the service's replicas are replaced. At max there is none, and a rolling
- * replacement goes in place, one port at a time.
+ * replica runs while the service's replicas are replaced. At max there is none, nor while another
+ * process holds that port, and a rolling replacement goes in place, one port at a time.
  */
 export function surgePort(service: PlanService): number | undefined {
-  return service.desired < service.max ? service.startPort + service.desired : undefined;
+  return service.desired < service.max && service.surgePortTaken !== true ? service.startPort + service.desired : undefined;
 }
 
 /**

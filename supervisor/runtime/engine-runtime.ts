@@ -18,6 +18,7 @@ import { rewriteLoopbackEnv } from './host-loopback.ts';
 import {
   dialHost,
   parsePortLabel,
+  portTaken,
   replicaLabels,
   type CloseOptions,
   type Placement,
@@ -161,6 +162,10 @@ export class EngineRuntime implements Runtime {
       await this.#o.engine.containers.start(created.id);
     } catch (err) {
       await this.remove(created.id).catch(() => undefined);
+      // Docker: "Error starting userland proxy: listen tcp4 127.0.0.1:8081: bind: address already
+      // in use" (a host process) or "port is already allocated" (another container); Podman alike.
+      const said = (err as Error).message;
+      if (/address already in use|port is already allocated/i.test(said)) throw portTaken(spec.port, said, err);
       throw err;
     }
     const info = await this.inspect(created.id);

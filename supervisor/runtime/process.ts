@@ -4,6 +4,7 @@
 // pid is alive and really ours (its environment carries REPLICA_MARKER=<instance>, so a reused
 // pid is not).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +15,7 @@ import type { Logger } from '../log.ts';
 import { readLogFile } from './log-file.ts';
 import { BundleCache } from './process-bundle.ts';
 import type { Placement, ReplicaInfo, ReplicaLogOptions, ReplicaOutput, ReplicaSpec, ReplicaUsage, Runtime } from './runtime.ts';
-import { dialHost } from './runtime.ts';
+import { dialHost, portTaken } from './runtime.ts';
 import { procUsage } from './proc-usage.ts';
 
 /** Set on every child to its instance id: how a pid is known to be ours after a restart. */
@@ -87,6 +88,8 @@ export class ProcessRuntime implements Runtime {
 
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
     if (!spec.command?.length) throw Object.assign(new Error(`service ${spec.service} has no command for the process runtime`), { code: 'NO_COMMAND' });
+    // A replica on a taken port would only fail its health checks; say so before spawning it.
+    await assertPortFree(this.#options.publishHost, spec.port);
     const id = spec.instance;
     const command = await this.#command(spec);
     const [program, ...args] = command;
@@ -282,4 +285,20 @@ function portlessServices(deployment: Deployment): ReturnType<NonNullable<Runtim
       value: s.env,
       expected: 'a variable carrying {{replica:port}} (runtime is process: every replica listens on its own host port), e.g. "PORT": "{{replica:port}}"',
     }));
+}
+
+/** Rejects with PORT_TAKEN when `port` on `host` cannot be listened on because someone holds it. */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host: host === '' ? undefined : host, port, exclusive: true }, resolve);
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portTaken(port, `listen ${host}:${port}: address already in use`, err);
+    // Any other refusal (no such address, no permission) is the replica's to report.
+  } finally {
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  }
 }

@@ -73,6 +73,7 @@ export interface Runtime {
   init(): Promise<void>;
   /** Every replica of this supervisor, running or not. */
   list(): Promise<ReplicaInfo[]>;
+  /** Rejects with code PORT_TAKEN when another process holds the replica's host port. */
   start(spec: ReplicaSpec): Promise<ReplicaInfo>;
   /**
    * The id an image name resolves to now (a rebuild under the same tag changes it), or
@@ -131,6 +132,18 @@ export function parsePortLabel(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d{1,5}$/.test(value)) return undefined;
   const port = Number(value);
   return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/**
+ * The code of start()'s error when the replica's host port is held by something else: the fleet
+ * can then choose another port (a rolling replacement goes in place rather than wait for its
+ * surge port), where any other start failure is retried under the backoff.
+ */
+export const PORT_TAKEN = 'PORT_TAKEN';
+
+/** An error with code PORT_TAKEN that names the port and what the runtime said. */
+export function portTaken(port: number, detail: string, cause?: unknown): Error {
+  return Object.assign(new Error(`port ${port} is taken by another process: ${detail}`, cause === undefined ? undefined : { cause }), { code: PORT_TAKEN });
 }
 
 /** The host the supervisor itself dials: a wildcard publish address is reached via loopback. */

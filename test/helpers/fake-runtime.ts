@@ -1,7 +1,7 @@
 // A Runtime for unit tests of the Fleet: replicas are records in a map, every call is logged
 // ("start acts:8000", "stop c2", "remove c2"), and a test can make a replica exit, make a
-// service crash at start, or make start fail.
-import type { Placement, ReplicaInfo, ReplicaSpec, Runtime } from '../../supervisor/runtime/runtime.ts';
+// service crash at start, or make start fail (a missing image, a port another process holds).
+import { portTaken, type Placement, type ReplicaInfo, type ReplicaSpec, type Runtime } from '../../supervisor/runtime/runtime.ts';
 
 interface FakeReplica extends ReplicaInfo {
   /** What start() was given. */
@@ -18,6 +18,8 @@ export class FakeRuntime implements Runtime {
   readonly crashing = new Set<string>();
   /** Services whose starts fail (a missing image). */
   readonly refusing = new Set<string>();
+  /** Host ports another process holds: a start there fails with PORT_TAKEN. */
+  readonly takenPorts = new Set<number>();
   #next = 1;
   readonly #now: () => number;
 
@@ -58,6 +60,7 @@ export class FakeRuntime implements Runtime {
     this.calls.push(`start ${spec.service}:${spec.port}`);
     this.startedAt.set(spec.service, [...(this.startedAt.get(spec.service) ?? []), this.#now()]);
     if (this.refusing.has(spec.service)) throw Object.assign(new Error(`no image for ${spec.service}`), { code: 'NOT_FOUND' });
+    if (this.takenPorts.has(spec.port)) throw portTaken(spec.port, `listen 127.0.0.1:${spec.port}: address already in use`);
     const id = `c${this.#next++}`;
     const r: FakeReplica = { id, service: spec.service, port: spec.port, instance: spec.instance, url: `http://127.0.0.1:${spec.port}`, running: true, startedAt: this.#now(), started: spec, ...(spec.spec === undefined ? {} : { spec: spec.spec }) };
     this.replicas.set(id, r);

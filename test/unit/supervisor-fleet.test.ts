@@ -295,6 +295,45 @@ describe('fleet: rolling replacement with a surge replica (desired 2 of max 3)',
     assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start acts')), ['start acts:8000', 'start acts:8001', 'start acts:8002', 'start acts:8000', 'start acts:8001'], 'converged: nothing more started');
   });
 
+  test('a surge port another process holds: the roll goes in place at once instead of waiting for it, and the next roll tries the surge port again', async () => {
+    const r = rig(fixed);
+    await r.pass();
+    const [a, b] = r.ids();
+    for (const id of [a!, b!, ...r.ids('users')]) r.ready(id);
+    await r.pass();
+    r.runtime.takenPorts.add(8002);
+    r.changeEnv({ NEW: 'x' });
+    // The surge start fails, and the pass it prompts drains a at once (in place).
+    await r.clock.advance(0);
+    const refused = r.events.since(0).find((e) => e.type === 'runtime.error')!;
+    assert.equal(refused.port, 8002);
+    assert.match(refused.reason, /^surge port 8002 is taken by another process, so this rolling replacement goes in place, one replica at a time: port 8002 is taken/);
+    assert.deepEqual(r.fleet.rollout('acts'), { toReplace: 1, surgePort: null }, 'a is leaving already: b is left to replace, and no surge');
+    // In place: a, then b, each drained and replaced on its own port, the next once that one is ready.
+    await r.drained(a!);
+    await r.pass();
+    const a2 = at(r, 8000)!;
+    assert.notEqual(a2, a);
+    await r.pass();
+    assert.deepEqual(r.order, [`drain ${a}`, `drained ${a}`], 'b waits while its predecessor is not ready');
+    r.ready(a2);
+    await r.drained(b!);
+    await r.pass();
+    const b2 = at(r, 8001)!;
+    r.ready(b2);
+    await r.pass();
+    assert.deepEqual(r.ids(), [a2, b2]);
+    assert.equal(r.fleet.rollout('acts'), null);
+    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start acts')), ['start acts:8000', 'start acts:8001', 'start acts:8002', 'start acts:8000', 'start acts:8001'], 'the surge port tried once, not under the backoff');
+    // The port is free again: the next roll has its surge.
+    r.runtime.takenPorts.delete(8002);
+    r.changeEnv({ NEW: 'y' });
+    await r.fleet.idle();
+    assert.ok(at(r, 8002), 'the next roll starts a surge replica');
+    assert.deepEqual(r.fleet.rollout('acts'), { toReplace: 2, surgePort: 8002 });
+    assert.deepEqual(r.order.filter((x) => x.startsWith('drain ')).length, 2, 'no old replica left before this surge is ready');
+  });
+
   test('a surge replica that fails is replaced on its port; no old replica leaves meanwhile', async () => {
     const r = rig(fixed);
     await r.pass();
