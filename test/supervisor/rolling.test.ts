@@ -8,7 +8,9 @@
 // way, through a surge, and its one route never goes unanswered. (desired = max, in place, is
 // covered by the unit tests.) Ports 24400-24499.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tarBuffer } from '../../engine-client/index.ts';
@@ -210,6 +212,32 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     }, ONE_ROLL);
     const acts = (await admin.events(since)).filter((e) => e.seq > since && e.service === 'acts' && e.type.startsWith('replica.'));
     assert.deepEqual(acts, [], 'the other service is left alone');
+  });
+
+  test('its surge port held by another process: the roll goes in place at once instead of waiting for the port', async () => {
+    const holder = createServer().listen(ONE + 1, '127.0.0.1');
+    await once(holder, 'listening');
+    try {
+      const since = (await admin.events()).at(-1)!.seq;
+      await setEnv('3', 'one');
+      runs.current.child.kill('SIGHUP');
+      const events = await eventually(async () => {
+        const all = (await admin.events(since)).filter((e) => e.seq > since && e.service === 'one');
+        return all.some((e) => e.type === 'replica.replaced' && e.rolling === true) ? all : undefined;
+      }, 'the one replica replaced in place', 60_000, 200);
+      await admin.waitReady('one', 1, 60_000);
+      const refused = events.filter((e) => e.type === 'runtime.error');
+      assert.equal(refused.length, 1, JSON.stringify(refused));
+      assert.equal(refused[0]!.port, ONE + 1);
+      assert.match(refused[0]!.reason, /^surge port \d+ is taken by another process, so this rolling replacement goes in place, one replica at a time: port \d+ is taken by another process: .*address already in use/);
+      const replaced = events.find((e) => e.type === 'replica.replaced' && e.rolling === true)!;
+      assert.equal(replaced.port, ONE, 'replaced on its own port');
+      assert.ok(refused[0]!.seq < replaced.seq);
+      assert.deepEqual(events.filter((e) => e.type === 'replica.started'), [], 'no surge replica started');
+      assert.deepEqual((await admin.status()).services.one!.replicas.map((r) => r.port), [ONE]);
+    } finally {
+      holder.close();
+    }
   });
 
   test('the image rebuilt under the same tag: rolled out without a signal, under load, none failed', async () => {
