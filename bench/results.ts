@@ -57,7 +57,8 @@ export interface BenchResult {
 /** The command as a reader would type it: `npm run bench:x -- ARGS` or `npx tsx bench/x.ts ARGS`. */
 export function commandLine(argv = process.argv, env = process.env): string {
   const args = argv.slice(2).join(' ');
-  if (env.npm_lifecycle_event) return `npm run ${env.npm_lifecycle_event}${args ? ` -- ${args}` : ''}`;
+  // `npx tsx ...` sets npm_lifecycle_event too, to "npx": that is no script of ours.
+  if (env.npm_lifecycle_event && env.npm_lifecycle_event !== 'npx') return `npm run ${env.npm_lifecycle_event}${args ? ` -- ${args}` : ''}`;
   return `npx tsx ${path.relative(process.cwd(), argv[1] ?? '')}${args ? ` ${args}` : ''}`;
 }
 
