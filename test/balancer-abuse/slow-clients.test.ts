@@ -12,6 +12,8 @@ import { abuseSuite, baseline, clearJournal, journal, openSocket, raw, restarts,
 const LIMITS = { ...TEST_LIMITS, headersTimeoutMs: 5000, requestTimeoutMs: 6000 };
 const a = abuseSuite({ suite: 'abuse-slow', port: 30030, limits: LIMITS });
 const H = 'Host: 127.0.0.1\r\n';
+/** What each download of the "leave mid-response" case asks for: more than it can get before it leaves. */
+const DOWNLOAD_BYTES = 200_000_000;
 
 /** Addresses on the loopback network other than the probe's 127.0.0.1, `perAddress` sockets each. */
 function attacker(i: number, perAddress = 200): string {
@@ -146,13 +148,15 @@ describe('slow and vanishing clients against the real balancer', () => {
     await clearJournal(a.replicas);
     await servedThroughout(a, usual, async () => {
       // 15 of the 16 connections to the replicas: none waits in a queue.
-      // Each download leaves 100 ms after its response began (its 20 MB are far from sent).
-      const downloads = Array.from({ length: 10 }, (_, i) => raw(a.port, `GET /api/v1/bytes?n=20000000&i=${i} HTTP/1.1\r\n${H}\r\n`, { from: attacker(i, 5), responses: 1, waitMs: 3000 }));
+      // Each download leaves 100 ms after its response began, its 200 MB far from sent. (20 MB
+      // were not: loopback carries that in ~100 ms, and a loaded test process reads late.)
+      const downloads = Array.from({ length: 10 }, (_, i) => raw(a.port, `GET /api/v1/bytes?n=${DOWNLOAD_BYTES}&i=${i} HTTP/1.1\r\n${H}\r\n`, { from: attacker(i, 5), responses: 1, waitMs: 3000 }));
       const uploads = Array.from({ length: 5 }, (_, i) =>
         raw(a.port, [`POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: 5000000\r\n\r\n`, 'z'.repeat(100_000)], { from: attacker(i, 5), waitMs: 300 }),
       );
       const got = await Promise.all(downloads);
-      assert.ok(got.every((r) => r.text.startsWith('HTTP/1.1 200') && r.text.length < 20_000_000), 'the downloads had begun, and were left unfinished');
+      const heads = got.map((r) => `${JSON.stringify(r.text.slice(0, 200))} (${r.text.length} bytes, ${r.closed ? 'closed' : 'left'} after ${r.ms} ms)`);
+      assert.ok(got.every((r) => r.text.startsWith('HTTP/1.1 200') && r.text.length < DOWNLOAD_BYTES), `the downloads had begun, and were left unfinished:\n${heads.join('\n')}`);
       await Promise.all(uploads);
       await sleep(500);
     });
