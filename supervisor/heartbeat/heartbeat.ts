@@ -35,6 +35,8 @@ interface Poll {
   /** A check was asked for (the balancer suspects the replica): its result is reported even if unchanged. */
   asked: boolean;
   lastOk: boolean;
+  /** When the last check started: the next one is due an interval after it. */
+  startedAt: number;
 }
 
 export class Heartbeat {
@@ -65,10 +67,14 @@ export class Heartbeat {
       const poll = this.#polls.get(target.id);
       if (poll) {
         const faster = target.phase === 'starting' && poll.target.phase !== 'starting';
+        const slower = target.phase !== 'starting' && poll.target.phase === 'starting';
         poll.target = target;
         if (faster) this.#checkNow(poll);
+        // Ready now: the fast check already scheduled would probe it again within
+        // fastIntervalMs of the check that made it ready; the interval counts from that check.
+        else if (slower && !poll.running) this.#schedule(poll);
       } else {
-        const fresh: Poll = { target, running: false, again: false, asked: false, lastOk: true };
+        const fresh: Poll = { target, running: false, again: false, asked: false, lastOk: true, startedAt: 0 };
         this.#polls.set(target.id, fresh);
         this.#checkNow(fresh);
       }
@@ -101,7 +107,7 @@ export class Heartbeat {
   async #run(poll: Poll): Promise<void> {
     const { config, clock } = this.#d;
     poll.running = true;
-    const started = clock.now();
+    poll.startedAt = clock.now();
     const result = await this.#d.probe(poll.target.url, config.timeoutMs);
     poll.running = false;
     poll.lastOk = result.ok;
@@ -124,8 +130,15 @@ export class Heartbeat {
       this.#checkNow(poll);
       return;
     }
+    this.#schedule(poll);
+  }
+
+  /** The next check: fast while starting or failing, else at the interval, from the last one's start. */
+  #schedule(poll: Poll): void {
+    const { config, clock } = this.#d;
     const fast = poll.target.phase === 'starting' || !poll.lastOk;
     const interval = fast ? Math.min(config.fastIntervalMs, config.intervalMs) : config.intervalMs;
-    poll.timer = clock.after(interval - (clock.now() - started), () => void this.#run(poll));
+    poll.timer?.cancel();
+    poll.timer = clock.after(interval - (clock.now() - poll.startedAt), () => void this.#run(poll));
   }
 }

@@ -59,14 +59,23 @@ function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number 
 }
 
 describe('heartbeat: when replicas are checked', () => {
-  test('a new starting replica: at once, then every fastIntervalMs; once ready, every intervalMs', async () => {
+  test('a new starting replica: at once, then every fastIntervalMs; once ready, every intervalMs from its last check', async () => {
     const r = rig({});
     r.targets(target('a', 'starting'));
     await r.clock.advance(500);
     assert.deepEqual(r.at('a'), [0, 200, 400]);
     r.targets(target('a', 'ready'));
     await r.clock.advance(3000);
-    assert.deepEqual(r.at('a'), [0, 200, 400, 600, 1600, 2600], 'the fast check already due at 600 runs, then the interval');
+    assert.deepEqual(r.at('a'), [0, 200, 400, 1400, 2400, 3400], 'the fast check due at 600 is not run: a ready replica waits the interval');
+  });
+
+  test('ready while its check runs: the next one an interval after that check started', async () => {
+    const r = rig({}, { probeMs: 50 });
+    r.targets(target('a', 'starting'));
+    await r.clock.advance(220); // the check at 200 is still running
+    r.targets(target('a', 'ready'));
+    await r.clock.advance(1500);
+    assert.deepEqual(r.at('a'), [0, 200, 1200]);
   });
 
   test('a failing ready replica is re-checked at the fast interval: failed at the threshold in interval + 2 × fast', async () => {
