@@ -147,9 +147,10 @@ export class RawH2 {
     return this.frames.filter((f) => f.type === FRAME.RST_STREAM && (code === undefined || f.payload.readUInt32BE(0) === code));
   }
 
-  goaway(): { code: number } | undefined {
+  /** The first GOAWAY: its error code, and the last stream the server says it processed. */
+  goaway(): { code: number; lastStream: number } | undefined {
     const f = this.frames.find((x) => x.type === FRAME.GOAWAY);
-    return f && { code: f.payload.readUInt32BE(4) };
+    return f && { code: f.payload.readUInt32BE(4), lastStream: f.payload.readUInt32BE(0) & 0x7fffffff };
   }
 
   close(): void {
