@@ -48,6 +48,8 @@ export async function startServices(store: FreshStorage, mode: ApiAccess): Promi
 export interface HealthReport {
   checks: number;
   worstMs: number;
+  /** Every check's latency, in the order they ran. */
+  latenciesMs: number[];
   /** The five slowest checks, for the failure message. */
   slowest: string[];
   /** Checks that were not a 200 (or got no answer in 5 s). */
@@ -57,7 +59,7 @@ export interface HealthReport {
 const WATCH = `
 const { parentPort, workerData } = require('node:worker_threads');
 let stop = false;
-const report = { checks: 0, worstMs: 0, failures: [], slowest: [] };
+const report = { checks: 0, worstMs: 0, latenciesMs: [], failures: [], slowest: [] };
 const slow = [];
 parentPort.on('message', () => { stop = true; });
 (async () => {
@@ -77,6 +79,7 @@ parentPort.on('message', () => { stop = true; });
       const ms = performance.now() - started;
       report.checks += 1;
       report.worstMs = Math.max(report.worstMs, ms);
+      report.latenciesMs.push(ms);
       slow.push([ms, url + ' at +' + (Date.now() - workerData.t0) + ' ms']);
     }
     await new Promise((r) => setTimeout(r, 20));
