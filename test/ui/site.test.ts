@@ -392,7 +392,7 @@ describe('web UI against the real app', { skip }, () => {
     });
   });
 
-  test('My acts pages through more than one page, its size known from the start', async () => {
+  test('My acts pages through more than one page as it is scrolled, its size known from the start', async () => {
     await withWatchedPage(browser!, {}, async ({ page }) => {
       await page.goto(url('#/login?next=%2Fme'));
       await logIn(page, 'priya', 'priya password');
@@ -400,11 +400,38 @@ describe('web UI against the real app', { skip }, () => {
       await page.locator('.act-card').nth(23).waitFor();
       assert.equal(await page.locator('.act-card').count(), 24);
       assert.equal(await page.locator('.act-caption').first().textContent(), 'Litter pick #30');
-      await page.getByRole('button', { name: 'Show older acts' }).click();
+      // Bringing the "Show older acts" row into view loads the next page by itself (infinite
+      // scroll), so a click could find the button already gone: a loaded run did.
+      await page.getByRole('button', { name: 'Show older acts' }).scrollIntoViewIfNeeded();
       await page.locator('.act-card').nth(29).waitFor();
       assert.equal(await page.locator('.act-card').count(), 30);
       assert.equal(await page.locator('.act-caption').last().textContent(), 'Litter pick #1');
       assert.equal(await page.getByRole('button', { name: 'Show older acts' }).isHidden(), true);
+    });
+  });
+
+  test('"Show older acts" loads the next page where nothing loads it by itself (keyboards, a failed automatic load)', async () => {
+    await withWatchedPage(browser!, {}, async ({ page }) => {
+      // A browser whose observer never reports: only the button can load the rest.
+      await page.addInitScript(() => {
+        window.IntersectionObserver = class {
+          observe(): void {}
+          unobserve(): void {}
+          disconnect(): void {}
+          takeRecords(): IntersectionObserverEntry[] {
+            return [];
+          }
+        } as unknown as typeof IntersectionObserver;
+      });
+      await page.goto(url('#/login?next=%2Fme'));
+      await logIn(page, 'priya', 'priya password');
+      await page.locator('.act-card').nth(23).waitFor();
+      const button = page.getByRole('button', { name: 'Show older acts' });
+      await button.focus();
+      await page.keyboard.press('Enter');
+      await page.locator('.act-card').nth(29).waitFor();
+      assert.equal(await page.locator('.act-card').count(), 30);
+      assert.equal(await button.isHidden(), true);
     });
   });
 
