@@ -121,6 +121,8 @@ export class Fleet {
   readonly #d: FleetDeps;
   readonly #clock: Clock;
   readonly #busy = new Set<string>();
+  /** Replicas this fleet removed that the runtime's last list still showed (see #sync). */
+  readonly #removed = new Set<string>();
   readonly #starting = new Set<string>();
   readonly #ops = new Set<Promise<void>>();
   readonly #failures = new Map<string, FailureRecord>();
@@ -154,6 +156,7 @@ export class Fleet {
    * than their initial count (a window should open for them, so they can come back down).
    */
   async adopt(): Promise<string[]> {
+    const listedAt = this.#clock.now();
     const actual = await this.#d.runtime.list();
     const above: string[] = [];
     for (const s of this.#d.config.services) {
@@ -164,7 +167,7 @@ export class Fleet {
         if (ports.size > s.replicas.initial && count > s.replicas.min) above.push(s.name);
       }
     }
-    this.#sync(actual);
+    this.#sync(actual, listedAt);
     // A replica on a service's surge port is taken for the leftover surge of a roll the previous
     // supervisor did not finish: kept until the service is whole again, then removed.
     for (const s of this.#planServices()) {
@@ -342,6 +345,7 @@ export class Fleet {
 
   async #runPass(): Promise<void> {
     let actual: ReplicaInfo[];
+    const listedAt = this.#clock.now();
     try {
       actual = await this.#d.runtime.list();
       this.#lastListError = '';
@@ -354,7 +358,7 @@ export class Fleet {
       return;
     }
     if (this.#stopped) return;
-    this.#sync(actual);
+    this.#sync(actual, listedAt);
     await this.#specs.refresh(this.#d.config.services);
     if (this.#stopped) return;
     const now = this.#clock.now();
@@ -380,15 +384,22 @@ export class Fleet {
     if (changed) this.#d.onChange();
   }
 
-  /** Folds the runtime's list into the table: adopt the unknown, fail the exited, forget the gone. */
-  #sync(actual: ReplicaInfo[]): void {
+  /**
+   * Folds the runtime's list into the table: adopt the unknown, fail the exited, forget the gone.
+   * The list was asked for at `listedAt` and operations ran while it came: a replica removed
+   * meanwhile may still be on it (not adopted again), and one started meanwhile may not be
+   * (not taken for gone).
+   */
+  #sync(actual: ReplicaInfo[], listedAt: number): void {
     const now = this.#clock.now();
     const seen = new Set(actual.map((a) => a.id));
+    for (const id of this.#removed) if (!seen.has(id)) this.#removed.delete(id); // the runtime agrees now
     let changed = false;
     for (const a of actual) {
       const known = this.replicas.get(a.id);
       if (!known) {
         if (this.#starting.has(slotKey(a.service, a.port))) continue; // ours, mid-start
+        if (this.#removed.has(a.id)) continue; // ours, removed after the list was taken
         this.replicas.set(a.id, {
           id: a.id, service: a.service, port: a.port, url: a.url,
           state: a.running ? 'starting' : 'failed',
@@ -405,7 +416,7 @@ export class Fleet {
       }
     }
     for (const r of [...this.replicas.values()]) {
-      if (seen.has(r.id) || this.#busy.has(r.id)) continue;
+      if (seen.has(r.id) || this.#busy.has(r.id) || r.trackedSince >= listedAt) continue;
       this.replicas.delete(r.id);
       if (r.state !== 'failed') this.#recordFailure(r);
       this.#replacing.set(slotKey(r.service, r.port), r.id);
@@ -510,6 +521,7 @@ export class Fleet {
       await this.#d.runtime.stop(r.id, failed ? FAILED_STOP_GRACE_SECONDS : this.#d.config.stopGraceSeconds);
       await this.#d.runtime.remove(r.id);
       this.replicas.delete(r.id);
+      this.#removed.add(r.id);
       this.#d.events.emit({ type: 'replica.stopped', service: r.service, port: r.port, id: r.id, reason: action.reason });
       this.#d.onChange();
     } catch (err) {

@@ -10,6 +10,7 @@ import { silentLogger } from '../../supervisor/log.ts';
 import { ReplicaEnvironment } from '../../supervisor/replica-env.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { FakeRuntime } from '../helpers/fake-runtime.ts';
+import { eventually } from '../../testkit/eventually.ts';
 
 const quiet = silentLogger;
 
@@ -149,6 +150,44 @@ describe('fleet: replacement', () => {
     assert.deepEqual(r.runtime.calls.slice(-3), [`stop ${first}`, `remove ${first}`, 'start acts:8000']);
     const replaced = r.events.since(0).find((e) => e.type === 'replica.replaced')!;
     assert.equal(replaced.previousId, first);
+  });
+
+  test('a list the runtime answers after a removal it was asked before: the removed replica is not adopted again', async () => {
+    const r = rig({ replicas: { initial: 1, min: 1, max: 1 }, autoscale: false });
+    await r.pass();
+    const [old] = r.ids();
+    r.ready(old!);
+    const { list, remove } = { list: r.runtime.list.bind(r.runtime), remove: r.runtime.remove.bind(r.runtime) };
+    let letRemove!: () => void;
+    const removing = new Promise<void>((resolve) => (letRemove = resolve));
+    r.runtime.remove = async (id) => {
+      await removing;
+      return remove(id);
+    };
+    r.failed(old!);
+    r.fleet.kick();
+    await eventually(async () => (r.runtime.calls.includes(`stop ${old}`) ? true : undefined), 'the removal under way', 2000, 1);
+    // The next pass's list is taken now, with the old replica on it, and answered later.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    let asked = false;
+    r.runtime.list = async () => {
+      asked = true;
+      const snapshot = await list();
+      await answered;
+      r.runtime.list = list;
+      return snapshot;
+    };
+    r.fleet.kick();
+    await eventually(async () => (asked ? true : undefined), 'the next pass listing', 2000, 1);
+    letRemove();
+    await eventually(async () => (r.fleet.replicas.has(old!) ? undefined : true), 'the old replica removed', 2000, 1);
+    answer();
+    await r.fleet.idle();
+    await r.pass();
+    assert.deepEqual(r.events.since(0).filter((e) => e.id === old && e.type === 'replica.adopted'), [], 'not adopted again');
+    assert.equal(r.events.since(0).filter((e) => e.id === old && e.type === 'replica.stopped').length, 1, 'stopped once');
+    assert.equal(r.fleet.replicas.has(old!), false);
   });
 
   test('a replica whose process exits is failed and replaced; the env it starts with is the config\'s templates', async () => {
