@@ -1,6 +1,6 @@
 // Whether the engine answers, and what it is.
 import { header, type Transport } from './transport.ts';
-import type { PingResult, VersionInfo } from './types.ts';
+import type { EngineInfo, PingResult, VersionInfo } from './types.ts';
 
 export class System {
   readonly #transport: Transport;
@@ -17,6 +17,14 @@ export class System {
       osType: header(headers, 'ostype') ?? '',
       server: header(headers, 'server') ?? '',
     };
+  }
+
+  /** GET /info: what the engine's host has (memory, CPUs). */
+  async info(): Promise<EngineInfo> {
+    const { json } = await this.#transport.request({ method: 'GET', path: '/info' });
+    const raw = (json ?? {}) as Record<string, unknown>;
+    const number = (key: string) => (typeof raw[key] === 'number' ? (raw[key] as number) : 0);
+    return { memTotal: number('MemTotal'), cpus: number('NCPU'), raw };
   }
 
   async version(): Promise<VersionInfo> {

@@ -385,6 +385,13 @@ export interface PingResult {
   server: string;
 }
 
+export interface EngineInfo {
+  /** Bytes of memory the engine's host has (0 when it does not say). */
+  memTotal: number;
+  cpus: number;
+  raw: Record<string, unknown>;
+}
+
 export interface VersionInfo {
   version: string;
   apiVersion: string;

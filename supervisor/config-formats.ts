@@ -9,6 +9,7 @@ const FORMATS = {
   'sa-port': { check: c.intIn(0, 65535), numeric: true },
   'sa-positive-int': { check: c.intIn(1, 2_147_483_647), numeric: true },
   'sa-nat': { check: c.intIn(0, 2_147_483_647), numeric: true },
+  'sa-percent': { check: c.intIn(0, 100), numeric: true },
   'sa-string': { check: c.nonEmptyString },
   'sa-any-string': { check: (v: unknown) => (typeof v === 'string' ? undefined : 'a string') },
   'sa-boolean': { check: c.boolean },

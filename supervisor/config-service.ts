@@ -17,7 +17,14 @@ export interface ServiceConfig {
   startPort: number;
   /** Port the app listens on inside its container (docker); the process runtime uses the host port. */
   containerPort: number;
+  /** The health check: may this replica take traffic (readiness)? Asked every heartbeat interval. */
   healthPath: string;
+  /**
+   * The liveness check, asked when the health check fails: is the replica alive at all? Absent:
+   * the health path again, with the liveness timeout. A replica that fails its health check but
+   * passes this one leaves the rotation and is kept; one that fails both is replaced.
+   */
+  livenessPath?: string;
   /** Path prefixes routed to this service by the balancer; the longest match wins. */
   routes: string[];
   autoscale: boolean;
@@ -47,6 +54,7 @@ const FIELDS: Record<string, Field> = {
   startPort: { check: c.intIn(1, 65535) },
   containerPort: { check: c.intIn(1, 65535) },
   healthPath: { check: c.urlPath },
+  livenessPath: { check: c.urlPath },
   routes: { check: c.arrayOf(c.urlPath, 'paths starting with "/"'), default: [] },
   autoscale: { check: c.boolean, default: false },
   strategy: { check: c.oneOf(STRATEGIES), default: 'round-robin' },

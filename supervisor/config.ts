@@ -37,7 +37,27 @@ export interface Config {
   publishHost: string;
   /** Absolute. Holds secrets.json, process-runtime state and logs, and replicas/ (their DATA_DIR). */
   dataDir: string;
-  heartbeat: { intervalMs: number; timeoutMs: number; failureThreshold: number; fastIntervalMs: number };
+  heartbeat: {
+    intervalMs: number;
+    timeoutMs: number;
+    failureThreshold: number;
+    fastIntervalMs: number;
+    /** A liveness check (asked after a failed health check) with no answer within this: stuck, replaced. */
+    livenessTimeoutMs: number;
+    /**
+     * At most this share (%) of a service's ready replicas is taken out of rotation, or replaced,
+     * for missed answers at once (Envoy's max_ejection_percent); at least one may always be
+     * replaced. Replicas that exited, answer that they are unready, or fail their liveness check
+     * outright are not held back by it.
+     */
+    maxEjectedPercent: number;
+  };
+  /**
+   * What the replicas may use of this host, so scaling never starts what does not fit: memory
+   * (0: found from the runtime, the host's or this process's cgroup's), less a reserve for the
+   * supervisor and the engine; replicas booting at once.
+   */
+  capacity: { memoryMb: number; reserveMb: number; maxStarting: number };
   /** Every autoscaled service's policy, unless its own `scaling` says otherwise (services.<name>.scaling). */
   scaling: ScalingSettings;
   backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
@@ -87,6 +107,7 @@ const SCHEMA = {
     maxConnectionsPerReplica: f('sa-positive-int', DEFAULT_LIMITS.maxConnectionsPerReplica),
     maxQueuedPerReplica: f('sa-nat', DEFAULT_LIMITS.maxQueuedPerReplica),
     bufferBodyBytes: f('sa-nat', DEFAULT_LIMITS.bufferBodyBytes),
+    panicThresholdPercent: f('sa-percent', DEFAULT_LIMITS.panicThresholdPercent),
     tls: {
       certFile: f('sa-any-string', DEFAULT_EDGE.tls.certFile, 'TLS_CERT_FILE'),
       keyFile: f('sa-any-string', DEFAULT_EDGE.tls.keyFile, 'TLS_KEY_FILE'),
@@ -121,6 +142,13 @@ const SCHEMA = {
     timeoutMs: f('sa-positive-int', 800, 'HEARTBEAT_TIMEOUT_MS'),
     failureThreshold: f('sa-positive-int', 3, 'HEARTBEAT_FAILURE_THRESHOLD'),
     fastIntervalMs: f('sa-positive-int', 200),
+    livenessTimeoutMs: f('sa-positive-int', 5000, 'HEARTBEAT_LIVENESS_TIMEOUT_MS'),
+    maxEjectedPercent: f('sa-percent', 50),
+  },
+  capacity: {
+    memoryMb: f('sa-nat', 0, 'CAPACITY_MEMORY_MB'),
+    reserveMb: f('sa-nat', 256, 'CAPACITY_RESERVE_MB'),
+    maxStarting: f('sa-positive-int', 2, 'CAPACITY_MAX_STARTING'),
   },
   scaling: {
     windowSeconds: f('sa-positive-int', 120, 'SCALING_WINDOW_SECONDS'),
@@ -194,7 +222,7 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
   const envProblem = c.stringMap(props.env);
   if (envProblem) issues.push({ key: 'env', value: props.env, expected: envProblem });
   else issues.push(...envIssues('env', props.env, new Set(parsed.services.map((s) => s.name)), env));
-  issues.push(...parsed.issues, ...listenerClashes(props, parsed.services), ...balancerChecks(props.balancer));
+  issues.push(...parsed.issues, ...listenerClashes(props, parsed.services), ...balancerChecks(props.balancer), ...heartbeatChecks(props.heartbeat));
   if (issues.length) throw new ConfigError(issues);
   const cwd = options.cwd ?? process.cwd();
   const absolute = (file: string) => (file === '' ? '' : path.resolve(cwd, file));
@@ -255,6 +283,14 @@ function withEnvName(key: string, env: NodeJS.ProcessEnv): string {
   for (const part of key.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
   const name = (node as { env?: string } | undefined)?.env;
   return name && env[name] !== undefined ? `${key} (from env ${name})` : key;
+}
+
+function heartbeatChecks(h: Config['heartbeat']): ConfigIssue[] {
+  // A liveness check shorter than a health check would call stuck what is merely slow.
+  if (h.livenessTimeoutMs < h.timeoutMs) {
+    return [{ key: 'heartbeat.livenessTimeoutMs', value: h.livenessTimeoutMs, expected: `at least heartbeat.timeoutMs (${h.timeoutMs})` }];
+  }
+  return [];
 }
 
 function balancerChecks(b: Config['balancer']): ConfigIssue[] {

@@ -10,6 +10,10 @@ export type EventType =
   | 'replica.replaced'
   | 'replica.stopped'
   | 'replica.adopted'
+  | 'replica.unready'
+  | 'replica.restored'
+  | 'replica.kept'
+  | 'capacity.exceeded'
   | 'scaled'
   | 'scale.override'
   | 'runtime.error'
@@ -23,6 +27,8 @@ export type EventType =
   | 'supervisor.started'
   | 'balancer.accepting'
   | 'supervisor.stopping';
+
+const WARNINGS: ReadonlySet<EventType> = new Set(['runtime.error', 'replica.failed', 'balancer.listen-failed', 'replica.unready', 'replica.kept', 'capacity.exceeded']);
 
 export interface EventInput {
   type: EventType;
@@ -56,7 +62,7 @@ export class EventLog {
     const event: SupervisorEvent = { ...input, seq: this.#seq, time: new Date().toISOString() };
     this.#events.push(event);
     if (this.#events.length > this.#capacity) this.#events.shift();
-    const level = input.type === 'runtime.error' || input.type === 'replica.failed' || input.type === 'balancer.listen-failed' ? 'warn' : 'info';
+    const level = WARNINGS.has(input.type) ? 'warn' : 'info';
     this.#logger?.log(level, input.type, { ...input, seq: event.seq });
     for (const listener of this.#listeners) listener(event);
     return event;

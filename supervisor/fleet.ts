@@ -15,8 +15,18 @@ import { lastLines } from './runtime/log-tail.ts';
 import { SpecTracker } from './rollout.ts';
 import { PORT_TAKEN, type ReplicaInfo, type ReplicaSpec, type Runtime } from './runtime/runtime.ts';
 import { policySettings, scalingPolicy, type Decision, type DecisionCode } from './scaler/policy.ts';
+import { fit, minimumsOver } from './capacity.ts';
 
-export type Health = 'unknown' | 'ok' | 'failing';
+/** unready: out of rotation, kept running (its health check fails, its liveness check passes). */
+export type Health = 'unknown' | 'ok' | 'failing' | 'unready';
+
+/** Why a live replica is held out of rotation. */
+export interface OutOfRotation {
+  /** Epoch ms. */
+  since: number;
+  cause: 'slow' | 'unready';
+  reason: string;
+}
 
 export interface Replica {
   id: string;
@@ -38,6 +48,12 @@ export interface Replica {
   failedAt?: number;
   /** The spec label it was started with (spec-hash.ts); absent on an older supervisor's. */
   spec?: string | undefined;
+  /** Alive but out of rotation (its health check fails); absent while it serves. */
+  out?: OutOfRotation;
+  /** Its liveness check went unanswered (epoch ms): replaced once the ejection limit allows. */
+  stuckSince?: number;
+  /** The ejection limit kept it in rotation although its checks go unanswered (said once). */
+  kept?: boolean;
 }
 
 /** What is kept of a failed replica: why, and its last lines of output, captured before removal. */
@@ -71,6 +87,24 @@ export interface FleetDeps {
 export interface DesiredCount {
   replicas: number;
   code: DecisionCode | string;
+  reason: string;
+}
+
+/** The memory the replicas may use, as the supervisor found it (Fleet.setCapacity). */
+export interface Capacity {
+  /** What the runtime's host (or this process's cgroup) has, MB, and where that figure came from. */
+  memoryMb: number;
+  source: string;
+  /** Kept for the supervisor and the engine. */
+  reserveMb: number;
+  /** memoryMb - reserveMb: what replicas may take. */
+  budgetMb: number;
+}
+
+/** A service held below the count asked for, as /status shows it. */
+export interface Capped {
+  wanted: number;
+  allowed: number;
   reason: string;
 }
 
@@ -115,7 +149,13 @@ const OUTPUT_TIMEOUT_MS = 3000;
 
 export class Fleet {
   readonly replicas = new Map<string, Replica>();
+  /** The count each service runs toward: what was asked for (`wanted`), capped by capacity. */
   readonly desired = new Map<string, number>();
+  /** The count last asked for (config, scaler, operator), and by what decision. */
+  readonly #wanted = new Map<string, DesiredCount>();
+  /** Services capped below their wanted count, and why. */
+  readonly capped = new Map<string, Capped>();
+  #capacity: Capacity | undefined;
   /** The last FAILURES_KEPT failures per service, newest first, with their output. */
   readonly failures = new Map<string, FailureReport[]>();
   readonly #d: FleetDeps;
@@ -147,7 +187,30 @@ export class Fleet {
     this.#d = deps;
     this.#clock = deps.clock ?? systemClock;
     this.#specs = new SpecTracker({ runtime: deps.runtime, clock: this.#clock, logger: deps.logger, envFor: (s, port, instance) => this.#envFor(s, port, instance) });
-    for (const s of deps.config.services) this.desired.set(s.name, s.replicas.initial);
+    for (const s of deps.config.services) {
+      this.desired.set(s.name, s.replicas.initial);
+      this.#wanted.set(s.name, { replicas: s.replicas.initial, code: 'initial', reason: `replicas.initial ${s.replicas.initial}` });
+    }
+  }
+
+  get capacity(): Capacity | undefined {
+    return this.#capacity;
+  }
+
+  /**
+   * What the replicas may use: from now on no count is raised beyond what fits (capacity.ts).
+   * Counts already set (the initial ones) are fitted at once, and start-up says when even the
+   * services' minimums do not fit.
+   */
+  setCapacity(capacity: Capacity): void {
+    this.#capacity = capacity;
+    const over = minimumsOver(this.#d.config.services.map((s) => ({ needMb: s.resources.memoryMb, min: s.replicas.min })), capacity.budgetMb);
+    if (over > 0) {
+      this.#d.events.emit({ type: 'capacity.exceeded', reason: `the services' minimum replicas need ${over} MB more than the ${capacity.budgetMb} MB replicas may use (${capacity.memoryMb} MB from ${capacity.source}, less capacity.reserveMb ${capacity.reserveMb}); they run anyway: lower replicas.min or resources.memoryMb, or give the host more memory` });
+    }
+    // Nothing runs yet: the initial counts are fitted from the minimums up, quietly unless capped.
+    for (const s of this.#d.config.services) this.desired.set(s.name, Math.min(this.desired.get(s.name)!, s.replicas.min));
+    this.#fit(true);
   }
 
   /**
@@ -164,6 +227,7 @@ export class Fleet {
       if (s.autoscale) {
         const count = scalingPolicy(policySettings(s)).clamp(Math.max(s.replicas.initial, ports.size)).replicas;
         this.desired.set(s.name, count);
+        this.#wanted.set(s.name, { replicas: count, code: 'adopted', reason: `${ports.size} replica(s) adopted` });
         if (ports.size > s.replicas.initial && count > s.replicas.min) above.push(s.name);
       }
     }
@@ -222,31 +286,136 @@ export class Fleet {
       });
   }
 
+  /**
+   * A verdict of the heartbeat (health-tracker.ts): into rotation, out of it (kept running), or
+   * replaced. Replicas out for missed answers, and stuck ones replaced, are held to the ejection
+   * limit (heartbeat.maxEjectedPercent), so a busy host never empties a service by its own hand.
+   */
   onHealth(msg: HealthMessage): void {
     const r = this.replicas.get(msg.id);
     if (!r || (r.state !== 'starting' && r.state !== 'ready')) return;
-    r.health = msg.verdict === 'ok' ? 'ok' : 'failing';
     r.consecutiveFailures = msg.consecutiveFailures;
     r.latencyMs = msg.latencyMs;
     r.lastReason = msg.reason;
     const now = this.#clock.now();
-    if (msg.verdict === 'ok' && r.state === 'starting') {
-      r.state = 'ready';
-      r.readyAt = now;
-      this.#d.events.emit({ type: 'replica.ready', service: r.service, port: r.port, id: r.id, reason: `healthy ${now - r.trackedSince} ms after start` });
-    } else if (msg.verdict === 'failed' && (r.state === 'ready' || r.adopted)) {
-      this.#fail(r, `${msg.consecutiveFailures} health checks failed in a row (last: ${msg.reason})`);
+    if (msg.verdict !== 'failed') r.stuckSince = undefined; // a liveness check answered, or a health check did
+    if (msg.verdict !== 'unready' && msg.verdict !== 'failed') r.kept = undefined;
+    switch (msg.verdict) {
+      case 'ok':
+        r.health = 'ok';
+        if (r.state === 'starting') {
+          r.state = 'ready';
+          r.readyAt = now;
+          this.#d.events.emit({ type: 'replica.ready', service: r.service, port: r.port, id: r.id, reason: `healthy ${now - r.trackedSince} ms after start` });
+        } else if (r.out) {
+          this.#d.events.emit({ type: 'replica.restored', service: r.service, port: r.port, id: r.id, reason: `back in rotation: its health check passed after ${now - r.out.since} ms out (${r.out.reason})` });
+          r.out = undefined;
+        }
+        break;
+      case 'failing':
+        r.health = r.out ? 'unready' : 'failing';
+        break;
+      case 'unready':
+        r.health = r.out ? 'unready' : 'failing';
+        if (r.state === 'ready') this.#holdOut(r, msg.cause === 'slow' ? 'slow' : 'unready', `${msg.consecutiveFailures} health checks failed in a row (last: ${msg.reason})`);
+        break;
+      case 'failed':
+        r.health = r.out ? 'unready' : 'failing';
+        if (r.state !== 'ready' && !r.adopted) break;
+        if (msg.cause === 'stuck') {
+          r.stuckSince ??= now;
+          this.#replaceStuck(r.service);
+        } else {
+          this.#fail(r, `${msg.consecutiveFailures} health checks failed in a row and its liveness check failed too (last: ${msg.reason})`);
+        }
+        break;
     }
     this.#d.onChange();
   }
 
-  /** A new desired count, as the policy decided it (within the service's bounds already). */
+  /** Ready replicas of the service (in rotation or held out), and how many of them the limit lets go at once. */
+  #ejectionRoom(service: string, counted: (r: Replica) => boolean): number {
+    const ready = this.#sorted(service).filter((r) => r.state === 'ready');
+    const limit = Math.floor((ready.length * this.#d.config.heartbeat.maxEjectedPercent) / 100);
+    return limit - ready.filter(counted).length;
+  }
+
+  /** Out of rotation, kept running; for missed answers only within the ejection limit. */
+  #holdOut(r: Replica, cause: OutOfRotation['cause'], reason: string): void {
+    if (r.out) {
+      r.out = { ...r.out, cause, reason };
+      return;
+    }
+    if (cause === 'slow' && this.#ejectionRoom(r.service, (x) => x.out?.cause === 'slow') < 1) {
+      if (!r.kept) {
+        r.kept = true;
+        this.#d.events.emit({ type: 'replica.kept', service: r.service, port: r.port, id: r.id, reason: `kept in rotation although its health checks go unanswered in time (${reason}): taking it out would leave fewer than ${100 - this.#d.config.heartbeat.maxEjectedPercent}% of ${r.service} in rotation (heartbeat.maxEjectedPercent); it answers its liveness check, so the host is more likely busy than the replica broken` });
+      }
+      return;
+    }
+    r.out = { since: this.#clock.now(), cause, reason };
+    r.health = 'unready';
+    const why = cause === 'slow' ? 'its health checks go unanswered in time, but it answers its liveness check' : 'it answers that it cannot serve (a dependency down?), and answers its liveness check';
+    this.#d.events.emit({ type: 'replica.unready', service: r.service, port: r.port, id: r.id, reason: `out of rotation, kept running: ${why} (${reason})`, cause });
+  }
+
+  /**
+   * Replicas whose liveness check went unanswered are replaced, oldest first, as many at once as
+   * the ejection limit lets go (at least one: a replica that answers nothing serves nobody).
+   */
+  #replaceStuck(service: string): void {
+    const s = this.#service(service);
+    if (!s) return;
+    const stuck = this.#sorted(service).filter((r) => r.stuckSince !== undefined && (r.state === 'ready' || r.adopted)).sort((a, b) => a.stuckSince! - b.stuckSince!);
+    if (stuck.length === 0) return;
+    const desired = this.desired.get(service) ?? 1;
+    const replacing = this.#sorted(service).filter((r) => r.state === 'failed' || (r.state === 'starting' && !r.adopted)).length;
+    let room = Math.max(1, Math.floor((desired * this.#d.config.heartbeat.maxEjectedPercent) / 100)) - replacing;
+    for (const r of stuck) {
+      if (room-- <= 0) break;
+      this.#fail(r, `stuck: no answer to its liveness check within ${this.#d.config.heartbeat.livenessTimeoutMs} ms, and ${r.consecutiveFailures} health checks failed in a row (last: ${r.lastReason ?? 'none'})`);
+    }
+  }
+
+  /**
+   * A new count asked for, as the policy (or the operator) decided it, within the service's
+   * bounds already; granted as far as it fits (capacity.ts). A count capped earlier grows again
+   * whenever another service's change frees room.
+   */
   setDesired(service: string, desired: DesiredCount | Decision): void {
     if (!this.#service(service)) return;
-    const before = this.desired.get(service);
-    if (before === desired.replicas) return;
-    this.desired.set(service, desired.replicas);
-    this.#d.events.emit({ type: 'scaled', service, reason: `${before} → ${desired.replicas}: ${desired.reason}`, from: before, to: desired.replicas, code: desired.code });
+    this.#wanted.set(service, desired);
+    this.#fit(false);
+  }
+
+  /** Every service's count from what was asked and what fits; `quiet`: no scaled event (start-up). */
+  #fit(quiet: boolean): void {
+    const services = this.#d.config.services;
+    const result = fit(
+      services.map((s) => ({ name: s.name, needMb: s.resources.memoryMb, min: s.replicas.min, desired: this.desired.get(s.name)!, wanted: this.#wanted.get(s.name)!.replicas })),
+      this.#capacity?.budgetMb,
+    );
+    let changed = false;
+    for (const s of services) {
+      const before = this.desired.get(s.name)!;
+      const after = result.desired.get(s.name)!;
+      const asked = this.#wanted.get(s.name)!;
+      const cap = result.capped.get(s.name);
+      const was = this.capped.get(s.name);
+      if (cap) this.capped.set(s.name, cap);
+      else this.capped.delete(s.name);
+      const code = cap ? 'capped-by-capacity' : asked.code;
+      const reason = cap ? `${asked.reason}; capped by capacity: ${cap.reason}` : asked.reason;
+      if (before !== after) {
+        this.desired.set(s.name, after);
+        changed = true;
+        if (!quiet || cap) this.#d.events.emit({ type: 'scaled', service: s.name, reason: `${before} → ${after}: ${reason}`, from: before, to: after, code });
+      } else if (cap && (was?.wanted !== cap.wanted || was.allowed !== cap.allowed)) {
+        this.#d.events.emit({ type: 'scaled', service: s.name, reason: `stays ${after}: ${reason}`, from: before, to: after, code });
+        changed = true;
+      } else if (!cap && was) changed = true;
+    }
+    if (!changed) return;
     this.#d.onChange();
     this.kick();
   }
@@ -264,7 +433,7 @@ export class Fleet {
     for (const s of this.#d.config.services) {
       const replicas = this.#sorted(s.name)
         .filter((r) => r.state === 'ready' || r.state === 'starting')
-        .map((r) => ({ id: r.id, port: r.port, url: r.url, ready: r.state === 'ready' }));
+        .map((r) => ({ id: r.id, port: r.port, url: r.url, ready: r.state === 'ready' && r.out === undefined, live: r.state === 'ready' }));
       out[s.name] = { prefixes: s.routes, replicas };
     }
     return out;
@@ -279,6 +448,7 @@ export class Fleet {
         service: r.service,
         port: r.port,
         url: `${r.url}${this.#service(r.service)!.healthPath}`,
+        liveUrl: `${r.url}${this.#service(r.service)!.livenessPath ?? this.#service(r.service)!.healthPath}`,
         phase: r.state === 'ready' ? 'ready' : 'starting',
         since: r.trackedSince,
       }));
@@ -359,6 +529,8 @@ export class Fleet {
     }
     if (this.#stopped) return;
     this.#sync(actual, listedAt);
+    // Stuck replicas held back by the ejection limit go once the ones before them are replaced.
+    for (const s of this.#d.config.services) this.#replaceStuck(s.name);
     await this.#specs.refresh(this.#d.config.services);
     if (this.#stopped) return;
     const now = this.#clock.now();
@@ -372,6 +544,7 @@ export class Fleet {
       startTimeoutMs: this.#d.config.startTimeoutMs,
       drifted: this.#specs.drift(this.replicas.values(), this.#d.config.services),
       rolling: this.#rolling,
+      maxStarting: this.#d.config.capacity.maxStarting,
     };
     const actions = plan(input);
     const rolling = rollingServices(input);

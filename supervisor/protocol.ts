@@ -14,8 +14,13 @@ export interface RouteReplica {
   id: string;
   port: number;
   url: string;
-  /** In rotation: passed its health check and not draining. */
+  /** In rotation: passed its health check, not draining, not held out (unready or slow). */
   ready: boolean;
+  /**
+   * Was ready and is alive, in rotation or held out of it: below the panic threshold the balancer
+   * balances across these rather than answer 503 (Envoy's panic mode).
+   */
+  live: boolean;
 }
 
 export interface RoutesMessage {
@@ -106,8 +111,10 @@ export interface Target {
   id: string;
   service: string;
   port: number;
-  /** Full URL of the health check. */
+  /** Full URL of the health check (readiness: may this replica take traffic?). */
   url: string;
+  /** Full URL of the liveness check, asked when the health check fails (is it alive at all?). */
+  liveUrl: string;
   /** Starting replicas are polled faster, to bring them into rotation sooner. */
   phase: 'starting' | 'ready';
   since: number;
@@ -128,14 +135,30 @@ export type ToHeartbeat = TargetsMessage | CheckNowMessage;
 
 // ---- heartbeat → primary --------------------------------------------------------------------
 
-export type Verdict = 'ok' | 'failing' | 'failed';
+/**
+ * ok: the health check passed. failing: it failed, fewer than failureThreshold times in a row.
+ * unready: it failed failureThreshold times in a row, but the replica is alive (take it out of
+ * rotation, keep it). failed: it is dead or stuck (replace it).
+ */
+export type Verdict = 'ok' | 'failing' | 'unready' | 'failed';
 
-/** Sent only when (verdict, consecutiveFailures) changes: a run of oks is silent. */
+/**
+ * Why a replica is unready or failed. slow: its health checks got no answer in time, yet it
+ * answers its liveness check (a busy host looks like this). unready: it answered that it cannot
+ * serve (its dependency is down). dead: its liveness check was refused or answered an error
+ * failureThreshold times in a row. stuck: its liveness check got no answer within
+ * livenessTimeoutMs.
+ */
+export type HealthCause = 'slow' | 'unready' | 'dead' | 'stuck';
+
+/** Sent only when (verdict, consecutiveFailures, cause) changes: a run of oks is silent. */
 export interface HealthMessage {
   type: 'health';
   id: string;
   verdict: Verdict;
   consecutiveFailures: number;
+  /** With 'unready' and 'failed'. */
+  cause?: HealthCause;
   reason: string;
   latencyMs: number;
 }

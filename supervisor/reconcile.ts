@@ -12,6 +12,8 @@ export interface PlanReplica {
   /** When the fleet started or adopted it: the start timeout counts from here. */
   trackedSince: number;
   startedAt: number;
+  /** Found running at start-up: it is not booting, whatever its state. */
+  adopted?: boolean;
 }
 
 export interface PlanService {
@@ -39,6 +41,11 @@ export interface PlanInput {
   drifted?: ReadonlyMap<string, string>;
   /** Services whose rolling replacement was under way at the last pass (rollingServices() of it). */
   rolling?: ReadonlySet<string>;
+  /**
+   * Replicas that may boot at once, over all services (capacity.maxStarting): a scale-up starts
+   * them a few at a time, so memory and CPU do not spike together. Absent: no limit.
+   */
+  maxStarting?: number;
 }
 
 export type Action =
@@ -147,7 +154,15 @@ export function plan(input: PlanInput): Action[] {
     const roll = rollingReplacement(service, ports, mine, input, actions);
     if (roll) actions.push(roll);
   }
-  return actions;
+  return staggered(actions, input);
+}
+
+/** At most maxStarting replicas booting at once: starts beyond that wait for a later pass. */
+function staggered(actions: Action[], input: PlanInput): Action[] {
+  if (input.maxStarting === undefined) return actions;
+  const booting = input.replicas.filter((r) => r.state === 'starting' && r.adopted !== true).length + input.starting.size;
+  let room = Math.max(0, input.maxStarting - booting);
+  return actions.filter((a) => a.kind !== 'start' || room-- > 0);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The body of GET /status (docs/status-api.md), built from the fleet's table and the scaler's
 // last window reports. Pure: the admin server and the SSE feed both call it.
 import type { Config } from './config.ts';
-import type { FailureReport, Replica, Rollout } from './fleet.ts';
+import type { Capacity, Capped, FailureReport, Replica, Rollout } from './fleet.ts';
 import type { WindowStatus } from './protocol.ts';
 
 export interface StatusReplica {
@@ -20,6 +20,12 @@ export interface StatusReplica {
   memoryBytes?: number;
   /** On the surge port of a rolling replacement: the replica beyond `desired` that keeps capacity. */
   surge?: true;
+  /** Takes traffic: ready, and not held out of rotation (`out` says why). */
+  inRotation: boolean;
+  /** Alive but held out of rotation: since when (ISO), why, and whether for slowness or an unready answer. */
+  out?: { since: string; cause: 'slow' | 'unready'; reason: string };
+  /** Its liveness check went unanswered (ISO): replaced as soon as the ejection limit allows. */
+  stuckSince?: string;
 }
 
 export interface StatusWindow {
@@ -50,6 +56,8 @@ export interface StatusBody {
   listen: { host: string; port: number } | null;
   /** Why the balancer cannot listen (it keeps trying); null while it listens. */
   listenError: ListenError | null;
+  /** The memory replicas may use (capacity.ts), and what the desired counts take of it; null when unknown. */
+  capacity: (Capacity & { usedMb: number }) | null;
   services: Record<string, {
     desired: number;
     min: number;
@@ -63,6 +71,10 @@ export interface StatusBody {
     failures: StatusFailure[];
     /** The rolling replacement under way, or null. */
     rollout: Rollout | null;
+    /** Memory one replica may use (resources.memoryMb): what capacity counts per replica. */
+    memoryMb: number;
+    /** Held below the count asked for because it does not fit (code capped-by-capacity), or null. */
+    capped: Capped | null;
   }>;
 }
 
@@ -87,6 +99,8 @@ export interface StatusInput {
   overrides: ReadonlyMap<string, number>;
   failures: ReadonlyMap<string, readonly FailureReport[]>;
   rollout: (service: string) => Rollout | null;
+  capacity?: Capacity | undefined;
+  capped?: ReadonlyMap<string, Capped>;
   usage?: (id: string) => { cpuPercent: number | null; memoryBytes: number } | undefined;
 }
 
@@ -120,9 +134,13 @@ export function buildStatus(input: StatusInput): StatusBody {
         : null,
       failures: (input.failures.get(s.name) ?? []).map((f) => ({ ...f, time: new Date(f.time).toISOString() })),
       rollout,
+      memoryMb: s.resources.memoryMb,
+      capped: input.capped?.get(s.name) ?? null,
     };
   }
-  return { runtime: input.runtime, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, listenError: input.listenError, services };
+  const usedMb = input.config.services.reduce((sum, s) => sum + (input.desired.get(s.name) ?? s.replicas.initial) * s.resources.memoryMb, 0);
+  const capacity = input.capacity ? { ...input.capacity, usedMb } : null;
+  return { runtime: input.runtime, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, listenError: input.listenError, capacity, services };
 }
 
 /** GET /health: ready when the balancer listens (the replicas' own health is in /status). */
@@ -142,7 +160,10 @@ function statusReplica(r: Replica, usage: { cpuPercent: number | null; memoryByt
     requestsServed: r.requestsServed,
     startedAt: new Date(r.startedAt).toISOString(),
     consecutiveFailures: r.consecutiveFailures,
+    inRotation: r.state === 'ready' && r.out === undefined,
   };
+  if (r.out) out.out = { ...r.out, since: new Date(r.out.since).toISOString() };
+  if (r.stuckSince !== undefined) out.stuckSince = new Date(r.stuckSince).toISOString();
   if (r.lastReason !== undefined) out.reason = r.lastReason;
   if (r.latencyMs !== undefined) out.latencyMs = r.latencyMs;
   if (usage?.cpuPercent != null) out.cpuPercent = usage.cpuPercent;

@@ -8,8 +8,8 @@ import { BalancerThreads } from './balancer/threads.ts';
 import { ConfigError, describeIssue, loadConfigFile, type Config } from './config.ts';
 import { applySpecChanges } from './config-reload.ts';
 import { EventLog } from './events.ts';
-import { Fleet, type LeftBehind } from './fleet.ts';
-import type { Logger } from './log.ts';
+import { Fleet, type Capacity, type LeftBehind } from './fleet.ts';
+import { errorFields, type Logger } from './log.ts';
 import type {
   FromBalancer,
   FromHeartbeat,
@@ -128,6 +128,8 @@ export class Supervisor {
       windows: this.#windows,
       overrides: this.#overrides.all,
       failures: this.#fleet.failures,
+      capacity: this.#fleet.capacity,
+      capped: this.#fleet.capped,
       rollout: (service) => this.#fleet.rollout(service),
       usage: (id) => this.#telemetry?.usageOf(id),
     });
@@ -136,6 +138,8 @@ export class Supervisor {
   async start(): Promise<void> {
     const c = this.#config;
     await this.#runtime.init();
+    const capacity = await this.#capacity();
+    if (capacity) this.#fleet.setCapacity(capacity);
     let above: string[] = [];
     try {
       above = await this.#fleet.adopt();
@@ -173,6 +177,33 @@ export class Supervisor {
       this.#acceptDeadline = setTimeout(() => this.#accept(`not every service had a ready replica within startTimeoutMs (${c.startTimeoutMs} ms)`), c.startTimeoutMs);
       this.#maybeAccept();
     }
+  }
+
+  /**
+   * What the replicas may use: capacity.memoryMb, or what the runtime says its replicas share
+   * (the engine's host, this process's cgroup), less capacity.reserveMb. Unknown: nothing is capped.
+   */
+  async #capacity(): Promise<Capacity | undefined> {
+    const c = this.#config.capacity;
+    let memoryMb = c.memoryMb;
+    let source = 'capacity.memoryMb';
+    if (memoryMb === 0) {
+      try {
+        const found = await this.#runtime.memory?.();
+        if (found === undefined) {
+          this.#logger.warn('capacity unknown: the runtime does not say how much memory its replicas share; scaling is not capped (set capacity.memoryMb)', { runtime: this.#runtime.kind });
+          return undefined;
+        }
+        memoryMb = Math.floor(found.bytes / 2 ** 20);
+        source = found.source;
+      } catch (err) {
+        this.#logger.warn('capacity unknown: asking the runtime failed; scaling is not capped (set capacity.memoryMb)', { error: errorFields(err) });
+        return undefined;
+      }
+    }
+    const capacity: Capacity = { memoryMb, source, reserveMb: c.reserveMb, budgetMb: Math.max(0, memoryMb - c.reserveMb) };
+    this.#logger.info('capacity', { ...capacity });
+    return capacity;
   }
 
   /** On an inherited socket, connections wait in the backlog until each service can answer them. */

@@ -1,6 +1,11 @@
-// Per-replica routes (spec rows 21-24) and the two middlewares they rely on: the request
-// counter and the crash switch. One ReplicaState per process, shared by both services in
-// SERVICE=all mode, so _count answers for the process.
+// Per-replica routes (spec rows 21-24, and the liveness check beside them) and the two
+// middlewares they rely on: the request counter and the crash switch. One ReplicaState per
+// process, shared by both services in SERVICE=all mode, so _count answers for the process.
+//
+// Two health questions, kept apart as Kubernetes keeps them: `_health` (row 23) says whether
+// this replica can serve (its database answers), `_live` (extension) only whether the process
+// is alive and not crashed. The orchestrator takes a replica out of rotation on the first and
+// replaces it only on the second, so a database outage costs answers, not replicas.
 import { Router, type RequestHandler } from 'express';
 import { sendEmpty, sendError, sendJson } from './respond.ts';
 import { route } from './routes.ts';
@@ -13,7 +18,7 @@ export interface ReplicaState {
 /** Resolves when the database was written and read back; rejects otherwise. */
 export type HealthProbe = () => Promise<void>;
 
-const UNCOUNTED = new Set(['/api/v1/_count', '/api/v1/_health', '/api/v1/_crash']);
+const UNCOUNTED = new Set(['/api/v1/_count', '/api/v1/_health', '/api/v1/_crash', '/api/v1/_live']);
 const HEALTH_TIMEOUT_MS = 2000;
 
 export function isCountedPath(path: string): boolean {
@@ -56,6 +61,8 @@ export function replicaRouter(state: ReplicaState, probes: HealthProbe[]): Route
       sendEmpty(res, 200);
     },
   });
+  // After _crash the crash guard answers 500 before this runs.
+  route(router, '/api/v1/_live', { get: (_req, res) => sendEmpty(res, 200) });
   route(router, '/api/v1/_crash', {
     post: (_req, res) => {
       state.crashed = true;

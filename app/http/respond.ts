@@ -7,6 +7,8 @@ export function sendJson(res: Response, status: number, value: unknown): void {
 }
 
 export function sendError(res: Response, status: number, reason: string): void {
+  // Every 503 here is "for now" (a database or the users service unreachable): say when to try again.
+  if (status === 503 && !res.hasHeader('retry-after')) res.setHeader('retry-after', '1');
   sendJson(res, status, { error: reason });
 }
 

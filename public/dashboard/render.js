@@ -60,7 +60,7 @@ function replicaTable(service, replicas) {
             h('td.num', {}, h('a', { href: r.url, title: r.url, 'data-key': `${service}:${r.port}` }, String(r.port)), r.surge ? h('span.muted', { title: 'the extra replica that keeps capacity during a rolling replacement' }, ' surge') : null),
             h('td.mono', { title: r.id ?? '' }, shortId(r.id)),
             h('td', {}, badge('state', r.state)),
-            h('td', {}, badge('health', r.health), r.consecutiveFailures > 0 ? h('span.fails', {}, ` ×${r.consecutiveFailures}`) : null),
+            h('td', { title: r.out ? `out of rotation since ${clockOf(r.out.since)}: ${r.out.reason}` : null }, badge('health', r.health), r.consecutiveFailures > 0 ? h('span.fails', {}, ` ×${r.consecutiveFailures}`) : null),
             h('td.num', {}, Number(r.requestsServed ?? 0).toLocaleString('en')),
             usage ? h('td.num.cpu', {}, r.cpuPercent !== undefined ? `${r.cpuPercent.toFixed(1)} %` : '—') : null,
             usage ? h('td.num.memory', {}, r.memoryBytes !== undefined ? bytes(r.memoryBytes) : '—') : null,
@@ -162,7 +162,7 @@ export function renderServices(container, status, history, scaling, staleSince) 
   if (staleSince) container.dataset.stale = String(staleSince);
   else delete container.dataset.stale;
   const cards = Object.entries(status.services ?? {}).map(([name, svc]) => {
-    const ready = svc.replicas.filter((r) => r.state === 'ready').length;
+    const ready = svc.replicas.filter((r) => r.inRotation ?? r.state === 'ready').length;
     const samples = history.get(name) ?? [];
     const marks = scaling.filter((e) => e.service === name);
     const traffic = svgChart(`${name}: ${ready} ready replicas now; ready replicas, requests per second and scaling decisions over the last hour`);
@@ -178,6 +178,7 @@ export function renderServices(container, status, history, scaling, staleSince) 
         h('h2', { id: `svc-${name}` }, name),
         h('span.replica-count', {}, h('strong', {}, String(ready)), ` ready · ${svc.replicas.length} running · desired ${svc.desired}`),
         svc.rollout ? h('span.rollout-note', { role: 'status' }, rolloutNote(svc.rollout)) : null,
+        svc.capped ? h('span.capped-note', { role: 'status' }, `capped by capacity: ${svc.capped.reason}`) : null,
         staleSince ? h('span.stale-note', { role: 'status' }, `stale since ${clockOf(staleSince)}`) : null,
       ),
       windowPanel(svc.window),

@@ -154,6 +154,7 @@ export class Balancer implements ExchangeHost {
           clock: this.#clock,
           suspectMs: this.#settings.suspectMs,
           suspectAfter5xx: this.limits.suspectAfter5xx,
+          panicThresholdPercent: this.limits.panicThresholdPercent,
         });
         route = new ServiceRoute(name, strategy, this.#layout, this.#pools);
         this.#services.set(name, route);

@@ -38,7 +38,7 @@ export class FixedBackend implements Backend {
 
   constructor(name: string, pool: PoolLike) {
     this.name = name;
-    this.#member = { id: name, port: 0, slot: -1, ready: true, pool };
+    this.#member = { id: name, port: 0, slot: -1, ready: true, live: true, pool };
   }
 
   acquire(tried?: readonly ReplicaMember[]): ReplicaMember | undefined {
@@ -79,6 +79,7 @@ export class ServiceRoute implements Backend {
       const known = this.#members.get(r.id);
       if (known && known.port === r.port) {
         known.ready = r.ready;
+        known.live = r.live;
         next.set(r.id, known);
         continue;
       }
@@ -89,6 +90,7 @@ export class ServiceRoute implements Backend {
         port: r.port,
         slot: this.#layout.slotOf(this.name, r.port),
         ready: r.ready,
+        live: r.live,
         pool: this.#pools({ host, port: Number(port || 80), url: r.url }),
       });
     }
@@ -101,10 +103,9 @@ export class ServiceRoute implements Backend {
     return this.#members.get(id);
   }
 
+  /** Members a request may go to: in rotation, or (in panic) every live one. */
   get readyCount(): number {
-    let n = 0;
-    for (const m of this.#members.values()) if (m.ready) n++;
-    return n;
+    return this.strategy.eligibleCount;
   }
 
   acquire(tried?: readonly ReplicaMember[]): ReplicaMember | undefined {

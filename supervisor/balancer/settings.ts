@@ -38,6 +38,12 @@ export interface BalancerLimits {
   maxQueuedPerReplica: number;
   /** Bodies up to this size are received whole before a replica is picked (slow clients hold no replica). */
   bufferBodyBytes: number;
+  /**
+   * When fewer than this share (%) of a service's live replicas are in rotation, requests are
+   * balanced across all of them rather than answered 503 (Envoy's panic threshold): a health
+   * signal that fails most replicas at once is more likely wrong than right. 0: never.
+   */
+  panicThresholdPercent: number;
 }
 
 /** `balancer.tls`: HTTPS on the listen port (docs/operations.md, "Turn HTTPS on"). */
@@ -154,6 +160,7 @@ export const DEFAULT_LIMITS: BalancerLimits = {
   maxConnectionsPerReplica: 128,
   maxQueuedPerReplica: 256,
   bufferBodyBytes: 65_536,
+  panicThresholdPercent: 50,
 };
 
 export const DEFAULT_EDGE: EdgeConfig = {

@@ -5,6 +5,10 @@
 //
 // Both strategies prefer replicas that are not suspect and fall back to suspect ones when no
 // other is left, skip members the request already tried, and keep members in port order.
+// Below the panic threshold (fewer than that share of the live members in rotation) they pick
+// among every live member instead: a health signal that fails most replicas at once is more
+// likely wrong (a busy host, a shared dependency) than all of them broken, and an answer from
+// a replica beats a 503 from the balancer (Envoy's panic mode).
 import type { SharedState } from './shared-state.ts';
 
 export type StrategyName = 'round-robin' | 'least-outstanding';
@@ -16,7 +20,10 @@ export interface Member {
   port: number;
   /** Shared-memory slot (SharedLayout.slotOf). */
   slot: number;
+  /** In rotation. */
   ready: boolean;
+  /** Alive, in rotation or held out of it (not starting, not leaving). */
+  live: boolean;
 }
 
 /**
@@ -38,6 +45,8 @@ export interface StrategyOptions {
   suspectMs: number;
   /** 5xx answers in a row (over all threads) that make a replica suspect. */
   suspectAfter5xx: number;
+  /** Below this share (%) of live members in rotation, every live member is eligible; 0: never. */
+  panicThresholdPercent?: number;
 }
 
 export interface Clock {
@@ -52,6 +61,9 @@ export abstract class Strategy<M extends Member = Member> {
   readonly #clock: Clock;
   readonly #suspectMs: number;
   readonly #suspectAfter5xx: number;
+  readonly #panicThresholdPercent: number;
+  /** Too few live members are in rotation: pick among all live ones. */
+  #panic = false;
 
   constructor(options: StrategyOptions) {
     this.shared = options.shared;
@@ -59,15 +71,39 @@ export abstract class Strategy<M extends Member = Member> {
     this.#clock = options.clock;
     this.#suspectMs = options.suspectMs;
     this.#suspectAfter5xx = options.suspectAfter5xx;
+    this.#panicThresholdPercent = options.panicThresholdPercent ?? 0;
   }
 
   /** The service's replicas from a routes snapshot (any order). */
   setMembers(members: readonly M[]): void {
     this.members = [...members].sort((a, b) => a.port - b.port);
+    let ready = 0;
+    let live = 0;
+    for (const m of this.members) {
+      if (m.ready) ready++;
+      if (m.live || m.ready) live++;
+    }
+    this.#panic = ready * 100 < this.#panicThresholdPercent * live;
   }
 
   get size(): number {
     return this.members.length;
+  }
+
+  /** Below the panic threshold: requests go to every live member, in rotation or not. */
+  get panic(): boolean {
+    return this.#panic;
+  }
+
+  /** Members a request may go to: those in rotation, or in panic every live one. */
+  get eligibleCount(): number {
+    let n = 0;
+    for (const m of this.members) if (this.#inPlay(m)) n++;
+    return n;
+  }
+
+  #inPlay(m: M): boolean {
+    return m.ready || (this.#panic && m.live);
   }
 
   /**
@@ -81,9 +117,9 @@ export abstract class Strategy<M extends Member = Member> {
     return member;
   }
 
-  /** Ready, not tried, and (unless `now` is -1) not suspect at `now`. */
+  /** In play (ready, or live in panic), not tried, and (unless `now` is -1) not suspect at `now`. */
   protected eligible(m: M, tried: readonly M[] | undefined, now: number): boolean {
-    return m.ready && (tried === undefined || !tried.includes(m)) && (now === -1 || !this.shared.isSuspect(m.slot, now));
+    return this.#inPlay(m) && (tried === undefined || !tried.includes(m)) && (now === -1 || !this.shared.isSuspect(m.slot, now));
   }
 
   /**

@@ -43,7 +43,8 @@ export function statusTable(status: StatusBody, nowMs: number): string {
 /** One line per service under the table: how many are ready of how many wanted, and why. */
 export function serviceSummary(status: StatusBody): string[] {
   return Object.entries(status.services).map(([name, s]) => {
-    const ready = s.replicas.filter((r) => r.state === 'ready').length;
+    const ready = s.replicas.filter((r) => r.inRotation).length;
+    const out = s.replicas.filter((r) => r.out !== undefined).length;
     const scaling =
       s.override !== null && s.override !== undefined
         ? `held at ${s.override} by \`selflessacts scale\` (${s.autoscale ? `autoscale ${s.min}-${s.max}` : 'fixed'} once released with \`scale ${name} auto\`)`
@@ -52,13 +53,16 @@ export function serviceSummary(status: StatusBody): string[] {
           : `fixed (${s.min}-${s.max})`;
     const window = s.window ? `; window: ${s.window.requests} requests so far → ${s.window.nextDesired} (${s.window.reason})` : '';
     const roll = s.rollout ? `; rolling replacement: ${s.rollout.toReplace} to replace, ${s.rollout.surgePort === null ? 'in place (desired = max)' : `surge replica on port ${s.rollout.surgePort}`}` : '';
-    return `${name}: ${ready}/${s.desired} ready, ${scaling}${window}${roll}`;
+    const held = out > 0 ? `, ${out} out of rotation (alive, kept)` : '';
+    const capped = s.capped ? `; capped by capacity: ${s.capped.reason}` : '';
+    return `${name}: ${ready}/${s.desired} ready${held}, ${scaling}${capped}${window}${roll}`;
   });
 }
 
 export function statusHeader(status: StatusBody, nowMs: number): string {
   const listen = status.listen ? `${status.listen.host}:${status.listen.port}` : 'not listening yet';
-  return `runtime ${status.runtime}, up ${age(Date.parse(status.startedAt), nowMs)}, balancer on ${listen}`;
+  const capacity = status.capacity ? `, replicas use ${status.capacity.usedMb} of ${status.capacity.budgetMb} MB (capacity)` : '';
+  return `runtime ${status.runtime}, up ${age(Date.parse(status.startedAt), nowMs)}, balancer on ${listen}${capacity}`;
 }
 
 /** `2026-11-30T14:00:00.000Z  replica.ready  acts:8000 3f2a...  reason`, as `docker events` prints them. */

@@ -5,7 +5,10 @@
 // enter rotation sooner, the second to confirm a failure sooner. A `check` (the balancer saw a
 // replica fail) runs one at once, folded into the one running if any, and its result is
 // reported even when the verdict stays "ok" (the primary then clears the balancer's suspect
-// mark). It never routes nor replaces: the primary does, from its verdicts.
+// mark). After a failed check, the replica's liveness check runs too (one at a time, with the
+// longer livenessTimeoutMs), so that a replica whose dependency is down, or that answers slowly,
+// is told apart from one that is dead or stuck (health-tracker.ts). It never routes nor replaces:
+// the primary does, from its verdicts.
 import type { Clock, Timer } from '../clock.ts';
 import { SnapshotGate, type HealthMessage, type LatencyReport, type Target, type TargetsMessage } from '../protocol.ts';
 import { HealthTracker } from './health-tracker.ts';
@@ -17,6 +20,8 @@ export interface HeartbeatConfig {
   fastIntervalMs: number;
   timeoutMs: number;
   failureThreshold: number;
+  /** How long a liveness check waits for an answer: none in that time means stuck. */
+  livenessTimeoutMs: number;
 }
 
 export interface HeartbeatDeps {
@@ -37,6 +42,8 @@ interface Poll {
   lastOk: boolean;
   /** When the last check started: the next one is due an interval after it. */
   startedAt: number;
+  /** A liveness check is in flight. */
+  probingLife: boolean;
 }
 
 export class Heartbeat {
@@ -74,7 +81,7 @@ export class Heartbeat {
         // fastIntervalMs of the check that made it ready; the interval counts from that check.
         else if (slower && !poll.running) this.#schedule(poll);
       } else {
-        const fresh: Poll = { target, running: false, again: false, asked: false, lastOk: true, startedAt: 0 };
+        const fresh: Poll = { target, running: false, again: false, asked: false, lastOk: true, startedAt: 0, probingLife: false };
         this.#polls.set(target.id, fresh);
         this.#checkNow(fresh);
       }
@@ -119,6 +126,8 @@ export class Heartbeat {
       this.#d.send({ type: 'health', id: poll.target.id, verdict: 'ok', consecutiveFailures: 0, reason: result.reason, latencyMs: result.latencyMs });
     }
     if (!poll.again) poll.asked = false;
+    // A starting replica has its start timeout; one in rotation must show it is still alive.
+    if (!result.ok && poll.target.phase === 'ready') void this.#checkLiveness(poll);
     this.#latencies[poll.target.id] = result.latencyMs;
     if (clock.now() - this.#reportedAt >= config.intervalMs) {
       this.#d.send({ type: 'latencies', latencyMs: this.#latencies });
@@ -131,6 +140,17 @@ export class Heartbeat {
       return;
     }
     this.#schedule(poll);
+  }
+
+  /** Is the replica alive at all? One liveness check at a time, after failed health checks. */
+  async #checkLiveness(poll: Poll): Promise<void> {
+    if (poll.probingLife) return;
+    poll.probingLife = true;
+    const result = await this.#d.probe(poll.target.liveUrl, this.#d.config.livenessTimeoutMs);
+    poll.probingLife = false;
+    if (this.#polls.get(poll.target.id) !== poll) return; // removed meanwhile
+    const message = this.#tracker.observeLiveness(poll.target.id, result);
+    if (message) this.#d.send(message);
   }
 
   /** The next check: fast while starting or failing, else at the interval, from the last one's start. */

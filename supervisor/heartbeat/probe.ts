@@ -23,9 +23,9 @@ export function httpProbe(): Probe {
       return { ok, reason: `HTTP ${res.statusCode}`, latencyMs: latency() };
     } catch (err) {
       const e = err as { name?: string; code?: string; message?: string };
-      const reason =
-        e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${timeoutMs} ms` : (e.code ?? e.message ?? String(err));
-      return { ok: false, reason, latencyMs: latency() };
+      const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+      const reason = timedOut ? `no answer within ${timeoutMs} ms` : (e.code ?? e.message ?? String(err));
+      return { ok: false, reason, latencyMs: latency(), ...(timedOut ? { timedOut } : {}) };
     }
   };
 }

@@ -117,6 +117,11 @@ export class EngineRuntime implements Runtime {
     return this.#o.engine.containers.logs(id, { follow: options.follow, tail: options.tail ?? 'all', signal: options.signal });
   }
 
+  async memory(): Promise<{ bytes: number; source: string } | undefined> {
+    const { memTotal } = await this.#o.engine.system.info();
+    return memTotal > 0 ? { bytes: memTotal, source: `the ${this.kind} engine's host (GET /info MemTotal)` } : undefined;
+  }
+
   async imageId(image: string): Promise<string | undefined> {
     return (await this.#o.engine.images.find(image))?.id;
   }

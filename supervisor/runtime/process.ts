@@ -16,6 +16,7 @@ import { readLogFile } from './log-file.ts';
 import { BundleCache } from './process-bundle.ts';
 import type { Placement, ReplicaInfo, ReplicaLogOptions, ReplicaOutput, ReplicaSpec, ReplicaUsage, Runtime } from './runtime.ts';
 import { dialHost, portTaken } from './runtime.ts';
+import { hostMemory } from './host-memory.ts';
 import { procUsage } from './proc-usage.ts';
 
 /** Set on every child to its instance id: how a pid is known to be ours after a restart. */
@@ -193,6 +194,11 @@ export class ProcessRuntime implements Runtime {
     if (!running) info.exitReason = this.#children.get(record.id)?.exit ?? 'process is gone';
     if (record.spec !== undefined) info.spec = record.spec;
     return info;
+  }
+
+  /** The children live in this process's cgroup: its limit, or the host's memory. */
+  async memory(): Promise<{ bytes: number; source: string }> {
+    return hostMemory();
   }
 
   async usage(id: string): Promise<ReplicaUsage | undefined> {

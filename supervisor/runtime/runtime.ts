@@ -94,6 +94,8 @@ export interface Runtime {
   logs?(id: string, options: ReplicaLogOptions): AsyncIterable<ReplicaOutput>;
   /** CPU time used so far and memory now, where the runtime can tell (the engine's stats, /proc). */
   usage?(id: string): Promise<ReplicaUsage | undefined>;
+  /** The memory its replicas share (the engine's host, or this process's cgroup), where it can tell. */
+  memory?(): Promise<{ bytes: number; source: string } | undefined>;
   /**
    * Lets go of the runtime. With `removeResources` (onShutdown "remove", after every replica is
    * gone) it also removes what init() made for the replicas; a resource still in use by someone

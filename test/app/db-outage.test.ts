@@ -63,7 +63,10 @@ describe('database outage on MariaDB', { skip }, () => {
       const reply = await api.call(method, path, json === undefined ? {} : { json });
       expectError(reply, 503);
       assert.match((reply.json as { error: string }).error, /database/);
+      assert.equal(reply.headers['retry-after'], '1', `${method} ${path}: a 503 says when to try again`);
     }
+    // Alive, though it cannot serve: the orchestrator keeps it (out of rotation) rather than replace it.
+    for (const api of [pair.users, pair.acts]) expectReply(await api.get('/api/v1/_live'), 200);
     // Bad input is still a 400 without the database: validation comes first.
     expectError(await pair.acts.post('/api/v1/acts/upvote', '["1"]'), 400);
     // Per-replica routes that need no storage still answer.

@@ -20,6 +20,7 @@ interface ServiceConfig {
   replicas: { initial: number; min: number; max: number };
   containerPort: number;
   healthPath: string;
+  livenessPath?: string;
   routes: string[];
   autoscale: boolean;
   resources: { memoryMb: number; cpus: number };
@@ -177,9 +178,11 @@ describe('deploy/kubernetes', () => {
       assert.deepEqual(spec.template.metadata.labels, spec.selector.matchLabels);
       const container = spec.template.spec.containers[0]!;
       assert.deepEqual(container.ports, [{ name: 'http', containerPort: s.containerPort }]);
-      for (const probe of [container.startupProbe, container.readinessProbe, container.livenessProbe]) {
-        assert.deepEqual(probe?.httpGet, { path: s.healthPath, port: 'http' }, `${name} probes`);
+      // The same split as the supervisor's: readiness on the health path, liveness on the liveness path.
+      for (const probe of [container.startupProbe, container.readinessProbe]) {
+        assert.deepEqual(probe?.httpGet, { path: s.healthPath, port: 'http' }, `${name} readiness probes`);
       }
+      assert.deepEqual(container.livenessProbe?.httpGet, { path: s.livenessPath ?? s.healthPath, port: 'http' }, `${name} liveness probe`);
       const env = new Map(container.env!.map((e) => [e.name, e]));
       assert.equal(env.get('SERVICE')?.value, name);
       assert.equal(env.get('PORT')?.value, String(s.containerPort));

@@ -203,6 +203,8 @@ function pathCases(): HostileCase[] {
     ['acts', '/api/v1/acts/1/image', ['GET']],
     ['acts', '/api/v1/_count', ['GET', 'DELETE']],
     ['acts', '/api/v1/_health', ['GET']],
+    ['users', '/api/v1/_live', ['GET']],
+    ['acts', '/api/v1/_live', ['GET']],
   ];
   const cases: HostileCase[] = [];
   for (const [service, path, allowed] of routes) {

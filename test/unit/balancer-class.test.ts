@@ -182,7 +182,7 @@ function rig(options: { thread?: number; buffer?: SharedArrayBuffer; threads?: n
 }
 
 function routes(version: number, acts: Array<[number, boolean?]>, users: number[] = []): RoutesMessage {
-  const replica = (port: number, ready = true) => ({ id: `r${port}`, port, url: `http://127.0.0.1:${port}`, ready });
+  const replica = (port: number, ready = true) => ({ id: `r${port}`, port, url: `http://127.0.0.1:${port}`, ready, live: ready });
   return {
     type: 'routes',
     version,

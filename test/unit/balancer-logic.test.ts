@@ -24,13 +24,14 @@ function fakeClock(start = EPOCH) {
 /** Thread `n`'s strategy over a buffer shared by all. */
 function strategyOn(kind: 'rr' | 'lor', l: SharedLayout, buffer: SharedArrayBuffer, thread: number, clock = fakeClock()): { s: Strategy; shared: SharedState } {
   const shared = new SharedState(buffer, l, thread, EPOCH);
-  const options = { shared, service: l.serviceIndex('acts'), clock, suspectMs: 1000, suspectAfter5xx: 2 };
+  const options = { shared, service: l.serviceIndex('acts'), clock, suspectMs: 1000, suspectAfter5xx: 2, panicThresholdPercent: 50 };
   return { s: kind === 'rr' ? new RoundRobin(options) : new LeastOutstanding(options), shared };
 }
 
-const member = (l: SharedLayout, id: string, port: number, ready = true): Member => ({ id, port, slot: l.slotOf('acts', port), ready });
+/** ready: in rotation; 'out': live but held out of rotation; false: starting (neither). */
+const member = (l: SharedLayout, id: string, port: number, ready: boolean | 'out' = true): Member => ({ id, port, slot: l.slotOf('acts', port), ready: ready === true, live: ready !== false });
 
-type Step = ['set', Array<[string, number, boolean?]>] | ['pick', number, string[]?] | ['fail', string] | ['end', string, AttemptOutcome] | ['tick', number];
+type Step = ['set', Array<[string, number, (boolean | 'out')?]>] | ['pick', number, string[]?] | ['fail', string] | ['end', string, AttemptOutcome] | ['tick', number];
 
 /** Picks (released at once as ok unless told) as a string of ids; '-' for none. */
 function run(kind: 'rr' | 'lor', steps: Step[]): string {
@@ -75,6 +76,11 @@ describe('round robin (strategy)', () => {
     { name: 'a per-attempt timeout makes a replica suspect at once', steps: [['set', [['A', 8000], ['B', 8001]]], ['end', 'B', 'timeout'], ['pick', 2]], want: 'AA' },
     { name: 'a suspect replica still serves when it is the only one left', steps: [['set', [['A', 8000], ['B', 8001]]], ['fail', 'B'], ['pick', 2, ['A']]], want: 'BB' },
     { name: 'none ready → nothing', steps: [['set', [['A', 8000, false]]], ['pick', 2]], want: '--' },
+    { name: 'a replica held out of rotation is skipped while at least half are in', steps: [['set', [['A', 8000], ['B', 8001, 'out'], ['C', 8002]]], ['pick', 4]], want: 'ACAC' },
+    { name: 'panic: fewer than half of the live replicas in rotation → every live one takes its turn', steps: [['set', [['A', 8000], ['B', 8001, 'out'], ['C', 8002, 'out']]], ['pick', 6]], want: 'ABCABC' },
+    { name: 'panic: none in rotation, all held out → all of them, rather than a 503', steps: [['set', [['A', 8000, 'out'], ['B', 8001, 'out']]], ['pick', 4]], want: 'ABAB' },
+    { name: 'panic never sends to a starting replica', steps: [['set', [['A', 8000, 'out'], ['B', 8001, false]]], ['pick', 2]], want: 'AA' },
+    { name: 'back above the threshold: held-out replicas are skipped again', steps: [['set', [['A', 8000], ['B', 8001, 'out'], ['C', 8002, 'out']]], ['pick', 3], ['set', [['A', 8000], ['B', 8001], ['C', 8002, 'out']]], ['pick', 4]], want: 'ABCABAB' },
     { name: 'everything tried → nothing', steps: [['set', [['A', 8000]]], ['pick', 1, ['A']]], want: '-' },
   ];
   for (const row of rows) test(row.name, () => assert.equal(run('rr', row.steps), row.want));

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { parseConfig } from '../../supervisor/config.ts';
 import { EventLog } from '../../supervisor/events.ts';
 import { Fleet } from '../../supervisor/fleet.ts';
+import type { HealthCause } from '../../supervisor/protocol.ts';
 import { silentLogger } from '../../supervisor/log.ts';
 import { ReplicaEnvironment } from '../../supervisor/replica-env.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
@@ -21,6 +22,9 @@ interface RigOptions {
   actsEnv?: Record<string, string>;
   /** Another rig's runtime: this fleet is that supervisor's successor. */
   runtime?: FakeRuntime;
+  /** capacity.maxStarting (default here 10: most tests want every start at once). */
+  maxStarting?: number;
+  users?: { initial: number; min: number; max: number };
 }
 
 function rig(options: RigOptions = {}) {
@@ -30,6 +34,7 @@ function rig(options: RigOptions = {}) {
       drainTimeoutMs: 5000,
       startTimeoutMs: 20_000,
       stopGraceSeconds: 2,
+      capacity: { maxStarting: options.maxStarting ?? 10 },
       env: { PORT: '{{replica:port}}', ID: '{{replica:instance}}' },
       services: {
         acts: {
@@ -40,7 +45,7 @@ function rig(options: RigOptions = {}) {
           healthPath: '/h',
           autoscale: options.autoscale ?? true,
         },
-        users: { image: 'users:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 9000, healthPath: '/h' },
+        users: { image: 'users:latest', replicas: options.users ?? { initial: 1, min: 1, max: 1 }, startPort: 9000, healthPath: '/h' },
       },
     },
     { env: {} },
@@ -76,7 +81,9 @@ function rig(options: RigOptions = {}) {
   };
   const ids = (service = 'acts') => [...fleet.replicas.values()].filter((r) => r.service === service).sort((a, b) => a.port - b.port).map((r) => r.id);
   const ready = (id: string) => fleet.onHealth({ type: 'health', id, verdict: 'ok', consecutiveFailures: 0, reason: 'HTTP 200', latencyMs: 1 });
-  const failed = (id: string) => fleet.onHealth({ type: 'health', id, verdict: 'failed', consecutiveFailures: 3, reason: 'HTTP 500', latencyMs: 1 });
+  const failed = (id: string, cause: HealthCause = 'dead') => fleet.onHealth({ type: 'health', id, verdict: 'failed', consecutiveFailures: 3, cause, reason: 'HTTP 500', latencyMs: 1 });
+  const unready = (id: string, cause: HealthCause) => fleet.onHealth({ type: 'health', id, verdict: 'unready', consecutiveFailures: 3, cause, reason: cause === 'slow' ? 'no answer within 800 ms' : 'HTTP 500', latencyMs: 800 });
+  const routed = (service = 'acts') => fleet.routes()[service]!.replicas.map((x) => `${x.port}${x.ready ? '' : x.live ? ' out' : ' starting'}`);
   const eventTypes = () => events.since(0).map((e) => `${e.type} ${e.service ?? ''}:${e.port ?? ''}`);
   /** Ready acts replicas, i.e. in rotation. */
   const inRotation = () => [...fleet.replicas.values()].filter((x) => x.service === 'acts' && x.state === 'ready').length;
@@ -95,7 +102,7 @@ function rig(options: RigOptions = {}) {
     env.update(config, {});
     fleet.specsChanged();
   };
-  return { config, clock, runtime, events, env, fleet, drains, order, pass, ids, ready, failed, eventTypes, inRotation, drained, changeEnv };
+  return { config, clock, runtime, events, env, fleet, drains, order, pass, ids, ready, failed, unready, routed, eventTypes, inRotation, drained, changeEnv };
 }
 
 describe('fleet: adoption', () => {
@@ -483,5 +490,113 @@ describe('fleet: crash-loop backoff', () => {
     await r.fleet.idle();
     assert.equal(r.runtime.startedAt.get('acts')!.length, before + 1, 'replaced at once, not after 1 s');
     await r.fleet.halt(1);
+  });
+});
+
+describe('fleet: under pressure', () => {
+  test('starts are staggered: with maxStarting 1 a scale-up boots one replica at a time', async () => {
+    const r = rig({ maxStarting: 1 });
+    await r.pass();
+    r.ready(r.ids()[0]!);
+    r.fleet.setDesired('acts', { replicas: 3, code: 'load', reason: 'test' });
+    await r.pass();
+    await r.pass();
+    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start acts')), ['start acts:8000', 'start acts:8001'], 'the third waits while the second boots');
+    r.ready(r.ids()[1]!);
+    await r.pass();
+    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start acts')), ['start acts:8000', 'start acts:8001', 'start acts:8002']);
+  });
+
+  const capacity = { memoryMb: 1024, reserveMb: 256, budgetMb: 768, source: 'test' };
+
+  test('capacity: a scale-up that does not fit is capped, with its code and reason; room freed by another service lets it grow', async () => {
+    const r = rig({ users: { initial: 1, min: 1, max: 2 } });
+    r.fleet.setCapacity(capacity); // 768 MB: three replicas of 256 MB
+    r.fleet.setDesired('users', { replicas: 2, code: 'operator', reason: 'test' });
+    r.fleet.setDesired('acts', { replicas: 3, code: 'load', reason: 'busy window' });
+    assert.equal(r.fleet.desired.get('acts'), 1, 'users 2 + acts 1 fill 768 MB');
+    assert.deepEqual(r.fleet.capped.get('acts'), { wanted: 3, allowed: 1, reason: '3 asked, 1 fit: 768 MB for replicas (capacity), 256 MB each, beside users 2 × 256 MB' });
+    const stays = r.events.since(0).filter((e) => e.type === 'scaled').at(-1)!;
+    assert.equal(stays.code, 'capped-by-capacity');
+    assert.match(stays.reason, /^stays 1: busy window; capped by capacity: 3 asked, 1 fit/);
+    r.fleet.setDesired('users', { replicas: 1, code: 'operator', reason: 'test' });
+    assert.equal(r.fleet.desired.get('acts'), 2, 'the room users left goes to acts');
+    assert.deepEqual(r.fleet.capped.get('acts')?.allowed, 2);
+    r.fleet.setDesired('acts', { replicas: 1, code: 'load', reason: 'quiet' });
+    assert.equal(r.fleet.desired.get('acts'), 1);
+    assert.equal(r.fleet.capped.size, 0, 'a count that fits is not capped');
+    await r.pass();
+    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start')).length, 2, 'never more started than fit');
+  });
+
+  test('capacity: the initial counts are fitted, and minimums that do not fit run anyway, said in an event', async () => {
+    const r = rig({ replicas: { initial: 3, min: 2, max: 3 } });
+    r.fleet.setCapacity({ memoryMb: 512, reserveMb: 256, budgetMb: 256, source: 'test' });
+    assert.equal(r.fleet.desired.get('acts'), 2, 'the minimum, though it does not fit');
+    assert.equal(r.fleet.desired.get('users'), 1);
+    const exceeded = r.events.since(0).find((e) => e.type === 'capacity.exceeded');
+    assert.match(exceeded?.reason ?? '', /need 512 MB more than the 256 MB replicas may use/);
+  });
+
+  test('unready (it says it cannot serve): out of rotation at once, kept running; back in rotation when its check passes', async () => {
+    const r = rig({ replicas: { initial: 2, min: 2, max: 2 } });
+    await r.pass();
+    const [a, b] = r.ids();
+    r.ready(a!);
+    r.ready(b!);
+    r.unready(a!, 'unready');
+    r.unready(b!, 'unready');
+    assert.deepEqual(r.routed(), ['8000 out', '8001 out'], 'both out (the balancer panics, not the fleet)');
+    await r.pass();
+    assert.ok(!r.runtime.calls.some((c) => c.startsWith('stop') || c.startsWith('remove')), 'nothing stopped');
+    r.ready(a!);
+    assert.deepEqual(r.routed(), ['8000', '8001 out']);
+    assert.deepEqual(r.eventTypes().filter((e) => /unready|restored/.test(e)), ['replica.unready acts:8000', 'replica.unready acts:8001', 'replica.restored acts:8000']);
+  });
+
+  test('slow: at most maxEjectedPercent (50) of the ready replicas out at once; the others stay in rotation, said once', async () => {
+    const r = rig({ replicas: { initial: 3, min: 3, max: 3 } });
+    await r.pass();
+    const ids = r.ids();
+    for (const id of ids) r.ready(id);
+    for (const id of ids) r.unready(id, 'slow');
+    for (const id of ids) r.unready(id, 'slow'); // the next failure in the run
+    assert.deepEqual(r.routed(), ['8000 out', '8001', '8002'], 'floor(3 × 50 %) = 1 out');
+    assert.equal(r.eventTypes().filter((e) => e.startsWith('replica.kept')).length, 2, 'once per replica kept');
+    r.ready(ids[0]!);
+    r.unready(ids[1]!, 'slow');
+    assert.deepEqual(r.routed(), ['8000', '8001 out', '8002'], 'the room it left goes to the next');
+  });
+
+  test('stuck: replaced, as many at once as the limit lets go (at least one), the next once the first is replaced', async () => {
+    const r = rig({ replicas: { initial: 2, min: 2, max: 2 } });
+    await r.pass();
+    const [a, b] = r.ids();
+    r.ready(a!);
+    r.ready(b!);
+    r.failed(a!, 'stuck');
+    r.failed(b!, 'stuck');
+    assert.equal(r.fleet.replicas.get(a!)!.state, 'failed');
+    assert.equal(r.fleet.replicas.get(b!)!.state, 'ready', 'held: max(1, floor(2 × 50 %)) = 1 at once');
+    assert.match(r.events.since(0).find((e) => e.type === 'replica.failed')!.reason, /^stuck: no answer to its liveness check within 5000 ms/);
+    await r.pass();
+    await r.pass();
+    const fresh = r.ids().find((id) => id !== a && id !== b)!;
+    assert.equal(r.fleet.replicas.get(b!)!.state, 'ready', 'still held while the first one\'s successor starts');
+    r.ready(fresh);
+    await r.pass();
+    const left = r.fleet.replicas.get(b!);
+    assert.ok(left === undefined || left.state === 'failed', `then the second one goes (${left?.state})`);
+  });
+
+  test('dead: replaced at once, whatever the limit', async () => {
+    const r = rig({ replicas: { initial: 2, min: 2, max: 2 } });
+    await r.pass();
+    const [a, b] = r.ids();
+    r.ready(a!);
+    r.ready(b!);
+    r.failed(a!);
+    r.failed(b!);
+    assert.deepEqual([a, b].map((id) => r.fleet.replicas.get(id!)!.state), ['failed', 'failed']);
   });
 });

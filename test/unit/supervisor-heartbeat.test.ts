@@ -8,18 +8,23 @@ import type { CheckResult } from '../../supervisor/heartbeat/health-tracker.ts';
 import type { HealthMessage, LatencyReport, Target } from '../../supervisor/protocol.ts';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
 
-const CONFIG: HeartbeatConfig = { intervalMs: 1000, fastIntervalMs: 200, timeoutMs: 800, failureThreshold: 3 };
+const CONFIG: HeartbeatConfig = { intervalMs: 1000, fastIntervalMs: 200, timeoutMs: 800, failureThreshold: 3, livenessTimeoutMs: 5000 };
 const OK: CheckResult = { ok: true, reason: 'HTTP 200', latencyMs: 1 };
 const DOWN: CheckResult = { ok: false, reason: 'ECONNREFUSED', latencyMs: 1 };
 
 function target(id: string, phase: Target['phase'] = 'ready'): Target {
-  return { id, service: 'acts', port: 8000, url: `http://127.0.0.1/${id}/health`, phase, since: 0 };
+  return { id, service: 'acts', port: 8000, url: `http://127.0.0.1/${id}/health`, liveUrl: `http://127.0.0.1/${id}/live`, phase, since: 0 };
 }
 
-/** A heartbeat whose probe answers from `script` (by replica id, in order; the last repeats). */
-function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number } = {}) {
+/**
+ * A heartbeat whose probe answers from `script` (by replica id, in order; the last repeats), and
+ * the liveness checks from `options.life` (OK when not given).
+ */
+function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number; life?: Record<string, CheckResult[]> } = {}) {
   const clock = new FakeClock(0);
   const checks: Array<{ id: string; at: number }> = [];
+  const lifeChecks: Array<{ id: string; at: number; timeoutMs: number }> = [];
+  const lifeSeen = new Map<string, number>();
   const sent: HealthMessage[] = [];
   const latencies: LatencyReport[] = [];
   const seen = new Map<string, number>();
@@ -28,8 +33,15 @@ function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number 
     config: CONFIG,
     clock,
     send: (m) => (m.type === 'health' ? sent.push(m) : latencies.push(m)),
-    probe: async (url) => {
+    probe: async (url, timeoutMs) => {
       const id = url.split('/')[3]!;
+      if (url.endsWith('/live')) {
+        lifeChecks.push({ id, at: clock.now(), timeoutMs });
+        const n = lifeSeen.get(id) ?? 0;
+        lifeSeen.set(id, n + 1);
+        const answers = options.life?.[id] ?? [OK];
+        return answers[Math.min(n, answers.length - 1)]!;
+      }
       checks.push({ id, at: clock.now() });
       const n = seen.get(id) ?? 0;
       seen.set(id, n + 1);
@@ -46,6 +58,8 @@ function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number 
     sent,
     latencies,
     at: (id: string) => checks.filter((c) => c.id === id).map((c) => c.at),
+    lifeAt: (id: string) => lifeChecks.filter((c) => c.id === id).map((c) => c.at),
+    lifeChecks,
     targets: (...targets: Target[]) => heartbeat.applyTargets({ type: 'targets', version: ++version, targets }),
     hold(): () => void {
       let release!: () => void;
@@ -78,15 +92,42 @@ describe('heartbeat: when replicas are checked', () => {
     assert.deepEqual(r.at('a'), [0, 200, 1200]);
   });
 
-  test('a failing ready replica is re-checked at the fast interval: failed at the threshold in interval + 2 × fast', async () => {
-    const r = rig({ a: [OK, DOWN] });
+  test('a failing ready replica is re-checked at the fast interval: failed at the threshold in interval + 2 × fast when its liveness check fails too', async () => {
+    const r = rig({ a: [OK, DOWN] }, { life: { a: [DOWN] } });
     r.targets(target('a'));
     await r.clock.advance(1400);
     assert.deepEqual(r.at('a'), [0, 1000, 1200, 1400]);
+    assert.deepEqual(r.lifeAt('a'), [1000, 1200, 1400], 'a liveness check after each failed health check');
+    assert.ok(r.lifeChecks.every((c) => c.timeoutMs === CONFIG.livenessTimeoutMs), 'with the liveness timeout');
     assert.deepEqual(
-      r.sent.map((m) => [m.verdict, m.consecutiveFailures]),
-      [['ok', 0], ['failing', 1], ['failing', 2], ['failed', 3]],
+      r.sent.map((m) => [m.verdict, m.consecutiveFailures, m.cause]),
+      [['ok', 0, undefined], ['failing', 1, undefined], ['failing', 2, undefined], ['unready', 3, 'unready'], ['failed', 3, 'dead']],
     );
+  });
+
+  test('a replica whose health check fails but whose liveness check passes is unready, never failed', async () => {
+    const r = rig({ a: [OK, DOWN] });
+    r.targets(target('a'));
+    await r.clock.advance(3000);
+    assert.deepEqual(r.sent.map((m) => m.verdict), ['ok', 'failing', 'failing', ...Array(r.sent.length - 3).fill('unready')]);
+    assert.ok(r.sent.length >= 5, 'each failure in the run is reported with its count');
+  });
+
+  test('unanswered health checks and an unanswered liveness check: failed, stuck', async () => {
+    const LATE: CheckResult = { ok: false, reason: 'no answer within 800 ms', latencyMs: 800, timedOut: true };
+    const STUCK: CheckResult = { ok: false, reason: 'no answer within 5000 ms', latencyMs: 5000, timedOut: true };
+    const r = rig({ a: [OK, LATE] }, { life: { a: [STUCK] } });
+    r.targets(target('a'));
+    await r.clock.advance(1000);
+    assert.deepEqual(r.sent.map((m) => [m.verdict, m.cause]), [['ok', undefined], ['failing', undefined], ['failed', 'stuck']]);
+  });
+
+  test('a starting replica gets no liveness check: its start timeout governs it', async () => {
+    const r = rig({ a: [DOWN] }, { life: { a: [DOWN] } });
+    r.targets(target('a', 'starting'));
+    await r.clock.advance(1000);
+    assert.ok(r.at('a').length >= 5);
+    assert.deepEqual(r.lifeAt('a'), []);
   });
 
   test('one that recovers says ok once and goes back to the normal interval', async () => {
@@ -94,6 +135,7 @@ describe('heartbeat: when replicas are checked', () => {
     r.targets(target('a'));
     await r.clock.advance(3300);
     assert.deepEqual(r.at('a'), [0, 1000, 1200, 2200, 3200]);
+    assert.deepEqual(r.lifeAt('a'), [1000], 'one liveness check, after the failed one');
     assert.deepEqual(r.sent.map((m) => m.verdict), ['ok', 'failing', 'ok']);
   });
 

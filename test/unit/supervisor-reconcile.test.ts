@@ -44,6 +44,27 @@ describe('reconcile plan: desired against known replicas → fewest actions', ()
     { name: 'an interrupted drain is finished', desired: 1, replicas: [r('a', 8000), r('b', 8001, 'draining')], want: ['remove b drained'] },
     { name: 'an interrupted stop is finished', desired: 1, replicas: [r('a', 8000), r('b', 8001, 'stopping')], want: ['remove b'] },
     {
+      name: 'maxStarting 2: a scale-up from 1 to 5 starts two now, the rest on later passes',
+      desired: 5,
+      replicas: [r('a', 8000)],
+      extra: { maxStarting: 2 },
+      want: ['start 8001', 'start 8002'],
+    },
+    {
+      name: 'maxStarting 2: one booting and one start in flight leave no room',
+      desired: 5,
+      replicas: [r('a', 8000), r('b', 8001, 'starting')],
+      extra: { maxStarting: 2, starting: new Set([slotKey('acts', 8002)]) },
+      want: [],
+    },
+    {
+      name: 'maxStarting: a replica adopted at start-up is not booting',
+      desired: 3,
+      replicas: [r('a', 8000, 'starting', { adopted: true })],
+      extra: { maxStarting: 1 },
+      want: ['start 8001'],
+    },
+    {
       name: 'a replica of a service no longer configured is removed',
       desired: 1,
       replicas: [r('a', 8000), { ...r('x', 9000), service: 'gone' }],
@@ -56,14 +77,56 @@ describe('reconcile plan: desired against known replicas → fewest actions', ()
 });
 
 describe('health verdicts: only changes are reported', () => {
-  test('ok once, silence while ok, each failure counted, failed at the threshold, ok again', () => {
-    const tracker = new HealthTracker(3);
-    const ok = { ok: true, reason: 'HTTP 200', latencyMs: 1 };
-    const bad = { ok: false, reason: 'HTTP 500', latencyMs: 1 };
-    const seq = [ok, ok, ok, bad, bad, bad, bad, ok, ok].map((res) => tracker.observe('a', res));
-    const said = seq.map((m) => (m ? `${m.verdict}:${m.consecutiveFailures}` : '-'));
-    assert.deepEqual(said, ['ok:0', '-', '-', 'failing:1', 'failing:2', 'failed:3', 'failed:4', 'ok:0', '-']);
-  });
+  const ok = { ok: true, reason: 'HTTP 200', latencyMs: 1 };
+  const bad = { ok: false, reason: 'HTTP 500', latencyMs: 1 };
+  const late = { ok: false, reason: 'no answer within 800 ms', latencyMs: 800, timedOut: true };
+  type Step = ['h' | 'l', typeof ok];
+  const H = (res: typeof ok): Step => ['h', res];
+  const L = (res: typeof ok): Step => ['l', res];
+  const rows: Array<{ name: string; steps: Step[]; said: string[] }> = [
+    {
+      name: 'ok once, silence while ok, each failure counted, unready at the threshold (nothing says it is dead), ok again',
+      steps: [H(ok), H(ok), H(ok), H(bad), H(bad), H(bad), H(bad), H(ok), H(ok)],
+      said: ['ok:0', '-', '-', 'failing:1', 'failing:2', 'unready:3:unready', 'unready:4:unready', 'ok:0', '-'],
+    },
+    {
+      name: 'health checks unanswered while the liveness check answers: unready, slow (a busy host)',
+      steps: [H(ok), H(late), L(ok), H(late), L(ok), H(late), L(ok)],
+      said: ['ok:0', 'failing:1', '-', 'failing:2', '-', 'unready:3:slow', '-'],
+    },
+    {
+      name: 'the liveness check refused or failing failureThreshold times in a row: failed, dead',
+      steps: [H(ok), H(bad), L(bad), H(bad), L(bad), H(bad), L(bad)],
+      said: ['ok:0', 'failing:1', '-', 'failing:2', '-', 'unready:3:unready', 'failed:3:dead'],
+    },
+    {
+      name: 'a liveness check that passes in between starts the count of deaths again',
+      steps: [H(ok), H(bad), L(bad), H(bad), L(bad), H(bad), L(ok), H(bad), L(bad)],
+      said: ['ok:0', 'failing:1', '-', 'failing:2', '-', 'unready:3:unready', '-', 'unready:4:unready', '-'],
+    },
+    {
+      name: 'the liveness check unanswered within its timeout: failed, stuck, at once',
+      steps: [H(ok), H(late), L(late)],
+      said: ['ok:0', 'failing:1', 'failed:1:stuck'],
+    },
+    {
+      name: 'stuck, then its liveness check answers: alive again (failing, by its health checks)',
+      steps: [H(ok), H(late), L(late), H(late), L(ok)],
+      said: ['ok:0', 'failing:1', 'failed:1:stuck', 'failed:2:stuck', 'failing:2'],
+    },
+    {
+      name: 'a liveness result that comes after a health check passed again changes nothing',
+      steps: [H(ok), H(bad), H(ok), L(late)],
+      said: ['ok:0', 'failing:1', 'ok:0', '-'],
+    },
+  ];
+  for (const row of rows) {
+    test(row.name, () => {
+      const tracker = new HealthTracker(3);
+      const said = row.steps.map(([kind, res]) => (kind === 'h' ? tracker.observe('a', res) : tracker.observeLiveness('a', res)));
+      assert.deepEqual(said.map((m) => (m ? [m.verdict, m.consecutiveFailures, m.cause].filter((x) => x !== undefined).join(':') : '-')), row.said);
+    });
+  }
   test('a forgotten target starts fresh', () => {
     const tracker = new HealthTracker(1);
     tracker.observe('a', { ok: true, reason: '', latencyMs: 0 });

@@ -22,6 +22,7 @@ export function replicaContract(backend: Backend): void {
       await f.acts.call('PUT', '/api/v1/acts/count'); // 405
       await f.acts.get('/api/v1/users'); // 404 on the acts service, counted there
       await f.acts.get('/api/v1/_health');
+      await f.acts.get('/api/v1/_live');
       await f.acts.get('/api/v1/_count');
       await f.acts.call('PATCH', '/api/v1/_crash'); // 405, but _crash is never counted
       await f.acts.get('/not-api');
@@ -45,12 +46,21 @@ export function replicaContract(backend: Backend): void {
       assert.ok(Number(row?.checked_at) > Date.now() - 60_000, 'the probe row was just written');
     });
 
+    test('extension: _live → 200 with an empty body on both services, without touching the database', async () => {
+      for (const api of [f.users, f.acts]) {
+        const reply = await api.get('/api/v1/_live');
+        expectReply(reply, 200);
+        assert.equal(reply.text, '');
+      }
+    });
+
     test('row 24: _crash → 200 empty; then every request to that replica → 500, _health included', async () => {
       const reply = await f.acts.post('/api/v1/_crash');
       expectReply(reply, 200);
       assert.equal(reply.text, '');
       for (const [method, path] of [
         ['GET', '/api/v1/_health'],
+        ['GET', '/api/v1/_live'],
         ['GET', '/api/v1/_count'],
         ['DELETE', '/api/v1/_count'],
         ['GET', '/api/v1/acts/count'],
