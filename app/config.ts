@@ -59,7 +59,7 @@ type Env = Record<string, string | undefined>;
 
 export function loadConfig(env: Env): AppConfig {
   const service = oneOf(env, 'SERVICE', ['users', 'acts', 'all'] as const, 'all');
-  const usersUrl = optionalHttpUrl(env, 'USERS_URL');
+  const usersUrl = optionalHttpUrlList(env, 'USERS_URL');
   if (service === 'acts' && usersUrl === undefined) {
     throw new ConfigError('USERS_URL', '', 'the http(s) URL of the users service when SERVICE=acts');
   }
@@ -113,6 +113,20 @@ function optionalHttpUrl(env: Env, name: string): string | undefined {
     throw new ConfigError(name, value, 'an http:// or https:// URL, e.g. http://127.0.0.1:8080');
   }
   return value.replace(/\/+$/, '');
+}
+
+/** One URL or several, comma-separated (every replica of a service): each checked, each trimmed. */
+function optionalHttpUrlList(env: Env, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((part) => optionalHttpUrl({ [name]: part.trim() }, name) ?? badList(name, value))
+    .join(',');
+}
+
+function badList(name: string, value: string): never {
+  throw new ConfigError(name, value, 'one http(s) URL, or several separated by commas (every replica of the users service)');
 }
 
 function optionalMysqlUrl(env: Env, name: string): string | undefined {

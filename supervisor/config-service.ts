@@ -172,8 +172,8 @@ export function envIssues(base: string, env: Record<string, string>, services: R
       continue;
     }
     for (const ref of refsOf(parsed.parts)) {
-      if (ref.kind === 'service' && !services.has(ref.name)) {
-        issues.push({ key: `${base}.${key}`, value, expected: `{{service:<name>}} naming a configured service (${[...services].join(', ')})` });
+      if ((ref.kind === 'service' || ref.kind === 'replicas') && !services.has(ref.name)) {
+        issues.push({ key: `${base}.${key}`, value, expected: `{{${ref.kind}:<name>}} naming a configured service (${[...services].join(', ')})` });
       }
     }
     // Inside a default, a variable is needed only when the one around it is missing: left to the start.

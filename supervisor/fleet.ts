@@ -296,7 +296,8 @@ export class Fleet {
     if (!r || (r.state !== 'starting' && r.state !== 'ready')) return;
     r.consecutiveFailures = msg.consecutiveFailures;
     r.latencyMs = msg.latencyMs;
-    r.lastReason = msg.reason;
+    // A stuck verdict's reason is its liveness check's timeout: the health check's is the one to keep.
+    if (msg.cause !== 'stuck') r.lastReason = msg.reason;
     const now = this.#clock.now();
     if (msg.verdict !== 'failed') r.stuckSince = undefined; // a liveness check answered, or a health check did
     if (msg.verdict !== 'unready' && msg.verdict !== 'failed') r.kept = undefined;
@@ -751,6 +752,10 @@ export class Fleet {
       (name) => {
         const target = this.#service(name)!;
         return runtime.serviceUrl(name, target.startPort, target.containerPort);
+      },
+      (name) => {
+        const target = this.#service(name)!;
+        return Array.from({ length: target.replicas.max }, (_, i) => runtime.serviceUrl(name, target.startPort + i, target.containerPort));
       },
     );
   }

@@ -33,11 +33,12 @@ export class ReplicaEnvironment {
     return [...names].sort();
   }
 
-  render(service: ServiceConfig, replica: Readonly<Record<ReplicaField, string>>, serviceUrl: (name: string) => string): Record<string, string> {
+  render(service: ServiceConfig, replica: Readonly<Record<ReplicaField, string>>, serviceUrl: (name: string) => string, replicaUrls: (name: string) => string[]): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [key, parts] of this.#templates.get(service.name) ?? []) {
       const value = render(parts, {
         serviceUrl,
+        replicaUrls,
         replica,
         secret: (name) => this.#secrets[name] ?? '',
         env: (name) => this.#env[name],

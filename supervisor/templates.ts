@@ -1,6 +1,9 @@
 // A replica's environment is written in the config as templates, so the supervisor sets no
 // variable of its own and names no app. Inside "{{" and "}}":
 //   service:NAME        a URL of service NAME that a replica can reach (runtime-dependent)
+//   replicas:NAME       the URLs of every replica service NAME may run (one per port of its
+//                       range), comma-separated: a client that tries them in turn reaches
+//                       every ready replica, not one container
 //   replica:FIELD       port, host (to listen on), dataDir (to write in), instance (unique id),
 //                       service (its service's name): what the runtime gives this replica
 //   secret:NAME         a random value made once, kept in dataDir/secrets.json, shared by all
@@ -13,6 +16,7 @@ export type ReplicaField = (typeof REPLICA_FIELDS)[number];
 
 export type Ref =
   | { kind: 'service'; name: string }
+  | { kind: 'replicas'; name: string }
   | { kind: 'replica'; field: ReplicaField }
   | { kind: 'secret'; name: string }
   | { kind: 'env'; name: string; fallback?: Part[] };
@@ -21,6 +25,8 @@ export type Part = string | Ref;
 
 export interface TemplateContext {
   serviceUrl(name: string): string;
+  /** Every URL a replica of service `name` may have. */
+  replicaUrls(name: string): string[];
   replica: Readonly<Record<ReplicaField, string>>;
   secret(name: string): string;
   env(name: string): string | undefined;
@@ -52,6 +58,8 @@ function resolve(ref: Ref, ctx: TemplateContext): string {
   switch (ref.kind) {
     case 'service':
       return ctx.serviceUrl(ref.name);
+    case 'replicas':
+      return ctx.replicaUrls(ref.name).join(',');
     case 'replica':
       return ctx.replica[ref.field];
     case 'secret':
@@ -109,7 +117,7 @@ class Parser {
     this.#spaces();
     const kind = this.#take(/^[a-z]+:/, () => 'a reference of the form {{kind:argument}}').slice(0, -1);
     let ref: Ref;
-    if (kind === 'service') ref = { kind, name: this.#take(SERVICE_NAME, () => 'a service name after "service:"') };
+    if (kind === 'service' || kind === 'replicas') ref = { kind, name: this.#take(SERVICE_NAME, () => `a service name after "${kind}:"`) };
     else if (kind === 'secret') ref = { kind, name: this.#take(ENV_NAME, () => 'a secret name ([A-Za-z_][A-Za-z0-9_]*) after "secret:"') };
     else if (kind === 'replica') {
       const field = this.#take(FIELD, () => `one of ${REPLICA_FIELDS.join(', ')} after "replica:"`);
@@ -121,7 +129,7 @@ class Parser {
         this.#i += 2;
         ref = { kind, name, fallback: this.#parts(true) };
       } else ref = { kind, name };
-    } else throw new TemplateProblem(`a reference of kind service, replica, secret or env, not "${kind}"`);
+    } else throw new TemplateProblem(`a reference of kind service, replicas, replica, secret or env, not "${kind}"`);
     this.#spaces();
     if (!this.#s.startsWith('}}', this.#i)) throw new TemplateProblem(`"}}" to close {{${kind}:...`);
     this.#i += 2;

@@ -1,10 +1,14 @@
 // How the acts service asks the users service whether a user exists (spec row 6b) and whether a
-// session cookie is live (row 6). Any answer other than the expected ones, or no answer in
-// time, means "cannot tell": the request gets a 503 and changes nothing. A GET that meets a
-// keep-alive socket the users service has just closed (ECONNRESET, "other side closed") is
-// sent once more on a fresh connection: both lookups are idempotent, and without it an upload
-// fails merely because an idle socket timed out on the other side between two requests.
-import { Agent, interceptors } from 'undici';
+// session cookie is live (row 6). USERS_URL may name several replicas (comma-separated: the
+// orchestrator gives every port of the users service's range), so a users replica that is
+// replaced, rolled or crashed costs no write: the lookups are safe GETs, and like the balancer's
+// retry of safe requests they go to the next replica when one refuses, breaks, times out or
+// answers 5xx (a replica that did is passed over for a second, while another one answers). When
+// none answers, they try again with a growing pause until USERS_WAIT_MS has passed since the
+// request came (a single replica's replacement takes a few seconds); only then is the answer
+// "cannot tell": the request gets a 503 and changes nothing.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent } from 'undici';
 import { existsPath, NO_SUCH_USER_BODY } from '../users/lookup-contract.ts';
 
 export type UserCheck = 'exists' | 'unknown' | 'unavailable';
@@ -18,52 +22,99 @@ export interface UsersClient {
   close(): Promise<void>;
 }
 
-const TIMEOUT_MS = 3000;
+export interface UsersClientOptions {
+  /** How long a lookup keeps trying while no replica answers (the request waits that long at most). */
+  waitMs?: number;
+  /** Per attempt: connect and answer head within this. */
+  attemptTimeoutMs?: number;
+}
+
+const ATTEMPT_TIMEOUT_MS = 3000;
+/** Longer than a users replica's replacement takes (failure confirmed, stopped, started, ready: 3-5 s). */
+const WAIT_MS = 8000;
+/** A replica that failed an attempt is tried after the others for this long. */
+const PASSED_OVER_MS = 1000;
+const FIRST_PAUSE_MS = 100;
+const LONGEST_PAUSE_MS = 1000;
 const SESSION_ME_PATH = '/api/v1/sessions/me';
 
-/** `baseUrl` and `origin` are functions: in SERVICE=all mode both are known only after listen. */
-export function usersClient(baseUrl: () => string, origin: () => string): UsersClient {
-  const agent = new Agent({ connect: { timeout: TIMEOUT_MS }, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
-  const dispatcher = agent.compose(
-    interceptors.retry({
-      maxRetries: 1,
-      minTimeout: 0,
-      maxTimeout: 0,
-      methods: ['GET'],
-      // Only a connection lost under the request: a refused one means the service is down, and
-      // a 5xx is its answer, both reported as they are.
-      errorCodes: ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'],
-      statusCodes: [],
-    }),
-  );
-  const get = async (path: string, headers: Record<string, string>) => {
-    // The dispatcher API sends the path verbatim; request(url) would normalise it.
-    const base = new URL(baseUrl());
-    const res = await dispatcher.request({ origin: base.origin, path: `${base.pathname.replace(/\/+$/, '')}${path}`, method: 'GET', headers: { origin: origin(), ...headers } });
-    return { status: res.statusCode, body: await res.body.text() };
+/** What a reply means, or undefined: not this service's answer (try another replica). */
+type Reading<T> = (status: number, body: string) => T | undefined;
+
+class NoAnswer extends Error {}
+
+/**
+ * `baseUrls` and `origin` are functions: in SERVICE=all mode both are known only after listen.
+ * `baseUrls()` is one URL or several, comma-separated.
+ */
+export function usersClient(baseUrls: () => string, origin: () => string, options: UsersClientOptions = {}): UsersClient {
+  const attemptMs = options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
+  const waitMs = options.waitMs ?? WAIT_MS;
+  const agent = new Agent({ connect: { timeout: attemptMs }, headersTimeout: attemptMs, bodyTimeout: attemptMs });
+  /** Base URL → until when it is passed over. */
+  const passedOver = new Map<string, number>();
+  let cursor = 0;
+
+  /** The replicas in turn, those not passed over first. */
+  const order = (): URL[] => {
+    const urls = baseUrls().split(',').map((u) => new URL(u.trim()));
+    const start = cursor++ % urls.length;
+    const turn = [...urls.slice(start), ...urls.slice(0, start)];
+    const now = Date.now();
+    const fresh = turn.filter((u) => (passedOver.get(u.href) ?? 0) <= now);
+    return [...fresh, ...turn.filter((u) => !fresh.includes(u))];
   };
+
+  const attempt = async <T>(base: URL, path: string, headers: Record<string, string>, read: Reading<T>): Promise<T> => {
+    // The dispatcher API sends the path verbatim; request(url) would normalise it.
+    const res = await agent.request({ origin: base.origin, path: `${base.pathname.replace(/\/+$/, '')}${path}`, method: 'GET', headers: { origin: origin(), ...headers } });
+    const meaning = read(res.statusCode, await res.body.text());
+    if (meaning === undefined) throw new NoAnswer(`HTTP ${res.statusCode}`);
+    return meaning;
+  };
+
+  const ask = async <T>(path: string, headers: Record<string, string>, read: Reading<T>): Promise<T | undefined> => {
+    const until = Date.now() + waitMs;
+    for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(LONGEST_PAUSE_MS, pause * 2)) {
+      for (const base of order()) {
+        try {
+          const meaning = await attempt(base, path, headers, read);
+          passedOver.delete(base.href);
+          return meaning;
+        } catch {
+          passedOver.set(base.href, Date.now() + PASSED_OVER_MS);
+        }
+        if (Date.now() >= until) return undefined;
+      }
+      const left = until - Date.now();
+      if (left <= 0) return undefined;
+      await sleep(Math.min(pause, left));
+    }
+  };
+
   return {
     async check(username) {
-      try {
-        const { status, body } = await get(existsPath(username), {});
+      const answer = await ask<UserCheck>(existsPath(username), {}, (status, body) => {
         if (status === 200) return 'exists';
         // Only the users service's own "no such user" counts: a 404 from something else at
         // that address (a wrong USERS_URL) must not turn every upload into "unknown user".
         if (status === 404 && body === NO_SUCH_USER_BODY) return 'unknown';
-        return 'unavailable';
-      } catch {
-        return 'unavailable';
-      }
+        return undefined;
+      });
+      return answer ?? 'unavailable';
     },
     async session(cookie) {
-      try {
-        const { status, body } = await get(SESSION_ME_PATH, { cookie });
+      const answer = await ask<SessionCheck>(SESSION_ME_PATH, { cookie }, (status, body) => {
         if (status === 401) return 'none';
-        const username: unknown = status === 200 ? (JSON.parse(body) as { username?: unknown }).username : undefined;
-        return typeof username === 'string' ? { username } : 'unavailable';
-      } catch {
-        return 'unavailable';
-      }
+        if (status !== 200) return undefined;
+        try {
+          const username: unknown = (JSON.parse(body) as { username?: unknown }).username;
+          return typeof username === 'string' ? { username } : undefined;
+        } catch {
+          return undefined;
+        }
+      });
+      return answer ?? 'unavailable';
     },
     close: () => agent.close(),
   };

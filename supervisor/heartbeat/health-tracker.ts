@@ -87,9 +87,13 @@ export class HealthTracker {
     return state;
   }
 
-  /** The verdict of a replica known to be alive (or not yet known dead), from its health checks. */
+  /**
+   * The verdict from its health checks of a replica not (yet) known dead: unready at the
+   * threshold only while its last liveness check passed (or has not answered yet); one on its
+   * way to dead stays failing until the liveness checks decide.
+   */
   #settle(state: State): void {
-    if (state.failures >= this.#threshold) {
+    if (state.failures >= this.#threshold && state.deaths === 0) {
       state.verdict = 'unready';
       state.cause = state.slow ? 'slow' : 'unready';
     } else {

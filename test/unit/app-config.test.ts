@@ -49,6 +49,11 @@ describe('loadConfig', () => {
     assert.equal(config.bodyMemory, 4096);
   });
 
+  test('USERS_URL may list every replica of the users service, comma-separated', () => {
+    const config = loadConfig({ SERVICE: 'acts', USERS_URL: 'http://users-8080:8080/, http://users-8081:8080' });
+    assert.equal(config.usersUrl, 'http://users-8080:8080,http://users-8081:8080');
+  });
+
   test('an empty variable counts as unset', () => {
     assert.equal(loadConfig({ PORT: '' }).port, 8080);
   });
@@ -64,6 +69,8 @@ describe('loadConfig', () => {
     ['a DATABASE_URL for another database', { DATABASE_URL: 'postgres://u:p@db/x' }, 'DATABASE_URL', /mysql:\/\//],
     ['a DATABASE_URL without a database name', { DATABASE_URL: 'mysql://u:p@db:3306' }, 'DATABASE_URL', /database/],
     ['a USERS_URL that is not http', { USERS_URL: 'ftp://users' }, 'USERS_URL', /http/],
+    ['a USERS_URL list with a part that is not http', { USERS_URL: 'http://a:8080,ftp://b' }, 'USERS_URL', /http/],
+    ['a USERS_URL list with an empty part', { USERS_URL: 'http://a:8080,,http://b:8080' }, 'USERS_URL', /separated by commas/],
     ['SERVICE=acts without USERS_URL', { SERVICE: 'acts' }, 'USERS_URL', /users service/],
     ['a short SESSION_SECRET', { SESSION_SECRET: 'short' }, 'SESSION_SECRET', /at least 16/],
     ['an unknown API_ACCESS', { API_ACCESS: 'public' }, 'API_ACCESS', /^one of open, owner$/],

@@ -68,7 +68,7 @@ describe('config errors name the key, the value and what was expected', () => {
     { name: 'a tiny header limit', raw: { ...valid(), balancer: { maxHeaderBytes: 10 } }, key: 'balancer.maxHeaderBytes', value: 10, expected: /integer from 1024/ },
     { name: 'an unknown strategy', raw: { services: { web: service({ strategy: 'random' }) } }, key: 'services.web.strategy', value: 'random', expected: /"round-robin", "least-outstanding"/ },
     { name: 'template naming no service', raw: { services: { web: service({ env: { U: '{{service:nope}}' } }) } }, key: 'services.web.env.U', value: '{{service:nope}}', expected: /naming a configured service/ },
-    { name: 'template of an unknown kind', raw: { services: { web: service({ env: { U: '{{vault:x}}' } }) } }, key: 'services.web.env.U', value: '{{vault:x}}', expected: /kind service, replica, secret or env/ },
+    { name: 'template of an unknown kind', raw: { services: { web: service({ env: { U: '{{vault:x}}' } }) } }, key: 'services.web.env.U', value: '{{vault:x}}', expected: /kind service, replicas, replica, secret or env/ },
     { name: 'root user for containers', raw: { ...valid(), runtimes: { docker: { user: '0:0' } } }, key: 'runtimes.docker.user', value: '0:0', expected: /non-root/ },
     { name: 'root user for podman containers', raw: { ...valid(), runtimes: { podman: { user: '0:0' } } }, key: 'runtimes.podman.user', value: '0:0', expected: /non-root/ },
     { name: 'a socket that is no unix path', raw: valid(), env: { CONTAINER_HOST: 'tcp://10.0.0.1:2375' }, key: 'runtimes.podman.socket (from env CONTAINER_HOST)', value: 'tcp://10.0.0.1:2375', expected: /unix socket path/ },
@@ -152,6 +152,7 @@ describe('config env overrides and defaults', () => {
 describe('templates: a replica\'s environment as the config writes it', () => {
   const ctx: TemplateContext = {
     serviceUrl: (name) => `http://${name}-8080:8080`,
+    replicaUrls: (name) => [`http://${name}-8080:8080`, `http://${name}-8081:8080`],
     replica: { port: '8000', host: '0.0.0.0', dataDir: '/data', instance: 'abc123', service: 'acts' },
     secret: (name) => `secret-of-${name}`,
     env: (name) => ({ API_ACCESS: 'open', EMPTY: '' })[name],
@@ -160,6 +161,7 @@ describe('templates: a replica\'s environment as the config writes it', () => {
     ['a service URL, whole', '{{service:users}}', 'http://users-8080:8080'],
     ['inside a longer value', '{{service:users}}/api/v1', 'http://users-8080:8080/api/v1'],
     ['spaces inside the braces', '{{ service:users }}', 'http://users-8080:8080'],
+    ['every replica the service may run, comma-separated', '{{replicas:users}}', 'http://users-8080:8080,http://users-8081:8080'],
     ['the replica\'s own port, host, data dir, instance and service', '{{replica:host}}:{{replica:port}} {{replica:dataDir}} {{replica:instance}} {{replica:service}}', '0.0.0.0:8000 /data abc123 acts'],
     ['a generated secret', '{{secret:SESSION_SECRET}}', 'secret-of-SESSION_SECRET'],
     ['the supervisor\'s variable when set', '{{env:API_ACCESS:-owner}}', 'open'],
@@ -183,7 +185,7 @@ describe('templates: a replica\'s environment as the config writes it', () => {
     assert.throws(() => render(parsed.parts, ctx), /NOPE is not set/);
   });
   const bad: Array<[string, string, RegExp]> = [
-    ['an unknown kind', '{{secrets:x}}', /kind service, replica, secret or env, not "secrets"/],
+    ['an unknown kind', '{{secrets:x}}', /kind service, replicas, replica, secret or env, not "secrets"/],
     ['an unknown replica field', '{{replica:address}}', /port, host, dataDir, instance, service after "replica:", not "address"/],
     ['an unclosed reference', '{{service:users', /"}}" to close/],
     ['a default never closed', '{{env:X:-abc', /default without its closing/],

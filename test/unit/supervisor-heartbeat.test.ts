@@ -101,7 +101,7 @@ describe('heartbeat: when replicas are checked', () => {
     assert.ok(r.lifeChecks.every((c) => c.timeoutMs === CONFIG.livenessTimeoutMs), 'with the liveness timeout');
     assert.deepEqual(
       r.sent.map((m) => [m.verdict, m.consecutiveFailures, m.cause]),
-      [['ok', 0, undefined], ['failing', 1, undefined], ['failing', 2, undefined], ['unready', 3, 'unready'], ['failed', 3, 'dead']],
+      [['ok', 0, undefined], ['failing', 1, undefined], ['failing', 2, undefined], ['failing', 3, undefined], ['failed', 3, 'dead']],
     );
   });
 

@@ -97,12 +97,12 @@ describe('health verdicts: only changes are reported', () => {
     {
       name: 'the liveness check refused or failing failureThreshold times in a row: failed, dead',
       steps: [H(ok), H(bad), L(bad), H(bad), L(bad), H(bad), L(bad)],
-      said: ['ok:0', 'failing:1', '-', 'failing:2', '-', 'unready:3:unready', 'failed:3:dead'],
+      said: ['ok:0', 'failing:1', '-', 'failing:2', '-', 'failing:3', 'failed:3:dead'],
     },
     {
       name: 'a liveness check that passes in between starts the count of deaths again',
-      steps: [H(ok), H(bad), L(bad), H(bad), L(bad), H(bad), L(ok), H(bad), L(bad)],
-      said: ['ok:0', 'failing:1', '-', 'failing:2', '-', 'unready:3:unready', '-', 'unready:4:unready', '-'],
+      steps: [H(ok), H(bad), L(bad), H(bad), L(bad), H(bad), L(ok), H(bad), L(bad), L(bad), L(bad)],
+      said: ['ok:0', 'failing:1', '-', 'failing:2', '-', 'failing:3', 'unready:3:unready', 'unready:4:unready', '-', '-', 'failed:4:dead'],
     },
     {
       name: 'the liveness check unanswered within its timeout: failed, stuck, at once',

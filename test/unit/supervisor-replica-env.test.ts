@@ -11,10 +11,11 @@ import { processRuntime } from '../../supervisor/runtime/process.ts';
 const shippedFile = new URL('../../config/orchestrator.json', import.meta.url).pathname;
 const replica = (service: string) => ({ port: '8000', host: '0.0.0.0', dataDir: '/data', instance: 'i1', service });
 const serviceUrl = (name: string) => `http://${name}-8080:8080`;
+const replicaUrls = (name: string) => [8080, 8081].map((port) => `http://${name}-${port}:8080`);
 
 function envOf(config: Config, service: string, supervisorEnv: NodeJS.ProcessEnv, secrets = { SESSION_SECRET: 'g'.repeat(43) }) {
   const s = config.services.find((x) => x.name === service)!;
-  return new ReplicaEnvironment(config, secrets, supervisorEnv).render(s, replica(service), serviceUrl);
+  return new ReplicaEnvironment(config, secrets, supervisorEnv).render(s, replica(service), serviceUrl, replicaUrls);
 }
 
 describe('the shipped config: what SelfLessActs needs, from templates', () => {
@@ -28,7 +29,7 @@ describe('the shipped config: what SelfLessActs needs, from templates', () => {
       API_ACCESS: 'owner',
       SESSION_SECRET: 'g'.repeat(43),
       SERVICE: 'acts',
-      USERS_URL: 'http://users-8080:8080',
+      USERS_URL: 'http://users-8080:8080,http://users-8081:8080',
     });
     assert.equal(envOf(config, 'users', {}).SERVICE, 'users');
   });
