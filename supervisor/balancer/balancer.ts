@@ -12,6 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import { isLoopback, isLoopbackHost } from '../admin-access.ts';
 import type { FromBalancer, RoutesMessage, SuspectMessage } from '../protocol.ts';
 import { sendJson, serveStatic, type StaticOptions } from '../static.ts';
+import { Spool, type SpoolFile } from './body-spool.ts';
 import { ProxyTrust } from './client-address.ts';
 import { acceptedEncoding, rawHeader } from './compression.ts';
 import { ProxyExchange, type ClientInfo, type ExchangeHost, type RequestFacts } from './exchange.ts';
@@ -113,6 +114,7 @@ export class Balancer implements ExchangeHost {
   #secure: SecureListener | undefined;
   #compressedFiles: CompressedFiles | undefined;
   #bodyBudget: number;
+  readonly #spool: Spool;
   #lastVersion = -1;
 
   constructor(deps: BalancerDeps) {
@@ -130,6 +132,7 @@ export class Balancer implements ExchangeHost {
     this.#uncounted = pathSet(s.uncountedPaths);
     // Memory for kept request bodies, per thread: 1024 bodies of the largest kept size.
     this.#bodyBudget = Math.max(s.limits.bufferBodyBytes * 1024, 16 * 1024 * 1024);
+    this.#spool = new Spool(s.spoolDir, s.thread, Math.floor(s.limits.spoolBytes / s.threads));
     this.#admin = this.#adminRoute(s.adminOrigin);
     const edge = s.edge;
     this.compression = edge.compression.enabled ? edge.compression : undefined;
@@ -447,6 +450,22 @@ export class Balancer implements ExchangeHost {
 
   releaseBody(bytes: number): void {
     this.#bodyBudget += bytes;
+  }
+
+  reserveSpool(bytes: number): boolean {
+    return this.#spool.reserve(bytes);
+  }
+
+  releaseSpool(bytes: number): void {
+    this.#spool.release(bytes);
+  }
+
+  openSpool(): SpoolFile {
+    return this.#spool.open();
+  }
+
+  report(code: string, message: string): void {
+    this.#send({ type: 'worker-error', code, message });
   }
 
   track(ex: ProxyExchange): void {

@@ -1,14 +1,17 @@
 // One proxied request, from the client's request to the end of the replica's response: the
-// body (kept whole in memory when small, so a slow client holds no replica connection;
-// streamed otherwise), the attempts (a strategy picks, a pool sends, a failure may retry), and
-// the response written to the client as it arrives, paced by the client (backpressure).
-// Deadlines are checked by the balancer's sweep, not by a timer per request.
+// body (received whole before a replica is picked: in memory when small, in a file otherwise
+// (body-spool.ts), so a slow client holds no replica connection and a replica sees only complete
+// bodies), the attempts (a strategy picks, a pool sends, a failure may retry), and the response
+// written to the client as it arrives, paced by the client (backpressure). Deadlines are checked
+// by the balancer's sweep, not by a timer per request.
+import type { ReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BrotliCompress, Gzip } from 'node:zlib';
 import { sendJson } from '../static.ts';
 import { encodeWhole, encoderInto, planCompression, type Encoding } from './compression.ts';
 import { downstreamHeaders, upstreamHead } from './headers.ts';
 import { afterFailure, isSafeMethod, outcomeOf, retryOnStatus, type AttemptContext } from './retry.ts';
+import type { SpoolFile } from './body-spool.ts';
 import type { Backend, ReplicaMember } from './service-route.ts';
 import type { BalancerLimits, CompressionConfig } from './settings.ts';
 import type { AttemptOutcome } from './strategy.ts';
@@ -22,6 +25,13 @@ export interface ExchangeHost {
   /** Takes bytes from the thread's budget for kept request bodies; false when it is spent. */
   reserveBody(bytes: number): boolean;
   releaseBody(bytes: number): void;
+  /** Takes bytes of the thread's spool (request bodies in files); false when it is full. */
+  reserveSpool(bytes: number): boolean;
+  releaseSpool(bytes: number): void;
+  /** A new file for a request body (throws when it cannot be created). */
+  openSpool(): SpoolFile;
+  /** An error the balancer survived but the operator should see (a spool file that failed). */
+  report(code: string, message: string): void;
   /** The exchange is in progress (its deadlines are checked) / is over. */
   track(ex: ProxyExchange): void;
   untrack(ex: ProxyExchange): void;
@@ -59,7 +69,11 @@ export interface RequestFacts {
 /** Bodies that arrived in one read up to this size are compressed in one call, with a length. */
 const WHOLE_BYTES = 256 * 1024;
 
-type BodyMode = 'none' | 'keep' | 'stream';
+/** none: no body; keep: in memory (small); spool: in a file. */
+type BodyMode = 'none' | 'keep' | 'spool';
+
+/** A body of unknown length (chunked) takes room in the spool in steps of this. */
+const SPOOL_STEP = 1 << 20;
 
 /** Content-Length as a number, -1 for chunked, 0 for none (Node's parser already refused conflicts). */
 function declaredLength(raw: readonly string[]): number {
@@ -116,16 +130,23 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
 
   // request body
   #mode: BodyMode = 'none';
-  #chunked = false;
   #declared = 0;
   #receiving = false;
   #lastBodyAt = 0;
   #startedAt = 0;
+  /** Bytes of the body received so far, and where the current rate window began (time, bytes). */
+  #received = 0;
+  #rateFrom = 0;
+  #rateBytes = 0;
   #kept: Buffer[] = [];
   #keptBytes = 0;
   #reserved = 0;
-  #bodyConn: UpstreamConnection | null = null;
-  #sentBody = false;
+  #spool: SpoolFile | null = null;
+  #spoolReserved = 0;
+  /** The client is paused while the spool file's buffer drains (our wait, not the client's silence). */
+  #diskPaused = false;
+  /** The spool file read into the current attempt's connection. */
+  #reader: ReadStream | null = null;
 
   // response
   /** A 5xx head to drop for another replica (acted on at flush, once llhttp has returned). */
@@ -143,7 +164,6 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   readonly #onClose = () => this.#clientGone();
   // Made when first needed: most requests have no body and are never paced.
   #onData: ((chunk: Buffer) => void) | undefined;
-  #onUpstreamDrain: (() => void) | undefined;
   #onDrained: (() => void) | undefined;
 
   constructor(host: ExchangeHost, route: Backend, req: IncomingMessage, res: ServerResponse, target: string, client: ClientInfo, facts: RequestFacts = {}) {
@@ -170,105 +190,141 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     this.#host.track(this);
     const length = this.#facts.declared ?? declaredLength(this.#req.rawHeaders);
     if (length === 0) return this.#ready(null);
+    const limits = this.#host.limits;
+    if (length > limits.maxBodyBytes) return this.#tooLarge();
     // A body error (bad chunking, the client gone) also closes the response: handled there.
     this.#req.on('error', noop);
     this.#receiving = true;
-    this.#lastBodyAt = this.#startedAt = this.#host.now();
-    this.#chunked = length === -1;
+    this.#lastBodyAt = this.#startedAt = this.#rateFrom = this.#host.now();
     this.#declared = length;
-    this.#mode = length > this.#host.limits.bufferBodyBytes ? 'stream' : 'keep';
+    this.#mode = length > limits.bufferBodyBytes ? 'spool' : 'keep';
+    if (this.#mode === 'spool' && !this.#openSpool(length)) return;
     this.#onData = (chunk: Buffer) => this.#bodyChunk(chunk);
     this.#req.on('data', this.#onData);
     this.#req.on('end', () => this.#bodyEnd());
-    if (this.#mode === 'stream') this.#ready(this.#chunked ? 'chunked' : { length });
   }
 
   // ---- request body ------------------------------------------------------------------------
 
   #bodyChunk(chunk: Buffer): void {
+    if (this.#done) return;
+    const limits = this.#host.limits;
     this.#lastBodyAt = this.#host.now();
+    this.#received += chunk.length;
+    if (this.#received > limits.maxBodyBytes) return this.#tooLarge();
     if (this.#mode === 'keep') {
-      if (this.#keptBytes + chunk.length <= this.#host.limits.bufferBodyBytes && this.#host.reserveBody(chunk.length)) {
+      if (this.#keptBytes + chunk.length <= limits.bufferBodyBytes && this.#host.reserveBody(chunk.length)) {
         this.#reserved += chunk.length;
         this.#kept.push(chunk);
         this.#keptBytes += chunk.length;
         return;
       }
-      // Larger than we keep (or the thread's budget is spent): send what we have and stream on.
-      this.#mode = 'stream';
-      this.#keep(chunk);
-      this.#ready(this.#chunked ? 'chunked' : { length: this.#declared });
-      return;
+      // Larger than memory keeps (or the thread's budget is spent): on into a file, from its start.
+      if (!this.#openSpool(this.#declared > 0 ? this.#declared : this.#received)) return;
+      this.#mode = 'spool';
+      for (const kept of this.#kept) this.#spool!.write(kept);
+      this.#kept = [];
+      this.#keptBytes = 0;
+      this.#host.releaseBody(this.#reserved);
+      this.#reserved = 0;
+    } else if (this.#received > this.#spoolReserved) {
+      // Chunked: room is taken as the body grows.
+      const more = Math.max(SPOOL_STEP, this.#received - this.#spoolReserved);
+      if (!this.#host.reserveSpool(more)) return this.#noRoom();
+      this.#spoolReserved += more;
     }
-    const conn = this.#bodyConn;
-    if (conn === null) {
-      if (!this.#done) this.#keep(chunk);
-      return;
+    if (!this.#spool!.write(chunk)) {
+      this.#diskPaused = true;
+      this.#req.pause();
+      this.#spool!.drained(() => {
+        this.#diskPaused = false;
+        // The wait was ours: the client's deadlines start again from now.
+        this.#lastBodyAt = this.#rateFrom = this.#host.now();
+        this.#rateBytes = this.#received;
+        if (!this.#done) this.#req.resume();
+      });
     }
-    if (!this.#writeBody(conn, chunk)) this.#waitForUpstream(conn);
   }
 
-  /** Holds a streamed body's bytes until a connection takes the exchange, pausing the client past the limit. */
-  #keep(chunk: Buffer): void {
-    this.#kept.push(chunk);
-    this.#keptBytes += chunk.length;
-    if (this.#keptBytes > this.#host.limits.bufferBodyBytes) this.#req.pause();
+  /** A file for the body, with room for `bytes` of it; false when answered instead (503). */
+  #openSpool(bytes: number): boolean {
+    if (!this.#host.reserveSpool(bytes)) {
+      this.#noRoom();
+      return false;
+    }
+    this.#spoolReserved = bytes;
+    try {
+      this.#spool = this.#host.openSpool();
+    } catch (err) {
+      this.#spoolFailed(err as Error);
+      return false;
+    }
+    this.#spool.onError((err) => this.#spoolFailed(err));
+    return true;
   }
 
   #bodyEnd(): void {
     this.#receiving = false;
+    if (this.#done) return;
     if (this.#mode === 'keep') return this.#ready({ length: this.#keptBytes });
-    const conn = this.#bodyConn;
-    if (conn !== null) this.#endBody(conn);
+    this.#spool!.finish().then(
+      () => this.#ready({ length: this.#received }),
+      (err: Error) => this.#spoolFailed(err),
+    );
   }
 
-  #writeBody(conn: UpstreamConnection, chunk: Buffer): boolean {
-    this.#sentBody = true;
-    if (!this.#chunked || this.#mode === 'keep') return conn.write(chunk);
-    conn.write(`${chunk.length.toString(16)}\r\n`);
-    conn.write(chunk);
-    return conn.write('\r\n');
-  }
-
-  #endBody(conn: UpstreamConnection): void {
-    if (this.#chunked && this.#mode === 'stream') conn.write('0\r\n\r\n');
-    this.#bodyConn = null;
-    conn.bodyDone();
-  }
-
-  /** RequestBody: a connection took the exchange. */
+  /** RequestBody: a connection took the exchange; the body is complete, in memory or in its file. */
   pipeTo(conn: UpstreamConnection): void {
     if (this.#mode === 'keep') {
-      for (const chunk of this.#kept) this.#writeBody(conn, chunk);
+      for (const chunk of this.#kept) conn.write(chunk);
       conn.bodyDone();
       return;
     }
-    this.#bodyConn = conn;
-    const pending = this.#kept;
-    this.#kept = [];
-    this.#keptBytes = 0;
-    let ok = true;
-    for (const chunk of pending) ok = this.#writeBody(conn, chunk);
-    if (!this.#receiving) this.#endBody(conn);
-    else if (ok) this.#req.resume();
-    else this.#waitForUpstream(conn);
-  }
-
-  /** The replica reads slower than the client sends: stop reading the client until it drains. */
-  #waitForUpstream(conn: UpstreamConnection): void {
-    this.#req.pause();
-    conn.socket.once('drain', (this.#onUpstreamDrain ??= () => this.#req.resume()));
+    this.#reader?.destroy();
+    const reader = this.#spool!.reader();
+    this.#reader = reader;
+    reader.on('data', (chunk) => {
+      if (conn.write(chunk as Buffer)) return;
+      reader.pause();
+      conn.socket.once('drain', () => reader.resume());
+    });
+    reader.once('end', () => {
+      if (this.#reader !== reader) return;
+      this.#reader = null;
+      conn.bodyDone();
+    });
+    reader.once('error', (err) => {
+      if (this.#reader !== reader) return;
+      this.conn?.abort();
+      this.#spoolFailed(err);
+    });
   }
 
   /** RequestBody: stop writing to the connection (it broke, or answered early). */
   detach(): void {
-    this.#bodyConn = null;
-    if (this.#receiving) this.#req.resume(); // the rest of the body is read and dropped
+    this.#reader?.destroy();
+    this.#reader = null;
+  }
+
+  /** Over maxBodyBytes: 413 at the edge, the rest unread (so the connection closes). */
+  #tooLarge(): void {
+    this.#answer(413, `the request body is larger than ${this.#host.limits.maxBodyBytes} bytes`, false, true);
+  }
+
+  #noRoom(): void {
+    this.#answer(503, 'the balancer has no room to buffer this request body right now; try again shortly', true, true);
+  }
+
+  #spoolFailed(err: Error): void {
+    this.#host.report('BALANCER_SPOOL', `buffering a request body failed: ${err.message}`);
+    if (this.#done) return;
+    if (this.#res.headersSent) return this.#cut();
+    this.#answer(503, 'the balancer could not buffer this request body; try again shortly', true, true);
   }
 
   // ---- attempts ----------------------------------------------------------------------------
 
-  #ready(framing: { length: number } | 'chunked' | null): void {
+  #ready(framing: { length: number } | null): void {
     if (this.#done) return;
     if (framing !== null) this.body = this;
     const socket = this.#req.socket;
@@ -295,15 +351,11 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (!member.pool.dispatch(this, this.#host.now())) this.onError('overloaded', `${this.#host.limits.maxQueuedPerReplica} requests already wait for the replica`);
   }
 
-  /** Whether the body could be sent again from its start. */
-  get #replayable(): boolean {
-    return this.#mode !== 'stream' || !this.#sentBody;
-  }
-
   #attemptContext(): AttemptContext {
     return {
       method: this.method,
-      replayable: this.#replayable && !this.#res.headersSent,
+      // Every body is whole in memory or in its file: it can always be sent again.
+      replayable: !this.#res.headersSent,
       tried: this.#tried?.length ?? 0,
       members: this.#route.readyCount,
       retriedAfterReaching: this.#retriedAfterReaching,
@@ -489,8 +541,19 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   /** Deadlines, from the balancer's sweep. */
   checkDeadlines(now: number): void {
     const limits = this.#host.limits;
-    if (this.#receiving && now - this.#lastBodyAt > limits.bodyIdleTimeoutMs) {
-      return this.#tooSlow('the client stalled its body', `no byte of the request body for ${limits.bodyIdleTimeoutMs} ms`, true);
+    if (this.#receiving && !this.#diskPaused) {
+      if (now - this.#lastBodyAt > limits.bodyIdleTimeoutMs) {
+        return this.#tooSlow('the client stalled its body', `no byte of the request body for ${limits.bodyIdleTimeoutMs} ms`, true);
+      }
+      const window = now - this.#rateFrom;
+      if (window >= limits.bodyRateWindowMs) {
+        const rate = ((this.#received - this.#rateBytes) * 1000) / window;
+        if (rate < limits.bodyMinBytesPerSecond) {
+          return this.#tooSlow('the client sent its body too slowly', `the request body came at ${Math.round(rate)} bytes/s over ${Math.round(window / 1000)} s, under the ${limits.bodyMinBytesPerSecond} bytes/s a request must keep up`, true);
+        }
+        this.#rateFrom = now;
+        this.#rateBytes = this.#received;
+      }
     }
     // Node holds HTTP/1.1 requests to requestTimeoutMs; HTTP/2 streams are held to it here.
     if (this.#h2 && this.#receiving && now - this.#startedAt > limits.requestTimeoutMs) {
@@ -555,6 +618,12 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     this.#kept = [];
     if (this.#reserved > 0) this.#host.releaseBody(this.#reserved);
     this.#reserved = 0;
+    this.#reader?.destroy();
+    this.#reader = null;
+    this.#spool?.dispose();
+    this.#spool = null;
+    if (this.#spoolReserved > 0) this.#host.releaseSpool(this.#spoolReserved);
+    this.#spoolReserved = 0;
     this.#host.untrack(this);
     this.#host.exchangeEnded(this.#route, this.#answeredBy, this.#status, (performance.now() - this.#arrivedAt) / 1000);
   }

@@ -34,15 +34,15 @@ function connectionNamed(raw: readonly string[]): Set<string> | undefined {
 /**
  * The head of the request a replica gets: `method target HTTP/1.1`, the client's end-to-end
  * headers, X-Forwarded-For/-Proto/-Host (the client's address and scheme as the balancer knows
- * them, and the Host it addressed), and the framing we send the body with (a length, or
- * chunked when the length is not known yet). The caller has refused a duplicated Host.
+ * them, and the Host it addressed), and the framing we send the body with: its length (the
+ * balancer has the whole body before it sends anything). The caller has refused a duplicated Host.
  */
 export function upstreamHead(
   method: string,
   target: string,
   raw: readonly string[],
   client: { address: string; proto: 'http' | 'https'; defaultHost: () => string },
-  body: { length: number } | 'chunked' | null,
+  body: { length: number } | null,
 ): string {
   const named = connectionNamed(raw);
   let head = `${method} ${target} HTTP/1.1\r\n`;
@@ -63,8 +63,7 @@ export function upstreamHead(
   }
   head += `host: ${host ?? client.defaultHost()}\r\nx-forwarded-for: ${client.address}\r\nx-forwarded-proto: ${client.proto}\r\n`;
   if (host !== undefined) head += `x-forwarded-host: ${host}\r\n`;
-  if (body === 'chunked') head += 'transfer-encoding: chunked\r\n';
-  else if (body !== null) head += `content-length: ${body.length}\r\n`;
+  if (body !== null) head += `content-length: ${body.length}\r\n`;
   return `${head}\r\n`;
 }
 

@@ -7,8 +7,19 @@ import type { StrategyName } from './strategy.ts';
 export interface BalancerLimits {
   /** Whole request head received within this, from the connection or the previous response. */
   headersTimeoutMs: number;
-  /** Longest silence while a request body arrives: then 408 and the connection closes. */
+  /** Longest silence of the client while its request body arrives: then 408 and the connection closes. */
   bodyIdleTimeoutMs: number;
+  /**
+   * A request body must arrive at least this fast (bytes per second), measured over each
+   * bodyRateWindowMs: a client that trickles is cut (408) however often it sends a byte, while a
+   * slow phone sending steadily is not. 0: no minimum.
+   */
+  bodyMinBytesPerSecond: number;
+  bodyRateWindowMs: number;
+  /** Larger request bodies are refused at the edge (413), before a replica sees them. */
+  maxBodyBytes: number;
+  /** Disk for request bodies buffered at the edge at once (dataDir/spool), over all threads; beyond it, 503 Retry-After. */
+  spoolBytes: number;
   /** Whole request (head and body) received within this. */
   requestTimeoutMs: number;
   /** Idle keep-alive connections close after this. */
@@ -36,7 +47,10 @@ export interface BalancerLimits {
   maxConnectionsPerReplica: number;
   /** Per thread and replica: requests waiting for a connection; beyond that, 503 Retry-After. */
   maxQueuedPerReplica: number;
-  /** Bodies up to this size are received whole before a replica is picked (slow clients hold no replica). */
+  /**
+   * Every request body is received whole before a replica is picked (slow clients hold no
+   * replica): up to this size in memory, larger ones in a file (body-spool.ts).
+   */
   bufferBodyBytes: number;
   /**
    * When fewer than this share (%) of a service's live replicas are in rotation, requests are
@@ -119,6 +133,8 @@ export interface BalancerSettings {
   /** This thread's index, 0 .. threads - 1. */
   thread: number;
   staticDir: string;
+  /** Where request bodies too large for memory are buffered (dataDir/spool). */
+  spoolDir: string;
   adminOrigin: string;
   /** Serve /dashboard and /admin/* on the public listener (to loopback clients only). */
   adminOnListener: boolean;
@@ -146,7 +162,11 @@ export interface SharedMemory {
 export const DEFAULT_LIMITS: BalancerLimits = {
   headersTimeoutMs: 10_000,
   bodyIdleTimeoutMs: 10_000,
-  requestTimeoutMs: 120_000,
+  bodyMinBytesPerSecond: 1024,
+  bodyRateWindowMs: 20_000,
+  maxBodyBytes: 32 * 1024 * 1024,
+  spoolBytes: 1024 * 1024 * 1024,
+  requestTimeoutMs: 600_000,
   keepAliveTimeoutMs: 5_000,
   sendTimeoutMs: 30_000,
   upstreamConnectTimeoutMs: 3_000,

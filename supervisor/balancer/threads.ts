@@ -1,6 +1,7 @@
 // The primary's side of the balancer: `balancer.threads` worker threads on the listen port,
 // each restarted on its own if it dies, the shared memory they count into, and the questions
 // that need every thread's answer (a replica drained, the listener closed).
+import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { FromBalancer, RoutesMessage, ToBalancer } from '../protocol.ts';
@@ -75,6 +76,7 @@ export class BalancerThreads {
         threads,
         thread,
         staticDir: c.staticDir,
+        spoolDir: path.join(c.dataDir, 'spool'),
         adminOrigin: options.adminOrigin,
         adminOnListener,
         blockedPaths: c.blockedPaths,

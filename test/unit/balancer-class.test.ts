@@ -3,8 +3,11 @@
 // clients leaving, deadlines, the admin gate and strict round robin over two "threads".
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { describe, test } from 'node:test';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
 import { Balancer } from '../../supervisor/balancer/balancer.ts';
 import type { PoolLike } from '../../supervisor/balancer/service-route.ts';
 import { DEFAULT_EDGE, DEFAULT_LIMITS, type BalancerSettings } from '../../supervisor/balancer/settings.ts';
@@ -101,6 +104,10 @@ class FakeReq extends EventEmitter {
   }
 }
 
+/** Request bodies too large for memory go here (none do in these tests); removed at the end. */
+const SPOOL_DIR = mkdtempSync(path.join(tmpdir(), 'sa-balancer-class-'));
+after(() => rmSync(SPOOL_DIR, { recursive: true, force: true }));
+
 function spec(threads = 1): SharedSpec {
   return { services: [{ name: 'acts', startPort: 8000, ports: 4 }, { name: 'users', startPort: 8080, ports: 2 }], threads, clientBuckets: 64 };
 }
@@ -124,6 +131,7 @@ function rig(options: { thread?: number; buffer?: SharedArrayBuffer; threads?: n
     threads,
     thread: options.thread ?? 0,
     staticDir: '/nonexistent',
+    spoolDir: SPOOL_DIR,
     adminOrigin: 'http://127.0.0.1:3001',
     adminOnListener: false,
     blockedPaths: ['/api/v1/_crash'],
