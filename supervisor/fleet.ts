@@ -41,6 +41,8 @@ export interface Replica {
   readyAt?: number;
   /** Found running at start-up rather than started by us: it has no boot time to forgive. */
   adopted?: boolean;
+  /** Adopted at start-up: in rotation until its first check says otherwise (it was serving). */
+  presumed?: boolean;
   requestsServed: number;
   lastReason?: string;
   latencyMs?: number;
@@ -114,6 +116,15 @@ export interface Rollout {
   toReplace: number;
   /** The port of the surge replica that keeps capacity meanwhile; null when it goes in place (desired = max). */
   surgePort: number | null;
+}
+
+/**
+ * Whether the replica takes traffic: ready and not held out, or adopted at start-up and not
+ * checked yet (it was serving a moment ago; its first check comes at once).
+ */
+export function inRotation(r: Replica): boolean {
+  if (r.state === 'ready') return r.out === undefined;
+  return r.presumed === true && r.state === 'starting' && r.health === 'unknown';
 }
 
 /** A replica shutdown could not remove (id '' when the runtime could not even list them). */
@@ -231,7 +242,7 @@ export class Fleet {
         if (ports.size > s.replicas.initial && count > s.replicas.min) above.push(s.name);
       }
     }
-    this.#sync(actual, listedAt);
+    this.#sync(actual, listedAt, true);
     // A replica on a service's surge port is taken for the leftover surge of a roll the previous
     // supervisor did not finish: kept until the service is whole again, then removed.
     for (const s of this.#planServices()) {
@@ -434,7 +445,7 @@ export class Fleet {
     for (const s of this.#d.config.services) {
       const replicas = this.#sorted(s.name)
         .filter((r) => r.state === 'ready' || r.state === 'starting')
-        .map((r) => ({ id: r.id, port: r.port, url: r.url, ready: r.state === 'ready' && r.out === undefined, live: r.state === 'ready' }));
+        .map((r) => ({ id: r.id, port: r.port, url: r.url, ready: inRotation(r), live: r.state === 'ready' || inRotation(r) }));
       out[s.name] = { prefixes: s.routes, replicas };
     }
     return out;
@@ -564,7 +575,7 @@ export class Fleet {
    * meanwhile may still be on it (not adopted again), and one started meanwhile may not be
    * (not taken for gone).
    */
-  #sync(actual: ReplicaInfo[], listedAt: number): void {
+  #sync(actual: ReplicaInfo[], listedAt: number, atStartUp = false): void {
     const now = this.#clock.now();
     const seen = new Set(actual.map((a) => a.id));
     for (const id of this.#removed) if (!seen.has(id)) this.#removed.delete(id); // the runtime agrees now
@@ -574,14 +585,19 @@ export class Fleet {
       if (!known) {
         if (this.#starting.has(slotKey(a.service, a.port))) continue; // ours, mid-start
         if (this.#removed.has(a.id)) continue; // ours, removed after the list was taken
+        // At start-up a running replica was serving a moment ago (the previous supervisor's):
+        // it takes traffic while the heartbeat checks it at once, rather than leave the site
+        // without replicas (503) until that check is back. Found later, it was not.
+        const presumed = a.running && atStartUp;
         this.replicas.set(a.id, {
           id: a.id, service: a.service, port: a.port, url: a.url,
           state: a.running ? 'starting' : 'failed',
           health: 'unknown', consecutiveFailures: 0, startedAt: a.startedAt, trackedSince: now, requestsServed: 0, adopted: true, spec: a.spec,
+          ...(presumed ? { presumed } : {}),
         });
         this.#d.events.emit({
           type: 'replica.adopted', service: a.service, port: a.port, id: a.id,
-          reason: a.running ? 'found running with our labels' : `found not running (${a.exitReason ?? 'stopped'}): will be removed`,
+          reason: !a.running ? `found not running (${a.exitReason ?? 'stopped'}): will be removed` : presumed ? 'found running with our labels: in rotation at once, checked now' : 'found running with our labels',
         });
         changed = true;
       } else if (!a.running && !this.#busy.has(a.id) && known.state !== 'failed' && known.state !== 'stopping') {

@@ -1,7 +1,7 @@
 // The body of GET /status (docs/status-api.md), built from the fleet's table and the scaler's
 // last window reports. Pure: the admin server and the SSE feed both call it.
 import type { Config } from './config.ts';
-import type { Capacity, Capped, FailureReport, Replica, Rollout } from './fleet.ts';
+import { inRotation, type Capacity, type Capped, type FailureReport, type Replica, type Rollout } from './fleet.ts';
 import type { WindowStatus } from './protocol.ts';
 
 export interface StatusReplica {
@@ -160,7 +160,7 @@ function statusReplica(r: Replica, usage: { cpuPercent: number | null; memoryByt
     requestsServed: r.requestsServed,
     startedAt: new Date(r.startedAt).toISOString(),
     consecutiveFailures: r.consecutiveFailures,
-    inRotation: r.state === 'ready' && r.out === undefined,
+    inRotation: inRotation(r),
   };
   if (r.out) out.out = { ...r.out, since: new Date(r.out.since).toISOString() };
   if (r.stuckSince !== undefined) out.stuckSince = new Date(r.stuckSince).toISOString();

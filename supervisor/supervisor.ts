@@ -25,6 +25,7 @@ import { ReplicaEnvironment } from './replica-env.ts';
 import { ensureSecrets } from './secrets.ts';
 import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
 import { ScaleOverrides } from './scale-override.ts';
+import { bindError } from './port-check.ts';
 import { buildStatus, type ListenError, type StatusBody } from './status.ts';
 import { Telemetry } from './telemetry.ts';
 import { policySettings } from './scaler/policy.ts';
@@ -32,6 +33,9 @@ import { WorkerHost, type HostOf } from './workers/host.ts';
 import { HEARTBEAT, SCALER } from './workers/spec.ts';
 
 const SERVED_EVERY_MS = 1000;
+/** A listen port taken at start-up is tried this often, this far apart, before start-up stops. */
+const PORT_ATTEMPTS = 4;
+const PORT_RETRY_MS = 400;
 const SUSPECT_LOG: Record<SuspectMessage['outcome'], string> = {
   refused: 'replica refused a connection',
   reset: 'replica refused a connection',
@@ -137,6 +141,7 @@ export class Supervisor {
 
   async start(): Promise<void> {
     const c = this.#config;
+    if (this.#inherited === null) await this.#claimListenPorts();
     await this.#runtime.init();
     const capacity = await this.#capacity();
     if (capacity) this.#fleet.setCapacity(capacity);
@@ -176,6 +181,32 @@ export class Supervisor {
       // A service that never gets ready must not keep the whole site in the backlog.
       this.#acceptDeadline = setTimeout(() => this.#accept(`not every service had a ready replica within startTimeoutMs (${c.startTimeoutMs} ms)`), c.startTimeoutMs);
       this.#maybeAccept();
+    }
+  }
+
+  /**
+   * The ports the balancer will listen on must be free: a few tries (a process that is letting
+   * go of one, as the supervisor being replaced), then start-up stops naming the key. Bounded,
+   * so that a signal during start-up is still answered within a couple of seconds.
+   */
+  async #claimListenPorts(): Promise<void> {
+    const c = this.#config;
+    const ports: Array<[string, number]> = [['listen.port', c.listen.port]];
+    if (c.balancer.tls.redirectPort !== 0) ports.push(['balancer.tls.redirectPort', c.balancer.tls.redirectPort]);
+    for (const [key, port] of ports) {
+      if (port === 0) continue;
+      let error: NodeJS.ErrnoException | undefined;
+      for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+        error = await bindError(c.listen.host, port);
+        if (error === undefined) break;
+        if (attempt === 1) {
+          this.events.emit({ type: 'balancer.listen-failed', reason: `cannot listen on ${c.listen.host}:${port}: ${error.code ?? 'LISTEN'} (${error.message}); trying ${PORT_ATTEMPTS - 1} more times, ${PORT_RETRY_MS} ms apart`, code: error.code });
+        }
+        if (attempt < PORT_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, PORT_RETRY_MS));
+      }
+      if (error !== undefined) {
+        throw new ConfigError([{ key, value: port, expected: `a port free on ${c.listen.host} (${error.code ?? 'LISTEN'}: ${error.message}${error.code === 'EADDRINUSE' ? ': another process holds it; stop it, or choose another port' : ''})` }]);
+      }
     }
   }
 

@@ -93,6 +93,8 @@ export class BalancerThreads {
         config: settings,
         logger: options.logger,
         onMessage: (m) => this.#fromThread(m, thread),
+        // A thread that dies while closing (one that could not bind, say) has nothing in flight.
+        onExit: () => this.#closed(thread),
         onStart: (restarted) => {
           options.onStart(thread, restarted);
           if (restarted && this.#tls !== null) host.post({ type: 'tls', ...this.#tls });
@@ -170,12 +172,23 @@ export class BalancerThreads {
     });
   }
 
-  /** Stops accepting and lets requests in flight finish (bounded); resolves when all threads closed. */
+  /**
+   * Stops accepting and lets requests in flight finish (bounded); resolves when all threads
+   * closed. A thread that is not running (between a death and its restart) has nothing to close.
+   */
   close(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      this.#closing = { waiting: new Set(this.#hosts.keys()), done: resolve };
+      const running = [...this.#hosts.keys()].filter((t) => this.#hosts[t]!.alive);
+      this.#closing = { waiting: new Set(running), done: resolve };
+      if (running.length === 0) return resolve();
       this.post({ type: 'close', timeoutMs });
     });
+  }
+
+  #closed(thread: number): void {
+    const closing = this.#closing;
+    if (closing === undefined || !closing.waiting.delete(thread)) return;
+    if (closing.waiting.size === 0) closing.done();
   }
 
   async stop(): Promise<void> {
@@ -235,11 +248,7 @@ export class BalancerThreads {
       }
       return;
     }
-    if (m.type === 'closed') {
-      this.#closing?.waiting.delete(thread);
-      if (this.#closing?.waiting.size === 0) this.#closing.done();
-      return;
-    }
+    if (m.type === 'closed') return this.#closed(thread);
     this.#o.onMessage(m, thread);
   }
 }

@@ -1,6 +1,8 @@
 // `selflessacts validate --config FILE`: every problem the supervisor would stop on, without
 // starting anything: the file (schema, services, templates), then what the runtime needs of
-// the services (for `runtime: auto`, each runtime it might pick). Exit 0 when there is none.
+// the services (for `runtime: auto`, each runtime it might pick), and, for each of those that
+// can run here (its engine answers), whether what the services name exists there (their
+// images). Exit 0 when there is none.
 import { ConfigError, describeIssue, loadConfigFile, type Config, type ConfigIssue } from '../config.ts';
 import { deploymentIssues, type RuntimePlugin } from '../runtime/plugin.ts';
 import { RUNTIMES } from '../runtime/registry.ts';
@@ -10,7 +12,7 @@ export interface Validation {
   issues: ConfigIssue[];
 }
 
-export function validateConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Validation {
+export async function validateConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Validation> {
   let config: Config;
   try {
     config = loadConfigFile(file, { env });
@@ -20,8 +22,17 @@ export function validateConfigFile(file: string, env: NodeJS.ProcessEnv = proces
   }
   const plugins = (RUNTIMES as readonly RuntimePlugin[]).filter((p) => config.runtime === 'auto' || p.name === config.runtime);
   const issues: ConfigIssue[] = [];
+  // What the services name is looked for where start-up would run them: the runtime auto would
+  // pick (the first that can run here), or the one the config names if it can.
+  let picked = false;
   for (const plugin of plugins) {
-    for (const issue of deploymentIssues(plugin, config)) {
+    const own = deploymentIssues(plugin, config);
+    const settings = (config.runtimes as Record<string, unknown>)[plugin.name];
+    if (!picked && (await plugin.detect(settings)).available) {
+      picked = true;
+      if (own.length === 0 && plugin.artifactIssues) own.push(...(await plugin.artifactIssues(settings, config.services)));
+    }
+    for (const issue of own) {
       issues.push(config.runtime === 'auto' ? { ...issue, expected: `${issue.expected} (when runtime auto picks ${plugin.name})` } : issue);
     }
   }
@@ -29,8 +40,8 @@ export function validateConfigFile(file: string, env: NodeJS.ProcessEnv = proces
 }
 
 /** Prints the verdict; returns the exit code. */
-export function runValidate(file: string, out: (line: string) => void, err: (line: string) => void): number {
-  const { config, issues } = validateConfigFile(file);
+export async function runValidate(file: string, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  const { config, issues } = await validateConfigFile(file);
   if (issues.length === 0 && config) {
     const services = config.services.map((s) => `${s.name} (${s.replicas.min}-${s.replicas.max} from port ${s.startPort})`).join(', ');
     out(`${file}: valid; runtime ${config.runtime}; services ${services}`);

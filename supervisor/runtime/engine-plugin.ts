@@ -74,6 +74,23 @@ export function enginePlugin<N extends string>(spec: EnginePluginSpec<N>): Runti
         await engine.close();
       }
     },
+    async artifactIssues(settings, services) {
+      const engine = new DockerEngine({ socketPath: socketPath(settings.socket), timeoutMs: DETECT_TIMEOUT_MS });
+      try {
+        const issues = [];
+        for (const s of services) {
+          if (s.image === undefined || (await engine.images.find(s.image)) !== undefined) continue;
+          issues.push({
+            key: `services.${s.name}.image`,
+            value: s.image,
+            expected: `an image the ${spec.product} engine at ${engine.socketPath} has (it has none of that name: build it, e.g. \`npx tsx scripts/images.ts\` for acts and users, or pull it)`,
+          });
+        }
+        return issues;
+      } finally {
+        await engine.close();
+      }
+    },
     create(context) {
       const s = context.settings;
       return new EngineRuntime({

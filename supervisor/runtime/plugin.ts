@@ -43,6 +43,11 @@ export interface RuntimePlugin<N extends string = string, S = unknown> {
   detect(settings: S): Promise<Detection>;
   /** What the services must give this runtime beyond its artifact, as config issues. */
   check?(deployment: Deployment): ConfigIssue[];
+  /**
+   * Whether the artifacts the services name exist where this runtime would run them (an image
+   * the engine has), as config issues; asked once the runtime was detected (start-up, validate).
+   */
+  artifactIssues?(settings: S, services: readonly ServiceConfig[]): Promise<ConfigIssue[]>;
   create(context: RuntimeContext<S>): Runtime;
 }
 

@@ -60,6 +60,12 @@ export async function selectRuntime(
       ? `auto picked ${plugin.name}: ${found.why}${passedOver.length ? ` (passed over ${passedOver.join('; ')})` : ''}${limits}`
       : `config runtime is "${plugin.name}": ${found.why}${limits}`;
     logger.info('runtime selected', { runtime: plugin.name, why });
+    // Without its image a service would be retried for ever while the others run: say so now.
+    const missing = (await plugin.artifactIssues?.(settingsOf(plugin.name), config.services)) ?? [];
+    if (missing.length) {
+      await runtime.close();
+      throw new ConfigError(missing);
+    }
     return { runtime, why };
   }
   const others = plugins.map((p) => `"${p.name}"`).join(', ');

@@ -14,6 +14,8 @@ export interface WorkerHostOptions<Out, Config> {
   onMessage: (message: Out) => void;
   /** Called after every (re)start, to send the state the worker needs. */
   onStart: (restarted: boolean) => void;
+  /** Called when the thread exits (before any restart): it will answer nothing more. */
+  onExit?: () => void;
   logger: Logger;
 }
 
@@ -45,6 +47,11 @@ export class WorkerHost<In, Out, Config> {
 
   get restarts(): number {
     return this.#restarts;
+  }
+
+  /** A thread runs now (it may still be starting); false between a death and its restart. */
+  get alive(): boolean {
+    return this.#worker !== undefined;
   }
 
   start(): void {
@@ -79,6 +86,7 @@ export class WorkerHost<In, Out, Config> {
     worker.on('exit', (code) => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
+      this.#o.onExit?.();
       if (this.#stopping) return;
       const lived = Date.now() - this.#startedAt;
       if (lived > STABLE_MS) this.#delay = MIN_DELAY_MS;

@@ -132,9 +132,10 @@ describe('supervisor/main.ts start-up errors', () => {
       assert.equal(line.runtime, TEST_ENGINE.name);
       assert.match(String(line.why), new RegExp(`auto picked ${TEST_ENGINE.name}: (Docker|Podman) [0-9][^ ]* \\(API [0-9.]+\\) answers at ${TEST_ENGINE.socketPath}`));
     } finally {
-      // The image does not exist: the start fails, is reported, and nothing is left behind.
-      await sup.waitForLine((l) => l.type === 'runtime.error', 'the failed start reported');
-      assert.equal((await sup.stop()).code, 0);
+      // The image does not exist: start-up stops at once, naming it, and leaves nothing behind.
+      const exit = await sup.exited;
+      assert.equal(exit.code, 1, sup.stderr);
+      assert.match(sup.stderr, /services\.echo\.image = "selflessacts-test\/none:latest"; expected an image the/);
     }
   });
 });
@@ -206,6 +207,32 @@ describe('the selflessacts command itself', () => {
     }
   });
 
+  test('an image the engine does not have: validate names it, and start-up stops naming it, before anything runs', { skip: engineSkip }, async () => {
+    const dir = await tempDir('cli-image');
+    try {
+      const file = path.join(dir, 'missing-image.json');
+      await writeFile(file, JSON.stringify({
+        runtime: TEST_ENGINE.name,
+        instance: 'test-cli-image',
+        listen: { host: '127.0.0.1', port: 20991 },
+        admin: { host: '127.0.0.1', port: 20992 },
+        dataDir: path.join(dir, 'data'),
+        runtimes: suiteRuntimes('cli'),
+        services: { acts: { image: 'selflessacts-test/no-such-image:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 20993, healthPath: '/h' } },
+      }));
+      const checked = await selflessacts(['validate', '-c', file]);
+      assert.equal(checked.code, 1, checked.stdout);
+      assert.match(checked.stderr, /config: services\.acts\.image = "selflessacts-test\/no-such-image:latest"; expected an image the (Docker|Podman) engine at .* has/);
+      const sup = SupervisorProcess.start(file);
+      const exit = await sup.exited;
+      assert.equal(exit.code, 1, sup.stderr);
+      assert.match(sup.stderr, /services\.acts\.image = "selflessacts-test\/no-such-image:latest"/);
+      assert.ok(!sup.lines.some((l) => l.type === 'replica.started' || l.msg === 'admin listening'), 'nothing started');
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
   test('a command for a supervisor that is not running: exit 1, saying where it looked', async () => {
     const run = await selflessacts(['status', '--admin', 'http://127.0.0.1:20999']);
     assert.equal(run.code, 1);
@@ -242,7 +269,7 @@ describe('selflessacts status, events and logs against a running supervisor (pro
     const run = await selflessacts(['status', '--config', config()]);
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^runtime process, up \d+[smh]\S*, balancer on 127\.0\.0\.1:32000$/);
+    assert.match(lines[0]!, /^runtime process, up \d+[smh]\S*, balancer on 127\.0\.0\.1:32000, replicas use 384 of \d+ MB \(capacity\)$/);
     assert.match(lines[1]!, /^SERVICE +REPLICA +PORT +STATE +HEALTH +AGE +REQUESTS$/);
     const rows = lines.slice(2, 5).map((l) => l.split(/ +/));
     const status = await suite.admin.status();

@@ -1,6 +1,8 @@
 // Honest start-up and shutdown (issue 15, item 5), each against the real thing:
-// - the listen port taken by another process: an event, /status.listenError with the cause,
-//   GET /health 503; once the port is free the balancer listens and /health is 200;
+// - the listen port taken by another process at start-up: one event, a few tries, then exit 1
+//   naming listen.port, and a signal meanwhile answered within 2 s; taken while running (a
+//   balancer thread restarted meanwhile): an event, /status.listenError with the cause, GET
+//   /health 503, SIGTERM within 2 s, and once the port is free the balancer listens again;
 // - a start that fails (the admin port taken) exits 1 and removes the Docker network it made;
 // - SIGTERM while the engine does not answer (a proxy in front of the real dockerd that stops
 //   replying): the supervisor exits 1 naming the replica it could not remove, within bounds;
@@ -64,17 +66,54 @@ async function startSupervisor(suite: string, config: Partial<TestConfigOptions>
 
 describe('the listen port taken by another process', () => {
   let blocker: net.Server | undefined;
-  let run: Awaited<ReturnType<typeof startSupervisor>> | undefined;
+  const runs: Array<Awaited<ReturnType<typeof startSupervisor>>> = [];
   after(async () => {
     if (blocker?.listening) await closeServer(blocker);
-    await run?.sup.stop();
-    if (run) await removeDir(run.dir);
+    for (const run of runs) {
+      await run.sup.stop();
+      await removeDir(run.dir);
+    }
   });
 
-  test('an event, /status.listenError, /health 503; then it listens once the port is free', async () => {
+  test('at start-up: one event, a few tries, then exit 1 naming listen.port; nothing started', async () => {
     blocker = await holdPort(LISTEN);
-    run = await startSupervisor('lifecycle-listen');
+    const run = await startSupervisor('lifecycle-listen');
+    runs.push(run);
+    const started = Date.now();
+    const { code } = await run.sup.exited;
+    assert.equal(code, 1, run.sup.stderr);
+    assert.ok(Date.now() - started < 15_000, `exited after ${Date.now() - started} ms`);
+    assert.match(run.sup.stderr, /listen\.port.*32600.*EADDRINUSE.*another process holds it/);
+    assert.equal(run.sup.events('balancer.listen-failed').length, 1, 'said once, not at every try');
+    assert.ok(!run.sup.lines.some((l) => l.type === 'replica.started'), 'no replica was started');
+  });
+
+  test('at start-up, a SIGTERM during the tries is answered within 2 s', async () => {
+    const run = await startSupervisor('lifecycle-listen-term');
+    runs.push(run);
+    await run.sup.waitForLine((l) => l.type === 'balancer.listen-failed', 'the listen-failed event', 20_000);
+    const sent = Date.now();
+    run.sup.child.kill('SIGTERM');
+    await run.sup.exited;
+    assert.ok(Date.now() - sent <= 2000, `exited ${Date.now() - sent} ms after SIGTERM`);
+    await closeServer(blocker!);
+  });
+
+  test('while running (a balancer thread restarted and another process took the port meanwhile): an event, /status.listenError, /health 503, SIGTERM within 2 s', async () => {
+    const run = await startSupervisor('lifecycle-listen-run');
+    runs.push(run);
     const { admin, sup } = run;
+    await eventually(async () => ((await http('GET', `${admin.base}/health`).catch(() => undefined))?.status === 200 ? true : undefined), 'the balancer listening', 30_000);
+    // The balancer thread dies and is restarted 100 ms later: take the port in between.
+    blocker = await eventually(async () => {
+      await http('POST', `${admin.base}/workers/balancer/kill`, { headers: { 'x-admin-token': 'test' } });
+      for (const until = Date.now() + 1000; Date.now() < until; ) {
+        const held = await holdPort(LISTEN).catch(() => undefined);
+        if (held) return held;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      return undefined;
+    }, 'the port taken while the balancer thread restarts', 20_000);
     const status = await eventually(async () => {
       const s = (await admin.status().catch(() => undefined)) as { listenError?: { code: string; port: number } | null } | undefined;
       return s?.listenError ? s : undefined;
@@ -91,7 +130,13 @@ describe('the listen port taken by another process', () => {
     assert.equal(((await admin.status()) as unknown as { listenError: unknown }).listenError, null);
     assert.ok((await admin.events()).some((e) => e.type === 'balancer.listening'));
     assert.equal((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/x`)).status, 200, 'the balancer serves');
+    // Taken again, and SIGTERM while the thread cannot bind: answered at once, not after the drain timeout.
+    await http('POST', `${admin.base}/workers/balancer/kill`, { headers: { 'x-admin-token': 'test' } });
+    blocker = await eventually(async () => holdPort(LISTEN).catch(() => undefined), 'the port taken again', 5000, 2);
+    await eventually(async () => ((await http('GET', `${admin.base}/health`)).status === 503 ? true : undefined), '/health 503 again', 30_000);
+    const sent = Date.now();
     assert.equal((await sup.stop()).code, 0);
+    assert.ok(Date.now() - sent <= 2000, `stopped ${Date.now() - sent} ms after SIGTERM`);
   });
 });
 

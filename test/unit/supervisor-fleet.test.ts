@@ -600,3 +600,21 @@ describe('fleet: under pressure', () => {
     assert.deepEqual([a, b].map((id) => r.fleet.replicas.get(id!)!.state), ['failed', 'failed']);
   });
 });
+
+describe('fleet: adoption without a gap', () => {
+  test('replicas adopted at start-up take traffic until their first check says otherwise; one found later waits for its check', async () => {
+    const r = rig();
+    const a = r.runtime.plant('acts', 8000);
+    await r.fleet.adopt();
+    assert.deepEqual(r.routed(), ['8000'], 'in rotation before any check (it was serving)');
+    r.fleet.onHealth({ type: 'health', id: a, verdict: 'failing', consecutiveFailures: 1, reason: 'ECONNREFUSED', latencyMs: 1 });
+    assert.deepEqual(r.routed(), ['8000 starting'], 'out once a check failed');
+    r.ready(a);
+    assert.deepEqual(r.routed(), ['8000']);
+    const b = r.runtime.plant('acts', 8001);
+    r.fleet.setDesired('acts', { replicas: 2, code: 'load', reason: 'test' });
+    await r.pass();
+    assert.ok(r.fleet.replicas.has(b), 'adopted in a pass');
+    assert.deepEqual(r.routed().filter((x) => x.startsWith('8001')), ['8001 starting'], 'found later: no traffic before its check');
+  });
+});
