@@ -389,6 +389,14 @@ export class Fleet {
     }
   }
 
+  /** Fails a replica that is up (a watchdog's verdict): it is replaced like one that failed its checks. */
+  fail(id: string, reason: string): void {
+    const r = this.replicas.get(id);
+    if (!r || (r.state !== 'starting' && r.state !== 'ready')) return;
+    this.#fail(r, reason);
+    this.#d.onChange();
+  }
+
   /**
    * A new count asked for, as the policy (or the operator) decided it, within the service's
    * bounds already; granted as far as it fits (capacity.ts). A count capped earlier grows again

@@ -3,6 +3,7 @@
 import type { Config } from './config.ts';
 import { inRotation, type Capacity, type Capped, type FailureReport, type Replica, type Rollout } from './fleet.ts';
 import type { WindowStatus } from './protocol.ts';
+import type { MemoryEnforcement } from './runtime/runtime.ts';
 
 export interface StatusReplica {
   id: string;
@@ -51,6 +52,8 @@ export interface StatusFailure {
 
 export interface StatusBody {
   runtime: string;
+  /** How resources.memoryMb is held: the engine's cgroup, or V8's heap flags and the supervisor's watchdog. */
+  memoryEnforcement: MemoryEnforcement;
   startedAt: string;
   /** Where the balancer listens; null until it does. */
   listen: { host: string; port: number } | null;
@@ -89,6 +92,7 @@ export interface ListenError {
 
 export interface StatusInput {
   runtime: string;
+  memoryEnforcement: MemoryEnforcement;
   startedAt: number;
   listen: { host: string; port: number } | null;
   listenError: ListenError | null;
@@ -140,7 +144,7 @@ export function buildStatus(input: StatusInput): StatusBody {
   }
   const usedMb = input.config.services.reduce((sum, s) => sum + (input.desired.get(s.name) ?? s.replicas.initial) * s.resources.memoryMb, 0);
   const capacity = input.capacity ? { ...input.capacity, usedMb } : null;
-  return { runtime: input.runtime, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, listenError: input.listenError, capacity, services };
+  return { runtime: input.runtime, memoryEnforcement: input.memoryEnforcement, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, listenError: input.listenError, capacity, services };
 }
 
 /** GET /health: ready when the balancer listens (the replicas' own health is in /status). */

@@ -20,7 +20,7 @@ import type {
   ToHeartbeat,
   WindowStatus,
 } from './protocol.ts';
-import { dialHost, type Runtime } from './runtime/runtime.ts';
+import { dialHost, type ReplicaUsage, type Runtime } from './runtime/runtime.ts';
 import { ReplicaEnvironment } from './replica-env.ts';
 import { ensureSecrets } from './secrets.ts';
 import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
@@ -117,12 +117,14 @@ export class Supervisor {
       replicaIds: () => [...this.#fleet.replicas.values()].filter((r) => r.state === 'starting' || r.state === 'ready').map((r) => r.id),
       usage: this.#runtime.usage && ((id) => this.#runtime.usage!(id)),
       onSample: (tick) => this.#admin?.sample(tick),
+      ...(this.#runtime.memoryEnforcement === 'heap-and-watchdog' ? { onUsage: (id: string, usage: ReplicaUsage) => this.#watchMemory(id, usage) } : {}),
     });
   }
 
   status(): StatusBody {
     return buildStatus({
       runtime: this.#runtime.kind,
+      memoryEnforcement: this.#runtime.memoryEnforcement,
       startedAt: this.#startedAt,
       listen: this.#listen,
       listenError: this.#listenError,
@@ -235,6 +237,19 @@ export class Supervisor {
     const capacity: Capacity = { memoryMb, source, reserveMb: c.reserveMb, budgetMb: Math.max(0, memoryMb - c.reserveMb) };
     this.#logger.info('capacity', { ...capacity });
     return capacity;
+  }
+
+  /**
+   * Where no cgroup holds a replica to its resources.memoryMb (the process runtime), the
+   * supervisor does what the kernel's OOM killer would: a replica past its limit is replaced.
+   */
+  #watchMemory(id: string, usage: ReplicaUsage): void {
+    const r = this.#fleet.replicas.get(id);
+    const s = r && this.#config.services.find((x) => x.name === r.service);
+    if (!r || !s) return;
+    const limit = s.resources.memoryMb * 2 ** 20;
+    if (usage.memoryBytes <= limit) return;
+    this.#fleet.fail(id, `over its memory limit: ${Math.round(usage.memoryBytes / 2 ** 20)} MB resident, resources.memoryMb ${s.resources.memoryMb} (the ${this.#runtime.kind} runtime has no cgroup to hold it there, so the supervisor replaces it as the kernel's OOM killer would)`);
   }
 
   /** On an inherited socket, connections wait in the backlog until each service can answer them. */

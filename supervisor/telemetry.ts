@@ -30,6 +30,8 @@ export interface TelemetryDeps {
   usage?: ((id: string) => Promise<ReplicaUsage | undefined>) | undefined;
   /** A new sample per service, for the dashboards connected now. */
   onSample: (tick: { t: number; services: Record<string, HistorySample> }) => void;
+  /** Each replica's figures as they come (the memory watchdog of runtimes without a cgroup limit). */
+  onUsage?: (id: string, usage: ReplicaUsage) => void;
 }
 
 const SERVER_ERRORS = STATUS_CLASSES.indexOf('5xx');
@@ -113,6 +115,7 @@ export class Telemetry {
           const before = this.#usage.get(id);
           const cpuPercent = before && at > before.at ? Math.max(0, Math.round(((now.cpuSeconds - before.cpuSeconds) / ((at - before.at) / 1000)) * 1000) / 10) : null;
           this.#usage.set(id, { ...now, cpuPercent, at });
+          this.#d.onUsage?.(id, now);
         }),
       );
     } finally {

@@ -60,6 +60,7 @@ export interface EngineRuntimeOptions {
 const DATA_MOUNT = '/data';
 
 export class EngineRuntime implements Runtime {
+  readonly memoryEnforcement = 'cgroup' as const;
   readonly kind: string;
   readonly #o: EngineRuntimeOptions;
   readonly #labels: ReplicaLabels;

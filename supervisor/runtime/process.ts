@@ -53,8 +53,25 @@ interface ProcessRecord {
   spec?: string;
 }
 
+/** Of a replica's memory, what V8's old space may take: as the images' --max-old-space-size-percentage=30. */
+const HEAP_SHARE = 0.3;
+
+/**
+ * The node flag and allocator settings that hold a child near its memory limit, as the images
+ * do inside their cgroup: here V8 would size its heap from the host's memory. A flag the
+ * command gives itself wins.
+ */
+export function memoryBounds(args: readonly string[], memoryMb: number): { args: string[]; env: Record<string, string> } {
+  const own = args.some((a) => a.startsWith('--max-old-space-size'));
+  return {
+    args: own ? [...args] : [`--max-old-space-size=${Math.max(16, Math.round(memoryMb * HEAP_SHARE))}`, ...args.filter((a) => !a.startsWith('--max-old-space-size-percentage'))],
+    env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' },
+  };
+}
+
 export class ProcessRuntime implements Runtime {
   readonly kind = 'process' as const;
+  readonly memoryEnforcement = 'heap-and-watchdog' as const;
   readonly #options: ProcessRuntimeOptions;
   readonly #records = new Map<string, ProcessRecord>();
   /** Children this supervisor spawned: their exit is an event, not a poll. */
@@ -93,9 +110,12 @@ export class ProcessRuntime implements Runtime {
     await assertPortFree(this.#options.publishHost, spec.port);
     const id = spec.instance;
     const command = await this.#command(spec);
-    const [program, ...args] = command;
-    const bin = program === 'node' ? process.execPath : program!;
-    const env: Record<string, string> = {};
+    const [program, ...given] = command;
+    const isNode = program === 'node';
+    const bin = isNode ? process.execPath : program!;
+    const bounds = isNode ? memoryBounds(given, spec.resources.memoryMb) : { args: given, env: {} };
+    const args = bounds.args;
+    const env: Record<string, string> = { ...bounds.env };
     for (const key of this.#options.inheritEnv) if (process.env[key] !== undefined) env[key] = process.env[key]!;
     Object.assign(env, spec.env, { [REPLICA_MARKER]: id });
     const logFile = this.#logFile(spec.service, spec.port);

@@ -66,9 +66,17 @@ export interface ReplicaUsage {
   memoryBytes: number;
 }
 
+/**
+ * How a replica's resources.memoryMb is held: by the kernel (the engine's cgroup limit, an OOM
+ * kill past it), or by the supervisor (V8's heap sized to it, and a watchdog that replaces a
+ * replica whose memory goes past it).
+ */
+export type MemoryEnforcement = 'cgroup' | 'heap-and-watchdog';
+
 export interface Runtime {
   /** The registry's name for it: docker, podman, process. */
   readonly kind: string;
+  readonly memoryEnforcement: MemoryEnforcement;
   /** Prepares shared resources (the network, the state file); idempotent. */
   init(): Promise<void>;
   /** Every replica of this supervisor, running or not. */

@@ -30,7 +30,7 @@ test('status table: columns padded to the widest cell, a row per replica, a dash
     id, port, url: '', state: 'ready' as const, health: 'ok' as const, requestsServed, startedAt: new Date(0).toISOString(), consecutiveFailures: 0, inRotation: true,
   });
   const status: StatusBody = {
-    runtime: 'docker', startedAt: new Date(0).toISOString(), listen: null, listenError: null, capacity: null,
+    runtime: 'docker', memoryEnforcement: 'cgroup', startedAt: new Date(0).toISOString(), listen: null, listenError: null, capacity: null,
     services: {
       acts: { desired: 2, min: 1, max: 10, autoscale: true, override: null, window: null, failures: [], rollout: null, memoryMb: 256, capped: null, replicas: [replica('a'.repeat(64), 8000, 17), replica('b'.repeat(64), 8001, 1234)] },
       users: { desired: 1, min: 1, max: 1, autoscale: false, override: null, window: null, failures: [], rollout: null, memoryMb: 256, capped: null, replicas: [] },
