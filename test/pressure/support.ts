@@ -35,7 +35,7 @@ export async function siteUser(base: string, username: string, category: string)
 /** A photo upload (row 17) as a browser sends it: the status, or 0 and the error. */
 export async function uploadPhoto(base: string, user: SiteUser, photo: Buffer, caption: string): Promise<{ status: number; ms: number; error?: string }> {
   const form = new FormData();
-  form.append('image', new Blob([photo], { type: 'image/jpeg' }), 'photo.jpg');
+  form.append('image', new Blob([Uint8Array.from(photo)], { type: 'image/jpeg' }), 'photo.jpg');
   form.append('caption', caption);
   form.append('categoryName', user.category);
   const started = performance.now();
