@@ -248,8 +248,9 @@ export class Supervisor {
     const s = r && this.#config.services.find((x) => x.name === r.service);
     if (!r || !s) return;
     const limit = s.resources.memoryMb * 2 ** 20;
-    if (usage.memoryBytes <= limit) return;
-    this.#fleet.fail(id, `over its memory limit: ${Math.round(usage.memoryBytes / 2 ** 20)} MB resident, resources.memoryMb ${s.resources.memoryMb} (the ${this.#runtime.kind} runtime has no cgroup to hold it there, so the supervisor replaces it as the kernel's OOM killer would)`);
+    const own = usage.ownBytes ?? usage.memoryBytes;
+    if (own <= limit) return;
+    this.#fleet.fail(id, `over its memory limit: ${Math.round(own / 2 ** 20)} MB of its own resident memory, resources.memoryMb ${s.resources.memoryMb} (the ${this.#runtime.kind} runtime has no cgroup to hold it there, so the supervisor replaces it as the kernel's OOM killer would)`);
   }
 
   /** On an inherited socket, connections wait in the backlog until each service can answer them. */

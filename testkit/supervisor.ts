@@ -259,6 +259,9 @@ export interface StatusReplica {
   cpuPercent?: number;
   memoryBytes?: number;
   surge?: true;
+  /** Takes traffic (ready and not held out); `out` says why not, for a live replica. */
+  inRotation: boolean;
+  out?: { since: string; cause: 'slow' | 'unready'; reason: string };
 }
 
 export type { StatusFailure };
@@ -272,7 +275,10 @@ export interface Status {
     window: null | { requests: number; nextDesired: number; nextThreshold: number };
     failures: StatusFailure[];
     rollout?: { toReplace: number; surgePort: number | null } | null;
+    capped: { wanted: number; allowed: number; reason: string } | null;
   }>;
+  capacity: { memoryMb: number; source: string; reserveMb: number; budgetMb: number; usedMb: number } | null;
+  memoryEnforcement: 'cgroup' | 'heap-and-watchdog';
 }
 
 export interface EventRecord {

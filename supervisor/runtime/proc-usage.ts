@@ -30,13 +30,25 @@ export function rssBytesOf(status: string): number | undefined {
   return kb === undefined ? undefined : Number(kb) * 1024;
 }
 
+/**
+ * RssAnon + RssShmem of a /proc/PID/status text, in bytes: the resident memory that is the
+ * process's own (file-backed pages, the node binary and shared libraries, are shared and
+ * reclaimable), what a cgroup's limit would come down to. Undefined when absent.
+ */
+export function ownBytesOf(status: string): number | undefined {
+  const anon = /^RssAnon:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+  const shmem = /^RssShmem:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+  return anon === undefined ? undefined : (Number(anon) + Number(shmem ?? 0)) * 1024;
+}
+
 /** undefined once the process is gone. */
 export async function procUsage(pid: number): Promise<ReplicaUsage | undefined> {
   try {
     const [stat, status] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')]);
     const memoryBytes = rssBytesOf(status);
     if (memoryBytes === undefined) return undefined;
-    return { cpuSeconds: cpuTicksOf(statFieldsOf(stat)) / CLOCK_TICKS, memoryBytes };
+    const ownBytes = ownBytesOf(status);
+    return { cpuSeconds: cpuTicksOf(statFieldsOf(stat)) / CLOCK_TICKS, memoryBytes, ...(ownBytes === undefined ? {} : { ownBytes }) };
   } catch {
     return undefined;
   }

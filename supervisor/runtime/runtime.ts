@@ -64,6 +64,8 @@ export interface ReplicaUsage {
   /** CPU time since the replica started, all cores. */
   cpuSeconds: number;
   memoryBytes: number;
+  /** Of that, what is the replica's own (anonymous and shared-memory pages; a process's files and libraries not): what a memory limit holds. */
+  ownBytes?: number;
 }
 
 /**

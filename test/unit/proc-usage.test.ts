@@ -2,7 +2,7 @@
 // this very process read through it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CLOCK_TICKS, cpuTicksOf, procUsage, rssBytesOf, statFieldsOf } from '../../supervisor/runtime/proc-usage.ts';
+import { CLOCK_TICKS, cpuTicksOf, ownBytesOf, procUsage, rssBytesOf, statFieldsOf } from '../../supervisor/runtime/proc-usage.ts';
 
 describe('proc usage', () => {
   test('a stat line whose command holds spaces and parentheses: utime + stime', () => {
@@ -15,6 +15,9 @@ describe('proc usage', () => {
   test('VmRSS in kB → bytes; absent (a zombie) → undefined', () => {
     assert.equal(rssBytesOf('Name:\tnode\nVmRSS:\t   51200 kB\nThreads:\t11\n'), 51200 * 1024);
     assert.equal(rssBytesOf('Name:\tnode\nState:\tZ (zombie)\n'), undefined);
+    // What a memory limit holds: its anonymous and shared-memory pages, not its mapped files.
+    assert.equal(ownBytesOf('VmRSS:\t  164968 kB\nRssAnon:\t  101660 kB\nRssFile:\t   63308 kB\nRssShmem:\t       4 kB\n'), (101660 + 4) * 1024);
+    assert.equal(ownBytesOf('Name:\tnode\nState:\tZ (zombie)\n'), undefined);
   });
 
   test('this process: CPU seconds grow with work, memory is plausible; a pid that is gone → undefined', async () => {

@@ -1,0 +1,117 @@
+// Pressure row (c): MariaDB unreachable for 20 s under the real supervisor: the shipped config's
+// users and acts services (process runtime) on MariaDB behind a TCP proxy the test cuts and
+// restores. During: every API request through the balancer is a 503 with Retry-After and a JSON
+// error (the replicas, out of rotation but alive, answer it: the balancer's panic mode), and no
+// replica is killed: _health fails, _live does not. After: serving again within 2 s, the same
+// replicas, the data intact, writes work. Before liveness was apart from readiness, every
+// replica of both services was killed and their replacements crash-looped. Ports 30400-30499.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import { createMysqlDatabase } from '../app/support/backends.ts';
+import { tcpProxy, type TcpProxy } from '../app/support/tcp-proxy.ts';
+import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../helpers/requirements.ts';
+import { shippedConfigFile } from '../../testkit/shipped-config.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, http, supervisorSuite } from '../../testkit/supervisor.ts';
+import { eventsOf, lastSeq } from './support.ts';
+
+const SUITE = 'db-outage';
+const OUTAGE_MS = 20_000;
+const LISTEN = 30400;
+const ADMIN = 30401;
+const USERS = 30410;
+const ACTS = 30420;
+const base = `http://127.0.0.1:${LISTEN}`;
+const json = { 'content-type': 'application/json' };
+const password = createHash('sha1').update('outage password').digest('hex');
+const skip = skipUnless(await mysqlAvailable(), 'MariaDB');
+
+describe('database outage through the supervisor (real app, MariaDB behind a proxy)', { skip, timeout: 240_000 }, () => {
+  const env: Record<string, string> = {};
+  let database: Awaited<ReturnType<typeof createMysqlDatabase>> | undefined;
+  let proxy: TcpProxy | undefined;
+  let cookie = '';
+
+  // Before the suite's own before(): the supervisor starts with DATABASE_URL through the proxy.
+  before(async () => {
+    database = await createMysqlDatabase();
+    const target = new URL(mysqlTestUrl);
+    proxy = await tcpProxy(target.hostname, Number(target.port || 3306));
+    const viaProxy = new URL(database.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    env.DATABASE_URL = viaProxy.toString();
+  });
+  const { admin } = supervisorSuite({
+    suite: SUITE,
+    adminPort: ADMIN,
+    env,
+    config: (dir) => shippedConfigFile(undefined, { suite: SUITE, dir, listenPort: LISTEN, adminPort: ADMIN, actsPort: ACTS, usersPort: USERS }),
+    ready: { users: 1, acts: 1 },
+    readyTimeoutMs: 120_000,
+    cleanup: async () => {
+      await proxy?.stop();
+      await database?.drop();
+    },
+  });
+
+  test('before: data written through the balancer', async () => {
+    assert.equal((await http('POST', `${base}/api/v1/users`, { headers: json, body: JSON.stringify({ username: 'rita', password }) })).status, 201);
+    const login = await http('POST', `${base}/api/v1/sessions`, { headers: json, body: JSON.stringify({ username: 'rita', password }) });
+    assert.equal(login.status, 200, login.text);
+    cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    assert.equal((await http('POST', `${base}/api/v1/categories`, { headers: { ...json, cookie }, body: '["outage"]' })).status, 201);
+  });
+
+  test('during 20 s: every request answered 503 with Retry-After, no replica killed, none started', async (t) => {
+    const before = await admin.status();
+    const ids = ['users', 'acts'].map((name) => before.services[name]!.replicas.map((r) => r.id)).flat();
+    const seq = await lastSeq(admin);
+    await proxy!.stop();
+    const answers = new Map<string, number>();
+    const until = Date.now() + OUTAGE_MS;
+    while (Date.now() < until) {
+      for (const path of ['/api/v1/categories', '/api/v1/users']) {
+        const reply = await http('GET', `${base}${path}`);
+        // From the replica itself (the balancer in panic mode), not the balancer's "no ready replica".
+        const error = (JSON.parse(reply.text) as { error?: string }).error ?? '';
+        const key = `${reply.status} retry-after=${String(reply.headers['retry-after'] ?? '-')} ${/database unavailable/.test(error) ? 'the replica: database unavailable' : error}`;
+        answers.set(key, (answers.get(key) ?? 0) + 1);
+      }
+      await sleep(100);
+    }
+    t.diagnostic(`answers during the outage: ${JSON.stringify(Object.fromEntries(answers))}`);
+    assert.deepEqual([...answers.keys()], ['503 retry-after=1 the replica: database unavailable'], 'every answer a 503 with Retry-After, from a replica');
+    const status = await admin.status();
+    t.diagnostic((await admin.events(seq)).map((e) => `${e.time} ${e.type} ${e.service}:${e.port} ${e.reason}`).join('\n'));
+    assert.deepEqual(['users', 'acts'].map((name) => status.services[name]!.replicas.map((r) => r.id)).flat(), ids, 'the same replicas, none replaced');
+    for (const name of ['users', 'acts']) {
+      const r = status.services[name]!.replicas[0]!;
+      assert.equal(r.state, 'ready', `${name}: alive`);
+      assert.equal(r.inRotation, false, `${name}: out of rotation while its database is away`);
+      assert.equal(r.out?.cause, 'unready', `${name}: it said it cannot serve`);
+    }
+    const died = await eventsOf(admin, ['replica.failed', 'replica.started', 'replica.replaced'], seq);
+    assert.deepEqual(died.map((e) => `${e.type} ${e.service}:${e.port} ${e.reason}`), [], 'no replica killed or started');
+    assert.equal((await eventsOf(admin, ['replica.unready'], seq)).length, 2, 'each taken out of rotation, once');
+  });
+
+  test('after: serving again within 2 s of the database\'s return, the same replicas, data intact, writes work', async (t) => {
+    const back = Date.now();
+    await proxy!.start();
+    await eventually(async () => {
+      const codes = await Promise.all(['/api/v1/categories', '/api/v1/users'].map(async (path) => (await http('GET', `${base}${path}`)).status));
+      return codes.every((c) => c === 200) ? true : undefined;
+    }, 'both services answering through the balancer', 10_000, 50);
+    const servingMs = Date.now() - back;
+    await admin.waitFor((s) => ['users', 'acts'].every((name) => s.services[name]!.replicas.every((r) => r.inRotation)), 'both back in rotation', 10_000);
+    const rotationMs = Date.now() - back;
+    t.diagnostic(`database back → both services serving in ${servingMs} ms, back in rotation in ${rotationMs} ms`);
+    assert.ok(servingMs <= 2000, `serving again ${servingMs} ms after the database came back`);
+    assert.deepEqual(JSON.parse((await http('GET', `${base}/api/v1/categories`)).text), { outage: 0 });
+    assert.deepEqual(JSON.parse((await http('GET', `${base}/api/v1/users`)).text), ['rita']);
+    const again = await http('POST', `${base}/api/v1/categories`, { headers: { ...json, cookie }, body: '["after"]' });
+    assert.equal(again.status, 201, again.text);
+    assert.equal((await eventsOf(admin, ['replica.failed'])).length, 0, 'no replica failed, start to end');
+  });
+});
