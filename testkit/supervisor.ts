@@ -73,6 +73,7 @@ export interface ServiceDef {
   startPort: number;
   containerPort?: number;
   healthPath?: string;
+  livenessPath?: string;
   routes?: string[];
   autoscale?: boolean;
   resources?: { memoryMb: number; cpus: number };
