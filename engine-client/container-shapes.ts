@@ -41,6 +41,7 @@ export function toContainerCreateBody(spec: ContainerSpec): Json {
     };
   }
   if (spec.memoryBytes !== undefined) hostConfig.Memory = spec.memoryBytes;
+  if (spec.memorySwapBytes !== undefined) hostConfig.MemorySwap = spec.memorySwapBytes;
   if (spec.cpus !== undefined) hostConfig.NanoCpus = Math.round(spec.cpus * 1e9);
   if (spec.networkMode !== undefined) hostConfig.NetworkMode = spec.networkMode;
   if (spec.autoRemove !== undefined) hostConfig.AutoRemove = spec.autoRemove;

@@ -53,6 +53,8 @@ export interface ContainerSpec {
   ports?: PortBinding[];
   restartPolicy?: RestartPolicy;
   memoryBytes?: number;
+  /** Memory and swap together (Docker's MemorySwap): equal to memoryBytes means no swap; absent, the engine allows twice memoryBytes. */
+  memorySwapBytes?: number;
   /** CPU limit in cores (0.5 = half a core); sent as NanoCpus. */
   cpus?: number;
   /** "name:ip" entries, e.g. "host.docker.internal:host-gateway". */

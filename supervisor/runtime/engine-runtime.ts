@@ -147,6 +147,8 @@ export class EngineRuntime implements Runtime {
         user: this.#o.user,
         ports: [{ containerPort: spec.containerPort, hostIp: this.#o.publishHost, hostPort: spec.port }],
         memoryBytes: spec.resources.memoryMb * 1024 * 1024,
+        // No swap beyond it (the engine's default allows as much again): the limit means memory.
+        memorySwapBytes: spec.resources.memoryMb * 1024 * 1024,
         cpus: spec.resources.cpus,
         networkMode: this.#o.network,
         networkAliases: [name],
