@@ -14,7 +14,7 @@ import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../helpers/requirement
 import { shippedConfigFile } from '../../testkit/shipped-config.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually, http, supervisorSuite } from '../../testkit/supervisor.ts';
-import { eventsOf, lastSeq } from './support.ts';
+import { eventsOf, lastSeq, recordRow } from './support.ts';
 
 const SUITE = 'db-outage';
 const OUTAGE_MS = 20_000;
@@ -63,6 +63,9 @@ describe('database outage through the supervisor (real app, MariaDB behind a pro
     assert.equal((await http('POST', `${base}/api/v1/categories`, { headers: { ...json, cookie }, body: '["outage"]' })).status, 201);
   });
 
+  /** What the outage did, recorded with the recovery once it is over. */
+  const during = { requests: 0, answered503WithRetryAfter: 0, fromReplicas: 0, replicasKilled: 0, replicasStarted: 0 };
+
   test('during 20 s: every request answered 503 with Retry-After, no replica killed, none started', async (t) => {
     const before = await admin.status();
     const ids = ['users', 'acts'].map((name) => before.services[name]!.replicas.map((r) => r.id)).flat();
@@ -81,6 +84,14 @@ describe('database outage through the supervisor (real app, MariaDB behind a pro
       await sleep(100);
     }
     t.diagnostic(`answers during the outage: ${JSON.stringify(Object.fromEntries(answers))}`);
+    const died = await eventsOf(admin, ['replica.failed', 'replica.started', 'replica.replaced'], seq);
+    Object.assign(during, {
+      requests: [...answers.values()].reduce((a, n) => a + n, 0),
+      answered503WithRetryAfter: [...answers].filter(([k]) => k.startsWith('503 retry-after=1')).reduce((a, [, n]) => a + n, 0),
+      fromReplicas: answers.get('503 retry-after=1 the replica: database unavailable') ?? 0,
+      replicasKilled: died.filter((e) => e.type === 'replica.failed').length,
+      replicasStarted: died.filter((e) => e.type !== 'replica.failed').length,
+    });
     assert.deepEqual([...answers.keys()], ['503 retry-after=1 the replica: database unavailable'], 'every answer a 503 with Retry-After, from a replica');
     const status = await admin.status();
     t.diagnostic((await admin.events(seq)).map((e) => `${e.time} ${e.type} ${e.service}:${e.port} ${e.reason}`).join('\n'));
@@ -91,7 +102,6 @@ describe('database outage through the supervisor (real app, MariaDB behind a pro
       assert.equal(r.inRotation, false, `${name}: out of rotation while its database is away`);
       assert.equal(r.out?.cause, 'unready', `${name}: it said it cannot serve`);
     }
-    const died = await eventsOf(admin, ['replica.failed', 'replica.started', 'replica.replaced'], seq);
     assert.deepEqual(died.map((e) => `${e.type} ${e.service}:${e.port} ${e.reason}`), [], 'no replica killed or started');
     assert.equal((await eventsOf(admin, ['replica.unready'], seq)).length, 2, 'each taken out of rotation, once');
   });
@@ -102,11 +112,12 @@ describe('database outage through the supervisor (real app, MariaDB behind a pro
     await eventually(async () => {
       const codes = await Promise.all(['/api/v1/categories', '/api/v1/users'].map(async (path) => (await http('GET', `${base}${path}`)).status));
       return codes.every((c) => c === 200) ? true : undefined;
-    }, 'both services answering through the balancer', 10_000, 50);
+    }, 'both services answering through the balancer', 90_000, 50);
     const servingMs = Date.now() - back;
-    await admin.waitFor((s) => ['users', 'acts'].every((name) => s.services[name]!.replicas.every((r) => r.inRotation)), 'both back in rotation', 10_000);
+    await admin.waitFor((s) => ['users', 'acts'].every((name) => s.services[name]!.replicas.length > 0 && s.services[name]!.replicas.every((r) => r.state === 'ready' && r.inRotation !== false)), 'both back in rotation', 90_000);
     const rotationMs = Date.now() - back;
     t.diagnostic(`database back → both services serving in ${servingMs} ms, back in rotation in ${rotationMs} ms`);
+    await recordRow('database', { outageS: OUTAGE_MS / 1000, ...during, servingAgainMs: servingMs, backInRotationMs: rotationMs });
     assert.ok(servingMs <= 2000, `serving again ${servingMs} ms after the database came back`);
     assert.deepEqual(JSON.parse((await http('GET', `${base}/api/v1/categories`)).text), { outage: 0 });
     assert.deepEqual(JSON.parse((await http('GET', `${base}/api/v1/users`)).text), ['rita']);

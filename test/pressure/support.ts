@@ -73,3 +73,18 @@ export async function eventsOf(admin: Admin, types: string[], seq = 0): Promise<
 export async function lastSeq(admin: Admin): Promise<number> {
   return (await admin.events()).at(-1)?.seq ?? 0;
 }
+
+/**
+ * Measuring the code before this work (bench/pressure.ts --before, in a worktree of that code):
+ * the suites ask it only what it knows (no config key it would refuse), record what happened,
+ * and their assertions then say how it fell short.
+ */
+export const BEFORE = process.env.PRESSURE_BEFORE === '1';
+
+/** One row of the pressure table: what a suite measured, appended to PRESSURE_ROWS (bench/pressure.ts) when set. */
+export async function recordRow(row: string, figures: Record<string, number | string | boolean | null>): Promise<void> {
+  const file = process.env.PRESSURE_ROWS;
+  if (!file) return;
+  const { appendFile } = await import('node:fs/promises');
+  await appendFile(file, `${JSON.stringify({ row, figures })}\n`);
+}
