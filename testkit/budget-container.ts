@@ -4,6 +4,8 @@
 // 127.0.0.1), the repository mounted read-only at its own path and a temp dir for data. What the
 // kernel does at the budget (an OOM kill) is read back from the engine. Used by the pressure
 // suite and the footprint benchmark.
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
 import { DockerEngine, isNotFound } from '../engine-client/index.ts';
 import { ensureBaseImage } from '../scripts/images.ts';
 import { repoRoot, TEST_LABEL } from './supervisor.ts';
@@ -43,6 +45,9 @@ export class BudgetContainer {
     await BudgetContainer.removeLeftovers(this.#engine, this.#o.suite);
     const base = await ensureBaseImage({ engine: this.#engine });
     const bytes = this.#o.memoryMb * 2 ** 20;
+    // node_modules may be a link out of the tree (a worktree sharing another's): mounted too.
+    const modules = realpathSync(path.join(repoRoot, 'node_modules'));
+    const outside = !modules.startsWith(repoRoot) ? [{ source: modules, target: modules, readOnly: true }] : [];
     const created = await this.#engine.containers.create({
       name: `sa-test-${this.#o.suite}`,
       image: base.ref,
@@ -57,6 +62,7 @@ export class BudgetContainer {
       binds: [
         { source: repoRoot, target: repoRoot, readOnly: true },
         { source: this.#o.dir, target: this.#o.dir },
+        ...outside,
       ],
       init: true,
       stopTimeoutSeconds: 20,
@@ -69,6 +75,13 @@ export class BudgetContainer {
         () => undefined,
       );
     }, 250);
+  }
+
+  /** Its output (the supervisor's log), for a failure message. */
+  async output(): Promise<string> {
+    const text: string[] = [];
+    for await (const chunk of this.#engine.containers.logs(this.#id, { follow: false, tail: 40 })) text.push(chunk.data.toString('utf8'));
+    return text.join('');
   }
 
   /** Running, and whether the kernel killed something in it for memory (its main process, or any). */

@@ -36,9 +36,10 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
     box = new BudgetContainer(engine, { suite: SUITE, memoryMb: BUDGET_MB, configFile, dir });
     await box.start();
     await eventually(async () => {
+      if (!(await box!.state()).running) throw new Error(`the container exited: ${await box!.output()}`);
       const s = await admin.status().catch(() => undefined);
       return s && ['users', 'acts'].every((name) => s.services[name]!.replicas.some((r) => r.state === 'ready')) ? true : undefined;
-    }, 'users and acts ready inside the budget', 180_000, 500);
+    }, 'users and acts ready inside the budget', 180_000, 500, { giveUp: (err) => String(err).includes('the container exited') });
   });
   after(async () => {
     await box?.stop();
@@ -95,6 +96,7 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
       capped: acts?.capped ? `${acts.capped.allowed} of ${acts.capped.wanted}` : null,
       cappedEvent,
       supervisorRunning: state.running,
+      supervisorOomKilled: state.oomKilled,
       oomKills: kills ?? null,
       peakMb: Math.round(box!.peakBytes / 2 ** 20),
       reads: figures.reads,
