@@ -4,13 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../../testkit/eventually.ts';
-import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../helpers/requirements.ts';
-import { createMysqlDatabase } from './support/backends.ts';
+import { mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
+import { mysqlBehindProxy } from './support/backends.ts';
 import type { Api } from './support/client.ts';
 import { actBody, addAct, addCategory, addUser, PASSWORD } from './support/data.ts';
 import { expectError, expectReply } from './support/fixture.ts';
 import { startPair, type Pair } from './support/services.ts';
-import { tcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 
 const skip = skipUnless(await mysqlAvailable(), 'MariaDB');
 
@@ -19,22 +18,18 @@ function untilHealthy(api: Api): Promise<true> {
 }
 
 describe('database outage on MariaDB', { skip }, () => {
-  let database: Awaited<ReturnType<typeof createMysqlDatabase>>;
-  let proxy: TcpProxy;
+  let database: Awaited<ReturnType<typeof mysqlBehindProxy>>;
+  let proxy: Awaited<ReturnType<typeof mysqlBehindProxy>>['proxy'];
   let pair: Pair;
 
   before(async () => {
-    database = await createMysqlDatabase();
-    const target = new URL(mysqlTestUrl);
-    proxy = await tcpProxy(target.hostname, Number(target.port || 3306));
-    const viaProxy = new URL(database.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    pair = await startPair({ dataDir: '/nonexistent', databaseUrl: viaProxy.toString() });
+    database = await mysqlBehindProxy();
+    proxy = database.proxy;
+    pair = await startPair({ dataDir: '/nonexistent', databaseUrl: database.url });
   });
   after(async () => {
     await pair?.close();
-    await proxy?.stop();
-    await database?.drop();
+    await database?.dispose();
   });
 
   test('before: both services healthy, data written', async () => {

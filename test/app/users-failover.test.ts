@@ -5,21 +5,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createServer } from 'node:net';
 import { usersClient } from '../../app/acts/users-client.ts';
+import { freePort } from '../helpers/ports.ts';
 import type { RunningApp } from '../../app/server.ts';
 import { sqliteBackend, type FreshStorage } from './support/backends.ts';
 import { api } from './support/client.ts';
 import { startUsers } from './support/services.ts';
-
-/** A loopback port nothing listens on (bound, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('acts → users over every users replica', () => {
   let store: FreshStorage;

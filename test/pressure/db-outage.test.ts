@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { createMysqlDatabase } from '../app/support/backends.ts';
-import { tcpProxy, type TcpProxy } from '../app/support/tcp-proxy.ts';
-import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../helpers/requirements.ts';
-import { shippedConfigFile } from '../../testkit/shipped-config.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mysqlBehindProxy } from '../app/support/backends.ts';
+import type { TcpProxy } from '../app/support/tcp-proxy.ts';
+import { mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
+import { shippedConfigFile } from '../../testkit/shipped-config.ts';
 import { eventually, http, supervisorSuite } from '../../testkit/supervisor.ts';
 import { eventsOf, lastSeq, recordRow } from './support.ts';
 
@@ -29,18 +29,15 @@ const skip = skipUnless(await mysqlAvailable(), 'MariaDB');
 
 describe('database outage through the supervisor (real app, MariaDB behind a proxy)', { skip, timeout: 240_000 }, () => {
   const env: Record<string, string> = {};
-  let database: Awaited<ReturnType<typeof createMysqlDatabase>> | undefined;
+  let database: Awaited<ReturnType<typeof mysqlBehindProxy>> | undefined;
   let proxy: TcpProxy | undefined;
   let cookie = '';
 
   // Before the suite's own before(): the supervisor starts with DATABASE_URL through the proxy.
   before(async () => {
-    database = await createMysqlDatabase();
-    const target = new URL(mysqlTestUrl);
-    proxy = await tcpProxy(target.hostname, Number(target.port || 3306));
-    const viaProxy = new URL(database.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    env.DATABASE_URL = viaProxy.toString();
+    database = await mysqlBehindProxy();
+    proxy = database.proxy;
+    env.DATABASE_URL = database.url;
   });
   const { admin } = supervisorSuite({
     suite: SUITE,
@@ -50,8 +47,7 @@ describe('database outage through the supervisor (real app, MariaDB behind a pro
     ready: { users: 1, acts: 1 },
     readyTimeoutMs: 120_000,
     cleanup: async () => {
-      await proxy?.stop();
-      await database?.drop();
+      await database?.dispose();
     },
   });
 

@@ -10,6 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { createConnection } from 'mysql2/promise';
 import type { StorageOptions } from '../../../app/db/connect.ts';
 import { mysqlAvailable, mysqlTestUrl, skipUnless } from '../../helpers/requirements.ts';
+import { tcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export interface FreshStorage {
   storage: StorageOptions;
@@ -89,6 +90,23 @@ export async function mariadbBackend(): Promise<Backend> {
         },
         dispose: () => database.drop(),
       };
+    },
+  };
+}
+
+/** A fresh database reached through a TCP proxy the test can cut and restore (an outage). */
+export async function mysqlBehindProxy(): Promise<{ url: string; proxy: TcpProxy; dispose(): Promise<void> }> {
+  const database = await createMysqlDatabase();
+  const target = new URL(mysqlTestUrl);
+  const proxy = await tcpProxy(target.hostname, Number(target.port || 3306));
+  const viaProxy = new URL(database.url);
+  viaProxy.host = `127.0.0.1:${proxy.port}`;
+  return {
+    url: viaProxy.toString(),
+    proxy,
+    async dispose() {
+      await proxy.stop();
+      await database.drop();
     },
   };
 }
