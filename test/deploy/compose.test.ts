@@ -76,7 +76,7 @@ describe('deploy/compose.yaml', { skip }, () => {
       assert.equal(svc.environment!.PORT, String(s.containerPort));
       assert.equal(svc.environment!.SESSION_SECRET, secrets.SESSION_SECRET);
       for (const [key, value] of Object.entries(s.env)) {
-        const expected = value.replace(/\{\{service:([a-z0-9-]+)\}\}/g, (_m, other: string) => `http://${other}:${config.services[other]!.containerPort}`);
+        const expected = value.replace(/\{\{(?:service|replicas):([a-z0-9-]+)\}\}/g, (_m, other: string) => `http://${other}:${config.services[other]!.containerPort}`);
         assert.equal(svc.environment![key], expected, `${name} ${key}`);
       }
       assert.equal(svc.mem_limit, `${s.resources.memoryMb}m`);

@@ -190,9 +190,10 @@ describe('deploy/kubernetes', () => {
         assert.deepEqual(env.get(key)?.valueFrom?.secretKeyRef, { name: 'selflessacts', key }, `${name} ${key}`);
         assert.ok(secret.stringData[key], `the Secret has no ${key}`);
       }
-      // {{service:users}} in the config is the users Service's URL here.
+      // {{service:users}} and {{replicas:users}} in the config are the users Service's URL here
+      // (a Service reaches every ready endpoint: what the list of replicas does under the supervisor).
       for (const [key, value] of Object.entries(s.env)) {
-        const expected = value.replace(/\{\{service:([a-z0-9-]+)\}\}/g, (_m, other: string) => `http://${other}:${config.services[other]!.containerPort}`);
+        const expected = value.replace(/\{\{(?:service|replicas):([a-z0-9-]+)\}\}/g, (_m, other: string) => `http://${other}:${config.services[other]!.containerPort}`);
         assert.equal(env.get(key)?.value, expected, `${name} ${key}`);
       }
       assert.deepEqual(container.resources?.limits, { cpu: `${Math.round(s.resources.cpus * 1000)}m`, memory: `${s.resources.memoryMb}Mi` });
