@@ -2,12 +2,18 @@
 // {level, time, component, ...fields, msg}, `level` a name ("info"), `time` ISO 8601. JSON lines
 // when stdout is a pipe or a file (systemd's journal, Docker's log driver, a log shipper); one
 // readable, coloured line per entry on a terminal (pino-pretty, in this thread: no transport
-// worker, so a line is out before process.exit). LOG_LEVEL and LOG_FORMAT choose.
+// worker, so a line is out before process.exit). LOG_LEVEL and LOG_FORMAT choose. pino-pretty is
+// a development dependency, loaded when present: an install without it (npm ci --omit=dev, the
+// app's images) writes JSON lines on a terminal too.
 // Writes are synchronous on fd 1, which also holds in worker threads (their process.stdout is
 // forwarded through the parent; fd 1 is not). Nothing on a hot path logs per request.
+import { createRequire } from 'node:module';
 import { threadId } from 'node:worker_threads';
 import { pino, stdTimeFunctions, type DestinationStream, type Logger as Pino } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import type { PinoPretty as PinoPrettyFactory } from 'pino-pretty';
+
+/** Resolved at run time (and left out of the bundles): it may not be installed. */
+const requireOptional = createRequire(import.meta.url);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -67,7 +73,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       timestamp: stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }), log: plainErrors },
     },
-    options.destination ?? (pretty ? prettyStream(isTTY) : pino.destination({ dest: 1, sync: true })),
+    options.destination ?? (pretty ? prettyStream(isTTY) : undefined) ?? pino.destination({ dest: 1, sync: true }),
   );
   return wrap(root, options.bindings ?? {});
 }
@@ -75,8 +81,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 /** Discards everything: for tests that start the app in-process. */
 export const silentLogger: Logger = createLogger({ level: 'silent', destination: { write: () => {} } });
 
-function prettyStream(colorize: boolean): DestinationStream {
-  return PinoPretty({ ...prettyOptions(colorize), sync: true });
+/** Readable lines, when pino-pretty is installed. */
+function prettyStream(colorize: boolean): DestinationStream | undefined {
+  let factory: typeof PinoPrettyFactory;
+  try {
+    factory = (requireOptional('pino-pretty') as { PinoPretty: typeof PinoPrettyFactory }).PinoPretty;
+  } catch {
+    return undefined;
+  }
+  return factory({ ...prettyOptions(colorize), sync: true });
 }
 
 /** "[12:01:02.345] WARN: fleet: replica failed {...}": the component reads as the subject. */

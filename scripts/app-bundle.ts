@@ -23,8 +23,11 @@ export const BUNDLE_FILE = 'dist/app.mjs';
  * the container (30 % of its memory: 77 MB in a 256 MB replica), not left at the default that
  * lets it grow to the whole limit before collecting: garbage of a few 16 MiB bodies then got the
  * replica OOM-killed although little of it was alive (docs/figures.md, bench:bodies --container).
+ * The young generation is held to 1 MB semi-spaces: V8 sizes it for throughput (up to 16 MB
+ * each) and keeps the pages, about 5 MB of an idle replica (bench:footprint).
  */
-export const BUNDLE_CMD = ['node', '--enable-source-maps', '--max-old-space-size-percentage=30', BUNDLE_FILE];
+export const REPLICA_NODE_FLAGS = ['--max-old-space-size-percentage=30', '--max-semi-space-size=1'];
+export const BUNDLE_CMD = ['node', '--enable-source-maps', ...REPLICA_NODE_FLAGS, BUNDLE_FILE];
 
 /**
  * Left to node_modules: packages that load a native addon relative to their own files: sharp
@@ -47,6 +50,10 @@ function options(root: string) {
     ),
     outdir: path.join(root, path.dirname(BUNDLE_FILE)),
     outExtension: { '.js': '.mjs' },
+    // What is imported only when used (mysql2, on a DATABASE_URL) goes to a chunk of its own,
+    // which a replica on SQLite never loads.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -83,6 +90,10 @@ export async function bundleApp(root: string): Promise<AppBundle> {
     const failure = error as esbuild.BuildFailure;
     const lines = (failure.errors ?? []).map((m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`);
     throw new Error(`bundling ${BUNDLE_ENTRY} failed: ${lines.length > 0 ? lines.join('; ') : failure.message}`);
+  } finally {
+    // esbuild's service process (about 170 MB) would otherwise stay for the life of the caller,
+    // the supervisor's under the process runtime; the next build starts another.
+    await esbuild.stop();
   }
   const entries = result.outputFiles.map((file) => ({
     name: path.relative(root, file.path),

@@ -629,7 +629,7 @@ build_images() {
   step "Images"
   if ! docker_answers; then
     if ((DRY_RUN)); then
-      change "build missing or outdated images (node --import tsx scripts/images.ts --if-missing)"
+      change "build missing or outdated images (node scripts/images.ts --if-missing)"
     else
       note "Docker is not answering: the service builds missing images when it starts (ExecStartPre)"
     fi
@@ -637,11 +637,11 @@ build_images() {
   fi
   if ((DRY_RUN)); then
     note "would run the image build; it rebuilds only what is missing or outdated"
-    printf '    $ %s\n' "cd $APP_DIR && node --import tsx scripts/images.ts --if-missing"
+    printf '    $ %s\n' "cd $APP_DIR && node scripts/images.ts --if-missing"
     return
   fi
   local out
-  out=$(cd "$APP_DIR" && PATH=$SYSTEM_PATH node --import tsx scripts/images.ts --if-missing 2>&1) ||
+  out=$(cd "$APP_DIR" && PATH=$SYSTEM_PATH node scripts/images.ts --if-missing 2>&1) ||
     die "image build failed:
 $out"
   if grep -q 'built in' <<<"$out"; then

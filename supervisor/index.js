@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The `selflessacts` command (package.json "bin") and what Node runs for the directory
-// (`node supervisor`: a directory's index.js; `tsx supervisor` finds it too). Plain JavaScript,
-// so it runs before any TypeScript loader: it registers tsx (Node's own type stripping refuses
-// our parameter properties), then hands over to main.ts.
+// (`node supervisor`: a directory's index.js). Plain JavaScript, so it runs before any loader.
+// In production it runs the supervisor's bundle (dist/supervisor/, scripts/supervisor-bundle.mjs):
+// plain JavaScript in every thread, no TypeScript loader, no esbuild process; the bundle is
+// checked against the sources (built by `npm ci`, rebuilt here when they changed and the
+// directory is writable). Under a TypeScript loader (`tsx supervisor`, `node --import tsx
+// supervisor`) it runs the sources instead, for development, as `tsx supervisor/main.ts` does.
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
   process.stderr.write(
@@ -11,6 +14,26 @@ if (major < 24) {
   );
   process.exit(1);
 }
-const { register } = await import('tsx/esm/api');
-register();
-await import('./main.ts');
+const underTsx = process.execArgv.some((arg) => arg.includes('tsx'));
+if (underTsx) {
+  await import('./main.ts');
+} else {
+  const { pathToFileURL } = await import('node:url');
+  const bundle = await import('../scripts/supervisor-bundle.mjs');
+  const hash = bundle.sourcesHash();
+  if (!bundle.bundleIsCurrent(hash)) {
+    try {
+      const ms = await bundle.buildBundle(hash);
+      process.stderr.write(`selflessacts: the supervisor's bundle (dist/supervisor) was out of date: rebuilt in ${ms} ms\n`);
+    } catch (err) {
+      const code = err && typeof err === 'object' && 'code' in err ? err.code : undefined;
+      const why = code === 'EACCES' || code === 'EROFS' || code === 'EPERM' ? 'this user cannot write there' : err instanceof Error ? err.message : String(err);
+      process.stderr.write(
+        `selflessacts: the supervisor's bundle (dist/supervisor) is missing or older than the sources, and it cannot be built here (${why}). ` +
+          'Build it as the checkout\'s owner: `npm ci`, or `node scripts/supervisor-bundle.mjs`.\n',
+      );
+      process.exit(1);
+    }
+  }
+  await import(pathToFileURL(bundle.MAIN).href);
+}

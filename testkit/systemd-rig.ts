@@ -16,7 +16,7 @@ import { dockerSocketPath } from './engine.ts';
 import { eventually } from './eventually.ts';
 import { RestartLoad, restartFigures, type RestartFigures } from './restart-load.ts';
 import { run, type RunResult } from './run.ts';
-import { echoService, ensureEchoImage, instanceName, removeDir, removeSuiteObjects, repoRoot, tempDir, writeConfig } from './supervisor.ts';
+import { echoService, ensureEchoImage, ensureSupervisorBundle, instanceName, removeDir, removeSuiteObjects, repoRoot, tempDir, writeConfig } from './supervisor.ts';
 
 export const SYSTEMD_IMAGE = 'selflessacts-test/debian12-systemd:v1';
 const UNIT = 'selflessacts.service';
@@ -68,6 +68,7 @@ export class SystemdRig {
     const log = this.#o.log ?? (() => undefined);
     await this.down();
     await ensureEchoImage(this.#engine);
+    await ensureSupervisorBundle(); // the unit runs `node supervisor`, and the checkout is read-only inside
     const tarball = await baseTarball(log);
     if ((await this.docker(['image', 'inspect', SYSTEMD_IMAGE])).code !== 0) {
       await must(this.docker(['import', '--change', `LABEL ${this.#label}`, tarball, SYSTEMD_IMAGE], { timeoutMs: 300_000 }), 'docker import');

@@ -4,6 +4,7 @@
 // covers them.
 import { Worker } from 'node:worker_threads';
 import { errorFields, type Logger } from '../log.ts';
+import type { HeapStatistics } from '../memory-report.ts';
 import type { WorkerSpec } from './spec.ts';
 
 export interface WorkerHostOptions<Out, Config> {
@@ -49,6 +50,11 @@ export class WorkerHost<In, Out, Config> {
     return this.#restarts;
   }
 
+  /** The thread's V8 heap, while it runs. */
+  async heapStatistics(): Promise<HeapStatistics | undefined> {
+    return (await this.#worker?.getHeapStatistics().catch(() => undefined)) as HeapStatistics | undefined;
+  }
+
   /** A thread runs now (it may still be starting); false between a death and its restart. */
   get alive(): boolean {
     return this.#worker !== undefined;
@@ -76,8 +82,11 @@ export class WorkerHost<In, Out, Config> {
   }
 
   #spawn(restarted: boolean): void {
-    const worker = new Worker(BOOT, {
-      workerData: { entry: this.#spec.entry.href, config: this.#o.config, name: this.name },
+    // A bundled entry is plain JavaScript; a TypeScript one starts through tsx (boot.mjs).
+    const entry = this.#spec.entry;
+    const worker = new Worker(entry.pathname.endsWith('.ts') ? BOOT : entry, {
+      workerData: { entry: entry.href, config: this.#o.config, name: this.name },
+      ...(this.#spec.youngGenerationMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: this.#spec.youngGenerationMb } } : {}),
     });
     this.#worker = worker;
     this.#startedAt = Date.now();

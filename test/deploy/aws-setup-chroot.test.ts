@@ -390,13 +390,14 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
     assert.deepEqual(['DOMAIN', 'LISTEN_PORT', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_REDIRECT_PORT', 'ACME_WEBROOT'].map((k) => env[k]),
       ['acts.example.org', '443', '/etc/selflessacts/tls/fullchain.pem', '/etc/selflessacts/tls/privkey.pem', '80', '/var/lib/selflessacts/acme'], 'the domain is remembered; HTTPS is on');
-    // The supervisor's own check of the pair, run as the service user with that env file: it can read the copy.
+    // The supervisor's own check of the pair, run as the service user with that env file: it can
+    // read the copy. Plain node (Node's own type stripping): production installs have no tsx.
     await writeFile(root.path('/tmp/check-tls.mts'), [
       "import { loadConfigFile } from '/opt/selflessacts/supervisor/config.ts';",
       "import { readCertificate } from '/opt/selflessacts/supervisor/tls-files.ts';",
       "console.log(readCertificate(loadConfigFile('/etc/selflessacts/orchestrator.json').balancer.tls).subject);",
     ].join('\n'), { mode: 0o644 });
-    const check = await root.exec(['bash', '-c', 'cd /opt/selflessacts && exec runuser -u selflessacts -- node --import tsx /tmp/check-tls.mts'], { ...nodeEnv, ...env });
+    const check = await root.exec(['bash', '-c', 'cd /opt/selflessacts && exec runuser -u selflessacts -- node /tmp/check-tls.mts'], { ...nodeEnv, ...env });
     assert.equal(check.code, 0, check.output);
     assert.match(check.stdout, /CN=acts\.example\.org/);
   });

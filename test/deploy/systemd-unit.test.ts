@@ -62,13 +62,15 @@ describe('deploy/selflessacts.service', () => {
     assert.equal(one('Service.WorkingDirectory'), '/opt/selflessacts');
     assert.match(setup, /readonly APP_DIR=\/opt\/selflessacts$/m);
 
+    // Plain node, no TypeScript loader: the supervisor's bundle, and images.ts by Node's own type stripping.
     const start = one('Service.ExecStart').split(' ');
-    assert.deepEqual(start.slice(0, 4), ['/usr/bin/env', 'node', '--import', 'tsx']);
-    assert.ok(existsSync(path.join(repoRoot, start[4]!)), `${start[4]} does not exist`);
-    assert.deepEqual(start.slice(5), ['--config', '/etc/selflessacts/orchestrator.json']);
+    assert.deepEqual(start.slice(0, 4), ['/usr/bin/env', 'node', 'supervisor', 'start']);
+    assert.ok(existsSync(path.join(repoRoot, start[2]!, 'index.js')), `${start[2]}/index.js does not exist`);
+    assert.deepEqual(start.slice(4), ['--config', '/etc/selflessacts/orchestrator.json']);
     const pre = one('Service.ExecStartPre').split(' ');
-    assert.ok(existsSync(path.join(repoRoot, pre[4]!)), `${pre[4]} does not exist`);
-    assert.match(await readFile(path.join(repoRoot, pre[4]!), 'utf8'), /--if-missing/);
+    assert.deepEqual(pre.slice(0, 2), ['/usr/bin/env', 'node']);
+    assert.ok(existsSync(path.join(repoRoot, pre[2]!)), `${pre[2]} does not exist`);
+    assert.match(await readFile(path.join(repoRoot, pre[2]!), 'utf8'), /--if-missing/);
 
     // The data directory the supervisor writes is the one systemd makes writable.
     assert.ok(unit.get('Service.Environment')?.includes('DATA_DIR=/var/lib/selflessacts'));
