@@ -8,7 +8,6 @@ import { openActsService } from './acts/service.ts';
 import { loadConfig, type AppConfig } from './config.ts';
 import { httpApp } from './http-app.ts';
 import { configureBodyMemory } from './http/body-budget.ts';
-import { warmJsonParser } from './http/json-pool.ts';
 import type { ReplicaState } from './http/replica.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { ServiceHandle } from './service-handle.ts';
@@ -51,7 +50,6 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     logger,
   });
   const server = createServer(app);
-  warmJsonParser();
   try {
     await listen(server, config.port, config.host);
   } catch (err) {

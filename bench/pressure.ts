@@ -27,8 +27,8 @@ interface RowSpec {
 const ROWS: Record<string, RowSpec> = {
   memory: {
     file: 'memory-budget.test.ts',
-    pressure: '`scale acts 10` (the shipped max), the whole system (process runtime) in a 1 GiB budget without swap, reads and 4 uploads of 10 MB',
-    describe: (f) => `${f.actsReady} acts ready of ${f.asked} asked (capped: ${f.capped ?? 'no'}); supervisor ${f.supervisorRunning ? 'running' : f.supervisorOomKilled ? 'OOM-killed, the whole system down' : 'gone'}${f.oomKills !== null ? `, ${f.oomKills} OOM kills` : ''}, peak ${f.peakMb} MB; ${f.failedReads} of ${f.reads} reads failed, ${f.uploadsCreated} of ${f.uploads} uploads 201`,
+    pressure: 'users 2 and acts 10 asked (the shipped max), the whole system (process runtime) in a 1 GiB budget without swap, reads and writes and 8 uploads of 10 MB at once',
+    describe: (f) => `${f.usersReady !== undefined ? `${f.usersReady} users and ` : ''}${f.actsReady} acts ready of ${f.asked} asked (capped: ${f.capped ?? 'no'}); supervisor ${f.supervisorRunning ? 'running' : f.supervisorOomKilled ? 'OOM-killed, the whole system down' : 'gone'}${f.oomKills !== null ? `, ${f.oomKills} OOM kills` : ''}, peak ${f.peakMb} MB; ${f.failedReads} of ${f.reads} reads${f.writes !== undefined ? ` and ${f.failedWrites} of ${f.writes} writes` : ''} failed, ${f.uploadsCreated} of ${f.uploads} uploads 201`,
   },
   cpu: {
     file: 'cpu-hogs.test.ts',

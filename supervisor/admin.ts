@@ -12,6 +12,7 @@ import type { EventLog, SupervisorEvent } from './events.ts';
 import type { ScaleAnswer } from './scale-override.ts';
 import type { HistoryBody, HistorySample } from './history.ts';
 import type { Logger } from './log.ts';
+import type { MemoryReport } from './memory-report.ts';
 import { serveStatic, sendJson } from './static.ts';
 import { readiness, type StatusBody } from './status.ts';
 
@@ -33,6 +34,8 @@ export interface AdminDeps {
   metrics?: () => Promise<{ contentType: string; text: string }>;
   /** GET /history: the dashboard's hour, samples after `since` (epoch ms). */
   history?: (since: number) => HistoryBody;
+  /** GET /memory: where the supervisor's megabytes go (memory-report.ts). */
+  memory?: () => Promise<MemoryReport>;
   logger: Logger;
 }
 
@@ -124,11 +127,12 @@ export class AdminServer {
       return sendJson(res, answer.status, answer.body);
     }
     const logs = /^\/logs\/([^/]+)$/.exec(route);
-    const getOnly = ['/status', '/health', '/events', '/events.json', '/metrics', '/history'];
+    const getOnly = ['/status', '/health', '/events', '/events.json', '/metrics', '/history', '/memory'];
     if ((getOnly.includes(route) || logs) && method !== 'GET' && method !== 'HEAD') {
       return sendJson(res, 405, { error: `method ${method} not allowed` }, { allow: 'GET' });
     }
     if (route === '/status') return sendJson(res, 200, this.#d.status(), { 'cache-control': 'no-store' });
+    if (route === '/memory' && this.#d.memory) return sendJson(res, 200, await this.#d.memory(), { 'cache-control': 'no-store' });
     if (route === '/health') {
       const health = readiness(this.#d.status());
       return sendJson(res, health.ready ? 200 : 503, health, { 'cache-control': 'no-store' });

@@ -26,6 +26,7 @@ import { ensureSecrets } from './secrets.ts';
 import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
 import { ScaleOverrides } from './scale-override.ts';
 import { bindError } from './port-check.ts';
+import { mainThreadMemory, memoryReport, threadMemory, type MemoryReport } from './memory-report.ts';
 import { buildStatus, type ListenError, type StatusBody } from './status.ts';
 import { Telemetry } from './telemetry.ts';
 import { policySettings } from './scaler/policy.ts';
@@ -166,6 +167,7 @@ export class Supervisor {
       logs: runtimeLogSource(this.#runtime, c.services.map((s) => s.name), () => this.#fleet.replicas.values()),
       metrics: async () => ({ contentType: this.#telemetry.metrics.contentType, text: await this.#telemetry.metrics.text() }),
       history: (since) => this.#telemetry.history(since),
+      memory: () => this.#memory(),
       logger: this.#logger.child({ component: 'admin' }),
     });
     const admin = await this.#admin.listen();
@@ -542,6 +544,17 @@ export class Supervisor {
 
   #targetsMessage(): ToHeartbeat {
     return { type: 'targets', version: this.#targets.version, targets: JSON.parse(this.#targets.json || '[]') as Target[] };
+  }
+
+  /** The process, each thread's heap and the helper processes (GET /memory). */
+  async #memory(): Promise<MemoryReport> {
+    const threads = [mainThreadMemory()];
+    for (const t of (await this.#balancer?.heapStatistics()) ?? []) threads.push(threadMemory(t.name, t.stats));
+    for (const [name, host] of [['heartbeat', this.#heartbeat], ['scaler', this.#scaler]] as const) {
+      const stats = await host?.heapStatistics();
+      if (stats) threads.push(threadMemory(name, stats));
+    }
+    return memoryReport(threads);
   }
 
   #killWorker(name: string): boolean {

@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { DockerEngine, isNotFound } from '../engine-client/index.ts';
 import { ensureBaseImage } from '../scripts/images.ts';
-import { repoRoot, TEST_LABEL } from './supervisor.ts';
+import { ensureSupervisorBundle, repoRoot, TEST_LABEL } from './supervisor.ts';
 
 export interface BudgetContainerOptions {
   suite: string;
@@ -43,6 +43,7 @@ export class BudgetContainer {
 
   async start(): Promise<void> {
     await BudgetContainer.removeLeftovers(this.#engine, this.#o.suite);
+    await ensureSupervisorBundle(); // the checkout is read-only inside
     const base = await ensureBaseImage({ engine: this.#engine });
     const bytes = this.#o.memoryMb * 2 ** 20;
     // node_modules may be a link out of the tree (a worktree sharing another's): mounted too.
@@ -51,8 +52,9 @@ export class BudgetContainer {
     const created = await this.#engine.containers.create({
       name: `sa-test-${this.#o.suite}`,
       image: base.ref,
-      // The base image has this machine's Node at the same path (scripts/images.ts).
-      cmd: [process.execPath, '--import', 'tsx', 'supervisor/main.ts', '--config', this.#o.configFile],
+      // The base image has this machine's Node at the same path (scripts/images.ts); the
+      // production command: the supervisor's bundle, no TypeScript loader.
+      cmd: [process.execPath, 'supervisor', 'start', '--config', this.#o.configFile],
       workingDir: repoRoot,
       env: { HOME: this.#o.dir, LOG_FORMAT: 'json', ...this.#o.env },
       labels: { [TEST_LABEL]: this.#o.suite },

@@ -196,12 +196,16 @@ export class SupervisorProcess {
    * With `listenFd`, the supervisor gets that listening socket as fd 3 the way systemd passes
    * it (LISTEN_FDS=1, LISTEN_PID its own pid: set by a shell that then execs it).
    */
-  static start(configFile: string, env: Record<string, string> = {}, options: { listenFd?: number } = {}): SupervisorProcess {
+  static start(configFile: string, env: Record<string, string> = {}, options: { listenFd?: number; production?: boolean } = {}): SupervisorProcess {
     const clean = { ...process.env };
     for (const key of ['LISTEN_PORT', 'LISTEN_HOST', 'ADMIN_PORT', 'ADMIN_HOST', 'RUNTIME', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'API_ACCESS', 'SUPERVISOR_INSTANCE', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) {
       delete clean[key];
     }
-    const argv = [process.execPath, '--import', 'tsx', 'supervisor/main.ts', '--config', configFile];
+    // From the sources by default (a test sees the tree as it is); `production`: the command as
+    // systemd and npm start run it, from the bundle (ensureSupervisorBundle first).
+    const argv = options.production
+      ? [process.execPath, 'supervisor', 'start', '--config', configFile]
+      : [process.execPath, '--import', 'tsx', 'supervisor/main.ts', '--config', configFile];
     const activated = options.listenFd !== undefined;
     const child = spawn(activated ? '/bin/sh' : argv[0]!, activated ? ['-c', 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"', 'sh', ...argv] : argv.slice(1), {
       cwd: repoRoot,
@@ -529,4 +533,17 @@ export async function containersByPort(engine: DockerEngine, suite: string): Pro
     out.set(port, [...(out.get(port) ?? []), { id: c.id, state: c.state }]);
   }
   return out;
+}
+
+// ---- the supervisor's bundle ------------------------------------------------------------------
+
+/**
+ * dist/supervisor as the sources are now (scripts/supervisor-bundle.mjs): for runs of the
+ * production command (`node supervisor`) where the checkout is mounted read-only (a container,
+ * the systemd rig) and the command could not build it itself.
+ */
+export async function ensureSupervisorBundle(): Promise<void> {
+  const bundle = await import('../scripts/supervisor-bundle.mjs');
+  const hash = bundle.sourcesHash();
+  if (!bundle.bundleIsCurrent(hash)) await bundle.buildBundle(hash);
 }

@@ -7,8 +7,10 @@
 // none answers, they try again with a growing pause until USERS_WAIT_MS has passed since the
 // request came (a single replica's replacement takes a few seconds); only then is the answer
 // "cannot tell": the request gets a 503 and changes nothing.
+// On node:http, not undici: the replica then carries no HTTP client library (undici was a third
+// of the app's bundle).
+import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent } from 'undici';
 import { existsPath, NO_SUCH_USER_BODY } from '../users/lookup-contract.ts';
 
 export type UserCheck = 'exists' | 'unknown' | 'unavailable';
@@ -43,6 +45,31 @@ type Reading<T> = (status: number, body: string) => T | undefined;
 
 class NoAnswer extends Error {}
 
+/** One GET: the status and the body, or a rejection (a refusal, a reset, no answer within `ms`). */
+function get(agent: Agent, base: URL, path: string, headers: Record<string, string>, ms: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    // The path is sent verbatim (an encoded username stays encoded), as given.
+    const req = request({ agent, host: base.hostname.replace(/^\[|\]$/g, ''), port: base.port || 80, path: `${base.pathname.replace(/\/+$/, '')}${path}`, method: 'GET', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    const timer = setTimeout(() => req.destroy(new NoAnswer(`no answer within ${ms} ms`)), ms);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(Object.assign(err, { reusedSocket: req.reusedSocket }));
+    });
+    req.end();
+  });
+}
+
 /**
  * `baseUrls` and `origin` are functions: in SERVICE=all mode both are known only after listen.
  * `baseUrls()` is one URL or several, comma-separated.
@@ -50,7 +77,8 @@ class NoAnswer extends Error {}
 export function usersClient(baseUrls: () => string, origin: () => string, options: UsersClientOptions = {}): UsersClient {
   const attemptMs = options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const waitMs = options.waitMs ?? WAIT_MS;
-  const agent = new Agent({ connect: { timeout: attemptMs }, headersTimeout: attemptMs, bodyTimeout: attemptMs });
+  // Idle sockets are closed before the users service's own keep-alive timeout (5 s) would.
+  const agent = new Agent({ keepAlive: true, timeout: 4000 });
   /** Base URL → until when it is passed over. */
   const passedOver = new Map<string, number>();
   let cursor = 0;
@@ -66,10 +94,17 @@ export function usersClient(baseUrls: () => string, origin: () => string, option
   };
 
   const attempt = async <T>(base: URL, path: string, headers: Record<string, string>, read: Reading<T>): Promise<T> => {
-    // The dispatcher API sends the path verbatim; request(url) would normalise it.
-    const res = await agent.request({ origin: base.origin, path: `${base.pathname.replace(/\/+$/, '')}${path}`, method: 'GET', headers: { origin: origin(), ...headers } });
-    const meaning = read(res.statusCode, await res.body.text());
-    if (meaning === undefined) throw new NoAnswer(`HTTP ${res.statusCode}`);
+    const send = () => get(agent, base, path, { origin: origin(), ...headers }, attemptMs);
+    let reply: { status: number; body: string };
+    try {
+      reply = await send();
+    } catch (err) {
+      // A kept-alive socket the users service closed meanwhile: once more on a new one, at once.
+      if (!(err as { reusedSocket?: boolean }).reusedSocket) throw err;
+      reply = await send();
+    }
+    const meaning = read(reply.status, reply.body);
+    if (meaning === undefined) throw new NoAnswer(`HTTP ${reply.status}`);
     return meaning;
   };
 
@@ -116,6 +151,6 @@ export function usersClient(baseUrls: () => string, origin: () => string, option
       });
       return answer ?? 'unavailable';
     },
-    close: () => agent.close(),
+    close: async () => agent.destroy(),
   };
 }

@@ -5,13 +5,23 @@
 // Memory and CPU: a replica runs in 256 MB and half a CPU. libvips's operation cache is off (it
 // would keep decoded images around), each image uses one libvips thread, and one image is
 // processed at a time per process: a 4000×3000 JPEG is decoded once, shrunk while it is decoded
-// (JPEG shrink-on-load) to the largest width, and every variant is made from that.
-import sharp from 'sharp';
+// (JPEG shrink-on-load) to the largest width, and every variant is made from that. sharp (and
+// libvips with it, about 20 MB) is loaded at the first photo, not at start: a replica that never
+// gets one (the users service, an idle acts replica) never maps it.
+import type Sharp from 'sharp';
 import { ByteBudget } from '../http/body-budget.ts';
 import { detectImageType } from './images.ts';
 
-sharp.cache(false);
-sharp.concurrency(1);
+let loaded: Promise<typeof Sharp> | undefined;
+
+function sharpLibrary(): Promise<typeof Sharp> {
+  loaded ??= import('sharp').then(({ default: sharp }) => {
+    sharp.cache(false);
+    sharp.concurrency(1);
+    return sharp;
+  });
+  return loaded;
+}
 
 /** Widths offered in srcset; an image narrower than one gets its own width as the largest. */
 export const VARIANT_WIDTHS = [320, 640, 1280, 1920] as const;
@@ -88,6 +98,7 @@ export async function makeVariants(image: Buffer): Promise<Rendition | undefined
 }
 
 async function render(image: Buffer): Promise<Rendition | undefined> {
+  const sharp = await sharpLibrary();
   const input = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' } as const;
   const meta = await sharp(image, input).metadata();
   if ((meta.pages ?? 1) > 1 || meta.width === undefined || meta.height === undefined) return undefined;

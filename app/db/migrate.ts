@@ -52,7 +52,7 @@ export async function openMigratedStorage<Schema>(
   service: 'users' | 'acts',
   migrations: (dialect: DialectName) => Record<string, Migration>,
 ): Promise<Storage<Schema>> {
-  const storage = openStorage<Schema>(options, service);
+  const storage = await openStorage<Schema>(options, service);
   try {
     await migrateStorage(storage.db, storage.dialect, service, migrations);
   } catch (err) {

@@ -56,16 +56,19 @@ interface Job {
   reject(err: Error): void;
 }
 
+/**
+ * The worker is started by the first large body and ended after this long without one: a thread
+ * costs a replica 10-15 MB, and most replicas (the users service, acts without uploads) never
+ * see such a body. From the bundle it boots in tens of milliseconds, off the main thread.
+ */
+const IDLE_MS = 60_000;
+
 class JsonParserPool {
   #worker: Worker | undefined;
   #current: (Job & { id: number }) | undefined;
   #queue: Job[] = [];
   #nextId = 1;
-
-  /** Starts the worker now (idle, not keeping the process alive). */
-  warm(): void {
-    this.#ensureWorker().unref();
-  }
+  #idle: NodeJS.Timeout | undefined;
 
   parse(bytes: Uint8Array): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -79,8 +82,10 @@ class JsonParserPool {
     const job = this.#queue.shift();
     if (job === undefined) {
       this.#worker?.unref();
+      if (this.#worker !== undefined) this.#idle = setTimeout(() => this.#retire(), IDLE_MS).unref();
       return;
     }
+    clearTimeout(this.#idle);
     const worker = this.#ensureWorker();
     worker.ref();
     const id = this.#nextId++;
@@ -89,6 +94,13 @@ class JsonParserPool {
     const owned = job.bytes.byteOffset === 0 && job.bytes.byteLength === job.bytes.buffer.byteLength && job.bytes.buffer instanceof ArrayBuffer;
     const buffer = owned ? (job.bytes.buffer as ArrayBuffer) : (new Uint8Array(job.bytes).buffer as ArrayBuffer);
     worker.postMessage({ id, bytes: buffer } satisfies ParseRequest, [buffer]);
+  }
+
+  #retire(): void {
+    const worker = this.#worker;
+    if (worker === undefined || this.#current !== undefined) return;
+    this.#worker = undefined; // its exit is then no loss
+    void worker.terminate();
   }
 
   #ensureWorker(): Worker {
@@ -118,16 +130,6 @@ class JsonParserPool {
 }
 
 let pool: JsonParserPool | undefined;
-
-/**
- * Starts the JSON worker ahead of the first large body: booting a thread (and, from the
- * sources, compiling its modules) takes a core for a few hundred ms, which the replica should
- * spend before it reports ready, not while answering health checks.
- */
-export function warmJsonParser(): void {
-  pool ??= new JsonParserPool();
-  pool.warm();
-}
 
 /** Like parseJsonBody, off the event loop for a large body. */
 export function parseJsonBodyAsync(bytes: Uint8Array): Promise<unknown> {

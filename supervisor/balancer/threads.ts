@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import type { HeapStatistics } from '../memory-report.ts';
 import type { FromBalancer, RoutesMessage, ToBalancer } from '../protocol.ts';
 import { WorkerHost } from '../workers/host.ts';
 import { BALANCER } from '../workers/spec.ts';
@@ -145,6 +146,12 @@ export class BalancerThreads {
   setCertificate(material: TlsMaterial): void {
     this.#tls = material;
     this.post({ type: 'tls', ...material });
+  }
+
+  /** Each running thread's name and V8 heap. */
+  async heapStatistics(): Promise<Array<{ name: string; stats: HeapStatistics }>> {
+    const all = await Promise.all(this.#hosts.map(async (h) => ({ name: h.name, stats: await h.heapStatistics() })));
+    return all.flatMap((t) => (t.stats ? [{ name: t.name, stats: t.stats }] : []));
   }
 
   /** Every thread terminates as if it crashed, and is restarted. */

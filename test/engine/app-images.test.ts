@@ -51,7 +51,7 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
       assert.ok(info.env.includes('NODE_ENV=production'));
       assert.equal(info.workingDir, '/app');
       assert.equal(info.user, `${APP_UID}:${APP_UID}`);
-      assert.deepEqual(info.cmd, ['node', '--enable-source-maps', '--max-old-space-size-percentage=30', 'dist/app.mjs']);
+      assert.deepEqual(info.cmd, ['node', '--enable-source-maps', '--max-old-space-size-percentage=30', '--max-semi-space-size=1', 'dist/app.mjs']);
       assert.deepEqual(info.cmd, BUNDLE_CMD);
     }
   });

@@ -1,10 +1,12 @@
-// Pressure row (a): the whole system in a 1 GiB memory budget (a small VM: the supervisor and its
-// process-runtime replicas in one container with -m 1g and no swap) is asked for the shipped
-// maximum, `selflessacts scale acts 10`. The supervisor knows its cgroup's limit, so it starts
-// only what fits (resources.memoryMb each, capacity.reserveMb kept back), says why in /status and
-// an event (capped-by-capacity), starts them a few at a time, and nothing is OOM-killed while
-// reads and uploads go on; every request is answered. Before, 9 replicas started in the same
-// millisecond and the whole system was OOM-killed within seconds. Ports 33300-33349.
+// Pressure row (a), and issue 23's budget: the whole system in a 1 GiB memory budget (a small VM:
+// the supervisor, from its bundle as production runs it, and its process-runtime replicas in one
+// container with -m 1g and no swap) is asked for the shipped maximum, users 2 and acts 10
+// (`selflessacts scale`), under the course's kind of load (reads and writes, open mode) and a
+// storm of 8 photo uploads of 10 MB. The supervisor knows its cgroup's limit, so it starts only
+// what fits (resources.memoryMb each, capacity.reserveMb kept back), says why in /status and an
+// event (capped-by-capacity), starts them a few at a time, and nothing is OOM-killed; every
+// request is answered. Before, 9 replicas started in the same millisecond and the whole system
+// was OOM-killed within seconds. Ports 33300-33349.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +23,8 @@ const SUITE = 'pressure-memory';
 const LISTEN = 33300;
 const ADMIN = 33301;
 const BUDGET_MB = 1024;
+/** A 1×1 PNG: the writes are about the load, the uploads about memory. */
+const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
 
 describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the maximum`, { skip, timeout: 600_000 }, () => {
@@ -33,7 +37,7 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
   before(async () => {
     dir = await tempDir(SUITE);
     const configFile = await shippedConfigFile(undefined, { suite: SUITE, dir, listenPort: LISTEN, adminPort: ADMIN, actsPort: 33310, usersPort: 33330 });
-    box = new BudgetContainer(engine, { suite: SUITE, memoryMb: BUDGET_MB, configFile, dir });
+    box = new BudgetContainer(engine, { suite: SUITE, memoryMb: BUDGET_MB, configFile, dir, env: { API_ACCESS: 'open' } });
     await box.start();
     await eventually(async () => {
       if (!(await box!.state()).running) throw new Error(`the container exited: ${await box!.output()}`);
@@ -47,37 +51,42 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
     await removeDir(dir);
   });
 
-  test('scale acts 10: capped to what fits, with its reason; no OOM kill; every request answered', async (t) => {
+  test('users 2 and acts 10 asked: capped to what fits, with its reason; no OOM kill; every request answered', async (t) => {
     const status = await admin.status();
     t.diagnostic(`capacity: ${JSON.stringify(status.capacity)}`);
+    const user = await siteUser(base, 'budget', 'small-vm');
     const load = new FaultLoad({
       origin: base,
       readers: 2,
-      writers: 0,
-      read: (c, i) => ({ method: 'GET', path: ['/api/v1/categories', '/api/v1/acts/count', '/api/v1/users'][(c + i) % 3]! }),
-      write: () => ({ method: 'GET', path: '/' }),
+      writers: 1,
+      read: (c, i) => ({ method: 'GET', path: ['/api/v1/categories', '/api/v1/acts/count', '/api/v1/users', `/api/v1/categories/${user.category}/acts?start=1&end=5`][(c + i) % 4]! }),
+      write: (_c, i) => ({ method: 'POST', path: '/api/v1/acts', key: String(1000 + i), body: JSON.stringify({ actId: 1000 + i, username: user.username, timestamp: '07-12-2026:00-00-12', caption: `load ${i}`, categoryName: user.category, imgB64: PNG_B64 }) }),
       pauseMs: 50,
-      maxMs: 240_000,
+      maxMs: 300_000,
     });
     load.start();
-    const scaled = await http('POST', `${admin.base}/services/acts/scale`, { headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' }, body: '{"replicas": 10}' });
-    assert.equal(scaled.status, 200, scaled.text);
-    // Until the cap is in place and what fits is ready, or the budget's container died.
-    const fits = status.capacity ? Math.floor(status.capacity.budgetMb / 256) - 1 : 10; // users holds one
-    let acts: Awaited<ReturnType<Admin['status']>>['services'][string] | undefined;
+    for (const [service, replicas] of [['users', 2], ['acts', 10]] as const) {
+      const scaled = await http('POST', `${admin.base}/services/${service}/scale`, { headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' }, body: JSON.stringify({ replicas }) });
+      assert.equal(scaled.status, 200, scaled.text);
+    }
+    // users first, in config order: 2 of 256 MB, then what is left for acts.
+    const budget = status.capacity?.budgetMb ?? 0;
+    const actsFit = status.capacity ? Math.max(1, Math.floor(budget / 256) - 2) : 10;
+    let services: Awaited<ReturnType<Admin['status']>>['services'] | undefined;
     for (const until = Date.now() + 120_000; Date.now() < until; await sleep(500)) {
       if (!(await box!.state()).running) break;
-      acts = (await admin.status().catch(() => undefined))?.services.acts ?? acts;
-      if (acts && acts.replicas.filter((r) => r.state === 'ready').length >= fits && (acts.capped || !status.capacity)) break;
+      services = (await admin.status().catch(() => undefined))?.services ?? services;
+      const ready = (name: string) => services?.[name]?.replicas.filter((r) => r.state === 'ready').length ?? 0;
+      if (ready('users') >= 2 && ready('acts') >= actsFit && (services?.acts?.capped || !status.capacity)) break;
     }
-    t.diagnostic(`acts: desired ${acts?.desired}, capped ${JSON.stringify(acts?.capped)}`);
+    const acts = services?.acts;
+    t.diagnostic(`users ${services?.users?.replicas.length} running; acts: desired ${acts?.desired}, capped ${JSON.stringify(acts?.capped)}`);
 
-    // Photos through the balancer while at the cap: memory work for the replicas.
+    // The storm: 8 photos of 10 MB at once through the balancer, while the load goes on.
     let uploads: Array<{ status: number; error?: string; ms: number }> = [];
     if ((await box!.state()).running) {
-      const user = await siteUser(base, 'budget', 'small-vm');
       const photos = await Promise.all([0, 1].map((seed) => photoJpeg({ width: 5600, height: 4200, quality: 92, seed })));
-      uploads = await Promise.all([0, 1, 2, 3].map((i) => uploadPhoto(base, user, photos[i % 2]!, `vm ${i}`)));
+      uploads = await Promise.all(Array.from({ length: 8 }, (_, i) => uploadPhoto(base, user, photos[i % 2]!, `storm ${i}`)));
       t.diagnostic(`uploads: ${uploads.map((u) => `${u.status || u.error} ${u.ms} ms`).join(', ')}`);
       await sleep(5000);
     }
@@ -88,10 +97,11 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
     const figures = load.figures();
     const failed = state.running ? await eventsOf(admin, ['replica.failed']) : [];
     const cappedEvent = state.running && (await eventsOf(admin, ['scaled'])).some((e) => e.service === 'acts' && (e as { code?: string }).code === 'capped-by-capacity');
-    t.diagnostic(`peak memory ${Math.round(box!.peakBytes / 2 ** 20)} MB of ${BUDGET_MB}; OOM kills in the cgroup: ${kills ?? 'unknown'}; ${figures.reads} reads, ${figures.failedReads} failed`);
+    t.diagnostic(`peak memory ${Math.round(box!.peakBytes / 2 ** 20)} MB of ${BUDGET_MB}; OOM kills in the cgroup: ${kills ?? 'unknown'}; ${figures.reads} reads (${figures.failedReads} failed), ${figures.writes} writes (${figures.failedWrites} failed) ${JSON.stringify(figures.failures)}`);
     await recordRow('memory', {
       budgetMb: BUDGET_MB,
       asked: 10,
+      usersReady: services?.users?.replicas.filter((r) => r.state === 'ready').length ?? 0,
       actsReady: acts?.replicas.filter((r) => r.state === 'ready').length ?? 0,
       capped: acts?.capped ? `${acts.capped.allowed} of ${acts.capped.wanted}` : null,
       cappedEvent,
@@ -101,6 +111,8 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
       peakMb: Math.round(box!.peakBytes / 2 ** 20),
       reads: figures.reads,
       failedReads: figures.failedReads,
+      writes: figures.writes,
+      failedWrites: figures.failedWrites,
       uploadsCreated: uploads.filter((u) => u.status === 201).length,
       uploads: uploads.length,
       replicasFailed: failed.length,
@@ -112,12 +124,13 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
     assert.ok(status.capacity, 'the capacity is known');
     assert.equal(status.capacity.memoryMb, BUDGET_MB, `found from the cgroup (${status.capacity.source})`);
     assert.match(status.capacity.source, /cgroup/);
-    assert.equal(acts?.desired, fits);
-    assert.deepEqual([acts?.capped?.wanted, acts?.capped?.allowed], [10, fits]);
-    assert.match(acts?.capped?.reason ?? '', /10 asked, \d+ fit: \d+ MB for replicas \(capacity\), 256 MB each/);
+    assert.equal(services?.users?.desired, 2);
+    assert.equal(acts?.desired, actsFit);
+    assert.deepEqual([acts?.capped?.wanted, acts?.capped?.allowed], [10, actsFit]);
+    assert.match(acts?.capped?.reason ?? '', /10 asked, \d+ fit: \d+ MB for replicas \(capacity\), 256 MB each, beside users 2 × 256 MB/);
     assert.ok(cappedEvent, 'a scaled event with code capped-by-capacity');
-    assert.deepEqual(uploads.map((u) => u.status), [201, 201, 201, 201]);
-    assert.equal(figures.failedReads, 0, JSON.stringify(figures.failures));
+    assert.deepEqual(uploads.map((u) => u.status), Array(8).fill(201));
+    assert.equal(figures.failedReads + figures.failedWrites, 0, JSON.stringify(figures.failures));
     assert.deepEqual(failed.map((e) => `${e.service}:${e.port} ${e.reason}`), [], 'no replica failed');
   });
 });

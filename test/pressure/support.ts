@@ -1,52 +1,10 @@
-// What the pressure suites share: a signed-up user with a session and a category on the real
-// site, photo uploads as the browser sends them (multipart), CPU hogs as child processes (killed
-// at the end whatever happened), and the supervisor's events read as verdicts (replicas killed,
-// taken out of rotation).
+// What the pressure suites share: a user and photo uploads on the real site (testkit/site.ts),
+// CPU hogs as child processes (killed at the end whatever happened), the supervisor's events read
+// as verdicts (replicas killed, taken out of rotation), and each suite's row of bench:pressure.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { request } from 'undici';
 import type { Admin, EventRecord } from '../../testkit/supervisor.ts';
 
-export interface SiteUser {
-  username: string;
-  cookie: string;
-  category: string;
-}
-
-const json = { 'content-type': 'application/json' };
-
-/** Signs a user up and logs in through the balancer, and makes a category (owner mode). */
-export async function siteUser(base: string, username: string, category: string): Promise<SiteUser> {
-  const password = createHash('sha1').update(`${username} pressure`).digest('hex');
-  const body = JSON.stringify({ username, password });
-  const signup = await request(`${base}/api/v1/users`, { method: 'POST', headers: json, body });
-  await signup.body.dump();
-  if (signup.statusCode !== 201) throw new Error(`sign-up of ${username}: ${signup.statusCode}`);
-  const login = await request(`${base}/api/v1/sessions`, { method: 'POST', headers: json, body });
-  await login.body.dump();
-  if (login.statusCode !== 200) throw new Error(`log-in of ${username}: ${login.statusCode}`);
-  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-  const made = await request(`${base}/api/v1/categories`, { method: 'POST', headers: { ...json, cookie }, body: JSON.stringify([category]) });
-  await made.body.dump();
-  if (made.statusCode !== 201 && made.statusCode !== 400) throw new Error(`category ${category}: ${made.statusCode}`);
-  return { username, cookie, category };
-}
-
-/** A photo upload (row 17) as a browser sends it: the status, or 0 and the error. */
-export async function uploadPhoto(base: string, user: SiteUser, photo: Buffer, caption: string): Promise<{ status: number; ms: number; error?: string }> {
-  const form = new FormData();
-  form.append('image', new Blob([Uint8Array.from(photo)], { type: 'image/jpeg' }), 'photo.jpg');
-  form.append('caption', caption);
-  form.append('categoryName', user.category);
-  const started = performance.now();
-  try {
-    const res = await fetch(`${base}/api/v1/acts`, { method: 'POST', body: form, headers: { cookie: user.cookie } });
-    await res.arrayBuffer();
-    return { status: res.status, ms: Math.round(performance.now() - started) };
-  } catch (err) {
-    return { status: 0, ms: Math.round(performance.now() - started), error: String((err as { cause?: { code?: string } }).cause?.code ?? err) };
-  }
-}
+export { siteUser, uploadPhoto, type SiteUser } from '../../testkit/site.ts';
 
 /** `n` processes that each keep a core busy until stop() (also called by the suite's after()). */
 export function cpuHogs(n: number): { stop(): Promise<void> } {

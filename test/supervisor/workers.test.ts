@@ -111,6 +111,16 @@ describe('worker lifecycle (process runtime)', () => {
     assert.ok(ms <= WORKER_RESTART_MEDIAN_MS, `kill → worker.restarted: median ${ms} ms > ${WORKER_RESTART_MEDIAN_MS} ms (${restartDelays.join(', ')})`);
   });
 
+  test('GET /memory: the process, each thread\'s heap, no helper process', async () => {
+    const reply = await http('GET', `${admin.base}/memory`);
+    assert.equal(reply.status, 200, reply.text);
+    const report = JSON.parse(reply.text) as { process: { pid: number; rssBytes: number; pssBytes: number | null }; threads: Array<{ thread: string; heapUsedBytes: number }>; helpers: unknown[]; totalPssBytes: number };
+    assert.deepEqual(report.threads.map((t) => t.thread).sort(), ['balancer', 'heartbeat', 'main', 'scaler']);
+    assert.ok(report.threads.every((t) => t.heapUsedBytes > 1_000_000), JSON.stringify(report.threads));
+    assert.ok(report.process.rssBytes > 20 * 2 ** 20 && report.totalPssBytes > 0, JSON.stringify(report.process));
+    assert.deepEqual(report.helpers, [], 'the replicas (children) are not helpers, and no esbuild service is left');
+  });
+
   test('the kill endpoint: unknown worker 404, wrong method 405', async () => {
     assert.equal((await http('POST', `${admin.base}/workers/nope/kill`, ADMIN_POST)).status, 404);
     assert.equal((await http('GET', `${admin.base}/workers/balancer/kill`)).status, 405);

@@ -11,6 +11,7 @@ import { age, statusTable } from '../../supervisor/cli/format.ts';
 import { didYouMean } from '../../supervisor/config-suggest.ts';
 import { readLogFile } from '../../supervisor/runtime/log-file.ts';
 import { tsxEntry } from '../../supervisor/runtime/process-bundle.ts';
+import { memoryBounds } from '../../supervisor/runtime/process.ts';
 import type { StatusBody } from '../../supervisor/status.ts';
 
 describe('age as kubectl prints it', () => {
@@ -105,4 +106,15 @@ describe('a log file read as tail -n N', () => {
     for await (const _ of readLogFile('/nonexistent/sa.log', { follow: true, tail: 5, signal: new AbortController().signal, writing: () => true })) count++;
     assert.equal(count, 0);
   });
+});
+
+describe('the process runtime holds a node child near its memory limit', () => {
+  const rows: Array<[string, string[], number, string[]]> = [
+    ['30 % of memoryMb for V8\'s old space, 1 MB semi-spaces', ['--enable-source-maps', 'dist/app.mjs'], 256, ['--max-old-space-size=77', '--max-semi-space-size=1', '--enable-source-maps', 'dist/app.mjs']],
+    ['a heap size the command gives itself wins', ['--max-old-space-size=100', 'x.mjs'], 256, ['--max-semi-space-size=1', '--max-old-space-size=100', 'x.mjs']],
+    ['so does a semi-space size', ['--max-semi-space-size=8', 'x.mjs'], 512, ['--max-old-space-size=154', '--max-semi-space-size=8', 'x.mjs']],
+    ['never below 16 MB of heap', ['x.mjs'], 16, ['--max-old-space-size=16', '--max-semi-space-size=1', 'x.mjs']],
+  ];
+  for (const [name, args, memoryMb, want] of rows) test(name, () => assert.deepEqual(memoryBounds(args, memoryMb).args, want));
+  test('and the images\' allocator settings', () => assert.deepEqual(memoryBounds([], 256).env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }));
 });
