@@ -87,6 +87,8 @@ export async function helperProcesses(pid: number): Promise<ProcessMemory[]> {
     const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
     const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     if (parent !== pid) continue;
+    // A zombie (exited, not yet reaped) holds no memory.
+    if (/^\S+ \(.*\) Z /.test(stat)) continue;
     const environ = await readFile(`/proc/${name}/environ`, 'utf8').catch(() => '');
     if (environ.includes(`${REPLICA_MARKER}=`)) continue;
     const memory = await processMemory(Number(name));

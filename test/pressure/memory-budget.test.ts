@@ -59,8 +59,9 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
       origin: base,
       readers: 2,
       writers: 1,
-      read: (c, i) => ({ method: 'GET', path: ['/api/v1/categories', '/api/v1/acts/count', '/api/v1/users', `/api/v1/categories/${user.category}/acts?start=1&end=5`][(c + i) % 4]! }),
-      write: (_c, i) => ({ method: 'POST', path: '/api/v1/acts', key: String(1000 + i), body: JSON.stringify({ actId: 1000 + i, username: user.username, timestamp: '07-12-2026:00-00-12', caption: `load ${i}`, categoryName: user.category, imgB64: PNG_B64 }) }),
+      read: (c, i) => ({ method: 'GET', path: ['/api/v1/categories', '/api/v1/acts/count', '/api/v1/users', `/api/v1/categories/${user.category}/acts/size`][(c + i) % 4]! }),
+      // actIds counting down from far above: the uploads get the highest one + 1, so the two never meet.
+      write: (_c, i) => ({ method: 'POST', path: '/api/v1/acts', key: String(1e12 - i), body: JSON.stringify({ actId: 1e12 - i, username: user.username, timestamp: '07-12-2026:00-00-12', caption: `load ${i}`, categoryName: user.category, imgB64: PNG_B64 }) }),
       pauseMs: 50,
       maxMs: 300_000,
     });
