@@ -591,6 +591,7 @@ install_app() {
     fi
   fi
   install_dependencies
+  build_supervisor_bundle
 }
 
 install_dependencies() {
@@ -607,6 +608,27 @@ install_dependencies() {
   RESTART_NEEDED=1
   run_sh "cd $APP_DIR && PATH=$SYSTEM_PATH npm ci --omit=dev --no-audit --no-fund --loglevel=error"
   run_sh "echo '$wanted' > $stamp"
+}
+
+# The supervisor runs from its bundle (dist/supervisor), which the copy of the checkout does not
+# carry (dist/ is git-ignored): built here, as root, because the service cannot write the app
+# directory (ProtectSystem=strict). Up to date (npm ci's prepare built it): nothing to do.
+build_supervisor_bundle() {
+  if ((DRY_RUN)); then
+    note "would build the supervisor's bundle if it is missing or older than the sources"
+    printf '    $ %s\n' "cd $APP_DIR && node scripts/supervisor-bundle.mjs"
+    return
+  fi
+  local out
+  out=$(cd "$APP_DIR" && PATH=$SYSTEM_PATH node scripts/supervisor-bundle.mjs 2>&1) ||
+    die "building the supervisor's bundle failed:
+$out"
+  if grep -q 'built in' <<<"$out"; then
+    change "built the supervisor's bundle ($out)"
+    RESTART_NEEDED=1
+  else
+    ok "the supervisor's bundle is up to date"
+  fi
 }
 
 install_config() {
