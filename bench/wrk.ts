@@ -9,6 +9,7 @@
 // 2xx/3xx replies. Optional CPU meters (bench/cpu.ts) run around the load, giving CPU per
 // request for the processes under test.
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCpuMeter, ticksToMicros } from './cpu.ts';
 
@@ -115,7 +116,8 @@ export function figuresOf(report: WrkReport, command: string, cpuUs: Record<stri
 /** One bounded wrk run; rejects if wrk fails or outlives its duration by 15 s. */
 export async function wrk(o: WrkOptions): Promise<WrkRun> {
   const args = wrkArgs(o);
-  const command = [WRK, ...args].join(' ');
+  // Recorded with the script's path relative to the project, not this machine's.
+  const command = [WRK, ...args.map((a) => (a === REPORT_SCRIPT ? path.relative(process.cwd(), a) : a))].join(' ');
   const child = spawn(WRK, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
