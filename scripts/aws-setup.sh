@@ -552,13 +552,13 @@ EOF
 }
 
 # The files of the checkout that make the app: git's view when there is one (tracked and
-# untracked-but-not-ignored), else everything but node_modules, .git and data.
+# untracked-but-not-ignored), else everything but node_modules, .git, data and dist (built here).
 source_files() {
   if command -v git >/dev/null && git -c safe.directory="$SOURCE_DIR" -C "$SOURCE_DIR" rev-parse --git-dir >/dev/null 2>&1; then
     git -c safe.directory="$SOURCE_DIR" -C "$SOURCE_DIR" ls-files -z --cached --others --exclude-standard |
       while IFS= read -r -d '' f; do [[ -f $SOURCE_DIR/$f || -L $SOURCE_DIR/$f ]] && printf '%s\0' "$f"; done
   else
-    (cd "$SOURCE_DIR" && find . \( -name .git -o -name node_modules -o -path ./data \) -prune -o \
+    (cd "$SOURCE_DIR" && find . \( -name .git -o -name node_modules -o -path ./data -o -path ./dist \) -prune -o \
       \( -type f -o -type l \) -printf '%P\0')
   fi
 }
@@ -583,8 +583,10 @@ install_app() {
       run_sh "tar -C $(printf '%q' "$SOURCE_DIR") --null -T $list -cf - | tar -C $APP_DIR.new --no-same-owner --no-same-permissions -xf -"
       run chmod -R u=rwX,go=rX "$APP_DIR.new"
       run_sh "echo $fingerprint > $APP_DIR.new/.selflessacts-source"
-      # node_modules moves across; the dependency check below decides whether it is current.
+      # node_modules and the supervisor's bundle move across; the checks below decide whether
+      # each is current (the bundle's stamp is a hash of its sources).
       [[ ! -d $APP_DIR/node_modules ]] || run mv "$APP_DIR/node_modules" "$APP_DIR.new/node_modules"
+      [[ ! -d $APP_DIR/dist || -e $APP_DIR.new/dist ]] || run mv "$APP_DIR/dist" "$APP_DIR.new/dist"
       [[ ! -d $APP_DIR ]] || run mv "$APP_DIR" "$APP_DIR.old"
       run mv "$APP_DIR.new" "$APP_DIR"
       run rm -rf "$APP_DIR.old"

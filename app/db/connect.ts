@@ -44,7 +44,9 @@ function openSqlite<Schema>(dataDir: string, name: string): Storage<Schema> {
 }
 
 async function openMysql<Schema>(databaseUrl: string): Promise<Storage<Schema>> {
-  const { createPool } = await import('mysql2');
+  // A CommonJS package: Node's loader names its exports, a bundle's chunk only gives `default`.
+  const mysql2 = await import('mysql2');
+  const createPool = (mysql2 as unknown as { default?: typeof mysql2 }).default?.createPool ?? mysql2.createPool;
   const url = new URL(databaseUrl);
   const pool = createPool({
     host: url.hostname,
