@@ -3,8 +3,10 @@
 // requests to 127.0.0.1, and with DNS rebinding its own host name can point there too. So:
 //   - the Host header must name a loopback address (or the admin listener's own address), which
 //     a rebinding page cannot fake: its requests carry its own host name;
-//   - every POST carries X-Admin-Token, a header a page cannot send cross-site without a CORS
-//     preflight, which the admin API never grants; when admin.token is set it must match.
+//   - every POST that acts carries X-Admin-Token, a header a page cannot send cross-site without
+//     a CORS preflight, which the admin API never grants, and its value must be the token
+//     (admin.token, or the one generated into the data directory: admin-token.ts), so another
+//     local user's process cannot act either.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -48,8 +50,8 @@ export function checkAdminRequest(
     if (request.token === undefined || request.token === '') {
       return { ok: false, status: 403, error: `a POST to the admin API needs the ${ADMIN_TOKEN_HEADER} header` };
     }
-    if (options.token !== '' && !sameSecret(request.token, options.token)) {
-      return { ok: false, status: 403, error: `the ${ADMIN_TOKEN_HEADER} header does not match admin.token` };
+    if (options.token === '' || !sameSecret(request.token, options.token)) {
+      return { ok: false, status: 403, error: `the ${ADMIN_TOKEN_HEADER} header does not match the admin token (admin.token, or the data directory's admin-token file)` };
     }
   }
   return { ok: true };

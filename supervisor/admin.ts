@@ -19,7 +19,7 @@ import { readiness, type StatusBody } from './status.ts';
 export interface AdminDeps {
   host: string;
   port: number;
-  /** admin.token: when set, a POST's X-Admin-Token must equal it. */
+  /** admin.token, or the generated one (admin-token.ts): a POST's X-Admin-Token must equal it. */
   token: string;
   staticDir: string;
   events: EventLog;

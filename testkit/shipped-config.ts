@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
 import { TEST_ENGINE } from './engine.ts';
-import { SupervisorSuite, repoRoot, suiteRuntimes, type EchoSuiteConfig, type SuiteSetup } from './supervisor.ts';
+import { SupervisorSuite, TEST_ADMIN_TOKEN, repoRoot, suiteRuntimes, type EchoSuiteConfig, type SuiteSetup } from './supervisor.ts';
 
 export interface ShippedConfigOptions {
   suite: string;
@@ -55,7 +55,7 @@ export async function shippedConfigFile(engine: DockerEngine | undefined, o: Shi
     instance: `test-${o.suite}`,
     runtime: engine ? TEST_ENGINE.name : 'process',
     listen: { host: '127.0.0.1', port: o.listenPort },
-    admin: { host: '127.0.0.1', port: o.adminPort },
+    admin: { host: '127.0.0.1', port: o.adminPort, token: TEST_ADMIN_TOKEN },
     dataDir: path.join(o.dir, 'data'),
     runtimes: suiteRuntimes(o.suite, shipped.runtimes),
     ...o.overrides,

@@ -123,7 +123,7 @@ export async function writeConfig(o: TestConfigOptions): Promise<string> {
     labelPrefix: 'selflessacts',
     runtime: o.runtime,
     listen: { host: '127.0.0.1', port: o.listenPort },
-    admin: { host: '127.0.0.1', port: o.adminPort },
+    admin: { host: '127.0.0.1', port: o.adminPort, token: TEST_ADMIN_TOKEN },
     publishHost: '127.0.0.1',
     dataDir: path.join(o.dir, 'data'),
     staticDir: path.join(o.dir, 'public'),
@@ -466,8 +466,11 @@ export function supervisorSuite(setup: SuiteSetup): SupervisorSuite {
 
 // ---- HTTP -----------------------------------------------------------------------------------
 
-/** Options for a POST to the admin API: it needs the X-Admin-Token header (no token configured). */
-export const ADMIN_POST = { headers: { 'x-admin-token': 'test' } };
+/** admin.token in every test config, so a test's POST can carry it. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token';
+
+/** Options for a POST to the admin API: it needs the X-Admin-Token header with the token. */
+export const ADMIN_POST = { headers: { 'x-admin-token': TEST_ADMIN_TOKEN } };
 
 export interface Reply {
   status: number;

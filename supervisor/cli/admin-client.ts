@@ -1,8 +1,10 @@
 // How the commands reach a running supervisor: its admin API (docs/status-api.md), at the
 // address the config names (admin.host, admin.port, with their env overrides) or --admin URL.
-// A POST carries X-Admin-Token (admin.token, or ADMIN_TOKEN) as admin-access.ts requires.
+// A POST carries X-Admin-Token as admin-access.ts requires: ADMIN_TOKEN, else admin.token, else
+// the token the supervisor generated into its data directory (readable by its user and root).
 import { request, type Dispatcher } from 'undici';
 import { ADMIN_TOKEN_HEADER } from '../admin-access.ts';
+import { adminTokenFile, readAdminToken } from '../admin-token.ts';
 import { loadConfigFile } from '../config.ts';
 import { dialHost } from '../runtime/runtime.ts';
 import type { StatusBody } from '../status.ts';
@@ -19,7 +21,10 @@ export class CliError extends Error {
 export interface AdminTarget {
   /** http://127.0.0.1:3001, no trailing slash. */
   base: string;
+  /** Empty when none could be found: a GET still works, a POST says where the token lives. */
   token: string;
+  /** Why there is no token, for the error a POST reports. */
+  tokenProblem?: string;
   /** Where the address came from, for error messages. */
   from: string;
 }
@@ -40,17 +45,46 @@ export function adminTarget(options: TargetOptions, env: NodeJS.ProcessEnv = pro
       throw new CliError(`--admin ${JSON.stringify(options.admin)} is not a URL; expected e.g. http://127.0.0.1:3001`, 2);
     }
     if (url.protocol !== 'http:') throw new CliError(`--admin ${options.admin}: expected an http:// URL (the admin listener speaks plain HTTP on loopback)`, 2);
-    return { base: url.href.replace(/\/+$/, ''), token: envToken, from: '--admin' };
+    const base = url.href.replace(/\/+$/, '');
+    if (envToken !== '') return { base, token: envToken, from: '--admin' };
+    // The config file, when there is one, still says where the generated token is.
+    let config: ReturnType<typeof loadConfigFile> | undefined;
+    try {
+      config = loadConfigFile(options.config);
+    } catch {
+      return { base, token: '', tokenProblem: 'set ADMIN_TOKEN to the admin token (admin.token, or the admin-token file in the data directory)', from: '--admin' };
+    }
+    return { base, ...tokenFrom(config), from: '--admin' };
   }
   // The whole file is checked: a supervisor could not have started from an invalid one either.
   const config = loadConfigFile(options.config);
   const host = dialHost(config.admin.host);
   const name = host.includes(':') ? `[${host}]` : host;
-  return { base: `http://${name}:${config.admin.port}`, token: config.admin.token, from: options.config };
+  const base = `http://${name}:${config.admin.port}`;
+  if (envToken !== '') return { base, token: envToken, from: options.config };
+  return { base, ...tokenFrom(config), from: options.config };
+}
+
+function tokenFrom(config: { admin: { token: string }; dataDir: string }): { token: string; tokenProblem?: string } {
+  if (config.admin.token !== '') return { token: config.admin.token };
+  const file = adminTokenFile(config.dataDir);
+  try {
+    const token = readAdminToken(config.dataDir);
+    return token !== undefined ? { token } : { token: '', tokenProblem: `${file} does not exist yet: the supervisor writes it when it starts` };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' ? 'is readable only by the service\'s user: run this as that user (or root), or set ADMIN_TOKEN' : `cannot be read (${code ?? (err as Error).message})`;
+    return { token: '', tokenProblem: `${file} ${why}` };
+  }
 }
 
 export class AdminClient {
   constructor(readonly target: AdminTarget) {}
+
+  #token(): string {
+    if (this.target.token === '') throw new CliError(`no admin token: ${this.target.tokenProblem ?? 'set ADMIN_TOKEN'}`);
+    return this.target.token;
+  }
 
   async status(): Promise<StatusBody> {
     return (await this.json('GET', '/status')) as StatusBody;
@@ -62,15 +96,15 @@ export class AdminClient {
 
   /** A request whose body the caller reads (a stream): non-2xx answers become CliErrors. */
   async open(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const headers = {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(method === 'POST' ? { [ADMIN_TOKEN_HEADER]: this.#token() } : {}),
+    };
     let res: Dispatcher.ResponseData;
     try {
       res = await request(`${this.target.base}${path}`, {
         method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          // Any value passes when admin.token is unset: the header is what a web page cannot send.
-          ...(method === 'POST' ? { [ADMIN_TOKEN_HEADER]: this.target.token || 'selflessacts-cli' } : {}),
-        },
+        headers,
         body: body === undefined ? null : JSON.stringify(body),
         headersTimeout: 10_000,
         bodyTimeout: 0,

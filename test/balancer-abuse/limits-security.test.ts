@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { http } from '../../testkit/supervisor.ts';
+import { ADMIN_POST, http } from '../../testkit/supervisor.ts';
 import { abuseSuite, clearJournal, journal, openSocket, raw, statuses } from './support.ts';
 
 const CAP = 5;
@@ -70,6 +70,7 @@ describe('limits and security findings against the real balancer', () => {
     assert.match(String(home.headers['content-security-policy']), /default-src 'self'.*frame-ancestors 'self'/);
     assert.equal(home.headers['x-frame-options'], 'SAMEORIGIN');
     assert.equal(home.headers['x-content-type-options'], 'nosniff');
+    assert.equal(home.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP');
   });
 
   test('routing on the path the replica sees: DELETE /api/v1/users/%2E%2E is the acts path /api/v1/ at acts, nothing at users', async () => {
@@ -116,6 +117,9 @@ describe('limits and security findings against the real balancer', () => {
     assert.equal(preflight.headers['access-control-allow-origin'], undefined, 'no CORS grant, so a page cannot add the header');
     await sleep(300);
     assert.equal(await restarts(), before, 'nothing was killed');
-    assert.equal((await http('POST', `${adminBase}/workers/heartbeat/kill`, { headers: { 'x-admin-token': 'operator' } })).status, 202);
+    const guessed = await http('POST', `${adminBase}/workers/heartbeat/kill`, { headers: { 'x-admin-token': 'anything' } });
+    assert.equal(guessed.status, 403, 'a value that is not the token does not act');
+    assert.equal(await restarts(), before);
+    assert.equal((await http('POST', `${adminBase}/workers/heartbeat/kill`, ADMIN_POST)).status, 202);
   });
 });

@@ -4,7 +4,7 @@
 // version, validate, status, events, logs, scale), each against a real supervisor: ports 32000-32029.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -363,6 +363,8 @@ describe('selflessacts logs through the engine API (docker runtime)', { skip: en
   });
 });
 
+// No admin.token here: the supervisor generates one into its data directory, and the CLI,
+// given the config, reads it from there.
 describe('selflessacts scale: an override the scaler respects until `scale SERVICE auto` (process runtime)', () => {
   const LISTEN = 32020;
   const ADMIN = 32021;
@@ -375,17 +377,21 @@ describe('selflessacts scale: an override the scaler respects until `scale SERVI
       listenPort: LISTEN,
       scaling: { windowSeconds: 3, requestsPerReplica: 20, dampingWindows: 0 },
       services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 3 }, startPort: 32022, routes: ['/api/v1'], autoscale: true }) },
+      extra: { admin: { host: '127.0.0.1', port: ADMIN } },
     },
     ready: { echo: 1 },
     readyTimeoutMs: 30_000,
   });
+  const config = () => path.join(suite.dir, 'orchestrator.json');
+  const tokenFile = () => path.join(suite.dir, 'data', 'admin-token');
+  const post = async () => ({ headers: { 'x-admin-token': (await readFile(tokenFile(), 'utf8')).trim() } });
 
   test('scale echo 3: three replicas, held through a window that would decide one; scale echo auto: back to one', async () => {
-    const held = await selflessacts(['scale', 'echo', '3', '--admin', admin]);
+    const held = await selflessacts(['scale', 'echo', '3', '--config', config()]);
     assert.equal(held.code, 0, held.stderr);
     assert.match(held.stdout, /^echo: held at 3 replica\(s\) until `selflessacts scale echo auto`$/m);
     await suite.admin.waitReady('echo', 3, 30_000);
-    const status = await selflessacts(['status', '--admin', admin]);
+    const status = await selflessacts(['status', '--config', config()]);
     assert.match(status.stdout, /^echo: 3\/3 ready, held at 3 by `selflessacts scale`/m);
 
     // One request opens a window; at its end the scaler would say 1 (1 request / 20 + 1).
@@ -395,7 +401,7 @@ describe('selflessacts scale: an override the scaler respects until `scale SERVI
     assert.equal((await suite.admin.status()).services.echo!.replicas.length, 3);
     assert.deepEqual((await suite.admin.events(since)).filter((e) => e.type === 'scaled'), [], 'no scaling while held');
 
-    const auto = await selflessacts(['scale', 'echo', 'auto', '--admin', admin]);
+    const auto = await selflessacts(['scale', 'echo', 'auto', '--admin', admin, '--config', config()]);
     assert.equal(auto.code, 0, auto.stderr);
     assert.match(auto.stdout, /^echo: no override; 3 replica\(s\) wanted now/m);
     // With no traffic at all, the window opened on release decides: back to the minimum.
@@ -406,20 +412,44 @@ describe('selflessacts scale: an override the scaler respects until `scale SERVI
   });
 
   test('refused with a 4xx and exit 1: out of bounds, no such service; the admin API\'s rules for a POST hold', async () => {
-    const big = await selflessacts(['scale', 'echo', '4', '--admin', admin]);
+    const big = await selflessacts(['scale', 'echo', '4', '-c', config()]);
     assert.equal(big.code, 1);
     assert.match(big.stderr, /400 replicas must be "auto" or an integer from 1 to 3/);
-    const nope = await selflessacts(['scale', 'nope', '2', '--admin', admin]);
+    const nope = await selflessacts(['scale', 'nope', '2', '-c', config()]);
     assert.equal(nope.code, 1);
     assert.match(nope.stderr, /404 no service named "nope"/);
     const url = `${admin}/services/echo/scale`;
     const body = JSON.stringify({ replicas: 2 });
+    const ok = await post();
     assert.equal((await http('POST', url, { body })).status, 403, 'no X-Admin-Token: a web page cannot send it cross-site');
-    assert.equal((await http('POST', url, { body, headers: { ...ADMIN_POST.headers, host: 'evil.example' } })).status, 403, 'DNS rebinding');
+    assert.equal((await http('POST', url, { body, headers: { ...ok.headers, host: 'evil.example' } })).status, 403, 'DNS rebinding');
     assert.equal((await http('GET', url)).status, 405);
-    assert.equal((await http('POST', url, { body: '{"replicas":', ...ADMIN_POST })).status, 400);
-    assert.equal((await http('POST', url, { body: JSON.stringify({ replicas: 2, pad: 'x'.repeat(5000) }), ...ADMIN_POST })).status, 400);
-    assert.equal((await http('POST', url, { body: '{"replicas": 1.5}', ...ADMIN_POST })).status, 400);
+    assert.equal((await http('POST', url, { body: '{"replicas":', ...ok })).status, 400);
+    assert.equal((await http('POST', url, { body: JSON.stringify({ replicas: 2, pad: 'x'.repeat(5000) }), ...ok })).status, 400);
+    assert.equal((await http('POST', url, { body: '{"replicas": 1.5}', ...ok })).status, 400);
     assert.equal((await suite.admin.status()).services.echo!.replicas.length, 1, 'nothing changed');
   });
+
+  test('no admin.token: a generated one, 0600 in the data directory, and no other value acts', async () => {
+    const file = tokenFile();
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.equal((await stat(path.dirname(file))).mode & 0o777, 0o700, 'the data directory is the service user\'s alone');
+    const token = (await readFile(file, 'utf8')).trim();
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    const url = `${admin}/services/echo/scale`;
+    const body = JSON.stringify({ replicas: 1 });
+    for (const guess of ['anything', 'x', ' ', token.slice(0, -1)]) {
+      const refused = await http('POST', url, { body, headers: { 'x-admin-token': guess } });
+      assert.equal(refused.status, 403, `X-Admin-Token: ${JSON.stringify(guess)}`);
+      assert.match(JSON.parse(refused.text).error, /does not match the admin token/);
+    }
+    assert.equal((await http('POST', `${admin}/workers/nope/kill`, { headers: { 'x-admin-token': 'anything' } })).status, 403);
+    // Without the config, the CLI cannot know where the token is, and says how to give it.
+    const blind = await selflessacts(['scale', 'echo', '1', '--admin', admin, '--config', path.join(suite.dir, 'nowhere.json')]);
+    assert.equal(blind.code, 1);
+    assert.match(blind.stderr, /no admin token: set ADMIN_TOKEN/);
+    const viaEnv = await selflessacts(['scale', 'echo', 'auto', '--admin', admin, '--config', path.join(suite.dir, 'nowhere.json')], { env: { ADMIN_TOKEN: token } });
+    assert.equal(viaEnv.code, 0, viaEnv.stderr);
+  });
 });
+

@@ -14,7 +14,7 @@ import { DockerEngine } from '../../engine-client/index.ts';
 import { ensureImages } from '../../scripts/images.ts';
 import { createMysqlDatabase } from '../app/support/backends.ts';
 import { dockerAvailable, mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
-import { containersByPort, http, repoRoot, suiteRuntimes, supervisorSuite } from '../../testkit/supervisor.ts';
+import { TEST_ADMIN_TOKEN, containersByPort, http, repoRoot, suiteRuntimes, supervisorSuite } from '../../testkit/supervisor.ts';
 
 const SUITE = 'docker-mysql';
 const LISTEN = 28000;
@@ -51,7 +51,7 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
         instance: 'test-docker-mysql',
         runtime: 'docker',
         listen: { host: '127.0.0.1', port: LISTEN },
-        admin: { host: '127.0.0.1', port: ADMIN },
+        admin: { host: '127.0.0.1', port: ADMIN, token: TEST_ADMIN_TOKEN },
         dataDir: path.join(dir, 'data'),
         staticDir: path.join(repoRoot, 'public'),
         // The shipped docker settings (hostLoopbackEnv among them), on the suite's own network.

@@ -33,7 +33,7 @@ import { DockerEngine } from '../../engine-client/index.ts';
 import { ensureImages } from '../../scripts/images.ts';
 import { EngineProxy } from '../../testkit/engine-proxy.ts';
 import { FaultLoad, type LoadFigures } from '../../testkit/fault-load.ts';
-import { ADMIN_POST, http, instanceName, repoRoot, suiteRuntimes, supervisorSuite, type StatusReplica } from '../../testkit/supervisor.ts';
+import { ADMIN_POST, TEST_ADMIN_TOKEN, http, instanceName, repoRoot, suiteRuntimes, supervisorSuite, type StatusReplica } from '../../testkit/supervisor.ts';
 import { createMysqlDatabase } from '../app/support/backends.ts';
 import { dockerAvailable, dockerSocketPath, mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
 
@@ -128,7 +128,7 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
         instance: `test-${SUITE}`,
         runtime: 'docker',
         listen: { host: '127.0.0.1', port: LISTEN },
-        admin: { host: '127.0.0.1', port: ADMIN },
+        admin: { host: '127.0.0.1', port: ADMIN, token: TEST_ADMIN_TOKEN },
         dataDir: path.join(dir, 'data'),
         staticDir: path.join(repoRoot, 'public'),
         balancer: { ...shipped.balancer, rateLimits: { ...shipped.balancer.rateLimits, requests: { perMinute: 0, burst: 0 } } },

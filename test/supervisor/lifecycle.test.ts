@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { DockerEngine } from '../../engine-client/index.ts';
 import { EngineProxy } from '../../testkit/engine-proxy.ts';
 import {
+  ADMIN_POST,
   Admin,
   echoService,
   ensureEchoImage,
@@ -106,7 +107,7 @@ describe('the listen port taken by another process', () => {
     await eventually(async () => ((await http('GET', `${admin.base}/health`).catch(() => undefined))?.status === 200 ? true : undefined), 'the balancer listening', 30_000);
     // The balancer thread dies and is restarted 100 ms later: take the port in between.
     blocker = await eventually(async () => {
-      await http('POST', `${admin.base}/workers/balancer/kill`, { headers: { 'x-admin-token': 'test' } });
+      await http('POST', `${admin.base}/workers/balancer/kill`, ADMIN_POST);
       for (const until = Date.now() + 1000; Date.now() < until; ) {
         const held = await holdPort(LISTEN).catch(() => undefined);
         if (held) return held;
@@ -131,7 +132,7 @@ describe('the listen port taken by another process', () => {
     assert.ok((await admin.events()).some((e) => e.type === 'balancer.listening'));
     assert.equal((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/x`)).status, 200, 'the balancer serves');
     // Taken again, and SIGTERM while the thread cannot bind: answered at once, not after the drain timeout.
-    await http('POST', `${admin.base}/workers/balancer/kill`, { headers: { 'x-admin-token': 'test' } });
+    await http('POST', `${admin.base}/workers/balancer/kill`, ADMIN_POST);
     blocker = await eventually(async () => holdPort(LISTEN).catch(() => undefined), 'the port taken again', 5000, 2);
     await eventually(async () => ((await http('GET', `${admin.base}/health`)).status === 503 ? true : undefined), '/health 503 again', 30_000);
     const sent = Date.now();

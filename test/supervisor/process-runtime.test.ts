@@ -8,7 +8,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin, SupervisorProcess, eventually, http, removeDir, repoRoot, tempDir, waitUp } from '../../testkit/supervisor.ts';
+import { Admin, SupervisorProcess, TEST_ADMIN_TOKEN, eventually, http, removeDir, repoRoot, tempDir, waitUp } from '../../testkit/supervisor.ts';
 
 const SUITE = 'process';
 const LISTEN = 26000;
@@ -62,7 +62,7 @@ describe('process runtime with the real app (npm start without Docker)', () => {
       instance: 'test-process',
       runtime: 'process',
       listen: { host: '127.0.0.1', port: LISTEN },
-      admin: { host: '127.0.0.1', port: ADMIN },
+      admin: { host: '127.0.0.1', port: ADMIN, token: TEST_ADMIN_TOKEN },
       dataDir,
       staticDir: path.join(repoRoot, 'public'),
     }));

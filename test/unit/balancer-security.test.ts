@@ -69,6 +69,7 @@ describe('static files', () => {
     assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(res.headers.get('strict-transport-security'), null, 'no HSTS over plain HTTP');
     for (const [name, value] of Object.entries(UI_SECURITY_HEADERS)) assert.equal(res.headers.get(name), value, name);
   });
 
@@ -87,7 +88,8 @@ describe('who may use the admin API', () => {
     { name: 'a loopback-looking name is not loopback', method: 'GET', host: '127.0.0.1.evil.example', ok: false },
     { name: 'no Host at all', method: 'GET', host: undefined, ok: false },
     { name: 'POST without the token header (what a form or fetch without preflight sends)', method: 'POST', host: '127.0.0.1:3001', ok: false },
-    { name: 'POST with the header, no token configured', method: 'POST', host: '127.0.0.1:3001', token: '1', ok: true },
+    { name: 'POST with the header, no token known (none is ever "any value")', method: 'POST', host: '127.0.0.1:3001', token: '1', ok: false },
+    { name: 'POST with an empty header, no token known', method: 'POST', host: '127.0.0.1:3001', token: '', ok: false },
     { name: 'POST with the wrong token', method: 'POST', host: '127.0.0.1:3001', token: 'guess', opts: { listenerHost: '127.0.0.1', token: 's3cret' }, ok: false },
     { name: 'POST with the right token', method: 'POST', host: '127.0.0.1:3001', token: 's3cret', opts: { listenerHost: '127.0.0.1', token: 's3cret' }, ok: true },
     { name: 'an admin listener on a private address is reachable by that address', method: 'GET', host: '10.0.0.5:3001', opts: { listenerHost: '10.0.0.5', token: '' }, ok: true },

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../../testkit/eventually.ts';
+import { TEST_ADMIN_TOKEN } from '../../../testkit/supervisor.ts';
 import { repoRoot } from '../../helpers/node-process.ts';
 import { freePorts, startNode, waitForOk, type Child } from './processes.ts';
 
@@ -53,7 +54,7 @@ export async function startSupervisor(scaling: ScalingSetup): Promise<RunningSup
       instance,
       runtime: 'process',
       listen: { host: '127.0.0.1', port: listen },
-      admin: { host: '127.0.0.1', port: admin },
+      admin: { host: '127.0.0.1', port: admin, token: TEST_ADMIN_TOKEN },
       publishHost: '127.0.0.1',
       dataDir: join(dir, 'data'),
       heartbeat: { ...shipped.heartbeat, intervalMs: 500, timeoutMs: 400 },
