@@ -1,6 +1,7 @@
 // The primary thread's wiring: the fleet, the three workers and the admin listener, and the
 // messages between them (the primary is the hub). Start-up adopts what runs; shutdown stops
 // accepting, drains, then stops and removes the replicas (or leaves them).
+import { chmodSync, mkdirSync } from 'node:fs';
 import { AdminServer } from './admin.ts';
 import { runtimeLogSource } from './admin-logs.ts';
 import type { InheritedSockets } from './balancer/socket-activation.ts';
@@ -22,6 +23,7 @@ import type {
 } from './protocol.ts';
 import { dialHost, type ReplicaUsage, type Runtime } from './runtime/runtime.ts';
 import { ReplicaEnvironment } from './replica-env.ts';
+import { ensureAdminToken } from './admin-token.ts';
 import { ensureSecrets } from './secrets.ts';
 import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
 import { ScaleOverrides } from './scale-override.ts';
@@ -87,6 +89,9 @@ export class Supervisor {
     this.events = new EventLog({ logger: options.logger.child({ component: 'events' }) });
     const tls = this.#config.balancer.tls;
     this.#certificate = tls.certFile === '' ? null : readCertificate(tls);
+    // Secrets, the admin token, spooled bodies and the embedded databases live under it.
+    mkdirSync(this.#config.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(this.#config.dataDir, 0o700);
     const secrets = ensureSecrets(this.#config.dataDir, ReplicaEnvironment.secretNames(this.#config));
     this.#fleet = new Fleet({
       config: this.#config,
@@ -158,7 +163,7 @@ export class Supervisor {
     this.#admin = new AdminServer({
       host: c.admin.host,
       port: c.admin.port,
-      token: c.admin.token,
+      token: ensureAdminToken(c.dataDir, c.admin.token),
       staticDir: c.staticDir,
       events: this.events,
       status: () => this.status(),

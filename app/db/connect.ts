@@ -2,7 +2,7 @@
 // Node's built-in SQLite on `<dataDir>/<service>.sqlite` otherwise. Callers see the same interface.
 // mysql2 is loaded only when it is used: a replica on SQLite never parses it (in the bundle it is
 // a chunk of its own, about a quarter of the app's code).
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, MysqlDialect } from 'kysely';
 import { NodeSqliteDatabase } from './node-sqlite.ts';
@@ -33,8 +33,13 @@ export async function openStorage<Schema>(options: StorageOptions, name: 'users'
 }
 
 function openSqlite<Schema>(dataDir: string, name: string): Storage<Schema> {
-  mkdirSync(dataDir, { recursive: true });
+  // Password hashes and session keys live here: readable by the service's user only, however
+  // loose the umask (SQLite gives its -wal and -shm files the database file's mode).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   const file = join(dataDir, `${name}.sqlite`);
+  closeSync(openSync(file, 'a', 0o600));
+  for (const own of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(own)) chmodSync(own, 0o600);
   // The busy timeout is set at open: switching to WAL itself needs a lock another replica may hold.
   const database = new NodeSqliteDatabase(file, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS });
   database.exec('PRAGMA journal_mode = WAL');
