@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { securityLog } from './http/security-log.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { lingerOnUnreadBodies } from './http/linger.ts';
 import { replicaMetrics } from './http/metrics.ts';
@@ -42,6 +43,9 @@ export function httpApp(options: HttpAppOptions): Express {
     helmet({
       // The UI may be served over plain HTTP by IP address: upgrading its requests would break it.
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+      // HSTS is the edge's to send, over TLS only (balancer.tls.hstsMaxAgeSeconds): a replica
+      // cannot tell whether its client's connection was encrypted.
+      strictTransportSecurity: false,
     }),
   );
   app.use(lingerOnUnreadBodies);
@@ -51,6 +55,7 @@ export function httpApp(options: HttpAppOptions): Express {
   app.use(countRequests(options.state));
   app.use(crashGuard(options.state));
   app.use(cookieParser(options.sessionSecret));
+  app.use(securityLog(options.logger));
   app.use(replicaRouter(options.state, options.services.map((s) => s.probe)));
   for (const service of options.services) app.use(service.router);
   if (options.publicDir !== undefined && existsSync(options.publicDir)) {

@@ -16,7 +16,8 @@ function compute(): Readonly<Record<string, string>> {
   };
   let failed: unknown;
   // The UI may be served over plain HTTP by IP address: upgrading its requests would break it.
-  helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })(
+  // HSTS is added per response, over TLS only and as configured (balancer.tls).
+  helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } }, strictTransportSecurity: false })(
     { headers: {} } as IncomingMessage,
     res as unknown as ServerResponse,
     (err?: unknown) => {

@@ -2,7 +2,8 @@
 // and leaves it signs for localhost and 127.0.0.1, each written as the PEM files the balancer
 // reads (the chain file holds the leaf, then the CA, as certbot's fullchain.pem does).
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -41,4 +42,17 @@ export async function makeLeaf(ca: TestCa, name: string): Promise<TestLeaf> {
   await writeFile(certFile, (await readFile(leaf, 'utf8')) + ca.ca);
   const { stdout } = await run('openssl', ['x509', '-in', leaf, '-noout', '-fingerprint', '-sha256']);
   return { certFile, keyFile: key, fingerprint256: stdout.trim().replace(/^.*=/, '') };
+}
+
+/** A self-signed certificate's PEM for the given subjectAltName entries ("DNS:a.example", "IP:127.0.0.1"). */
+export async function certificatePem(subjectAltNames: readonly string[], commonName = 'test'): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'sa-cert-'));
+  try {
+    const out = path.join(dir, 'cert.pem');
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'key.pem'),
+      '-out', out, '-days', '1', '-subj', `/CN=${commonName}`, '-addext', `subjectAltName=${subjectAltNames.join(',')}`]);
+    return await readFile(out, 'utf8');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

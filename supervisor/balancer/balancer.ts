@@ -19,7 +19,7 @@ import { ProxyExchange, type ClientInfo, type ExchangeHost, type RequestFacts } 
 import { guardSession } from './h2-session.ts';
 import { h2RequestHeaders, headerValues, hostOf } from './headers.ts';
 import { RateLimits, rateLimitsOn } from './rate-limit.ts';
-import { redirectToHttps, serveAcmeChallenge } from './redirect.ts';
+import { CertificateNames, redirectToHttps, serveAcmeChallenge } from './redirect.ts';
 import { replaceCertificate, type SecureListener } from './secure.ts';
 import { CompressedFiles } from './static-cache.ts';
 import { PrefixTable, pathSet } from './routes.ts';
@@ -112,6 +112,8 @@ export class Balancer implements ExchangeHost {
   readonly #trust: ProxyTrust | undefined;
   readonly #acmeWebroot: string | undefined;
   #secure: SecureListener | undefined;
+  /** Who the plain port may redirect to: the names of the certificate in use. */
+  #certificateNames: CertificateNames | undefined;
   #compressedFiles: CompressedFiles | undefined;
   #bodyBudget: number;
   readonly #spool: Spool;
@@ -140,6 +142,7 @@ export class Balancer implements ExchangeHost {
     this.#rate = rateLimitsOn(edge.rateLimits) ? new RateLimits(edge.rateLimits, this.shared) : undefined;
     this.#trust = edge.trustedProxies.length > 0 ? new ProxyTrust(edge.trustedProxies) : undefined;
     this.#acmeWebroot = edge.tls.acmeWebroot || undefined;
+    this.#certificateNames = s.tls !== null ? new CertificateNames(s.tls.cert) : undefined;
   }
 
   // ---- the channel's messages ----------------------------------------------------------------
@@ -255,10 +258,12 @@ export class Balancer implements ExchangeHost {
       if ('error' in target) return this.#local(req, res, 400, target.error);
       const host = hostOf(req.rawHeaders);
       if (host === null) return this.#local(req, res, 400, 'more than one Host header');
+      const names = this.#certificateNames;
+      if (names === undefined) return this.#local(req, res, 404, 'no certificate to redirect to');
       const acme = this.#acmeWebroot;
-      if (acme === undefined) return redirectToHttps(req, res, target.path + target.query, host, httpsPort);
+      if (acme === undefined) return redirectToHttps(req, res, target.path + target.query, host, httpsPort, names);
       serveAcmeChallenge(acme, target.path, res).then(
-        (served) => served || redirectToHttps(req, res, target.path + target.query, host, httpsPort),
+        (served) => served || redirectToHttps(req, res, target.path + target.query, host, httpsPort, names),
         () => (res.headersSent ? res.destroy() : this.#local(req, res, 500, 'the challenge could not be read')),
       );
     });
@@ -267,6 +272,7 @@ export class Balancer implements ExchangeHost {
   /** A new certificate for new TLS connections (those open keep theirs). */
   setCertificate(material: TlsMaterial): void {
     if (this.#secure !== undefined) replaceCertificate(this.#secure, material);
+    this.#certificateNames = new CertificateNames(material.cert);
   }
 
   #connection(socket: ClientSocket): void {

@@ -14,8 +14,13 @@ const HOP_BY_HOP = new Set([
  * so only the balancer may write them. A trusted proxy's are read before (client-address.ts).
  */
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+/**
+ * Transport policy is the edge's (balancer.tls.hstsMaxAgeSeconds, sent over TLS only): a
+ * replica's own HSTS never reaches a client, so a plain-HTTP answer never pins a host to HTTPS.
+ */
+const EDGE_OWNED = 'strict-transport-security';
 /** Lengths of every name above: most names skip toLowerCase() and the Set lookups. */
-const WATCHED_LENGTHS = new Set([...HOP_BY_HOP, ...FORWARDED, 'host'].map((n) => n.length));
+const WATCHED_LENGTHS = new Set([...HOP_BY_HOP, ...FORWARDED, 'host', EDGE_OWNED].map((n) => n.length));
 
 /** Names listed in Connection headers, lower-cased; undefined when there is none. */
 function connectionNamed(raw: readonly string[]): Set<string> | undefined {
@@ -68,8 +73,8 @@ export function upstreamHead(
 }
 
 /**
- * The response headers a client gets, as a flat list for `res.writeHead`: hop-by-hop ones
- * dropped, Content-Length kept (so Node frames the body as the replica did when it can).
+ * The response headers a client gets, as a flat list for `res.writeHead`: hop-by-hop ones and
+ * the replica's Strict-Transport-Security dropped, Content-Length kept (so Node frames the body as the replica did when it can).
  */
 export function downstreamHeaders(raw: string[]): string[] {
   const named = connectionNamed(raw);
@@ -79,7 +84,7 @@ export function downstreamHeaders(raw: string[]): string[] {
     let drop = false;
     if (WATCHED_LENGTHS.has(name.length) || named !== undefined) {
       const lower = name.toLowerCase();
-      drop = (HOP_BY_HOP.has(lower) && lower !== 'content-length') || named?.has(lower) === true;
+      drop = (HOP_BY_HOP.has(lower) && lower !== 'content-length') || lower === EDGE_OWNED || named?.has(lower) === true;
     }
     if (drop) out ??= raw.slice(0, i);
     else out?.push(name, raw[i + 1]!);

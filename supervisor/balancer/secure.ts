@@ -12,6 +12,18 @@ import type { BalancerLimits, TlsMaterial } from './settings.ts';
 /** Streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
 export const H2_MAX_STREAMS = 100;
 
+/**
+ * TLS 1.2 suites of Mozilla's "intermediate" profile (server-side TLS 5.7): forward-secret AEAD
+ * only, so no CBC with SHA-1 and no static-RSA key exchange. TLS 1.3's suites are all AEAD and
+ * stay as Node sets them. DHE ones are listed as the profile has them; without DH parameters
+ * Node offers none of them.
+ */
+export const INTERMEDIATE_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
 export interface SecureListener {
   tls: TlsServer;
   h1: Server;
@@ -40,6 +52,9 @@ export function createSecureListener(limits: BalancerLimits, threads: number, ma
     ...tlsOptions(material),
     ALPNProtocols: ['h2', 'http/1.1'],
     minVersion: 'TLSv1.2',
+    ciphers: INTERMEDIATE_CIPHERS,
+    // The profile leaves the choice to the client (it knows whether it has AES hardware).
+    honorCipherOrder: false,
     // The head deadline covers the handshake too (a client that opens and never finishes it).
     handshakeTimeout: limits.headersTimeoutMs,
   });

@@ -159,7 +159,30 @@ describe('HTTPS at the balancer', () => {
     const escape = await curl(`${plain}/.well-known/acme-challenge/..%2f..%2f..%2fetc%2fpasswd`, ['--path-as-is']);
     assert.equal(escape.status, 400);
     const noHost = await curl(`${plain}/x`, ['-H', 'Host:', '--http1.0']);
-    assert.equal(noHost.status, 400, 'no Host to redirect to');
+    assert.equal(noHost.status, 301, 'no Host: the certificate\'s own name');
+    assert.equal(noHost.headers.location, `https://localhost:${LISTEN}/x`);
+    const forged = await curl(`${plain}/login`, ['-H', 'Host: evil.example']);
+    assert.equal(forged.status, 301);
+    assert.equal(forged.headers.location, `https://localhost:${LISTEN}/login`, 'a Host the certificate does not name is never reflected');
+    const plainPage = await curl(`${plain}/`, ['-H', 'Host: localhost']);
+    assert.equal(plainPage.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP');
+  });
+
+  test('TLS 1.2 offers Mozilla "intermediate" suites only: no CBC with SHA-1 or SHA-384, no static RSA; AEAD ones work', async () => {
+    const handshake = (ciphers: string) =>
+      new Promise<string>((resolve) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: LISTEN, ca: ca.ca, servername: 'localhost', maxVersion: 'TLSv1.2', ciphers }, () => {
+          resolve(socket.getCipher().name);
+          socket.destroy();
+        });
+        socket.on('error', (err: NodeJS.ErrnoException) => resolve(`refused ${err.code}`));
+      });
+    for (const weak of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA384', 'AES128-GCM-SHA256']) {
+      assert.match(await handshake(weak), /^refused/, weak);
+    }
+    for (const good of ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305']) {
+      assert.equal(await handshake(good), good);
+    }
   });
 
   test('compression: brotli or gzip by Accept-Encoding for text, with Vary; images, small bodies and identity untouched', async () => {

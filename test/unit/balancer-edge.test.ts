@@ -5,18 +5,23 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProxyTrust } from '../../supervisor/balancer/client-address.ts';
+import { clientKey } from '../../supervisor/balancer/client-key.ts';
 import { acceptedEncoding, planCompression, type Encoding } from '../../supervisor/balancer/compression.ts';
 import { h2RequestHeaders } from '../../supervisor/balancer/headers.ts';
 import { RateLimits } from '../../supervisor/balancer/rate-limit.ts';
-import { httpsLocation } from '../../supervisor/balancer/redirect.ts';
+import { CertificateNames, httpsLocation } from '../../supervisor/balancer/redirect.ts';
 import { DEFAULT_EDGE } from '../../supervisor/balancer/settings.ts';
 import { SharedLayout, SharedState } from '../../supervisor/balancer/shared-state.ts';
+import { fnvCollisions } from '../../testkit/aimed-addresses.ts';
 
 const EPOCH = 1_700_000_000_000;
 
-function limits(threads = 2, config = { requests: { perMinute: 600, burst: 5 }, auth: { perMinute: 60, burst: 3, paths: ['/api/v1/sessions'], methods: ['POST'] } }) {
+/** A fixed client-hash key, so which addresses share a bucket is the same on every run. */
+const TEST_KEY = Int32Array.of(0x1234567, 0x2345678, 0x3456789, 0x456789a);
+
+function limits(threads = 2, config = { requests: { perMinute: 600, burst: 5 }, auth: { perMinute: 60, burst: 3, paths: ['/api/v1/sessions'], methods: ['POST'] } }, key: Int32Array = TEST_KEY) {
   const layout = new SharedLayout({ services: [], threads, clientBuckets: 16, rateLimiters: 2, rateBuckets: 1024 });
-  const buffer = layout.create();
+  const buffer = layout.create(key);
   return Array.from({ length: threads }, (_, t) => new RateLimits(config, new SharedState(buffer, layout, t, EPOCH)));
 }
 
@@ -63,6 +68,50 @@ describe('rate limits (GCRA in shared memory)', () => {
       assert.equal(fresh!.take('192.0.2.3', 'GET', '/', EPOCH + 10), undefined);
       assert.equal(fresh!.take('192.0.2.3', 'GET', '/', EPOCH + 10 + later), undefined, `${later} ms later`);
     }
+  });
+});
+
+describe('rate-limit buckets cannot be aimed at, and count an IPv6 client per /64', () => {
+  const config = { requests: { perMinute: 0, burst: 0 }, auth: { perMinute: 60, burst: 3, paths: ['/api/v1/sessions'], methods: ['POST'] } };
+  const login = (l: RateLimits, from: string, now: number) => l.take(from, 'POST', '/api/v1/sessions', now);
+
+  test('addresses computed to collide with a victim under an unkeyed hash do not spend its budget', () => {
+    const victim = '192.0.2.77';
+    const aimed = fnvCollisions(victim, 1024, 12);
+    assert.equal(aimed.length, 12);
+    const [l] = limits(1, config);
+    const now = EPOCH + 1;
+    for (const from of aimed) login(l!, from, now);
+    assert.equal(login(l!, victim, now), undefined, 'the victim still has its budget');
+  });
+
+  test('every start has its own key: the same address lands in another bucket', () => {
+    const layout = new SharedLayout({ services: [], threads: 1, clientBuckets: 16, rateLimiters: 2, rateBuckets: 1024 });
+    const keys = new Set<string>();
+    for (let i = 0; i < 4; i++) keys.add(new Int32Array(layout.create()).subarray(2, 6).join(','));
+    assert.equal(keys.size, 4);
+  });
+
+  test('IPv6: one /64 is one client, however many addresses it rotates through; another /64 is another', () => {
+    const [l] = limits(1, config);
+    const now = EPOCH + 1;
+    for (let i = 0; i < 3; i++) assert.equal(login(l!, `2001:db8:1:2::${(i + 1).toString(16)}`, now), undefined);
+    assert.notEqual(login(l!, '2001:db8:1:2:ffff:1:2:3', now), undefined, 'the fourth address of the /64 meets the limit');
+    assert.notEqual(login(l!, '2001:0DB8:0001:0002:0:0:0:9', now), undefined, 'however it is written');
+    assert.equal(login(l!, '2001:db8:1:3::1', now), undefined, 'the next /64 has its own budget');
+    assert.equal(login(l!, '::ffff:192.0.2.200', now), undefined);
+    for (let i = 0; i < 2; i++) login(l!, '192.0.2.200', now);
+    assert.notEqual(login(l!, '::ffff:192.0.2.200', now), undefined, 'an IPv4-mapped address is that IPv4 client');
+  });
+
+  test('client keys', () => {
+    assert.equal(clientKey('192.0.2.1'), '192.0.2.1');
+    assert.equal(clientKey('::ffff:192.0.2.1'), '192.0.2.1');
+    assert.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(clientKey('2001:DB8:0:0:1::1'), '2001:db8:0:0::/64');
+    assert.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(clientKey('::1'), '0:0:0:0::/64');
+    assert.equal(clientKey('not an address'), 'not an address');
   });
 });
 
@@ -142,16 +191,29 @@ describe('HTTP/2 request headers for an HTTP/1.1 replica', () => {
   test('a matching Host is fine', () => assert.equal((h2RequestHeaders([...pseudo, 'host', 'example.org'], 16384) as { host: string }).host, 'example.org'));
 });
 
-describe('where the plain port redirects', () => {
+describe('where the plain port redirects: a host the certificate names, never one the client made up', async () => {
+  const { certificatePem } = await import('../../testkit/tls.ts');
+  // DNS:example.org, DNS:*.example.org, IP:127.0.0.1, IP:2001:db8::1
+  const names = new CertificateNames(await certificatePem(['DNS:example.org', 'DNS:*.example.org', 'IP:127.0.0.1', 'IP:2001:db8::1']));
   const rows: [string | undefined, string, number, string | undefined][] = [
     ['example.org', '/a?b=1', 443, 'https://example.org/a?b=1'],
-    ['example.org:80', '/', 443, 'https://example.org/'],
+    ['Example.ORG:80', '/', 443, 'https://example.org/'],
+    ['www.example.org', '/', 443, 'https://www.example.org/'],
     ['127.0.0.1:8080', '/x', 8443, 'https://127.0.0.1:8443/x'],
     ['[2001:db8::1]:80', '/', 443, 'https://[2001:db8::1]/'],
-    [undefined, '/', 443, undefined],
-    ['evil.org/path', '/', 443, undefined],
-    ['a b', '/', 443, undefined],
-    ['user@evil.org', '/', 443, undefined],
+    ['evil.example', '/a', 443, 'https://example.org/a'],
+    ['example.org.evil.example', '/', 443, 'https://example.org/'],
+    ['a.b.example.org', '/', 443, 'https://example.org/'],
+    ['10.0.0.1', '/', 443, 'https://example.org/'],
+    [undefined, '/', 443, 'https://example.org/'],
+    ['evil.org/path', '/', 443, 'https://example.org/'],
+    ['user@evil.org', '/', 443, 'https://example.org/'],
   ];
-  for (const [host, target, port, expected] of rows) test(`${host} ${target} → ${expected}`, () => assert.equal(httpsLocation(host, target, port), expected));
+  for (const [host, target, port, expected] of rows) test(`${host} ${target} → ${expected}`, () => assert.equal(httpsLocation(host, target, port, names), expected));
+  test('a certificate with only an address redirects that address, and nothing else', async () => {
+    const ipOnly = new CertificateNames(await certificatePem(['IP:127.0.0.1'], 'CN with spaces'));
+    assert.equal(ipOnly.primary, undefined);
+    assert.equal(httpsLocation('127.0.0.1', '/', 443, ipOnly), 'https://127.0.0.1/');
+    assert.equal(httpsLocation('evil.example', '/', 443, ipOnly), undefined);
+  });
 });

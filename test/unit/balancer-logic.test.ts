@@ -321,6 +321,10 @@ describe('header rules', () => {
     const plain = ['Content-Type', 'text/plain', 'Content-Length', '3'];
     assert.equal(downstreamHeaders(plain), plain, 'nothing dropped: the same list, no copy');
   });
+
+  test("downstream: a replica's Strict-Transport-Security never reaches a client (the edge adds its own, over TLS)", () => {
+    assert.deepEqual(downstreamHeaders(['Strict-Transport-Security', 'max-age=31536000; includeSubDomains', 'X-Kept', 'y']), ['X-Kept', 'y']);
+  });
 });
 
 describe('retry rule: never a request twice at a replica', () => {

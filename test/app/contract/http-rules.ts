@@ -101,6 +101,7 @@ export function httpRulesContract(backend: Backend): void {
         assert.equal(reply.headers['x-frame-options'], 'SAMEORIGIN');
         assert.ok(reply.headers['content-security-policy']);
         assert.equal(reply.headers['x-powered-by'], undefined);
+        assert.equal(reply.headers['strict-transport-security'], undefined, 'HSTS is the edge\'s, over TLS only');
       }
     });
   });
