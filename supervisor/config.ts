@@ -127,11 +127,11 @@ const SCHEMA = {
     },
     rateLimits: {
       requests: {
-        perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.perMinute),
+        perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.perMinute, 'RATE_LIMIT_PER_MINUTE'),
         burst: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.burst),
       },
       auth: {
-        perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.perMinute),
+        perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.perMinute, 'AUTH_RATE_LIMIT_PER_MINUTE'),
         burst: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.burst),
         paths: f('sa-paths', DEFAULT_EDGE.rateLimits.auth.paths),
         methods: f('sa-methods', DEFAULT_EDGE.rateLimits.auth.methods),

@@ -3,6 +3,8 @@
 // to keep round robin strict across threads or to count requests.
 //
 // Regions (all Int32, read and written with Atomics):
+//   header       a layout tag, a reserved word, and the client-hash key (client-key.ts): 16
+//                random bytes written once by create(), so every thread buckets alike
 //   per service  cursor (port of the last pick, 0 = none), counted (API requests since the
 //                scaler last took them), firstAt (ms since `epoch` + 1 of the first of those;
 //                0 = none)
@@ -20,6 +22,8 @@
 // A replica's slot is fixed by its port (startPort + i), which a replacement reuses; a port
 // outside the configured range shares the service's spare slot.
 
+import { getRandomValues } from 'node:crypto';
+import { ClientHasher } from './client-key.ts';
 import { TrafficLayout } from './traffic.ts';
 
 export interface ServiceSpan {
@@ -44,7 +48,9 @@ export const RATE_UNITS_PER_MS = 8;
 
 const SERVICE_FIELDS = 3;
 const REPLICA_FIELDS = 3;
-const HEADER = 2; // [0] layout tag, [1] reserved
+const KEY_WORDS = 4;
+const KEY_AT = 2;
+const HEADER = KEY_AT + KEY_WORDS; // [0] layout tag, [1] reserved, [2..6) the client-hash key
 
 export class SharedLayout {
   readonly spec: SharedSpec;
@@ -105,8 +111,14 @@ export class SharedLayout {
     return this.#slotBase[i]! + (offset >= 0 && offset < span.ports ? offset : span.ports);
   }
 
-  create(): SharedArrayBuffer {
-    return new SharedArrayBuffer(this.length * 4);
+  /** The memory for a start: zeroed, with a fresh client-hash key (`key`: a given one, for tests). */
+  create(key?: Int32Array): SharedArrayBuffer {
+    const buffer = new SharedArrayBuffer(this.length * 4);
+    const words = new Int32Array(KEY_WORDS);
+    if (key !== undefined) words.set(key.subarray(0, KEY_WORDS));
+    else getRandomValues(words);
+    new Int32Array(buffer).set(words, KEY_AT);
+    return buffer;
   }
 }
 
@@ -123,6 +135,7 @@ export class SharedState {
   readonly #inFlightRow: number;
   readonly #clientsRow: number;
   readonly #bucketMask: number;
+  readonly #clients: ClientHasher;
 
   constructor(buffer: SharedArrayBuffer, layout: SharedLayout, thread: number, epoch: number) {
     if (thread < 0 || thread >= layout.spec.threads) throw new Error(`thread ${thread} outside 0..${layout.spec.threads - 1}`);
@@ -132,6 +145,9 @@ export class SharedState {
     this.#inFlightRow = layout.inFlightAt + thread * layout.replicaSlots;
     this.#clientsRow = layout.clientsAt + thread * layout.spec.clientBuckets;
     this.#bucketMask = layout.spec.clientBuckets - 1;
+    const key = new Int32Array(KEY_WORDS);
+    for (let i = 0; i < KEY_WORDS; i++) key[i] = Atomics.load(this.#a, KEY_AT + i);
+    this.#clients = new ClientHasher(Buffer.from(key.buffer));
   }
 
   /** A (re)started thread owns nothing in flight and no connections yet. */
@@ -210,10 +226,11 @@ export class SharedState {
   /**
    * Counts a new connection from `address` unless that would exceed `cap` (over all threads);
    * returns the bucket to pass to `disconnect`, or -1 when refused. Addresses share a bucket
-   * when their hashes collide: the cap then covers both, which errs on the side of refusing.
+   * when their keyed hashes collide (by chance: nobody can aim at one): the cap then covers
+   * both, which errs on the side of refusing. An IPv6 client counts per /64.
    */
   connect(address: string, cap: number): number {
-    const bucket = hash32(address) & this.#bucketMask;
+    const bucket = this.#clients.hash(address) & this.#bucketMask;
     const { clientsAt, spec } = this.layout;
     let sum = 0;
     for (let t = 0; t < spec.threads; t++) sum += Atomics.load(this.#a, clientsAt + t * spec.clientBuckets + bucket);
@@ -231,10 +248,11 @@ export class SharedState {
   /**
    * One request of `address` against `limiter` (GCRA: `interval` units per request, up to
    * `tolerance` = burst × interval ahead of now). Returns 0 when it may pass, else the units
-   * to wait. Addresses whose hashes collide share a budget, erring on the side of limiting.
+   * to wait. Addresses whose keyed hashes collide share a budget, erring on the side of
+   * limiting; an IPv6 client counts per /64.
    */
   rateTake(limiter: number, address: string, now: number, interval: number, tolerance: number): number {
-    const at = this.layout.rateAt + limiter * this.layout.spec.rateBuckets! + (hash32(address) & (this.layout.spec.rateBuckets! - 1));
+    const at = this.layout.rateAt + limiter * this.layout.spec.rateBuckets! + (this.#clients.hash(address) & (this.layout.spec.rateBuckets! - 1));
     const t = relUnits(now, this.#epoch);
     for (;;) {
       const tat = Atomics.load(this.#a, at);
@@ -285,16 +303,6 @@ export class SuspectMarks {
 /** Milliseconds as rate-limit units since the epoch, wrapping in Int32. */
 function relUnits(now: number, epoch: number): number {
   return ((now - epoch) * RATE_UNITS_PER_MS) | 0;
-}
-
-/** FNV-1a over UTF-16 code units: cheap, and spreads IPv4 and IPv6 text well enough here. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 export interface ServiceCount {

@@ -89,6 +89,7 @@ describe('traffic counts', () => {
   test('the traffic region follows the others: writing it leaves cursors, in-flight and rate buckets alone', () => {
     const { layout, buffer, recorder } = setup();
     const state = new SharedState(buffer, layout, 1, Date.now());
+    const key = [...new Int32Array(buffer, 8, 4)];
     assert.ok(layout.traffic.at >= layout.rateAt + spec.rateLimiters! * spec.rateBuckets!);
     assert.equal(layout.length, layout.traffic.at + layout.traffic.length);
     for (let s = 0; s < layout.replicaSlots; s++) recorder.record(s < 4 ? 0 : 1, s, 200, 20);
@@ -97,7 +98,9 @@ describe('traffic counts', () => {
     assert.equal(state.cursor(0), 0);
     assert.equal(state.inFlight(layout.slotOf('users', 8081)), 0);
     const a = new Int32Array(buffer);
-    for (let i = 0; i < layout.traffic.at; i++) assert.equal(a[i], 0, `index ${i}`);
+    // Everything before it is as create() left it: zeros, but for the client-hash key (words 2-5).
+    assert.deepEqual([...a.subarray(2, 6)], key);
+    for (let i = 0; i < layout.traffic.at; i++) if (i < 2 || i > 5) assert.equal(a[i], 0, `index ${i}`);
     assert.doesNotThrow(() => new Int32Array(buffer, 0, layout.length));
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -141,6 +142,13 @@ describe('config env overrides and defaults', () => {
     assert.deepEqual(shipped.balancer.rateLimits.auth.paths, ['/api/v1/sessions', '/api/v1/users']);
     const env = parseConfig(valid(), { env: { BALANCER_THREADS: '4', BALANCER_ADMIN_ON_LISTENER: 'true', ADMIN_TOKEN: 't' } });
     assert.deepEqual([env.balancer.threads, env.balancer.adminOnListener, env.admin.token], [4, true, 't']);
+  });
+  test('a grader or a load test from one address lifts the rate limits with two variables', () => {
+    const shipped = JSON.parse(readFileSync('config/orchestrator.json', 'utf8')) as Record<string, unknown>;
+    const on = parseConfig(shipped, { env: {} });
+    assert.ok(on.balancer.rateLimits.requests.perMinute > 0 && on.balancer.rateLimits.auth.perMinute > 0, 'the shipped config limits');
+    const off = parseConfig(shipped, { env: { RATE_LIMIT_PER_MINUTE: '0', AUTH_RATE_LIMIT_PER_MINUTE: '0' } });
+    assert.deepEqual([off.balancer.rateLimits.requests.perMinute, off.balancer.rateLimits.auth.perMinute], [0, 0]);
   });
   test('relative dataDir and staticDir resolve against cwd', () => {
     const c = parseConfig({ ...valid(), dataDir: 'd', staticDir: 'p' }, { env: {}, cwd: '/srv/app' });
