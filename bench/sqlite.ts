@@ -13,6 +13,7 @@ import { Kysely, type SqliteDatabase } from 'kysely';
 import { ActsStore } from '../app/acts/acts-store.ts';
 import { CategoriesStore } from '../app/acts/categories-store.ts';
 import { UpvotesStore } from '../app/acts/upvotes-store.ts';
+import { accountKey } from '../app/db/keys.ts';
 import { migrateStorage } from '../app/db/migrate.ts';
 import { actsMigrations } from '../app/db/migrations/acts.ts';
 import { NodeSqliteDatabase } from '../app/db/node-sqlite.ts';
@@ -68,6 +69,7 @@ async function run(open: Opener): Promise<Figures> {
       acts.insert({
         actId: String(i + 1),
         username: `user${i % 50}`,
+        ownerKey: accountKey(`user${i % 50}`, 0),
         timestamp: '30-11-2026:00-00-12',
         sortKey: `2026113012${String(i % 60).padStart(2, '0')}00`,
         caption: `act ${i}`,

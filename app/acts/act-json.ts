@@ -3,6 +3,7 @@
 // one 2 GB string (measured before: 500 "Invalid string length" after a 13 s stall at 2.3 GB);
 // now a request holds one image part (1 MiB) and what the socket has not yet taken.
 import type { Response } from 'express';
+import type { Account } from '../http/access.ts';
 import { exactNumber } from '../http/json.ts';
 import { sendEmpty, sendError, sendJson } from '../http/respond.ts';
 import type { ActsFilter, ActsStore, ListedAct } from './acts-store.ts';
@@ -89,7 +90,7 @@ export interface ListingDeps {
  * otherwise the slice from `start` to `end`. With a `viewer` (owner mode, logged in), each
  * act also says whether the viewer upvoted it (`upvotedByMe`, an extension field).
  */
-export async function sendActs(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: string): Promise<void> {
+export async function sendActs(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: Account): Promise<void> {
   const slice = await listingSlice(res, deps, filter, start, end, viewer);
   if (slice === undefined) return;
   const { list, voted } = slice;
@@ -128,7 +129,7 @@ export function cardJson(act: ListedAct, upvotedByMe?: boolean): Record<string, 
   };
 }
 
-export async function sendCards(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: string): Promise<void> {
+export async function sendCards(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: Account): Promise<void> {
   const slice = await listingSlice(res, deps, filter, start, end, viewer);
   if (slice !== undefined) sendJson(res, 200, slice.list.map((act) => cardJson(act, slice.voted?.has(act.seq))));
 }
@@ -138,19 +139,19 @@ export async function sendCards(res: Response, deps: ListingDeps, filter: ActsFi
  * `viewer`, which of them they upvoted. Undefined when the range was refused (400, 413) or the
  * whole list is empty (204): that answer is already sent.
  */
-async function listingSlice(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: string) {
+async function listingSlice(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: Account) {
   const count = await deps.acts.count(filter);
   const decision = decideRange(start, end, count);
   if (decision.kind === 'error') return void sendError(res, decision.status, decision.reason);
   if (decision.kind === 'all' && count === 0) return void sendEmpty(res, 204);
   const [offset, limit] = decision.kind === 'all' ? [0, count] : [decision.offset, decision.limit];
   const list = await deps.acts.list(filter, offset, limit);
-  const voted = viewer === undefined ? undefined : await deps.upvotes.votedBy(viewer, list.map((act) => act.seq));
+  const voted = viewer === undefined ? undefined : await deps.upvotes.votedBy(viewer.key, list.map((act) => act.seq));
   return { list, voted };
 }
 
 /** A listing as the contract has it, or as cards when the request asks for `view=card`. */
-export function sendListing(res: Response, deps: ListingDeps, filter: ActsFilter, query: Record<string, unknown>, viewer?: string): Promise<void> {
+export function sendListing(res: Response, deps: ListingDeps, filter: ActsFilter, query: Record<string, unknown>, viewer?: Account): Promise<void> {
   const send = query.view === 'card' ? sendCards : sendActs;
   return send(res, deps, filter, query.start, query.end, viewer);
 }

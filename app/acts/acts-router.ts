@@ -1,11 +1,11 @@
 // Acts service, spec rows 13-20 and the owner-mode un-vote route: acts across categories.
 import { Router } from 'express';
-import { sessionUser, sessionUserIfAny } from '../http/access.ts';
+import { sessionAccount, sessionAccountIfAny } from '../http/access.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
 import { digitsToken, jsonBody } from '../http/json.ts';
 import { sendError, sendJson } from '../http/respond.ts';
 import { route } from '../http/routes.ts';
-import { text } from '../http/validate.ts';
+import { nameField } from '../http/names.ts';
 import { cardJson, sendImage, sendListing } from './act-json.ts';
 import { uploadHandler, type UploadDeps } from './upload.ts';
 import type { UpvotesStore, VoteOutcome } from './upvotes-store.ts';
@@ -49,7 +49,7 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
         res.setHeader('Allow', 'POST');
         return sendError(res, 405, 'GET /api/v1/acts needs start and end');
       }
-      const filter = username === undefined ? 'all' : { username: text(username, 'username') };
+      const filter = username === undefined ? 'all' : { username: nameField(username, 'username', access.mode) };
       await sendListing(res, { acts, upvotes }, filter, req.query, await access.viewer(req));
     },
     // Rows 15 and 17
@@ -66,11 +66,11 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
         const digits = Array.isArray(body) && body.length === 1 ? digitsToken(body[0]) : undefined;
         const actId = digits === undefined ? undefined : canonicalActId(digits);
         if (actId === undefined) throw badRequest('body must be a one-element array holding an actId: [123]');
-        const voter = sessionUserIfAny(res);
+        const voter = sessionAccountIfAny(res);
         if (voter === undefined) {
           if (!(await upvotes.addAnonymous(actId))) throw badRequest('no such act');
         } else {
-          const outcome = await upvotes.add(actId, voter);
+          const outcome = await upvotes.add(actId, voter.key);
           if (outcome !== 'done') throw refusedVote(outcome);
         }
         sendJson(res, 200, {});
@@ -82,7 +82,7 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
   route(router, '/api/v1/acts/count', {
     get: async (req, res) => {
       const { username } = req.query;
-      sendJson(res, 200, [await acts.count(username === undefined ? 'all' : { username: text(username, 'username') })]);
+      sendJson(res, 200, [await acts.count(username === undefined ? 'all' : { username: nameField(username, 'username', access.mode) })]);
     },
   });
 
@@ -91,7 +91,7 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
     delete: [
       ...access.write,
       async (req, res) => {
-        const outcome = await acts.remove(routeActId(req.params.actId), sessionUserIfAny(res));
+        const outcome = await acts.remove(routeActId(req.params.actId), sessionAccountIfAny(res)?.key);
         if (outcome === 'no-act') throw badRequest('no such act');
         if (outcome === 'not-yours') throw new HttpError(403, 'only its author can remove an act');
         sendJson(res, 200, {});
@@ -105,7 +105,7 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
       delete: [
         ...access.write,
         async (req, res) => {
-          const outcome = await upvotes.remove(routeActId(req.params.actId), sessionUser(res));
+          const outcome = await upvotes.remove(routeActId(req.params.actId), sessionAccount(res).key);
           if (outcome !== 'done') throw refusedVote(outcome);
           sendJson(res, 200, {});
         },
@@ -119,7 +119,7 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
       const act = await acts.one(routeActId(req.params.actId));
       if (act === undefined) throw new HttpError(404, 'no such act');
       const viewer = await access.viewer(req);
-      const voted = viewer === undefined ? undefined : await upvotes.votedBy(viewer, [act.seq]);
+      const voted = viewer === undefined ? undefined : await upvotes.votedBy(viewer.key, [act.seq]);
       sendJson(res, 200, cardJson(act, voted?.has(act.seq)));
     },
   });

@@ -12,6 +12,8 @@ import { variantName, type Rendition } from './variants.ts';
 export interface NewAct {
   actId: string;
   username: string;
+  /** The account storing it (db/keys.ts accountKey): who may remove it. */
+  ownerKey: string;
   timestamp: string;
   sortKey: string;
   caption: string;
@@ -215,6 +217,7 @@ export class ActsStore {
           'act_id_hash',
           'username',
           'username_hash',
+          'owner_key',
           'timestamp',
           'sort_key',
           'caption',
@@ -233,6 +236,7 @@ export class ActsStore {
               sql<string>`${keyOf(act.actId)}`.as('act_id_hash'),
               sql<string>`${act.username}`.as('username'),
               sql<string>`${keyOf(act.username)}`.as('username_hash'),
+              sql<string>`${act.ownerKey}`.as('owner_key'),
               sql<string>`${act.timestamp}`.as('timestamp'),
               sql<string>`${act.sortKey}`.as('sort_key'),
               sql<string>`${act.caption}`.as('caption'),
@@ -294,14 +298,15 @@ export class ActsStore {
   }
 
   /**
-   * Removes the act, its image and its upvotes in one transaction. With `byUser`, only an act
-   * of that user (owner mode); the check and the delete see the same row.
+   * Removes the act, its image and its upvotes in one transaction. With `byAccount` (an
+   * account key), only an act that account stored (owner mode); the check and the delete see
+   * the same row.
    */
-  async remove(actId: string, byUser?: string): Promise<RemoveOutcome> {
+  async remove(actId: string, byAccount?: string): Promise<RemoveOutcome> {
     return this.db.transaction().execute(async (trx) => {
-      const act = await trx.selectFrom('acts').select(['seq', 'username_hash']).where('act_id_hash', '=', keyOf(actId)).executeTakeFirst();
+      const act = await trx.selectFrom('acts').select(['seq', 'owner_key']).where('act_id_hash', '=', keyOf(actId)).executeTakeFirst();
       if (act === undefined) return 'no-act';
-      if (byUser !== undefined && act.username_hash !== keyOf(byUser)) return 'not-yours';
+      if (byAccount !== undefined && act.owner_key !== byAccount) return 'not-yours';
       const deleted = await trx.deleteFrom('acts').where('seq', '=', act.seq).executeTakeFirst();
       // A concurrent removal got there first (MySQL's plain read above does not lock the row).
       if (Number(deleted.numDeletedRows) === 0) return 'no-act';

@@ -1,11 +1,11 @@
 // Acts service, spec rows 7-12: categories and the acts in each, in either access mode.
 import { Router } from 'express';
-import { sessionUserIfAny, type Access } from '../http/access.ts';
+import { sessionAccountIfAny, type Access } from '../http/access.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
 import { jsonBody } from '../http/json.ts';
 import { sendEmpty, sendJson } from '../http/respond.ts';
 import { route } from '../http/routes.ts';
-import { text } from '../http/validate.ts';
+import { givenName, newName } from '../http/names.ts';
 import { sendListing } from './act-json.ts';
 import type { ActsStore } from './acts-store.ts';
 import type { CategoriesStore } from './categories-store.ts';
@@ -45,7 +45,7 @@ export function categoriesRouter({ categories, acts, upvotes, bodyLimit, access 
       async (req, res) => {
         const body: unknown = req.body;
         if (!Array.isArray(body) || body.length !== 1) throw badRequest('body must be a one-element array: ["name"]');
-        const name = text(body[0], 'category name');
+        const name = newName(body[0], 'category name', access.mode);
         if (!(await categories.create(name))) throw badRequest('category already exists');
         sendJson(res, 201, {});
       },
@@ -57,7 +57,7 @@ export function categoriesRouter({ categories, acts, upvotes, bodyLimit, access 
     delete: [
       ...access.write,
       async (req, res) => {
-        const outcome = await categories.remove(req.params.name as string, sessionUserIfAny(res));
+        const outcome = await categories.remove(givenName(req.params.name as string, access.mode), sessionAccountIfAny(res)?.key);
         if (outcome === 'no-category') throw badRequest('no such category');
         if (outcome === 'not-yours') throw new HttpError(403, 'this category holds acts of other users: only a category of your own acts can be removed');
         sendJson(res, 200, {});
@@ -68,7 +68,7 @@ export function categoriesRouter({ categories, acts, upvotes, bodyLimit, access 
   // Rows 10 and 12
   route(router, '/api/v1/categories/:name/acts', {
     get: async (req, res) => {
-      const categoryId = await existing(req.params.name as string);
+      const categoryId = await existing(givenName(req.params.name as string, access.mode));
       await sendListing(res, { acts, upvotes }, { categoryId }, req.query, await access.viewer(req));
     },
   });
@@ -76,7 +76,7 @@ export function categoriesRouter({ categories, acts, upvotes, bodyLimit, access 
   // Row 11
   route(router, '/api/v1/categories/:name/acts/size', {
     get: async (req, res) => {
-      const categoryId = await existing(req.params.name as string);
+      const categoryId = await existing(givenName(req.params.name as string, access.mode));
       sendJson(res, 200, [await acts.count({ categoryId })]);
     },
   });

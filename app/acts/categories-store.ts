@@ -38,24 +38,25 @@ export class CategoriesStore {
 
   /**
    * Removes the category with its acts (their images and upvotes too) in one transaction.
-   * With `byUser` (owner mode), only while it holds no acts of anyone else: checked after the
+   * With `byAccount` (owner mode: an account key), only while it holds no acts of any other
+   * account (a later holder of a name is another account): checked after the
    * category's row is deleted, that is locked, so no upload into it can land in between (an
    * upload inserts with INSERT ... SELECT on that row: it waits, then finds no category, or
    * finds it again if this transaction rolls back).
    */
-  async remove(name: string, byUser?: string): Promise<'removed' | 'no-category' | 'not-yours'> {
+  async remove(name: string, byAccount?: string): Promise<'removed' | 'no-category' | 'not-yours'> {
     const id = await this.idOf(name);
     if (id === undefined) return 'no-category';
     try {
       return await this.db.transaction().execute(async (trx) => {
         const deleted = await trx.deleteFrom('categories').where('id', '=', id).executeTakeFirst();
         if (Number(deleted.numDeletedRows) === 0) return 'no-category';
-        if (byUser !== undefined) {
+        if (byAccount !== undefined) {
           const others = await trx
             .selectFrom('acts')
             .select('seq')
             .where('category_id', '=', id)
-            .where('username_hash', '<>', keyOf(byUser))
+            .where('owner_key', '<>', byAccount)
             .limit(1)
             .executeTakeFirst();
           if (others !== undefined) throw new CategoryNotYours();

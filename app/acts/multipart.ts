@@ -5,6 +5,7 @@
 // the rest of the body is then not read (http/linger.ts cuts the connection shortly after).
 import type { Request } from 'express';
 import busboy from 'busboy';
+import { NO_ROOM_MESSAGE, type BodyReservation } from '../http/body-budget.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
 
 export interface MultipartForm {
@@ -72,6 +73,8 @@ export interface MultipartLimits {
   fileField: string;
   /** Text fields at most (more is a 400). */
   maxFields: number;
+  /** The memory the body may hold, grown as it arrives. */
+  reservation: BodyReservation;
 }
 
 /**
@@ -108,6 +111,7 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
         fail(inFile ? badRequest('image is too large') : new HttpError(413, `request body is larger than the limit of ${limits.bodyLimit} bytes`));
         return;
       }
+      if (!limits.reservation.cover(received)) return fail(new HttpError(503, NO_ROOM_MESSAGE, 2));
       if (!parser.write(chunk)) req.pause();
     };
     const onEnd = () => parser.end();

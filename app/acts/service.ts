@@ -6,7 +6,8 @@ import type { StorageOptions } from '../db/connect.ts';
 import { openMigratedStorage } from '../db/migrate.ts';
 import { actsMigrations } from '../db/migrations/acts.ts';
 import type { ActsSchema } from '../db/schema.ts';
-import { access } from '../http/access.ts';
+import { accountKey } from '../db/keys.ts';
+import { access, type Account } from '../http/access.ts';
 import { HttpError } from '../http/errors.ts';
 import { sessionCookieHeader, signedSession } from '../http/session.ts';
 import type { ServiceHandle } from '../service-handle.ts';
@@ -33,12 +34,12 @@ export interface ActsServiceOptions {
  * per write (a cache would let a logged-out cookie work on until it expired).
  */
 function sessionLookup(users: UsersClient) {
-  return async (req: Request): Promise<string | undefined> => {
+  return async (req: Request): Promise<Account | undefined> => {
     const cookie = sessionCookieHeader(req);
     if (signedSession(req) === undefined || cookie === undefined) return undefined;
     const answer = await users.session(cookie);
     if (answer === 'unavailable') throw new HttpError(503, 'users service unavailable, nothing was changed; try again shortly');
-    return answer === 'none' ? undefined : answer.username;
+    return answer === 'none' ? undefined : { username: answer.username, key: accountKey(answer.username, answer.generation) };
   };
 }
 

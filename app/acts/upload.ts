@@ -2,21 +2,25 @@
 // upload (row 17). Both end in `land`: category, actId and user checked, then one insert.
 import type { Request, RequestHandler } from 'express';
 import { reserveBodyMemory } from '../http/body-budget.ts';
-import { sessionUser, sessionUserIfAny, setSessionUser, type Access } from '../http/access.ts';
+import { accountKey } from '../db/keys.ts';
+import { sessionAccount, sessionAccountIfAny, setSessionAccount, type Access } from '../http/access.ts';
 import { sameOriginOnly } from '../http/csrf.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
 import { digitsToken, exactNumber, jsonBody } from '../http/json.ts';
 import { sendJson } from '../http/respond.ts';
 import { onlyWhen } from '../http/routes.ts';
 import { signedSession } from '../http/session.ts';
+import { captionField, nameField } from '../http/names.ts';
 import { objectWithKeys, text } from '../http/validate.ts';
+import type { ApiAccess } from '../config.ts';
 import type { ActsStore, NewAct } from './acts-store.ts';
 import type { CategoriesStore } from './categories-store.ts';
 import { detectImageType } from './images.ts';
 import { readMultipart, type MultipartForm } from './multipart.ts';
 import { stripMetadata } from './strip-metadata.ts';
 import type { UsersClient } from './users-client.ts';
-import { makeVariants } from './variants.ts';
+import { QueueFull } from './image-queue.ts';
+import { makeVariants, MAX_PIXELS_DECODED_WHOLE, MAX_PIXELS_SHRUNK_ON_LOAD, type NoRendition, type Rendition } from './variants.ts';
 import { canonicalActId, decodeStrictBase64, formatTimestamp, timestampSortKey } from './values.ts';
 
 export interface UploadDeps {
@@ -32,29 +36,54 @@ const FORM_FIELDS = ['caption', 'categoryName'] as const;
 const NO_UPVOTES = 'upvotes must not be sent: every act starts with 0';
 
 /** Row 15's body → the act to store, or a 400 naming the first problem. */
-export function actFromJson(body: unknown): NewAct {
+export function actFromJson(body: unknown, mode: ApiAccess): UnownedAct {
   const fields = objectWithKeys(body, ACT_FIELDS, { upvotes: NO_UPVOTES });
   const digits = digitsToken(fields.actId);
   const actId = digits === undefined ? undefined : canonicalActId(digits);
   if (actId === undefined) throw badRequest('actId must be an unsigned integer written as a JSON number');
-  const username = text(fields.username, 'username');
+  const username = nameField(fields.username, 'username', mode);
   const timestamp = text(fields.timestamp, 'timestamp');
   const sortKey = timestampSortKey(timestamp);
   if (sortKey === undefined) throw badRequest('timestamp must be a real time in the format DD-MM-YYYY:SS-MM-HH');
-  const caption = text(fields.caption, 'caption', { allowEmpty: true });
-  const categoryName = text(fields.categoryName, 'categoryName');
+  const caption = captionField(fields.caption, mode);
+  const categoryName = nameField(fields.categoryName, 'categoryName', mode);
   if (typeof fields.imgB64 !== 'string') throw badRequest('imgB64 must be a string');
   const image = decodeStrictBase64(fields.imgB64);
   if (image === undefined) throw badRequest('imgB64 must be non-empty strict base64 (RFC 4648)');
   return { actId, username, timestamp, sortKey, caption, categoryName, image };
 }
 
+/** Row 15's act before the users service named its account. */
+type UnownedAct = Omit<NewAct, 'ownerKey'>;
+
 /**
  * An act before landing; without an actId, the store assigns the next free one. A photo sent
  * through the site (row 17) loses its metadata; row 15's bytes are kept as sent (the contract
  * returns them in imgB64).
  */
-type Landing = Omit<NewAct, 'actId'> & { actId?: string; stripMetadata: boolean };
+type Landing = Omit<UnownedAct, 'actId'> & { actId?: string; stripMetadata: boolean };
+
+/**
+ * The sized copies, in the owner's turn at the image worker. A photo sent through the site
+ * (`strict`: row 17) is refused when it cannot have them for its size or its time (the page
+ * would otherwise show the whole original in every listing); row 15 keeps any bytes as they
+ * are, as the contract has it. Either way a full queue is a 503 with Retry-After.
+ */
+async function variantsFor(image: Buffer, owner: string, strict: boolean): Promise<Rendition | undefined> {
+  let made: Rendition | NoRendition;
+  try {
+    made = await makeVariants(image, owner);
+  } catch (err) {
+    if (err instanceof QueueFull) throw new HttpError(503, `${err.message}: nothing was stored; try again in a few seconds`, 5);
+    throw err;
+  }
+  if (typeof made !== 'string') return made;
+  if (strict && made === 'too-many-pixels') {
+    throw badRequest(`the photo has too many pixels: at most ${MAX_PIXELS_SHRUNK_ON_LOAD / 1e6} megapixels for a JPEG, ${MAX_PIXELS_DECODED_WHOLE / 1e6} for other formats`);
+  }
+  if (strict && made === 'too-slow') throw new HttpError(503, 'the photo could not be processed in time (the site is busy): nothing was stored; try again shortly', 10);
+  return undefined;
+}
 
 /** Checks that need the database and the users service, then the insert; the actId stored. */
 async function land(deps: UploadDeps, act: Landing): Promise<string> {
@@ -63,11 +92,14 @@ async function land(deps: UploadDeps, act: Landing): Promise<string> {
   const user = await deps.users.check(act.username);
   if (user === 'unknown') throw badRequest('no such user');
   if (user === 'unavailable') throw new HttpError(503, 'users service unavailable, nothing was stored; try again shortly');
+  // The account holding the name now owns the act (in owner mode, the session's: the name is the
+  // session's, checked before).
+  const ownerKey = accountKey(act.username, user.generation);
   // The sized copies are made only once the cheap checks passed, and before the transaction:
   // the act, its original and its variants then land together or not at all.
   const { stripMetadata: strip, ...fields } = act;
-  const rendition = await makeVariants(fields.image);
-  const ready = { ...fields, rendition, image: strip ? stripMetadata(fields.image, rendition?.orientation) : fields.image };
+  const rendition = await variantsFor(fields.image, ownerKey, strip);
+  const ready = { ...fields, ownerKey, rendition, image: strip ? stripMetadata(fields.image, rendition?.orientation) : fields.image };
   if (ready.actId === undefined) {
     const { result, actId } = await deps.acts.insertWithNextId(ready);
     if (result === 'no-category') throw badRequest('no such category');
@@ -80,7 +112,7 @@ async function land(deps: UploadDeps, act: Landing): Promise<string> {
 }
 
 /** Row 17's form → the act to store (actId and timestamp come from the server). */
-function actFromForm(form: MultipartForm, username: string, now: Date): Landing {
+function actFromForm(form: MultipartForm, username: string, now: Date, mode: ApiAccess): Landing {
   for (const key of form.fields.keys()) {
     if (key === 'upvotes') throw badRequest(NO_UPVOTES);
     if (!(FORM_FIELDS as readonly string[]).includes(key)) throw badRequest(`unexpected field: ${key}`);
@@ -93,8 +125,8 @@ function actFromForm(form: MultipartForm, username: string, now: Date): Landing 
     username,
     timestamp,
     sortKey: timestampSortKey(timestamp) as string,
-    caption: text(form.fields.get('caption'), 'caption', { allowEmpty: true }),
-    categoryName: text(form.fields.get('categoryName'), 'categoryName'),
+    caption: captionField(form.fields.get('caption'), mode),
+    categoryName: nameField(form.fields.get('categoryName'), 'categoryName', mode),
     image: form.file.bytes,
     stripMetadata: true,
   };
@@ -108,13 +140,13 @@ function actFromForm(form: MultipartForm, username: string, now: Date): Landing 
  */
 function openModeUploader(deps: UploadDeps): RequestHandler {
   return async (req, res, next) => {
-    const username = await deps.access.lookup(req);
-    if (username === undefined) {
+    const account = await deps.access.lookup(req);
+    if (account === undefined) {
       const signed = signedSession(req);
       if (signed !== undefined && (await deps.users.check(signed.username)) === 'unknown') throw badRequest('no such user');
       throw new HttpError(401, 'log in to upload');
     }
-    setSessionUser(res, username);
+    setSessionAccount(res, account);
     next();
   };
 }
@@ -131,17 +163,17 @@ export function uploadHandler(deps: UploadDeps): RequestHandler[] {
       if (Number(req.headers['content-length'] ?? 0) > deps.bodyLimit) {
         throw new HttpError(413, `request body is larger than the limit of ${deps.bodyLimit} bytes`);
       }
-      await reserveBodyMemory(req, deps.bodyLimit);
-      const form = await readMultipart(req, { bodyLimit: deps.bodyLimit, fileField: 'image', maxFields: FORM_FIELDS.length + 6 });
-      const actId = await land(deps, actFromForm(form, sessionUser(res), new Date()));
+      const reservation = await reserveBodyMemory(req, deps.bodyLimit);
+      const form = await readMultipart(req, { bodyLimit: deps.bodyLimit, fileField: 'image', maxFields: FORM_FIELDS.length + 6, reservation });
+      const actId = await land(deps, actFromForm(form, sessionAccount(res).username, new Date(), deps.access.mode));
       sendJson(res, 201, { actId: exactNumber(actId) });
     },
     // Row 15; in owner mode, as the logged-in user only.
     ...jsonBody(deps.bodyLimit, { jsonTypeOnly: owner }),
     async (req, res) => {
-      const act = actFromJson(req.body);
-      const self = sessionUserIfAny(res);
-      if (self !== undefined && act.username !== self) throw new HttpError(403, 'username must be yours: acts are uploaded as the logged-in user');
+      const act = actFromJson(req.body, deps.access.mode);
+      const self = sessionAccountIfAny(res);
+      if (self !== undefined && act.username !== self.username) throw new HttpError(403, 'username must be yours: acts are uploaded as the logged-in user');
       await land(deps, { ...act, stripMetadata: false });
       sendJson(res, 201, {});
     },

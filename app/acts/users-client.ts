@@ -11,11 +11,12 @@
 // of the app's bundle).
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsPath, NO_SUCH_USER_BODY } from '../users/lookup-contract.ts';
+import { ACCOUNT_GENERATION_HEADER, existsPath, NO_SUCH_USER_BODY } from '../users/lookup-contract.ts';
 
-export type UserCheck = 'exists' | 'unknown' | 'unavailable';
-/** The username a live session names, 'none' when the cookie is not (or no longer) one. */
-export type SessionCheck = { username: string } | 'none' | 'unavailable';
+/** The account holding the name now (which holder of it: db/keys.ts accountKey), or why not. */
+export type UserCheck = { generation: number } | 'unknown' | 'unavailable';
+/** The account a live session names, 'none' when the cookie is not (or no longer) one. */
+export type SessionCheck = { username: string; generation: number } | 'none' | 'unavailable';
 
 export interface UsersClient {
   check(username: string): Promise<UserCheck>;
@@ -40,13 +41,25 @@ const FIRST_PAUSE_MS = 100;
 const LONGEST_PAUSE_MS = 1000;
 const SESSION_ME_PATH = '/api/v1/sessions/me';
 
+interface Reply {
+  status: number;
+  body: string;
+  /** The account generation header, when the reply carried one. */
+  generation: number | undefined;
+}
+
 /** What a reply means, or undefined: not this service's answer (try another replica). */
-type Reading<T> = (status: number, body: string) => T | undefined;
+type Reading<T> = (reply: Reply) => T | undefined;
+
+function generationOf(value: string | string[] | undefined): number | undefined {
+  const n = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+  return n;
+}
 
 class NoAnswer extends Error {}
 
 /** One GET: the status and the body, or a rejection (a refusal, a reset, no answer within `ms`). */
-function get(agent: Agent, base: URL, path: string, headers: Record<string, string>, ms: number): Promise<{ status: number; body: string }> {
+function get(agent: Agent, base: URL, path: string, headers: Record<string, string>, ms: number): Promise<Reply> {
   return new Promise((resolve, reject) => {
     // The path is sent verbatim (an encoded username stays encoded), as given.
     const req = request({ agent, host: base.hostname.replace(/^\[|\]$/g, ''), port: base.port || 80, path: `${base.pathname.replace(/\/+$/, '')}${path}`, method: 'GET', headers }, (res) => {
@@ -54,7 +67,7 @@ function get(agent: Agent, base: URL, path: string, headers: Record<string, stri
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), generation: generationOf(res.headers[ACCOUNT_GENERATION_HEADER]) });
       });
       res.on('error', (err) => {
         clearTimeout(timer);
@@ -95,7 +108,7 @@ export function usersClient(baseUrls: () => string, origin: () => string, option
 
   const attempt = async <T>(base: URL, path: string, headers: Record<string, string>, read: Reading<T>): Promise<T> => {
     const send = () => get(agent, base, path, { origin: origin(), ...headers }, attemptMs);
-    let reply: { status: number; body: string };
+    let reply: Reply;
     try {
       reply = await send();
     } catch (err) {
@@ -103,7 +116,7 @@ export function usersClient(baseUrls: () => string, origin: () => string, option
       if (!(err as { reusedSocket?: boolean }).reusedSocket) throw err;
       reply = await send();
     }
-    const meaning = read(reply.status, reply.body);
+    const meaning = read(reply);
     if (meaning === undefined) throw new NoAnswer(`HTTP ${reply.status}`);
     return meaning;
   };
@@ -129,8 +142,10 @@ export function usersClient(baseUrls: () => string, origin: () => string, option
 
   return {
     async check(username) {
-      const answer = await ask<UserCheck>(existsPath(username), {}, (status, body) => {
-        if (status === 200) return 'exists';
+      const answer = await ask<UserCheck>(existsPath(username), {}, ({ status, body, generation }) => {
+        // A users service that does not count generations (one from before, in a rolling
+        // upgrade) knows only the name's first holder: generation 0.
+        if (status === 200) return { generation: generation ?? 0 };
         // Only the users service's own "no such user" counts: a 404 from something else at
         // that address (a wrong USERS_URL) must not turn every upload into "unknown user".
         if (status === 404 && body === NO_SUCH_USER_BODY) return 'unknown';
@@ -139,12 +154,12 @@ export function usersClient(baseUrls: () => string, origin: () => string, option
       return answer ?? 'unavailable';
     },
     async session(cookie) {
-      const answer = await ask<SessionCheck>(SESSION_ME_PATH, { cookie }, (status, body) => {
+      const answer = await ask<SessionCheck>(SESSION_ME_PATH, { cookie }, ({ status, body, generation }) => {
         if (status === 401) return 'none';
         if (status !== 200) return undefined;
         try {
           const username: unknown = (JSON.parse(body) as { username?: unknown }).username;
-          return typeof username === 'string' ? { username } : undefined;
+          return typeof username === 'string' ? { username, generation: generation ?? 0 } : undefined;
         } catch {
           return undefined;
         }

@@ -4,12 +4,16 @@
 //
 // Memory and CPU: a replica runs in 256 MB and half a CPU. libvips's operation cache is off (it
 // would keep decoded images around), each image uses one libvips thread, and one image is
-// processed at a time per process: a 4000×3000 JPEG is decoded once, shrunk while it is decoded
-// (JPEG shrink-on-load) to the largest width, and every variant is made from that. sharp (and
-// libvips with it, about 20 MB) is loaded at the first photo, not at start: a replica that never
-// gets one (the users service, an idle acts replica) never maps it.
+// processed at a time per process, users served in turn (image-queue.ts): a 4000×3000 JPEG is
+// decoded once, shrunk while it is decoded (JPEG shrink-on-load) to the largest width, and every
+// variant is made from that. What an image may cost is bounded before and while it is decoded:
+// its pixel count by format (a baseline JPEG is shrunk while decoded; a PNG, a WebP or a
+// progressive JPEG is decoded whole), and its time (each libvips pipeline gets what is left of
+// IMAGE_TIME_BUDGET_MS, and stops there). sharp (and libvips with it, about 20 MB) is loaded at
+// the first photo, not at start: a replica that never gets one (the users service, an idle acts
+// replica) never maps it.
 import type Sharp from 'sharp';
-import { ByteBudget } from '../http/body-budget.ts';
+import { FairImageQueue } from './image-queue.ts';
 import { detectImageType } from './images.ts';
 
 let loaded: Promise<typeof Sharp> | undefined;
@@ -29,11 +33,19 @@ export type VariantFormat = 'webp' | 'jpeg';
 export const VARIANT_FORMATS: readonly VariantFormat[] = ['webp', 'jpeg'];
 
 /**
- * Larger images are not resized (they stay opaque originals): a decompression bomb (a small
- * PNG of 30000×30000 pixels) must not make libvips allocate gigabytes. 100 MP covers every
- * phone camera's default mode, and JPEG, the format of such photos, is shrunk while decoded.
+ * Larger images get no variants (row 15 keeps them as opaque originals; the site's upload, row
+ * 17, refuses them): a decompression bomb (a small PNG of 30000×30000 pixels) must not make
+ * libvips allocate gigabytes or take a minute of the replica's half CPU. 100 MP covers every
+ * phone camera's default mode, in baseline JPEG, shrunk 8× while decoded; what is decoded whole
+ * (PNG, WebP, GIF, progressive JPEG: a screenshot, an edited photo) stops at 25 MP, which
+ * decodes in about a second.
  */
-const MAX_INPUT_PIXELS = 100_000_000;
+export const MAX_PIXELS_SHRUNK_ON_LOAD = 100_000_000;
+export const MAX_PIXELS_DECODED_WHOLE = 25_000_000;
+/** Everything one image may take, all its variants included. */
+export const IMAGE_TIME_BUDGET_MS = 15_000;
+/** Images waiting for the worker: in all, and per user (image-queue.ts). */
+const QUEUE = { maxWaiting: 8, maxWaitingPerUser: 2 };
 const WEBP = { quality: 74, effort: 3 } as const;
 const JPEG = { quality: 78, progressive: true } as const;
 
@@ -44,6 +56,9 @@ export interface Variant {
   bytes: Buffer;
 }
 
+/** Why an image has no variants. */
+export type NoRendition = 'not-an-image' | 'animated' | 'too-many-pixels' | 'too-slow' | 'unreadable';
+
 /** An upright photo's size and its variants. */
 export interface Rendition {
   width: number;
@@ -53,8 +68,8 @@ export interface Rendition {
   variants: Variant[];
 }
 
-/** One image at a time in this process (a budget of one slot). */
-const oneAtATime = new ByteBudget(1);
+/** One image at a time in this process, users in turn. */
+const worker = new FairImageQueue(QUEUE);
 
 /** The largest variant fits in a square of this side: a portrait photo is shown height-bound. */
 const LARGEST_SIDE = VARIANT_WIDTHS[VARIANT_WIDTHS.length - 1]!;
@@ -79,40 +94,57 @@ export function parseVariantName(name: string): { width: number; format: Variant
 }
 
 /**
- * The variants of an image, or undefined when it has none: not an image libvips reads, an
- * animation (its variants would stand still), or more pixels than MAX_INPUT_PIXELS. Such
- * bytes are still kept and served as they are; only listings fall back to the original.
+ * The variants of an image, or why it has none: not an image the site takes, an animation (its
+ * variants would stand still), too many pixels for its format, not done within the time budget,
+ * or not readable after all. Such bytes may still be kept and served as they are (row 15);
+ * listings then fall back to the original. `user` is whose turn it takes (image-queue.ts);
+ * throws QueueFull when too many images wait already.
  */
-export async function makeVariants(image: Buffer): Promise<Rendition | undefined> {
+export async function makeVariants(image: Buffer, user: string): Promise<Rendition | NoRendition> {
   // Only the formats the site accepts: libvips reads many more (SVG, PDF, TIFF...), and row 15
   // takes any bytes; those are nobody's photos and stay opaque.
-  if (detectImageType(image) === undefined) return undefined;
-  const release = await oneAtATime.acquire(1);
-  try {
-    return await render(image);
-  } catch {
-    return undefined;
-  } finally {
-    release();
-  }
+  if (detectImageType(image) === undefined) return 'not-an-image';
+  return worker.run(user, async () => {
+    try {
+      return await render(image, Date.now() + IMAGE_TIME_BUDGET_MS);
+    } catch (err) {
+      return /timeout/i.test((err as Error).message) ? 'too-slow' : 'unreadable';
+    }
+  });
 }
 
-async function render(image: Buffer): Promise<Rendition | undefined> {
+/** Whether libvips may decode this many pixels of this image (its header says how many). */
+export function pixelsAllowed(meta: { width: number; height: number; format?: string; isProgressive?: boolean }): boolean {
+  const pixels = meta.width * meta.height;
+  const shrunkOnLoad = meta.format === 'jpeg' && meta.isProgressive !== true;
+  return pixels <= (shrunkOnLoad ? MAX_PIXELS_SHRUNK_ON_LOAD : MAX_PIXELS_DECODED_WHOLE);
+}
+
+async function render(image: Buffer, deadline: number): Promise<Rendition | NoRendition> {
   const sharp = await sharpLibrary();
-  const input = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' } as const;
-  const meta = await sharp(image, input).metadata();
-  if ((meta.pages ?? 1) > 1 || meta.width === undefined || meta.height === undefined) return undefined;
+  const input = { limitInputPixels: MAX_PIXELS_SHRUNK_ON_LOAD, failOn: 'error' } as const;
+  /** What is left of the budget, for libvips's own timeout (whole seconds, at least one). */
+  const timeout = () => {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error('timeout: the image took longer than its time budget');
+    return { seconds: Math.max(1, Math.floor(left / 1000)) };
+  };
+  // The header alone: nothing is decoded yet.
+  const meta = await sharp(image, { ...input, limitInputPixels: false }).metadata();
+  if (meta.width === undefined || meta.height === undefined) return 'unreadable';
+  if ((meta.pages ?? 1) > 1) return 'animated';
+  if (!pixelsAllowed({ width: meta.width, height: meta.height, format: meta.format, isProgressive: meta.isProgressive })) return 'too-many-pixels';
   // EXIF orientations 5-8 turn the photo a quarter: the upright size is what the page shows.
   const { width, height } = meta.autoOrient ?? meta;
   const widths = widthsFor(width, height);
   const largest = widths[widths.length - 1]!;
   // Decoded once, upright, at the largest width; alpha kept for WebP, flattened for JPEG.
-  const base = await sharp(image, input).autoOrient().resize({ width: largest }).raw().toBuffer({ resolveWithObject: true });
+  const base = await sharp(image, input).timeout(timeout()).autoOrient().resize({ width: largest }).raw().toBuffer({ resolveWithObject: true });
   const raw = { raw: { width: base.info.width, height: base.info.height, channels: base.info.channels } };
   const variants: Variant[] = [];
   for (const w of widths) {
     for (const format of VARIANT_FORMATS) {
-      let pipeline = sharp(base.data, raw);
+      let pipeline = sharp(base.data, raw).timeout(timeout());
       if (w !== base.info.width) pipeline = pipeline.resize({ width: w });
       pipeline = format === 'webp' ? pipeline.webp(WEBP) : pipeline.flatten({ background: '#ffffff' }).jpeg(JPEG);
       const out = await pipeline.toBuffer({ resolveWithObject: true });

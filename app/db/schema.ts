@@ -15,6 +15,14 @@ export interface UsersTable {
   password_hash: string;
   /** Named by every session cookie of this user; a new one revokes them all ('' = none yet). */
   session_key: ColumnType<string, string | undefined, string>;
+  /** How many accounts held this name before (db/keys.ts accountKey). */
+  generation: ColumnType<number, number | undefined, number>;
+}
+
+/** The last generation of each name whose account was deleted. */
+export interface NameGenerationsTable {
+  name_hash: string;
+  generation: number;
 }
 
 export interface CategoriesTable {
@@ -30,7 +38,10 @@ export interface ActsTable {
   act_id: string;
   act_id_hash: string;
   username: string;
+  /** For listings by name (rows 20, 16's ?username): every act ever stored under the name. */
   username_hash: string;
+  /** The account that stored it (db/keys.ts accountKey): who may remove it. */
+  owner_key: ColumnType<string, string | undefined, string>;
   /** As given, DD-MM-YYYY:SS-MM-HH. */
   timestamp: string;
   /** YYYYMMDDHHMMSS, sorts like the time it names. */
@@ -62,9 +73,10 @@ export interface ActVariantsTable {
   bytes: Buffer;
 }
 
-/** One row per (act, user) upvote in owner mode. */
+/** One row per (act, account) upvote in owner mode. */
 export interface ActUpvotesTable {
   act_seq: number;
+  /** The voter's account key (db/keys.ts accountKey; the name's key for generation 0). */
   username_hash: string;
 }
 
@@ -74,8 +86,16 @@ export interface HealthTable {
   checked_at: ColumnType<number | string, number, number>;
 }
 
+/** Failed log-ins of a name: the GCRA's theoretical arrival time (users/login-throttle.ts). */
+export interface LoginFailuresTable {
+  name_hash: string;
+  tat: ColumnType<number | string, number, number>;
+}
+
 export interface UsersSchema {
   users: UsersTable;
+  name_generations: NameGenerationsTable;
+  login_failures: LoginFailuresTable;
   users_health: HealthTable;
 }
 

@@ -9,6 +9,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Seconds for Retry-After (a 429 or 503 that says when to come back). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -37,7 +39,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    if (err instanceof HttpError) return sendError(res, err.status, err.message);
+    if (err instanceof HttpError) {
+      if (err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      return sendError(res, err.status, err.message);
+    }
     const parserError = fromParser(err);
     if (parserError) return sendError(res, parserError.status, parserError.message);
     if (isTooLargeForDatabase(err)) return sendError(res, 413, 'request is larger than the database accepts (MySQL max_allowed_packet)');

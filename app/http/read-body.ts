@@ -4,7 +4,7 @@
 // answered never (or after minutes); here the answer is immediate and http/linger.ts then
 // cuts the connection.
 import type { Request } from 'express';
-import { reserveBodyMemory } from './body-budget.ts';
+import { NO_ROOM_MESSAGE, reserveBodyMemory } from './body-budget.ts';
 import { badRequest, HttpError } from './errors.ts';
 
 function tooLarge(limit: number): HttpError {
@@ -19,7 +19,7 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
   // Not a byte is read (the socket stays paused) until the process has room for this body.
-  await reserveBodyMemory(req, limit);
+  const reservation = await reserveBodyMemory(req, limit);
   // With a Content-Length the bytes go straight into one buffer of that size (no second copy
   // to join chunks: a 16 MiB body costs 16 MiB, not 32); chunked bodies are joined at the end.
   const length = declared === undefined ? undefined : Number(declared);
@@ -38,6 +38,12 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
         detach();
         req.pause();
         reject(tooLarge(limit));
+        return;
+      }
+      if (!reservation.cover(received + chunk.length)) {
+        detach();
+        req.pause();
+        reject(new HttpError(503, NO_ROOM_MESSAGE, 2));
         return;
       }
       if (whole !== undefined && received + chunk.length > whole.length) {

@@ -1,23 +1,27 @@
 // Users service: spec rows 1-6b, in either access mode (http/access.ts).
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { ApiAccess } from '../config.ts';
-import { access, sessionUserIfAny } from '../http/access.ts';
+import { access, sessionAccountIfAny } from '../http/access.ts';
 import { sameOriginOnly } from '../http/csrf.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
 import { jsonBody } from '../http/json.ts';
 import { sendEmpty, sendError, sendJson } from '../http/respond.ts';
 import { route } from '../http/routes.ts';
-import { clearSession, setSession, signedSession } from '../http/session.ts';
-import { objectWithKeys, text } from '../http/validate.ts';
-import { DECOY_HASH, hashPassword, isSha1Hex, verifyPassword } from './passwords.ts';
-import type { UsersStore } from './store.ts';
-import { NO_SUCH_USER } from './lookup-contract.ts';
+import { securityEvent } from '../http/security-log.ts';
+import { clearSession, loggedInRecently, REAUTH_MS, setSession, signedSession, touchSession } from '../http/session.ts';
+import { givenName, nameField, newName } from '../http/names.ts';
+import { objectWithKeys } from '../http/validate.ts';
+import { ACCOUNT_GENERATION_HEADER, NO_SUCH_USER } from './lookup-contract.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import { DECOY_HASH, hashPassword, isSha1Hex, needsRehash, verifyPassword } from './passwords.ts';
+import type { StoredAccount, UsersStore } from './store.ts';
+import { trustDevice, trustsAccount } from './trusted-device.ts';
 
 const WRONG_LOGIN = 'wrong username or password';
 
-function credentials(body: unknown): { username: string; password: string } {
+function credentials(body: unknown, mode: ApiAccess, signUp: boolean): { username: string; password: string } {
   const fields = objectWithKeys(body, ['username', 'password']);
-  const username = text(fields.username, 'username');
+  const username = signUp ? newName(fields.username, 'username', mode) : nameField(fields.username, 'username', mode);
   if (!isSha1Hex(fields.password)) throw badRequest('password must be a SHA1 hash: 40 hexadecimal digits');
   return { username, password: fields.password };
 }
@@ -25,23 +29,33 @@ function credentials(body: unknown): { username: string; password: string } {
 export interface UsersRouterOptions {
   bodyLimit: number;
   apiAccess: ApiAccess;
+  throttle: LoginThrottle;
 }
 
-export function usersRouter(store: UsersStore, { bodyLimit, apiAccess }: UsersRouterOptions): Router {
+/** The account's generation, for the acts service (rows 6 and 6b): it owns content by account. */
+function sendAccount(res: Response, generation: number, body: object): void {
+  res.setHeader(ACCOUNT_GENERATION_HEADER, String(generation));
+  sendJson(res, 200, body);
+}
+
+export function usersRouter(store: UsersStore, { bodyLimit, apiAccess, throttle }: UsersRouterOptions): Router {
   const router = Router();
-  /** The user a live session cookie names (signed, unexpired, key not revoked). */
-  const liveUser = async (req: Request): Promise<string | undefined> => {
+  /** The account a live session cookie names (signed, unexpired, not idle, key not revoked). */
+  const liveAccount = async (req: Request): Promise<StoredAccount | undefined> => {
     const session = signedSession(req);
-    return session !== undefined && (await store.sessionLive(session.username, session.key)) ? session.username : undefined;
+    return session === undefined ? undefined : store.sessionAccount(session.username, session.key);
   };
-  const guard = access(apiAccess, liveUser);
+  const guard = access(apiAccess, liveAccount);
 
   route(router, '/api/v1/users', {
-    // Row 1: sign-up needs no session in either mode.
+    // Row 1: sign-up needs no session in either mode, but comes from the site itself or from no
+    // site at all (a page elsewhere must not create accounts in its visitors' names); owner mode
+    // also wants it as JSON, as the log-in does.
     post: [
-      ...jsonBody(bodyLimit),
+      sameOriginOnly,
+      ...jsonBody(bodyLimit, { jsonTypeOnly: apiAccess === 'owner' }),
       async (req, res) => {
-        const { username, password } = credentials(req.body);
+        const { username, password } = credentials(req.body, apiAccess, true);
         if (!(await store.create(username, await hashPassword(password)))) throw badRequest('username is taken');
         sendJson(res, 201, {});
       },
@@ -54,16 +68,24 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess }: UsersRo
     },
   });
 
-  // Row 2. In owner mode only the user themself; their cookies die with their session key.
+  // Row 2. In owner mode only the user themself, from a recent log-in (a cookie left in an
+  // unattended browser cannot delete the account); their cookies die with their session key.
   route(router, '/api/v1/users/:username', {
     delete: [
       ...guard.write,
       async (req, res) => {
-        const username = req.params.username as string;
-        const self = sessionUserIfAny(res);
-        if (self !== undefined && self !== username) throw new HttpError(403, 'you can delete only your own account');
+        const username = givenName(req.params.username as string, apiAccess);
+        const self = sessionAccountIfAny(res);
+        if (self !== undefined && self.username !== username) throw new HttpError(403, 'you can delete only your own account');
+        if (self !== undefined) {
+          const session = signedSession(req);
+          if (session === undefined || !loggedInRecently(session)) {
+            throw new HttpError(401, `log in again to delete your account: it takes a log-in within the last ${REAUTH_MS / 60_000} minutes`);
+          }
+        }
         if (!(await store.remove(username))) throw badRequest('no such user');
         if (self !== undefined) clearSession(res);
+        securityEvent(req, 'account.deleted', { username });
         sendJson(res, 200, {});
       },
     ],
@@ -72,8 +94,9 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess }: UsersRo
   // Row 6b: the acts service's cheap lookup.
   route(router, '/api/v1/users/:username/exists', {
     get: async (req, res) => {
-      if (!(await store.exists(req.params.username as string))) return sendError(res, 404, NO_SUCH_USER);
-      sendJson(res, 200, {});
+      const account = await store.account(givenName(req.params.username as string, apiAccess));
+      if (account === undefined) return sendError(res, 404, NO_SUCH_USER);
+      sendAccount(res, account.generation, {});
     },
   });
 
@@ -83,12 +106,30 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess }: UsersRo
       sameOriginOnly,
       ...jsonBody(bodyLimit, { jsonTypeOnly: true }),
       async (req, res) => {
-        const { username, password } = credentials(req.body);
-        const stored = await store.passwordHash(username);
-        const ok = await verifyPassword(password, stored ?? (await DECOY_HASH));
+        const { username, password } = credentials(req.body, apiAccess, false);
+        const stored = await store.credentials(username);
+        const trusted = stored !== undefined && trustsAccount(req, stored.account.key);
+        if (!trusted) {
+          const waitMs = await throttle.waitMs(username);
+          if (waitMs > 0) {
+            const seconds = Math.ceil(waitMs / 1000);
+            res.setHeader('Retry-After', String(seconds));
+            securityEvent(req, 'login.throttled', { username });
+            throw new HttpError(429, `too many failed log-ins for this account: try again in ${seconds} s, or from a browser that has logged into it before`);
+          }
+        }
+        const ok = await verifyPassword(password, stored?.passwordHash ?? (await DECOY_HASH));
         const key = ok && stored !== undefined ? await store.sessionKey(username) : undefined;
-        if (key === undefined) throw new HttpError(401, WRONG_LOGIN);
+        if (key === undefined || stored === undefined) {
+          if (!trusted) await throttle.failed(username);
+          securityEvent(req, 'login.failed', { username });
+          throw new HttpError(401, WRONG_LOGIN);
+        }
+        await throttle.succeeded(username);
+        if (needsRehash(stored.passwordHash)) await store.rehashPassword(username, stored.passwordHash, await hashPassword(password));
         setSession(res, username, key);
+        trustDevice(res, stored.account.key);
+        securityEvent(req, 'login.ok', { username });
         sendJson(res, 200, { username });
       },
     ],
@@ -96,10 +137,10 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess }: UsersRo
     delete: [
       sameOriginOnly,
       async (req, res) => {
-        const username = await liveUser(req);
+        const account = await liveAccount(req);
         clearSession(res);
-        if (username === undefined && apiAccess === 'owner') throw new HttpError(401, 'not logged in');
-        if (username !== undefined) await store.revokeSessions(username);
+        if (account === undefined && apiAccess === 'owner') throw new HttpError(401, 'not logged in');
+        if (account !== undefined) await store.revokeSessions(account.username);
         sendJson(res, 200, {});
       },
     ],
@@ -108,9 +149,10 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess }: UsersRo
   // Row 6: a deleted user's or a logged-out session's cookie stops working at once.
   route(router, '/api/v1/sessions/me', {
     get: async (req, res) => {
-      const username = await liveUser(req);
-      if (username === undefined) throw new HttpError(401, 'not logged in');
-      sendJson(res, 200, { username });
+      const account = await liveAccount(req);
+      if (account === undefined) throw new HttpError(401, 'not logged in');
+      touchSession(req, res);
+      sendAccount(res, account.generation, { username: account.username });
     },
   });
 
@@ -120,7 +162,9 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess }: UsersRo
   route(router, '/api/v1/sessions/current', {
     get: async (req, res) => {
       res.setHeader('Cache-Control', 'no-store');
-      sendJson(res, 200, { username: (await liveUser(req)) ?? null, apiAccess });
+      const account = await liveAccount(req);
+      if (account !== undefined) touchSession(req, res);
+      sendJson(res, 200, { username: account?.username ?? null, apiAccess });
     },
   });
 

@@ -2,21 +2,38 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../db/errors.ts';
-import { keyOf } from '../db/keys.ts';
+import { accountKey, keyOf } from '../db/keys.ts';
 import type { UsersSchema } from '../db/schema.ts';
+import type { Account } from '../http/access.ts';
+
+/** An account as stored: its name, which holder of the name it is, and its key (db/keys.ts). */
+export interface StoredAccount extends Account {
+  generation: number;
+}
+
+function stored(username: string, generation: number): StoredAccount {
+  return { username, generation, key: accountKey(username, generation) };
+}
 
 const newSessionKey = () => randomBytes(16).toString('hex');
 
 export class UsersStore {
   constructor(private readonly db: Kysely<UsersSchema>) {}
 
-  /** false when the username is taken. */
+  /**
+   * false when the username is taken. A name held before by a deleted account becomes that
+   * account's next generation: another account, which owns nothing of the earlier one's.
+   */
   async create(username: string, passwordHash: string): Promise<boolean> {
+    const hash = keyOf(username);
     try {
-      await this.db
-        .insertInto('users')
-        .values({ username, username_hash: keyOf(username), password_hash: passwordHash, session_key: newSessionKey() })
-        .execute();
+      await this.db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('name_generations').select('generation').where('name_hash', '=', hash).executeTakeFirst();
+        await trx
+          .insertInto('users')
+          .values({ username, username_hash: hash, password_hash: passwordHash, session_key: newSessionKey(), generation: before === undefined ? 0 : before.generation + 1 })
+          .execute();
+      });
       return true;
     } catch (err) {
       if (isUniqueViolation(err)) return false;
@@ -24,10 +41,18 @@ export class UsersStore {
     }
   }
 
-  /** false when there was no such user. Its session key goes with it. */
+  /** false when there was no such user. Its session key goes with it; its generation is remembered. */
   async remove(username: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('users').where('username_hash', '=', keyOf(username)).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    const hash = keyOf(username);
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('users').select('generation').where('username_hash', '=', hash).executeTakeFirst();
+      if (row === undefined) return false;
+      const result = await trx.deleteFrom('users').where('username_hash', '=', hash).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) return false;
+      await trx.deleteFrom('name_generations').where('name_hash', '=', hash).execute();
+      await trx.insertInto('name_generations').values({ name_hash: hash, generation: row.generation }).execute();
+      return true;
+    });
   }
 
   async list(): Promise<string[]> {
@@ -35,18 +60,21 @@ export class UsersStore {
     return rows.map((row) => row.username);
   }
 
-  async exists(username: string): Promise<boolean> {
-    const row = await this.db.selectFrom('users').select('seq').where('username_hash', '=', keyOf(username)).executeTakeFirst();
-    return row !== undefined;
+  /** The account holding the name now, or undefined. */
+  async account(username: string): Promise<StoredAccount | undefined> {
+    const row = await this.db.selectFrom('users').select('generation').where('username_hash', '=', keyOf(username)).executeTakeFirst();
+    return row === undefined ? undefined : stored(username, row.generation);
   }
 
-  async passwordHash(username: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('users')
-      .select('password_hash')
-      .where('username_hash', '=', keyOf(username))
-      .executeTakeFirst();
-    return row?.password_hash;
+  /** The stored hash and the account, or undefined when there is no such user. */
+  async credentials(username: string): Promise<{ passwordHash: string; account: StoredAccount } | undefined> {
+    const row = await this.db.selectFrom('users').select(['password_hash', 'generation']).where('username_hash', '=', keyOf(username)).executeTakeFirst();
+    return row === undefined ? undefined : { passwordHash: row.password_hash, account: stored(username, row.generation) };
+  }
+
+  /** A new hash of the same password (a stronger scheme), unless the password changed meanwhile. */
+  async rehashPassword(username: string, previous: string, next: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash: next }).where('username_hash', '=', keyOf(username)).where('password_hash', '=', previous).execute();
   }
 
   /**
@@ -60,16 +88,16 @@ export class UsersStore {
     return row?.session_key;
   }
 
-  /** Whether a cookie naming this user and key is still live. */
-  async sessionLive(username: string, key: string): Promise<boolean> {
-    if (key === '') return false;
+  /** The account a cookie naming this user and key belongs to while it is live; else undefined. */
+  async sessionAccount(username: string, key: string): Promise<StoredAccount | undefined> {
+    if (key === '') return undefined;
     const row = await this.db
       .selectFrom('users')
-      .select('seq')
+      .select('generation')
       .where('username_hash', '=', keyOf(username))
       .where('session_key', '=', key)
       .executeTakeFirst();
-    return row !== undefined;
+    return row === undefined ? undefined : stored(username, row.generation);
   }
 
   /** A new key for the user: every session cookie issued so far stops working. */

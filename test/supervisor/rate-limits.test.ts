@@ -9,6 +9,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { describe, test } from 'node:test';
 import { shippedConfigFile } from '../../testkit/shipped-config.ts';
 import { supervisorSuite } from '../../testkit/supervisor.ts';
+import { fnvCollisions } from '../../testkit/aimed-addresses.ts';
 
 const LISTEN = 31200;
 const ADMIN = 31201;
@@ -83,19 +84,25 @@ describe('rate limits at the balancer (the real app)', () => {
     readyTimeoutMs: 60_000,
   });
 
-  test('1,000 wrong passwords from one address are cut to the log-in rate; another address logs in meanwhile', async () => {
+  test('1,000 wrong passwords from one address are cut to the log-in rate; the owner logs in meanwhile', async () => {
     assert.equal((await call('127.0.0.3', 'POST', '/api/v1/users', { username: 'victim', password: sha1('right') })).status, 201);
+    // The owner's browser has logged in before: it carries the account's device cookie.
+    const before = await call('127.0.0.3', 'POST', '/api/v1/sessions', { username: 'victim', password: sha1('right') });
+    assert.equal(before.status, 200);
+    const device = ([before.headers['set-cookie']].flat() as string[]).map((c) => c.split(';')[0]!).find((c) => c.startsWith('selflessacts_device='))!;
+    assert.ok(device);
     const attacker = (i: number) => call('127.0.0.2', 'POST', '/api/v1/sessions', { username: 'victim', password: sha1(`guess ${i}`) });
     const started = Date.now();
     const first = await many(500, 8, attacker);
-    const during = await call('127.0.0.3', 'POST', '/api/v1/sessions', { username: 'victim', password: sha1('right') });
+    const during = await call('127.0.0.3', 'POST', '/api/v1/sessions', { username: 'victim', password: sha1('right') }, { cookie: device });
     const second = await many(500, 8, (i) => attacker(500 + i));
     const seconds = (Date.now() - started) / 1000;
     const replies = [...first, ...second];
     const counts = tally(replies);
-    assert.equal(during.status, 200, `the other address logs in during the attack: ${during.body}`);
+    assert.equal(during.status, 200, `the owner logs in during the attack: ${during.body}`);
     assert.match(String(during.headers['set-cookie']), /selflessacts_session=/);
-    // Every guess that reached the app was a wrong password (401); the rest never left the balancer.
+    // Guesses that reached the app were wrong passwords (401) until the account's own budget of
+    // failures was spent (429 from the users service); the rest never left the balancer (429).
     assert.deepEqual(Object.keys(counts).sort(), ['401', '429'], JSON.stringify(counts));
     const allowed = AUTH.burst + Math.ceil((seconds * AUTH.perMinute) / 60) + 1;
     assert.ok(counts[401]! <= allowed, `${counts[401]} guesses checked in ${seconds.toFixed(1)} s; at most ${allowed} allowed`);
@@ -103,7 +110,7 @@ describe('rate limits at the balancer (the real app)', () => {
     const refused = replies.find((r) => r.status === 429)!;
     assert.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After in seconds');
     assert.match(JSON.parse(refused.body).error, /too many log-in and sign-up attempts from 127\.0\.0\.2/);
-    const after = await call('127.0.0.3', 'POST', '/api/v1/sessions', { username: 'victim', password: sha1('right') });
+    const after = await call('127.0.0.3', 'POST', '/api/v1/sessions', { username: 'victim', password: sha1('right') }, { cookie: device });
     assert.equal(after.status, 200, 'and after it');
     // Reads are not log-ins: the attacker's other requests still pass.
     assert.ok([200, 204].includes((await call('127.0.0.2', 'GET', '/api/v1/categories')).status));
@@ -121,9 +128,37 @@ describe('rate limits at the balancer (the real app)', () => {
     assert.deepEqual(tally(calm), { 200: 50 });
   });
 
+  test('buckets cannot be aimed: addresses computed to collide with a victim under an unkeyed hash spend only their own budgets', async () => {
+    const victim = '127.0.0.9';
+    assert.equal((await call(victim, 'POST', '/api/v1/users', { username: 'aimed-at', password: sha1('right') })).status, 201);
+    // 12 addresses in the victim's bucket of FNV-1a (the hash buckets were chosen by before),
+    // each making one attempt through the trusted proxy: within every address's own budget.
+    const aimed = fnvCollisions(victim, 65_536, 12);
+    for (const [i, from] of aimed.entries()) {
+      const r = await call(PROXY, 'POST', '/api/v1/sessions', { username: `someone-else-${i}`, password: sha1('x') }, { 'x-forwarded-for': from });
+      assert.equal(r.status, 401, `${from}: ${r.body}`);
+    }
+    for (let i = 0; i < AUTH.burst - 1; i++) {
+      const r = await call(victim, 'POST', '/api/v1/sessions', { username: 'aimed-at', password: sha1('right') });
+      assert.equal(r.status, 200, `the victim's log-in ${i + 1}: ${r.body}`);
+    }
+  });
+
+  test('IPv6 clients count per /64: rotating addresses within one does not reset the budget', async () => {
+    const from = (i: number) => `2001:db8:5:6:${(i + 1).toString(16)}:0:0:1`;
+    const replies = await many(AUTH.burst + 4, 1, (i) => call(PROXY, 'POST', '/api/v1/sessions', { username: 'nobody-v6', password: sha1('x') }, { 'x-forwarded-for': from(i) }));
+    assert.deepEqual(replies.slice(0, AUTH.burst).map((r) => r.status), new Array(AUTH.burst).fill(401));
+    assert.equal(replies.at(-1)!.status, 429, 'the /64 has spent its budget');
+    assert.match(JSON.parse(replies.at(-1)!.body).error, /from 2001:db8:5:6:/);
+    const next = await call(PROXY, 'POST', '/api/v1/sessions', { username: 'nobody-v6', password: sha1('x') }, { 'x-forwarded-for': '2001:db8:5:7::1' });
+    assert.equal(next.status, 401, 'the next /64 is another client');
+  });
+
   test('a trusted proxy names its clients (X-Forwarded-For, -Proto); an untrusted peer cannot', async () => {
+    // Each client guesses at its own name: an account's own budget of failures (the users
+    // service's) is not what this test is about.
     const guess = (from: string, forwardedFor: string, extra: Record<string, string> = {}) =>
-      call(from, 'POST', '/api/v1/sessions', { username: 'victim', password: sha1('wrong') }, { 'x-forwarded-for': forwardedFor, ...extra });
+      call(from, 'POST', '/api/v1/sessions', { username: `guessed-by-${from}-${forwardedFor}`, password: sha1('wrong') }, { 'x-forwarded-for': forwardedFor, ...extra });
     // Through the proxy, 198.51.100.1 spends its own budget...
     const one = await many(AUTH.burst + 3, 1, () => guess(PROXY, '198.51.100.1'));
     assert.equal(one.at(-1)!.status, 429);

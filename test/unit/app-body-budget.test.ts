@@ -76,4 +76,16 @@ describe('ByteBudget', () => {
     assert.equal(budget.waiting, 0);
     held();
   });
+  test('tryAcquire: at once when it fits and nobody waits, else nothing taken', async () => {
+    const budget = new ByteBudget(100);
+    const a = budget.tryAcquire(60)!;
+    assert.equal(budget.inUse, 60);
+    assert.equal(budget.tryAcquire(50), undefined, 'does not fit');
+    assert.equal(budget.inUse, 60);
+    const waiting = budget.acquire(40 + 1);
+    assert.equal(budget.tryAcquire(10), undefined, 'someone waits: no passing them');
+    a();
+    (await waiting)();
+    assert.equal(budget.inUse, 0);
+  });
 });

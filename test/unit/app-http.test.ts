@@ -5,7 +5,7 @@ import { contentTypeOf, detectImageType, etagOf } from '../../app/acts/images.ts
 import { digitsToken, exactNumber, MalformedJson, parseJsonBody } from '../../app/http/json.ts';
 import { scanStructure } from '../../app/http/json-parse.ts';
 import { isCountedPath } from '../../app/http/replica.ts';
-import { decodeSession, encodeSession } from '../../app/http/session.ts';
+import { decodeSession, encodeSession, loggedInRecently, REAUTH_MS, SESSION_IDLE_MS, SESSION_TTL_MS } from '../../app/http/session.ts';
 import { TRUSTED_PROXIES } from '../../app/http-app.ts';
 import { compileTrust } from './support/express-trust.ts';
 
@@ -81,11 +81,24 @@ describe('exact JSON numbers', () => {
 
 describe('session values', () => {
   const now = 1_700_000_000_000;
+  const fresh = { username: 'ann', key: 'k1', expires: now + 1, issued: now - 5000, seen: now - 1000 };
   test('round trip before expiry', () => {
-    assert.deepEqual(decodeSession(encodeSession({ username: 'ann', key: 'k1', expires: now + 1 }), now), { username: 'ann', key: 'k1', expires: now + 1 });
+    assert.deepEqual(decodeSession(encodeSession(fresh), now), fresh);
+  });
+  test('a cookie from before the idle clock: issued and last seen at its log-in (its expiry minus the lifetime)', () => {
+    const expires = now + SESSION_TTL_MS - 60_000;
+    assert.deepEqual(decodeSession(JSON.stringify({ u: 'ann', k: 'k1', e: expires }), now), { username: 'ann', key: 'k1', expires, issued: now - 60_000, seen: now - 60_000 });
+  });
+  test('idle longer than SESSION_IDLE_MS: no longer a session, though not expired', () => {
+    assert.equal(decodeSession(encodeSession({ ...fresh, expires: now + SESSION_TTL_MS, seen: now - SESSION_IDLE_MS - 1 }), now), undefined);
+    assert.ok(decodeSession(encodeSession({ ...fresh, expires: now + SESSION_TTL_MS, seen: now - SESSION_IDLE_MS + 1000 }), now));
+  });
+  test('a recent log-in: within REAUTH_MS of its issue', () => {
+    assert.equal(loggedInRecently({ ...fresh, issued: now - REAUTH_MS + 1 }, now), true);
+    assert.equal(loggedInRecently({ ...fresh, issued: now - REAUTH_MS - 1 }, now), false);
   });
   const rejected: [string, unknown][] = [
-    ['expired', encodeSession({ username: 'ann', key: 'k1', expires: now })],
+    ['expired', encodeSession({ ...fresh, expires: now })],
     ['no session key (a cookie from before keys)', JSON.stringify({ u: 'ann', e: now + 1000 })],
     ['an empty session key', JSON.stringify({ u: 'ann', k: '', e: now + 1000 })],
     ['false (cookie-parser: bad signature)', false],

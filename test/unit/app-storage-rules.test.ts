@@ -1,18 +1,37 @@
 // Pure storage rules: passwords, lookup keys, and how driver errors are classified.
 import assert from 'node:assert/strict';
+import { scryptSync } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { isDatabaseUnavailable, isTooLargeForDatabase, isUniqueViolation } from '../../app/db/errors.ts';
 import { keyOf } from '../../app/db/keys.ts';
-import { hashPassword, isSha1Hex, verifyPassword } from '../../app/users/passwords.ts';
+import { hashPassword, isSha1Hex, needsRehash, verifyPassword } from '../../app/users/passwords.ts';
 
 const SHA1 = 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3';
 
 describe('passwords', () => {
-  test('a salted scrypt hash: never the input, different each time', async () => {
+  test('a salted argon2id hash at OWASP\'s cost (12 MiB, 3 passes): never the input, different each time', async () => {
     const [a, b] = [await hashPassword(SHA1), await hashPassword(SHA1)];
-    assert.match(a, /^scrypt\$16384\$8\$1\$/);
+    assert.match(a, /^\$argon2id\$v=19\$m=12288,t=3,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
     assert.ok(!a.includes(SHA1));
     assert.notEqual(a, b);
+    assert.equal(needsRehash(a), false);
+  });
+
+  test('a hash made before (scrypt N=2^14) still verifies, and asks to be replaced', async () => {
+    // Made by the previous hashPassword: scrypt(sha1, salt, 32, {N: 16384, r: 8, p: 1}).
+    const salt = Buffer.alloc(16, 7);
+    const key = scryptSync(SHA1, salt, 32, { N: 16384, r: 8, p: 1 });
+    const old = ['scrypt', 16384, 8, 1, salt.toString('base64'), key.toString('base64')].join('$');
+    assert.equal(await verifyPassword(SHA1, old), true);
+    assert.equal(await verifyPassword(SHA1.replace('a', 'b'), old), false);
+    assert.equal(needsRehash(old), true);
+    assert.equal(needsRehash('$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA'), true, 'a cheaper argon2id too');
+  });
+
+  test('a damaged argon2id hash never verifies and never asks for gigabytes', async () => {
+    assert.equal(await verifyPassword(SHA1, '$argon2id$v=19$m=99999999,t=3,p=1$c2FsdA$a2V5'), false);
+    assert.equal(await verifyPassword(SHA1, '$argon2id$v=16$m=12288,t=3,p=1$c2FsdA$a2V5'), false);
+    assert.equal(await verifyPassword(SHA1, '$argon2id$v=19$m=12288,t=3,p=1$$'), false);
   });
 
   test('verifies the same SHA1 in either case; rejects another', async () => {

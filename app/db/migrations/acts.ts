@@ -85,5 +85,16 @@ export function actsMigrations(dialect: DialectName): Record<string, Migration> 
           .execute();
       },
     },
+    // The account that owns each act (db/keys.ts accountKey), besides its name: a name
+    // registered again is another account and owns nothing here. Acts stored before were
+    // stored by generation 0 of their name, whose key is the name's: username_hash.
+    // act_upvotes.username_hash holds the voter's account key from here on (the same value for
+    // generation 0).
+    '0004_owner_keys': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('acts').addColumn('owner_key', 'char(64)', (col) => col.notNull().defaultTo('')).execute();
+        await db.updateTable('acts').set((eb) => ({ owner_key: eb.ref('username_hash') })).execute();
+      },
+    },
   };
 }

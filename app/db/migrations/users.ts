@@ -30,5 +30,30 @@ export function usersMigrations(dialect: DialectName): Record<string, Migration>
         await db.schema.alterTable('users').addColumn('session_key', 'varchar(64)', (col) => col.notNull().defaultTo('')).execute();
       },
     },
+    // Accounts, not names, own acts and upvotes (db/keys.ts accountKey): a name registered again
+    // after its holder was deleted is the next generation. name_generations remembers, per
+    // name ever deleted, the last generation that held it.
+    '0003_name_generations': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('users').addColumn('generation', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+        await c
+          .table(db.schema.createTable('name_generations'))
+          .addColumn('name_hash', 'char(64)', (col) => col.primaryKey())
+          .addColumn('generation', 'integer', (col) => col.notNull())
+          .execute();
+      },
+    },
+    // Failed log-ins per name (users/login-throttle.ts): the budget's theoretical arrival time
+    // (GCRA), in ms since the epoch. Names that are not accounts count too, so a refusal says
+    // nothing about whether one exists.
+    '0004_login_failures': {
+      async up(db: Kysely<any>) {
+        await c
+          .table(db.schema.createTable('login_failures'))
+          .addColumn('name_hash', 'char(64)', (col) => col.primaryKey())
+          .addColumn('tat', 'bigint', (col) => col.notNull())
+          .execute();
+      },
+    },
   };
 }

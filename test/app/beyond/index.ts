@@ -1,6 +1,9 @@
 // Beyond the contract: owner access mode, revocable sessions, cross-site refusal, and the
 // body limits, listings and lookups under hostile input. Each backend's test file runs it.
 import type { Backend } from '../support/backends.ts';
+import { accounts } from './accounts.ts';
+import { imageWork } from './image-work.ts';
+import { names } from './names.ts';
 import { crossSite } from './cross-site.ts';
 import { hostileBodies } from './limits.ts';
 import { ownerRules } from './owner-rules.ts';
@@ -9,8 +12,11 @@ import { sessionRevocation } from './sessions.ts';
 
 export function beyondContract(backend: Backend): void {
   ownerRules(backend);
+  accounts(backend);
+  names(backend);
   sessionRevocation(backend);
   crossSite(backend);
   hostileBodies(backend);
   photoRoutes(backend);
+  imageWork(backend);
 }

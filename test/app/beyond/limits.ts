@@ -105,6 +105,36 @@ async function resettingProxy(targetPort: number): Promise<{ port: number; reset
 }
 
 export function hostileBodies(backend: Backend): void {
+  describe('a chunked body reserves memory by the bytes it sends, not by the limit (finding 1)', () => {
+    // The shipped body limit (16 MiB) and body memory (16 MiB): one chunked body used to reserve
+    // all of it before its first byte, so one client trickling it stalled every log-in.
+    const f = freshServices(backend, { apiAccess: 'owner' });
+
+    test('a log-in trickled as chunks, byte by byte: other log-ins answer at once meanwhile', async (t) => {
+      await addUser(f.users, 'tess');
+      const { hostname, port } = new URL(f.users.url);
+      const tricklers = Array.from({ length: 3 }, () => connect(Number(port), hostname));
+      t.after(() => tricklers.forEach((s) => s.destroy()));
+      for (const s of tricklers) {
+        await new Promise((r) => s.once('connect', r));
+        s.write(`POST /api/v1/sessions HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        const reply = await Promise.race([
+          f.users.post('/api/v1/sessions', { username: 'tess', password: PASSWORD }),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a log-in waited 5 s behind the trickled bodies')), 5000).unref()),
+        ]);
+        expectReply(reply, 200);
+        const ms = performance.now() - started;
+        assert.ok(ms < 2000, `a log-in beside three trickled ones took ${Math.round(ms)} ms`);
+      }
+      for (const s of tricklers) s.write('1\r\n"\r\n');
+    });
+  });
+
+
   describe('the body limit counts bytes, whatever the headers say', () => {
     const f = freshServices(backend, { apiAccess: 'open', bodyLimit: LIMIT });
     let cookie = '';

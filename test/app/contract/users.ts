@@ -66,7 +66,7 @@ export function usersContract(backend: Backend): void {
       assert.equal(rows.length, 3);
       for (const row of rows) {
         const stored = String(row.password_hash);
-        assert.match(stored, /^scrypt\$/);
+        assert.match(stored, /^\$argon2id\$/);
         assert.ok(!stored.toLowerCase().includes(PASSWORD) && !stored.toLowerCase().includes(sha1('x')));
       }
       const [a, b] = [rows[0], rows[2]].map((row) => String(row?.password_hash));

@@ -16,6 +16,8 @@ export interface FreshStorage {
   storage: StorageOptions;
   /** Rows of `select * from <table>` in the given service's store. */
   peek(service: 'users' | 'acts', table: string): Promise<Record<string, unknown>[]>;
+  /** One statement with `?` parameters, for a state the API cannot make (a hash from before). */
+  write(service: 'users' | 'acts', statement: string, params: (string | number)[]): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -38,6 +40,14 @@ export function sqliteBackend(): Backend {
           const db = new DatabaseSync(join(dataDir, `${service}.sqlite`), { readOnly: true });
           try {
             return db.prepare(`select * from ${table}`).all() as Record<string, unknown>[];
+          } finally {
+            db.close();
+          }
+        },
+        async write(service, statement, params) {
+          const db = new DatabaseSync(join(dataDir, `${service}.sqlite`));
+          try {
+            db.prepare(statement).run(...params);
           } finally {
             db.close();
           }
@@ -84,6 +94,14 @@ export async function mariadbBackend(): Promise<Backend> {
           try {
             const [rows] = await conn.query(`select * from \`${table}\``);
             return rows as Record<string, unknown>[];
+          } finally {
+            await conn.end();
+          }
+        },
+        async write(_service, statement, params) {
+          const conn = await createConnection(database.url);
+          try {
+            await conn.execute(statement, params);
           } finally {
             await conn.end();
           }

@@ -80,6 +80,13 @@ export function api(url: string): Api {
 export const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 
 /** The session cookie from a login reply, as a Cookie header value. */
+/** `name=value` of the Set-Cookie naming `name`, or undefined. */
+export function namedCookie(reply: Reply, name: string): string | undefined {
+  const setCookie = reply.headers['set-cookie'];
+  const all = Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie];
+  return all.map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${name}=`));
+}
+
 export function sessionCookie(reply: Reply): string {
   const setCookie = reply.headers['set-cookie'];
   const first = Array.isArray(setCookie) ? setCookie[0] : setCookie;
