@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { DockerEngine, isNotFound } from '../engine-client/index.ts';
 import { ensureBaseImage } from '../scripts/images.ts';
-import { ensureSupervisorBundle, repoRoot, TEST_LABEL } from './supervisor.ts';
+import { ensureSupervisorBundle, repoRoot, TEST_LABEL, unitAllocatorEnv } from './supervisor.ts';
 
 export interface BudgetContainerOptions {
   suite: string;
@@ -56,7 +56,7 @@ export class BudgetContainer {
       // production command: the supervisor's bundle, no TypeScript loader.
       cmd: [process.execPath, 'supervisor', 'start', '--config', this.#o.configFile],
       workingDir: repoRoot,
-      env: { HOME: this.#o.dir, LOG_FORMAT: 'json', ...this.#o.env },
+      env: { HOME: this.#o.dir, LOG_FORMAT: 'json', ...unitAllocatorEnv(), ...this.#o.env },
       labels: { [TEST_LABEL]: this.#o.suite },
       networkMode: 'host',
       memoryBytes: bytes,

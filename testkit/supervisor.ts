@@ -4,6 +4,7 @@
 // label), an admin client, HTTP helpers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -158,6 +159,20 @@ export async function tempDir(suite: string): Promise<string> {
 
 // ---- the supervisor as a child process ------------------------------------------------------
 
+/** The allocator settings the systemd unit (and npm start) give the supervisor, read from the unit. */
+export function unitAllocatorEnv(): Record<string, string> {
+  const unit = readFileSync(path.join(repoRoot, 'deploy', 'selflessacts.service'), 'utf8');
+  const env: Record<string, string> = {};
+  for (const line of unit.split('\n')) {
+    if (!line.startsWith('Environment=MALLOC_')) continue;
+    for (const pair of line.slice('Environment='.length).split(/\s+/)) {
+      const at = pair.indexOf('=');
+      if (at > 0) env[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+  }
+  return env;
+}
+
 export interface LogLine {
   msg: string;
   type?: string;
@@ -206,6 +221,7 @@ export class SupervisorProcess {
     const argv = options.production
       ? [process.execPath, 'supervisor', 'start', '--config', configFile]
       : [process.execPath, '--import', 'tsx', 'supervisor/main.ts', '--config', configFile];
+    if (options.production) env = { ...unitAllocatorEnv(), ...env };
     const activated = options.listenFd !== undefined;
     const child = spawn(activated ? '/bin/sh' : argv[0]!, activated ? ['-c', 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"', 'sh', ...argv] : argv.slice(1), {
       cwd: repoRoot,

@@ -44,7 +44,8 @@ const CACHE_LIMIT = 4096;
 
 export class ClientHasher {
   readonly #key: Buffer;
-  readonly #cache = new Map<string, number>();
+  /** Address → two independent 32-bit hashes (first, second). */
+  readonly #cache = new Map<string, [number, number]>();
 
   constructor(key: Buffer) {
     if (key.length < 16) throw new Error('a client hash key needs at least 16 bytes');
@@ -53,9 +54,15 @@ export class ClientHasher {
 
   /** A 32-bit hash of the client `address` belongs to, unpredictable without the key. */
   hash(address: string): number {
+    return this.pair(address)[0];
+  }
+
+  /** Two independent such hashes (a count-min sketch uses both). */
+  pair(address: string): [number, number] {
     let h = this.#cache.get(address);
     if (h !== undefined) return h;
-    h = createHmac('sha256', this.#key).update(clientKey(address)).digest().readUInt32LE(0);
+    const digest = createHmac('sha256', this.#key).update(clientKey(address)).digest();
+    h = [digest.readUInt32LE(0), digest.readUInt32LE(4)];
     // Dropping the whole map when full keeps this O(1); the next hits refill it.
     if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
     this.#cache.set(address, h);

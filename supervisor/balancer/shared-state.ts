@@ -225,22 +225,35 @@ export class SharedState {
 
   /**
    * Counts a new connection from `address` unless that would exceed `cap` (over all threads);
-   * returns the bucket to pass to `disconnect`, or -1 when refused. Addresses share a bucket
-   * when their keyed hashes collide (by chance: nobody can aim at one): the cap then covers
-   * both, which errs on the side of refusing. An IPv6 client counts per /64.
+   * returns the handle to pass to `disconnect`, or -1 when refused. A count-min sketch: each
+   * address counts in two buckets chosen by independent keyed hashes, and its count is the
+   * smaller of the two, so another client shares its count only if it collides in both (one
+   * chance in millions for a few hundred clients, where one bucket alone made it one in a few
+   * dozen); a collision still errs on the side of refusing. An IPv6 client counts per /64.
    */
   connect(address: string, cap: number): number {
-    const bucket = this.#clients.hash(address) & this.#bucketMask;
+    const [h1, h2] = this.#clients.pair(address);
+    const b1 = h1 & this.#bucketMask;
+    // Two different buckets, so a connection is never counted twice in one.
+    const b2 = (h2 & this.#bucketMask) === b1 ? b1 ^ 1 : h2 & this.#bucketMask;
+    if (cap > 0 && Math.min(this.#connections(b1), this.#connections(b2)) >= cap) return -1;
+    Atomics.add(this.#a, this.#clientsRow + b1, 1);
+    Atomics.add(this.#a, this.#clientsRow + b2, 1);
+    return b1 * (this.#bucketMask + 1) + b2;
+  }
+
+  disconnect(handle: number): void {
+    const buckets = this.#bucketMask + 1;
+    Atomics.sub(this.#a, this.#clientsRow + Math.floor(handle / buckets), 1);
+    Atomics.sub(this.#a, this.#clientsRow + (handle % buckets), 1);
+  }
+
+  /** Connections counted in one bucket, over every thread. */
+  #connections(bucket: number): number {
     const { clientsAt, spec } = this.layout;
     let sum = 0;
     for (let t = 0; t < spec.threads; t++) sum += Atomics.load(this.#a, clientsAt + t * spec.clientBuckets + bucket);
-    if (cap > 0 && sum >= cap) return -1;
-    Atomics.add(this.#a, this.#clientsRow + bucket, 1);
-    return bucket;
-  }
-
-  disconnect(bucket: number): void {
-    Atomics.sub(this.#a, this.#clientsRow + bucket, 1);
+    return sum;
   }
 
   // ---- rate limits -------------------------------------------------------------------------

@@ -208,6 +208,18 @@ describe('shared counters', () => {
     assert.ok(t0.connect('203.0.113.7', 2) >= 0);
     assert.ok(t0.connect('203.0.113.7', 0) >= 0, 'cap 0: no cap');
   });
+
+  test('300 clients at their cap, in the real number of buckets: none is refused for sharing a bucket with another', () => {
+    const l = new SharedLayout({ services: [], threads: 2, clientBuckets: 16_384 });
+    const buffer = l.create(Int32Array.of(11, 22, 33, 44));
+    const [t0, t1] = [new SharedState(buffer, l, 0, EPOCH), new SharedState(buffer, l, 1, EPOCH)];
+    const clients = Array.from({ length: 300 }, (_, i) => `10.${i >> 8}.${i & 255}.9`);
+    const cap = 30;
+    let refused = 0;
+    for (const client of clients) for (let n = 0; n < cap; n++) if ((n % 2 ? t1 : t0).connect(client, cap) < 0) refused++;
+    assert.equal(refused, 0);
+    for (const client of clients) assert.equal(t0.connect(client, cap), -1, `${client}'s next connection is over its cap`);
+  });
 });
 
 describe('canonical request target', () => {
