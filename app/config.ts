@@ -1,5 +1,6 @@
 // Environment → typed configuration. Every problem names the variable, the value it had and
 // what was expected, and start-up stops (main.ts exits 1); nothing falls back silently.
+import { readFileSync } from 'node:fs';
 import { logSettings, type LogSettings } from './log.ts';
 
 export type ServiceName = 'users' | 'acts' | 'all';
@@ -141,8 +142,22 @@ function optionalMysqlUrl(env: Env, name: string): string | undefined {
   return value;
 }
 
+/**
+ * A secret from NAME, or from the file NAME_FILE names (how the orchestrator passes it: a file
+ * readable by the replica's user only, not an environment every child process inherits and
+ * `docker inspect` shows). Both set is a mistake worth stopping for.
+ */
 function optionalSecret(env: Env, name: string): string | undefined {
-  const value = raw(env, name);
+  const fileName = raw(env, `${name}_FILE`);
+  let value = raw(env, name);
+  if (fileName !== undefined) {
+    if (value !== undefined) throw new ConfigError(`${name}_FILE`, fileName, `unset while ${name} is set (one or the other)`);
+    try {
+      value = readFileSync(fileName, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE`, fileName, `a file this user can read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    }
+  }
   if (value === undefined) return undefined;
   if (value.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(name, '***', `at least ${MIN_SECRET_LENGTH} characters`);

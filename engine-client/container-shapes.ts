@@ -46,6 +46,11 @@ export function toContainerCreateBody(spec: ContainerSpec): Json {
   if (spec.networkMode !== undefined) hostConfig.NetworkMode = spec.networkMode;
   if (spec.autoRemove !== undefined) hostConfig.AutoRemove = spec.autoRemove;
   if (spec.init !== undefined) hostConfig.Init = spec.init;
+  if (spec.capDrop !== undefined) hostConfig.CapDrop = spec.capDrop;
+  if (spec.securityOpt !== undefined) hostConfig.SecurityOpt = spec.securityOpt;
+  if (spec.readonlyRootfs !== undefined) hostConfig.ReadonlyRootfs = spec.readonlyRootfs;
+  if (spec.tmpfs !== undefined) hostConfig.Tmpfs = spec.tmpfs;
+  if (spec.pidsLimit !== undefined) hostConfig.PidsLimit = spec.pidsLimit;
 
   const body: Json = {
     Image: spec.image,
@@ -134,9 +139,16 @@ export function toContainerInfo(raw: Json): ContainerInfo {
       maximumRetryCount: num(policy.MaximumRetryCount),
     },
     memoryBytes: num(host.Memory),
+    memorySwapBytes: num(host.MemorySwap),
     cpus: num(host.NanoCpus) / 1e9,
     extraHosts: strings(host.ExtraHosts),
     networkMode: str(host.NetworkMode),
+    capDrop: strings(host.CapDrop),
+    securityOpt: strings(host.SecurityOpt),
+    readonlyRootfs: host.ReadonlyRootfs === true,
+    tmpfs: Object.fromEntries(Object.entries(obj(host.Tmpfs)).map(([k, v]) => [k, str(v)])),
+    pidsLimit: num(host.PidsLimit),
+    binds: strings(host.Binds),
     ports: publishedPorts(settings.Ports),
     networks,
     raw,

@@ -70,6 +70,16 @@ export interface ContainerSpec {
   autoRemove?: boolean;
   /** Run the engine's init (tini) as PID 1 so signals reach the app and zombies are reaped. */
   init?: boolean;
+  /** Capabilities taken away ("ALL" for every one). */
+  capDrop?: string[];
+  /** Security options, e.g. "no-new-privileges". */
+  securityOpt?: string[];
+  /** Mount the image's root filesystem read-only. */
+  readonlyRootfs?: boolean;
+  /** tmpfs mounts: path → mount options ("rw,noexec,nosuid,size=64m"). */
+  tmpfs?: Record<string, string>;
+  /** Processes (threads included) the container may have at once. */
+  pidsLimit?: number;
 }
 
 export interface CreatedContainer {
@@ -145,9 +155,19 @@ export interface ContainerInfo {
   restartCount: number;
   restartPolicy: RestartPolicy;
   memoryBytes: number;
+  /** Memory and swap together; -1 unlimited, 0 unset. */
+  memorySwapBytes: number;
   cpus: number;
   extraHosts: string[];
   networkMode: string;
+  capDrop: string[];
+  securityOpt: string[];
+  readonlyRootfs: boolean;
+  tmpfs: Record<string, string>;
+  /** 0 or -1: no limit. */
+  pidsLimit: number;
+  /** Bind mounts as "source:target[:options]". */
+  binds: string[];
   /** Published ports with the host port the engine actually bound. */
   ports: PublishedPort[];
   networks: Record<string, ContainerNetwork>;

@@ -394,7 +394,7 @@ ensure_user() {
   else
     warn "no docker group: Docker is not installed; the supervisor will run replicas as processes"
   fi
-  ensure_dir "$STATE_DIR" 0750 "$SERVICE_USER" "$SERVICE_USER"
+  ensure_dir "$STATE_DIR" 0700 "$SERVICE_USER" "$SERVICE_USER"
   ensure_dir "$CONF_DIR" 0750 root "$SERVICE_USER"
 }
 

@@ -759,7 +759,14 @@ export class Fleet {
   #spec(s: ServiceConfig, port: number): ReplicaSpec {
     const instance = randomBytes(6).toString('hex');
     const env = this.#envFor(s, port, instance);
+    const secrets: Record<string, string> = {};
+    for (const key of this.#d.env.secretKeys(s.name)) {
+      if (env[key] === undefined) continue;
+      secrets[key] = env[key];
+      delete env[key];
+    }
     const spec: ReplicaSpec = { service: s.name, port, instance, containerPort: s.containerPort, env, resources: s.resources };
+    if (Object.keys(secrets).length > 0) spec.secrets = secrets;
     if (s.image) spec.image = s.image;
     if (s.command) spec.command = s.command;
     const label = this.#specs.wanted(s, port);
@@ -769,7 +776,7 @@ export class Fleet {
 
   #envFor(s: ServiceConfig, port: number, instance: string): Record<string, string> {
     const { runtime } = this.#d;
-    const where = runtime.placement(port, s.containerPort);
+    const where = runtime.placement(s.name, port, s.containerPort);
     return this.#d.env.render(
       s,
       { port: String(where.port), host: where.host, dataDir: where.dataDir, instance, service: s.name },

@@ -33,6 +33,11 @@ export class ReplicaEnvironment {
     return [...names].sort();
   }
 
+  /** The variables of `service` whose value holds a {{secret:NAME}}: passed as files (runtime/replica-files.ts). */
+  secretKeys(service: string): string[] {
+    return (this.#templates.get(service) ?? []).filter(([, parts]) => refsOf(parts).some((ref) => ref.kind === 'secret')).map(([key]) => key);
+  }
+
   render(service: ServiceConfig, replica: Readonly<Record<ReplicaField, string>>, serviceUrl: (name: string) => string, replicaUrls: (name: string) => string[]): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [key, parts] of this.#templates.get(service.name) ?? []) {

@@ -2,6 +2,7 @@
 // messages between them (the primary is the hub). Start-up adopts what runs; shutdown stops
 // accepting, drains, then stops and removes the replicas (or leaves them).
 import { chmodSync, mkdirSync } from 'node:fs';
+import { separateServiceData } from './runtime/replica-files.ts';
 import { AdminServer } from './admin.ts';
 import { runtimeLogSource } from './admin-logs.ts';
 import type { InheritedSockets } from './balancer/socket-activation.ts';
@@ -21,6 +22,7 @@ import type {
   ToHeartbeat,
   WindowStatus,
 } from './protocol.ts';
+import { replicaDataDir } from './runtime/select.ts';
 import { dialHost, type ReplicaUsage, type Runtime } from './runtime/runtime.ts';
 import { ReplicaEnvironment } from './replica-env.ts';
 import { ensureAdminToken } from './admin-token.ts';
@@ -151,6 +153,9 @@ export class Supervisor {
     const c = this.#config;
     if (this.#inherited === null) await this.#claimListenPorts();
     await this.#runtime.init();
+    // Each service has its own data directory now; an installation from before shared one.
+    const moved = separateServiceData(replicaDataDir(c), c.services.map((s) => s.name));
+    if (moved.length > 0) this.#logger.info('replica data moved into per-service directories', { moved });
     const capacity = await this.#capacity();
     if (capacity) this.#fleet.setCapacity(capacity);
     let above: string[] = [];

@@ -105,6 +105,7 @@ export function enginePlugin<N extends string>(spec: EnginePluginSpec<N>): Runti
         publishHost: context.publishHost,
         hostLoopbackEnv: s.hostLoopbackEnv,
         replicaDataDir: context.replicaDataDir,
+        dataDir: context.dataDir,
         stopGraceSeconds: context.stopGraceSeconds,
         logger: context.logger,
       });

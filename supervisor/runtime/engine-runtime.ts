@@ -2,9 +2,14 @@
 // Podman's (`podman system service`). Containers are named <service>-<port>, carry our labels,
 // publish containerPort on publishHost:port, run as a non-root user with memory and CPU limits,
 // join one user-defined bridge network (so replicas reach each other by container name) and get
-// dataDir/replicas bind-mounted as /data. No engine socket inside. URLs on the host's loopback
-// in the env keys of hostLoopbackEnv are pointed at the host's name inside containers.
+// their service's own data directory (dataDir/replicas/<service>) bind-mounted as /data, and its
+// secrets read-only at /run/secrets. Hardened by default (CONTAINMENT): every capability
+// dropped, no privilege gain (setuid binaries stay inert), a read-only root filesystem with a
+// small tmpfs on /tmp, a pids limit, and no swap beyond the memory limit. No engine socket
+// inside. URLs on the host's loopback in the env keys of hostLoopbackEnv are pointed at the
+// host's name inside containers.
 import { chmod, chown, mkdir, readdir } from 'node:fs/promises';
+import { serviceDataDir, serviceSecretsDir, writeSecretFiles } from './replica-files.ts';
 import path from 'node:path';
 import {
   isConflict,
@@ -53,11 +58,24 @@ export interface EngineRuntimeOptions {
   /** Env keys whose loopback URLs (127.0.0.1, localhost, [::1]) become the host alias. */
   hostLoopbackEnv?: readonly string[];
   replicaDataDir: string;
+  /** The supervisor's data directory: replica-secrets/<service> lives there. */
+  dataDir: string;
   stopGraceSeconds: number;
   logger?: Logger;
 }
 
 const DATA_MOUNT = '/data';
+const SECRETS_MOUNT = '/run/secrets';
+
+/** What every replica container is held to, whatever its image. */
+export const CONTAINMENT = {
+  capDrop: ['ALL'],
+  securityOpt: ['no-new-privileges'],
+  readonlyRootfs: true,
+  tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=64m' },
+  // Node's threads (libuv's pool, V8's helpers, the app's workers) are a few dozen: room, not a fork bomb.
+  pidsLimit: 256,
+} as const;
 
 export class EngineRuntime implements Runtime {
   readonly memoryEnforcement = 'cgroup' as const;
@@ -85,7 +103,7 @@ export class EngineRuntime implements Runtime {
         if (!isConflict(err)) throw err; // another supervisor made it meanwhile
       }
     }
-    await this.#prepareDataDir();
+    await mkdir(this.#o.replicaDataDir, { recursive: true });
   }
 
   async list(): Promise<ReplicaInfo[]> {
@@ -130,7 +148,9 @@ export class EngineRuntime implements Runtime {
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
     if (!spec.image) throw Object.assign(new Error(`service ${spec.service} has no image for the ${this.kind} runtime`), { code: 'NO_IMAGE' });
     const name = containerName(spec.service, spec.port);
-    const env = this.#containerEnv(spec.env);
+    const dataDir = await this.#prepareDataDir(serviceDataDir(this.#o.replicaDataDir, spec.service));
+    const secrets = this.#secretFiles(spec);
+    const env = { ...this.#containerEnv(spec.env), ...secrets.env };
     const create = () =>
       this.#o.engine.containers.create({
         name,
@@ -152,7 +172,12 @@ export class EngineRuntime implements Runtime {
         cpus: spec.resources.cpus,
         networkMode: this.#o.network,
         networkAliases: [name],
-        binds: [{ source: this.#o.replicaDataDir, target: DATA_MOUNT }],
+        binds: [{ source: dataDir, target: DATA_MOUNT }, ...(secrets.dir ? [{ source: secrets.dir, target: SECRETS_MOUNT, readOnly: true }] : [])],
+        capDrop: [...CONTAINMENT.capDrop],
+        securityOpt: [...CONTAINMENT.securityOpt],
+        readonlyRootfs: CONTAINMENT.readonlyRootfs,
+        tmpfs: { ...CONTAINMENT.tmpfs },
+        pidsLimit: CONTAINMENT.pidsLimit,
         // A container on the host's MySQL needs a name for the host.
         ...(this.#o.hostAlias.extraHost ? { extraHosts: [`${this.#o.hostAlias.name}:${this.#o.hostAlias.extraHost}`] } : {}),
         restartPolicy: { name: 'no' }, // the supervisor restarts, with backoff; the engine must not
@@ -204,7 +229,7 @@ export class EngineRuntime implements Runtime {
     return `http://${containerName(service, port)}:${containerPort}`;
   }
 
-  placement(_port: number, containerPort: number): Placement {
+  placement(_service: string, _port: number, containerPort: number): Placement {
     return { port: containerPort, host: '0.0.0.0', dataDir: DATA_MOUNT };
   }
 
@@ -287,23 +312,57 @@ export class EngineRuntime implements Runtime {
     return info;
   }
 
-  /** The bind-mounted data directory must be writable by the replicas' non-root user. */
-  async #prepareDataDir(): Promise<void> {
-    const dir = this.#o.replicaDataDir;
-    await mkdir(dir, { recursive: true });
-    const [uid, gid] = this.#o.user.split(':').map(Number);
-    if (uid === undefined || !Number.isInteger(uid)) {
+  /** A service's bind-mounted data directory, writable by the replicas' non-root user only. */
+  async #prepareDataDir(dir: string): Promise<string> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const owner = this.#owner();
+    if (owner === undefined) {
       await chmod(dir, 0o777);
-      return;
+      return dir;
     }
     try {
-      await chown(dir, uid, Number.isInteger(gid) ? gid! : uid);
-      for (const entry of await readdir(dir)) await chown(path.join(dir, entry), uid, Number.isInteger(gid) ? gid! : uid);
+      await chown(dir, owner.uid, owner.gid);
+      for (const entry of await readdir(dir)) await chown(path.join(dir, entry), owner.uid, owner.gid);
+      await chmod(dir, 0o700);
     } catch {
       // Not root: we cannot give it away, so open it up instead.
       await chmod(dir, 0o777);
-      this.#o.logger?.warn('data directory made world-writable (cannot chown as non-root)', { dir });
+      this.#warnOnce(`data directory ${dir} made world-writable: this user cannot give it to ${this.#o.user}`);
     }
+    return dir;
+  }
+
+  /**
+   * The replica's secrets as files in dataDir/replica-secrets/<service>, mounted read-only and
+   * owned by the replicas' user (mode 400). Without the right to give files away (not root),
+   * they stay in the environment, as before, and the log says so once.
+   */
+  #secretFiles(spec: ReplicaSpec): { env: Record<string, string>; dir?: string } {
+    const secrets = spec.secrets ?? {};
+    if (Object.keys(secrets).length === 0) return { env: {} };
+    const dir = serviceSecretsDir(this.#o.dataDir, spec.service);
+    const owner = this.#owner();
+    try {
+      if (owner === undefined) throw Object.assign(new Error('no numeric user'), { code: 'EPERM' });
+      return { env: writeSecretFiles(dir, secrets, SECRETS_MOUNT, owner), dir };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+      this.#warnOnce(`secrets passed in the environment: this user cannot give files to ${this.#o.user}`);
+      return { env: { ...secrets } };
+    }
+  }
+
+  #owner(): { uid: number; gid: number } | undefined {
+    const [uid, gid] = this.#o.user.split(':').map(Number);
+    if (uid === undefined || !Number.isInteger(uid)) return undefined;
+    return { uid, gid: Number.isInteger(gid) ? gid! : uid };
+  }
+
+  readonly #warned = new Set<string>();
+  #warnOnce(message: string): void {
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    this.#o.logger?.warn(message);
   }
 }
 

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { field } from '../config-formats.ts';
 import { parseTemplate, refsOf } from '../templates.ts';
 import type { Deployment, RuntimePlugin } from './plugin.ts';
+import { serviceDataDir, serviceSecretsDir, writeSecretFiles } from './replica-files.ts';
 import type { Logger } from '../log.ts';
 import { readLogFile } from './log-file.ts';
 import { BundleCache } from './process-bundle.ts';
@@ -120,6 +121,12 @@ export class ProcessRuntime implements Runtime {
     const env: Record<string, string> = { ...bounds.env };
     for (const key of this.#options.inheritEnv) if (process.env[key] !== undefined) env[key] = process.env[key]!;
     Object.assign(env, spec.env, { [REPLICA_MARKER]: id });
+    // Secrets as files only this user reads, as containers get them.
+    if (spec.secrets !== undefined) {
+      const dir = serviceSecretsDir(this.#options.dataDir, spec.service);
+      Object.assign(env, writeSecretFiles(dir, spec.secrets, dir));
+    }
+    mkdirSync(serviceDataDir(this.#options.replicaDataDir, spec.service), { recursive: true, mode: 0o700 });
     const logFile = this.#logFile(spec.service, spec.port);
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
@@ -184,8 +191,9 @@ export class ProcessRuntime implements Runtime {
     return readLogFile(this.#logFile(record.service, record.port), { ...options, writing: () => this.#alive(record) });
   }
 
-  placement(port: number): Placement {
-    return { port, host: dialHost(this.#options.publishHost), dataDir: this.#options.replicaDataDir };
+  /** Each service its own data directory, as containers have (runtime/replica-files.ts). */
+  placement(service: string, port: number): Placement {
+    return { port, host: dialHost(this.#options.publishHost), dataDir: serviceDataDir(this.#options.replicaDataDir, service) };
   }
 
   serviceUrl(_service: string, port: number): string {

@@ -37,6 +37,11 @@ export interface ReplicaSpec {
   containerPort: number;
   /** Rendered from the config's templates (replica-env.ts): the runtime adds nothing the app would read. */
   env: Record<string, string>;
+  /**
+   * Variables whose value is a secret, kept out of `env`: the runtime hands each over as a file
+   * only the replica's user can read, named by <VARIABLE>_FILE (runtime/replica-files.ts).
+   */
+  secrets?: Record<string, string>;
   resources: { memoryMb: number; cpus: number };
   /** The label value of its effective spec (spec-hash.ts formatSpec). */
   spec?: string;
@@ -95,8 +100,8 @@ export interface Runtime {
   inspect(id: string): Promise<ReplicaInfo | undefined>;
   /** A URL of `service`'s replica on `port` that another replica can reach. */
   serviceUrl(service: string, port: number, containerPort: number): string;
-  /** How a replica on `port` sees itself: the values of {{replica:port}}, {{replica:host}}, {{replica:dataDir}}. */
-  placement(port: number, containerPort: number): Placement;
+  /** How `service`'s replica on `port` sees itself: the values of {{replica:port}}, {{replica:host}}, {{replica:dataDir}}. */
+  placement(service: string, port: number, containerPort: number): Placement;
   /**
    * The replica's output so far (the last `tail` lines with `tail`), then, with `follow`, what
    * it writes until it stops or `signal` aborts. Absent when the runtime keeps no output.

@@ -148,7 +148,7 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     // The env file: root-only secrets, never printed.
     assert.equal(await inside(['stat', '-c', '%a %U %G', '/etc/selflessacts/selflessacts.env']), '640 root selflessacts');
     assert.equal(await inside(['stat', '-c', '%a %U %G', '/etc/selflessacts']), '750 root selflessacts');
-    assert.equal(await inside(['stat', '-c', '%a %U %G', '/var/lib/selflessacts']), '750 selflessacts selflessacts');
+    assert.equal(await inside(['stat', '-c', '%a %U %G', '/var/lib/selflessacts']), '700 selflessacts selflessacts');
     const env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
     const db = /^mysql:\/\/selflessacts:([A-Za-z0-9]{32})@127\.0\.0\.1:3306\/selflessacts$/.exec(env.DATABASE_URL ?? '');
     assert.ok(db, `DATABASE_URL has an unexpected shape`);

@@ -96,10 +96,11 @@ describe('SQLite backup as docs/operations.md says (WAL, online backup, restore)
 
   test('online backups taken while the app writes hold every committed row; the copy restores', async () => {
     const commands = await guideCommands();
-    const { app, url } = await startApp({ DATA_DIR: replicas });
+    // The acts service's own directory, as the supervisor gives it.
+    const { app, url } = await startApp({ DATA_DIR: path.join(replicas, 'acts') });
     running = app;
     for (let i = 0; i < 50; i++) await addCategory(url, `before-${i}`);
-    const live = path.join(replicas, 'acts.sqlite');
+    const live = path.join(replicas, 'acts', 'acts.sqlite');
     assert.ok((await stat(`${live}-wal`)).size > 0, 'the app writes through a WAL');
 
     // The guide's warning: the main file alone lacks what is still in the WAL.
@@ -130,9 +131,9 @@ describe('SQLite backup as docs/operations.md says (WAL, online backup, restore)
     // Restore as the guide says: stop, drop the old WAL, copy over the file, start.
     const backedUp = countIn(targets.node);
     assert.deepEqual(await app.stop(), { code: 0, signal: null });
-    await sh(swap(commandStarting(commands, 'sudo rm -f /var/lib/selflessacts/replicas/acts.sqlite-wal'), targets.node));
+    await sh(swap(commandStarting(commands, 'sudo rm -f /var/lib/selflessacts/replicas/acts/acts.sqlite-wal'), targets.node));
     await sh(swap(commandStarting(commands, 'sudo cp /var/backups/acts.sqlite '), targets.node));
-    const restored = await startApp({ DATA_DIR: replicas });
+    const restored = await startApp({ DATA_DIR: path.join(replicas, 'acts') });
     running = restored.app;
     const names = await categories(restored.url);
     assert.equal(names.length, backedUp);

@@ -85,8 +85,8 @@ export class FakeRuntime implements Runtime {
     return `http://${service}-${port}`;
   }
 
-  placement(port: number): Placement {
-    return { port, host: '127.0.0.1', dataDir: '/tmp/data' };
+  placement(service: string, port: number): Placement {
+    return { port, host: '127.0.0.1', dataDir: `/tmp/data/${service}` };
   }
 
   async close(): Promise<void> {}

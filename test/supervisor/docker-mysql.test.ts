@@ -125,8 +125,10 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
       assert.deepEqual(JSON.parse(listed.text), [{ ...act, upvotes: 0 }], String(port));
     }
     // Nothing went to SQLite under the bind-mounted data directory.
-    for (const file of ['users.sqlite', 'acts.sqlite']) {
-      assert.ok(!existsSync(path.join(suite.dir, 'data', 'replicas', file)), `${file} exists: a replica used SQLite`);
+    for (const service of ['users', 'acts']) {
+      const file = path.join(suite.dir, 'data', 'replicas', service, `${service}.sqlite`);
+      assert.ok(existsSync(path.dirname(file)), `${service} has its data directory`);
+      assert.ok(!existsSync(file), `${file} exists: a replica used SQLite`);
     }
   });
 });

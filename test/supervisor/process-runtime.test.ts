@@ -104,7 +104,7 @@ describe('process runtime with the real app (npm start without Docker)', () => {
     const home = await http('GET', `${base}/`);
     assert.equal(home.status, 200);
     assert.match(String(home.headers['content-type']), /text\/html/);
-    for (const file of ['replicas/users.sqlite', 'replicas/acts.sqlite']) assert.ok((await stat(path.join(dataDir, file))).size > 0, file);
+    for (const file of ['replicas/users/users.sqlite', 'replicas/acts/acts.sqlite']) assert.ok((await stat(path.join(dataDir, file))).size > 0, file);
     assert.equal((await stat(path.join(dataDir, 'secrets.json'))).mode & 0o777, 0o600);
   });
 

@@ -94,6 +94,22 @@ describe('loadConfig', () => {
     );
   });
 
+  test('SESSION_SECRET_FILE: the secret from a file (the orchestrator\'s way); one or the other; unreadable → named', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/sa-secret-`);
+    try {
+      await writeFile(`${dir}/s`, 'from-a-file-long-enough\n', { mode: 0o400 });
+      assert.equal(loadConfig({ SESSION_SECRET_FILE: `${dir}/s` }).sessionSecret, 'from-a-file-long-enough');
+      assert.throws(() => loadConfig({ SESSION_SECRET_FILE: `${dir}/s`, SESSION_SECRET: 'a-long-enough-secret' }), (err: unknown) => err instanceof ConfigError && err.variable === 'SESSION_SECRET_FILE');
+      assert.throws(() => loadConfig({ SESSION_SECRET_FILE: `${dir}/missing` }), (err: unknown) => err instanceof ConfigError && /ENOENT/.test(err.message));
+      await writeFile(`${dir}/short`, 'tiny');
+      assert.throws(() => loadConfig({ SESSION_SECRET_FILE: `${dir}/short` }), /at least 16/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a short SESSION_SECRET is never echoed', () => {
     assert.throws(() => loadConfig({ SESSION_SECRET: 'tiny-pw' }), (err: unknown) => err instanceof ConfigError && !err.message.includes('tiny-pw'));
   });
