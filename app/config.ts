@@ -29,6 +29,8 @@ export interface AppConfig {
   bodyLimit: number;
   /** Request-body bytes this process holds in memory at once; more waits (http/body-budget.ts). */
   bodyMemory: number;
+  /** Photos waiting for the image worker: in all, and per user (acts/image-queue.ts); more get 503. */
+  imageQueue: { maxWaiting: number; maxWaitingPerUser: number };
   publicDir: string;
   /** `owner` unless API_ACCESS says otherwise: the safe choice for anything on a network. */
   apiAccess: ApiAccess;
@@ -75,6 +77,10 @@ export function loadConfig(env: Env): AppConfig {
     sessionSecret: optionalSecret(env, 'SESSION_SECRET'),
     bodyLimit: integer(env, 'BODY_LIMIT', DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number of bytes'),
     bodyMemory: integer(env, 'BODY_MEMORY', DEFAULT_BODY_MEMORY, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number of bytes'),
+    imageQueue: {
+      maxWaiting: integer(env, 'IMAGE_QUEUE', 48, 1, 100_000, 'a positive whole number of photos'),
+      maxWaitingPerUser: integer(env, 'IMAGE_QUEUE_PER_USER', 24, 1, 100_000, 'a positive whole number of photos'),
+    },
     publicDir: nonEmpty(env, 'PUBLIC_DIR', './public'),
     apiAccess: oneOf(env, 'API_ACCESS', API_ACCESS_MODES, 'owner'),
     log: logSettings(env, (variable, value, expected) => new ConfigError(variable, value, expected)),

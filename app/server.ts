@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { openActsService } from './acts/service.ts';
 import { loadConfig, type AppConfig } from './config.ts';
 import { httpApp } from './http-app.ts';
+import { configureImageQueue } from './acts/variants.ts';
 import { configureBodyMemory } from './http/body-budget.ts';
 import type { ReplicaState } from './http/replica.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -35,6 +36,7 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
   }
   const sessionSecret = sessionSecretFor(config, logger);
   configureBodyMemory(config.bodyMemory);
+  configureImageQueue(config.imageQueue);
 
   // The acts service learns where this process listens only after listen().
   let selfUrl = '';

@@ -13,7 +13,7 @@
 // the first photo, not at start: a replica that never gets one (the users service, an idle acts
 // replica) never maps it.
 import type Sharp from 'sharp';
-import { FairImageQueue } from './image-queue.ts';
+import { FairImageQueue, type ImageQueueOptions } from './image-queue.ts';
 import { detectImageType } from './images.ts';
 
 let loaded: Promise<typeof Sharp> | undefined;
@@ -44,8 +44,7 @@ export const MAX_PIXELS_SHRUNK_ON_LOAD = 100_000_000;
 export const MAX_PIXELS_DECODED_WHOLE = 25_000_000;
 /** Everything one image may take, all its variants included. */
 export const IMAGE_TIME_BUDGET_MS = 15_000;
-/** Images waiting for the worker: in all, and per user (image-queue.ts). */
-const QUEUE = { maxWaiting: 8, maxWaitingPerUser: 2 };
+
 const WEBP = { quality: 74, effort: 3 } as const;
 const JPEG = { quality: 78, progressive: true } as const;
 
@@ -68,8 +67,16 @@ export interface Rendition {
   variants: Variant[];
 }
 
-/** One image at a time in this process, users in turn. */
-const worker = new FairImageQueue(QUEUE);
+/**
+ * One image at a time in this process, users in turn; replaced at start by configureImageQueue
+ * (config.ts has the bounds: IMAGE_QUEUE, IMAGE_QUEUE_PER_USER). A user picking a dozen photos
+ * at once fits; a flood does not.
+ */
+let worker = new FairImageQueue({ maxWaiting: 48, maxWaitingPerUser: 24 });
+
+export function configureImageQueue(options: ImageQueueOptions): void {
+  worker = new FairImageQueue(options);
+}
 
 /** The largest variant fits in a square of this side: a portrait photo is shown height-bound. */
 const LARGEST_SIDE = VARIANT_WIDTHS[VARIANT_WIDTHS.length - 1]!;

@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       sessionSecret: undefined,
       bodyLimit: 16 * 1024 * 1024,
       bodyMemory: 16 * 1024 * 1024,
+      imageQueue: { maxWaiting: 48, maxWaitingPerUser: 24 },
       publicDir: './public',
       apiAccess: 'owner',
       log: { level: 'info', format: 'auto' },

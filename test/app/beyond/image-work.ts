@@ -45,7 +45,8 @@ function bilevelPng(width: number, height: number): Buffer {
 
 export function imageWork(backend: Backend): void {
   describe('image work: bounded, and fair between users', () => {
-    const f = freshServices(backend, { apiAccess: 'owner' });
+    // A short line, so that four photos at once fill it (the default takes a couple of dozen).
+    const f = freshServices(backend, { apiAccess: 'owner', imageQueue: { maxWaiting: 8, maxWaitingPerUser: 2 } });
     const cookies: Record<string, string> = {};
     const post = (who: string, bytes: Buffer, name = 'p.png', type = 'image/png') =>
       upload(f.acts, cookies[who], [{ name: 'caption', value: who }, { name: 'categoryName', value: 'work' }, image(bytes, name, type)]);
