@@ -103,6 +103,18 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(action(async (service: string, replicas: number | 'auto', _options: object, command: Command) => runScale(client(command), service, replicas, io.out)));
 
   program
+    .command('engine-guard')
+    .description("the Docker Engine API, filtered for an unprivileged supervisor (runs as root or in the docker group; see docs/operations.md)")
+    .requiredOption('--listen <socket>', 'the socket the supervisor connects to (runtimes.docker.socket)')
+    .option('--engine <socket>', "the engine's own socket", '/var/run/docker.sock')
+    .option('--bind-root <dir>', 'a directory bind mounts may come from (repeat for several)', (dir: string, all: string[]) => [...all, dir], [] as string[])
+    .option('--owner-label <key>', 'the label every container of ours carries', 'selflessacts.supervisor')
+    .action(action(async (options: { listen: string; engine: string; bindRoot: string[]; ownerLabel: string }) => {
+      const { runEngineGuard } = await import('../engine-guard/main.ts');
+      return runEngineGuard({ listen: options.listen, engine: options.engine, bindRoots: options.bindRoot, ownerLabel: options.ownerLabel });
+    }));
+
+  program
     .command('validate')
     .description('check a config file as start-up would, listing every problem; exit 0 if there is none, 1 otherwise')
     .action(action(async (_options: object, command: Command) => runValidate(command.optsWithGlobals<TargetOptions>().config, io.out, io.err)));

@@ -4,12 +4,18 @@
 // reach users.sqlite), the session secret as a file only the replica's user can read, not an
 // environment variable. The same app then signs up, logs in and uploads a photo through the
 // balancer: the containment costs it nothing. Then the process runtime: its own data directory
-// per service, the secret as a file. Real acts and users images, shipped config. Ports 34100-34199.
+// per service, the secret as a file. And the supervisor through the engine guard. Real acts and
+// users images, shipped config. Ports 34100-34199.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { realpathSync, symlinkSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { silentLogger } from '../../supervisor/log.ts';
+import { EngineGuard } from '../../supervisor/engine-guard/server.ts';
 import { TEST_ENGINE } from '../../testkit/engine.ts';
 import { photoJpeg } from '../../testkit/photos.ts';
 import { shippedConfigFile, shippedSetup } from '../../testkit/shipped-config.ts';
@@ -111,5 +117,98 @@ describe('the process runtime: a data directory per service, the secret as a fil
       assert.ok(!environ.some((e) => e.startsWith('SESSION_SECRET=')), `${service}: no SESSION_SECRET in its environment`);
       assert.ok(environ.includes(`SESSION_SECRET_FILE=${path.join(dataDir, 'replica-secrets', service, 'SESSION_SECRET')}`));
     }
+  });
+});
+
+/** A request on a unix socket: the status and the body. */
+function onSocket(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest({ socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// The engine guard (supervisor/engine-guard) in front of the engine: the supervisor runs its
+// replicas through it, and what an attacker holding the supervisor's socket would ask to own
+// the host is refused (hostile-clients finding 6). The production layout (the guard as root, the
+// service user outside the docker group) is tested under systemd in test/deploy.
+describe(`the supervisor through the engine guard (${TEST_ENGINE.title})`, { skip: await skipUnlessEngine(), timeout: 300_000 }, () => {
+  const engine = TEST_ENGINE.client();
+  let guard: EngineGuard;
+  let guardDir = '';
+  let socket = '';
+  before(async () => {
+    guardDir = await mkdtemp(path.join(tmpdir(), 'sa-guard-'));
+    socket = path.join(guardDir, 'engine.sock');
+    guard = new EngineGuard({ listen: socket, engine: TEST_ENGINE.socketPath, policy: { bindRoots: [realpathSync(tmpdir())], ownerLabel: 'selflessacts.supervisor' }, logger: silentLogger });
+    await guard.listen();
+  });
+  const suite = supervisorSuite({
+    ...shippedSetup(engine, { suite: 'containment-guard', listenPort: 34170, adminPort: 34171, actsPort: 34175, usersPort: 34190 }),
+    config: async (dir) => {
+      const file = await shippedConfigFile(engine, { suite: 'containment-guard', dir, listenPort: 34170, adminPort: 34171, actsPort: 34175, usersPort: 34190 });
+      const config = JSON.parse(await readFile(file, 'utf8')) as { runtimes: Record<string, Record<string, unknown>> };
+      config.runtimes[TEST_ENGINE.name]!.socket = socket;
+      await writeFile(file, JSON.stringify(config));
+      return file;
+    },
+  });
+  // After the supervisor has stopped (and removed its replicas through the guard).
+  after(async () => {
+    await guard?.close();
+    await rm(guardDir, { recursive: true, force: true });
+  });
+
+  test('replicas start, serve and are held in, all through the guard', async () => {
+    assert.equal((await suite.admin.status()).runtime, TEST_ENGINE.name);
+    await theAppWorks('http://127.0.0.1:34170');
+    const mine = await engine.containers.list({ labels: { 'selflessacts.supervisor': instanceName('containment-guard') } });
+    assert.equal(mine.length, 2);
+    for (const c of mine) assert.equal((await engine.containers.inspect(c.id)).readonlyRootfs, true);
+  });
+
+  test('refused: a privileged container, / mounted, a link out of the roots, a build, an exec, a container not ours', async () => {
+    const base = {
+      Image: 'users:latest',
+      User: '10001:10001',
+      Labels: { 'selflessacts.supervisor': 'attacker' },
+      HostConfig: { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: true, PidsLimit: 64, Memory: 64 * 2 ** 20 },
+    };
+    const link = path.join(suite.dir, 'data', 'replicas', 'escape');
+    symlinkSync('/', link);
+    const attempts: [string, string, string, unknown][] = [
+      ['privileged', 'POST', '/v1.43/containers/create', { ...base, HostConfig: { ...base.HostConfig, Privileged: true } }],
+      ['root', 'POST', '/v1.43/containers/create', { ...base, User: '0:0' }],
+      ['/ mounted', 'POST', '/v1.43/containers/create', { ...base, HostConfig: { ...base.HostConfig, Binds: ['/:/host'] } }],
+      ['the engine socket mounted', 'POST', '/v1.43/containers/create', { ...base, HostConfig: { ...base.HostConfig, Binds: [`${TEST_ENGINE.socketPath}:/var/run/docker.sock`] } }],
+      ['a link to / inside the roots', 'POST', '/v1.43/containers/create', { ...base, HostConfig: { ...base.HostConfig, Binds: [`${link}:/host`] } }],
+      ['a capability back', 'POST', '/v1.43/containers/create', { ...base, HostConfig: { ...base.HostConfig, CapAdd: ['SYS_ADMIN'] } }],
+      ['the host pid namespace', 'POST', '/v1.43/containers/create', { ...base, HostConfig: { ...base.HostConfig, PidMode: 'host' } }],
+      ['a build', 'POST', '/v1.43/build', undefined],
+      ['a pull', 'POST', '/v1.43/images/create?fromImage=alpine', undefined],
+    ];
+    for (const [what, method, url, body] of attempts) {
+      const reply = await onSocket(socket, method, url, body);
+      assert.equal(reply.status, 403, `${what}: ${reply.status} ${reply.text}`);
+      assert.match(JSON.parse(reply.text).message, /^engine guard: /);
+    }
+    // A container of someone else on the same engine: the guard will not stop, remove or read it.
+    const other = await engine.containers.create({ image: 'users:latest', labels: { 'selflessacts.test': 'containment-guard' } });
+    try {
+      for (const [method, url] of [['POST', `/v1.43/containers/${other.id}/stop`], ['DELETE', `/v1.43/containers/${other.id}?force=1`], ['GET', `/v1.43/containers/${other.id}/logs?stdout=1`], ['POST', `/v1.43/containers/${other.id}/exec`]] as const) {
+        assert.equal((await onSocket(socket, method, url)).status, 403, `${method} ${url}`);
+      }
+      assert.ok(await engine.containers.inspect(other.id), 'still there');
+    } finally {
+      await engine.containers.remove(other.id, { force: true });
+    }
+    // And what the supervisor does ask still passes.
+    assert.equal((await onSocket(socket, 'GET', '/_ping')).status, 200);
   });
 });
