@@ -11,7 +11,8 @@ Usage: sudo scripts/aws-setup.sh [options]
 Installs SelfLessActs on this machine (Debian 12, Ubuntu 22.04 or 24.04) and starts it:
   - packages: Node.js >= 24.11 LTS (the distribution's if new enough, else NodeSource's apt
     repository), Docker Engine (docker.io), MariaDB (unless DATABASE_URL names another server)
-  - a system user 'selflessacts' in the docker group
+  - a system user 'selflessacts', in no docker group: Docker is reached through the engine guard
+    (selflessacts-engine-guard.service, root), which creates only replica containers
   - a database and a database user with a generated password, kept with a generated session
     secret in /etc/selflessacts/selflessacts.env (mode 640, root:selflessacts; never printed)
   - the app in /opt/selflessacts (a copy of this checkout) with its production dependencies
@@ -65,6 +66,7 @@ readonly ENV_FILE=$CONF_DIR/selflessacts.env
 readonly CONFIG_FILE=$CONF_DIR/orchestrator.json
 readonly STATE_DIR=/var/lib/selflessacts
 readonly UNIT_NAME=selflessacts.service
+readonly GUARD_NAME=selflessacts-engine-guard.service
 # The public port, held by systemd across supervisor restarts (socket activation).
 readonly SOCKET_NAME=selflessacts.socket
 readonly SOCKET_DROPIN=/etc/systemd/system/$SOCKET_NAME.d/listen.conf
@@ -189,6 +191,21 @@ ensure_dir() { # ensure_dir DIR MODE OWNER GROUP
   run install -d -m "$mode" -o "$owner" -g "$group" "$dir"
 }
 
+# The service runs without root: whatever is in its state directory is its own (an earlier
+# version ran the replicas' files as uid 10001, given away by a root supervisor), but for the
+# ACME webroot, which certbot (root) writes and the balancer only reads.
+own_state_dir() {
+  [[ -d $STATE_DIR ]] || return 0
+  local stray
+  stray=$(find "$STATE_DIR" -path "$ACME_WEBROOT" -prune -o \( ! -user "$SERVICE_USER" -o ! -group "$SERVICE_USER" \) -print -quit 2>/dev/null || true)
+  if [[ -z $stray ]]; then
+    ok "$STATE_DIR is $SERVICE_USER's"
+    return
+  fi
+  change "give $STATE_DIR's files to $SERVICE_USER (found $stray)"
+  run find "$STATE_DIR" -path "$ACME_WEBROOT" -prune -o -exec chown -h "$SERVICE_USER:$SERVICE_USER" {} +
+}
+
 apt_update_once() {
   ((APT_UPDATED)) && return 0
   APT_UPDATED=1
@@ -198,6 +215,10 @@ apt_update_once() {
 apt_install() {
   apt_update_once
   run env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
+service_ids() { # uid:gid of the service user (what a dry run on a fresh machine would make: a placeholder)
+  if id -u "$SERVICE_USER" >/dev/null 2>&1; then printf '%s:%s' "$(id -u "$SERVICE_USER")" "$(id -g "$SERVICE_USER")"; else printf 'UID:GID'; fi
 }
 
 env_value() { # env_value FILE KEY: the value of KEY=... in FILE, empty if absent
@@ -385,16 +406,17 @@ ensure_user() {
     run useradd --system --gid "$SERVICE_USER" --home-dir "$STATE_DIR" --no-create-home \
       --shell /usr/sbin/nologin --comment "SelfLessActs" "$SERVICE_USER"
   fi
+  # The docker group is root in all but name: the service that parses the public's requests stays
+  # out of it, and reaches Docker through the engine guard. (An earlier version put it in.)
   # No `grep -q` in a pipeline: it may exit before its writer, and pipefail would count that.
   if [[ " $(id -nG "$SERVICE_USER" 2>/dev/null || true) " == *" docker "* ]]; then
-    ok "$SERVICE_USER is in the docker group"
-  elif getent group docker >/dev/null || ((DRY_RUN)); then
-    change "add $SERVICE_USER to the docker group (access to the Docker socket)"
-    run usermod -aG docker "$SERVICE_USER"
+    change "take $SERVICE_USER out of the docker group (the engine guard holds the Docker socket)"
+    run gpasswd -d "$SERVICE_USER" docker
   else
-    warn "no docker group: Docker is not installed; the supervisor will run replicas as processes"
+    ok "$SERVICE_USER is in no docker group"
   fi
   ensure_dir "$STATE_DIR" 0700 "$SERVICE_USER" "$SERVICE_USER"
+  own_state_dir
   ensure_dir "$CONF_DIR" 0750 root "$SERVICE_USER"
 }
 
@@ -523,7 +545,7 @@ write_env_file() {
   new=$(tmp_file)
   # Keep whatever else the administrator added; replace or append our keys.
   if [[ -r $ENV_FILE ]]; then
-    grep -vE '^(DATABASE_URL|SESSION_SECRET|LISTEN_PORT|DOMAIN|ACME_WEBROOT|TLS_CERT_FILE|TLS_KEY_FILE|TLS_REDIRECT_PORT)=' "$ENV_FILE" >"$new" || true
+    grep -vE '^(DATABASE_URL|SESSION_SECRET|LISTEN_PORT|DOMAIN|ACME_WEBROOT|TLS_CERT_FILE|TLS_KEY_FILE|TLS_REDIRECT_PORT|DOCKER_USER)=' "$ENV_FILE" >"$new" || true
   else
     cat >"$new" <<'EOF'
 # SelfLessActs settings, read by selflessacts.service (EnvironmentFile). Written by
@@ -535,6 +557,9 @@ EOF
     printf 'DATABASE_URL=%s\n' "$DATABASE_URL_WANTED"
     printf 'SESSION_SECRET=%s\n' "$SESSION_SECRET_WANTED"
     printf 'LISTEN_PORT=%s\n' "$port"
+    # The replicas run as the service's own user: the files it makes for them are theirs
+    # without a chown, which it may not do (docs/operations.md, "Who holds the keys").
+    printf 'DOCKER_USER=%s\n' "$(service_ids)"
     if [[ -n $DOMAIN ]]; then
       printf 'DOMAIN=%s\n' "$DOMAIN"
       printf 'ACME_WEBROOT=%s\n' "$ACME_WEBROOT"
@@ -678,9 +703,9 @@ $out"
 }
 
 install_unit() {
-  step "systemd units $UNIT_NAME and $SOCKET_NAME"
+  step "systemd units $UNIT_NAME, $SOCKET_NAME and $GUARD_NAME"
   local unit src dropin reload=0
-  for unit in "$UNIT_NAME" "$SOCKET_NAME"; do
+  for unit in "$UNIT_NAME" "$SOCKET_NAME" "$GUARD_NAME"; do
     src=$APP_DIR/deploy/$unit
     [[ -f $src ]] || src=$SOURCE_DIR/deploy/$unit
     if install_file "$src" "/etc/systemd/system/$unit" 0644 root root; then
@@ -699,7 +724,7 @@ install_unit() {
     reload=1
   fi
   if ((reload)) && systemd_running; then run systemctl daemon-reload; fi
-  for unit in "$SOCKET_NAME" "$UNIT_NAME"; do
+  for unit in "$SOCKET_NAME" "$GUARD_NAME" "$UNIT_NAME"; do
     if systemctl is-enabled --quiet "$unit" 2>/dev/null; then
       ok "$unit is enabled (starts at boot)"
     else
@@ -729,7 +754,8 @@ start_and_wait() {
   fi
   if systemctl is-active --quiet "$UNIT_NAME" 2>/dev/null; then
     if ((RESTART_NEEDED)); then
-      change "restart $UNIT_NAME (app, settings or unit changed; replicas are drained first, connections wait in $SOCKET_NAME)"
+      change "restart $GUARD_NAME and $UNIT_NAME (app, settings or unit changed; replicas are drained first, connections wait in $SOCKET_NAME)"
+      run systemctl restart "$GUARD_NAME"
       run systemctl restart "$UNIT_NAME"
     else
       ok "$UNIT_NAME is running"

@@ -128,11 +128,11 @@ const SCHEMA = {
     rateLimits: {
       requests: {
         perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.perMinute, 'RATE_LIMIT_PER_MINUTE'),
-        burst: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.burst),
+        burst: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.burst, 'RATE_LIMIT_BURST'),
       },
       auth: {
         perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.perMinute, 'AUTH_RATE_LIMIT_PER_MINUTE'),
-        burst: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.burst),
+        burst: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.burst, 'AUTH_RATE_LIMIT_BURST'),
         paths: f('sa-paths', DEFAULT_EDGE.rateLimits.auth.paths),
         methods: f('sa-methods', DEFAULT_EDGE.rateLimits.auth.methods),
       },

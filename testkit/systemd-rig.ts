@@ -2,12 +2,11 @@
 // base, imported once as an image) booted with /sbin/init, with this checkout mounted read-only
 // at /opt/selflessacts, the project's Node 24 as /usr/local/bin/node and the host's Docker socket
 // (Docker cannot run inside an unprivileged container, so the supervisor in it drives the host's
-// engine: its replicas are sibling containers, which is also why they outlive the supervisor
-// as they do on a VM). The container shares the host's network, so the replicas it publishes
+// engine, through the engine guard as in production: its replicas are sibling containers, which
+// is also why they outlive the supervisor as they do on a VM). The container shares the host's network, so the replicas it publishes
 // on 127.0.0.1 and the socket unit's port are on this machine's loopback. Used by
 // test/deploy/socket-activation-systemd.test.ts and bench/restart.ts.
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DockerEngine } from '../engine-client/index.ts';
@@ -105,18 +104,15 @@ export class SystemdRig {
     });
     const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     Object.assign(config, { dataDir: '/var/lib/selflessacts', staticDir: `${APP_DIR}/public` });
-    const gid = statSync(socket).gid;
-    // What scripts/aws-setup.sh sets up, minus packages and the database: the user (in the group
-    // that owns the Docker socket), the settings, the units and the socket's port drop-in.
+    // What scripts/aws-setup.sh sets up, minus packages and the database: the user (in no group
+    // that owns the Docker socket: the engine guard holds it), the settings (the replicas run as
+    // the user's own uid), the units and the socket's port drop-in.
     const setup = `set -eu
 useradd --system --no-create-home --shell /usr/sbin/nologin selflessacts
-group=$(getent group ${gid} | cut -d: -f1 || true)
-[ -n "$group" ] || { groupadd -g ${gid} docker; group=docker; }
-usermod -aG "$group" selflessacts
 mkdir -p /etc/selflessacts /etc/systemd/system/selflessacts.socket.d
 cat > /etc/selflessacts/orchestrator.json
-printf 'LISTEN_PORT=%s\\n' ${this.#o.port} > /etc/selflessacts/selflessacts.env
-install -m 0644 ${APP_DIR}/deploy/selflessacts.service ${APP_DIR}/deploy/selflessacts.socket /etc/systemd/system/
+printf 'LISTEN_PORT=%s\\nDOCKER_USER=%s:%s\\n' ${this.#o.port} "$(id -u selflessacts)" "$(id -g selflessacts)" > /etc/selflessacts/selflessacts.env
+install -m 0644 ${APP_DIR}/deploy/selflessacts.service ${APP_DIR}/deploy/selflessacts.socket ${APP_DIR}/deploy/selflessacts-engine-guard.service /etc/systemd/system/
 printf '[Socket]\\nListenStream=\\nListenStream=127.0.0.1:%s\\n' ${this.#o.port} > /etc/systemd/system/selflessacts.socket.d/listen.conf
 systemctl daemon-reload
 `;

@@ -36,8 +36,10 @@ export function route(method: string, rawPath: string): Route {
   } catch {
     return { kind: 'deny', reason: 'a malformed path' };
   }
-  if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('/'))) return { kind: 'deny', reason: `not an API path the supervisor uses: ${pathname}` };
   const [head, id, action, ...rest] = segments;
+  // An image's name holds slashes (registry/repository:tag), sent encoded; nothing else may.
+  const slashAllowed = (s: string, i: number) => head === 'images' && i === 1 && !s.split('/').some((part) => part === '' || part === '.' || part === '..');
+  if (segments.some((s, i) => s === '' || s === '.' || s === '..' || (s.includes('/') && !slashAllowed(s, i)))) return { kind: 'deny', reason: `not an API path the supervisor uses: ${pathname}` };
   const m = method.toUpperCase();
   const read = m === 'GET' || m === 'HEAD';
   const denied: Route = { kind: 'deny', reason: `the supervisor has no business with ${m} ${pathname}` };

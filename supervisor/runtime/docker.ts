@@ -6,6 +6,7 @@ export const dockerRuntime = enginePlugin({
   product: 'Docker',
   socket: { default: '/var/run/docker.sock', env: 'DOCKER_HOST' },
   networkEnv: 'DOCKER_NETWORK',
+  userEnv: 'DOCKER_USER',
   // Docker maps the name to the bridge's gateway when asked (host-gateway).
   hostAlias: { name: 'host.docker.internal', extraHost: 'host-gateway' },
 });

@@ -27,6 +27,8 @@ export interface EnginePluginSpec<N extends string> {
   product: EngineProduct;
   socket: { default: string; env: string };
   networkEnv: string;
+  /** The env override of runtimes.<name>.user (the engine guard's layout sets the service's own uid:gid). */
+  userEnv: string;
   hostAlias: HostAlias;
 }
 
@@ -53,7 +55,7 @@ export function enginePlugin<N extends string>(spec: EnginePluginSpec<N>): Runti
     schema: {
       socket: field('sa-socket', spec.socket.default, spec.socket.env),
       network: field('sa-string', 'replicas', spec.networkEnv),
-      user: field('sa-docker-user', '10001:10001'),
+      user: field('sa-docker-user', '10001:10001', spec.userEnv),
       labels: field('sa-labels', []),
       hostLoopbackEnv: field('sa-env-names', []),
     },

@@ -8,6 +8,7 @@ export const podmanRuntime = enginePlugin({
   product: 'Podman',
   socket: { default: '/run/podman/podman.sock', env: 'CONTAINER_HOST' },
   networkEnv: 'PODMAN_NETWORK',
+  userEnv: 'PODMAN_USER',
   // Podman puts host.containers.internal (the network's gateway) in every container's
   // /etc/hosts itself, and 4.3 refuses Docker's "host-gateway".
   hostAlias: { name: 'host.containers.internal' },

@@ -72,7 +72,8 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.match(out, /the distribution offers nodejs 18\.[\d.]+; adding https:\/\/deb\.nodesource\.com\/node_24\.x/);
     assert.match(out, /\$ curl -fsSL https:\/\/deb\.nodesource\.com\/gpgkey\/nodesource-repo\.gpg\.key \| gpg --dearmor/);
     assert.match(out, /\$ useradd --system --gid selflessacts/);
-    assert.match(out, /\$ usermod -aG docker selflessacts/);
+    assert.doesNotMatch(out, /usermod -aG docker/, 'the service user stays out of the docker group');
+    assert.match(out, /selflessacts-engine-guard\.service/);
     assert.match(out, /would {3}write \/etc\/selflessacts\/selflessacts\.env \(mode 0640, root:selflessacts\); contents not shown/);
     assert.match(out, /npm ci --omit=dev/);
     assert.match(out, /\$ systemctl enable selflessacts\.service/);
@@ -138,12 +139,13 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     for (const pkg of ['docker.io', 'mariadb-server', 'curl', 'ca-certificates', 'gnupg']) {
       assert.equal(await inside(['dpkg-query', '-W', '-f=${db:Status-Status}', pkg]), 'installed', pkg);
     }
-    // The user: a system account without a shell, in the docker group.
+    // The user: a system account without a shell, in no docker group (the engine guard holds the socket).
     const passwd = (await inside(['getent', 'passwd', 'selflessacts'])).split(':');
     assert.ok(Number(passwd[2]) < 1000, `not a system uid: ${passwd[2]}`);
     assert.equal(passwd[5], '/var/lib/selflessacts');
     assert.equal(passwd[6], '/usr/sbin/nologin');
-    assert.match(await inside(['id', '-nG', 'selflessacts']), /\bdocker\b/);
+    assert.doesNotMatch(await inside(['id', '-nG', 'selflessacts']), /\bdocker\b/);
+    assert.ok(existsSync(root.path('/etc/systemd/system/selflessacts-engine-guard.service')), 'the engine guard is installed');
 
     // The env file: root-only secrets, never printed.
     assert.equal(await inside(['stat', '-c', '%a %U %G', '/etc/selflessacts/selflessacts.env']), '640 root selflessacts');
@@ -154,6 +156,7 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.ok(db, `DATABASE_URL has an unexpected shape`);
     assert.match(env.SESSION_SECRET ?? '', /^[A-Za-z0-9]{48}$/);
     assert.equal(env.LISTEN_PORT, '80');
+    assert.equal(env.DOCKER_USER, `${passwd[2]}:${passwd[3]}`, 'the replicas run as the service user itself');
     for (const secret of [db[1]!, env.SESSION_SECRET!]) {
       assert.ok(!firstRun.output.includes(secret), 'a secret appears in the output');
     }

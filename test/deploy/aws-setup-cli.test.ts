@@ -56,7 +56,7 @@ describe('aws-setup.sh --dry-run on this machine', () => {
     const result = await setup(['--dry-run']);
     const leftovers = (await readdir(tmpdir())).filter((f) => !tmpBefore.has(f) && f.startsWith('tmp.'));
     assert.equal(result.code, 0, result.output);
-    for (const step of ['Checking this machine', 'Packages', 'Node.js', 'Docker and MariaDB services', 'System user selflessacts', 'App in /opt/selflessacts', 'Database', 'Settings in /etc/selflessacts', 'Images', 'systemd units selflessacts.service and selflessacts.socket', 'Service']) {
+    for (const step of ['Checking this machine', 'Packages', 'Node.js', 'Docker and MariaDB services', 'System user selflessacts', 'App in /opt/selflessacts', 'Database', 'Settings in /etc/selflessacts', 'Images', 'systemd units selflessacts.service, selflessacts.socket and selflessacts-engine-guard.service', 'Service']) {
       assert.ok(result.stdout.includes(`==> ${step}`), `no step "${step}" in:\n${result.output}`);
     }
     assert.match(result.stdout, /Dry run: \d+ change\(s\) would be made; nothing was changed\./);

@@ -4,12 +4,15 @@
 // nodesource-repo.ts: Debian 12 ships Node 18) and start-and-wait (it starts
 // selflessacts.service and waits until the balancer answers on port 80; with a broken config it
 // gives up with the unit's status and journal). Docker cannot run in an unprivileged container:
-// a drop-in turns docker.service into a no-op and gives docker.socket no socket, so the
-// supervisor runs its replicas as processes, as on any host without a Docker Engine.
+// a drop-in turns docker.service into a no-op and gives docker.socket no socket. The host's
+// engine socket is mounted at /run/host-engine.sock for the engine guard alone (a drop-in points
+// it there; at /var/run/docker.sock the service's image build would build on the host), which
+// then shows what the service's user can and cannot do (the replicas run as processes,
+// RUNTIME=process in the env file: containers on the host's engine would not see this root).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../../testkit/eventually.ts';
-import { dockerAvailable, skipUnless } from '../helpers/requirements.ts';
+import { dockerAvailable, dockerSocketPath, skipUnless } from '../helpers/requirements.ts';
 import { baseTarball, checkoutFiles, npmCafile } from './chroot.ts';
 import { repoRoot, run, type RunResult } from './exec.ts';
 import { buildNodesourceRepo, type NodesourceRepo } from './nodesource-repo.ts';
@@ -22,6 +25,8 @@ const REPO = 'file:///root/nodesource/node_24.x';
 const DROP_INS: Record<string, string> = {
   '/etc/systemd/system/docker.service.d/test-no-docker.conf': '[Service]\nType=simple\nExecStart=\nExecStart=/bin/sleep infinity\n',
   '/etc/systemd/system/docker.socket.d/test-no-docker.conf': '[Socket]\nListenStream=\nListenStream=/run/test-no-docker/unused.sock\n',
+  '/etc/systemd/system/selflessacts-engine-guard.service.d/test-host-engine.conf':
+    '[Service]\nExecStart=\nExecStart=/usr/bin/env node supervisor engine-guard --listen /run/selflessacts-engine/engine.sock --engine /run/host-engine.sock --bind-root /var/lib/selflessacts/replicas --bind-root /var/lib/selflessacts/replica-secrets\n',
 };
 
 let skip: string | false = skipUnless(await dockerAvailable(), 'Docker Engine');
@@ -56,6 +61,7 @@ describe('aws-setup.sh under systemd: NodeSource path, start and wait', { skip, 
       'run', '-d', '--name', NAME, '--label', LABEL, '--hostname', 'fresh-vm',
       '--cap-add', 'SYS_ADMIN', '--security-opt', 'seccomp=unconfined',
       '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro', '--tmpfs', '/run', '--tmpfs', '/run/lock',
+      '-v', `${dockerSocketPath()}:/run/host-engine.sock`,
       '-e', 'container=docker', IMAGE, '/sbin/init',
     ]), 'docker run');
     // Until systemd's bus exists, systemctl cannot even ask; then it waits for the boot to end.
@@ -66,6 +72,8 @@ describe('aws-setup.sh under systemd: NodeSource path, start and wait', { skip, 
     for (const [file, text] of Object.entries(DROP_INS)) {
       await must(docker(['exec', '-i', NAME, 'bash', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', '-', file], { input: text }), `writing ${file}`);
     }
+    // The administrator's own line, kept by the script: replicas as processes (see above).
+    await must(inside(['bash', '-c', 'mkdir -p /etc/selflessacts && printf "RUNTIME=process\\n" > /etc/selflessacts/selflessacts.env']), 'the env file');
     // The admin's clone, and the repository the script is pointed at.
     const files = await checkoutFiles();
     await must(inside(['mkdir', '-p', SOURCE]), 'mkdir');
@@ -104,6 +112,38 @@ describe('aws-setup.sh under systemd: NodeSource path, start and wait', { skip, 
     assert.equal(health.stdout, '200', health.output);
     const pid = (await inside(['systemctl', 'show', '-p', 'MainPID', '--value', 'selflessacts.service'])).stdout.trim();
     assert.equal((await inside(['ps', '-o', 'user=', '-p', pid])).stdout.trim(), 'selflessacts');
+  });
+
+  test('the service holds no keys to the host: no docker group, no engine socket; through the guard, no privileged container and no / mounted', async () => {
+    assert.doesNotMatch((await inside(['id', '-nG', 'selflessacts'])).stdout, /\bdocker\b/);
+    assert.equal((await inside(['systemctl', 'is-active', 'selflessacts-engine-guard.service'])).stdout.trim(), 'active');
+    /** curl as `user`: its exit code, the status (000 when it could not connect), the body and curl's complaint. */
+    const as = async (user: string, ...curl: string[]) => {
+      const r = await inside(['runuser', '-u', user, '--', 'curl', '-sS', '-w', '\\n%{http_code}', ...curl]);
+      const at = r.stdout.lastIndexOf('\n');
+      return { code: r.code, status: r.stdout.slice(at + 1), body: r.stdout.slice(0, Math.max(0, at)), output: r.output };
+    };
+    // The engine's own socket: not the service's to open.
+    const direct = await as('selflessacts', '--unix-socket', '/run/host-engine.sock', 'http://engine/_ping');
+    assert.notEqual(direct.code, 0, `the service user reached the engine directly: ${direct.output}`);
+    assert.match(direct.output, /Permission denied|Couldn't connect/);
+    // The guard's socket: the service's, and nobody else's.
+    const guard = '/run/selflessacts-engine/engine.sock';
+    assert.equal((await as('selflessacts', '--unix-socket', guard, 'http://engine/_ping')).status, '200');
+    assert.notEqual((await as('nobody', '--unix-socket', guard, 'http://engine/_ping')).code, 0, 'another user reached the guard');
+    const replica = { Image: 'users:latest', User: '999:999', Labels: { 'selflessacts.supervisor': 'attacker' }, HostConfig: { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: true, PidsLimit: 64, Memory: 67108864 } };
+    const attempts: [string, unknown][] = [
+      ['privileged', { ...replica, HostConfig: { ...replica.HostConfig, Privileged: true } }],
+      ['/ mounted', { ...replica, HostConfig: { ...replica.HostConfig, Binds: ['/:/host'] } }],
+      ['root', { ...replica, User: '0:0' }],
+      ['the engine socket mounted', { ...replica, HostConfig: { ...replica.HostConfig, Binds: ['/run/host-engine.sock:/var/run/docker.sock'] } }],
+    ];
+    for (const [what, body] of attempts) {
+      const r = await as('selflessacts', '--unix-socket', guard, '-X', 'POST', '-H', 'Content-Type: application/json', '-d', JSON.stringify(body), 'http://engine/v1.43/containers/create');
+      assert.equal(r.status, '403', `${what}: ${r.output}`);
+      assert.match(r.body, /engine guard: /);
+    }
+    assert.equal((await as('selflessacts', '--unix-socket', guard, '-X', 'POST', 'http://engine/v1.43/build')).status, '403');
   });
 
   test('a service that cannot start: the script gives up within --wait with the unit status and journal', async () => {

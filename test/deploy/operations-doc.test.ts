@@ -81,6 +81,8 @@ describe('docs/operations.md, "Every key"', () => {
       onShutdown: 'leave',
       'runtimes.docker.socket': 'unix:///run/sample-override',
       'runtimes.podman.socket': 'unix:///run/sample-override',
+      'runtimes.docker.user': '1000:1000',
+      'runtimes.podman.user': '1000:1000',
     };
     const documented = rows.filter((r) => r.env);
     assert.ok(documented.length >= 15, `only ${documented.length} env overrides documented`);
@@ -93,8 +95,14 @@ describe('docs/operations.md, "Every key"', () => {
         TLS_CERT_FILE: { TLS_KEY_FILE: 'key.pem' },
         TLS_KEY_FILE: { TLS_CERT_FILE: 'cert.pem' },
         TLS_REDIRECT_PORT: { TLS_CERT_FILE: 'cert.pem', TLS_KEY_FILE: 'key.pem' },
+        RATE_LIMIT_PER_MINUTE: { RATE_LIMIT_BURST: '10' },
+        AUTH_RATE_LIMIT_PER_MINUTE: { AUTH_RATE_LIMIT_BURST: '10' },
       };
-      const after = leaves(parseConfig(minimal, { env: { ...companions[env!], [env!]: sample }, cwd })).get(key);
+      // ...and those whose companion has no env override, in the file.
+      const files: Record<string, object> = {
+        AUTH_RATE_LIMIT_PER_MINUTE: { ...minimal, balancer: { rateLimits: { auth: { paths: ['/api/v1/sessions'] } } } },
+      };
+      const after = leaves(parseConfig(files[env!] ?? minimal, { env: { ...companions[env!], [env!]: sample }, cwd })).get(key);
       if (typeof before === 'number') assert.equal(after, before + 11, `${env} → ${key}`);
       else if (typeof before === 'boolean') assert.equal(after, !before, `${env} → ${key}`);
       else assert.ok(String(after).endsWith(sample), `${env} → ${key}: ${String(after)}`);

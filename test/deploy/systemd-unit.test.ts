@@ -67,10 +67,14 @@ describe('deploy/selflessacts.service', () => {
     assert.deepEqual(start.slice(0, 4), ['/usr/bin/env', 'node', 'supervisor', 'start']);
     assert.ok(existsSync(path.join(repoRoot, start[2]!, 'index.js')), `${start[2]}/index.js does not exist`);
     assert.deepEqual(start.slice(4), ['--config', '/etc/selflessacts/orchestrator.json']);
+    // Images are built as root ("+") on the engine's own socket: the guard passes no build.
     const pre = one('Service.ExecStartPre').split(' ');
-    assert.deepEqual(pre.slice(0, 2), ['/usr/bin/env', 'node']);
-    assert.ok(existsSync(path.join(repoRoot, pre[2]!)), `${pre[2]} does not exist`);
-    assert.match(await readFile(path.join(repoRoot, pre[2]!), 'utf8'), /--if-missing/);
+    assert.deepEqual(pre.slice(0, 3), ['+/usr/bin/env', 'DOCKER_HOST=unix:///var/run/docker.sock', 'node']);
+    assert.ok(existsSync(path.join(repoRoot, pre[3]!)), `${pre[3]} does not exist`);
+    assert.match(await readFile(path.join(repoRoot, pre[3]!), 'utf8'), /--if-missing/);
+    // The service itself reaches the engine through the guard only.
+    assert.ok(unit.get('Service.Environment')?.includes('DOCKER_HOST=unix:///run/selflessacts-engine/engine.sock'));
+    assert.ok(unit.get('Unit.Wants')?.some((w) => w.split(' ').includes('selflessacts-engine-guard.service')));
 
     // The data directory the supervisor writes is the one systemd makes writable.
     assert.ok(unit.get('Service.Environment')?.includes('DATA_DIR=/var/lib/selflessacts'));
@@ -107,8 +111,41 @@ describe('deploy/selflessacts.service', () => {
     for (const [key, value] of Object.entries(expected)) assert.deepEqual(unit.get(`Service.${key}`), [value], key);
     // V8 compiles code at run time: W^X memory would kill node at start.
     assert.equal(unit.get('Service.MemoryDenyWriteExecute'), undefined);
-    // PrivateUsers would map the docker group away and lock the supervisor out of the socket.
+    // PrivateUsers would hide the service's own uid, which its replicas run as, from the engine.
     assert.equal(unit.get('Service.PrivateUsers'), undefined);
     assert.ok(unit.get('Service.RestrictAddressFamilies')?.[0]?.includes('AF_UNIX'), 'the Docker socket is AF_UNIX');
+  });
+});
+
+const GUARD = path.join(repoRoot, 'deploy/selflessacts-engine-guard.service');
+
+describe('deploy/selflessacts-engine-guard.service', () => {
+  test('passes systemd-analyze verify, and its exposure is rated OK (at most 2.5 of 10) though it runs as root', { skip }, async () => {
+    const r = await run('systemd-analyze', ['verify', GUARD]);
+    assert.equal(r.code, 0, r.output);
+    assert.equal(r.stderr.trim(), '', r.stderr);
+    const security = await run('systemd-analyze', ['security', '--offline=yes', '--no-pager', GUARD]);
+    const level = /Overall exposure level for selflessacts-engine-guard\.service: ([\d.]+)/.exec(security.stdout);
+    assert.ok(level, security.output);
+    assert.ok(Number(level[1]) <= 2.5, `exposure ${level[1]}`);
+  });
+
+  test('listens where the service looks, for the service\'s group only; binds only from the service\'s replica directories', async () => {
+    const guard = parseUnit(await readFile(GUARD, 'utf8'));
+    const service = parseUnit(await readFile(UNIT, 'utf8'));
+    assert.deepEqual(guard.get('Service.User'), ['root']);
+    assert.deepEqual(guard.get('Service.Group'), service.get('Service.User'));
+    assert.deepEqual(guard.get('Service.RuntimeDirectoryMode'), ['0750']);
+    assert.deepEqual(guard.get('Service.CapabilityBoundingSet'), ['CAP_DAC_READ_SEARCH CAP_DAC_OVERRIDE']);
+    assert.deepEqual(guard.get('Service.ReadWritePaths'), undefined, 'nothing writable but its runtime directory');
+    assert.deepEqual(guard.get('Service.RestrictAddressFamilies'), ['AF_UNIX']);
+    const start = guard.get('Service.ExecStart')![0]!.split(' ');
+    assert.deepEqual(start.slice(0, 4), ['/usr/bin/env', 'node', 'supervisor', 'engine-guard']);
+    const arg = (name: string) => start.flatMap((a, i) => (a === name ? [start[i + 1]!] : []));
+    const dockerHost = service.get('Service.Environment')!.find((e) => e.startsWith('DOCKER_HOST='))!;
+    assert.equal(`DOCKER_HOST=unix://${arg('--listen')[0]}`, dockerHost);
+    assert.equal(path.dirname(arg('--listen')[0]!), `/run/${guard.get('Service.RuntimeDirectory')![0]}`);
+    const dataDir = service.get('Service.Environment')!.find((e) => e.startsWith('DATA_DIR='))!.slice('DATA_DIR='.length);
+    assert.deepEqual(arg('--bind-root'), [`${dataDir}/replicas`, `${dataDir}/replica-secrets`]);
   });
 });

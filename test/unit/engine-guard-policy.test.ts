@@ -54,6 +54,8 @@ describe('the engine guard: routes', () => {
     ['DELETE', '/v1.43/networks/selflessacts', 'owned-network'],
     ['GET', '/v1.43/images/json', 'allow'],
     ['GET', '/v1.43/images/acts%3Alatest/json', 'allow'],
+    ['GET', '/v1.43/images/selflessacts-test%2Fecho%3Alatest/json', 'allow'],
+    ['GET', '/v1.43/images/a%2F..%2Fb/json', 'deny'],
     // What the supervisor never asks, and an attacker would.
     ['POST', '/v1.43/build?t=x', 'deny'],
     ['POST', '/v1.43/images/create?fromImage=alpine', 'deny'],
