@@ -103,7 +103,20 @@ export interface ListenFailedMessage {
   redirect?: boolean;
 }
 
-export type FromBalancer = ListeningMessage | ListenFailedMessage | DrainedMessage | SuspectMessage | ClosedMessage | WorkerFailure;
+/**
+ * A client the edge refused for who it is (over its rate limit or its connections): reported at
+ * most once a minute per client and kind by each thread, with how many refusals that was.
+ */
+export interface SecurityMessage {
+  type: 'security';
+  event: 'rate-limited' | 'connections-capped';
+  client: string;
+  /** What was spent ("log-in and sign-up attempts", "requests", "connections"). */
+  what: string;
+  refusals: number;
+}
+
+export type FromBalancer = ListeningMessage | ListenFailedMessage | DrainedMessage | SuspectMessage | ClosedMessage | SecurityMessage | WorkerFailure;
 
 // ---- primary → heartbeat --------------------------------------------------------------------
 

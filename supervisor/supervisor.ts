@@ -476,6 +476,10 @@ export class Supervisor {
         this.#logger.warn(SUSPECT_LOG[m.outcome], { id: m.id, outcome: m.outcome, reason: m.reason });
         this.#heartbeat?.post({ type: 'check', id: m.id });
         break;
+      case 'security':
+        // The app logs its own refusals; these are the edge's, with the client as the edge saw it.
+        this.#logger.warn('security', { component: 'balancer', event: m.event, client: m.client, what: m.what, refusals: m.refusals });
+        break;
       case 'drained':
       case 'closed':
         break; // collected by BalancerThreads

@@ -19,6 +19,7 @@ import { ProxyExchange, type ClientInfo, type ExchangeHost, type RequestFacts } 
 import { guardSession } from './h2-session.ts';
 import { h2RequestHeaders, headerValues, hostOf } from './headers.ts';
 import { RateLimits, rateLimitsOn } from './rate-limit.ts';
+import { RefusalLog } from './refusal-log.ts';
 import { CertificateNames, redirectToHttps, serveAcmeChallenge } from './redirect.ts';
 import { replaceCertificate, type SecureListener } from './secure.ts';
 import { CompressedFiles } from './static-cache.ts';
@@ -109,6 +110,8 @@ export class Balancer implements ExchangeHost {
   readonly compression: CompressionConfig | undefined;
   readonly hsts: string | undefined;
   readonly #rate: RateLimits | undefined;
+  /** Refused clients for the log, a line a minute each at most (refusal-log.ts). */
+  readonly #refusals: RefusalLog;
   readonly #trust: ProxyTrust | undefined;
   readonly #acmeWebroot: string | undefined;
   #secure: SecureListener | undefined;
@@ -125,6 +128,7 @@ export class Balancer implements ExchangeHost {
     this.limits = s.limits;
     this.#clock = deps.clock;
     this.#send = deps.send;
+    this.#refusals = new RefusalLog((r) => this.#send({ type: 'security', ...r }));
     this.#layout = new SharedLayout(s.shared.spec);
     this.shared = new SharedState(s.shared.buffer, this.#layout, s.thread, s.shared.epoch);
     this.#traffic = new TrafficRecorder(s.shared.buffer, this.#layout.traffic);
@@ -214,7 +218,10 @@ export class Balancer implements ExchangeHost {
     tls.on('connection', (raw: Socket) => {
       // Over the cap there is no TLS session yet to answer in, and a handshake is the very cost
       // the cap is there to spare: the connection is closed at once.
-      if (this.#accept(raw as ClientSocket, true) === undefined) raw.destroy();
+      if (this.#accept(raw as ClientSocket, true) === undefined) {
+        this.#refusals.note('connections-capped', clientAddress(raw), 'connections', this.#clock.now());
+        raw.destroy();
+      }
     });
     tls.on('secureConnection', (socket: TLSSocket) => {
       const client = ((socket as unknown as { _parent?: ClientSocket })._parent)?.[kClient];
@@ -276,7 +283,10 @@ export class Balancer implements ExchangeHost {
   }
 
   #connection(socket: ClientSocket): void {
-    if (this.#accept(socket, false) === undefined) socket.end(tooManyConnections(clientAddress(socket)), () => socket.destroy());
+    if (this.#accept(socket, false) !== undefined) return;
+    const address = clientAddress(socket);
+    this.#refusals.note('connections-capped', address, 'connections', this.#clock.now());
+    socket.end(tooManyConnections(address), () => socket.destroy());
   }
 
   /**
@@ -364,6 +374,7 @@ export class Balancer implements ExchangeHost {
       const address = (facts.forwarded ?? client).address;
       const refused = this.#rate.take(address, req.method ?? 'GET', path, this.#clock.now());
       if (refused !== undefined) {
+        this.#refusals.note('rate-limited', address, refused.what, this.#clock.now());
         return this.#local(req, res, 429, `too many ${refused.what} from ${address}; try again in ${refused.retryAfterSeconds} s`, { 'retry-after': String(refused.retryAfterSeconds) });
       }
     }

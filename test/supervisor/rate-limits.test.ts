@@ -112,6 +112,10 @@ describe('rate limits at the balancer (the real app)', () => {
     assert.match(JSON.parse(refused.body).error, /too many log-in and sign-up attempts from 127\.0\.0\.2/);
     const after = await call('127.0.0.3', 'POST', '/api/v1/sessions', { username: 'victim', password: sha1('right') }, { cookie: device });
     assert.equal(after.status, 200, 'and after it');
+    // The edge's refusals are in the supervisor's log, with the client, a line a minute at most.
+    const line = await suite.sup.waitForLine((l) => l.msg === 'security' && l.event === 'rate-limited' && l.client === '127.0.0.2', 'the refusals logged', 5000);
+    assert.equal(line.what, 'log-in and sign-up attempts');
+    assert.ok(suite.sup.lines.filter((l) => l.msg === 'security' && l.client === '127.0.0.2').length <= 4, 'not a line per refusal (one a minute per thread)');
     // Reads are not log-ins: the attacker's other requests still pass.
     assert.ok([200, 204].includes((await call('127.0.0.2', 'GET', '/api/v1/categories')).status));
   });
