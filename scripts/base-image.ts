@@ -1,10 +1,11 @@
-// The base image without a registry: the Node.js binary running here, every shared library it
-// and our native addons link (as ldd lists them, the dynamic loader included), a minimal /etc
-// with a non-root user, and /tmp — imported as a one-layer image through the Engine API.
+// The base image without a registry: the Node.js binary running here (as /usr/local/bin/node),
+// every shared library it and our native addons link (as ldd lists them, the dynamic loader
+// included), a minimal /etc with a non-root user, and /tmp — imported as a one-layer image
+// through the Engine API.
 // Native modules compiled on this host therefore find the same glibc and libstdc++ inside.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, readlink, stat } from 'node:fs/promises';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DockerEngine, ProgressCallback, TarEntry } from '../engine-client/index.ts';
@@ -124,6 +125,8 @@ export async function planBaseImage(options: { extraBinaries?: string[] } = {}):
   // A library inside a package (sharp's libvips) ships with that package in the app image.
   const libraries = (await sharedLibraries([nodePath, ...(options.extraBinaries ?? [])])).filter((lib) => !lib.includes('/node_modules/'));
   const hash = createHash('sha256');
+  // The layout: node at IMAGE_NODE_PATH (2); images of the layout before are stale.
+  hash.update(`layout 2 ${IMAGE_NODE_PATH}\n`);
   for (const file of [nodePath, ...libraries]) {
     const info = await stat(file);
     hash.update(`${file}\0${info.size}\0${info.mtimeMs}\n`);
@@ -131,13 +134,27 @@ export async function planBaseImage(options: { extraBinaries?: string[] } = {}):
   return { ref: baseImageRef(), nodePath, libraries, hash: hash.digest('hex').slice(0, 16) };
 }
 
+/**
+ * Where node is inside the image, wherever it is on the host: a host path under /tmp (a CI
+ * checkout there) would be hidden by the replicas' tmpfs on /tmp, and one under a home
+ * directory says something about the build machine it need not.
+ */
+export const IMAGE_NODE_PATH = '/usr/local/bin/node';
+
 async function* rootfsEntries(plan: BaseImagePlan): AsyncGenerator<TarEntry> {
   const seen = new Set<string>();
   yield* etcEntries().map((entry) => {
     seen.add(entry.name);
     return entry;
   });
-  for (const file of [plan.nodePath, ...plan.libraries]) yield* await hostPathEntries(file, seen);
+  for (const file of plan.libraries) yield* await hostPathEntries(file, seen);
+  for (const dir of ['usr', 'usr/local', 'usr/local/bin']) {
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    yield { name: dir, type: 'directory', mode: 0o755 };
+  }
+  const node = await realpath(plan.nodePath);
+  yield { name: IMAGE_NODE_PATH.slice(1), type: 'file', sourcePath: node, mode: (await stat(node)).mode & 0o7777 };
 }
 
 export interface BuiltImage {
@@ -154,9 +171,7 @@ export async function buildBaseImage(
 ): Promise<BuiltImage> {
   const started = performance.now();
   const [repo, tag] = plan.ref.split(':') as [string, string];
-  const binDir = path.dirname(plan.nodePath);
   const searchPath = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-  if (!searchPath.includes(binDir)) searchPath.unshift(binDir);
   const { imageId } = await engine.images.import(tarStream(rootfsEntries(plan)), {
     repo,
     tag,

@@ -7,6 +7,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { DockerEngine, isNotFound } from '../engine-client/index.ts';
+import { IMAGE_NODE_PATH } from '../scripts/base-image.ts';
 import { ensureBaseImage } from '../scripts/images.ts';
 import { ensureSupervisorBundle, repoRoot, TEST_LABEL, unitAllocatorEnv } from './supervisor.ts';
 
@@ -52,9 +53,9 @@ export class BudgetContainer {
     const created = await this.#engine.containers.create({
       name: `sa-test-${this.#o.suite}`,
       image: base.ref,
-      // The base image has this machine's Node at the same path (scripts/images.ts); the
+      // The base image has this machine's Node as IMAGE_NODE_PATH (scripts/base-image.ts); the
       // production command: the supervisor's bundle, no TypeScript loader.
-      cmd: [process.execPath, 'supervisor', 'start', '--config', this.#o.configFile],
+      cmd: [IMAGE_NODE_PATH, 'supervisor', 'start', '--config', this.#o.configFile],
       workingDir: repoRoot,
       env: { HOME: this.#o.dir, LOG_FORMAT: 'json', ...unitAllocatorEnv(), ...this.#o.env },
       labels: { [TEST_LABEL]: this.#o.suite },

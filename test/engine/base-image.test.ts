@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { APP_UID, baseImageRef } from '../../scripts/base-image.ts';
+import { APP_UID, IMAGE_NODE_PATH, baseImageRef } from '../../scripts/base-image.ts';
 import { TEST_LABELS, engineSuite, skipEngine } from './support.ts';
 
 describe('the base image made from this host’s Node.js (real dockerd)', { skip: skipEngine }, () => {
@@ -22,8 +22,19 @@ describe('the base image made from this host’s Node.js (real dockerd)', { skip
     const info = await engine.images.inspect(suite.image);
     assert.equal(info.labels['selflessacts.image'], 'base');
     assert.equal(info.labels['selflessacts.node-version'], process.version);
-    assert.ok(info.env.some((e) => e.startsWith('PATH=') && e.includes(path.dirname(process.execPath))));
+    assert.ok(info.env.some((e) => e.startsWith('PATH=') && e.split(':').includes(path.dirname(IMAGE_NODE_PATH))));
+    assert.ok(!info.env.some((e) => e.includes(path.dirname(process.execPath))), 'nothing of the build machine\'s paths');
     assert.deepEqual(info.cmd, ['node']);
+  });
+
+  test('node is at a fixed path, whatever the host\'s, and runs with a tmpfs over /tmp (a checkout under /tmp)', async () => {
+    const { id } = await engine.containers.create({ image: suite.image, cmd: ['node', '-p', 'process.execPath'], labels: TEST_LABELS, tmpfs: { '/tmp': 'rw,noexec,nosuid,size=8m' }, readonlyRootfs: true });
+    await engine.containers.start(id);
+    const { statusCode } = await engine.containers.wait(id);
+    const logs = await engine.containers.logsText(id);
+    await engine.containers.remove(id);
+    assert.equal(statusCode, 0, logs.stderr);
+    assert.equal(logs.stdout.trim(), IMAGE_NODE_PATH);
   });
 
   test('runs the same node, with a non-root user, /etc files and a sticky /tmp', async () => {

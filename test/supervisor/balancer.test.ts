@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { skipUnlessEngine } from '../helpers/requirements.ts';
@@ -117,7 +117,10 @@ describe('balancer (real containers)', { skip }, () => {
     assert.equal(env.USERS_URL, 'http://users-21010:8080');
     assert.deepEqual([env.ECHO_SERVICE, env.ECHO_PORT, env.ECHO_HOST], ['acts', '8080', '0.0.0.0']);
     const mine = (JSON.parse((await http('GET', 'http://127.0.0.1:21030/api/v1/env')).text) as { env: Record<string, string> }).env;
-    assert.ok((mine.WHOAMI_TOKEN ?? '').length >= 32, 'a generated secret');
+    // A generated secret: a file only the replica's user reads, named by <VARIABLE>_FILE, not the variable itself.
+    assert.equal(mine.WHOAMI_TOKEN, undefined);
+    assert.equal(mine.WHOAMI_TOKEN_FILE, '/run/secrets/WHOAMI_TOKEN');
+    assert.ok((await readFile(path.join(suite.dir, 'data', 'replica-secrets', 'whoami', 'WHOAMI_TOKEN'), 'utf8')).length >= 32, 'a generated secret');
     assert.equal(mine.WHOAMI_MODE, 'plain', 'a default for a variable the supervisor lacks');
     for (const name of ['PORT', 'HOST', 'SERVICE', 'DATA_DIR', 'SELFLESSACTS_INSTANCE', 'DATABASE_URL', 'SESSION_SECRET', 'API_ACCESS', 'USERS_URL']) {
       assert.equal(mine[name], undefined, `${name} is not the supervisor's to set`);
