@@ -20,6 +20,9 @@ describe('static files', () => {
     await mkdir(path.join(dir, 'css'));
     await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>home</title>');
     await writeFile(path.join(dir, 'css', 'site.css'), 'body{}');
+    // A sibling whose name starts with the root's: a prefix check without the separator lets it through.
+    await mkdir(`${dir}-private`);
+    await writeFile(path.join(`${dir}-private`, 'secret.txt'), 'secret');
     // As the admin listener uses it: the path decoded, escapes and all.
     server = createServer((req, res) => {
       const url = req.url ?? '/';
@@ -34,6 +37,7 @@ describe('static files', () => {
   after(async () => {
     await new Promise((resolve) => server.close(resolve));
     await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}-private`, { recursive: true, force: true });
   });
 
   const rows: Array<[string, string]> = [
@@ -75,6 +79,13 @@ describe('static files', () => {
 
   test('no escaping the root', async () => {
     assert.equal((await fetch(`${base}/..%2F..%2Fetc%2Fpasswd`)).status, 404);
+  });
+
+  test('no reaching a sibling directory whose name starts with the root\'s', async () => {
+    const sibling = `${path.basename(dir)}-private`;
+    const res = await fetch(`${base}/..%2F${sibling}%2Fsecret.txt`);
+    assert.equal(res.status, 404);
+    assert.notEqual(await res.text(), 'secret');
   });
 });
 
