@@ -70,3 +70,28 @@ export function exifIfd0Tags(exif: Buffer | undefined): number[] {
 /** IFD0's pointer to the GPS block. */
 export const GPS_IFD_TAG = 0x8825;
 export const ORIENTATION_TAG = 0x0112;
+
+/**
+ * Every segment of a JPEG's header, up to the picture itself (SOS): marker and payload. Written
+ * apart from app/acts/strip-metadata.ts, so a test that reads a photo's metadata with it sees
+ * every EXIF or XMP segment, not only the first one a decoder reports.
+ */
+export function jpegSegments(jpeg: Buffer): Array<{ marker: number; payload: Buffer }> {
+  const segments: Array<{ marker: number; payload: Buffer }> = [];
+  for (let at = 2; at + 4 <= jpeg.length; ) {
+    if (jpeg[at] !== 0xff) throw new Error(`not a JPEG segment at byte ${at}`);
+    const marker = jpeg[at + 1]!;
+    if (marker === 0xff) {
+      at += 1;
+      continue;
+    }
+    if (marker === 0xda) break;
+    const end = at + 2 + jpeg.readUInt16BE(at + 2);
+    segments.push({ marker, payload: jpeg.subarray(at + 4, end) });
+    at = end;
+  }
+  return segments;
+}
+
+/** APP1, where EXIF ("Exif\0\0") and XMP live. */
+export const APP1 = 0xe1;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
-import { exifIfd0Tags, GPS_IFD_TAG, ORIENTATION_TAG, photoJpeg } from '../../../testkit/photos.ts';
+import { APP1, exifIfd0Tags, GPS_IFD_TAG, jpegSegments, ORIENTATION_TAG, photoJpeg } from '../../../testkit/photos.ts';
 import type { Backend } from '../support/backends.ts';
 import { sessionCookie } from '../support/client.ts';
 import { actBody, addUser, IMG_B64, PASSWORD } from '../support/data.ts';
@@ -91,6 +91,11 @@ export function photoRoutes(backend: Backend): void {
       assert.equal(meta.width, 4000);
       assert.equal(meta.orientation, 6);
       assert.deepEqual(exifIfd0Tags(meta.exif), [ORIENTATION_TAG], 'EXIF holds the orientation alone');
+      // A decoder reports the first EXIF segment only: the phone's own, kept after it, would still carry the position.
+      const app1 = jpegSegments(reply.raw).filter((s) => s.marker === APP1);
+      assert.equal(app1.length, 1, 'one APP1 segment: the orientation, nothing kept beside it');
+      assert.deepEqual(exifIfd0Tags(app1[0]!.payload), [ORIENTATION_TAG]);
+      assert.ok(jpegSegments(portrait).some((s) => s.marker === APP1 && exifIfd0Tags(s.payload).includes(GPS_IFD_TAG)), 'the walker finds the GPS in the upload');
       const original = await sharp(portrait).raw().toBuffer();
       assert.ok((await sharp(reply.raw).raw().toBuffer()).equals(original), 'the same pixels: metadata removed without re-encoding');
     });
