@@ -155,6 +155,30 @@ export function hostileBodies(backend: Backend): void {
       expectReply(await f.acts.get('/api/v1/acts/count'), 200, [0]);
     });
 
+    test('a chunked JSON body of exactly the limit is read; one byte more → 413, nothing stored', async () => {
+      const { Readable } = await import('node:stream');
+      const { request } = await import('undici');
+      const body = (name: string, bytes: number) => {
+        const json = Buffer.from(JSON.stringify([name]));
+        return Buffer.concat([json, Buffer.alloc(bytes - json.length, 0x20)]); // trailing whitespace is valid JSON
+      };
+      const post = (bytes: Buffer) => {
+        const half = Math.floor(bytes.length / 2); // two chunks, each under the limit: only their sum is over it
+        return request(`${f.acts.url}/api/v1/categories`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', cookie },
+          body: Readable.from([bytes.subarray(0, half), bytes.subarray(half)]),
+        });
+      };
+      const atLimit = await post(body('at-limit', LIMIT));
+      assert.equal(atLimit.statusCode, 201, await atLimit.body.text());
+      const over = await post(body('over-limit', LIMIT + 1));
+      assert.equal(over.statusCode, 413, await over.body.text());
+      const names = ((await f.acts.get('/api/v1/categories')).json ?? {}) as Record<string, number>;
+      assert.ok('at-limit' in names && !('over-limit' in names), JSON.stringify(names));
+      expectReply(await f.acts.del('/api/v1/categories/at-limit'), 200, {});
+    });
+
     const endless: [string, string, Buffer][] = [
       ['JSON (row 15)', 'Content-Type: application/json', Buffer.from(`${'["'}${'x'.repeat(16 * 1024 - 2)}`)],
       ['multipart (row 17), before the file', 'Content-Type: multipart/form-data; boundary=b', Buffer.from(`--b\r\nContent-Disposition: form-data; name="caption"\r\n\r\n${'y'.repeat(16 * 1024)}`)],
