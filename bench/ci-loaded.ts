@@ -5,7 +5,7 @@
 // with others is loaded only when this run owns it. Writes bench/results/ci-loaded.json (see
 // bench/results.ts; `npm run figures` puts it in docs/figures.md).
 //
-//   npx tsx bench/ci-loaded.ts [--runs 3] [--core 1] [--lock /tmp/sla-heavy.lock] [--from FILE]
+//   npx tsx bench/ci-loaded.ts [--runs 3] [--core 1] [--lock $TMPDIR/sla-heavy.lock] [--from FILE]
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';

@@ -54,9 +54,27 @@ export interface BenchResult {
   figures: unknown;
 }
 
+/**
+ * An argument as it may be committed: no path of the machine it ran on. Inside the repository
+ * relative to it; under the temp dir as `$TMPDIR/...`; under the home dir as `~/...`.
+ */
+export function portableArgument(arg: string, root = process.cwd(), tmp = os.tmpdir(), home = os.homedir()): string {
+  const eq = arg.indexOf('=');
+  if (arg.startsWith('--') && eq !== -1) return `${arg.slice(0, eq + 1)}${portableArgument(arg.slice(eq + 1), root, tmp, home)}`;
+  if (!path.isAbsolute(arg)) return arg;
+  const within = (dir: string) => dir !== '/' && (arg === dir || arg.startsWith(`${dir}/`));
+  if (within(root)) return path.relative(root, arg) || '.';
+  if (within(tmp)) return `$TMPDIR${arg.slice(tmp.length)}`;
+  if (within(home)) return `~${arg.slice(home.length)}`;
+  return arg;
+}
+
 /** The command as a reader would type it: `npm run bench:x -- ARGS` or `npx tsx bench/x.ts ARGS`. */
 export function commandLine(argv = process.argv, env = process.env): string {
-  const args = argv.slice(2).join(' ');
+  const args = argv
+    .slice(2)
+    .map((arg) => portableArgument(arg))
+    .join(' ');
   // `npx tsx ...` sets npm_lifecycle_event too, to "npx": that is no script of ours.
   if (env.npm_lifecycle_event && env.npm_lifecycle_event !== 'npx') return `npm run ${env.npm_lifecycle_event}${args ? ` -- ${args}` : ''}`;
   return `npx tsx ${path.relative(process.cwd(), argv[1] ?? '')}${args ? ` ${args}` : ''}`;
