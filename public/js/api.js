@@ -1,5 +1,5 @@
-// The only door to the server: every route the site uses is a row of the API contract (the
-// workspace's shared/spec/api.md; what the services add to it: docs/api-notes.md)
+// The only door to the server: every route the site uses is a row of the API contract
+// (docs/api.md; what the services add to it: docs/api-notes.md)
 // (row numbers in the comments) or an extension of docs/api-notes.md. Views never call fetch themselves.
 
 /** Largest photo we send; the server's default body limit is 16 MiB and the form adds a little. */
