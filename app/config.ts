@@ -75,8 +75,22 @@ export function loadConfig(env: Env): AppConfig {
     usersUrl,
     actsOrigin: optionalHttpUrl(env, 'ACTS_ORIGIN'),
     sessionSecret: optionalSecret(env, 'SESSION_SECRET'),
-    bodyLimit: integer(env, 'BODY_LIMIT', DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number of bytes'),
-    bodyMemory: integer(env, 'BODY_MEMORY', DEFAULT_BODY_MEMORY, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number of bytes'),
+    bodyLimit: integer(
+      env,
+      'BODY_LIMIT',
+      DEFAULT_BODY_LIMIT,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      'a positive whole number of bytes',
+    ),
+    bodyMemory: integer(
+      env,
+      'BODY_MEMORY',
+      DEFAULT_BODY_MEMORY,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      'a positive whole number of bytes',
+    ),
     imageQueue: {
       maxWaiting: integer(env, 'IMAGE_QUEUE', 48, 1, 100_000, 'a positive whole number of photos'),
       maxWaitingPerUser: integer(env, 'IMAGE_QUEUE_PER_USER', 24, 1, 100_000, 'a positive whole number of photos'),
@@ -133,14 +147,18 @@ function optionalHttpUrlList(env: Env, name: string): string | undefined {
 }
 
 function badList(name: string, value: string): never {
-  throw new ConfigError(name, value, 'one http(s) URL, or several separated by commas (every replica of the users service)');
+  throw new ConfigError(
+    name,
+    value,
+    'one http(s) URL, or several separated by commas (every replica of the users service)',
+  );
 }
 
 function optionalMysqlUrl(env: Env, name: string): string | undefined {
   const value = raw(env, name);
   if (value === undefined) return undefined;
   const url = URL.canParse(value) ? new URL(value) : undefined;
-  if (!url || url.protocol !== 'mysql:' || url.hostname === '' || url.pathname.length < 2) {
+  if (url?.protocol !== 'mysql:' || url.hostname === '' || url.pathname.length < 2) {
     // Never echo a password back into a log line.
     const shown = url ? value.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : value;
     throw new ConfigError(name, shown, 'mysql://user:password@host:port/database');
@@ -157,11 +175,16 @@ function optionalSecret(env: Env, name: string): string | undefined {
   const fileName = raw(env, `${name}_FILE`);
   let value = raw(env, name);
   if (fileName !== undefined) {
-    if (value !== undefined) throw new ConfigError(`${name}_FILE`, fileName, `unset while ${name} is set (one or the other)`);
+    if (value !== undefined)
+      throw new ConfigError(`${name}_FILE`, fileName, `unset while ${name} is set (one or the other)`);
     try {
       value = readFileSync(fileName, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      throw new ConfigError(`${name}_FILE`, fileName, `a file this user can read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+      throw new ConfigError(
+        `${name}_FILE`,
+        fileName,
+        `a file this user can read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      );
     }
   }
   if (value === undefined) return undefined;

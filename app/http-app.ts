@@ -56,7 +56,12 @@ export function httpApp(options: HttpAppOptions): Express {
   app.use(crashGuard(options.state));
   app.use(cookieParser(options.sessionSecret));
   app.use(securityLog(options.logger));
-  app.use(replicaRouter(options.state, options.services.map((s) => s.probe)));
+  app.use(
+    replicaRouter(
+      options.state,
+      options.services.map((s) => s.probe),
+    ),
+  );
   for (const service of options.services) app.use(service.router);
   if (options.publicDir !== undefined && existsSync(options.publicDir)) {
     app.use(express.static(options.publicDir, { index: 'index.html' }));

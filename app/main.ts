@@ -15,7 +15,12 @@ async function main(): Promise<void> {
     app = await startApp({ ...config, logger });
   } catch (err) {
     if (err instanceof ConfigError) {
-      logger.error('config_invalid', { variable: err.variable, value: err.value, expected: err.expected, message: err.message });
+      logger.error('config_invalid', {
+        variable: err.variable,
+        value: err.value,
+        expected: err.expected,
+        message: err.message,
+      });
     } else {
       logger.error('start_failed', describeError(err));
     }

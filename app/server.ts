@@ -84,7 +84,8 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
 function sessionSecretFor(config: AppConfig, logger: Logger): string {
   if (config.sessionSecret !== undefined) return config.sessionSecret;
   logger.warn('session_secret_random', {
-    message: 'SESSION_SECRET is not set: using a random one; sessions end when this process does and are not shared with other replicas or services',
+    message:
+      'SESSION_SECRET is not set: using a random one; sessions end when this process does and are not shared with other replicas or services',
   });
   return randomBytes(32).toString('hex');
 }

@@ -80,7 +80,8 @@ export function startHealthPoller(url: string, everyMs: number): { stop(): Promi
 async function cgroupPeakBytes(pid: number): Promise<number> {
   const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).trim().split('\n');
   const v1 = lines.find((line) => line.split(':')[1]?.split(',').includes('memory'));
-  if (v1 !== undefined) return Number(await readFile(`/sys/fs/cgroup/memory${v1.split(':')[2]}/memory.max_usage_in_bytes`, 'utf8'));
+  if (v1 !== undefined)
+    return Number(await readFile(`/sys/fs/cgroup/memory${v1.split(':')[2]}/memory.max_usage_in_bytes`, 'utf8'));
   const v2 = lines.find((line) => line.startsWith('0::'));
   return Number(await readFile(`/sys/fs/cgroup${v2!.slice(3)}/memory.peak`, 'utf8'));
 }
@@ -88,13 +89,26 @@ async function cgroupPeakBytes(pid: number): Promise<number> {
 type Send = () => Promise<string>;
 
 async function post(url: string, body: Buffer, headers: Record<string, string> = {}): Promise<string> {
-  return request(url, { method: 'POST', headers, body, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS }).then(
-    async (res) => (await res.body.dump(), String(res.statusCode)),
+  return request(url, {
+    method: 'POST',
+    headers,
+    body,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
+  }).then(
+    async (res) => {
+      await res.body.dump();
+      return String(res.statusCode);
+    },
     (err: Error) => (err as { code?: string }).code ?? err.message,
   );
 }
 
-export async function measureContainer(shapes: Record<string, Buffer>, bodiesPerClient: number, clients: number): Promise<PhaseFigures[]> {
+export async function measureContainer(
+  shapes: Record<string, Buffer>,
+  bodiesPerClient: number,
+  clients: number,
+): Promise<PhaseFigures[]> {
   const engine = new DockerEngine();
   await ensureImages({ engine, onProgress: (line) => console.log(line) });
   const { id } = await engine.containers.create({
@@ -110,7 +124,13 @@ export async function measureContainer(shapes: Record<string, Buffer>, bodiesPer
     const info = await engine.containers.inspect(id);
     const base = `http://127.0.0.1:${info.ports[0]!.hostPort}`;
     for (let i = 0; ; i++) {
-      const up = await request(`${base}/api/v1/_health`).then(async (res) => (await res.body.dump(), res.statusCode === 200), () => false);
+      const up = await request(`${base}/api/v1/_health`).then(
+        async (res) => {
+          await res.body.dump();
+          return res.statusCode === 200;
+        },
+        () => false,
+      );
       if (up) break;
       if (i > 300) throw new Error('the container did not become healthy');
       await new Promise((r) => setTimeout(r, 100));
@@ -121,9 +141,23 @@ export async function measureContainer(shapes: Record<string, Buffer>, bodiesPer
 
     const names = Object.keys(shapes);
     const jsonBodies: Send[][] = Array.from({ length: clients }, (_, client) =>
-      Array.from({ length: bodiesPerClient }, (_, i) => () => post(`${base}/api/v1/acts/upvote`, shapes[names[(client + i) % names.length]!]!, { 'content-type': 'application/json' })),
+      Array.from(
+        { length: bodiesPerClient },
+        (_, i) => () =>
+          post(`${base}/api/v1/acts/upvote`, shapes[names[(client + i) % names.length]!]!, {
+            'content-type': 'application/json',
+          }),
+      ),
     );
-    phases.push(await phase(engine, id, base, `${clients} clients × ${bodiesPerClient} JSON bodies of 16 MiB (row 13)`, jsonBodies));
+    phases.push(
+      await phase(
+        engine,
+        id,
+        base,
+        `${clients} clients × ${bodiesPerClient} JSON bodies of 16 MiB (row 13)`,
+        jsonBodies,
+      ),
+    );
 
     const form = () => {
       const data = new FormData();
@@ -134,17 +168,46 @@ export async function measureContainer(shapes: Record<string, Buffer>, bodiesPer
     };
     // fetch, which encodes a FormData as multipart (undici's request() takes bytes only).
     const upload = () =>
-      fetch(`${base}/api/v1/acts`, { method: 'POST', body: form(), headers: { cookie }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).then(
-        async (res) => (await res.arrayBuffer(), String(res.status)),
+      fetch(`${base}/api/v1/acts`, {
+        method: 'POST',
+        body: form(),
+        headers: { cookie },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      }).then(
+        async (res) => {
+          await res.arrayBuffer();
+          return String(res.status);
+        },
         (err: Error) => (err.cause as { code?: string } | undefined)?.code ?? err.name,
       );
     const multipart: Send[][] = Array.from({ length: 4 }, () => [upload]);
-    phases.push(await phase(engine, id, base, `4 photo uploads of ${(photo.length / MIB).toFixed(1)} MiB at once (row 17, resized)`, multipart));
+    phases.push(
+      await phase(
+        engine,
+        id,
+        base,
+        `4 photo uploads of ${(photo.length / MIB).toFixed(1)} MiB at once (row 17, resized)`,
+        multipart,
+      ),
+    );
 
     const asJson = (actId: number) =>
-      Buffer.from(JSON.stringify({ actId, username: 'bench', timestamp: '30-11-2026:00-00-12', caption: 'a large photo', categoryName: 'bench', imgB64: photo.toString('base64') }));
-    const json: Send[][] = Array.from({ length: 4 }, (_, i) => [() => post(`${base}/api/v1/acts`, asJson(900_000 + i), { 'content-type': 'application/json' })]);
-    phases.push(await phase(engine, id, base, '4 JSON uploads of the same photo at once (row 15, base64, resized)', json));
+      Buffer.from(
+        JSON.stringify({
+          actId,
+          username: 'bench',
+          timestamp: '30-11-2026:00-00-12',
+          caption: 'a large photo',
+          categoryName: 'bench',
+          imgB64: photo.toString('base64'),
+        }),
+      );
+    const json: Send[][] = Array.from({ length: 4 }, (_, i) => [
+      () => post(`${base}/api/v1/acts`, asJson(900_000 + i), { 'content-type': 'application/json' }),
+    ]);
+    phases.push(
+      await phase(engine, id, base, '4 JSON uploads of the same photo at once (row 15, base64, resized)', json),
+    );
   } finally {
     await engine.containers.remove(id, { force: true });
     await engine.close();
@@ -157,7 +220,11 @@ async function session(base: string): Promise<string> {
   const json = { 'content-type': 'application/json' };
   const password = 'a'.repeat(40);
   await post(`${base}/api/v1/users`, Buffer.from(JSON.stringify({ username: 'bench', password })), json);
-  const res = await request(`${base}/api/v1/sessions`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'bench', password }) });
+  const res = await request(`${base}/api/v1/sessions`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ username: 'bench', password }),
+  });
   await res.body.dump();
   await post(`${base}/api/v1/categories`, Buffer.from('["bench"]'), json);
   const setCookie = res.headers['set-cookie'];
@@ -173,7 +240,13 @@ async function largestPhoto(): Promise<Buffer> {
   return photo;
 }
 
-async function phase(engine: DockerEngine, id: string, base: string, name: string, clients: Send[][]): Promise<PhaseFigures> {
+async function phase(
+  engine: DockerEngine,
+  id: string,
+  base: string,
+  name: string,
+  clients: Send[][],
+): Promise<PhaseFigures> {
   const poller = startHealthPoller(`${base}/api/v1/_health`, 50);
   const statuses: Record<string, number> = {};
   const started = performance.now();

@@ -76,7 +76,6 @@ interface Figures {
   statuses: Record<string, number>;
 }
 
-
 function statusField(text: string, field: string): number {
   return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }
@@ -94,14 +93,25 @@ async function startApp(appDir: string): Promise<{ child: ChildProcess; url: str
   const dataDir = await mkdtemp(path.join(tmpdir(), 'selflessacts-bench-bodies-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
     cwd: appDir,
-    env: { PATH: process.env.PATH, SERVICE: 'all', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, API_ACCESS: 'open', SESSION_SECRET: 'bench-big-bodies-secret-0123456789' },
+    env: {
+      PATH: process.env.PATH,
+      SERVICE: 'all',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      API_ACCESS: 'open',
+      SESSION_SECRET: 'bench-big-bodies-secret-0123456789',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`the app in ${appDir} exited with ${child.exitCode}`);
     const up = await request(`${url}/api/v1/_health`).then(
-      async (res) => (await res.body.dump(), res.statusCode === 200),
+      async (res) => {
+        await res.body.dump();
+        return res.statusCode === 200;
+      },
       () => false,
     );
     if (up) return { child, url, dataDir };
@@ -133,7 +143,10 @@ async function measure(side: string, appDir: string, shapes: Record<string, Buff
             headersTimeout: REQUEST_TIMEOUT_MS,
             bodyTimeout: REQUEST_TIMEOUT_MS,
           }).then(
-            async (res) => (await res.body.dump(), String(res.statusCode)),
+            async (res) => {
+              await res.body.dump();
+              return String(res.statusCode);
+            },
             (err: Error) => (err as { code?: string }).code ?? err.message,
           );
           statuses[outcome] = (statuses[outcome] ?? 0) + 1;
@@ -178,9 +191,14 @@ if (values.container) {
   await containerBench();
   process.exit(0);
 }
-const sides: [string, string][] = [...(values.before ? [['before', path.resolve(values.before)] as [string, string]] : []), ['after', ROOT]];
+const sides: [string, string][] = [
+  ...(values.before ? [['before', path.resolve(values.before)] as [string, string]] : []),
+  ['after', ROOT],
+];
 const runs: Figures[] = [];
-console.log(`${CLIENTS} clients × ${BODIES_PER_CLIENT} bodies of 16 MiB (${Object.keys(shapes).join(', ')}) to POST /api/v1/acts/upvote, ${ROUNDS} rounds`);
+console.log(
+  `${CLIENTS} clients × ${BODIES_PER_CLIENT} bodies of 16 MiB (${Object.keys(shapes).join(', ')}) to POST /api/v1/acts/upvote, ${ROUNDS} rounds`,
+);
 for (let round = 0; round < ROUNDS; round++) {
   for (const [side, dir] of sides) {
     const figures = await measure(side, dir, shapes);
@@ -188,7 +206,8 @@ for (let round = 0; round < ROUNDS; round++) {
     console.log(line(figures));
   }
 }
-const worst = (side: string) => runs.filter((r) => r.side === side).reduce((a, b) => (b.healthWorstMs > a.healthWorstMs ? b : a));
+const worst = (side: string) =>
+  runs.filter((r) => r.side === side).reduce((a, b) => (b.healthWorstMs > a.healthWorstMs ? b : a));
 for (const [side] of sides) console.log(`worst of ${side}: ${line(worst(side))}`);
 
 const recorder = new ResultRecorder('big-bodies', 'A replica while 4 clients send 16 MiB JSON bodies');
@@ -202,12 +221,26 @@ await recorder.write({
       figure: `worst GET /api/v1/_health while ${CLIENTS} clients send 16 MiB JSON bodies (${ROUNDS} rounds each side)`,
       value: sides.map(([side]) => `${side} ${worstOf(side)} ms`).join(', '),
     },
-    { figure: 'peak RSS of that replica (VmHWM)', value: sides.map(([side]) => `${side} ${peakOf(side)} MB`).join(', ') },
+    {
+      figure: 'peak RSS of that replica (VmHWM)',
+      value: sides.map(([side]) => `${side} ${peakOf(side)} MB`).join(', '),
+    },
   ],
   tables: [
     {
       caption: `${CLIENTS} clients × ${BODIES_PER_CLIENT} bodies of 16 MiB (${Object.keys(shapes).join(', ')}), health checked every 25 ms; one row per round, interleaved`,
-      columns: ['side', 'worst health', 'p99', 'p50', `checks over ${HEALTH_BOUND_MS} ms`, 'failed checks', 'RSS before → peak', 'app CPU', 'wall', 'answers'],
+      columns: [
+        'side',
+        'worst health',
+        'p99',
+        'p50',
+        `checks over ${HEALTH_BOUND_MS} ms`,
+        'failed checks',
+        'RSS before → peak',
+        'app CPU',
+        'wall',
+        'answers',
+      ],
       rows: runs.map((r) => [
         label(r.side),
         `${r.healthWorstMs} ms`,
@@ -218,22 +251,34 @@ await recorder.write({
         `${r.rssBeforeMb} → ${r.rssPeakMb} MB`,
         `${r.cpuSeconds} s`,
         `${r.wallSeconds} s`,
-        Object.entries(r.statuses).map(([status, n]) => `${n}× ${status}`).join(', '),
+        Object.entries(r.statuses)
+          .map(([status, n]) => `${n}× ${status}`)
+          .join(', '),
       ]),
     },
   ],
-  figures: { clients: CLIENTS, bodiesPerClient: BODIES_PER_CLIENT, healthBoundMs: HEALTH_BOUND_MS, medianWorstMs: Object.fromEntries(sides.map(([side]) => [side, median(of(side).map((r) => r.healthWorstMs))])), runs },
+  figures: {
+    clients: CLIENTS,
+    bodiesPerClient: BODIES_PER_CLIENT,
+    healthBoundMs: HEALTH_BOUND_MS,
+    medianWorstMs: Object.fromEntries(sides.map(([side]) => [side, median(of(side).map((r) => r.healthWorstMs))])),
+    runs,
+  },
 });
 
 /** --container: the shipped image, its limits, JSON bodies then photo uploads; one result file of its own. */
 async function containerBench(): Promise<void> {
   const phases = await measureContainer(shapes, BODIES_PER_CLIENT, CLIENTS);
-  const recorder = new ResultRecorder('big-bodies-container', 'The shipped image (256 MB, 0.5 CPU) under 16 MiB bodies and large photo uploads');
+  const recorder = new ResultRecorder(
+    'big-bodies-container',
+    'The shipped image (256 MB, 0.5 CPU) under 16 MiB bodies and large photo uploads',
+  );
   const survived = phases.every((p) => p.running && !p.oomKilled);
   await recorder.write({
     summary: [
       {
-        figure: 'acts:latest at 256 MB / 0.5 CPU: 4 × 16 MiB bodies at once, then 4 large photo uploads at once (row 17, row 15)',
+        figure:
+          'acts:latest at 256 MB / 0.5 CPU: 4 × 16 MiB bodies at once, then 4 large photo uploads at once (row 17, row 15)',
         value: `${survived ? 'survived' : 'KILLED'}; cgroup peak ${Math.max(...phases.map((p) => p.cgroupPeakMb))} MiB; worst health ${Math.max(...phases.map((p) => p.healthWorstMs))} ms, ${phases.reduce((n, p) => n + p.healthFailed, 0)} failed`,
       },
     ],
@@ -243,7 +288,9 @@ async function containerBench(): Promise<void> {
         columns: ['phase', 'answers', 'wall', 'worst health', 'p99', 'failed checks', 'cgroup peak', 'OOM-killed'],
         rows: phases.map((p) => [
           p.phase,
-          Object.entries(p.statuses).map(([status, n]) => `${n}× ${status}`).join(', '),
+          Object.entries(p.statuses)
+            .map(([status, n]) => `${n}× ${status}`)
+            .join(', '),
           `${p.wallSeconds} s`,
           `${p.healthWorstMs} ms`,
           `${p.healthP99Ms} ms`,

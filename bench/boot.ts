@@ -62,9 +62,13 @@ async function bootOnce(engine: DockerEngine, image: string, round: number): Pro
 }
 
 async function main(): Promise<void> {
-  const recorder = new ResultRecorder(values.image ? `boot-${values.image.replace(/\W+/g, '-')}` : 'boot', 'Container start → first healthy _health', {
-    dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
-  });
+  const recorder = new ResultRecorder(
+    values.image ? `boot-${values.image.replace(/\W+/g, '-')}` : 'boot',
+    'Container start → first healthy _health',
+    {
+      dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
+    },
+  );
   const engine = new DockerEngine();
   await removeSuiteObjects(engine, SUITE);
   const times: Record<string, number[]> = Object.fromEntries(IMAGES.map((image) => [image, []]));
@@ -89,14 +93,19 @@ async function main(): Promise<void> {
   for (const row of summary) console.log(`${row.figure}: ${row.value}`);
   await recorder.write({
     summary,
-    tables: [{
-      caption: 'Milliseconds from the container start to the first 200, rounds alternating the images',
-      columns: ['round', ...IMAGES],
-      rows: [
-        ...Array.from({ length: ROUNDS }, (_, i) => [String(i + 1), ...IMAGES.map((image) => String(Math.round(times[image]![i]!)))]),
-        ['median', ...IMAGES.map((image) => String(Math.round(median(times[image]!))))],
-      ],
-    }],
+    tables: [
+      {
+        caption: 'Milliseconds from the container start to the first 200, rounds alternating the images',
+        columns: ['round', ...IMAGES],
+        rows: [
+          ...Array.from({ length: ROUNDS }, (_, i) => [
+            String(i + 1),
+            ...IMAGES.map((image) => String(Math.round(times[image]![i]!))),
+          ]),
+          ['median', ...IMAGES.map((image) => String(Math.round(median(times[image]!))))],
+        ],
+      },
+    ],
     figures: { limits: { cpus: 0.5, memoryMb: 256 }, pollMs: 10, times },
   });
 }

@@ -63,11 +63,17 @@ function runFile(file: string, logDir: string, run: number): Promise<FileResult>
     'trap \'kill "$hog" 2>/dev/null\' EXIT',
     `timeout ${FILE_TIMEOUT_S} bash scripts/test.sh "$1"`,
   ].join('\n');
-  const argv = values.lock ? ['flock', values.lock, 'bash', '-c', locked, '-', file] : ['bash', '-c', locked, '-', file];
+  const argv = values.lock
+    ? ['flock', values.lock, 'bash', '-c', locked, '-', file]
+    : ['bash', '-c', locked, '-', file];
   return new Promise((resolve) => {
     const started = Date.now();
     let acquired = 0;
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: repoRoot, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: repoRoot,
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
@@ -95,7 +101,9 @@ function runFile(file: string, logDir: string, run: number): Promise<FileResult>
 }
 
 async function main(): Promise<number> {
-  const recorder = new ResultRecorder('ci-loaded', 'The whole suite under CI=true with a CPU hog on one core', { taskset: 'util-linux' });
+  const recorder = new ResultRecorder('ci-loaded', 'The whole suite under CI=true with a CPU hog on one core', {
+    taskset: 'util-linux',
+  });
   let files = await testFiles();
   if (values.from) files = files.slice(Math.max(0, files.indexOf(values.from)));
   const logDir = await mkdtemp(path.join(os.tmpdir(), 'sa-ci-loaded-'));
@@ -107,11 +115,14 @@ async function main(): Promise<number> {
       const result = await runFile(file, logDir, run);
       results.push(result);
       const mark = result.code === 0 && result.fail === 0 ? 'ok  ' : 'FAIL';
-      console.log(`run ${run} ${mark} ${file} ${result.pass}/${result.tests} passed, ${result.skipped} skipped, ${result.seconds} s`);
+      console.log(
+        `run ${run} ${mark} ${file} ${result.pass}/${result.tests} passed, ${result.skipped} skipped, ${result.seconds} s`,
+      );
     }
     runs.push({ run, seconds: Math.round(results.reduce((s, r) => s + r.seconds, 0)), files: results });
   }
-  const total = (r: (typeof runs)[number], key: 'tests' | 'pass' | 'fail' | 'skipped' | 'cancelled') => r.files.reduce((s, f) => s + f[key], 0);
+  const total = (r: (typeof runs)[number], key: 'tests' | 'pass' | 'fail' | 'skipped' | 'cancelled') =>
+    r.files.reduce((s, f) => s + f[key], 0);
   const failed = (r: (typeof runs)[number]) => r.files.filter((f) => f.code !== 0 || f.fail > 0).map((f) => f.file);
   const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
   await recorder.write({
@@ -119,14 +130,19 @@ async function main(): Promise<number> {
       figure: `whole suite, CI=true, CPU hog on one core: run ${r.run} of ${RUNS}`,
       value: `${total(r, 'pass')} of ${total(r, 'tests')} passed, ${total(r, 'fail')} failed, ${total(r, 'skipped')} skipped, ${r.files.length} files, ${minutes(r.seconds)}${failed(r).length ? ` (failed: ${failed(r).join(', ')})` : ''}`,
     })),
-    tables: [{
-      caption: 'Seconds and passed/total per file, per run (the lock wait excluded)',
-      columns: ['file', ...runs.map((r) => `run ${r.run}`)],
-      rows: files.map((file) => [file, ...runs.map((r) => {
-        const f = r.files.find((x) => x.file === file)!;
-        return `${f.seconds} s, ${f.pass}/${f.tests}${f.fail ? `, ${f.fail} failed` : ''}${f.skipped ? `, ${f.skipped} skipped` : ''}`;
-      })]),
-    }],
+    tables: [
+      {
+        caption: 'Seconds and passed/total per file, per run (the lock wait excluded)',
+        columns: ['file', ...runs.map((r) => `run ${r.run}`)],
+        rows: files.map((file) => [
+          file,
+          ...runs.map((r) => {
+            const f = r.files.find((x) => x.file === file)!;
+            return `${f.seconds} s, ${f.pass}/${f.tests}${f.fail ? `, ${f.fail} failed` : ''}${f.skipped ? `, ${f.skipped} skipped` : ''}`;
+          }),
+        ]),
+      },
+    ],
     figures: { core: CORE, runs },
   });
   return runs.every((r) => failed(r).length === 0) ? 0 : 1;

@@ -39,21 +39,32 @@ const LISTING = `${BASE}/api/v1/categories/${CATEGORY}/acts`;
 const ENCODINGS = ['identity', 'gzip', 'br'] as const;
 type Enc = (typeof ENCODINGS)[number];
 
-async function call(method: string, url: string, body?: unknown, cookie = ''): Promise<{ status: number; text: string; cookie: string }> {
+async function call(
+  method: string,
+  url: string,
+  body?: unknown,
+  cookie = '',
+): Promise<{ status: number; text: string; cookie: string }> {
   const res = await request(url, {
     method: method as 'POST',
     headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const set = res.headers['set-cookie'];
-  return { status: res.statusCode, text: await res.body.text(), cookie: (Array.isArray(set) ? set : set ? [set] : []).map((c) => c.split(';')[0]).join('; ') };
+  return {
+    status: res.statusCode,
+    text: await res.body.text(),
+    cookie: (Array.isArray(set) ? set : set ? [set] : []).map((c) => c.split(';')[0]).join('; '),
+  };
 }
 
 async function seed(): Promise<void> {
   const password = 'a'.repeat(40);
-  if ((await call('POST', `${BASE}/api/v1/users`, { username: 'bench', password })).status !== 201) throw new Error('sign-up failed');
+  if ((await call('POST', `${BASE}/api/v1/users`, { username: 'bench', password })).status !== 201)
+    throw new Error('sign-up failed');
   const { cookie } = await call('POST', `${BASE}/api/v1/sessions`, { username: 'bench', password });
-  if ((await call('POST', `${BASE}/api/v1/categories`, [CATEGORY], cookie)).status !== 201) throw new Error('category failed');
+  if ((await call('POST', `${BASE}/api/v1/categories`, [CATEGORY], cookie)).status !== 201)
+    throw new Error('category failed');
   for (let i = 1; i <= 100; i++) {
     const image = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(IMAGE_BYTES - 4)]);
     const act = {
@@ -80,8 +91,23 @@ async function bodyBytes(encoding: Enc): Promise<{ bytes: number; contentEncodin
 /** Each level the config could choose, on the identity body: µs per call (median of runs) and bytes. */
 function levels(body: Buffer): Array<{ level: string; us: number; bytes: number }> {
   const choices: Array<[string, () => Buffer]> = [
-    ...[1, 5, 9].map((level) => [`gzip ${level}${level === DEFAULT_EDGE.compression.gzipLevel ? ' (default)' : ''}`, () => gzipSync(body, { level })] as [string, () => Buffer]),
-    ...[1, 4, 6, 9, 11].map((q) => [`brotli ${q}${q === DEFAULT_EDGE.compression.brotliQuality ? ' (default)' : ''}`, () => brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: q, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } })] as [string, () => Buffer]),
+    ...[1, 5, 9].map(
+      (level) =>
+        [
+          `gzip ${level}${level === DEFAULT_EDGE.compression.gzipLevel ? ' (default)' : ''}`,
+          () => gzipSync(body, { level }),
+        ] as [string, () => Buffer],
+    ),
+    ...[1, 4, 6, 9, 11].map(
+      (q) =>
+        [
+          `brotli ${q}${q === DEFAULT_EDGE.compression.brotliQuality ? ' (default)' : ''}`,
+          () =>
+            brotliCompressSync(body, {
+              params: { [constants.BROTLI_PARAM_QUALITY]: q, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+            }),
+        ] as [string, () => Buffer],
+    ),
   ];
   return choices.map(([level, run]) => {
     const times: number[] = [];
@@ -97,12 +123,23 @@ function levels(body: Buffer): Array<{ level: string; us: number; bytes: number 
 }
 
 async function main(): Promise<void> {
-  const recorder = new ResultRecorder('compression', 'Compression at the balancer: a 100-act listing', { wrk: toolVersion(WRK, ['-v']) });
+  const recorder = new ResultRecorder('compression', 'Compression at the balancer: a 100-act listing', {
+    wrk: toolVersion(WRK, ['-v']),
+  });
   const suite = new SupervisorSuite({
     suite: 'bench-compression',
     adminPort: ADMIN,
     // The shipped config, its rate limits off (wrk is one address asking thousands of times).
-    config: (dir) => shippedConfigFile(undefined, { suite: 'bench-compression', dir, listenPort: LISTEN, adminPort: ADMIN, actsPort: 28410, usersPort: 28420, overrides: { balancer: { threads: 1 } } }),
+    config: (dir) =>
+      shippedConfigFile(undefined, {
+        suite: 'bench-compression',
+        dir,
+        listenPort: LISTEN,
+        adminPort: ADMIN,
+        actsPort: 28410,
+        usersPort: 28420,
+        overrides: { balancer: { threads: 1 } },
+      }),
     ready: { acts: 1, users: 1 },
     readyTimeoutMs: 60_000,
   });
@@ -114,19 +151,34 @@ async function main(): Promise<void> {
     for (const enc of ENCODINGS) sizes[enc] = await bodyBytes(enc);
     identityBody = Buffer.from(await (await request(LISTING)).body.arrayBuffer());
     const pid = suite.sup.child.pid!;
-    for (const enc of ENCODINGS) await wrk({ url: LISTING, connections: CONNECTIONS, seconds: 1, headers: { 'accept-encoding': enc } }); // warm-up
+    for (const enc of ENCODINGS)
+      await wrk({ url: LISTING, connections: CONNECTIONS, seconds: 1, headers: { 'accept-encoding': enc } }); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
       const order = ENCODINGS.map((_, i) => ENCODINGS[(i + round) % ENCODINGS.length]!);
       for (const enc of order) {
-        const run = await wrk({ url: LISTING, connections: CONNECTIONS, seconds: SECONDS, headers: { 'accept-encoding': enc }, cpu: { balancer: [pid] } });
+        const run = await wrk({
+          url: LISTING,
+          connections: CONNECTIONS,
+          seconds: SECONDS,
+          headers: { 'accept-encoding': enc },
+          cpu: { balancer: [pid] },
+        });
         runs[enc].push(run);
-        console.log(`round ${round + 1} ${enc}: ${run.rps.toFixed(0)} req/s, balancer ${run.cpuPerRequestUs.balancer!.toFixed(0)} µs/req, ${run.non2xx3xx} errors`);
+        console.log(
+          `round ${round + 1} ${enc}: ${run.rps.toFixed(0)} req/s, balancer ${run.cpuPerRequestUs.balancer!.toFixed(0)} µs/req, ${run.non2xx3xx} errors`,
+        );
       }
     }
   });
   const perEnc = ENCODINGS.map((enc) => {
     const cpu = median(runs[enc].map((r) => r.cpuPerRequestUs.balancer!));
-    return { encoding: enc, ...sizes[enc], balancerUsPerRequest: cpu, rps: median(runs[enc].map((r) => r.rps)), runs: runs[enc] };
+    return {
+      encoding: enc,
+      ...sizes[enc],
+      balancerUsPerRequest: cpu,
+      rps: median(runs[enc].map((r) => r.rps)),
+      runs: runs[enc],
+    };
   });
   const identity = perEnc[0]!;
   const table = perEnc.map((e) => [
@@ -143,22 +195,48 @@ async function main(): Promise<void> {
   const gz = perEnc[1]!;
   await recorder.write({
     summary: [
-      { figure: `100-act listing (${IMAGE_BYTES.toLocaleString('en')}-byte images) through the balancer, brotli`, value: `${br.bytes.toLocaleString('en')} of ${identity.bytes.toLocaleString('en')} bytes (${((br.bytes / identity.bytes) * 100).toFixed(0)} %), +${(br.balancerUsPerRequest - identity.balancerUsPerRequest).toFixed(0)} µs balancer CPU per request` },
-      { figure: 'the same, gzip', value: `${gz.bytes.toLocaleString('en')} bytes (${((gz.bytes / identity.bytes) * 100).toFixed(0)} %), +${(gz.balancerUsPerRequest - identity.balancerUsPerRequest).toFixed(0)} µs per request` },
+      {
+        figure: `100-act listing (${IMAGE_BYTES.toLocaleString('en')}-byte images) through the balancer, brotli`,
+        value: `${br.bytes.toLocaleString('en')} of ${identity.bytes.toLocaleString('en')} bytes (${((br.bytes / identity.bytes) * 100).toFixed(0)} %), +${(br.balancerUsPerRequest - identity.balancerUsPerRequest).toFixed(0)} µs balancer CPU per request`,
+      },
+      {
+        figure: 'the same, gzip',
+        value: `${gz.bytes.toLocaleString('en')} bytes (${((gz.bytes / identity.bytes) * 100).toFixed(0)} %), +${(gz.balancerUsPerRequest - identity.balancerUsPerRequest).toFixed(0)} µs per request`,
+      },
     ],
     tables: [
       {
         caption: `GET /api/v1/categories/${CATEGORY}/acts (100 acts), wrk ${CONNECTIONS} connections × ${SECONDS} s, ${ROUNDS} rounds (medians); CPU of the supervisor process per request`,
-        columns: ['Accept-Encoding', 'sent as', 'body bytes', 'of identity', 'balancer CPU / request', 'added', 'req/s'],
+        columns: [
+          'Accept-Encoding',
+          'sent as',
+          'body bytes',
+          'of identity',
+          'balancer CPU / request',
+          'added',
+          'req/s',
+        ],
         rows: table,
       },
       {
         caption: 'The levels the config could choose, on the same body in one call (this process, median)',
         columns: ['level', 'time per call', 'bytes', 'of identity'],
-        rows: measured.map((m) => [m.level, `${m.us.toFixed(0)} µs`, m.bytes.toLocaleString('en'), `${((m.bytes / identity.bytes) * 100).toFixed(1)} %`]),
+        rows: measured.map((m) => [
+          m.level,
+          `${m.us.toFixed(0)} µs`,
+          m.bytes.toLocaleString('en'),
+          `${((m.bytes / identity.bytes) * 100).toFixed(1)} %`,
+        ]),
       },
     ],
-    figures: { imageBytes: IMAGE_BYTES, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, encodings: perEnc, levels: measured },
+    figures: {
+      imageBytes: IMAGE_BYTES,
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      encodings: perEnc,
+      levels: measured,
+    },
   });
 }
 

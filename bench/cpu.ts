@@ -61,7 +61,10 @@ export function startCpuMeter(groups: Record<string, readonly number[]>): CpuMet
   return {
     stop: () =>
       Object.fromEntries(
-        Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid, i) => sum + read(pid) - before[name]![i]!, 0)]),
+        Object.entries(groups).map(([name, pids]) => [
+          name,
+          pids.reduce((sum, pid, i) => sum + read(pid) - before[name]![i]!, 0),
+        ]),
       ),
   };
 }

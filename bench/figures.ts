@@ -19,7 +19,11 @@ export const FIGURES_DOC = fileURLToPath(new URL('../docs/figures.md', import.me
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 function table(columns: string[], rows: string[][]): string {
-  return [`| ${columns.map(cell).join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `| ${columns.map(cell).join(' | ')} |`,
+    `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
 function day(iso: string): string {
@@ -27,7 +31,9 @@ function day(iso: string): string {
 }
 
 function summaryTable(results: Map<string, BenchResult>): string {
-  const rows = [...results.values()].flatMap((r) => r.summary.map((s) => [s.figure, s.value, `\`${r.command}\``, day(r.date)]));
+  const rows = [...results.values()].flatMap((r) =>
+    r.summary.map((s) => [s.figure, s.value, `\`${r.command}\``, day(r.date)]),
+  );
   if (rows.length === 0) return '_No results yet: run the benchmarks below, then `npm run figures`._';
   return table(['figure', 'measured', 'command', 'date'], rows);
 }
@@ -35,12 +41,13 @@ function summaryTable(results: Map<string, BenchResult>): string {
 function machineLine(r: BenchResult): string {
   const m = r.machine;
   const tools = Object.entries(m.tools).map(([name, version]) => `${name}: ${version}`);
-  return [
+  const parts = [
     `Measured ${day(r.date)} with \`${r.command}\`, Node ${r.node}, ${m.cores} cores (${m.cpuModel}), Linux ${m.kernel}, ${m.memoryGiB} GiB`,
     `load average ${m.loadAverageBefore[0]} before and ${m.loadAverageAfter[0]} after (1 min)`,
     ...tools,
     ...(m.notes ? [m.notes] : []),
-  ].join('; ') + '.';
+  ];
+  return `${parts.join('; ')}.`;
 }
 
 function resultTable(t: ResultTable): string {
@@ -78,7 +85,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (values.check) {
     const current = await readFile(FIGURES_DOC, 'utf8').catch(() => '');
     if (current !== rendered) {
-      console.error('docs/figures.md is not what bench/results/*.json and bench/figures.template.md make: run `npm run figures`');
+      console.error(
+        'docs/figures.md is not what bench/results/*.json and bench/figures.template.md make: run `npm run figures`',
+      );
       process.exit(1);
     }
   } else {

@@ -15,20 +15,30 @@ import { ensureSupervisorBundle } from '../testkit/supervisor.ts';
 import { ResultRecorder, toolVersion } from './results.ts';
 import { median } from './stats.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' }, runtimes: { type: 'string', default: 'docker,process' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '2' }, runtimes: { type: 'string', default: 'docker,process' } },
+});
 const ROUNDS = Math.max(1, Math.min(5, Number(values.rounds)));
-const RUNTIMES = values.runtimes!.split(',').filter((r) => r === 'docker' || r === 'process') as Array<'docker' | 'process'>;
+const RUNTIMES = values.runtimes!.split(',').filter((r) => r === 'docker' || r === 'process') as Array<
+  'docker' | 'process'
+>;
 const PORTS = { suite: 'bench-footprint', listen: 28600, admin: 28601, acts: 28610, users: 28630 };
 const REQUESTS = 10_000;
 
 function threadsText(f: ReturnType<typeof memoryFigures>): string {
-  return Object.entries(f.threads).map(([name, t]) => `${name} ${t.heapMb}+${t.externalMb}`).join(', ');
+  return Object.entries(f.threads)
+    .map(([name, t]) => `${name} ${t.heapMb}+${t.externalMb}`)
+    .join(', ');
 }
 
 async function main(): Promise<void> {
-  const recorder = new ResultRecorder('footprint', 'the supervisor and the replicas in memory, idle and under load (issue 23)', {
-    dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
-  });
+  const recorder = new ResultRecorder(
+    'footprint',
+    'the supervisor and the replicas in memory, idle and under load (issue 23)',
+    {
+      dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
+    },
+  );
   await ensureSupervisorBundle();
   const photos = await Promise.all([0, 1].map((seed) => photoJpeg({ width: 5600, height: 4200, quality: 92, seed })));
   const runs: FootprintRun[] = [];
@@ -51,21 +61,66 @@ async function main(): Promise<void> {
     const idle = med(b.map((r) => r.idle.totalPssMb));
     const before = med(s.map((r) => r.idle.totalPssMb));
     return [
-      { figure: `supervisor (${runtime} runtime) idle with 1 + 1 replicas: PSS of its process and helpers (target ≤ 100 MB)`, value: `${idle} MB, ${Math.round((idle / before) * 100) / 100}× the same from sources under tsx (${before} MB)` },
-      { figure: `supervisor (${runtime} runtime) with 10 acts replicas after ${REQUESTS.toLocaleString('en')} requests (target ≤ 120 MB)`, value: `${med(b.map((r) => r.tenReplicas!.totalPssMb))} MB` },
-      { figure: `replicas (${runtime} runtime) idle: users / acts (target ≤ 80 MB)`, value: `${med(b.map((r) => r.usersIdleMb))} / ${med(b.map((r) => r.actsIdleMb))} MB (from sources under tsx: ${med(s.map((r) => r.usersIdleMb))} / ${med(s.map((r) => r.actsIdleMb))} MB)` },
-      { figure: `acts replica (${runtime} runtime) at the peak of 4 parallel 10 MB uploads (target ≤ 160 MB)`, value: `${med(b.map((r) => r.actsUploadPeakMb!))} MB` },
-      { figure: `supervisor (${runtime} runtime) start: spawn → both services ready, balancer listening`, value: `${med(b.map((r) => r.startMs))} ms from the bundle, ${med(s.map((r) => r.startMs))} ms from sources under tsx` },
+      {
+        figure: `supervisor (${runtime} runtime) idle with 1 + 1 replicas: PSS of its process and helpers (target ≤ 100 MB)`,
+        value: `${idle} MB, ${Math.round((idle / before) * 100) / 100}× the same from sources under tsx (${before} MB)`,
+      },
+      {
+        figure: `supervisor (${runtime} runtime) with 10 acts replicas after ${REQUESTS.toLocaleString('en')} requests (target ≤ 120 MB)`,
+        value: `${med(b.map((r) => r.tenReplicas!.totalPssMb))} MB`,
+      },
+      {
+        figure: `replicas (${runtime} runtime) idle: users / acts (target ≤ 80 MB)`,
+        value: `${med(b.map((r) => r.usersIdleMb))} / ${med(b.map((r) => r.actsIdleMb))} MB (from sources under tsx: ${med(s.map((r) => r.usersIdleMb))} / ${med(s.map((r) => r.actsIdleMb))} MB)`,
+      },
+      {
+        figure: `acts replica (${runtime} runtime) at the peak of 4 parallel 10 MB uploads (target ≤ 160 MB)`,
+        value: `${med(b.map((r) => r.actsUploadPeakMb!))} MB`,
+      },
+      {
+        figure: `supervisor (${runtime} runtime) start: spawn → both services ready, balancer listening`,
+        value: `${med(b.map((r) => r.startMs))} ms from the bundle, ${med(s.map((r) => r.startMs))} ms from sources under tsx`,
+      },
     ];
   });
   for (const row of summary) console.log(`${row.figure}: ${row.value}`);
   await recorder.write({
     summary,
-    tables: [{
-      caption: 'Per run (MB; a thread\'s figure is its V8 heap resident + the memory outside it its objects hold)',
-      columns: ['runtime', 'supervisor', 'round', 'start ms', 'idle PSS', 'idle threads', 'helpers', 'users idle', 'acts idle', 'acts upload peak', 'uploads', '10 replicas PSS', '10 replicas threads'],
-      rows: runs.map((r) => [r.runtime, r.entry === 'bundle' ? 'bundle' : 'sources (tsx)', String(r.round), String(r.startMs), String(r.idle.totalPssMb), threadsText(r.idle), String(r.idle.helpers), String(r.usersIdleMb), String(r.actsIdleMb), r.actsUploadPeakMb === undefined ? '–' : String(r.actsUploadPeakMb), r.uploads ?? '–', r.tenReplicas ? String(r.tenReplicas.totalPssMb) : '–', r.tenReplicas ? threadsText(r.tenReplicas) : '–']),
-    }],
+    tables: [
+      {
+        caption: "Per run (MB; a thread's figure is its V8 heap resident + the memory outside it its objects hold)",
+        columns: [
+          'runtime',
+          'supervisor',
+          'round',
+          'start ms',
+          'idle PSS',
+          'idle threads',
+          'helpers',
+          'users idle',
+          'acts idle',
+          'acts upload peak',
+          'uploads',
+          '10 replicas PSS',
+          '10 replicas threads',
+        ],
+        rows: runs.map((r) => [
+          r.runtime,
+          r.entry === 'bundle' ? 'bundle' : 'sources (tsx)',
+          String(r.round),
+          String(r.startMs),
+          String(r.idle.totalPssMb),
+          threadsText(r.idle),
+          String(r.idle.helpers),
+          String(r.usersIdleMb),
+          String(r.actsIdleMb),
+          r.actsUploadPeakMb === undefined ? '–' : String(r.actsUploadPeakMb),
+          r.uploads ?? '–',
+          r.tenReplicas ? String(r.tenReplicas.totalPssMb) : '–',
+          r.tenReplicas ? threadsText(r.tenReplicas) : '–',
+        ]),
+      },
+    ],
     figures: { runs },
   });
 }

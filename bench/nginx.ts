@@ -19,7 +19,9 @@ export interface NginxOptions {
 }
 
 export function nginxConfig(prefix: string, o: NginxOptions): string {
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${prefix}/${kind};`);
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+    (kind) => `  ${kind}_temp_path ${prefix}/${kind};`,
+  );
   return [
     'daemon off;',
     'master_process on;',
@@ -65,7 +67,9 @@ export async function startNginx(o: NginxOptions, probePath: string): Promise<Ru
   await chmod(prefix, 0o755); // workers run as nobody when the master is root
   const conf = path.join(prefix, 'nginx.conf');
   await writeFile(conf, nginxConfig(prefix, o));
-  const child: ChildProcess = spawn(NGINX, ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log')], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(NGINX, ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'error.log')], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -13,7 +13,12 @@ createServer(async (req, res) => {
   const pool = pools[next++ % pools.length]!;
   try {
     const bodyless = req.method === 'GET' || req.method === 'HEAD';
-    const up = await pool.request({ method: req.method as Dispatcher.HttpMethod, path: req.url!, headers: req.headers, body: bodyless ? null : req });
+    const up = await pool.request({
+      method: req.method as Dispatcher.HttpMethod,
+      path: req.url!,
+      headers: req.headers,
+      body: bodyless ? null : req,
+    });
     const { connection: _c, 'keep-alive': _k, 'transfer-encoding': _t, ...headers } = up.headers;
     res.writeHead(up.statusCode, headers);
     for await (const chunk of up.body) res.write(chunk);

@@ -27,42 +27,52 @@ interface RowSpec {
 const ROWS: Record<string, RowSpec> = {
   memory: {
     file: 'memory-budget.test.ts',
-    pressure: 'users 2 and acts 10 asked (the shipped max), the whole system (process runtime) in a 1 GiB budget without swap, reads and writes and 8 uploads of 10 MB at once',
-    describe: (f) => `${f.usersReady !== undefined ? `${f.usersReady} users and ` : ''}${f.actsReady} acts ready of ${f.asked} asked (capped: ${f.capped ?? 'no'}); supervisor ${f.supervisorRunning ? 'running' : f.supervisorOomKilled ? 'OOM-killed, the whole system down' : 'gone'}${f.oomKills !== null ? `, ${f.oomKills} OOM kills` : ''}, peak ${f.peakMb} MB; ${f.failedReads} of ${f.reads} reads${f.writes !== undefined ? ` and ${f.failedWrites} of ${f.writes} writes` : ''} failed, ${f.uploadsCreated} of ${f.uploads} uploads 201`,
+    pressure:
+      'users 2 and acts 10 asked (the shipped max), the whole system (process runtime) in a 1 GiB budget without swap, reads and writes and 8 uploads of 10 MB at once',
+    describe: (f) =>
+      `${f.usersReady !== undefined ? `${f.usersReady} users and ` : ''}${f.actsReady} acts ready of ${f.asked} asked (capped: ${f.capped ?? 'no'}); supervisor ${f.supervisorRunning ? 'running' : f.supervisorOomKilled ? 'OOM-killed, the whole system down' : 'gone'}${f.oomKills !== null ? `, ${f.oomKills} OOM kills` : ''}, peak ${f.peakMb} MB; ${f.failedReads} of ${f.reads} reads${f.writes !== undefined ? ` and ${f.failedWrites} of ${f.writes} writes` : ''} failed, ${f.uploadsCreated} of ${f.uploads} uploads 201`,
   },
   cpu: {
     file: 'cpu-hogs.test.ts',
     pressure: 'CPU hogs on both cores (busy processes) for 60 s, reads through the balancer, acts at 3',
-    describe: (f) => `${f.replicasKilled} replicas killed, ${f.failedReads} of ${f.reads} reads failed (slowest ${f.slowestMs} ms); ${f.outOfRotation} out of rotation, ${f.keptByLimit} kept by the limit`,
+    describe: (f) =>
+      `${f.replicasKilled} replicas killed, ${f.failedReads} of ${f.reads} reads failed (slowest ${f.slowestMs} ms); ${f.outOfRotation} out of rotation, ${f.keptByLimit} kept by the limit`,
   },
   'slow-host': {
     file: 'slow-host.test.ts',
     pressure: 'every health check 1.5 s late for 15 s on 3 live replicas (a busy host, the shipped 800 ms heartbeat)',
-    describe: (f) => `${f.replicasKilled} replicas killed, at most ${f.mostOutOfRotation} of 3 out of rotation, ${f.keptByLimit} kept by the limit; ${f.failedRequests} of ${f.requests} requests failed`,
+    describe: (f) =>
+      `${f.replicasKilled} replicas killed, at most ${f.mostOutOfRotation} of 3 out of rotation, ${f.keptByLimit} kept by the limit; ${f.failedRequests} of ${f.requests} requests failed`,
   },
   database: {
     file: 'db-outage.test.ts',
     pressure: 'MariaDB unreachable for 20 s (process runtime)',
-    describe: (f) => `${f.replicasKilled} replicas killed, ${f.replicasStarted} started; ${f.answered503WithRetryAfter} of ${f.requests} answers 503 with Retry-After (${f.fromReplicas} from the replicas); serving again ${f.servingAgainMs} ms after it returned`,
+    describe: (f) =>
+      `${f.replicasKilled} replicas killed, ${f.replicasStarted} started; ${f.answered503WithRetryAfter} of ${f.requests} answers 503 with Retry-After (${f.fromReplicas} from the replicas); serving again ${f.servingAgainMs} ms after it returned`,
   },
   users: {
     file: 'users-roll.test.ts',
     pressure: 'users rolled (SIGHUP) and its replica crashed while acts takes writes',
-    describe: (f) => `${f.failedWrites} of ${f.writes} writes failed${Number(f.failedWrites) > 0 ? ` ${f.failures}` : ''}; the longest write ${f.longestWriteMs} ms`,
+    describe: (f) =>
+      `${f.failedWrites} of ${f.writes} writes failed${Number(f.failedWrites) > 0 ? ` ${f.failures}` : ''}; the longest write ${f.longestWriteMs} ms`,
   },
   uploads: {
     file: 'uploads.test.ts',
     pressure: '16 photo uploads of 10 MB at once through the balancer (acts at 2)',
-    describe: (f) => `${f.created} of ${f.uploads} answered 201${f.others !== '{}' ? ` (others: ${f.others})` : ''} in ${f.seconds} s; ${f.replicasKilled} replicas killed`,
+    describe: (f) =>
+      `${f.created} of ${f.uploads} answered 201${f.others !== '{}' ? ` (others: ${f.others})` : ''} in ${f.seconds} s; ${f.replicasKilled} replicas killed`,
   },
   restart: {
     file: 'restart.test.ts',
     pressure: 'supervisor `kill -9` and restart without the socket, under load',
-    describe: (f) => `${f.answered503} × 503 of ${f.requests} requests over ${f.rounds} restarts (${f.refused} refused while it was down)`,
+    describe: (f) =>
+      `${f.answered503} × 503 of ${f.requests} requests over ${f.rounds} restarts (${f.refused} refused while it was down)`,
   },
 };
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: Object.keys(ROWS).join(',') }, before: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: Object.keys(ROWS).join(',') }, before: { type: 'string' } },
+});
 const names = values.rows!.split(',').filter((n) => n in ROWS);
 const root = values.before ? path.resolve(values.before) : process.cwd();
 const resultName = values.before ? 'pressure-before' : 'pressure';
@@ -104,7 +114,10 @@ function words(name: string, figures: Figures | undefined): string {
 }
 
 async function main(): Promise<void> {
-  const recorder = new ResultRecorder(resultName, values.before ? 'the pressure suite on the code before issue 22' : 'the pressure suite (test/pressure/)');
+  const recorder = new ResultRecorder(
+    resultName,
+    values.before ? 'the pressure suite on the code before issue 22' : 'the pressure suite (test/pressure/)',
+  );
   const { rows, failed } = run();
   const results = (await readResults()) as Map<string, BenchResult & { figures: { rows: Record<string, Figures> } }>;
   const other = results.get(values.before ? 'pressure' : 'pressure-before');
@@ -115,12 +128,21 @@ async function main(): Promise<void> {
   const table = {
     caption: 'Each pressure, what the code before issue 22 did (`pressure-before`) and what it does now (`pressure`)',
     columns: ['pressure', 'before', 'now'],
-    rows: Object.keys(ROWS).map((name) => [ROWS[name]!.pressure, words(name, before?.[name]), words(name, after?.[name])]),
+    rows: Object.keys(ROWS).map((name) => [
+      ROWS[name]!.pressure,
+      words(name, before?.[name]),
+      words(name, after?.[name]),
+    ]),
   };
   for (const [pressure, was, now] of table.rows) console.log(`${pressure}\n  before: ${was}\n  now:    ${now}`);
   if (failed.length > 0) console.log(`suites whose assertions failed: ${failed.join(', ')}`);
   await recorder.write({
-    summary: values.before ? [] : Object.keys(ROWS).map((name) => ({ figure: `pressure: ${ROWS[name]!.pressure}`, value: words(name, ours[name]) })),
+    summary: values.before
+      ? []
+      : Object.keys(ROWS).map((name) => ({
+          figure: `pressure: ${ROWS[name]!.pressure}`,
+          value: words(name, ours[name]),
+        })),
     tables: [table],
     figures: { rows: ours, failedSuites: failed },
   });

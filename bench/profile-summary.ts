@@ -59,10 +59,13 @@ export async function balancerProfile(dir: string): Promise<ProfileSummary> {
   let best: { file: string; profile: CpuProfile; ours: number } | undefined;
   for (const file of files) {
     const profile = JSON.parse(await readFile(path.join(dir, file), 'utf8')) as CpuProfile;
-    const ours = profile.nodes.filter((n) => n.callFrame.url.includes('/supervisor/balancer/')).reduce((s, n) => s + (n.hitCount ?? 0), 0);
+    const ours = profile.nodes
+      .filter((n) => n.callFrame.url.includes('/supervisor/balancer/'))
+      .reduce((s, n) => s + (n.hitCount ?? 0), 0);
     if (!best || ours > best.ours) best = { file, profile, ours };
   }
-  if (!best || best.ours === 0) throw new Error(`no profile in ${dir} ran supervisor/balancer/ (files: ${files.join(', ') || 'none'})`);
+  if (!best || best.ours === 0)
+    throw new Error(`no profile in ${dir} ran supervisor/balancer/ (files: ${files.join(', ') || 'none'})`);
   const nodes = best.profile.nodes;
   const total = nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0);
   const byCategory = new Map<string, number>();
@@ -80,8 +83,13 @@ export async function balancerProfile(dir: string): Promise<ProfileSummary> {
   return {
     file: best.file,
     samples: total,
-    categories: [...byCategory].map(([c, hits]) => ({ category: c, share: hits / total })).sort((a, b) => b.share - a.share),
-    functions: [...byFunction.values()].sort((a, b) => b.hits - a.hits).slice(0, 20).map((f) => ({ name: f.name, where: f.where, share: f.hits / total })),
+    categories: [...byCategory]
+      .map(([c, hits]) => ({ category: c, share: hits / total }))
+      .sort((a, b) => b.share - a.share),
+    functions: [...byFunction.values()]
+      .sort((a, b) => b.hits - a.hits)
+      .slice(0, 20)
+      .map((f) => ({ name: f.name, where: f.where, share: f.hits / total })),
   };
 }
 
@@ -96,11 +104,22 @@ export async function writeProfileResult(summary: ProfileSummary, run: WrkRun): 
   const writes = share('native: socket writes');
   await new ResultRecorder('nginx-profile', 'CPU profile of the balancer thread under load').write({
     summary: [
-      { figure: 'balancer thread under wrk -c64 (profiling on): busy share of its samples, and our own JavaScript\'s', value: `${pct(busy)} busy, ${pct(ours)} in supervisor/balancer/, ${pct(writes)} in socket writes (${run.rps.toFixed(0)} req/s)` },
+      {
+        figure: "balancer thread under wrk -c64 (profiling on): busy share of its samples, and our own JavaScript's",
+        value: `${pct(busy)} busy, ${pct(ours)} in supervisor/balancer/, ${pct(writes)} in socket writes (${run.rps.toFixed(0)} req/s)`,
+      },
     ],
     tables: [
-      { caption: `Self time by category, ${summary.samples} samples of the balancer thread (V8 --cpu-prof), one thread, wrk -c64`, columns: ['share', 'where the time went'], rows: summary.categories.map((c) => [pct(c.share), c.category]) },
-      { caption: 'The functions with the most self time', columns: ['share', 'function', 'where'], rows: summary.functions.map((f) => [pct(f.share), f.name, f.where]) },
+      {
+        caption: `Self time by category, ${summary.samples} samples of the balancer thread (V8 --cpu-prof), one thread, wrk -c64`,
+        columns: ['share', 'where the time went'],
+        rows: summary.categories.map((c) => [pct(c.share), c.category]),
+      },
+      {
+        caption: 'The functions with the most self time',
+        columns: ['share', 'function', 'where'],
+        rows: summary.functions.map((f) => [pct(f.share), f.name, f.where]),
+      },
     ],
     figures: { run, profile: summary },
   });

@@ -68,7 +68,9 @@ function suiteFor(threads: number, env?: Record<string, string>): SupervisorSuit
       runtime: 'process',
       listenPort: LISTEN,
       heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3 },
-      services: { acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: REPLICAS[0]!, routes: ['/api/v1'] }) },
+      services: {
+        acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: REPLICAS[0]!, routes: ['/api/v1'] }),
+      },
       extra: { balancer: { threads } },
     },
     ready: { acts: 2 },
@@ -79,7 +81,11 @@ function suiteFor(threads: number, env?: Record<string, string>): SupervisorSuit
 
 /** The plain proxy as a child process; resolves once it answers. */
 async function startPlain(): Promise<{ pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/plain-proxy.ts', String(PLAIN_PORT), ...REPLICAS.map(String)], { cwd: repoRoot, stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/plain-proxy.ts', String(PLAIN_PORT), ...REPLICAS.map(String)],
+    { cwd: repoRoot, stdio: 'ignore' },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     child.kill('SIGTERM');
@@ -110,7 +116,9 @@ async function measure(phase: string, targets: Target[]): Promise<Cell[]> {
       for (const t of order) {
         const run = await wrk({ url: t.url, connections, seconds: SECONDS, cpu: { proxy: t.pids() } });
         cells.find((c) => c.target === t.name && c.connections === connections)!.runs.push(run);
-        console.log(`${phase} round ${round + 1} c${String(connections).padEnd(4)} ${t.name.padEnd(14)} ${describeRun(run)}`);
+        console.log(
+          `${phase} round ${round + 1} c${String(connections).padEnd(4)} ${t.name.padEnd(14)} ${describeRun(run)}`,
+        );
       }
     }
   }
@@ -122,7 +130,8 @@ const rps = (c: Cell) => med(c, (r) => r.rps);
 const p99 = (c: Cell) => med(c, (r) => r.latencyMs.p99);
 const cpu = (c: Cell) => med(c, (r) => r.cpuPerRequestUs.proxy!);
 const wrkShare = (c: Cell) => Math.max(...c.runs.map((r) => r.generatorCores));
-const errors = (c: Cell) => c.runs.reduce((sum, r) => sum + r.non2xx3xx + Object.values(r.socketErrors).reduce((a, b) => a + b, 0), 0);
+const errors = (c: Cell) =>
+  c.runs.reduce((sum, r) => sum + r.non2xx3xx + Object.values(r.socketErrors).reduce((a, b) => a + b, 0), 0);
 const x = (n: number) => `${n.toFixed(2)}×`;
 
 function cellTable(caption: string, cells: Cell[]): ResultTable {
@@ -130,13 +139,23 @@ function cellTable(caption: string, cells: Cell[]): ResultTable {
     caption,
     columns: ['connections', 'proxy', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors', 'wrk (max share of a core)'],
     rows: cells.map((c) => [
-      String(c.connections), c.target, rps(c).toFixed(0), med(c, (r) => r.latencyMs.p50).toFixed(2), p99(c).toFixed(2),
-      cpu(c).toFixed(1), String(errors(c)), `${(wrkShare(c) * 100).toFixed(0)} %`,
+      String(c.connections),
+      c.target,
+      rps(c).toFixed(0),
+      med(c, (r) => r.latencyMs.p50).toFixed(2),
+      p99(c).toFixed(2),
+      cpu(c).toFixed(1),
+      String(errors(c)),
+      `${(wrkShare(c) * 100).toFixed(0)} %`,
     ]),
   };
 }
 
-function ratioRows(cells: Cell[], ours: string, other: string): Array<{ c: number; rps: number; cpu: number; p99: number }> {
+function ratioRows(
+  cells: Cell[],
+  ours: string,
+  other: string,
+): Array<{ c: number; rps: number; cpu: number; p99: number }> {
   return CONNECTIONS.map((c) => {
     const a = cells.find((x) => x.target === ours && x.connections === c)!;
     const b = cells.find((x) => x.target === other && x.connections === c)!;
@@ -147,15 +166,31 @@ function ratioRows(cells: Cell[], ours: string, other: string): Array<{ c: numbe
 async function phase(threads: number, withPlain: boolean): Promise<Cell[]> {
   const suite = suiteFor(threads);
   return suite.run(async () => {
-    const nginx = await startNginx({ listenPort: NGINX_PORT, upstreamPorts: REPLICAS, workers: threads === 1 ? 1 : 'auto', keepalive: 64 }, PATH);
+    const nginx = await startNginx(
+      { listenPort: NGINX_PORT, upstreamPorts: REPLICAS, workers: threads === 1 ? 1 : 'auto', keepalive: 64 },
+      PATH,
+    );
     const plain = withPlain ? await startPlain() : undefined;
     try {
       const supervisor = suite.sup.child.pid!;
       const targets: Target[] = [
-        { name: threads === 1 ? 'ours (1 thread)' : `ours (${threads} threads)`, url: `http://127.0.0.1:${LISTEN}${PATH}`, pids: () => [supervisor] },
-        { name: threads === 1 ? 'nginx (1 worker)' : 'nginx (auto)', url: `http://127.0.0.1:${NGINX_PORT}${PATH}`, pids: () => [nginx.pid, ...childPids(nginx.pid)] },
+        {
+          name: threads === 1 ? 'ours (1 thread)' : `ours (${threads} threads)`,
+          url: `http://127.0.0.1:${LISTEN}${PATH}`,
+          pids: () => [supervisor],
+        },
+        {
+          name: threads === 1 ? 'nginx (1 worker)' : 'nginx (auto)',
+          url: `http://127.0.0.1:${NGINX_PORT}${PATH}`,
+          pids: () => [nginx.pid, ...childPids(nginx.pid)],
+        },
       ];
-      if (plain) targets.push({ name: 'plain Node proxy', url: `http://127.0.0.1:${PLAIN_PORT}${PATH}`, pids: () => [plain.pid] });
+      if (plain)
+        targets.push({
+          name: 'plain Node proxy',
+          url: `http://127.0.0.1:${PLAIN_PORT}${PATH}`,
+          pids: () => [plain.pid],
+        });
       return await measure(threads === 1 ? 'one thread' : `${threads} threads`, targets);
     } finally {
       await plain?.stop();
@@ -171,7 +206,12 @@ async function profile(): Promise<void> {
     let run: WrkRun | undefined;
     await suite.run(async () => {
       await wrk({ url: `http://127.0.0.1:${LISTEN}${PATH}`, connections: 64, seconds: 2 });
-      run = await wrk({ url: `http://127.0.0.1:${LISTEN}${PATH}`, connections: 64, seconds: SECONDS, cpu: { proxy: [suite.sup.child.pid!] } });
+      run = await wrk({
+        url: `http://127.0.0.1:${LISTEN}${PATH}`,
+        connections: 64,
+        seconds: SECONDS,
+        cpu: { proxy: [suite.sup.child.pid!] },
+      });
       console.log(`profiled run: ${describeRun(run)}`);
     });
     const summary = await balancerProfile(dir);
@@ -195,10 +235,24 @@ async function main(): Promise<void> {
   const vsAuto = THREADS > 1 ? ratioRows(many, `ours (${THREADS} threads)`, 'nginx (auto)') : [];
   const ratioTable: ResultTable = {
     caption: `Ratios, medians of ${ROUNDS} interleaved rounds of ${SECONDS} s each (throughput: higher is better for ours; CPU per request and p99: lower is)`,
-    columns: ['connections', 'ours/nginx throughput', 'ours/nginx CPU per request', 'ours/nginx p99', 'ours/plain throughput', 'ours/plain CPU per request', 'ours/plain p99',
-      ...(THREADS > 1 ? [`${THREADS} threads/nginx auto throughput`, `… CPU per request`, '… p99'] : [])],
+    columns: [
+      'connections',
+      'ours/nginx throughput',
+      'ours/nginx CPU per request',
+      'ours/nginx p99',
+      'ours/plain throughput',
+      'ours/plain CPU per request',
+      'ours/plain p99',
+      ...(THREADS > 1 ? [`${THREADS} threads/nginx auto throughput`, `… CPU per request`, '… p99'] : []),
+    ],
     rows: CONNECTIONS.map((c, i) => [
-      String(c), x(vsNginx[i]!.rps), x(vsNginx[i]!.cpu), x(vsNginx[i]!.p99), x(vsPlain[i]!.rps), x(vsPlain[i]!.cpu), x(vsPlain[i]!.p99),
+      String(c),
+      x(vsNginx[i]!.rps),
+      x(vsNginx[i]!.cpu),
+      x(vsNginx[i]!.p99),
+      x(vsPlain[i]!.rps),
+      x(vsPlain[i]!.cpu),
+      x(vsPlain[i]!.p99),
       ...(THREADS > 1 ? [x(vsAuto[i]!.rps), x(vsAuto[i]!.cpu), x(vsAuto[i]!.p99)] : []),
     ]),
   };
@@ -209,9 +263,22 @@ async function main(): Promise<void> {
   };
   const load = `c${CONNECTIONS.join('/')}`;
   const summary: SummaryRow[] = [
-    { figure: 'ours (1 thread) / nginx (1 worker), same two replicas', value: `throughput ${range(vsNginx, (r) => r.rps)}, CPU per request ${range(vsNginx, (r) => r.cpu)}, p99 ${range(vsNginx, (r) => r.p99)} (${load})` },
-    { figure: 'ours (1 thread) / the plain Node proxy (node:http + undici)', value: `throughput ${range(vsPlain, (r) => r.rps)}, CPU per request ${range(vsPlain, (r) => r.cpu)}, p99 ${range(vsPlain, (r) => r.p99)} (${load})` },
-    ...(THREADS > 1 ? [{ figure: `ours (${THREADS} threads) / nginx (worker_processes auto)`, value: `throughput ${range(vsAuto, (r) => r.rps)}, CPU per request ${range(vsAuto, (r) => r.cpu)}, p99 ${range(vsAuto, (r) => r.p99)} (${load})` }] : []),
+    {
+      figure: 'ours (1 thread) / nginx (1 worker), same two replicas',
+      value: `throughput ${range(vsNginx, (r) => r.rps)}, CPU per request ${range(vsNginx, (r) => r.cpu)}, p99 ${range(vsNginx, (r) => r.p99)} (${load})`,
+    },
+    {
+      figure: 'ours (1 thread) / the plain Node proxy (node:http + undici)',
+      value: `throughput ${range(vsPlain, (r) => r.rps)}, CPU per request ${range(vsPlain, (r) => r.cpu)}, p99 ${range(vsPlain, (r) => r.p99)} (${load})`,
+    },
+    ...(THREADS > 1
+      ? [
+          {
+            figure: `ours (${THREADS} threads) / nginx (worker_processes auto)`,
+            value: `throughput ${range(vsAuto, (r) => r.rps)}, CPU per request ${range(vsAuto, (r) => r.cpu)}, p99 ${range(vsAuto, (r) => r.p99)} (${load})`,
+          },
+        ]
+      : []),
   ];
   for (const row of summary) console.log(`${row.figure}: ${row.value}`);
   await recorder.write({
@@ -219,9 +286,18 @@ async function main(): Promise<void> {
     tables: [
       ratioTable,
       cellTable(`One thread each: medians of ${ROUNDS} rounds`, one),
-      ...(THREADS > 1 ? [cellTable(`${THREADS} balancer threads against nginx auto: medians of ${ROUNDS} rounds`, many)] : []),
+      ...(THREADS > 1
+        ? [cellTable(`${THREADS} balancer threads against nginx auto: medians of ${ROUNDS} rounds`, many)]
+        : []),
     ],
-    figures: { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, threads: THREADS, oneThread: one, manyThreads: many },
+    figures: {
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      threads: THREADS,
+      oneThread: one,
+      manyThreads: many,
+    },
   });
 }
 

@@ -60,7 +60,8 @@ export interface BenchResult {
  */
 export function portableArgument(arg: string, root = process.cwd(), tmp = os.tmpdir(), home = os.homedir()): string {
   const eq = arg.indexOf('=');
-  if (arg.startsWith('--') && eq !== -1) return `${arg.slice(0, eq + 1)}${portableArgument(arg.slice(eq + 1), root, tmp, home)}`;
+  if (arg.startsWith('--') && eq !== -1)
+    return `${arg.slice(0, eq + 1)}${portableArgument(arg.slice(eq + 1), root, tmp, home)}`;
   if (!path.isAbsolute(arg)) return arg;
   const within = (dir: string) => dir !== '/' && (arg === dir || arg.startsWith(`${dir}/`));
   if (within(root)) return path.relative(root, arg) || '.';
@@ -76,7 +77,8 @@ export function commandLine(argv = process.argv, env = process.env): string {
     .map((arg) => portableArgument(arg))
     .join(' ');
   // `npx tsx ...` sets npm_lifecycle_event too, to "npx": that is no script of ours.
-  if (env.npm_lifecycle_event && env.npm_lifecycle_event !== 'npx') return `npm run ${env.npm_lifecycle_event}${args ? ` -- ${args}` : ''}`;
+  if (env.npm_lifecycle_event && env.npm_lifecycle_event !== 'npx')
+    return `npm run ${env.npm_lifecycle_event}${args ? ` -- ${args}` : ''}`;
   return `npx tsx ${path.relative(process.cwd(), argv[1] ?? '')}${args ? ` ${args}` : ''}`;
 }
 
@@ -84,7 +86,12 @@ export function commandLine(argv = process.argv, env = process.env): string {
 export function toolVersion(bin: string, args: string[]): string {
   const run = spawnSync(bin, args, { encoding: 'utf8', timeout: 5000 });
   if (run.error) return 'absent';
-  return `${run.stdout}\n${run.stderr}`.split('\n').find((l) => l.trim())?.trim() ?? 'unknown';
+  return (
+    `${run.stdout}\n${run.stderr}`
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim() ?? 'unknown'
+  );
 }
 
 /** Started when a benchmark starts: the load average then is part of the machine notes. */

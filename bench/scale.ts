@@ -52,12 +52,18 @@ async function main(): Promise<void> {
       // Counted requests open a window; all of them land in it.
       for (let i = 0; i < REQUESTS; i++) await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/categories`);
       // The balancer reports its counts each second; the window shows once the scaler has them.
-      const window = await admin.waitFor((s) => s.services.acts!.window as unknown as WindowStatus | null, 'a scaling window', 5000);
+      const window = await admin.waitFor(
+        (s) => s.services.acts!.window as unknown as WindowStatus | null,
+        'a scaling window',
+        5000,
+      );
       const endsAt = Date.parse(window.endsAt);
       const replicas = await admin.waitReady('acts', TARGET, WINDOW_SECONDS * 1000 + 60_000);
       // The events' times, not this poll's: the last of the replicas to become ready.
       const events = await admin.events();
-      const ready = Math.max(...replicas.map((r) => Date.parse(events.findLast((e) => e.type === 'replica.ready' && e.id === r.id)!.time)));
+      const ready = Math.max(
+        ...replicas.map((r) => Date.parse(events.findLast((e) => e.type === 'replica.ready' && e.id === r.id)!.time)),
+      );
       times.push(ready - endsAt);
       console.log(`round ${round}: window end → ${TARGET} ready replicas in ${Math.round(times.at(-1)!)} ms`);
       // An idle window brings it back to one; the next round starts from there.
@@ -70,12 +76,23 @@ async function main(): Promise<void> {
   console.log(`${figure}: ${summary[0]!.value}`);
   await recorder.write({
     summary,
-    tables: [{
-      caption: `Milliseconds from the window's end to the last of ${TARGET} replicas ready`,
-      columns: ['round', 'window end → ready'],
-      rows: [...times.map((t, i) => [String(i + 1), String(Math.round(t))]), ['median', String(Math.round(median(times)))]],
-    }],
-    figures: { windowSeconds: WINDOW_SECONDS, requests: REQUESTS, requestsPerReplica: PER_REPLICA, target: TARGET, times },
+    tables: [
+      {
+        caption: `Milliseconds from the window's end to the last of ${TARGET} replicas ready`,
+        columns: ['round', 'window end → ready'],
+        rows: [
+          ...times.map((t, i) => [String(i + 1), String(Math.round(t))]),
+          ['median', String(Math.round(median(times)))],
+        ],
+      },
+    ],
+    figures: {
+      windowSeconds: WINDOW_SECONDS,
+      requests: REQUESTS,
+      requestsPerReplica: PER_REPLICA,
+      target: TARGET,
+      times,
+    },
   });
 }
 

@@ -23,7 +23,9 @@ import { cpuMicros } from './cpu.ts';
 import { ResultRecorder } from './results.ts';
 import { median } from './stats.ts';
 
-const { values } = parseArgs({ options: { acts: { type: 'string', default: '1500' }, rounds: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: { acts: { type: 'string', default: '1500' }, rounds: { type: 'string', default: '2' } },
+});
 const ACTS = Math.min(100_000, Number(values.acts));
 const ROUNDS = Math.max(2, Math.min(10, Number(values.rounds)));
 const LISTINGS = ACTS;
@@ -37,7 +39,8 @@ const drivers: Record<string, Opener | undefined> = {
   'node:sqlite': (file) => new NodeSqliteDatabase(file, { busyTimeoutMs: 5000 }),
   'better-sqlite3': await import('better-sqlite3' as string).then(
     (m: { default: new (file: string, o: { timeout: number }) => SqliteDatabase & { exec(sql: string): unknown } }) =>
-      (file: string) => new m.default(file, { timeout: 5000 }),
+      (file: string) =>
+        new m.default(file, { timeout: 5000 }),
     () => undefined,
   ),
 };
@@ -62,7 +65,10 @@ async function run(open: Opener): Promise<Figures> {
       const started = performance.now();
       const cpuBefore = cpuMicros(process.pid)!;
       for (let i = 0; i < count; i++) await op(i);
-      figures[name] = { opsPerSecond: count / ((performance.now() - started) / 1000), cpuUsPerOp: (cpuMicros(process.pid)! - cpuBefore) / count };
+      figures[name] = {
+        opsPerSecond: count / ((performance.now() - started) / 1000),
+        cpuUsPerOp: (cpuMicros(process.pid)! - cpuBefore) / count,
+      };
     };
     const categoryId = (await categories.idOf('bench'))!;
     await time('upload', ACTS, (i) =>
@@ -101,13 +107,18 @@ for (let round = 0; round < ROUNDS; round++) {
   const order = round % 2 ? [...available].reverse() : available;
   for (const [name, open] of order) (rounds[name] ??= []).push(await run(open));
 }
-const med = (name: string, op: string, key: 'opsPerSecond' | 'cpuUsPerOp') => median(rounds[name]!.map((f) => f[op]![key]));
+const med = (name: string, op: string, key: 'opsPerSecond' | 'cpuUsPerOp') =>
+  median(rounds[name]!.map((f) => f[op]![key]));
 const ops = Object.keys(rounds['node:sqlite']![0]!);
 const compare = available.length === 2;
-const ratio = (op: string, key: 'opsPerSecond' | 'cpuUsPerOp') => (med('node:sqlite', op, key) / med('better-sqlite3', op, key)).toFixed(2);
+const ratio = (op: string, key: 'opsPerSecond' | 'cpuUsPerOp') =>
+  (med('node:sqlite', op, key) / med('better-sqlite3', op, key)).toFixed(2);
 const rows = ops.map((op) => [
   op,
-  ...available.flatMap(([name]) => [String(Math.round(med(name, op, 'opsPerSecond'))), med(name, op, 'cpuUsPerOp').toFixed(0)]),
+  ...available.flatMap(([name]) => [
+    String(Math.round(med(name, op, 'opsPerSecond'))),
+    med(name, op, 'cpuUsPerOp').toFixed(0),
+  ]),
   ...(compare ? [ratio(op, 'opsPerSecond'), ratio(op, 'cpuUsPerOp')] : []),
 ]);
 const columns = [
@@ -120,8 +131,18 @@ console.log(caption);
 for (const row of rows) console.log(row.join('  '));
 await recorder.write({
   summary: compare
-    ? [{ figure: 'node:sqlite / better-sqlite3, operations per second (app queries)', value: ops.map((op) => `${op} ${ratio(op, 'opsPerSecond')}`).join(', ') }]
-    : [{ figure: 'node:sqlite operations per second (app queries)', value: ops.map((op) => `${op} ${Math.round(med('node:sqlite', op, 'opsPerSecond'))}`).join(', ') }],
+    ? [
+        {
+          figure: 'node:sqlite / better-sqlite3, operations per second (app queries)',
+          value: ops.map((op) => `${op} ${ratio(op, 'opsPerSecond')}`).join(', '),
+        },
+      ]
+    : [
+        {
+          figure: 'node:sqlite operations per second (app queries)',
+          value: ops.map((op) => `${op} ${Math.round(med('node:sqlite', op, 'opsPerSecond'))}`).join(', '),
+        },
+      ],
   tables: [{ caption, columns, rows }],
   figures: { acts: ACTS, rounds },
 });

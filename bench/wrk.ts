@@ -64,19 +64,25 @@ interface WrkReport {
 export function wrkArgs(o: WrkOptions): string[] {
   const url = new URL(o.url);
   if (url.hostname !== '127.0.0.1') throw new Error(`wrk: benchmarks only load 127.0.0.1, not ${url.hostname}`);
-  if (!(o.seconds > 0 && o.seconds <= MAX_SECONDS)) throw new Error(`wrk: seconds must be in (0, ${MAX_SECONDS}], got ${o.seconds}`);
+  if (!(o.seconds > 0 && o.seconds <= MAX_SECONDS))
+    throw new Error(`wrk: seconds must be in (0, ${MAX_SECONDS}], got ${o.seconds}`);
   if (!(Number.isInteger(o.connections) && o.connections >= 1 && o.connections <= MAX_CONNECTIONS)) {
     throw new Error(`wrk: connections must be an integer in [1, ${MAX_CONNECTIONS}], got ${o.connections}`);
   }
   const threads = Math.min(o.threads ?? 1, o.connections);
   return [
-    '-t', String(threads),
-    '-c', String(o.connections),
-    '-d', `${o.seconds}s`,
-    '--timeout', `${o.timeoutSeconds ?? 2}s`,
+    '-t',
+    String(threads),
+    '-c',
+    String(o.connections),
+    '-d',
+    `${o.seconds}s`,
+    '--timeout',
+    `${o.timeoutSeconds ?? 2}s`,
     '--latency',
     ...Object.entries(o.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
-    '-s', REPORT_SCRIPT,
+    '-s',
+    REPORT_SCRIPT,
     o.url,
   ];
 }
@@ -109,7 +115,9 @@ export function figuresOf(report: WrkReport, command: string, cpuUs: Record<stri
       mean: ms(report.latencyUs.mean),
     },
     generatorCores: report.cpuTicks < 0 ? Number.NaN : ticksToMicros(report.cpuTicks) / report.durationUs,
-    cpuPerRequestUs: Object.fromEntries(Object.entries(cpuUs).map(([name, us]) => [name, ok > 0 ? us / ok : Number.NaN])),
+    cpuPerRequestUs: Object.fromEntries(
+      Object.entries(cpuUs).map(([name, us]) => [name, ok > 0 ? us / ok : Number.NaN]),
+    ),
   };
 }
 
@@ -142,7 +150,9 @@ export async function wrk(o: WrkOptions): Promise<WrkRun> {
 /** "12345 req/s  p50 1.20 ms  p90 2.00 ms  p99 5.10 ms  0 non-2xx/3xx  0 socket errors" */
 export function describeRun(run: WrkRun): string {
   const socket = Object.values(run.socketErrors).reduce((a, b) => a + b, 0);
-  const cpu = Object.entries(run.cpuPerRequestUs).map(([name, us]) => `  ${name} ${us.toFixed(0)} µs/req`).join('');
+  const cpu = Object.entries(run.cpuPerRequestUs)
+    .map(([name, us]) => `  ${name} ${us.toFixed(0)} µs/req`)
+    .join('');
   const l = run.latencyMs;
   return `${run.rps.toFixed(0).padStart(6)} req/s  p50 ${l.p50.toFixed(2)} ms  p90 ${l.p90.toFixed(2)} ms  p99 ${l.p99.toFixed(2)} ms  ${run.non2xx3xx} non-2xx/3xx  ${socket} socket errors  wrk ${(run.generatorCores * 100).toFixed(0)} % of a core${cpu}`;
 }

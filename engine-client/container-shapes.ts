@@ -159,7 +159,12 @@ export function toContainerSummary(raw: Json): ContainerSummary {
   const ports: PublishedPort[] = [];
   for (const value of Array.isArray(raw.Ports) ? raw.Ports : []) {
     const p = obj(value);
-    ports.push({ containerPort: num(p.PrivatePort), protocol: str(p.Type), hostIp: str(p.IP), hostPort: num(p.PublicPort) });
+    ports.push({
+      containerPort: num(p.PrivatePort),
+      protocol: str(p.Type),
+      hostIp: str(p.IP),
+      hostPort: num(p.PublicPort),
+    });
   }
   return {
     id: str(raw.Id),

@@ -88,11 +88,21 @@ export class Containers {
    * the page cache, as `docker stats` shows it (cgroup v2 `inactive_file`, v1 `total_inactive_file`).
    */
   async usage(id: string): Promise<{ cpuSeconds: number; memoryBytes: number }> {
-    const { json } = await this.#transport.request({ method: 'GET', path: `/containers/${enc(id)}/stats`, query: { stream: false, 'one-shot': true } });
-    const body = json as { cpu_stats?: { cpu_usage?: { total_usage?: number } }; memory_stats?: { usage?: number; stats?: Record<string, number> } };
+    const { json } = await this.#transport.request({
+      method: 'GET',
+      path: `/containers/${enc(id)}/stats`,
+      query: { stream: false, 'one-shot': true },
+    });
+    const body = json as {
+      cpu_stats?: { cpu_usage?: { total_usage?: number } };
+      memory_stats?: { usage?: number; stats?: Record<string, number> };
+    };
     const memory = body.memory_stats ?? {};
     const cache = memory.stats?.inactive_file ?? memory.stats?.total_inactive_file ?? 0;
-    return { cpuSeconds: (body.cpu_stats?.cpu_usage?.total_usage ?? 0) / 1e9, memoryBytes: Math.max(0, (memory.usage ?? 0) - cache) };
+    return {
+      cpuSeconds: (body.cpu_stats?.cpu_usage?.total_usage ?? 0) / 1e9,
+      memoryBytes: Math.max(0, (memory.usage ?? 0) - cache),
+    };
   }
 
   async inspect(id: string): Promise<ContainerInfo> {

@@ -111,11 +111,7 @@ export function codeForStatus(status: number): EngineErrorCode {
 }
 
 /** Builds the right class for a code, so NotFoundError/ConflictError survive fromWire too. */
-export function engineError(
-  code: EngineErrorCode,
-  message: string,
-  details: EngineErrorDetails = {},
-): EngineError {
+export function engineError(code: EngineErrorCode, message: string, details: EngineErrorDetails = {}): EngineError {
   if (code === 'NOT_FOUND') return new NotFoundError(message, details);
   if (code === 'CONFLICT') return new ConflictError(message, details);
   return new EngineError(code, message, details);
@@ -165,6 +161,5 @@ export function isEngineError(error: unknown): error is EngineError {
 
 export const isNotFound = (error: unknown): boolean => engineErrorCode(error) === 'NOT_FOUND';
 export const isConflict = (error: unknown): boolean => engineErrorCode(error) === 'CONFLICT';
-export const isEngineUnavailable = (error: unknown): boolean =>
-  engineErrorCode(error) === 'ENGINE_UNAVAILABLE';
+export const isEngineUnavailable = (error: unknown): boolean => engineErrorCode(error) === 'ENGINE_UNAVAILABLE';
 export const isTimeout = (error: unknown): boolean => engineErrorCode(error) === 'TIMEOUT';

@@ -122,5 +122,7 @@ export async function* streamEvents(
 }
 
 function toUnknown(error: unknown): EngineError {
-  return new EngineError('ENGINE_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
+  return new EngineError('ENGINE_UNAVAILABLE', error instanceof Error ? error.message : String(error), {
+    cause: error,
+  });
 }

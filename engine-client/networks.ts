@@ -1,7 +1,14 @@
 // Networks: user-defined bridges let replicas reach each other by container name.
 import { encodeFilters, labelFilterValues } from './filters.ts';
 import type { Transport } from './transport.ts';
-import type { ConnectOptions, Labels, ListNetworksOptions, NetworkEndpoint, NetworkInfo, NetworkSpec } from './types.ts';
+import type {
+  ConnectOptions,
+  Labels,
+  ListNetworksOptions,
+  NetworkEndpoint,
+  NetworkInfo,
+  NetworkSpec,
+} from './types.ts';
 
 type Json = Record<string, unknown>;
 const enc = encodeURIComponent;

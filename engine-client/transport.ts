@@ -2,7 +2,7 @@
 // A Pool rather than a single Client: one Client is one connection, and a long-lived events or
 // logs stream on it would hold up every other call behind it.
 import { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { EngineError, errorForStatus } from './errors.ts';
 
@@ -187,7 +187,7 @@ export class Transport {
       headers['content-type'] = spec.contentType ?? 'application/octet-stream';
     }
 
-    let response;
+    let response: Dispatcher.ResponseData;
     try {
       response = await this.#pool.request({
         method: spec.method,
@@ -200,7 +200,8 @@ export class Transport {
       throw mapError(error);
     }
 
-    const ok = (response.statusCode >= 200 && response.statusCode < 300) ||
+    const ok =
+      (response.statusCode >= 200 && response.statusCode < 300) ||
       (spec.okStatuses ?? []).includes(response.statusCode);
     if (!ok) {
       let text = '';
@@ -236,7 +237,11 @@ export class Transport {
     }
     const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code) && !(syscall !== 'connect' && FILE_CODES.has(code))) {
-      return new EngineError('ENGINE_UNAVAILABLE', `no engine answering at ${this.socketPath} (${code}: ${text})`, where);
+      return new EngineError(
+        'ENGINE_UNAVAILABLE',
+        `no engine answering at ${this.socketPath} (${code}: ${text})`,
+        where,
+      );
     }
     // Not the engine: a request body that failed (a context file that cannot be read), or a
     // client-side fault. The call failed midway; the engine is not known to be down.

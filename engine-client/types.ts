@@ -87,14 +87,7 @@ export interface CreatedContainer {
   warnings: string[];
 }
 
-export type ContainerStatus =
-  | 'created'
-  | 'running'
-  | 'paused'
-  | 'restarting'
-  | 'removing'
-  | 'exited'
-  | 'dead';
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
 export interface PublishedPort {
   containerPort: number;

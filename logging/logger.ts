@@ -43,7 +43,10 @@ export interface LogSettings {
  * LOG_LEVEL (default info) and LOG_FORMAT (default auto) from the environment; a bad value
  * becomes the caller's own config error (`invalid`), so start-up stops naming the variable.
  */
-export function logSettings(env: Record<string, string | undefined>, invalid: (variable: string, value: string, expected: string) => Error): LogSettings {
+export function logSettings(
+  env: Record<string, string | undefined>,
+  invalid: (variable: string, value: string, expected: string) => Error,
+): LogSettings {
   const pick = <T extends string>(variable: string, allowed: readonly T[], fallback: T): T => {
     const value = env[variable];
     if (value === undefined || value === '') return fallback;

@@ -41,7 +41,8 @@ export const BUNDLE_EXTERNAL: string[] = ['sharp'];
  * Bundled CommonJS packages (mysql2, express, multer) call `require`, which an ES module lacks:
  * give the bundle one, resolving from dist/, that is from /app/node_modules.
  */
-const REQUIRE_SHIM = "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);";
+const REQUIRE_SHIM =
+  "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);";
 
 function options(root: string) {
   return {
@@ -88,7 +89,9 @@ export async function bundleApp(root: string): Promise<AppBundle> {
     result = await esbuild.build(options(root));
   } catch (error) {
     const failure = error as esbuild.BuildFailure;
-    const lines = (failure.errors ?? []).map((m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`);
+    const lines = (failure.errors ?? []).map(
+      (m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`,
+    );
     throw new Error(`bundling ${BUNDLE_ENTRY} failed: ${lines.length > 0 ? lines.join('; ') : failure.message}`);
   } finally {
     // esbuild's service process (about 170 MB) would otherwise stay for the life of the caller,
@@ -101,7 +104,9 @@ export async function bundleApp(root: string): Promise<AppBundle> {
     mode: 0o644,
   }));
   const bytes = result.outputFiles.reduce((sum, file) => sum + file.contents.length, 0);
-  const warnings = result.warnings.map((m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`);
+  const warnings = result.warnings.map(
+    (m) => `${m.location ? `${m.location.file}:${m.location.line}: ` : ''}${m.text}`,
+  );
   return { entries, bytes, warnings };
 }
 

@@ -45,7 +45,8 @@ export async function externalPackageDirs(root: string, names: string[]): Promis
   const visit = async (name: string, from: string, required: boolean): Promise<void> => {
     const dir = await resolve(name, from);
     if (dir === undefined) {
-      if (required) throw new Error(`${name}, needed at run time by the app image, is not installed in ${from}: run npm ci`);
+      if (required)
+        throw new Error(`${name}, needed at run time by the app image, is not installed in ${from}: run npm ci`);
       return;
     }
     if (found.has(dir) || NODE_RUNTIME_PACKAGE.test(dir)) return;
@@ -106,7 +107,8 @@ async function projectFiles(root: string, names: string[], dirs: string[]): Prom
   const found: string[] = [];
   for (const file of names) if (await exists(path.join(root, file))) found.push(file);
   for (const dir of dirs) {
-    if (await exists(path.join(root, dir))) for await (const file of walk(root, path.join(root, dir), false)) found.push(file);
+    if (await exists(path.join(root, dir)))
+      for await (const file of walk(root, path.join(root, dir), false)) found.push(file);
   }
   return found;
 }
@@ -189,4 +191,3 @@ export async function* appContextEntries(plan: AppContextPlan, bundle: TarEntry[
 
 /** For tests and the CLI: the project root this script lives in. */
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-

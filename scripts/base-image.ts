@@ -123,7 +123,9 @@ export interface BaseImagePlan {
 export async function planBaseImage(options: { extraBinaries?: string[] } = {}): Promise<BaseImagePlan> {
   const nodePath = process.execPath;
   // A library inside a package (sharp's libvips) ships with that package in the app image.
-  const libraries = (await sharedLibraries([nodePath, ...(options.extraBinaries ?? [])])).filter((lib) => !lib.includes('/node_modules/'));
+  const libraries = (await sharedLibraries([nodePath, ...(options.extraBinaries ?? [])])).filter(
+    (lib) => !lib.includes('/node_modules/'),
+  );
   const hash = createHash('sha256');
   // The layout: node at IMAGE_NODE_PATH (2); images of the layout before are stale.
   hash.update(`layout 2 ${IMAGE_NODE_PATH}\n`);

@@ -92,7 +92,9 @@ export async function ensureBaseImage(
     const info = await engine.images.find(plan.ref);
     const stale = options.force ? 'forced' : staleness(info, 'selflessacts.base-hash', plan.hash);
     if (stale === undefined && info) return reused(plan.ref, info);
-    options.say?.(`base  ${plan.ref}: building (${stale}) from ${plan.nodePath} and ${plan.libraries.length} libraries`);
+    options.say?.(
+      `base  ${plan.ref}: building (${stale}) from ${plan.nodePath} and ${plan.libraries.length} libraries`,
+    );
     return built(await buildBaseImage(engine, plan), stale ?? 'forced', info);
   } finally {
     if (!options.engine) await engine.close();
@@ -113,26 +115,35 @@ export async function ensureImages(options: EnsureImagesOptions = {}): Promise<E
     const sourceHash = `${context.hash}-${base.imageId.replace(/^sha256:/, '').slice(0, 12)}`;
     const actsInfo = await engine.images.find(APP_IMAGES.acts);
     const actsStale =
-      options.force || options.rebuildApp ? 'rebuild asked' : staleness(actsInfo, 'selflessacts.source-hash', sourceHash);
+      options.force || options.rebuildApp
+        ? 'rebuild asked'
+        : staleness(actsInfo, 'selflessacts.source-hash', sourceHash);
     let acts: ImageReport;
     if (actsStale === undefined && actsInfo) {
       acts = reused(APP_IMAGES.acts, actsInfo);
     } else {
       say(`acts ${APP_IMAGES.acts}: building (${actsStale}), ${context.files.length} files in the context`);
-      acts = built(await buildApp(engine, options, base.imageId, sourceHash, context), actsStale ?? 'rebuild asked', actsInfo);
+      acts = built(
+        await buildApp(engine, options, base.imageId, sourceHash, context),
+        actsStale ?? 'rebuild asked',
+        actsInfo,
+      );
     }
     say(describe('acts', acts));
 
     // users is acts with another SERVICE: one small layer on top, no second upload.
     const usersInfo = await engine.images.find(APP_IMAGES.users);
-    const usersStale =
-      acts.built ? 'acts rebuilt' : staleness(usersInfo, 'selflessacts.app-image', acts.imageId);
+    const usersStale = acts.built ? 'acts rebuilt' : staleness(usersInfo, 'selflessacts.app-image', acts.imageId);
     let users: ImageReport;
     if (usersStale === undefined && usersInfo) {
       users = reused(APP_IMAGES.users, usersInfo);
     } else {
       say(`users ${APP_IMAGES.users}: building (${usersStale})`);
-      users = built(await buildUsers(engine, options, acts.imageId, sourceHash), usersStale ?? 'acts rebuilt', usersInfo);
+      users = built(
+        await buildUsers(engine, options, acts.imageId, sourceHash),
+        usersStale ?? 'acts rebuilt',
+        usersInfo,
+      );
     }
     say(describe('users', users));
     // The images these replaced would linger untagged; remove them unless a container still
@@ -170,7 +181,9 @@ async function buildApp(
   const onProgress = buildOutput(options);
   const bundle = await bundleApp(context.root);
   const say = options.onProgress ?? (() => {});
-  say(`acts ${BUNDLE_ENTRY} bundled: ${(bundle.bytes / 1e6).toFixed(1)} MB with its source map, ${bundle.warnings.length} warnings`);
+  say(
+    `acts ${BUNDLE_ENTRY} bundled: ${(bundle.bytes / 1e6).toFixed(1)} MB with its source map, ${bundle.warnings.length} warnings`,
+  );
   for (const warning of bundle.warnings) say(`  esbuild: ${warning}`);
   const { imageId } = await engine.images.build(tarStream(appContextEntries(context, bundle.entries)), {
     tags: [APP_IMAGES.acts],
@@ -223,7 +236,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const engine = flags.has('--podman')
-    ? new DockerEngine({ socketPath: (process.env.CONTAINER_HOST ?? '/run/podman/podman.sock').replace(/^unix:\/\//, '') })
+    ? new DockerEngine({
+        socketPath: (process.env.CONTAINER_HOST ?? '/run/podman/podman.sock').replace(/^unix:\/\//, ''),
+      })
     : new DockerEngine();
   try {
     try {

@@ -44,14 +44,22 @@ export function checkAdminRequest(
 ): AdminVerdict {
   const extra = ['0.0.0.0', '::', ''].includes(options.listenerHost) ? [] : [options.listenerHost.toLowerCase()];
   if (!isLoopbackHost(request.host, extra)) {
-    return { ok: false, status: 403, error: `the admin API answers only requests addressed to a loopback host name, not ${JSON.stringify(request.host ?? '')}` };
+    return {
+      ok: false,
+      status: 403,
+      error: `the admin API answers only requests addressed to a loopback host name, not ${JSON.stringify(request.host ?? '')}`,
+    };
   }
   if (request.method === 'POST' && request.acts) {
     if (request.token === undefined || request.token === '') {
       return { ok: false, status: 403, error: `a POST to the admin API needs the ${ADMIN_TOKEN_HEADER} header` };
     }
     if (options.token === '' || !sameSecret(request.token, options.token)) {
-      return { ok: false, status: 403, error: `the ${ADMIN_TOKEN_HEADER} header does not match the admin token (admin.token, or the data directory's admin-token file)` };
+      return {
+        ok: false,
+        status: 403,
+        error: `the ${ADMIN_TOKEN_HEADER} header does not match the admin token (admin.token, or the data directory's admin-token file)`,
+      };
     }
   }
   return { ok: true };

@@ -35,7 +35,8 @@ export function parseLogQuery(params: URLSearchParams): LogQuery | { error: stri
   const follow = params.get('follow') ?? 'false';
   if (!['1', '0', 'true', 'false'].includes(follow)) return { error: 'follow must be true or false' };
   const tail = params.get('tail') ?? 'all';
-  if (tail !== 'all' && (!/^\d{1,6}$/.test(tail) || Number(tail) > MAX_TAIL)) return { error: `tail must be "all" or an integer from 0 to ${MAX_TAIL}` };
+  if (tail !== 'all' && (!/^\d{1,6}$/.test(tail) || Number(tail) > MAX_TAIL))
+    return { error: `tail must be "all" or an integer from 0 to ${MAX_TAIL}` };
   return { follow: follow === '1' || follow === 'true', tail: tail === 'all' ? undefined : Number(tail) };
 }
 
@@ -56,7 +57,8 @@ export async function streamServiceLogs(
     const emit = async (stream: ReplicaOutput['stream'], text: string) => {
       const lines = ((pending.get(stream) ?? '') + text).split('\n');
       pending.set(stream, lines.pop() ?? '');
-      for (const line of lines) await send({ service, id: replica.id, port: replica.port, stream, line: line.replace(/\r$/, '') });
+      for (const line of lines)
+        await send({ service, id: replica.id, port: replica.port, stream, line: line.replace(/\r$/, '') });
     };
     for await (const chunk of source.logs(replica.id, { follow: query.follow, tail: query.tail, signal })) {
       let decoder = decoders.get(chunk.stream);
@@ -65,7 +67,8 @@ export async function streamServiceLogs(
       if (signal.aborted) return;
     }
     // A last line without a newline is still a line.
-    for (const [stream, rest] of pending) if (rest !== '') await send({ service, id: replica.id, port: replica.port, stream, line: rest });
+    for (const [stream, rest] of pending)
+      if (rest !== '') await send({ service, id: replica.id, port: replica.port, stream, line: rest });
   };
 
   if (!query.follow) {
@@ -77,7 +80,10 @@ export async function streamServiceLogs(
     for (const replica of source.replicas(service) ?? []) {
       if (followed.has(replica.id)) continue;
       // A replica's stream failing (it was removed meanwhile) ends that stream, not the others.
-      followed.set(replica.id, pump(replica).catch(() => undefined));
+      followed.set(
+        replica.id,
+        pump(replica).catch(() => undefined),
+      );
     }
     await sleep(NEW_REPLICAS_EVERY_MS, undefined, { signal }).catch(() => undefined);
   }
@@ -95,7 +101,10 @@ export function runtimeLogSource(
   return {
     replicas: (service) =>
       services.includes(service)
-        ? [...replicas()].filter((r) => r.service === service).sort((a, b) => a.port - b.port).map(({ id, port }) => ({ id, port }))
+        ? [...replicas()]
+            .filter((r) => r.service === service)
+            .sort((a, b) => a.port - b.port)
+            .map(({ id, port }) => ({ id, port }))
         : undefined,
     logs,
   };

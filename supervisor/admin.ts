@@ -108,7 +108,12 @@ export class AdminServer {
     const scale = /^\/services\/([^/]+)\/scale$/.exec(route);
     const token = req.headers[ADMIN_TOKEN_HEADER];
     const verdict = checkAdminRequest(
-      { method, host: req.headers.host, token: Array.isArray(token) ? token[0] : token, acts: kill !== null || scale !== null },
+      {
+        method,
+        host: req.headers.host,
+        token: Array.isArray(token) ? token[0] : token,
+        acts: kill !== null || scale !== null,
+      },
       { listenerHost: this.#d.host, token: this.#d.token },
     );
     if (!verdict.ok) {
@@ -117,7 +122,9 @@ export class AdminServer {
     }
     if (kill) {
       if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
-      return this.#d.killWorker(kill[1]!) ? sendJson(res, 202, {}) : sendJson(res, 404, { error: `no worker named ${kill[1]}` });
+      return this.#d.killWorker(kill[1]!)
+        ? sendJson(res, 202, {})
+        : sendJson(res, 404, { error: `no worker named ${kill[1]}` });
     }
     if (scale) {
       if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
@@ -132,7 +139,8 @@ export class AdminServer {
       return sendJson(res, 405, { error: `method ${method} not allowed` }, { allow: 'GET' });
     }
     if (route === '/status') return sendJson(res, 200, this.#d.status(), { 'cache-control': 'no-store' });
-    if (route === '/memory' && this.#d.memory) return sendJson(res, 200, await this.#d.memory(), { 'cache-control': 'no-store' });
+    if (route === '/memory' && this.#d.memory)
+      return sendJson(res, 200, await this.#d.memory(), { 'cache-control': 'no-store' });
     if (route === '/health') {
       const health = readiness(this.#d.status());
       return sendJson(res, health.ready ? 200 : 503, health, { 'cache-control': 'no-store' });
@@ -150,11 +158,12 @@ export class AdminServer {
     }
     if (route === '/history' && this.#d.history) {
       const raw = url.searchParams.get('since') ?? '0';
-      if (!/^\d{1,15}$/.test(raw)) return sendJson(res, 400, { error: 'since must be a non-negative integer (epoch ms)' });
+      if (!/^\d{1,15}$/.test(raw))
+        return sendJson(res, 400, { error: 'since must be a non-negative integer (epoch ms)' });
       return sendJson(res, 200, this.#d.history(Number(raw)), { 'cache-control': 'no-store' });
     }
     if (logs) return this.#logs(logs[1]!, url.searchParams, req, res);
-    if (route === '/' ) {
+    if (route === '/') {
       res.writeHead(302, { location: '/dashboard/' });
       return void res.end();
     }
@@ -193,16 +202,22 @@ export class AdminServer {
   async #logs(service: string, params: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const source = this.#d.logs;
     if (!source) return sendJson(res, 501, { error: 'this runtime keeps no replica output' });
-    if (source.replicas(service) === undefined) return sendJson(res, 404, { error: `no service named ${JSON.stringify(service)}` });
+    if (source.replicas(service) === undefined)
+      return sendJson(res, 404, { error: `no service named ${JSON.stringify(service)}` });
     const query = parseLogQuery(params);
     if ('error' in query) return sendJson(res, 400, query);
-    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'application/x-ndjson; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    });
     if (req.method === 'HEAD') return void res.end();
     const gone = new AbortController();
     res.on('close', () => gone.abort());
     if (query.follow) req.socket.setTimeout(0);
     const send = async (line: object) => {
-      if (!res.write(`${JSON.stringify(line)}\n`) && !gone.signal.aborted) await once(res, 'drain', { signal: gone.signal }).catch(() => undefined);
+      if (!res.write(`${JSON.stringify(line)}\n`) && !gone.signal.aborted)
+        await once(res, 'drain', { signal: gone.signal }).catch(() => undefined);
     };
     try {
       await streamServiceLogs(source, service, query, send, gone.signal);

@@ -29,7 +29,9 @@ export interface Fit {
 
 /** `budgetMb` undefined: no limit known, every count is granted. */
 export function fit(services: readonly CapacityService[], budgetMb: number | undefined): Fit {
-  const desired = new Map(services.map((s) => [s.name, s.wanted <= s.desired || budgetMb === undefined ? s.wanted : s.desired]));
+  const desired = new Map(
+    services.map((s) => [s.name, s.wanted <= s.desired || budgetMb === undefined ? s.wanted : s.desired]),
+  );
   const capped: Fit['capped'] = new Map();
   if (budgetMb === undefined) return { desired, capped };
   const used = () => services.reduce((sum, s) => sum + desired.get(s.name)! * s.needMb, 0);
@@ -40,7 +42,9 @@ export function fit(services: readonly CapacityService[], budgetMb: number | und
     const allowed = Math.max(s.min, Math.min(s.wanted, now + room));
     desired.set(s.name, allowed);
     if (allowed < s.wanted) {
-      const others = services.filter((o) => o !== s && desired.get(o.name)! > 0).map((o) => `${o.name} ${desired.get(o.name)} × ${o.needMb} MB`);
+      const others = services
+        .filter((o) => o !== s && desired.get(o.name)! > 0)
+        .map((o) => `${o.name} ${desired.get(o.name)} × ${o.needMb} MB`);
       capped.set(s.name, {
         wanted: s.wanted,
         allowed,

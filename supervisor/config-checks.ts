@@ -16,8 +16,7 @@ export const intIn =
 export const positiveNumber: Check = (v) =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a number greater than 0';
 
-export const nonEmptyString: Check = (v) =>
-  typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string';
+export const nonEmptyString: Check = (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string');
 
 export const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 

@@ -20,15 +20,35 @@ const FORMATS = {
   'sa-env-names': { check: c.arrayOf(c.envName, 'environment variable names') },
   'sa-label-prefix': { check: c.labelPrefix },
   // An array, not a map: convict reads dots in keys as nesting, and labels are full of dots.
-  'sa-labels': { check: c.arrayOf((v) => (typeof v === 'string' && /^[a-z0-9][a-z0-9._-]*=/.test(v) ? undefined : 'x'), '"key=value" strings') },
-  'sa-docker-user': { check: (v: unknown) => (typeof v === 'string' && /^[1-9]\d*:\d+$/.test(v) ? undefined : 'a non-root "uid:gid", e.g. "10001:10001"') },
+  'sa-labels': {
+    check: c.arrayOf(
+      (v) => (typeof v === 'string' && /^[a-z0-9][a-z0-9._-]*=/.test(v) ? undefined : 'x'),
+      '"key=value" strings',
+    ),
+  },
+  'sa-docker-user': {
+    check: (v: unknown) =>
+      typeof v === 'string' && /^[1-9]\d*:\d+$/.test(v) ? undefined : 'a non-root "uid:gid", e.g. "10001:10001"',
+  },
   'sa-quality': { check: c.intIn(0, 11), numeric: true },
   'sa-gzip-level': { check: c.intIn(1, 9), numeric: true },
   'sa-cidrs': { check: c.arrayOf(c.addressOrCidr, 'IP addresses or CIDR ranges ("10.0.0.0/8", "2001:db8::/32")') },
-  'sa-retry-statuses': { check: c.arrayOf((v) => ([500, 502, 503, 504].includes(v as number) ? undefined : 'x'), 'HTTP statuses among 500, 502, 503, 504') },
-  'sa-methods': { check: c.arrayOf((v) => (typeof v === 'string' && /^[A-Z]+$/.test(v) ? undefined : 'x'), 'upper-case HTTP methods') },
+  'sa-retry-statuses': {
+    check: c.arrayOf(
+      (v) => ([500, 502, 503, 504].includes(v as number) ? undefined : 'x'),
+      'HTTP statuses among 500, 502, 503, 504',
+    ),
+  },
+  'sa-methods': {
+    check: c.arrayOf((v) => (typeof v === 'string' && /^[A-Z]+$/.test(v) ? undefined : 'x'), 'upper-case HTTP methods'),
+  },
   // DOCKER_HOST and CONTAINER_HOST spell a socket as unix:///path; the file says /path.
-  'sa-socket': { check: (v: unknown) => (typeof v === 'string' && /^(unix:\/\/)?\/\S*$/.test(v) ? undefined : 'a unix socket path ("/path" or "unix:///path")') },
+  'sa-socket': {
+    check: (v: unknown) =>
+      typeof v === 'string' && /^(unix:\/\/)?\/\S*$/.test(v)
+        ? undefined
+        : 'a unix socket path ("/path" or "unix:///path")',
+  },
 } satisfies Record<string, { check: c.Check; numeric?: boolean }>;
 
 export type FormatName = keyof typeof FORMATS | 'sa-runtime';

@@ -75,10 +75,17 @@ function replicasShape(v: unknown): string | undefined {
 }
 
 function scalingShape(v: unknown): string | undefined {
-  const expected = 'an object with any of windowSeconds, requestsPerReplica (integers >= 1) and dampingWindows (integer >= 0)';
+  const expected =
+    'an object with any of windowSeconds, requestsPerReplica (integers >= 1) and dampingWindows (integer >= 0)';
   if (!c.isPlainObject(v)) return expected;
-  const checks: Record<string, c.Check> = { windowSeconds: c.intIn(1, 2_147_483_647), requestsPerReplica: c.intIn(1, 2_147_483_647), dampingWindows: c.intIn(0, 1000) };
-  return Object.entries(v).every(([key, value]) => key in checks && checks[key]!(value) === undefined) ? undefined : expected;
+  const checks: Record<string, c.Check> = {
+    windowSeconds: c.intIn(1, 2_147_483_647),
+    requestsPerReplica: c.intIn(1, 2_147_483_647),
+    dampingWindows: c.intIn(0, 1000),
+  };
+  return Object.entries(v).every(([key, value]) => key in checks && checks[key]!(value) === undefined)
+    ? undefined
+    : expected;
 }
 
 function resourcesShape(v: unknown): string | undefined {
@@ -112,14 +119,19 @@ export function parseServices(
     const before = issues.length;
     for (const key of Object.keys(body)) {
       if (!(key in FIELDS)) {
-        issues.push({ key: `${base}.${key}`, value: body[key], expected: `one of the keys ${Object.keys(FIELDS).join(', ')}${didYouMean(key, Object.keys(FIELDS))}` });
+        issues.push({
+          key: `${base}.${key}`,
+          value: body[key],
+          expected: `one of the keys ${Object.keys(FIELDS).join(', ')}${didYouMean(key, Object.keys(FIELDS))}`,
+        });
       }
     }
     const value: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(FIELDS)) {
       const given = body[key];
       if (given === undefined) {
-        if (REQUIRED.includes(key)) issues.push({ key: `${base}.${key}`, value: undefined, expected: field.check(undefined) ?? 'a value' });
+        if (REQUIRED.includes(key))
+          issues.push({ key: `${base}.${key}`, value: undefined, expected: field.check(undefined) ?? 'a value' });
         else if (field.default !== undefined) value[key] = structuredClone(field.default);
         continue;
       }
@@ -143,13 +155,21 @@ function crossChecks(services: ServiceConfig[], supervisorEnv: NodeJS.ProcessEnv
   for (const s of services) {
     const last = s.startPort + s.replicas.max - 1;
     if (last > 65535) {
-      issues.push({ key: `services.${s.name}.startPort`, value: s.startPort, expected: `a port leaving room for ${s.replicas.max} replicas (startPort + max - 1 <= 65535)` });
+      issues.push({
+        key: `services.${s.name}.startPort`,
+        value: s.startPort,
+        expected: `a port leaving room for ${s.replicas.max} replicas (startPort + max - 1 <= 65535)`,
+      });
     }
     for (const other of services) {
       if (other === s || other.name < s.name) continue;
       const otherLast = other.startPort + other.replicas.max - 1;
       if (s.startPort <= otherLast && other.startPort <= last) {
-        issues.push({ key: `services.${other.name}.startPort`, value: other.startPort, expected: `a port range not overlapping services.${s.name} (${s.startPort}-${last})` });
+        issues.push({
+          key: `services.${other.name}.startPort`,
+          value: other.startPort,
+          expected: `a port range not overlapping services.${s.name} (${s.startPort}-${last})`,
+        });
       }
     }
     issues.push(...envIssues(`services.${s.name}.env`, s.env, names, supervisorEnv));
@@ -161,7 +181,12 @@ function crossChecks(services: ServiceConfig[], supervisorEnv: NodeJS.ProcessEnv
  * An `env` map's keys are variable names and its values templates that parse, name services that
  * exist, and name variables the supervisor has (or give a default).
  */
-export function envIssues(base: string, env: Record<string, string>, services: ReadonlySet<string>, supervisorEnv: NodeJS.ProcessEnv): ConfigIssue[] {
+export function envIssues(
+  base: string,
+  env: Record<string, string>,
+  services: ReadonlySet<string>,
+  supervisorEnv: NodeJS.ProcessEnv,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const [key, value] of Object.entries(env)) {
     const keyProblem = c.envName(key);
@@ -173,13 +198,21 @@ export function envIssues(base: string, env: Record<string, string>, services: R
     }
     for (const ref of refsOf(parsed.parts)) {
       if ((ref.kind === 'service' || ref.kind === 'replicas') && !services.has(ref.name)) {
-        issues.push({ key: `${base}.${key}`, value, expected: `{{${ref.kind}:<name>}} naming a configured service (${[...services].join(', ')})` });
+        issues.push({
+          key: `${base}.${key}`,
+          value,
+          expected: `{{${ref.kind}:<name>}} naming a configured service (${[...services].join(', ')})`,
+        });
       }
     }
     // Inside a default, a variable is needed only when the one around it is missing: left to the start.
     for (const part of parsed.parts) {
       if (typeof part !== 'string' && part.kind === 'env' && !part.fallback && !supervisorEnv[part.name]) {
-        issues.push({ key: `${base}.${key}`, value, expected: `${part.name} set in the supervisor's environment, or a default: {{env:${part.name}:-...}}` });
+        issues.push({
+          key: `${base}.${key}`,
+          value,
+          expected: `${part.name} set in the supervisor's environment, or a default: {{env:${part.name}:-...}}`,
+        });
       }
     }
   }

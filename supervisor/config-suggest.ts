@@ -21,7 +21,12 @@ export function didYouMean(given: string, known: Iterable<string>): string {
 function swapped(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   const differ = [...a].flatMap((ch, i) => (ch === b[i] ? [] : [i]));
-  return differ.length === 2 && differ[1] === differ[0]! + 1 && a[differ[0]!] === b[differ[1]!] && a[differ[1]!] === b[differ[0]!];
+  return (
+    differ.length === 2 &&
+    differ[1] === differ[0]! + 1 &&
+    a[differ[0]!] === b[differ[1]!] &&
+    a[differ[1]!] === b[differ[0]!]
+  );
 }
 
 /** Keys of a nested convict-style schema at `path` ("runtimes.docker"), or [] when it leads nowhere. */

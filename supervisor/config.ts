@@ -87,7 +87,11 @@ const SCHEMA = {
   runtime: f('sa-runtime', 'auto', 'RUNTIME'),
   runtimes: Object.fromEntries(RUNTIMES.map((r) => [r.name, r.schema])),
   listen: { host: f('sa-string', '0.0.0.0', 'LISTEN_HOST'), port: f('sa-port', 3000, 'LISTEN_PORT') },
-  admin: { host: f('sa-string', '127.0.0.1', 'ADMIN_HOST'), port: f('sa-port', 3001, 'ADMIN_PORT'), token: f('sa-any-string', '', 'ADMIN_TOKEN') },
+  admin: {
+    host: f('sa-string', '127.0.0.1', 'ADMIN_HOST'),
+    port: f('sa-port', 3001, 'ADMIN_PORT'),
+    token: f('sa-any-string', '', 'ADMIN_TOKEN'),
+  },
   balancer: {
     threads: f('sa-threads', 1, 'BALANCER_THREADS'),
     adminOnListener: f('sa-boolean', false, 'BALANCER_ADMIN_ON_LISTENER'),
@@ -179,7 +183,8 @@ const SCHEMA = {
 /** Keys of earlier versions, and where their settings live now. */
 const MOVED: Record<string, string> = {
   docker: 'runtimes.docker (and runtimes.podman for Podman): {socket, network, user, labels, hostLoopbackEnv}',
-  generatedSecrets: 'env templates: "SESSION_SECRET": "{{secret:SESSION_SECRET}}" (or "{{env:SESSION_SECRET:-{{secret:SESSION_SECRET}}}}" to let the environment give it)',
+  generatedSecrets:
+    'env templates: "SESSION_SECRET": "{{secret:SESSION_SECRET}}" (or "{{env:SESSION_SECRET:-{{secret:SESSION_SECRET}}}}" to let the environment give it)',
 };
 
 export interface LoadOptions {
@@ -193,7 +198,9 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): Config 
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ key: '(file)', value: file, expected: `a readable config file (${(err as Error).message})` }]);
+    throw new ConfigError([
+      { key: '(file)', value: file, expected: `a readable config file (${(err as Error).message})` },
+    ]);
   }
   let raw: unknown;
   try {
@@ -210,7 +217,11 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
   // convict reads env overrides and argv itself; give it ours and no argv.
   const conf = convict(SCHEMA, { env, args: [] });
   const moved = Object.keys(raw).filter((key) => key in MOVED);
-  const issues: ConfigIssue[] = moved.map((key) => ({ key, value: raw[key], expected: `no such key any more: its settings moved to ${MOVED[key]}` }));
+  const issues: ConfigIssue[] = moved.map((key) => ({
+    key,
+    value: raw[key],
+    expected: `no such key any more: its settings moved to ${MOVED[key]}`,
+  }));
   const current = Object.fromEntries(Object.entries(raw).filter(([key]) => !(key in MOVED)));
   issues.push(...objectsForLeaves(current, SCHEMA));
   takeFormatProblems();
@@ -226,14 +237,27 @@ export function parseConfig(raw: unknown, options: LoadOptions = {}): Config {
   const envProblem = c.stringMap(props.env);
   if (envProblem) issues.push({ key: 'env', value: props.env, expected: envProblem });
   else issues.push(...envIssues('env', props.env, new Set(parsed.services.map((s) => s.name)), env));
-  issues.push(...parsed.issues, ...listenerClashes(props, parsed.services), ...balancerChecks(props.balancer), ...heartbeatChecks(props.heartbeat));
+  issues.push(
+    ...parsed.issues,
+    ...listenerClashes(props, parsed.services),
+    ...balancerChecks(props.balancer),
+    ...heartbeatChecks(props.heartbeat),
+  );
   if (issues.length) throw new ConfigError(issues);
   const cwd = options.cwd ?? process.cwd();
   const absolute = (file: string) => (file === '' ? '' : path.resolve(cwd, file));
   const tls = props.balancer.tls;
   return {
     ...props,
-    balancer: { ...props.balancer, tls: { ...tls, certFile: absolute(tls.certFile), keyFile: absolute(tls.keyFile), acmeWebroot: absolute(tls.acmeWebroot) } },
+    balancer: {
+      ...props.balancer,
+      tls: {
+        ...tls,
+        certFile: absolute(tls.certFile),
+        keyFile: absolute(tls.keyFile),
+        acmeWebroot: absolute(tls.acmeWebroot),
+      },
+    },
     dataDir: path.resolve(cwd, props.dataDir),
     staticDir: path.resolve(cwd, props.staticDir),
     env: props.env,
@@ -247,7 +271,12 @@ function convictIssues(err: Error, env: NodeJS.ProcessEnv): ConfigIssue[] {
     .map((p) => ({ key: withEnvName(p.fullName!, env), value: p.value, expected: p.message }));
   for (const line of err.message.split('\n')) {
     const undeclared = /^configuration param '(.+)' not declared in the schema/.exec(line);
-    if (undeclared?.[1]) issues.push({ key: undeclared[1], value: '(unknown key)', expected: `only keys the schema declares (see config/orchestrator.json)${suggestKey(undeclared[1])}` });
+    if (undeclared?.[1])
+      issues.push({
+        key: undeclared[1],
+        value: '(unknown key)',
+        expected: `only keys the schema declares (see config/orchestrator.json)${suggestKey(undeclared[1])}`,
+      });
     const missing = /^configuration param '(.+)' missing from config/.exec(line);
     if (missing?.[1]) issues.push({ key: missing[1], value: undefined, expected: 'an object with its keys' });
   }
@@ -292,7 +321,13 @@ function withEnvName(key: string, env: NodeJS.ProcessEnv): string {
 function heartbeatChecks(h: Config['heartbeat']): ConfigIssue[] {
   // A liveness check shorter than a health check would call stuck what is merely slow.
   if (h.livenessTimeoutMs < h.timeoutMs) {
-    return [{ key: 'heartbeat.livenessTimeoutMs', value: h.livenessTimeoutMs, expected: `at least heartbeat.timeoutMs (${h.timeoutMs})` }];
+    return [
+      {
+        key: 'heartbeat.livenessTimeoutMs',
+        value: h.livenessTimeoutMs,
+        expected: `at least heartbeat.timeoutMs (${h.timeoutMs})`,
+      },
+    ];
   }
   return [];
 }
@@ -301,28 +336,53 @@ function balancerChecks(b: Config['balancer']): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   // Node refuses a head deadline beyond the whole-request one.
   if (b.headersTimeoutMs > b.requestTimeoutMs) {
-    issues.push({ key: 'balancer.headersTimeoutMs', value: b.headersTimeoutMs, expected: `at most balancer.requestTimeoutMs (${b.requestTimeoutMs})` });
+    issues.push({
+      key: 'balancer.headersTimeoutMs',
+      value: b.headersTimeoutMs,
+      expected: `at most balancer.requestTimeoutMs (${b.requestTimeoutMs})`,
+    });
   }
   // The per-attempt deadline is the shorter one: a longer one would never fire.
   if (b.upstreamHeaderTimeoutMs > b.upstreamTimeoutMs) {
-    issues.push({ key: 'balancer.upstreamHeaderTimeoutMs', value: b.upstreamHeaderTimeoutMs, expected: `at most balancer.upstreamTimeoutMs (${b.upstreamTimeoutMs})` });
+    issues.push({
+      key: 'balancer.upstreamHeaderTimeoutMs',
+      value: b.upstreamHeaderTimeoutMs,
+      expected: `at most balancer.upstreamTimeoutMs (${b.upstreamTimeoutMs})`,
+    });
   }
   const { certFile, keyFile, redirectPort } = b.tls;
   if ((certFile === '') !== (keyFile === '')) {
     const [key, value] = certFile === '' ? ['balancer.tls.certFile', certFile] : ['balancer.tls.keyFile', keyFile];
-    issues.push({ key, value, expected: 'a PEM file path, given with balancer.tls.certFile and balancer.tls.keyFile together (or both empty for plain HTTP)' });
+    issues.push({
+      key,
+      value,
+      expected:
+        'a PEM file path, given with balancer.tls.certFile and balancer.tls.keyFile together (or both empty for plain HTTP)',
+    });
   }
   if (redirectPort !== 0 && certFile === '') {
-    issues.push({ key: 'balancer.tls.redirectPort', value: redirectPort, expected: '0 while TLS is off (balancer.tls.certFile empty): it redirects to HTTPS' });
+    issues.push({
+      key: 'balancer.tls.redirectPort',
+      value: redirectPort,
+      expected: '0 while TLS is off (balancer.tls.certFile empty): it redirects to HTTPS',
+    });
   }
   for (const name of ['requests', 'auth'] as const) {
     const bucket = b.rateLimits[name];
     if (bucket.perMinute > 0 && bucket.burst < 1) {
-      issues.push({ key: `balancer.rateLimits.${name}.burst`, value: bucket.burst, expected: `at least 1 while balancer.rateLimits.${name}.perMinute is set` });
+      issues.push({
+        key: `balancer.rateLimits.${name}.burst`,
+        value: bucket.burst,
+        expected: `at least 1 while balancer.rateLimits.${name}.perMinute is set`,
+      });
     }
   }
   if (b.rateLimits.auth.perMinute > 0 && b.rateLimits.auth.paths.length === 0) {
-    issues.push({ key: 'balancer.rateLimits.auth.paths', value: [], expected: 'the log-in and sign-up paths while balancer.rateLimits.auth.perMinute is set' });
+    issues.push({
+      key: 'balancer.rateLimits.auth.paths',
+      value: [],
+      expected: 'the log-in and sign-up paths while balancer.rateLimits.auth.perMinute is set',
+    });
   }
   return issues;
 }
@@ -333,13 +393,24 @@ function listenerClashes(
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (props.listen.port !== 0 && props.listen.port === props.admin.port) {
-    issues.push({ key: 'admin.port', value: props.admin.port, expected: `a port other than listen.port (${props.listen.port})` });
+    issues.push({
+      key: 'admin.port',
+      value: props.admin.port,
+      expected: `a port other than listen.port (${props.listen.port})`,
+    });
   }
   const redirect = props.balancer.tls.redirectPort;
   if (redirect !== 0 && (redirect === props.listen.port || redirect === props.admin.port)) {
-    issues.push({ key: 'balancer.tls.redirectPort', value: redirect, expected: `a port other than listen.port (${props.listen.port}) and admin.port (${props.admin.port})` });
+    issues.push({
+      key: 'balancer.tls.redirectPort',
+      value: redirect,
+      expected: `a port other than listen.port (${props.listen.port}) and admin.port (${props.admin.port})`,
+    });
   }
-  const ports = [['listen.port', props.listen.port], ['admin.port', props.admin.port]] as Array<[string, number]>;
+  const ports = [
+    ['listen.port', props.listen.port],
+    ['admin.port', props.admin.port],
+  ] as Array<[string, number]>;
   if (redirect !== 0) ports.push(['balancer.tls.redirectPort', redirect]);
   for (const s of services) {
     const [lo, hi] = portRange(s);

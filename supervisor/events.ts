@@ -28,7 +28,14 @@ export type EventType =
   | 'balancer.accepting'
   | 'supervisor.stopping';
 
-const WARNINGS: ReadonlySet<EventType> = new Set(['runtime.error', 'replica.failed', 'balancer.listen-failed', 'replica.unready', 'replica.kept', 'capacity.exceeded']);
+const WARNINGS: ReadonlySet<EventType> = new Set([
+  'runtime.error',
+  'replica.failed',
+  'balancer.listen-failed',
+  'replica.unready',
+  'replica.kept',
+  'capacity.exceeded',
+]);
 
 export interface EventInput {
   type: EventType;

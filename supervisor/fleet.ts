@@ -9,7 +9,16 @@ import type { Config, ServiceConfig } from './config.ts';
 import type { EventLog } from './events.ts';
 import { errorFields, type Logger } from './log.ts';
 import type { HealthMessage, RouteReplica, Target } from './protocol.ts';
-import { plan, rollingServices, slotKey, surgePort, type Action, type PlanInput, type PlanService, type ReplicaState } from './reconcile.ts';
+import {
+  plan,
+  rollingServices,
+  slotKey,
+  surgePort,
+  type Action,
+  type PlanInput,
+  type PlanService,
+  type ReplicaState,
+} from './reconcile.ts';
 import type { ReplicaEnvironment } from './replica-env.ts';
 import { lastLines } from './runtime/log-tail.ts';
 import { SpecTracker } from './rollout.ts';
@@ -147,7 +156,10 @@ function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-function sameKeys(a: ReadonlySet<string> | ReadonlyMap<string, unknown>, b: ReadonlySet<string> | ReadonlyMap<string, unknown>): boolean {
+function sameKeys(
+  a: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  b: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+): boolean {
   return a.size === b.size && [...a.keys()].every((k) => b.has(k));
 }
 
@@ -197,10 +209,19 @@ export class Fleet {
   constructor(deps: FleetDeps) {
     this.#d = deps;
     this.#clock = deps.clock ?? systemClock;
-    this.#specs = new SpecTracker({ runtime: deps.runtime, clock: this.#clock, logger: deps.logger, envFor: (s, port, instance) => this.#envFor(s, port, instance) });
+    this.#specs = new SpecTracker({
+      runtime: deps.runtime,
+      clock: this.#clock,
+      logger: deps.logger,
+      envFor: (s, port, instance) => this.#envFor(s, port, instance),
+    });
     for (const s of deps.config.services) {
       this.desired.set(s.name, s.replicas.initial);
-      this.#wanted.set(s.name, { replicas: s.replicas.initial, code: 'initial', reason: `replicas.initial ${s.replicas.initial}` });
+      this.#wanted.set(s.name, {
+        replicas: s.replicas.initial,
+        code: 'initial',
+        reason: `replicas.initial ${s.replicas.initial}`,
+      });
     }
   }
 
@@ -215,12 +236,19 @@ export class Fleet {
    */
   setCapacity(capacity: Capacity): void {
     this.#capacity = capacity;
-    const over = minimumsOver(this.#d.config.services.map((s) => ({ needMb: s.resources.memoryMb, min: s.replicas.min })), capacity.budgetMb);
+    const over = minimumsOver(
+      this.#d.config.services.map((s) => ({ needMb: s.resources.memoryMb, min: s.replicas.min })),
+      capacity.budgetMb,
+    );
     if (over > 0) {
-      this.#d.events.emit({ type: 'capacity.exceeded', reason: `the services' minimum replicas need ${over} MB more than the ${capacity.budgetMb} MB replicas may use (${capacity.memoryMb} MB from ${capacity.source}, less capacity.reserveMb ${capacity.reserveMb}); they run anyway: lower replicas.min or resources.memoryMb, or give the host more memory` });
+      this.#d.events.emit({
+        type: 'capacity.exceeded',
+        reason: `the services' minimum replicas need ${over} MB more than the ${capacity.budgetMb} MB replicas may use (${capacity.memoryMb} MB from ${capacity.source}, less capacity.reserveMb ${capacity.reserveMb}); they run anyway: lower replicas.min or resources.memoryMb, or give the host more memory`,
+      });
     }
     // Nothing runs yet: the initial counts are fitted from the minimums up, quietly unless capped.
-    for (const s of this.#d.config.services) this.desired.set(s.name, Math.min(this.desired.get(s.name)!, s.replicas.min));
+    for (const s of this.#d.config.services)
+      this.desired.set(s.name, Math.min(this.desired.get(s.name)!, s.replicas.min));
     this.#fit(true);
   }
 
@@ -256,7 +284,9 @@ export class Fleet {
   rollout(service: string): Rollout | null {
     if (!this.#rolling.has(service)) return null;
     const s = this.#planServices().find((x) => x.name === service);
-    const toReplace = [...this.replicas.values()].filter((r) => r.service === service && this.#drifted.has(r.id) && r.state !== 'draining' && r.state !== 'stopping').length;
+    const toReplace = [...this.replicas.values()].filter(
+      (r) => r.service === service && this.#drifted.has(r.id) && r.state !== 'draining' && r.state !== 'stopping',
+    ).length;
     return { toReplace, surgePort: (s && surgePort(s)) ?? null };
   }
 
@@ -282,7 +312,7 @@ export class Fleet {
   /** Runs a pass soon; passes never overlap, and a kick during one runs another after it. */
   kick(): void {
     if (this.#stopped) return;
-    if (this.#pass) {
+    if (this.#pass !== undefined) {
       this.#again = true;
       return;
     }
@@ -318,9 +348,21 @@ export class Fleet {
         if (r.state === 'starting') {
           r.state = 'ready';
           r.readyAt = now;
-          this.#d.events.emit({ type: 'replica.ready', service: r.service, port: r.port, id: r.id, reason: `healthy ${now - r.trackedSince} ms after start` });
+          this.#d.events.emit({
+            type: 'replica.ready',
+            service: r.service,
+            port: r.port,
+            id: r.id,
+            reason: `healthy ${now - r.trackedSince} ms after start`,
+          });
         } else if (r.out) {
-          this.#d.events.emit({ type: 'replica.restored', service: r.service, port: r.port, id: r.id, reason: `back in rotation: its health check passed after ${now - r.out.since} ms out (${r.out.reason})` });
+          this.#d.events.emit({
+            type: 'replica.restored',
+            service: r.service,
+            port: r.port,
+            id: r.id,
+            reason: `back in rotation: its health check passed after ${now - r.out.since} ms out (${r.out.reason})`,
+          });
           r.out = undefined;
         }
         break;
@@ -329,7 +371,12 @@ export class Fleet {
         break;
       case 'unready':
         r.health = r.out ? 'unready' : 'failing';
-        if (r.state === 'ready') this.#holdOut(r, msg.cause === 'slow' ? 'slow' : 'unready', `${msg.consecutiveFailures} health checks failed in a row (last: ${msg.reason})`);
+        if (r.state === 'ready')
+          this.#holdOut(
+            r,
+            msg.cause === 'slow' ? 'slow' : 'unready',
+            `${msg.consecutiveFailures} health checks failed in a row (last: ${msg.reason})`,
+          );
         break;
       case 'failed':
         r.health = r.out ? 'unready' : 'failing';
@@ -338,7 +385,10 @@ export class Fleet {
           r.stuckSince ??= now;
           this.#replaceStuck(r.service);
         } else {
-          this.#fail(r, `${msg.consecutiveFailures} health checks failed in a row and its liveness check failed too (last: ${msg.reason})`);
+          this.#fail(
+            r,
+            `${msg.consecutiveFailures} health checks failed in a row and its liveness check failed too (last: ${msg.reason})`,
+          );
         }
         break;
     }
@@ -361,14 +411,30 @@ export class Fleet {
     if (cause === 'slow' && this.#ejectionRoom(r.service, (x) => x.out?.cause === 'slow') < 1) {
       if (!r.kept) {
         r.kept = true;
-        this.#d.events.emit({ type: 'replica.kept', service: r.service, port: r.port, id: r.id, reason: `kept in rotation although its health checks go unanswered in time (${reason}): taking it out would leave fewer than ${100 - this.#d.config.heartbeat.maxEjectedPercent}% of ${r.service} in rotation (heartbeat.maxEjectedPercent); it answers its liveness check, so the host is more likely busy than the replica broken` });
+        this.#d.events.emit({
+          type: 'replica.kept',
+          service: r.service,
+          port: r.port,
+          id: r.id,
+          reason: `kept in rotation although its health checks go unanswered in time (${reason}): taking it out would leave fewer than ${100 - this.#d.config.heartbeat.maxEjectedPercent}% of ${r.service} in rotation (heartbeat.maxEjectedPercent); it answers its liveness check, so the host is more likely busy than the replica broken`,
+        });
       }
       return;
     }
     r.out = { since: this.#clock.now(), cause, reason };
     r.health = 'unready';
-    const why = cause === 'slow' ? 'its health checks go unanswered in time, but it answers its liveness check' : 'it answers that it cannot serve (a dependency down?), and answers its liveness check';
-    this.#d.events.emit({ type: 'replica.unready', service: r.service, port: r.port, id: r.id, reason: `out of rotation, kept running: ${why} (${reason})`, cause });
+    const why =
+      cause === 'slow'
+        ? 'its health checks go unanswered in time, but it answers its liveness check'
+        : 'it answers that it cannot serve (a dependency down?), and answers its liveness check';
+    this.#d.events.emit({
+      type: 'replica.unready',
+      service: r.service,
+      port: r.port,
+      id: r.id,
+      reason: `out of rotation, kept running: ${why} (${reason})`,
+      cause,
+    });
   }
 
   /**
@@ -378,14 +444,21 @@ export class Fleet {
   #replaceStuck(service: string): void {
     const s = this.#service(service);
     if (!s) return;
-    const stuck = this.#sorted(service).filter((r) => r.stuckSince !== undefined && (r.state === 'ready' || r.adopted)).sort((a, b) => a.stuckSince! - b.stuckSince!);
+    const stuck = this.#sorted(service)
+      .filter((r) => r.stuckSince !== undefined && (r.state === 'ready' || r.adopted))
+      .sort((a, b) => a.stuckSince! - b.stuckSince!);
     if (stuck.length === 0) return;
     const desired = this.desired.get(service) ?? 1;
-    const replacing = this.#sorted(service).filter((r) => r.state === 'failed' || (r.state === 'starting' && !r.adopted)).length;
+    const replacing = this.#sorted(service).filter(
+      (r) => r.state === 'failed' || (r.state === 'starting' && !r.adopted),
+    ).length;
     let room = Math.max(1, Math.floor((desired * this.#d.config.heartbeat.maxEjectedPercent) / 100)) - replacing;
     for (const r of stuck) {
       if (room-- <= 0) break;
-      this.#fail(r, `stuck: no answer to its liveness check within ${this.#d.config.heartbeat.livenessTimeoutMs} ms, and ${r.consecutiveFailures} health checks failed in a row (last: ${r.lastReason ?? 'none'})`);
+      this.#fail(
+        r,
+        `stuck: no answer to its liveness check within ${this.#d.config.heartbeat.livenessTimeoutMs} ms, and ${r.consecutiveFailures} health checks failed in a row (last: ${r.lastReason ?? 'none'})`,
+      );
     }
   }
 
@@ -412,7 +485,13 @@ export class Fleet {
   #fit(quiet: boolean): void {
     const services = this.#d.config.services;
     const result = fit(
-      services.map((s) => ({ name: s.name, needMb: s.resources.memoryMb, min: s.replicas.min, desired: this.desired.get(s.name)!, wanted: this.#wanted.get(s.name)!.replicas })),
+      services.map((s) => ({
+        name: s.name,
+        needMb: s.resources.memoryMb,
+        min: s.replicas.min,
+        desired: this.desired.get(s.name)!,
+        wanted: this.#wanted.get(s.name)!.replicas,
+      })),
       this.#capacity?.budgetMb,
     );
     let changed = false;
@@ -429,9 +508,24 @@ export class Fleet {
       if (before !== after) {
         this.desired.set(s.name, after);
         changed = true;
-        if (!quiet || cap) this.#d.events.emit({ type: 'scaled', service: s.name, reason: `${before} → ${after}: ${reason}`, from: before, to: after, code });
+        if (!quiet || cap)
+          this.#d.events.emit({
+            type: 'scaled',
+            service: s.name,
+            reason: `${before} → ${after}: ${reason}`,
+            from: before,
+            to: after,
+            code,
+          });
       } else if (cap && (was?.wanted !== cap.wanted || was.allowed !== cap.allowed)) {
-        this.#d.events.emit({ type: 'scaled', service: s.name, reason: `stays ${after}: ${reason}`, from: before, to: after, code });
+        this.#d.events.emit({
+          type: 'scaled',
+          service: s.name,
+          reason: `stays ${after}: ${reason}`,
+          from: before,
+          to: after,
+          code,
+        });
         changed = true;
       } else if (!cap && was) changed = true;
     }
@@ -453,7 +547,13 @@ export class Fleet {
     for (const s of this.#d.config.services) {
       const replicas = this.#sorted(s.name)
         .filter((r) => r.state === 'ready' || r.state === 'starting')
-        .map((r) => ({ id: r.id, port: r.port, url: r.url, ready: inRotation(r), live: r.state === 'ready' || inRotation(r) }));
+        .map((r) => ({
+          id: r.id,
+          port: r.port,
+          url: r.url,
+          ready: inRotation(r),
+          live: r.state === 'ready' || inRotation(r),
+        }));
       out[s.name] = { prefixes: s.routes, replicas };
     }
     return out;
@@ -506,7 +606,8 @@ export class Fleet {
   async removeAll(graceSeconds: number): Promise<LeftBehind[]> {
     const left: LeftBehind[] = [];
     const limitMs = graceSeconds * 1000 + REMOVE_MARGIN_MS;
-    const bounded = <T>(work: Promise<T>, what: string) => withDeadline(work, limitMs, `${what}: no answer from the runtime within ${limitMs / 1000} s`);
+    const bounded = <T>(work: Promise<T>, what: string) =>
+      withDeadline(work, limitMs, `${what}: no answer from the runtime within ${limitMs / 1000} s`);
     // Pick up replicas a start in flight created after our last look.
     let listed: ReplicaInfo[] = [];
     try {
@@ -514,14 +615,25 @@ export class Fleet {
     } catch (err) {
       left.push({ id: '', reason: `${errorFields(err).message}: replicas started since the last pass may be running` });
     }
-    const byId = new Map<string, { service: string; port: number }>([...this.replicas.values(), ...listed].map((r) => [r.id, { service: r.service, port: r.port }]));
+    const byId = new Map<string, { service: string; port: number }>(
+      [...this.replicas.values(), ...listed].map((r) => [r.id, { service: r.service, port: r.port }]),
+    );
     const results = await Promise.allSettled(
       [...byId].map(async ([id, where]) => {
         const r = this.replicas.get(id);
         if (r) r.state = 'stopping';
-        await bounded(this.#d.runtime.stop(id, graceSeconds).then(() => this.#d.runtime.remove(id)), 'stopping and removing it');
+        await bounded(
+          this.#d.runtime.stop(id, graceSeconds).then(() => this.#d.runtime.remove(id)),
+          'stopping and removing it',
+        );
         this.replicas.delete(id);
-        this.#d.events.emit({ type: 'replica.stopped', service: where.service, port: where.port, id, reason: 'supervisor shutting down' });
+        this.#d.events.emit({
+          type: 'replica.stopped',
+          service: where.service,
+          port: where.port,
+          id,
+          reason: 'supervisor shutting down',
+        });
       }),
     );
     [...byId].forEach(([id, where], i) => {
@@ -560,7 +672,8 @@ export class Fleet {
       replicas: [...this.replicas.values()],
       busy: this.#busy,
       starting: this.#starting,
-      allowedAt: (service, port) => restartAllowedAt(this.#failures.get(slotKey(service, port)), this.#d.config.backoff),
+      allowedAt: (service, port) =>
+        restartAllowedAt(this.#failures.get(slotKey(service, port)), this.#d.config.backoff),
       startTimeoutMs: this.#d.config.startTimeoutMs,
       drifted: this.#specs.drift(this.replicas.values(), this.#d.config.services),
       rolling: this.#rolling,
@@ -598,14 +711,30 @@ export class Fleet {
         // without replicas (503) until that check is back. Found later, it was not.
         const presumed = a.running && atStartUp;
         this.replicas.set(a.id, {
-          id: a.id, service: a.service, port: a.port, url: a.url,
+          id: a.id,
+          service: a.service,
+          port: a.port,
+          url: a.url,
           state: a.running ? 'starting' : 'failed',
-          health: 'unknown', consecutiveFailures: 0, startedAt: a.startedAt, trackedSince: now, requestsServed: 0, adopted: true, spec: a.spec,
+          health: 'unknown',
+          consecutiveFailures: 0,
+          startedAt: a.startedAt,
+          trackedSince: now,
+          requestsServed: 0,
+          adopted: true,
+          spec: a.spec,
           ...(presumed ? { presumed } : {}),
         });
         this.#d.events.emit({
-          type: 'replica.adopted', service: a.service, port: a.port, id: a.id,
-          reason: !a.running ? `found not running (${a.exitReason ?? 'stopped'}): will be removed` : presumed ? 'found running with our labels: in rotation at once, checked now' : 'found running with our labels',
+          type: 'replica.adopted',
+          service: a.service,
+          port: a.port,
+          id: a.id,
+          reason: !a.running
+            ? `found not running (${a.exitReason ?? 'stopped'}): will be removed`
+            : presumed
+              ? 'found running with our labels: in rotation at once, checked now'
+              : 'found running with our labels',
         });
         changed = true;
       } else if (!a.running && !this.#busy.has(a.id) && known.state !== 'failed' && known.state !== 'stopping') {
@@ -618,7 +747,13 @@ export class Fleet {
       this.replicas.delete(r.id);
       if (r.state !== 'failed') this.#recordFailure(r);
       this.#replacing.set(slotKey(r.service, r.port), r.id);
-      this.#d.events.emit({ type: 'replica.failed', service: r.service, port: r.port, id: r.id, reason: 'disappeared from the runtime' });
+      this.#d.events.emit({
+        type: 'replica.failed',
+        service: r.service,
+        port: r.port,
+        id: r.id,
+        reason: 'disappeared from the runtime',
+      });
       changed = true;
     }
     if (changed) this.#d.onChange();
@@ -642,7 +777,11 @@ export class Fleet {
   }
 
   #run(action: Action): void {
-    const op = (action.kind === 'start' ? this.#startOp(action.service, action.port, action.surge === true) : this.#removeOp(action))
+    const op = (
+      action.kind === 'start'
+        ? this.#startOp(action.service, action.port, action.surge === true)
+        : this.#removeOp(action)
+    )
       .catch((err) => this.#d.logger.error('fleet operation crashed', { action, error: errorFields(err) }))
       .finally(() => {
         this.#ops.delete(op);
@@ -659,8 +798,17 @@ export class Fleet {
       const info = await this.#d.runtime.start(spec);
       const now = this.#clock.now();
       this.replicas.set(info.id, {
-        id: info.id, service, port, url: info.url, state: 'starting', health: 'unknown',
-        consecutiveFailures: 0, startedAt: info.startedAt, trackedSince: now, requestsServed: 0, spec: info.spec ?? spec.spec,
+        id: info.id,
+        service,
+        port,
+        url: info.url,
+        state: 'starting',
+        health: 'unknown',
+        consecutiveFailures: 0,
+        startedAt: info.startedAt,
+        trackedSince: now,
+        requestsServed: 0,
+        spec: info.spec ?? spec.spec,
       });
       const previous = this.#replacing.get(key);
       const why = this.#replaceWhy.get(key);
@@ -669,12 +817,35 @@ export class Fleet {
       const desired = this.desired.get(service);
       const asSurge = surge ? { surge: true } : {};
       if (previous && why !== undefined) {
-        this.#d.events.emit({ type: 'replica.replaced', service, port, id: info.id, previousId: previous, reason: `rolling replacement of ${previous.slice(0, 12)}: spec changed (${why})`, rolling: true });
+        this.#d.events.emit({
+          type: 'replica.replaced',
+          service,
+          port,
+          id: info.id,
+          previousId: previous,
+          reason: `rolling replacement of ${previous.slice(0, 12)}: spec changed (${why})`,
+          rolling: true,
+        });
       } else if (previous) {
         const role = surge ? ' (surge for rolling replacement)' : '';
-        this.#d.events.emit({ type: 'replica.replaced', service, port, id: info.id, previousId: previous, reason: `new replica on the same port replaces ${previous.slice(0, 12)}${role}`, ...asSurge });
+        this.#d.events.emit({
+          type: 'replica.replaced',
+          service,
+          port,
+          id: info.id,
+          previousId: previous,
+          reason: `new replica on the same port replaces ${previous.slice(0, 12)}${role}`,
+          ...asSurge,
+        });
       } else if (surge) {
-        this.#d.events.emit({ type: 'replica.started', service, port, id: info.id, reason: `surge for rolling replacement: one beside the ${desired} wanted, so ${desired} stay ready while the replicas that differ are replaced one at a time`, ...asSurge });
+        this.#d.events.emit({
+          type: 'replica.started',
+          service,
+          port,
+          id: info.id,
+          reason: `surge for rolling replacement: one beside the ${desired} wanted, so ${desired} stay ready while the replicas that differ are replaced one at a time`,
+          ...asSurge,
+        });
       } else {
         this.#d.events.emit({ type: 'replica.started', service, port, id: info.id, reason: `desired ${desired}` });
       }
@@ -685,11 +856,23 @@ export class Fleet {
         // Waiting for the port would stall the roll for as long as the other process holds it;
         // in place costs one replica of capacity per step but gets the new spec out.
         this.#surgePortTaken.add(service);
-        this.#d.events.emit({ type: 'runtime.error', service, port, reason: `surge port ${port} is taken by another process, so this rolling replacement goes in place, one replica at a time: ${message}`, code });
+        this.#d.events.emit({
+          type: 'runtime.error',
+          service,
+          port,
+          reason: `surge port ${port} is taken by another process, so this rolling replacement goes in place, one replica at a time: ${message}`,
+          code,
+        });
         return;
       }
       this.#failures.set(key, recordFailure(this.#failures.get(key), 0, this.#clock.now(), this.#d.config.backoff));
-      this.#d.events.emit({ type: 'runtime.error', service, port, reason: `starting a replica failed: ${message}`, code });
+      this.#d.events.emit({
+        type: 'runtime.error',
+        service,
+        port,
+        reason: `starting a replica failed: ${message}`,
+        code,
+      });
     } finally {
       this.#starting.delete(key);
     }
@@ -720,11 +903,24 @@ export class Fleet {
       await this.#d.runtime.remove(r.id);
       this.replicas.delete(r.id);
       this.#removed.add(r.id);
-      this.#d.events.emit({ type: 'replica.stopped', service: r.service, port: r.port, id: r.id, reason: action.reason });
+      this.#d.events.emit({
+        type: 'replica.stopped',
+        service: r.service,
+        port: r.port,
+        id: r.id,
+        reason: action.reason,
+      });
       this.#d.onChange();
     } catch (err) {
       const { code, message } = errorFields(err);
-      this.#d.events.emit({ type: 'runtime.error', service: r.service, port: r.port, id: r.id, reason: `removing a replica failed: ${message}`, code });
+      this.#d.events.emit({
+        type: 'runtime.error',
+        service: r.service,
+        port: r.port,
+        id: r.id,
+        reason: `removing a replica failed: ${message}`,
+        code,
+      });
     } finally {
       this.#busy.delete(r.id);
     }
@@ -732,7 +928,13 @@ export class Fleet {
 
   /** Captures the failed replica's last output (bounded in time) into an event and the service's failures. */
   async #keepOutput(r: Replica): Promise<void> {
-    const report: FailureReport = { id: r.id, port: r.port, time: r.failedAt ?? this.#clock.now(), reason: r.lastReason ?? 'failed', output: [] };
+    const report: FailureReport = {
+      id: r.id,
+      port: r.port,
+      time: r.failedAt ?? this.#clock.now(),
+      reason: r.lastReason ?? 'failed',
+      output: [],
+    };
     try {
       report.output = await this.#lastOutput(r.id);
     } catch (err) {
@@ -740,8 +942,18 @@ export class Fleet {
     }
     const kept = [report, ...(this.failures.get(r.service) ?? [])].slice(0, FAILURES_KEPT);
     this.failures.set(r.service, kept);
-    const what = report.outputError !== undefined ? `its output could not be read: ${report.outputError}` : `last ${report.output.length} line(s) of its output`;
-    this.#d.events.emit({ type: 'replica.output', service: r.service, port: r.port, id: r.id, reason: `failed (${report.reason}): ${what}`, output: report.output });
+    const what =
+      report.outputError !== undefined
+        ? `its output could not be read: ${report.outputError}`
+        : `last ${report.output.length} line(s) of its output`;
+    this.#d.events.emit({
+      type: 'replica.output',
+      service: r.service,
+      port: r.port,
+      id: r.id,
+      reason: `failed (${report.reason}): ${what}`,
+      output: report.output,
+    });
     this.#d.onChange();
   }
 
@@ -751,7 +963,8 @@ export class Fleet {
     if (!runtime.logs) throw new Error(`the ${runtime.kind} runtime keeps no output`);
     const signal = AbortSignal.timeout(OUTPUT_TIMEOUT_MS);
     const text: string[] = [];
-    for await (const chunk of runtime.logs(id, { follow: false, tail: OUTPUT_LINES, signal })) text.push(chunk.data.toString('utf8'));
+    for await (const chunk of runtime.logs(id, { follow: false, tail: OUTPUT_LINES, signal }))
+      text.push(chunk.data.toString('utf8'));
     if (signal.aborted) throw new Error(`no answer within ${OUTPUT_TIMEOUT_MS} ms`);
     return lastLines(text.join(''), OUTPUT_LINES);
   }
@@ -765,7 +978,14 @@ export class Fleet {
       secrets[key] = env[key];
       delete env[key];
     }
-    const spec: ReplicaSpec = { service: s.name, port, instance, containerPort: s.containerPort, env, resources: s.resources };
+    const spec: ReplicaSpec = {
+      service: s.name,
+      port,
+      instance,
+      containerPort: s.containerPort,
+      env,
+      resources: s.resources,
+    };
     if (Object.keys(secrets).length > 0) spec.secrets = secrets;
     if (s.image) spec.image = s.image;
     if (s.command) spec.command = s.command;
@@ -786,7 +1006,9 @@ export class Fleet {
       },
       (name) => {
         const target = this.#service(name)!;
-        return Array.from({ length: target.replicas.max }, (_, i) => runtime.serviceUrl(name, target.startPort + i, target.containerPort));
+        return Array.from({ length: target.replicas.max }, (_, i) =>
+          runtime.serviceUrl(name, target.startPort + i, target.containerPort),
+        );
       },
     );
   }

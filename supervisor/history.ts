@@ -135,7 +135,8 @@ export class History {
 
   #forgetOldScaling(now: number): void {
     const from = now - HISTORY_SPAN_MS;
-    if (this.#scaled.length > 0 && Date.parse(this.#scaled[0]!.time) < from) this.#scaled = this.#scaled.filter((e) => Date.parse(e.time) >= from);
+    if (this.#scaled.length > 0 && Date.parse(this.#scaled[0]!.time) < from)
+      this.#scaled = this.#scaled.filter((e) => Date.parse(e.time) >= from);
   }
 }
 

@@ -24,13 +24,20 @@ if (underTsx) {
   if (!bundle.bundleIsCurrent(hash)) {
     try {
       const ms = await bundle.buildBundle(hash);
-      process.stderr.write(`selflessacts: the supervisor's bundle (dist/supervisor) was out of date: rebuilt in ${ms} ms\n`);
+      process.stderr.write(
+        `selflessacts: the supervisor's bundle (dist/supervisor) was out of date: rebuilt in ${ms} ms\n`,
+      );
     } catch (err) {
       const code = err && typeof err === 'object' && 'code' in err ? err.code : undefined;
-      const why = code === 'EACCES' || code === 'EROFS' || code === 'EPERM' ? 'this user cannot write there' : err instanceof Error ? err.message : String(err);
+      const why =
+        code === 'EACCES' || code === 'EROFS' || code === 'EPERM'
+          ? 'this user cannot write there'
+          : err instanceof Error
+            ? err.message
+            : String(err);
       process.stderr.write(
         `selflessacts: the supervisor's bundle (dist/supervisor) is missing or older than the sources, and it cannot be built here (${why}). ` +
-          'Build it as the checkout\'s owner: `npm ci`, or `node scripts/supervisor-bundle.mjs`.\n',
+          "Build it as the checkout's owner: `npm ci`, or `node scripts/supervisor-bundle.mjs`.\n",
       );
       process.exit(1);
     }

@@ -65,7 +65,10 @@ const kb = (text: string, field: string): number | null => {
 
 export async function processMemory(pid: number): Promise<ProcessMemory | undefined> {
   try {
-    const [status, cmdline] = await Promise.all([readFile(`/proc/${pid}/status`, 'utf8'), readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+    const [status, cmdline] = await Promise.all([
+      readFile(`/proc/${pid}/status`, 'utf8'),
+      readFile(`/proc/${pid}/cmdline`, 'utf8'),
+    ]);
     const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
     return {
       pid,

@@ -116,7 +116,14 @@ export interface SecurityMessage {
   refusals: number;
 }
 
-export type FromBalancer = ListeningMessage | ListenFailedMessage | DrainedMessage | SuspectMessage | ClosedMessage | SecurityMessage | WorkerFailure;
+export type FromBalancer =
+  | ListeningMessage
+  | ListenFailedMessage
+  | DrainedMessage
+  | SuspectMessage
+  | ClosedMessage
+  | SecurityMessage
+  | WorkerFailure;
 
 // ---- primary → heartbeat --------------------------------------------------------------------
 

@@ -70,7 +70,9 @@ export function wantedPorts(service: PlanService): number[] {
  * process holds that port, and a rolling replacement goes in place, one port at a time.
  */
 export function surgePort(service: PlanService): number | undefined {
-  return service.desired < service.max && service.surgePortTaken !== true ? service.startPort + service.desired : undefined;
+  return service.desired < service.max && service.surgePortTaken !== true
+    ? service.startPort + service.desired
+    : undefined;
 }
 
 /**
@@ -96,7 +98,12 @@ export function rollingServices(input: PlanInput): Set<string> {
 function isWhole(service: string, ports: readonly number[], mine: readonly PlanReplica[], input: PlanInput): boolean {
   return ports.every((port) => {
     const onPort = mine.filter((r) => r.port === port);
-    return onPort.length === 1 && onPort[0]!.state === 'ready' && !input.busy.has(onPort[0]!.id) && !input.starting.has(slotKey(service, port));
+    return (
+      onPort.length === 1 &&
+      onPort[0]!.state === 'ready' &&
+      !input.busy.has(onPort[0]!.id) &&
+      !input.starting.has(slotKey(service, port))
+    );
   });
 }
 
@@ -110,13 +117,31 @@ export function plan(input: PlanInput): Action[] {
   for (const r of idle) {
     const service = byName.get(r.service);
     if (!service) {
-      actions.push({ kind: 'remove', id: r.id, drain: r.state === 'ready', failure: false, reason: `service ${r.service} is not in the config` });
+      actions.push({
+        kind: 'remove',
+        id: r.id,
+        drain: r.state === 'ready',
+        failure: false,
+        reason: `service ${r.service} is not in the config`,
+      });
     } else if (r.state === 'failed' || r.state === 'stopping') {
-      actions.push({ kind: 'remove', id: r.id, drain: false, failure: false, reason: r.state === 'failed' ? 'replacing a failed replica' : 'finishing an interrupted stop' });
+      actions.push({
+        kind: 'remove',
+        id: r.id,
+        drain: false,
+        failure: false,
+        reason: r.state === 'failed' ? 'replacing a failed replica' : 'finishing an interrupted stop',
+      });
     } else if (r.state === 'draining') {
       actions.push({ kind: 'remove', id: r.id, drain: true, failure: false, reason: 'finishing an interrupted drain' });
     } else if (r.state === 'starting' && input.now - r.trackedSince > input.startTimeoutMs) {
-      actions.push({ kind: 'remove', id: r.id, drain: false, failure: true, reason: `not healthy within ${input.startTimeoutMs} ms of starting` });
+      actions.push({
+        kind: 'remove',
+        id: r.id,
+        drain: false,
+        failure: true,
+        reason: `not healthy within ${input.startTimeoutMs} ms of starting`,
+      });
     }
   }
   const planned = new Set(actions.map((a) => (a.kind === 'remove' ? a.id : '')));
@@ -127,13 +152,16 @@ export function plan(input: PlanInput): Action[] {
     const ports = surge === undefined ? wantedPorts(service) : [...wantedPorts(service), surge];
     const wanted = new Set(ports);
     const mine = input.replicas.filter((r) => r.service === service.name);
-    const live = idle.filter((r) => r.service === service.name && !planned.has(r.id) && (r.state === 'starting' || r.state === 'ready'));
+    const live = idle.filter(
+      (r) => r.service === service.name && !planned.has(r.id) && (r.state === 'starting' || r.state === 'ready'),
+    );
     const rollDone = !rolling && (input.rolling?.has(service.name) ?? false);
     // Outside the wanted ports: scale-down, highest port first.
     for (const r of live.filter((x) => !wanted.has(x.port)).sort((a, b) => b.port - a.port)) {
-      const reason = rollDone && r.port === surgePort(service)
-        ? `rolling replacement done: the surge replica on port ${r.port} is no longer needed`
-        : `scaled down to ${service.desired}: port ${r.port} is no longer wanted`;
+      const reason =
+        rollDone && r.port === surgePort(service)
+          ? `rolling replacement done: the surge replica on port ${r.port} is no longer needed`
+          : `scaled down to ${service.desired}: port ${r.port} is no longer wanted`;
       actions.push({ kind: 'remove', id: r.id, drain: r.state === 'ready', failure: false, reason });
       planned.add(r.id);
     }
@@ -141,7 +169,13 @@ export function plan(input: PlanInput): Action[] {
     for (const port of wanted) {
       const onPort = live.filter((r) => r.port === port).sort((a, b) => rank(a) - rank(b) || a.startedAt - b.startedAt);
       for (const extra of onPort.slice(1)) {
-        actions.push({ kind: 'remove', id: extra.id, drain: extra.state === 'ready', failure: false, reason: `duplicate on port ${port}` });
+        actions.push({
+          kind: 'remove',
+          id: extra.id,
+          drain: extra.state === 'ready',
+          failure: false,
+          reason: `duplicate on port ${port}`,
+        });
       }
     }
     // Free wanted ports get a replica: a port is free only once every replica on it is removed.
@@ -149,7 +183,11 @@ export function plan(input: PlanInput): Action[] {
       if (mine.some((r) => r.port === port)) continue;
       if (input.starting.has(slotKey(service.name, port))) continue;
       if (input.now < input.allowedAt(service.name, port)) continue;
-      actions.push(port === surge ? { kind: 'start', service: service.name, port, surge: true } : { kind: 'start', service: service.name, port });
+      actions.push(
+        port === surge
+          ? { kind: 'start', service: service.name, port, surge: true }
+          : { kind: 'start', service: service.name, port },
+      );
     }
     const roll = rollingReplacement(service, ports, mine, input, actions);
     if (roll) actions.push(roll);
@@ -160,7 +198,8 @@ export function plan(input: PlanInput): Action[] {
 /** At most maxStarting replicas booting at once: starts beyond that wait for a later pass. */
 function staggered(actions: Action[], input: PlanInput): Action[] {
   if (input.maxStarting === undefined) return actions;
-  const booting = input.replicas.filter((r) => r.state === 'starting' && r.adopted !== true).length + input.starting.size;
+  const booting =
+    input.replicas.filter((r) => r.state === 'starting' && r.adopted !== true).length + input.starting.size;
   let room = Math.max(0, input.maxStarting - booting);
   return actions.filter((a) => a.kind !== 'start' || room-- > 0);
 }
@@ -173,18 +212,39 @@ function staggered(actions: Action[], input: PlanInput): Action[] {
  * and a new spec that never gets ready stops the rollout at the first replica of it (the surge
  * replica, when there is one: then no old replica has left).
  */
-function rollingReplacement(service: PlanService, ports: readonly number[], mine: readonly PlanReplica[], input: PlanInput, planned: readonly Action[]): Action | undefined {
+function rollingReplacement(
+  service: PlanService,
+  ports: readonly number[],
+  mine: readonly PlanReplica[],
+  input: PlanInput,
+  planned: readonly Action[],
+): Action | undefined {
   const drifted = input.drifted;
   if (!drifted || !mine.some((r) => drifted.has(r.id))) return undefined;
-  if (mine.length !== ports.length || !mine.every((r) => r.state === 'ready' && !input.busy.has(r.id))) return undefined;
+  if (mine.length !== ports.length || !mine.every((r) => r.state === 'ready' && !input.busy.has(r.id)))
+    return undefined;
   if (ports.some((p) => input.starting.has(slotKey(service.name, p)))) return undefined;
-  if (planned.some((a) => (a.kind === 'start' ? a.service === service.name : mine.some((r) => r.id === a.id)))) return undefined;
+  if (planned.some((a) => (a.kind === 'start' ? a.service === service.name : mine.some((r) => r.id === a.id))))
+    return undefined;
   const next = [...mine].sort((a, b) => a.port - b.port).find((r) => drifted.has(r.id))!;
   const why = drifted.get(next.id)!;
   if (next.port === surgePort(service)) {
     // The last one to differ sits on the surge port (desired fell mid-roll): with it gone the
     // roll is over, so its port is not started again.
-    return { kind: 'remove', id: next.id, drain: true, failure: false, reason: `rolling replacement done: the surge replica on port ${next.port} differs from the config (${why}) and is no longer needed` };
+    return {
+      kind: 'remove',
+      id: next.id,
+      drain: true,
+      failure: false,
+      reason: `rolling replacement done: the surge replica on port ${next.port} differs from the config (${why}) and is no longer needed`,
+    };
   }
-  return { kind: 'remove', id: next.id, drain: true, failure: false, reason: `rolling replacement: spec changed (${why})`, replace: why };
+  return {
+    kind: 'remove',
+    id: next.id,
+    drain: true,
+    failure: false,
+    reason: `rolling replacement: spec changed (${why})`,
+    replace: why,
+  };
 }

@@ -28,17 +28,25 @@ export class ReplicaEnvironment {
   static secretNames(config: Config): string[] {
     const names = new Set<string>();
     for (const env of [config.env, ...config.services.map((s) => s.env)]) {
-      for (const [, parts] of compile(env)) for (const ref of refsOf(parts)) if (ref.kind === 'secret') names.add(ref.name);
+      for (const [, parts] of compile(env))
+        for (const ref of refsOf(parts)) if (ref.kind === 'secret') names.add(ref.name);
     }
     return [...names].sort();
   }
 
   /** The variables of `service` whose value holds a {{secret:NAME}}: passed as files (runtime/replica-files.ts). */
   secretKeys(service: string): string[] {
-    return (this.#templates.get(service) ?? []).filter(([, parts]) => refsOf(parts).some((ref) => ref.kind === 'secret')).map(([key]) => key);
+    return (this.#templates.get(service) ?? [])
+      .filter(([, parts]) => refsOf(parts).some((ref) => ref.kind === 'secret'))
+      .map(([key]) => key);
   }
 
-  render(service: ServiceConfig, replica: Readonly<Record<ReplicaField, string>>, serviceUrl: (name: string) => string, replicaUrls: (name: string) => string[]): Record<string, string> {
+  render(
+    service: ServiceConfig,
+    replica: Readonly<Record<ReplicaField, string>>,
+    serviceUrl: (name: string) => string,
+    replicaUrls: (name: string) => string[],
+  ): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [key, parts] of this.#templates.get(service.name) ?? []) {
       const value = render(parts, {

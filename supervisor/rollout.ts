@@ -54,7 +54,8 @@ export class SpecTracker {
       try {
         const id = await runtime.imageId(image);
         const before = this.#imageIds.get(image);
-        if (this.#imageIds.has(image) && before !== id) this.#d.logger.info('image changed', { image, from: before, to: id });
+        if (this.#imageIds.has(image) && before !== id)
+          this.#d.logger.info('image changed', { image, from: before, to: id });
         this.#imageIds.set(image, id);
       } catch (err) {
         // The engine not answering is no change of spec: keep what we knew.

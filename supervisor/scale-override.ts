@@ -45,13 +45,18 @@ export class ScaleOverrides {
   apply(name: string, body: unknown): ScaleAnswer {
     const service = this.#d.services.find((s) => s.name === name);
     if (!service) return { status: 404, body: { error: `no service named ${JSON.stringify(name)}` } };
-    const value = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { replicas?: unknown }).replicas : undefined;
+    const value =
+      typeof body === 'object' && body !== null && !Array.isArray(body)
+        ? (body as { replicas?: unknown }).replicas
+        : undefined;
     const { min, max } = service.replicas;
     if (value === 'auto') return { status: 200, body: this.#release(service) };
     if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) {
       return {
         status: 400,
-        body: { error: `replicas must be "auto" or an integer from ${min} to ${max} (services.${name}.replicas.min and .max: the ports reserved for it); got ${JSON.stringify(value) ?? 'nothing'}` },
+        body: {
+          error: `replicas must be "auto" or an integer from ${min} to ${max} (services.${name}.replicas.min and .max: the ports reserved for it); got ${JSON.stringify(value) ?? 'nothing'}`,
+        },
       };
     }
     return { status: 200, body: this.#hold(service, value as number) };
@@ -61,7 +66,12 @@ export class ScaleOverrides {
     const name = service.name;
     this.#held.set(name, replicas);
     const until = service.autoscale ? 'the scaler is overruled' : 'instead of replicas.initial';
-    this.#d.events.emit({ type: 'scale.override', service: name, reason: `operator: ${replicas} replicas (${until}) until \`scale ${name} auto\``, replicas });
+    this.#d.events.emit({
+      type: 'scale.override',
+      service: name,
+      reason: `operator: ${replicas} replicas (${until}) until \`scale ${name} auto\``,
+      replicas,
+    });
     this.#d.setDesired(name, replicas, 'operator override');
     return { service: name, desired: this.#d.desired(name), override: replicas };
   }
@@ -70,7 +80,9 @@ export class ScaleOverrides {
     const name = service.name;
     const had = this.#held.delete(name);
     if (had) {
-      const next = service.autoscale ? 'the scaler decides again from the next window' : `back to replicas.initial (${service.replicas.initial})`;
+      const next = service.autoscale
+        ? 'the scaler decides again from the next window'
+        : `back to replicas.initial (${service.replicas.initial})`;
       this.#d.events.emit({ type: 'scale.override', service: name, reason: `operator: auto; ${next}`, replicas: null });
     }
     if (!service.autoscale) this.#d.setDesired(name, service.replicas.initial, 'operator override released');

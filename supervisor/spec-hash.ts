@@ -55,5 +55,7 @@ export function parseSpec(label: string | undefined): SpecParts | undefined {
 export function specDrift(label: string | undefined, wanted: SpecParts): string[] {
   const have = parseSpec(label);
   if (!have) return [];
-  return PARTS.filter((p) => have[p] !== wanted[p]).map((p) => (p === 'image' ? `image ${have.image} → ${wanted.image}` : p));
+  return PARTS.filter((p) => have[p] !== wanted[p]).map((p) =>
+    p === 'image' ? `image ${have.image} → ${wanted.image}` : p,
+  );
 }

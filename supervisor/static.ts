@@ -35,9 +35,18 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -56,7 +65,14 @@ export function directoryLocation(mount: string, pathname: string, query: string
  * redirects), with the UI's security headers. Returns false when there is no such file,
  * leaving the response untouched for the caller's 404.
  */
-export async function serveStatic(root: string, pathname: string, req: IncomingMessage, res: ServerResponse, mount = '', options: StaticOptions = {}): Promise<boolean> {
+export async function serveStatic(
+  root: string,
+  pathname: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  mount = '',
+  options: StaticOptions = {},
+): Promise<boolean> {
   if (pathname.includes('\0')) return false;
   const base = path.resolve(root);
   let file = path.resolve(base, `.${pathname}`);
@@ -80,7 +96,8 @@ export async function serveStatic(root: string, pathname: string, req: IncomingM
   }
   const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   const c = options.compression;
-  const compressible = c !== undefined && compressibleType(type) && info.size >= c.minBytes && info.size <= MAX_STATIC_COMPRESS_BYTES;
+  const compressible =
+    c !== undefined && compressibleType(type) && info.size >= c.minBytes && info.size <= MAX_STATIC_COMPRESS_BYTES;
   const encoding = compressible ? c.accepted : undefined;
   // Each encoding is its own representation, with its own validator.
   const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}${encoding ? `-${encoding}` : ''}"`;

@@ -61,24 +61,27 @@ export interface StatusBody {
   listenError: ListenError | null;
   /** The memory replicas may use (capacity.ts), and what the desired counts take of it; null when unknown. */
   capacity: (Capacity & { usedMb: number }) | null;
-  services: Record<string, {
-    desired: number;
-    min: number;
-    max: number;
-    autoscale: boolean;
-    /** The operator's count (`selflessacts scale`), held against the scaler; null when none. */
-    override: number | null;
-    replicas: StatusReplica[];
-    window: StatusWindow | null;
-    /** The last failures of its replicas, newest first, with their output. */
-    failures: StatusFailure[];
-    /** The rolling replacement under way, or null. */
-    rollout: Rollout | null;
-    /** Memory one replica may use (resources.memoryMb): what capacity counts per replica. */
-    memoryMb: number;
-    /** Held below the count asked for because it does not fit (code capped-by-capacity), or null. */
-    capped: Capped | null;
-  }>;
+  services: Record<
+    string,
+    {
+      desired: number;
+      min: number;
+      max: number;
+      autoscale: boolean;
+      /** The operator's count (`selflessacts scale`), held against the scaler; null when none. */
+      override: number | null;
+      replicas: StatusReplica[];
+      window: StatusWindow | null;
+      /** The last failures of its replicas, newest first, with their output. */
+      failures: StatusFailure[];
+      /** The rolling replacement under way, or null. */
+      rollout: Rollout | null;
+      /** Memory one replica may use (resources.memoryMb): what capacity counts per replica. */
+      memoryMb: number;
+      /** Held below the count asked for because it does not fit (code capped-by-capacity), or null. */
+      capped: Capped | null;
+    }
+  >;
 }
 
 export interface ListenError {
@@ -142,19 +145,38 @@ export function buildStatus(input: StatusInput): StatusBody {
       capped: input.capped?.get(s.name) ?? null,
     };
   }
-  const usedMb = input.config.services.reduce((sum, s) => sum + (input.desired.get(s.name) ?? s.replicas.initial) * s.resources.memoryMb, 0);
+  const usedMb = input.config.services.reduce(
+    (sum, s) => sum + (input.desired.get(s.name) ?? s.replicas.initial) * s.resources.memoryMb,
+    0,
+  );
   const capacity = input.capacity ? { ...input.capacity, usedMb } : null;
-  return { runtime: input.runtime, memoryEnforcement: input.memoryEnforcement, startedAt: new Date(input.startedAt).toISOString(), listen: input.listen, listenError: input.listenError, capacity, services };
+  return {
+    runtime: input.runtime,
+    memoryEnforcement: input.memoryEnforcement,
+    startedAt: new Date(input.startedAt).toISOString(),
+    listen: input.listen,
+    listenError: input.listenError,
+    capacity,
+    services,
+  };
 }
 
 /** GET /health: ready when the balancer listens (the replicas' own health is in /status). */
 export function readiness(status: StatusBody): { ready: boolean; reason: string } {
-  if (status.listenError) return { ready: false, reason: `the balancer cannot listen on ${status.listenError.host}:${status.listenError.port}: ${status.listenError.code} (${status.listenError.message})` };
+  if (status.listenError)
+    return {
+      ready: false,
+      reason: `the balancer cannot listen on ${status.listenError.host}:${status.listenError.port}: ${status.listenError.code} (${status.listenError.message})`,
+    };
   if (!status.listen) return { ready: false, reason: 'the balancer is not listening yet' };
   return { ready: true, reason: `listening on ${status.listen.host}:${status.listen.port}` };
 }
 
-function statusReplica(r: Replica, usage: { cpuPercent: number | null; memoryBytes: number } | undefined, surge: boolean): StatusReplica {
+function statusReplica(
+  r: Replica,
+  usage: { cpuPercent: number | null; memoryBytes: number } | undefined,
+  surge: boolean,
+): StatusReplica {
   const out: StatusReplica = {
     id: r.id,
     port: r.port,

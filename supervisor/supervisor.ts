@@ -81,7 +81,14 @@ export class Supervisor {
   readonly #configFile: string | undefined;
   readonly #replicaEnv: ReplicaEnvironment;
 
-  constructor(options: { config: Config; runtime: Runtime; logger: Logger; why: string; inherited?: InheritedSockets | null; configFile?: string }) {
+  constructor(options: {
+    config: Config;
+    runtime: Runtime;
+    logger: Logger;
+    why: string;
+    inherited?: InheritedSockets | null;
+    configFile?: string;
+  }) {
     this.#configFile = options.configFile;
     this.#config = options.config;
     this.#inherited = options.inherited ?? null;
@@ -108,7 +115,8 @@ export class Supervisor {
       services: this.#config.services,
       events: this.events,
       desired: (service) => this.#fleet.desired.get(service) ?? 0,
-      setDesired: (service, replicas, reason) => this.#fleet.setDesired(service, { replicas, code: 'operator', reason }),
+      setDesired: (service, replicas, reason) =>
+        this.#fleet.setDesired(service, { replicas, code: 'operator', reason }),
       openWindow: (service) => this.#scaler?.post({ type: 'open-window', service, at: Date.now() }),
     });
     this.#telemetry = new Telemetry({
@@ -122,10 +130,15 @@ export class Supervisor {
           running: s.replicas.length,
         })),
       replicaOf: (id) => this.#fleet.replicas.get(id),
-      replicaIds: () => [...this.#fleet.replicas.values()].filter((r) => r.state === 'starting' || r.state === 'ready').map((r) => r.id),
+      replicaIds: () =>
+        [...this.#fleet.replicas.values()]
+          .filter((r) => r.state === 'starting' || r.state === 'ready')
+          .map((r) => r.id),
       usage: this.#runtime.usage && ((id) => this.#runtime.usage!(id)),
       onSample: (tick) => this.#admin?.sample(tick),
-      ...(this.#runtime.memoryEnforcement === 'heap-and-watchdog' ? { onUsage: (id: string, usage: ReplicaUsage) => this.#watchMemory(id, usage) } : {}),
+      ...(this.#runtime.memoryEnforcement === 'heap-and-watchdog'
+        ? { onUsage: (id: string, usage: ReplicaUsage) => this.#watchMemory(id, usage) }
+        : {}),
     });
   }
 
@@ -154,7 +167,10 @@ export class Supervisor {
     if (this.#inherited === null) await this.#claimListenPorts();
     await this.#runtime.init();
     // Each service has its own data directory now; an installation from before shared one.
-    const moved = separateServiceData(replicaDataDir(c), c.services.map((s) => s.name));
+    const moved = separateServiceData(
+      replicaDataDir(c),
+      c.services.map((s) => s.name),
+    );
     if (moved.length > 0) this.#logger.info('replica data moved into per-service directories', { moved });
     const capacity = await this.#capacity();
     if (capacity) this.#fleet.setCapacity(capacity);
@@ -162,7 +178,10 @@ export class Supervisor {
     try {
       above = await this.#fleet.adopt();
     } catch (err) {
-      this.events.emit({ type: 'runtime.error', reason: `listing replicas at start failed: ${(err as Error).message}; retrying in the loop` });
+      this.events.emit({
+        type: 'runtime.error',
+        reason: `listing replicas at start failed: ${(err as Error).message}; retrying in the loop`,
+      });
     }
     this.#changed(); // the first snapshots, so the workers start with routes even when empty
     this.#admin = new AdminServer({
@@ -174,8 +193,15 @@ export class Supervisor {
       status: () => this.status(),
       killWorker: (name) => this.#killWorker(name),
       scale: (service, body) => this.#overrides.apply(service, body),
-      logs: runtimeLogSource(this.#runtime, c.services.map((s) => s.name), () => this.#fleet.replicas.values()),
-      metrics: async () => ({ contentType: this.#telemetry.metrics.contentType, text: await this.#telemetry.metrics.text() }),
+      logs: runtimeLogSource(
+        this.#runtime,
+        c.services.map((s) => s.name),
+        () => this.#fleet.replicas.values(),
+      ),
+      metrics: async () => ({
+        contentType: this.#telemetry.metrics.contentType,
+        text: await this.#telemetry.metrics.text(),
+      }),
       history: (since) => this.#telemetry.history(since),
       memory: () => this.#memory(),
       logger: this.#logger.child({ component: 'admin' }),
@@ -184,16 +210,28 @@ export class Supervisor {
     this.#logger.info('admin listening', { host: admin.address, port: admin.port });
     this.#startWorkers(`http://${dialHost(c.admin.host)}:${admin.port}`, above);
     if (this.#certificate !== null) {
-      this.#logger.info('TLS certificate', { subject: this.#certificate.subject, validTo: this.#certificate.validTo, fingerprint256: this.#certificate.fingerprint256 });
-      this.#certificateWatch = watchCertificate(c.balancer.tls, () => void this.reload('the certificate files changed'));
+      this.#logger.info('TLS certificate', {
+        subject: this.#certificate.subject,
+        validTo: this.#certificate.validTo,
+        fingerprint256: this.#certificate.fingerprint256,
+      });
+      this.#certificateWatch = watchCertificate(
+        c.balancer.tls,
+        () => void this.reload('the certificate files changed'),
+      );
     }
     this.#fleet.start();
     this.#telemetry.start();
     this.events.emit({ type: 'supervisor.started', reason: `runtime ${this.#runtime.kind}: ${this.#why}` });
     if (this.#inherited !== null) {
-      this.#logger.info('listening on sockets from systemd; accepting once every service has a ready replica', { sockets: this.#inherited.description });
+      this.#logger.info('listening on sockets from systemd; accepting once every service has a ready replica', {
+        sockets: this.#inherited.description,
+      });
       // A service that never gets ready must not keep the whole site in the backlog.
-      this.#acceptDeadline = setTimeout(() => this.#accept(`not every service had a ready replica within startTimeoutMs (${c.startTimeoutMs} ms)`), c.startTimeoutMs);
+      this.#acceptDeadline = setTimeout(
+        () => this.#accept(`not every service had a ready replica within startTimeoutMs (${c.startTimeoutMs} ms)`),
+        c.startTimeoutMs,
+      );
       this.#maybeAccept();
     }
   }
@@ -214,12 +252,22 @@ export class Supervisor {
         error = await bindError(c.listen.host, port);
         if (error === undefined) break;
         if (attempt === 1) {
-          this.events.emit({ type: 'balancer.listen-failed', reason: `cannot listen on ${c.listen.host}:${port}: ${error.code ?? 'LISTEN'} (${error.message}); trying ${PORT_ATTEMPTS - 1} more times, ${PORT_RETRY_MS} ms apart`, code: error.code });
+          this.events.emit({
+            type: 'balancer.listen-failed',
+            reason: `cannot listen on ${c.listen.host}:${port}: ${error.code ?? 'LISTEN'} (${error.message}); trying ${PORT_ATTEMPTS - 1} more times, ${PORT_RETRY_MS} ms apart`,
+            code: error.code,
+          });
         }
         if (attempt < PORT_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, PORT_RETRY_MS));
       }
       if (error !== undefined) {
-        throw new ConfigError([{ key, value: port, expected: `a port free on ${c.listen.host} (${error.code ?? 'LISTEN'}: ${error.message}${error.code === 'EADDRINUSE' ? ': another process holds it; stop it, or choose another port' : ''})` }]);
+        throw new ConfigError([
+          {
+            key,
+            value: port,
+            expected: `a port free on ${c.listen.host} (${error.code ?? 'LISTEN'}: ${error.message}${error.code === 'EADDRINUSE' ? ': another process holds it; stop it, or choose another port' : ''})`,
+          },
+        ]);
       }
     }
   }
@@ -236,17 +284,28 @@ export class Supervisor {
       try {
         const found = await this.#runtime.memory?.();
         if (found === undefined) {
-          this.#logger.warn('capacity unknown: the runtime does not say how much memory its replicas share; scaling is not capped (set capacity.memoryMb)', { runtime: this.#runtime.kind });
+          this.#logger.warn(
+            'capacity unknown: the runtime does not say how much memory its replicas share; scaling is not capped (set capacity.memoryMb)',
+            { runtime: this.#runtime.kind },
+          );
           return undefined;
         }
         memoryMb = Math.floor(found.bytes / 2 ** 20);
         source = found.source;
       } catch (err) {
-        this.#logger.warn('capacity unknown: asking the runtime failed; scaling is not capped (set capacity.memoryMb)', { error: errorFields(err) });
+        this.#logger.warn(
+          'capacity unknown: asking the runtime failed; scaling is not capped (set capacity.memoryMb)',
+          { error: errorFields(err) },
+        );
         return undefined;
       }
     }
-    const capacity: Capacity = { memoryMb, source, reserveMb: c.reserveMb, budgetMb: Math.max(0, memoryMb - c.reserveMb) };
+    const capacity: Capacity = {
+      memoryMb,
+      source,
+      reserveMb: c.reserveMb,
+      budgetMb: Math.max(0, memoryMb - c.reserveMb),
+    };
     this.#logger.info('capacity', { ...capacity });
     return capacity;
   }
@@ -262,14 +321,19 @@ export class Supervisor {
     const limit = s.resources.memoryMb * 2 ** 20;
     const own = usage.ownBytes ?? usage.memoryBytes;
     if (own <= limit) return;
-    this.#fleet.fail(id, `over its memory limit: ${Math.round(own / 2 ** 20)} MB of its own resident memory, resources.memoryMb ${s.resources.memoryMb} (the ${this.#runtime.kind} runtime has no cgroup to hold it there, so the supervisor replaces it as the kernel's OOM killer would)`);
+    this.#fleet.fail(
+      id,
+      `over its memory limit: ${Math.round(own / 2 ** 20)} MB of its own resident memory, resources.memoryMb ${s.resources.memoryMb} (the ${this.#runtime.kind} runtime has no cgroup to hold it there, so the supervisor replaces it as the kernel's OOM killer would)`,
+    );
   }
 
   /** On an inherited socket, connections wait in the backlog until each service can answer them. */
   #maybeAccept(): void {
     if (!this.#balancer || this.#balancer.accepting) return;
     const routes = this.#fleet.routes();
-    const waiting = this.#config.services.filter((s) => (this.#fleet.desired.get(s.name) ?? 0) > 0 && !routes[s.name]?.replicas.some((r) => r.ready));
+    const waiting = this.#config.services.filter(
+      (s) => (this.#fleet.desired.get(s.name) ?? 0) > 0 && !routes[s.name]?.replicas.some((r) => r.ready),
+    );
     if (waiting.length === 0) this.#accept('every service has a ready replica');
   }
 
@@ -277,7 +341,10 @@ export class Supervisor {
     if (!this.#balancer || this.#balancer.accepting) return;
     clearTimeout(this.#acceptDeadline);
     this.#balancer.accept();
-    this.events.emit({ type: 'balancer.accepting', reason: `accepting on the socket from systemd ${Math.round(process.uptime() * 1000)} ms after the process started: ${why}` });
+    this.events.emit({
+      type: 'balancer.accepting',
+      reason: `accepting on the socket from systemd ${Math.round(process.uptime() * 1000)} ms after the process started: ${why}`,
+    });
   }
 
   /**
@@ -298,7 +365,10 @@ export class Supervisor {
         next = loadConfigFile(this.#configFile);
       } catch (err) {
         const why = err instanceof ConfigError ? err.issues.map(describeIssue).join('; ') : (err as Error).message;
-        this.events.emit({ type: 'config.rejected', reason: `${reason}: ${this.#configFile} not applied, the running config stays: ${why}` });
+        this.events.emit({
+          type: 'config.rejected',
+          reason: `${reason}: ${this.#configFile} not applied, the running config stays: ${why}`,
+        });
         return;
       }
       const { applied, needRestart } = applySpecChanges(this.#config, next);
@@ -307,8 +377,16 @@ export class Supervisor {
         this.#replicaEnv.update(this.#config, secrets);
       }
       if (applied.length > 0 || needRestart.length > 0) {
-        const parts = [applied.length > 0 ? `applied ${applied.join(', ')} (replicas that differ are replaced one at a time)` : '', needRestart.length > 0 ? `needs a restart to take effect: ${needRestart.join(', ')}` : ''];
-        this.events.emit({ type: 'config.reloaded', reason: `${reason}: ${parts.filter(Boolean).join('; ')}`, applied, needRestart });
+        const parts = [
+          applied.length > 0 ? `applied ${applied.join(', ')} (replicas that differ are replaced one at a time)` : '',
+          needRestart.length > 0 ? `needs a restart to take effect: ${needRestart.join(', ')}` : '',
+        ];
+        this.events.emit({
+          type: 'config.reloaded',
+          reason: `${reason}: ${parts.filter(Boolean).join('; ')}`,
+          applied,
+          needRestart,
+        });
       }
     }
     // Also without a change of config: SIGHUP after an image rebuild looks the images up now.
@@ -324,13 +402,20 @@ export class Supervisor {
     } catch (err) {
       const why = err instanceof ConfigError ? err.issues.map(describeIssue).join('; ') : (err as Error).message;
       this.#logger.warn('certificate not reloaded', { reason, why });
-      this.events.emit({ type: 'certificate.rejected', reason: `${reason}: kept the certificate in use (${this.#certificate.subject}, until ${this.#certificate.validTo}): ${why}` });
+      this.events.emit({
+        type: 'certificate.rejected',
+        reason: `${reason}: kept the certificate in use (${this.#certificate.subject}, until ${this.#certificate.validTo}): ${why}`,
+      });
       return;
     }
     if (loaded.cert === this.#certificate.cert && loaded.key === this.#certificate.key) return;
     this.#certificate = loaded;
     this.#balancer.setCertificate({ cert: loaded.cert, key: loaded.key });
-    this.events.emit({ type: 'certificate.reloaded', reason: `${reason}: ${loaded.subject}, valid until ${loaded.validTo}`, fingerprint256: loaded.fingerprint256 });
+    this.events.emit({
+      type: 'certificate.reloaded',
+      reason: `${reason}: ${loaded.subject}, valid until ${loaded.validTo}`,
+      fingerprint256: loaded.fingerprint256,
+    });
   }
 
   /**
@@ -361,7 +446,13 @@ export class Supervisor {
     await this.#scaler?.stop();
     await this.#heartbeat?.stop();
     // Stop accepting and let requests in flight finish before any replica goes away.
-    if (this.#balancer) await this.#unlessHurried(Promise.race([this.#balancer.close(c.drainTimeoutMs), new Promise((r) => setTimeout(r, c.drainTimeoutMs + 2000))]));
+    if (this.#balancer)
+      await this.#unlessHurried(
+        Promise.race([
+          this.#balancer.close(c.drainTimeoutMs),
+          new Promise((r) => setTimeout(r, c.drainTimeoutMs + 2000)),
+        ]),
+      );
     clearInterval(this.#counting);
     this.#takeServed();
     await this.#balancer?.stop();
@@ -423,7 +514,10 @@ export class Supervisor {
     this.#heartbeat = heartbeat;
     const scaler = new WorkerHost(SCALER, {
       // The scaler reads the request counts from the balancer's shared memory itself.
-      config: { policies: Object.fromEntries(c.services.filter((s) => s.autoscale).map((s) => [s.name, policySettings(s)])), shared: balancer.shared },
+      config: {
+        policies: Object.fromEntries(c.services.filter((s) => s.autoscale).map((s) => [s.name, policySettings(s)])),
+        shared: balancer.shared,
+      },
       logger: log,
       onMessage: (m) => this.#fromScaler(m),
       onStart: (restarted) => {
@@ -452,14 +546,26 @@ export class Supervisor {
     switch (m.type) {
       case 'listening':
         if (this.#listenError?.port === m.port) {
-          this.events.emit({ type: 'balancer.listening', reason: `listening on ${m.host}:${m.port} after ${Math.round((Date.now() - Date.parse(this.#listenError.since)) / 1000)} s of ${this.#listenError.code}` });
+          this.events.emit({
+            type: 'balancer.listening',
+            reason: `listening on ${m.host}:${m.port} after ${Math.round((Date.now() - Date.parse(this.#listenError.since)) / 1000)} s of ${this.#listenError.code}`,
+          });
           this.#listenError = null;
           this.#admin?.changed();
         }
         if (m.redirect) break;
-        if (!this.#listen) this.#logger.info('balancer listening', { host: m.host, port: m.port, threads: this.#balancer?.threads, tls: this.#certificate !== null });
+        if (!this.#listen)
+          this.#logger.info('balancer listening', {
+            host: m.host,
+            port: m.port,
+            threads: this.#balancer?.threads,
+            tls: this.#certificate !== null,
+          });
         if (!this.#listen && this.#inherited !== null && c.listen.port !== 0 && m.port !== c.listen.port) {
-          this.#logger.warn('the socket from systemd is on another port than listen.port; the socket wins', { socketPort: m.port, listenPort: c.listen.port });
+          this.#logger.warn('the socket from systemd is on another port than listen.port; the socket wins', {
+            socketPort: m.port,
+            listenPort: c.listen.port,
+          });
         }
         this.#listen = { host: m.host, port: m.port };
         break;
@@ -467,8 +573,18 @@ export class Supervisor {
         // Said once per cause, not at every retry of the restarted thread.
         const known = this.#listenError;
         if (known?.code === m.code && known.port === m.port) break;
-        this.#listenError = { host: m.host, port: m.port, code: m.code, message: m.message, since: new Date().toISOString() };
-        this.events.emit({ type: 'balancer.listen-failed', reason: `cannot listen on ${m.host}:${m.port}${m.redirect ? ' (the redirect port)' : ''}: ${m.code} (${m.message}); retrying`, code: m.code });
+        this.#listenError = {
+          host: m.host,
+          port: m.port,
+          code: m.code,
+          message: m.message,
+          since: new Date().toISOString(),
+        };
+        this.events.emit({
+          type: 'balancer.listen-failed',
+          reason: `cannot listen on ${m.host}:${m.port}${m.redirect ? ' (the redirect port)' : ''}: ${m.code} (${m.message}); retrying`,
+          code: m.code,
+        });
         this.#admin?.changed();
         break;
       }
@@ -478,7 +594,13 @@ export class Supervisor {
         break;
       case 'security':
         // The app logs its own refusals; these are the edge's, with the client as the edge saw it.
-        this.#logger.warn('security', { component: 'balancer', event: m.event, client: m.client, what: m.what, refusals: m.refusals });
+        this.#logger.warn('security', {
+          component: 'balancer',
+          event: m.event,
+          client: m.client,
+          what: m.what,
+          refusals: m.refusals,
+        });
         break;
       case 'drained':
       case 'closed':
@@ -501,8 +623,14 @@ export class Supervisor {
     // not inherit the mark of the replica it replaces.
     const hb = this.#config.heartbeat;
     if (m.verdict === 'ok' && r.state === 'ready') this.#balancer.clearSuspect(r.service, r.port);
-    else if (m.verdict === 'failing' && wasReady) this.#balancer.holdSuspect(r.service, r.port, Date.now() + hb.failureThreshold * (hb.fastIntervalMs + hb.timeoutMs));
-    else if (m.verdict === 'failed' && wasReady && r.state === 'failed') this.#balancer.post({ type: 'abandon', id: r.id });
+    else if (m.verdict === 'failing' && wasReady)
+      this.#balancer.holdSuspect(
+        r.service,
+        r.port,
+        Date.now() + hb.failureThreshold * (hb.fastIntervalMs + hb.timeoutMs),
+      );
+    else if (m.verdict === 'failed' && wasReady && r.state === 'failed')
+      this.#balancer.post({ type: 'abandon', id: r.id });
   }
 
   #fromScaler(m: FromScaler): void {
@@ -514,7 +642,12 @@ export class Supervisor {
         break;
       case 'scale':
         if (this.#overrides.held(m.service) !== undefined) {
-          this.#logger.info('scaler decision held by the operator', { service: m.service, scaler: m.desired, held: this.#overrides.held(m.service), reason: m.reason });
+          this.#logger.info('scaler decision held by the operator', {
+            service: m.service,
+            scaler: m.desired,
+            held: this.#overrides.held(m.service),
+            reason: m.reason,
+          });
           break;
         }
         this.#fleet.setDesired(m.service, {
@@ -553,18 +686,29 @@ export class Supervisor {
   }
 
   #routesMessage(): RoutesMessage {
-    return { type: 'routes', version: this.#routes.version, services: JSON.parse(this.#routes.json || '{}') as RoutesMessage['services'] };
+    return {
+      type: 'routes',
+      version: this.#routes.version,
+      services: JSON.parse(this.#routes.json || '{}') as RoutesMessage['services'],
+    };
   }
 
   #targetsMessage(): ToHeartbeat {
-    return { type: 'targets', version: this.#targets.version, targets: JSON.parse(this.#targets.json || '[]') as Target[] };
+    return {
+      type: 'targets',
+      version: this.#targets.version,
+      targets: JSON.parse(this.#targets.json || '[]') as Target[],
+    };
   }
 
   /** The process, each thread's heap and the helper processes (GET /memory). */
   async #memory(): Promise<MemoryReport> {
     const threads = [mainThreadMemory()];
     for (const t of (await this.#balancer?.heapStatistics()) ?? []) threads.push(threadMemory(t.name, t.stats));
-    for (const [name, host] of [['heartbeat', this.#heartbeat], ['scaler', this.#scaler]] as const) {
+    for (const [name, host] of [
+      ['heartbeat', this.#heartbeat],
+      ['scaler', this.#scaler],
+    ] as const) {
       const stats = await host?.heapStatistics();
       if (stats) threads.push(threadMemory(name, stats));
     }
@@ -579,6 +723,11 @@ export class Supervisor {
   }
 
   #noteRestart(worker: string, restarted: boolean): void {
-    if (restarted) this.events.emit({ type: 'worker.restarted', reason: `${worker} worker died and was restarted with the current state`, worker });
+    if (restarted)
+      this.events.emit({
+        type: 'worker.restarted',
+        reason: `${worker} worker died and was restarted with the current state`,
+        worker,
+      });
   }
 }

@@ -56,7 +56,16 @@ export class Telemetry {
         usage: () =>
           [...this.#usage].flatMap(([id, u]) => {
             const r = deps.replicaOf(id);
-            return r ? [{ service: r.service, replica: `${r.service}-${r.port}`, cpuSeconds: u.cpuSeconds, memoryBytes: u.memoryBytes }] : [];
+            return r
+              ? [
+                  {
+                    service: r.service,
+                    replica: `${r.service}-${r.port}`,
+                    cpuSeconds: u.cpuSeconds,
+                    memoryBytes: u.memoryBytes,
+                  },
+                ]
+              : [];
           }),
         heartbeat: () =>
           [...this.#latencies].flatMap(([id, ms]) => {
@@ -90,7 +99,12 @@ export class Telemetry {
   history(since = 0): HistoryBody {
     const body = this.#history.body(Date.now());
     if (since <= 0) return body;
-    return { ...body, services: Object.fromEntries(Object.entries(body.services).map(([name, samples]) => [name, samples.filter((s) => s.t > since)])) };
+    return {
+      ...body,
+      services: Object.fromEntries(
+        Object.entries(body.services).map(([name, samples]) => [name, samples.filter((s) => s.t > since)]),
+      ),
+    };
   }
 
   /** The last figures of a replica; undefined before the first answer, or where the runtime cannot tell. */
@@ -113,7 +127,10 @@ export class Telemetry {
           if (!now) return;
           const at = Date.now();
           const before = this.#usage.get(id);
-          const cpuPercent = before && at > before.at ? Math.max(0, Math.round(((now.cpuSeconds - before.cpuSeconds) / ((at - before.at) / 1000)) * 1000) / 10) : null;
+          const cpuPercent =
+            before && at > before.at
+              ? Math.max(0, Math.round(((now.cpuSeconds - before.cpuSeconds) / ((at - before.at) / 1000)) * 1000) / 10)
+              : null;
           this.#usage.set(id, { ...now, cpuPercent, at });
           this.#d.onUsage?.(id, now);
         }),

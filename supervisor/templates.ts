@@ -75,7 +75,9 @@ function resolve(ref: Ref, ctx: TemplateContext): string {
 
 /** Every reference in the parts, defaults included. */
 export function refsOf(parts: readonly Part[]): Ref[] {
-  return parts.flatMap((p) => (typeof p === 'string' ? [] : [p, ...(p.kind === 'env' && p.fallback ? refsOf(p.fallback) : [])]));
+  return parts.flatMap((p) =>
+    typeof p === 'string' ? [] : [p, ...(p.kind === 'env' && p.fallback ? refsOf(p.fallback) : [])],
+  );
 }
 
 class Parser {
@@ -117,11 +119,14 @@ class Parser {
     this.#spaces();
     const kind = this.#take(/^[a-z]+:/, () => 'a reference of the form {{kind:argument}}').slice(0, -1);
     let ref: Ref;
-    if (kind === 'service' || kind === 'replicas') ref = { kind, name: this.#take(SERVICE_NAME, () => `a service name after "${kind}:"`) };
-    else if (kind === 'secret') ref = { kind, name: this.#take(ENV_NAME, () => 'a secret name ([A-Za-z_][A-Za-z0-9_]*) after "secret:"') };
+    if (kind === 'service' || kind === 'replicas')
+      ref = { kind, name: this.#take(SERVICE_NAME, () => `a service name after "${kind}:"`) };
+    else if (kind === 'secret')
+      ref = { kind, name: this.#take(ENV_NAME, () => 'a secret name ([A-Za-z_][A-Za-z0-9_]*) after "secret:"') };
     else if (kind === 'replica') {
       const field = this.#take(FIELD, () => `one of ${REPLICA_FIELDS.join(', ')} after "replica:"`);
-      if (!(REPLICA_FIELDS as readonly string[]).includes(field)) throw new TemplateProblem(`one of ${REPLICA_FIELDS.join(', ')} after "replica:", not "${field}"`);
+      if (!(REPLICA_FIELDS as readonly string[]).includes(field))
+        throw new TemplateProblem(`one of ${REPLICA_FIELDS.join(', ')} after "replica:", not "${field}"`);
       ref = { kind, field: field as ReplicaField };
     } else if (kind === 'env') {
       const name = this.#take(ENV_NAME, () => 'a variable name ([A-Za-z_][A-Za-z0-9_]*) after "env:"');

@@ -2,7 +2,7 @@
 // start (a bad file stops start-up naming its key), and again when the files change or on
 // SIGHUP. A reload that finds a bad pair (certbot between writing the chain and the key, a
 // typo) keeps the certificate in use and says why; the next change or SIGHUP tries again.
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { TlsMaterial, TlsConfig } from './balancer/settings.ts';
@@ -20,7 +20,13 @@ export function readCertificate(tls: TlsConfig): LoadedCertificate {
     try {
       return readFileSync(tls[key], 'utf8');
     } catch (err) {
-      throw new ConfigError([{ key: `balancer.tls.${key}`, value: tls[key], expected: `a readable PEM file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }]);
+      throw new ConfigError([
+        {
+          key: `balancer.tls.${key}`,
+          value: tls[key],
+          expected: `a readable PEM file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        },
+      ]);
     }
   };
   const cert = read('certFile');
@@ -29,18 +35,42 @@ export function readCertificate(tls: TlsConfig): LoadedCertificate {
   try {
     x509 = new X509Certificate(cert);
   } catch (err) {
-    throw new ConfigError([{ key: 'balancer.tls.certFile', value: tls.certFile, expected: `a PEM certificate chain, leaf first (${(err as Error).message})` }]);
+    throw new ConfigError([
+      {
+        key: 'balancer.tls.certFile',
+        value: tls.certFile,
+        expected: `a PEM certificate chain, leaf first (${(err as Error).message})`,
+      },
+    ]);
   }
-  let privateKey;
+  let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(key);
   } catch (err) {
-    throw new ConfigError([{ key: 'balancer.tls.keyFile', value: tls.keyFile, expected: `an unencrypted PEM private key (${(err as Error).message})` }]);
+    throw new ConfigError([
+      {
+        key: 'balancer.tls.keyFile',
+        value: tls.keyFile,
+        expected: `an unencrypted PEM private key (${(err as Error).message})`,
+      },
+    ]);
   }
   if (!x509.checkPrivateKey(privateKey)) {
-    throw new ConfigError([{ key: 'balancer.tls.keyFile', value: tls.keyFile, expected: `the private key of the certificate in ${tls.certFile} (${x509.subject})` }]);
+    throw new ConfigError([
+      {
+        key: 'balancer.tls.keyFile',
+        value: tls.keyFile,
+        expected: `the private key of the certificate in ${tls.certFile} (${x509.subject})`,
+      },
+    ]);
   }
-  return { cert, key, subject: x509.subject.replace(/\n/g, ', '), validTo: x509.validTo, fingerprint256: x509.fingerprint256 };
+  return {
+    cert,
+    key,
+    subject: x509.subject.replace(/\n/g, ', '),
+    validTo: x509.validTo,
+    fingerprint256: x509.fingerprint256,
+  };
 }
 
 /**

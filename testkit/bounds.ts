@@ -69,7 +69,7 @@ export const TIMING_BOUNDS: TimingBound[] = [
     tests: ['test/supervisor/timings.test.ts › _crash → replacement in rotation'],
   },
   {
-    what: 'a scaling window\'s end → every replica of the new count ready (1 → 3 `acts:latest`)',
+    what: "a scaling window's end → every replica of the new count ready (1 → 3 `acts:latest`)",
     bound: `median of 3 rounds ≤ ${WINDOW_END_TO_READY_MEDIAN_MS / 1000} s`,
     tests: ['test/supervisor/timings.test.ts › window end → new replicas ready'],
   },

@@ -6,7 +6,7 @@
 // suite and the footprint benchmark.
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { DockerEngine, isNotFound } from '../engine-client/index.ts';
+import { type DockerEngine, isNotFound } from '../engine-client/index.ts';
 import { IMAGE_NODE_PATH } from '../scripts/base-image.ts';
 import { ensureBaseImage } from '../scripts/images.ts';
 import { ensureSupervisorBundle, repoRoot, TEST_LABEL, unitAllocatorEnv } from './supervisor.ts';
@@ -83,7 +83,8 @@ export class BudgetContainer {
   /** Its output (the supervisor's log), for a failure message. */
   async output(): Promise<string> {
     const text: string[] = [];
-    for await (const chunk of this.#engine.containers.logs(this.#id, { follow: false, tail: 40 })) text.push(chunk.data.toString('utf8'));
+    for await (const chunk of this.#engine.containers.logs(this.#id, { follow: false, tail: 40 }))
+      text.push(chunk.data.toString('utf8'));
     return text.join('');
   }
 

@@ -21,7 +21,9 @@ export async function baseTarball(log: (line: string) => void): Promise<string> 
     log(`building ${tarball} with debootstrap from ${MIRROR}`);
     const root = path.join(work, 'root');
     await must(
-      run('debootstrap', ['--variant=minbase', '--include=systemd,systemd-sysv', SUITE, root, MIRROR], { timeoutMs: 600_000 }),
+      run('debootstrap', ['--variant=minbase', '--include=systemd,systemd-sysv', SUITE, root, MIRROR], {
+        timeoutMs: 600_000,
+      }),
       'debootstrap',
     );
     await must(run('bash', ['-c', 'rm -f "$1"/var/cache/apt/archives/*.deb', '-', root]), 'cleaning apt archives');

@@ -71,7 +71,12 @@ export class FaultLoad {
     const { readers, writers } = this.#o;
     for (let c = 0; c < readers + writers; c++) {
       // One connection per client, kept alive: the way a browser or an app talks to the site.
-      const client = new Client(this.#o.origin, { pipelining: 1, headersTimeout: 120_000, bodyTimeout: 120_000, keepAliveTimeout: 10_000 });
+      const client = new Client(this.#o.origin, {
+        pipelining: 1,
+        headersTimeout: 120_000,
+        bodyTimeout: 120_000,
+        keepAliveTimeout: 10_000,
+      });
       this.#clients.push(client);
       this.#running.push(this.#loop(client, c < readers ? 'read' : 'write', c));
     }
@@ -84,7 +89,14 @@ export class FaultLoad {
       const req = kind === 'read' ? this.#o.read(index, i) : this.#o.write(index, i);
       const at = Date.now();
       const started = performance.now();
-      const record: LoadRecord = { kind, method: req.method, at, ms: 0, status: 0, ...(req.key !== undefined ? { key: req.key } : {}) };
+      const record: LoadRecord = {
+        kind,
+        method: req.method,
+        at,
+        ms: 0,
+        status: 0,
+        ...(req.key !== undefined ? { key: req.key } : {}),
+      };
       try {
         const res = await client.request({
           method: req.method,

@@ -11,7 +11,18 @@ import { DockerEngine } from '../engine-client/index.ts';
 import type { MemoryReport } from '../supervisor/memory-report.ts';
 import { shippedConfigFile } from './shipped-config.ts';
 import { siteUser, uploadPhoto } from './site.ts';
-import { ADMIN_POST, Admin, SupervisorProcess, getJson, http, instanceName, removeDir, removeSuiteObjects, tempDir, waitUp } from './supervisor.ts';
+import {
+  ADMIN_POST,
+  Admin,
+  SupervisorProcess,
+  getJson,
+  http,
+  instanceName,
+  removeDir,
+  removeSuiteObjects,
+  tempDir,
+  waitUp,
+} from './supervisor.ts';
 
 export const MB = 2 ** 20;
 
@@ -20,14 +31,22 @@ export async function supervisorMemory(admin: Admin): Promise<MemoryReport> {
 }
 
 /** The report in MB, thread by thread, for a table row. */
-export function memoryFigures(report: MemoryReport): { totalPssMb: number; rssMb: number; anonMb: number; helpers: number; threads: Record<string, { heapMb: number; externalMb: number }> } {
+export function memoryFigures(report: MemoryReport): {
+  totalPssMb: number;
+  rssMb: number;
+  anonMb: number;
+  helpers: number;
+  threads: Record<string, { heapMb: number; externalMb: number }>;
+} {
   const mb = (n: number | null) => Math.round(((n ?? 0) / MB) * 10) / 10;
   return {
     totalPssMb: mb(report.totalPssBytes),
     rssMb: mb(report.process.rssBytes),
     anonMb: mb(report.process.anonBytes),
     helpers: report.helpers.length,
-    threads: Object.fromEntries(report.threads.map((t) => [t.thread, { heapMb: mb(t.heapPhysicalBytes), externalMb: mb(t.externalBytes) }])),
+    threads: Object.fromEntries(
+      report.threads.map((t) => [t.thread, { heapMb: mb(t.heapPhysicalBytes), externalMb: mb(t.externalBytes) }]),
+    ),
   };
 }
 
@@ -41,7 +60,9 @@ export function containerMemory(engine: DockerEngine, id: string): MemoryRead {
 
 /** A process replica's resident memory, its pid from the process runtime's state file. */
 export async function processMemory(dataDir: string, supervisorInstance: string, id: string): Promise<MemoryRead> {
-  const state = JSON.parse(await readFile(path.join(dataDir, `process-replicas-${supervisorInstance}.json`), 'utf8')) as { replicas: Array<{ id: string; pid: number }> };
+  const state = JSON.parse(
+    await readFile(path.join(dataDir, `process-replicas-${supervisorInstance}.json`), 'utf8'),
+  ) as { replicas: Array<{ id: string; pid: number }> };
   const pid = state.replicas.find((r) => r.id === id)?.pid;
   if (pid === undefined) throw new Error(`no process replica ${id} in the state file`);
   return async () => {
@@ -52,7 +73,11 @@ export async function processMemory(dataDir: string, supervisorInstance: string,
 }
 
 /** The highest of `read` every `everyMs` while `work` runs. */
-export async function peakDuring<T>(read: MemoryRead, everyMs: number, work: () => Promise<T>): Promise<{ peakBytes: number; result: T }> {
+export async function peakDuring<T>(
+  read: MemoryRead,
+  everyMs: number,
+  work: () => Promise<T>,
+): Promise<{ peakBytes: number; result: T }> {
   let peak = 0;
   let running = true;
   const sampling = (async () => {
@@ -100,7 +125,13 @@ export interface FootprintRun {
 
 const toMb = (bytes: number | undefined) => Math.round(((bytes ?? 0) / MB) * 10) / 10;
 
-async function replicaReader(runtime: 'docker' | 'process', engine: DockerEngine | undefined, dataDir: string, suite: string, id: string): Promise<MemoryRead> {
+async function replicaReader(
+  runtime: 'docker' | 'process',
+  engine: DockerEngine | undefined,
+  dataDir: string,
+  suite: string,
+  id: string,
+): Promise<MemoryRead> {
   return runtime === 'docker' ? containerMemory(engine!, id) : processMemory(dataDir, instanceName(suite), id);
 }
 
@@ -110,7 +141,13 @@ async function replicaReader(runtime: 'docker' | 'process', engine: DockerEngine
  * with 1 + 1 replicas; from the bundle also the acts replica's peak through 4 parallel 10 MB
  * uploads and the supervisor's memory with 10 acts replicas after 10,000 requests.
  */
-export async function measureFootprint(runtime: 'docker' | 'process', entry: Entry, round: number, photos: Buffer[], ports: FootprintPorts): Promise<FootprintRun> {
+export async function measureFootprint(
+  runtime: 'docker' | 'process',
+  entry: Entry,
+  round: number,
+  photos: Buffer[],
+  ports: FootprintPorts,
+): Promise<FootprintRun> {
   const SUITE = ports.suite;
   const engine = runtime === 'docker' ? new DockerEngine() : undefined;
   const dir = await tempDir(SUITE);
@@ -119,7 +156,22 @@ export async function measureFootprint(runtime: 'docker' | 'process', entry: Ent
   let sup: SupervisorProcess | undefined;
   try {
     if (engine) await removeSuiteObjects(engine, SUITE);
-    const file = await shippedConfigFile(engine, { suite: SUITE, dir, listenPort: ports.listen, adminPort: ports.admin, actsPort: ports.acts, usersPort: ports.users, overrides: { balancer: { rateLimits: { requests: { perMinute: 0, burst: 0 }, auth: { perMinute: 0, burst: 0, paths: [], methods: ['POST'] } } } } });
+    const file = await shippedConfigFile(engine, {
+      suite: SUITE,
+      dir,
+      listenPort: ports.listen,
+      adminPort: ports.admin,
+      actsPort: ports.acts,
+      usersPort: ports.users,
+      overrides: {
+        balancer: {
+          rateLimits: {
+            requests: { perMinute: 0, burst: 0 },
+            auth: { perMinute: 0, burst: 0, paths: [], methods: ['POST'] },
+          },
+        },
+      },
+    });
     const started = performance.now();
     sup = SupervisorProcess.start(file, {}, { production: entry === 'bundle' });
     await waitUp(sup, admin, { users: 1, acts: 1 }, 120_000);
@@ -129,26 +181,46 @@ export async function measureFootprint(runtime: 'docker' | 'process', entry: Ent
     const dataDir = `${dir}/data`;
     const users = await replicaReader(runtime, engine, dataDir, SUITE, status.services.users!.replicas[0]!.id);
     const acts = await replicaReader(runtime, engine, dataDir, SUITE, status.services.acts!.replicas[0]!.id);
-    const run: FootprintRun = { runtime, entry, round, startMs, idle: memoryFigures(await supervisorMemory(admin)), usersIdleMb: toMb(await users()), actsIdleMb: toMb(await acts()) };
+    const run: FootprintRun = {
+      runtime,
+      entry,
+      round,
+      startMs,
+      idle: memoryFigures(await supervisorMemory(admin)),
+      usersIdleMb: toMb(await users()),
+      actsIdleMb: toMb(await acts()),
+    };
     if (entry === 'bundle') {
       const user = await siteUser(base, 'footprint', 'weight');
-      const { peakBytes, result } = await peakDuring(acts, 100, () => Promise.all([0, 1, 2, 3].map((i) => uploadPhoto(base, user, photos[i % photos.length]!, `weight ${i}`))));
+      const { peakBytes, result } = await peakDuring(acts, 100, () =>
+        Promise.all([0, 1, 2, 3].map((i) => uploadPhoto(base, user, photos[i % photos.length]!, `weight ${i}`))),
+      );
       run.actsUploadPeakMb = toMb(peakBytes);
       run.uploads = result.map((r) => r.status || r.error).join(' ');
-      const scaled = await http('POST', `${admin.base}/services/acts/scale`, { headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' }, body: '{"replicas": 10}' });
+      const scaled = await http('POST', `${admin.base}/services/acts/scale`, {
+        headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' },
+        body: '{"replicas": 10}',
+      });
       if (scaled.status !== 200) throw new Error(`scale: ${scaled.status} ${scaled.text}`);
       await admin.waitReady('acts', 10, 180_000);
       const pool = new Pool(base, { connections: 16 });
       try {
-        const paths = ['/api/v1/categories', '/api/v1/acts/count', '/api/v1/users', `/api/v1/categories/${user.category}/acts/size`];
+        const paths = [
+          '/api/v1/categories',
+          '/api/v1/acts/count',
+          '/api/v1/users',
+          `/api/v1/categories/${user.category}/acts/size`,
+        ];
         let sent = 0;
-        await Promise.all(Array.from({ length: 16 }, async () => {
-          while (sent < REQUESTS) {
-            const path = paths[sent++ % paths.length]!;
-            const res = await pool.request({ method: 'GET', path });
-            await res.body.dump();
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: 16 }, async () => {
+            while (sent < REQUESTS) {
+              const path = paths[sent++ % paths.length]!;
+              const res = await pool.request({ method: 'GET', path });
+              await res.body.dump();
+            }
+          }),
+        );
       } finally {
         await pool.close();
       }
@@ -165,4 +237,3 @@ export async function measureFootprint(runtime: 'docker' | 'process', entry: Ent
     await removeDir(dir);
   }
 }
-

@@ -15,7 +15,10 @@ export async function holdListeningSocket(host: string, port: number): Promise<H
     server.listen({ host, port, backlog: 4096 }, resolve);
   });
   // A copy nobody polls; closing the server's own handle leaves the socket listening through it.
-  const handle = (await duplicateListener((server as unknown as { _handle: { fd: number } })._handle.fd)) as { fd: number; close(): void };
+  const handle = (await duplicateListener((server as unknown as { _handle: { fd: number } })._handle.fd)) as {
+    fd: number;
+    close(): void;
+  };
   await new Promise((resolve) => server.close(resolve));
   return { fd: handle.fd, close: () => handle.close() };
 }

@@ -18,7 +18,14 @@ export interface PhotoOptions {
 /** Grain amplitude: enough for a 4000×3000 JPEG at quality 85 to weigh 4-5 MB. */
 const GRAIN = 50;
 
-export async function photoJpeg({ width, height, seed = 0, orientation, gps = false, quality = 85 }: PhotoOptions): Promise<Buffer> {
+export async function photoJpeg({
+  width,
+  height,
+  seed = 0,
+  orientation,
+  gps = false,
+  quality = 85,
+}: PhotoOptions): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   const px = new Uint8ClampedArray(raw.buffer, raw.byteOffset, raw.length); // rounds and clamps to 0-255
   let state = (seed * 2654435761 + 1) >>> 0;
@@ -52,7 +59,15 @@ export async function photoJpeg({ width, height, seed = 0, orientation, gps = fa
   }
   let image = sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality });
   if (orientation !== undefined) image = image.withMetadata({ orientation });
-  if (gps) image = image.withExif({ IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2400/100', GPSLongitudeRef: 'E', GPSLongitude: '2/1 17/1 4000/100' } });
+  if (gps)
+    image = image.withExif({
+      IFD3: {
+        GPSLatitudeRef: 'N',
+        GPSLatitude: '48/1 51/1 2400/100',
+        GPSLongitudeRef: 'E',
+        GPSLongitude: '2/1 17/1 4000/100',
+      },
+    });
   return image.toBuffer();
 }
 

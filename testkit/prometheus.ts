@@ -33,8 +33,13 @@ export function parseExposition(text: string): Exposition {
     const m = LINE.exec(line);
     if (!m) throw new Error(`not a Prometheus sample line: ${JSON.stringify(line)}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    samples.push({ name: m[1]!, labels, value: /^nan$/i.test(m[3]!) ? Number.NaN : Number(m[3]!.replace('+Inf', 'Infinity')) });
+    for (const l of (m[2] ?? '').matchAll(LABEL))
+      labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    samples.push({
+      name: m[1]!,
+      labels,
+      value: /^nan$/i.test(m[3]!) ? Number.NaN : Number(m[3]!.replace('+Inf', 'Infinity')),
+    });
   }
   const find = (name: string, labels: Record<string, string> = {}) =>
     samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));

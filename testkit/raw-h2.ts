@@ -5,7 +5,16 @@
 // `:status` is read (static-table index or a literal, plain or Huffman-coded digits).
 import { connect, type TLSSocket } from 'node:tls';
 
-export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
+export const FRAME = {
+  DATA: 0,
+  HEADERS: 1,
+  RST_STREAM: 3,
+  SETTINGS: 4,
+  PING: 6,
+  GOAWAY: 7,
+  WINDOW_UPDATE: 8,
+  CONTINUATION: 9,
+} as const;
 export const FLAG = { END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4 } as const;
 export const ERROR = { NO_ERROR: 0, PROTOCOL_ERROR: 1, REFUSED_STREAM: 7, CANCEL: 8, ENHANCE_YOUR_CALM: 11 } as const;
 
@@ -33,7 +42,13 @@ function int(value: number, prefixBits: number, first = 0): Buffer {
 export function hpack(headers: Array<[string, string]>): Buffer {
   const parts: Buffer[] = [];
   for (const [name, value] of headers) {
-    parts.push(Buffer.from([0]), int(name.length, 7), Buffer.from(name, 'latin1'), int(Buffer.byteLength(value, 'latin1'), 7), Buffer.from(value, 'latin1'));
+    parts.push(
+      Buffer.from([0]),
+      int(name.length, 7),
+      Buffer.from(name, 'latin1'),
+      int(Buffer.byteLength(value, 'latin1'), 7),
+      Buffer.from(value, 'latin1'),
+    );
   }
   return Buffer.concat(parts);
 }
@@ -49,7 +64,16 @@ export function frame(type: number, flags: number, stream: number, payload: Buff
 
 const STATUS_BY_INDEX: Record<number, number> = { 8: 200, 9: 204, 10: 206, 11: 304, 12: 400, 13: 404, 14: 500 };
 const HUFFMAN_DIGITS: Record<string, string> = {
-  '00000': '0', '00001': '1', '00010': '2', '011001': '3', '011010': '4', '011011': '5', '011100': '6', '011101': '7', '011110': '8', '011111': '9',
+  '00000': '0',
+  '00001': '1',
+  '00010': '2',
+  '011001': '3',
+  '011010': '4',
+  '011011': '5',
+  '011100': '6',
+  '011101': '7',
+  '011110': '8',
+  '011111': '9',
 };
 
 /** The `:status` of a response header block (it comes first), or undefined if not readable. */
@@ -87,10 +111,12 @@ export class RawH2 {
 
   private constructor(socket: TLSSocket) {
     this.socket = socket;
-    this.ended = new Promise((resolve) => socket.once('close', () => {
-      this.closed = true;
-      resolve();
-    }));
+    this.ended = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.closed = true;
+        resolve();
+      }),
+    );
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => this.#read(chunk));
   }
@@ -98,11 +124,21 @@ export class RawH2 {
   /** Connected, preface and an empty SETTINGS sent. */
   static open(port: number, from?: string): Promise<RawH2> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, ...(from ? { localAddress: from } : {}), ALPNProtocols: ['h2'], rejectUnauthorized: false, servername: 'localhost' }, () => {
-        if (socket.alpnProtocol !== 'h2') return reject(new Error(`ALPN chose ${socket.alpnProtocol}`));
-        socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(FRAME.SETTINGS, 0, 0)]));
-        resolve(new RawH2(socket));
-      });
+      const socket = connect(
+        {
+          host: '127.0.0.1',
+          port,
+          ...(from ? { localAddress: from } : {}),
+          ALPNProtocols: ['h2'],
+          rejectUnauthorized: false,
+          servername: 'localhost',
+        },
+        () => {
+          if (socket.alpnProtocol !== 'h2') return reject(new Error(`ALPN chose ${socket.alpnProtocol}`));
+          socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(FRAME.SETTINGS, 0, 0)]));
+          resolve(new RawH2(socket));
+        },
+      );
       socket.once('error', reject);
     });
   }
@@ -117,7 +153,13 @@ export class RawH2 {
   /** A request's HEADERS (END_HEADERS, END_STREAM unless `body`); returns its stream id. */
   request(path: string, options: { method?: string; body?: boolean; extra?: Array<[string, string]> } = {}): number {
     const id = this.stream();
-    const block = hpack([[':method', options.method ?? 'GET'], [':scheme', 'https'], [':path', path], [':authority', 'localhost'], ...(options.extra ?? [])]);
+    const block = hpack([
+      [':method', options.method ?? 'GET'],
+      [':scheme', 'https'],
+      [':path', path],
+      [':authority', 'localhost'],
+      ...(options.extra ?? []),
+    ]);
     // Frames of at most 16 KiB (the default SETTINGS_MAX_FRAME_SIZE): the rest in CONTINUATION.
     const end = options.body ? 0 : FLAG.END_STREAM;
     const MAX = 16_384;
@@ -125,7 +167,9 @@ export class RawH2 {
     else {
       this.write(frame(FRAME.HEADERS, end, id, block.subarray(0, MAX)));
       for (let at = MAX; at < block.length; at += MAX) {
-        this.write(frame(FRAME.CONTINUATION, at + MAX >= block.length ? FLAG.END_HEADERS : 0, id, block.subarray(at, at + MAX)));
+        this.write(
+          frame(FRAME.CONTINUATION, at + MAX >= block.length ? FLAG.END_HEADERS : 0, id, block.subarray(at, at + MAX)),
+        );
       }
     }
     return id;
@@ -144,7 +188,9 @@ export class RawH2 {
   }
 
   resets(code?: number): Frame[] {
-    return this.frames.filter((f) => f.type === FRAME.RST_STREAM && (code === undefined || f.payload.readUInt32BE(0) === code));
+    return this.frames.filter(
+      (f) => f.type === FRAME.RST_STREAM && (code === undefined || f.payload.readUInt32BE(0) === code),
+    );
   }
 
   /** The first GOAWAY: its error code, and the last stream the server says it processed. */
@@ -162,7 +208,12 @@ export class RawH2 {
     while (this.#buffer.length >= 9) {
       const length = this.#buffer.readUIntBE(0, 3);
       if (this.#buffer.length < 9 + length) return;
-      const f: Frame = { type: this.#buffer[3]!, flags: this.#buffer[4]!, stream: this.#buffer.readUInt32BE(5) & 0x7fffffff, payload: this.#buffer.subarray(9, 9 + length) };
+      const f: Frame = {
+        type: this.#buffer[3]!,
+        flags: this.#buffer[4]!,
+        stream: this.#buffer.readUInt32BE(5) & 0x7fffffff,
+        payload: this.#buffer.subarray(9, 9 + length),
+      };
       this.#buffer = this.#buffer.subarray(9 + length);
       this.frames.push(f);
       if (f.type === FRAME.SETTINGS && !(f.flags & FLAG.ACK)) this.write(frame(FRAME.SETTINGS, FLAG.ACK, 0));

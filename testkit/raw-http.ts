@@ -13,8 +13,12 @@ export function rawTarget(port: number, target: string, timeoutMs = 10_000): Pro
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no complete reply to GET ${target} within ${timeoutMs} ms`)));
-    socket.on('connect', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`no complete reply to GET ${target} within ${timeoutMs} ms`)),
+    );
+    socket.on('connect', () =>
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`),
+    );
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
     socket.on('close', () => {
@@ -22,7 +26,8 @@ export function rawTarget(port: number, target: string, timeoutMs = 10_000): Pro
       const split = text.indexOf('\r\n\r\n');
       const head = split === -1 ? text : text.slice(0, split);
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? Number.NaN);
-      if (Number.isNaN(status)) reject(new Error(`not an HTTP reply to GET ${target}: ${JSON.stringify(text.slice(0, 200))}`));
+      if (Number.isNaN(status))
+        reject(new Error(`not an HTTP reply to GET ${target}: ${JSON.stringify(text.slice(0, 200))}`));
       else resolve({ status, head, body: split === -1 ? '' : text.slice(split + 4) });
     });
   });

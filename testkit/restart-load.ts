@@ -25,7 +25,9 @@ function once(url: URL, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = http.get(url, { agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
       res.resume();
-      res.on('end', () => resolve(res.statusCode !== undefined && res.statusCode < 300 ? 'ok' : `status ${res.statusCode ?? 0}`));
+      res.on('end', () =>
+        resolve(res.statusCode !== undefined && res.statusCode < 300 ? 'ok' : `status ${res.statusCode ?? 0}`),
+      );
       res.on('error', () => resolve('reset'));
     });
     req.on('timeout', () => {
@@ -91,7 +93,10 @@ function percentile(sorted: number[], p: number): number {
 export function restartFigures(samples: Sample[], killedAt: number): RestartFigures {
   const failed: Record<string, number> = {};
   for (const s of samples) if (s.outcome !== 'ok') failed[s.outcome] = (failed[s.outcome] ?? 0) + 1;
-  const before = samples.filter((s) => s.at + s.ms < killedAt && s.outcome === 'ok').map((s) => s.ms).sort((a, b) => a - b);
+  const before = samples
+    .filter((s) => s.at + s.ms < killedAt && s.outcome === 'ok')
+    .map((s) => s.ms)
+    .sort((a, b) => a - b);
   // Every request still open at the kill, or sent after it: the ones the restart could delay.
   const spanning = samples.filter((s) => s.at + s.ms >= killedAt);
   const p50 = percentile(before, 50);

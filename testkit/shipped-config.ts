@@ -6,7 +6,14 @@ import path from 'node:path';
 import type { DockerEngine } from '../engine-client/index.ts';
 import { ensureImages } from '../scripts/images.ts';
 import { TEST_ENGINE } from './engine.ts';
-import { SupervisorSuite, TEST_ADMIN_TOKEN, repoRoot, suiteRuntimes, type EchoSuiteConfig, type SuiteSetup } from './supervisor.ts';
+import {
+  SupervisorSuite,
+  TEST_ADMIN_TOKEN,
+  repoRoot,
+  suiteRuntimes,
+  type EchoSuiteConfig,
+  type SuiteSetup,
+} from './supervisor.ts';
 
 export interface ShippedConfigOptions {
   suite: string;
@@ -23,7 +30,11 @@ export interface ShippedConfigOptions {
  * A supervisor on the shipped config (or `echo`'s) under the test engine: both services up,
  * users and acts, before the run starts. For SupervisorSuite (benchmarks) or supervisorSuite (tests).
  */
-export function shippedSetup(engine: DockerEngine | undefined, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SuiteSetup {
+export function shippedSetup(
+  engine: DockerEngine | undefined,
+  o: Omit<ShippedConfigOptions, 'dir'>,
+  echo?: EchoSuiteConfig,
+): SuiteSetup {
   return {
     suite: o.suite,
     adminPort: o.adminPort,
@@ -36,7 +47,11 @@ export function shippedSetup(engine: DockerEngine | undefined, o: Omit<ShippedCo
 }
 
 /** A benchmark's supervisor: shippedSetup() as a SupervisorSuite to run(); without an engine, under the process runtime. */
-export function shippedSuite(engine: DockerEngine | undefined, o: Omit<ShippedConfigOptions, 'dir'>, echo?: EchoSuiteConfig): SupervisorSuite {
+export function shippedSuite(
+  engine: DockerEngine | undefined,
+  o: Omit<ShippedConfigOptions, 'dir'>,
+  echo?: EchoSuiteConfig,
+): SupervisorSuite {
   return new SupervisorSuite(shippedSetup(engine, o, echo));
 }
 
@@ -50,15 +65,18 @@ export async function shippedConfigFile(engine: DockerEngine | undefined, o: Shi
   shipped.services.users!.startPort = o.usersPort;
   shipped.services.acts!.startPort = o.actsPort;
   const file = path.join(o.dir, 'orchestrator.json');
-  await writeFile(file, JSON.stringify({
-    ...shipped,
-    instance: `test-${o.suite}`,
-    runtime: engine ? TEST_ENGINE.name : 'process',
-    listen: { host: '127.0.0.1', port: o.listenPort },
-    admin: { host: '127.0.0.1', port: o.adminPort, token: TEST_ADMIN_TOKEN },
-    dataDir: path.join(o.dir, 'data'),
-    runtimes: suiteRuntimes(o.suite, shipped.runtimes),
-    ...o.overrides,
-  }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      ...shipped,
+      instance: `test-${o.suite}`,
+      runtime: engine ? TEST_ENGINE.name : 'process',
+      listen: { host: '127.0.0.1', port: o.listenPort },
+      admin: { host: '127.0.0.1', port: o.adminPort, token: TEST_ADMIN_TOKEN },
+      dataDir: path.join(o.dir, 'data'),
+      runtimes: suiteRuntimes(o.suite, shipped.runtimes),
+      ...o.overrides,
+    }),
+  );
   return file;
 }

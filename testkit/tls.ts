@@ -24,8 +24,27 @@ export interface TestLeaf {
 
 export async function makeCa(dir: string): Promise<TestCa> {
   const caFile = path.join(dir, 'ca.pem');
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'ca.key'),
-    '-out', caFile, '-days', '2', '-subj', '/CN=SelfLessActs test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    path.join(dir, 'ca.key'),
+    '-out',
+    caFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=SelfLessActs test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  ]);
   return { dir, caFile, ca: await readFile(caFile, 'utf8') };
 }
 
@@ -36,8 +55,37 @@ export async function makeLeaf(ca: TestCa, name: string): Promise<TestLeaf> {
   const leaf = path.join(ca.dir, `${name}.leaf.pem`);
   const ext = path.join(ca.dir, `${name}.ext`);
   await writeFile(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`]);
-  await run('openssl', ['x509', '-req', '-in', csr, '-CA', ca.caFile, '-CAkey', path.join(ca.dir, 'ca.key'), '-CAcreateserial', '-out', leaf, '-days', '2', '-extfile', ext]);
+  await run('openssl', [
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    `/CN=${name}`,
+  ]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.caFile,
+    '-CAkey',
+    path.join(ca.dir, 'ca.key'),
+    '-CAcreateserial',
+    '-out',
+    leaf,
+    '-days',
+    '2',
+    '-extfile',
+    ext,
+  ]);
   const certFile = path.join(ca.dir, `${name}.crt`);
   await writeFile(certFile, (await readFile(leaf, 'utf8')) + ca.ca);
   const { stdout } = await run('openssl', ['x509', '-in', leaf, '-noout', '-fingerprint', '-sha256']);
@@ -49,8 +97,25 @@ export async function certificatePem(subjectAltNames: readonly string[], commonN
   const dir = await mkdtemp(path.join(tmpdir(), 'sa-cert-'));
   try {
     const out = path.join(dir, 'cert.pem');
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'key.pem'),
-      '-out', out, '-days', '1', '-subj', `/CN=${commonName}`, '-addext', `subjectAltName=${subjectAltNames.join(',')}`]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      out,
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      `subjectAltName=${subjectAltNames.join(',')}`,
+    ]);
     return await readFile(out, 'utf8');
   } finally {
     await rm(dir, { recursive: true, force: true });

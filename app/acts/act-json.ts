@@ -90,7 +90,14 @@ export interface ListingDeps {
  * otherwise the slice from `start` to `end`. With a `viewer` (owner mode, logged in), each
  * act also says whether the viewer upvoted it (`upvotedByMe`, an extension field).
  */
-export async function sendActs(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: Account): Promise<void> {
+export async function sendActs(
+  res: Response,
+  deps: ListingDeps,
+  filter: ActsFilter,
+  start: unknown,
+  end: unknown,
+  viewer?: Account,
+): Promise<void> {
   const slice = await listingSlice(res, deps, filter, start, end, viewer);
   if (slice === undefined) return;
   const { list, voted } = slice;
@@ -129,9 +136,21 @@ export function cardJson(act: ListedAct, upvotedByMe?: boolean): Record<string, 
   };
 }
 
-export async function sendCards(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: Account): Promise<void> {
+export async function sendCards(
+  res: Response,
+  deps: ListingDeps,
+  filter: ActsFilter,
+  start: unknown,
+  end: unknown,
+  viewer?: Account,
+): Promise<void> {
   const slice = await listingSlice(res, deps, filter, start, end, viewer);
-  if (slice !== undefined) sendJson(res, 200, slice.list.map((act) => cardJson(act, slice.voted?.has(act.seq))));
+  if (slice !== undefined)
+    sendJson(
+      res,
+      200,
+      slice.list.map((act) => cardJson(act, slice.voted?.has(act.seq))),
+    );
 }
 
 /**
@@ -139,19 +158,38 @@ export async function sendCards(res: Response, deps: ListingDeps, filter: ActsFi
  * `viewer`, which of them they upvoted. Undefined when the range was refused (400, 413) or the
  * whole list is empty (204): that answer is already sent.
  */
-async function listingSlice(res: Response, deps: ListingDeps, filter: ActsFilter, start: unknown, end: unknown, viewer?: Account) {
+async function listingSlice(
+  res: Response,
+  deps: ListingDeps,
+  filter: ActsFilter,
+  start: unknown,
+  end: unknown,
+  viewer?: Account,
+) {
   const count = await deps.acts.count(filter);
   const decision = decideRange(start, end, count);
   if (decision.kind === 'error') return void sendError(res, decision.status, decision.reason);
   if (decision.kind === 'all' && count === 0) return void sendEmpty(res, 204);
   const [offset, limit] = decision.kind === 'all' ? [0, count] : [decision.offset, decision.limit];
   const list = await deps.acts.list(filter, offset, limit);
-  const voted = viewer === undefined ? undefined : await deps.upvotes.votedBy(viewer.key, list.map((act) => act.seq));
+  const voted =
+    viewer === undefined
+      ? undefined
+      : await deps.upvotes.votedBy(
+          viewer.key,
+          list.map((act) => act.seq),
+        );
   return { list, voted };
 }
 
 /** A listing as the contract has it, or as cards when the request asks for `view=card`. */
-export function sendListing(res: Response, deps: ListingDeps, filter: ActsFilter, query: Record<string, unknown>, viewer?: Account): Promise<void> {
+export function sendListing(
+  res: Response,
+  deps: ListingDeps,
+  filter: ActsFilter,
+  query: Record<string, unknown>,
+  viewer?: Account,
+): Promise<void> {
   const send = query.view === 'card' ? sendCards : sendActs;
   return send(res, deps, filter, query.start, query.end, viewer);
 }
@@ -160,7 +198,13 @@ export function sendListing(res: Response, deps: ListingDeps, filter: ActsFilter
  * Row 18's body (or, with `variant`, a sized copy's): the bytes part by part, with the length
  * known up front; false if gone.
  */
-export async function sendImage(res: Response, acts: ActsStore, seq: number, type: string, variant?: string): Promise<boolean> {
+export async function sendImage(
+  res: Response,
+  acts: ActsStore,
+  seq: number,
+  type: string,
+  variant?: string,
+): Promise<boolean> {
   const { bytes, parts } = variant === undefined ? await acts.imageSize(seq) : await acts.variantSize(seq, variant);
   if (parts === 0) return false;
   res.status(200).type(type).setHeader('Content-Length', String(bytes));

@@ -32,7 +32,8 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
 /** The answer to an owner-mode vote that did not happen. */
 function refusedVote(outcome: Exclude<VoteOutcome, 'done'>): HttpError {
   if (outcome === 'no-act') return badRequest('no such act');
-  if (outcome === 'already') return new HttpError(409, 'you have already upvoted this act (DELETE /api/v1/acts/{actId}/upvote takes it back)');
+  if (outcome === 'already')
+    return new HttpError(409, 'you have already upvoted this act (DELETE /api/v1/acts/{actId}/upvote takes it back)');
   return new HttpError(409, 'you have not upvoted this act');
 }
 
@@ -82,7 +83,9 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
   route(router, '/api/v1/acts/count', {
     get: async (req, res) => {
       const { username } = req.query;
-      sendJson(res, 200, [await acts.count(username === undefined ? 'all' : { username: nameField(username, 'username', access.mode) })]);
+      sendJson(res, 200, [
+        await acts.count(username === undefined ? 'all' : { username: nameField(username, 'username', access.mode) }),
+      ]);
     },
   });
 
@@ -131,10 +134,15 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
     get: async (req, res) => {
       const actId = routeActId(req.params.actId);
       const wanted = parseVariantName(req.params.variant as string);
-      if (wanted === undefined) throw new HttpError(404, 'no such variant: ask for one of the widths the listing gives, as WIDTH.webp or WIDTH.jpg');
+      if (wanted === undefined)
+        throw new HttpError(
+          404,
+          'no such variant: ask for one of the widths the listing gives, as WIDTH.webp or WIDTH.jpg',
+        );
       const meta = await acts.imageMeta(actId);
       if (meta === undefined) throw new HttpError(404, 'no such act');
-      if (meta.etag.slice(0, 16) !== req.params.version) throw new HttpError(404, 'this act has another image now: list it again');
+      if (meta.etag.slice(0, 16) !== req.params.version)
+        throw new HttpError(404, 'this act has another image now: list it again');
       const name = variantName(wanted.width, wanted.format);
       const etag = `"${meta.etag.slice(0, 32)}-${name}"`;
       res.setHeader('ETag', etag);

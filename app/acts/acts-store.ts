@@ -122,7 +122,9 @@ export class ActsStore {
   }
 
   async count(filter: ActsFilter): Promise<number> {
-    const row = await this.filtered(filter).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const row = await this.filtered(filter)
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -178,7 +180,12 @@ export class ActsStore {
    * or an image holds one part in memory, whatever the images' sizes.
    */
   async imagePart(seq: number, part: number): Promise<Buffer | undefined> {
-    const row = await this.db.selectFrom('act_images').select('bytes').where('act_seq', '=', seq).where('part', '=', part).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('act_images')
+      .select('bytes')
+      .where('act_seq', '=', seq)
+      .where('part', '=', part)
+      .executeTakeFirst();
     return row && Buffer.from(row.bytes);
   }
 
@@ -208,7 +215,9 @@ export class ActsStore {
 
   private insertOnce(act: NewAct): Promise<InsertOutcome> {
     const rendition = act.rendition;
-    const widths = rendition ? [...new Set(rendition.variants.map((v) => v.width))].sort((a, b) => a - b).join(',') : null;
+    const widths = rendition
+      ? [...new Set(rendition.variants.map((v) => v.width))].sort((a, b) => a - b).join(',')
+      : null;
     return this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('acts')
@@ -272,7 +281,9 @@ export class ActsStore {
    * tries again a random few ids further on, so a crowd spreads out instead of colliding
    * on the same id round after round.
    */
-  async insertWithNextId(act: Omit<NewAct, 'actId'>): Promise<{ result: Exclude<InsertOutcome, 'act-id-taken'>; actId: string }> {
+  async insertWithNextId(
+    act: Omit<NewAct, 'actId'>,
+  ): Promise<{ result: Exclude<InsertOutcome, 'act-id-taken'>; actId: string }> {
     for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
       const last = await this.db
         .selectFrom('acts')
@@ -293,7 +304,11 @@ export class ActsStore {
   }
 
   async seqOf(actId: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('acts').select('seq').where('act_id_hash', '=', keyOf(actId)).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('acts')
+      .select('seq')
+      .where('act_id_hash', '=', keyOf(actId))
+      .executeTakeFirst();
     return row?.seq;
   }
 
@@ -304,7 +319,11 @@ export class ActsStore {
    */
   async remove(actId: string, byAccount?: string): Promise<RemoveOutcome> {
     return this.db.transaction().execute(async (trx) => {
-      const act = await trx.selectFrom('acts').select(['seq', 'owner_key']).where('act_id_hash', '=', keyOf(actId)).executeTakeFirst();
+      const act = await trx
+        .selectFrom('acts')
+        .select(['seq', 'owner_key'])
+        .where('act_id_hash', '=', keyOf(actId))
+        .executeTakeFirst();
       if (act === undefined) return 'no-act';
       if (byAccount !== undefined && act.owner_key !== byAccount) return 'not-yours';
       const deleted = await trx.deleteFrom('acts').where('seq', '=', act.seq).executeTakeFirst();

@@ -57,9 +57,16 @@ export function categoriesRouter({ categories, acts, upvotes, bodyLimit, access 
     delete: [
       ...access.write,
       async (req, res) => {
-        const outcome = await categories.remove(givenName(req.params.name as string, access.mode), sessionAccountIfAny(res)?.key);
+        const outcome = await categories.remove(
+          givenName(req.params.name as string, access.mode),
+          sessionAccountIfAny(res)?.key,
+        );
         if (outcome === 'no-category') throw badRequest('no such category');
-        if (outcome === 'not-yours') throw new HttpError(403, 'this category holds acts of other users: only a category of your own acts can be removed');
+        if (outcome === 'not-yours')
+          throw new HttpError(
+            403,
+            'this category holds acts of other users: only a category of your own acts can be removed',
+          );
         sendJson(res, 200, {});
       },
     ],

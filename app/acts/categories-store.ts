@@ -13,7 +13,11 @@ export class CategoriesStore {
       .selectFrom('categories')
       .select((eb) => [
         'categories.name',
-        eb.selectFrom('acts').select(eb.fn.countAll().as('n')).whereRef('acts.category_id', '=', 'categories.id').as('act_count'),
+        eb
+          .selectFrom('acts')
+          .select(eb.fn.countAll().as('n'))
+          .whereRef('acts.category_id', '=', 'categories.id')
+          .as('act_count'),
       ])
       .orderBy('categories.id')
       .execute();
@@ -23,7 +27,10 @@ export class CategoriesStore {
   /** false when the name is taken. */
   async create(name: string): Promise<boolean> {
     try {
-      await this.db.insertInto('categories').values({ name, name_hash: keyOf(name) }).execute();
+      await this.db
+        .insertInto('categories')
+        .values({ name, name_hash: keyOf(name) })
+        .execute();
       return true;
     } catch (err) {
       if (isUniqueViolation(err)) return false;
@@ -32,7 +39,11 @@ export class CategoriesStore {
   }
 
   async idOf(name: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('categories').select('id').where('name_hash', '=', keyOf(name)).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('categories')
+      .select('id')
+      .where('name_hash', '=', keyOf(name))
+      .executeTakeFirst();
     return row?.id;
   }
 

@@ -15,7 +15,11 @@ export interface ImageQueueOptions {
 
 export class QueueFull extends Error {
   constructor(readonly scope: 'all' | 'user') {
-    super(scope === 'user' ? 'you have too many photos waiting to be processed' : 'too many photos are waiting to be processed');
+    super(
+      scope === 'user'
+        ? 'you have too many photos waiting to be processed'
+        : 'too many photos are waiting to be processed',
+    );
   }
 }
 

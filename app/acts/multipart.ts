@@ -35,7 +35,9 @@ function utf8Field(value: string): string | undefined {
 /** The body's declared length when it is one to trust (at most the limit), else undefined. */
 function declaredLength(req: Request, limit: number): number | undefined {
   const length = Number(req.headers['content-length']);
-  return Number.isSafeInteger(length) && length <= limit && req.headers['transfer-encoding'] === undefined ? length : undefined;
+  return Number.isSafeInteger(length) && length <= limit && req.headers['transfer-encoding'] === undefined
+    ? length
+    : undefined;
 }
 
 /**
@@ -95,7 +97,13 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
       parser = busboy({
         headers: req.headers,
         defCharset: 'latin1',
-        limits: { files: 1, fields: limits.maxFields, parts: limits.maxFields + 1, fileSize: limits.bodyLimit, fieldSize: limits.bodyLimit },
+        limits: {
+          files: 1,
+          fields: limits.maxFields,
+          parts: limits.maxFields + 1,
+          fileSize: limits.bodyLimit,
+          fieldSize: limits.bodyLimit,
+        },
       });
     } catch (err) {
       reject(badRequest(`malformed multipart upload: ${(err as Error).message}`));
@@ -108,7 +116,11 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
         // The bytes up to the limit still count: busboy reads them (synchronously) to tell
         // whether the limit fell inside the image.
         parser.write(chunk.subarray(0, chunk.length - (received - limits.bodyLimit)));
-        fail(inFile ? badRequest('image is too large') : new HttpError(413, `request body is larger than the limit of ${limits.bodyLimit} bytes`));
+        fail(
+          inFile
+            ? badRequest('image is too large')
+            : new HttpError(413, `request body is larger than the limit of ${limits.bodyLimit} bytes`),
+        );
         return;
       }
       if (!limits.reservation.cover(received)) return fail(new HttpError(503, NO_ROOM_MESSAGE, 2));

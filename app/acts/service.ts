@@ -38,8 +38,11 @@ function sessionLookup(users: UsersClient) {
     const cookie = sessionCookieHeader(req);
     if (signedSession(req) === undefined || cookie === undefined) return undefined;
     const answer = await users.session(cookie);
-    if (answer === 'unavailable') throw new HttpError(503, 'users service unavailable, nothing was changed; try again shortly');
-    return answer === 'none' ? undefined : { username: answer.username, key: accountKey(answer.username, answer.generation) };
+    if (answer === 'unavailable')
+      throw new HttpError(503, 'users service unavailable, nothing was changed; try again shortly');
+    return answer === 'none'
+      ? undefined
+      : { username: answer.username, key: accountKey(answer.username, answer.generation) };
   };
 }
 

@@ -20,7 +20,13 @@ import { readMultipart, type MultipartForm } from './multipart.ts';
 import { stripMetadata } from './strip-metadata.ts';
 import type { UsersClient } from './users-client.ts';
 import { QueueFull } from './image-queue.ts';
-import { makeVariants, MAX_PIXELS_DECODED_WHOLE, MAX_PIXELS_SHRUNK_ON_LOAD, type NoRendition, type Rendition } from './variants.ts';
+import {
+  makeVariants,
+  MAX_PIXELS_DECODED_WHOLE,
+  MAX_PIXELS_SHRUNK_ON_LOAD,
+  type NoRendition,
+  type Rendition,
+} from './variants.ts';
 import { canonicalActId, decodeStrictBase64, formatTimestamp, timestampSortKey } from './values.ts';
 
 export interface UploadDeps {
@@ -74,14 +80,22 @@ async function variantsFor(image: Buffer, owner: string, strict: boolean): Promi
   try {
     made = await makeVariants(image, owner);
   } catch (err) {
-    if (err instanceof QueueFull) throw new HttpError(503, `${err.message}: nothing was stored; try again in a few seconds`, 5);
+    if (err instanceof QueueFull)
+      throw new HttpError(503, `${err.message}: nothing was stored; try again in a few seconds`, 5);
     throw err;
   }
   if (typeof made !== 'string') return made;
   if (strict && made === 'too-many-pixels') {
-    throw badRequest(`the photo has too many pixels: at most ${MAX_PIXELS_SHRUNK_ON_LOAD / 1e6} megapixels for a JPEG, ${MAX_PIXELS_DECODED_WHOLE / 1e6} for other formats`);
+    throw badRequest(
+      `the photo has too many pixels: at most ${MAX_PIXELS_SHRUNK_ON_LOAD / 1e6} megapixels for a JPEG, ${MAX_PIXELS_DECODED_WHOLE / 1e6} for other formats`,
+    );
   }
-  if (strict && made === 'too-slow') throw new HttpError(503, 'the photo could not be processed in time (the site is busy): nothing was stored; try again shortly', 10);
+  if (strict && made === 'too-slow')
+    throw new HttpError(
+      503,
+      'the photo could not be processed in time (the site is busy): nothing was stored; try again shortly',
+      10,
+    );
   return undefined;
 }
 
@@ -91,7 +105,8 @@ async function land(deps: UploadDeps, act: Landing): Promise<string> {
   if (act.actId !== undefined && (await deps.acts.exists(act.actId))) throw badRequest('actId is taken');
   const user = await deps.users.check(act.username);
   if (user === 'unknown') throw badRequest('no such user');
-  if (user === 'unavailable') throw new HttpError(503, 'users service unavailable, nothing was stored; try again shortly');
+  if (user === 'unavailable')
+    throw new HttpError(503, 'users service unavailable, nothing was stored; try again shortly');
   // The account holding the name now owns the act (in owner mode, the session's: the name is the
   // session's, checked before).
   const ownerKey = accountKey(act.username, user.generation);
@@ -99,7 +114,12 @@ async function land(deps: UploadDeps, act: Landing): Promise<string> {
   // the act, its original and its variants then land together or not at all.
   const { stripMetadata: strip, ...fields } = act;
   const rendition = await variantsFor(fields.image, ownerKey, strip);
-  const ready = { ...fields, ownerKey, rendition, image: strip ? stripMetadata(fields.image, rendition?.orientation) : fields.image };
+  const ready = {
+    ...fields,
+    ownerKey,
+    rendition,
+    image: strip ? stripMetadata(fields.image, rendition?.orientation) : fields.image,
+  };
   if (ready.actId === undefined) {
     const { result, actId } = await deps.acts.insertWithNextId(ready);
     if (result === 'no-category') throw badRequest('no such category');
@@ -143,7 +163,8 @@ function openModeUploader(deps: UploadDeps): RequestHandler {
     const account = await deps.access.lookup(req);
     if (account === undefined) {
       const signed = signedSession(req);
-      if (signed !== undefined && (await deps.users.check(signed.username)) === 'unknown') throw badRequest('no such user');
+      if (signed !== undefined && (await deps.users.check(signed.username)) === 'unknown')
+        throw badRequest('no such user');
       throw new HttpError(401, 'log in to upload');
     }
     setSessionAccount(res, account);
@@ -164,7 +185,12 @@ export function uploadHandler(deps: UploadDeps): RequestHandler[] {
         throw new HttpError(413, `request body is larger than the limit of ${deps.bodyLimit} bytes`);
       }
       const reservation = await reserveBodyMemory(req, deps.bodyLimit);
-      const form = await readMultipart(req, { bodyLimit: deps.bodyLimit, fileField: 'image', maxFields: FORM_FIELDS.length + 6, reservation });
+      const form = await readMultipart(req, {
+        bodyLimit: deps.bodyLimit,
+        fileField: 'image',
+        maxFields: FORM_FIELDS.length + 6,
+        reservation,
+      });
       const actId = await land(deps, actFromForm(form, sessionAccount(res).username, new Date(), deps.access.mode));
       sendJson(res, 201, { actId: exactNumber(actId) });
     },
@@ -173,7 +199,8 @@ export function uploadHandler(deps: UploadDeps): RequestHandler[] {
     async (req, res) => {
       const act = actFromJson(req.body, deps.access.mode);
       const self = sessionAccountIfAny(res);
-      if (self !== undefined && act.username !== self.username) throw new HttpError(403, 'username must be yours: acts are uploaded as the logged-in user');
+      if (self !== undefined && act.username !== self.username)
+        throw new HttpError(403, 'username must be yours: acts are uploaded as the logged-in user');
       await land(deps, { ...act, stripMetadata: false });
       sendJson(res, 201, {});
     },

@@ -36,9 +36,17 @@ export class UpvotesStore {
    */
   async add(actId: string, account: string): Promise<VoteOutcome> {
     return this.#inTransaction(async (trx) => {
-      const counted = await trx.updateTable('acts').set({ upvotes: sql<number>`upvotes + 1` }).where('act_id_hash', '=', keyOf(actId)).executeTakeFirst();
+      const counted = await trx
+        .updateTable('acts')
+        .set({ upvotes: sql<number>`upvotes + 1` })
+        .where('act_id_hash', '=', keyOf(actId))
+        .executeTakeFirst();
       if (Number(counted.numUpdatedRows) === 0) throw new Refused('no-act');
-      const act = await trx.selectFrom('acts').select('seq').where('act_id_hash', '=', keyOf(actId)).executeTakeFirstOrThrow();
+      const act = await trx
+        .selectFrom('acts')
+        .select('seq')
+        .where('act_id_hash', '=', keyOf(actId))
+        .executeTakeFirstOrThrow();
       try {
         await trx.insertInto('act_upvotes').values({ act_seq: act.seq, username_hash: account }).execute();
       } catch (err) {
@@ -51,10 +59,22 @@ export class UpvotesStore {
   /** Owner mode: takes the user's upvote back. The act's row first, as in add(). */
   async remove(actId: string, account: string): Promise<VoteOutcome> {
     return this.#inTransaction(async (trx) => {
-      const uncounted = await trx.updateTable('acts').set({ upvotes: sql<number>`upvotes - 1` }).where('act_id_hash', '=', keyOf(actId)).executeTakeFirst();
+      const uncounted = await trx
+        .updateTable('acts')
+        .set({ upvotes: sql<number>`upvotes - 1` })
+        .where('act_id_hash', '=', keyOf(actId))
+        .executeTakeFirst();
       if (Number(uncounted.numUpdatedRows) === 0) throw new Refused('no-act');
-      const act = await trx.selectFrom('acts').select('seq').where('act_id_hash', '=', keyOf(actId)).executeTakeFirstOrThrow();
-      const removed = await trx.deleteFrom('act_upvotes').where('act_seq', '=', act.seq).where('username_hash', '=', account).executeTakeFirst();
+      const act = await trx
+        .selectFrom('acts')
+        .select('seq')
+        .where('act_id_hash', '=', keyOf(actId))
+        .executeTakeFirstOrThrow();
+      const removed = await trx
+        .deleteFrom('act_upvotes')
+        .where('act_seq', '=', act.seq)
+        .where('username_hash', '=', account)
+        .executeTakeFirst();
       if (Number(removed.numDeletedRows) === 0) throw new Refused('not-voted');
     });
   }

@@ -62,18 +62,32 @@ class NoAnswer extends Error {}
 function get(agent: Agent, base: URL, path: string, headers: Record<string, string>, ms: number): Promise<Reply> {
   return new Promise((resolve, reject) => {
     // The path is sent verbatim (an encoded username stays encoded), as given.
-    const req = request({ agent, host: base.hostname.replace(/^\[|\]$/g, ''), port: base.port || 80, path: `${base.pathname.replace(/\/+$/, '')}${path}`, method: 'GET', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), generation: generationOf(res.headers[ACCOUNT_GENERATION_HEADER]) });
-      });
-      res.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
+    const req = request(
+      {
+        agent,
+        host: base.hostname.replace(/^\[|\]$/g, ''),
+        port: base.port || 80,
+        path: `${base.pathname.replace(/\/+$/, '')}${path}`,
+        method: 'GET',
+        headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            generation: generationOf(res.headers[ACCOUNT_GENERATION_HEADER]),
+          });
+        });
+        res.on('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+      },
+    );
     const timer = setTimeout(() => req.destroy(new NoAnswer(`no answer within ${ms} ms`)), ms);
     req.on('error', (err) => {
       clearTimeout(timer);
@@ -87,7 +101,11 @@ function get(agent: Agent, base: URL, path: string, headers: Record<string, stri
  * `baseUrls` and `origin` are functions: in SERVICE=all mode both are known only after listen.
  * `baseUrls()` is one URL or several, comma-separated.
  */
-export function usersClient(baseUrls: () => string, origin: () => string, options: UsersClientOptions = {}): UsersClient {
+export function usersClient(
+  baseUrls: () => string,
+  origin: () => string,
+  options: UsersClientOptions = {},
+): UsersClient {
   const attemptMs = options.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const waitMs = options.waitMs ?? WAIT_MS;
   // Idle sockets are closed before the users service's own keep-alive timeout (5 s) would.
@@ -98,7 +116,9 @@ export function usersClient(baseUrls: () => string, origin: () => string, option
 
   /** The replicas in turn, those not passed over first. */
   const order = (): URL[] => {
-    const urls = baseUrls().split(',').map((u) => new URL(u.trim()));
+    const urls = baseUrls()
+      .split(',')
+      .map((u) => new URL(u.trim()));
     const start = cursor++ % urls.length;
     const turn = [...urls.slice(start), ...urls.slice(0, start)];
     const now = Date.now();

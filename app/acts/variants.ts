@@ -121,7 +121,12 @@ export async function makeVariants(image: Buffer, user: string): Promise<Renditi
 }
 
 /** Whether libvips may decode this many pixels of this image (its header says how many). */
-export function pixelsAllowed(meta: { width: number; height: number; format?: string; isProgressive?: boolean }): boolean {
+export function pixelsAllowed(meta: {
+  width: number;
+  height: number;
+  format?: string;
+  isProgressive?: boolean;
+}): boolean {
   const pixels = meta.width * meta.height;
   const shrunkOnLoad = meta.format === 'jpeg' && meta.isProgressive !== true;
   return pixels <= (shrunkOnLoad ? MAX_PIXELS_SHRUNK_ON_LOAD : MAX_PIXELS_DECODED_WHOLE);
@@ -140,13 +145,21 @@ async function render(image: Buffer, deadline: number): Promise<Rendition | NoRe
   const meta = await sharp(image, { ...input, limitInputPixels: false }).metadata();
   if (meta.width === undefined || meta.height === undefined) return 'unreadable';
   if ((meta.pages ?? 1) > 1) return 'animated';
-  if (!pixelsAllowed({ width: meta.width, height: meta.height, format: meta.format, isProgressive: meta.isProgressive })) return 'too-many-pixels';
+  if (
+    !pixelsAllowed({ width: meta.width, height: meta.height, format: meta.format, isProgressive: meta.isProgressive })
+  )
+    return 'too-many-pixels';
   // EXIF orientations 5-8 turn the photo a quarter: the upright size is what the page shows.
   const { width, height } = meta.autoOrient ?? meta;
   const widths = widthsFor(width, height);
   const largest = widths[widths.length - 1]!;
   // Decoded once, upright, at the largest width; alpha kept for WebP, flattened for JPEG.
-  const base = await sharp(image, input).timeout(timeout()).autoOrient().resize({ width: largest }).raw().toBuffer({ resolveWithObject: true });
+  const base = await sharp(image, input)
+    .timeout(timeout())
+    .autoOrient()
+    .resize({ width: largest })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const raw = { raw: { width: base.info.width, height: base.info.height, channels: base.info.channels } };
   const variants: Variant[] = [];
   for (const w of widths) {

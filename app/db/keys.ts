@@ -15,5 +15,9 @@ export function keyOf(value: string): string {
  */
 export function accountKey(username: string, generation: number): string {
   if (generation === 0) return keyOf(username);
-  return createHash('sha256').update(Buffer.of(0xff)).update(`${generation}\u0000`, 'utf8').update(username, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(Buffer.of(0xff))
+    .update(`${generation}\u0000`, 'utf8')
+    .update(username, 'utf8')
+    .digest('hex');
 }

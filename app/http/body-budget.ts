@@ -109,7 +109,8 @@ export interface BodyReservation {
 const UNLIMITED: BodyReservation = { cover: () => true };
 
 /** The 503 a body gets when the process has no room for the rest of it right now. */
-export const NO_ROOM_MESSAGE = 'the service is busy reading other uploads: nothing was stored; send it again in a few seconds';
+export const NO_ROOM_MESSAGE =
+  'the service is busy reading other uploads: nothing was stored; send it again in a few seconds';
 
 /**
  * Waits until the request's body may start to be read into memory: its Content-Length, or a
@@ -121,7 +122,12 @@ export async function reserveBodyMemory(req: Request, limit: number): Promise<Bo
   const length = req.headers['content-length'];
   const chunked = req.headers['transfer-encoding'] !== undefined;
   const declared = Number(length);
-  const bytes = !chunked && length === undefined ? 0 : Number.isSafeInteger(declared) && !chunked ? Math.min(declared, limit) : Math.min(CHUNKED_FIRST_BYTES, limit);
+  const bytes =
+    !chunked && length === undefined
+      ? 0
+      : Number.isSafeInteger(declared) && !chunked
+        ? Math.min(declared, limit)
+        : Math.min(CHUNKED_FIRST_BYTES, limit);
   if (bytes === 0) return UNLIMITED;
   const res = req.res;
   const left = new AbortController();
@@ -129,12 +135,19 @@ export async function reserveBodyMemory(req: Request, limit: number): Promise<Bo
   req.socket.once('close', onClose);
   const release = await Promise.race([
     processBudget.acquire(bytes, left.signal),
-    new Promise<never>((_, reject) => left.signal.addEventListener('abort', () => reject(badRequest('the client left while its body waited to be read')), { once: true })),
+    new Promise<never>((_, reject) =>
+      left.signal.addEventListener(
+        'abort',
+        () => reject(badRequest('the client left while its body waited to be read')),
+        { once: true },
+      ),
+    ),
   ]);
   req.socket.off('close', onClose);
   if (left.signal.aborted || res === undefined || res.writableFinished || req.socket.destroyed) {
     release();
-    if (left.signal.aborted || req.socket.destroyed) throw badRequest('the client left while its body waited to be read');
+    if (left.signal.aborted || req.socket.destroyed)
+      throw badRequest('the client left while its body waited to be read');
     return UNLIMITED;
   }
   const releases = [release];
@@ -148,7 +161,10 @@ export async function reserveBodyMemory(req: Request, limit: number): Promise<Bo
       if (total <= reserved) return true;
       // Doubling: a body of n bytes asks O(log n) times; never past the limit, which the
       // reader enforces itself.
-      const step = Math.min(Math.max(total - reserved, reserved, CHUNKED_FIRST_BYTES), Math.max(limit - reserved, total - reserved));
+      const step = Math.min(
+        Math.max(total - reserved, reserved, CHUNKED_FIRST_BYTES),
+        Math.max(limit - reserved, total - reserved),
+      );
       const more = budget.tryAcquire(step);
       if (more === undefined) return false;
       releases.push(more);

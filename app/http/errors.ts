@@ -45,7 +45,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     const parserError = fromParser(err);
     if (parserError) return sendError(res, parserError.status, parserError.message);
-    if (isTooLargeForDatabase(err)) return sendError(res, 413, 'request is larger than the database accepts (MySQL max_allowed_packet)');
+    if (isTooLargeForDatabase(err))
+      return sendError(res, 413, 'request is larger than the database accepts (MySQL max_allowed_packet)');
     if (isDatabaseUnavailable(err)) {
       log.error('database_unavailable', { method: req.method, path: req.path, ...describeError(err) });
       return sendError(res, 503, 'database unavailable, try again shortly');

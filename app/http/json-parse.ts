@@ -96,7 +96,9 @@ function countKeys(root: unknown): number {
 export function parseJsonText(text: string): unknown {
   const { structure, members } = scanStructure(text, MAX_STRUCTURE);
   if (structure > MAX_STRUCTURE) {
-    throw new MalformedJson(`JSON document refused: more than ${MAX_STRUCTURE} brackets, commas and colons, far more than any request needs`);
+    throw new MalformedJson(
+      `JSON document refused: more than ${MAX_STRUCTURE} brackets, commas and colons, far more than any request needs`,
+    );
   }
   let exact: unknown;
   try {

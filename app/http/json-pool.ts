@@ -45,7 +45,12 @@ export function decodeJson(encoded: EncodedJson): unknown {
   const object: Record<string, unknown> = {};
   for (let i = 0; i < rest.length; i += 2) {
     // A data property even for "__proto__", as JSON.parse makes it.
-    Object.defineProperty(object, rest[i] as string, { value: decodeJson(rest[i + 1] as EncodedJson), writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(object, rest[i] as string, {
+      value: decodeJson(rest[i + 1] as EncodedJson),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   }
   return object;
 }
@@ -91,7 +96,10 @@ class JsonParserPool {
     const id = this.#nextId++;
     this.#current = { ...job, id };
     // A body that owns its whole ArrayBuffer moves to the worker without a copy.
-    const owned = job.bytes.byteOffset === 0 && job.bytes.byteLength === job.bytes.buffer.byteLength && job.bytes.buffer instanceof ArrayBuffer;
+    const owned =
+      job.bytes.byteOffset === 0 &&
+      job.bytes.byteLength === job.bytes.buffer.byteLength &&
+      job.bytes.buffer instanceof ArrayBuffer;
     const buffer = owned ? (job.bytes.buffer as ArrayBuffer) : (new Uint8Array(job.bytes).buffer as ArrayBuffer);
     worker.postMessage({ id, bytes: buffer } satisfies ParseRequest, [buffer]);
   }
@@ -122,7 +130,9 @@ class JsonParserPool {
       job?.reject(new MalformedJson(`JSON document refused: ${why}`));
       this.#pump();
     };
-    worker.on('error', (err) => lost((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'too large to read' : 'unreadable'));
+    worker.on('error', (err) =>
+      lost((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'too large to read' : 'unreadable'),
+    );
     worker.on('exit', () => lost('unreadable'));
     this.#worker = worker;
     return worker;

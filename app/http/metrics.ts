@@ -35,13 +35,15 @@ export function replicaMetrics(service: string): { count: RequestHandler; serve:
   const serve: RequestHandler = (req, res, next) => {
     if (req.path !== '/metrics') return next();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.status(405).set('allow', 'GET').json({ error: `method ${req.method} not allowed` });
+      res
+        .status(405)
+        .set('allow', 'GET')
+        .json({ error: `method ${req.method} not allowed` });
       return;
     }
-    registry.metrics().then(
-      (text) => res.status(200).type(registry.contentType).set('cache-control', 'no-store').send(text),
-      next,
-    );
+    registry
+      .metrics()
+      .then((text) => res.status(200).type(registry.contentType).set('cache-control', 'no-store').send(text), next);
   };
   return { count, serve };
 }

@@ -39,8 +39,10 @@ export function nameField(value: unknown, field: NameField, mode: ApiAccess): st
 export function newName(value: unknown, field: NameField, mode: ApiAccess): string {
   const name = nameField(value, field, mode);
   if (mode !== 'owner') return name;
-  if (name === '.' || name === '..') throw badRequest(`${field} cannot be "${name}": such a name could never be opened in an address`);
-  if (/[/\\]/.test(name)) throw badRequest(`${field} cannot contain "/" or "\\": such a name could never be opened in an address`);
+  if (name === '.' || name === '..')
+    throw badRequest(`${field} cannot be "${name}": such a name could never be opened in an address`);
+  if (/[/\\]/.test(name))
+    throw badRequest(`${field} cannot contain "/" or "\\": such a name could never be opened in an address`);
   if (CONTROL.test(name)) throw badRequest(`${field} cannot contain control or invisible characters`);
   if ([...name].length > NAME_MAX) throw badRequest(`${field} can be at most ${NAME_MAX} characters long`);
   return name;
@@ -51,7 +53,8 @@ export function captionField(value: unknown, mode: ApiAccess): string {
   const caption = text(value, 'caption', { allowEmpty: true });
   if (mode !== 'owner') return caption;
   const clean = caption.normalize('NFC').trim();
-  if (CAPTION_CONTROL.test(clean)) throw badRequest('caption cannot contain control characters (line breaks and tabs are fine)');
+  if (CAPTION_CONTROL.test(clean))
+    throw badRequest('caption cannot contain control characters (line breaks and tabs are fine)');
   if ([...clean].length > CAPTION_MAX) throw badRequest(`caption can be at most ${CAPTION_MAX} characters long`);
   return clean;
 }

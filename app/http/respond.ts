@@ -3,7 +3,10 @@
 import type { Response } from 'express';
 
 export function sendJson(res: Response, status: number, value: unknown): void {
-  res.status(status).type('application/json; charset=utf-8').send(JSON.stringify(value) ?? 'null');
+  res
+    .status(status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(value) ?? 'null');
 }
 
 export function sendError(res: Response, status: number, reason: string): void {

@@ -15,8 +15,10 @@ export function securityLog(logger: Logger): RequestHandler {
     res.once('finish', () => {
       if (res.locals[LOGGED] === true) return;
       const status = res.statusCode;
-      const event = status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : status === 429 ? 'throttled' : undefined;
-      if (event !== undefined) logger.warn('security', { event, status, method: req.method, path: req.path, client: req.ip });
+      const event =
+        status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : status === 429 ? 'throttled' : undefined;
+      if (event !== undefined)
+        logger.warn('security', { event, status, method: req.method, path: req.path, client: req.ip });
     });
     next();
   };

@@ -31,7 +31,13 @@ export interface Session {
 }
 
 export function encodeSession(session: Session): string {
-  return JSON.stringify({ u: session.username, k: session.key, e: session.expires, i: session.issued, s: session.seen });
+  return JSON.stringify({
+    u: session.username,
+    k: session.key,
+    e: session.expires,
+    i: session.issued,
+    s: session.seen,
+  });
 }
 
 /** The session in a (verified) cookie value, or undefined if malformed or expired at `now`. */
@@ -44,7 +50,8 @@ export function decodeSession(value: unknown, now: number): Session | undefined 
     return undefined;
   }
   const { u, k, e, i, s } = (data ?? {}) as { u?: unknown; k?: unknown; e?: unknown; i?: unknown; s?: unknown };
-  if (typeof u !== 'string' || u === '' || typeof k !== 'string' || k === '' || typeof e !== 'number' || !(e > now)) return undefined;
+  if (typeof u !== 'string' || u === '' || typeof k !== 'string' || k === '' || typeof e !== 'number' || !(e > now))
+    return undefined;
   // Cookies from before these fields were carried: issued (and last seen) at log-in.
   const issued = typeof i === 'number' ? i : e - SESSION_TTL_MS;
   const seen = typeof s === 'number' ? s : issued;
@@ -102,7 +109,8 @@ export function signedSession(req: Request, now = Date.now()): Session | undefin
 export function sessionCookieHeader(req: Request): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const at = part.indexOf('=');
-    if (at !== -1 && part.slice(0, at).trim() === SESSION_COOKIE) return `${SESSION_COOKIE}=${part.slice(at + 1).trim()}`;
+    if (at !== -1 && part.slice(0, at).trim() === SESSION_COOKIE)
+      return `${SESSION_COOKIE}=${part.slice(at + 1).trim()}`;
   }
   return undefined;
 }

@@ -5,14 +5,23 @@ import { badRequest } from './errors.ts';
 export type JsonObject = Record<string, unknown>;
 
 export function isPlainObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
 }
 
 /**
  * The body must be an object with exactly these keys. `forbidden` gives a specific reason for
  * keys a client might send by mistake (e.g. `upvotes`).
  */
-export function objectWithKeys(body: unknown, keys: readonly string[], forbidden: Record<string, string> = {}): JsonObject {
+export function objectWithKeys(
+  body: unknown,
+  keys: readonly string[],
+  forbidden: Record<string, string> = {},
+): JsonObject {
   if (!isPlainObject(body)) throw badRequest(`body must be a JSON object with ${keys.join(', ')}`);
   for (const key of Object.keys(body)) {
     if (Object.hasOwn(forbidden, key)) throw badRequest(forbidden[key] as string);

@@ -29,7 +29,11 @@ export class LoginThrottle {
 
   /** Milliseconds until the name may be tried again; 0 when it may be now. */
   async waitMs(username: string, now = Date.now()): Promise<number> {
-    const row = await this.db.selectFrom('login_failures').select('tat').where('name_hash', '=', keyOf(username)).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('login_failures')
+      .select('tat')
+      .where('name_hash', '=', keyOf(username))
+      .executeTakeFirst();
     if (row === undefined) return 0;
     const ahead = Number(row.tat) - now - (this.options.burst - 1) * this.options.intervalMs;
     return Math.max(0, ahead);
@@ -47,7 +51,10 @@ export class LoginThrottle {
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) > 0) return;
       try {
-        await this.db.insertInto('login_failures').values({ name_hash: hash, tat: now + step }).execute();
+        await this.db
+          .insertInto('login_failures')
+          .values({ name_hash: hash, tat: now + step })
+          .execute();
         return;
       } catch (err) {
         // Another replica inserted it first: update that row instead.

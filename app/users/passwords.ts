@@ -15,15 +15,24 @@ export function isSha1Hex(value: unknown): value is string {
   return typeof value === 'string' && SHA1_HEX.test(value);
 }
 
-function argon2id(password: string, salt: Buffer, params: { memory: number; passes: number; parallelism: number }, keyLength: number): Promise<Buffer> {
+function argon2id(
+  password: string,
+  salt: Buffer,
+  params: { memory: number; passes: number; parallelism: number },
+  keyLength: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    argon2('argon2id', { message: password, nonce: salt, tagLength: keyLength, ...params }, (err, key) => (err ? reject(err) : resolve(key)));
+    argon2('argon2id', { message: password, nonce: salt, tagLength: keyLength, ...params }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
 function scryptKey(password: string, salt: Buffer, options: ScryptOptions, keyLength: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password, salt, keyLength, { ...options, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(password, salt, keyLength, { ...options, maxmem: 64 * 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
@@ -33,7 +42,14 @@ const CURRENT_PARAMS = `m=${ARGON2.memory},t=${ARGON2.passes},p=${ARGON2.paralle
 export async function hashPassword(sha1hex: string): Promise<string> {
   const salt = randomBytes(SALT_LENGTH);
   const key = await argon2id(sha1hex.toLowerCase(), salt, ARGON2, KEY_LENGTH);
-  return ['', 'argon2id', 'v=19', CURRENT_PARAMS, salt.toString('base64').replace(/=+$/, ''), key.toString('base64').replace(/=+$/, '')].join('$');
+  return [
+    '',
+    'argon2id',
+    'v=19',
+    CURRENT_PARAMS,
+    salt.toString('base64').replace(/=+$/, ''),
+    key.toString('base64').replace(/=+$/, ''),
+  ].join('$');
 }
 
 /** Whether a stored hash should be replaced by one of the current scheme and cost. */
@@ -64,7 +80,12 @@ export async function verifyPassword(sha1hex: string, stored: string): Promise<b
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64');
-  const actual = await scryptKey(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p) }, expected.length);
+  const actual = await scryptKey(
+    password,
+    Buffer.from(salt, 'base64'),
+    { N: Number(n), r: Number(r), p: Number(p) },
+    expected.length,
+  );
   return timingSafeEqual(actual, expected);
 }
 

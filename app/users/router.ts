@@ -76,11 +76,15 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess, throttle 
       async (req, res) => {
         const username = givenName(req.params.username as string, apiAccess);
         const self = sessionAccountIfAny(res);
-        if (self !== undefined && self.username !== username) throw new HttpError(403, 'you can delete only your own account');
+        if (self !== undefined && self.username !== username)
+          throw new HttpError(403, 'you can delete only your own account');
         if (self !== undefined) {
           const session = signedSession(req);
           if (session === undefined || !loggedInRecently(session)) {
-            throw new HttpError(401, `log in again to delete your account: it takes a log-in within the last ${REAUTH_MS / 60_000} minutes`);
+            throw new HttpError(
+              401,
+              `log in again to delete your account: it takes a log-in within the last ${REAUTH_MS / 60_000} minutes`,
+            );
           }
         }
         if (!(await store.remove(username))) throw badRequest('no such user');
@@ -115,7 +119,10 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess, throttle 
             const seconds = Math.ceil(waitMs / 1000);
             res.setHeader('Retry-After', String(seconds));
             securityEvent(req, 'login.throttled', { username });
-            throw new HttpError(429, `too many failed log-ins for this account: try again in ${seconds} s, or from a browser that has logged into it before`);
+            throw new HttpError(
+              429,
+              `too many failed log-ins for this account: try again in ${seconds} s, or from a browser that has logged into it before`,
+            );
           }
         }
         const ok = await verifyPassword(password, stored?.passwordHash ?? (await DECOY_HASH));
@@ -126,7 +133,8 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess, throttle 
           throw new HttpError(401, WRONG_LOGIN);
         }
         await throttle.succeeded(username);
-        if (needsRehash(stored.passwordHash)) await store.rehashPassword(username, stored.passwordHash, await hashPassword(password));
+        if (needsRehash(stored.passwordHash))
+          await store.rehashPassword(username, stored.passwordHash, await hashPassword(password));
         setSession(res, username, key);
         trustDevice(res, stored.account.key);
         securityEvent(req, 'login.ok', { username });

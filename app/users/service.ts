@@ -9,9 +9,19 @@ import { usersRouter } from './router.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { UsersStore } from './store.ts';
 
-export async function openUsersService(storage: StorageOptions, bodyLimit: number, apiAccess: ApiAccess): Promise<ServiceHandle> {
+export async function openUsersService(
+  storage: StorageOptions,
+  bodyLimit: number,
+  apiAccess: ApiAccess,
+): Promise<ServiceHandle> {
   const { db, location, close } = await openMigratedStorage<UsersSchema>(storage, 'users', usersMigrations);
   const store = new UsersStore(db);
   const throttle = new LoginThrottle(db);
-  return { name: 'users', router: usersRouter(store, { bodyLimit, apiAccess, throttle }), probe: () => store.probe(), storage: location, close };
+  return {
+    name: 'users',
+    router: usersRouter(store, { bodyLimit, apiAccess, throttle }),
+    probe: () => store.probe(),
+    storage: location,
+    close,
+  };
 }

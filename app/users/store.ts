@@ -28,10 +28,20 @@ export class UsersStore {
     const hash = keyOf(username);
     try {
       await this.db.transaction().execute(async (trx) => {
-        const before = await trx.selectFrom('name_generations').select('generation').where('name_hash', '=', hash).executeTakeFirst();
+        const before = await trx
+          .selectFrom('name_generations')
+          .select('generation')
+          .where('name_hash', '=', hash)
+          .executeTakeFirst();
         await trx
           .insertInto('users')
-          .values({ username, username_hash: hash, password_hash: passwordHash, session_key: newSessionKey(), generation: before === undefined ? 0 : before.generation + 1 })
+          .values({
+            username,
+            username_hash: hash,
+            password_hash: passwordHash,
+            session_key: newSessionKey(),
+            generation: before === undefined ? 0 : before.generation + 1,
+          })
           .execute();
       });
       return true;
@@ -45,7 +55,11 @@ export class UsersStore {
   async remove(username: string): Promise<boolean> {
     const hash = keyOf(username);
     return this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('users').select('generation').where('username_hash', '=', hash).executeTakeFirst();
+      const row = await trx
+        .selectFrom('users')
+        .select('generation')
+        .where('username_hash', '=', hash)
+        .executeTakeFirst();
       if (row === undefined) return false;
       const result = await trx.deleteFrom('users').where('username_hash', '=', hash).executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) return false;
@@ -62,19 +76,34 @@ export class UsersStore {
 
   /** The account holding the name now, or undefined. */
   async account(username: string): Promise<StoredAccount | undefined> {
-    const row = await this.db.selectFrom('users').select('generation').where('username_hash', '=', keyOf(username)).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('users')
+      .select('generation')
+      .where('username_hash', '=', keyOf(username))
+      .executeTakeFirst();
     return row === undefined ? undefined : stored(username, row.generation);
   }
 
   /** The stored hash and the account, or undefined when there is no such user. */
   async credentials(username: string): Promise<{ passwordHash: string; account: StoredAccount } | undefined> {
-    const row = await this.db.selectFrom('users').select(['password_hash', 'generation']).where('username_hash', '=', keyOf(username)).executeTakeFirst();
-    return row === undefined ? undefined : { passwordHash: row.password_hash, account: stored(username, row.generation) };
+    const row = await this.db
+      .selectFrom('users')
+      .select(['password_hash', 'generation'])
+      .where('username_hash', '=', keyOf(username))
+      .executeTakeFirst();
+    return row === undefined
+      ? undefined
+      : { passwordHash: row.password_hash, account: stored(username, row.generation) };
   }
 
   /** A new hash of the same password (a stronger scheme), unless the password changed meanwhile. */
   async rehashPassword(username: string, previous: string, next: string): Promise<void> {
-    await this.db.updateTable('users').set({ password_hash: next }).where('username_hash', '=', keyOf(username)).where('password_hash', '=', previous).execute();
+    await this.db
+      .updateTable('users')
+      .set({ password_hash: next })
+      .where('username_hash', '=', keyOf(username))
+      .where('password_hash', '=', previous)
+      .execute();
   }
 
   /**
@@ -83,8 +112,17 @@ export class UsersStore {
    */
   async sessionKey(username: string): Promise<string | undefined> {
     const hash = keyOf(username);
-    await this.db.updateTable('users').set({ session_key: newSessionKey() }).where('username_hash', '=', hash).where('session_key', '=', '').execute();
-    const row = await this.db.selectFrom('users').select('session_key').where('username_hash', '=', hash).executeTakeFirst();
+    await this.db
+      .updateTable('users')
+      .set({ session_key: newSessionKey() })
+      .where('username_hash', '=', hash)
+      .where('session_key', '=', '')
+      .execute();
+    const row = await this.db
+      .selectFrom('users')
+      .select('session_key')
+      .where('username_hash', '=', hash)
+      .executeTakeFirst();
     return row?.session_key;
   }
 
@@ -102,7 +140,11 @@ export class UsersStore {
 
   /** A new key for the user: every session cookie issued so far stops working. */
   async revokeSessions(username: string): Promise<void> {
-    await this.db.updateTable('users').set({ session_key: newSessionKey() }).where('username_hash', '=', keyOf(username)).execute();
+    await this.db
+      .updateTable('users')
+      .set({ session_key: newSessionKey() })
+      .where('username_hash', '=', keyOf(username))
+      .execute();
   }
 
   /** Writes then reads the probe row: proves the database takes both. */

@@ -50,8 +50,16 @@ function frame(svg, samples, W, leftMax, rightMax, leftClass, rightClass) {
   const grid = el('g', { class: 'chart-grid' });
   for (const frac of [0, 0.5, 1]) {
     grid.append(el('line', { x1: PAD.left, x2: W - PAD.right, y1: yL(leftMax * frac), y2: yL(leftMax * frac) }));
-    grid.append(el('text', { x: PAD.left - 8, y: yL(leftMax * frac) + 4, 'text-anchor': 'end', class: leftClass }, short(leftMax * frac)));
-    grid.append(el('text', { x: W - PAD.right + 8, y: yR(rightMax * frac) + 4, class: rightClass }, short(rightMax * frac)));
+    grid.append(
+      el(
+        'text',
+        { x: PAD.left - 8, y: yL(leftMax * frac) + 4, 'text-anchor': 'end', class: leftClass },
+        short(leftMax * frac),
+      ),
+    );
+    grid.append(
+      el('text', { x: W - PAD.right + 8, y: yR(rightMax * frac) + 4, class: rightClass }, short(rightMax * frac)),
+    );
   }
   grid.append(el('text', { x: PAD.left, y: H - 6, class: 'axis-time' }, clock(t0)));
   grid.append(el('text', { x: W - PAD.right, y: H - 6, 'text-anchor': 'end', class: 'axis-time' }, clock(now)));
@@ -88,7 +96,10 @@ export function drawTraffic(svg, samples, marks, W) {
   const points = visible.map((s) => `${f.x(s.t).toFixed(1)},${f.yR(s.rps).toFixed(1)}`);
   const base = f.yR(0).toFixed(1);
   svg.append(
-    el('path', { class: 'series-requests-area', d: `M${f.x(visible[0].t).toFixed(1)},${base} L${points.join(' L')} L${f.x(f.now).toFixed(1)},${base} Z` }),
+    el('path', {
+      class: 'series-requests-area',
+      d: `M${f.x(visible[0].t).toFixed(1)},${base} L${points.join(' L')} L${f.x(f.now).toFixed(1)},${base} Z`,
+    }),
     el('polyline', { class: 'series-requests', points: points.join(' ') }),
   );
   // Replicas: a step line, since the count changes at instants.
@@ -114,7 +125,15 @@ export function drawLatency(svg, samples, W) {
   for (const s of visible) {
     if (s.errors === 0) continue;
     const top = f.yR(s.errors);
-    svg.append(el('rect', { class: 'series-errors', x: (f.x(s.t) - barW / 2).toFixed(1), y: top.toFixed(1), width: barW.toFixed(1), height: (f.bottom - top).toFixed(1) }));
+    svg.append(
+      el('rect', {
+        class: 'series-errors',
+        x: (f.x(s.t) - barW / 2).toFixed(1),
+        y: top.toFixed(1),
+        width: barW.toFixed(1),
+        height: (f.bottom - top).toFixed(1),
+      }),
+    );
   }
   for (const key of ['p99', 'p50']) {
     // A gap where a sample had no requests: the line breaks instead of diving to zero.

@@ -54,7 +54,8 @@ export function connect(on) {
       const res = await fetch(`${prefix}/history?since=${lastSample}`, { cache: 'no-store' });
       if (!res.ok) return;
       const body = await res.json();
-      for (const samples of Object.values(body.services ?? {})) for (const s of samples) lastSample = Math.max(lastSample, s.t);
+      for (const samples of Object.values(body.services ?? {}))
+        for (const s of samples) lastSample = Math.max(lastSample, s.t);
       on.history(body);
     } catch {
       // the next gap or poll tries again
@@ -62,7 +63,12 @@ export function connect(on) {
   };
   const onSample = (tick) => {
     lastSample = Math.max(lastSample, tick.t);
-    on.history({ sampleMs: 0, spanMs: 0, services: Object.fromEntries(Object.entries(tick.services).map(([name, s]) => [name, [s]])), scaled: [] });
+    on.history({
+      sampleMs: 0,
+      spanMs: 0,
+      services: Object.fromEntries(Object.entries(tick.services).map(([name, s]) => [name, [s]])),
+      scaled: [],
+    });
   };
 
   const poll = async () => {
@@ -125,7 +131,7 @@ export function connect(on) {
     });
   };
 
-  (async () => {
+  void (async () => {
     on.connection('connecting', 'Connecting to the supervisor…');
     let found = await discover();
     while (!found && !stopped) {

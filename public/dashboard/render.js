@@ -17,17 +17,25 @@ export function h(tag, props = {}, ...children) {
     if (k === 'style') Object.assign(node.style, v);
     else node.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat())
+    if (c !== undefined && c !== null && c !== false) node.append(c instanceof Node ? c : String(c));
   return node;
 }
 
-const shortId = (id) => (id ? String(id).replace(/^sha256:/, '').slice(0, 12) : '—');
+const shortId = (id) =>
+  id
+    ? String(id)
+        .replace(/^sha256:/, '')
+        .slice(0, 12)
+    : '—';
 
 function duration(ms) {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m ${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+  return m < 60
+    ? `${m}m ${String(s % 60).padStart(2, '0')}s`
+    : `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
 function badge(kind, value) {
@@ -43,37 +51,73 @@ function replicaTable(service, replicas) {
   // CPU and memory where the runtime tells them (the engine's stats, /proc for processes).
   const usage = replicas.some((r) => r.memoryBytes !== undefined);
   const columns = ['Port', 'Container', 'State', 'Health', 'Requests', ...(usage ? ['CPU', 'Memory'] : []), 'Up'];
-  return h('div.table-scroll', {}, h(
-    'table.replicas',
+  return h(
+    'div.table-scroll',
     {},
-    h('caption.visually-hidden', {}, `Replicas of ${service}`),
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
     h(
-      'tbody',
+      'table.replicas',
       {},
-      [...replicas]
-        .sort((a, b) => a.port - b.port)
-        .map((r) =>
-          h(
-            'tr',
-            { 'data-port': r.port, 'data-state': r.state },
-            h('td.num', {}, h('a', { href: r.url, title: r.url, 'data-key': `${service}:${r.port}` }, String(r.port)), r.surge ? h('span.muted', { title: 'the extra replica that keeps capacity during a rolling replacement' }, ' surge') : null),
-            h('td.mono', { title: r.id ?? '' }, shortId(r.id)),
-            h('td', {}, badge('state', r.state)),
-            h('td', { title: r.out ? `out of rotation since ${clockOf(r.out.since)}: ${r.out.reason}` : null }, badge('health', r.health), r.consecutiveFailures > 0 ? h('span.fails', {}, ` ×${r.consecutiveFailures}`) : null),
-            h('td.num', {}, Number(r.requestsServed ?? 0).toLocaleString('en')),
-            usage ? h('td.num.cpu', {}, r.cpuPercent !== undefined ? `${r.cpuPercent.toFixed(1)} %` : '—') : null,
-            usage ? h('td.num.memory', {}, r.memoryBytes !== undefined ? bytes(r.memoryBytes) : '—') : null,
-            h('td.num.muted', { 'data-since': r.startedAt }, r.startedAt ? duration(Date.now() - Date.parse(r.startedAt)) : '—'),
-          ),
+      h('caption.visually-hidden', {}, `Replicas of ${service}`),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((c) => h('th', { scope: 'col' }, c)),
         ),
+      ),
+      h(
+        'tbody',
+        {},
+        [...replicas]
+          .sort((a, b) => a.port - b.port)
+          .map((r) =>
+            h(
+              'tr',
+              { 'data-port': r.port, 'data-state': r.state },
+              h(
+                'td.num',
+                {},
+                h('a', { href: r.url, title: r.url, 'data-key': `${service}:${r.port}` }, String(r.port)),
+                r.surge
+                  ? h(
+                      'span.muted',
+                      { title: 'the extra replica that keeps capacity during a rolling replacement' },
+                      ' surge',
+                    )
+                  : null,
+              ),
+              h('td.mono', { title: r.id ?? '' }, shortId(r.id)),
+              h('td', {}, badge('state', r.state)),
+              h(
+                'td',
+                { title: r.out ? `out of rotation since ${clockOf(r.out.since)}: ${r.out.reason}` : null },
+                badge('health', r.health),
+                r.consecutiveFailures > 0 ? h('span.fails', {}, ` ×${r.consecutiveFailures}`) : null,
+              ),
+              h('td.num', {}, Number(r.requestsServed ?? 0).toLocaleString('en')),
+              usage ? h('td.num.cpu', {}, r.cpuPercent !== undefined ? `${r.cpuPercent.toFixed(1)} %` : '—') : null,
+              usage ? h('td.num.memory', {}, r.memoryBytes !== undefined ? bytes(r.memoryBytes) : '—') : null,
+              h(
+                'td.num.muted',
+                { 'data-since': r.startedAt },
+                r.startedAt ? duration(Date.now() - Date.parse(r.startedAt)) : '—',
+              ),
+            ),
+          ),
+      ),
     ),
-  ));
+  );
 }
 
 function windowPanel(win) {
   if (!win) {
-    return h('div.window.window-idle', {}, h('p.muted', {}, 'No scaling window: no requests counted yet, or autoscaling is off.'));
+    return h(
+      'div.window.window-idle',
+      {},
+      h('p.muted', {}, 'No scaling window: no requests counted yet, or autoscaling is off.'),
+    );
   }
   const threshold = Math.max(1, win.nextThreshold);
   const fill = Math.min(100, (win.requests / threshold) * 100);
@@ -84,12 +128,23 @@ function windowPanel(win) {
     h(
       'div.window-head',
       {},
-      h('span', {}, h('strong.window-requests', {}, String(win.requests)), ` of ${win.nextThreshold} requests this window`),
+      h(
+        'span',
+        {},
+        h('strong.window-requests', {}, String(win.requests)),
+        ` of ${win.nextThreshold} requests this window`,
+      ),
       h('span.muted', { 'data-ends-at': win.endsAt }, endsIn > 0 ? `ends in ${duration(endsIn)}` : 'window ending'),
     ),
     h(
       'div.bar',
-      { role: 'meter', 'aria-label': 'Requests this window against the next threshold', 'aria-valuemin': 0, 'aria-valuemax': threshold, 'aria-valuenow': win.requests },
+      {
+        role: 'meter',
+        'aria-label': 'Requests this window against the next threshold',
+        'aria-valuemin': 0,
+        'aria-valuemax': threshold,
+        'aria-valuenow': win.requests,
+      },
       h('div.bar-fill', { style: { width: `${fill}%` } }),
     ),
     h('p.window-reason', {}, `Next: ${win.nextDesired} replica${win.nextDesired === 1 ? '' : 's'} — ${win.reason}`),
@@ -97,7 +152,8 @@ function windowPanel(win) {
 }
 
 function rolloutNote(rollout) {
-  const how = rollout.surgePort === null ? 'in place, one port at a time' : `surge replica on port ${rollout.surgePort}`;
+  const how =
+    rollout.surgePort === null ? 'in place, one port at a time' : `surge replica on port ${rollout.surgePort}`;
   return `rolling replacement: ${rollout.toReplace} to replace, ${how}`;
 }
 
@@ -111,9 +167,20 @@ function scalingList(marks) {
   return h(
     'ol.scaling',
     { 'aria-label': 'Scaling decisions, newest first' },
-    [...marks].reverse().slice(0, 5).map((e) =>
-      h('li', { 'data-seq': e.seq }, h('span.mono.muted', { title: e.time }, clockOf(e.time)), ' ', h('strong.scaling-step', {}, `${e.from} → ${e.to}`), ' ', h('span.reason', {}, e.reason ?? '')),
-    ),
+    [...marks]
+      .reverse()
+      .slice(0, 5)
+      .map((e) =>
+        h(
+          'li',
+          { 'data-seq': e.seq },
+          h('span.mono.muted', { title: e.time }, clockOf(e.time)),
+          ' ',
+          h('strong.scaling-step', {}, `${e.from} → ${e.to}`),
+          ' ',
+          h('span.reason', {}, e.reason ?? ''),
+        ),
+      ),
   );
 }
 
@@ -128,9 +195,20 @@ function failuresPanel(service, failures) {
       h(
         'div.failure',
         { 'data-id': f.id },
-        h('p.failure-head', {}, h('strong', {}, `port ${f.port}`), ` · ${shortId(f.id)} · `, h('time', { datetime: f.time }, new Date(f.time).toLocaleString()), ` · ${f.reason}`),
+        h(
+          'p.failure-head',
+          {},
+          h('strong', {}, `port ${f.port}`),
+          ` · ${shortId(f.id)} · `,
+          h('time', { datetime: f.time }, new Date(f.time).toLocaleString()),
+          ` · ${f.reason}`,
+        ),
         f.output.length > 0
-          ? h('pre.failure-output', { 'aria-label': `Last output of ${service} on port ${f.port}` }, f.output.join('\n'))
+          ? h(
+              'pre.failure-output',
+              { 'aria-label': `Last output of ${service} on port ${f.port}` },
+              f.output.join('\n'),
+            )
           : h('p.muted', {}, f.outputError ? `No output: ${f.outputError}` : 'It printed nothing.'),
       ),
     ),
@@ -146,7 +224,11 @@ function svgChart(label) {
 }
 
 function legend(...keys) {
-  return h('figcaption.legend', {}, keys.map(([cls, text]) => h(`span.key.key-${cls}`, {}, text)));
+  return h(
+    'figcaption.legend',
+    {},
+    keys.map(([cls, text]) => h(`span.key.key-${cls}`, {}, text)),
+  );
 }
 
 /**
@@ -165,7 +247,9 @@ export function renderServices(container, status, history, scaling, staleSince) 
     const ready = svc.replicas.filter((r) => r.inRotation ?? r.state === 'ready').length;
     const samples = history.get(name) ?? [];
     const marks = scaling.filter((e) => e.service === name);
-    const traffic = svgChart(`${name}: ${ready} ready replicas now; ready replicas, requests per second and scaling decisions over the last hour`);
+    const traffic = svgChart(
+      `${name}: ${ready} ready replicas now; ready replicas, requests per second and scaling decisions over the last hour`,
+    );
     drawTraffic(traffic, samples, marks, Math.max(260, width));
     const latency = svgChart(`${name}: p50 and p99 latency and 5xx answers over the last hour`);
     drawLatency(latency, samples, Math.max(260, width));
@@ -176,17 +260,32 @@ export function renderServices(container, status, history, scaling, staleSince) 
         'header.service-head',
         {},
         h('h2', { id: `svc-${name}` }, name),
-        h('span.replica-count', {}, h('strong', {}, String(ready)), ` ready · ${svc.replicas.length} running · desired ${svc.desired}`),
+        h(
+          'span.replica-count',
+          {},
+          h('strong', {}, String(ready)),
+          ` ready · ${svc.replicas.length} running · desired ${svc.desired}`,
+        ),
         svc.rollout ? h('span.rollout-note', { role: 'status' }, rolloutNote(svc.rollout)) : null,
         svc.capped ? h('span.capped-note', { role: 'status' }, `capped by capacity: ${svc.capped.reason}`) : null,
         staleSince ? h('span.stale-note', { role: 'status' }, `stale since ${clockOf(staleSince)}`) : null,
       ),
       windowPanel(svc.window),
       replicaTable(name, svc.replicas),
-      h('figure.chart-box.chart-traffic', {}, traffic, legend(['replicas', 'ready replicas'], ['requests', 'requests / s'], ['scaled', 'scaling decision'])),
+      h(
+        'figure.chart-box.chart-traffic',
+        {},
+        traffic,
+        legend(['replicas', 'ready replicas'], ['requests', 'requests / s'], ['scaled', 'scaling decision']),
+      ),
       h('figure.chart-box.chart-latency', {}, latency, legend(['p50', 'p50 ms'], ['p99', 'p99 ms'], ['errors', '5xx'])),
       failuresPanel(name, svc.failures),
-      h('section.scaling-box', { 'aria-label': `Scaling decisions of ${name}` }, h('h3', {}, 'Scaling'), scalingList(marks)),
+      h(
+        'section.scaling-box',
+        { 'aria-label': `Scaling decisions of ${name}` },
+        h('h3', {}, 'Scaling'),
+        scalingList(marks),
+      ),
     );
   });
   // Snapshots arrive every 2 s: keep keyboard focus on the same link across the redraw.
@@ -223,4 +322,3 @@ export function renderEvents(tbody, events) {
     ),
   );
 }
-

@@ -35,8 +35,7 @@ function append(el, children) {
 
 /** Inline SVG icons, drawn here so that nothing is fetched from elsewhere. */
 const ICONS = {
-  heart:
-    '<path d="M12 20.5s-8-4.9-8-10.7A4.6 4.6 0 0 1 12 7a4.6 4.6 0 0 1 8 2.8c0 5.8-8 10.7-8 10.7z"/>',
+  heart: '<path d="M12 20.5s-8-4.9-8-10.7A4.6 4.6 0 0 1 12 7a4.6 4.6 0 0 1 8 2.8c0 5.8-8 10.7-8 10.7z"/>',
   trash:
     '<path d="M5 7h14M10 7V5h4v2M7 7l1 12h8l1-12" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>',
   upload:
@@ -46,7 +45,8 @@ const ICONS = {
   back: '<path d="M15 5l-7 7 7 7" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/>',
   next: '<path d="M9 5l7 7-7 7" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/>',
   close: '<path d="M6 6l12 12M18 6L6 18" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"/>',
-  expand: '<path d="M14 4h6v6M10 20H4v-6M20 4l-7 7M4 20l7-7" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>',
+  expand:
+    '<path d="M14 4h6v6M10 20H4v-6M20 4l-7 7M4 20l7-7" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/>',
 };
 
 export function icon(name) {
@@ -64,7 +64,12 @@ export function icon(name) {
  */
 export function toast(message, kind = 'info', action) {
   const box = document.getElementById('toasts');
-  const item = h(`div.toast.toast-${kind}`, {}, message, action ? [' ', h('a.toast-action', { href: action.href, onclick: () => item.remove() }, action.label)] : null);
+  const item = h(
+    `div.toast.toast-${kind}`,
+    {},
+    message,
+    action ? [' ', h('a.toast-action', { href: action.href, onclick: () => item.remove() }, action.label)] : null,
+  );
   box.append(item);
   while (box.children.length > 2) box.firstElementChild.remove();
   setTimeout(() => item.remove(), kind === 'error' || action ? 7000 : 3500);

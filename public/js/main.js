@@ -27,25 +27,31 @@ let photoOverPage = false;
 function currentRoute() {
   const raw = location.hash.replace(/^#/, '') || '/';
   const [path, search = ''] = raw.split('?');
-  const parts = path.split('/').filter(Boolean).map((p) => {
-    try {
-      return decodeURIComponent(p);
-    } catch {
-      return p;
-    }
-  });
+  const parts = path
+    .split('/')
+    .filter(Boolean)
+    .map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p;
+      }
+    });
   return { path: parts, query: new URLSearchParams(search) };
 }
 
 function pick({ path }) {
   const [first, second] = path;
   if (!first) return { view: home, nav: 'home', params: {} };
-  if (first === 'c' && second !== undefined && path.length === 2) return { view: category, nav: 'home', params: { name: second } };
+  if (first === 'c' && second !== undefined && path.length === 2)
+    return { view: category, nav: 'home', params: { name: second } };
   if (first === 'latest' && path.length === 1) return { view: latest, nav: 'home', params: {} };
-  if (first === 'u' && second !== undefined && path.length === 2) return { view: profile, nav: '', params: { username: second } };
+  if (first === 'u' && second !== undefined && path.length === 2)
+    return { view: profile, nav: '', params: { username: second } };
   if (first === 'upload' && path.length === 1) return { view: upload, nav: 'upload', params: {} };
   if (first === 'me' && path.length === 1) return { view: profile, nav: 'me', params: { self: true } };
-  if ((first === 'login' || first === 'signup') && path.length === 1) return { view: auth, nav: first, params: { mode: first } };
+  if ((first === 'login' || first === 'signup') && path.length === 1)
+    return { view: auth, nav: first, params: { mode: first } };
   return { view: null, nav: '', params: {} };
 }
 
@@ -87,7 +93,13 @@ async function renderPage(route, key) {
     } catch (err) {
       if (!section.isConnected) return;
       section.replaceChildren(
-        h('div.empty', {}, h('h1', {}, 'Something went wrong'), h('p', {}, err.message), h('a.button', { href: '#/' }, 'Back to categories')),
+        h(
+          'div.empty',
+          {},
+          h('h1', {}, 'Something went wrong'),
+          h('p', {}, err.message),
+          h('a.button', { href: '#/' }, 'Back to categories'),
+        ),
       );
     }
   }
@@ -133,7 +145,15 @@ async function showPhoto(actId) {
     const section = h('section.view');
     main.replaceChildren(section);
     pageKey = null;
-    section.append(h('div.empty', {}, h('h1', {}, 'This photo is gone'), h('p', {}, 'It may have been removed by its author.'), h('a.button.button-primary', { href: '#/' }, 'Back to categories')));
+    section.append(
+      h(
+        'div.empty',
+        {},
+        h('h1', {}, 'This photo is gone'),
+        h('p', {}, 'It may have been removed by its author.'),
+        h('a.button.button-primary', { href: '#/' }, 'Back to categories'),
+      ),
+    );
     return;
   }
   // Opened directly (a shared link, a reload): the act's category beneath, for context and arrows.
@@ -161,7 +181,13 @@ function closePhoto() {
 function notFound(section) {
   document.title = 'Not found · SelfLessActs';
   section.append(
-    h('div.empty', {}, h('h1', {}, 'Page not found'), h('p', {}, 'There is nothing at this address.'), h('a.button.button-primary', { href: '#/' }, 'Back to categories')),
+    h(
+      'div.empty',
+      {},
+      h('h1', {}, 'Page not found'),
+      h('p', {}, 'There is nothing at this address.'),
+      h('a.button.button-primary', { href: '#/' }, 'Back to categories'),
+    ),
   );
 }
 
@@ -204,7 +230,7 @@ session.subscribe((user) => {
   // Views show different controls to their author and to visitors; the auth view moves on itself.
   if (!['login', 'signup'].includes(currentRoute().path[0])) {
     pageKey = null;
-    render();
+    void render();
   }
 });
-render();
+void render();

@@ -133,7 +133,9 @@ export class Balancer implements ExchangeHost {
     this.shared = new SharedState(s.shared.buffer, this.#layout, s.thread, s.shared.epoch);
     this.#traffic = new TrafficRecorder(s.shared.buffer, this.#layout.traffic);
     this.shared.resetOwnRows();
-    this.#pools = deps.pools ?? ((u) => new UpstreamPool(u.host, u.port, this.#poolOptions(u.streams ? 0 : s.limits.upstreamTimeoutMs)));
+    this.#pools =
+      deps.pools ??
+      ((u) => new UpstreamPool(u.host, u.port, this.#poolOptions(u.streams ? 0 : s.limits.upstreamTimeoutMs)));
     this.#blocked = pathSet(s.blockedPaths);
     this.#uncounted = pathSet(s.uncountedPaths);
     // Memory for kept request bodies, per thread: 1024 bodies of the largest kept size.
@@ -224,7 +226,7 @@ export class Balancer implements ExchangeHost {
       }
     });
     tls.on('secureConnection', (socket: TLSSocket) => {
-      const client = ((socket as unknown as { _parent?: ClientSocket })._parent)?.[kClient];
+      const client = (socket as unknown as { _parent?: ClientSocket })._parent?.[kClient];
       if (client === undefined) return void socket.destroy();
       (socket as ClientSocket)[kClient] = client;
       if (socket.alpnProtocol === 'h2') {
@@ -328,11 +330,20 @@ export class Balancer implements ExchangeHost {
       return;
     }
     const [status, text, error] =
-      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', `the request head is larger than ${this.limits.maxHeaderBytes} bytes`]
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request was not received in time']
-      : [400, 'Bad Request', `malformed request (${err.code ?? 'parse error'})`];
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [
+            431,
+            'Request Header Fields Too Large',
+            `the request head is larger than ${this.limits.maxHeaderBytes} bytes`,
+          ]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'the request was not received in time']
+          : [400, 'Bad Request', `malformed request (${err.code ?? 'parse error'})`];
     const body = JSON.stringify({ error });
-    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -362,23 +373,46 @@ export class Balancer implements ExchangeHost {
       host = h2.host;
       facts.raw = h2.raw;
       const length = rawHeader(h2.raw, 'content-length');
-      facts.declared = length !== undefined ? Number(length) : (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders ? 0 : -1;
+      facts.declared =
+        length !== undefined
+          ? Number(length)
+          : (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders
+            ? 0
+            : -1;
     } else {
       host = hostOf(req.rawHeaders);
       if (host === null) return this.#local(req, res, 400, 'more than one Host header');
-      if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) return this.#local(req, res, 400, 'an HTTP/1.1 request needs a Host header');
+      if (host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1)
+        return this.#local(req, res, 400, 'an HTTP/1.1 request needs a Host header');
     }
     const path = target.path;
-    if (client.viaProxy) facts.forwarded = this.#trust!.client(client.address, headerValues(req.rawHeaders, 'x-forwarded-for'), rawHeader(req.rawHeaders, 'x-forwarded-proto'), client.proto);
+    if (client.viaProxy)
+      facts.forwarded = this.#trust!.client(
+        client.address,
+        headerValues(req.rawHeaders, 'x-forwarded-for'),
+        rawHeader(req.rawHeaders, 'x-forwarded-proto'),
+        client.proto,
+      );
     if (this.#rate !== undefined) {
       const address = (facts.forwarded ?? client).address;
       const refused = this.#rate.take(address, req.method ?? 'GET', path, this.#clock.now());
       if (refused !== undefined) {
         this.#refusals.note('rate-limited', address, refused.what, this.#clock.now());
-        return this.#local(req, res, 429, `too many ${refused.what} from ${address}; try again in ${refused.retryAfterSeconds} s`, { 'retry-after': String(refused.retryAfterSeconds) });
+        return this.#local(
+          req,
+          res,
+          429,
+          `too many ${refused.what} from ${address}; try again in ${refused.retryAfterSeconds} s`,
+          { 'retry-after': String(refused.retryAfterSeconds) },
+        );
       }
     }
-    if (this.#acmeWebroot !== undefined && this.#secure === undefined && path.startsWith('/.well-known/acme-challenge/')) return void this.#acme(req, res, path);
+    if (
+      this.#acmeWebroot !== undefined &&
+      this.#secure === undefined &&
+      path.startsWith('/.well-known/acme-challenge/')
+    )
+      return void this.#acme(req, res, path);
     if (ADMIN_PATHS.matches(path)) return this.#toAdmin(req, res, client, path + target.query, host, facts);
     if (this.#blocked.matches(path)) return this.#local(req, res, 403, `${path} is not available through the balancer`);
     if (this.compression !== undefined) facts.accepted = acceptedEncoding(rawHeader(req.rawHeaders, 'accept-encoding'));
@@ -406,7 +440,13 @@ export class Balancer implements ExchangeHost {
     });
   }
 
-  #local(req: IncomingMessage, res: ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
+  #local(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    error: string,
+    headers: Record<string, string> = {},
+  ): void {
     req.resume();
     this.#secureHeaders(req, res);
     sendJson(res, status, { error }, headers);
@@ -414,22 +454,37 @@ export class Balancer implements ExchangeHost {
 
   /** HSTS on an answer the balancer makes itself over TLS. */
   #secureHeaders(req: IncomingMessage, res: ServerResponse): void {
-    if (this.hsts !== undefined && (req.socket as ClientSocket)[kClient]?.proto === 'https') res.setHeader('strict-transport-security', this.hsts);
+    if (this.hsts !== undefined && (req.socket as ClientSocket)[kClient]?.proto === 'https')
+      res.setHeader('strict-transport-security', this.hsts);
   }
 
   async #acme(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     req.resume();
     try {
-      if (!(await serveAcmeChallenge(this.#acmeWebroot!, path, res))) this.#local(req, res, 404, `no such path: ${path}`);
+      if (!(await serveAcmeChallenge(this.#acmeWebroot!, path, res)))
+        this.#local(req, res, 404, `no such path: ${path}`);
     } catch {
       if (!res.headersSent) this.#local(req, res, 500, 'the challenge could not be read');
     }
   }
 
-  #toAdmin(req: IncomingMessage, res: ServerResponse, client: ClientState, target: string, host: string | undefined, facts: RequestFacts): void {
-    if (!this.#settings.adminOnListener) return this.#local(req, res, 404, 'no such path (the dashboard is on the admin listener)');
+  #toAdmin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    client: ClientState,
+    target: string,
+    host: string | undefined,
+    facts: RequestFacts,
+  ): void {
+    if (!this.#settings.adminOnListener)
+      return this.#local(req, res, 404, 'no such path (the dashboard is on the admin listener)');
     if (client.viaProxy || !isLoopback(client.address) || !isLoopbackHost(host)) {
-      return this.#local(req, res, 403, 'the dashboard and admin API are for local clients addressing a loopback host name only');
+      return this.#local(
+        req,
+        res,
+        403,
+        'the dashboard and admin API are for local clients addressing a loopback host name only',
+      );
     }
     this.#proxy(new ProxyExchange(this, this.#admin, req, res, target, client, facts), client, req.socket);
   }
@@ -440,9 +495,14 @@ export class Balancer implements ExchangeHost {
       if (decoded === undefined) return this.#local(req, res, 400, 'the path is not valid UTF-8 once decoded');
       const client = (req.socket as ClientSocket)[kClient];
       const options: StaticOptions = {};
-      if (this.hsts !== undefined && client?.proto === 'https') options.headers = { 'strict-transport-security': this.hsts };
+      if (this.hsts !== undefined && client?.proto === 'https')
+        options.headers = { 'strict-transport-security': this.hsts };
       if (this.compression !== undefined) {
-        options.compression = { files: (this.#compressedFiles ??= new CompressedFiles()), accepted: acceptedEncoding(rawHeader(req.rawHeaders, 'accept-encoding')), minBytes: this.compression.minBytes };
+        options.compression = {
+          files: (this.#compressedFiles ??= new CompressedFiles()),
+          accepted: acceptedEncoding(rawHeader(req.rawHeaders, 'accept-encoding')),
+          minBytes: this.compression.minBytes,
+        };
       }
       if (await serveStatic(this.#settings.staticDir, decoded, req, res, '', options)) return;
       this.#local(req, res, 404, `no such path: ${path}`);
@@ -519,7 +579,9 @@ export class Balancer implements ExchangeHost {
   /** Deadlines of exchanges and pools; the shell calls it about once a second. */
   sweep(): void {
     const now = this.#clock.now();
-    this.#exchanges.forEach((ex) => ex.checkDeadlines(now));
+    this.#exchanges.forEach((ex) => {
+      ex.checkDeadlines(now);
+    });
     for (const route of this.#services.values()) route.sweep(now);
     this.#admin.sweep(now);
   }
@@ -561,7 +623,12 @@ export class Balancer implements ExchangeHost {
   /** The admin listener: one upstream, no counts, no deadline on its event streams. */
   #adminRoute(origin: string): FixedBackend {
     const { hostname, port } = new URL(origin);
-    const pool = this.#pools({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port), url: origin, streams: true });
+    const pool = this.#pools({
+      host: hostname.replace(/^\[|\]$/g, ''),
+      port: Number(port),
+      url: origin,
+      streams: true,
+    });
     return new FixedBackend('the admin listener', pool);
   }
 }

@@ -6,7 +6,16 @@
 // silence only). The file is read back for each attempt, so a body refused by one replica goes
 // whole to the next. Files live under dataDir/spool, mode 0600, one per body, removed when the
 // exchange ends (and a thread's leftovers when it starts).
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, unlink, type ReadStream, type WriteStream } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  unlink,
+  type ReadStream,
+  type WriteStream,
+} from 'node:fs';
 import path from 'node:path';
 
 /** Large writes: a socket's reads are up to 64 KiB, and a pause per read would cost more than it saves. */
@@ -76,7 +85,8 @@ export class Spool {
     this.#prefix = `t${thread}-`;
     this.#free = capacityBytes;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    for (const name of readdirSync(dir)) if (name.startsWith(this.#prefix)) rmSync(path.join(dir, name), { force: true });
+    for (const name of readdirSync(dir))
+      if (name.startsWith(this.#prefix)) rmSync(path.join(dir, name), { force: true });
   }
 
   /** Takes room for `bytes`; false when the spool is full. */

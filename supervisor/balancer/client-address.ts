@@ -32,7 +32,12 @@ export class ProxyTrust {
    * The client behind a trusted `peer`, from the request's X-Forwarded-For values (in order)
    * and X-Forwarded-Proto; the peer itself, with `connectionProto`, when they say nothing usable.
    */
-  client(peer: string, forwardedFor: readonly string[], forwardedProto: string | undefined, connectionProto: 'http' | 'https'): ForwardedClient {
+  client(
+    peer: string,
+    forwardedFor: readonly string[],
+    forwardedProto: string | undefined,
+    connectionProto: 'http' | 'https',
+  ): ForwardedClient {
     let address = peer;
     const hops = forwardedFor.flatMap((v) => v.split(','));
     for (let i = hops.length - 1; i >= 0; i--) {

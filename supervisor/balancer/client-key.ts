@@ -16,7 +16,12 @@ export function clientKey(address: string): string {
   const lower = bare.toLowerCase();
   if (lower.startsWith('::ffff:') && lower.includes('.')) return lower.slice(7);
   const groups = expandIPv6(lower);
-  return groups === undefined ? lower : `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return groups === undefined
+    ? lower
+    : `${groups
+        .slice(0, 4)
+        .map((g) => g.toString(16))
+        .join(':')}::/64`;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (an embedded IPv4 tail included). */

@@ -5,16 +5,35 @@
 // higher ones on this site's listings, for a fraction of the CPU); a body that arrives whole in one read is compressed in one call, a longer
 // one streams through a zlib stream (on libuv's thread pool) as it arrives.
 import type { Writable } from 'node:stream';
-import { constants, createBrotliCompress, createGzip, brotliCompressSync, gzipSync, type BrotliCompress, type Gzip } from 'node:zlib';
+import {
+  constants,
+  createBrotliCompress,
+  createGzip,
+  brotliCompressSync,
+  gzipSync,
+  type BrotliCompress,
+  type Gzip,
+} from 'node:zlib';
 import type { CompressionConfig } from './settings.ts';
 
 export type Encoding = 'br' | 'gzip';
 
 /** Content types worth compressing (lower-case, without parameters). */
 const COMPRESSIBLE = new Set([
-  'application/json', 'application/javascript', 'application/xml', 'application/manifest+json',
-  'application/ld+json', 'application/problem+json', 'image/svg+xml', 'text/html', 'text/css',
-  'text/javascript', 'text/plain', 'text/xml', 'text/csv', 'text/markdown',
+  'application/json',
+  'application/javascript',
+  'application/xml',
+  'application/manifest+json',
+  'application/ld+json',
+  'application/problem+json',
+  'image/svg+xml',
+  'text/html',
+  'text/css',
+  'text/javascript',
+  'text/plain',
+  'text/xml',
+  'text/csv',
+  'text/markdown',
 ]);
 
 export function compressibleType(contentType: string | undefined): boolean {
@@ -106,12 +125,14 @@ export function planCompression(
   if (!compressibleType(type) || (length !== -1 && length < config.minBytes)) return undefined;
   const out = headers.slice();
   if (vary === undefined) out.push('vary', 'Accept-Encoding');
-  else if (!/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(out[vary + 1]!)) out[vary + 1] = `${out[vary + 1]}, Accept-Encoding`;
+  else if (!/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(out[vary + 1]!))
+    out[vary + 1] = `${out[vary + 1]}, Accept-Encoding`;
   const encoding = method === 'HEAD' ? undefined : accepted;
   if (encoding === undefined) return { headers: out, encoding };
   if (etag !== undefined && !out[etag + 1]!.startsWith('W/')) out[etag + 1] = `W/${out[etag + 1]}`;
   const kept: string[] = [];
-  for (let i = 0; i < out.length; i += 2) if (out[i]!.length !== 14 || out[i]!.toLowerCase() !== 'content-length') kept.push(out[i]!, out[i + 1]!);
+  for (let i = 0; i < out.length; i += 2)
+    if (out[i]!.length !== 14 || out[i]!.toLowerCase() !== 'content-length') kept.push(out[i]!, out[i + 1]!);
   kept.push('content-encoding', encoding);
   return { headers: kept, encoding };
 }
@@ -133,18 +154,29 @@ export function compressWhole(encoding: Encoding, body: Buffer, quality: { brotl
 
 /** A stream for a body that arrives over several reads. */
 export function compressStream(encoding: Encoding, quality: { brotli: number; gzip: number }): BrotliCompress | Gzip {
-  return encoding === 'br' ? createBrotliCompress({ params: brotliParams(quality.brotli, 0) }) : createGzip({ level: quality.gzip });
+  return encoding === 'br'
+    ? createBrotliCompress({ params: brotliParams(quality.brotli, 0) })
+    : createGzip({ level: quality.gzip });
 }
 
 /**
  * A body that arrived whole: compressed in one call, or sent as it is when it turned out
  * smaller than `minBytes` (its Content-Encoding taken back); either way with its length.
  */
-export function encodeWhole(encoding: Encoding, body: Buffer, headers: string[], config: CompressionConfig): { body: Buffer; headers: string[] } {
+export function encodeWhole(
+  encoding: Encoding,
+  body: Buffer,
+  headers: string[],
+  config: CompressionConfig,
+): { body: Buffer; headers: string[] } {
   let out = headers;
   let sent = body;
-  if (body.length >= config.minBytes) sent = compressWhole(encoding, body, { brotli: config.brotliQuality, gzip: config.gzipLevel });
-  else out = headers.filter((_, i) => (i % 2 === 0 ? headers[i] !== 'content-encoding' : headers[i - 1] !== 'content-encoding'));
+  if (body.length >= config.minBytes)
+    sent = compressWhole(encoding, body, { brotli: config.brotliQuality, gzip: config.gzipLevel });
+  else
+    out = headers.filter((_, i) =>
+      i % 2 === 0 ? headers[i] !== 'content-encoding' : headers[i - 1] !== 'content-encoding',
+    );
   return { body: sent, headers: [...out, 'content-length', String(sent.length)] };
 }
 

@@ -166,7 +166,15 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   #onData: ((chunk: Buffer) => void) | undefined;
   #onDrained: (() => void) | undefined;
 
-  constructor(host: ExchangeHost, route: Backend, req: IncomingMessage, res: ServerResponse, target: string, client: ClientInfo, facts: RequestFacts = {}) {
+  constructor(
+    host: ExchangeHost,
+    route: Backend,
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: string,
+    client: ClientInfo,
+    facts: RequestFacts = {},
+  ) {
     this.#host = host;
     this.#route = route;
     this.#req = req;
@@ -329,12 +337,18 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (framing !== null) this.body = this;
     const socket = this.#req.socket;
     const from = this.#facts.forwarded ?? this.client;
-    const head = upstreamHead(this.method, this.#target, this.#facts.raw ?? this.#req.rawHeaders, {
-      address: from.address,
-      proto: from.proto,
-      // Only HTTP/1.0 requests may come without a Host: asking the socket costs a system call.
-      defaultHost: () => `${socket.localAddress ?? 'localhost'}:${socket.localPort ?? 80}`,
-    }, framing);
+    const head = upstreamHead(
+      this.method,
+      this.#target,
+      this.#facts.raw ?? this.#req.rawHeaders,
+      {
+        address: from.address,
+        proto: from.proto,
+        // Only HTTP/1.0 requests may come without a Host: asking the socket costs a system call.
+        defaultHost: () => `${socket.localAddress ?? 'localhost'}:${socket.localPort ?? 80}`,
+      },
+      framing,
+    );
     this.head = head;
     this.#dispatch();
   }
@@ -348,7 +362,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     }
     this.#member = member;
     (this.#tried ??= []).push(member);
-    if (!member.pool.dispatch(this, this.#host.now())) this.onError('overloaded', `${this.#host.limits.maxQueuedPerReplica} requests already wait for the replica`);
+    if (!member.pool.dispatch(this, this.#host.now()))
+      this.onError('overloaded', `${this.#host.limits.maxQueuedPerReplica} requests already wait for the replica`);
   }
 
   #attemptContext(): AttemptContext {
@@ -458,7 +473,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
       }
     }
     this.#writeHead(head.status, head.reason, headers);
-    if (this.#whole === undefined && !this.#broken) this.#encoder = encoderInto(this.#res, this.#encoding!, this.#host.compression!);
+    if (this.#whole === undefined && !this.#broken)
+      this.#encoder = encoderInto(this.#res, this.#encoding!, this.#host.compression!);
   }
 
   /** Upstream pieces into the encoder, paced by it (and so by the client it writes to). */
@@ -490,10 +506,13 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (conn === null) return;
     conn.pause();
     this.#pausedSince = this.#host.now();
-    sink.once('drain', (this.#onDrained ??= () => {
-      this.#pausedSince = 0;
-      this.conn?.resume();
-    }));
+    sink.once(
+      'drain',
+      (this.#onDrained ??= () => {
+        this.#pausedSince = 0;
+        this.conn?.resume();
+      }),
+    );
   }
 
   onBody(chunk: Buffer): void {
@@ -543,13 +562,21 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     const limits = this.#host.limits;
     if (this.#receiving && !this.#diskPaused) {
       if (now - this.#lastBodyAt > limits.bodyIdleTimeoutMs) {
-        return this.#tooSlow('the client stalled its body', `no byte of the request body for ${limits.bodyIdleTimeoutMs} ms`, true);
+        return this.#tooSlow(
+          'the client stalled its body',
+          `no byte of the request body for ${limits.bodyIdleTimeoutMs} ms`,
+          true,
+        );
       }
       const window = now - this.#rateFrom;
       if (window >= limits.bodyRateWindowMs) {
         const rate = ((this.#received - this.#rateBytes) * 1000) / window;
         if (rate < limits.bodyMinBytesPerSecond) {
-          return this.#tooSlow('the client sent its body too slowly', `the request body came at ${Math.round(rate)} bytes/s over ${Math.round(window / 1000)} s, under the ${limits.bodyMinBytesPerSecond} bytes/s a request must keep up`, true);
+          return this.#tooSlow(
+            'the client sent its body too slowly',
+            `the request body came at ${Math.round(rate)} bytes/s over ${Math.round(window / 1000)} s, under the ${limits.bodyMinBytesPerSecond} bytes/s a request must keep up`,
+            true,
+          );
         }
         this.#rateFrom = now;
         this.#rateBytes = this.#received;
@@ -557,7 +584,11 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     }
     // Node holds HTTP/1.1 requests to requestTimeoutMs; HTTP/2 streams are held to it here.
     if (this.#h2 && this.#receiving && now - this.#startedAt > limits.requestTimeoutMs) {
-      return this.#tooSlow('the client took too long to send its request', `the request was not received within ${limits.requestTimeoutMs} ms`, false);
+      return this.#tooSlow(
+        'the client took too long to send its request',
+        `the request was not received within ${limits.requestTimeoutMs} ms`,
+        false,
+      );
     }
     if (this.#pausedSince !== 0 && now - this.#pausedSince > limits.sendTimeoutMs) this.#cut();
   }
@@ -583,7 +614,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
       const headers: Record<string, string> = {};
       if (retryAfter) headers['retry-after'] = '1';
       if (close && !this.#h2) headers.connection = 'close';
-      if (this.#host.hsts !== undefined && this.client.proto === 'https') headers['strict-transport-security'] = this.#host.hsts;
+      if (this.#host.hsts !== undefined && this.client.proto === 'https')
+        headers['strict-transport-security'] = this.#host.hsts;
       sendJson(res, status, { error }, headers);
     }
   }

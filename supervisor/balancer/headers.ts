@@ -5,8 +5,18 @@
 
 /** Dropped both ways (lower case), besides those named in Connection. */
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'content-length',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'expect',
+  'content-length',
 ]);
 /**
  * Set by us on the way in; a client's own values are dropped, never passed on or appended to:
@@ -84,7 +94,8 @@ export function downstreamHeaders(raw: string[]): string[] {
     let drop = false;
     if (WATCHED_LENGTHS.has(name.length) || named !== undefined) {
       const lower = name.toLowerCase();
-      drop = (HOP_BY_HOP.has(lower) && lower !== 'content-length') || lower === EDGE_OWNED || named?.has(lower) === true;
+      drop =
+        (HOP_BY_HOP.has(lower) && lower !== 'content-length') || lower === EDGE_OWNED || named?.has(lower) === true;
     }
     if (drop) out ??= raw.slice(0, i);
     else out?.push(name, raw[i + 1]!);
@@ -121,7 +132,10 @@ export function headerValues(raw: readonly string[], lower: string): string[] {
  * RFC 9113 §8.3.1), and the size of the list as HPACK counts it (32 octets a field), which
  * Node does not hold to the advertised limit on a connection's first requests.
  */
-export function h2RequestHeaders(raw: readonly string[], maxBytes: number): { raw: string[]; host: string } | { status: 400 | 431; error: string } {
+export function h2RequestHeaders(
+  raw: readonly string[],
+  maxBytes: number,
+): { raw: string[]; host: string } | { status: 400 | 431; error: string } {
   let authority: string | undefined;
   let host: string | undefined;
   let bytes = 0;
@@ -142,7 +156,8 @@ export function h2RequestHeaders(raw: readonly string[], maxBytes: number): { ra
     out.push(name, value);
   }
   if (bytes > maxBytes) return { status: 431, error: `the request's header list is larger than ${maxBytes} bytes` };
-  if (authority !== undefined && host !== undefined && authority !== host) return { status: 400, error: 'Host and :authority name different hosts' };
+  if (authority !== undefined && host !== undefined && authority !== host)
+    return { status: 400, error: 'Host and :authority name different hosts' };
   const chosen = authority ?? host;
   if (chosen === undefined || chosen === '') return { status: 400, error: 'an HTTP/2 request needs :authority' };
   out[1] = chosen;

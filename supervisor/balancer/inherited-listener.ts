@@ -43,7 +43,11 @@ export function duplicateListener(fd: number): Promise<object> {
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       // After a handle arrived this is a no-op (a promise settles once).
-      reject(new Error(`copying inherited fd ${fd} failed (helper exited ${code ?? signal}): ${stderr.trim() || 'no output'}`));
+      reject(
+        new Error(
+          `copying inherited fd ${fd} failed (helper exited ${code ?? signal}): ${stderr.trim() || 'no output'}`,
+        ),
+      );
     });
   });
 }

@@ -49,7 +49,10 @@ export class RateLimits {
 
   /** Takes the request from the client's budgets; a refusal when one is spent. */
   take(address: string, method: string, path: string, now: number): Refusal | undefined {
-    const auth = this.#auth !== undefined && this.#authMethods.has(method) && this.#authPaths.matches(path) ? this.#auth : undefined;
+    const auth =
+      this.#auth !== undefined && this.#authMethods.has(method) && this.#authPaths.matches(path)
+        ? this.#auth
+        : undefined;
     // The log-in budget first: a refused guess must not also spend the general one.
     if (auth !== undefined) {
       const wait = this.#shared.rateTake(AUTH, address, now, auth.interval, auth.tolerance);

@@ -48,7 +48,8 @@ export class CertificateNames {
       .filter((entry) => entry.startsWith('DNS:'))
       .map((entry) => entry.slice(4).toLowerCase());
     const cn = /(?:^|\n)CN=([^\n]+)/.exec(this.#cert.subject)?.[1]?.toLowerCase();
-    this.primary = dns.find((n) => !n.includes('*')) ?? (cn !== undefined && HOST.test(cn) && !cn.includes('*') ? cn : undefined);
+    this.primary =
+      dns.find((n) => !n.includes('*')) ?? (cn !== undefined && HOST.test(cn) && !cn.includes('*') ? cn : undefined);
   }
 
   /** Whether the certificate is valid for `name` (a DNS name, wildcards as TLS clients match them, or an IP). */
@@ -63,19 +64,36 @@ export class CertificateNames {
  * The HTTPS URL for a plain request: on the request's host when the certificate covers it, else
  * on the certificate's primary name; undefined when neither names a host.
  */
-export function httpsLocation(host: string | undefined, target: string, httpsPort: number, names: CertificateNames): string | undefined {
+export function httpsLocation(
+  host: string | undefined,
+  target: string,
+  httpsPort: number,
+  names: CertificateNames,
+): string | undefined {
   const asked = host !== undefined && HOST.test(host) ? host.replace(/:\d+$/, '').toLowerCase() : undefined;
   const name = asked !== undefined && names.covers(asked) ? asked : names.primary;
   if (name === undefined) return undefined;
   return `https://${name}${httpsPort === 443 ? '' : `:${httpsPort}`}${target}`;
 }
 
-export function redirectToHttps(req: IncomingMessage, res: ServerResponse, target: string, host: string | undefined, httpsPort: number, names: CertificateNames): void {
+export function redirectToHttps(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: string,
+  host: string | undefined,
+  httpsPort: number,
+  names: CertificateNames,
+): void {
   req.resume();
   const location = httpsLocation(host, target, httpsPort, names);
-  if (location === undefined) return sendJson(res, 400, { error: 'a Host header naming this site is needed to redirect to HTTPS' });
+  if (location === undefined)
+    return sendJson(res, 400, { error: 'a Host header naming this site is needed to redirect to HTTPS' });
   const status = req.method === 'GET' || req.method === 'HEAD' ? 301 : 308;
   const body = JSON.stringify({ error: `this site is served over HTTPS: ${location}` });
-  res.writeHead(status, { location, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    location,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

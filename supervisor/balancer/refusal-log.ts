@@ -36,7 +36,13 @@ export class RefusalLog {
       const [oldKey, old] = this.#seen.entries().next().value as [string, { unreported: number; what: string }];
       this.#seen.delete(oldKey);
       const space = oldKey.indexOf(' ');
-      if (old.unreported > 0) this.report({ event: oldKey.slice(0, space) as Refusal['event'], client: oldKey.slice(space + 1), what: old.what, refusals: old.unreported });
+      if (old.unreported > 0)
+        this.report({
+          event: oldKey.slice(0, space) as Refusal['event'],
+          client: oldKey.slice(space + 1),
+          what: old.what,
+          refusals: old.unreported,
+        });
     }
   }
 }

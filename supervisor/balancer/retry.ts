@@ -46,7 +46,9 @@ export function outcomeOf(failure: UpstreamFailure): AttemptOutcome {
 
 /** A safe request that may go to another replica after one that may have seen it. */
 function mayRetryAfterReaching(c: AttemptContext): boolean {
-  return c.replayable && isSafeMethod(c.method) && c.retriedAfterReaching < RETRIES_AFTER_REACHING && c.tried < c.members;
+  return (
+    c.replayable && isSafeMethod(c.method) && c.retriedAfterReaching < RETRIES_AFTER_REACHING && c.tried < c.members
+  );
 }
 
 export function afterFailure(failure: UpstreamFailure, reason: string, service: string, c: AttemptContext): NextStep {
@@ -54,13 +56,34 @@ export function afterFailure(failure: UpstreamFailure, reason: string, service: 
   const nothingReached = failure === 'refused' || failure === 'overloaded';
   if (nothingReached ? c.replayable && c.tried < c.members : mayRetryAfterReaching(c)) return { action: 'retry' };
   if (failure === 'overloaded') {
-    return { action: 'answer', status: 503, error: `every replica of ${service} is busy (${reason}); try again shortly`, retryAfter: true };
+    return {
+      action: 'answer',
+      status: 503,
+      error: `every replica of ${service} is busy (${reason}); try again shortly`,
+      retryAfter: true,
+    };
   }
-  if (failure === 'timeout') return { action: 'answer', status: 504, error: `the replica of ${service} did not answer in time (${reason})`, retryAfter: false };
+  if (failure === 'timeout')
+    return {
+      action: 'answer',
+      status: 504,
+      error: `the replica of ${service} did not answer in time (${reason})`,
+      retryAfter: false,
+    };
   if (!nothingReached && !isSafeMethod(c.method)) {
-    return { action: 'answer', status: 502, error: `the replica of ${service} failed before answering (${reason}); not retried, the request may have reached it`, retryAfter: false };
+    return {
+      action: 'answer',
+      status: 502,
+      error: `the replica of ${service} failed before answering (${reason}); not retried, the request may have reached it`,
+      retryAfter: false,
+    };
   }
-  return { action: 'answer', status: 502, error: `no replica of ${service} could be reached (${reason})`, retryAfter: true };
+  return {
+    action: 'answer',
+    status: 502,
+    error: `no replica of ${service} could be reached (${reason})`,
+    retryAfter: true,
+  };
 }
 
 /**

@@ -81,7 +81,11 @@ export class SharedLayout {
     this.inFlightAt = this.replicasAt + slots * REPLICA_FIELDS;
     this.clientsAt = this.inFlightAt + spec.threads * slots;
     this.rateAt = this.clientsAt + spec.threads * spec.clientBuckets;
-    this.traffic = new TrafficLayout(this.rateAt + (spec.rateLimiters ?? 0) * (spec.rateBuckets ?? 0), slots, spec.services.length);
+    this.traffic = new TrafficLayout(
+      this.rateAt + (spec.rateLimiters ?? 0) * (spec.rateBuckets ?? 0),
+      slots,
+      spec.services.length,
+    );
     this.length = this.traffic.at + this.traffic.length;
   }
 
@@ -138,7 +142,8 @@ export class SharedState {
   readonly #clients: ClientHasher;
 
   constructor(buffer: SharedArrayBuffer, layout: SharedLayout, thread: number, epoch: number) {
-    if (thread < 0 || thread >= layout.spec.threads) throw new Error(`thread ${thread} outside 0..${layout.spec.threads - 1}`);
+    if (thread < 0 || thread >= layout.spec.threads)
+      throw new Error(`thread ${thread} outside 0..${layout.spec.threads - 1}`);
     this.layout = layout;
     this.#a = new Int32Array(buffer);
     this.#epoch = epoch;
@@ -171,7 +176,8 @@ export class SharedState {
 
   countRequest(service: number, now: number): void {
     const at = this.layout.servicesAt + service * SERVICE_FIELDS;
-    if (Atomics.load(this.#a, at + 2) === 0) Atomics.compareExchange(this.#a, at + 2, 0, relMs(now, this.#epoch) + 1 || 1);
+    if (Atomics.load(this.#a, at + 2) === 0)
+      Atomics.compareExchange(this.#a, at + 2, 0, relMs(now, this.#epoch) + 1 || 1);
     Atomics.add(this.#a, at + 1, 1);
   }
 
@@ -265,7 +271,10 @@ export class SharedState {
    * limiting; an IPv6 client counts per /64.
    */
   rateTake(limiter: number, address: string, now: number, interval: number, tolerance: number): number {
-    const at = this.layout.rateAt + limiter * this.layout.spec.rateBuckets! + (this.#clients.hash(address) & (this.layout.spec.rateBuckets! - 1));
+    const at =
+      this.layout.rateAt +
+      limiter * this.layout.spec.rateBuckets! +
+      (this.#clients.hash(address) & (this.layout.spec.rateBuckets! - 1));
     const t = relUnits(now, this.#epoch);
     for (;;) {
       const tat = Atomics.load(this.#a, at);
@@ -283,7 +292,8 @@ export class SharedState {
 /** Every thread's requests in flight to the replica in `slot`. */
 export function inFlightOf(a: Int32Array, layout: SharedLayout, slot: number): number {
   let sum = 0;
-  for (let t = 0; t < layout.spec.threads; t++) sum += Atomics.load(a, layout.inFlightAt + t * layout.replicaSlots + slot);
+  for (let t = 0; t < layout.spec.threads; t++)
+    sum += Atomics.load(a, layout.inFlightAt + t * layout.replicaSlots + slot);
   return sum;
 }
 

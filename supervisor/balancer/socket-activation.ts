@@ -30,18 +30,23 @@ export function inheritedSockets(env: NodeJS.ProcessEnv, pid: number): Inherited
   const count = env.LISTEN_FDS;
   if (count === undefined || count === '') return null;
   if (env.LISTEN_PID !== undefined && env.LISTEN_PID !== String(pid)) return null;
-  if (!/^[1-9]\d{0,3}$/.test(count)) throw new ActivationError(`LISTEN_FDS is ${JSON.stringify(count)}; expected a count of sockets (1 or 2)`);
+  if (!/^[1-9]\d{0,3}$/.test(count))
+    throw new ActivationError(`LISTEN_FDS is ${JSON.stringify(count)}; expected a count of sockets (1 or 2)`);
   const n = Number(count);
   const names = env.LISTEN_FDNAMES === undefined || env.LISTEN_FDNAMES === '' ? [] : env.LISTEN_FDNAMES.split(':');
   if (names.length > 0 && names.length !== n) {
-    throw new ActivationError(`LISTEN_FDNAMES names ${names.length} socket(s) (${env.LISTEN_FDNAMES}) but LISTEN_FDS is ${n}`);
+    throw new ActivationError(
+      `LISTEN_FDNAMES names ${names.length} socket(s) (${env.LISTEN_FDNAMES}) but LISTEN_FDS is ${n}`,
+    );
   }
   const byName = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     // systemd's default name (the socket unit's) stands for the public listener when alone.
     const name = n === 1 && names[i] !== 'redirect' ? 'public' : names[i];
     if (name === undefined || !(NAMES as readonly string[]).includes(name)) {
-      throw new ActivationError(`socket ${i + 1} of ${n} is named ${JSON.stringify(name ?? '')}; with several sockets each needs FileDescriptorName=public or redirect`);
+      throw new ActivationError(
+        `socket ${i + 1} of ${n} is named ${JSON.stringify(name ?? '')}; with several sockets each needs FileDescriptorName=public or redirect`,
+      );
     }
     if (byName.has(name)) throw new ActivationError(`two sockets are named ${name}`);
     byName.set(name, LISTEN_FDS_START + i);

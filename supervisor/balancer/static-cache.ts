@@ -36,7 +36,9 @@ export class CompressedFiles {
     const made = (async () => {
       const body = await readFile(file);
       return encoding === 'br'
-        ? brotliAsync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } })
+        ? brotliAsync(body, {
+            params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+          })
         : gzipAsync(body, { level: 9 });
     })();
     this.#entries.set(key, made);

@@ -119,7 +119,11 @@ export abstract class Strategy<M extends Member = Member> {
 
   /** In play (ready, or live in panic), not tried, and (unless `now` is -1) not suspect at `now`. */
   protected eligible(m: M, tried: readonly M[] | undefined, now: number): boolean {
-    return this.#inPlay(m) && (tried === undefined || !tried.includes(m)) && (now === -1 || !this.shared.isSuspect(m.slot, now));
+    return (
+      this.#inPlay(m) &&
+      (tried === undefined || !tried.includes(m)) &&
+      (now === -1 || !this.shared.isSuspect(m.slot, now))
+    );
   }
 
   /**

@@ -21,30 +21,49 @@ function hexValue(code: number): number {
 /** RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~". */
 function isUnreserved(code: number): boolean {
   return (
-    (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) ||
-    code === 45 || code === 46 || code === 95 || code === 126
+    (code >= 97 && code <= 122) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 48 && code <= 57) ||
+    code === 45 ||
+    code === 46 ||
+    code === 95 ||
+    code === 126
   );
 }
 
 export function canonicalTarget(raw: string): Target {
   if (raw.charCodeAt(0) !== 47 /* / */) {
-    return { error: raw === '*' ? 'the asterisk-form target is not accepted here' : 'only origin-form request targets (starting with "/") are accepted' };
+    return {
+      error:
+        raw === '*'
+          ? 'the asterisk-form target is not accepted here'
+          : 'only origin-form request targets (starting with "/") are accepted',
+    };
   }
   const q = raw.indexOf('?');
   const rawPath = q === -1 ? raw : raw.slice(0, q);
   const query = q === -1 ? '' : raw.slice(q);
   for (let i = q === -1 ? raw.length : q; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c === 35 /* # */) return { error: 'the query has a byte that must be percent-encoded' };
+    if (c <= 0x20 || c >= 0x7f || c === 35 /* # */)
+      return { error: 'the query has a byte that must be percent-encoded' };
   }
   // The common case: nothing to decode, no slash runs, no dot segment: the raw path is canonical.
   let plain = true;
   for (let i = 0; i < rawPath.length; i++) {
     const c = rawPath.charCodeAt(i);
     if (c <= 0x20 || c >= 0x7f || c === 35 || c === 92 /* \ */) {
-      return { error: c === 92 ? 'a backslash in the path is not accepted' : 'the path has a byte that must be percent-encoded' };
+      return {
+        error:
+          c === 92 ? 'a backslash in the path is not accepted' : 'the path has a byte that must be percent-encoded',
+      };
     }
-    if (c === 37 /* % */ || (c === 47 && rawPath.charCodeAt(i + 1) === 47) || (c === 46 && rawPath.charCodeAt(i - 1) === 47)) plain = false;
+    if (
+      c === 37 /* % */ ||
+      (c === 47 && rawPath.charCodeAt(i + 1) === 47) ||
+      (c === 46 && rawPath.charCodeAt(i - 1) === 47)
+    )
+      plain = false;
   }
   if (plain) return { path: rawPath, query };
 

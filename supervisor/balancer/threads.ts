@@ -231,9 +231,22 @@ export class BalancerThreads {
         const inFlight = inFlightOf(this.#view, this.layout, slot);
         if (byClass === undefined && inFlight === 0) return [];
         const port = this.layout.portOf(index, slot);
-        return [{ replica: port === undefined ? `${span.name}-other` : `${span.name}-${port}`, byClass: byClass ?? t.unrouted.map(() => 0), inFlight }];
+        return [
+          {
+            replica: port === undefined ? `${span.name}-other` : `${span.name}-${port}`,
+            byClass: byClass ?? t.unrouted.map(() => 0),
+            inFlight,
+          },
+        ];
       });
-      return { service: span.name, replicas, unrouted: t.unrouted, buckets: t.buckets, sumSeconds: t.sumSeconds, count: t.count };
+      return {
+        service: span.name,
+        replicas,
+        unrouted: t.unrouted,
+        buckets: t.buckets,
+        sumSeconds: t.sumSeconds,
+        count: t.count,
+      };
     });
   }
 

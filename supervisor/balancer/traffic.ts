@@ -128,7 +128,8 @@ export class TrafficReader {
   /** The totals of one service; `slots` are its replica slots (SharedLayout). */
   service(index: number, slots: readonly number[]): ServiceTraffic {
     const layout = this.#layout;
-    const row = (start: number, n: number) => Array.from(this.#totals.subarray(start - layout.at, start - layout.at + n));
+    const row = (start: number, n: number) =>
+      Array.from(this.#totals.subarray(start - layout.at, start - layout.at + n));
     const bySlot = new Map<number, number[]>();
     for (const slot of slots) {
       const counts = row(layout.statusRow(index, slot), CLASSES);

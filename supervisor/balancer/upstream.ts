@@ -168,7 +168,8 @@ export class UpstreamPool {
   close(): void {
     this.#closed = true;
     for (const conn of this.#idle.splice(0)) conn.destroy();
-    for (let ex = this.#nextWaiting(); ex !== undefined; ex = this.#nextWaiting()) ex.onError('refused', 'the replica left the rotation');
+    for (let ex = this.#nextWaiting(); ex !== undefined; ex = this.#nextWaiting())
+      ex.onError('refused', 'the replica left the rotation');
   }
 
   /** Everything closes now; exchanges in progress fail. */
@@ -348,7 +349,12 @@ export class UpstreamConnection {
       fed.flush();
     }
     if (result instanceof Error || this.broken) {
-      this.#fail(this.gotHead ? 'cut' : 'reset', result instanceof Error ? `malformed response from the replica (${(result as { code?: string }).code ?? result.message})` : 'unexpected data from the replica');
+      this.#fail(
+        this.gotHead ? 'cut' : 'reset',
+        result instanceof Error
+          ? `malformed response from the replica (${(result as { code?: string }).code ?? result.message})`
+          : 'unexpected data from the replica',
+      );
       return;
     }
     if (this.ex === null && !this.#dead) {

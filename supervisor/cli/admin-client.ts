@@ -13,7 +13,10 @@ import type { SupervisorEvent } from '../events.ts';
 /** A failure the command reports in one line and exits 1 for. */
 export class CliError extends Error {
   override name = 'CliError';
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }
@@ -42,9 +45,16 @@ export function adminTarget(options: TargetOptions, env: NodeJS.ProcessEnv = pro
     try {
       url = new URL(options.admin);
     } catch {
-      throw new CliError(`--admin ${JSON.stringify(options.admin)} is not a URL; expected e.g. http://127.0.0.1:3001`, 2);
+      throw new CliError(
+        `--admin ${JSON.stringify(options.admin)} is not a URL; expected e.g. http://127.0.0.1:3001`,
+        2,
+      );
     }
-    if (url.protocol !== 'http:') throw new CliError(`--admin ${options.admin}: expected an http:// URL (the admin listener speaks plain HTTP on loopback)`, 2);
+    if (url.protocol !== 'http:')
+      throw new CliError(
+        `--admin ${options.admin}: expected an http:// URL (the admin listener speaks plain HTTP on loopback)`,
+        2,
+      );
     const base = url.href.replace(/\/+$/, '');
     if (envToken !== '') return { base, token: envToken, from: '--admin' };
     // The config file, when there is one, still says where the generated token is.
@@ -52,7 +62,12 @@ export function adminTarget(options: TargetOptions, env: NodeJS.ProcessEnv = pro
     try {
       config = loadConfigFile(options.config);
     } catch {
-      return { base, token: '', tokenProblem: 'set ADMIN_TOKEN to the admin token (admin.token, or the admin-token file in the data directory)', from: '--admin' };
+      return {
+        base,
+        token: '',
+        tokenProblem: 'set ADMIN_TOKEN to the admin token (admin.token, or the admin-token file in the data directory)',
+        from: '--admin',
+      };
     }
     return { base, ...tokenFrom(config), from: '--admin' };
   }
@@ -70,10 +85,15 @@ function tokenFrom(config: { admin: { token: string }; dataDir: string }): { tok
   const file = adminTokenFile(config.dataDir);
   try {
     const token = readAdminToken(config.dataDir);
-    return token !== undefined ? { token } : { token: '', tokenProblem: `${file} does not exist yet: the supervisor writes it when it starts` };
+    return token !== undefined
+      ? { token }
+      : { token: '', tokenProblem: `${file} does not exist yet: the supervisor writes it when it starts` };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' ? 'is readable only by the service\'s user: run this as that user (or root), or set ADMIN_TOKEN' : `cannot be read (${code ?? (err as Error).message})`;
+    const why =
+      code === 'EACCES'
+        ? "is readable only by the service's user: run this as that user (or root), or set ADMIN_TOKEN"
+        : `cannot be read (${code ?? (err as Error).message})`;
     return { token: '', tokenProblem: `${file} ${why}` };
   }
 }
@@ -82,7 +102,8 @@ export class AdminClient {
   constructor(readonly target: AdminTarget) {}
 
   #token(): string {
-    if (this.target.token === '') throw new CliError(`no admin token: ${this.target.tokenProblem ?? 'set ADMIN_TOKEN'}`);
+    if (this.target.token === '')
+      throw new CliError(`no admin token: ${this.target.tokenProblem ?? 'set ADMIN_TOKEN'}`);
     return this.target.token;
   }
 
@@ -95,7 +116,12 @@ export class AdminClient {
   }
 
   /** A request whose body the caller reads (a stream): non-2xx answers become CliErrors. */
-  async open(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+  async open(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<Dispatcher.ResponseData> {
     const headers = {
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(method === 'POST' ? { [ADMIN_TOKEN_HEADER]: this.#token() } : {}),
@@ -113,7 +139,9 @@ export class AdminClient {
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-        throw new CliError(`no supervisor answers at ${this.target.base} (from ${this.target.from}): is it running? (${code})`);
+        throw new CliError(
+          `no supervisor answers at ${this.target.base} (from ${this.target.from}): is it running? (${code})`,
+        );
       }
       throw new CliError(`${method} ${this.target.base}${path}: ${(err as Error).message}`);
     }

@@ -6,7 +6,11 @@ import type { StatusBody } from '../status.ts';
 
 export function table(columns: string[], rows: string[][]): string {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(columns), ...rows.map(line)].join('\n');
 }
 
@@ -33,7 +37,15 @@ export function statusTable(status: StatusBody, nowMs: number): string {
   const rows: string[][] = [];
   for (const [name, service] of Object.entries(status.services)) {
     for (const r of service.replicas) {
-      rows.push([name, shortId(r.id), String(r.port), r.state, r.health, age(Date.parse(r.startedAt), nowMs), String(r.requestsServed)]);
+      rows.push([
+        name,
+        shortId(r.id),
+        String(r.port),
+        r.state,
+        r.health,
+        age(Date.parse(r.startedAt), nowMs),
+        String(r.requestsServed),
+      ]);
     }
     if (service.replicas.length === 0) rows.push([name, '-', '-', 'none', '-', '-', '-']);
   }
@@ -51,8 +63,12 @@ export function serviceSummary(status: StatusBody): string[] {
         : s.autoscale
           ? `autoscale ${s.min}-${s.max}`
           : `fixed (${s.min}-${s.max})`;
-    const window = s.window ? `; window: ${s.window.requests} requests so far → ${s.window.nextDesired} (${s.window.reason})` : '';
-    const roll = s.rollout ? `; rolling replacement: ${s.rollout.toReplace} to replace, ${s.rollout.surgePort === null ? 'in place (desired = max)' : `surge replica on port ${s.rollout.surgePort}`}` : '';
+    const window = s.window
+      ? `; window: ${s.window.requests} requests so far → ${s.window.nextDesired} (${s.window.reason})`
+      : '';
+    const roll = s.rollout
+      ? `; rolling replacement: ${s.rollout.toReplace} to replace, ${s.rollout.surgePort === null ? 'in place (desired = max)' : `surge replica on port ${s.rollout.surgePort}`}`
+      : '';
     const held = out > 0 ? `, ${out} out of rotation (alive, kept)` : '';
     const capped = s.capped ? `; capped by capacity: ${s.capped.reason}` : '';
     return `${name}: ${ready}/${s.desired} ready${held}, ${scaling}${capped}${window}${roll}`;
@@ -61,7 +77,9 @@ export function serviceSummary(status: StatusBody): string[] {
 
 export function statusHeader(status: StatusBody, nowMs: number): string {
   const listen = status.listen ? `${status.listen.host}:${status.listen.port}` : 'not listening yet';
-  const capacity = status.capacity ? `, replicas use ${status.capacity.usedMb} of ${status.capacity.budgetMb} MB (capacity)` : '';
+  const capacity = status.capacity
+    ? `, replicas use ${status.capacity.usedMb} of ${status.capacity.budgetMb} MB (capacity)`
+    : '';
   return `runtime ${status.runtime}, up ${age(Date.parse(status.startedAt), nowMs)}, balancer on ${listen}${capacity}`;
 }
 

@@ -4,7 +4,7 @@ import type { ReplicaLogLine } from '../admin-logs.ts';
 import type { SupervisorEvent } from '../events.ts';
 import type { ScaleResult } from '../scale-override.ts';
 import type { StatusBody } from '../status.ts';
-import { AdminClient, CliError } from './admin-client.ts';
+import { type AdminClient, CliError } from './admin-client.ts';
 import { eventLine, serviceSummary, statusHeader, statusTable } from './format.ts';
 
 export type Print = (text: string) => void;
@@ -26,7 +26,11 @@ export async function runStatus(client: AdminClient, options: { json: boolean },
  * The event log, oldest first; with `follow`, then live events as the supervisor emits them
  * (its SSE feed, reconnecting when it restarts; events already printed are not printed again).
  */
-export async function runEvents(client: AdminClient, options: { follow: boolean; json: boolean; signal?: AbortSignal }, print: Print): Promise<number> {
+export async function runEvents(
+  client: AdminClient,
+  options: { follow: boolean; json: boolean; signal?: AbortSignal },
+  print: Print,
+): Promise<number> {
   const show = (e: SupervisorEvent) => print(options.json ? JSON.stringify(e) : eventLine(e));
   // Which supervisor's log this is: a restarted one numbers its events from 1 again.
   let startedAt = options.follow ? (await client.status()).startedAt : '';
@@ -62,8 +66,15 @@ export async function runEvents(client: AdminClient, options: { follow: boolean;
 }
 
 /** `scale SERVICE N|auto`: POST /services/SERVICE/scale, then what it now wants. */
-export async function runScale(client: AdminClient, service: string, replicas: number | 'auto', print: Print): Promise<number> {
-  const result = (await client.json('POST', `/services/${encodeURIComponent(service)}/scale`, { replicas })) as ScaleResult;
+export async function runScale(
+  client: AdminClient,
+  service: string,
+  replicas: number | 'auto',
+  print: Print,
+): Promise<number> {
+  const result = (await client.json('POST', `/services/${encodeURIComponent(service)}/scale`, {
+    replicas,
+  })) as ScaleResult;
   print(
     result.override === null
       ? `${result.service}: no override; ${result.desired} replica(s) wanted now, the ${replicas === 'auto' ? 'scaler or config' : 'config'} decides from here`
@@ -78,7 +89,10 @@ export async function runLogs(
   options: { follow: boolean; tail: number | undefined; json: boolean; signal?: AbortSignal },
   print: Print,
 ): Promise<number> {
-  const query = new URLSearchParams({ follow: String(options.follow), tail: options.tail === undefined ? 'all' : String(options.tail) });
+  const query = new URLSearchParams({
+    follow: String(options.follow),
+    tail: options.tail === undefined ? 'all' : String(options.tail),
+  });
   const res = await client.open('GET', `/logs/${encodeURIComponent(service)}?${query}`, undefined, options.signal);
   let buffered = '';
   const prefix = (l: ReplicaLogLine) => `${l.service}-${l.port}`;

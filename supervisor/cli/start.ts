@@ -7,7 +7,12 @@
 // no grace: replicas are killed), as `docker compose` does on a second Ctrl-C; SIGHUP reloads
 // (Supervisor.reload).
 // LOG_LEVEL and LOG_FORMAT set the log (logging/logger.ts); a bad value stops start-up.
-import { ActivationError, forgetActivationEnv, inheritedSockets, type InheritedSockets } from '../balancer/socket-activation.ts';
+import {
+  ActivationError,
+  forgetActivationEnv,
+  inheritedSockets,
+  type InheritedSockets,
+} from '../balancer/socket-activation.ts';
 import { ConfigError, describeIssue, loadConfigFile, type Config } from '../config.ts';
 import { createLogger, errorFields, logSettings, type Logger } from '../log.ts';
 import { forgetRuntime, lastRuntimeFile, readLastRuntime, rememberRuntime } from '../runtime/last-runtime.ts';
@@ -19,7 +24,13 @@ const FORCED_EXIT_MS = 5000;
 
 function loggerFromEnv(): Logger {
   try {
-    return createLogger({ ...logSettings(process.env, (key, value, expected) => new ConfigError([{ key: `${key} (environment)`, value, expected }])), bindings: { component: 'supervisor' } });
+    return createLogger({
+      ...logSettings(
+        process.env,
+        (key, value, expected) => new ConfigError([{ key: `${key} (environment)`, value, expected }]),
+      ),
+      bindings: { component: 'supervisor' },
+    });
   } catch (err) {
     for (const issue of (err as ConfigError).issues) process.stderr.write(`${describeIssue(issue)}\n`);
     process.exit(1);
@@ -39,14 +50,18 @@ async function chooseRuntime(c: Config, logger: Logger): Promise<Selection> {
   } catch (err) {
     if (!last || !(err instanceof ConfigError)) throw err;
     const why = err.issues.map((i) => i.expected).join('; ');
-    throw new ConfigError([{
-      key: 'runtime',
-      value: 'auto',
-      expected: `the runtime of the last run, "${last.runtime}" (${file}), which cannot run now (${why}): its replicas may still be running, and another runtime would start a second set on their ports. Start ${last.runtime} again; or remove its replicas and that file; or name a runtime in the config`,
-    }]);
+    throw new ConfigError([
+      {
+        key: 'runtime',
+        value: 'auto',
+        expected: `the runtime of the last run, "${last.runtime}" (${file}), which cannot run now (${why}): its replicas may still be running, and another runtime would start a second set on their ports. Start ${last.runtime} again; or remove its replicas and that file; or name a runtime in the config`,
+      },
+    ]);
   }
   rememberRuntime(file, selection.runtime.kind);
-  return last ? { ...selection, why: `auto kept ${last.runtime}, the runtime of the last run (${file}): ${selection.why}` } : selection;
+  return last
+    ? { ...selection, why: `auto kept ${last.runtime}, the runtime of the last run (${file}): ${selection.why}` }
+    : selection;
 }
 
 async function start(configFile: string, logger: Logger, loaded: (config: Config) => void): Promise<Supervisor> {
@@ -67,7 +82,9 @@ async function start(configFile: string, logger: Logger, loaded: (config: Config
     return supervisor;
   } catch (err) {
     // What the start made (the Docker network, workers, the admin listener) goes with it.
-    await supervisor?.abandonStart().catch((undo: unknown) => logger.error('undoing the start failed', { error: errorFields(undo) }));
+    await supervisor
+      ?.abandonStart()
+      .catch((undo: unknown) => logger.error('undoing the start failed', { error: errorFields(undo) }));
     if (err instanceof ConfigError) {
       for (const issue of err.issues) {
         logger.error('invalid config', { file: configFile, ...issue });
@@ -88,7 +105,9 @@ async function start(configFile: string, logger: Logger, loaded: (config: Config
 export async function runSupervisor(configFile: string): Promise<void> {
   const logger = loggerFromEnv();
   // One bad callback must not take the fleet down with it: log, and the loop carries on.
-  process.on('uncaughtException', (err) => logger.error('uncaught exception', { error: errorFields(err), stack: err.stack }));
+  process.on('uncaughtException', (err) =>
+    logger.error('uncaught exception', { error: errorFields(err), stack: err.stack }),
+  );
   process.on('unhandledRejection', (err) => logger.error('unhandled rejection', { error: errorFields(err) }));
 
   let config: Config | undefined;
@@ -116,11 +135,15 @@ export async function runSupervisor(configFile: string): Promise<void> {
           if (left.length > 0) {
             // Exiting 0 would tell systemd (and the operator) that all is clean.
             logger.error('stopped, leaving replicas behind', { signal, left });
-            for (const r of left) process.stderr.write(`not removed: ${r.id ? `${r.service}-${r.port} (${r.id.slice(0, 12)})` : 'replicas unknown'}: ${r.reason}\n`);
+            for (const r of left)
+              process.stderr.write(
+                `not removed: ${r.id ? `${r.service}-${r.port} (${r.id.slice(0, 12)})` : 'replicas unknown'}: ${r.reason}\n`,
+              );
             process.exit(1);
           }
           // Nothing of this run is left: the next "auto" start may pick any runtime.
-          if (config?.onShutdown === 'remove' && !hurried) forgetRuntime(lastRuntimeFile(config.dataDir, config.instance));
+          if (config?.onShutdown === 'remove' && !hurried)
+            forgetRuntime(lastRuntimeFile(config.dataDir, config.instance));
           logger.info('stopped', { signal, forced: hurried });
           process.exit(0);
         },
@@ -136,7 +159,9 @@ export async function runSupervisor(configFile: string): Promise<void> {
   // reload() decides what that covers: the TLS certificate, the replicas' specs (rolled out).
   process.on('SIGHUP', () => {
     if (stopping) return;
-    starting.then((supervisor) => supervisor.reload('SIGHUP')).catch((err: unknown) => logger.error('reload failed', { error: errorFields(err) }));
+    starting
+      .then((supervisor) => supervisor.reload('SIGHUP'))
+      .catch((err: unknown) => logger.error('reload failed', { error: errorFields(err) }));
   });
   await starting;
 }

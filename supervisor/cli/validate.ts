@@ -20,7 +20,9 @@ export async function validateConfigFile(file: string, env: NodeJS.ProcessEnv = 
     if (err instanceof ConfigError) return { config: undefined, issues: err.issues };
     throw err;
   }
-  const plugins = (RUNTIMES as readonly RuntimePlugin[]).filter((p) => config.runtime === 'auto' || p.name === config.runtime);
+  const plugins = (RUNTIMES as readonly RuntimePlugin[]).filter(
+    (p) => config.runtime === 'auto' || p.name === config.runtime,
+  );
   const issues: ConfigIssue[] = [];
   // What the services name is looked for where start-up would run them: the runtime auto would
   // pick (the first that can run here), or the one the config names if it can.
@@ -30,20 +32,31 @@ export async function validateConfigFile(file: string, env: NodeJS.ProcessEnv = 
     const settings = (config.runtimes as Record<string, unknown>)[plugin.name];
     if (!picked && (await plugin.detect(settings)).available) {
       picked = true;
-      if (own.length === 0 && plugin.artifactIssues) own.push(...(await plugin.artifactIssues(settings, config.services)));
+      if (own.length === 0 && plugin.artifactIssues)
+        own.push(...(await plugin.artifactIssues(settings, config.services)));
     }
     for (const issue of own) {
-      issues.push(config.runtime === 'auto' ? { ...issue, expected: `${issue.expected} (when runtime auto picks ${plugin.name})` } : issue);
+      issues.push(
+        config.runtime === 'auto'
+          ? { ...issue, expected: `${issue.expected} (when runtime auto picks ${plugin.name})` }
+          : issue,
+      );
     }
   }
   return { config, issues };
 }
 
 /** Prints the verdict; returns the exit code. */
-export async function runValidate(file: string, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function runValidate(
+  file: string,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const { config, issues } = await validateConfigFile(file);
   if (issues.length === 0 && config) {
-    const services = config.services.map((s) => `${s.name} (${s.replicas.min}-${s.replicas.max} from port ${s.startPort})`).join(', ');
+    const services = config.services
+      .map((s) => `${s.name} (${s.replicas.min}-${s.replicas.max} from port ${s.startPort})`)
+      .join(', ');
     out(`${file}: valid; runtime ${config.runtime}; services ${services}`);
     return 0;
   }

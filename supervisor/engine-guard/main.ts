@@ -4,7 +4,12 @@ import path from 'node:path';
 import { createLogger } from '../log.ts';
 import { EngineGuard } from './server.ts';
 
-export async function runEngineGuard(options: { listen: string; engine: string; bindRoots: string[]; ownerLabel: string }): Promise<number> {
+export async function runEngineGuard(options: {
+  listen: string;
+  engine: string;
+  bindRoots: string[];
+  ownerLabel: string;
+}): Promise<number> {
   const logger = createLogger({ bindings: { component: 'engine-guard' } });
   if (options.bindRoots.length === 0) logger.warn('no --bind-root: no container may have a bind mount');
   const guard = new EngineGuard({
@@ -14,7 +19,11 @@ export async function runEngineGuard(options: { listen: string; engine: string; 
     logger,
   });
   await guard.listen();
-  logger.info('engine guard listening', { listen: options.listen, engine: options.engine, bindRoots: options.bindRoots });
+  logger.info('engine guard listening', {
+    listen: options.listen,
+    engine: options.engine,
+    bindRoots: options.bindRoots,
+  });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

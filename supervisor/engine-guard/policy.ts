@@ -32,19 +32,25 @@ export function route(method: string, rawPath: string): Route {
   const pathname = rawPath.split('?')[0]!.replace(VERSIONED, '');
   let segments: string[];
   try {
-    segments = pathname.split('/').slice(1).map((s) => decodeURIComponent(s));
+    segments = pathname
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
   } catch {
     return { kind: 'deny', reason: 'a malformed path' };
   }
   const [head, id, action, ...rest] = segments;
   // An image's name holds slashes (registry/repository:tag), sent encoded; nothing else may.
-  const slashAllowed = (s: string, i: number) => head === 'images' && i === 1 && !s.split('/').some((part) => part === '' || part === '.' || part === '..');
-  if (segments.some((s, i) => s === '' || s === '.' || s === '..' || (s.includes('/') && !slashAllowed(s, i)))) return { kind: 'deny', reason: `not an API path the supervisor uses: ${pathname}` };
+  const slashAllowed = (s: string, i: number) =>
+    head === 'images' && i === 1 && !s.split('/').some((part) => part === '' || part === '.' || part === '..');
+  if (segments.some((s, i) => s === '' || s === '.' || s === '..' || (s.includes('/') && !slashAllowed(s, i))))
+    return { kind: 'deny', reason: `not an API path the supervisor uses: ${pathname}` };
   const m = method.toUpperCase();
   const read = m === 'GET' || m === 'HEAD';
   const denied: Route = { kind: 'deny', reason: `the supervisor has no business with ${m} ${pathname}` };
   if (rest.length > 0) return denied;
-  if (segments.length === 1 && read && (head === '_ping' || head === 'version' || head === 'info' || head === 'events')) return { kind: 'allow' };
+  if (segments.length === 1 && read && (head === '_ping' || head === 'version' || head === 'info' || head === 'events'))
+    return { kind: 'allow' };
   if (head === 'containers') {
     if (id === 'json' && action === undefined && read) return { kind: 'allow' };
     if (id === 'create' && action === undefined && m === 'POST') return { kind: 'create-container' };
@@ -67,9 +73,26 @@ export function route(method: string, rawPath: string): Route {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const empty = (v: unknown) => v === undefined || v === null || v === '' || v === false || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+const empty = (v: unknown) =>
+  v === undefined ||
+  v === null ||
+  v === '' ||
+  v === false ||
+  (Array.isArray(v) && v.length === 0) ||
+  (isObject(v) && Object.keys(v).length === 0);
 const NAMESPACE_MODES = ['PidMode', 'IpcMode', 'UTSMode', 'UsernsMode', 'CgroupnsMode'] as const;
-const MUST_BE_EMPTY = ['CapAdd', 'Devices', 'DeviceRequests', 'DeviceCgroupRules', 'GroupAdd', 'Sysctls', 'VolumesFrom', 'CgroupParent', 'Links', 'SecurityOptions'] as const;
+const MUST_BE_EMPTY = [
+  'CapAdd',
+  'Devices',
+  'DeviceRequests',
+  'DeviceCgroupRules',
+  'GroupAdd',
+  'Sysctls',
+  'VolumesFrom',
+  'CgroupParent',
+  'Links',
+  'SecurityOptions',
+] as const;
 
 /**
  * Why a container-create body is refused (the first reason found), or undefined when it is a
@@ -79,15 +102,19 @@ const MUST_BE_EMPTY = ['CapAdd', 'Devices', 'DeviceRequests', 'DeviceCgroupRules
 export function containerRefusal(body: unknown, policy: GuardPolicy, binds: string[] = []): string | undefined {
   if (!isObject(body)) return 'the body is not a JSON object';
   const labels = isObject(body.Labels) ? body.Labels : {};
-  if (typeof labels[policy.ownerLabel] !== 'string' || labels[policy.ownerLabel] === '') return `a container without the ${policy.ownerLabel} label`;
+  if (typeof labels[policy.ownerLabel] !== 'string' || labels[policy.ownerLabel] === '')
+    return `a container without the ${policy.ownerLabel} label`;
   const user = typeof body.User === 'string' ? body.User : '';
   const ids = /^(\d+):(\d+)$/.exec(user);
-  if (!ids || Number(ids[1]) === 0 || Number(ids[2]) === 0) return `the user must be a numeric uid:gid other than root, not ${JSON.stringify(user)}`;
+  if (!ids || Number(ids[1]) === 0 || Number(ids[2]) === 0)
+    return `the user must be a numeric uid:gid other than root, not ${JSON.stringify(user)}`;
   const host = isObject(body.HostConfig) ? body.HostConfig : undefined;
   if (!host) return 'no HostConfig: its limits are the point';
   if (host.Privileged === true) return 'a privileged container';
   for (const key of MUST_BE_EMPTY) if (!empty(host[key])) return `HostConfig.${key} is not allowed`;
-  const dropped = Array.isArray(host.CapDrop) ? host.CapDrop.map((c) => String(c).toUpperCase().replace(/^CAP_/, '')) : [];
+  const dropped = Array.isArray(host.CapDrop)
+    ? host.CapDrop.map((c) => String(c).toUpperCase().replace(/^CAP_/, ''))
+    : [];
   if (!dropped.includes('ALL')) return 'every capability must be dropped (CapDrop ["ALL"])';
   const securityOpt = Array.isArray(host.SecurityOpt) ? host.SecurityOpt.map(String) : [];
   if (!securityOpt.some((o) => /^no-new-privileges(?::true|=true)?$/.test(o))) return 'no-new-privileges must be set';
@@ -95,24 +122,34 @@ export function containerRefusal(body: unknown, policy: GuardPolicy, binds: stri
   if (other !== undefined) return `security option ${JSON.stringify(other)} is not allowed`;
   if (host.ReadonlyRootfs !== true) return 'the root filesystem must be read-only';
   const networkMode = typeof host.NetworkMode === 'string' ? host.NetworkMode : '';
-  if (networkMode === 'host' || networkMode.startsWith('container:')) return `network mode ${networkMode} is not allowed`;
+  if (networkMode === 'host' || networkMode.startsWith('container:'))
+    return `network mode ${networkMode} is not allowed`;
   for (const key of NAMESPACE_MODES) {
     const mode = host[key];
     if (!empty(mode) && mode !== 'private') return `HostConfig.${key} ${JSON.stringify(mode)} is not allowed`;
   }
   if (!empty(host.Runtime) && host.Runtime !== 'runc') return `runtime ${JSON.stringify(host.Runtime)} is not allowed`;
   if (host.OomKillDisable === true) return 'the OOM killer cannot be turned off';
-  if (!(typeof host.PidsLimit === 'number' && host.PidsLimit > 0 && host.PidsLimit <= 4096)) return 'a pids limit (1-4096) is needed';
+  if (!(typeof host.PidsLimit === 'number' && host.PidsLimit > 0 && host.PidsLimit <= 4096))
+    return 'a pids limit (1-4096) is needed';
   if (!(typeof host.Memory === 'number' && host.Memory > 0)) return 'a memory limit is needed';
   if (Array.isArray(host.Mounts)) {
-    for (const mount of host.Mounts) if (!isObject(mount) || mount.Type !== 'tmpfs') return 'only tmpfs mounts are allowed in Mounts (binds go in Binds)';
+    for (const mount of host.Mounts)
+      if (!isObject(mount) || mount.Type !== 'tmpfs')
+        return 'only tmpfs mounts are allowed in Mounts (binds go in Binds)';
   } else if (!empty(host.Mounts)) return 'HostConfig.Mounts must be a list';
   if (!empty(body.Volumes)) return 'anonymous volumes are not allowed';
-  for (const bind of Array.isArray(host.Binds) ? host.Binds : host.Binds === undefined || host.Binds === null ? [] : [null]) {
+  for (const bind of Array.isArray(host.Binds)
+    ? host.Binds
+    : host.Binds === undefined || host.Binds === null
+      ? []
+      : [null]) {
     if (typeof bind !== 'string') return 'a bind must be "source:target[:options]"';
     const [source = '', target = '', options = ''] = bind.split(':');
-    if (!source.startsWith('/') || !target.startsWith('/')) return `bind ${JSON.stringify(bind)}: source and target must be absolute paths`;
-    if (options.split(',').some((o) => /shared|slave/.test(o))) return `bind ${JSON.stringify(bind)}: mount propagation is not allowed`;
+    if (!source.startsWith('/') || !target.startsWith('/'))
+      return `bind ${JSON.stringify(bind)}: source and target must be absolute paths`;
+    if (options.split(',').some((o) => /shared|slave/.test(o)))
+      return `bind ${JSON.stringify(bind)}: mount propagation is not allowed`;
     binds.push(source);
   }
   return undefined;
@@ -127,8 +164,19 @@ export function insideRoots(real: string, roots: readonly string[]): boolean {
 export function networkRefusal(body: unknown, policy: GuardPolicy): string | undefined {
   if (!isObject(body)) return 'the body is not a JSON object';
   const labels = isObject(body.Labels) ? body.Labels : {};
-  if (!Object.keys(labels).some((k) => k.startsWith(`${policy.ownerLabel.slice(0, policy.ownerLabel.lastIndexOf('.'))}.`))) return 'a network without our labels';
-  if (!empty(body.Driver) && body.Driver !== 'bridge') return `network driver ${JSON.stringify(body.Driver)} is not allowed`;
-  if (!empty(body.Options) || !empty(body.IPAM) || body.Attachable === true || body.Ingress === true || !empty(body.ConfigFrom)) return 'only a plain bridge network is allowed';
+  if (
+    !Object.keys(labels).some((k) => k.startsWith(`${policy.ownerLabel.slice(0, policy.ownerLabel.lastIndexOf('.'))}.`))
+  )
+    return 'a network without our labels';
+  if (!empty(body.Driver) && body.Driver !== 'bridge')
+    return `network driver ${JSON.stringify(body.Driver)} is not allowed`;
+  if (
+    !empty(body.Options) ||
+    !empty(body.IPAM) ||
+    body.Attachable === true ||
+    body.Ingress === true ||
+    !empty(body.ConfigFrom)
+  )
+    return 'only a plain bridge network is allowed';
   return undefined;
 }

@@ -94,7 +94,8 @@ export class EngineGuard {
       case 'owned-container':
       case 'owned-network': {
         const kind = where.kind === 'owned-container' ? 'containers' : 'networks';
-        if (!(await this.#isOurs(kind, where.id))) return deny(`${kind === 'containers' ? 'container' : 'network'} ${where.id} is not one of ours`);
+        if (!(await this.#isOurs(kind, where.id)))
+          return deny(`${kind === 'containers' ? 'container' : 'network'} ${where.id} is not one of ours`);
         return this.#forward(req, res);
       }
       case 'create-container':
@@ -108,7 +109,10 @@ export class EngineGuard {
           return refuse(res, 400, 'the body is not JSON');
         }
         const binds: string[] = [];
-        const why = where.kind === 'create-container' ? containerRefusal(parsed, this.#o.policy, binds) : networkRefusal(parsed, this.#o.policy);
+        const why =
+          where.kind === 'create-container'
+            ? containerRefusal(parsed, this.#o.policy, binds)
+            : networkRefusal(parsed, this.#o.policy);
         if (why !== undefined) return deny(why);
         for (const source of binds) {
           const outside = this.#bindOutsideRoots(source);
@@ -133,21 +137,30 @@ export class EngineGuard {
       return `bind source ${source} does not exist`;
     }
     if (real !== source.replace(/\/+$/, '')) return `bind source ${source} is a link (to ${real})`;
-    if (!insideRoots(real, this.#o.policy.bindRoots)) return `bind source ${source} is outside ${this.#o.policy.bindRoots.join(', ')}`;
+    if (!insideRoots(real, this.#o.policy.bindRoots))
+      return `bind source ${source} is outside ${this.#o.policy.bindRoots.join(', ')}`;
     return undefined;
   }
 
   async #isOurs(kind: 'containers' | 'networks', id: string): Promise<boolean> {
     const key = `${kind}/${id}`;
     if (this.#owned.has(key)) return true;
-    const { status, body } = await this.#ask(`/${kind}/${encodeURIComponent(id)}${kind === 'containers' ? '/json' : ''}`);
+    const { status, body } = await this.#ask(
+      `/${kind}/${encodeURIComponent(id)}${kind === 'containers' ? '/json' : ''}`,
+    );
     // Not found: let the engine say so (a 404 is what the client expects of a gone replica).
     if (status === 404) return true;
     if (status !== 200) return false;
-    const labels = (JSON.parse(body) as { Config?: { Labels?: Record<string, string> }; Labels?: Record<string, string> });
+    const labels = JSON.parse(body) as {
+      Config?: { Labels?: Record<string, string> };
+      Labels?: Record<string, string>;
+    };
     const found = (kind === 'containers' ? labels.Config?.Labels : labels.Labels) ?? {};
     const prefix = this.#o.policy.ownerLabel.slice(0, this.#o.policy.ownerLabel.lastIndexOf('.') + 1);
-    const ours = kind === 'containers' ? typeof found[this.#o.policy.ownerLabel] === 'string' : Object.keys(found).some((k) => k.startsWith(prefix));
+    const ours =
+      kind === 'containers'
+        ? typeof found[this.#o.policy.ownerLabel] === 'string'
+        : Object.keys(found).some((k) => k.startsWith(prefix));
     if (ours) this.#owned.add(key);
     return ours;
   }
@@ -157,7 +170,9 @@ export class EngineGuard {
       const up = request({ socketPath: this.#o.engine, path, method: 'GET' }, (answer) => {
         const chunks: Buffer[] = [];
         answer.on('data', (c: Buffer) => chunks.push(c));
-        answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        answer.on('end', () =>
+          resolve({ status: answer.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         answer.on('error', reject);
       });
       up.on('error', reject);

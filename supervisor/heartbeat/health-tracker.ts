@@ -105,8 +105,21 @@ export class HealthTracker {
   #changed(id: string, before: State, after: State, result: CheckResult): HealthMessage | undefined {
     const fresh = !this.#seen.has(id);
     this.#seen.add(id);
-    if (!fresh && before.verdict === after.verdict && before.failures === after.failures && before.cause === after.cause) return undefined;
-    const message: HealthMessage = { type: 'health', id, verdict: after.verdict, consecutiveFailures: after.failures, reason: result.reason, latencyMs: result.latencyMs };
+    if (
+      !fresh &&
+      before.verdict === after.verdict &&
+      before.failures === after.failures &&
+      before.cause === after.cause
+    )
+      return undefined;
+    const message: HealthMessage = {
+      type: 'health',
+      id,
+      verdict: after.verdict,
+      consecutiveFailures: after.failures,
+      reason: result.reason,
+      latencyMs: result.latencyMs,
+    };
     if (after.cause !== undefined) message.cause = after.cause;
     return message;
   }

@@ -81,7 +81,15 @@ export class Heartbeat {
         // fastIntervalMs of the check that made it ready; the interval counts from that check.
         else if (slower && !poll.running) this.#schedule(poll);
       } else {
-        const fresh: Poll = { target, running: false, again: false, asked: false, lastOk: true, startedAt: 0, probingLife: false };
+        const fresh: Poll = {
+          target,
+          running: false,
+          again: false,
+          asked: false,
+          lastOk: true,
+          startedAt: 0,
+          probingLife: false,
+        };
         this.#polls.set(target.id, fresh);
         this.#checkNow(fresh);
       }
@@ -123,7 +131,14 @@ export class Heartbeat {
     if (message) this.#d.send(message);
     else if (poll.asked && !poll.again && result.ok) {
       // A suspect that passes: the primary clears the balancer's mark at once.
-      this.#d.send({ type: 'health', id: poll.target.id, verdict: 'ok', consecutiveFailures: 0, reason: result.reason, latencyMs: result.latencyMs });
+      this.#d.send({
+        type: 'health',
+        id: poll.target.id,
+        verdict: 'ok',
+        consecutiveFailures: 0,
+        reason: result.reason,
+        latencyMs: result.latencyMs,
+      });
     }
     if (!poll.again) poll.asked = false;
     // A starting replica has its start timeout; one in rotation must show it is still alive.

@@ -26,13 +26,17 @@ export function httpProbe(): Probe {
         const status = res.statusCode ?? 0;
         res.on('error', () => undefined);
         res.resume(); // the body is not wanted: read it, so the connection can be reused
-        res.once('end', () => done({ ok: status >= 200 && status < 300, reason: `HTTP ${status}`, latencyMs: latency() }));
+        res.once('end', () =>
+          done({ ok: status >= 200 && status < 300, reason: `HTTP ${status}`, latencyMs: latency() }),
+        );
       });
       const timer = setTimeout(() => {
         done({ ok: false, reason: `no answer within ${timeoutMs} ms`, latencyMs: latency(), timedOut: true });
         req.destroy();
       }, timeoutMs);
-      req.once('error', (err: NodeJS.ErrnoException) => done({ ok: false, reason: err.code ?? err.message, latencyMs: latency() }));
+      req.once('error', (err: NodeJS.ErrnoException) =>
+        done({ ok: false, reason: err.code ?? err.message, latencyMs: latency() }),
+      );
       req.end();
     });
 }

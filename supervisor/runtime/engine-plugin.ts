@@ -42,7 +42,9 @@ export function socketPath(socket: string): string {
 /** Docker or Podman, from GET /version (Podman lists a "Podman Engine" component). */
 export function productOf(version: Record<string, unknown>): EngineProduct {
   const names = [
-    ...(Array.isArray(version.Components) ? version.Components : []).map((c: { Name?: unknown }) => String(c?.Name ?? '')),
+    ...(Array.isArray(version.Components) ? version.Components : []).map((c: { Name?: unknown }) =>
+      String(c?.Name ?? ''),
+    ),
     String((version.Platform as { Name?: unknown } | undefined)?.Name ?? ''),
   ];
   return names.some((n) => /podman/i.test(n)) ? 'Podman' : 'Docker';
@@ -67,11 +69,17 @@ export function enginePlugin<N extends string>(spec: EnginePluginSpec<N>): Runti
         const product = productOf(version.raw);
         const what = `${product} ${version.version} (API ${ping.apiVersion})`;
         if (product !== spec.product) {
-          return { available: false, why: `the engine at ${engine.socketPath} is ${what}, not ${spec.product}: that is the ${product.toLowerCase()} runtime` };
+          return {
+            available: false,
+            why: `the engine at ${engine.socketPath} is ${what}, not ${spec.product}: that is the ${product.toLowerCase()} runtime`,
+          };
         }
         return { available: true, why: `${what} answers at ${engine.socketPath}` };
       } catch (err) {
-        return { available: false, why: `no ${spec.product} engine answers at ${engine.socketPath} (${(err as Error).message})` };
+        return {
+          available: false,
+          why: `no ${spec.product} engine answers at ${engine.socketPath} (${(err as Error).message})`,
+        };
       } finally {
         await engine.close();
       }
@@ -114,4 +122,3 @@ export function enginePlugin<N extends string>(spec: EnginePluginSpec<N>): Runti
     },
   };
 }
-

@@ -86,7 +86,8 @@ export class EngineRuntime implements Runtime {
   readonly #loggedRewrites = new Set<string>();
 
   constructor(options: EngineRuntimeOptions) {
-    if (/^(0|root)(:|$)/.test(options.user)) throw new Error(`runtimes.${options.name}.user must not be root (was ${options.user})`);
+    if (/^(0|root)(:|$)/.test(options.user))
+      throw new Error(`runtimes.${options.name}.user must not be root (was ${options.user})`);
     this.kind = options.name;
     this.#o = options;
     this.#labels = replicaLabels(options.labelPrefix);
@@ -107,7 +108,10 @@ export class EngineRuntime implements Runtime {
   }
 
   async list(): Promise<ReplicaInfo[]> {
-    const containers = await this.#o.engine.containers.list({ all: true, labels: { [this.#labels.supervisor]: this.#o.supervisor } });
+    const containers = await this.#o.engine.containers.list({
+      all: true,
+      labels: { [this.#labels.supervisor]: this.#o.supervisor },
+    });
     return containers.flatMap((c) => {
       const info = this.#fromSummary(c);
       return info ? [info] : [];
@@ -133,12 +137,18 @@ export class EngineRuntime implements Runtime {
   }
 
   logs(id: string, options: ReplicaLogOptions): AsyncIterable<ReplicaOutput> {
-    return this.#o.engine.containers.logs(id, { follow: options.follow, tail: options.tail ?? 'all', signal: options.signal });
+    return this.#o.engine.containers.logs(id, {
+      follow: options.follow,
+      tail: options.tail ?? 'all',
+      signal: options.signal,
+    });
   }
 
   async memory(): Promise<{ bytes: number; source: string } | undefined> {
     const { memTotal } = await this.#o.engine.system.info();
-    return memTotal > 0 ? { bytes: memTotal, source: `the ${this.kind} engine's host (GET /info MemTotal)` } : undefined;
+    return memTotal > 0
+      ? { bytes: memTotal, source: `the ${this.kind} engine's host (GET /info MemTotal)` }
+      : undefined;
   }
 
   async imageId(image: string): Promise<string | undefined> {
@@ -146,7 +156,10 @@ export class EngineRuntime implements Runtime {
   }
 
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
-    if (!spec.image) throw Object.assign(new Error(`service ${spec.service} has no image for the ${this.kind} runtime`), { code: 'NO_IMAGE' });
+    if (!spec.image)
+      throw Object.assign(new Error(`service ${spec.service} has no image for the ${this.kind} runtime`), {
+        code: 'NO_IMAGE',
+      });
     const name = containerName(spec.service, spec.port);
     const dataDir = await this.#prepareDataDir(serviceDataDir(this.#o.replicaDataDir, spec.service));
     const secrets = this.#secretFiles(spec);
@@ -172,14 +185,19 @@ export class EngineRuntime implements Runtime {
         cpus: spec.resources.cpus,
         networkMode: this.#o.network,
         networkAliases: [name],
-        binds: [{ source: dataDir, target: DATA_MOUNT }, ...(secrets.dir ? [{ source: secrets.dir, target: SECRETS_MOUNT, readOnly: true }] : [])],
+        binds: [
+          { source: dataDir, target: DATA_MOUNT },
+          ...(secrets.dir ? [{ source: secrets.dir, target: SECRETS_MOUNT, readOnly: true }] : []),
+        ],
         capDrop: [...CONTAINMENT.capDrop],
         securityOpt: [...CONTAINMENT.securityOpt],
         readonlyRootfs: CONTAINMENT.readonlyRootfs,
         tmpfs: { ...CONTAINMENT.tmpfs },
         pidsLimit: CONTAINMENT.pidsLimit,
         // A container on the host's MySQL needs a name for the host.
-        ...(this.#o.hostAlias.extraHost ? { extraHosts: [`${this.#o.hostAlias.name}:${this.#o.hostAlias.extraHost}`] } : {}),
+        ...(this.#o.hostAlias.extraHost
+          ? { extraHosts: [`${this.#o.hostAlias.name}:${this.#o.hostAlias.extraHost}`] }
+          : {}),
         restartPolicy: { name: 'no' }, // the supervisor restarts, with backoff; the engine must not
         init: true, // tini as PID 1: SIGTERM reaches the app, which then exits promptly
         stopTimeoutSeconds: this.#o.stopGraceSeconds,
@@ -293,7 +311,13 @@ export class EngineRuntime implements Runtime {
   }
 
   /** A container without our service and port labels is not a replica. */
-  #replica(id: string, labels: Record<string, string>, running: boolean, startedAt: number, exitReason: string | undefined): ReplicaInfo | undefined {
+  #replica(
+    id: string,
+    labels: Record<string, string>,
+    running: boolean,
+    startedAt: number,
+    exitReason: string | undefined,
+  ): ReplicaInfo | undefined {
     const service = labels[this.#labels.service];
     const port = parsePortLabel(labels[this.#labels.port]);
     if (!service || port === undefined) return undefined;

@@ -43,8 +43,10 @@ function cgroupLimits(root: string, selfCgroup: string): MemoryLimit[] {
   for (const line of selfCgroup.split('\n')) {
     const [, controllers, where] = /^\d+:([^:]*):(.*)$/.exec(line.trim()) ?? [];
     if (where === undefined) continue;
-    if (controllers === '') found.push(...along(root, where, 'memory.max'), ...along(path.join(root, 'unified'), where, 'memory.max'));
-    else if (controllers!.split(',').includes('memory')) found.push(...along(path.join(root, 'memory'), where, 'memory.limit_in_bytes'));
+    if (controllers === '')
+      found.push(...along(root, where, 'memory.max'), ...along(path.join(root, 'unified'), where, 'memory.max'));
+    else if (controllers!.split(',').includes('memory'))
+      found.push(...along(path.join(root, 'memory'), where, 'memory.limit_in_bytes'));
   }
   return found;
 }
@@ -52,7 +54,8 @@ function cgroupLimits(root: string, selfCgroup: string): MemoryLimit[] {
 /** The limit file at the mount's root and in each directory from the process's cgroup up. */
 function along(mount: string, cgroupPath: string, file: string): MemoryLimit[] {
   const dirs = new Set([mount]);
-  for (let dir = path.join(mount, cgroupPath); dir.startsWith(mount) && dir !== mount; dir = path.dirname(dir)) dirs.add(dir);
+  for (let dir = path.join(mount, cgroupPath); dir.startsWith(mount) && dir !== mount; dir = path.dirname(dir))
+    dirs.add(dir);
   const out: MemoryLimit[] = [];
   for (const dir of dirs) {
     const text = readText(path.join(dir, file))?.trim();

@@ -19,7 +19,9 @@ export function lastRuntimeFile(dataDir: string, instance: string): string {
 export function readLastRuntime(file: string): LastRuntime | undefined {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<LastRuntime>;
-    return typeof parsed.runtime === 'string' && parsed.runtime !== '' ? { runtime: parsed.runtime, since: String(parsed.since ?? '') } : undefined;
+    return typeof parsed.runtime === 'string' && parsed.runtime !== ''
+      ? { runtime: parsed.runtime, since: String(parsed.since ?? '') }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -9,7 +9,9 @@ import type { Logger } from '../log.ts';
 import type { Runtime } from './runtime.ts';
 
 /** A convict schema: keys to fields, nested. */
-export type SettingsSchema<S> = { [K in keyof S]: S[K] extends unknown[] ? Field : S[K] extends object ? SettingsSchema<S[K]> : Field };
+export type SettingsSchema<S> = {
+  [K in keyof S]: S[K] extends unknown[] ? Field : S[K] extends object ? SettingsSchema<S[K]> : Field;
+};
 
 export interface RuntimeCapabilities {
   /** What a service must give to run here: an image, or a command line. */
@@ -68,7 +70,8 @@ export function deploymentIssues(plugin: RuntimePlugin, deployment: Deployment):
     .map((s) => ({
       key: `services.${s.name}.${field}`,
       value: undefined,
-      expected: field === 'image' ? `an image name (runtime is ${plugin.name})` : `a command array (runtime is ${plugin.name})`,
+      expected:
+        field === 'image' ? `an image name (runtime is ${plugin.name})` : `a command array (runtime is ${plugin.name})`,
     }));
   return [...missing, ...(plugin.check?.(deployment) ?? [])];
 }

@@ -16,7 +16,10 @@ export const CLOCK_TICKS = (() => {
 
 /** Fields of a /proc/PID/stat line after the `(comm)` field, which may itself hold spaces. */
 export function statFieldsOf(line: string): string[] {
-  return line.slice(line.lastIndexOf(')') + 2).trim().split(/\s+/);
+  return line
+    .slice(line.lastIndexOf(')') + 2)
+    .trim()
+    .split(/\s+/);
 }
 
 /** utime + stime in clock ticks: fields 14 and 15 of the man page, 11 and 12 after `(comm)`. */
@@ -44,11 +47,18 @@ export function ownBytesOf(status: string): number | undefined {
 /** undefined once the process is gone. */
 export async function procUsage(pid: number): Promise<ReplicaUsage | undefined> {
   try {
-    const [stat, status] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')]);
+    const [stat, status] = await Promise.all([
+      readFile(`/proc/${pid}/stat`, 'utf8'),
+      readFile(`/proc/${pid}/status`, 'utf8'),
+    ]);
     const memoryBytes = rssBytesOf(status);
     if (memoryBytes === undefined) return undefined;
     const ownBytes = ownBytesOf(status);
-    return { cpuSeconds: cpuTicksOf(statFieldsOf(stat)) / CLOCK_TICKS, memoryBytes, ...(ownBytes === undefined ? {} : { ownBytes }) };
+    return {
+      cpuSeconds: cpuTicksOf(statFieldsOf(stat)) / CLOCK_TICKS,
+      memoryBytes,
+      ...(ownBytes === undefined ? {} : { ownBytes }),
+    };
   } catch {
     return undefined;
   }

@@ -66,7 +66,11 @@ export class BundleCache {
     });
     const { dir, built } = await this.#current;
     const sourceMaps = entry.flags.includes('--enable-source-maps') ? [] : ['--enable-source-maps'];
-    return { command: ['node', ...sourceMaps, ...entry.flags, path.join(dir, BUNDLE_FILE), ...entry.args], bundleDir: dir, built };
+    return {
+      command: ['node', ...sourceMaps, ...entry.flags, path.join(dir, BUNDLE_FILE), ...entry.args],
+      bundleDir: dir,
+      built,
+    };
   }
 
   async #ensure(): Promise<{ dir: string; built: boolean }> {

@@ -15,7 +15,15 @@ import { serviceDataDir, serviceSecretsDir, writeSecretFiles } from './replica-f
 import type { Logger } from '../log.ts';
 import { readLogFile } from './log-file.ts';
 import { BundleCache } from './process-bundle.ts';
-import type { Placement, ReplicaInfo, ReplicaLogOptions, ReplicaOutput, ReplicaSpec, ReplicaUsage, Runtime } from './runtime.ts';
+import type {
+  Placement,
+  ReplicaInfo,
+  ReplicaLogOptions,
+  ReplicaOutput,
+  ReplicaSpec,
+  ReplicaUsage,
+  Runtime,
+} from './runtime.ts';
 import { dialHost, portTaken } from './runtime.ts';
 import { hostMemory } from './host-memory.ts';
 import { procUsage } from './proc-usage.ts';
@@ -62,9 +70,14 @@ const HEAP_SHARE = 0.3;
  * do inside their cgroup (here V8 would size its heap from the host's memory), with their
  * young generation of 1 MB semi-spaces. A flag the command gives itself wins.
  */
-export function memoryBounds(args: readonly string[], memoryMb: number): { args: string[]; env: Record<string, string> } {
+export function memoryBounds(
+  args: readonly string[],
+  memoryMb: number,
+): { args: string[]; env: Record<string, string> } {
   const has = (flag: string) => args.some((a) => a.startsWith(flag));
-  const heap = has('--max-old-space-size') ? [] : [`--max-old-space-size=${Math.max(16, Math.round(memoryMb * HEAP_SHARE))}`];
+  const heap = has('--max-old-space-size')
+    ? []
+    : [`--max-old-space-size=${Math.max(16, Math.round(memoryMb * HEAP_SHARE))}`];
   const young = has('--max-semi-space-size') ? [] : ['--max-semi-space-size=1'];
   return {
     args: [...heap, ...young, ...args],
@@ -108,7 +121,10 @@ export class ProcessRuntime implements Runtime {
   }
 
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
-    if (!spec.command?.length) throw Object.assign(new Error(`service ${spec.service} has no command for the process runtime`), { code: 'NO_COMMAND' });
+    if (!spec.command?.length)
+      throw Object.assign(new Error(`service ${spec.service} has no command for the process runtime`), {
+        code: 'NO_COMMAND',
+      });
     // A replica on a taken port would only fail its health checks; say so before spawning it.
     await assertPortFree(this.#options.publishHost, spec.port);
     const id = spec.instance;
@@ -131,7 +147,12 @@ export class ProcessRuntime implements Runtime {
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(bin, args, { cwd: this.#options.cwd ?? process.cwd(), env, detached: true, stdio: ['ignore', fd, fd] });
+      child = spawn(bin, args, {
+        cwd: this.#options.cwd ?? process.cwd(),
+        env,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
@@ -145,7 +166,14 @@ export class ProcessRuntime implements Runtime {
       entry.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
     });
     this.#children.set(id, entry);
-    const record: ProcessRecord = { id, service: spec.service, port: spec.port, pid: child.pid!, startedAt: Date.now(), ...(spec.spec === undefined ? {} : { spec: spec.spec }) };
+    const record: ProcessRecord = {
+      id,
+      service: spec.service,
+      port: spec.port,
+      pid: child.pid!,
+      startedAt: Date.now(),
+      ...(spec.spec === undefined ? {} : { spec: spec.spec }),
+    };
     this.#records.set(id, record);
     this.#save();
     return this.#info(record);
@@ -156,7 +184,11 @@ export class ProcessRuntime implements Runtime {
     const started = performance.now();
     const prebuilt = await this.#options.bundles.prebuilt(spec.command!);
     if (prebuilt.built) {
-      this.#options.logger?.info('app bundle built', { dir: prebuilt.bundleDir, ms: Math.round(performance.now() - started), service: spec.service });
+      this.#options.logger?.info('app bundle built', {
+        dir: prebuilt.bundleDir,
+        ms: Math.round(performance.now() - started),
+        service: spec.service,
+      });
     }
     return prebuilt.command;
   }
@@ -193,7 +225,11 @@ export class ProcessRuntime implements Runtime {
 
   /** Each service its own data directory, as containers have (runtime/replica-files.ts). */
   placement(service: string, port: number): Placement {
-    return { port, host: dialHost(this.#options.publishHost), dataDir: serviceDataDir(this.#options.replicaDataDir, service) };
+    return {
+      port,
+      host: dialHost(this.#options.publishHost),
+      dataDir: serviceDataDir(this.#options.replicaDataDir, service),
+    };
   }
 
   serviceUrl(_service: string, port: number): string {
@@ -288,7 +324,16 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
   name: 'process',
   capabilities: { artifact: 'command', resourceLimits: false },
   schema: {
-    inheritEnv: field('sa-env-names', ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_ENV', 'NODE_EXTRA_CA_CERTS']),
+    inheritEnv: field('sa-env-names', [
+      'PATH',
+      'HOME',
+      'LANG',
+      'LC_ALL',
+      'TZ',
+      'TMPDIR',
+      'NODE_ENV',
+      'NODE_EXTRA_CA_CERTS',
+    ]),
     bundle: field('sa-boolean', true),
   },
   detect: async () => ({ available: true, why: 'child processes need no engine' }),
@@ -300,7 +345,9 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
       replicaDataDir: context.replicaDataDir,
       publishHost: context.publishHost,
       inheritEnv: context.settings.inheritEnv,
-      bundles: context.settings.bundle ? new BundleCache(process.cwd(), path.join(context.dataDir, 'bundles')) : undefined,
+      bundles: context.settings.bundle
+        ? new BundleCache(process.cwd(), path.join(context.dataDir, 'bundles'))
+        : undefined,
       logger: context.logger,
     }),
 };
@@ -319,7 +366,8 @@ function portlessServices(deployment: Deployment): ReturnType<NonNullable<Runtim
     .map((s) => ({
       key: `services.${s.name}.env`,
       value: s.env,
-      expected: 'a variable carrying {{replica:port}} (runtime is process: every replica listens on its own host port), e.g. "PORT": "{{replica:port}}"',
+      expected:
+        'a variable carrying {{replica:port}} (runtime is process: every replica listens on its own host port), e.g. "PORT": "{{replica:port}}"',
     }));
 }
 
@@ -332,7 +380,8 @@ async function assertPortFree(host: string, port: number): Promise<void> {
       probe.listen({ host: host === '' ? undefined : host, port, exclusive: true }, resolve);
     });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portTaken(port, `listen ${host}:${port}: address already in use`, err);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw portTaken(port, `listen ${host}:${port}: address already in use`, err);
     // Any other refusal (no such address, no permission) is the replica's to report.
   } finally {
     await new Promise<void>((resolve) => probe.close(() => resolve()));

@@ -43,7 +43,12 @@ export function separateServiceData(replicaDataDir: string, services: readonly s
  * renamed over), never removed first: a replica starting beside this one may be reading it.
  * Throws EPERM when the files cannot be given to `owner` (not root): the caller decides what then.
  */
-export function writeSecretFiles(dir: string, secrets: Readonly<Record<string, string>>, mountedAs: string, owner?: { uid: number; gid: number }): Record<string, string> {
+export function writeSecretFiles(
+  dir: string,
+  secrets: Readonly<Record<string, string>>,
+  mountedAs: string,
+  owner?: { uid: number; gid: number },
+): Record<string, string> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(secrets)) {

@@ -160,7 +160,10 @@ export const PORT_TAKEN = 'PORT_TAKEN';
 
 /** An error with code PORT_TAKEN that names the port and what the runtime said. */
 export function portTaken(port: number, detail: string, cause?: unknown): Error {
-  return Object.assign(new Error(`port ${port} is taken by another process: ${detail}`, cause === undefined ? undefined : { cause }), { code: PORT_TAKEN });
+  return Object.assign(
+    new Error(`port ${port} is taken by another process: ${detail}`, cause === undefined ? undefined : { cause }),
+    { code: PORT_TAKEN },
+  );
 }
 
 /** The host the supervisor itself dials: a wildcard publish address is reached via loopback. */

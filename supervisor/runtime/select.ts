@@ -69,5 +69,11 @@ export async function selectRuntime(
     return { runtime, why };
   }
   const others = plugins.map((p) => `"${p.name}"`).join(', ');
-  throw new ConfigError([{ key: 'runtime', value: config.runtime, expected: `a runtime that can run here (${passedOver.join('; ')}); or "auto", ${others}` }]);
+  throw new ConfigError([
+    {
+      key: 'runtime',
+      value: config.runtime,
+      expected: `a runtime that can run here (${passedOver.join('; ')}); or "auto", ${others}`,
+    },
+  ]);
 }

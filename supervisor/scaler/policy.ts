@@ -58,7 +58,10 @@ export class ScalingPolicy {
   /** The seed's rule: floor(K / requestsPerReplica) + 1, before the bounds. */
   formula(requests: number): { replicas: number; reason: string } {
     const replicas = Math.floor(requests / this.settings.requestsPerReplica) + 1;
-    return { replicas, reason: `${requests} requests / ${this.settings.requestsPerReplica} per replica + 1 = ${replicas}` };
+    return {
+      replicas,
+      reason: `${requests} requests / ${this.settings.requestsPerReplica} per replica + 1 = ${replicas}`,
+    };
   }
 
   /** min <= replicas <= max: the one place the bounds apply. */
@@ -74,7 +77,11 @@ export class ScalingPolicy {
     const raw = this.formula(requests);
     const bounded = this.clamp(raw.replicas);
     const why =
-      bounded.code === 'raised-to-min' ? `, raised to min ${bounded.replicas}` : bounded.code === 'capped-at-max' ? `, capped at max ${bounded.replicas}` : '';
+      bounded.code === 'raised-to-min'
+        ? `, raised to min ${bounded.replicas}`
+        : bounded.code === 'capped-at-max'
+          ? `, capped at max ${bounded.replicas}`
+          : '';
     return { replicas: bounded.replicas, code: bounded.code, reason: raw.reason + why };
   }
 

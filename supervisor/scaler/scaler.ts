@@ -51,7 +51,8 @@ export class Scaler {
 
   constructor(deps: ScalerDeps) {
     this.#d = deps;
-    for (const [service, settings] of Object.entries(deps.policies)) this.#policies.set(service, scalingPolicy(settings));
+    for (const [service, settings] of Object.entries(deps.policies))
+      this.#policies.set(service, scalingPolicy(settings));
   }
 
   /** Starts taking the counts every pollMs; again is a no-op. */

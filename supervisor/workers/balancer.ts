@@ -42,7 +42,8 @@ if (settings.tls === null) {
 let acceptNow = (): void => undefined;
 let closing = false;
 /** Resolves when the public listener may accept: at once, or on `accept` for an inherited socket. */
-const mayAccept = settings.inherited === null ? Promise.resolve() : new Promise<void>((resolve) => (acceptNow = resolve));
+const mayAccept =
+  settings.inherited === null ? Promise.resolve() : new Promise<void>((resolve) => (acceptNow = resolve));
 
 /**
  * Listens on `port`, or on a copy of the inherited socket `fd`; reports the address once bound,
@@ -56,7 +57,14 @@ async function listen(s: Server, port: number, redirect: boolean, fd: number | n
     // the host restarts us after a delay. Once listening, an error (EMFILE on accept, say) must
     // not take every connection down with us.
     if (!bound) {
-      channel.send({ type: 'listen-failed', host: settings.listen.host, port, code: err.code ?? 'LISTEN', message: err.message, ...(redirect ? { redirect } : {}) });
+      channel.send({
+        type: 'listen-failed',
+        host: settings.listen.host,
+        port,
+        code: err.code ?? 'LISTEN',
+        message: err.message,
+        ...(redirect ? { redirect } : {}),
+      });
       process.exit(1);
     }
     channel.send({ type: 'worker-error', code: err.code ?? 'LISTEN', message: `${what}: ${err.message}` });
@@ -67,7 +75,10 @@ async function listen(s: Server, port: number, redirect: boolean, fd: number | n
     channel.send({ type: 'listening', host: address.address, port: address.port, ...(redirect ? { redirect } : {}) });
   };
   if (fd === null) {
-    s.listen({ port, host: settings.listen.host, reusePort: settings.threads > 1, backlog: LISTEN_BACKLOG }, onListening);
+    s.listen(
+      { port, host: settings.listen.host, reusePort: settings.threads > 1, backlog: LISTEN_BACKLOG },
+      onListening,
+    );
     return;
   }
   let handle: object;

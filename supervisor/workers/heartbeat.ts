@@ -7,7 +7,12 @@ import { workerChannel } from './channel.ts';
 import { HEARTBEAT } from './spec.ts';
 
 const channel = workerChannel(HEARTBEAT);
-const heartbeat = new Heartbeat({ config: channel.config, clock: systemClock, probe: httpProbe(), send: (m) => channel.send(m) });
+const heartbeat = new Heartbeat({
+  config: channel.config,
+  clock: systemClock,
+  probe: httpProbe(),
+  send: (m) => channel.send(m),
+});
 
 channel.onMessage((message) => {
   if (message.type === 'targets') heartbeat.applyTargets(message);

@@ -99,7 +99,9 @@ export class WorkerHost<In, Out, Config> {
     const entry = this.#spec.entry;
     const worker = new Worker(entry.pathname.endsWith('.ts') ? BOOT : entry, {
       workerData: { entry: entry.href, config: this.#o.config, name: this.name },
-      ...(this.#spec.youngGenerationMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: this.#spec.youngGenerationMb } } : {}),
+      ...(this.#spec.youngGenerationMb !== undefined
+        ? { resourceLimits: { maxYoungGenerationSizeMb: this.#spec.youngGenerationMb } }
+        : {}),
     });
     this.#worker = worker;
     this.#startedAt = Date.now();

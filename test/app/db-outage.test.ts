@@ -14,7 +14,11 @@ import { startPair, type Pair } from './support/services.ts';
 const skip = skipUnless(await mysqlAvailable(), 'MariaDB');
 
 function untilHealthy(api: Api): Promise<true> {
-  return eventually(async () => (await api.get('/api/v1/_health')).status === 200 || undefined, `${api.url} healthy`, 15_000);
+  return eventually(
+    async () => (await api.get('/api/v1/_health')).status === 200 || undefined,
+    `${api.url} healthy`,
+    15_000,
+  );
 }
 
 describe('database outage on MariaDB', { skip }, () => {

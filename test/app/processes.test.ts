@@ -14,7 +14,11 @@ import { expectReply } from './support/fixture.ts';
 const SECRET = 'processes-test-secret-0123456789abcdef';
 const mysqlSkip = skipUnless(await mysqlAvailable(), 'MariaDB');
 
-async function threeAtOnce(t: { after: (fn: () => Promise<void>) => void }, env: Record<string, string>, peek: (service: 'users' | 'acts', table: string) => Promise<Record<string, unknown>[]>) {
+async function threeAtOnce(
+  t: { after: (fn: () => Promise<void>) => void },
+  env: Record<string, string>,
+  peek: (service: 'users' | 'acts', table: string) => Promise<Record<string, unknown>[]>,
+) {
   const replicas: AppProcess[] = [0, 1, 2].map(() =>
     spawnApp({ SERVICE: 'all', PORT: '0', HOST: '127.0.0.1', SESSION_SECRET: SECRET, API_ACCESS: 'open', ...env }),
   );

@@ -13,11 +13,24 @@ import { ERROR, FRAME, RawH2, frame, hpack } from '../../testkit/raw-h2.ts';
 import { eventually } from '../../testkit/supervisor.ts';
 import { makeCa, makeLeaf } from '../../testkit/tls.ts';
 import { MAX_RESETS } from '../../supervisor/balancer/h2-session.ts';
-import { abuseSuite, baseline, clearJournal, journal, servedThroughout, TEST_LIMITS, type ProbeStats } from './support.ts';
+import {
+  abuseSuite,
+  baseline,
+  clearJournal,
+  journal,
+  servedThroughout,
+  TEST_LIMITS,
+  type ProbeStats,
+} from './support.ts';
 
 const dir = await mkdtemp(path.join(tmpdir(), 'sa-abuse-h2-'));
 const leaf = await makeLeaf(await makeCa(dir), 'abuse');
-const a = abuseSuite({ suite: 'abuse-h2', port: 31100, threads: 2, tls: { certFile: leaf.certFile, keyFile: leaf.keyFile } });
+const a = abuseSuite({
+  suite: 'abuse-h2',
+  port: 31100,
+  threads: 2,
+  tls: { certFile: leaf.certFile, keyFile: leaf.keyFile },
+});
 after(() => rm(dir, { recursive: true, force: true }));
 
 describe('HTTP/2 abuse', () => {
@@ -41,7 +54,8 @@ describe('HTTP/2 abuse', () => {
     return { c, sent };
   }
 
-  const calmedDown = (c: RawH2) => c.goaway()?.code === ERROR.ENHANCE_YOUR_CALM || c.resets(ERROR.ENHANCE_YOUR_CALM).length > 0;
+  const calmedDown = (c: RawH2) =>
+    c.goaway()?.code === ERROR.ENHANCE_YOUR_CALM || c.resets(ERROR.ENHANCE_YOUR_CALM).length > 0;
 
   /**
    * Which of the client's streams (1st, 2nd, ...) the server cut the connection at: the one it
@@ -80,7 +94,10 @@ describe('HTTP/2 abuse', () => {
       assert.ok(c.closed, 'closed');
       assert.equal(c.goaway()?.code, ERROR.ENHANCE_YOUR_CALM, 'GOAWAY says why');
       const at = cutAt(c);
-      assert.ok(at !== undefined && at > MAX_RESETS && at <= MAX_RESETS + 20, `GOAWAY after stream ${at} of the ${sent} sent`);
+      assert.ok(
+        at !== undefined && at > MAX_RESETS && at <= MAX_RESETS + 20,
+        `GOAWAY after stream ${at} of the ${sent} sent`,
+      );
       c.close();
     });
   });
@@ -90,7 +107,11 @@ describe('HTTP/2 abuse', () => {
     await servedThroughout(a, usual, async () => {
       const c = await RawH2.open(a.port, '127.0.0.22');
       for (let i = 0; i < 150; i++) c.request(`/api/v1/hold?key=h2-${i}`);
-      await eventually(async () => (c.resets(ERROR.REFUSED_STREAM).length > 0 || c.goaway() ? true : undefined), 'streams beyond 100 refused', 5000);
+      await eventually(
+        async () => (c.resets(ERROR.REFUSED_STREAM).length > 0 || c.goaway() ? true : undefined),
+        'streams beyond 100 refused',
+        5000,
+      );
       await sleep(500);
       const held = (await journal(a.replicas)).filter((s) => s.url.startsWith('/api/v1/hold?key=h2-')).length;
       assert.ok(held > 0 && held <= 8, `${held} requests of one connection at the replicas at once (at most 8)`);
@@ -103,18 +124,38 @@ describe('HTTP/2 abuse', () => {
     await servedThroughout(a, usual, async () => {
       const c = await RawH2.open(a.port, '127.0.0.23');
       const id = c.request('/api/v1/too-big', { extra: [['x-big', 'b'.repeat(20_000)]] });
-      await eventually(async () => (c.statuses().has(id) || c.resets().some((f) => f.stream === id) || c.closed ? true : undefined), 'an answer to the oversized request', 5000);
+      await eventually(
+        async () => (c.statuses().has(id) || c.resets().some((f) => f.stream === id) || c.closed ? true : undefined),
+        'an answer to the oversized request',
+        5000,
+      );
       const status = c.statuses().get(id);
-      assert.ok(status === 431 || c.resets().some((f) => f.stream === id), `431 or a reset, not a forwarded request (status ${status})`);
+      assert.ok(
+        status === 431 || c.resets().some((f) => f.stream === id),
+        `431 or a reset, not a forwarded request (status ${status})`,
+      );
       c.close();
 
       const flood = await RawH2.open(a.port, '127.0.0.24');
       const stream = flood.stream();
-      flood.write(frame(FRAME.HEADERS, 0, stream, hpack([[':method', 'GET'], [':scheme', 'https'], [':path', '/api/v1/flood'], [':authority', 'localhost']])));
+      flood.write(
+        frame(
+          FRAME.HEADERS,
+          0,
+          stream,
+          hpack([
+            [':method', 'GET'],
+            [':scheme', 'https'],
+            [':path', '/api/v1/flood'],
+            [':authority', 'localhost'],
+          ]),
+        ),
+      );
       const piece = hpack(Array.from({ length: 150 }, (_, i) => [`x-flood-${i}`, 'f'.repeat(100)] as [string, string]));
       let bytes = 0;
       for (let i = 0; i < 2000 && !flood.closed; i++) {
-        if (!flood.write(frame(FRAME.CONTINUATION, 0, stream, piece))) await Promise.race([new Promise((r) => flood.socket.once('drain', r)), flood.ended]);
+        if (!flood.write(frame(FRAME.CONTINUATION, 0, stream, piece)))
+          await Promise.race([new Promise((r) => flood.socket.once('drain', r)), flood.ended]);
         bytes += piece.length;
       }
       await Promise.race([flood.ended, sleep(5000)]);
@@ -137,10 +178,18 @@ describe('HTTP/2 abuse', () => {
 
   test('a request body that stalls: 408 at the body deadline, the stream ended', async () => {
     const c = await RawH2.open(a.port, '127.0.0.26');
-    const id = c.request('/api/v1/upload', { method: 'POST', body: true, extra: [['content-type', 'application/octet-stream']] });
+    const id = c.request('/api/v1/upload', {
+      method: 'POST',
+      body: true,
+      extra: [['content-type', 'application/octet-stream']],
+    });
     c.write(frame(FRAME.DATA, 0, id, Buffer.alloc(1000, 's')));
     const started = Date.now();
-    await eventually(async () => (c.statuses().has(id) ? true : undefined), 'an answer to the stalled body', TEST_LIMITS.bodyIdleTimeoutMs + 3000);
+    await eventually(
+      async () => (c.statuses().has(id) ? true : undefined),
+      'an answer to the stalled body',
+      TEST_LIMITS.bodyIdleTimeoutMs + 3000,
+    );
     assert.equal(c.statuses().get(id), 408);
     assert.ok(Date.now() - started >= TEST_LIMITS.bodyIdleTimeoutMs - 300, 'not before the deadline');
     c.close();

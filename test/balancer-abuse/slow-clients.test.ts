@@ -6,7 +6,19 @@ import type { Socket } from 'node:net';
 import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { http } from '../../testkit/supervisor.ts';
-import { abuseSuite, baseline, clearJournal, journal, openSocket, raw, restarts, servedThroughout, statuses, TEST_LIMITS, type ProbeStats } from './support.ts';
+import {
+  abuseSuite,
+  baseline,
+  clearJournal,
+  journal,
+  openSocket,
+  raw,
+  restarts,
+  servedThroughout,
+  statuses,
+  TEST_LIMITS,
+  type ProbeStats,
+} from './support.ts';
 
 // A head deadline long enough to open 10,000 connections before the first is closed.
 const LIMITS = { ...TEST_LIMITS, headersTimeoutMs: 5000, requestTimeoutMs: 6000 };
@@ -51,7 +63,10 @@ describe('slow and vanishing clients against the real balancer', () => {
     });
     await sleep(500);
     assert.equal(answers.length, 200, 'every slow connection was closed by the balancer');
-    assert.ok(answers.every((t) => statuses(t)[0] === 408), answers.find((t) => statuses(t)[0] !== 408));
+    assert.ok(
+      answers.every((t) => statuses(t)[0] === 408),
+      answers.find((t) => statuses(t)[0] !== 408),
+    );
     await closeAll(sockets);
   });
 
@@ -67,19 +82,33 @@ describe('slow and vanishing clients against the real balancer', () => {
       await sleep(3000);
     });
     const done = await Promise.all(replies);
-    assert.ok(done.every((r) => statuses(r.text)[0] === 408), done.map((r) => statuses(r.text)).join(' '));
-    assert.deepEqual((await journal(a.replicas)).filter((s) => s.url === '/api/v1/upload'), []);
+    assert.ok(
+      done.every((r) => statuses(r.text)[0] === 408),
+      done.map((r) => statuses(r.text)).join(' '),
+    );
+    assert.deepEqual(
+      (await journal(a.replicas)).filter((s) => s.url === '/api/v1/upload'),
+      [],
+    );
   });
 
   test('a body that stops: 408 after the body idle deadline; a large one streamed so far is cut, never completed at the replica', async () => {
     await clearJournal(a.replicas);
     const small = raw(a.port, `POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: 100\r\n\r\nhalf`, { waitMs: 5000 });
-    const big = raw(a.port, [`POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: 1000000\r\n\r\n`, 'y'.repeat(200_000)], { waitMs: 5000 });
+    const big = raw(
+      a.port,
+      [`POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: 1000000\r\n\r\n`, 'y'.repeat(200_000)],
+      { waitMs: 5000 },
+    );
     const [s, b] = await Promise.all([small, big]);
     assert.deepEqual(statuses(s.text), [408]);
     assert.ok(s.ms >= LIMITS.bodyIdleTimeoutMs && s.ms < LIMITS.bodyIdleTimeoutMs + 1500, `closed after ${s.ms} ms`);
     assert.equal(b.closed, true);
-    assert.deepEqual((await journal(a.replicas)).filter((x) => x.url === '/api/v1/upload'), [], 'no replica got a whole request');
+    assert.deepEqual(
+      (await journal(a.replicas)).filter((x) => x.url === '/api/v1/upload'),
+      [],
+      'no replica got a whole request',
+    );
   });
 
   test('10,000 idle connections: others served, the balancer keeps running, all closed at the head deadline', async () => {
@@ -91,13 +120,15 @@ describe('slow and vanishing clients against the real balancer', () => {
       // probe's own event loop) and both cores, which says nothing about the balancer. What is
       // measured is a client's latency while the 10,000 are held open.
       for (let batch = 0; batch < 10; batch++) {
-        const opened = await Promise.all(Array.from({ length: 1000 }, async (_, j) => {
-          const life: { connected: number; closed?: number } = { connected: 0 };
-          lifetimes.push(life);
-          const socket = await openSocket(a.port, attacker(batch * 1000 + j), () => (life.closed = Date.now()));
-          life.connected = Date.now();
-          return socket;
-        }));
+        const opened = await Promise.all(
+          Array.from({ length: 1000 }, async (_, j) => {
+            const life: { connected: number; closed?: number } = { connected: 0 };
+            lifetimes.push(life);
+            const socket = await openSocket(a.port, attacker(batch * 1000 + j), () => (life.closed = Date.now()));
+            life.connected = Date.now();
+            return socket;
+          }),
+        );
         for (const s of opened) {
           s.resume(); // read (nothing), so the balancer's close is seen
           sockets.push(s);
@@ -115,7 +146,11 @@ describe('slow and vanishing clients against the real balancer', () => {
       // nothing here. The 1 s slack is for our own record of the connect, taken when this busy
       // event loop gets to it; a refusal or a cap closes at once.
       const early = lifetimes.filter((l) => l.closed! - l.connected < LIMITS.headersTimeoutMs - 1000);
-      assert.equal(early.length, 0, `${early.length} closed before the head deadline (first after ${early.length ? Math.min(...early.map((l) => l.closed! - l.connected)) : 0} ms)`);
+      assert.equal(
+        early.length,
+        0,
+        `${early.length} closed before the head deadline (first after ${early.length ? Math.min(...early.map((l) => l.closed! - l.connected)) : 0} ms)`,
+      );
     } finally {
       await closeAll(sockets);
     }
@@ -139,9 +174,14 @@ describe('slow and vanishing clients against the real balancer', () => {
     assert.equal(await restarts(a), restartsBefore, 'no balancer thread died');
     // Nothing left queued: 16 requests start at once (the 16 connections are free again).
     const started = Date.now();
-    const replies = await Promise.all(Array.from({ length: 16 }, (_, i) => http('GET', `${a.base}/api/v1/slow?ms=500&i=${i}`)));
+    const replies = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => http('GET', `${a.base}/api/v1/slow?ms=500&i=${i}`)),
+    );
     assert.ok(replies.every((r) => r.status === 200));
-    assert.ok(Date.now() - started < 2500, `16 slow requests took ${Date.now() - started} ms: something was still holding connections`);
+    assert.ok(
+      Date.now() - started < 2500,
+      `16 slow requests took ${Date.now() - started} ms: something was still holding connections`,
+    );
   });
 
   test('clients that leave mid-response (large downloads) and mid-request are cut cleanly; others served', async () => {
@@ -150,17 +190,36 @@ describe('slow and vanishing clients against the real balancer', () => {
       // 15 of the 16 connections to the replicas: none waits in a queue.
       // Each download leaves 100 ms after its response began, its 200 MB far from sent. (20 MB
       // were not: loopback carries that in ~100 ms, and a loaded test process reads late.)
-      const downloads = Array.from({ length: 10 }, (_, i) => raw(a.port, `GET /api/v1/bytes?n=${DOWNLOAD_BYTES}&i=${i} HTTP/1.1\r\n${H}\r\n`, { from: attacker(i, 5), responses: 1, waitMs: 3000 }));
+      const downloads = Array.from({ length: 10 }, (_, i) =>
+        raw(a.port, `GET /api/v1/bytes?n=${DOWNLOAD_BYTES}&i=${i} HTTP/1.1\r\n${H}\r\n`, {
+          from: attacker(i, 5),
+          responses: 1,
+          waitMs: 3000,
+        }),
+      );
       const uploads = Array.from({ length: 5 }, (_, i) =>
-        raw(a.port, [`POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: 5000000\r\n\r\n`, 'z'.repeat(100_000)], { from: attacker(i, 5), waitMs: 300 }),
+        raw(a.port, [`POST /api/v1/upload HTTP/1.1\r\n${H}Content-Length: 5000000\r\n\r\n`, 'z'.repeat(100_000)], {
+          from: attacker(i, 5),
+          waitMs: 300,
+        }),
       );
       const got = await Promise.all(downloads);
-      const heads = got.map((r) => `${JSON.stringify(r.text.slice(0, 200))} (${r.text.length} bytes, ${r.closed ? 'closed' : 'left'} after ${r.ms} ms)`);
-      assert.ok(got.every((r) => r.text.startsWith('HTTP/1.1 200') && r.text.length < DOWNLOAD_BYTES), `the downloads had begun, and were left unfinished:\n${heads.join('\n')}`);
+      const heads = got.map(
+        (r) =>
+          `${JSON.stringify(r.text.slice(0, 200))} (${r.text.length} bytes, ${r.closed ? 'closed' : 'left'} after ${r.ms} ms)`,
+      );
+      assert.ok(
+        got.every((r) => r.text.startsWith('HTTP/1.1 200') && r.text.length < DOWNLOAD_BYTES),
+        `the downloads had begun, and were left unfinished:\n${heads.join('\n')}`,
+      );
       await Promise.all(uploads);
       await sleep(500);
     });
-    assert.deepEqual((await journal(a.replicas)).filter((x) => x.url === '/api/v1/upload'), [], 'no half upload reached a replica as whole');
+    assert.deepEqual(
+      (await journal(a.replicas)).filter((x) => x.url === '/api/v1/upload'),
+      [],
+      'no half upload reached a replica as whole',
+    );
   });
 
   test('a client that never reads its large response is cut at the send deadline; others served', async () => {

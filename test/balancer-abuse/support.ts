@@ -51,7 +51,13 @@ export function abuseSuite(s: AbuseSetup): Abuse {
   const services: Record<string, ReturnType<typeof echoService>> = {
     acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: replicas[0]!, routes: ['/api/v1'], env }),
   };
-  if (s.users) services.users = echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: usersPort, routes: ['/api/v1/users', '/api/v1/sessions'], env });
+  if (s.users)
+    services.users = echoService({
+      replicas: { initial: 1, min: 1, max: 1 },
+      startPort: usersPort,
+      routes: ['/api/v1/users', '/api/v1/sessions'],
+      env,
+    });
   const suite = supervisorSuite({
     suite: s.suite,
     adminPort: s.port + 1,
@@ -60,7 +66,15 @@ export function abuseSuite(s: AbuseSetup): Abuse {
       listenPort: s.port,
       heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3 },
       services,
-      extra: { balancer: { threads: s.threads ?? 1, adminOnListener: s.adminOnListener ?? false, ...TEST_LIMITS, ...s.limits, ...(s.tls ? { tls: s.tls } : {}) } },
+      extra: {
+        balancer: {
+          threads: s.threads ?? 1,
+          adminOnListener: s.adminOnListener ?? false,
+          ...TEST_LIMITS,
+          ...s.limits,
+          ...(s.tls ? { tls: s.tls } : {}),
+        },
+      },
     },
     ready: s.users ? { acts: 2, users: 1 } : { acts: 2 },
     readyTimeoutMs: 30_000,
@@ -102,10 +116,13 @@ export function raw(
     socket.on('data', (chunk: string) => {
       text += chunk;
       // Enough answers: stop soon (a kept-alive connection would otherwise wait out waitMs).
-      if (options.responses !== undefined && !settle && statuses(text).length >= options.responses) settle = setTimeout(() => finish(false), 100);
+      if (options.responses !== undefined && !settle && statuses(text).length >= options.responses)
+        settle = setTimeout(() => finish(false), 100);
     });
     socket.on('close', () => finish(true));
-    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? finish(true) : reject(err)));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' || err.code === 'EPIPE' ? finish(true) : reject(err),
+    );
     socket.on('connect', async () => {
       const parts = Array.isArray(data) ? data : [data];
       for (const part of parts) {
@@ -176,7 +193,9 @@ export class Probe {
   readonly #loop: Promise<void>;
 
   constructor(base: string, everyMs = 40) {
-    const agent = base.startsWith('https:') ? new HttpsAgent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false }) : new Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = base.startsWith('https:')
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false })
+      : new Agent({ keepAlive: true, maxSockets: 1 });
     this.#agent = agent;
     this.#loop = (async () => {
       for (let i = 0; this.#running && i < 5000; i++) {
@@ -198,7 +217,12 @@ export class Probe {
     await this.#loop;
     this.#agent.destroy();
     const sorted = [...this.#times].sort((a, b) => a - b);
-    return { count: sorted.length, failures: this.#failures, medianMs: sorted[Math.floor(sorted.length / 2)] ?? 0, maxMs: sorted.at(-1) ?? 0 };
+    return {
+      count: sorted.length,
+      failures: this.#failures,
+      medianMs: sorted[Math.floor(sorted.length / 2)] ?? 0,
+      maxMs: sorted.at(-1) ?? 0,
+    };
   }
 }
 
@@ -239,7 +263,10 @@ export async function servedThroughout(a: Abuse, usual: ProbeStats, attack: () =
   assert.deepEqual(stats.failures, [], 'the well-behaved client was always answered 200');
   assert.ok(stats.count >= 3, `the probe ran (${stats.count} requests)`);
   const bound = Math.max(10 * usual.medianMs, 50);
-  assert.ok(stats.medianMs <= bound, `median latency ${stats.medianMs.toFixed(1)} ms within ${bound.toFixed(0)} ms (usual ${usual.medianMs.toFixed(1)} ms)`);
+  assert.ok(
+    stats.medianMs <= bound,
+    `median latency ${stats.medianMs.toFixed(1)} ms within ${bound.toFixed(0)} ms (usual ${usual.medianMs.toFixed(1)} ms)`,
+  );
   assert.ok(stats.maxMs <= 2000, `slowest probe ${stats.maxMs.toFixed(0)} ms`);
   assert.equal(await restarts(a), restartsBefore, 'no balancer thread died');
   return stats;

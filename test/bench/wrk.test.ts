@@ -49,18 +49,24 @@ describe('bench/wrk.ts with a real wrk (bounded: 1 s, 4 connections)', { skip },
     assert.ok(Math.abs(run.non2xx3xx - Math.floor(served / 3)) <= 8, `${run.non2xx3xx} errors for ${served} served`);
     assert.equal(run.ok, run.requests - run.non2xx3xx);
     assert.ok(Math.abs(run.rps - run.ok / run.seconds) < 1e-6);
-    assert.ok(run.latencyMs.p50 > 0 && run.latencyMs.p50 <= run.latencyMs.p90 && run.latencyMs.p90 <= run.latencyMs.p99);
+    assert.ok(
+      run.latencyMs.p50 > 0 && run.latencyMs.p50 <= run.latencyMs.p90 && run.latencyMs.p90 <= run.latencyMs.p99,
+    );
     // 0.2 ms of CPU per reply, errors included: at least that per ok reply, less the 10 ms
     // clock tick the whole measurement may lose.
     assert.ok(run.cpuPerRequestUs.server! >= 200 - 10_000 / run.ok, `${run.cpuPerRequestUs.server} µs per request`);
     // wrk's own CPU was read (in 10 ms ticks: a light second may round to 0).
     assert.ok(run.generatorCores >= 0 && run.generatorCores < 1.5, `wrk used ${run.generatorCores} cores`);
-    assert.match(run.command, /^\S*wrk -t 1 -c 4 -d 1s --timeout 2s --latency -s \S+wrk-report\.lua http:\/\/127\.0\.0\.1:\d+\/x$/);
+    assert.match(
+      run.command,
+      /^\S*wrk -t 1 -c 4 -d 1s --timeout 2s --latency -s \S+wrk-report\.lua http:\/\/127\.0\.0\.1:\d+\/x$/,
+    );
   });
 
   test('the CPU meter sees another thread of the process (a worker thread spending 300 ms of CPU)', async () => {
     const before = cpuMicros(process.pid)!;
-    const spin = 'const cpu = () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; }; const end = cpu() + 300; while (cpu() < end);';
+    const spin =
+      'const cpu = () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; }; const end = cpu() + 300; while (cpu() < end);';
     const worker = new Worker(spin, { eval: true });
     await new Promise((resolve) => worker.once('exit', resolve));
     assert.ok(cpuMicros(process.pid)! - before >= 250_000, 'at least 250 ms of CPU counted');

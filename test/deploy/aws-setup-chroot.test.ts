@@ -70,11 +70,17 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.match(out, /would {3}install ca-certificates curl gnupg docker\.io mariadb-server/);
     // Debian 12's nodejs is 18: the plan adds NodeSource's repository.
     assert.match(out, /the distribution offers nodejs 18\.[\d.]+; adding https:\/\/deb\.nodesource\.com\/node_24\.x/);
-    assert.match(out, /\$ curl -fsSL https:\/\/deb\.nodesource\.com\/gpgkey\/nodesource-repo\.gpg\.key \| gpg --dearmor/);
+    assert.match(
+      out,
+      /\$ curl -fsSL https:\/\/deb\.nodesource\.com\/gpgkey\/nodesource-repo\.gpg\.key \| gpg --dearmor/,
+    );
     assert.match(out, /\$ useradd --system --gid selflessacts/);
     assert.doesNotMatch(out, /usermod -aG docker/, 'the service user stays out of the docker group');
     assert.match(out, /selflessacts-engine-guard\.service/);
-    assert.match(out, /would {3}write \/etc\/selflessacts\/selflessacts\.env \(mode 0640, root:selflessacts\); contents not shown/);
+    assert.match(
+      out,
+      /would {3}write \/etc\/selflessacts\/selflessacts\.env \(mode 0640, root:selflessacts\); contents not shown/,
+    );
     assert.match(out, /npm ci --omit=dev/);
     assert.match(out, /\$ systemctl enable selflessacts\.service/);
     assert.match(out, /would wait up to 300s for http:\/\/127\.0\.0\.1:80\/api\/v1\/_health/);
@@ -88,13 +94,29 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal(result.code, 0, result.output);
     const out = result.stdout;
     assert.match(out, /would {3}install ca-certificates curl gnupg docker\.io mariadb-server certbot/);
-    assert.match(out, /would wait up to 300s for http:\/\/127\.0\.0\.1:80\/api\/v1\/_health/, 'plain HTTP first, to answer the challenge');
+    assert.match(
+      out,
+      /would wait up to 300s for http:\/\/127\.0\.0\.1:80\/api\/v1\/_health/,
+      'plain HTTP first, to answer the challenge',
+    );
     assert.match(out, /\$ install -d -m 0755 -o root -g root \/var\/lib\/selflessacts\/acme/);
-    assert.match(out, /would {3}write \/etc\/letsencrypt\/renewal-hooks\/deploy\/selflessacts \(mode 0755, root:root\)/);
-    assert.match(out, /\$ certbot certonly --non-interactive --agree-tos --email admin@example\.org --webroot -w \/var\/lib\/selflessacts\/acme -d acts\.example\.org --keep-until-expiring/);
-    assert.match(out, /\$ env RENEWED_LINEAGE=\/etc\/letsencrypt\/live\/acts\.example\.org \/etc\/letsencrypt\/renewal-hooks\/deploy\/selflessacts/);
+    assert.match(
+      out,
+      /would {3}write \/etc\/letsencrypt\/renewal-hooks\/deploy\/selflessacts \(mode 0755, root:root\)/,
+    );
+    assert.match(
+      out,
+      /\$ certbot certonly --non-interactive --agree-tos --email admin@example\.org --webroot -w \/var\/lib\/selflessacts\/acme -d acts\.example\.org --keep-until-expiring/,
+    );
+    assert.match(
+      out,
+      /\$ env RENEWED_LINEAGE=\/etc\/letsencrypt\/live\/acts\.example\.org \/etc\/letsencrypt\/renewal-hooks\/deploy\/selflessacts/,
+    );
     assert.match(out, /\$ systemctl enable --now certbot\.timer/);
-    assert.match(out, /would {3}write \/etc\/selflessacts\/selflessacts\.env with LISTEN_PORT=443, TLS_CERT_FILE=\/etc\/selflessacts\/tls\/fullchain\.pem/);
+    assert.match(
+      out,
+      /would {3}write \/etc\/selflessacts\/selflessacts\.env with LISTEN_PORT=443, TLS_CERT_FILE=\/etc\/selflessacts\/tls\/fullchain\.pem/,
+    );
     assert.match(out, /would wait up to 300s for https:\/\/acts\.example\.org\/api\/v1\/_health/);
     assert.equal(await root.snapshot(WATCHED), before, 'the dry run changed files in the root');
     for (const [args, message] of [
@@ -145,14 +167,22 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal(passwd[5], '/var/lib/selflessacts');
     assert.equal(passwd[6], '/usr/sbin/nologin');
     assert.doesNotMatch(await inside(['id', '-nG', 'selflessacts']), /\bdocker\b/);
-    assert.ok(existsSync(root.path('/etc/systemd/system/selflessacts-engine-guard.service')), 'the engine guard is installed');
+    assert.ok(
+      existsSync(root.path('/etc/systemd/system/selflessacts-engine-guard.service')),
+      'the engine guard is installed',
+    );
 
     // The env file: root-only secrets, never printed.
-    assert.equal(await inside(['stat', '-c', '%a %U %G', '/etc/selflessacts/selflessacts.env']), '640 root selflessacts');
+    assert.equal(
+      await inside(['stat', '-c', '%a %U %G', '/etc/selflessacts/selflessacts.env']),
+      '640 root selflessacts',
+    );
     assert.equal(await inside(['stat', '-c', '%a %U %G', '/etc/selflessacts']), '750 root selflessacts');
     assert.equal(await inside(['stat', '-c', '%a %U %G', '/var/lib/selflessacts']), '700 selflessacts selflessacts');
     const env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
-    const db = /^mysql:\/\/selflessacts:([A-Za-z0-9]{32})@127\.0\.0\.1:3306\/selflessacts$/.exec(env.DATABASE_URL ?? '');
+    const db = /^mysql:\/\/selflessacts:([A-Za-z0-9]{32})@127\.0\.0\.1:3306\/selflessacts$/.exec(
+      env.DATABASE_URL ?? '',
+    );
     assert.ok(db, `DATABASE_URL has an unexpected shape`);
     assert.match(env.SESSION_SECRET ?? '', /^[A-Za-z0-9]{48}$/);
     assert.equal(env.LISTEN_PORT, '80');
@@ -163,12 +193,18 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
 
     // The app: the checkout's files, root-owned, with working production dependencies.
     for (const file of ['package.json', 'supervisor/main.ts', 'app/main.ts', 'deploy/selflessacts.service']) {
-      assert.deepEqual(await readFile(root.path(`/opt/selflessacts/${file}`)), await readFile(path.join(repoRoot, file)), file);
+      assert.deepEqual(
+        await readFile(root.path(`/opt/selflessacts/${file}`)),
+        await readFile(path.join(repoRoot, file)),
+        file,
+      );
     }
     assert.equal(await inside(['stat', '-c', '%U %a', '/opt/selflessacts/package.json']), 'root 644');
     assert.ok(!existsSync(root.path('/opt/selflessacts/node_modules/typescript')), 'dev dependencies were installed');
     const probe = await inside([
-      'node', '--input-type=module', '-e',
+      'node',
+      '--input-type=module',
+      '-e',
       [
         "import { DatabaseSync } from 'node:sqlite';",
         "const { Kysely } = await import('/opt/selflessacts/node_modules/kysely/dist/index.js');",
@@ -187,10 +223,15 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     );
     assert.equal(await inside(['systemctl', 'is-enabled', 'selflessacts.service']), 'enabled');
     // MariaDB's effective options (the last bind-address wins): it will listen for containers.
-    const binds = (await inside(['my_print_defaults', '--mysqld'])).split('\n').filter((l) => l.startsWith('--bind-address='));
+    const binds = (await inside(['my_print_defaults', '--mysqld']))
+      .split('\n')
+      .filter((l) => l.startsWith('--bind-address='));
     assert.equal(binds.at(-1), '--bind-address=0.0.0.0', binds.join(' '));
     // Its temporary files (the env file's draft among them) are gone.
-    assert.deepEqual((await readdir(root.path('/tmp'))).filter((f) => f.startsWith('tmp.')), []);
+    assert.deepEqual(
+      (await readdir(root.path('/tmp'))).filter((f) => f.startsWith('tmp.')),
+      [],
+    );
   });
 
   test('the installed unit passes systemd-analyze verify where its user and paths exist', async () => {
@@ -206,20 +247,44 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal(result.code, 0, result.output);
     const changes = changeLines(result.stdout);
     assert.equal(changes.length, 1, changes.join('\n'));
-    assert.match(changes[0]!, /create database selflessacts and user selflessacts@\{localhost 127\.0\.0\.1 172\.16\.0\.0\/255\.240\.0\.0 192\.168\.0\.0\/255\.255\.0\.0\}/);
+    assert.match(
+      changes[0]!,
+      /create database selflessacts and user selflessacts@\{localhost 127\.0\.0\.1 172\.16\.0\.0\/255\.240\.0\.0 192\.168\.0\.0\/255\.255\.0\.0\}/,
+    );
     assert.match(result.stdout, /IDENTIFIED BY '\*\*\*'/);
 
     const env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
     const password = /:([A-Za-z0-9]+)@/.exec(env.DATABASE_URL!)![1]!;
     assert.ok(!result.output.includes(password), 'the password appears in the output');
     const login = await root.exec(
-      ['mariadb', '--protocol=socket', '-u', 'selflessacts', '-D', 'selflessacts', '-N', '-B', '-e', 'SELECT CURRENT_USER(), DATABASE()'],
+      [
+        'mariadb',
+        '--protocol=socket',
+        '-u',
+        'selflessacts',
+        '-D',
+        'selflessacts',
+        '-N',
+        '-B',
+        '-e',
+        'SELECT CURRENT_USER(), DATABASE()',
+      ],
       { MYSQL_PWD: password },
     );
     assert.equal(login.code, 0, login.output);
     assert.equal(login.stdout.trim(), 'selflessacts@localhost\tselflessacts');
-    const hosts = await root.exec(['mariadb', '--protocol=socket', '-N', '-B', '-e', "SELECT Host FROM mysql.user WHERE User='selflessacts' ORDER BY Host"]);
-    assert.equal(hosts.stdout.trim().split('\n').join(' '), '127.0.0.1 172.16.0.0/255.240.0.0 192.168.0.0/255.255.0.0 localhost');
+    const hosts = await root.exec([
+      'mariadb',
+      '--protocol=socket',
+      '-N',
+      '-B',
+      '-e',
+      "SELECT Host FROM mysql.user WHERE User='selflessacts' ORDER BY Host",
+    ]);
+    assert.equal(
+      hosts.stdout.trim().split('\n').join(' '),
+      '127.0.0.1 172.16.0.0/255.240.0.0 192.168.0.0/255.255.0.0 localhost',
+    );
   });
 
   test('a second run changes nothing and succeeds', async () => {
@@ -229,7 +294,10 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal(result.code, 0, result.output);
     assert.deepEqual(changeLines(result.stdout), []);
     assert.match(result.stdout, /Nothing to change: SelfLessActs is installed\./);
-    assert.match(result.stdout, /database selflessacts, user selflessacts \(the password in \/etc\/selflessacts\/selflessacts\.env works\)/);
+    assert.match(
+      result.stdout,
+      /database selflessacts, user selflessacts \(the password in \/etc\/selflessacts\/selflessacts\.env works\)/,
+    );
     assert.equal(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'), envBefore);
     assert.equal(await root.snapshot(WATCHED), before, 'files changed on a run that reported no change');
   });
@@ -243,7 +311,8 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     const [admin, usersPort, actsPort] = await freePorts(3);
     const listen = await freePrivilegedPort();
     const unprivilegedFrom = Number(await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
-    if (unprivilegedFrom <= listen) t.diagnostic(`ports from ${unprivilegedFrom} need no capability here: the capability part proves nothing`);
+    if (unprivilegedFrom <= listen)
+      t.diagnostic(`ports from ${unprivilegedFrom} need no capability here: the capability part proves nothing`);
     const config = JSON.parse(await readFile(root.path('/etc/selflessacts/orchestrator.json'), 'utf8')) as {
       services: Record<string, { startPort: number; replicas: { initial: number; min: number; max: number } }>;
     };
@@ -271,11 +340,21 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     };
     const execStart = unit.get('Service.ExecStart')![0]!.split(' ');
     execStart[execStart.indexOf('--config') + 1] = '/etc/selflessacts/test-ports.json';
-    const caps = (key: string) => unit.get(`Service.${key}`)![0]!.split(' ').map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`).join(',');
+    const caps = (key: string) =>
+      unit
+        .get(`Service.${key}`)![0]!
+        .split(' ')
+        .map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)
+        .join(',');
     assert.deepEqual(unit.get('Service.NoNewPrivileges'), ['yes']);
     const setpriv = [
-      'setpriv', `--reuid=${user}`, `--regid=${group}`, '--init-groups', '--no-new-privs',
-      `--inh-caps=${caps('AmbientCapabilities')}`, `--ambient-caps=${caps('AmbientCapabilities')}`,
+      'setpriv',
+      `--reuid=${user}`,
+      `--regid=${group}`,
+      '--init-groups',
+      '--no-new-privs',
+      `--inh-caps=${caps('AmbientCapabilities')}`,
+      `--ambient-caps=${caps('AmbientCapabilities')}`,
       `--bounding-set=-all,${caps('CapabilityBoundingSet')}`,
     ];
     const child = root.spawn([...setpriv, ...execStart], env, unit.get('Service.WorkingDirectory')![0]!);
@@ -287,8 +366,14 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     const base = `http://127.0.0.1:${listen}`;
     type Status = { runtime: string; services: Record<string, { replicas: Array<{ state: string }> }> };
     const readyStates = async () => {
-      const status = (await fetch(`http://127.0.0.1:${admin}/status`).then((r) => r.json(), () => undefined)) as Status | undefined;
-      return status && ['users', 'acts'].map((name) => status.services[name]?.replicas.map((r) => r.state).join(',')).join(' ');
+      const status = (await fetch(`http://127.0.0.1:${admin}/status`).then(
+        (r) => r.json(),
+        () => undefined,
+      )) as Status | undefined;
+      return (
+        status &&
+        ['users', 'acts'].map((name) => status.services[name]?.replicas.map((r) => r.state).join(',')).join(' ')
+      );
     };
     const deadline = Date.now() + 60_000;
     let states: string | undefined;
@@ -318,7 +403,9 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.equal(((await (await fetch(`http://127.0.0.1:${admin}/status`)).json()) as Status).runtime, 'process');
 
     // Everything the service writes is in its state directory, and owned by it.
-    const state = JSON.parse(await readFile(root.path('/var/lib/selflessacts/process-replicas-main.json'), 'utf8')) as { replicas: Array<{ pid: number }> };
+    const state = JSON.parse(await readFile(root.path('/var/lib/selflessacts/process-replicas-main.json'), 'utf8')) as {
+      replicas: Array<{ pid: number }>;
+    };
     assert.equal(state.replicas.length, 2);
     assert.equal((await root.exec(['find', '/var/lib/selflessacts', '!', '-user', 'selflessacts'])).stdout.trim(), '');
 
@@ -337,7 +424,10 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
   test('an upgrade (changed checkout) replaces the app files and keeps dependencies and settings', async () => {
     const marker = `<!-- upgrade ${Date.now()} -->\n`;
     await appendFile(root.path(`${SOURCE}/public/index.html`), marker);
-    await writeFile(root.path('/etc/selflessacts/orchestrator.json'), (await readFile(root.path('/etc/selflessacts/orchestrator.json'), 'utf8')).replace('"max": 10', '"max": 4'));
+    await writeFile(
+      root.path('/etc/selflessacts/orchestrator.json'),
+      (await readFile(root.path('/etc/selflessacts/orchestrator.json'), 'utf8')).replace('"max": 10', '"max": 4'),
+    );
     const modulesBefore = (await stat(root.path('/opt/selflessacts/node_modules/.selflessacts-deps'))).mtimeMs;
     const result = await setup(['--no-start']);
     assert.equal(result.code, 0, result.output);
@@ -348,11 +438,15 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.match(result.stdout, /it differs from the shipped \/opt\/selflessacts\/config\/orchestrator\.json/);
     assert.ok((await readFile(root.path('/opt/selflessacts/public/index.html'), 'utf8')).endsWith(marker));
     assert.equal((await stat(root.path('/opt/selflessacts/node_modules/.selflessacts-deps'))).mtimeMs, modulesBefore);
-    assert.match(await readFile(root.path('/etc/selflessacts/orchestrator.json'), 'utf8'), /"max": 4/, 'the admin\'s config was overwritten');
+    assert.match(
+      await readFile(root.path('/etc/selflessacts/orchestrator.json'), 'utf8'),
+      /"max": 4/,
+      "the admin's config was overwritten",
+    );
     assert.ok(!existsSync(root.path('/opt/selflessacts.old')) && !existsSync(root.path('/opt/selflessacts.new')));
   });
 
-  test('--domain --no-start: certbot, the webroot, the deploy hook and the env file; a certificate makes HTTPS the next run\'s setting', async () => {
+  test("--domain --no-start: certbot, the webroot, the deploy hook and the env file; a certificate makes HTTPS the next run's setting", async () => {
     const result = await setup(['--no-start', '--domain', 'acts.example.org', '--email', 'admin@example.org']);
     assert.equal(result.code, 0, result.output);
     assert.match(result.stdout, /change {2}install certbot/);
@@ -371,36 +465,79 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     assert.match(hookText, /systemctl reload selflessacts\.service/);
     await inside(['sh', '-n', hook]);
     let env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
-    assert.equal(env['DOMAIN'], 'acts.example.org');
-    assert.equal(env['ACME_WEBROOT'], '/var/lib/selflessacts/acme');
-    assert.equal(env['LISTEN_PORT'], '80', 'plain HTTP until there is a certificate');
-    assert.equal(env['TLS_CERT_FILE'], undefined);
+    assert.equal(env.DOMAIN, 'acts.example.org');
+    assert.equal(env.ACME_WEBROOT, '/var/lib/selflessacts/acme');
+    assert.equal(env.LISTEN_PORT, '80', 'plain HTTP until there is a certificate');
+    assert.equal(env.TLS_CERT_FILE, undefined);
 
     // What certbot leaves after obtaining one; the hook copies it for the service.
     const live = '/etc/letsencrypt/live/acts.example.org';
     await inside(['mkdir', '-p', live]);
-    await inside(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${live}/privkey.pem`,
-      '-out', `${live}/fullchain.pem`, '-days', '2', '-subj', '/CN=acts.example.org']);
+    await inside([
+      'openssl',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${live}/privkey.pem`,
+      '-out',
+      `${live}/fullchain.pem`,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=acts.example.org',
+    ]);
     await inside([hook], { RENEWED_LINEAGE: live });
     for (const file of ['fullchain.pem', 'privkey.pem']) {
-      assert.equal(await inside(['stat', '-c', '%a %U %G', `/etc/selflessacts/tls/${file}`]), '640 root selflessacts', file);
-      assert.deepEqual(await readFile(root.path(`/etc/selflessacts/tls/${file}`)), await readFile(root.path(`${live}/${file}`)), file);
+      assert.equal(
+        await inside(['stat', '-c', '%a %U %G', `/etc/selflessacts/tls/${file}`]),
+        '640 root selflessacts',
+        file,
+      );
+      assert.deepEqual(
+        await readFile(root.path(`/etc/selflessacts/tls/${file}`)),
+        await readFile(root.path(`${live}/${file}`)),
+        file,
+      );
     }
     await inside([hook], { RENEWED_LINEAGE: '/etc/letsencrypt/live/other.example.org' }); // another certificate's renewal: nothing
 
     const again = await setup(['--no-start']);
     assert.equal(again.code, 0, again.output);
     env = envFile(await readFile(root.path('/etc/selflessacts/selflessacts.env'), 'utf8'));
-    assert.deepEqual(['DOMAIN', 'LISTEN_PORT', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_REDIRECT_PORT', 'ACME_WEBROOT'].map((k) => env[k]),
-      ['acts.example.org', '443', '/etc/selflessacts/tls/fullchain.pem', '/etc/selflessacts/tls/privkey.pem', '80', '/var/lib/selflessacts/acme'], 'the domain is remembered; HTTPS is on');
+    assert.deepEqual(
+      ['DOMAIN', 'LISTEN_PORT', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_REDIRECT_PORT', 'ACME_WEBROOT'].map(
+        (k) => env[k],
+      ),
+      [
+        'acts.example.org',
+        '443',
+        '/etc/selflessacts/tls/fullchain.pem',
+        '/etc/selflessacts/tls/privkey.pem',
+        '80',
+        '/var/lib/selflessacts/acme',
+      ],
+      'the domain is remembered; HTTPS is on',
+    );
     // The supervisor's own check of the pair, run as the service user with that env file: it can
     // read the copy. Plain node (Node's own type stripping): production installs have no tsx.
-    await writeFile(root.path('/tmp/check-tls.mts'), [
-      "import { loadConfigFile } from '/opt/selflessacts/supervisor/config.ts';",
-      "import { readCertificate } from '/opt/selflessacts/supervisor/tls-files.ts';",
-      "console.log(readCertificate(loadConfigFile('/etc/selflessacts/orchestrator.json').balancer.tls).subject);",
-    ].join('\n'), { mode: 0o644 });
-    const check = await root.exec(['bash', '-c', 'cd /opt/selflessacts && exec runuser -u selflessacts -- node /tmp/check-tls.mts'], { ...nodeEnv, ...env });
+    await writeFile(
+      root.path('/tmp/check-tls.mts'),
+      [
+        "import { loadConfigFile } from '/opt/selflessacts/supervisor/config.ts';",
+        "import { readCertificate } from '/opt/selflessacts/supervisor/tls-files.ts';",
+        "console.log(readCertificate(loadConfigFile('/etc/selflessacts/orchestrator.json').balancer.tls).subject);",
+      ].join('\n'),
+      { mode: 0o644 },
+    );
+    const check = await root.exec(
+      ['bash', '-c', 'cd /opt/selflessacts && exec runuser -u selflessacts -- node /tmp/check-tls.mts'],
+      { ...nodeEnv, ...env },
+    );
     assert.equal(check.code, 0, check.output);
     assert.match(check.stdout, /CN=acts\.example\.org/);
   });

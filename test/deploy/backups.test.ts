@@ -23,7 +23,10 @@ async function guideCommands(): Promise<string[]> {
   const start = doc.indexOf('## Back up the database');
   const section = doc.slice(start, doc.indexOf('\n## ', start + 1));
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks.flatMap((b) => b.split('\n')).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return blocks
+    .flatMap((b) => b.split('\n'))
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 function commandStarting(commands: string[], prefix: string): string {
@@ -39,12 +42,23 @@ async function sh(command: string, cwd = tmpdir()): Promise<void> {
 }
 
 async function startApp(env: Record<string, string>): Promise<{ app: AppProcess; url: string }> {
-  const app = spawnApp({ SERVICE: 'all', PORT: '0', HOST: '127.0.0.1', SESSION_SECRET: SECRET, API_ACCESS: 'open', ...env });
+  const app = spawnApp({
+    SERVICE: 'all',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SESSION_SECRET: SECRET,
+    API_ACCESS: 'open',
+    ...env,
+  });
   return { app, url: await app.started };
 }
 
 async function addCategory(url: string, name: string): Promise<void> {
-  const res = await fetch(`${url}/api/v1/categories`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([name]) });
+  const res = await fetch(`${url}/api/v1/categories`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([name]),
+  });
   assert.equal(res.status, 201, await res.text());
 }
 
@@ -118,9 +132,13 @@ describe('SQLite backup as docs/operations.md says (WAL, online backup, restore)
     const writer = keepWriting(url, 'during');
     const targets = { cli: path.join(dir, 'acts-cli.sqlite'), node: path.join(dir, 'acts-node.sqlite') };
     const swap = (command: string, target: string) =>
-      command.replaceAll('/var/lib/selflessacts/replicas/', `${replicas}/`).replaceAll('/var/backups/acts.sqlite', target);
+      command
+        .replaceAll('/var/lib/selflessacts/replicas/', `${replicas}/`)
+        .replaceAll('/var/backups/acts.sqlite', target);
     await sh(swap(commandStarting(commands, 'sudo sqlite3 '), targets.cli));
-    await sh(swap(commandStarting(commands, 'sudo node -e '), targets.node).replace(/^node /, `'${process.execPath}' `));
+    await sh(
+      swap(commandStarting(commands, 'sudo node -e '), targets.node).replace(/^node /, `'${process.execPath}' `),
+    );
     const written = await writer.stop();
     for (const [tool, file] of Object.entries(targets)) {
       const rows = countIn(file);
@@ -131,7 +149,9 @@ describe('SQLite backup as docs/operations.md says (WAL, online backup, restore)
     // Restore as the guide says: stop, drop the old WAL, copy over the file, start.
     const backedUp = countIn(targets.node);
     assert.deepEqual(await app.stop(), { code: 0, signal: null });
-    await sh(swap(commandStarting(commands, 'sudo rm -f /var/lib/selflessacts/replicas/acts/acts.sqlite-wal'), targets.node));
+    await sh(
+      swap(commandStarting(commands, 'sudo rm -f /var/lib/selflessacts/replicas/acts/acts.sqlite-wal'), targets.node),
+    );
     await sh(swap(commandStarting(commands, 'sudo cp /var/backups/acts.sqlite '), targets.node));
     const restored = await startApp({ DATA_DIR: path.join(replicas, 'acts') });
     running = restored.app;

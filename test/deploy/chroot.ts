@@ -34,9 +34,14 @@ export async function npmCafile(): Promise<string | undefined> {
 }
 
 /** SIGTERM, then SIGKILL after graceMs; resolves with how it ended. */
-export async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<{ code: number | null; signal: string | null }> {
+export async function stopChild(
+  child: ChildProcess,
+  graceMs = 30_000,
+): Promise<{ code: number | null; signal: string | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
-  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   const result = await exited;
@@ -105,8 +110,11 @@ export class Chroot {
    * execs, so the pid is the command's own.
    */
   #inside(argv: string[], env: Record<string, string>, cwd: string): string[] {
-    const envArgs = Object.entries({ PATH: SYSTEM_PATH, HOME: '/root', LANG: 'C.UTF-8', ...env }).map(([k, v]) => `${k}=${v}`);
-    const script = 'mount -t proc proc "$1/proc" && root=$1 && dir=$2 && shift 2 && exec chroot "$root" /usr/bin/env -i -C "$dir" "$@"';
+    const envArgs = Object.entries({ PATH: SYSTEM_PATH, HOME: '/root', LANG: 'C.UTF-8', ...env }).map(
+      ([k, v]) => `${k}=${v}`,
+    );
+    const script =
+      'mount -t proc proc "$1/proc" && root=$1 && dir=$2 && shift 2 && exec chroot "$root" /usr/bin/env -i -C "$dir" "$@"';
     return ['--mount', '--propagation', 'private', 'bash', '-c', script, '-', this.dir, cwd, ...envArgs, ...argv];
   }
 
@@ -126,8 +134,13 @@ export class Chroot {
   async startMariadb(port: number): Promise<void> {
     await must(this.exec(['install', '-d', '-o', 'mysql', '-g', 'mysql', '/run/mysqld']), 'creating /run/mysqld');
     const child = this.spawn([
-      '/usr/sbin/mariadbd', '--user=mysql', `--port=${port}`, '--bind-address=127.0.0.1', '--socket=/run/mysqld/mysqld.sock',
-      '--innodb-buffer-pool-dump-at-shutdown=0', '--innodb-buffer-pool-load-at-startup=0',
+      '/usr/sbin/mariadbd',
+      '--user=mysql',
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--socket=/run/mysqld/mysqld.sock',
+      '--innodb-buffer-pool-dump-at-shutdown=0',
+      '--innodb-buffer-pool-load-at-startup=0',
     ]);
     child.stdout?.resume();
     child.stderr?.resume();
@@ -156,6 +169,10 @@ export class Chroot {
       run('find', [...existing.map((d) => this.path(d)), '-printf', '%p %y %m %U:%G %s %T@\\n'], { timeoutMs: 60_000 }),
       'snapshot',
     );
-    return r.stdout.split('\n').map((line) => line.slice(this.dir.length)).sort().join('\n');
+    return r.stdout
+      .split('\n')
+      .map((line) => line.slice(this.dir.length))
+      .sort()
+      .join('\n');
   }
 }

@@ -19,7 +19,12 @@ const compose = (file: string, env: Record<string, string>) =>
   run('docker-compose', ['-f', file, 'config'], {
     cwd: path.dirname(file),
     // Only what the test sets: no developer's DB_PASSWORD leaks in.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', COMPOSE_PROJECT_NAME: 'selflessacts', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      COMPOSE_PROJECT_NAME: 'selflessacts',
+      ...env,
+    },
   });
 
 interface ComposeService {
@@ -40,7 +45,10 @@ describe('deploy/compose.yaml', { skip }, () => {
     assert.equal(r.code, 0, r.output);
     const resolved = parse(r.stdout) as { services: Record<string, ComposeService> };
     assert.deepEqual(Object.keys(resolved.services).sort(), ['acts', 'mariadb', 'users', 'web']);
-    assert.equal(resolved.services.users!.environment!.DATABASE_URL, `mysql://selflessacts:${secrets.DB_PASSWORD}@mariadb:3306/selflessacts`);
+    assert.equal(
+      resolved.services.users!.environment!.DATABASE_URL,
+      `mysql://selflessacts:${secrets.DB_PASSWORD}@mariadb:3306/selflessacts`,
+    );
     assert.equal(resolved.services.mariadb!.environment!.MARIADB_PASSWORD, secrets.DB_PASSWORD);
   });
 
@@ -54,7 +62,12 @@ describe('deploy/compose.yaml', { skip }, () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'selflessacts-compose-'));
     try {
       const file = path.join(dir, 'compose.yaml');
-      await writeFile(file, (await readFile(COMPOSE, 'utf8')).replace('    read_only: true', '    read_onyl: true').replace('  read_only: true', '  read_onyl: true'));
+      await writeFile(
+        file,
+        (await readFile(COMPOSE, 'utf8'))
+          .replace('    read_only: true', '    read_onyl: true')
+          .replace('  read_only: true', '  read_onyl: true'),
+      );
       const r = await compose(file, secrets);
       assert.notEqual(r.code, 0, r.output);
       assert.match(r.output, /read_onyl/);
@@ -65,7 +78,15 @@ describe('deploy/compose.yaml', { skip }, () => {
 
   test('users and acts as the supervisor runs them: env, ports, limits, health, hardening', async () => {
     const config = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
-      services: Record<string, { image: string; env: Record<string, string>; containerPort: number; resources: { memoryMb: number; cpus: number } }>;
+      services: Record<
+        string,
+        {
+          image: string;
+          env: Record<string, string>;
+          containerPort: number;
+          resources: { memoryMb: number; cpus: number };
+        }
+      >;
     };
     const resolved = parse((await compose(COMPOSE, secrets)).stdout) as { services: Record<string, ComposeService> };
     for (const [name, s] of Object.entries(config.services)) {
@@ -76,7 +97,10 @@ describe('deploy/compose.yaml', { skip }, () => {
       assert.equal(svc.environment!.PORT, String(s.containerPort));
       assert.equal(svc.environment!.SESSION_SECRET, secrets.SESSION_SECRET);
       for (const [key, value] of Object.entries(s.env)) {
-        const expected = value.replace(/\{\{(?:service|replicas):([a-z0-9-]+)\}\}/g, (_m, other: string) => `http://${other}:${config.services[other]!.containerPort}`);
+        const expected = value.replace(
+          /\{\{(?:service|replicas):([a-z0-9-]+)\}\}/g,
+          (_m, other: string) => `http://${other}:${config.services[other]!.containerPort}`,
+        );
         assert.equal(svc.environment![key], expected, `${name} ${key}`);
       }
       assert.equal(svc.mem_limit, `${s.resources.memoryMb}m`);

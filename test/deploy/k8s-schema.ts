@@ -31,7 +31,11 @@ const KINDS: Record<string, { module: string; type: string; model: string }> = {
     type: 'IHorizontalPodAutoscaler',
     model: 'HorizontalPodAutoscaler',
   },
-  'networking.k8s.io/v1/Ingress': { module: 'kubernetes-models/networking.k8s.io/v1/Ingress', type: 'IIngress', model: 'Ingress' },
+  'networking.k8s.io/v1/Ingress': {
+    module: 'kubernetes-models/networking.k8s.io/v1/Ingress',
+    type: 'IIngress',
+    model: 'Ingress',
+  },
 };
 
 /** Parses every YAML document of the files; YAML errors throw with the file's name. */
@@ -39,7 +43,8 @@ export function parseManifests(files: Array<{ file: string; text: string }>): Ma
   const out: Manifest[] = [];
   for (const { file, text } of files) {
     parseAllDocuments(text).forEach((doc, index) => {
-      if ('errors' in doc && doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
+      if ('errors' in doc && doc.errors.length > 0)
+        throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
       const body = doc.toJS() as Record<string, unknown> | null;
       if (body === null) return;
       const metadata = (body.metadata ?? {}) as { name?: string };
@@ -64,7 +69,9 @@ export async function schemaErrors(manifests: Manifest[]): Promise<string[]> {
   for (const m of manifests) {
     const kind = KINDS[`${m.apiVersion}/${m.kind}`];
     if (!kind) {
-      errors.push(`${label(m)}: no schema for ${m.apiVersion} ${m.kind} (add it to KINDS in test/deploy/k8s-schema.ts)`);
+      errors.push(
+        `${label(m)}: no schema for ${m.apiVersion} ${m.kind} (add it to KINDS in test/deploy/k8s-schema.ts)`,
+      );
       continue;
     }
     const mod = (await import(kind.module)) as Record<string, new (data: unknown) => { validate(): void }>;
@@ -100,8 +107,23 @@ export async function unknownFieldErrors(manifests: Manifest[]): Promise<string[
     const file = path.join(dir, 'check.ts');
     await writeFile(file, source);
     const tsc = path.join(repoRoot, 'node_modules/.bin/tsc');
-    const args = ['--ignoreConfig', '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-      '--target', 'es2022', '--types', '', '--pretty', 'false', file];
+    const args = [
+      '--ignoreConfig',
+      '--noEmit',
+      '--strict',
+      '--skipLibCheck',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--types',
+      '',
+      '--pretty',
+      'false',
+      file,
+    ];
     const result = await run(tsc, args, { timeoutMs: 120_000 });
     if (result.code === 0) return [];
     const sourceLines = source.split('\n');
@@ -111,7 +133,10 @@ export async function unknownFieldErrors(manifests: Manifest[]): Promise<string[
       const match = /^.*check\.ts\((\d+),\d+\): error (TS\d+: .*)$/.exec(line);
       if (match) {
         // Name the manifest: the nearest "// file#i Kind/name" comment above the error.
-        const owner = sourceLines.slice(0, Number(match[1])).reverse().find((l) => l.startsWith('// '));
+        const owner = sourceLines
+          .slice(0, Number(match[1]))
+          .reverse()
+          .find((l) => l.startsWith('// '));
         errors.push(`${owner?.slice(3) ?? '?'}: ${match[2]}`);
       } else if (line.startsWith(' ') && errors.length > 0) {
         errors[errors.length - 1] += `\n${line.trim()}`;

@@ -32,7 +32,11 @@ interface Container {
   ports?: Array<{ name?: string; containerPort: number }>;
   env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] } };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    capabilities?: { drop?: string[] };
+  };
   startupProbe?: { httpGet?: { path: string; port: string | number } };
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
@@ -43,7 +47,11 @@ interface PodSpec {
   containers: Container[];
 }
 interface DeploymentBody {
-  spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+  spec: {
+    replicas?: number;
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
 }
 interface IngressPath {
   path: string;
@@ -92,7 +100,9 @@ describe('deploy/kubernetes', () => {
   });
 
   test('kustomization.yaml lists every manifest file, and only those', async () => {
-    const kustomization = parse(await readFile(path.join(DIR, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+    const kustomization = parse(await readFile(path.join(DIR, 'kustomization.yaml'), 'utf8')) as {
+      resources: string[];
+    };
     const files = (await manifestFiles()).map((f) => f.file);
     assert.deepEqual([...kustomization.resources].sort(), files);
   });
@@ -136,14 +146,22 @@ describe('deploy/kubernetes', () => {
       ]);
     const wrongType = deployment(['ports: [{containerPort: http}]']);
     const schema = await schemaErrors(wrongType);
-    assert.ok(schema.some((e) => e.includes('/spec/template/spec/containers/0/ports/0/containerPort must be integer')), schema.join('\n'));
+    assert.ok(
+      schema.some((e) => e.includes('/spec/template/spec/containers/0/ports/0/containerPort must be integer')),
+      schema.join('\n'),
+    );
     const typo = deployment(['readinesProbe: {httpGet: {path: /, port: 80}}']);
     assert.deepEqual(await schemaErrors(typo), [], 'the schema alone lets unknown fields through');
     const fields = await unknownFieldErrors(typo);
-    assert.ok(fields.some((e) => /broken\.yaml#0 Deployment\/x: .*"readinesProbe".* does not exist in type 'IContainer'/.test(e)), fields.join('\n'));
+    assert.ok(
+      fields.some((e) =>
+        /broken\.yaml#0 Deployment\/x: .*"readinesProbe".* does not exist in type 'IContainer'/.test(e),
+      ),
+      fields.join('\n'),
+    );
   });
 
-  test("the Ingress routes like the balancer: config routes, /api/v1/_crash refused, / to the UI", () => {
+  test('the Ingress routes like the balancer: config routes, /api/v1/_crash refused, / to the UI', () => {
     const ingress = all('Ingress');
     assert.equal(ingress.length, 1);
     const spec = ingress[0]!.body.spec as { rules: Array<{ http: { paths: IngressPath[] } }> };
@@ -157,9 +175,21 @@ describe('deploy/kubernetes', () => {
       }
     }
     const samples = [
-      '/api/v1/users', '/api/v1/users/alice', '/api/v1/users/alice/exists', '/api/v1/sessions', '/api/v1/sessions/me',
-      '/api/v1/categories', '/api/v1/categories/cats/acts', '/api/v1/acts/upvote', '/api/v1/_health', '/api/v1/_count',
-      '/api/v1', '/', '/index.html', '/js/main.js', '/dashboard/',
+      '/api/v1/users',
+      '/api/v1/users/alice',
+      '/api/v1/users/alice/exists',
+      '/api/v1/sessions',
+      '/api/v1/sessions/me',
+      '/api/v1/categories',
+      '/api/v1/categories/cats/acts',
+      '/api/v1/acts/upvote',
+      '/api/v1/_health',
+      '/api/v1/_count',
+      '/api/v1',
+      '/',
+      '/index.html',
+      '/js/main.js',
+      '/dashboard/',
     ];
     for (const sample of samples) {
       assert.equal(ingressBackend(paths, sample), balancerBackend(config.services, sample), sample);
@@ -182,7 +212,11 @@ describe('deploy/kubernetes', () => {
       for (const probe of [container.startupProbe, container.readinessProbe]) {
         assert.deepEqual(probe?.httpGet, { path: s.healthPath, port: 'http' }, `${name} readiness probes`);
       }
-      assert.deepEqual(container.livenessProbe?.httpGet, { path: s.livenessPath ?? s.healthPath, port: 'http' }, `${name} liveness probe`);
+      assert.deepEqual(
+        container.livenessProbe?.httpGet,
+        { path: s.livenessPath ?? s.healthPath, port: 'http' },
+        `${name} liveness probe`,
+      );
       const env = new Map(container.env!.map((e) => [e.name, e]));
       assert.equal(env.get('SERVICE')?.value, name);
       assert.equal(env.get('PORT')?.value, String(s.containerPort));
@@ -193,20 +227,36 @@ describe('deploy/kubernetes', () => {
       // {{service:users}} and {{replicas:users}} in the config are the users Service's URL here
       // (a Service reaches every ready endpoint: what the list of replicas does under the supervisor).
       for (const [key, value] of Object.entries(s.env)) {
-        const expected = value.replace(/\{\{(?:service|replicas):([a-z0-9-]+)\}\}/g, (_m, other: string) => `http://${other}:${config.services[other]!.containerPort}`);
+        const expected = value.replace(
+          /\{\{(?:service|replicas):([a-z0-9-]+)\}\}/g,
+          (_m, other: string) => `http://${other}:${config.services[other]!.containerPort}`,
+        );
         assert.equal(env.get(key)?.value, expected, `${name} ${key}`);
       }
-      assert.deepEqual(container.resources?.limits, { cpu: `${Math.round(s.resources.cpus * 1000)}m`, memory: `${s.resources.memoryMb}Mi` });
+      assert.deepEqual(container.resources?.limits, {
+        cpu: `${Math.round(s.resources.cpus * 1000)}m`,
+        memory: `${s.resources.memoryMb}Mi`,
+      });
 
       const service = find('Service', name);
       assert.ok(service, `no Service ${name}`);
-      const svc = service.body.spec as { selector: Record<string, string>; ports: Array<{ port: number; targetPort: string }> };
+      const svc = service.body.spec as {
+        selector: Record<string, string>;
+        ports: Array<{ port: number; targetPort: string }>;
+      };
       assert.deepEqual(svc.selector, spec.selector.matchLabels);
-      assert.deepEqual(svc.ports.map((p) => [p.port, p.targetPort]), [[s.containerPort, 'http']]);
+      assert.deepEqual(
+        svc.ports.map((p) => [p.port, p.targetPort]),
+        [[s.containerPort, 'http']],
+      );
 
       const hpa = find('HorizontalPodAutoscaler', name);
       if (s.autoscale) {
-        const h = hpa?.body.spec as { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number };
+        const h = hpa?.body.spec as {
+          scaleTargetRef: { kind: string; name: string };
+          minReplicas: number;
+          maxReplicas: number;
+        };
         assert.deepEqual(h.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name });
         assert.deepEqual([h.minReplicas, h.maxReplicas], [s.replicas.min, s.replicas.max]);
         assert.equal(spec.replicas, undefined, `${name}: a fixed replica count fights the autoscaler`);
@@ -235,7 +285,10 @@ describe('deploy/kubernetes', () => {
     const r = await run('kubectl', ['kustomize', DIR], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.output);
     const built = parseManifests([{ file: 'kustomize', text: r.stdout }]);
-    assert.deepEqual(built.map((m) => `${m.kind}/${m.name}`).sort(), manifests.map((m) => `${m.kind}/${m.name}`).sort());
+    assert.deepEqual(
+      built.map((m) => `${m.kind}/${m.name}`).sort(),
+      manifests.map((m) => `${m.kind}/${m.name}`).sort(),
+    );
     for (const m of built.filter((x) => x.kind !== 'Namespace')) {
       assert.equal((m.body.metadata as { namespace?: string }).namespace, 'selflessacts', `${m.kind}/${m.name}`);
     }

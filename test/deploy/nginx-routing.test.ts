@@ -15,7 +15,8 @@ import { parse } from 'yaml';
 import { skipUnless } from '../helpers/requirements.ts';
 import { freePorts, repoRoot, run, which } from './exec.ts';
 
-const nginxBin = process.env.NGINX_BIN ?? (await which('nginx')) ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
+const nginxBin =
+  process.env.NGINX_BIN ?? (await which('nginx')) ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
 const skip = skipUnless({ missing: nginxBin ? undefined : 'no nginx binary (apt-get install nginx)' }, 'nginx');
 const PUBLIC = path.join(repoRoot, 'public');
 
@@ -33,7 +34,13 @@ async function echoServer(service: string): Promise<Server> {
     let bytes = 0;
     req.on('data', (chunk: Buffer) => (bytes += chunk.length));
     req.on('end', () => {
-      const body: Echo = { service, method: req.method!, url: req.url!, bytes, forwardedFor: req.headers['x-forwarded-for'] as string | undefined };
+      const body: Echo = {
+        service,
+        method: req.method!,
+        url: req.url!,
+        bytes,
+        forwardedFor: req.headers['x-forwarded-for'] as string | undefined,
+      };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
   });
@@ -60,12 +67,20 @@ ${serverBlock}
   await writeFile(path.join(dir, 'nginx.conf'), conf);
   const check = await run(nginxBin!, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')]);
   assert.equal(check.code, 0, check.output);
-  const child = spawn(nginxBin!, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(nginxBin!, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/`).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -144,9 +159,12 @@ describe('nginx configurations, served by nginx', { skip }, () => {
 
   test('the UI server of deploy/kubernetes/ui.yaml serves public/ and refuses _crash', async (t) => {
     const [port] = await freePorts(1);
-    const docs = (await readFile(path.join(repoRoot, 'deploy/kubernetes/ui.yaml'), 'utf8')).split(/^---$/m).map((d) => parse(d) as { kind: string; data?: Record<string, string> });
-    const conf = docs.find((d) => d.kind === 'ConfigMap')!.data!['default.conf']!
-      .replace('listen 8080;', `listen 127.0.0.1:${port};`)
+    const docs = (await readFile(path.join(repoRoot, 'deploy/kubernetes/ui.yaml'), 'utf8'))
+      .split(/^---$/m)
+      .map((d) => parse(d) as { kind: string; data?: Record<string, string> });
+    const conf = docs
+      .find((d) => d.kind === 'ConfigMap')!
+      .data!['default.conf']!.replace('listen 8080;', `listen 127.0.0.1:${port};`)
       .replace('root /usr/share/nginx/html;', `root ${PUBLIC};`);
     const nginx = await startNginx(dir, conf, port!);
     t.after(() => nginx.stop());

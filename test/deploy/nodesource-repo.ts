@@ -4,7 +4,19 @@
 // nodistro main`), an InRelease signed with a throwaway key, and one `nodejs` package holding
 // what NodeSource's does (node, npm, npx): the Node 24 this project installs and this host's npm.
 import { createHash } from 'node:crypto';
-import { chmod, cp, copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  cp,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  realpath,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { npmPackageDir } from './chroot.ts';
@@ -72,7 +84,7 @@ export async function buildNodesourceRepo(): Promise<NodesourceRepo> {
       `SHA256: ${hash('sha256', deb)}`,
       control.at(-1)!,
     ].join('\n');
-    const packagesPath = 'main/binary-' + arch + '/Packages';
+    const packagesPath = `main/binary-${arch}/Packages`;
     await mkdir(path.join(repo, 'dists/nodistro', path.dirname(packagesPath)), { recursive: true });
     await writeFile(path.join(repo, 'dists/nodistro', packagesPath), `${packages}\n`);
     const indexed = await readFile(path.join(repo, 'dists/nodistro', packagesPath));
@@ -92,10 +104,43 @@ export async function buildNodesourceRepo(): Promise<NodesourceRepo> {
     const gnupg = { ...process.env, GNUPGHOME: path.join(work, 'gnupg') };
     await mkdir(gnupg.GNUPGHOME, { recursive: true, mode: 0o700 });
     const uid = 'SelfLessActs test repository <tests@selflessacts.invalid>';
-    await must(['gpg', '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', uid, 'ed25519', 'sign', 'never'], gnupg);
+    await must(
+      [
+        'gpg',
+        '--batch',
+        '--pinentry-mode',
+        'loopback',
+        '--passphrase',
+        '',
+        '--quick-gen-key',
+        uid,
+        'ed25519',
+        'sign',
+        'never',
+      ],
+      gnupg,
+    );
     await mkdir(path.join(dir, 'gpgkey'));
-    await writeFile(path.join(dir, 'gpgkey/nodesource-repo.gpg.key'), await must(['gpg', '--batch', '--armor', '--export', uid], gnupg));
-    await must(['gpg', '--batch', '--yes', '--local-user', uid, '--digest-algo', 'SHA256', '--clearsign', '-o', path.join(repo, 'dists/nodistro/InRelease'), path.join(repo, 'dists/nodistro/Release')], gnupg);
+    await writeFile(
+      path.join(dir, 'gpgkey/nodesource-repo.gpg.key'),
+      await must(['gpg', '--batch', '--armor', '--export', uid], gnupg),
+    );
+    await must(
+      [
+        'gpg',
+        '--batch',
+        '--yes',
+        '--local-user',
+        uid,
+        '--digest-algo',
+        'SHA256',
+        '--clearsign',
+        '-o',
+        path.join(repo, 'dists/nodistro/InRelease'),
+        path.join(repo, 'dists/nodistro/Release'),
+      ],
+      gnupg,
+    );
     await stat(path.join(repo, 'dists/nodistro/InRelease'));
     return { dir, version, dispose: () => rm(dir, { recursive: true, force: true }) };
   } catch (error) {
@@ -103,7 +148,9 @@ export async function buildNodesourceRepo(): Promise<NodesourceRepo> {
     throw error;
   } finally {
     // gpg-agent started for the throwaway home goes with it.
-    await run('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: path.join(work, 'gnupg') } }).catch(() => undefined);
+    await run('gpgconf', ['--kill', 'gpg-agent'], {
+      env: { ...process.env, GNUPGHOME: path.join(work, 'gnupg') },
+    }).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   }
 }

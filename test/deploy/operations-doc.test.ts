@@ -89,7 +89,11 @@ describe('docs/operations.md, "Every key"', () => {
     for (const { key, env } of documented) {
       const before = defaults.get(key);
       const sample =
-        typeof before === 'number' ? String(before + 11) : typeof before === 'boolean' ? String(!before) : (enums[key] ?? 'sample-override');
+        typeof before === 'number'
+          ? String(before + 11)
+          : typeof before === 'boolean'
+            ? String(!before)
+            : (enums[key] ?? 'sample-override');
       // Keys that only make sense together are given their companions.
       const companions: Record<string, Record<string, string>> = {
         TLS_CERT_FILE: { TLS_KEY_FILE: 'key.pem' },
@@ -102,7 +106,9 @@ describe('docs/operations.md, "Every key"', () => {
       const files: Record<string, object> = {
         AUTH_RATE_LIMIT_PER_MINUTE: { ...minimal, balancer: { rateLimits: { auth: { paths: ['/api/v1/sessions'] } } } },
       };
-      const after = leaves(parseConfig(files[env!] ?? minimal, { env: { ...companions[env!], [env!]: sample }, cwd })).get(key);
+      const after = leaves(
+        parseConfig(files[env!] ?? minimal, { env: { ...companions[env!], [env!]: sample }, cwd }),
+      ).get(key);
       if (typeof before === 'number') assert.equal(after, before + 11, `${env} → ${key}`);
       else if (typeof before === 'boolean') assert.equal(after, !before, `${env} → ${key}`);
       else assert.ok(String(after).endsWith(sample), `${env} → ${key}: ${String(after)}`);

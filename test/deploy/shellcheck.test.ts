@@ -9,7 +9,9 @@ import { repoRoot, run, toolAvailable } from './exec.ts';
 const shellcheck = skipUnless(await toolAvailable('shellcheck', 'apt-get install shellcheck'), 'shellcheck');
 
 async function shellScripts(): Promise<string[]> {
-  const scripts = (await readdir(path.join(repoRoot, 'scripts'))).filter((f) => f.endsWith('.sh')).map((f) => `scripts/${f}`);
+  const scripts = (await readdir(path.join(repoRoot, 'scripts')))
+    .filter((f) => f.endsWith('.sh'))
+    .map((f) => `scripts/${f}`);
   return [...scripts.sort(), '.ci/run'];
 }
 

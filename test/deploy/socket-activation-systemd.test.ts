@@ -13,11 +13,21 @@ import { SystemdRig } from '../../testkit/systemd-rig.ts';
 
 const CLIENTS = 4;
 let skip: string | false = skipUnless(await dockerAvailable(), 'Docker Engine');
-skip ||= skipUnless({ missing: process.getuid?.() === 0 ? undefined : 'the base is built with debootstrap as root' }, 'root');
+skip ||= skipUnless(
+  { missing: process.getuid?.() === 0 ? undefined : 'the base is built with debootstrap as root' },
+  'root',
+);
 
 describe('selflessacts.socket under systemd: restarts without refusals', { skip, timeout: 600_000 }, () => {
   const engine = TEST_ENGINE.client();
-  const rig = new SystemdRig(engine, { suite: 'socket-systemd', port: 24300, adminPort: 24301, startPort: 24310, replicas: 2, log: (l) => console.log(`# ${l}`) });
+  const rig = new SystemdRig(engine, {
+    suite: 'socket-systemd',
+    port: 24300,
+    adminPort: 24301,
+    startPort: 24310,
+    replicas: 2,
+    log: (l) => console.log(`# ${l}`),
+  });
 
   before(() => rig.up());
   after(async () => {
@@ -27,8 +37,14 @@ describe('selflessacts.socket under systemd: restarts without refusals', { skip,
 
   test('the first connection to the socket starts the hardened service, and is answered', async () => {
     assert.equal(await rig.systemctl('start', 'selflessacts.socket'), '');
-    assert.equal((await rig.inside(['systemctl', 'is-active', 'selflessacts.service'])).stdout.trim(), 'inactive', 'nothing started it yet');
-    const reply = await http('GET', rig.url).catch(async (err: unknown) => assert.fail(`${String(err)}\n${await rig.diagnosis()}`));
+    assert.equal(
+      (await rig.inside(['systemctl', 'is-active', 'selflessacts.service'])).stdout.trim(),
+      'inactive',
+      'nothing started it yet',
+    );
+    const reply = await http('GET', rig.url).catch(async (err: unknown) =>
+      assert.fail(`${String(err)}\n${await rig.diagnosis()}`),
+    );
     assert.equal(reply.status, 200, `${reply.text}\n${await rig.diagnosis()}`);
     assert.equal((await rig.inside(['systemctl', 'is-active', 'selflessacts.service'])).stdout.trim(), 'active');
     const pid = String(await rig.mainPid());
@@ -40,7 +56,8 @@ describe('selflessacts.socket under systemd: restarts without refusals', { skip,
     assert.match(status, /^CapEff:\s+0000000000000400$/m, 'only CAP_NET_BIND_SERVICE');
     const root = (await rig.inside(['awk', '$5 == "/" { print $6 }', `/proc/${pid}/mountinfo`])).stdout;
     assert.match(root, /^ro\b/m, 'ProtectSystem=strict: / read-only');
-    const state = (await rig.inside(['awk', '$5 == "/var/lib/selflessacts" { print $6 }', `/proc/${pid}/mountinfo`])).stdout;
+    const state = (await rig.inside(['awk', '$5 == "/var/lib/selflessacts" { print $6 }', `/proc/${pid}/mountinfo`]))
+      .stdout;
     assert.match(state, /^rw\b/m, 'StateDirectory: the one writable place');
     const accepting = await rig.events('balancer.accepting');
     assert.equal(accepting.length, 1);
@@ -52,13 +69,24 @@ describe('selflessacts.socket under systemd: restarts without refusals', { skip,
     console.log(`# systemd, kill -9 + Restart=on-failure: ${JSON.stringify(figures)}`);
     assert.equal(figures.refused, 0, JSON.stringify(figures));
     const others = Object.entries(figures.failed).filter(([k]) => k !== 'reset');
-    assert.deepEqual(others, [], `only requests in flight in the killed process may be lost: ${JSON.stringify(figures)}`);
+    assert.deepEqual(
+      others,
+      [],
+      `only requests in flight in the killed process may be lost: ${JSON.stringify(figures)}`,
+    );
     assert.ok((figures.failed.reset ?? 0) <= CLIENTS, JSON.stringify(figures));
     assert.ok(figures.ok > 100, JSON.stringify(figures));
     // Start time is downtime: RestartSec (500 ms), the image check, the supervisor from its
     // bundle, adoption (adopted replicas take traffic at once). It was 5.6 s from the sources.
-    assert.ok(figures.firstAnswerAfterKillMs >= 0 && figures.firstAnswerAfterKillMs <= 2000, `first answer ${figures.firstAnswerAfterKillMs} ms after the kill: ${JSON.stringify(figures)}`);
+    assert.ok(
+      figures.firstAnswerAfterKillMs >= 0 && figures.firstAnswerAfterKillMs <= 2000,
+      `first answer ${figures.firstAnswerAfterKillMs} ms after the kill: ${JSON.stringify(figures)}`,
+    );
     assert.equal(await rig.systemctl('show', '-p', 'NRestarts', '--value', 'selflessacts.service'), '1');
-    assert.deepEqual(await rig.events('replica.started').then((e) => e.length), 2, 'the replicas of the first start, adopted by the second');
+    assert.deepEqual(
+      await rig.events('replica.started').then((e) => e.length),
+      2,
+      'the replicas of the first start, adopted by the second',
+    );
   });
 });

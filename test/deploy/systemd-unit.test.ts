@@ -32,7 +32,10 @@ describe('deploy/selflessacts.service', () => {
   });
 
   test('the verifier does fail a broken unit (the check can fail)', { skip }, async () => {
-    const broken = (await readFile(UNIT, 'utf8')).replace('ExecStart=/usr/bin/env', 'ExecStart=/usr/bin/no-such-binary');
+    const broken = (await readFile(UNIT, 'utf8')).replace(
+      'ExecStart=/usr/bin/env',
+      'ExecStart=/usr/bin/no-such-binary',
+    );
     const r = await withUnitCopy(broken, (file) => run('systemd-analyze', ['verify', file]));
     assert.notEqual(r.code, 0, r.output);
     assert.match(r.stderr, /no-such-binary is not executable/);
@@ -120,7 +123,9 @@ describe('deploy/selflessacts.service', () => {
 const GUARD = path.join(repoRoot, 'deploy/selflessacts-engine-guard.service');
 
 describe('deploy/selflessacts-engine-guard.service', () => {
-  test('passes systemd-analyze verify, and its exposure is rated OK (at most 2.5 of 10) though it runs as root', { skip }, async () => {
+  test('passes systemd-analyze verify, and its exposure is rated OK (at most 2.5 of 10) though it runs as root', {
+    skip,
+  }, async () => {
     const r = await run('systemd-analyze', ['verify', GUARD]);
     assert.equal(r.code, 0, r.output);
     assert.equal(r.stderr.trim(), '', r.stderr);
@@ -130,7 +135,7 @@ describe('deploy/selflessacts-engine-guard.service', () => {
     assert.ok(Number(level[1]) <= 2.5, `exposure ${level[1]}`);
   });
 
-  test('listens where the service looks, for the service\'s group only; binds only from the service\'s replica directories', async () => {
+  test("listens where the service looks, for the service's group only; binds only from the service's replica directories", async () => {
     const guard = parseUnit(await readFile(GUARD, 'utf8'));
     const service = parseUnit(await readFile(UNIT, 'utf8'));
     assert.deepEqual(guard.get('Service.User'), ['root']);
@@ -145,7 +150,10 @@ describe('deploy/selflessacts-engine-guard.service', () => {
     const dockerHost = service.get('Service.Environment')!.find((e) => e.startsWith('DOCKER_HOST='))!;
     assert.equal(`DOCKER_HOST=unix://${arg('--listen')[0]}`, dockerHost);
     assert.equal(path.dirname(arg('--listen')[0]!), `/run/${guard.get('Service.RuntimeDirectory')![0]}`);
-    const dataDir = service.get('Service.Environment')!.find((e) => e.startsWith('DATA_DIR='))!.slice('DATA_DIR='.length);
+    const dataDir = service
+      .get('Service.Environment')!
+      .find((e) => e.startsWith('DATA_DIR='))!
+      .slice('DATA_DIR='.length);
     assert.deepEqual(arg('--bind-root'), [`${dataDir}/replicas`, `${dataDir}/replica-secrets`]);
   });
 });

@@ -43,7 +43,10 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
       Object.values(first).map((r) => [r.ref, false, r.imageId]),
     );
 
-    for (const [service, ref] of [['acts', 'acts:latest'], ['users', 'users:latest']] as const) {
+    for (const [service, ref] of [
+      ['acts', 'acts:latest'],
+      ['users', 'users:latest'],
+    ] as const) {
       const info = await engine.images.inspect(ref);
       assert.equal(info.labels['selflessacts.image'], service);
       assert.match(info.labels['selflessacts.source-hash'] ?? '', /^[0-9a-f]{16}-[0-9a-f]{12}$/);
@@ -51,7 +54,13 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
       assert.ok(info.env.includes('NODE_ENV=production'));
       assert.equal(info.workingDir, '/app');
       assert.equal(info.user, `${APP_UID}:${APP_UID}`);
-      assert.deepEqual(info.cmd, ['node', '--enable-source-maps', '--max-old-space-size-percentage=30', '--max-semi-space-size=1', 'dist/app.mjs']);
+      assert.deepEqual(info.cmd, [
+        'node',
+        '--enable-source-maps',
+        '--max-old-space-size-percentage=30',
+        '--max-semi-space-size=1',
+        'dist/app.mjs',
+      ]);
       assert.deepEqual(info.cmd, BUNDLE_CMD);
     }
   });
@@ -96,11 +105,15 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
       await engine.containers.start(id);
       const port = (await engine.containers.inspect(id)).ports.find((p) => p.containerPort === 8000)?.hostPort;
       assert.ok(port, 'a published port');
-      const status = await eventually(async () => {
-        const res = await request(`http://127.0.0.1:${port}/api/v1/_health`, { headersTimeout: 1000 });
-        await res.body.dump();
-        return res.statusCode;
-      }, '_health', 15_000);
+      const status = await eventually(
+        async () => {
+          const res = await request(`http://127.0.0.1:${port}/api/v1/_health`, { headersTimeout: 1000 });
+          await res.body.dump();
+          return res.statusCode;
+        },
+        '_health',
+        15_000,
+      );
       assert.equal(status, 200);
       const logs = await engine.containers.logsText(id);
       assert.match(logs.stdout, /^(?=.*"msg":"started")(?=.*"service":"acts").*$/m);
@@ -114,7 +127,11 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
     // A data directory under a file: openSqlite's mkdirSync throws ENOTDIR during start-up.
     const run = await runToExit({ image: 'users:latest', env: { DATA_DIR: '/app/package.json/data' } });
     assert.equal(run.statusCode, 1, run.stdout + run.stderr);
-    const failed = `${run.stdout}\n${run.stderr}`.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg?: string; stack?: string }).find((l) => l.msg === 'start_failed');
+    const failed = `${run.stdout}\n${run.stderr}`
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { msg?: string; stack?: string })
+      .find((l) => l.msg === 'start_failed');
     assert.ok(failed?.stack, run.stdout + run.stderr);
     assert.match(failed.stack, /at openSqlite \(\/app\/app\/db\/connect\.ts:\d+:\d+\)/);
     assert.doesNotMatch(failed.stack, /dist\/app\.mjs:\d+/, 'every frame of ours is mapped back');
@@ -131,7 +148,10 @@ describe('the app image fingerprint', () => {
     await symlink(path.join(projectRoot, 'node_modules'), path.join(root, 'node_modules'));
     const before = await planAppContext(root);
     const ours = before.files.filter((file) => !file.startsWith('node_modules/'));
-    assert.ok(!ours.some((file) => file.startsWith('app/') || file.endsWith('.ts')), `no TypeScript of ours in the context: ${ours.join(' ')}`);
+    assert.ok(
+      !ours.some((file) => file.startsWith('app/') || file.endsWith('.ts')),
+      `no TypeScript of ours in the context: ${ours.join(' ')}`,
+    );
     assert.equal((await planAppContext(root)).hash, before.hash, 'stable when nothing changes');
     await appendFile(path.join(root, 'app/log.ts'), '\n// an edit\n');
     assert.notEqual((await planAppContext(root)).hash, before.hash);

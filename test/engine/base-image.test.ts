@@ -8,7 +8,10 @@ describe('the base image made from this host’s Node.js (real dockerd)', { skip
   const suite = engineSuite();
   const { engine } = suite;
 
-  async function run(cmd: string[], extra: { user?: string; binds?: { source: string; target: string; readOnly?: boolean }[] } = {}) {
+  async function run(
+    cmd: string[],
+    extra: { user?: string; binds?: { source: string; target: string; readOnly?: boolean }[] } = {},
+  ) {
     const { id } = await engine.containers.create({ image: suite.image, cmd, labels: TEST_LABELS, ...extra });
     await engine.containers.start(id);
     const { statusCode } = await engine.containers.wait(id);
@@ -23,12 +26,21 @@ describe('the base image made from this host’s Node.js (real dockerd)', { skip
     assert.equal(info.labels['selflessacts.image'], 'base');
     assert.equal(info.labels['selflessacts.node-version'], process.version);
     assert.ok(info.env.some((e) => e.startsWith('PATH=') && e.split(':').includes(path.dirname(IMAGE_NODE_PATH))));
-    assert.ok(!info.env.some((e) => e.includes(path.dirname(process.execPath))), 'nothing of the build machine\'s paths');
+    assert.ok(
+      !info.env.some((e) => e.includes(path.dirname(process.execPath))),
+      "nothing of the build machine's paths",
+    );
     assert.deepEqual(info.cmd, ['node']);
   });
 
-  test('node is at a fixed path, whatever the host\'s, and runs with a tmpfs over /tmp (a checkout under /tmp)', async () => {
-    const { id } = await engine.containers.create({ image: suite.image, cmd: ['node', '-p', 'process.execPath'], labels: TEST_LABELS, tmpfs: { '/tmp': 'rw,noexec,nosuid,size=8m' }, readonlyRootfs: true });
+  test("node is at a fixed path, whatever the host's, and runs with a tmpfs over /tmp (a checkout under /tmp)", async () => {
+    const { id } = await engine.containers.create({
+      image: suite.image,
+      cmd: ['node', '-p', 'process.execPath'],
+      labels: TEST_LABELS,
+      tmpfs: { '/tmp': 'rw,noexec,nosuid,size=8m' },
+      readonlyRootfs: true,
+    });
     await engine.containers.start(id);
     const { statusCode } = await engine.containers.wait(id);
     const logs = await engine.containers.logsText(id);
@@ -44,7 +56,12 @@ describe('the base image made from this host’s Node.js (real dockerd)', { skip
     ].join('');
     const result = await run(['node', '-e', script], { user: `${APP_UID}` });
     assert.equal(result.statusCode, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), { version: process.version, user: 'app', tmp: '1777', home: '/home/app' });
+    assert.deepEqual(JSON.parse(result.stdout), {
+      version: process.version,
+      user: 'app',
+      tmp: '1777',
+      home: '/home/app',
+    });
   });
 
   test('Node 24 with its built-in SQLite, the storage the app uses without MySQL', async () => {

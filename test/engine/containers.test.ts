@@ -18,12 +18,21 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
     t.after(() => rm(dir, { recursive: true, force: true }));
     await chmod(dir, 0o755); // the container runs as uid 10001
     await writeFile(path.join(dir, 'hello.txt'), 'from the host', { mode: 0o644 });
-    const labels = { ...TEST_LABELS, 'selflessacts.service': 'acts', 'selflessacts.port': '8000', 'selflessacts.instance': name };
+    const labels = {
+      ...TEST_LABELS,
+      'selflessacts.service': 'acts',
+      'selflessacts.port': '8000',
+      'selflessacts.instance': name,
+    };
 
     const { id } = await engine.containers.create({
       name,
       image: suite.image,
-      cmd: ['node', '-e', "console.log(require('fs').readFileSync('/host/hello.txt', 'utf8')); setInterval(() => {}, 1000)"],
+      cmd: [
+        'node',
+        '-e',
+        "console.log(require('fs').readFileSync('/host/hello.txt', 'utf8')); setInterval(() => {}, 1000)",
+      ],
       env: { SERVICE: 'acts', WITH_EQUALS: 'a=b' },
       labels,
       workingDir: '/tmp',
@@ -67,9 +76,15 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
     assert.equal(logs.stderr, '');
 
     const listed = await engine.containers.list({ labels: { [TEST_LABEL]: 'engine', 'selflessacts.instance': name } });
-    assert.deepEqual(listed.map((c) => [c.id, c.name, c.state, c.labels['selflessacts.service']]), [[id, name, 'running', 'acts']]);
+    assert.deepEqual(
+      listed.map((c) => [c.id, c.name, c.state, c.labels['selflessacts.service']]),
+      [[id, name, 'running', 'acts']],
+    );
     const byKey = await engine.containers.list({ labels: { 'selflessacts.instance': true, [TEST_LABEL]: 'engine' } });
-    assert.ok(byKey.some((c) => c.id === id), 'a key-only label filter matches');
+    assert.ok(
+      byKey.some((c) => c.id === id),
+      'a key-only label filter matches',
+    );
     const other = await engine.containers.list({ labels: { 'selflessacts.instance': `${name}-other` } });
     assert.deepEqual(other, []);
 
@@ -120,12 +135,19 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
   });
 
   test('stop of a stopped container is success; kill of a stopped one is CONFLICT', async () => {
-    const { id } = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', '0'], labels: TEST_LABELS });
+    const { id } = await engine.containers.create({
+      image: suite.image,
+      cmd: ['node', '-e', '0'],
+      labels: TEST_LABELS,
+    });
     await engine.containers.stop(id, { graceSeconds: 1 }); // never started
     await engine.containers.start(id);
     assert.deepEqual(await engine.containers.wait(id), { statusCode: 0 });
     await engine.containers.stop(id, { graceSeconds: 1 });
-    const error = await engine.containers.kill(id).then(() => undefined, (e: unknown) => e);
+    const error = await engine.containers.kill(id).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(isConflict(error), `expected CONFLICT, got ${String(error)}`);
     assert.ok(error instanceof ConflictError);
     assert.match(error.message, /is not running/);
@@ -133,12 +155,20 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
   });
 
   test('wait reports the exit code; kill ends a running container', async () => {
-    const exits = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', 'process.exit(7)'], labels: TEST_LABELS });
+    const exits = await engine.containers.create({
+      image: suite.image,
+      cmd: ['node', '-e', 'process.exit(7)'],
+      labels: TEST_LABELS,
+    });
     await engine.containers.start(exits.id);
     assert.deepEqual(await engine.containers.wait(exits.id), { statusCode: 7 });
     assert.equal((await engine.containers.inspect(exits.id)).state.exitCode, 7);
 
-    const sleeper = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', 'setInterval(() => {}, 1000)'], labels: TEST_LABELS });
+    const sleeper = await engine.containers.create({
+      image: suite.image,
+      cmd: ['node', '-e', 'setInterval(() => {}, 1000)'],
+      labels: TEST_LABELS,
+    });
     await engine.containers.start(sleeper.id);
     const waiting = engine.containers.wait(sleeper.id);
     await engine.containers.kill(sleeper.id, { signal: 'SIGKILL' });
@@ -150,7 +180,10 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
 
   test('remove of a missing container is NotFoundError with the engine message', async () => {
     const missing = uniqueName('missing');
-    const error = await engine.containers.remove(missing).then(() => undefined, (e: unknown) => e);
+    const error = await engine.containers.remove(missing).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof NotFoundError, `expected NotFoundError, got ${String(error)}`);
     assert.equal(error.code, 'NOT_FOUND');
     assert.equal(error.status, 404);
@@ -163,10 +196,18 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
 
   test('creating a duplicate name is ConflictError; an unknown image is NotFoundError', async () => {
     const name = uniqueName('dup');
-    const first = await engine.containers.create({ name, image: suite.image, cmd: ['node', '-e', '0'], labels: TEST_LABELS });
+    const first = await engine.containers.create({
+      name,
+      image: suite.image,
+      cmd: ['node', '-e', '0'],
+      labels: TEST_LABELS,
+    });
     const error = await engine.containers
       .create({ name, image: suite.image, cmd: ['node', '-e', '0'], labels: TEST_LABELS })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(error instanceof ConflictError, `expected ConflictError, got ${String(error)}`);
     assert.equal(error.code, 'CONFLICT');
     assert.match(error.engineMessage ?? '', /already in use/);
@@ -174,7 +215,10 @@ describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => 
 
     const noImage = await engine.containers
       .create({ image: `${uniqueName('no-image')}:latest`, labels: TEST_LABELS })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isNotFound(noImage), `expected NOT_FOUND, got ${String(noImage)}`);
     assert.match((noImage as Error).message, /No such image/);
   });

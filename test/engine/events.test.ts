@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { DockerEngine, type EngineEvent } from '../../engine-client/index.ts';
+import type { DockerEngine, EngineEvent } from '../../engine-client/index.ts';
 import { TEST_LABELS, engineSuite, skipEngine, uniqueName } from './support.ts';
 
 describe('engine-client events (real dockerd)', { skip: skipEngine }, () => {
@@ -38,10 +38,17 @@ describe('engine-client events (real dockerd)', { skip: skipEngine }, () => {
       (events) => events.some((e) => e.action === 'die'),
     );
     await sleep(2500); // quiet: nothing matches yet, longer than timeoutMs
-    const { id } = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', 'setTimeout(() => process.exit(3), 200)'], labels });
+    const { id } = await engine.containers.create({
+      image: suite.image,
+      cmd: ['node', '-e', 'setTimeout(() => process.exit(3), 200)'],
+      labels,
+    });
     await engine.containers.start(id);
     const events = await seen;
-    assert.deepEqual(events.map((e) => e.action), ['start', 'die']);
+    assert.deepEqual(
+      events.map((e) => e.action),
+      ['start', 'die'],
+    );
     for (const event of events) {
       assert.equal(event.type, 'container');
       assert.equal(event.id, id);
@@ -55,7 +62,12 @@ describe('engine-client events (real dockerd)', { skip: skipEngine }, () => {
 
     // Resumable: `since` replays what happened, from a date or from an event's cursor.
     const replayed = await collect(
-      { types: ['container'], labels: { 'selflessacts.instance': instance }, since, until: new Date(Date.now() + 1000) },
+      {
+        types: ['container'],
+        labels: { 'selflessacts.instance': instance },
+        since,
+        until: new Date(Date.now() + 1000),
+      },
       () => false,
     );
     assert.deepEqual(
@@ -63,7 +75,12 @@ describe('engine-client events (real dockerd)', { skip: skipEngine }, () => {
       ['start', 'die'],
     );
     const fromDie = await collect(
-      { types: ['container'], labels: { 'selflessacts.instance': instance }, since: events[1]?.cursor, until: new Date(Date.now() + 1000) },
+      {
+        types: ['container'],
+        labels: { 'selflessacts.instance': instance },
+        since: events[1]?.cursor,
+        until: new Date(Date.now() + 1000),
+      },
       () => false,
     );
     assert.ok(fromDie.every((e) => BigInt(e.timeNano) >= BigInt(events[1]?.timeNano ?? 0)));
@@ -74,7 +91,9 @@ describe('engine-client events (real dockerd)', { skip: skipEngine }, () => {
   test('label filters keep other containers out; abort ends the iteration', async () => {
     const mine = uniqueName('mine');
     const other = uniqueName('other');
-    const seen = collect({ labels: { 'selflessacts.instance': mine } }, (events) => events.some((e) => e.action === 'destroy'));
+    const seen = collect({ labels: { 'selflessacts.instance': mine } }, (events) =>
+      events.some((e) => e.action === 'destroy'),
+    );
     await sleep(200);
     for (const instance of [other, mine]) {
       const { id } = await engine.containers.create({

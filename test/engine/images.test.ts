@@ -48,7 +48,11 @@ describe('engine-client images (real dockerd)', { skip: skipEngine }, () => {
     // What the build wrote is in the image.
     const { id } = await engine.containers.create({
       image: tag,
-      cmd: ['node', '-e', "const fs = require('fs'); console.log(fs.readFileSync('/built.txt', 'utf8') + ' / ' + fs.readFileSync('/greeting.txt', 'utf8'))"],
+      cmd: [
+        'node',
+        '-e',
+        "const fs = require('fs'); console.log(fs.readFileSync('/built.txt', 'utf8') + ' / ' + fs.readFileSync('/greeting.txt', 'utf8'))",
+      ],
       labels: TEST_LABELS,
     });
     await engine.containers.start(id);
@@ -77,31 +81,50 @@ describe('engine-client images (real dockerd)', { skip: skipEngine }, () => {
   test('a step failing inside the 200 stream fails the build with the engine message', async () => {
     const progress: JsonMessage[] = [];
     const error = await engine.images
-      .build(tarStream([{ name: 'Dockerfile', content: `FROM ${suite.image}\nRUN ["node", "-e", "process.exit(3)"]\n` }]), {
-        tags: [`${uniqueName('fails')}:v1`],
-        labels: TEST_LABELS,
-        onProgress: (m) => progress.push(m),
-      })
-      .then(() => undefined, (e: unknown) => e);
+      .build(
+        tarStream([{ name: 'Dockerfile', content: `FROM ${suite.image}\nRUN ["node", "-e", "process.exit(3)"]\n` }]),
+        {
+          tags: [`${uniqueName('fails')}:v1`],
+          labels: TEST_LABELS,
+          onProgress: (m) => progress.push(m),
+        },
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isEngineError(error), `expected EngineError, got ${String(error)}`);
     assert.equal(error.code, 'STREAM_ERROR');
     assert.equal(error.status, 200);
     assert.match(error.engineMessage ?? '', /returned a non-zero code: 3/);
     assert.match(error.message, /returned a non-zero code: 3/);
-    assert.ok(progress.some((m) => m.errorDetail?.message?.includes('non-zero code: 3')), 'the error line reached the callback');
+    assert.ok(
+      progress.some((m) => m.errorDetail?.message?.includes('non-zero code: 3')),
+      'the error line reached the callback',
+    );
   });
 
   test('an unknown instruction and a COPY of a missing file fail with the engine message', async () => {
     const bad = await engine.images
-      .build(await tarBuffer([{ name: 'Dockerfile', content: `FROM ${suite.image}\nFROBNICATE now\n` }]), { labels: TEST_LABELS })
-      .then(() => undefined, (e: unknown) => e);
+      .build(await tarBuffer([{ name: 'Dockerfile', content: `FROM ${suite.image}\nFROBNICATE now\n` }]), {
+        labels: TEST_LABELS,
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isEngineError(bad), `expected EngineError, got ${String(bad)}`);
     assert.match(bad.message, /unknown instruction: FROBNICATE/i);
 
     // (No FROM of a missing image here: the engine would try to pull it from the internet.)
     const noFile = await engine.images
-      .build(await tarBuffer([{ name: 'Dockerfile', content: `FROM ${suite.image}\nCOPY not-in-context.txt /\n` }]), { labels: TEST_LABELS })
-      .then(() => undefined, (e: unknown) => e);
+      .build(await tarBuffer([{ name: 'Dockerfile', content: `FROM ${suite.image}\nCOPY not-in-context.txt /\n` }]), {
+        labels: TEST_LABELS,
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isEngineError(noFile), `expected EngineError, got ${String(noFile)}`);
     assert.equal(noFile.code, 'STREAM_ERROR');
     assert.match(noFile.message, /not-in-context\.txt/);
@@ -109,10 +132,19 @@ describe('engine-client images (real dockerd)', { skip: skipEngine }, () => {
 
   test('a context file that cannot be read fails the build as STREAM_ERROR, not as a missing engine', async () => {
     const error = await engine.images
-      .build(tarStream([{ name: 'Dockerfile', content: `FROM ${suite.image}\n` }, { name: 'gone', sourcePath: '/nonexistent/file' }]), {
-        labels: TEST_LABELS,
-      })
-      .then(() => undefined, (e: unknown) => e);
+      .build(
+        tarStream([
+          { name: 'Dockerfile', content: `FROM ${suite.image}\n` },
+          { name: 'gone', sourcePath: '/nonexistent/file' },
+        ]),
+        {
+          labels: TEST_LABELS,
+        },
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(isEngineError(error), `expected EngineError, got ${String(error)}`);
     assert.equal(error.code, 'STREAM_ERROR');
     assert.match(error.message, /nonexistent/);

@@ -41,10 +41,15 @@ async function socketRelay(target: string): Promise<SocketRelay> {
   return {
     path: socketPath,
     waitClosed: (marker, n) =>
-      eventually(async () => {
-        const closed = connections.filter((c) => c.sent.includes(marker) && c.closed).length;
-        return closed >= n ? true : undefined;
-      }, `${n} closed connection(s) that carried ${marker}`, 5000, 20).then(() => undefined),
+      eventually(
+        async () => {
+          const closed = connections.filter((c) => c.sent.includes(marker) && c.closed).length;
+          return closed >= n ? true : undefined;
+        },
+        `${n} closed connection(s) that carried ${marker}`,
+        5000,
+        20,
+      ).then(() => undefined),
     close: async () => {
       for (const c of connections) for (const s of c.sockets) s.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -81,15 +86,13 @@ describe('engine-client logs (real dockerd)', { skip: skipEngine }, () => {
     const chunks: LogChunk[] = [];
     for await (const chunk of engine.containers.logs(id)) chunks.push(chunk);
     const lines = chunks.flatMap((c) =>
-      c.data.toString('utf8').split('\n').filter(Boolean).map((line) => `${c.stream}: ${line}`),
+      c.data
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => `${c.stream}: ${line}`),
     );
-    assert.deepEqual(lines, [
-      'stdout: out 1',
-      'stderr: err 1',
-      'stdout: out 2 é€😀',
-      'stderr: err 2',
-      'stdout: out 3',
-    ]);
+    assert.deepEqual(lines, ['stdout: out 1', 'stderr: err 1', 'stdout: out 2 é€😀', 'stderr: err 2', 'stdout: out 3']);
     assert.deepEqual(await engine.containers.logsText(id), {
       stdout: 'out 1\nout 2 é€😀\nout 3\n',
       stderr: 'err 1\nerr 2\n',
@@ -113,8 +116,13 @@ describe('engine-client logs (real dockerd)', { skip: skipEngine }, () => {
   });
 
   test('follow yields output while the container runs and ends when it stops', async () => {
-    const script = "let n = 0; const t = setInterval(() => { console.log('tick ' + ++n); if (n === 5) clearInterval(t); }, 150);";
-    const { id } = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', script], labels: TEST_LABELS });
+    const script =
+      "let n = 0; const t = setInterval(() => { console.log('tick ' + ++n); if (n === 5) clearInterval(t); }, 150);";
+    const { id } = await engine.containers.create({
+      image: suite.image,
+      cmd: ['node', '-e', script],
+      labels: TEST_LABELS,
+    });
     await engine.containers.start(id);
     const seen: string[] = [];
     const started = Date.now();

@@ -30,7 +30,12 @@ describe('engine-client networks (real dockerd)', { skip: skipEngine }, () => {
       `fetch('http://${host}:8080/x').then(r => r.text()).then(t => console.log(t)).catch(e => { console.error(String(e.cause ?? e)); process.exit(1); })`;
     const answer = async (host: string) =>
       eventually(async () => {
-        const client = await engine.containers.create({ image: suite.image, cmd: ['node', '-e', fetchScript(host)], labels: TEST_LABELS, networkMode: network });
+        const client = await engine.containers.create({
+          image: suite.image,
+          cmd: ['node', '-e', fetchScript(host)],
+          labels: TEST_LABELS,
+          networkMode: network,
+        });
         await engine.containers.start(client.id);
         const { statusCode } = await engine.containers.wait(client.id);
         const { stdout } = await engine.containers.logsText(client.id);
@@ -46,7 +51,10 @@ describe('engine-client networks (real dockerd)', { skip: skipEngine }, () => {
     assert.equal(info.labels[TEST_LABEL], 'engine');
     assert.equal(info.containers[srv.id]?.name, server);
     const listed = await engine.networks.list({ labels: { [TEST_LABEL]: 'engine' }, name: network });
-    assert.deepEqual(listed.map((n) => n.id), [networkId]);
+    assert.deepEqual(
+      listed.map((n) => n.id),
+      [networkId],
+    );
 
     // connect / disconnect a second network
     const second = uniqueName('net2');

@@ -38,7 +38,10 @@ describe('engine-client system and version negotiation (real dockerd)', { skip: 
   test('calls go to /v<version>/: an override the engine does not speak is refused by it', async () => {
     const tooNew = new DockerEngine({ apiVersion: '9.99' });
     try {
-      const error = await tooNew.containers.list().then(() => undefined, (e: unknown) => e);
+      const error = await tooNew.containers.list().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(isEngineError(error), `expected EngineError, got ${String(error)}`);
       assert.equal(error.code, 'BAD_REQUEST');
       assert.match(error.message, /9\.99 is too new/);

@@ -25,16 +25,24 @@ export class CliProcess {
     });
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => (this.stdout += s));
     this.child.stderr!.setEncoding('utf8').on('data', (s: string) => (this.stderr += s));
-    this.exited = new Promise((done) => this.child.once('close', (code) => done({ code, stdout: this.stdout, stderr: this.stderr })));
+    this.exited = new Promise((done) =>
+      this.child.once('close', (code) => done({ code, stdout: this.stdout, stderr: this.stderr })),
+    );
   }
 
   /** Waits until stdout matches; fails early, with the output, if the command ends first. */
   async waitFor(pattern: RegExp, what: string, timeoutMs = 15_000): Promise<void> {
-    await eventually(async () => {
-      if (pattern.test(this.stdout)) return true;
-      if (this.child.exitCode !== null) throw new Error(`the command ended (${this.child.exitCode}) before ${what}: ${this.stdout}${this.stderr}`);
-      return undefined;
-    }, what, timeoutMs, 50);
+    await eventually(
+      async () => {
+        if (pattern.test(this.stdout)) return true;
+        if (this.child.exitCode !== null)
+          throw new Error(`the command ended (${this.child.exitCode}) before ${what}: ${this.stdout}${this.stderr}`);
+        return undefined;
+      },
+      what,
+      timeoutMs,
+      50,
+    );
   }
 
   /** Ctrl-C, then SIGKILL if it is still there after `graceMs`. */
@@ -48,7 +56,10 @@ export class CliProcess {
 }
 
 /** Runs `selflessacts ...args` to its end (killed after `timeoutMs`). */
-export async function selflessacts(args: string[], options: { entry?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliRun> {
+export async function selflessacts(
+  args: string[],
+  options: { entry?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliRun> {
   const run = new CliProcess(args, options);
   const timer = setTimeout(() => run.child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
   const result = await run.exited;

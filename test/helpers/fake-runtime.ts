@@ -1,7 +1,13 @@
 // A Runtime for unit tests of the Fleet: replicas are records in a map, every call is logged
 // ("start acts:8000", "stop c2", "remove c2"), and a test can make a replica exit, make a
 // service crash at start, or make start fail (a missing image, a port another process holds).
-import { portTaken, type Placement, type ReplicaInfo, type ReplicaSpec, type Runtime } from '../../supervisor/runtime/runtime.ts';
+import {
+  portTaken,
+  type Placement,
+  type ReplicaInfo,
+  type ReplicaSpec,
+  type Runtime,
+} from '../../supervisor/runtime/runtime.ts';
 
 interface FakeReplica extends ReplicaInfo {
   /** What start() was given. */
@@ -31,7 +37,16 @@ export class FakeRuntime implements Runtime {
   /** A replica already running (or not) before the fleet looks: for adoption. */
   plant(service: string, port: number, running = true): string {
     const id = `old${this.#next++}`;
-    this.replicas.set(id, { id, service, port, instance: id, url: `http://127.0.0.1:${port}`, running, startedAt: this.#now() - 60_000, ...(running ? {} : { exitReason: 'exited, exit code 1' }) });
+    this.replicas.set(id, {
+      id,
+      service,
+      port,
+      instance: id,
+      url: `http://127.0.0.1:${port}`,
+      running,
+      startedAt: this.#now() - 60_000,
+      ...(running ? {} : { exitReason: 'exited, exit code 1' }),
+    });
     return id;
   }
 
@@ -60,10 +75,22 @@ export class FakeRuntime implements Runtime {
   async start(spec: ReplicaSpec): Promise<ReplicaInfo> {
     this.calls.push(`start ${spec.service}:${spec.port}`);
     this.startedAt.set(spec.service, [...(this.startedAt.get(spec.service) ?? []), this.#now()]);
-    if (this.refusing.has(spec.service)) throw Object.assign(new Error(`no image for ${spec.service}`), { code: 'NOT_FOUND' });
-    if (this.takenPorts.has(spec.port)) throw portTaken(spec.port, `listen 127.0.0.1:${spec.port}: address already in use`);
+    if (this.refusing.has(spec.service))
+      throw Object.assign(new Error(`no image for ${spec.service}`), { code: 'NOT_FOUND' });
+    if (this.takenPorts.has(spec.port))
+      throw portTaken(spec.port, `listen 127.0.0.1:${spec.port}: address already in use`);
     const id = `c${this.#next++}`;
-    const r: FakeReplica = { id, service: spec.service, port: spec.port, instance: spec.instance, url: `http://127.0.0.1:${spec.port}`, running: true, startedAt: this.#now(), started: spec, ...(spec.spec === undefined ? {} : { spec: spec.spec }) };
+    const r: FakeReplica = {
+      id,
+      service: spec.service,
+      port: spec.port,
+      instance: spec.instance,
+      url: `http://127.0.0.1:${spec.port}`,
+      running: true,
+      startedAt: this.#now(),
+      started: spec,
+      ...(spec.spec === undefined ? {} : { spec: spec.spec }),
+    };
     this.replicas.set(id, r);
     const info = { ...r };
     if (this.crashing.has(spec.service)) this.exit(id, 'exited, exit code 3');

@@ -43,7 +43,6 @@ function reportSkip(message: string): void {
   }
 }
 
-
 /** Docker itself, for the suites that need it whatever TEST_RUNTIME says (systemd in a container). */
 export async function dockerAvailable(): Promise<Requirement> {
   return { missing: await pingSocket(dockerSocketPath()) };
@@ -60,8 +59,7 @@ export async function skipUnlessEngine(): Promise<string | false> {
 }
 
 /** MariaDB for the storage tests: MYSQL_TEST_URL, or the user scripts/dev-services.sh creates. */
-export const mysqlTestUrl =
-  process.env.MYSQL_TEST_URL ?? 'mysql://selfless:selfless@127.0.0.1:3306';
+export const mysqlTestUrl = process.env.MYSQL_TEST_URL ?? 'mysql://selfless:selfless@127.0.0.1:3306';
 
 export async function mysqlAvailable(): Promise<Requirement> {
   const url = new URL(mysqlTestUrl);

@@ -34,7 +34,13 @@ const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const PASSWORDS: Record<string, string> = { ann: sha1('ann'), bob: sha1('bob'), cy: sha1('cy'), eve: 'a'.repeat(40) };
 
 /** Socket-level abuse: cut bodies, contradictory framing, dribbled headers. */
-function socketCases(): { name: string; service: 'users' | 'acts'; chunks: string[]; abort: boolean; gapMs?: number }[] {
+function socketCases(): {
+  name: string;
+  service: 'users' | 'acts';
+  chunks: string[];
+  abort: boolean;
+  gapMs?: number;
+}[] {
   const post = (path: string, headers: string) => `POST ${path} HTTP/1.1\r\nHost: h\r\n${headers}\r\n`;
   const cases: { name: string; service: 'users' | 'acts'; chunks: string[]; abort: boolean; gapMs?: number }[] = [];
   const routes: ['users' | 'acts', string][] = [
@@ -45,17 +51,72 @@ function socketCases(): { name: string; service: 'users' | 'acts'; chunks: strin
     ['acts', '/api/v1/acts'],
   ];
   for (const [service, path] of routes) {
-    cases.push({ name: `${path}: half a body, then gone`, service, chunks: [post(path, 'Content-Type: application/json\r\nContent-Length: 100000\r\n'), '{"username":'], abort: true });
-    cases.push({ name: `${path}: headers, then gone`, service, chunks: [post(path, 'Content-Type: application/json\r\nContent-Length: 10\r\n')], abort: true });
-    cases.push({ name: `${path}: chunked, cut mid-chunk`, service, chunks: [post(path, 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n'), '1000\r\n["abc'], abort: true });
-    cases.push({ name: `${path}: Content-Length and chunked at once`, service, chunks: [post(path, 'Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n'), '0\r\n\r\n'], abort: false });
-    cases.push({ name: `${path}: a bad chunk size`, service, chunks: [post(path, 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n'), 'zz\r\n[]\r\n0\r\n\r\n'], abort: false });
-    cases.push({ name: `${path}: dribbled headers, then gone`, service, chunks: [...'POST /api/v1/acts HTTP/1.1\r\nHo'].map(String), abort: true, gapMs: 40 });
+    cases.push({
+      name: `${path}: half a body, then gone`,
+      service,
+      chunks: [post(path, 'Content-Type: application/json\r\nContent-Length: 100000\r\n'), '{"username":'],
+      abort: true,
+    });
+    cases.push({
+      name: `${path}: headers, then gone`,
+      service,
+      chunks: [post(path, 'Content-Type: application/json\r\nContent-Length: 10\r\n')],
+      abort: true,
+    });
+    cases.push({
+      name: `${path}: chunked, cut mid-chunk`,
+      service,
+      chunks: [post(path, 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n'), '1000\r\n["abc'],
+      abort: true,
+    });
+    cases.push({
+      name: `${path}: Content-Length and chunked at once`,
+      service,
+      chunks: [
+        post(path, 'Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n'),
+        '0\r\n\r\n',
+      ],
+      abort: false,
+    });
+    cases.push({
+      name: `${path}: a bad chunk size`,
+      service,
+      chunks: [post(path, 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n'), 'zz\r\n[]\r\n0\r\n\r\n'],
+      abort: false,
+    });
+    cases.push({
+      name: `${path}: dribbled headers, then gone`,
+      service,
+      chunks: [...'POST /api/v1/acts HTTP/1.1\r\nHo'].map(String),
+      abort: true,
+      gapMs: 40,
+    });
   }
-  const form = multipart([{ name: 'caption', value: 'c' }, { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' }]);
-  cases.push({ name: 'row 17: half a form, then gone', service: 'acts', chunks: [post('/api/v1/acts', `Content-Type: ${form.headers['content-type']}\r\nContent-Length: ${form.body.length}\r\n`), form.body.subarray(0, 200).toString('latin1')], abort: true });
-  cases.push({ name: 'a request line of garbage', service: 'acts', chunks: ['\x00\x01\x02 / HTTP/9.9\r\n\r\n'], abort: false });
-  cases.push({ name: 'a header without a colon', service: 'users', chunks: ['GET /api/v1/users HTTP/1.1\r\nHost h\r\n\r\n'], abort: false });
+  const form = multipart([
+    { name: 'caption', value: 'c' },
+    { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' },
+  ]);
+  cases.push({
+    name: 'row 17: half a form, then gone',
+    service: 'acts',
+    chunks: [
+      post('/api/v1/acts', `Content-Type: ${form.headers['content-type']}\r\nContent-Length: ${form.body.length}\r\n`),
+      form.body.subarray(0, 200).toString('latin1'),
+    ],
+    abort: true,
+  });
+  cases.push({
+    name: 'a request line of garbage',
+    service: 'acts',
+    chunks: ['\x00\x01\x02 / HTTP/9.9\r\n\r\n'],
+    abort: false,
+  });
+  cases.push({
+    name: 'a header without a colon',
+    service: 'users',
+    chunks: ['GET /api/v1/users HTTP/1.1\r\nHost h\r\n\r\n'],
+    abort: false,
+  });
   return cases;
 }
 
@@ -70,7 +131,9 @@ async function integrityProblems(backend: Backend, store: FreshStorage): Promise
   }
   const conn = await createConnection(store.storage.databaseUrl!);
   try {
-    const [rows] = await conn.query('check table users, categories, acts, act_images, act_upvotes, users_health, acts_health');
+    const [rows] = await conn.query(
+      'check table users, categories, acts, act_images, act_upvotes, users_health, acts_health',
+    );
     return (rows as { Table: string; Msg_type: string; Msg_text: string }[])
       .filter((r) => r.Msg_type === 'status' && r.Msg_text !== 'OK')
       .map((r) => `${r.Table}: ${r.Msg_text}`);
@@ -100,7 +163,16 @@ function suite(backend: Backend, mode: ApiAccess): void {
     /** Valid writes, each recorded in the model once answered. */
     const write = {
       user: async (name: string) => {
-        await ok(201, send(services.usersUrl, 'POST', '/api/v1/users', json(), JSON.stringify({ username: name, password: PASSWORDS[name] })));
+        await ok(
+          201,
+          send(
+            services.usersUrl,
+            'POST',
+            '/api/v1/users',
+            json(),
+            JSON.stringify({ username: name, password: PASSWORDS[name] }),
+          ),
+        );
         model.users.push(name);
         cookies[name] = await logIn(services.usersUrl, name);
       },
@@ -110,12 +182,28 @@ function suite(backend: Backend, mode: ApiAccess): void {
       },
       act: async (actId: number, username: string, category: string, imageBytes = 64) => {
         const imgB64 = Buffer.alloc(imageBytes, actId).toString('base64');
-        await ok(201, send(services.actsUrl, 'POST', '/api/v1/acts', json(as(username)), JSON.stringify(actBody({ actId, username, categoryName: category, imgB64 }))));
+        await ok(
+          201,
+          send(
+            services.actsUrl,
+            'POST',
+            '/api/v1/acts',
+            json(as(username)),
+            JSON.stringify(actBody({ actId, username, categoryName: category, imgB64 })),
+          ),
+        );
         model.addAct(String(actId), username, category, imageBytes);
       },
       form: async (username: string, category: string) => {
-        const { body, headers } = multipart([{ name: 'caption', value: 'by form' }, { name: 'categoryName', value: category }, { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' }]);
-        const reply = await ok(201, send(services.actsUrl, 'POST', '/api/v1/acts', { ...headers, cookie: cookies[username]! }, body));
+        const { body, headers } = multipart([
+          { name: 'caption', value: 'by form' },
+          { name: 'categoryName', value: category },
+          { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' },
+        ]);
+        const reply = await ok(
+          201,
+          send(services.actsUrl, 'POST', '/api/v1/acts', { ...headers, cookie: cookies[username]! }, body),
+        );
         // Row 17 keeps the photo without its metadata (the PNG's text chunks).
         model.addAct(/"actId":(\d+)/.exec(reply)![1]!, username, category, pngWithoutText(PNG).length);
       },
@@ -132,11 +220,17 @@ function suite(backend: Backend, mode: ApiAccess): void {
         model.removeAct(String(actId));
       },
       removeCategory: async (name: string, by: string) => {
-        await ok(200, send(services.actsUrl, 'DELETE', `/api/v1/categories/${name}`, as(by) ? { cookie: as(by)! } : {}));
+        await ok(
+          200,
+          send(services.actsUrl, 'DELETE', `/api/v1/categories/${name}`, as(by) ? { cookie: as(by)! } : {}),
+        );
         model.removeCategory(name);
       },
       removeUser: async (name: string) => {
-        await ok(200, send(services.usersUrl, 'DELETE', `/api/v1/users/${name}`, as(name) ? { cookie: as(name)! } : {}));
+        await ok(
+          200,
+          send(services.usersUrl, 'DELETE', `/api/v1/users/${name}`, as(name) ? { cookie: as(name)! } : {}),
+        );
         model.removeUser(name);
       },
     };
@@ -188,7 +282,10 @@ function suite(backend: Backend, mode: ApiAccess): void {
       });
       const socketLane = (async () => {
         for (const c of sockets) {
-          const status = await rawExchange(c.service === 'users' ? services.usersUrl : services.actsUrl, c.chunks, { abort: c.abort, gapMs: c.gapMs ?? 0 });
+          const status = await rawExchange(c.service === 'users' ? services.usersUrl : services.actsUrl, c.chunks, {
+            abort: c.abort,
+            gapMs: c.gapMs ?? 0,
+          });
           answers.push({ name: c.name, status, expect: c.abort ? 'cut' : 'framing' });
         }
       })();
@@ -200,7 +297,10 @@ function suite(backend: Backend, mode: ApiAccess): void {
           await write.upvote(11, 'ann');
           await write.unvote(11, 'ann');
           // A second upvote by the same user is refused and changes nothing.
-          assert.equal((await send(services.actsUrl, 'POST', '/api/v1/acts/upvote', json(cookies.eve), '[11]')).status, 409);
+          assert.equal(
+            (await send(services.actsUrl, 'POST', '/api/v1/acts/upvote', json(cookies.eve), '[11]')).status,
+            409,
+          );
         } else {
           await write.upvote(11, 'eve');
           await write.upvote(11, 'eve');
@@ -221,12 +321,16 @@ function suite(backend: Backend, mode: ApiAccess): void {
     test('no answer was a 5xx, and every hostile write was refused with a 4xx', () => {
       const serverErrors = answers.filter((a) => typeof a.status === 'number' && a.status >= 500);
       assert.deepEqual(serverErrors, []);
-      const accepted = answers.filter((a) => a.expect === 'refused' && !(typeof a.status === 'number' && a.status >= 400 && a.status < 500));
+      const accepted = answers.filter(
+        (a) => a.expect === 'refused' && !(typeof a.status === 'number' && a.status >= 400 && a.status < 500),
+      );
       assert.deepEqual(accepted, [], 'hostile writes must be answered 4xx');
       // The HTTP parser's 400, or the route's refusal (owner mode's 401) before the body is read.
       const framing = answers.filter((a) => a.expect === 'framing' && !/^4\d\d$/.test(String(a.status)));
       assert.deepEqual(framing, [], 'broken HTTP framing is refused');
-      const unanswered = answers.filter((a) => typeof a.status === 'string' && a.expect !== 'cut' && a.expect !== 'framing');
+      const unanswered = answers.filter(
+        (a) => typeof a.status === 'string' && a.expect !== 'cut' && a.expect !== 'framing',
+      );
       assert.deepEqual(unanswered, [], 'every request that waited got an answer');
     });
 
@@ -235,8 +339,14 @@ function suite(backend: Backend, mode: ApiAccess): void {
       assert.deepEqual(health.failures, []);
       assert.ok(health.checks > 20, `${health.checks} checks`);
       const slow = health.latenciesMs.filter((ms) => ms >= HEALTH_BOUND_MS).length;
-      assert.ok(slow <= SLOW_CHECKS_ALLOWED(health.checks), `${slow} of ${health.checks} health checks took ${HEALTH_BOUND_MS} ms or more (${SLOW_CHECKS_ALLOWED(health.checks)} allowed): ${health.slowest.join(', ')}`);
-      assert.ok(health.worstMs < HEALTH_CEILING_MS, `worst health check ${Math.round(health.worstMs)} ms of ${health.checks}: ${health.slowest.join(', ')}`);
+      assert.ok(
+        slow <= SLOW_CHECKS_ALLOWED(health.checks),
+        `${slow} of ${health.checks} health checks took ${HEALTH_BOUND_MS} ms or more (${SLOW_CHECKS_ALLOWED(health.checks)} allowed): ${health.slowest.join(', ')}`,
+      );
+      assert.ok(
+        health.worstMs < HEALTH_CEILING_MS,
+        `worst health check ${Math.round(health.worstMs)} ms of ${health.checks}: ${health.slowest.join(', ')}`,
+      );
     });
 
     test('the data is exactly what the accepted requests wrote', async () => {
@@ -245,7 +355,8 @@ function suite(backend: Backend, mode: ApiAccess): void {
     });
 
     test('neither process crashed: both still healthy, both stop cleanly (exit 0)', async () => {
-      for (const base of [services.usersUrl, services.actsUrl]) assert.equal((await send(base, 'GET', '/api/v1/_health', {})).status, 200);
+      for (const base of [services.usersUrl, services.actsUrl])
+        assert.equal((await send(base, 'GET', '/api/v1/_health', {})).status, 200);
       assert.deepEqual(await services.stop(), { users: 0, acts: 0 });
     });
   });
@@ -260,7 +371,11 @@ function spread<T>(items: T[]): T[] {
 
 /** Logs in; the session cookie, as a Cookie header value. */
 async function logIn(usersUrl: string, name: string): Promise<string> {
-  const res = await fetch(`${usersUrl}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: name, password: PASSWORDS[name] }) });
+  const res = await fetch(`${usersUrl}/api/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: name, password: PASSWORDS[name] }),
+  });
   await res.arrayBuffer();
   const cookie = /selflessacts_session=[^;]+/.exec(res.headers.getSetCookie().join('; '))?.[0];
   assert.ok(res.status === 200 && cookie, `log in ${name}: ${res.status}`);

@@ -57,7 +57,7 @@ const anyRouteRefuses: [string, string | Buffer][] = [
   ['negative zero', '-0'],
   ['a 100 000-deep nesting', `${'['.repeat(100_000)}${']'.repeat(100_000)}`],
   ['5000 numbers', `[${'1,'.repeat(4999)}1]`],
-  ['duplicated keys', '{"username":"a","username":"b","password":"' + SHA1 + '"}'],
+  ['duplicated keys', `{"username":"a","username":"b","password":"${SHA1}"}`],
   ['a __proto__ key', '{"__proto__":{"admin":true}}'],
   ['a constructor key', '{"constructor":{"prototype":{"x":1}}}'],
   ['a control character in a string', '["a\u0001b"]'],
@@ -81,7 +81,15 @@ const JSON_ROUTES: ['users' | 'acts', string][] = [
 ];
 
 const act = (fields: Record<string, unknown>) =>
-  JSON.stringify({ actId: 77, username: 'eve', timestamp: '15-06-2021:30-45-12', caption: 'c', categoryName: 'garden', imgB64: 'aGVsbG8=', ...fields });
+  JSON.stringify({
+    actId: 77,
+    username: 'eve',
+    timestamp: '15-06-2021:30-45-12',
+    caption: 'c',
+    categoryName: 'garden',
+    imgB64: 'aGVsbG8=',
+    ...fields,
+  });
 
 /** Mistyped for one route. */
 const perRoute: Record<string, (string | Buffer)[]> = {
@@ -107,8 +115,33 @@ const perRoute: Record<string, (string | Buffer)[]> = {
     `{"username":"ann","password":"${SHA1}","remember":true}`,
     `{"username":{"$ne":""},"password":"${SHA1}"}`,
   ],
-  '/api/v1/categories': ['[]', '["a","b"]', '[""]', '[1]', '[null]', '[["x"]]', '{"0":"x"}', '["garden"]', '["\\udc00x"]', '"garden"'],
-  '/api/v1/acts/upvote': ['[]', '[1,2]', '["1"]', '[-1]', '[1.0]', '[1e0]', '[null]', '{}', '[999999]', '[true]', '[[1]]', '{"actId":1}', '[0.5]'],
+  '/api/v1/categories': [
+    '[]',
+    '["a","b"]',
+    '[""]',
+    '[1]',
+    '[null]',
+    '[["x"]]',
+    '{"0":"x"}',
+    '["garden"]',
+    '["\\udc00x"]',
+    '"garden"',
+  ],
+  '/api/v1/acts/upvote': [
+    '[]',
+    '[1,2]',
+    '["1"]',
+    '[-1]',
+    '[1.0]',
+    '[1e0]',
+    '[null]',
+    '{}',
+    '[999999]',
+    '[true]',
+    '[[1]]',
+    '{"actId":1}',
+    '[0.5]',
+  ],
   '/api/v1/acts': [
     act({ actId: '77' }),
     act({ actId: -77 }),
@@ -135,15 +168,55 @@ function jsonCases(): HostileCase[] {
   const cases: HostileCase[] = [];
   for (const [service, path] of JSON_ROUTES) {
     for (const [name, body] of anyRouteRefuses) {
-      cases.push({ name: `${path}: ${name}`, service, method: 'POST', path, headers: JSON_TYPE, body, asEve: true, expect: 'refused' });
+      cases.push({
+        name: `${path}: ${name}`,
+        service,
+        method: 'POST',
+        path,
+        headers: JSON_TYPE,
+        body,
+        asEve: true,
+        expect: 'refused',
+      });
     }
     for (const [i, body] of (perRoute[path] ?? []).entries()) {
-      cases.push({ name: `${path}: mistyped #${i + 1}`, service, method: 'POST', path, headers: JSON_TYPE, body, asEve: true, expect: 'refused' });
+      cases.push({
+        name: `${path}: mistyped #${i + 1}`,
+        service,
+        method: 'POST',
+        path,
+        headers: JSON_TYPE,
+        body,
+        asEve: true,
+        expect: 'refused',
+      });
     }
-    for (const type of ['application/json; charset=utf-16', 'application/x-www-form-urlencoded', 'multipart/form-data']) {
-      cases.push({ name: `${path}: Content-Type ${type}`, service, method: 'POST', path, headers: { 'content-type': type }, body: 'a=b', asEve: true, expect: 'refused' });
+    for (const type of [
+      'application/json; charset=utf-16',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data',
+    ]) {
+      cases.push({
+        name: `${path}: Content-Type ${type}`,
+        service,
+        method: 'POST',
+        path,
+        headers: { 'content-type': type },
+        body: 'a=b',
+        asEve: true,
+        expect: 'refused',
+      });
     }
-    cases.push({ name: `${path}: gzip-encoded`, service, method: 'POST', path, headers: { ...JSON_TYPE, 'content-encoding': 'gzip' }, body: Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), asEve: true, expect: 'refused' });
+    cases.push({
+      name: `${path}: gzip-encoded`,
+      service,
+      method: 'POST',
+      path,
+      headers: { ...JSON_TYPE, 'content-encoding': 'gzip' },
+      body: Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]),
+      asEve: true,
+      expect: 'refused',
+    });
   }
   return cases;
 }
@@ -168,19 +241,57 @@ function multipartCases(): HostileCase[] {
     ['a lone surrogate caption', form([{ name: 'caption', value: Buffer.from([0xed, 0xa0, 0x80]) }, category, png])],
     ['nine text fields', form([...Array.from({ length: 9 }, (_, i) => ({ name: `f${i}`, value: 'x' })), png])],
     ['a 16 MiB field before the image', form([{ name: 'caption', value: 'c'.repeat(16 * MIB) }, category, png])],
-    ['an image over 16 MiB', form([caption, category, { ...png, value: Buffer.concat([PNG, Buffer.alloc(16 * MIB)]) }])],
+    [
+      'an image over 16 MiB',
+      form([caption, category, { ...png, value: Buffer.concat([PNG, Buffer.alloc(16 * MIB)]) }]),
+    ],
   ];
-  const cases: HostileCase[] = bodies.map(([name, { body, headers }]) => ({ name: `row 17: ${name}`, service: 'acts', method: 'POST', path: '/api/v1/acts', headers, body, asEve: true, expect: 'refused' }));
+  const cases: HostileCase[] = bodies.map(([name, { body, headers }]) => ({
+    name: `row 17: ${name}`,
+    service: 'acts',
+    method: 'POST',
+    path: '/api/v1/acts',
+    headers,
+    body,
+    asEve: true,
+    expect: 'refused',
+  }));
   const garbage: [string, Record<string, string>, string | Buffer][] = [
     ['no boundary', { 'content-type': 'multipart/form-data' }, 'x'],
     ['garbage', { 'content-type': 'multipart/form-data; boundary=b' }, 'this is no form'],
-    ['unterminated', { 'content-type': 'multipart/form-data; boundary=b' }, '--b\r\nContent-Disposition: form-data; name="caption"\r\n\r\nc'],
-    ['a header line without end', { 'content-type': 'multipart/form-data; boundary=b' }, `--b\r\nContent-Disposition: form-data; name="${'n'.repeat(100_000)}`],
+    [
+      'unterminated',
+      { 'content-type': 'multipart/form-data; boundary=b' },
+      '--b\r\nContent-Disposition: form-data; name="caption"\r\n\r\nc',
+    ],
+    [
+      'a header line without end',
+      { 'content-type': 'multipart/form-data; boundary=b' },
+      `--b\r\nContent-Disposition: form-data; name="${'n'.repeat(100_000)}`,
+    ],
     ['boundary only', { 'content-type': 'multipart/form-data; boundary=b' }, '--b--\r\n'],
   ];
-  for (const [name, headers, body] of garbage) cases.push({ name: `row 17: ${name}`, service: 'acts', method: 'POST', path: '/api/v1/acts', headers, body, asEve: true, expect: 'refused' });
+  for (const [name, headers, body] of garbage)
+    cases.push({
+      name: `row 17: ${name}`,
+      service: 'acts',
+      method: 'POST',
+      path: '/api/v1/acts',
+      headers,
+      body,
+      asEve: true,
+      expect: 'refused',
+    });
   const anonymous = form([caption, category, png]);
-  cases.push({ name: 'row 17: no session', service: 'acts', method: 'POST', path: '/api/v1/acts', headers: anonymous.headers, body: anonymous.body, expect: 'refused' });
+  cases.push({
+    name: 'row 17: no session',
+    service: 'acts',
+    method: 'POST',
+    path: '/api/v1/acts',
+    headers: anonymous.headers,
+    body: anonymous.body,
+    expect: 'refused',
+  });
   return cases;
 }
 
@@ -209,7 +320,16 @@ function pathCases(): HostileCase[] {
   const cases: HostileCase[] = [];
   for (const [service, path, allowed] of routes) {
     for (const method of ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'].filter((m) => !allowed.includes(m))) {
-      cases.push({ name: `${method} ${path}`, service, method, path, headers: JSON_TYPE, body: method === 'GET' || method === 'OPTIONS' ? undefined : '["x"]', asEve: true, expect: 'refused' });
+      cases.push({
+        name: `${method} ${path}`,
+        service,
+        method,
+        path,
+        headers: JSON_TYPE,
+        body: method === 'GET' || method === 'OPTIONS' ? undefined : '["x"]',
+        asEve: true,
+        expect: 'refused',
+      });
     }
   }
   const refusedPaths: ['users' | 'acts', string, string][] = [
@@ -237,16 +357,32 @@ function pathCases(): HostileCase[] {
     ['acts', 'POST', '/api/v1/_crash/x'],
     ['acts', 'DELETE', '/api/v1/acts/1/upvote/x'],
   ];
-  for (const [service, method, path] of refusedPaths) cases.push({ name: `${method} ${path.slice(0, 60)}`, service, method, path, asEve: true, expect: 'refused' });
+  for (const [service, method, path] of refusedPaths)
+    cases.push({ name: `${method} ${path.slice(0, 60)}`, service, method, path, asEve: true, expect: 'refused' });
   return cases;
 }
 
 /** Listings' ranges, refused: rows 12, 19 and 20. */
 function rangeCases(): HostileCase[] {
   const queries = [
-    'start=0&end=1', 'start=-1&end=1', 'start=a&end=b', 'start=1', 'end=1', 'start=2&end=1', 'start=1&end=999999',
-    'start=1&end=', 'start=&end=', 'start[]=1&end=1', 'start=1&start=2&end=2', 'start=1e0&end=1', 'start=0x1&end=1',
-    `start=1&end=${'9'.repeat(400)}`, 'start=1.5&end=2', 'start=%00&end=1', 'start=1&end=101', 'start=%2B1&end=1',
+    'start=0&end=1',
+    'start=-1&end=1',
+    'start=a&end=b',
+    'start=1',
+    'end=1',
+    'start=2&end=1',
+    'start=1&end=999999',
+    'start=1&end=',
+    'start=&end=',
+    'start[]=1&end=1',
+    'start=1&start=2&end=2',
+    'start=1e0&end=1',
+    'start=0x1&end=1',
+    `start=1&end=${'9'.repeat(400)}`,
+    'start=1.5&end=2',
+    'start=%00&end=1',
+    'start=1&end=101',
+    'start=%2B1&end=1',
   ];
   const bases = ['/api/v1/categories/garden/acts', '/api/v1/acts', '/api/v1/acts?username=ann'];
   const cases: HostileCase[] = [];
@@ -265,44 +401,188 @@ function rangeCases(): HostileCase[] {
 /** Headers and cookies. */
 function headerCases(): HostileCase[] {
   const forged = `selflessacts_session=${encodeURIComponent(JSON.stringify({ u: 'ann', k: 'x', e: Date.now() + 1e9 }))}`;
-  const cookies = [forged, 'selflessacts_session=s%3Agarbage.sig', 'selflessacts_session=', `selflessacts_session=${'x'.repeat(8000)}`, 'a=b; selflessacts_session=s%3A%7B%7D.x'];
+  const cookies = [
+    forged,
+    'selflessacts_session=s%3Agarbage.sig',
+    'selflessacts_session=',
+    `selflessacts_session=${'x'.repeat(8000)}`,
+    'a=b; selflessacts_session=s%3A%7B%7D.x',
+  ];
   const cases: HostileCase[] = [];
   for (const cookie of cookies) {
-    cases.push({ name: `a bad cookie on /sessions/me (${cookie.slice(0, 30)})`, service: 'users', method: 'GET', path: '/api/v1/sessions/me', headers: { cookie }, expect: 'refused' });
-    cases.push({ name: `a bad cookie on row 17 (${cookie.slice(0, 30)})`, service: 'acts', method: 'POST', path: '/api/v1/acts', headers: { cookie, ...multipart([caption, category, png]).headers }, body: multipart([caption, category, png]).body, expect: 'refused' });
+    cases.push({
+      name: `a bad cookie on /sessions/me (${cookie.slice(0, 30)})`,
+      service: 'users',
+      method: 'GET',
+      path: '/api/v1/sessions/me',
+      headers: { cookie },
+      expect: 'refused',
+    });
+    cases.push({
+      name: `a bad cookie on row 17 (${cookie.slice(0, 30)})`,
+      service: 'acts',
+      method: 'POST',
+      path: '/api/v1/acts',
+      headers: { cookie, ...multipart([caption, category, png]).headers },
+      body: multipart([caption, category, png]).body,
+      expect: 'refused',
+    });
   }
-  cases.push({ name: 'a 20 KiB header', service: 'acts', method: 'GET', path: '/api/v1/acts/count', headers: { 'x-junk': 'j'.repeat(20_000) }, expect: 'refused' });
+  cases.push({
+    name: 'a 20 KiB header',
+    service: 'acts',
+    method: 'GET',
+    path: '/api/v1/acts/count',
+    headers: { 'x-junk': 'j'.repeat(20_000) },
+    expect: 'refused',
+  });
   const crossSite = { 'sec-fetch-site': 'cross-site', origin: 'http://evil.example' };
-  cases.push({ name: 'log-in from another site', service: 'users', method: 'POST', path: '/api/v1/sessions', headers: { ...JSON_TYPE, ...crossSite }, body: `{"username":"eve","password":"${SHA1}"}`, expect: 'refused' });
-  cases.push({ name: 'log-out from another site', service: 'users', method: 'DELETE', path: '/api/v1/sessions', headers: crossSite, asEve: true, expect: 'refused' });
-  cases.push({ name: 'row 17 from a page on another port', service: 'acts', method: 'POST', path: '/api/v1/acts', headers: { ...multipart([caption, category, png]).headers, 'sec-fetch-site': 'same-site' }, body: multipart([caption, category, png]).body, asEve: true, expect: 'refused' });
-  cases.push({ name: 'Origin: null on log-in', service: 'users', method: 'POST', path: '/api/v1/sessions', headers: { ...JSON_TYPE, origin: 'null' }, body: `{"username":"eve","password":"${SHA1}"}`, expect: 'refused' });
-  cases.push({ name: 'log-in as text/plain (a cross-site form)', service: 'users', method: 'POST', path: '/api/v1/sessions', headers: { 'content-type': 'text/plain' }, body: `{"username":"eve","password":"${SHA1}"}`, expect: 'refused' });
+  cases.push({
+    name: 'log-in from another site',
+    service: 'users',
+    method: 'POST',
+    path: '/api/v1/sessions',
+    headers: { ...JSON_TYPE, ...crossSite },
+    body: `{"username":"eve","password":"${SHA1}"}`,
+    expect: 'refused',
+  });
+  cases.push({
+    name: 'log-out from another site',
+    service: 'users',
+    method: 'DELETE',
+    path: '/api/v1/sessions',
+    headers: crossSite,
+    asEve: true,
+    expect: 'refused',
+  });
+  cases.push({
+    name: 'row 17 from a page on another port',
+    service: 'acts',
+    method: 'POST',
+    path: '/api/v1/acts',
+    headers: { ...multipart([caption, category, png]).headers, 'sec-fetch-site': 'same-site' },
+    body: multipart([caption, category, png]).body,
+    asEve: true,
+    expect: 'refused',
+  });
+  cases.push({
+    name: 'Origin: null on log-in',
+    service: 'users',
+    method: 'POST',
+    path: '/api/v1/sessions',
+    headers: { ...JSON_TYPE, origin: 'null' },
+    body: `{"username":"eve","password":"${SHA1}"}`,
+    expect: 'refused',
+  });
+  cases.push({
+    name: 'log-in as text/plain (a cross-site form)',
+    service: 'users',
+    method: 'POST',
+    path: '/api/v1/sessions',
+    headers: { 'content-type': 'text/plain' },
+    body: `{"username":"eve","password":"${SHA1}"}`,
+    expect: 'refused',
+  });
   return cases;
 }
 
 /** Owner mode only: writes on someone else's content with eve's live session (403). */
 export function ownerCases(): HostileCase[] {
   return [
-    { name: 'eve removes ann’s act', service: 'acts', method: 'DELETE', path: '/api/v1/acts/1', asEve: true, expect: 'refused' },
-    { name: 'eve removes a category of others’ acts', service: 'acts', method: 'DELETE', path: '/api/v1/categories/garden', asEve: true, expect: 'refused' },
-    { name: 'eve deletes ann', service: 'users', method: 'DELETE', path: '/api/v1/users/ann', asEve: true, expect: 'refused' },
-    { name: 'eve uploads as ann', service: 'acts', method: 'POST', path: '/api/v1/acts', headers: JSON_TYPE, body: act({ actId: 78, username: 'ann' }), asEve: true, expect: 'refused' },
-    { name: 'eve takes back a vote she never gave', service: 'acts', method: 'DELETE', path: '/api/v1/acts/2/upvote', asEve: true, expect: 'refused' },
-    { name: 'anonymous category', service: 'acts', method: 'POST', path: '/api/v1/categories', headers: JSON_TYPE, body: '["anon"]', expect: 'refused' },
-    { name: 'anonymous upvote', service: 'acts', method: 'POST', path: '/api/v1/acts/upvote', headers: JSON_TYPE, body: '[1]', expect: 'refused' },
+    {
+      name: 'eve removes ann’s act',
+      service: 'acts',
+      method: 'DELETE',
+      path: '/api/v1/acts/1',
+      asEve: true,
+      expect: 'refused',
+    },
+    {
+      name: 'eve removes a category of others’ acts',
+      service: 'acts',
+      method: 'DELETE',
+      path: '/api/v1/categories/garden',
+      asEve: true,
+      expect: 'refused',
+    },
+    {
+      name: 'eve deletes ann',
+      service: 'users',
+      method: 'DELETE',
+      path: '/api/v1/users/ann',
+      asEve: true,
+      expect: 'refused',
+    },
+    {
+      name: 'eve uploads as ann',
+      service: 'acts',
+      method: 'POST',
+      path: '/api/v1/acts',
+      headers: JSON_TYPE,
+      body: act({ actId: 78, username: 'ann' }),
+      asEve: true,
+      expect: 'refused',
+    },
+    {
+      name: 'eve takes back a vote she never gave',
+      service: 'acts',
+      method: 'DELETE',
+      path: '/api/v1/acts/2/upvote',
+      asEve: true,
+      expect: 'refused',
+    },
+    {
+      name: 'anonymous category',
+      service: 'acts',
+      method: 'POST',
+      path: '/api/v1/categories',
+      headers: JSON_TYPE,
+      body: '["anon"]',
+      expect: 'refused',
+    },
+    {
+      name: 'anonymous upvote',
+      service: 'acts',
+      method: 'POST',
+      path: '/api/v1/acts/upvote',
+      headers: JSON_TYPE,
+      body: '[1]',
+      expect: 'refused',
+    },
     { name: 'anonymous removal', service: 'acts', method: 'DELETE', path: '/api/v1/acts/2', expect: 'refused' },
-    { name: 'anonymous user deletion', service: 'users', method: 'DELETE', path: '/api/v1/users/bob', expect: 'refused' },
-    { name: 'anonymous 16 MiB upload', service: 'acts', method: 'POST', path: '/api/v1/acts', headers: JSON_TYPE, body: big.longString, expect: 'refused' },
+    {
+      name: 'anonymous user deletion',
+      service: 'users',
+      method: 'DELETE',
+      path: '/api/v1/users/bob',
+      expect: 'refused',
+    },
+    {
+      name: 'anonymous 16 MiB upload',
+      service: 'acts',
+      method: 'POST',
+      path: '/api/v1/acts',
+      headers: JSON_TYPE,
+      body: big.longString,
+      expect: 'refused',
+    },
   ];
 }
 
 /** Reads with odd input: anything but a 5xx. */
 function readCases(): HostileCase[] {
   const paths = [
-    '/api/v1/categories', '/api/v1/acts/count', '/api/v1/categories/garden/acts', '/api/v1/categories/garden/acts/size',
-    '/api/v1/acts?start=1&end=2', '/api/v1/acts/1/image', '/api/v1/categories/%5F%5Fproto%5F%5F/acts/size', '/api/v1/categories/garden/acts?start=1&end=1&x[y]=z',
-    '/api/v1/_count', '/api/v1/acts?username=%C3%A9&start=1&end=1', '/api/v1/acts?username[x]=1&start=1&end=1',
+    '/api/v1/categories',
+    '/api/v1/acts/count',
+    '/api/v1/categories/garden/acts',
+    '/api/v1/categories/garden/acts/size',
+    '/api/v1/acts?start=1&end=2',
+    '/api/v1/acts/1/image',
+    '/api/v1/categories/%5F%5Fproto%5F%5F/acts/size',
+    '/api/v1/categories/garden/acts?start=1&end=1&x[y]=z',
+    '/api/v1/_count',
+    '/api/v1/acts?username=%C3%A9&start=1&end=1',
+    '/api/v1/acts?username[x]=1&start=1&end=1',
   ];
   return paths.flatMap((path): HostileCase[] => [
     { name: `GET ${path}`, service: 'acts', method: 'GET', path, expect: 'read' },

@@ -19,7 +19,9 @@ export interface Services {
 }
 
 export async function startServices(store: FreshStorage, mode: ApiAccess): Promise<Services> {
-  const storage: Record<string, string> = store.storage.databaseUrl ? { DATABASE_URL: store.storage.databaseUrl } : { DATA_DIR: store.storage.dataDir };
+  const storage: Record<string, string> = store.storage.databaseUrl
+    ? { DATABASE_URL: store.storage.databaseUrl }
+    : { DATA_DIR: store.storage.dataDir };
   const common = { PORT: '0', HOST: '127.0.0.1', SESSION_SECRET: SECRET, API_ACCESS: mode, ...storage };
   const users = spawnApp({ SERVICE: 'users', ...common });
   let acts: AppProcess | undefined;
@@ -91,7 +93,10 @@ parentPort.on('message', () => { stop = true; });
 
 /** Polls every URL's _health every 20 ms until stopped; the worst latency it saw. */
 export async function healthWatch(baseUrls: string[]): Promise<{ stop(): Promise<HealthReport> }> {
-  const worker = new Worker(WATCH, { eval: true, workerData: { urls: baseUrls.map((u) => `${u}/api/v1/_health`), t0: Date.now() } });
+  const worker = new Worker(WATCH, {
+    eval: true,
+    workerData: { urls: baseUrls.map((u) => `${u}/api/v1/_health`), t0: Date.now() },
+  });
   await new Promise<void>((resolve) => worker.once('message', () => resolve()));
   const report = new Promise<HealthReport>((resolve) => worker.once('message', resolve));
   return {
@@ -112,7 +117,13 @@ export interface Sent {
 const agent = new Agent({ connections: 16, headersTimeout: 60_000, bodyTimeout: 60_000 });
 
 /** One HTTP request with the path exactly as given; the status and body of the answer. */
-export async function send(base: string, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Sent> {
+export async function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string | Buffer,
+): Promise<Sent> {
   // The dispatcher API sends the path as written (a URL would be normalised first).
   const res = await agent.request({ origin: base, path, method: method as 'GET', headers, body: body ?? null });
   const text = await res.body.text();
@@ -123,7 +134,11 @@ export async function send(base: string, method: string, path: string, headers: 
  * A raw exchange on its own connection: writes `chunks` (pausing `gapMs` between them), then
  * either ends or, with `abort`, destroys the socket; the status line of an answer, if any.
  */
-export function rawExchange(base: string, chunks: (string | Buffer)[], { abort = false, gapMs = 0 } = {}): Promise<string> {
+export function rawExchange(
+  base: string,
+  chunks: (string | Buffer)[],
+  { abort = false, gapMs = 0 } = {},
+): Promise<string> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve) => {
     const socket = connect(Number(port), hostname);

@@ -52,7 +52,9 @@ export class Model {
   /** The services answer what the model holds: users, categories with counts, every act. */
   async checkApi(usersUrl: string, actsUrl: string): Promise<void> {
     assert.deepEqual(parseExact((await send(usersUrl, 'GET', '/api/v1/users', {})).body), this.users);
-    const counts = Object.fromEntries(this.categories.map((c) => [c, [...this.acts.values()].filter((a) => a.category === c).length]));
+    const counts = Object.fromEntries(
+      this.categories.map((c) => [c, [...this.acts.values()].filter((a) => a.category === c).length]),
+    );
     assert.deepEqual(parseExact((await send(actsUrl, 'GET', '/api/v1/categories', {})).body), counts);
     assert.deepEqual(parseExact((await send(actsUrl, 'GET', '/api/v1/acts/count', {})).body), [this.acts.size]);
     const listed = parseExact((await send(actsUrl, 'GET', `/api/v1/acts?start=1&end=${this.acts.size}`, {})).body) as {
@@ -63,7 +65,15 @@ export class Model {
       imgB64: string;
     }[];
     const seen = Object.fromEntries(
-      listed.map((a) => [String(a.actId), { username: a.username, category: a.categoryName, upvotes: a.upvotes, imageBytes: Buffer.from(a.imgB64, 'base64').length }]),
+      listed.map((a) => [
+        String(a.actId),
+        {
+          username: a.username,
+          category: a.categoryName,
+          upvotes: a.upvotes,
+          imageBytes: Buffer.from(a.imgB64, 'base64').length,
+        },
+      ]),
     );
     assert.deepEqual(seen, Object.fromEntries(this.acts));
   }
@@ -76,8 +86,15 @@ export class Model {
     const acts = await rows('acts', 'acts');
     assert.deepEqual(acts.map((a) => String(a.act_id)).sort(), [...this.acts.keys()].sort());
     const upvotes = acts.reduce((sum, a) => sum + Number(a.upvotes), 0);
-    assert.equal(upvotes, [...this.acts.values()].reduce((sum, a) => sum + a.upvotes, 0), 'the sum of upvotes');
-    const parts = [...this.acts.values()].reduce((sum, a) => sum + Math.max(1, Math.ceil(a.imageBytes / IMAGE_PART_BYTES)), 0);
+    assert.equal(
+      upvotes,
+      [...this.acts.values()].reduce((sum, a) => sum + a.upvotes, 0),
+      'the sum of upvotes',
+    );
+    const parts = [...this.acts.values()].reduce(
+      (sum, a) => sum + Math.max(1, Math.ceil(a.imageBytes / IMAGE_PART_BYTES)),
+      0,
+    );
     assert.equal((await rows('acts', 'act_images')).length, parts, 'image parts: none left over, none missing');
     assert.deepEqual(
       (await rows('acts', 'act_upvotes')).length,

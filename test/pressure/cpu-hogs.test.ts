@@ -20,20 +20,39 @@ const HOGS = Number(process.env.PRESSURE_HOGS ?? 4);
 const SECONDS = Number(process.env.PRESSURE_SECONDS ?? 60);
 const skip = await skipUnlessEngine();
 
-describe(`pressure: ${HOGS} CPU hogs on 2 cores for ${SECONDS} s under load`, { skip, timeout: 300_000 + SECONDS * 1000 }, () => {
+describe(`pressure: ${HOGS} CPU hogs on 2 cores for ${SECONDS} s under load`, {
+  skip,
+  timeout: 300_000 + SECONDS * 1000,
+}, () => {
   const engine = skip ? undefined : TEST_ENGINE.client();
   const base = `http://127.0.0.1:${LISTEN}`;
-  const { admin } = supervisorSuite(shippedSetup(engine, { suite: 'pressure-cpu', listenPort: LISTEN, adminPort: ADMIN, actsPort: 33160, usersPort: 33180 }));
+  const { admin } = supervisorSuite(
+    shippedSetup(engine, {
+      suite: 'pressure-cpu',
+      listenPort: LISTEN,
+      adminPort: ADMIN,
+      actsPort: 33160,
+      usersPort: 33180,
+    }),
+  );
   let hogs: ReturnType<typeof cpuHogs> | undefined;
   after(() => hogs?.stop());
 
   test('no replica killed, no read failed; what the heartbeat did is said in events', async (t) => {
-    const held = await http('POST', `${admin.base}/services/acts/scale`, { headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' }, body: '{"replicas": 3}' });
+    const held = await http('POST', `${admin.base}/services/acts/scale`, {
+      headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' },
+      body: '{"replicas": 3}',
+    });
     assert.equal(held.status, 200, held.text);
     await admin.waitReady('acts', 3, 60_000);
     const user = await siteUser(base, 'reader', 'busy');
     const seq = await lastSeq(admin);
-    const paths = ['/api/v1/categories', '/api/v1/acts/count', `/api/v1/categories/${user.category}/acts/size`, '/api/v1/users'];
+    const paths = [
+      '/api/v1/categories',
+      '/api/v1/acts/count',
+      `/api/v1/categories/${user.category}/acts/size`,
+      '/api/v1/users',
+    ];
     const load = new FaultLoad({
       origin: base,
       readers: 4,
@@ -53,15 +72,38 @@ describe(`pressure: ${HOGS} CPU hogs on 2 cores for ${SECONDS} s under load`, { 
     await load.stop();
 
     const figures = load.figures(from);
-    const events = await eventsOf(admin, ['replica.failed', 'replica.unready', 'replica.restored', 'replica.kept'], seq);
+    const events = await eventsOf(
+      admin,
+      ['replica.failed', 'replica.unready', 'replica.restored', 'replica.kept'],
+      seq,
+    );
     const count = (type: string) => events.filter((e) => e.type === type).length;
     const slowest = Math.max(...load.records.filter((r) => r.at >= from).map((r) => r.ms));
-    t.diagnostic(`${figures.reads} reads under the hogs, ${figures.failedReads} failed ${JSON.stringify(figures.failures)}, the slowest ${Math.round(slowest)} ms; events: ${count('replica.unready')} out of rotation, ${count('replica.restored')} back, ${count('replica.kept')} kept by the ejection limit, ${count('replica.failed')} failed`);
-    await recordRow('cpu', { hogs: HOGS, seconds: SECONDS, reads: figures.reads, failedReads: figures.failedReads, slowestMs: Math.round(slowest), replicasKilled: count('replica.failed'), outOfRotation: count('replica.unready'), keptByLimit: count('replica.kept') });
-    assert.deepEqual(events.filter((e) => e.type === 'replica.failed').map((e) => `${e.service}:${e.port} ${e.reason}`), [], 'no replica killed');
+    t.diagnostic(
+      `${figures.reads} reads under the hogs, ${figures.failedReads} failed ${JSON.stringify(figures.failures)}, the slowest ${Math.round(slowest)} ms; events: ${count('replica.unready')} out of rotation, ${count('replica.restored')} back, ${count('replica.kept')} kept by the ejection limit, ${count('replica.failed')} failed`,
+    );
+    await recordRow('cpu', {
+      hogs: HOGS,
+      seconds: SECONDS,
+      reads: figures.reads,
+      failedReads: figures.failedReads,
+      slowestMs: Math.round(slowest),
+      replicasKilled: count('replica.failed'),
+      outOfRotation: count('replica.unready'),
+      keptByLimit: count('replica.kept'),
+    });
+    assert.deepEqual(
+      events.filter((e) => e.type === 'replica.failed').map((e) => `${e.service}:${e.port} ${e.reason}`),
+      [],
+      'no replica killed',
+    );
     assert.equal(figures.failedReads, 0, `failed reads: ${JSON.stringify(figures.failures)}`);
     assert.ok(figures.reads >= SECONDS, `${figures.reads} reads in ${SECONDS} s: the load ran`);
     const status = await admin.status();
-    assert.equal(status.services.acts!.replicas.filter((r) => r.state === 'ready' && r.inRotation !== false).length, 3, 'all back in rotation once the hogs are gone');
+    assert.equal(
+      status.services.acts!.replicas.filter((r) => r.state === 'ready' && r.inRotation !== false).length,
+      3,
+      'all back in rotation once the hogs are gone',
+    );
   });
 });

@@ -27,7 +27,10 @@ const json = { 'content-type': 'application/json' };
 const password = createHash('sha1').update('outage password').digest('hex');
 const skip = skipUnless(await mysqlAvailable(), 'MariaDB');
 
-describe('database outage through the supervisor (real app, MariaDB behind a proxy)', { skip, timeout: 240_000 }, () => {
+describe('database outage through the supervisor (real app, MariaDB behind a proxy)', {
+  skip,
+  timeout: 240_000,
+}, () => {
   const env: Record<string, string> = {};
   let database: Awaited<ReturnType<typeof mysqlBehindProxy>> | undefined;
   let proxy: TcpProxy | undefined;
@@ -43,7 +46,15 @@ describe('database outage through the supervisor (real app, MariaDB behind a pro
     suite: SUITE,
     adminPort: ADMIN,
     env,
-    config: (dir) => shippedConfigFile(undefined, { suite: SUITE, dir, listenPort: LISTEN, adminPort: ADMIN, actsPort: ACTS, usersPort: USERS }),
+    config: (dir) =>
+      shippedConfigFile(undefined, {
+        suite: SUITE,
+        dir,
+        listenPort: LISTEN,
+        adminPort: ADMIN,
+        actsPort: ACTS,
+        usersPort: USERS,
+      }),
     ready: { users: 1, acts: 1 },
     readyTimeoutMs: 120_000,
     cleanup: async () => {
@@ -52,11 +63,25 @@ describe('database outage through the supervisor (real app, MariaDB behind a pro
   });
 
   test('before: data written through the balancer', async () => {
-    assert.equal((await http('POST', `${base}/api/v1/users`, { headers: json, body: JSON.stringify({ username: 'rita', password }) })).status, 201);
-    const login = await http('POST', `${base}/api/v1/sessions`, { headers: json, body: JSON.stringify({ username: 'rita', password }) });
+    assert.equal(
+      (
+        await http('POST', `${base}/api/v1/users`, {
+          headers: json,
+          body: JSON.stringify({ username: 'rita', password }),
+        })
+      ).status,
+      201,
+    );
+    const login = await http('POST', `${base}/api/v1/sessions`, {
+      headers: json,
+      body: JSON.stringify({ username: 'rita', password }),
+    });
     assert.equal(login.status, 200, login.text);
     cookie = String(login.headers['set-cookie']).split(';')[0]!;
-    assert.equal((await http('POST', `${base}/api/v1/categories`, { headers: { ...json, cookie }, body: '["outage"]' })).status, 201);
+    assert.equal(
+      (await http('POST', `${base}/api/v1/categories`, { headers: { ...json, cookie }, body: '["outage"]' })).status,
+      201,
+    );
   });
 
   /** What the outage did, recorded with the recovery once it is over. */
@@ -64,7 +89,7 @@ describe('database outage through the supervisor (real app, MariaDB behind a pro
 
   test('during 20 s: every request answered 503 with Retry-After, no replica killed, none started', async (t) => {
     const before = await admin.status();
-    const ids = ['users', 'acts'].map((name) => before.services[name]!.replicas.map((r) => r.id)).flat();
+    const ids = ['users', 'acts'].flatMap((name) => before.services[name]!.replicas.map((r) => r.id));
     const seq = await lastSeq(admin);
     await proxy!.stop();
     const answers = new Map<string, number>();
@@ -83,37 +108,74 @@ describe('database outage through the supervisor (real app, MariaDB behind a pro
     const died = await eventsOf(admin, ['replica.failed', 'replica.started', 'replica.replaced'], seq);
     Object.assign(during, {
       requests: [...answers.values()].reduce((a, n) => a + n, 0),
-      answered503WithRetryAfter: [...answers].filter(([k]) => k.startsWith('503 retry-after=1')).reduce((a, [, n]) => a + n, 0),
+      answered503WithRetryAfter: [...answers]
+        .filter(([k]) => k.startsWith('503 retry-after=1'))
+        .reduce((a, [, n]) => a + n, 0),
       fromReplicas: answers.get('503 retry-after=1 the replica: database unavailable') ?? 0,
       replicasKilled: died.filter((e) => e.type === 'replica.failed').length,
       replicasStarted: died.filter((e) => e.type !== 'replica.failed').length,
     });
-    assert.deepEqual([...answers.keys()], ['503 retry-after=1 the replica: database unavailable'], 'every answer a 503 with Retry-After, from a replica');
+    assert.deepEqual(
+      [...answers.keys()],
+      ['503 retry-after=1 the replica: database unavailable'],
+      'every answer a 503 with Retry-After, from a replica',
+    );
     const status = await admin.status();
-    t.diagnostic((await admin.events(seq)).map((e) => `${e.time} ${e.type} ${e.service}:${e.port} ${e.reason}`).join('\n'));
-    assert.deepEqual(['users', 'acts'].map((name) => status.services[name]!.replicas.map((r) => r.id)).flat(), ids, 'the same replicas, none replaced');
+    t.diagnostic(
+      (await admin.events(seq)).map((e) => `${e.time} ${e.type} ${e.service}:${e.port} ${e.reason}`).join('\n'),
+    );
+    assert.deepEqual(
+      ['users', 'acts'].flatMap((name) => status.services[name]!.replicas.map((r) => r.id)),
+      ids,
+      'the same replicas, none replaced',
+    );
     for (const name of ['users', 'acts']) {
       const r = status.services[name]!.replicas[0]!;
       assert.equal(r.state, 'ready', `${name}: alive`);
       assert.equal(r.inRotation, false, `${name}: out of rotation while its database is away`);
       assert.equal(r.out?.cause, 'unready', `${name}: it said it cannot serve`);
     }
-    assert.deepEqual(died.map((e) => `${e.type} ${e.service}:${e.port} ${e.reason}`), [], 'no replica killed or started');
+    assert.deepEqual(
+      died.map((e) => `${e.type} ${e.service}:${e.port} ${e.reason}`),
+      [],
+      'no replica killed or started',
+    );
     assert.equal((await eventsOf(admin, ['replica.unready'], seq)).length, 2, 'each taken out of rotation, once');
   });
 
-  test('after: serving again within 2 s of the database\'s return, the same replicas, data intact, writes work', async (t) => {
+  test("after: serving again within 2 s of the database's return, the same replicas, data intact, writes work", async (t) => {
     const back = Date.now();
     await proxy!.start();
-    await eventually(async () => {
-      const codes = await Promise.all(['/api/v1/categories', '/api/v1/users'].map(async (path) => (await http('GET', `${base}${path}`)).status));
-      return codes.every((c) => c === 200) ? true : undefined;
-    }, 'both services answering through the balancer', 90_000, 50);
+    await eventually(
+      async () => {
+        const codes = await Promise.all(
+          ['/api/v1/categories', '/api/v1/users'].map(async (path) => (await http('GET', `${base}${path}`)).status),
+        );
+        return codes.every((c) => c === 200) ? true : undefined;
+      },
+      'both services answering through the balancer',
+      90_000,
+      50,
+    );
     const servingMs = Date.now() - back;
-    await admin.waitFor((s) => ['users', 'acts'].every((name) => s.services[name]!.replicas.length > 0 && s.services[name]!.replicas.every((r) => r.state === 'ready' && r.inRotation !== false)), 'both back in rotation', 90_000);
+    await admin.waitFor(
+      (s) =>
+        ['users', 'acts'].every(
+          (name) =>
+            s.services[name]!.replicas.length > 0 &&
+            s.services[name]!.replicas.every((r) => r.state === 'ready' && r.inRotation !== false),
+        ),
+      'both back in rotation',
+      90_000,
+    );
     const rotationMs = Date.now() - back;
     t.diagnostic(`database back → both services serving in ${servingMs} ms, back in rotation in ${rotationMs} ms`);
-    await recordRow('database', { outageS: OUTAGE_MS / 1000, ...during, servingAgainMs: servingMs, backInRotationMs: rotationMs });
+    await recordRow('database', {
+      outageS: OUTAGE_MS / 1000,
+      ...during,
+      servingAgainMs: servingMs,
+      backInRotationMs: rotationMs,
+    });
     assert.ok(servingMs <= 2000, `serving again ${servingMs} ms after the database came back`);
     assert.deepEqual(JSON.parse((await http('GET', `${base}/api/v1/categories`)).text), { outage: 0 });
     assert.deepEqual(JSON.parse((await http('GET', `${base}/api/v1/users`)).text), ['rita']);

@@ -25,19 +25,41 @@ describe('footprint: the supervisor from its bundle and the replicas, in memory'
   before(async () => {
     await ensureSupervisorBundle();
     const photos = await Promise.all([0, 1].map((seed) => photoJpeg({ width: 5600, height: 4200, quality: 92, seed })));
-    run = await measureFootprint('docker', 'bundle', 1, photos, { suite: 'pressure-footprint', listen: 33350, admin: 33351, acts: 33360, users: 33380 });
+    run = await measureFootprint('docker', 'bundle', 1, photos, {
+      suite: 'pressure-footprint',
+      listen: 33350,
+      admin: 33351,
+      acts: 33360,
+      users: 33380,
+    });
   });
 
   test(`the supervisor: ≤ ${100 * MARGIN} MB idle, ≤ ${TEN_REPLICAS_BOUND_MB} MB with 10 replicas after 10,000 requests, no helper process`, (t) => {
     t.diagnostic(JSON.stringify({ idle: run.idle, tenReplicas: run.tenReplicas, startMs: run.startMs }));
-    void recordRow('footprint', { supervisorIdleMb: run.idle.totalPssMb, supervisorTenReplicasMb: run.tenReplicas?.totalPssMb ?? null, usersIdleMb: run.usersIdleMb, actsIdleMb: run.actsIdleMb, actsUploadPeakMb: run.actsUploadPeakMb ?? null });
+    void recordRow('footprint', {
+      supervisorIdleMb: run.idle.totalPssMb,
+      supervisorTenReplicasMb: run.tenReplicas?.totalPssMb ?? null,
+      usersIdleMb: run.usersIdleMb,
+      actsIdleMb: run.actsIdleMb,
+      actsUploadPeakMb: run.actsUploadPeakMb ?? null,
+    });
     assert.ok(run.idle.totalPssMb <= 100 * MARGIN, `idle: ${run.idle.totalPssMb} MB`);
-    assert.ok(run.tenReplicas!.totalPssMb <= TEN_REPLICAS_BOUND_MB, `with 10 replicas: ${run.tenReplicas!.totalPssMb} MB`);
+    assert.ok(
+      run.tenReplicas!.totalPssMb <= TEN_REPLICAS_BOUND_MB,
+      `with 10 replicas: ${run.tenReplicas!.totalPssMb} MB`,
+    );
     assert.equal(run.idle.helpers, 0, 'no helper process (an esbuild service) left running');
   });
 
   test(`each replica ≤ ${80 * MARGIN} MB idle; acts ≤ ${160 * MARGIN} MB at the peak of 4 parallel 10 MB uploads, all created`, (t) => {
-    t.diagnostic(JSON.stringify({ users: run.usersIdleMb, acts: run.actsIdleMb, uploadPeak: run.actsUploadPeakMb, uploads: run.uploads }));
+    t.diagnostic(
+      JSON.stringify({
+        users: run.usersIdleMb,
+        acts: run.actsIdleMb,
+        uploadPeak: run.actsUploadPeakMb,
+        uploads: run.uploads,
+      }),
+    );
     assert.ok(run.usersIdleMb <= 80 * MARGIN, `users idle: ${run.usersIdleMb} MB`);
     assert.ok(run.actsIdleMb <= 80 * MARGIN, `acts idle: ${run.actsIdleMb} MB`);
     assert.ok(run.actsUploadPeakMb! <= 160 * MARGIN, `acts at the upload peak: ${run.actsUploadPeakMb} MB`);

@@ -27,7 +27,10 @@ const BUDGET_MB = 1024;
 const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const skip = skipUnless(await dockerAvailable(), 'Docker Engine');
 
-describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the maximum`, { skip, timeout: 600_000 }, () => {
+describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the maximum`, {
+  skip,
+  timeout: 600_000,
+}, () => {
   const engine = new DockerEngine();
   const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
   const base = `http://127.0.0.1:${LISTEN}`;
@@ -36,14 +39,35 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
 
   before(async () => {
     dir = await tempDir(SUITE);
-    const configFile = await shippedConfigFile(undefined, { suite: SUITE, dir, listenPort: LISTEN, adminPort: ADMIN, actsPort: 33310, usersPort: 33330 });
-    box = new BudgetContainer(engine, { suite: SUITE, memoryMb: BUDGET_MB, configFile, dir, env: { API_ACCESS: 'open' } });
+    const configFile = await shippedConfigFile(undefined, {
+      suite: SUITE,
+      dir,
+      listenPort: LISTEN,
+      adminPort: ADMIN,
+      actsPort: 33310,
+      usersPort: 33330,
+    });
+    box = new BudgetContainer(engine, {
+      suite: SUITE,
+      memoryMb: BUDGET_MB,
+      configFile,
+      dir,
+      env: { API_ACCESS: 'open' },
+    });
     await box.start();
-    await eventually(async () => {
-      if (!(await box!.state()).running) throw new Error(`the container exited: ${await box!.output()}`);
-      const s = await admin.status().catch(() => undefined);
-      return s && ['users', 'acts'].every((name) => s.services[name]!.replicas.some((r) => r.state === 'ready')) ? true : undefined;
-    }, 'users and acts ready inside the budget', 180_000, 500, { giveUp: (err) => String(err).includes('the container exited') });
+    await eventually(
+      async () => {
+        if (!(await box!.state()).running) throw new Error(`the container exited: ${await box!.output()}`);
+        const s = await admin.status().catch(() => undefined);
+        return s && ['users', 'acts'].every((name) => s.services[name]!.replicas.some((r) => r.state === 'ready'))
+          ? true
+          : undefined;
+      },
+      'users and acts ready inside the budget',
+      180_000,
+      500,
+      { giveUp: (err) => String(err).includes('the container exited') },
+    );
   });
   after(async () => {
     await box?.stop();
@@ -59,15 +83,41 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
       origin: base,
       readers: 2,
       writers: 1,
-      read: (c, i) => ({ method: 'GET', path: ['/api/v1/categories', '/api/v1/acts/count', '/api/v1/users', `/api/v1/categories/${user.category}/acts/size`][(c + i) % 4]! }),
+      read: (c, i) => ({
+        method: 'GET',
+        path: [
+          '/api/v1/categories',
+          '/api/v1/acts/count',
+          '/api/v1/users',
+          `/api/v1/categories/${user.category}/acts/size`,
+        ][(c + i) % 4]!,
+      }),
       // actIds counting down from far above: the uploads get the highest one + 1, so the two never meet.
-      write: (_c, i) => ({ method: 'POST', path: '/api/v1/acts', key: String(1e12 - i), body: JSON.stringify({ actId: 1e12 - i, username: user.username, timestamp: '07-12-2026:00-00-12', caption: `load ${i}`, categoryName: user.category, imgB64: PNG_B64 }) }),
+      write: (_c, i) => ({
+        method: 'POST',
+        path: '/api/v1/acts',
+        key: String(1e12 - i),
+        body: JSON.stringify({
+          actId: 1e12 - i,
+          username: user.username,
+          timestamp: '07-12-2026:00-00-12',
+          caption: `load ${i}`,
+          categoryName: user.category,
+          imgB64: PNG_B64,
+        }),
+      }),
       pauseMs: 50,
       maxMs: 300_000,
     });
     load.start();
-    for (const [service, replicas] of [['users', 2], ['acts', 10]] as const) {
-      const scaled = await http('POST', `${admin.base}/services/${service}/scale`, { headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' }, body: JSON.stringify({ replicas }) });
+    for (const [service, replicas] of [
+      ['users', 2],
+      ['acts', 10],
+    ] as const) {
+      const scaled = await http('POST', `${admin.base}/services/${service}/scale`, {
+        headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ replicas }),
+      });
       assert.equal(scaled.status, 200, scaled.text);
     }
     // users first, in config order: 2 of 256 MB, then what is left for acts.
@@ -81,13 +131,19 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
       if (ready('users') >= 2 && ready('acts') >= actsFit && (services?.acts?.capped || !status.capacity)) break;
     }
     const acts = services?.acts;
-    t.diagnostic(`users ${services?.users?.replicas.length} running; acts: desired ${acts?.desired}, capped ${JSON.stringify(acts?.capped)}`);
+    t.diagnostic(
+      `users ${services?.users?.replicas.length} running; acts: desired ${acts?.desired}, capped ${JSON.stringify(acts?.capped)}`,
+    );
 
     // The storm: 8 photos of 10 MB at once through the balancer, while the load goes on.
     let uploads: Array<{ status: number; error?: string; ms: number }> = [];
     if ((await box!.state()).running) {
-      const photos = await Promise.all([0, 1].map((seed) => photoJpeg({ width: 5600, height: 4200, quality: 92, seed })));
-      uploads = await Promise.all(Array.from({ length: 8 }, (_, i) => uploadPhoto(base, user, photos[i % 2]!, `storm ${i}`)));
+      const photos = await Promise.all(
+        [0, 1].map((seed) => photoJpeg({ width: 5600, height: 4200, quality: 92, seed })),
+      );
+      uploads = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => uploadPhoto(base, user, photos[i % 2]!, `storm ${i}`)),
+      );
       t.diagnostic(`uploads: ${uploads.map((u) => `${u.status || u.error} ${u.ms} ms`).join(', ')}`);
       await sleep(5000);
     }
@@ -97,8 +153,14 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
     const kills = await box!.oomKills();
     const figures = load.figures();
     const failed = state.running ? await eventsOf(admin, ['replica.failed']) : [];
-    const cappedEvent = state.running && (await eventsOf(admin, ['scaled'])).some((e) => e.service === 'acts' && (e as { code?: string }).code === 'capped-by-capacity');
-    t.diagnostic(`peak memory ${Math.round(box!.peakBytes / 2 ** 20)} MB of ${BUDGET_MB}; OOM kills in the cgroup: ${kills ?? 'unknown'}; ${figures.reads} reads (${figures.failedReads} failed), ${figures.writes} writes (${figures.failedWrites} failed) ${JSON.stringify(figures.failures)}`);
+    const cappedEvent =
+      state.running &&
+      (await eventsOf(admin, ['scaled'])).some(
+        (e) => e.service === 'acts' && (e as { code?: string }).code === 'capped-by-capacity',
+      );
+    t.diagnostic(
+      `peak memory ${Math.round(box!.peakBytes / 2 ** 20)} MB of ${BUDGET_MB}; OOM kills in the cgroup: ${kills ?? 'unknown'}; ${figures.reads} reads (${figures.failedReads} failed), ${figures.writes} writes (${figures.failedWrites} failed) ${JSON.stringify(figures.failures)}`,
+    );
     await recordRow('memory', {
       budgetMb: BUDGET_MB,
       asked: 10,
@@ -128,10 +190,20 @@ describe(`pressure: the whole system in a ${BUDGET_MB} MB budget, asked for the 
     assert.equal(services?.users?.desired, 2);
     assert.equal(acts?.desired, actsFit);
     assert.deepEqual([acts?.capped?.wanted, acts?.capped?.allowed], [10, actsFit]);
-    assert.match(acts?.capped?.reason ?? '', /10 asked, \d+ fit: \d+ MB for replicas \(capacity\), 256 MB each, beside users 2 × 256 MB/);
+    assert.match(
+      acts?.capped?.reason ?? '',
+      /10 asked, \d+ fit: \d+ MB for replicas \(capacity\), 256 MB each, beside users 2 × 256 MB/,
+    );
     assert.ok(cappedEvent, 'a scaled event with code capped-by-capacity');
-    assert.deepEqual(uploads.map((u) => u.status), Array(8).fill(201));
+    assert.deepEqual(
+      uploads.map((u) => u.status),
+      Array(8).fill(201),
+    );
     assert.equal(figures.failedReads + figures.failedWrites, 0, JSON.stringify(figures.failures));
-    assert.deepEqual(failed.map((e) => `${e.service}:${e.port} ${e.reason}`), [], 'no replica failed');
+    assert.deepEqual(
+      failed.map((e) => `${e.service}:${e.port} ${e.reason}`),
+      [],
+      'no replica failed',
+    );
   });
 });

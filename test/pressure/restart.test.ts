@@ -12,7 +12,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RestartLoad } from '../../testkit/restart-load.ts';
 import { shippedConfigFile } from '../../testkit/shipped-config.ts';
 import { TEST_ENGINE } from '../../testkit/engine.ts';
-import { Admin, SupervisorRuns, removeDir, removeSuiteObjects, repoRoot, tempDir, waitUp } from '../../testkit/supervisor.ts';
+import {
+  Admin,
+  SupervisorRuns,
+  removeDir,
+  removeSuiteObjects,
+  repoRoot,
+  tempDir,
+  waitUp,
+} from '../../testkit/supervisor.ts';
 import { skipUnlessEngine } from '../helpers/requirements.ts';
 import { recordRow } from './support.ts';
 
@@ -33,9 +41,25 @@ describe('pressure: the supervisor restarted without the socket, under load', { 
     await removeSuiteObjects(engine, SUITE);
     dir = await tempDir(SUITE);
     // The load comes from one address, faster than the shipped per-client rate limit allows.
-    const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as { balancer: Record<string, unknown> };
-    const balancer = { ...shipped.balancer, rateLimits: { requests: { perMinute: 0, burst: 0 }, auth: { perMinute: 0, burst: 0, paths: [], methods: ['POST'] } } };
-    file = await shippedConfigFile(engine, { suite: SUITE, dir, listenPort: LISTEN, adminPort: ADMIN, actsPort: 33260, usersPort: 33280, overrides: { balancer } });
+    const shipped = JSON.parse(await readFile(path.join(repoRoot, 'config/orchestrator.json'), 'utf8')) as {
+      balancer: Record<string, unknown>;
+    };
+    const balancer = {
+      ...shipped.balancer,
+      rateLimits: {
+        requests: { perMinute: 0, burst: 0 },
+        auth: { perMinute: 0, burst: 0, paths: [], methods: ['POST'] },
+      },
+    };
+    file = await shippedConfigFile(engine, {
+      suite: SUITE,
+      dir,
+      listenPort: LISTEN,
+      adminPort: ADMIN,
+      actsPort: 33260,
+      usersPort: 33280,
+      overrides: { balancer },
+    });
   });
   after(async () => {
     await runs.killAll();
@@ -49,7 +73,11 @@ describe('pressure: the supervisor restarted without the socket, under load', { 
     const all: Record<string, number> = {};
     const answers: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const load = new RestartLoad(`http://127.0.0.1:${LISTEN}/api/v1/categories`, { clients: 4, timeoutMs: 10_000, maxRequests: 50_000 });
+      const load = new RestartLoad(`http://127.0.0.1:${LISTEN}/api/v1/categories`, {
+        clients: 4,
+        timeoutMs: 10_000,
+        maxRequests: 50_000,
+      });
       await sleep(1000);
       await runs.current.kill();
       const killedAt = Date.now();
@@ -64,7 +92,16 @@ describe('pressure: the supervisor restarted without the socket, under load', { 
       for (const [k, n] of Object.entries(outcomes)) all[k] = (all[k] ?? 0) + n;
       answers.push(...after.filter((s) => s.outcome.startsWith('status')).map((s) => s.outcome));
     }
-    await recordRow('restart', { rounds: ROUNDS, requests: Object.values(all).reduce((a, n) => a + n, 0), ok: all.ok ?? 0, refused: all.refused ?? 0, answered503: all['status 503'] ?? 0, otherFailures: Object.entries(all).filter(([k]) => !['ok', 'refused', 'status 503'].includes(k)).reduce((a, [, n]) => a + n, 0) });
+    await recordRow('restart', {
+      rounds: ROUNDS,
+      requests: Object.values(all).reduce((a, n) => a + n, 0),
+      ok: all.ok ?? 0,
+      refused: all.refused ?? 0,
+      answered503: all['status 503'] ?? 0,
+      otherFailures: Object.entries(all)
+        .filter(([k]) => !['ok', 'refused', 'status 503'].includes(k))
+        .reduce((a, [, n]) => a + n, 0),
+    });
     assert.deepEqual(answers, [], 'every answer after a restart is a 2xx: no 503 while adopted replicas are checked');
     assert.ok((all.ok ?? 0) > 20 * ROUNDS, 'and it served');
   });

@@ -31,7 +31,12 @@ describe('pressure: every health check late by 1.5 s, the replicas alive', { ski
       runtime: TEST_ENGINE.name,
       listenPort: LISTEN,
       heartbeat: { intervalMs: 1000, timeoutMs: 800, failureThreshold: 3, fastIntervalMs: 200 },
-      services: { echo: { ...echoService({ replicas: { initial: 3, min: 3, max: 3 }, startPort: ECHO, routes: ['/api/v1'] }), ...(BEFORE ? {} : { livenessPath: '/api/v1/_live' }) } },
+      services: {
+        echo: {
+          ...echoService({ replicas: { initial: 3, min: 3, max: 3 }, startPort: ECHO, routes: ['/api/v1'] }),
+          ...(BEFORE ? {} : { livenessPath: '/api/v1/_live' }),
+        },
+      },
     },
     ready: { echo: 3 },
     readyTimeoutMs: 60_000,
@@ -50,24 +55,53 @@ describe('pressure: every health check late by 1.5 s, the replicas alive', { ski
     });
     load.start();
     const ports = [ECHO, ECHO + 1, ECHO + 2];
-    for (const port of ports) assert.equal((await http('POST', `http://127.0.0.1:${port}/api/v1/_slow?ms=${SLOW_MS}`)).status, 200);
+    for (const port of ports)
+      assert.equal((await http('POST', `http://127.0.0.1:${port}/api/v1/_slow?ms=${SLOW_MS}`)).status, 200);
     let mostOut = 0;
     for (const until = Date.now() + 15_000; Date.now() < until; await sleep(200)) {
       const replicas = (await admin.status()).services.echo!.replicas;
       mostOut = Math.max(mostOut, replicas.filter((r) => r.state === 'ready' && r.inRotation === false).length);
     }
     const quick = await Promise.all(ports.map((port) => http('POST', `http://127.0.0.1:${port}/api/v1/_slow?ms=0`)));
-    assert.deepEqual(quick.map((r) => r.status), [200, 200, 200]);
+    assert.deepEqual(
+      quick.map((r) => r.status),
+      [200, 200, 200],
+    );
     const back = Date.now();
-    await admin.waitFor((s) => (s.services.echo!.replicas.length === 3 && s.services.echo!.replicas.every((r) => r.state === 'ready' && r.inRotation !== false)) || undefined, 'all back in rotation', 30_000);
+    await admin.waitFor(
+      (s) =>
+        (s.services.echo!.replicas.length === 3 &&
+          s.services.echo!.replicas.every((r) => r.state === 'ready' && r.inRotation !== false)) ||
+        undefined,
+      'all back in rotation',
+      30_000,
+    );
     const backMs = Date.now() - back;
     await load.stop();
     const figures = load.figures();
-    const events = await eventsOf(admin, ['replica.failed', 'replica.unready', 'replica.restored', 'replica.kept'], seq);
+    const events = await eventsOf(
+      admin,
+      ['replica.failed', 'replica.unready', 'replica.restored', 'replica.kept'],
+      seq,
+    );
     const count = (type: string) => events.filter((e) => e.type === type).length;
-    t.diagnostic(`${figures.reads + figures.writes} requests, ${figures.failedReads + figures.failedWrites} failed; at most ${mostOut} of 3 out of rotation at once; events: ${count('replica.unready')} out, ${count('replica.kept')} kept by the limit, ${count('replica.restored')} back (all within ${backMs} ms of the checks being quick again), ${count('replica.failed')} failed`);
-    await recordRow('slow-host', { slowMs: SLOW_MS, requests: figures.reads + figures.writes, failedRequests: figures.failedReads + figures.failedWrites, mostOutOfRotation: mostOut, keptByLimit: count('replica.kept'), replicasKilled: count('replica.failed'), backInRotationMs: backMs });
-    assert.deepEqual(events.filter((e) => e.type === 'replica.failed').map((e) => e.reason), [], 'none killed');
+    t.diagnostic(
+      `${figures.reads + figures.writes} requests, ${figures.failedReads + figures.failedWrites} failed; at most ${mostOut} of 3 out of rotation at once; events: ${count('replica.unready')} out, ${count('replica.kept')} kept by the limit, ${count('replica.restored')} back (all within ${backMs} ms of the checks being quick again), ${count('replica.failed')} failed`,
+    );
+    await recordRow('slow-host', {
+      slowMs: SLOW_MS,
+      requests: figures.reads + figures.writes,
+      failedRequests: figures.failedReads + figures.failedWrites,
+      mostOutOfRotation: mostOut,
+      keptByLimit: count('replica.kept'),
+      replicasKilled: count('replica.failed'),
+      backInRotationMs: backMs,
+    });
+    assert.deepEqual(
+      events.filter((e) => e.type === 'replica.failed').map((e) => e.reason),
+      [],
+      'none killed',
+    );
     assert.ok(mostOut <= 1, `${mostOut} of 3 out at once: at most floor(3 × 50 %)`);
     // One goes out, the limit keeps the others; as the checks turn quick again one by one, the
     // room the first leaves may take another out for a moment: never more than one at a time.

@@ -13,10 +13,14 @@ export function cpuHogs(n: number): { stop(): Promise<void> } {
   return {
     async stop() {
       await Promise.all(
-        hogs.map((h) => (h.exitCode !== null || h.signalCode !== null ? undefined : new Promise<void>((resolve) => {
-          h.once('exit', () => resolve());
-          h.kill('SIGKILL');
-        }))),
+        hogs.map((h) =>
+          h.exitCode !== null || h.signalCode !== null
+            ? undefined
+            : new Promise<void>((resolve) => {
+                h.once('exit', () => resolve());
+                h.kill('SIGKILL');
+              }),
+        ),
       );
     },
   };

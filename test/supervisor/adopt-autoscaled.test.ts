@@ -68,16 +68,29 @@ describe('adopting an autoscaled service (process runtime)', () => {
 
     const second = await launch(await configWith({ initial: 1, min: 1, max: 3 }), 3);
     const status = await admin.status();
-    assert.deepEqual(status.services.acts!.replicas.map((r) => r.id), three.map((r) => r.id), 'the same three replicas, adopted');
+    assert.deepEqual(
+      status.services.acts!.replicas.map((r) => r.id),
+      three.map((r) => r.id),
+      'the same three replicas, adopted',
+    );
     assert.equal(second.events('replica.adopted').length, 3);
     assert.equal(second.events('replica.started').length, 0, 'nothing started anew');
     // desired = clamp(max(initial 1, 3 adopted ports), 1, 3), and a window is open without a request.
-    const window = await admin.waitFor((s) => (s.services.acts!.desired === 3 ? s.services.acts!.window : undefined), 'desired 3 and an open window', 5000);
+    const window = await admin.waitFor(
+      (s) => (s.services.acts!.desired === 3 ? s.services.acts!.window : undefined),
+      'desired 3 and an open window',
+      5000,
+    );
     assert.equal(window.requests, 0);
-    t.diagnostic(`window opened ${Date.parse((window as unknown as { startedAt: string }).startedAt) - killedAt} ms after the kill`);
+    t.diagnostic(
+      `window opened ${Date.parse((window as unknown as { startedAt: string }).startedAt) - killedAt} ms after the kill`,
+    );
     const one = await admin.waitReady('acts', 1, WINDOW_SECONDS * 1000 + 30_000);
     assert.equal(one[0]!.port, START, 'the lowest port stays');
     const scaled = second.events('scaled');
-    assert.ok(scaled.some((e) => /3 → 1/.test(String(e.reason))), JSON.stringify(scaled));
+    assert.ok(
+      scaled.some((e) => /3 → 1/.test(String(e.reason))),
+      JSON.stringify(scaled),
+    );
   });
 });

@@ -51,7 +51,14 @@ describe('supervisor/main.ts start-up errors', () => {
     const { exit, sup } = await run({
       runtime: 'process',
       heartbeat: { intervalMs: -5 },
-      services: { acts: { command: ['node', 'x.js'], replicas: { initial: 1, min: 1, max: 1 }, startPort: 99999, healthPath: '/h' } },
+      services: {
+        acts: {
+          command: ['node', 'x.js'],
+          replicas: { initial: 1, min: 1, max: 1 },
+          startPort: 99999,
+          healthPath: '/h',
+        },
+      },
     });
     assert.equal(exit.code, 1);
     assert.match(sup.stderr, /config: heartbeat\.intervalMs = -5; expected an integer from 1 to 2147483647/);
@@ -62,7 +69,17 @@ describe('supervisor/main.ts start-up errors', () => {
 
   test('a bad environment override names the variable', async () => {
     const { exit, sup } = await run(
-      { runtime: 'process', services: { acts: { command: ['node', 'x.js'], replicas: { initial: 1, min: 1, max: 1 }, startPort: 20990, healthPath: '/h' } } },
+      {
+        runtime: 'process',
+        services: {
+          acts: {
+            command: ['node', 'x.js'],
+            replicas: { initial: 1, min: 1, max: 1 },
+            startPort: 20990,
+            healthPath: '/h',
+          },
+        },
+      },
       { ADMIN_PORT: 'zero' },
     );
     assert.equal(exit.code, 1);
@@ -70,7 +87,12 @@ describe('supervisor/main.ts start-up errors', () => {
   });
 
   test('a service without what its runtime needs', async () => {
-    const { exit, sup } = await run({ runtime: 'process', services: { acts: { image: 'acts:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 20991, healthPath: '/h' } } });
+    const { exit, sup } = await run({
+      runtime: 'process',
+      services: {
+        acts: { image: 'acts:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 20991, healthPath: '/h' },
+      },
+    });
     assert.equal(exit.code, 1);
     assert.match(sup.stderr, /services\.acts\.command = \(missing\); expected a command array \(runtime is process\)/);
   });
@@ -101,7 +123,12 @@ describe('supervisor/main.ts start-up errors', () => {
     labelPrefix: 'selflessacts',
     runtimes: suiteRuntimes('cli'),
     instance: 'test-cli',
-    services: { echo: { ...echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: listen + 2 }), image: 'selflessacts-test/none:latest' } },
+    services: {
+      echo: {
+        ...echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: listen + 2 }),
+        image: 'selflessacts-test/none:latest',
+      },
+    },
   });
 
   test('runtime auto without an engine: child processes, and it says why for each runtime passed over', async () => {
@@ -126,11 +153,19 @@ describe('supervisor/main.ts start-up errors', () => {
     const file = path.join(dir, 'auto-engine.json');
     await writeFile(file, JSON.stringify(autoConfig(20990)));
     // Docker passed over when the suites run on Podman: its socket points nowhere.
-    const sup = SupervisorProcess.start(file, TEST_ENGINE.name === 'podman' ? { DOCKER_HOST: `unix://${path.join(dir, 'no-such.sock')}` } : {});
+    const sup = SupervisorProcess.start(
+      file,
+      TEST_ENGINE.name === 'podman' ? { DOCKER_HOST: `unix://${path.join(dir, 'no-such.sock')}` } : {},
+    );
     try {
       const line = await sup.waitForLine((l) => l.msg === 'runtime selected', 'the runtime choice');
       assert.equal(line.runtime, TEST_ENGINE.name);
-      assert.match(String(line.why), new RegExp(`auto picked ${TEST_ENGINE.name}: (Docker|Podman) [0-9][^ ]* \\(API [0-9.]+\\) answers at ${TEST_ENGINE.socketPath}`));
+      assert.match(
+        String(line.why),
+        new RegExp(
+          `auto picked ${TEST_ENGINE.name}: (Docker|Podman) [0-9][^ ]* \\(API [0-9.]+\\) answers at ${TEST_ENGINE.socketPath}`,
+        ),
+      );
     } finally {
       // The image does not exist: start-up stops at once, naming it, and leaves nothing behind.
       const exit = await sup.exited;
@@ -144,10 +179,15 @@ describe('the selflessacts command itself', () => {
   test('--help lists the commands, --version names the package; every entry point gives the same', async () => {
     const help = await selflessacts(['--help']);
     assert.equal(help.code, 0, help.stderr);
-    for (const command of ['start', 'status', 'events', 'logs', 'scale', 'validate']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
+    for (const command of ['start', 'status', 'events', 'logs', 'scale', 'validate'])
+      assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
     const version = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')).version as string;
     // `node supervisor` (the directory's index.js), `tsx supervisor`, `tsx supervisor/main.ts` and the package's bin.
-    const entries = [['supervisor'], [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'supervisor'], ['--import', 'tsx', 'supervisor/main.ts']];
+    const entries = [
+      ['supervisor'],
+      [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'supervisor'],
+      ['--import', 'tsx', 'supervisor/main.ts'],
+    ];
     for (const entry of entries) {
       const run = await selflessacts(['--version'], { entry });
       assert.equal(run.code, 0, `${entry.join(' ')}: ${run.stderr}`);
@@ -158,7 +198,10 @@ describe('the selflessacts command itself', () => {
   test('npx selflessacts: the package bin, on the Node that npm ci installed', async () => {
     const npx = await new Promise<{ code: number | null; out: string }>((resolve) => {
       // npm exec puts node_modules/.bin first on PATH, so `node` there is the project's Node 24.
-      const child = spawn('npx', ['--no-install', 'selflessacts', '--version'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('npx', ['--no-install', 'selflessacts', '--version'], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b));
       child.stderr.on('data', (b: Buffer) => (out += b));
@@ -187,13 +230,23 @@ describe('the selflessacts command itself', () => {
     const dir = await tempDir('cli-validate');
     try {
       const file = path.join(dir, 'bad.json');
-      await writeFile(file, JSON.stringify({
-        runtime: 'process',
-        heartbaet: { intervalMs: 100 },
-        listen: { prot: 3000 },
-        scaling: { requestsPerReplica: 0 },
-        services: { acts: { comand: ['node', 'x.js'], replicas: { initial: 1, min: 1, max: 1 }, startPort: 21990, healthPath: '/h' } },
-      }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          runtime: 'process',
+          heartbaet: { intervalMs: 100 },
+          listen: { prot: 3000 },
+          scaling: { requestsPerReplica: 0 },
+          services: {
+            acts: {
+              comand: ['node', 'x.js'],
+              replicas: { initial: 1, min: 1, max: 1 },
+              startPort: 21990,
+              healthPath: '/h',
+            },
+          },
+        }),
+      );
       const bad = await selflessacts(['validate', '-c', file]);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /config: heartbaet\.intervalMs = "\(unknown key\)"; .*\(did you mean "heartbeat"\?\)/);
@@ -207,22 +260,37 @@ describe('the selflessacts command itself', () => {
     }
   });
 
-  test('an image the engine does not have: validate names it, and start-up stops naming it, before anything runs', { skip: engineSkip }, async () => {
+  test('an image the engine does not have: validate names it, and start-up stops naming it, before anything runs', {
+    skip: engineSkip,
+  }, async () => {
     const dir = await tempDir('cli-image');
     try {
       const file = path.join(dir, 'missing-image.json');
-      await writeFile(file, JSON.stringify({
-        runtime: TEST_ENGINE.name,
-        instance: 'test-cli-image',
-        listen: { host: '127.0.0.1', port: 20991 },
-        admin: { host: '127.0.0.1', port: 20992 },
-        dataDir: path.join(dir, 'data'),
-        runtimes: suiteRuntimes('cli'),
-        services: { acts: { image: 'selflessacts-test/no-such-image:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 20993, healthPath: '/h' } },
-      }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          runtime: TEST_ENGINE.name,
+          instance: 'test-cli-image',
+          listen: { host: '127.0.0.1', port: 20991 },
+          admin: { host: '127.0.0.1', port: 20992 },
+          dataDir: path.join(dir, 'data'),
+          runtimes: suiteRuntimes('cli'),
+          services: {
+            acts: {
+              image: 'selflessacts-test/no-such-image:latest',
+              replicas: { initial: 1, min: 1, max: 1 },
+              startPort: 20993,
+              healthPath: '/h',
+            },
+          },
+        }),
+      );
       const checked = await selflessacts(['validate', '-c', file]);
       assert.equal(checked.code, 1, checked.stdout);
-      assert.match(checked.stderr, /config: services\.acts\.image = "selflessacts-test\/no-such-image:latest"; expected an image the (Docker|Podman) engine at .* has/);
+      assert.match(
+        checked.stderr,
+        /config: services\.acts\.image = "selflessacts-test\/no-such-image:latest"; expected an image the (Docker|Podman) engine at .* has/,
+      );
       const sup = SupervisorProcess.start(file);
       const exit = await sup.exited;
       assert.equal(exit.code, 1, sup.stderr);
@@ -263,20 +331,31 @@ describe('selflessacts status, events and logs against a running supervisor (pro
   const config = () => path.join(suite.dir, 'orchestrator.json');
 
   test('status: one row per replica, with state, health, age and requests served; --json is GET /status', async () => {
-    for (let i = 0; i < 6; i++) assert.equal((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/things`)).status, 200);
+    for (let i = 0; i < 6; i++)
+      assert.equal((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/things`)).status, 200);
     // requestsServed is taken from the balancer once a second.
-    await suite.admin.waitFor((s) => s.services.echo!.replicas.every((r) => r.requestsServed === 3), 'the counts', 5000);
+    await suite.admin.waitFor(
+      (s) => s.services.echo!.replicas.every((r) => r.requestsServed === 3),
+      'the counts',
+      5000,
+    );
     const run = await selflessacts(['status', '--config', config()]);
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^runtime process, up \d+[smh]\S*, balancer on 127\.0\.0\.1:32000, replicas use 384 of \d+ MB \(capacity\)$/);
+    assert.match(
+      lines[0]!,
+      /^runtime process, up \d+[smh]\S*, balancer on 127\.0\.0\.1:32000, replicas use 384 of \d+ MB \(capacity\)$/,
+    );
     assert.match(lines[1]!, /^SERVICE +REPLICA +PORT +STATE +HEALTH +AGE +REQUESTS$/);
     const rows = lines.slice(2, 5).map((l) => l.split(/ +/));
     const status = await suite.admin.status();
-    assert.deepEqual(rows.map((r) => [r[0], r[1], r[2], r[3], r[4], r[6]]), [
-      ...status.services.echo!.replicas.map((r) => ['echo', r.id, String(r.port), 'ready', 'ok', '3']),
-      ['quiet', status.services.quiet!.replicas[0]!.id, String(ECHO + 5), 'ready', 'ok', '0'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r[0], r[1], r[2], r[3], r[4], r[6]]),
+      [
+        ...status.services.echo!.replicas.map((r) => ['echo', r.id, String(r.port), 'ready', 'ok', '3']),
+        ['quiet', status.services.quiet!.replicas[0]!.id, String(ECHO + 5), 'ready', 'ok', '0'],
+      ],
+    );
     for (const row of rows) assert.match(row[5]!, /^\d+s$|^\d+m$/);
     assert.match(run.stdout, /^echo: 2\/2 ready, fixed \(2-2\)$/m);
     const json = await selflessacts(['status', '--json', '--admin', `http://127.0.0.1:${ADMIN}`]);
@@ -289,7 +368,7 @@ describe('selflessacts status, events and logs against a running supervisor (pro
   test('events: the log so far; -f then what happens next, until Ctrl-C', async () => {
     const run = await selflessacts(['events', '-c', config()]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^\S+Z  supervisor\.started +runtime process/m);
+    assert.match(run.stdout, /^\S+Z {2}supervisor\.started +runtime process/m);
     assert.equal(run.stdout.match(/ replica\.ready +echo:/g)?.length, 2);
     const follow = new CliProcess(['events', '--follow', '--config', config()]);
     try {
@@ -303,11 +382,15 @@ describe('selflessacts status, events and logs against a running supervisor (pro
     assert.equal(follow.stdout.match(/supervisor\.started/g)?.length, 1, 'no event printed twice');
   });
 
-  test('logs: each replica\'s output prefixed with service-port; --tail; -f follows a replacement too', async () => {
+  test("logs: each replica's output prefixed with service-port; --tail; -f follows a replacement too", async () => {
     const ports = (await suite.admin.status()).services.echo!.replicas.map((r) => r.port);
     const all = await selflessacts(['logs', 'echo', '-c', config()]);
     assert.equal(all.code, 0, all.stderr);
-    for (const port of ports) assert.match(all.stdout, new RegExp(`^echo-${port} \\| \\{"msg":"echo-app listening","service":"echo","port":${port}`, 'm'));
+    for (const port of ports)
+      assert.match(
+        all.stdout,
+        new RegExp(`^echo-${port} \\| \\{"msg":"echo-app listening","service":"echo","port":${port}`, 'm'),
+      );
     const none = await selflessacts(['logs', 'echo', '--tail', '0', '-c', config()]);
     assert.equal(none.stdout, '');
     const json = await selflessacts(['logs', 'quiet', '-n', '1', '--json', '-c', config()]);
@@ -320,7 +403,11 @@ describe('selflessacts status, events and logs against a running supervisor (pro
       const old = (await suite.admin.status()).services.echo!.replicas[0]!;
       await http('POST', `http://127.0.0.1:${old.port}/api/v1/_crash`);
       // The replacement, on the same port, says it is listening: followed without asking.
-      await follow.waitFor(new RegExp(`echo-${old.port} \\| .*echo-app listening`), 'the replacement\'s first line', 30_000);
+      await follow.waitFor(
+        new RegExp(`echo-${old.port} \\| .*echo-app listening`),
+        "the replacement's first line",
+        30_000,
+      );
     } finally {
       assert.equal((await follow.interrupt()).code, 0);
     }
@@ -350,16 +437,21 @@ describe('selflessacts logs through the engine API (docker runtime)', { skip: en
     config: {
       runtime: TEST_ENGINE.name,
       listenPort: 32010,
-      services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }) },
+      services: {
+        echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }),
+      },
     },
     ready: { echo: 1 },
     readyTimeoutMs: 60_000,
   });
 
-  test('the container\'s output, demultiplexed, with --tail', async () => {
+  test("the container's output, demultiplexed, with --tail", async () => {
     const run = await selflessacts(['logs', 'echo', '--tail', '5', '-c', path.join(suite.dir, 'orchestrator.json')]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, new RegExp(`^echo-${ECHO} \\| \\{"msg":"echo-app listening","service":"echo","port":8080`, 'm'));
+    assert.match(
+      run.stdout,
+      new RegExp(`^echo-${ECHO} \\| \\{"msg":"echo-app listening","service":"echo","port":8080`, 'm'),
+    );
   });
 });
 
@@ -376,7 +468,14 @@ describe('selflessacts scale: an override the scaler respects until `scale SERVI
       runtime: 'process',
       listenPort: LISTEN,
       scaling: { windowSeconds: 3, requestsPerReplica: 20, dampingWindows: 0 },
-      services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 3 }, startPort: 32022, routes: ['/api/v1'], autoscale: true }) },
+      services: {
+        echo: echoService({
+          replicas: { initial: 1, min: 1, max: 3 },
+          startPort: 32022,
+          routes: ['/api/v1'],
+          autoscale: true,
+        }),
+      },
       extra: { admin: { host: '127.0.0.1', port: ADMIN } },
     },
     ready: { echo: 1 },
@@ -397,9 +496,17 @@ describe('selflessacts scale: an override the scaler respects until `scale SERVI
     // One request opens a window; at its end the scaler would say 1 (1 request / 20 + 1).
     const since = (await suite.admin.events()).at(-1)!.seq;
     assert.equal((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/once`)).status, 200);
-    await suite.sup.waitForLine((l) => l.msg === 'scaler decision held by the operator' && l.scaler === 1 && l.held === 3, 'the decision held', 10_000);
+    await suite.sup.waitForLine(
+      (l) => l.msg === 'scaler decision held by the operator' && l.scaler === 1 && l.held === 3,
+      'the decision held',
+      10_000,
+    );
     assert.equal((await suite.admin.status()).services.echo!.replicas.length, 3);
-    assert.deepEqual((await suite.admin.events(since)).filter((e) => e.type === 'scaled'), [], 'no scaling while held');
+    assert.deepEqual(
+      (await suite.admin.events(since)).filter((e) => e.type === 'scaled'),
+      [],
+      'no scaling while held',
+    );
 
     const auto = await selflessacts(['scale', 'echo', 'auto', '--admin', admin, '--config', config()]);
     assert.equal(auto.code, 0, auto.stderr);
@@ -407,11 +514,17 @@ describe('selflessacts scale: an override the scaler respects until `scale SERVI
     // With no traffic at all, the window opened on release decides: back to the minimum.
     await suite.admin.waitReady('echo', 1, 30_000);
     const events = await suite.admin.events(since);
-    assert.deepEqual(events.filter((e) => e.type === 'scale.override').map((e) => e.reason), ['operator: auto; the scaler decides again from the next window']);
-    assert.ok(events.some((e) => e.type === 'scaled' && (e as { to?: number }).to === 1), 'the scaler scaled it down');
+    assert.deepEqual(
+      events.filter((e) => e.type === 'scale.override').map((e) => e.reason),
+      ['operator: auto; the scaler decides again from the next window'],
+    );
+    assert.ok(
+      events.some((e) => e.type === 'scaled' && (e as { to?: number }).to === 1),
+      'the scaler scaled it down',
+    );
   });
 
-  test('refused with a 4xx and exit 1: out of bounds, no such service; the admin API\'s rules for a POST hold', async () => {
+  test("refused with a 4xx and exit 1: out of bounds, no such service; the admin API's rules for a POST hold", async () => {
     const big = await selflessacts(['scale', 'echo', '4', '-c', config()]);
     assert.equal(big.code, 1);
     assert.match(big.stderr, /400 replicas must be "auto" or an integer from 1 to 3/);
@@ -421,11 +534,22 @@ describe('selflessacts scale: an override the scaler respects until `scale SERVI
     const url = `${admin}/services/echo/scale`;
     const body = JSON.stringify({ replicas: 2 });
     const ok = await post();
-    assert.equal((await http('POST', url, { body })).status, 403, 'no X-Admin-Token: a web page cannot send it cross-site');
-    assert.equal((await http('POST', url, { body, headers: { ...ok.headers, host: 'evil.example' } })).status, 403, 'DNS rebinding');
+    assert.equal(
+      (await http('POST', url, { body })).status,
+      403,
+      'no X-Admin-Token: a web page cannot send it cross-site',
+    );
+    assert.equal(
+      (await http('POST', url, { body, headers: { ...ok.headers, host: 'evil.example' } })).status,
+      403,
+      'DNS rebinding',
+    );
     assert.equal((await http('GET', url)).status, 405);
     assert.equal((await http('POST', url, { body: '{"replicas":', ...ok })).status, 400);
-    assert.equal((await http('POST', url, { body: JSON.stringify({ replicas: 2, pad: 'x'.repeat(5000) }), ...ok })).status, 400);
+    assert.equal(
+      (await http('POST', url, { body: JSON.stringify({ replicas: 2, pad: 'x'.repeat(5000) }), ...ok })).status,
+      400,
+    );
     assert.equal((await http('POST', url, { body: '{"replicas": 1.5}', ...ok })).status, 400);
     assert.equal((await suite.admin.status()).services.echo!.replicas.length, 1, 'nothing changed');
   });
@@ -433,7 +557,11 @@ describe('selflessacts scale: an override the scaler respects until `scale SERVI
   test('no admin.token: a generated one, 0600 in the data directory, and no other value acts', async () => {
     const file = tokenFile();
     assert.equal((await stat(file)).mode & 0o777, 0o600);
-    assert.equal((await stat(path.dirname(file))).mode & 0o777, 0o700, 'the data directory is the service user\'s alone');
+    assert.equal(
+      (await stat(path.dirname(file))).mode & 0o777,
+      0o700,
+      "the data directory is the service user's alone",
+    );
     const token = (await readFile(file, 'utf8')).trim();
     assert.match(token, /^[A-Za-z0-9_-]{43}$/);
     const url = `${admin}/services/echo/scale`;
@@ -443,13 +571,26 @@ describe('selflessacts scale: an override the scaler respects until `scale SERVI
       assert.equal(refused.status, 403, `X-Admin-Token: ${JSON.stringify(guess)}`);
       assert.match(JSON.parse(refused.text).error, /does not match the admin token|needs the x-admin-token header/);
     }
-    assert.equal((await http('POST', `${admin}/workers/nope/kill`, { headers: { 'x-admin-token': 'anything' } })).status, 403);
+    assert.equal(
+      (await http('POST', `${admin}/workers/nope/kill`, { headers: { 'x-admin-token': 'anything' } })).status,
+      403,
+    );
     // Without the config, the CLI cannot know where the token is, and says how to give it.
-    const blind = await selflessacts(['scale', 'echo', '1', '--admin', admin, '--config', path.join(suite.dir, 'nowhere.json')]);
+    const blind = await selflessacts([
+      'scale',
+      'echo',
+      '1',
+      '--admin',
+      admin,
+      '--config',
+      path.join(suite.dir, 'nowhere.json'),
+    ]);
     assert.equal(blind.code, 1);
     assert.match(blind.stderr, /no admin token: set ADMIN_TOKEN/);
-    const viaEnv = await selflessacts(['scale', 'echo', 'auto', '--admin', admin, '--config', path.join(suite.dir, 'nowhere.json')], { env: { ADMIN_TOKEN: token } });
+    const viaEnv = await selflessacts(
+      ['scale', 'echo', 'auto', '--admin', admin, '--config', path.join(suite.dir, 'nowhere.json')],
+      { env: { ADMIN_TOKEN: token } },
+    );
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
   });
 });
-

@@ -14,7 +14,14 @@ import { DockerEngine } from '../../engine-client/index.ts';
 import { ensureImages } from '../../scripts/images.ts';
 import { createMysqlDatabase } from '../app/support/backends.ts';
 import { dockerAvailable, mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
-import { TEST_ADMIN_TOKEN, containersByPort, http, repoRoot, suiteRuntimes, supervisorSuite } from '../../testkit/supervisor.ts';
+import {
+  TEST_ADMIN_TOKEN,
+  containersByPort,
+  http,
+  repoRoot,
+  suiteRuntimes,
+  supervisorSuite,
+} from '../../testkit/supervisor.ts';
 
 const SUITE = 'docker-mysql';
 const LISTEN = 28000;
@@ -29,7 +36,10 @@ const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8B
 
 const json = (value: unknown) => ({ body: JSON.stringify(value), headers: { 'content-type': 'application/json' } });
 
-describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host MariaDB', { skip, timeout: 240_000 }, () => {
+describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host MariaDB', {
+  skip,
+  timeout: 240_000,
+}, () => {
   const engine = new DockerEngine();
   let database: Awaited<ReturnType<typeof createMysqlDatabase>> | undefined;
   const suite = supervisorSuite({
@@ -46,23 +56,31 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
         env: Record<string, string>;
       };
       const file = path.join(dir, 'orchestrator.json');
-      await writeFile(file, JSON.stringify({
-        ...shipped,
-        instance: 'test-docker-mysql',
-        runtime: 'docker',
-        listen: { host: '127.0.0.1', port: LISTEN },
-        admin: { host: '127.0.0.1', port: ADMIN, token: TEST_ADMIN_TOKEN },
-        dataDir: path.join(dir, 'data'),
-        staticDir: path.join(repoRoot, 'public'),
-        // The shipped docker settings (hostLoopbackEnv among them), on the suite's own network.
-        runtimes: suiteRuntimes(SUITE, shipped.runtimes),
-        // Open access: the course's anonymous writes (the contract's mode).
-        env: { ...shipped.env, DATABASE_URL: database.url, API_ACCESS: 'open' },
-        services: {
-          users: { ...shipped.services.users, startPort: USERS },
-          acts: { ...shipped.services.acts, startPort: ACTS, autoscale: false, replicas: { initial: 2, min: 2, max: 2 } },
-        },
-      }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          ...shipped,
+          instance: 'test-docker-mysql',
+          runtime: 'docker',
+          listen: { host: '127.0.0.1', port: LISTEN },
+          admin: { host: '127.0.0.1', port: ADMIN, token: TEST_ADMIN_TOKEN },
+          dataDir: path.join(dir, 'data'),
+          staticDir: path.join(repoRoot, 'public'),
+          // The shipped docker settings (hostLoopbackEnv among them), on the suite's own network.
+          runtimes: suiteRuntimes(SUITE, shipped.runtimes),
+          // Open access: the course's anonymous writes (the contract's mode).
+          env: { ...shipped.env, DATABASE_URL: database.url, API_ACCESS: 'open' },
+          services: {
+            users: { ...shipped.services.users, startPort: USERS },
+            acts: {
+              ...shipped.services.acts,
+              startPort: ACTS,
+              autoscale: false,
+              replicas: { initial: 2, min: 2, max: 2 },
+            },
+          },
+        }),
+      );
       return file;
     },
     ready: { users: 1, acts: 2 },
@@ -85,7 +103,9 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
     }
     const lines = suite.sup.lines.filter((l) => l.msg === 'env URLs on the host loopback rewritten for containers');
     assert.equal(lines.length, 1, 'logged once for three replicas');
-    assert.deepEqual(lines[0]!.rewritten, { DATABASE_URL: `mysql://${expected.username}:***@host.docker.internal:${expected.port}/${name}` });
+    assert.deepEqual(lines[0]!.rewritten, {
+      DATABASE_URL: `mysql://${expected.username}:***@host.docker.internal:${expected.port}/${name}`,
+    });
     assert.ok(!suite.sup.dump().includes(`:${expected.password}@`), 'the password is never logged');
   });
 
@@ -94,7 +114,14 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
     const category = `c-${randomBytes(4).toString('hex')}`;
     const actId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
     const password = randomBytes(20).toString('hex');
-    const act = { actId, username, timestamp: '28-11-2026:05-04-13', caption: 'in MariaDB, from a container', categoryName: category, imgB64: PNG_B64 };
+    const act = {
+      actId,
+      username,
+      timestamp: '28-11-2026:05-04-13',
+      caption: 'in MariaDB, from a container',
+      categoryName: category,
+      imgB64: PNG_B64,
+    };
 
     const signUp = await http('POST', `${base}/api/v1/users`, json({ username, password }));
     assert.equal(signUp.status, 201, signUp.text);
@@ -108,10 +135,17 @@ describe('docker runtime, DATABASE_URL on 127.0.0.1: the containers use the host
     const conn = await createConnection(database!.url);
     try {
       const [users] = await conn.query('select username from users');
-      assert.deepEqual((users as { username: string }[]).map((u) => u.username), [username]);
+      assert.deepEqual(
+        (users as { username: string }[]).map((u) => u.username),
+        [username],
+      );
       const [acts] = await conn.query('select act_id, username, caption, upvotes from acts');
       assert.deepEqual(
-        (acts as Record<string, unknown>[]).map((a) => ({ ...a, act_id: String(a.act_id), upvotes: Number(a.upvotes) })),
+        (acts as Record<string, unknown>[]).map((a) => ({
+          ...a,
+          act_id: String(a.act_id),
+          upvotes: Number(a.upvotes),
+        })),
         [{ act_id: String(actId), username, caption: act.caption, upvotes: 0 }],
       );
     } finally {

@@ -33,7 +33,16 @@ import { DockerEngine } from '../../engine-client/index.ts';
 import { ensureImages } from '../../scripts/images.ts';
 import { EngineProxy } from '../../testkit/engine-proxy.ts';
 import { FaultLoad, type LoadFigures } from '../../testkit/fault-load.ts';
-import { ADMIN_POST, TEST_ADMIN_TOKEN, http, instanceName, repoRoot, suiteRuntimes, supervisorSuite, type StatusReplica } from '../../testkit/supervisor.ts';
+import {
+  ADMIN_POST,
+  TEST_ADMIN_TOKEN,
+  http,
+  instanceName,
+  repoRoot,
+  suiteRuntimes,
+  supervisorSuite,
+  type StatusReplica,
+} from '../../testkit/supervisor.ts';
 import { createMysqlDatabase } from '../app/support/backends.ts';
 import { dockerAvailable, dockerSocketPath, mysqlAvailable, skipUnless } from '../helpers/requirements.ts';
 
@@ -87,7 +96,10 @@ interface Loaded<T> {
   lost: number;
 }
 
-describe('faults under load: real images, MariaDB, the shipped heartbeat and balancer', { skip, timeout: 1_200_000 }, () => {
+describe('faults under load: real images, MariaDB, the shipped heartbeat and balancer', {
+  skip,
+  timeout: 1_200_000,
+}, () => {
   // The real engine: the suite's set-up and clean-up, and the faults that must reach dockerd while
   // the supervisor's way to it is hung.
   const engine = new DockerEngine();
@@ -100,10 +112,14 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
   const rounds: Round[] = [];
   // Made now: the load average when the run starts is part of its machine notes.
   const recorder = RECORD
-    ? new ResultRecorder(RESULTS_NAME, `Faults under load: failed requests, waits, recovery, data${RESULTS_NAME === 'faults' ? '' : ` (${RESULTS_NAME})`}`, {
-        dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
-        mariadb: toolVersion('mariadb', ['--version']),
-      })
+    ? new ResultRecorder(
+        RESULTS_NAME,
+        `Faults under load: failed requests, waits, recovery, data${RESULTS_NAME === 'faults' ? '' : ` (${RESULTS_NAME})`}`,
+        {
+          dockerd: toolVersion('docker', ['version', '--format', '{{.Server.Version}}']),
+          mariadb: toolVersion('mariadb', ['--version']),
+        },
+      )
     : undefined;
 
   const suite = supervisorSuite({
@@ -123,23 +139,34 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
       headTimeoutMs = shipped.balancer.upstreamHeaderTimeoutMs ?? 0;
       const runtimes = suiteRuntimes(SUITE, shipped.runtimes);
       const file = path.join(dir, 'orchestrator.json');
-      await writeFile(file, JSON.stringify({
-        ...shipped,
-        instance: `test-${SUITE}`,
-        runtime: 'docker',
-        listen: { host: '127.0.0.1', port: LISTEN },
-        admin: { host: '127.0.0.1', port: ADMIN, token: TEST_ADMIN_TOKEN },
-        dataDir: path.join(dir, 'data'),
-        staticDir: path.join(repoRoot, 'public'),
-        balancer: { ...shipped.balancer, rateLimits: { ...shipped.balancer.rateLimits, requests: { perMinute: 0, burst: 0 } } },
-        runtimes: { ...runtimes, docker: { ...runtimes.docker, socket: proxy.path } },
-        env: { ...shipped.env, DATABASE_URL: database.url, API_ACCESS: 'open' },
-        services: {
-          users: { ...shipped.services.users, startPort: USERS },
-          // 3 unless the operator's count (the scale row) says otherwise; 1 to 4 allowed for that.
-          acts: { ...shipped.services.acts, startPort: ACTS, autoscale: false, replicas: { initial: REPLICAS, min: 1, max: SCALE_FROM } },
-        },
-      }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          ...shipped,
+          instance: `test-${SUITE}`,
+          runtime: 'docker',
+          listen: { host: '127.0.0.1', port: LISTEN },
+          admin: { host: '127.0.0.1', port: ADMIN, token: TEST_ADMIN_TOKEN },
+          dataDir: path.join(dir, 'data'),
+          staticDir: path.join(repoRoot, 'public'),
+          balancer: {
+            ...shipped.balancer,
+            rateLimits: { ...shipped.balancer.rateLimits, requests: { perMinute: 0, burst: 0 } },
+          },
+          runtimes: { ...runtimes, docker: { ...runtimes.docker, socket: proxy.path } },
+          env: { ...shipped.env, DATABASE_URL: database.url, API_ACCESS: 'open' },
+          services: {
+            users: { ...shipped.services.users, startPort: USERS },
+            // 3 unless the operator's count (the scale row) says otherwise; 1 to 4 allowed for that.
+            acts: {
+              ...shipped.services.acts,
+              startPort: ACTS,
+              autoscale: false,
+              replicas: { initial: REPLICAS, min: 1, max: SCALE_FROM },
+            },
+          },
+        }),
+      );
       return file;
     },
     ready: { users: 1, acts: REPLICAS },
@@ -207,7 +234,14 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
    */
   async function loaded<T>(load: { readers: number; writers: number }, fault: () => Promise<T>): Promise<Loaded<T>> {
     const stored = await storedActs();
-    const traffic = new FaultLoad({ origin: base, ...load, read: readSome, write: writeAct, pauseMs: 40, maxMs: 120_000 });
+    const traffic = new FaultLoad({
+      origin: base,
+      ...load,
+      read: readSome,
+      write: writeAct,
+      pauseMs: 40,
+      maxMs: 120_000,
+    });
     traffic.start();
     try {
       await sleep(2000);
@@ -216,7 +250,12 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
       await traffic.stop();
       const acknowledged = traffic.acknowledged();
       const now = await storedActs();
-      return { value, figures: traffic.figures(), acknowledged: acknowledged.length, lost: acknowledged.filter((id) => !now.has(id) && !stored.has(id)).length };
+      return {
+        value,
+        figures: traffic.figures(),
+        acknowledged: acknowledged.length,
+        lost: acknowledged.filter((id) => !now.has(id) && !stored.has(id)).length,
+      };
     } finally {
       await traffic.stop();
     }
@@ -226,7 +265,9 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
   function record(round: Round, notes: string): Round {
     rounds.push(round);
     const f = round.figures;
-    console.log(`${round.fault}: ${f.failedReads} of ${f.reads} GETs and ${f.failedWrites} of ${f.writes} POSTs failed ${JSON.stringify(f.failures)}; longest GET ${f.longestReadMs} ms, POST ${f.longestWriteMs} ms; ${notes}; ${round.acknowledged} writes acknowledged, ${round.lost} lost`);
+    console.log(
+      `${round.fault}: ${f.failedReads} of ${f.reads} GETs and ${f.failedWrites} of ${f.writes} POSTs failed ${JSON.stringify(f.failures)}; longest GET ${f.longestReadMs} ms, POST ${f.longestWriteMs} ms; ${notes}; ${round.acknowledged} writes acknowledged, ${round.lost} lost`,
+    );
     assert.equal(round.lost, 0, 'every acknowledged write is in MariaDB');
     assert.ok(f.reads + f.writes > 50, `the load ran (${f.reads} GETs, ${f.writes} POSTs)`);
     return round;
@@ -237,42 +278,76 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
    * load's figures over the whole time, and the steps from the supervisor's events. `breakIt`
    * may say when the engine answered again (the hung-engine row).
    */
-  async function underLoad(fault: string, port: number, load: { readers: number; writers: number }, breakIt: (replica: StatusReplica) => Promise<void | { engineBackAt: number }>): Promise<Round> {
+  async function underLoad(
+    fault: string,
+    port: number,
+    load: { readers: number; writers: number },
+    breakIt: (replica: StatusReplica) => Promise<{ engineBackAt: number } | undefined>,
+  ): Promise<Round> {
     const old = await settled(port);
     const run = await loaded(load, async () => {
       const at = Date.now();
       const broken = await breakIt(old);
-      const fresh = await admin.waitFor((s) => s.services.acts!.replicas.find((r) => r.port === port && r.id !== old.id && r.state === 'ready'), `a new replica on ${port}`, 90_000);
+      const fresh = await admin.waitFor(
+        (s) => s.services.acts!.replicas.find((r) => r.port === port && r.id !== old.id && r.state === 'ready'),
+        `a new replica on ${port}`,
+        90_000,
+      );
       return { at, fresh, engineBackAt: broken?.engineBackAt };
     });
     const { at, fresh, engineBackAt } = run.value;
     const events = await admin.events();
-    const when = (type: string, id: string) => Date.parse(events.find((e) => e.type === type && e.id === id)?.time ?? 'NaN') - at;
-    const round: Round = { fault, figures: run.figures, confirmedMs: when('replica.failed', old.id), readyMs: when('replica.ready', fresh.id), acknowledged: run.acknowledged, lost: run.lost };
+    const when = (type: string, id: string) =>
+      Date.parse(events.find((e) => e.type === type && e.id === id)?.time ?? 'NaN') - at;
+    const round: Round = {
+      fault,
+      figures: run.figures,
+      confirmedMs: when('replica.failed', old.id),
+      readyMs: when('replica.ready', fresh.id),
+      acknowledged: run.acknowledged,
+      lost: run.lost,
+    };
     if (engineBackAt !== undefined) round.readyAfterEngineMs = round.readyMs! - (engineBackAt - at);
-    const back = round.readyAfterEngineMs === undefined ? '' : ` (+${round.readyAfterEngineMs} ms after the engine answered)`;
+    const back =
+      round.readyAfterEngineMs === undefined ? '' : ` (+${round.readyAfterEngineMs} ms after the engine answered)`;
     return record(round, `failure confirmed +${round.confirmedMs} ms, new replica ready +${round.readyMs} ms${back}`);
   }
 
   /** POST /services/acts/scale, as `selflessacts scale acts N|auto` does. */
   async function scaleActs(replicas: number | 'auto'): Promise<void> {
-    const reply = await http('POST', `${admin.base}/services/acts/scale`, { body: JSON.stringify({ replicas }), headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' } });
+    const reply = await http('POST', `${admin.base}/services/acts/scale`, {
+      body: JSON.stringify({ replicas }),
+      headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' },
+    });
     assert.equal(reply.status, 200, reply.text);
   }
 
   /** The suite's acts containers as the real engine lists them, stopped ones too. */
   async function actsContainers(): Promise<{ id: string; port: number; state: string }[]> {
-    const found = await engine.containers.list({ all: true, labels: { 'selflessacts.supervisor': instanceName(SUITE), 'selflessacts.service': 'acts' } });
+    const found = await engine.containers.list({
+      all: true,
+      labels: { 'selflessacts.supervisor': instanceName(SUITE), 'selflessacts.service': 'acts' },
+    });
     return found.map((c) => ({ id: c.id, port: Number(c.labels['selflessacts.port']), state: c.state }));
   }
 
   test('set-up: a user and a category to write acts into', async () => {
-    const signUp = await http('POST', `${base}/api/v1/users`, { body: JSON.stringify({ username, password: 'a'.repeat(40) }), headers: { 'content-type': 'application/json' } });
+    const signUp = await http('POST', `${base}/api/v1/users`, {
+      body: JSON.stringify({ username, password: 'a'.repeat(40) }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(signUp.status, 201, signUp.text);
-    const made = await http('POST', `${base}/api/v1/categories`, { body: JSON.stringify([category]), headers: { 'content-type': 'application/json' } });
+    const made = await http('POST', `${base}/api/v1/categories`, {
+      body: JSON.stringify([category]),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(made.status, 201, made.text);
     const act = writeAct();
-    assert.equal((await http('POST', `${base}${act.path}`, { body: act.body, headers: { 'content-type': 'application/json' } })).status, 201);
+    assert.equal(
+      (await http('POST', `${base}${act.path}`, { body: act.body, headers: { 'content-type': 'application/json' } }))
+        .status,
+      201,
+    );
     assert.ok(headTimeoutMs > 0, 'the shipped per-attempt deadline was read');
   });
 
@@ -281,7 +356,10 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
       const round = await underLoad('_crash', ACTS, { readers: 4, writers: 1 }, async (replica) => {
         assert.equal((await http('POST', `http://127.0.0.1:${replica.port}/api/v1/_crash`)).status, 200);
       });
-      assert.ok(round.figures.failedReads <= 1, `${round.figures.failedReads} GETs failed: ${JSON.stringify(round.figures.failures)}`);
+      assert.ok(
+        round.figures.failedReads <= 1,
+        `${round.figures.failedReads} GETs failed: ${JSON.stringify(round.figures.failures)}`,
+      );
     });
 
     test(`SIGSTOP of the app (hung, its port still open) under load: no GET waits more than the per-attempt deadline plus a retry (round ${r})`, async () => {
@@ -289,42 +367,74 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
         process.kill(await appPid(replica.id), 'SIGSTOP');
       });
       const bound = headTimeoutMs + RETRY_ALLOWANCE_MS;
-      assert.ok(round.figures.longestReadMs <= bound, `a GET waited ${round.figures.longestReadMs} ms > ${bound} ms (${headTimeoutMs} ms deadline + a retry)`);
+      assert.ok(
+        round.figures.longestReadMs <= bound,
+        `a GET waited ${round.figures.longestReadMs} ms > ${bound} ms (${headTimeoutMs} ms deadline + a retry)`,
+      );
       assert.equal(round.figures.failedReads, 0, JSON.stringify(round.figures.failures));
     });
 
     test(`docker kill under load: no failed GET (round ${r})`, async () => {
-      const round = await underLoad('docker kill', ACTS + 2, { readers: 4, writers: 1 }, (replica) => engine.containers.kill(replica.id));
+      const round = await underLoad('docker kill', ACTS + 2, { readers: 4, writers: 1 }, async (replica) => {
+        await engine.containers.kill(replica.id);
+        return undefined;
+      });
       assert.equal(round.figures.failedReads, 0, JSON.stringify(round.figures.failures));
     });
 
     test(`4 writers on MariaDB, a replica killed: no acknowledged write lost (round ${r})`, async () => {
-      const round = await underLoad('MariaDB, 4 writers, docker kill', ACTS, { readers: 0, writers: 4 }, (replica) => engine.containers.kill(replica.id));
+      const round = await underLoad(
+        'MariaDB, 4 writers, docker kill',
+        ACTS,
+        { readers: 0, writers: 4 },
+        async (replica) => {
+          await engine.containers.kill(replica.id);
+          return undefined;
+        },
+      );
       assert.ok(round.acknowledged > 50, `${round.acknowledged} writes acknowledged`);
     });
 
     test(`the engine hung ${ENGINE_HANG_MS / 1000} s, a replica killed meanwhile: no failed GET, replaced once the engine answers, no duplicate (round ${r})`, async () => {
       let hungUntil = 0;
-      const round = await underLoad(`engine hung ${ENGINE_HANG_MS / 1000} s, docker kill`, ACTS + 1, { readers: 4, writers: 1 }, async (replica) => {
-        proxy!.hang();
-        try {
-          // Through the real socket: only the supervisor's way to the engine is silent.
-          await engine.containers.kill(replica.id);
-          await sleep(ENGINE_HANG_MS);
-          const during = await admin.status();
-          assert.ok(!during.services.acts!.replicas.some((r) => r.id === replica.id && r.state === 'ready'), 'the killed replica is out of rotation while the engine is hung');
-        } finally {
-          proxy!.resume();
-          hungUntil = Date.now();
-        }
-        return { engineBackAt: hungUntil };
-      });
+      const round = await underLoad(
+        `engine hung ${ENGINE_HANG_MS / 1000} s, docker kill`,
+        ACTS + 1,
+        { readers: 4, writers: 1 },
+        async (replica) => {
+          proxy!.hang();
+          try {
+            // Through the real socket: only the supervisor's way to the engine is silent.
+            await engine.containers.kill(replica.id);
+            await sleep(ENGINE_HANG_MS);
+            const during = await admin.status();
+            assert.ok(
+              !during.services.acts!.replicas.some((r) => r.id === replica.id && r.state === 'ready'),
+              'the killed replica is out of rotation while the engine is hung',
+            );
+          } finally {
+            proxy!.resume();
+            hungUntil = Date.now();
+          }
+          return { engineBackAt: hungUntil };
+        },
+      );
       assert.equal(round.figures.failedReads, 0, JSON.stringify(round.figures.failures));
-      assert.ok(round.confirmedMs! < ENGINE_HANG_MS, `the failure was confirmed +${round.confirmedMs} ms, not while the engine was hung (${ENGINE_HANG_MS} ms)`);
+      assert.ok(
+        round.confirmedMs! < ENGINE_HANG_MS,
+        `the failure was confirmed +${round.confirmedMs} ms, not while the engine was hung (${ENGINE_HANG_MS} ms)`,
+      );
       assert.ok(round.readyAfterEngineMs! > 0, 'the new replica came after the engine answered');
       const containers = await actsContainers();
-      assert.deepEqual(containers.map((c) => c.port).sort(), [ACTS, ACTS + 1, ACTS + 2], `exactly ${REPLICAS} acts containers, one per port: ${JSON.stringify(containers)}`);
-      assert.ok(containers.every((c) => c.state === 'running'), JSON.stringify(containers));
+      assert.deepEqual(
+        containers.map((c) => c.port).sort(),
+        [ACTS, ACTS + 1, ACTS + 2],
+        `exactly ${REPLICAS} acts containers, one per port: ${JSON.stringify(containers)}`,
+      );
+      assert.ok(
+        containers.every((c) => c.state === 'running'),
+        JSON.stringify(containers),
+      );
     });
 
     test(`scale ${SCALE_FROM} → 1 under load: no failed request, ${SCALE_FROM - 1} replicas drained and removed (round ${r})`, async () => {
@@ -340,14 +450,36 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
           await admin.waitReady('acts', 1, 60_000);
           return at;
         });
-        const stopped = (await admin.events(since)).filter((e) => e.type === 'replica.stopped' && e.id !== undefined && leaving.has(e.id));
+        const stopped = (await admin.events(since)).filter(
+          (e) => e.type === 'replica.stopped' && e.id !== undefined && leaving.has(e.id),
+        );
         const drainedMs = Math.max(...stopped.map((e) => Date.parse(e.time))) - run.value;
-        const round = record({ fault: `scale ${SCALE_FROM} → 1`, figures: run.figures, confirmedMs: null, readyMs: null, removed: stopped.length, drainedMs, acknowledged: run.acknowledged, lost: run.lost }, `${stopped.length} replicas drained and removed +${drainedMs} ms after the scale request`);
+        const round = record(
+          {
+            fault: `scale ${SCALE_FROM} → 1`,
+            figures: run.figures,
+            confirmedMs: null,
+            readyMs: null,
+            removed: stopped.length,
+            drainedMs,
+            acknowledged: run.acknowledged,
+            lost: run.lost,
+          },
+          `${stopped.length} replicas drained and removed +${drainedMs} ms after the scale request`,
+        );
         assert.equal(round.figures.failedReads + round.figures.failedWrites, 0, JSON.stringify(round.figures.failures));
-        assert.deepEqual(new Set(stopped.map((e) => e.id)), leaving, 'every replica above the first was removed, each once');
+        assert.deepEqual(
+          new Set(stopped.map((e) => e.id)),
+          leaving,
+          'every replica above the first was removed, each once',
+        );
         assert.equal(stopped.length, SCALE_FROM - 1);
         for (const e of stopped) assert.match(e.reason, /^scaled down to 1:/);
-        assert.deepEqual((await actsContainers()).map((c) => c.port), [ACTS], 'one acts container left');
+        assert.deepEqual(
+          (await actsContainers()).map((c) => c.port),
+          [ACTS],
+          'one acts container left',
+        );
       } finally {
         // The other rows (and the next round) break one of 3 replicas.
         await scaleActs('auto');
@@ -361,7 +493,8 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
     const faults = [...new Set(rounds.map((r) => r.fault))];
     const of = (fault: string) => rounds.filter((r) => r.fault === fault);
     const sum = (list: Round[], pick: (r: Round) => number) => list.reduce((n, r) => n + pick(r), 0);
-    const range = (values: number[]) => (Math.min(...values) === Math.max(...values) ? `${values[0]}` : `${Math.min(...values)}–${Math.max(...values)}`);
+    const range = (values: number[]) =>
+      Math.min(...values) === Math.max(...values) ? `${values[0]}` : `${Math.min(...values)}–${Math.max(...values)}`;
     const seconds = (values: number[]) => `${range(values.map((v) => Math.round(v / 100) / 10))} s`;
     const known = (values: (number | null | undefined)[]) => values.filter((v): v is number => typeof v === 'number');
     /** The new replica ready; after a hung engine, also from its un-hang; after a scale-down, the drain. */
@@ -396,16 +529,58 @@ describe('faults under load: real images, MariaDB, the shipped heartbeat and bal
     const named = (text: string) => (which ? `${which}${text}` : `${text[0]!.toUpperCase()}${text.slice(1)}`);
     await recorder!.write({
       summary: [
-        ...(crash.length ? [{ figure: `${which}\`_crash\` under load (4 readers, 1 writer, 3 acts replicas): failed GETs`, value: `${range(crash.map((r) => r.figures.failedReads))} per crash (goal ≤ 1), ${rounds.length / faults.length} round(s)` }] : []),
-        ...(hang.length ? [{ figure: named('a hung replica (SIGSTOP) under load: longest GET wait'), value: `${range(hang.map((r) => r.figures.longestReadMs))} ms (per-attempt deadline: ${headTimeoutMs ? `${headTimeoutMs} ms` : 'none'})` }] : []),
-        ...(engineHung.length ? [{ figure: named(`the engine hung ${ENGINE_HANG_MS / 1000} s, a replica killed meanwhile: failed requests; new replica ready after the engine answered`), value: `${failed(engineHung)} of ~${requests(engineHung)}; ${seconds(known(engineHung.map((r) => r.readyAfterEngineMs)))}` }] : []),
-        ...(scaled.length ? [{ figure: named(`scale ${SCALE_FROM} → 1 under load: failed requests; scale request to the last old replica removed`), value: `${failed(scaled)} of ~${requests(scaled)}; ${seconds(known(scaled.map((r) => r.drainedMs)))}` }] : []),
+        ...(crash.length
+          ? [
+              {
+                figure: `${which}\`_crash\` under load (4 readers, 1 writer, 3 acts replicas): failed GETs`,
+                value: `${range(crash.map((r) => r.figures.failedReads))} per crash (goal ≤ 1), ${rounds.length / faults.length} round(s)`,
+              },
+            ]
+          : []),
+        ...(hang.length
+          ? [
+              {
+                figure: named('a hung replica (SIGSTOP) under load: longest GET wait'),
+                value: `${range(hang.map((r) => r.figures.longestReadMs))} ms (per-attempt deadline: ${headTimeoutMs ? `${headTimeoutMs} ms` : 'none'})`,
+              },
+            ]
+          : []),
+        ...(engineHung.length
+          ? [
+              {
+                figure: named(
+                  `the engine hung ${ENGINE_HANG_MS / 1000} s, a replica killed meanwhile: failed requests; new replica ready after the engine answered`,
+                ),
+                value: `${failed(engineHung)} of ~${requests(engineHung)}; ${seconds(known(engineHung.map((r) => r.readyAfterEngineMs)))}`,
+              },
+            ]
+          : []),
+        ...(scaled.length
+          ? [
+              {
+                figure: named(
+                  `scale ${SCALE_FROM} → 1 under load: failed requests; scale request to the last old replica removed`,
+                ),
+                value: `${failed(scaled)} of ~${requests(scaled)}; ${seconds(known(scaled.map((r) => r.drainedMs)))}`,
+              },
+            ]
+          : []),
       ],
-      tables: [{
-        caption: `Per fault, ${rounds.length / faults.length} round(s); failed = not 2xx (status or socket error); times from the fault (the supervisor's events); recovered: the new replica ready, or the old replicas of a scale-down removed; median ready (a replica's fault alone) ${Math.round(median(known(rounds.filter((r) => r.readyAfterEngineMs === undefined).map((r) => r.readyMs))))} ms`,
-        columns: ['fault', 'failed GETs', 'failed POSTs', 'longest GET wait', 'failure confirmed', 'recovered', 'writes'],
-        rows,
-      }],
+      tables: [
+        {
+          caption: `Per fault, ${rounds.length / faults.length} round(s); failed = not 2xx (status or socket error); times from the fault (the supervisor's events); recovered: the new replica ready, or the old replicas of a scale-down removed; median ready (a replica's fault alone) ${Math.round(median(known(rounds.filter((r) => r.readyAfterEngineMs === undefined).map((r) => r.readyMs))))} ms`,
+          columns: [
+            'fault',
+            'failed GETs',
+            'failed POSTs',
+            'longest GET wait',
+            'failure confirmed',
+            'recovered',
+            'writes',
+          ],
+          rows,
+        },
+      ],
       figures: { headTimeoutMs, rounds },
     });
   });

@@ -37,7 +37,12 @@ describe('fault tolerance (real containers)', { skip }, () => {
       heartbeat: { intervalMs: 400, timeoutMs: 300, failureThreshold: 3 },
       services: {
         acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: PORT_A, routes: ['/api/v1'] }),
-        loop: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: LOOP_PORT, routes: ['/loop'], env: { CRASH_AT_START: '1' } }),
+        loop: echoService({
+          replicas: { initial: 1, min: 1, max: 1 },
+          startPort: LOOP_PORT,
+          routes: ['/loop'],
+          env: { CRASH_AT_START: '1' },
+        }),
       },
     },
     ready: { acts: 2 },
@@ -56,16 +61,24 @@ describe('fault tolerance (real containers)', { skip }, () => {
    * Breaks the replica on `port` with `breakIt`, then waits until the balancer routes to a new
    * instance on that port. Returns the time from the break to the first proxied answer from it.
    */
-  async function breakAndWatch(port: number, breakIt: (id: string) => Promise<void>): Promise<{ ms: number; oldId: string; newId: string }> {
+  async function breakAndWatch(
+    port: number,
+    breakIt: (id: string) => Promise<void>,
+  ): Promise<{ ms: number; oldId: string; newId: string }> {
     const before = await admin.status();
     const old = before.services.acts!.replicas.find((r) => r.port === port)!;
     const instances = new Set([await instanceOn(PORT_A), await instanceOn(PORT_B)]);
     const started = performance.now();
     await breakIt(old.id);
-    await eventually(async () => {
-      const reply = await http('GET', `${base}/api/v1/probe`);
-      return reply.status === 200 && !instances.has(String(reply.headers['x-replica'])) ? true : undefined;
-    }, `a new instance on ${port} in rotation`, 30_000, 50);
+    await eventually(
+      async () => {
+        const reply = await http('GET', `${base}/api/v1/probe`);
+        return reply.status === 200 && !instances.has(String(reply.headers['x-replica'])) ? true : undefined;
+      },
+      `a new instance on ${port} in rotation`,
+      30_000,
+      50,
+    );
     const ms = Math.round(performance.now() - started);
     replacements.push(ms);
     const now = await admin.status();
@@ -74,7 +87,11 @@ describe('fault tolerance (real containers)', { skip }, () => {
     assert.equal(replica.health, 'ok');
     assert.notEqual(replica.id, old.id, 'a new container id');
     const onPort = (await containersByPort(engine, SUITE)).get(port) ?? [];
-    assert.deepEqual(onPort.map((c) => c.id), [replica.id], 'the old container is removed, one container on the port');
+    assert.deepEqual(
+      onPort.map((c) => c.id),
+      [replica.id],
+      'the old container is removed, one container on the port',
+    );
     assert.equal(now.services.acts!.replicas.length, 2, 'still two replicas');
     // Both replicas in rotation again: 4 requests, 2 each.
     const seen = new Map<string, number>();
@@ -87,7 +104,9 @@ describe('fault tolerance (real containers)', { skip }, () => {
   }
 
   function eventsFor(events: EventRecord[], ids: string[]): string[] {
-    return events.filter((e) => e.id !== undefined && ids.includes(e.id)).map((e) => `${e.type}:${e.id === ids[0] ? 'old' : 'new'}`);
+    return events
+      .filter((e) => e.id !== undefined && ids.includes(e.id))
+      .map((e) => `${e.type}:${e.id === ids[0] ? 'old' : 'new'}`);
   }
 
   test('_crash: out of rotation, stopped, removed, a new container on the same port, healthy, in rotation', async (t) => {
@@ -96,16 +115,24 @@ describe('fault tolerance (real containers)', { skip }, () => {
     });
     t.diagnostic(`_crash → new healthy replica in rotation: ${ms} ms`);
     const events = await admin.events();
-    assert.deepEqual(eventsFor(events, [oldId, newId]).filter((e) => !e.startsWith('replica.started') && !e.startsWith('replica.adopted')).slice(-6), [
-      'replica.ready:old',
-      'replica.failed:old',
-      'replica.output:old',
-      'replica.stopped:old',
-      'replica.replaced:new',
-      'replica.ready:new',
-    ]);
+    assert.deepEqual(
+      eventsFor(events, [oldId, newId])
+        .filter((e) => !e.startsWith('replica.started') && !e.startsWith('replica.adopted'))
+        .slice(-6),
+      [
+        'replica.ready:old',
+        'replica.failed:old',
+        'replica.output:old',
+        'replica.stopped:old',
+        'replica.replaced:new',
+        'replica.ready:new',
+      ],
+    );
     const failed = events.find((e) => e.type === 'replica.failed' && e.id === oldId)!;
-    assert.match(failed.reason, /^[3-9] health checks failed in a row and its liveness check failed too \(last: HTTP 500\)/);
+    assert.match(
+      failed.reason,
+      /^[3-9] health checks failed in a row and its liveness check failed too \(last: HTTP 500\)/,
+    );
     assert.equal(events.find((e) => e.type === 'replica.replaced' && e.id === newId)!.previousId, oldId);
   });
 
@@ -124,22 +151,32 @@ describe('fault tolerance (real containers)', { skip }, () => {
     const failed = (await admin.events()).find((e) => e.type === 'replica.failed' && e.id === oldId)!;
     // Alive or not is the liveness check's to say (heartbeat.livenessTimeoutMs, 5 s by default):
     // a replica that is slow but answers it is only taken out of rotation.
-    assert.match(failed.reason, /^stuck: no answer to its liveness check within 5000 ms, and \d+ health checks failed in a row \(last: no answer within 300 ms\)/);
+    assert.match(
+      failed.reason,
+      /^stuck: no answer to its liveness check within 5000 ms, and \d+ health checks failed in a row \(last: no answer within 300 ms\)/,
+    );
   });
 
   test('a crash-looping image backs off instead of spinning the engine', async () => {
     // The loop service exits at every start. Its first five starts, from the supervisor's
     // events: the restart after the 1st failure is immediate, then backoff.initialMs (1 s)
     // doubling. Load only lengthens the gaps, so lower bounds hold on any machine.
-    const starts = await eventually(async () => {
-      const found = (await admin.events())
-        .filter((e) => e.port === LOOP_PORT && (e.type === 'replica.started' || e.type === 'replica.replaced'))
-        .map((e) => Date.parse(e.time));
-      return found.length >= 5 ? found.slice(0, 5) : undefined;
-    }, 'five starts of the crash-looping service', 60_000, 250);
+    const starts = await eventually(
+      async () => {
+        const found = (await admin.events())
+          .filter((e) => e.port === LOOP_PORT && (e.type === 'replica.started' || e.type === 'replica.replaced'))
+          .map((e) => Date.parse(e.time));
+        return found.length >= 5 ? found.slice(0, 5) : undefined;
+      },
+      'five starts of the crash-looping service',
+      60_000,
+      250,
+    );
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
     const delays = [0, 1000, 2000, 4000];
-    gaps.forEach((gap, i) => assert.ok(gap >= delays[i]! - 50, `gap ${i + 1} is ${gap} ms, backoff ${delays[i]} ms: ${gaps.join(', ')}`));
+    gaps.forEach((gap, i) => {
+      assert.ok(gap >= delays[i]! - 50, `gap ${i + 1} is ${gap} ms, backoff ${delays[i]} ms: ${gaps.join(', ')}`);
+    });
     const status = await admin.status();
     assert.ok(status.services.loop!.replicas.every((r) => r.state !== 'ready'));
     // The cause reaches the operator: each failure keeps the replica's last output, read before
@@ -149,13 +186,21 @@ describe('fault tolerance (real containers)', { skip }, () => {
     for (const e of output) assert.ok(e.output?.includes('echo-app: CRASH_AT_START=1, exiting'), JSON.stringify(e));
     const failures = status.services.loop!.failures;
     assert.ok(failures.length >= 3 && failures.length <= 5, `${failures.length} failures kept (at most 5)`);
-    assert.ok(failures.every((f) => f.port === LOOP_PORT && f.reason !== '' && f.output.includes('echo-app: CRASH_AT_START=1, exiting')), JSON.stringify(failures[0]));
+    assert.ok(
+      failures.every(
+        (f) => f.port === LOOP_PORT && f.reason !== '' && f.output.includes('echo-app: CRASH_AT_START=1, exiting'),
+      ),
+      JSON.stringify(failures[0]),
+    );
     assert.equal((await http('GET', `${base}/loop/x`)).status, 503);
   });
 
   test('replacement times', () => {
     // One figure per way of breaking a replica above: their median is bounded, not each one.
     assert.equal(replacements.length, 3, 'the three breaks above ran');
-    assert.ok(median(replacements) <= CRASH_TO_ROTATION_MEDIAN_MS, `break → new replica in rotation: median ${median(replacements)} ms > ${CRASH_TO_ROTATION_MEDIAN_MS} ms (${replacements.join(', ')})`);
+    assert.ok(
+      median(replacements) <= CRASH_TO_ROTATION_MEDIAN_MS,
+      `break → new replica in rotation: median ${median(replacements)} ms > ${CRASH_TO_ROTATION_MEDIAN_MS} ms (${replacements.join(', ')})`,
+    );
   });
 });

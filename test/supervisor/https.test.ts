@@ -43,24 +43,46 @@ async function curl(url: string, args: string[] = []): Promise<CurlReply> {
   const dir = ca.dir;
   const headersFile = path.join(dir, `h-${process.hrtime.bigint()}`);
   const bodyFile = `${headersFile}.body`;
-  const { stdout } = await run('curl', ['-sS', '--cacert', ca.caFile, '-D', headersFile, '-o', bodyFile, '-w', '%{http_code} %{http_version}', '--max-time', '10', ...args, url]);
+  const { stdout } = await run('curl', [
+    '-sS',
+    '--cacert',
+    ca.caFile,
+    '-D',
+    headersFile,
+    '-o',
+    bodyFile,
+    '-w',
+    '%{http_code} %{http_version}',
+    '--max-time',
+    '10',
+    ...args,
+    url,
+  ]);
   const [status, version] = stdout.trim().split(' ');
   const headers: Record<string, string> = {};
   for (const line of (await readFile(headersFile, 'latin1')).split('\r\n').slice(1)) {
     const at = line.indexOf(':');
     if (at > 0) headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
   }
-  return { status: Number(status), version: version!, headers, body: await readFile(bodyFile).catch(() => Buffer.alloc(0)) };
+  return {
+    status: Number(status),
+    version: version!,
+    headers,
+    body: await readFile(bodyFile).catch(() => Buffer.alloc(0)),
+  };
 }
 
 /** The certificate a new TLS connection is given. */
 function servedFingerprint(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: LISTEN, ca: ca.ca, servername: 'localhost', ALPNProtocols: ['http/1.1'] }, () => {
-      const fp = socket.getPeerCertificate().fingerprint256;
-      socket.destroy();
-      resolve(fp);
-    });
+    const socket = tlsConnect(
+      { host: '127.0.0.1', port: LISTEN, ca: ca.ca, servername: 'localhost', ALPNProtocols: ['http/1.1'] },
+      () => {
+        const fp = socket.getPeerCertificate().fingerprint256;
+        socket.destroy();
+        resolve(fp);
+      },
+    );
     socket.on('error', reject);
   });
 }
@@ -90,15 +112,30 @@ describe('HTTPS at the balancer', () => {
       await mkdir(path.join(webroot, '.well-known', 'acme-challenge'), { recursive: true });
       await writeFile(path.join(webroot, '.well-known', 'acme-challenge', 'Tok3n_-x'), 'Tok3n_-x.thumbprint');
       await mkdir(path.join(dir, 'public'));
-      await writeFile(path.join(dir, 'public', 'index.html'), `<!doctype html><title>home</title>${'<p>selfless acts</p>'.repeat(200)}`);
+      await writeFile(
+        path.join(dir, 'public', 'index.html'),
+        `<!doctype html><title>home</title>${'<p>selfless acts</p>'.repeat(200)}`,
+      );
       return writeConfig({
         suite: 'https',
         dir,
         runtime: 'process',
         listenPort: LISTEN,
         adminPort: ADMIN,
-        services: { acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: ACTS, routes: ['/api/v1'], env: { ECHO_JOURNAL: '1' } }) },
-        extra: { balancer: { threads: 2, tls: { certFile, keyFile, redirectPort: REDIRECT, hstsMaxAgeSeconds: 600, acmeWebroot: webroot } } },
+        services: {
+          acts: echoService({
+            replicas: { initial: 2, min: 2, max: 2 },
+            startPort: ACTS,
+            routes: ['/api/v1'],
+            env: { ECHO_JOURNAL: '1' },
+          }),
+        },
+        extra: {
+          balancer: {
+            threads: 2,
+            tls: { certFile, keyFile, redirectPort: REDIRECT, hstsMaxAgeSeconds: 600, acmeWebroot: webroot },
+          },
+        },
       });
     },
     ready: { acts: 2 },
@@ -106,8 +143,19 @@ describe('HTTPS at the balancer', () => {
   });
 
   test('curl --http2 and --http1.1: the chain verifies against the test CA; HSTS; the replica learns https and the host', async () => {
-    for (const [flag, version] of [['--http2', '2'], ['--http1.1', '1.1']] as const) {
-      const reply = await curl(`${base}/api/v1/headers`, [flag, '-H', 'X-Forwarded-Proto: http', '-H', 'X-Forwarded-For: 203.0.113.9', '-H', 'X-Forwarded-Host: attacker.example']);
+    for (const [flag, version] of [
+      ['--http2', '2'],
+      ['--http1.1', '1.1'],
+    ] as const) {
+      const reply = await curl(`${base}/api/v1/headers`, [
+        flag,
+        '-H',
+        'X-Forwarded-Proto: http',
+        '-H',
+        'X-Forwarded-For: 203.0.113.9',
+        '-H',
+        'X-Forwarded-Host: attacker.example',
+      ]);
       assert.equal(reply.status, 200, flag);
       assert.equal(reply.version, version, `${flag}: the protocol negotiated by ALPN`);
       assert.equal(reply.headers['strict-transport-security'], 'max-age=600');
@@ -116,16 +164,30 @@ describe('HTTPS at the balancer', () => {
       assert.equal(seen['x-forwarded-for'], '127.0.0.1');
       assert.equal(seen['x-forwarded-host'], `127.0.0.1:${LISTEN}`);
       assert.equal(seen.host, `127.0.0.1:${LISTEN}`, `${flag}: Host (from :authority over HTTP/2)`);
-      assert.equal(Object.keys(seen).filter((k) => k.startsWith(':')).length, 0, 'no pseudo-header reaches the replica');
+      assert.equal(
+        Object.keys(seen).filter((k) => k.startsWith(':')).length,
+        0,
+        'no pseudo-header reaches the replica',
+      );
     }
     const page = await curl(`${base}/`, ['--http2']);
     assert.equal(page.status, 200);
-    assert.equal(page.headers['strict-transport-security'], 'max-age=600', 'static files carry the configured HSTS, not helmet\'s');
+    assert.equal(
+      page.headers['strict-transport-security'],
+      'max-age=600',
+      "static files carry the configured HSTS, not helmet's",
+    );
   });
 
   test('HTTP/2: a streamed upload and a streamed download arrive whole; a Host that contradicts :authority is 400', async () => {
     const body = Buffer.alloc(300_000, 'u');
-    const up = await curl(`${base}/api/v1/upload`, ['--http2', '--data-binary', `@${await tmpFile(body)}`, '-H', 'content-type: application/octet-stream']);
+    const up = await curl(`${base}/api/v1/upload`, [
+      '--http2',
+      '--data-binary',
+      `@${await tmpFile(body)}`,
+      '-H',
+      'content-type: application/octet-stream',
+    ]);
     assert.equal(up.status, 200);
     assert.equal((JSON.parse(up.body.toString()) as { bytes: number }).bytes, body.length);
     const down = await curl(`${base}/api/v1/bytes?n=2000000`, ['--http2']);
@@ -133,7 +195,11 @@ describe('HTTPS at the balancer', () => {
     const session = http2Connect(base, { ca: ca.ca, servername: 'localhost' });
     try {
       const status = await new Promise<number>((resolve, reject) => {
-        const req = session.request({ ':path': '/api/v1/headers', ':authority': `127.0.0.1:${LISTEN}`, host: 'other.example' });
+        const req = session.request({
+          ':path': '/api/v1/headers',
+          ':authority': `127.0.0.1:${LISTEN}`,
+          host: 'other.example',
+        });
         req.on('response', (h) => resolve(Number(h[':status'])));
         req.on('error', reject);
         req.end();
@@ -155,15 +221,23 @@ describe('HTTPS at the balancer', () => {
     assert.equal(challenge.status, 200);
     assert.equal(await challenge.text(), 'Tok3n_-x.thumbprint');
     assert.equal((await fetch(`${plain}/.well-known/acme-challenge/missing`)).status, 404);
-    assert.equal((await fetch(`${plain}/.well-known/acme-challenge/a.b`)).status, 404, 'not a token: never a file lookup');
-    const escape = await curl(`${plain}/.well-known/acme-challenge/..%2f..%2f..%2fetc%2fpasswd`, ['--path-as-is']);
-    assert.equal(escape.status, 400);
+    assert.equal(
+      (await fetch(`${plain}/.well-known/acme-challenge/a.b`)).status,
+      404,
+      'not a token: never a file lookup',
+    );
+    const traversal = await curl(`${plain}/.well-known/acme-challenge/..%2f..%2f..%2fetc%2fpasswd`, ['--path-as-is']);
+    assert.equal(traversal.status, 400);
     const noHost = await curl(`${plain}/x`, ['-H', 'Host:', '--http1.0']);
-    assert.equal(noHost.status, 301, 'no Host: the certificate\'s own name');
+    assert.equal(noHost.status, 301, "no Host: the certificate's own name");
     assert.equal(noHost.headers.location, `https://localhost:${LISTEN}/x`);
     const forged = await curl(`${plain}/login`, ['-H', 'Host: evil.example']);
     assert.equal(forged.status, 301);
-    assert.equal(forged.headers.location, `https://localhost:${LISTEN}/login`, 'a Host the certificate does not name is never reflected');
+    assert.equal(
+      forged.headers.location,
+      `https://localhost:${LISTEN}/login`,
+      'a Host the certificate does not name is never reflected',
+    );
     const plainPage = await curl(`${plain}/`, ['-H', 'Host: localhost']);
     assert.equal(plainPage.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP');
   });
@@ -171,16 +245,29 @@ describe('HTTPS at the balancer', () => {
   test('TLS 1.2 offers Mozilla "intermediate" suites only: no CBC with SHA-1 or SHA-384, no static RSA; AEAD ones work', async () => {
     const handshake = (ciphers: string) =>
       new Promise<string>((resolve) => {
-        const socket = tlsConnect({ host: '127.0.0.1', port: LISTEN, ca: ca.ca, servername: 'localhost', maxVersion: 'TLSv1.2', ciphers }, () => {
-          resolve(socket.getCipher().name);
-          socket.destroy();
-        });
+        const socket = tlsConnect(
+          { host: '127.0.0.1', port: LISTEN, ca: ca.ca, servername: 'localhost', maxVersion: 'TLSv1.2', ciphers },
+          () => {
+            resolve(socket.getCipher().name);
+            socket.destroy();
+          },
+        );
         socket.on('error', (err: NodeJS.ErrnoException) => resolve(`refused ${err.code}`));
       });
-    for (const weak of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA384', 'AES128-GCM-SHA256']) {
+    for (const weak of [
+      'ECDHE-ECDSA-AES128-SHA',
+      'ECDHE-ECDSA-AES256-SHA',
+      'ECDHE-ECDSA-AES128-SHA256',
+      'ECDHE-ECDSA-AES256-SHA384',
+      'AES128-GCM-SHA256',
+    ]) {
       assert.match(await handshake(weak), /^refused/, weak);
     }
-    for (const good of ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305']) {
+    for (const good of [
+      'ECDHE-ECDSA-AES128-GCM-SHA256',
+      'ECDHE-ECDSA-AES256-GCM-SHA384',
+      'ECDHE-ECDSA-CHACHA20-POLY1305',
+    ]) {
       assert.equal(await handshake(good), good);
     }
   });
@@ -204,15 +291,26 @@ describe('HTTPS at the balancer', () => {
     const image = await curl(`${base}/api/v1/bytes?n=200000&type=image/png`, ['-H', 'accept-encoding: br, gzip']);
     assert.equal(image.headers['content-encoding'], undefined, 'never an image');
     assert.equal(image.headers.vary, undefined);
-    const small = await curl(`${base}/api/v1/bytes?n=300&type=application/json&length=1`, ['-H', 'accept-encoding: br']);
+    const small = await curl(`${base}/api/v1/bytes?n=300&type=application/json&length=1`, [
+      '-H',
+      'accept-encoding: br',
+    ]);
     assert.equal(small.headers['content-encoding'], undefined, 'below minBytes');
     const smallChunked = await curl(`${base}/api/v1/bytes?n=300&type=application/json`, ['-H', 'accept-encoding: br']);
     assert.equal(smallChunked.headers['content-encoding'], undefined, 'found small once it all arrived');
     assert.equal(smallChunked.headers['content-length'], '300');
     const whole = await curl(`${base}/api/v1/bytes?n=50000&type=text/html&length=1`, ['-H', 'accept-encoding: gzip']);
     assert.equal(whole.headers['content-encoding'], 'gzip');
-    assert.equal(Number(whole.headers['content-length']), whole.body.length, 'a body that arrived whole goes out with its length');
-    const head = await curl(`${base}/api/v1/bytes?n=50000&type=text/html&length=1`, ['-I', '-H', 'accept-encoding: gzip']);
+    assert.equal(
+      Number(whole.headers['content-length']),
+      whole.body.length,
+      'a body that arrived whole goes out with its length',
+    );
+    const head = await curl(`${base}/api/v1/bytes?n=50000&type=text/html&length=1`, [
+      '-I',
+      '-H',
+      'accept-encoding: gzip',
+    ]);
     assert.equal(head.headers['content-encoding'], undefined, 'HEAD: no body to encode');
     const page = await curl(`${base}/`, ['-H', 'accept-encoding: br']);
     assert.equal(page.headers['content-encoding'], 'br', 'static files too');
@@ -232,14 +330,22 @@ describe('HTTPS at the balancer', () => {
     try {
       await sleep(500);
       await install(second);
-      await eventually(async () => ((await servedFingerprint()) === second.fingerprint256 ? true : undefined), 'the second certificate on new connections', 10_000);
+      await eventually(
+        async () => ((await servedFingerprint()) === second.fingerprint256 ? true : undefined),
+        'the second certificate on new connections',
+        10_000,
+      );
       await sleep(300);
       // SIGHUP after a change the watch could not see (the files written in place, then signalled).
       const before = (await suite.admin.events()).filter((e) => e.type === 'certificate.reloaded').length;
       await writeFile(keyFile, await readFile(third.keyFile));
       await writeFile(certFile, await readFile(third.certFile));
       suite.sup.child.kill('SIGHUP');
-      await eventually(async () => ((await servedFingerprint()) === third.fingerprint256 ? true : undefined), 'the third certificate after SIGHUP', 10_000);
+      await eventually(
+        async () => ((await servedFingerprint()) === third.fingerprint256 ? true : undefined),
+        'the third certificate after SIGHUP',
+        10_000,
+      );
       assert.ok((await suite.admin.events()).filter((e) => e.type === 'certificate.reloaded').length > before);
       await sleep(500);
     } finally {
@@ -260,7 +366,11 @@ describe('HTTPS at the balancer', () => {
     await writeFile(`${keyFile}.new`, await readFile(other.keyFile));
     await rename(`${keyFile}.new`, keyFile);
     suite.sup.child.kill('SIGHUP');
-    const rejected = await eventually(async () => (await suite.admin.events()).find((e) => e.type === 'certificate.rejected'), 'a certificate.rejected event', 10_000);
+    const rejected = await eventually(
+      async () => (await suite.admin.events()).find((e) => e.type === 'certificate.rejected'),
+      'a certificate.rejected event',
+      10_000,
+    );
     assert.match(rejected.reason, /balancer\.tls\.keyFile/);
     assert.equal(await servedFingerprint(), serving);
     assert.equal((await curl(`${base}/api/v1/headers`, ['--http2'])).status, 200);
@@ -301,10 +411,14 @@ class Load {
     const get = (agent: Agent | false) =>
       new Promise<number>((resolve, reject) => {
         if (agent === false) this.connections++;
-        const req = httpsRequest(`${base}/api/v1/h1`, { agent, ca: ca.ca, servername: 'localhost', timeout: 5000 }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode!));
-        });
+        const req = httpsRequest(
+          `${base}/api/v1/h1`,
+          { agent, ca: ca.ca, servername: 'localhost', timeout: 5000 },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          },
+        );
         req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
         req.on('error', reject);
         req.end();

@@ -51,7 +51,11 @@ async function holdPort(port: number): Promise<net.Server> {
 const closeServer = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
 /** A supervisor of one echo replica in a temp dir; `config` adds to writeConfig's options. */
-async function startSupervisor(suite: string, config: Partial<TestConfigOptions> = {}, adminPort = ADMIN): Promise<{ sup: SupervisorProcess; dir: string; admin: Admin }> {
+async function startSupervisor(
+  suite: string,
+  config: Partial<TestConfigOptions> = {},
+  adminPort = ADMIN,
+): Promise<{ sup: SupervisorProcess; dir: string; admin: Admin }> {
   const dir = await tempDir(suite);
   const file = await writeConfig({
     suite,
@@ -104,21 +108,36 @@ describe('the listen port taken by another process', () => {
     const run = await startSupervisor('lifecycle-listen-run');
     runs.push(run);
     const { admin, sup } = run;
-    await eventually(async () => ((await http('GET', `${admin.base}/health`).catch(() => undefined))?.status === 200 ? true : undefined), 'the balancer listening', 30_000);
+    await eventually(
+      async () =>
+        (await http('GET', `${admin.base}/health`).catch(() => undefined))?.status === 200 ? true : undefined,
+      'the balancer listening',
+      30_000,
+    );
     // The balancer thread dies and is restarted 100 ms later: take the port in between.
-    blocker = await eventually(async () => {
-      await http('POST', `${admin.base}/workers/balancer/kill`, ADMIN_POST);
-      for (const until = Date.now() + 1000; Date.now() < until; ) {
-        const held = await holdPort(LISTEN).catch(() => undefined);
-        if (held) return held;
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-      return undefined;
-    }, 'the port taken while the balancer thread restarts', 20_000);
-    const status = await eventually(async () => {
-      const s = (await admin.status().catch(() => undefined)) as { listenError?: { code: string; port: number } | null } | undefined;
-      return s?.listenError ? s : undefined;
-    }, 'listenError in /status', 30_000);
+    blocker = await eventually(
+      async () => {
+        await http('POST', `${admin.base}/workers/balancer/kill`, ADMIN_POST);
+        for (const until = Date.now() + 1000; Date.now() < until; ) {
+          const held = await holdPort(LISTEN).catch(() => undefined);
+          if (held) return held;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        return undefined;
+      },
+      'the port taken while the balancer thread restarts',
+      20_000,
+    );
+    const status = await eventually(
+      async () => {
+        const s = (await admin.status().catch(() => undefined)) as
+          | { listenError?: { code: string; port: number } | null }
+          | undefined;
+        return s?.listenError ? s : undefined;
+      },
+      'listenError in /status',
+      30_000,
+    );
     assert.deepEqual([status.listenError!.code, status.listenError!.port], ['EADDRINUSE', LISTEN]);
     const health = await http('GET', `${admin.base}/health`);
     assert.equal(health.status, 503, health.text);
@@ -127,14 +146,22 @@ describe('the listen port taken by another process', () => {
     assert.equal(failed.length, 1, 'said once, not at every retry');
     assert.match(failed[0]!.reason, /EADDRINUSE/);
     await closeServer(blocker);
-    await eventually(async () => ((await http('GET', `${admin.base}/health`)).status === 200 ? true : undefined), '/health 200 once the port is free', 30_000);
+    await eventually(
+      async () => ((await http('GET', `${admin.base}/health`)).status === 200 ? true : undefined),
+      '/health 200 once the port is free',
+      30_000,
+    );
     assert.equal(((await admin.status()) as unknown as { listenError: unknown }).listenError, null);
     assert.ok((await admin.events()).some((e) => e.type === 'balancer.listening'));
     assert.equal((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/x`)).status, 200, 'the balancer serves');
     // Taken again, and SIGTERM while the thread cannot bind: answered at once, not after the drain timeout.
     await http('POST', `${admin.base}/workers/balancer/kill`, ADMIN_POST);
     blocker = await eventually(async () => holdPort(LISTEN).catch(() => undefined), 'the port taken again', 5000, 2);
-    await eventually(async () => ((await http('GET', `${admin.base}/health`)).status === 503 ? true : undefined), '/health 503 again', 30_000);
+    await eventually(
+      async () => ((await http('GET', `${admin.base}/health`)).status === 503 ? true : undefined),
+      '/health 503 again',
+      30_000,
+    );
     const sent = Date.now();
     assert.equal((await sup.stop()).code, 0);
     assert.ok(Date.now() - sent <= 2000, `stopped ${Date.now() - sent} ms after SIGTERM`);
@@ -151,15 +178,24 @@ describe('runtime "auto" does not switch while replicas of the last runtime may 
         runtime: 'process',
         listenPort: LISTEN,
         adminPort: ADMIN,
-        services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }) },
+        services: {
+          echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }),
+        },
       });
-      const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown> & { runtimes: Record<string, Record<string, unknown>>; dataDir: string };
+      const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown> & {
+        runtimes: Record<string, Record<string, unknown>>;
+        dataDir: string;
+      };
       config.runtime = 'auto';
       // No engine answers here: auto alone would pick the process runtime.
-      for (const name of ['docker', 'podman']) config.runtimes[name] = { ...config.runtimes[name], socket: path.join(dir, `no-${name}.sock`) };
+      for (const name of ['docker', 'podman'])
+        config.runtimes[name] = { ...config.runtimes[name], socket: path.join(dir, `no-${name}.sock`) };
       await writeFile(file, JSON.stringify(config));
       await mkdir(config.dataDir, { recursive: true });
-      await writeFile(path.join(config.dataDir, `runtime-${instanceName('lifecycle-auto')}.json`), JSON.stringify({ runtime: 'docker', since: new Date().toISOString() }));
+      await writeFile(
+        path.join(config.dataDir, `runtime-${instanceName('lifecycle-auto')}.json`),
+        JSON.stringify({ runtime: 'docker', since: new Date().toISOString() }),
+      );
       const sup = SupervisorProcess.start(file);
       const { code } = await sup.exited;
       assert.equal(code, 1, sup.stderr);
@@ -191,9 +227,16 @@ describe('start-up and shutdown against the real engine', { skip: skipDocker }, 
       const { code } = await run.sup.exited;
       assert.equal(code, 1, run.sup.stderr);
       assert.match(run.sup.stderr, /EADDRINUSE/);
-      assert.ok(run.sup.lines.some((l) => l.msg === 'network created'), 'the start made its network');
+      assert.ok(
+        run.sup.lines.some((l) => l.msg === 'network created'),
+        'the start made its network',
+      );
       const networks = await engine.networks.list({ name: `sa-test-${suite}` });
-      assert.deepEqual(networks.filter((n) => n.name === `sa-test-${suite}`), [], 'and removed it');
+      assert.deepEqual(
+        networks.filter((n) => n.name === `sa-test-${suite}`),
+        [],
+        'and removed it',
+      );
     } finally {
       await closeServer(blocker);
       await removeDir(run.dir);
@@ -212,7 +255,9 @@ describe('start-up and shutdown against the real engine', { skip: skipDocker }, 
         runtime: 'docker',
         listenPort: LISTEN,
         adminPort: ADMIN,
-        services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }) },
+        services: {
+          echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }),
+        },
       });
       const config = JSON.parse(await readFile(file, 'utf8')) as { runtimes: Record<string, Record<string, unknown>> };
       config.runtimes.docker = { ...config.runtimes.docker, socket: proxy.path };

@@ -8,7 +8,18 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin, SupervisorProcess, echoService, eventually, http, removeDir, repoRoot, tempDir, waitUp, writeConfig } from '../../testkit/supervisor.ts';
+import {
+  Admin,
+  SupervisorProcess,
+  echoService,
+  eventually,
+  http,
+  removeDir,
+  repoRoot,
+  tempDir,
+  waitUp,
+  writeConfig,
+} from '../../testkit/supervisor.ts';
 
 const SUITE = 'logs';
 const LISTEN = 33100;
@@ -18,7 +29,11 @@ const ECHO = 33110;
 /** Runs `command` with its stdout on a pseudo-terminal; resolves with what the terminal showed. */
 function onTerminal(command: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const quoted = command.map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
-  const child = spawn('script', ['-qec', quoted, '/dev/null'], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qec', quoted, '/dev/null'], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
@@ -39,7 +54,9 @@ describe('supervisor logs and signals', { timeout: 120_000 }, () => {
       runtime: 'process',
       listenPort: LISTEN,
       adminPort: ADMIN,
-      services: { echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }) },
+      services: {
+        echo: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ECHO, routes: ['/api/v1'] }),
+      },
       // A drain that would hold a stop for half a minute: only a forced stop ends sooner.
       extra: { drainTimeoutMs: 30_000 },
     });
@@ -60,11 +77,18 @@ describe('supervisor logs and signals', { timeout: 120_000 }, () => {
   };
 
   test('on a terminal: readable lines (time, level, component, message), no JSON', async () => {
-    const { code, output } = await onTerminal([process.execPath, '--import', 'tsx', 'supervisor/main.ts', '--config', badFile], {});
+    const { code, output } = await onTerminal(
+      [process.execPath, '--import', 'tsx', 'supervisor/main.ts', '--config', badFile],
+      {},
+    );
     assert.equal(code, 1, output);
     // eslint-disable-next-line no-control-regex
     const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
-    assert.match(plain, /^\[\d\d:\d\d:\d\d\.\d{3}\] ERROR: supervisor: invalid config \{.*"key":"heartbeat\.intervalMs".*\}\r?$/m, output);
+    assert.match(
+      plain,
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] ERROR: supervisor: invalid config \{.*"key":"heartbeat\.intervalMs".*\}\r?$/m,
+      output,
+    );
     assert.doesNotMatch(plain, /\{"level"/, 'no JSON line on a terminal');
     assert.notEqual(plain, output, 'coloured on a terminal');
   });
@@ -72,14 +96,23 @@ describe('supervisor logs and signals', { timeout: 120_000 }, () => {
   test('LOG_LEVEL=warn: no info lines from a whole start; a bad LOG_LEVEL stops start-up naming it', async () => {
     const bad = SupervisorProcess.start(configFile, { LOG_LEVEL: 'loud' });
     assert.equal((await bad.exited).code, 1);
-    assert.match(bad.stderr, /config: LOG_LEVEL \(environment\) = "loud"; expected one of fatal, error, warn, info, debug, trace, silent/);
+    assert.match(
+      bad.stderr,
+      /config: LOG_LEVEL \(environment\) = "loud"; expected one of fatal, error, warn, info, debug, trace, silent/,
+    );
 
     const sup = launch({ LOG_LEVEL: 'warn' });
     await waitUp(sup, admin, { echo: 1 }, 30_000);
     // At info this start logs "admin listening", "balancer listening" and the replica events.
-    assert.deepEqual(sup.lines.filter((l) => l.level !== 'warn' && l.level !== 'error'), []);
+    assert.deepEqual(
+      sup.lines.filter((l) => l.level !== 'warn' && l.level !== 'error'),
+      [],
+    );
     assert.equal((await sup.stop()).code, 0);
-    assert.deepEqual(sup.lines.filter((l) => l.level !== 'warn' && l.level !== 'error'), []);
+    assert.deepEqual(
+      sup.lines.filter((l) => l.level !== 'warn' && l.level !== 'error'),
+      [],
+    );
   });
 
   test('piped: JSON lines of one schema; a second SIGTERM cuts a drain short and kills the replicas', async () => {
@@ -91,15 +124,23 @@ describe('supervisor logs and signals', { timeout: 120_000 }, () => {
       assert.equal(typeof line.msg, 'string', JSON.stringify(line));
       assert.equal(typeof line.component, 'string', JSON.stringify(line));
     }
-    assert.ok(sup.lines.some((l) => l.component === 'fleet' || l.component === 'events'), 'components name their part');
+    assert.ok(
+      sup.lines.some((l) => l.component === 'fleet' || l.component === 'events'),
+      'components name their part',
+    );
 
     // A request the replica holds until released: the drain waits for it (up to 30 s).
-    await eventually(async () => ((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/_health`)).status === 200 ? true : undefined), 'the replica in rotation');
+    await eventually(
+      async () => ((await http('GET', `http://127.0.0.1:${LISTEN}/api/v1/_health`)).status === 200 ? true : undefined),
+      'the replica in rotation',
+    );
     let settled = false;
-    const held = http('GET', `http://127.0.0.1:${LISTEN}/api/v1/hold?key=stop`).then(
-      (reply) => reply,
-      (err: unknown) => err,
-    ).finally(() => (settled = true));
+    const held = http('GET', `http://127.0.0.1:${LISTEN}/api/v1/hold?key=stop`)
+      .then(
+        (reply) => reply,
+        (err: unknown) => err,
+      )
+      .finally(() => (settled = true));
     await sleep(300);
     assert.equal(settled, false, 'the replica holds the request');
     sup.child.kill('SIGTERM');

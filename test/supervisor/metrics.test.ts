@@ -10,7 +10,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { SAMPLE_MS } from '../../supervisor/history.ts';
 import { parseExposition } from '../../testkit/prometheus.ts';
-import { Admin, SupervisorProcess, echoService, eventually, http, removeDir, tempDir, waitUp, writeConfig } from '../../testkit/supervisor.ts';
+import {
+  Admin,
+  SupervisorProcess,
+  echoService,
+  eventually,
+  http,
+  removeDir,
+  tempDir,
+  waitUp,
+  writeConfig,
+} from '../../testkit/supervisor.ts';
 
 const SUITE = 'metrics';
 const LISTEN = 33120;
@@ -39,11 +49,16 @@ describe('/metrics and /history after real traffic', { timeout: 120_000 }, () =>
       runtime: 'process',
       listenPort: LISTEN,
       adminPort: ADMIN,
-      services: { echo: echoService({ replicas: { initial: 2, min: 1, max: 2 }, startPort: ECHO, routes: ['/api/v1'] }) },
+      services: {
+        echo: echoService({ replicas: { initial: 2, min: 1, max: 2 }, startPort: ECHO, routes: ['/api/v1'] }),
+      },
     });
     sup = SupervisorProcess.start(file);
     await waitUp(sup, admin, { echo: 2 }, 30_000);
-    await eventually(async () => ((await http('GET', `${base}/api/v1/_health`)).status === 200 ? true : undefined), 'both replicas in rotation');
+    await eventually(
+      async () => ((await http('GET', `${base}/api/v1/_health`)).status === 200 ? true : undefined),
+      'both replicas in rotation',
+    );
   });
 
   after(async () => {
@@ -55,16 +70,21 @@ describe('/metrics and /history after real traffic', { timeout: 120_000 }, () =>
     const before = await scrape();
     const sent = { ok: 40, notFound: 6, slow: 2 };
     for (let i = 0; i < sent.ok; i++) assert.equal((await http('GET', `${base}/api/v1/things/${i}`)).status, 200);
-    for (let i = 0; i < sent.notFound; i++) assert.equal((await http('POST', `${base}/api/v1/_release?key=none-${i}`)).status, 404);
+    for (let i = 0; i < sent.notFound; i++)
+      assert.equal((await http('POST', `${base}/api/v1/_release?key=none-${i}`)).status, 404);
     await Promise.all(Array.from({ length: sent.slow }, () => http('GET', `${base}/api/v1/slow?ms=300`)));
     const held = http('GET', `${base}/api/v1/hold?key=metrics`);
     await sleep(200);
 
     // Latency reports ride on health checks: one per interval (400 ms here).
-    const x = await eventually(async () => {
-      const now = await scrape();
-      return now.find('selflessacts_heartbeat_latency_seconds').length === 2 ? now : undefined;
-    }, 'heartbeat latency for both replicas', 10_000);
+    const x = await eventually(
+      async () => {
+        const now = await scrape();
+        return now.find('selflessacts_heartbeat_latency_seconds').length === 2 ? now : undefined;
+      },
+      'heartbeat latency for both replicas',
+      10_000,
+    );
     const delta = (name: string, labels: Record<string, string> = {}) => x.sum(name, labels) - before.sum(name, labels);
 
     assert.equal(x.types.get('selflessacts_requests_total'), 'counter');
@@ -72,21 +92,38 @@ describe('/metrics and /history after real traffic', { timeout: 120_000 }, () =>
     assert.equal(delta('selflessacts_requests_total', { service: 'echo', status: '2xx' }), sent.ok + sent.slow);
     assert.equal(delta('selflessacts_requests_total', { service: 'echo', status: '4xx' }), sent.notFound);
     const replicas = new Set(x.find('selflessacts_requests_total', { service: 'echo' }).map((s) => s.labels.replica));
-    assert.deepEqual([...replicas].sort(), [`echo-${ECHO}`, `echo-${ECHO + 1}`], 'both replicas, named <service>-<port>');
-    const perReplica = [`echo-${ECHO}`, `echo-${ECHO + 1}`].map((replica) => delta('selflessacts_requests_total', { replica, status: '2xx' }));
+    assert.deepEqual(
+      [...replicas].sort(),
+      [`echo-${ECHO}`, `echo-${ECHO + 1}`],
+      'both replicas, named <service>-<port>',
+    );
+    const perReplica = [`echo-${ECHO}`, `echo-${ECHO + 1}`].map((replica) =>
+      delta('selflessacts_requests_total', { replica, status: '2xx' }),
+    );
     assert.ok(Math.abs(perReplica[0]! - perReplica[1]!) <= 2, `round robin shows: ${perReplica}`);
 
     assert.equal(x.types.get('selflessacts_request_duration_seconds'), 'histogram');
     const bucket = (le: string) => delta('selflessacts_request_duration_seconds_bucket', { service: 'echo', le });
-    assert.equal(delta('selflessacts_request_duration_seconds_count', { service: 'echo' }), sent.ok + sent.notFound + sent.slow);
+    assert.equal(
+      delta('selflessacts_request_duration_seconds_count', { service: 'echo' }),
+      sent.ok + sent.notFound + sent.slow,
+    );
     assert.equal(bucket('+Inf'), sent.ok + sent.notFound + sent.slow);
-    assert.equal(bucket('0.5') - bucket('0.25'), sent.slow, 'the 300 ms requests, and only they, between 0.25 and 0.5 s');
-    assert.ok(delta('selflessacts_request_duration_seconds_sum', { service: 'echo' }) >= 0.6, 'the sum holds the slow ones');
+    assert.equal(
+      bucket('0.5') - bucket('0.25'),
+      sent.slow,
+      'the 300 ms requests, and only they, between 0.25 and 0.5 s',
+    );
+    assert.ok(
+      delta('selflessacts_request_duration_seconds_sum', { service: 'echo' }) >= 0.6,
+      'the sum holds the slow ones',
+    );
 
     assert.equal(x.sum('selflessacts_requests_in_flight', { service: 'echo' }), 1, 'the held request');
     assert.equal(x.sum('selflessacts_replicas_desired', { service: 'echo' }), 2);
     assert.equal(x.sum('selflessacts_replicas_ready', { service: 'echo' }), 2);
-    for (const s of x.find('selflessacts_heartbeat_latency_seconds')) assert.ok(s.value > 0 && s.value < 0.3, JSON.stringify(s));
+    for (const s of x.find('selflessacts_heartbeat_latency_seconds'))
+      assert.ok(s.value > 0 && s.value < 0.3, JSON.stringify(s));
     assert.ok(x.sum('process_cpu_seconds_total') > 0);
     assert.ok(x.sum('process_resident_memory_bytes') > 20e6);
 
@@ -99,11 +136,18 @@ describe('/metrics and /history after real traffic', { timeout: 120_000 }, () =>
   test('/history: a sample per service with the traffic, the replicas and latency percentiles', async () => {
     const from = Date.now();
     for (let i = 0; i < 30; i++) await http('GET', `${base}/api/v1/things/${i}`);
-    const body = await eventually(async () => {
-      const res = await request(`${adminBase}/history?since=${from}`);
-      const b = (await res.body.json()) as { sampleMs: number; services: Record<string, { t: number; rps: number; p50: number | null; p99: number | null; ready: number }[]> };
-      return b.services.echo?.some((s) => s.rps > 0) ? b : undefined;
-    }, 'a sample with requests', SAMPLE_MS * 3);
+    const body = await eventually(
+      async () => {
+        const res = await request(`${adminBase}/history?since=${from}`);
+        const b = (await res.body.json()) as {
+          sampleMs: number;
+          services: Record<string, { t: number; rps: number; p50: number | null; p99: number | null; ready: number }[]>;
+        };
+        return b.services.echo?.some((s) => s.rps > 0) ? b : undefined;
+      },
+      'a sample with requests',
+      SAMPLE_MS * 3,
+    );
     assert.equal(body.sampleMs, SAMPLE_MS);
     const busy = body.services.echo!.find((s) => s.rps > 0)!;
     assert.ok(busy.t > from);
@@ -114,7 +158,11 @@ describe('/metrics and /history after real traffic', { timeout: 120_000 }, () =>
   });
 
   test('per-replica CPU and memory from /proc (process runtime), in /status and /metrics', async () => {
-    const status = await admin.waitFor((s) => s.services.echo!.replicas.every((r) => r.cpuPercent !== undefined) && s, 'usage figures', 15_000);
+    const status = await admin.waitFor(
+      (s) => s.services.echo!.replicas.every((r) => r.cpuPercent !== undefined) && s,
+      'usage figures',
+      15_000,
+    );
     for (const r of status.services.echo!.replicas) {
       assert.ok(r.memoryBytes! > 10e6 && r.memoryBytes! < 1e9, `memory ${r.memoryBytes}`);
       assert.ok(r.cpuPercent! >= 0 && r.cpuPercent! < 200, `cpu ${r.cpuPercent} %`);

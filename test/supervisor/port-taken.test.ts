@@ -31,7 +31,13 @@ describe('process runtime: a port another process holds', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'selfless-port-taken-'));
-    runtime = new ProcessRuntime({ supervisor: `port-taken-${process.pid}`, dataDir: dir, replicaDataDir: join(dir, 'replica'), publishHost: '127.0.0.1', inheritEnv: [] });
+    runtime = new ProcessRuntime({
+      supervisor: `port-taken-${process.pid}`,
+      dataDir: dir,
+      replicaDataDir: join(dir, 'replica'),
+      publishHost: '127.0.0.1',
+      inheritEnv: [],
+    });
     await runtime.init();
   });
 
@@ -49,7 +55,10 @@ describe('process runtime: a port another process holds', () => {
     await once(holder, 'listening');
     await assert.rejects(runtime.start(spec(PORT)), (err: Error & { code?: string }) => {
       assert.equal(err.code, PORT_TAKEN);
-      assert.match(err.message, new RegExp(`^port ${PORT} is taken by another process: listen 127\\.0\\.0\\.1:${PORT}: address already in use`));
+      assert.match(
+        err.message,
+        new RegExp(`^port ${PORT} is taken by another process: listen 127\\.0\\.0\\.1:${PORT}: address already in use`),
+      );
       return true;
     });
     assert.deepEqual(await runtime.list(), [], 'nothing started, nothing recorded');

@@ -8,7 +8,17 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin, SupervisorProcess, TEST_ADMIN_TOKEN, eventually, http, removeDir, repoRoot, tempDir, waitUp } from '../../testkit/supervisor.ts';
+import {
+  Admin,
+  SupervisorProcess,
+  TEST_ADMIN_TOKEN,
+  eventually,
+  http,
+  removeDir,
+  repoRoot,
+  tempDir,
+  waitUp,
+} from '../../testkit/supervisor.ts';
 
 const SUITE = 'process';
 const LISTEN = 26000;
@@ -17,7 +27,10 @@ const USERS = 26010;
 const ACTS = 26020;
 const base = `http://127.0.0.1:${LISTEN}`;
 /** A 1x1 PNG: the acts service checks uploads by content. */
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 function alive(pid: number): boolean {
   try {
@@ -37,7 +50,8 @@ describe('process runtime with the real app (npm start without Docker)', () => {
 
   const stateFile = () => path.join(dataDir, 'process-replicas-test-process.json');
   const pids = async () =>
-    (JSON.parse(await readFile(stateFile(), 'utf8')) as { replicas: Array<{ id: string; port: number; pid: number }> }).replicas;
+    (JSON.parse(await readFile(stateFile(), 'utf8')) as { replicas: Array<{ id: string; port: number; pid: number }> })
+      .replicas;
 
   async function launch(): Promise<SupervisorProcess> {
     // Open access (the course's anonymous writes, the contract's mode) from the supervisor's own
@@ -57,15 +71,18 @@ describe('process runtime with the real app (npm start without Docker)', () => {
     shipped.services.users!.startPort = USERS;
     shipped.services.acts!.startPort = ACTS;
     configFile = path.join(dir, 'orchestrator.json');
-    await writeFile(configFile, JSON.stringify({
-      ...shipped,
-      instance: 'test-process',
-      runtime: 'process',
-      listen: { host: '127.0.0.1', port: LISTEN },
-      admin: { host: '127.0.0.1', port: ADMIN, token: TEST_ADMIN_TOKEN },
-      dataDir,
-      staticDir: path.join(repoRoot, 'public'),
-    }));
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        ...shipped,
+        instance: 'test-process',
+        runtime: 'process',
+        listen: { host: '127.0.0.1', port: LISTEN },
+        admin: { host: '127.0.0.1', port: ADMIN, token: TEST_ADMIN_TOKEN },
+        dataDir,
+        staticDir: path.join(repoRoot, 'public'),
+      }),
+    );
   });
 
   after(async () => {
@@ -82,14 +99,32 @@ describe('process runtime with the real app (npm start without Docker)', () => {
     assert.equal(status.runtime, 'process');
     const password = createHash('sha1').update('correct horse').digest('hex');
     const json = { 'content-type': 'application/json' };
-    assert.equal((await http('POST', `${base}/api/v1/users`, { headers: json, body: JSON.stringify({ username: 'ana', password }) })).status, 201);
-    const login = await http('POST', `${base}/api/v1/sessions`, { headers: json, body: JSON.stringify({ username: 'ana', password }) });
+    assert.equal(
+      (
+        await http('POST', `${base}/api/v1/users`, {
+          headers: json,
+          body: JSON.stringify({ username: 'ana', password }),
+        })
+      ).status,
+      201,
+    );
+    const login = await http('POST', `${base}/api/v1/sessions`, {
+      headers: json,
+      body: JSON.stringify({ username: 'ana', password }),
+    });
     assert.equal(login.status, 200);
     const cookie = String(login.headers['set-cookie']).split(';')[0]!;
     assert.equal((await http('GET', `${base}/api/v1/sessions/me`, { headers: { cookie } })).status, 200);
     assert.equal((await http('POST', `${base}/api/v1/categories`, { headers: json, body: '["cats"]' })).status, 201);
     // Row 15: the acts replica asks the users replica (USERS_URL from {{service:users}}).
-    const act = { actId: 1, username: 'ana', timestamp: '01-02-2024:00-00-12', caption: 'hi', categoryName: 'cats', imgB64: PNG.toString('base64') };
+    const act = {
+      actId: 1,
+      username: 'ana',
+      timestamp: '01-02-2024:00-00-12',
+      caption: 'hi',
+      categoryName: 'cats',
+      imgB64: PNG.toString('base64'),
+    };
     assert.equal((await http('POST', `${base}/api/v1/acts`, { headers: json, body: JSON.stringify(act) })).status, 201);
     // Row 17: the session cookie signed by users is accepted by acts (one shared secret).
     const form = new FormData();
@@ -104,7 +139,8 @@ describe('process runtime with the real app (npm start without Docker)', () => {
     const home = await http('GET', `${base}/`);
     assert.equal(home.status, 200);
     assert.match(String(home.headers['content-type']), /text\/html/);
-    for (const file of ['replicas/users/users.sqlite', 'replicas/acts/acts.sqlite']) assert.ok((await stat(path.join(dataDir, file))).size > 0, file);
+    for (const file of ['replicas/users/users.sqlite', 'replicas/acts/acts.sqlite'])
+      assert.ok((await stat(path.join(dataDir, file))).size > 0, file);
     assert.equal((await stat(path.join(dataDir, 'secrets.json'))).mode & 0o777, 0o600);
   });
 

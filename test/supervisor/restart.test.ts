@@ -43,7 +43,12 @@ describe('restart safety (real containers)', { skip }, () => {
 
   const ours = async () =>
     (await engine.containers.list({ all: true, labels: { 'selflessacts.supervisor': instanceName(SUITE) } }))
-      .map((c) => ({ id: c.id, port: Number(c.labels['selflessacts.port']), service: c.labels['selflessacts.service'], state: c.state }))
+      .map((c) => ({
+        id: c.id,
+        port: Number(c.labels['selflessacts.port']),
+        service: c.labels['selflessacts.service'],
+        state: c.state,
+      }))
       .sort((a, b) => a.port - b.port);
   const networkExists = async () => (await engine.networks.list({ name: NETWORK })).some((n) => n.name === NETWORK);
 
@@ -82,7 +87,13 @@ describe('restart safety (real containers)', { skip }, () => {
   });
 
   /** A container with a supervisor's labels, made behind its back. */
-  async function plant(name: string, supervisor: string, service: string, port: number, start: boolean): Promise<string> {
+  async function plant(
+    name: string,
+    supervisor: string,
+    service: string,
+    port: number,
+    start: boolean,
+  ): Promise<string> {
     const { id } = await engine.containers.create({
       name,
       image: ECHO_IMAGE,
@@ -103,7 +114,14 @@ describe('restart safety (real containers)', { skip }, () => {
     const first = launch();
     await waitAllReady(first);
     const before = await ours();
-    assert.deepEqual(before.map((c) => [c.service, c.port, c.state]), [['acts', ACTS, 'running'], ['acts', ACTS + 1, 'running'], ['users', USERS, 'running']]);
+    assert.deepEqual(
+      before.map((c) => [c.service, c.port, c.state]),
+      [
+        ['acts', ACTS, 'running'],
+        ['acts', ACTS + 1, 'running'],
+        ['users', USERS, 'running'],
+      ],
+    );
 
     const stale = await plant(`acts-${ACTS + 2}`, instanceName(SUITE), 'acts', ACTS + 2, false);
     const ghost = await plant('ghost-24030', instanceName(SUITE), 'ghost', 24030, true);
@@ -112,7 +130,14 @@ describe('restart safety (real containers)', { skip }, () => {
     first.child.kill('SIGKILL');
     const exit = await first.exited;
     assert.equal(exit.signal, 'SIGKILL');
-    assert.deepEqual((await ours()).filter((c) => c.state === 'running').map((c) => c.id).slice(0, 3).sort(), before.map((c) => c.id).sort());
+    assert.deepEqual(
+      (await ours())
+        .filter((c) => c.state === 'running')
+        .map((c) => c.id)
+        .slice(0, 3)
+        .sort(),
+      before.map((c) => c.id).sort(),
+    );
 
     const second = launch();
     await waitAllReady(second);
@@ -125,11 +150,18 @@ describe('restart safety (real containers)', { skip }, () => {
       status.services.acts!.replicas.map((r) => [r.port, r.id]),
       before.filter((c) => c.service === 'acts').map((c) => [c.port, c.id]),
     );
-    await eventually(async () => {
-      const now = await ours();
-      return now.length === 3 ? now : undefined;
-    }, 'the stale and the ghost removed', 15_000);
-    assert.deepEqual((await ours()).map((c) => c.id), before.map((c) => c.id));
+    await eventually(
+      async () => {
+        const now = await ours();
+        return now.length === 3 ? now : undefined;
+      },
+      'the stale and the ghost removed',
+      15_000,
+    );
+    assert.deepEqual(
+      (await ours()).map((c) => c.id),
+      before.map((c) => c.id),
+    );
     assert.ok(!(await ours()).some((c) => c.id === stale || c.id === ghost));
     const other = await engine.containers.inspect(foreign);
     assert.equal(other.state.running, true, "another supervisor's replica is left alone");
@@ -162,13 +194,19 @@ describe('restart safety (real containers)', { skip }, () => {
     leaving.child.kill('SIGTERM');
     assert.equal((await leaving.exited).code, 0);
     const after = await ours();
-    assert.deepEqual(after.map((c) => [c.id, c.state]), before.map((c) => [c.id, 'running']));
+    assert.deepEqual(
+      after.map((c) => [c.id, c.state]),
+      before.map((c) => [c.id, 'running']),
+    );
     assert.equal(await networkExists(), true, `network ${NETWORK} left`);
 
     const next = launch();
     await waitAllReady(next);
     assert.deepEqual(next.events('replica.started'), []);
-    assert.deepEqual((await ours()).map((c) => c.id), before.map((c) => c.id));
+    assert.deepEqual(
+      (await ours()).map((c) => c.id),
+      before.map((c) => c.id),
+    );
     next.child.kill('SIGTERM');
     assert.equal((await next.exited).code, 0);
     assert.deepEqual(await ours(), []);

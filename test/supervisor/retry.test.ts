@@ -10,7 +10,15 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { echoService, eventually, http, replicaCount, resetCount, supervisorSuite, type LogLine } from '../../testkit/supervisor.ts';
+import {
+  echoService,
+  eventually,
+  http,
+  replicaCount,
+  resetCount,
+  supervisorSuite,
+  type LogLine,
+} from '../../testkit/supervisor.ts';
 
 const LISTEN = 30100;
 const ADMIN = 30101;
@@ -26,8 +34,12 @@ describe('retry rule of the balancer (process runtime)', () => {
       runtime: 'process',
       listenPort: LISTEN,
       heartbeat: { intervalMs: 30_000, timeoutMs: 1000, failureThreshold: 3, fastIntervalMs: 100 },
-      services: { acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: PORTS[0], routes: ['/api/v1'] }) },
-      extra: { balancer: { upstreamHeaderTimeoutMs: HEAD_TIMEOUT_MS, retryStatuses: [500, 502, 503, 504], suspectAfter5xx: 2 } },
+      services: {
+        acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: PORTS[0], routes: ['/api/v1'] }),
+      },
+      extra: {
+        balancer: { upstreamHeaderTimeoutMs: HEAD_TIMEOUT_MS, retryStatuses: [500, 502, 503, 504], suspectAfter5xx: 2 },
+      },
     },
     ready: { acts: 2 },
     readyTimeoutMs: 30_000,
@@ -44,7 +56,8 @@ describe('retry rule of the balancer (process runtime)', () => {
   }
 
   /** The supervisor's log line for the balancer's `suspect` report. */
-  const suspects = (id: string, reasons: string[]) => (l: LogLine) => l.msg === 'replica refused a connection' && l.id === id && reasons.includes(String(l.reason));
+  const suspects = (id: string, reasons: string[]) => (l: LogLine) =>
+    l.msg === 'replica refused a connection' && l.id === id && reasons.includes(String(l.reason));
 
   async function counts(): Promise<number[]> {
     return [await replicaCount(PORTS[0]), await replicaCount(PORTS[1])];
@@ -61,34 +74,55 @@ describe('retry rule of the balancer (process runtime)', () => {
     await lastServedBy(first!.port);
     await resetCount(first!.port);
     const body = randomBytes(2 * 1024 * 1024);
-    const reply = await http('POST', `${base}/api/v1/upload`, { body, headers: { 'content-type': 'application/octet-stream' } });
+    const reply = await http('POST', `${base}/api/v1/upload`, {
+      body,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     assert.equal(reply.status, 200, reply.text);
     const echoed = JSON.parse(reply.text) as { bytes: number; sha256: string };
     assert.equal(portOf(reply), first!.port, 'answered by the replica that still listens');
-    assert.deepEqual(echoed, { ...echoed, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    assert.deepEqual(echoed, {
+      ...echoed,
+      bytes: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+    });
     assert.equal(await replicaCount(first!.port), 1, 'the POST reached it once');
     // Proof that the POST went to the refusing replica first: the balancer reported it. (A
     // heartbeat check between the refusal and the POST would have taken it out of rotation
     // first: the status then says so.)
-    await suite.sup.waitForLine(suspects(second!.id, ['ECONNREFUSED']), 'the refusal reported as suspect', 5000).catch(async (err: Error) => {
-      const replica = (await admin.status()).services.acts!.replicas.find((r) => r.id === second!.id);
-      throw new Error(`${err.message}; the refusing replica in the status: ${JSON.stringify(replica)}`);
-    });
+    await suite.sup
+      .waitForLine(suspects(second!.id, ['ECONNREFUSED']), 'the refusal reported as suspect', 5000)
+      .catch(async (err: Error) => {
+        const replica = (await admin.status()).services.acts!.replicas.find((r) => r.id === second!.id);
+        throw new Error(`${err.message}; the refusing replica in the status: ${JSON.stringify(replica)}`);
+      });
     // The heartbeat, asked to check the suspect at once, replaces it.
-    await admin.waitFor((s) => s.services.acts!.replicas.find((r) => r.port === second!.port && r.id !== second!.id && r.state === 'ready'), 'the refusing replica replaced', 20_000);
+    await admin.waitFor(
+      (s) =>
+        s.services.acts!.replicas.find((r) => r.port === second!.port && r.id !== second!.id && r.state === 'ready'),
+      'the refusing replica replaced',
+      20_000,
+    );
   });
 
   test('POST reset after its body was read: 502, not retried (the replica may have acted on it)', async () => {
     const replicas = await admin.waitReady('acts', 2);
     await resetCount(PORTS[0]);
     await resetCount(PORTS[1]);
-    const reply = await http('POST', `${base}/api/v1/reset-after-body`, { body: 'x'.repeat(1000), headers: { 'content-type': 'text/plain' } });
+    const reply = await http('POST', `${base}/api/v1/reset-after-body`, {
+      body: 'x'.repeat(1000),
+      headers: { 'content-type': 'text/plain' },
+    });
     assert.equal(reply.status, 502, reply.text);
     assert.match(reply.text, /not retried, the request may have reached it/);
     const [a, b] = await counts();
     assert.equal(a! + b!, 1, 'exactly one replica saw the POST');
     const hit = replicas[a === 1 ? 0 : 1]!;
-    await suite.sup.waitForLine(suspects(hit.id, ['ECONNRESET', 'UND_ERR_SOCKET']), 'the reset reported as suspect', 5000);
+    await suite.sup.waitForLine(
+      suspects(hit.id, ['ECONNRESET', 'UND_ERR_SOCKET']),
+      'the reset reported as suspect',
+      5000,
+    );
   });
 
   test('GET reset by a replica before any answer: retried on the other one', async () => {
@@ -107,7 +141,11 @@ describe('retry rule of the balancer (process runtime)', () => {
 
   /** Waits until a new instance replaced the one on `port` and both replicas are ready again. */
   async function replacedOn(port: number, oldId: string): Promise<void> {
-    await admin.waitFor((st) => st.services.acts!.replicas.find((r) => r.port === port && r.id !== oldId && r.state === 'ready'), `a new replica on ${port}`, 30_000);
+    await admin.waitFor(
+      (st) => st.services.acts!.replicas.find((r) => r.port === port && r.id !== oldId && r.state === 'ready'),
+      `a new replica on ${port}`,
+      30_000,
+    );
     await admin.waitReady('acts', 2);
   }
 
@@ -117,14 +155,21 @@ describe('retry rule of the balancer (process runtime)', () => {
     // POST below its second, reporting it suspect before the GETs under test are sent.
     await lastServedBy(b!.port); // round robin's next pick is the one about to crash
     assert.equal((await http('POST', `http://127.0.0.1:${a!.port}/api/v1/_crash`)).status, 200);
-    const post = await http('POST', `${base}/api/v1/things`, { body: '{}', headers: { 'content-type': 'application/json' } });
+    const post = await http('POST', `${base}/api/v1/things`, {
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.deepEqual([post.status, portOf(post)], [500, a!.port], 'a POST is never sent twice: the 500 as it is');
     const seen = suite.sup.lines.length;
     for (let i = 0; i < 6; i++) {
       const reply = await http('GET', `${base}/api/v1/things/${i}`);
       assert.deepEqual([reply.status, portOf(reply)], [200, b!.port], reply.text);
     }
-    const line = await suite.sup.waitForLine((l) => l.msg === 'replica answered 5xx in a row' && l.id === a!.id, 'the crashed replica reported suspect', 5000);
+    const line = await suite.sup.waitForLine(
+      (l) => l.msg === 'replica answered 5xx in a row' && l.id === a!.id,
+      'the crashed replica reported suspect',
+      5000,
+    );
     assert.ok(suite.sup.lines.indexOf(line) >= seen);
     await replacedOn(a!.port, a!.id);
   });
@@ -134,16 +179,30 @@ describe('retry rule of the balancer (process runtime)', () => {
     await lastServedBy(b!.port); // before the hang: a GET on the hung one would make it suspect
     assert.equal((await http('POST', `http://127.0.0.1:${a!.port}/api/v1/_hang`)).status, 200);
     const postStarted = performance.now();
-    const post = http('POST', `${base}/api/v1/things`, { body: '{}', headers: { 'content-type': 'application/json' } }).then((reply) => ({ reply, ms: performance.now() - postStarted }));
+    const post = http('POST', `${base}/api/v1/things`, {
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    }).then((reply) => ({ reply, ms: performance.now() - postStarted }));
     const quick = await http('GET', `${base}/api/v1/quick`);
-    assert.equal(portOf(quick), b!.port, 'round robin: the POST took the hung one, this GET the other, the next GET the hung one');
+    assert.equal(
+      portOf(quick),
+      b!.port,
+      'round robin: the POST took the hung one, this GET the other, the next GET the hung one',
+    );
     const started = performance.now();
     const reply = await http('GET', `${base}/api/v1/slowpoke`);
     const ms = performance.now() - started;
     assert.deepEqual([reply.status, portOf(reply)], [200, b!.port], reply.text);
     // The sweep runs every 250 ms: the deadline fires within that of its time.
-    assert.ok(ms >= HEAD_TIMEOUT_MS - 50 && ms < HEAD_TIMEOUT_MS + 1500, `the GET took ${Math.round(ms)} ms, per-attempt deadline ${HEAD_TIMEOUT_MS} ms`);
-    await suite.sup.waitForLine((l) => l.msg === 'replica did not answer in time' && l.id === a!.id, 'the timeout reported as suspect', 5000);
+    assert.ok(
+      ms >= HEAD_TIMEOUT_MS - 50 && ms < HEAD_TIMEOUT_MS + 1500,
+      `the GET took ${Math.round(ms)} ms, per-attempt deadline ${HEAD_TIMEOUT_MS} ms`,
+    );
+    await suite.sup.waitForLine(
+      (l) => l.msg === 'replica did not answer in time' && l.id === a!.id,
+      'the timeout reported as suspect',
+      5000,
+    );
     // The heartbeat (timeout 1 s, 3 in a row) confirms the hang; the balancer then ends the POST.
     const { reply: late, ms: postMs } = await post;
     assert.equal(late.status, 502, late.text);

@@ -63,7 +63,9 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
   const runs = new SupervisorRuns(() => configFile);
 
   async function setEnv(value: string, service = 'acts'): Promise<void> {
-    const config = JSON.parse(await readFile(configFile, 'utf8')) as { services: Record<string, { env: Record<string, string> }> };
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as {
+      services: Record<string, { env: Record<string, string> }>;
+    };
     config.services[service]!.env.ROLL = value;
     await writeFile(configFile, JSON.stringify(config, null, 2));
   }
@@ -74,40 +76,61 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
    */
   async function rolled(since: number, n: number, why: RegExp, target = ACTS_ROLL): Promise<EventRecord[]> {
     const SURGE_PORT = surgePortOf(target);
-    await eventually(async () => {
-      const all = (await admin.events(since)).filter((e) => e.seq > since);
-      return all.some((e) => e.type === 'replica.stopped' && e.port === SURGE_PORT) ? all : undefined;
-    }, `${n} rolling replacements, then the surge replica removed`, 120_000, 200);
+    await eventually(
+      async () => {
+        const all = (await admin.events(since)).filter((e) => e.seq > since);
+        return all.some((e) => e.type === 'replica.stopped' && e.port === SURGE_PORT) ? all : undefined;
+      },
+      `${n} rolling replacements, then the surge replica removed`,
+      120_000,
+      200,
+    );
     await admin.waitReady(target.service, target.desired, 60_000);
     const events = (await admin.events(since)).filter((e) => e.seq > since && e.service === target.service);
     const replaced = events.filter((e) => e.type === 'replica.replaced' && e.rolling === true);
     assert.equal(replaced.length, n, JSON.stringify(replaced));
     for (const e of replaced) assert.match(e.reason, why);
-    assert.deepEqual(replaced.map((e) => e.port).sort(), Array.from({ length: n }, (_, i) => target.startPort + i));
+    assert.deepEqual(
+      replaced.map((e) => e.port).sort(),
+      Array.from({ length: n }, (_, i) => target.startPort + i),
+    );
     // The surge: started first, with its reason, ready before any old replica left, removed last.
     const surge = events.filter((e) => e.type === 'replica.started' && e.port === SURGE_PORT);
     assert.equal(surge.length, 1, JSON.stringify(surge));
     assert.equal(surge[0]!.surge, true);
     assert.match(surge[0]!.reason, /^surge for rolling replacement/);
     const surgeReady = events.find((e) => e.type === 'replica.ready' && e.id === surge[0]!.id);
-    const stops = events.filter((e) => e.type === 'replica.stopped' && /^rolling replacement: spec changed/.test(e.reason));
+    const stops = events.filter(
+      (e) => e.type === 'replica.stopped' && /^rolling replacement: spec changed/.test(e.reason),
+    );
     assert.equal(stops.length, n);
     assert.ok(surgeReady && surgeReady.seq < stops[0]!.seq, 'an old replica left before the surge replica was ready');
     // One at a time: each old replica leaves only after the previous new one is ready.
     for (let i = 1; i < stops.length; i++) {
       const previousNew = replaced[i - 1]!.id;
       const ready = events.find((e) => e.type === 'replica.ready' && e.id === previousNew);
-      assert.ok(ready && ready.seq < stops[i]!.seq, `replica ${i + 1} stopped before replica ${i}'s replacement was ready`);
+      assert.ok(
+        ready && ready.seq < stops[i]!.seq,
+        `replica ${i + 1} stopped before replica ${i}'s replacement was ready`,
+      );
     }
     const surgeGone = events.find((e) => e.type === 'replica.stopped' && e.id === surge[0]!.id)!;
-    assert.equal(surgeGone.reason, `rolling replacement done: the surge replica on port ${SURGE_PORT} is no longer needed`);
+    assert.equal(
+      surgeGone.reason,
+      `rolling replacement done: the surge replica on port ${SURGE_PORT} is no longer needed`,
+    );
     const lastReady = events.find((e) => e.type === 'replica.ready' && e.id === replaced.at(-1)!.id);
-    assert.ok(lastReady && lastReady.seq < surgeGone.seq, 'the surge replica left before the last replacement was ready');
+    assert.ok(
+      lastReady && lastReady.seq < surgeGone.seq,
+      'the surge replica left before the last replacement was ready',
+    );
     return replaced;
   }
 
   /** Samples /status every 50 ms: the fewest of the service's replicas ready (in rotation) seen, and the most running. */
-  function sampleReady(service: string): { stop: () => Promise<{ minReady: number; maxRunning: number; samples: number }> } {
+  function sampleReady(service: string): {
+    stop: () => Promise<{ minReady: number; maxRunning: number; samples: number }>;
+  } {
     let stopped = false;
     let minReady = Number.POSITIVE_INFINITY;
     let maxRunning = 0;
@@ -132,7 +155,11 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
 
   /** Runs `body` (a roll of `target`) under load on its route, sampling /status: no request fails, never fewer than desired ready. */
   async function underLoad<T>(body: () => Promise<T>, target = ACTS_ROLL): Promise<T> {
-    const load = new RestartLoad(`http://127.0.0.1:${LISTEN}${target.path}`, { clients: CLIENTS, timeoutMs: 30_000, maxRequests: 300_000 });
+    const load = new RestartLoad(`http://127.0.0.1:${LISTEN}${target.path}`, {
+      clients: CLIENTS,
+      timeoutMs: 30_000,
+      maxRequests: 300_000,
+    });
     let sampler: ReturnType<typeof sampleReady> | undefined;
     let started = Date.now();
     try {
@@ -144,11 +171,16 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
       const seen = await sampler?.stop();
       const samples = await load.stop();
       const failed = samples.filter((s) => s.outcome !== 'ok');
-      console.log(`# ${target.service}: ${samples.length} requests, ${failed.length} failed; roll ${((Date.now() - started) / 1000).toFixed(1)} s; ${seen?.samples} /status samples: at least ${seen?.minReady} ready, at most ${seen?.maxRunning} running`);
+      console.log(
+        `# ${target.service}: ${samples.length} requests, ${failed.length} failed; roll ${((Date.now() - started) / 1000).toFixed(1)} s; ${seen?.samples} /status samples: at least ${seen?.minReady} ready, at most ${seen?.maxRunning} running`,
+      );
       assert.deepEqual(failed, [], `no request fails through a rolling replacement (${samples.length} sent)`);
       assert.ok(samples.length > 100, `${samples.length} requests`);
       assert.ok(seen && seen.samples > 20, `${seen?.samples} samples of /status`);
-      assert.ok(seen.minReady >= target.desired, `ready replicas fell to ${seen.minReady} during the roll (desired ${target.desired})`);
+      assert.ok(
+        seen.minReady >= target.desired,
+        `ready replicas fell to ${seen.minReady} during the roll (desired ${target.desired})`,
+      );
       assert.equal(seen.maxRunning, target.desired + 1, `one surge replica beside the ${target.desired}, never more`);
     }
   }
@@ -165,9 +197,24 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
       listenPort: LISTEN,
       adminPort: ADMIN,
       services: {
-        acts: { ...echoService({ replicas: { initial: DESIRED, min: DESIRED, max: DESIRED + 1 }, startPort: ACTS, routes: ['/api/v1'], autoscale: false, env: { ROLL: '1' } }), image: IMAGE },
+        acts: {
+          ...echoService({
+            replicas: { initial: DESIRED, min: DESIRED, max: DESIRED + 1 },
+            startPort: ACTS,
+            routes: ['/api/v1'],
+            autoscale: false,
+            env: { ROLL: '1' },
+          }),
+          image: IMAGE,
+        },
         // Its own image (not rebuilt by the image test), so only acts rolls there.
-        one: echoService({ replicas: { initial: 1, min: 1, max: 2 }, startPort: ONE, routes: ['/api/v2/one'], autoscale: false, env: { ROLL: '1' } }),
+        one: echoService({
+          replicas: { initial: 1, min: 1, max: 2 },
+          startPort: ONE,
+          routes: ['/api/v2/one'],
+          autoscale: false,
+          env: { ROLL: '1' },
+        }),
       },
     });
     await waitUp(runs.start(), admin, { acts: 3, one: 1 }, 90_000);
@@ -177,7 +224,8 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     await runs.killAll();
     await removeSuiteObjects(engine, SUITE);
     await engine.images.remove(IMAGE).catch(() => undefined);
-    for (const image of await engine.images.list({ labels: { [TEST_LABEL]: SUITE } }).catch(() => [])) await engine.images.remove(image.id, { force: true }).catch(() => undefined);
+    for (const image of await engine.images.list({ labels: { [TEST_LABEL]: SUITE } }).catch(() => []))
+      await engine.images.remove(image.id, { force: true }).catch(() => undefined);
     await engine.close();
     await removeDir(dir);
   });
@@ -185,11 +233,18 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
   test('every replica carries its spec; an unchanged config replaces nothing', async () => {
     const containers = await engine.containers.list({ labels: { [TEST_LABEL]: SUITE } });
     assert.equal(containers.length, 4);
-    for (const c of containers) assert.match(c.labels['selflessacts.spec'] ?? '', /^image=[0-9a-f]{12},env=[0-9a-f]{12},command=[0-9a-f]{12},resources=[0-9a-f]{12}$/);
+    for (const c of containers)
+      assert.match(
+        c.labels['selflessacts.spec'] ?? '',
+        /^image=[0-9a-f]{12},env=[0-9a-f]{12},command=[0-9a-f]{12},resources=[0-9a-f]{12}$/,
+      );
     const since = (await admin.events()).at(-1)!.seq;
     runs.current.child.kill('SIGHUP');
     await sleep(3000);
-    assert.deepEqual((await admin.events(since)).filter((e) => e.seq > since && e.type.startsWith('replica.')), []);
+    assert.deepEqual(
+      (await admin.events(since)).filter((e) => e.seq > since && e.type.startsWith('replica.')),
+      [],
+    );
   });
 
   test('SIGHUP with a changed env: 3 replicas replaced one at a time under load, none failed', async () => {
@@ -210,7 +265,9 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
       runs.current.child.kill('SIGHUP');
       await rolled(since, 1, /spec changed \(env\)/, ONE_ROLL);
     }, ONE_ROLL);
-    const acts = (await admin.events(since)).filter((e) => e.seq > since && e.service === 'acts' && e.type.startsWith('replica.'));
+    const acts = (await admin.events(since)).filter(
+      (e) => e.seq > since && e.service === 'acts' && e.type.startsWith('replica.'),
+    );
     assert.deepEqual(acts, [], 'the other service is left alone');
   });
 
@@ -221,20 +278,35 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
       const since = (await admin.events()).at(-1)!.seq;
       await setEnv('3', 'one');
       runs.current.child.kill('SIGHUP');
-      const events = await eventually(async () => {
-        const all = (await admin.events(since)).filter((e) => e.seq > since && e.service === 'one');
-        return all.some((e) => e.type === 'replica.replaced' && e.rolling === true) ? all : undefined;
-      }, 'the one replica replaced in place', 60_000, 200);
+      const events = await eventually(
+        async () => {
+          const all = (await admin.events(since)).filter((e) => e.seq > since && e.service === 'one');
+          return all.some((e) => e.type === 'replica.replaced' && e.rolling === true) ? all : undefined;
+        },
+        'the one replica replaced in place',
+        60_000,
+        200,
+      );
       await admin.waitReady('one', 1, 60_000);
       const refused = events.filter((e) => e.type === 'runtime.error');
       assert.equal(refused.length, 1, JSON.stringify(refused));
       assert.equal(refused[0]!.port, ONE + 1);
-      assert.match(refused[0]!.reason, /^surge port \d+ is taken by another process, so this rolling replacement goes in place, one replica at a time: port \d+ is taken by another process: .*address already in use/);
+      assert.match(
+        refused[0]!.reason,
+        /^surge port \d+ is taken by another process, so this rolling replacement goes in place, one replica at a time: port \d+ is taken by another process: .*address already in use/,
+      );
       const replaced = events.find((e) => e.type === 'replica.replaced' && e.rolling === true)!;
       assert.equal(replaced.port, ONE, 'replaced on its own port');
       assert.ok(refused[0]!.seq < replaced.seq);
-      assert.deepEqual(events.filter((e) => e.type === 'replica.started'), [], 'no surge replica started');
-      assert.deepEqual((await admin.status()).services.one!.replicas.map((r) => r.port), [ONE]);
+      assert.deepEqual(
+        events.filter((e) => e.type === 'replica.started'),
+        [],
+        'no surge replica started',
+      );
+      assert.deepEqual(
+        (await admin.status()).services.one!.replicas.map((r) => r.port),
+        [ONE],
+      );
     } finally {
       holder.close();
     }
@@ -243,7 +315,9 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
   test('the image rebuilt under the same tag: rolled out without a signal, under load, none failed', async () => {
     const since = (await admin.events()).at(-1)!.seq;
     await underLoad(async () => {
-      const context = await tarBuffer([{ name: 'Dockerfile', content: `FROM ${ECHO_IMAGE}\nLABEL rebuilt=${Date.now()}\n` }]);
+      const context = await tarBuffer([
+        { name: 'Dockerfile', content: `FROM ${ECHO_IMAGE}\nLABEL rebuilt=${Date.now()}\n` },
+      ]);
       await engine.images.build(context, { tags: [IMAGE], labels: { [TEST_LABEL]: SUITE } });
       await rolled(since, 3, /spec changed \(image [0-9a-f]{12} → [0-9a-f]{12}\)/);
     });

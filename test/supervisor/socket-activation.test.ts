@@ -32,7 +32,10 @@ const ACTS = 24210;
 const CLIENTS = 4;
 const skip = await skipUnlessEngine();
 
-describe('socket activation: restarts queue connections instead of refusing them (real containers)', { skip, timeout: 240_000 }, () => {
+describe('socket activation: restarts queue connections instead of refusing them (real containers)', {
+  skip,
+  timeout: 240_000,
+}, () => {
   const engine = TEST_ENGINE.client();
   const admin = new Admin(`http://127.0.0.1:${ADMIN}`);
   let held: HeldSocket | undefined;
@@ -52,7 +55,14 @@ describe('socket activation: restarts queue connections instead of refusing them
       runtime: TEST_ENGINE.name,
       listenPort: LISTEN,
       adminPort: ADMIN,
-      services: { acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: ACTS, routes: ['/api/v1'], autoscale: false }) },
+      services: {
+        acts: echoService({
+          replicas: { initial: 2, min: 2, max: 2 },
+          startPort: ACTS,
+          routes: ['/api/v1'],
+          autoscale: false,
+        }),
+      },
       extra: { onShutdown: 'leave', balancer: { threads: 2 } },
     });
   });
@@ -74,7 +84,11 @@ describe('socket activation: restarts queue connections instead of refusing them
     const accepting = sup.events('balancer.accepting');
     assert.equal(accepting.length, 1, sup.dump().slice(-3000));
     assert.match(String(accepting[0]!.reason), /every service has a ready replica/);
-    assert.ok(sup.lines.some((l) => l.msg === 'listening on sockets from systemd; accepting once every service has a ready replica'));
+    assert.ok(
+      sup.lines.some(
+        (l) => l.msg === 'listening on sockets from systemd; accepting once every service has a ready replica',
+      ),
+    );
     await waitUp(sup, admin, { acts: 2 }, 60_000);
     assert.equal((await admin.status()).listen?.port, LISTEN);
   });
@@ -86,13 +100,19 @@ describe('socket activation: restarts queue connections instead of refusing them
     runs.current.child.kill('SIGKILL');
     await runs.current.exited;
     const next = launch(true);
-    await eventually(async () => (next.events('balancer.accepting').length > 0 ? true : undefined), 'the new supervisor accepting', 60_000);
+    await eventually(
+      async () => (next.events('balancer.accepting').length > 0 ? true : undefined),
+      'the new supervisor accepting',
+      60_000,
+    );
     await sleep(1500);
     const figures = restartFigures(await load.stop(), killedAt);
     console.log(`# socket activation, SIGKILL + restart: ${JSON.stringify(figures)}`);
     assert.equal(figures.refused, 0, JSON.stringify(figures));
     // Only a request the killed process had already accepted can be lost: at most one per client.
-    const lost = Object.entries(figures.failed).filter(([k]) => k !== 'reset').reduce((n, [, v]) => n + v, 0);
+    const lost = Object.entries(figures.failed)
+      .filter(([k]) => k !== 'reset')
+      .reduce((n, [, v]) => n + v, 0);
     assert.equal(lost, 0, `only resets of requests in flight in the killed process: ${JSON.stringify(figures)}`);
     assert.ok((figures.failed.reset ?? 0) <= CLIENTS, JSON.stringify(figures));
     assert.ok(figures.ok > 100, JSON.stringify(figures));

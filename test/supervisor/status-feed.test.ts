@@ -53,7 +53,9 @@ describe('the status feed keeps its documented times (process runtime)', () => {
     config: {
       runtime: 'process',
       listenPort: LISTEN,
-      services: { acts: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ACTS, routes: ['/api/v1'] }) },
+      services: {
+        acts: echoService({ replicas: { initial: 1, min: 1, max: 1 }, startPort: ACTS, routes: ['/api/v1'] }),
+      },
     },
     ready: { acts: 1 },
     readyTimeoutMs: 30_000,
@@ -80,13 +82,22 @@ describe('the status feed keeps its documented times (process runtime)', () => {
       const [old] = await admin.waitReady('acts', 1);
       const seen = stream.frames.length;
       assert.equal((await http('POST', `http://127.0.0.1:${ACTS}/api/v1/_crash`)).status, 200);
-      await admin.waitFor((s) => s.services.acts!.replicas.find((r) => r.id !== old!.id && r.state === 'ready'), 'the replacement ready', 30_000);
+      await admin.waitFor(
+        (s) => s.services.acts!.replicas.find((r) => r.id !== old!.id && r.state === 'ready'),
+        'the replacement ready',
+        30_000,
+      );
       // The snapshot that follows the replacement's ready event must have arrived too.
       const isReady = (f: Frame) => f.name === 'event' && f.data.type === 'replica.ready' && f.data.id !== old!.id;
-      await eventually(async () => {
-        const i = stream.frames.findIndex((f, j) => j >= seen && isReady(f));
-        return i !== -1 && stream.frames.slice(i).some((f) => f.name === 'snapshot') ? true : undefined;
-      }, 'the snapshot after the last event', 5000, 50);
+      await eventually(
+        async () => {
+          const i = stream.frames.findIndex((f, j) => j >= seen && isReady(f));
+          return i !== -1 && stream.frames.slice(i).some((f) => f.name === 'snapshot') ? true : undefined;
+        },
+        'the snapshot after the last event',
+        5000,
+        50,
+      );
       const frames = stream.frames.slice(seen);
       const delays = frames
         .map((f, i) => ({ f, next: frames.slice(i + 1).find((g) => g.name === 'snapshot') }))
@@ -94,7 +105,10 @@ describe('the status feed keeps its documented times (process runtime)', () => {
         .map(({ f, next }) => next!.at - f.at);
       t.diagnostic(`event → next snapshot: ${delays.map(Math.round).join(', ')} ms`);
       assert.ok(delays.length >= 3, `${delays.length} replica events seen`);
-      assert.ok(median(delays) <= SNAPSHOT_AFTER_CHANGE_MEDIAN_MS, `median ${median(delays)} ms > ${SNAPSHOT_AFTER_CHANGE_MEDIAN_MS} ms`);
+      assert.ok(
+        median(delays) <= SNAPSHOT_AFTER_CHANGE_MEDIAN_MS,
+        `median ${median(delays)} ms > ${SNAPSHOT_AFTER_CHANGE_MEDIAN_MS} ms`,
+      );
     } finally {
       stream.close();
     }

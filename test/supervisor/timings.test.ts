@@ -44,17 +44,19 @@ function eventTime(events: EventRecord[], type: string, id: string): number {
 
 describe('documented timings as upper bounds (real acts:latest, shipped heartbeat)', { skip, timeout: 300_000 }, () => {
   const engine = TEST_ENGINE.client();
-  const { admin } = supervisorSuite(shippedSetup(engine, {
-    suite: SUITE,
-    listenPort: LISTEN,
-    adminPort: ADMIN,
-    actsPort: ACTS,
-    usersPort: USERS,
-    overrides: {
-      scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: 20, dampingWindows: 2 },
-      backoff: { initialMs: 1000, maxMs: 30_000, resetAfterMs: 1000 },
-    },
-  }));
+  const { admin } = supervisorSuite(
+    shippedSetup(engine, {
+      suite: SUITE,
+      listenPort: LISTEN,
+      adminPort: ADMIN,
+      actsPort: ACTS,
+      usersPort: USERS,
+      overrides: {
+        scaling: { windowSeconds: WINDOW_SECONDS, requestsPerReplica: 20, dampingWindows: 2 },
+        backoff: { initialMs: 1000, maxMs: 30_000, resetAfterMs: 1000 },
+      },
+    }),
+  );
 
   test('_crash → replacement in rotation', async (t) => {
     const rounds: { failed: number; startToReady: number; inRotation: number }[] = [];
@@ -66,8 +68,17 @@ describe('documented timings as upper bounds (real acts:latest, shipped heartbea
       await sleep(Math.max(0, readySince + 1200 - Date.now()) + (round * SHIPPED_HEARTBEAT.intervalMs) / ROUNDS);
       const crashedAt = Date.now();
       assert.equal((await http('POST', `http://127.0.0.1:${ACTS}/api/v1/_crash`)).status, 200);
-      const fresh = await admin.waitFor((s) => s.services.acts!.replicas.find((r) => r.id !== old!.id && r.state === 'ready'), 'the replacement ready', 30_000);
-      await eventually(async () => ((await http('GET', `${base}/api/v1/_health`)).status === 200 ? true : undefined), 'a 200 through the balancer', 10_000, 20);
+      const fresh = await admin.waitFor(
+        (s) => s.services.acts!.replicas.find((r) => r.id !== old!.id && r.state === 'ready'),
+        'the replacement ready',
+        30_000,
+      );
+      await eventually(
+        async () => ((await http('GET', `${base}/api/v1/_health`)).status === 200 ? true : undefined),
+        'a 200 through the balancer',
+        10_000,
+        20,
+      );
       const inRotation = Date.now() - crashedAt;
       const events = await admin.events();
       rounds.push({
@@ -76,26 +87,50 @@ describe('documented timings as upper bounds (real acts:latest, shipped heartbea
         inRotation,
       });
       t.diagnostic(`round ${round + 1}: ${JSON.stringify(rounds.at(-1))} ms`);
-      assert.ok(inRotation <= CRASH_TO_ROTATION_ROUND_MS, `round ${round + 1}: ${inRotation} ms > ${CRASH_TO_ROTATION_ROUND_MS} ms`);
+      assert.ok(
+        inRotation <= CRASH_TO_ROTATION_ROUND_MS,
+        `round ${round + 1}: ${inRotation} ms > ${CRASH_TO_ROTATION_ROUND_MS} ms`,
+      );
     }
     const failed = median(rounds.map((r) => r.failed));
     const startToReady = median(rounds.map((r) => r.startToReady));
     const inRotation = median(rounds.map((r) => r.inRotation));
-    assert.ok(failed <= failureConfirmedMs(SHIPPED_HEARTBEAT), `failure confirmed after a median ${failed} ms > ${failureConfirmedMs(SHIPPED_HEARTBEAT)} ms`);
-    assert.ok(startToReady <= START_TO_READY_MEDIAN_MS, `new container → ready: median ${startToReady} ms > ${START_TO_READY_MEDIAN_MS} ms`);
-    assert.ok(inRotation <= CRASH_TO_ROTATION_MEDIAN_MS, `_crash → in rotation: median ${inRotation} ms > ${CRASH_TO_ROTATION_MEDIAN_MS} ms`);
+    assert.ok(
+      failed <= failureConfirmedMs(SHIPPED_HEARTBEAT),
+      `failure confirmed after a median ${failed} ms > ${failureConfirmedMs(SHIPPED_HEARTBEAT)} ms`,
+    );
+    assert.ok(
+      startToReady <= START_TO_READY_MEDIAN_MS,
+      `new container → ready: median ${startToReady} ms > ${START_TO_READY_MEDIAN_MS} ms`,
+    );
+    assert.ok(
+      inRotation <= CRASH_TO_ROTATION_MEDIAN_MS,
+      `_crash → in rotation: median ${inRotation} ms > ${CRASH_TO_ROTATION_MEDIAN_MS} ms`,
+    );
   });
 
   test('window end → new replicas ready', async (t) => {
     const times: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // From one replica and no open window: 45 counted requests → floor(45 / 20) + 1 = 3.
-      await admin.waitFor((s) => s.services.acts!.window === null && s.services.acts!.replicas.length === 1 && s.services.acts!.replicas[0]!.state === 'ready', 'one replica, no window', 60_000);
-      for (let i = 0; i < 45; i++) assert.ok([200, 204].includes((await http('GET', `${base}/api/v1/categories`)).status));
-      const window = await admin.waitFor((s) => {
-        const w = s.services.acts!.window as unknown as { endsAt: string; requests: number } | null;
-        return w && w.requests >= 45 ? w : undefined;
-      }, 'the 45 requests counted in a window', 10_000);
+      await admin.waitFor(
+        (s) =>
+          s.services.acts!.window === null &&
+          s.services.acts!.replicas.length === 1 &&
+          s.services.acts!.replicas[0]!.state === 'ready',
+        'one replica, no window',
+        60_000,
+      );
+      for (let i = 0; i < 45; i++)
+        assert.ok([200, 204].includes((await http('GET', `${base}/api/v1/categories`)).status));
+      const window = await admin.waitFor(
+        (s) => {
+          const w = s.services.acts!.window as unknown as { endsAt: string; requests: number } | null;
+          return w && w.requests >= 45 ? w : undefined;
+        },
+        'the 45 requests counted in a window',
+        10_000,
+      );
       const replicas = await admin.waitReady('acts', 3, WINDOW_SECONDS * 1000 + 60_000);
       const events = await admin.events();
       const ready = Math.max(...replicas.map((r) => eventTime(events, 'replica.ready', r.id)));
@@ -103,6 +138,9 @@ describe('documented timings as upper bounds (real acts:latest, shipped heartbea
       t.diagnostic(`round ${round + 1}: window end → 3 ready in ${times.at(-1)} ms`);
     }
     const ms = median(times);
-    assert.ok(ms <= WINDOW_END_TO_READY_MEDIAN_MS, `window end → 3 ready: median ${ms} ms > ${WINDOW_END_TO_READY_MEDIAN_MS} ms`);
+    assert.ok(
+      ms <= WINDOW_END_TO_READY_MEDIAN_MS,
+      `window end → 3 ready: median ${ms} ms > ${WINDOW_END_TO_READY_MEDIAN_MS} ms`,
+    );
   });
 });

@@ -110,7 +110,7 @@ for (const mode of ['owner', 'open'] as const) {
       for (const [name, origin] of Object.entries(origins())) {
         const page = await visit(origin, '/login.html', loginForm(app!.baseUrl));
         await page.waitForURL(`${app!.baseUrl}/api/v1/sessions`);
-        const status = await page.evaluate(() => document.body.innerText);
+        const status = await page.evaluate(() => document.body.textContent);
         assert.match(status, /"error"/, `${name}: the form's answer`);
         await page.close();
         assert.equal(await whoAmI(), 'vic', `${name}: still logged in as the victim`);
@@ -119,36 +119,53 @@ for (const mode of ['owner', 'open'] as const) {
 
     test('upload: a multipart POST carrying the victim’s cookie creates no act', async () => {
       for (const [name, origin] of Object.entries(origins())) {
-        const page = await visit(origin, '/upload.html', scripted(`
+        const page = await visit(
+          origin,
+          '/upload.html',
+          scripted(`
           const bytes = Uint8Array.from(atob('${PNG_B64}'), (c) => c.charCodeAt(0));
           const form = new FormData();
           form.append('caption', 'posted by the attacker');
           form.append('categoryName', 'Garden');
           form.append('image', new Blob([bytes], { type: 'image/png' }), 'x.png');
           await sent(fetch('${app!.baseUrl}/api/v1/acts', { method: 'POST', mode: 'no-cors', credentials: 'include', body: form }));
-        `));
+        `),
+        );
         await page.waitForFunction(() => document.title !== 'attacking');
         assert.equal(await page.title(), 'done', name);
         await page.close();
-        assert.deepEqual((await victim.acts('Garden')).map((a) => a.caption), ['Weeded the shared garden.'], name);
+        assert.deepEqual(
+          (await victim.acts('Garden')).map((a) => a.caption),
+          ['Weeded the shared garden.'],
+          name,
+        );
       }
     });
 
     // Owner mode only: in open mode upvotes and removals are anonymous by contract.
-    if (mode === 'owner') test('delete and upvote with the victim’s cookie change nothing', async () => {
-      for (const [name, origin] of Object.entries(origins())) {
-        const page = await visit(origin, '/votes.html', scripted(`
+    if (mode === 'owner')
+      test('delete and upvote with the victim’s cookie change nothing', async () => {
+        for (const [name, origin] of Object.entries(origins())) {
+          const page = await visit(
+            origin,
+            '/votes.html',
+            scripted(`
           await sent(fetch('${app!.baseUrl}/api/v1/acts/upvote', { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body: '[${actId}]' }));
           await sent(fetch('${app!.baseUrl}/api/v1/acts/upvote', { method: 'POST', mode: 'no-cors', credentials: 'include', body: new URLSearchParams({ '[${actId}]': '' }) }));
           await sent(fetch('${app!.baseUrl}/api/v1/acts/${actId}', { method: 'DELETE', credentials: 'include' }));
           await sent(fetch('${app!.baseUrl}/api/v1/categories/Garden', { method: 'DELETE', credentials: 'include' }));
-        `));
-        await page.waitForFunction(() => document.title !== 'attacking');
-        assert.equal(await page.title(), 'done', name);
-        await page.close();
-        const acts = await victim.acts('Garden');
-        assert.deepEqual(acts.map((a) => [a.actId, a.upvotes]), [[actId, 0]], name);
-      }
-    });
+        `),
+          );
+          await page.waitForFunction(() => document.title !== 'attacking');
+          assert.equal(await page.title(), 'done', name);
+          await page.close();
+          const acts = await victim.acts('Garden');
+          assert.deepEqual(
+            acts.map((a) => [a.actId, a.upvotes]),
+            [[actId, 0]],
+            name,
+          );
+        }
+      });
   });
 }

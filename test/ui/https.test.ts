@@ -30,7 +30,12 @@ describe('the site over HTTPS in Chromium', { skip }, () => {
       await mkdir(tlsDir);
       const leaf = await makeLeaf(await makeCa(tlsDir), 'site');
       return shippedConfigFile(undefined, {
-        suite: 'ui-https', dir, listenPort: LISTEN, adminPort: ADMIN, actsPort: 31310, usersPort: 31320,
+        suite: 'ui-https',
+        dir,
+        listenPort: LISTEN,
+        adminPort: ADMIN,
+        actsPort: 31310,
+        usersPort: 31320,
         overrides: { balancer: { tls: { certFile: leaf.certFile, keyFile: leaf.keyFile, redirectPort: REDIRECT } } },
       });
     },
@@ -53,7 +58,12 @@ describe('the site over HTTPS in Chromium', { skip }, () => {
     const response = await page.goto(`${base}/`);
     assert.equal(response?.status(), 200);
     assert.match(response!.headers()['strict-transport-security'] ?? '', /^max-age=\d+/);
-    assert.equal(await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol), 'h2');
+    assert.equal(
+      await page.evaluate(
+        () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol,
+      ),
+      'h2',
+    );
     // As source text: tsx would wrap named functions in a helper the page does not have.
     const results = await page.evaluate(`(async () => {
       const post = async (url, body) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status;
@@ -75,7 +85,13 @@ describe('the site over HTTPS in Chromium', { skip }, () => {
     const session = http2Connect(base, { rejectUnauthorized: false });
     try {
       const status = await new Promise<number>((resolve, reject) => {
-        const req = session.request({ ':method': 'POST', ':path': '/api/v1/categories', origin: 'https://evil.example', 'content-type': 'application/json', cookie: `${cookie.name}=${cookie.value}` });
+        const req = session.request({
+          ':method': 'POST',
+          ':path': '/api/v1/categories',
+          origin: 'https://evil.example',
+          'content-type': 'application/json',
+          cookie: `${cookie.name}=${cookie.value}`,
+        });
         req.on('response', (h) => resolve(Number(h[':status'])));
         req.on('error', reject);
         req.resume();

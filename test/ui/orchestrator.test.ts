@@ -33,8 +33,17 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
   let stopTraffic: (() => Promise<void>) | undefined;
 
   before(async () => {
-    sup = await startSupervisor({ windowSeconds: WINDOW_SECONDS, requestsPerReplica: REQUESTS_PER_REPLICA, maxActs: 3 });
-    await waitForStatus(sup, 'one ready acts replica and one users replica', (s) => readyActs(s) === 1 && s.services.users?.replicas[0]?.state === 'ready', 40_000);
+    sup = await startSupervisor({
+      windowSeconds: WINDOW_SECONDS,
+      requestsPerReplica: REQUESTS_PER_REPLICA,
+      maxActs: 3,
+    });
+    await waitForStatus(
+      sup,
+      'one ready acts replica and one users replica',
+      (s) => readyActs(s) === 1 && s.services.users?.replicas[0]?.state === 'ready',
+      40_000,
+    );
     browser = await launchBrowser();
   });
 
@@ -60,7 +69,11 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       await rows(page, 'users').first().waitFor();
       await page.locator('.events tbody tr[data-type="replica.ready"]').first().waitFor();
       // CPU and memory per replica, from /proc (the process runtime), asked every 5 s.
-      await page.locator('[data-service="acts"] td.memory').first().filter({ hasText: /\d+ MB/ }).waitFor({ timeout: 12_000 });
+      await page
+        .locator('[data-service="acts"] td.memory')
+        .first()
+        .filter({ hasText: /\d+ MB/ })
+        .waitFor({ timeout: 12_000 });
     });
   });
 
@@ -68,7 +81,9 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
     await withWatchedPage(browser!, {}, async ({ page, watch }) => {
       // An HTTP error makes EventSource give up for good (a network error would only retry).
       watch.expect('/admin/events', 503);
-      await page.route('**/admin/events', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"unavailable"}' }));
+      await page.route('**/admin/events', (route) =>
+        route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"unavailable"}' }),
+      );
       await page.goto(`${sup!.adminUrl}/dashboard/`);
       await page.locator('#connection[data-state="polling"]').waitFor();
       await rows(page, 'acts').first().waitFor();
@@ -98,14 +113,24 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       await page.locator('.events tbody tr[data-type="scaled"]').first().waitFor({ timeout: 10_000 });
       const scaled = await page.locator('.events tbody tr[data-type="scaled"]').first().textContent();
       assert.match(scaled ?? '', /acts/);
-      assert.ok(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true), 'no reload');
+      assert.ok(
+        await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true),
+        'no reload',
+      );
       // The step shows once a history sample (every 5 s) has the new count.
-      await page.waitForFunction(() => {
-        const d = document.querySelector('[data-service="acts"] .series-replicas')?.getAttribute('d') ?? '';
-        return new Set([...d.matchAll(/V([0-9.]+)/g)].map((m) => m[1])).size >= 2;
-      }, undefined, { timeout: 15_000 });
+      await page.waitForFunction(
+        () => {
+          const d = document.querySelector('[data-service="acts"] .series-replicas')?.getAttribute('d') ?? '';
+          return new Set([...d.matchAll(/V([0-9.]+)/g)].map((m) => m[1])).size >= 2;
+        },
+        undefined,
+        { timeout: 15_000 },
+      );
       await page.locator('[data-service="acts"] .scale-mark').first().waitFor();
-      const scaledColour = await page.locator('.events tbody tr[data-type="scaled"] .event-type').first().evaluate((el) => getComputedStyle(el).color);
+      const scaledColour = await page
+        .locator('.events tbody tr[data-type="scaled"] .event-type')
+        .first()
+        .evaluate((el) => getComputedStyle(el).color);
       const failedColour = await page.evaluate(() => {
         const probe = Object.assign(document.createElement('span'), { className: 'event-type event-failed' });
         document.body.append(probe);
@@ -118,7 +143,11 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       // A reload loses nothing: the step, its mark and the decision come from the supervisor.
       await page.reload();
       await page.locator('#connection[data-state="live"]').waitFor({ timeout: 10_000 });
-      await page.waitForFunction(() => (document.querySelector('[data-service="acts"] .series-replicas')?.getAttribute('d') ?? '').includes('V'), undefined, { timeout: 10_000 });
+      await page.waitForFunction(
+        () => (document.querySelector('[data-service="acts"] .series-replicas')?.getAttribute('d') ?? '').includes('V'),
+        undefined,
+        { timeout: 10_000 },
+      );
       assert.ok((await replicaSteps(page)) >= 2, 'after a reload the chart still steps up');
       await page.locator('[data-service="acts"] .scale-mark').first().waitFor({ timeout: 5000 });
       assert.match((await page.locator('[data-service="acts"] .scaling li').first().textContent()) ?? '', /1 → [23]/);
@@ -145,14 +174,22 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       await page.getByRole('button', { name: 'Log in' }).click();
       // The users service set the cookie; the acts service must accept it for the upload.
       await page.getByLabel('Category').waitFor();
-      await page.locator('input[type=file]').setInputFiles({ name: 'tea.png', mimeType: 'image/png', buffer: heartPng(...PALETTES[4]!, 320, 240, 'house') });
+      await page.locator('input[type=file]').setInputFiles({
+        name: 'tea.png',
+        mimeType: 'image/png',
+        buffer: heartPng(...PALETTES[4]!, 320, 240, 'house'),
+      });
       await page.locator('.preview-img').waitFor({ state: 'visible' });
       await page.getByLabel('Caption').fill('Tea and biscuits for the volunteers.');
       await page.getByRole('button', { name: 'Share this act' }).click();
       await page.waitForFunction(() => location.hash === '#/c/Community');
       await page.locator('.act-card').nth(1).waitFor();
       assert.equal(await page.locator('.act-caption').first().textContent(), 'Tea and biscuits for the volunteers.');
-      await page.waitForFunction(() => Array.from(document.images).length === 2 && Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0));
+      await page.waitForFunction(
+        () =>
+          Array.from(document.images).length === 2 &&
+          Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0),
+      );
       await screenshot(page, '22-feed-behind-balancer');
     });
   });
@@ -177,7 +214,10 @@ describe('the orchestrator in a browser: dashboard, and the site behind the bala
       assert.equal(await page.locator('.stale-note').count(), 0, 'live: not stale');
       await sup!.stop();
       await page.locator('[data-service="acts"] .stale-note').waitFor({ timeout: 15_000 });
-      assert.match((await page.locator('[data-service="acts"] .stale-note').textContent()) ?? '', /^stale since \d\d:\d\d:\d\d$/);
+      assert.match(
+        (await page.locator('[data-service="acts"] .stale-note').textContent()) ?? '',
+        /^stale since \d\d:\d\d:\d\d$/,
+      );
       const filter = await page.locator('[data-service="acts"]').evaluate((el) => getComputedStyle(el).filter);
       assert.match(filter, /grayscale/);
       assert.ok((await rows(page, 'acts').count()) >= 1, 'the last known replicas are still shown');

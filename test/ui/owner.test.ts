@@ -45,7 +45,8 @@ describe('web UI in owner mode', { skip }, () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.locator('#account').getByText('lee').waitFor();
   };
-  const upvotesOf = async (actId: string) => ((await sam.acts(CATEGORY)) as Act[]).find((a) => a.actId === actId)?.upvotes;
+  const upvotesOf = async (actId: string) =>
+    ((await sam.acts(CATEGORY)) as Act[]).find((a) => a.actId === actId)?.upvotes;
 
   test('a visitor: upvoting asks to log in (no request), adding a category says to; nothing changes', async () => {
     await withWatchedPage(browser!, {}, async ({ page, watch }) => {
@@ -59,9 +60,16 @@ describe('web UI in owner mode', { skip }, () => {
       await card.getByRole('button', { name: /^Upvote act by sam/ }).click();
       const toast = page.locator('.toast').filter({ hasText: 'Log in to upvote' });
       await toast.waitFor();
-      assert.equal(await toast.getByRole('link', { name: 'Log in' }).getAttribute('href'), `#/login?next=${encodeURIComponent(`/c/${CATEGORY}`)}`);
+      assert.equal(
+        await toast.getByRole('link', { name: 'Log in' }).getAttribute('href'),
+        `#/login?next=${encodeURIComponent(`/c/${CATEGORY}`)}`,
+      );
       await card.locator('.upvote-count').getByText('0', { exact: true }).waitFor();
-      assert.equal(await card.locator('button.upvote').getAttribute('aria-pressed'), null, 'a visitor’s button claims nothing');
+      assert.equal(
+        await card.locator('button.upvote').getAttribute('aria-pressed'),
+        null,
+        'a visitor’s button claims nothing',
+      );
       assert.deepEqual(votes, [], 'nothing was sent');
       assert.equal(await card.locator('.remove').count(), 0);
 
@@ -112,9 +120,20 @@ describe('web UI in owner mode', { skip }, () => {
       await logInToFeed(page);
       const card = page.locator(`[data-act-id="${ids[1]}"]`);
       await card.waitFor();
-      await page.evaluate((id) => fetch('/api/v1/acts/upvote', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: `[${id}]` }), ids[1]!);
+      await page.evaluate(
+        (id) =>
+          fetch('/api/v1/acts/upvote', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: `[${id}]`,
+          }),
+        ids[1]!,
+      );
       await card.locator('button.upvote').click();
-      await page.waitForFunction((id) => document.querySelector(`[data-act-id="${id}"] button.upvote`)?.getAttribute('aria-pressed') === 'true', ids[1]!);
+      await page.waitForFunction(
+        (id) => document.querySelector(`[data-act-id="${id}"] button.upvote`)?.getAttribute('aria-pressed') === 'true',
+        ids[1]!,
+      );
       await card.locator('.upvote-count').getByText('1', { exact: true }).waitFor();
       assert.equal(await upvotesOf(ids[1]!), 1);
     });

@@ -45,10 +45,14 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
     await sam.addCategory(TRIPS);
     // Real photos' sizes: 4000×3000 and 3000×4000 JPEGs of 3 MB or more, a few different ones.
     const photos: Buffer[] = [];
-    for (let seed = 0; seed < 4; seed++) photos.push(await photoJpeg(seed % 2 === 0 ? { width: 4000, height: 3000, seed } : { width: 3000, height: 4000, seed }));
+    for (let seed = 0; seed < 4; seed++)
+      photos.push(
+        await photoJpeg(seed % 2 === 0 ? { width: 4000, height: 3000, seed } : { width: 3000, height: 4000, seed }),
+      );
     for (const photo of photos) assert.ok(photo.length >= 3 * MB, `a test photo weighs ${photo.length} bytes`);
     [landscape, portrait] = [photos[0]!, photos[1]!];
-    for (let i = 0; i < 24; i++) await sam.upload(photos[i % photos.length]!, `Sunset #${i + 1} from the hill`, GALLERY, 'image/jpeg');
+    for (let i = 0; i < 24; i++)
+      await sam.upload(photos[i % photos.length]!, `Sunset #${i + 1} from the hill`, GALLERY, 'image/jpeg');
   });
 
   after(async () => {
@@ -63,19 +67,31 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
       const weight = await pageWeight(browser!, url(`#/c/${encodeURIComponent(GALLERY)}`), '.act-card img', options);
       await mkdir(artifactsDir, { recursive: true });
       await writeFile(join(artifactsDir, `page-weight-${device}.json`), `${JSON.stringify(weight, null, 2)}\n`);
-      console.log(`${device}: ${(weight.bytes / MB).toFixed(2)} MB in ${weight.requests} requests, CLS ${weight.cls.toFixed(4)} (${weight.shifts.length} shifts${weight.shifts.length > 0 ? `: ${JSON.stringify(weight.shifts)}` : ''}), ${weight.loaded}/${weight.images} images`);
+      console.log(
+        `${device}: ${(weight.bytes / MB).toFixed(2)} MB in ${weight.requests} requests, CLS ${weight.cls.toFixed(4)} (${weight.shifts.length} shifts${weight.shifts.length > 0 ? `: ${JSON.stringify(weight.shifts)}` : ''}), ${weight.loaded}/${weight.images} images`,
+      );
       assert.equal(weight.images, 24, 'every act has its photo');
       assert.equal(weight.loaded, 24, `every photo loaded: ${weight.sources.join(' ')}`);
-      assert.ok(weight.sources.every((src) => /\/image\/[0-9a-f]{16}\/\d+\.webp$/.test(src)), `thumbnails, not originals: ${weight.sources.join(' ')}`);
-      assert.ok(weight.bytes <= BUDGET[device], `${device}: ${weight.bytes} bytes transferred, budget ${BUDGET[device]}`);
-      assert.ok(weight.cls <= CLS_BOUND, `${device}: cumulative layout shift ${weight.cls}: ${JSON.stringify(weight.shifts)}`);
+      assert.ok(
+        weight.sources.every((src) => /\/image\/[0-9a-f]{16}\/\d+\.webp$/.test(src)),
+        `thumbnails, not originals: ${weight.sources.join(' ')}`,
+      );
+      assert.ok(
+        weight.bytes <= BUDGET[device],
+        `${device}: ${weight.bytes} bytes transferred, budget ${BUDGET[device]}`,
+      );
+      assert.ok(
+        weight.cls <= CLS_BOUND,
+        `${device}: cumulative layout shift ${weight.cls}: ${JSON.stringify(weight.shifts)}`,
+      );
     });
   }
 
   for (const [device, options] of DEVICES) {
     test(`a new user's whole path on a ${device}: sign up, upload, view full size, upvote once, profile, remove`, async () => {
       const user = `dana-${device}`;
-      const shot = (page: Page, step: string, docsName?: string, fullPage = true) => screenshot(page, `photo-${device}-${step}`, docsName, { fullPage });
+      const shot = (page: Page, step: string, docsName?: string, fullPage = true) =>
+        screenshot(page, `photo-${device}-${step}`, docsName, { fullPage });
       await withWatchedPage(browser!, options, async ({ page }) => {
         // A visitor's pages: no failed request, no console error.
         for (const hash of ['#/', `#/c/${encodeURIComponent(GALLERY)}`, '#/latest', '#/u/sam']) {
@@ -102,7 +118,10 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
           await page.locator('input[type=file]').setInputFiles({ name, mimeType: 'image/jpeg', buffer: photo });
           await page.locator('.preview-img').waitFor({ state: 'visible' });
           await page.getByLabel('Caption').fill(caption);
-          const created = page.waitForResponse((res) => res.url().endsWith('/api/v1/acts') && res.request().method() === 'POST', { timeout: 60_000 });
+          const created = page.waitForResponse(
+            (res) => res.url().endsWith('/api/v1/acts') && res.request().method() === 'POST',
+            { timeout: 60_000 },
+          );
           await page.getByRole('button', { name: 'Share this act' }).click();
           const reply = await created;
           assert.equal(reply.status(), 201);
@@ -120,11 +139,17 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
         await page.waitForFunction((hash) => location.hash === hash, `#/a/${landscapeId}`);
         const big = page.locator('.photo-view .pv-img');
         await waitForImages(page);
-        const shown = await big.evaluate((img: HTMLImageElement) => ({ src: img.currentSrc, width: img.getBoundingClientRect().width }));
+        const shown = await big.evaluate((img: HTMLImageElement) => ({
+          src: img.currentSrc,
+          width: img.getBoundingClientRect().width,
+        }));
         // naturalWidth is in CSS pixels for a srcset choice: the copy's own width is in its name.
         const chosen = Number(/\/image\/[0-9a-f]{16}\/(\d+)\.webp$/.exec(shown.src)?.[1]);
         const dpr = options.deviceScaleFactor ?? 1;
-        assert.ok(chosen >= Math.min(1920, shown.width * dpr * 0.9), `sharp enough: ${shown.src} for ${shown.width} css px at ${dpr}x`);
+        assert.ok(
+          chosen >= Math.min(1920, shown.width * dpr * 0.9),
+          `sharp enough: ${shown.src} for ${shown.width} css px at ${dpr}x`,
+        );
         await shot(page, '03-photo-view', device === 'desktop' ? 'photo-view.png' : 'phone-photo-view.png', false);
 
         // To the next (older) photo and back: arrows on a desktop, a swipe on a phone.
@@ -142,7 +167,11 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
         assert.equal(await viewButton.getAttribute('aria-pressed'), 'true');
         await page.reload();
         await page.locator('.photo-view .pv-img').waitFor();
-        assert.equal(await page.locator('.photo-view button.upvote').getAttribute('aria-pressed'), 'true', 'still upvoted after a reload');
+        assert.equal(
+          await page.locator('.photo-view button.upvote').getAttribute('aria-pressed'),
+          'true',
+          'still upvoted after a reload',
+        );
         await page.keyboard.press('Escape');
         await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(TRIPS)}`);
         assert.equal(await page.locator('dialog.photo-view').count(), 0, 'closed');
@@ -158,7 +187,11 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
         await heart.click();
         await landscapeCard.locator('.upvote-count').getByText('1', { exact: true }).waitFor();
         await expectUpvotes(sam, TRIPS, landscapeId, 1);
-        assert.equal(await landscapeCard.locator('time').getAttribute('title') !== null, true, 'the exact local time on hover');
+        assert.equal(
+          (await landscapeCard.locator('time').getAttribute('title')) !== null,
+          true,
+          'the exact local time on hover',
+        );
         await page.waitForFunction(() => document.querySelector('.toast') === null, undefined, { timeout: 10_000 });
 
         // The author's name leads to their profile: both photos, its size known.
@@ -173,7 +206,10 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
         // Remove one, after confirming, from "My acts" (the same page, for yourself).
         await page.locator('#account').getByRole('link', { name: 'My acts' }).click();
         await page.getByRole('heading', { name: 'My acts' }).waitFor();
-        await page.locator(`[data-act-id="${portraitId}"]`).getByRole('button', { name: /^Remove your act/ }).click();
+        await page
+          .locator(`[data-act-id="${portraitId}"]`)
+          .getByRole('button', { name: /^Remove your act/ })
+          .click();
         await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
         await page.locator(`[data-act-id="${portraitId}"]`).waitFor({ state: 'detached' });
         await page.getByText('1 act shared').waitFor();

@@ -115,10 +115,18 @@ describe('web UI against the real app', { skip }, () => {
       ['Our building’s shared fridge, restocked for whoever needs it this week.', 8, 'house'],
     ] as const;
     for (const [i, [caption, votes, motif]] of seeded.entries()) {
-      const id = await sam.upload(heartPng(...PALETTES[(i + 1) % PALETTES.length]!, 320, 240, motif), caption, CATEGORY);
+      const id = await sam.upload(
+        heartPng(...PALETTES[(i + 1) % PALETTES.length]!, 320, 240, motif),
+        caption,
+        CATEGORY,
+      );
       for (let v = 0; v < votes; v++) await sam.upvote(id);
     }
-    await sam.upload(heartPng(...PALETTES[3]!, 320, 240, 'sun'), 'Planted twelve oak saplings along the river path.', 'Environment');
+    await sam.upload(
+      heartPng(...PALETTES[3]!, 320, 240, 'sun'),
+      'Planted twelve oak saplings along the river path.',
+      'Environment',
+    );
 
     await page.goto(url(`#/upload?c=${encodeURIComponent(CATEGORY)}`));
     const error = page.getByRole('alert');
@@ -143,7 +151,11 @@ describe('web UI against the real app', { skip }, () => {
     await input.setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(17 * 1024 * 1024) });
     await error.getByText('“huge.png” is too large').waitFor();
 
-    await input.setInputFiles({ name: 'groceries.png', mimeType: 'image/png', buffer: heartPng(...PALETTES[0]!, 640, 480) });
+    await input.setInputFiles({
+      name: 'groceries.png',
+      mimeType: 'image/png',
+      buffer: heartPng(...PALETTES[0]!, 640, 480),
+    });
     await page.locator('.preview-img').waitFor({ state: 'visible' });
     assert.ok(await page.locator('.preview-img').evaluate((img: HTMLImageElement) => img.naturalWidth === 640));
     assert.equal(await error.isHidden(), true, 'a good photo clears the error');
@@ -172,7 +184,10 @@ describe('web UI against the real app', { skip }, () => {
     await page.waitForFunction((hash) => location.hash === hash, `#/c/${encodeURIComponent(CATEGORY)}`);
     const progress = await page.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
     // "Processing…" appears only once XMLHttpRequest reports the whole body sent.
-    assert.ok(progress.some((p) => p.startsWith('100 Processing')), `upload progress was shown: ${progress.join(' | ')}`);
+    assert.ok(
+      progress.some((p) => p.startsWith('100 Processing')),
+      `upload progress was shown: ${progress.join(' | ')}`,
+    );
 
     const acts = await api.acts(CATEGORY);
     assert.equal(acts.length, 4);
@@ -189,13 +204,20 @@ describe('web UI against the real app', { skip }, () => {
     assert.equal(await page.locator('.act-card').count(), 4);
     const img = first.locator('img');
     // A thumbnail, not the photo: a sized copy (WebP for Chromium) of the act's current image.
-    assert.match(String(await img.getAttribute('src')), new RegExp(`^/api/v1/acts/${myActId}/image/[0-9a-f]{16}/640\\.jpg$`));
+    assert.match(
+      String(await img.getAttribute('src')),
+      new RegExp(`^/api/v1/acts/${myActId}/image/[0-9a-f]{16}/640\\.jpg$`),
+    );
     assert.equal(await img.getAttribute('loading'), 'lazy');
-    assert.deepEqual([await img.getAttribute('width'), await img.getAttribute('height')], ['640', '480'], 'its own size, so its place is kept');
+    assert.deepEqual(
+      [await img.getAttribute('width'), await img.getAttribute('height')],
+      ['640', '480'],
+      'its own size, so its place is kept',
+    );
     await page.waitForFunction(
       (id) => {
         const el = document.querySelector<HTMLImageElement>(`[data-act-id="${id}"] img`);
-        return el !== null && el.complete && el.naturalWidth > 0 && el.currentSrc.endsWith('.webp');
+        return el?.complete && el.naturalWidth > 0 && el.currentSrc.endsWith('.webp');
       },
       myActId,
       { timeout: 10_000 },
@@ -283,7 +305,8 @@ describe('web UI against the real app', { skip }, () => {
     const plainList: string[] = [];
     page.on('request', (req) => {
       const u = new URL(req.url());
-      if (/\/acts$/.test(u.pathname) && u.pathname.startsWith('/api/v1/categories/') && !u.searchParams.has('start')) plainList.push(req.url());
+      if (/\/acts$/.test(u.pathname) && u.pathname.startsWith('/api/v1/categories/') && !u.searchParams.has('start'))
+        plainList.push(req.url());
     });
     await page.goto(url(`#/c/${encodeURIComponent('Tidy streets')}`));
     await page.getByText('30 acts').waitFor();
@@ -343,7 +366,9 @@ describe('web UI against the real app', { skip }, () => {
     ] as const;
     const ids: string[] = [];
     for (const [i, [caption, category, motif]] of mine.entries()) {
-      ids.push(await maria.upload(heartPng(...PALETTES[(i + 2) % PALETTES.length]!, 320, 240, motif), caption, category));
+      ids.push(
+        await maria.upload(heartPng(...PALETTES[(i + 2) % PALETTES.length]!, 320, 240, motif), caption, category),
+      );
     }
     const newestFirst = mine.map(([caption]) => caption).reverse();
 
@@ -361,16 +386,33 @@ describe('web UI against the real app', { skip }, () => {
       await page.waitForFunction(() => location.hash === '#/me');
       await page.getByRole('heading', { name: 'My acts' }).waitFor();
       await page.getByText('3 acts shared').waitFor();
-      assert.equal(await page.locator('#account').getByRole('link', { name: 'My acts' }).getAttribute('aria-current'), 'page');
+      assert.equal(
+        await page.locator('#account').getByRole('link', { name: 'My acts' }).getAttribute('aria-current'),
+        'page',
+      );
 
       const cards = page.locator('.act-card');
-      assert.deepEqual(await cards.locator('.act-caption').allTextContents(), newestFirst, 'only maria’s acts, newest first');
-      assert.deepEqual(await cards.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.actId)), [...ids].reverse());
+      assert.deepEqual(
+        await cards.locator('.act-caption').allTextContents(),
+        newestFirst,
+        'only maria’s acts, newest first',
+      );
+      assert.deepEqual(
+        await cards.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.actId)),
+        [...ids].reverse(),
+      );
       assert.deepEqual(await cards.locator('.act-when a').allTextContents(), ['Environment', 'Animals', CATEGORY]);
       assert.equal(await cards.locator('.act-author').filter({ hasNotText: 'maria' }).count(), 0, 'nobody else’s acts');
       assert.equal(await cards.locator('.remove').count(), 3, 'each can be removed');
-      assert.ok(actRequests.length > 0 && actRequests.every((q) => new URLSearchParams(q).get('username') === 'maria'), actRequests.join(' '));
-      assert.deepEqual(actRequests.map((q) => new URLSearchParams(q).get('end')), ['3'], 'one request, exactly as long as the profile');
+      assert.ok(
+        actRequests.length > 0 && actRequests.every((q) => new URLSearchParams(q).get('username') === 'maria'),
+        actRequests.join(' '),
+      );
+      assert.deepEqual(
+        actRequests.map((q) => new URLSearchParams(q).get('end')),
+        ['3'],
+        'one request, exactly as long as the profile',
+      );
       await page.waitForFunction(() => Array.from(document.images).every((i) => i.complete && i.naturalWidth > 0));
       await page.waitForFunction(() => document.querySelector('.toast') === null, undefined, { timeout: 8000 });
       await screenshot(page, '12-my-acts');
@@ -387,7 +429,7 @@ describe('web UI against the real app', { skip }, () => {
       await animals.waitFor({ state: 'detached' });
       await page.getByText('2 acts shared').waitFor();
       assert.deepEqual(await cards.locator('.act-caption').allTextContents(), [newestFirst[0], newestFirst[2]]);
-      assert.equal((await api.size('Animals')), 0, 'removed on the server');
+      assert.equal(await api.size('Animals'), 0, 'removed on the server');
       await page.waitForFunction(() => document.querySelector('.toast') === null, undefined, { timeout: 8000 });
     });
   });
@@ -436,40 +478,48 @@ describe('web UI against the real app', { skip }, () => {
   });
 
   test('My acts says so when a new user has none, and fits a phone', async () => {
-    await withWatchedPage(browser!, { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, async ({ page }) => {
-      await page.goto(url('#/signup?next=%2Fme'));
-      await page.getByLabel('Username').fill('newcomer');
-      await page.getByLabel('Password').fill('newcomer password');
-      await page.getByRole('button', { name: 'Create account' }).click();
-      await page.waitForFunction(() => location.hash === '#/me');
-      await page.getByText('You have not shared any acts yet').waitFor();
-      await page.getByText('No acts yet').waitFor();
-      assert.equal(await page.locator('.act-card').count(), 0);
-      await page.getByRole('link', { name: 'Share your first act' }).waitFor();
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert.ok(width <= 375, `#/me fits 375 px (scrollWidth ${width})`);
-      await page.waitForFunction(() => document.querySelector('.toast') === null, undefined, { timeout: 8000 });
-      await screenshot(page, '13-phone-my-acts-empty');
-    });
+    await withWatchedPage(
+      browser!,
+      { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+      async ({ page }) => {
+        await page.goto(url('#/signup?next=%2Fme'));
+        await page.getByLabel('Username').fill('newcomer');
+        await page.getByLabel('Password').fill('newcomer password');
+        await page.getByRole('button', { name: 'Create account' }).click();
+        await page.waitForFunction(() => location.hash === '#/me');
+        await page.getByText('You have not shared any acts yet').waitFor();
+        await page.getByText('No acts yet').waitFor();
+        assert.equal(await page.locator('.act-card').count(), 0);
+        await page.getByRole('link', { name: 'Share your first act' }).waitFor();
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(width <= 375, `#/me fits 375 px (scrollWidth ${width})`);
+        await page.waitForFunction(() => document.querySelector('.toast') === null, undefined, { timeout: 8000 });
+        await screenshot(page, '13-phone-my-acts-empty');
+      },
+    );
   });
 
   test('phone-sized screen: no sideways scrolling, navigation reachable', async () => {
-    await withWatchedPage(browser!, { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, async ({ page }) => {
-      for (const [hash, name] of [
-        ['#/', '09-phone-home'],
-        [`#/c/${encodeURIComponent(CATEGORY)}`, '10-phone-feed'],
-        ['#/login', '11-phone-login'],
-      ] as const) {
-        await page.goto(url(hash));
-        await page.locator('h1').first().waitFor();
-        await page.waitForLoadState('networkidle');
-        const width = await page.evaluate(() => document.documentElement.scrollWidth);
-        assert.ok(width <= 375, `${hash} fits 375 px (scrollWidth ${width})`);
-        await page.getByRole('link', { name: 'Share an act' }).first().waitFor();
-        await page.getByRole('link', { name: 'SelfLessActs home' }).waitFor();
-        await screenshot(page, name);
-      }
-    });
+    await withWatchedPage(
+      browser!,
+      { viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+      async ({ page }) => {
+        for (const [hash, name] of [
+          ['#/', '09-phone-home'],
+          [`#/c/${encodeURIComponent(CATEGORY)}`, '10-phone-feed'],
+          ['#/login', '11-phone-login'],
+        ] as const) {
+          await page.goto(url(hash));
+          await page.locator('h1').first().waitFor();
+          await page.waitForLoadState('networkidle');
+          const width = await page.evaluate(() => document.documentElement.scrollWidth);
+          assert.ok(width <= 375, `${hash} fits 375 px (scrollWidth ${width})`);
+          await page.getByRole('link', { name: 'Share an act' }).first().waitFor();
+          await page.getByRole('link', { name: 'SelfLessActs home' }).waitFor();
+          await screenshot(page, name);
+        }
+      },
+    );
   });
 
   test('no request left 127.0.0.1 and nothing went wrong in the main page', async () => {

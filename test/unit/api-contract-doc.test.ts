@@ -15,7 +15,9 @@ test('docs/api.md holds rows 1-24 and 6b, once each', () => {
 });
 
 test('every row a file names is a row of docs/api.md', () => {
-  const files = execFileSync('git', ['ls-files', '*.ts', '*.js', '*.md'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '*.ts', '*.js', '*.md'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   const unknown: string[] = [];
   for (const file of files) {
     const text = readFileSync(file, 'utf8');

@@ -71,19 +71,33 @@ describe('loadConfig', () => {
     ['a DATABASE_URL without a database name', { DATABASE_URL: 'mysql://u:p@db:3306' }, 'DATABASE_URL', /database/],
     ['a USERS_URL that is not http', { USERS_URL: 'ftp://users' }, 'USERS_URL', /http/],
     ['a USERS_URL list with a part that is not http', { USERS_URL: 'http://a:8080,ftp://b' }, 'USERS_URL', /http/],
-    ['a USERS_URL list with an empty part', { USERS_URL: 'http://a:8080,,http://b:8080' }, 'USERS_URL', /separated by commas/],
+    [
+      'a USERS_URL list with an empty part',
+      { USERS_URL: 'http://a:8080,,http://b:8080' },
+      'USERS_URL',
+      /separated by commas/,
+    ],
     ['SERVICE=acts without USERS_URL', { SERVICE: 'acts' }, 'USERS_URL', /users service/],
     ['a short SESSION_SECRET', { SESSION_SECRET: 'short' }, 'SESSION_SECRET', /at least 16/],
     ['an unknown API_ACCESS', { API_ACCESS: 'public' }, 'API_ACCESS', /^one of open, owner$/],
     ['API_ACCESS in capitals', { API_ACCESS: 'OPEN' }, 'API_ACCESS', /open, owner/],
-    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', /^one of fatal, error, warn, info, debug, trace, silent$/],
+    [
+      'an unknown LOG_LEVEL',
+      { LOG_LEVEL: 'verbose' },
+      'LOG_LEVEL',
+      /^one of fatal, error, warn, info, debug, trace, silent$/,
+    ],
     ['an unknown LOG_FORMAT', { LOG_FORMAT: 'text' }, 'LOG_FORMAT', /auto, json, pretty/],
   ];
   for (const [name, env, variable, expected] of invalid) {
     test(`${name} → ConfigError naming ${variable}`, () => {
       assert.throws(
         () => loadConfig(env),
-        (err: unknown) => err instanceof ConfigError && err.variable === variable && expected.test(err.expected) && err.message.includes(variable),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.variable === variable &&
+          expected.test(err.expected) &&
+          err.message.includes(variable),
       );
     });
   }
@@ -95,15 +109,21 @@ describe('loadConfig', () => {
     );
   });
 
-  test('SESSION_SECRET_FILE: the secret from a file (the orchestrator\'s way); one or the other; unreadable → named', async () => {
+  test("SESSION_SECRET_FILE: the secret from a file (the orchestrator's way); one or the other; unreadable → named", async () => {
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(`${tmpdir()}/sa-secret-`);
     try {
       await writeFile(`${dir}/s`, 'from-a-file-long-enough\n', { mode: 0o400 });
       assert.equal(loadConfig({ SESSION_SECRET_FILE: `${dir}/s` }).sessionSecret, 'from-a-file-long-enough');
-      assert.throws(() => loadConfig({ SESSION_SECRET_FILE: `${dir}/s`, SESSION_SECRET: 'a-long-enough-secret' }), (err: unknown) => err instanceof ConfigError && err.variable === 'SESSION_SECRET_FILE');
-      assert.throws(() => loadConfig({ SESSION_SECRET_FILE: `${dir}/missing` }), (err: unknown) => err instanceof ConfigError && /ENOENT/.test(err.message));
+      assert.throws(
+        () => loadConfig({ SESSION_SECRET_FILE: `${dir}/s`, SESSION_SECRET: 'a-long-enough-secret' }),
+        (err: unknown) => err instanceof ConfigError && err.variable === 'SESSION_SECRET_FILE',
+      );
+      assert.throws(
+        () => loadConfig({ SESSION_SECRET_FILE: `${dir}/missing` }),
+        (err: unknown) => err instanceof ConfigError && /ENOENT/.test(err.message),
+      );
       await writeFile(`${dir}/short`, 'tiny');
       assert.throws(() => loadConfig({ SESSION_SECRET_FILE: `${dir}/short` }), /at least 16/);
     } finally {
@@ -112,6 +132,9 @@ describe('loadConfig', () => {
   });
 
   test('a short SESSION_SECRET is never echoed', () => {
-    assert.throws(() => loadConfig({ SESSION_SECRET: 'tiny-pw' }), (err: unknown) => err instanceof ConfigError && !err.message.includes('tiny-pw'));
+    assert.throws(
+      () => loadConfig({ SESSION_SECRET: 'tiny-pw' }),
+      (err: unknown) => err instanceof ConfigError && !err.message.includes('tiny-pw'),
+    );
   });
 });

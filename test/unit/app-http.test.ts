@@ -5,14 +5,25 @@ import { contentTypeOf, detectImageType, etagOf } from '../../app/acts/images.ts
 import { digitsToken, exactNumber, MalformedJson, parseJsonBody } from '../../app/http/json.ts';
 import { scanStructure } from '../../app/http/json-parse.ts';
 import { isCountedPath } from '../../app/http/replica.ts';
-import { decodeSession, encodeSession, loggedInRecently, REAUTH_MS, SESSION_IDLE_MS, SESSION_TTL_MS } from '../../app/http/session.ts';
+import {
+  decodeSession,
+  encodeSession,
+  loggedInRecently,
+  REAUTH_MS,
+  SESSION_IDLE_MS,
+  SESSION_TTL_MS,
+} from '../../app/http/session.ts';
 import { TRUSTED_PROXIES } from '../../app/http-app.ts';
 import { compileTrust } from './support/express-trust.ts';
 
 describe('exact JSON numbers', () => {
   const tokens: [string, string, string | undefined][] = [
     ['2^53 + 1 keeps its digits', '[9007199254740993]', '9007199254740993'],
-    ['40 digits keep their digits', '[1234567890123456789012345678901234567890]', '1234567890123456789012345678901234567890'],
+    [
+      '40 digits keep their digits',
+      '[1234567890123456789012345678901234567890]',
+      '1234567890123456789012345678901234567890',
+    ],
     ['zero', '[0]', '0'],
     ['a negative number is not digits only', '[-1]', undefined],
     ['a fraction is not', '[1.0]', undefined],
@@ -21,7 +32,8 @@ describe('exact JSON numbers', () => {
     ['null is not', '[null]', undefined],
   ];
   for (const [name, json, expected] of tokens) {
-    test(`digitsToken: ${name}`, () => assert.equal(digitsToken((parseJsonBody(Buffer.from(json)) as unknown[])[0]), expected));
+    test(`digitsToken: ${name}`, () =>
+      assert.equal(digitsToken((parseJsonBody(Buffer.from(json)) as unknown[])[0]), expected));
   }
 
   test('an actId leaves as a JSON number with every digit', () => {
@@ -87,11 +99,25 @@ describe('session values', () => {
   });
   test('a cookie from before the idle clock: issued and last seen at its log-in (its expiry minus the lifetime)', () => {
     const expires = now + SESSION_TTL_MS - 60_000;
-    assert.deepEqual(decodeSession(JSON.stringify({ u: 'ann', k: 'k1', e: expires }), now), { username: 'ann', key: 'k1', expires, issued: now - 60_000, seen: now - 60_000 });
+    assert.deepEqual(decodeSession(JSON.stringify({ u: 'ann', k: 'k1', e: expires }), now), {
+      username: 'ann',
+      key: 'k1',
+      expires,
+      issued: now - 60_000,
+      seen: now - 60_000,
+    });
   });
   test('idle longer than SESSION_IDLE_MS: no longer a session, though not expired', () => {
-    assert.equal(decodeSession(encodeSession({ ...fresh, expires: now + SESSION_TTL_MS, seen: now - SESSION_IDLE_MS - 1 }), now), undefined);
-    assert.ok(decodeSession(encodeSession({ ...fresh, expires: now + SESSION_TTL_MS, seen: now - SESSION_IDLE_MS + 1000 }), now));
+    assert.equal(
+      decodeSession(encodeSession({ ...fresh, expires: now + SESSION_TTL_MS, seen: now - SESSION_IDLE_MS - 1 }), now),
+      undefined,
+    );
+    assert.ok(
+      decodeSession(
+        encodeSession({ ...fresh, expires: now + SESSION_TTL_MS, seen: now - SESSION_IDLE_MS + 1000 }),
+        now,
+      ),
+    );
   });
   test('a recent log-in: within REAUTH_MS of its issue', () => {
     assert.equal(loggedInRecently({ ...fresh, issued: now - REAUTH_MS + 1 }, now), true);
@@ -109,7 +135,8 @@ describe('session values', () => {
     ['an expiry that is not a number', JSON.stringify({ u: 'ann', k: 'k1', e: 'never' })],
     ['JSON null', 'null'],
   ];
-  for (const [name, value] of rejected) test(`rejected: ${name}`, () => assert.equal(decodeSession(value, now), undefined));
+  for (const [name, value] of rejected)
+    test(`rejected: ${name}`, () => assert.equal(decodeSession(value, now), undefined));
 });
 
 describe('isCountedPath (row 21)', () => {
@@ -127,7 +154,8 @@ describe('isCountedPath (row 21)', () => {
     ['/index.html', false],
     ['/api/v2/users', false],
   ];
-  for (const [path, counted] of cases) test(`${path} → ${counted ? 'counted' : 'not counted'}`, () => assert.equal(isCountedPath(path), counted));
+  for (const [path, counted] of cases)
+    test(`${path} → ${counted ? 'counted' : 'not counted'}`, () => assert.equal(isCountedPath(path), counted));
 });
 
 describe('detectImageType: by content, never by name', () => {
@@ -146,8 +174,10 @@ describe('detectImageType: by content, never by name', () => {
   ];
   for (const [name, input, expected] of cases) test(name, () => assert.equal(detectImageType(input), expected));
 
-  test('unknown bytes are served as application/octet-stream', () => assert.equal(contentTypeOf(Buffer.from('x')), 'application/octet-stream'));
-  test('the ETag is the content hash', () => assert.equal(etagOf(Buffer.from('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'));
+  test('unknown bytes are served as application/octet-stream', () =>
+    assert.equal(contentTypeOf(Buffer.from('x')), 'application/octet-stream'));
+  test('the ETag is the content hash', () =>
+    assert.equal(etagOf(Buffer.from('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'));
 });
 
 describe('whose X-Forwarded-Proto the app believes', () => {
@@ -161,5 +191,6 @@ describe('whose X-Forwarded-Proto the app believes', () => {
     ['a client on the internet', '203.0.113.9', false],
     ['a public IPv6 client', '2001:db8::1', false],
   ];
-  for (const [name, address, expected] of rows) test(`${name}: ${address} → ${expected}`, () => assert.equal(trusts(address, 0), expected));
+  for (const [name, address, expected] of rows)
+    test(`${name}: ${address} → ${expected}`, () => assert.equal(trusts(address, 0), expected));
 });

@@ -52,9 +52,15 @@ describe('the fair image queue', () => {
     const g = gate();
     const running = q.run('ann', () => g.done);
     const queued = [q.run('ann', async () => 1), q.run('ann', async () => 2)];
-    await assert.rejects(q.run('ann', async () => 3), (err: unknown) => err instanceof QueueFull && err.scope === 'user');
+    await assert.rejects(
+      q.run('ann', async () => 3),
+      (err: unknown) => err instanceof QueueFull && err.scope === 'user',
+    );
     queued.push(q.run('bob', async () => 4));
-    await assert.rejects(q.run('cy', async () => 5), (err: unknown) => err instanceof QueueFull && err.scope === 'all');
+    await assert.rejects(
+      q.run('cy', async () => 5),
+      (err: unknown) => err instanceof QueueFull && err.scope === 'all',
+    );
     g.open();
     await running;
     assert.deepEqual(await Promise.all(queued), [1, 2, 4]);

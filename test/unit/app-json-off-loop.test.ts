@@ -33,7 +33,10 @@ test('a large body is handed to the worker: the call returns before the parse, t
   }
   const ratio = Math.min(...handOver) / Math.min(...inline);
   t.diagnostic(`hand-over ${ratio.toFixed(3)}× an inline parse`);
-  assert.ok(ratio < 0.25, `handing over took ${ratio.toFixed(2)}× an inline parse (${handOver.map((ms) => ms.toFixed(1)).join(', ')} vs ${inline.map((ms) => ms.toFixed(1)).join(', ')} ms)`);
+  assert.ok(
+    ratio < 0.25,
+    `handing over took ${ratio.toFixed(2)}× an inline parse (${handOver.map((ms) => ms.toFixed(1)).join(', ')} vs ${inline.map((ms) => ms.toFixed(1)).join(', ')} ms)`,
+  );
 });
 
 test('a small body is parsed at once, without waiting for a thread', async () => {

@@ -9,7 +9,7 @@ import { hashPassword, isSha1Hex, needsRehash, verifyPassword } from '../../app/
 const SHA1 = 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3';
 
 describe('passwords', () => {
-  test('a salted argon2id hash at OWASP\'s cost (12 MiB, 3 passes): never the input, different each time', async () => {
+  test("a salted argon2id hash at OWASP's cost (12 MiB, 3 passes): never the input, different each time", async () => {
     const [a, b] = [await hashPassword(SHA1), await hashPassword(SHA1)];
     assert.match(a, /^\$argon2id\$v=19\$m=12288,t=3,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
     assert.ok(!a.includes(SHA1));
@@ -25,7 +25,11 @@ describe('passwords', () => {
     assert.equal(await verifyPassword(SHA1, old), true);
     assert.equal(await verifyPassword(SHA1.replace('a', 'b'), old), false);
     assert.equal(needsRehash(old), true);
-    assert.equal(needsRehash('$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA'), true, 'a cheaper argon2id too');
+    assert.equal(
+      needsRehash('$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA'),
+      true,
+      'a cheaper argon2id too',
+    );
   });
 
   test('a damaged argon2id hash never verifies and never asks for gigabytes', async () => {
@@ -84,7 +88,8 @@ describe('driver errors', () => {
     ['a plain error', new Error('oops'), false],
     ['not an error at all', 'oops', false],
   ];
-  for (const [name, err, expected] of unavailable) test(`isDatabaseUnavailable: ${name} → ${expected}`, () => assert.equal(isDatabaseUnavailable(err), expected));
+  for (const [name, err, expected] of unavailable)
+    test(`isDatabaseUnavailable: ${name} → ${expected}`, () => assert.equal(isDatabaseUnavailable(err), expected));
 
   const unique: [string, unknown, boolean][] = [
     ['MySQL duplicate entry', error({ code: 'ER_DUP_ENTRY' }), true],
@@ -92,7 +97,8 @@ describe('driver errors', () => {
     ['SQLite primary key', error({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' }), true],
     ['SQLite not null', error({ code: 'SQLITE_CONSTRAINT_NOTNULL' }), false],
   ];
-  for (const [name, err, expected] of unique) test(`isUniqueViolation: ${name} → ${expected}`, () => assert.equal(isUniqueViolation(err), expected));
+  for (const [name, err, expected] of unique)
+    test(`isUniqueViolation: ${name} → ${expected}`, () => assert.equal(isUniqueViolation(err), expected));
 
   test('a statement over max_allowed_packet is the client’s excess (413), not an outage', () => {
     const err = error({ code: 'ER_NET_PACKET_TOO_LARGE', fatal: true });

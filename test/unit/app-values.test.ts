@@ -1,7 +1,13 @@
 // Pure value rules of the acts service: actIds, timestamps, strict base64.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalActId, decodeStrictBase64, formatTimestamp, nextActId, timestampSortKey } from '../../app/acts/values.ts';
+import {
+  canonicalActId,
+  decodeStrictBase64,
+  formatTimestamp,
+  nextActId,
+  timestampSortKey,
+} from '../../app/acts/values.ts';
 
 describe('canonicalActId', () => {
   const cases: [string, string, string | undefined][] = [
@@ -65,7 +71,14 @@ describe('timestampSortKey', () => {
   for (const [name, input, expected] of cases) test(name, () => assert.equal(timestampSortKey(input), expected));
 
   test('keys sort like the times they name', () => {
-    const times = ['31-12-2020:59-59-23', '01-01-2021:00-00-00', '01-01-2021:01-00-00', '01-01-2021:00-01-00', '02-01-2021:00-00-00', '01-02-2021:00-00-00'];
+    const times = [
+      '31-12-2020:59-59-23',
+      '01-01-2021:00-00-00',
+      '01-01-2021:01-00-00',
+      '01-01-2021:00-01-00',
+      '02-01-2021:00-00-00',
+      '01-02-2021:00-00-00',
+    ];
     const sorted = [...times].sort((a, b) => (timestampSortKey(a)! < timestampSortKey(b)! ? -1 : 1));
     assert.deepEqual(sorted, times);
   });
@@ -86,7 +99,8 @@ describe('decodeStrictBase64', () => {
     ['two =', 'TQ==', [0x4d]],
     ['+ and /', '+/+/', [0xfb, 0xff, 0xbf]],
   ];
-  for (const [name, input, bytes] of valid) test(`valid: ${name}`, () => assert.deepEqual(decodeStrictBase64(input), Buffer.from(bytes)));
+  for (const [name, input, bytes] of valid)
+    test(`valid: ${name}`, () => assert.deepEqual(decodeStrictBase64(input), Buffer.from(bytes)));
 
   const invalid: [string, string][] = [
     ['empty', ''],
@@ -103,5 +117,6 @@ describe('decodeStrictBase64', () => {
     ['non-zero padding bits (TR==)', 'TR=='],
     ['non-ASCII letters', 'TWFü'],
   ];
-  for (const [name, input] of invalid) test(`invalid: ${name}`, () => assert.equal(decodeStrictBase64(input), undefined));
+  for (const [name, input] of invalid)
+    test(`invalid: ${name}`, () => assert.equal(decodeStrictBase64(input), undefined));
 });

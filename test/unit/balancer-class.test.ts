@@ -11,7 +11,12 @@ import { after, describe, test } from 'node:test';
 import { Balancer } from '../../supervisor/balancer/balancer.ts';
 import type { PoolLike } from '../../supervisor/balancer/service-route.ts';
 import { DEFAULT_EDGE, DEFAULT_LIMITS, type BalancerSettings } from '../../supervisor/balancer/settings.ts';
-import { RequestCounters, ServedCounters, SharedLayout, type SharedSpec } from '../../supervisor/balancer/shared-state.ts';
+import {
+  RequestCounters,
+  ServedCounters,
+  SharedLayout,
+  type SharedSpec,
+} from '../../supervisor/balancer/shared-state.ts';
 import type { StrategyName } from '../../supervisor/balancer/strategy.ts';
 import type { UpstreamConnection, UpstreamExchange } from '../../supervisor/balancer/upstream.ts';
 import type { FromBalancer, RoutesMessage } from '../../supervisor/protocol.ts';
@@ -29,7 +34,17 @@ class FakePool implements PoolLike {
     if (this.full) return false;
     this.sent.push(ex);
     const written: Buffer[] = [];
-    const conn = { write: (c: Buffer | string) => (written.push(Buffer.from(c)), true), bodyDone: () => (this.bodies.push(Buffer.concat(written))), socket: new EventEmitter(), abort: () => (ex.conn = null), pause() {}, resume() {} };
+    const conn = {
+      write: (c: Buffer | string) => {
+        written.push(Buffer.from(c));
+        return true;
+      },
+      bodyDone: () => this.bodies.push(Buffer.concat(written)),
+      socket: new EventEmitter(),
+      abort: () => (ex.conn = null),
+      pause() {},
+      resume() {},
+    };
     ex.conn = conn as unknown as UpstreamConnection;
     ex.body?.pipeTo(ex.conn);
     return true;
@@ -92,7 +107,13 @@ class FakeRes extends EventEmitter {
 
 class FakeReq extends EventEmitter {
   readonly rawHeaders: string[];
-  constructor(readonly method: string, readonly url: string, readonly socket: object, headers: string[] = [], host = '127.0.0.1:3000') {
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly socket: object,
+    headers: string[] = [],
+    host = '127.0.0.1:3000',
+  ) {
     super();
     this.rawHeaders = ['Host', host, ...headers];
   }
@@ -109,7 +130,14 @@ const SPOOL_DIR = mkdtempSync(path.join(tmpdir(), 'sa-balancer-class-'));
 after(() => rmSync(SPOOL_DIR, { recursive: true, force: true }));
 
 function spec(threads = 1): SharedSpec {
-  return { services: [{ name: 'acts', startPort: 8000, ports: 4 }, { name: 'users', startPort: 8080, ports: 2 }], threads, clientBuckets: 64 };
+  return {
+    services: [
+      { name: 'acts', startPort: 8000, ports: 4 },
+      { name: 'users', startPort: 8080, ports: 2 },
+    ],
+    threads,
+    clientBuckets: 64,
+  };
 }
 
 interface Rig {
@@ -118,10 +146,22 @@ interface Rig {
   sent: FromBalancer[];
   clock: { t: number; now(): number };
   server: EventEmitter;
-  request(method: string, url: string, options?: { headers?: string[]; from?: string; body?: string; host?: string }): FakeRes;
+  request(
+    method: string,
+    url: string,
+    options?: { headers?: string[]; from?: string; body?: string; host?: string },
+  ): FakeRes;
 }
 
-function rig(options: { thread?: number; buffer?: SharedArrayBuffer; threads?: number; strategies?: Record<string, StrategyName>; settings?: Partial<BalancerSettings> } = {}): Rig {
+function rig(
+  options: {
+    thread?: number;
+    buffer?: SharedArrayBuffer;
+    threads?: number;
+    strategies?: Record<string, StrategyName>;
+    settings?: Partial<BalancerSettings>;
+  } = {},
+): Rig {
   const threads = options.threads ?? 1;
   const layout = new SharedLayout(spec(threads));
   const buffer = options.buffer ?? layout.create();
@@ -163,7 +203,14 @@ function rig(options: { thread?: number; buffer?: SharedArrayBuffer; threads?: n
   const socketFor = (address: string) => {
     let socket = sockets.get(address);
     if (!socket) {
-      socket = Object.assign(new EventEmitter(), { remoteAddress: address, localAddress: '127.0.0.1', localPort: 3000, end() {}, destroy() {}, setTimeout() {} });
+      socket = Object.assign(new EventEmitter(), {
+        remoteAddress: address,
+        localAddress: '127.0.0.1',
+        localPort: 3000,
+        end() {},
+        destroy() {},
+        setTimeout() {},
+      });
       server.emit('connection', socket);
       sockets.set(address, socket);
     }
@@ -176,7 +223,8 @@ function rig(options: { thread?: number; buffer?: SharedArrayBuffer; threads?: n
     clock,
     server,
     request(method, url, o = {}) {
-      const headers = o.body === undefined ? o.headers ?? [] : [...(o.headers ?? []), 'Content-Length', String(o.body.length)];
+      const headers =
+        o.body === undefined ? (o.headers ?? []) : [...(o.headers ?? []), 'Content-Length', String(o.body.length)];
       const req = new FakeReq(method, url, socketFor(o.from ?? '127.0.0.1'), headers, o.host);
       const res = new FakeRes();
       server.emit('request', req, res);
@@ -190,7 +238,13 @@ function rig(options: { thread?: number; buffer?: SharedArrayBuffer; threads?: n
 }
 
 function routes(version: number, acts: Array<[number, boolean?]>, users: number[] = []): RoutesMessage {
-  const replica = (port: number, ready = true) => ({ id: `r${port}`, port, url: `http://127.0.0.1:${port}`, ready, live: ready });
+  const replica = (port: number, ready = true) => ({
+    id: `r${port}`,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    ready,
+    live: ready,
+  });
   return {
     type: 'routes',
     version,
@@ -222,7 +276,9 @@ describe('the balancer class, with fakes', () => {
     r.request('GET', '/api/v1/_health'); // uncounted
     r.pools.get(8000)!.answer();
     r.pools.get(8000)!.answer();
-    assert.deepEqual(new RequestCounters(buffer, layout, EPOCH).take(r.clock.t), { acts: { count: 1, firstAt: r.clock.t } });
+    assert.deepEqual(new RequestCounters(buffer, layout, EPOCH).take(r.clock.t), {
+      acts: { count: 1, firstAt: r.clock.t },
+    });
     assert.equal(new ServedCounters(buffer, layout).take().get(layout.slotOf('acts', 8000)), 2);
   });
 
@@ -320,21 +376,28 @@ describe('the balancer class, with fakes', () => {
     assert.equal(r.pools.get(8002)!.sent.length, 0, 'no third replica');
   });
 
-  test('a safe request carries the per-attempt head deadline; others the pool\'s', () => {
+  test("a safe request carries the per-attempt head deadline; others the pool's", () => {
     const r = rig({ settings: { limits: { ...DEFAULT_LIMITS, upstreamHeaderTimeoutMs: 1234 } } });
     r.balancer.applyRoutes(routes(1, [[8000]]));
     r.request('GET', '/api/v1/a');
     r.request('POST', '/api/v1/a', { body: 'x' });
-    assert.deepEqual(r.pools.get(8000)!.sent.map((ex) => ex.headTimeoutMs), [1234, 0]);
+    assert.deepEqual(
+      r.pools.get(8000)!.sent.map((ex) => ex.headTimeoutMs),
+      [1234, 0],
+    );
   });
 
-  test('every replica\'s queue full: 503 with Retry-After, and no replica is made suspect', () => {
+  test("every replica's queue full: 503 with Retry-After, and no replica is made suspect", () => {
     const r = rig();
     r.balancer.applyRoutes(routes(1, [[8000], [8001]]));
     for (const pool of r.pools.values()) pool.full = true;
     const res = r.request('GET', '/api/v1/a');
     assert.equal(res.status, 503);
-    assert.deepEqual(res.headers, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(res.body), 'retry-after': '1' });
+    assert.deepEqual(res.headers, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(res.body),
+      'retry-after': '1',
+    });
     assert.deepEqual(r.sent, []);
   });
 
@@ -422,14 +485,22 @@ describe('the balancer class, with fakes', () => {
     r.request('GET', '/admin/status', { host: 'localhost:3000' });
     r.request('GET', '/dashboard/', { host: '[::1]:3000' });
     const admin = r.pools.get(3001)!;
-    assert.deepEqual(admin.sent.map((ex) => ex.head.split('\r\n')[0]), ['GET /admin/status HTTP/1.1', 'GET /dashboard/ HTTP/1.1']);
+    assert.deepEqual(
+      admin.sent.map((ex) => ex.head.split('\r\n')[0]),
+      ['GET /admin/status HTTP/1.1', 'GET /dashboard/ HTTP/1.1'],
+    );
   });
 
   test('a client over its connection cap is answered 503 without reading a request', () => {
     const r = rig();
     const written: string[] = [];
     const open = () => {
-      const socket = Object.assign(new EventEmitter(), { remoteAddress: '::ffff:203.0.113.5', end: (text: string) => written.push(text), destroy() {}, setTimeout() {} });
+      const socket = Object.assign(new EventEmitter(), {
+        remoteAddress: '::ffff:203.0.113.5',
+        end: (text: string) => written.push(text),
+        destroy() {},
+        setTimeout() {},
+      });
       r.server.emit('connection', socket);
       return socket;
     };
@@ -437,7 +508,7 @@ describe('the balancer class, with fakes', () => {
     const second = open();
     open();
     assert.equal(written.length, 1);
-    assert.match(written[0]!, /^HTTP\/1\.1 503 [^]*retry-after: 1[^]*too many connections from 203\.0\.113\.5/);
+    assert.match(written[0]!, /^HTTP\/1\.1 503 [\s\S]*retry-after: 1[\s\S]*too many connections from 203\.0\.113\.5/);
     second.emit('close');
     open();
     assert.equal(written.length, 1, 'a closed connection frees its place');
@@ -447,7 +518,14 @@ describe('the balancer class, with fakes', () => {
     const r = rig();
     r.balancer.applyRoutes(routes(1, [[8000]]));
     const req = new FakeReq('POST', '/api/v1/acts', { remoteAddress: '127.0.0.1' }, ['Content-Length', '100']);
-    const socket = Object.assign(new EventEmitter(), { remoteAddress: '127.0.0.9', localAddress: '127.0.0.1', localPort: 3000, end() {}, destroy() {}, setTimeout() {} });
+    const socket = Object.assign(new EventEmitter(), {
+      remoteAddress: '127.0.0.9',
+      localAddress: '127.0.0.1',
+      localPort: 3000,
+      end() {},
+      destroy() {},
+      setTimeout() {},
+    });
     r.server.emit('connection', socket);
     Object.assign(req, { socket });
     const res = new FakeRes();

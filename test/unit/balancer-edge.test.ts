@@ -19,7 +19,14 @@ const EPOCH = 1_700_000_000_000;
 /** A fixed client-hash key, so which addresses share a bucket is the same on every run. */
 const TEST_KEY = Int32Array.of(0x1234567, 0x2345678, 0x3456789, 0x456789a);
 
-function limits(threads = 2, config = { requests: { perMinute: 600, burst: 5 }, auth: { perMinute: 60, burst: 3, paths: ['/api/v1/sessions'], methods: ['POST'] } }, key: Int32Array = TEST_KEY) {
+function limits(
+  threads = 2,
+  config = {
+    requests: { perMinute: 600, burst: 5 },
+    auth: { perMinute: 60, burst: 3, paths: ['/api/v1/sessions'], methods: ['POST'] },
+  },
+  key: Int32Array = TEST_KEY,
+) {
   const layout = new SharedLayout({ services: [], threads, clientBuckets: 16, rateLimiters: 2, rateBuckets: 1024 });
   const buffer = layout.create(key);
   return Array.from({ length: threads }, (_, t) => new RateLimits(config, new SharedState(buffer, layout, t, EPOCH)));
@@ -29,7 +36,8 @@ describe('rate limits (GCRA in shared memory)', () => {
   test('a burst passes, the next waits one interval; Retry-After in whole seconds', () => {
     const [a] = limits(1);
     const now = EPOCH + 5000;
-    for (let i = 0; i < 5; i++) assert.equal(a!.take('192.0.2.1', 'GET', '/x', now), undefined, `request ${i + 1} of the burst`);
+    for (let i = 0; i < 5; i++)
+      assert.equal(a!.take('192.0.2.1', 'GET', '/x', now), undefined, `request ${i + 1} of the burst`);
     assert.deepEqual(a!.take('192.0.2.1', 'GET', '/x', now), { what: 'requests', retryAfterSeconds: 1 });
     assert.equal(a!.take('192.0.2.1', 'GET', '/x', now + 100), undefined, '600 a minute: one more every 100 ms');
     assert.notEqual(a!.take('192.0.2.1', 'GET', '/x', now + 100), undefined);
@@ -72,7 +80,10 @@ describe('rate limits (GCRA in shared memory)', () => {
 });
 
 describe('rate-limit buckets cannot be aimed at, and count an IPv6 client per /64', () => {
-  const config = { requests: { perMinute: 0, burst: 0 }, auth: { perMinute: 60, burst: 3, paths: ['/api/v1/sessions'], methods: ['POST'] } };
+  const config = {
+    requests: { perMinute: 0, burst: 0 },
+    auth: { perMinute: 60, burst: 3, paths: ['/api/v1/sessions'], methods: ['POST'] },
+  };
   const login = (l: RateLimits, from: string, now: number) => l.take(from, 'POST', '/api/v1/sessions', now);
 
   test('addresses computed to collide with a victim under an unkeyed hash do not spend its budget', () => {
@@ -86,7 +97,13 @@ describe('rate-limit buckets cannot be aimed at, and count an IPv6 client per /6
   });
 
   test('every start has its own key: the same address lands in another bucket', () => {
-    const layout = new SharedLayout({ services: [], threads: 1, clientBuckets: 16, rateLimiters: 2, rateBuckets: 1024 });
+    const layout = new SharedLayout({
+      services: [],
+      threads: 1,
+      clientBuckets: 16,
+      rateLimiters: 2,
+      rateBuckets: 1024,
+    });
     const keys = new Set<string>();
     for (let i = 0; i < 4; i++) keys.add(new Int32Array(layout.create()).subarray(2, 6).join(','));
     assert.equal(keys.size, 4);
@@ -96,7 +113,11 @@ describe('rate-limit buckets cannot be aimed at, and count an IPv6 client per /6
     const [l] = limits(1, config);
     const now = EPOCH + 1;
     for (let i = 0; i < 3; i++) assert.equal(login(l!, `2001:db8:1:2::${(i + 1).toString(16)}`, now), undefined);
-    assert.notEqual(login(l!, '2001:db8:1:2:ffff:1:2:3', now), undefined, 'the fourth address of the /64 meets the limit');
+    assert.notEqual(
+      login(l!, '2001:db8:1:2:ffff:1:2:3', now),
+      undefined,
+      'the fourth address of the /64 meets the limit',
+    );
     assert.notEqual(login(l!, '2001:0DB8:0001:0002:0:0:0:9', now), undefined, 'however it is written');
     assert.equal(login(l!, '2001:db8:1:3::1', now), undefined, 'the next /64 has its own budget');
     assert.equal(login(l!, '::ffff:192.0.2.200', now), undefined);
@@ -119,29 +140,75 @@ describe('the client behind a trusted proxy', () => {
   const trust = new ProxyTrust(['10.0.0.0/8', '2001:db8::/32', '192.0.2.10']);
   const rows: [string, string, string[], string | undefined, { address: string; proto: string }][] = [
     ['the proxy names its client', '10.1.2.3', ['198.51.100.4'], 'https', { address: '198.51.100.4', proto: 'https' }],
-    ['a client-written hop left of it is ignored', '10.1.2.3', ['203.0.113.66, 198.51.100.4'], undefined, { address: '198.51.100.4', proto: 'http' }],
-    ['trusted hops are skipped from the right', '10.1.2.3', ['198.51.100.4, 192.0.2.10', '10.9.9.9'], undefined, { address: '198.51.100.4', proto: 'http' }],
+    [
+      'a client-written hop left of it is ignored',
+      '10.1.2.3',
+      ['203.0.113.66, 198.51.100.4'],
+      undefined,
+      { address: '198.51.100.4', proto: 'http' },
+    ],
+    [
+      'trusted hops are skipped from the right',
+      '10.1.2.3',
+      ['198.51.100.4, 192.0.2.10', '10.9.9.9'],
+      undefined,
+      { address: '198.51.100.4', proto: 'http' },
+    ],
     ['no header: the proxy itself', '10.1.2.3', [], undefined, { address: '10.1.2.3', proto: 'http' }],
-    ['garbage stops the walk at the last checked hop', '10.1.2.3', ['198.51.100.4, not-an-address'], undefined, { address: '10.1.2.3', proto: 'http' }],
-    ['IPv6 in brackets with a port', '2001:db8::5', ['[2001:db8:ffff::1]:443, [2002::7]'], 'http', { address: '2002::7', proto: 'http' }],
+    [
+      'garbage stops the walk at the last checked hop',
+      '10.1.2.3',
+      ['198.51.100.4, not-an-address'],
+      undefined,
+      { address: '10.1.2.3', proto: 'http' },
+    ],
+    [
+      'IPv6 in brackets with a port',
+      '2001:db8::5',
+      ['[2001:db8:ffff::1]:443, [2002::7]'],
+      'http',
+      { address: '2002::7', proto: 'http' },
+    ],
     ['IPv4 with a port', '10.1.2.3', ['198.51.100.4:5555'], 'HTTPS', { address: '198.51.100.4', proto: 'https' }],
-    ['an unknown proto is the connection\'s', '10.1.2.3', ['198.51.100.4'], 'gopher', { address: '198.51.100.4', proto: 'http' }],
+    [
+      "an unknown proto is the connection's",
+      '10.1.2.3',
+      ['198.51.100.4'],
+      'gopher',
+      { address: '198.51.100.4', proto: 'http' },
+    ],
   ];
   for (const [name, peer, xff, proto, expected] of rows) {
     test(name, () => assert.deepEqual(trust.client(peer, xff, proto, 'http'), expected));
   }
   test('trusts: listed ranges only', () => {
-    assert.deepEqual(['10.255.0.1', '11.0.0.1', '192.0.2.10', '192.0.2.11', '2001:db8:1::1', '::1', 'nonsense'].map((a) => trust.trusts(a)), [true, false, true, false, true, false, false]);
+    assert.deepEqual(
+      ['10.255.0.1', '11.0.0.1', '192.0.2.10', '192.0.2.11', '2001:db8:1::1', '::1', 'nonsense'].map((a) =>
+        trust.trusts(a),
+      ),
+      [true, false, true, false, true, false, false],
+    );
   });
 });
 
 describe('Accept-Encoding', () => {
   const rows: [string | undefined, Encoding | undefined][] = [
-    [undefined, undefined], ['', undefined], ['identity', undefined], ['gzip', 'gzip'], ['gzip, deflate, br', 'br'],
-    ['br;q=0, gzip', 'gzip'], ['gzip;q=0.5, br;q=0.4', 'gzip'], ['*', 'br'], ['*;q=0', undefined], ['gzip;q=0, *', 'br'],
-    ['x-gzip', 'gzip'], ['BR', 'br'], ['deflate', undefined],
+    [undefined, undefined],
+    ['', undefined],
+    ['identity', undefined],
+    ['gzip', 'gzip'],
+    ['gzip, deflate, br', 'br'],
+    ['br;q=0, gzip', 'gzip'],
+    ['gzip;q=0.5, br;q=0.4', 'gzip'],
+    ['*', 'br'],
+    ['*;q=0', undefined],
+    ['gzip;q=0, *', 'br'],
+    ['x-gzip', 'gzip'],
+    ['BR', 'br'],
+    ['deflate', undefined],
   ];
-  for (const [header, expected] of rows) test(`${JSON.stringify(header)} → ${expected}`, () => assert.equal(acceptedEncoding(header), expected));
+  for (const [header, expected] of rows)
+    test(`${JSON.stringify(header)} → ${expected}`, () => assert.equal(acceptedEncoding(header), expected));
 });
 
 describe('what a response becomes', () => {
@@ -150,15 +217,33 @@ describe('what a response becomes', () => {
   test('compressible, accepted: no length, an encoding, Vary, a weak ETag', () => {
     assert.deepEqual(planCompression(200, 'GET', json, 'br', config), {
       encoding: 'br',
-      headers: ['Content-Type', 'application/json; charset=utf-8', 'ETag', 'W/"abc"', 'vary', 'Accept-Encoding', 'content-encoding', 'br'],
+      headers: [
+        'Content-Type',
+        'application/json; charset=utf-8',
+        'ETag',
+        'W/"abc"',
+        'vary',
+        'Accept-Encoding',
+        'content-encoding',
+        'br',
+      ],
     });
   });
   test('compressible, not accepted: the same bytes, with Vary', () => {
-    assert.deepEqual(planCompression(200, 'GET', json, undefined, config), { encoding: undefined, headers: [...json, 'vary', 'Accept-Encoding'] });
+    assert.deepEqual(planCompression(200, 'GET', json, undefined, config), {
+      encoding: undefined,
+      headers: [...json, 'vary', 'Accept-Encoding'],
+    });
   });
   test('an existing Vary is extended, not repeated', () => {
-    assert.equal(planCompression(200, 'GET', [...json, 'Vary', 'Cookie'], 'gzip', config)!.headers[5], 'Cookie, Accept-Encoding');
-    assert.equal(planCompression(200, 'GET', [...json, 'Vary', 'accept-encoding'], 'gzip', config)!.headers[5], 'accept-encoding');
+    assert.equal(
+      planCompression(200, 'GET', [...json, 'Vary', 'Cookie'], 'gzip', config)!.headers[5],
+      'Cookie, Accept-Encoding',
+    );
+    assert.equal(
+      planCompression(200, 'GET', [...json, 'Vary', 'accept-encoding'], 'gzip', config)!.headers[5],
+      'accept-encoding',
+    );
   });
   const untouched: [string, number, string, string[]][] = [
     ['an image', 200, 'GET', ['Content-Type', 'image/jpeg', 'Content-Length', '50000']],
@@ -171,30 +256,46 @@ describe('what a response becomes', () => {
     ['no type', 200, 'GET', ['Content-Length', '5000']],
     ['an event stream', 200, 'GET', ['Content-Type', 'text/event-stream']],
   ];
-  for (const [name, status, method, headers] of untouched) test(`untouched: ${name}`, () => assert.equal(planCompression(status, method, headers, 'br', config), undefined));
-  test('HEAD: Vary, no encoding', () => assert.equal(planCompression(200, 'HEAD', json, 'br', config)!.encoding, undefined));
+  for (const [name, status, method, headers] of untouched)
+    test(`untouched: ${name}`, () => assert.equal(planCompression(status, method, headers, 'br', config), undefined));
+  test('HEAD: Vary, no encoding', () =>
+    assert.equal(planCompression(200, 'HEAD', json, 'br', config)!.encoding, undefined));
 });
 
 describe('HTTP/2 request headers for an HTTP/1.1 replica', () => {
   const pseudo = [':method', 'GET', ':path', '/x', ':scheme', 'https', ':authority', 'example.org'];
   test(':authority becomes Host; pseudo-headers stay behind', () => {
-    assert.deepEqual(h2RequestHeaders([...pseudo, 'accept', '*/*'], 16384), { raw: ['host', 'example.org', 'accept', '*/*'], host: 'example.org' });
+    assert.deepEqual(h2RequestHeaders([...pseudo, 'accept', '*/*'], 16384), {
+      raw: ['host', 'example.org', 'accept', '*/*'],
+      host: 'example.org',
+    });
   });
   const bad: [string, string[], number][] = [
     ['Host naming another authority', [...pseudo, 'host', 'other.org'], 400],
     ['two Host headers', [':method', 'GET', 'host', 'a', 'host', 'a'], 400],
     ['no authority at all', [':method', 'GET', ':path', '/'], 400],
     ['a header list over the limit', [...pseudo, 'x-big', 'a'.repeat(17000)], 431],
-    ['many small fields over the limit (32 octets each)', [...pseudo, ...Array.from({ length: 600 }, () => ['x', 'y']).flat()], 431],
+    [
+      'many small fields over the limit (32 octets each)',
+      [...pseudo, ...Array.from({ length: 600 }, () => ['x', 'y']).flat()],
+      431,
+    ],
   ];
-  for (const [name, raw, status] of bad) test(name, () => assert.equal((h2RequestHeaders(raw, 16384) as { status: number }).status, status));
-  test('a matching Host is fine', () => assert.equal((h2RequestHeaders([...pseudo, 'host', 'example.org'], 16384) as { host: string }).host, 'example.org'));
+  for (const [name, raw, status] of bad)
+    test(name, () => assert.equal((h2RequestHeaders(raw, 16384) as { status: number }).status, status));
+  test('a matching Host is fine', () =>
+    assert.equal(
+      (h2RequestHeaders([...pseudo, 'host', 'example.org'], 16384) as { host: string }).host,
+      'example.org',
+    ));
 });
 
 describe('where the plain port redirects: a host the certificate names, never one the client made up', async () => {
   const { certificatePem } = await import('../../testkit/tls.ts');
   // DNS:example.org, DNS:*.example.org, IP:127.0.0.1, IP:2001:db8::1
-  const names = new CertificateNames(await certificatePem(['DNS:example.org', 'DNS:*.example.org', 'IP:127.0.0.1', 'IP:2001:db8::1']));
+  const names = new CertificateNames(
+    await certificatePem(['DNS:example.org', 'DNS:*.example.org', 'IP:127.0.0.1', 'IP:2001:db8::1']),
+  );
   const rows: [string | undefined, string, number, string | undefined][] = [
     ['example.org', '/a?b=1', 443, 'https://example.org/a?b=1'],
     ['Example.ORG:80', '/', 443, 'https://example.org/'],
@@ -209,7 +310,8 @@ describe('where the plain port redirects: a host the certificate names, never on
     ['evil.org/path', '/', 443, 'https://example.org/'],
     ['user@evil.org', '/', 443, 'https://example.org/'],
   ];
-  for (const [host, target, port, expected] of rows) test(`${host} ${target} → ${expected}`, () => assert.equal(httpsLocation(host, target, port, names), expected));
+  for (const [host, target, port, expected] of rows)
+    test(`${host} ${target} → ${expected}`, () => assert.equal(httpsLocation(host, target, port, names), expected));
   test('a certificate with only an address redirects that address, and nothing else', async () => {
     const ipOnly = new CertificateNames(await certificatePem(['IP:127.0.0.1'], 'CN with spaces'));
     assert.equal(ipOnly.primary, undefined);

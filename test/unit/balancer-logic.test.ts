@@ -6,14 +6,27 @@ import { downstreamHeaders, hostOf, upstreamHead } from '../../supervisor/balanc
 import { afterFailure, retryOnStatus } from '../../supervisor/balancer/retry.ts';
 import { PrefixTable, pathSet } from '../../supervisor/balancer/routes.ts';
 import { RequestCounters, ServedCounters, SharedLayout, SharedState } from '../../supervisor/balancer/shared-state.ts';
-import { LeastOutstanding, RoundRobin, type AttemptOutcome, type Member, type Strategy } from '../../supervisor/balancer/strategy.ts';
+import {
+  LeastOutstanding,
+  RoundRobin,
+  type AttemptOutcome,
+  type Member,
+  type Strategy,
+} from '../../supervisor/balancer/strategy.ts';
 import { canonicalTarget } from '../../supervisor/balancer/target.ts';
 import { TrackedList, type Linked } from '../../supervisor/balancer/tracked.ts';
 
 const EPOCH = 1_700_000_000_000;
 
 function layout(threads = 1): SharedLayout {
-  return new SharedLayout({ services: [{ name: 'acts', startPort: 8000, ports: 10 }, { name: 'users', startPort: 8080, ports: 2 }], threads, clientBuckets: 64 });
+  return new SharedLayout({
+    services: [
+      { name: 'acts', startPort: 8000, ports: 10 },
+      { name: 'users', startPort: 8080, ports: 2 },
+    ],
+    threads,
+    clientBuckets: 64,
+  });
 }
 
 function fakeClock(start = EPOCH) {
@@ -22,16 +35,40 @@ function fakeClock(start = EPOCH) {
 }
 
 /** Thread `n`'s strategy over a buffer shared by all. */
-function strategyOn(kind: 'rr' | 'lor', l: SharedLayout, buffer: SharedArrayBuffer, thread: number, clock = fakeClock()): { s: Strategy; shared: SharedState } {
+function strategyOn(
+  kind: 'rr' | 'lor',
+  l: SharedLayout,
+  buffer: SharedArrayBuffer,
+  thread: number,
+  clock = fakeClock(),
+): { s: Strategy; shared: SharedState } {
   const shared = new SharedState(buffer, l, thread, EPOCH);
-  const options = { shared, service: l.serviceIndex('acts'), clock, suspectMs: 1000, suspectAfter5xx: 2, panicThresholdPercent: 50 };
+  const options = {
+    shared,
+    service: l.serviceIndex('acts'),
+    clock,
+    suspectMs: 1000,
+    suspectAfter5xx: 2,
+    panicThresholdPercent: 50,
+  };
   return { s: kind === 'rr' ? new RoundRobin(options) : new LeastOutstanding(options), shared };
 }
 
 /** ready: in rotation; 'out': live but held out of rotation; false: starting (neither). */
-const member = (l: SharedLayout, id: string, port: number, ready: boolean | 'out' = true): Member => ({ id, port, slot: l.slotOf('acts', port), ready: ready === true, live: ready !== false });
+const member = (l: SharedLayout, id: string, port: number, ready: boolean | 'out' = true): Member => ({
+  id,
+  port,
+  slot: l.slotOf('acts', port),
+  ready: ready === true,
+  live: ready !== false,
+});
 
-type Step = ['set', Array<[string, number, (boolean | 'out')?]>] | ['pick', number, string[]?] | ['fail', string] | ['end', string, AttemptOutcome] | ['tick', number];
+type Step =
+  | ['set', Array<[string, number, (boolean | 'out')?]>]
+  | ['pick', number, string[]?]
+  | ['fail', string]
+  | ['end', string, AttemptOutcome]
+  | ['tick', number];
 
 /** Picks (released at once as ok unless told) as a string of ids; '-' for none. */
 function run(kind: 'rr' | 'lor', steps: Step[]): string {
@@ -62,26 +99,329 @@ function run(kind: 'rr' | 'lor', steps: Step[]): string {
 
 describe('round robin (strategy)', () => {
   const rows: Array<{ name: string; steps: Step[]; want: string }> = [
-    { name: '6 requests over A and B → 3 each, in strict order', steps: [['set', [['A', 8000], ['B', 8001]]], ['pick', 6]], want: 'ABABAB' },
-    { name: 'three replicas rotate A B C', steps: [['set', [['A', 8000], ['B', 8001], ['C', 8002]]], ['pick', 6]], want: 'ABCABC' },
-    { name: 'order is by port, not by arrival', steps: [['set', [['B', 8001], ['A', 8000]]], ['pick', 4]], want: 'ABAB' },
-    { name: 'a not-ready replica is skipped', steps: [['set', [['A', 8000], ['B', 8001, false], ['C', 8002]]], ['pick', 4]], want: 'ACAC' },
-    { name: 'ready again: it rejoins in its place', steps: [['set', [['A', 8000], ['B', 8001, false]]], ['pick', 2], ['set', [['A', 8000], ['B', 8001]]], ['pick', 3]], want: 'AABAB' },
-    { name: 'a replica already tried is skipped and the order continues', steps: [['set', [['A', 8000], ['B', 8001], ['C', 8002]]], ['pick', 1], ['pick', 1, ['B']], ['pick', 3]], want: 'ACABC' },
-    { name: 'a replica added mid-rotation takes its turn by port', steps: [['set', [['A', 8000], ['C', 8002]]], ['pick', 1], ['set', [['A', 8000], ['B', 8001], ['C', 8002]]], ['pick', 3]], want: 'ABCA' },
-    { name: 'removing the last picked keeps the rotation going', steps: [['set', [['A', 8000], ['B', 8001], ['C', 8002]]], ['pick', 2], ['set', [['A', 8000], ['C', 8002]]], ['pick', 3]], want: 'ABCAC' },
-    { name: 'a suspect replica is passed over while it is suspect', steps: [['set', [['A', 8000], ['B', 8001]]], ['fail', 'B'], ['pick', 3], ['tick', 1001], ['pick', 2]], want: 'AAABA' },
-    { name: 'one 5xx answer is not enough; two in a row make a replica suspect', steps: [['set', [['A', 8000], ['B', 8001]]], ['end', 'B', 'server-error'], ['pick', 2], ['end', 'B', 'server-error'], ['end', 'B', 'server-error'], ['pick', 3]], want: 'ABAAA' },
-    { name: 'a good answer ends a run of 5xx', steps: [['set', [['A', 8000], ['B', 8001]]], ['end', 'B', 'server-error'], ['end', 'B', 'ok'], ['end', 'B', 'server-error'], ['pick', 2]], want: 'AB' },
-    { name: 'a per-attempt timeout makes a replica suspect at once', steps: [['set', [['A', 8000], ['B', 8001]]], ['end', 'B', 'timeout'], ['pick', 2]], want: 'AA' },
-    { name: 'a suspect replica still serves when it is the only one left', steps: [['set', [['A', 8000], ['B', 8001]]], ['fail', 'B'], ['pick', 2, ['A']]], want: 'BB' },
-    { name: 'none ready → nothing', steps: [['set', [['A', 8000, false]]], ['pick', 2]], want: '--' },
-    { name: 'a replica held out of rotation is skipped while at least half are in', steps: [['set', [['A', 8000], ['B', 8001, 'out'], ['C', 8002]]], ['pick', 4]], want: 'ACAC' },
-    { name: 'panic: fewer than half of the live replicas in rotation → every live one takes its turn', steps: [['set', [['A', 8000], ['B', 8001, 'out'], ['C', 8002, 'out']]], ['pick', 6]], want: 'ABCABC' },
-    { name: 'panic: none in rotation, all held out → all of them, rather than a 503', steps: [['set', [['A', 8000, 'out'], ['B', 8001, 'out']]], ['pick', 4]], want: 'ABAB' },
-    { name: 'panic never sends to a starting replica', steps: [['set', [['A', 8000, 'out'], ['B', 8001, false]]], ['pick', 2]], want: 'AA' },
-    { name: 'back above the threshold: held-out replicas are skipped again', steps: [['set', [['A', 8000], ['B', 8001, 'out'], ['C', 8002, 'out']]], ['pick', 3], ['set', [['A', 8000], ['B', 8001], ['C', 8002, 'out']]], ['pick', 4]], want: 'ABCABAB' },
-    { name: 'everything tried → nothing', steps: [['set', [['A', 8000]]], ['pick', 1, ['A']]], want: '-' },
+    {
+      name: '6 requests over A and B → 3 each, in strict order',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+          ],
+        ],
+        ['pick', 6],
+      ],
+      want: 'ABABAB',
+    },
+    {
+      name: 'three replicas rotate A B C',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+            ['C', 8002],
+          ],
+        ],
+        ['pick', 6],
+      ],
+      want: 'ABCABC',
+    },
+    {
+      name: 'order is by port, not by arrival',
+      steps: [
+        [
+          'set',
+          [
+            ['B', 8001],
+            ['A', 8000],
+          ],
+        ],
+        ['pick', 4],
+      ],
+      want: 'ABAB',
+    },
+    {
+      name: 'a not-ready replica is skipped',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001, false],
+            ['C', 8002],
+          ],
+        ],
+        ['pick', 4],
+      ],
+      want: 'ACAC',
+    },
+    {
+      name: 'ready again: it rejoins in its place',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001, false],
+          ],
+        ],
+        ['pick', 2],
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+          ],
+        ],
+        ['pick', 3],
+      ],
+      want: 'AABAB',
+    },
+    {
+      name: 'a replica already tried is skipped and the order continues',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+            ['C', 8002],
+          ],
+        ],
+        ['pick', 1],
+        ['pick', 1, ['B']],
+        ['pick', 3],
+      ],
+      want: 'ACABC',
+    },
+    {
+      name: 'a replica added mid-rotation takes its turn by port',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['C', 8002],
+          ],
+        ],
+        ['pick', 1],
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+            ['C', 8002],
+          ],
+        ],
+        ['pick', 3],
+      ],
+      want: 'ABCA',
+    },
+    {
+      name: 'removing the last picked keeps the rotation going',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+            ['C', 8002],
+          ],
+        ],
+        ['pick', 2],
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['C', 8002],
+          ],
+        ],
+        ['pick', 3],
+      ],
+      want: 'ABCAC',
+    },
+    {
+      name: 'a suspect replica is passed over while it is suspect',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+          ],
+        ],
+        ['fail', 'B'],
+        ['pick', 3],
+        ['tick', 1001],
+        ['pick', 2],
+      ],
+      want: 'AAABA',
+    },
+    {
+      name: 'one 5xx answer is not enough; two in a row make a replica suspect',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+          ],
+        ],
+        ['end', 'B', 'server-error'],
+        ['pick', 2],
+        ['end', 'B', 'server-error'],
+        ['end', 'B', 'server-error'],
+        ['pick', 3],
+      ],
+      want: 'ABAAA',
+    },
+    {
+      name: 'a good answer ends a run of 5xx',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+          ],
+        ],
+        ['end', 'B', 'server-error'],
+        ['end', 'B', 'ok'],
+        ['end', 'B', 'server-error'],
+        ['pick', 2],
+      ],
+      want: 'AB',
+    },
+    {
+      name: 'a per-attempt timeout makes a replica suspect at once',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+          ],
+        ],
+        ['end', 'B', 'timeout'],
+        ['pick', 2],
+      ],
+      want: 'AA',
+    },
+    {
+      name: 'a suspect replica still serves when it is the only one left',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+          ],
+        ],
+        ['fail', 'B'],
+        ['pick', 2, ['A']],
+      ],
+      want: 'BB',
+    },
+    {
+      name: 'none ready → nothing',
+      steps: [
+        ['set', [['A', 8000, false]]],
+        ['pick', 2],
+      ],
+      want: '--',
+    },
+    {
+      name: 'a replica held out of rotation is skipped while at least half are in',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001, 'out'],
+            ['C', 8002],
+          ],
+        ],
+        ['pick', 4],
+      ],
+      want: 'ACAC',
+    },
+    {
+      name: 'panic: fewer than half of the live replicas in rotation → every live one takes its turn',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001, 'out'],
+            ['C', 8002, 'out'],
+          ],
+        ],
+        ['pick', 6],
+      ],
+      want: 'ABCABC',
+    },
+    {
+      name: 'panic: none in rotation, all held out → all of them, rather than a 503',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000, 'out'],
+            ['B', 8001, 'out'],
+          ],
+        ],
+        ['pick', 4],
+      ],
+      want: 'ABAB',
+    },
+    {
+      name: 'panic never sends to a starting replica',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000, 'out'],
+            ['B', 8001, false],
+          ],
+        ],
+        ['pick', 2],
+      ],
+      want: 'AA',
+    },
+    {
+      name: 'back above the threshold: held-out replicas are skipped again',
+      steps: [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001, 'out'],
+            ['C', 8002, 'out'],
+          ],
+        ],
+        ['pick', 3],
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+            ['C', 8002, 'out'],
+          ],
+        ],
+        ['pick', 4],
+      ],
+      want: 'ABCABAB',
+    },
+    {
+      name: 'everything tried → nothing',
+      steps: [
+        ['set', [['A', 8000]]],
+        ['pick', 1, ['A']],
+      ],
+      want: '-',
+    },
   ];
   for (const row of rows) test(row.name, () => assert.equal(run('rr', row.steps), row.want));
 
@@ -129,16 +469,42 @@ describe('least outstanding requests (strategy)', () => {
   });
 
   test('equal loads go round robin', () => {
-    assert.equal(run('lor', [['set', [['A', 8000], ['B', 8001], ['C', 8002]]], ['pick', 6]]), 'ABCABC');
+    assert.equal(
+      run('lor', [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+            ['C', 8002],
+          ],
+        ],
+        ['pick', 6],
+      ]),
+      'ABCABC',
+    );
   });
 
   test('a suspect replica is passed over like in round robin', () => {
-    assert.equal(run('lor', [['set', [['A', 8000], ['B', 8001]]], ['fail', 'B'], ['pick', 3]]), 'AAA');
+    assert.equal(
+      run('lor', [
+        [
+          'set',
+          [
+            ['A', 8000],
+            ['B', 8001],
+          ],
+        ],
+        ['fail', 'B'],
+        ['pick', 3],
+      ]),
+      'AAA',
+    );
   });
 });
 
 describe('shared counters', () => {
-  test('the scaler takes counted requests with the first one\'s time, the primary served per slot', () => {
+  test("the scaler takes counted requests with the first one's time, the primary served per slot", () => {
     const l = layout(2);
     const buffer = l.create();
     const [t0, t1] = [new SharedState(buffer, l, 0, EPOCH), new SharedState(buffer, l, 1, EPOCH)];
@@ -149,7 +515,10 @@ describe('shared counters', () => {
     t1.countRequest(1, EPOCH + 5300);
     t0.served(l.slotOf('acts', 8001));
     t1.served(l.slotOf('acts', 8001));
-    assert.deepEqual(requests.take(EPOCH + 6000), { acts: { count: 2, firstAt: EPOCH + 5000 }, users: { count: 1, firstAt: EPOCH + 5300 } });
+    assert.deepEqual(requests.take(EPOCH + 6000), {
+      acts: { count: 2, firstAt: EPOCH + 5000 },
+      users: { count: 1, firstAt: EPOCH + 5300 },
+    });
     assert.deepEqual([...served.take()], [[l.slotOf('acts', 8001), 2]]);
     assert.deepEqual(requests.take(EPOCH + 7000), {});
     assert.equal(served.take().size, 0);
@@ -160,9 +529,13 @@ describe('shared counters', () => {
     const buffer = l.create();
     const t0 = new SharedState(buffer, l, 0, EPOCH);
     t0.countRequest(0, EPOCH + 100);
-    assert.deepEqual(new RequestCounters(buffer, l, EPOCH).take(EPOCH + 200), { acts: { count: 1, firstAt: EPOCH + 100 } });
+    assert.deepEqual(new RequestCounters(buffer, l, EPOCH).take(EPOCH + 200), {
+      acts: { count: 1, firstAt: EPOCH + 100 },
+    });
     t0.countRequest(0, EPOCH + 300);
-    assert.deepEqual(new RequestCounters(buffer, l, EPOCH).take(EPOCH + 400), { acts: { count: 1, firstAt: EPOCH + 300 } });
+    assert.deepEqual(new RequestCounters(buffer, l, EPOCH).take(EPOCH + 400), {
+      acts: { count: 1, firstAt: EPOCH + 300 },
+    });
   });
 
   test('a firstAt seen before its count is kept for the next take', () => {
@@ -189,7 +562,7 @@ describe('shared counters', () => {
     assert.equal(t0.inFlight(slot), 1);
   });
 
-  test('a port outside the configured range shares the spare slot, not a neighbour\'s', () => {
+  test("a port outside the configured range shares the spare slot, not a neighbour's", () => {
     const l = layout();
     assert.notEqual(l.slotOf('acts', 8010), l.slotOf('users', 8080));
     assert.equal(l.slotOf('acts', 8010), l.slotOf('acts', 7000));
@@ -216,9 +589,11 @@ describe('shared counters', () => {
     const clients = Array.from({ length: 300 }, (_, i) => `10.${i >> 8}.${i & 255}.9`);
     const cap = 30;
     let refused = 0;
-    for (const client of clients) for (let n = 0; n < cap; n++) if ((n % 2 ? t1 : t0).connect(client, cap) < 0) refused++;
+    for (const client of clients)
+      for (let n = 0; n < cap; n++) if ((n % 2 ? t1 : t0).connect(client, cap) < 0) refused++;
     assert.equal(refused, 0);
-    for (const client of clients) assert.equal(t0.connect(client, cap), -1, `${client}'s next connection is over its cap`);
+    for (const client of clients)
+      assert.equal(t0.connect(client, cap), -1, `${client}'s next connection is over its cap`);
   });
 });
 
@@ -270,7 +645,12 @@ describe('canonical request target', () => {
 });
 
 describe('prefix routing: longest prefix, whole segments, case-insensitive like Express', () => {
-  const table = new PrefixTable([['/api/v1/users', 'users'], ['/api/v1/sessions', 'users'], ['/api/v1', 'acts'], ['/whoami/', 'whoami']]);
+  const table = new PrefixTable([
+    ['/api/v1/users', 'users'],
+    ['/api/v1/sessions', 'users'],
+    ['/api/v1', 'acts'],
+    ['/whoami/', 'whoami'],
+  ]);
   const rows: Array<[string, string | undefined]> = [
     ['/api/v1/users', 'users'],
     ['/api/v1/users/', 'users'],
@@ -286,11 +666,20 @@ describe('prefix routing: longest prefix, whole segments, case-insensitive like 
     ['/', undefined],
     ['/index.html', undefined],
   ];
-  for (const [path, service] of rows) test(`${path} → ${service ?? 'static files'}`, () => assert.equal(table.lookup(path), service));
+  for (const [path, service] of rows)
+    test(`${path} → ${service ?? 'static files'}`, () => assert.equal(table.lookup(path), service));
 
   test('blocked paths match every spelling of the canonical path an app accepts', () => {
     const blocked = pathSet(['/api/v1/_crash']);
-    for (const raw of ['/api/v1/_crash', '/API/v1/_CRASH', '/api/v1/_crash/', '//api//v1//_crash', '/api/v1/%5Fcrash', '/api/v1/x/../_crash', '/api/v1/_crash?x=1']) {
+    for (const raw of [
+      '/api/v1/_crash',
+      '/API/v1/_CRASH',
+      '/api/v1/_crash/',
+      '//api//v1//_crash',
+      '/api/v1/%5Fcrash',
+      '/api/v1/x/../_crash',
+      '/api/v1/_crash?x=1',
+    ]) {
       const t = canonicalTarget(raw);
       assert.ok(!('error' in t));
       assert.ok(blocked.matches(t.path), raw);
@@ -303,19 +692,64 @@ describe('header rules', () => {
   const client = { address: '198.51.100.4', proto: 'http' as const, defaultHost: () => '127.0.0.1:3000' };
 
   test('upstream head: hop-by-hop and Connection-named dropped, framing and X-Forwarded-* ours', () => {
-    const head = upstreamHead('POST', '/api/v1/acts', [
-      'Host', 'example.org', 'Connection', 'keep-alive, X-Secret', 'Keep-Alive', 'timeout=5', 'X-Secret', '1', 'TE', 'trailers',
-      'Upgrade', 'h2c', 'Proxy-Authorization', 'Basic eA==', 'Expect', '100-continue', 'Transfer-Encoding', 'chunked',
-      'X-Forwarded-For', '203.0.113.9', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'spoofed', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Kept', 'yes',
-    ], client, { length: 5 });
-    assert.equal(head, [
-      'POST /api/v1/acts HTTP/1.1', 'Set-Cookie: a=1', 'Set-Cookie: b=2', 'X-Kept: yes', 'host: example.org',
-      // The client's own X-Forwarded-* are dropped, not appended to: the replicas believe ours.
-      'x-forwarded-for: 198.51.100.4', 'x-forwarded-proto: http', 'x-forwarded-host: example.org', 'content-length: 5', '', '',
-    ].join('\r\n'));
+    const head = upstreamHead(
+      'POST',
+      '/api/v1/acts',
+      [
+        'Host',
+        'example.org',
+        'Connection',
+        'keep-alive, X-Secret',
+        'Keep-Alive',
+        'timeout=5',
+        'X-Secret',
+        '1',
+        'TE',
+        'trailers',
+        'Upgrade',
+        'h2c',
+        'Proxy-Authorization',
+        'Basic eA==',
+        'Expect',
+        '100-continue',
+        'Transfer-Encoding',
+        'chunked',
+        'X-Forwarded-For',
+        '203.0.113.9',
+        'X-Forwarded-Proto',
+        'https',
+        'X-Forwarded-Host',
+        'spoofed',
+        'Set-Cookie',
+        'a=1',
+        'Set-Cookie',
+        'b=2',
+        'X-Kept',
+        'yes',
+      ],
+      client,
+      { length: 5 },
+    );
+    assert.equal(
+      head,
+      [
+        'POST /api/v1/acts HTTP/1.1',
+        'Set-Cookie: a=1',
+        'Set-Cookie: b=2',
+        'X-Kept: yes',
+        'host: example.org',
+        // The client's own X-Forwarded-* are dropped, not appended to: the replicas believe ours.
+        'x-forwarded-for: 198.51.100.4',
+        'x-forwarded-proto: http',
+        'x-forwarded-host: example.org',
+        'content-length: 5',
+        '',
+        '',
+      ].join('\r\n'),
+    );
   });
 
-  test('no Host (HTTP/1.0): the listener\'s own', () => {
+  test("no Host (HTTP/1.0): the listener's own", () => {
     assert.match(upstreamHead('GET', '/', [], client, null), /\r\nhost: 127\.0\.0\.1:3000\r\n/);
   });
 
@@ -327,7 +761,20 @@ describe('header rules', () => {
 
   test('downstream: hop-by-hop dropped, Content-Length kept, the rest untouched', () => {
     assert.deepEqual(
-      downstreamHeaders(['Content-Type', 'text/plain', 'Connection', 'keep-alive, x-hop', 'x-hop', '1', 'Transfer-Encoding', 'chunked', 'Content-Length', '3', 'X-Kept', 'y']),
+      downstreamHeaders([
+        'Content-Type',
+        'text/plain',
+        'Connection',
+        'keep-alive, x-hop',
+        'x-hop',
+        '1',
+        'Transfer-Encoding',
+        'chunked',
+        'Content-Length',
+        '3',
+        'X-Kept',
+        'y',
+      ]),
       ['Content-Type', 'text/plain', 'Content-Length', '3', 'X-Kept', 'y'],
     );
     const plain = ['Content-Type', 'text/plain', 'Content-Length', '3'];
@@ -335,12 +782,21 @@ describe('header rules', () => {
   });
 
   test("downstream: a replica's Strict-Transport-Security never reaches a client (the edge adds its own, over TLS)", () => {
-    assert.deepEqual(downstreamHeaders(['Strict-Transport-Security', 'max-age=31536000; includeSubDomains', 'X-Kept', 'y']), ['X-Kept', 'y']);
+    assert.deepEqual(
+      downstreamHeaders(['Strict-Transport-Security', 'max-age=31536000; includeSubDomains', 'X-Kept', 'y']),
+      ['X-Kept', 'y'],
+    );
   });
 });
 
 describe('retry rule: never a request twice at a replica', () => {
-  const ctx = (method: string, replayable = true, tried = 1, members = 2, retriedAfterReaching = 0) => ({ method, replayable, tried, members, retriedAfterReaching });
+  const ctx = (method: string, replayable = true, tried = 1, members = 2, retriedAfterReaching = 0) => ({
+    method,
+    replayable,
+    tried,
+    members,
+    retriedAfterReaching,
+  });
   const rows: Array<[string, Parameters<typeof afterFailure>[0], ReturnType<typeof ctx>, string]> = [
     ['refused POST with its body kept → next replica', 'refused', ctx('POST'), 'retry'],
     ['refused POST whose streamed body was partly sent → 502', 'refused', ctx('POST', false), 'answer 502'],
@@ -356,7 +812,12 @@ describe('retry rule: never a request twice at a replica', () => {
     ['reset DELETE → 502 (its answer would not be idempotent)', 'reset', ctx('DELETE'), 'answer 502'],
     ['timeout GET already retried once → 504, not a third replica', 'timeout', ctx('GET', true, 2, 3, 1), 'answer 504'],
     ['reset GET already retried once → 502', 'reset', ctx('GET', true, 2, 3, 1), 'answer 502'],
-    ['refused GET after one retry → still the next replica (nothing reached it)', 'refused', ctx('GET', true, 2, 3, 1), 'retry'],
+    [
+      'refused GET after one retry → still the next replica (nothing reached it)',
+      'refused',
+      ctx('GET', true, 2, 3, 1),
+      'retry',
+    ],
   ];
   for (const [name, failure, c, want] of rows) {
     test(name, () => {
@@ -390,7 +851,9 @@ describe('the list of exchanges in progress', () => {
   const item = (id: string): Item => ({ id, prevTracked: null, nextTracked: null });
   const ids = (list: TrackedList<Item>) => {
     const out: string[] = [];
-    list.forEach((i) => out.push(i.id));
+    list.forEach((i) => {
+      out.push(i.id);
+    });
     return out.join('');
   };
 
@@ -406,8 +869,14 @@ describe('the list of exchanges in progress', () => {
     list.remove(a);
     assert.deepEqual([ids(list), list.size], ['c', 1]);
     list.add(a);
-    list.forEach((i) => list.remove(i));
+    list.forEach((i) => {
+      list.remove(i);
+    });
     assert.deepEqual([ids(list), list.size], ['', 0]);
-    assert.deepEqual([a.prevTracked, a.nextTracked, c.prevTracked, c.nextTracked], [null, null, null, null], 'a removed item holds nothing');
+    assert.deepEqual(
+      [a.prevTracked, a.nextTracked, c.prevTracked, c.nextTracked],
+      [null, null, null, null],
+      'a removed item holds nothing',
+    );
   });
 });

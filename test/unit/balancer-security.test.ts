@@ -81,7 +81,7 @@ describe('static files', () => {
     assert.equal((await fetch(`${base}/..%2F..%2Fetc%2Fpasswd`)).status, 404);
   });
 
-  test('no reaching a sibling directory whose name starts with the root\'s', async () => {
+  test("no reaching a sibling directory whose name starts with the root's", async () => {
     const sibling = `${path.basename(dir)}-private`;
     const res = await fetch(`${base}/..%2F${sibling}%2Fsecret.txt`);
     assert.equal(res.status, 404);
@@ -91,24 +91,71 @@ describe('static files', () => {
 
 describe('who may use the admin API', () => {
   const options = { listenerHost: '127.0.0.1', token: '' };
-  const rows: Array<{ name: string; method: string; host: string | undefined; token?: string; opts?: typeof options; ok: boolean }> = [
+  const rows: Array<{
+    name: string;
+    method: string;
+    host: string | undefined;
+    token?: string;
+    opts?: typeof options;
+    ok: boolean;
+  }> = [
     { name: 'GET addressed to 127.0.0.1:3001', method: 'GET', host: '127.0.0.1:3001', ok: true },
     { name: 'GET addressed to localhost', method: 'GET', host: 'localhost:3001', ok: true },
     { name: 'GET addressed to [::1]', method: 'GET', host: '[::1]:3001', ok: true },
     { name: 'DNS rebinding: GET addressed to evil.example', method: 'GET', host: 'evil.example:3001', ok: false },
     { name: 'a loopback-looking name is not loopback', method: 'GET', host: '127.0.0.1.evil.example', ok: false },
     { name: 'no Host at all', method: 'GET', host: undefined, ok: false },
-    { name: 'POST without the token header (what a form or fetch without preflight sends)', method: 'POST', host: '127.0.0.1:3001', ok: false },
-    { name: 'POST with the header, no token known (none is ever "any value")', method: 'POST', host: '127.0.0.1:3001', token: '1', ok: false },
+    {
+      name: 'POST without the token header (what a form or fetch without preflight sends)',
+      method: 'POST',
+      host: '127.0.0.1:3001',
+      ok: false,
+    },
+    {
+      name: 'POST with the header, no token known (none is ever "any value")',
+      method: 'POST',
+      host: '127.0.0.1:3001',
+      token: '1',
+      ok: false,
+    },
     { name: 'POST with an empty header, no token known', method: 'POST', host: '127.0.0.1:3001', token: '', ok: false },
-    { name: 'POST with the wrong token', method: 'POST', host: '127.0.0.1:3001', token: 'guess', opts: { listenerHost: '127.0.0.1', token: 's3cret' }, ok: false },
-    { name: 'POST with the right token', method: 'POST', host: '127.0.0.1:3001', token: 's3cret', opts: { listenerHost: '127.0.0.1', token: 's3cret' }, ok: true },
-    { name: 'an admin listener on a private address is reachable by that address', method: 'GET', host: '10.0.0.5:3001', opts: { listenerHost: '10.0.0.5', token: '' }, ok: true },
-    { name: 'a wildcard admin listener admits no extra name', method: 'GET', host: '10.0.0.5:3001', opts: { listenerHost: '0.0.0.0', token: '' }, ok: false },
+    {
+      name: 'POST with the wrong token',
+      method: 'POST',
+      host: '127.0.0.1:3001',
+      token: 'guess',
+      opts: { listenerHost: '127.0.0.1', token: 's3cret' },
+      ok: false,
+    },
+    {
+      name: 'POST with the right token',
+      method: 'POST',
+      host: '127.0.0.1:3001',
+      token: 's3cret',
+      opts: { listenerHost: '127.0.0.1', token: 's3cret' },
+      ok: true,
+    },
+    {
+      name: 'an admin listener on a private address is reachable by that address',
+      method: 'GET',
+      host: '10.0.0.5:3001',
+      opts: { listenerHost: '10.0.0.5', token: '' },
+      ok: true,
+    },
+    {
+      name: 'a wildcard admin listener admits no extra name',
+      method: 'GET',
+      host: '10.0.0.5:3001',
+      opts: { listenerHost: '0.0.0.0', token: '' },
+      ok: false,
+    },
   ];
   for (const row of rows) {
     test(`${row.name} → ${row.ok ? 'allowed' : '403'}`, () => {
-      const verdict = checkAdminRequest({ method: row.method, host: row.host, token: row.token, acts: true }, row.opts ?? options);
+      const verdict = checkAdminRequest(
+        { method: row.method, host: row.host, token: row.token, acts: true },
+        row.opts ?? options,
+      );
       assert.equal(verdict.ok, row.ok, JSON.stringify(verdict));
     });
   }
@@ -119,7 +166,12 @@ describe('who may use the admin API', () => {
     assert.equal(hostName('[::1]:3001'), '::1');
     assert.equal(hostName('LocalHost'), 'localhost');
     assert.equal(hostName('a b'), undefined);
-    assert.ok(isLoopback('::ffff:127.0.0.1') && isLoopback('127.1.2.3') && !isLoopback('10.0.0.1') && !isLoopback('127.0.0.1.evil'));
+    assert.ok(
+      isLoopback('::ffff:127.0.0.1') &&
+        isLoopback('127.1.2.3') &&
+        !isLoopback('10.0.0.1') &&
+        !isLoopback('127.0.0.1.evil'),
+    );
     assert.ok(isLoopbackHost('127.0.0.1') && !isLoopbackHost('localhost.evil.example'));
   });
 });

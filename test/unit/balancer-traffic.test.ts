@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SharedLayout, SharedState, type SharedSpec } from '../../supervisor/balancer/shared-state.ts';
-import { LATENCY_BOUNDS, STATUS_CLASSES, TrafficReader, TrafficRecorder, latencyBucket, statusClass } from '../../supervisor/balancer/traffic.ts';
+import {
+  LATENCY_BOUNDS,
+  STATUS_CLASSES,
+  TrafficReader,
+  TrafficRecorder,
+  latencyBucket,
+  statusClass,
+} from '../../supervisor/balancer/traffic.ts';
 
 const spec: SharedSpec = {
   services: [
@@ -19,7 +26,12 @@ const spec: SharedSpec = {
 function setup() {
   const layout = new SharedLayout(spec);
   const buffer = layout.create();
-  return { layout, buffer, recorder: new TrafficRecorder(buffer, layout.traffic), reader: new TrafficReader(buffer, layout.traffic) };
+  return {
+    layout,
+    buffer,
+    recorder: new TrafficRecorder(buffer, layout.traffic),
+    reader: new TrafficReader(buffer, layout.traffic),
+  };
 }
 
 const cls = (name: (typeof STATUS_CLASSES)[number]) => STATUS_CLASSES.indexOf(name);

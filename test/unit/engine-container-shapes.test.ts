@@ -10,7 +10,10 @@ describe('container create body', () => {
       cmd: ['node', 'app/main.ts'],
       env: { SERVICE: 'acts', PORT: '8000' },
       labels: { 'selflessacts.service': 'acts' },
-      ports: [{ containerPort: 8000, hostPort: 8001 }, { containerPort: 9000, protocol: 'udp', hostIp: '0.0.0.0' }],
+      ports: [
+        { containerPort: 8000, hostPort: 8001 },
+        { containerPort: 9000, protocol: 'udp', hostIp: '0.0.0.0' },
+      ],
       restartPolicy: { name: 'unless-stopped' },
       memoryBytes: 268435456,
       memorySwapBytes: 268435456,
@@ -18,7 +21,10 @@ describe('container create body', () => {
       extraHosts: ['host.docker.internal:host-gateway'],
       networkMode: 'selflessacts',
       networkAliases: ['acts-1'],
-      binds: [{ source: '/data', target: '/app/data' }, { source: '/ro', target: '/ro', readOnly: true }],
+      binds: [
+        { source: '/data', target: '/app/data' },
+        { source: '/ro', target: '/ro', readOnly: true },
+      ],
       user: '10001',
       stopTimeoutSeconds: 5,
     });

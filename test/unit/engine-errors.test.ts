@@ -56,7 +56,8 @@ describe('engine errors', () => {
   });
 
   test("Podman's 500 for a container name in use is a CONFLICT like Docker's 409; other 500s stay", () => {
-    const podman = 'container create: creating container storage: the container name "echo-39810" is already in use by 6cc25e9d58c4. You have to remove that container to be able to reuse that name: that name is already in use';
+    const podman =
+      'container create: creating container storage: the container name "echo-39810" is already in use by 6cc25e9d58c4. You have to remove that container to be able to reuse that name: that name is already in use';
     const conflict = errorForStatus(500, 'POST', '/containers/create', podman);
     assert.ok(conflict instanceof ConflictError);
     assert.equal(conflict.status, 500);
@@ -64,7 +65,12 @@ describe('engine errors', () => {
   });
 
   test('toWire → MessagePort → fromWire restores class, code and details', async () => {
-    const original = errorForStatus(409, 'POST', '/containers/create?name=a', 'Conflict. The name "/a" is already in use');
+    const original = errorForStatus(
+      409,
+      'POST',
+      '/containers/create?name=a',
+      'Conflict. The name "/a" is already in use',
+    );
     const wire = await postThrough<ReturnType<typeof toWire>>(toWire(original));
     assert.equal(engineErrorCode(wire), 'CONFLICT', 'the wire form is branchable as it is');
     assert.ok(isConflict(wire));
@@ -84,6 +90,9 @@ describe('engine errors', () => {
     assert.ok(!isNotFound(new Error('x')));
     assert.ok(!isNotFound(Object.assign(new Error('fs'), { code: 'ENOENT' })));
     assert.equal(engineErrorCode(null), undefined);
-    assert.equal(fromWire({ name: 'EngineError', code: 'WHAT' as EngineErrorCode, message: 'm' }).code, 'UNEXPECTED_STATUS');
+    assert.equal(
+      fromWire({ name: 'EngineError', code: 'WHAT' as EngineErrorCode, message: 'm' }).code,
+      'UNEXPECTED_STATUS',
+    );
   });
 });

@@ -87,7 +87,10 @@ describe('engine events', () => {
       await new Promise((resolve) => server.close(resolve));
       await rm(dir, { recursive: true, force: true });
     }
-    assert.deepEqual(events.map((e) => e.action), ['create', 'start', 'die', 'destroy']);
+    assert.deepEqual(
+      events.map((e) => e.action),
+      ['create', 'start', 'die', 'destroy'],
+    );
     assert.equal(reconnects[0]?.[1], 1);
     assert.equal(reconnects.length, 2);
     const since = encodeURIComponent(cursorOf(t0 + 5n));

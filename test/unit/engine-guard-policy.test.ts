@@ -5,17 +5,25 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { containerRefusal, insideRoots, networkRefusal, route } from '../../supervisor/engine-guard/policy.ts';
 
-const policy = { bindRoots: ['/var/lib/selflessacts/replicas', '/var/lib/selflessacts/replica-secrets'], ownerLabel: 'selflessacts.supervisor' };
+const policy = {
+  bindRoots: ['/var/lib/selflessacts/replicas', '/var/lib/selflessacts/replica-secrets'],
+  ownerLabel: 'selflessacts.supervisor',
+};
 
 /** What the runtime sends for a replica (engine-client's container-shapes.ts, engine-runtime.ts). */
-function replica(change: (body: { HostConfig: Record<string, unknown> } & Record<string, unknown>) => void = () => {}): Record<string, unknown> {
+function replica(
+  change: (body: { HostConfig: Record<string, unknown> } & Record<string, unknown>) => void = () => {},
+): Record<string, unknown> {
   const body = {
     Image: 'acts:latest',
     User: '10001:10001',
     Labels: { 'selflessacts.supervisor': 'selflessacts', 'selflessacts.service': 'acts' },
     Env: ['PORT=8080', 'SESSION_SECRET_FILE=/run/secrets/SESSION_SECRET'],
     HostConfig: {
-      Binds: ['/var/lib/selflessacts/replicas/acts:/data', '/var/lib/selflessacts/replica-secrets/acts:/run/secrets:ro'],
+      Binds: [
+        '/var/lib/selflessacts/replicas/acts:/data',
+        '/var/lib/selflessacts/replica-secrets/acts:/run/secrets:ro',
+      ],
       Memory: 268435456,
       MemorySwap: 268435456,
       NanoCpus: 500000000,
@@ -73,11 +81,12 @@ describe('the engine guard: routes', () => {
     ['GET', '/v1.43/containers/a%2F..%2F..%2Fbuild/json', 'deny'],
     ['GET', '/v1.43/session', 'deny'],
   ];
-  for (const [method, path, kind] of rows) test(`${method} ${path} → ${kind}`, () => assert.equal(route(method, path).kind, kind));
+  for (const [method, path, kind] of rows)
+    test(`${method} ${path} → ${kind}`, () => assert.equal(route(method, path).kind, kind));
 });
 
 describe('the engine guard: a container is a replica, or is refused', () => {
-  test('the runtime\'s replica passes, its bind sources handed over for checking', () => {
+  test("the runtime's replica passes, its bind sources handed over for checking", () => {
     const binds: string[] = [];
     assert.equal(containerRefusal(replica(), policy, binds), undefined);
     assert.deepEqual(binds, ['/var/lib/selflessacts/replicas/acts', '/var/lib/selflessacts/replica-secrets/acts']);
@@ -93,15 +102,19 @@ describe('the engine guard: a container is a replica, or is refused', () => {
     ['a writable root', (b) => (b.HostConfig.ReadonlyRootfs = false)],
     ['root', (b) => (b.User = '0:0')],
     ['root by name', (b) => (b.User = 'root')],
-    ['no user (the image\'s: root)', (b) => delete b.User],
+    ["no user (the image's: root)", (b) => delete b.User],
     ['the root group', (b) => (b.User = '10001:0')],
     ['a supplementary group', (b) => (b.HostConfig.GroupAdd = ['docker'])],
     ['the host network', (b) => (b.HostConfig.NetworkMode = 'host')],
-    ['another container\'s network', (b) => (b.HostConfig.NetworkMode = 'container:abc')],
+    ["another container's network", (b) => (b.HostConfig.NetworkMode = 'container:abc')],
     ['the host pid namespace', (b) => (b.HostConfig.PidMode = 'host')],
     ['the host ipc namespace', (b) => (b.HostConfig.IpcMode = 'host')],
     ['the host user namespace', (b) => (b.HostConfig.UsernsMode = 'host')],
-    ['a device', (b) => (b.HostConfig.Devices = [{ PathOnHost: '/dev/sda', PathInContainer: '/dev/sda', CgroupPermissions: 'rwm' }])],
+    [
+      'a device',
+      (b) =>
+        (b.HostConfig.Devices = [{ PathOnHost: '/dev/sda', PathInContainer: '/dev/sda', CgroupPermissions: 'rwm' }]),
+    ],
     ['a GPU', (b) => (b.HostConfig.DeviceRequests = [{ Count: -1 }])],
     ['sysctls', (b) => (b.HostConfig.Sysctls = { 'kernel.core_pattern': '|/x' })],
     ['a bind mount in Mounts', (b) => (b.HostConfig.Mounts = [{ Type: 'bind', Source: '/', Target: '/host' }])],
@@ -134,7 +147,10 @@ describe('the engine guard: networks', () => {
     const ours = { Name: 'selflessacts', Driver: 'bridge', Labels: { 'selflessacts.network': 'true' } };
     assert.equal(networkRefusal(ours, policy), undefined);
     assert.notEqual(networkRefusal({ ...ours, Driver: 'macvlan' }, policy), undefined);
-    assert.notEqual(networkRefusal({ ...ours, Options: { 'com.docker.network.bridge.name': 'eth0' } }, policy), undefined);
+    assert.notEqual(
+      networkRefusal({ ...ours, Options: { 'com.docker.network.bridge.name': 'eth0' } }, policy),
+      undefined,
+    );
     assert.notEqual(networkRefusal({ Name: 'x', Driver: 'bridge' }, policy), undefined);
   });
 });

@@ -10,7 +10,7 @@ const MESSAGES = [
   { errorDetail: { message: 'boom 💥' }, error: 'boom 💥' },
 ];
 // The engine ends build lines with \r\n; events with \n; the last line may lack one.
-const WIRE = Buffer.from(MESSAGES.map((m, i) => JSON.stringify(m) + (i % 2 ? '\n' : '\r\n')).join('') + '\n');
+const WIRE = Buffer.from(`${MESSAGES.map((m, i) => JSON.stringify(m) + (i % 2 ? '\n' : '\r\n')).join('')}\n`);
 
 function feed(chunks: Uint8Array[]): unknown[] {
   const splitter = new JsonLinesSplitter();
@@ -64,10 +64,13 @@ describe('JSON-lines splitter', () => {
     async function* broken() {
       yield Buffer.from('{"ok":true}\nnot json\n');
     }
-    await assert.rejects(async () => {
-      for await (const _ of jsonLines(broken())) {
-        // drain
-      }
-    }, (error: unknown) => (error as { code?: string }).code === 'PROTOCOL_ERROR');
+    await assert.rejects(
+      async () => {
+        for await (const _ of jsonLines(broken())) {
+          // drain
+        }
+      },
+      (error: unknown) => (error as { code?: string }).code === 'PROTOCOL_ERROR',
+    );
   });
 });

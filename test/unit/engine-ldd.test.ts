@@ -25,7 +25,13 @@ describe('ldd output → the files a base image needs', () => {
 
   test('the node running here links libc and the loader (real ldd)', async () => {
     const libs = await sharedLibraries([process.execPath]);
-    assert.ok(libs.some((lib) => /\/libc\.so\.6$/.test(lib)), libs.join(' '));
-    assert.ok(libs.some((lib) => /ld-linux/.test(lib)), libs.join(' '));
+    assert.ok(
+      libs.some((lib) => /\/libc\.so\.6$/.test(lib)),
+      libs.join(' '),
+    );
+    assert.ok(
+      libs.some((lib) => /ld-linux/.test(lib)),
+      libs.join(' '),
+    );
   });
 });

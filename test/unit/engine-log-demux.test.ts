@@ -43,7 +43,10 @@ describe('log demultiplexing (8-byte frame headers)', () => {
     const out = bytes.flatMap((b) => demuxer.push(b));
     demuxer.end();
     // Frames arrive whole: never a partial payload.
-    assert.deepEqual(out.map((c) => `${c.stream}:${c.data.toString('utf8')}`), EXPECTED);
+    assert.deepEqual(
+      out.map((c) => `${c.stream}:${c.data.toString('utf8')}`),
+      EXPECTED,
+    );
   });
 
   test('headers split across chunks', () => {
@@ -53,7 +56,10 @@ describe('log demultiplexing (8-byte frame headers)', () => {
   test('a stream cut inside a frame is a STREAM_ERROR at the end', () => {
     const demuxer = new LogDemuxer();
     demuxer.push(frame(1, 'hello').subarray(0, 10));
-    assert.throws(() => demuxer.end(), (e: unknown) => (e as { code?: string }).code === 'STREAM_ERROR');
+    assert.throws(
+      () => demuxer.end(),
+      (e: unknown) => (e as { code?: string }).code === 'STREAM_ERROR',
+    );
   });
 
   test('raw TTY bytes are not frames: a PROTOCOL_ERROR, not garbage', () => {
@@ -70,6 +76,12 @@ describe('log demultiplexing (8-byte frame headers)', () => {
     }
     const out: LogChunk[] = [];
     for await (const c of logChunks(body(), true)) out.push(c);
-    assert.deepEqual(out.map((c) => [c.stream, c.data.toString()]), [['tty', 'plain '], ['tty', 'text']]);
+    assert.deepEqual(
+      out.map((c) => [c.stream, c.data.toString()]),
+      [
+        ['tty', 'plain '],
+        ['tty', 'text'],
+      ],
+    );
   });
 });

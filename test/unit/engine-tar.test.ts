@@ -9,13 +9,21 @@ import { tarBuffer, tarStream } from '../../engine-client/index.ts';
 
 async function entriesOf(archive: Readable | Buffer) {
   const extract = tar.extract();
-  const out: Array<{ name: string; type: string; mode: number; uid: number; linkname: string | null; body: string }> = [];
+  const out: Array<{ name: string; type: string; mode: number; uid: number; linkname: string | null; body: string }> =
+    [];
   const done = (async () => {
     for await (const entry of extract) {
       const chunks: Buffer[] = [];
       for await (const chunk of entry) chunks.push(chunk as Buffer);
       const h = entry.header;
-      out.push({ name: h.name, type: h.type, mode: h.mode, uid: h.uid, linkname: h.linkname ?? null, body: Buffer.concat(chunks).toString() });
+      out.push({
+        name: h.name,
+        type: h.type,
+        mode: h.mode,
+        uid: h.uid,
+        linkname: h.linkname ?? null,
+        body: Buffer.concat(chunks).toString(),
+      });
     }
   })();
   const source = Buffer.isBuffer(archive) ? Readable.from([archive]) : archive;
@@ -40,7 +48,13 @@ describe('tar for build contexts and rootfs imports', () => {
       }
       const got = await entriesOf(tarStream(entries()));
       assert.deepEqual(
-        got.map((e) => [e.name, e.type, e.mode.toString(8), e.uid, e.type === 'symlink' ? e.linkname : Buffer.byteLength(e.body)]),
+        got.map((e) => [
+          e.name,
+          e.type,
+          e.mode.toString(8),
+          e.uid,
+          e.type === 'symlink' ? e.linkname : Buffer.byteLength(e.body),
+        ]),
         [
           ['app', 'directory', '755', 0, 0],
           ['app/hello.txt', 'file', '644', 0, 6],

@@ -42,7 +42,10 @@ describe('engine-client transport', () => {
   test('nothing listening on the socket is ENGINE_UNAVAILABLE, naming the socket', async () => {
     const engine = new DockerEngine({ socketPath: path.join(dir, 'nobody.sock') });
     try {
-      const error = await engine.system.ping().then(() => undefined, (e: unknown) => e);
+      const error = await engine.system.ping().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(isEngineError(error), String(error));
       assert.equal(error.code, 'ENGINE_UNAVAILABLE');
       assert.match(error.message, /nobody\.sock/);
@@ -58,10 +61,17 @@ describe('engine-client transport', () => {
     const engine = new DockerEngine({ socketPath: path.join(dir, 'engine.sock') });
     try {
       seen.length = 0;
-      await engine.containers.list({ all: true, labels: { 'selflessacts.service': 'acts', 'selflessacts.test': true } });
+      await engine.containers.list({
+        all: true,
+        labels: { 'selflessacts.service': 'acts', 'selflessacts.test': true },
+      });
       await engine.containers.list();
       const filters = encodeURIComponent(JSON.stringify({ label: ['selflessacts.service=acts', 'selflessacts.test'] }));
-      assert.deepEqual(seen, ['GET /_ping', `GET /v1.43/containers/json?all=1&filters=${filters}`, 'GET /v1.43/containers/json']);
+      assert.deepEqual(seen, [
+        'GET /_ping',
+        `GET /v1.43/containers/json?all=1&filters=${filters}`,
+        'GET /v1.43/containers/json',
+      ]);
     } finally {
       await engine.close();
     }
@@ -71,7 +81,10 @@ describe('engine-client transport', () => {
     const engine = new DockerEngine({ socketPath: path.join(dir, 'engine.sock'), timeoutMs: 300 });
     try {
       const started = Date.now();
-      const error = await engine.containers.inspect('hangs').then(() => undefined, (e: unknown) => e);
+      const error = await engine.containers.inspect('hangs').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(isEngineError(error), String(error));
       assert.equal(error.code, 'TIMEOUT');
       assert.equal(error.path, '/containers/hangs/json');
@@ -84,7 +97,10 @@ describe('engine-client transport', () => {
   test('a non-JSON error body becomes the message; an abort is ABORTED', async () => {
     const engine = new DockerEngine({ socketPath: path.join(dir, 'engine.sock'), apiVersion: '1.41' });
     try {
-      const error = await engine.images.inspect('broken').then(() => undefined, (e: unknown) => e);
+      const error = await engine.images.inspect('broken').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(isEngineError(error));
       assert.deepEqual([error.code, error.status, error.engineMessage], ['SERVER_ERROR', 500, 'plain text failure']);
 

@@ -30,13 +30,23 @@ function offenders(dir: string, bad: (resolved: string, specifier: string) => bo
 
 describe('layering', () => {
   test('bench/ imports nothing from test/ (shared helpers live in testkit/)', () => {
-    assert.deepEqual(offenders('bench', (resolved, spec) => spec.startsWith('.') && resolved.split(path.sep)[0] === 'test'), []);
+    assert.deepEqual(
+      offenders('bench', (resolved, spec) => spec.startsWith('.') && resolved.split(path.sep)[0] === 'test'),
+      [],
+    );
   });
   test('testkit/ imports nothing from test/ or bench/', () => {
-    assert.deepEqual(offenders('testkit', (resolved, spec) => spec.startsWith('.') && ['test', 'bench'].includes(resolved.split(path.sep)[0]!)), []);
+    assert.deepEqual(
+      offenders(
+        'testkit',
+        (resolved, spec) => spec.startsWith('.') && ['test', 'bench'].includes(resolved.split(path.sep)[0]!),
+      ),
+      [],
+    );
   });
-  test('the workers\' logic (heartbeat/, scaler/) has no thread of its own: only workers/ shells use worker_threads', () => {
-    const threaded = (_: string, spec: string) => spec === 'node:worker_threads' || spec === 'worker_threads' || spec.includes('/workers/');
+  test("the workers' logic (heartbeat/, scaler/) has no thread of its own: only workers/ shells use worker_threads", () => {
+    const threaded = (_: string, spec: string) =>
+      spec === 'node:worker_threads' || spec === 'worker_threads' || spec.includes('/workers/');
     assert.deepEqual([...offenders('supervisor/heartbeat', threaded), ...offenders('supervisor/scaler', threaded)], []);
   });
 });

@@ -20,14 +20,22 @@ describe('logging: one JSON schema', () => {
     const [line] = parsed();
     assert.equal(line!.level, 'info');
     assert.match(String(line!.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.deepEqual({ ...line, time: undefined }, { level: 'info', time: undefined, component: 'fleet', id: 'acts-8000', port: 8000, msg: 'replica ready' });
+    assert.deepEqual(
+      { ...line, time: undefined },
+      { level: 'info', time: undefined, component: 'fleet', id: 'acts-8000', port: 8000, msg: 'replica ready' },
+    );
   });
 
   test("a child's component replaces its parent's: the key appears once", () => {
     const { logger, lines } = capture({ bindings: { component: 'supervisor', instance: 'a' } });
     logger.child({ component: 'admin' }).warn('admin request failed');
     assert.equal(lines[0]!.match(/"component"/g)?.length, 1, lines[0]);
-    assert.deepEqual(JSON.parse(lines[0]!), { ...JSON.parse(lines[0]!), component: 'admin', instance: 'a', level: 'warn' });
+    assert.deepEqual(JSON.parse(lines[0]!), {
+      ...JSON.parse(lines[0]!),
+      component: 'admin',
+      instance: 'a',
+      level: 'warn',
+    });
   });
 
   test('LOG_LEVEL filters: debug hidden at info, shown at debug; warn alone at warn', () => {
@@ -63,11 +71,25 @@ describe('logging: format and settings', () => {
   });
 
   test('logSettings: defaults, both read, and a bad value named', () => {
-    const invalid = (variable: string, value: string, expected: string) => new Error(`${variable}=${value}: expected ${expected}`);
+    const invalid = (variable: string, value: string, expected: string) =>
+      new Error(`${variable}=${value}: expected ${expected}`);
     assert.deepEqual(logSettings({}, invalid), { level: 'info', format: 'auto' });
-    assert.deepEqual(logSettings({ LOG_LEVEL: 'debug', LOG_FORMAT: 'json' }, invalid), { level: 'debug', format: 'json' });
-    assert.throws(() => logSettings({ LOG_LEVEL: 'DEBUG' }, invalid), /LOG_LEVEL=DEBUG/, 'names as pino spells them, like every other setting');
-    assert.throws(() => logSettings({ LOG_LEVEL: 'loud' }, invalid), /^Error: LOG_LEVEL=loud: expected one of fatal, error, warn, info, debug, trace, silent$/);
-    assert.throws(() => logSettings({ LOG_FORMAT: 'xml' }, invalid), /LOG_FORMAT=xml: expected one of auto, json, pretty/);
+    assert.deepEqual(logSettings({ LOG_LEVEL: 'debug', LOG_FORMAT: 'json' }, invalid), {
+      level: 'debug',
+      format: 'json',
+    });
+    assert.throws(
+      () => logSettings({ LOG_LEVEL: 'DEBUG' }, invalid),
+      /LOG_LEVEL=DEBUG/,
+      'names as pino spells them, like every other setting',
+    );
+    assert.throws(
+      () => logSettings({ LOG_LEVEL: 'loud' }, invalid),
+      /^Error: LOG_LEVEL=loud: expected one of fatal, error, warn, info, debug, trace, silent$/,
+    );
+    assert.throws(
+      () => logSettings({ LOG_FORMAT: 'xml' }, invalid),
+      /LOG_FORMAT=xml: expected one of auto, json, pretty/,
+    );
   });
 });

@@ -28,21 +28,61 @@ describe('age as kubectl prints it', () => {
 
 test('status table: columns padded to the widest cell, a row per replica, a dash row for a service with none', () => {
   const replica = (id: string, port: number, requestsServed: number) => ({
-    id, port, url: '', state: 'ready' as const, health: 'ok' as const, requestsServed, startedAt: new Date(0).toISOString(), consecutiveFailures: 0, inRotation: true,
+    id,
+    port,
+    url: '',
+    state: 'ready' as const,
+    health: 'ok' as const,
+    requestsServed,
+    startedAt: new Date(0).toISOString(),
+    consecutiveFailures: 0,
+    inRotation: true,
   });
   const status: StatusBody = {
-    runtime: 'docker', memoryEnforcement: 'cgroup', startedAt: new Date(0).toISOString(), listen: null, listenError: null, capacity: null,
+    runtime: 'docker',
+    memoryEnforcement: 'cgroup',
+    startedAt: new Date(0).toISOString(),
+    listen: null,
+    listenError: null,
+    capacity: null,
     services: {
-      acts: { desired: 2, min: 1, max: 10, autoscale: true, override: null, window: null, failures: [], rollout: null, memoryMb: 256, capped: null, replicas: [replica('a'.repeat(64), 8000, 17), replica('b'.repeat(64), 8001, 1234)] },
-      users: { desired: 1, min: 1, max: 1, autoscale: false, override: null, window: null, failures: [], rollout: null, memoryMb: 256, capped: null, replicas: [] },
+      acts: {
+        desired: 2,
+        min: 1,
+        max: 10,
+        autoscale: true,
+        override: null,
+        window: null,
+        failures: [],
+        rollout: null,
+        memoryMb: 256,
+        capped: null,
+        replicas: [replica('a'.repeat(64), 8000, 17), replica('b'.repeat(64), 8001, 1234)],
+      },
+      users: {
+        desired: 1,
+        min: 1,
+        max: 1,
+        autoscale: false,
+        override: null,
+        window: null,
+        failures: [],
+        rollout: null,
+        memoryMb: 256,
+        capped: null,
+        replicas: [],
+      },
     },
   };
-  assert.equal(statusTable(status, 90_000), [
-    'SERVICE  REPLICA       PORT  STATE  HEALTH  AGE  REQUESTS',
-    'acts     aaaaaaaaaaaa  8000  ready  ok      1m   17',
-    'acts     bbbbbbbbbbbb  8001  ready  ok      1m   1234',
-    'users    -             -     none   -       -    -',
-  ].join('\n'));
+  assert.equal(
+    statusTable(status, 90_000),
+    [
+      'SERVICE  REPLICA       PORT  STATE  HEALTH  AGE  REQUESTS',
+      'acts     aaaaaaaaaaaa  8000  ready  ok      1m   17',
+      'acts     bbbbbbbbbbbb  8001  ready  ok      1m   1234',
+      'users    -             -     none   -       -    -',
+    ].join('\n'),
+  );
 });
 
 describe('did you mean', () => {
@@ -66,13 +106,18 @@ describe('GET /logs query', () => {
     ['huge tail', 'tail=999999', { error: 'tail must be "all" or an integer from 0 to 100000' }],
     ['follow that is not a boolean', 'follow=yes', { error: 'follow must be true or false' }],
   ];
-  for (const [name, query, want] of rows) test(name, () => assert.deepEqual(parseLogQuery(new URLSearchParams(query)), want));
+  for (const [name, query, want] of rows)
+    test(name, () => assert.deepEqual(parseLogQuery(new URLSearchParams(query)), want));
 });
 
 describe('which commands the process runtime runs from the bundle', () => {
   const rows: Array<[string, string[], ReturnType<typeof tsxEntry>]> = [
     ['the shipped command', ['node', '--import', 'tsx', 'app/main.ts'], { flags: [], args: [] }],
-    ['flags around it are kept', ['node', '--max-old-space-size=100', '--import=tsx', './app/main.ts', '--x'], { flags: ['--max-old-space-size=100'], args: ['--x'] }],
+    [
+      'flags around it are kept',
+      ['node', '--max-old-space-size=100', '--import=tsx', './app/main.ts', '--x'],
+      { flags: ['--max-old-space-size=100'], args: ['--x'] },
+    ],
     ['another TypeScript entry: as written', ['node', '--import', 'tsx', 'tools/other.ts'], undefined],
     ['plain JavaScript: as written', ['node', 'testkit/echo-app.mjs'], undefined],
     ['not node: as written', ['npm', 'start'], undefined],
@@ -87,7 +132,13 @@ describe('a log file read as tail -n N', () => {
       const file = path.join(dir, 'x.log');
       await writeFile(file, content);
       let out = '';
-      for await (const chunk of readLogFile(file, { follow: false, tail, signal: new AbortController().signal, writing: () => false })) out += chunk.data.toString();
+      for await (const chunk of readLogFile(file, {
+        follow: false,
+        tail,
+        signal: new AbortController().signal,
+        writing: () => false,
+      }))
+        out += chunk.data.toString();
       return out;
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -103,18 +154,41 @@ describe('a log file read as tail -n N', () => {
   });
   test('no file yet: nothing, no error', async () => {
     let count = 0;
-    for await (const _ of readLogFile('/nonexistent/sa.log', { follow: true, tail: 5, signal: new AbortController().signal, writing: () => true })) count++;
+    for await (const _ of readLogFile('/nonexistent/sa.log', {
+      follow: true,
+      tail: 5,
+      signal: new AbortController().signal,
+      writing: () => true,
+    }))
+      count++;
     assert.equal(count, 0);
   });
 });
 
 describe('the process runtime holds a node child near its memory limit', () => {
   const rows: Array<[string, string[], number, string[]]> = [
-    ['30 % of memoryMb for V8\'s old space, 1 MB semi-spaces', ['--enable-source-maps', 'dist/app.mjs'], 256, ['--max-old-space-size=77', '--max-semi-space-size=1', '--enable-source-maps', 'dist/app.mjs']],
-    ['a heap size the command gives itself wins', ['--max-old-space-size=100', 'x.mjs'], 256, ['--max-semi-space-size=1', '--max-old-space-size=100', 'x.mjs']],
-    ['so does a semi-space size', ['--max-semi-space-size=8', 'x.mjs'], 512, ['--max-old-space-size=154', '--max-semi-space-size=8', 'x.mjs']],
+    [
+      "30 % of memoryMb for V8's old space, 1 MB semi-spaces",
+      ['--enable-source-maps', 'dist/app.mjs'],
+      256,
+      ['--max-old-space-size=77', '--max-semi-space-size=1', '--enable-source-maps', 'dist/app.mjs'],
+    ],
+    [
+      'a heap size the command gives itself wins',
+      ['--max-old-space-size=100', 'x.mjs'],
+      256,
+      ['--max-semi-space-size=1', '--max-old-space-size=100', 'x.mjs'],
+    ],
+    [
+      'so does a semi-space size',
+      ['--max-semi-space-size=8', 'x.mjs'],
+      512,
+      ['--max-old-space-size=154', '--max-semi-space-size=8', 'x.mjs'],
+    ],
     ['never below 16 MB of heap', ['x.mjs'], 16, ['--max-old-space-size=16', '--max-semi-space-size=1', 'x.mjs']],
   ];
-  for (const [name, args, memoryMb, want] of rows) test(name, () => assert.deepEqual(memoryBounds(args, memoryMb).args, want));
-  test('and the images\' allocator settings', () => assert.deepEqual(memoryBounds([], 256).env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }));
+  for (const [name, args, memoryMb, want] of rows)
+    test(name, () => assert.deepEqual(memoryBounds(args, memoryMb).args, want));
+  test("and the images' allocator settings", () =>
+    assert.deepEqual(memoryBounds([], 256).env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }));
 });

@@ -45,7 +45,12 @@ function rig(options: RigOptions = {}) {
           healthPath: '/h',
           autoscale: options.autoscale ?? true,
         },
-        users: { image: 'users:latest', replicas: options.users ?? { initial: 1, min: 1, max: 1 }, startPort: 9000, healthPath: '/h' },
+        users: {
+          image: 'users:latest',
+          replicas: options.users ?? { initial: 1, min: 1, max: 1 },
+          startPort: 9000,
+          healthPath: '/h',
+        },
       },
     },
     { env: {} },
@@ -79,14 +84,39 @@ function rig(options: RigOptions = {}) {
     fleet.kick();
     await fleet.idle();
   };
-  const ids = (service = 'acts') => [...fleet.replicas.values()].filter((r) => r.service === service).sort((a, b) => a.port - b.port).map((r) => r.id);
-  const ready = (id: string) => fleet.onHealth({ type: 'health', id, verdict: 'ok', consecutiveFailures: 0, reason: 'HTTP 200', latencyMs: 1 });
-  const failed = (id: string, cause: HealthCause = 'dead') => fleet.onHealth({ type: 'health', id, verdict: 'failed', consecutiveFailures: 3, cause, reason: 'HTTP 500', latencyMs: 1 });
-  const unready = (id: string, cause: HealthCause) => fleet.onHealth({ type: 'health', id, verdict: 'unready', consecutiveFailures: 3, cause, reason: cause === 'slow' ? 'no answer within 800 ms' : 'HTTP 500', latencyMs: 800 });
-  const routed = (service = 'acts') => fleet.routes()[service]!.replicas.map((x) => `${x.port}${x.ready ? '' : x.live ? ' out' : ' starting'}`);
+  const ids = (service = 'acts') =>
+    [...fleet.replicas.values()]
+      .filter((r) => r.service === service)
+      .sort((a, b) => a.port - b.port)
+      .map((r) => r.id);
+  const ready = (id: string) =>
+    fleet.onHealth({ type: 'health', id, verdict: 'ok', consecutiveFailures: 0, reason: 'HTTP 200', latencyMs: 1 });
+  const failed = (id: string, cause: HealthCause = 'dead') =>
+    fleet.onHealth({
+      type: 'health',
+      id,
+      verdict: 'failed',
+      consecutiveFailures: 3,
+      cause,
+      reason: 'HTTP 500',
+      latencyMs: 1,
+    });
+  const unready = (id: string, cause: HealthCause) =>
+    fleet.onHealth({
+      type: 'health',
+      id,
+      verdict: 'unready',
+      consecutiveFailures: 3,
+      cause,
+      reason: cause === 'slow' ? 'no answer within 800 ms' : 'HTTP 500',
+      latencyMs: 800,
+    });
+  const routed = (service = 'acts') =>
+    fleet.routes()[service]!.replicas.map((x) => `${x.port}${x.ready ? '' : x.live ? ' out' : ' starting'}`);
   const eventTypes = () => events.since(0).map((e) => `${e.type} ${e.service ?? ''}:${e.port ?? ''}`);
   /** Ready acts replicas, i.e. in rotation. */
-  const inRotation = () => [...fleet.replicas.values()].filter((x) => x.service === 'acts' && x.state === 'ready').length;
+  const inRotation = () =>
+    [...fleet.replicas.values()].filter((x) => x.service === 'acts' && x.state === 'ready').length;
   /** A pass, then the drain it asked for, answered. */
   const drained = async (id: string) => {
     fleet.kick();
@@ -102,7 +132,26 @@ function rig(options: RigOptions = {}) {
     env.update(config, {});
     fleet.specsChanged();
   };
-  return { config, clock, runtime, events, env, fleet, drains, order, pass, ids, ready, failed, unready, routed, eventTypes, inRotation, drained, changeEnv };
+  return {
+    config,
+    clock,
+    runtime,
+    events,
+    env,
+    fleet,
+    drains,
+    order,
+    pass,
+    ids,
+    ready,
+    failed,
+    unready,
+    routed,
+    eventTypes,
+    inRotation,
+    drained,
+    changeEnv,
+  };
 }
 
 describe('fleet: adoption', () => {
@@ -119,7 +168,11 @@ describe('fleet: adoption', () => {
     assert.deepEqual(r.ids(), [a, b, dead]);
     assert.ok(r.fleet.replicas.get(a)!.adopted);
     await r.pass();
-    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start')), [], 'every wanted port is taken');
+    assert.deepEqual(
+      r.runtime.calls.filter((c) => c.startsWith('start')),
+      [],
+      'every wanted port is taken',
+    );
     assert.deepEqual(r.ids(), [a, b]);
     assert.deepEqual(r.ids('users'), [users]);
     assert.ok(!r.runtime.replicas.has(dead) && !r.runtime.replicas.has(stray));
@@ -136,7 +189,13 @@ describe('fleet: adoption', () => {
     await r.clock.advance(0);
     r.drains.get(r.runtime.byPort('acts', 8002)!.id)!();
     await r.fleet.idle();
-    assert.deepEqual([...r.runtime.replicas.values()].filter((x) => x.service === 'acts').map((x) => x.port).sort(), [8000, 8001]);
+    assert.deepEqual(
+      [...r.runtime.replicas.values()]
+        .filter((x) => x.service === 'acts')
+        .map((x) => x.port)
+        .sort(),
+      [8000, 8001],
+    );
   });
 });
 
@@ -173,7 +232,12 @@ describe('fleet: replacement', () => {
     };
     r.failed(old!);
     r.fleet.kick();
-    await eventually(async () => (r.runtime.calls.includes(`stop ${old}`) ? true : undefined), 'the removal under way', 2000, 1);
+    await eventually(
+      async () => (r.runtime.calls.includes(`stop ${old}`) ? true : undefined),
+      'the removal under way',
+      2000,
+      1,
+    );
     // The next pass's list is taken now, with the old replica on it, and answered later.
     let answer!: () => void;
     const answered = new Promise<void>((resolve) => (answer = resolve));
@@ -192,16 +256,28 @@ describe('fleet: replacement', () => {
     answer();
     await r.fleet.idle();
     await r.pass();
-    assert.deepEqual(r.events.since(0).filter((e) => e.id === old && e.type === 'replica.adopted'), [], 'not adopted again');
-    assert.equal(r.events.since(0).filter((e) => e.id === old && e.type === 'replica.stopped').length, 1, 'stopped once');
+    assert.deepEqual(
+      r.events.since(0).filter((e) => e.id === old && e.type === 'replica.adopted'),
+      [],
+      'not adopted again',
+    );
+    assert.equal(
+      r.events.since(0).filter((e) => e.id === old && e.type === 'replica.stopped').length,
+      1,
+      'stopped once',
+    );
     assert.equal(r.fleet.replicas.has(old!), false);
   });
 
-  test('a replica whose process exits is failed and replaced; the env it starts with is the config\'s templates', async () => {
+  test("a replica whose process exits is failed and replaced; the env it starts with is the config's templates", async () => {
     const r = rig();
     await r.pass();
     const [id] = r.ids();
-    assert.deepEqual(r.runtime.replicas.get(id!)!.started!.env, { PORT: '8000', ID: r.runtime.replicas.get(id!)!.instance, USERS: 'http://users-9000' });
+    assert.deepEqual(r.runtime.replicas.get(id!)!.started!.env, {
+      PORT: '8000',
+      ID: r.runtime.replicas.get(id!)!.instance,
+      USERS: 'http://users-9000',
+    });
     r.runtime.exit(id!);
     await r.pass();
     await r.pass();
@@ -227,8 +303,14 @@ describe('fleet: scale-down', () => {
     const stops = r.runtime.calls.filter((x) => x.startsWith('stop'));
     assert.deepEqual(stops, [`stop ${c}`, `stop ${b}`]);
     assert.deepEqual(r.ids(), [a]);
-    const scaled = r.events.since(0).filter((e) => e.type === 'scaled').map((e) => [e.from, e.to, e.code]);
-    assert.deepEqual(scaled, [[1, 3, 'load'], [3, 1, 'load']]);
+    const scaled = r.events
+      .since(0)
+      .filter((e) => e.type === 'scaled')
+      .map((e) => [e.from, e.to, e.code]);
+    assert.deepEqual(scaled, [
+      [1, 3, 'load'],
+      [3, 1, 'load'],
+    ]);
   });
 
   test('a drain that never ends is cut at drainTimeoutMs', async () => {
@@ -277,18 +359,28 @@ describe('fleet: rolling replacement at max replicas (desired 2 of max 2): in pl
     r.ready(r.ids()[1]!);
     await r.pass();
     const replaced = r.events.since(0).filter((e) => e.type === 'replica.replaced');
-    assert.deepEqual(replaced.map((e) => [e.port, e.previousId, e.rolling, e.reason]), [
-      [8000, a, true, `rolling replacement of ${a!.slice(0, 12)}: spec changed (env)`],
-      [8001, b, true, `rolling replacement of ${b!.slice(0, 12)}: spec changed (env)`],
-    ]);
-    assert.equal([...r.order].filter((x: string) => x.startsWith('drain ')).length, 2, 'converged: nothing more to replace');
+    assert.deepEqual(
+      replaced.map((e) => [e.port, e.previousId, e.rolling, e.reason]),
+      [
+        [8000, a, true, `rolling replacement of ${a!.slice(0, 12)}: spec changed (env)`],
+        [8001, b, true, `rolling replacement of ${b!.slice(0, 12)}: spec changed (env)`],
+      ],
+    );
+    assert.equal(
+      [...r.order].filter((x: string) => x.startsWith('drain ')).length,
+      2,
+      'converged: nothing more to replace',
+    );
   });
 });
 
 describe('fleet: rolling replacement with a surge replica (desired 2 of max 3)', () => {
   const fixed = { replicas: { initial: 2, min: 2, max: 3 }, autoscale: false };
   /** acts replicas by port. */
-  const at = (r: ReturnType<typeof rig>, port: number) => [...r.fleet.replicas.values()].find((x) => x.service === 'acts' && x.port === port && x.state !== 'draining' && x.state !== 'stopping')?.id;
+  const at = (r: ReturnType<typeof rig>, port: number) =>
+    [...r.fleet.replicas.values()].find(
+      (x) => x.service === 'acts' && x.port === port && x.state !== 'draining' && x.state !== 'stopping',
+    )?.id;
 
   test('the surge starts first, old ones leave one at a time only once it is ready, 2 stay in rotation throughout, the surge goes at the end', async () => {
     const r = rig(fixed);
@@ -328,17 +420,36 @@ describe('fleet: rolling replacement with a surge replica (desired 2 of max 3)',
     await r.drained(s);
     lows.push(r.inRotation());
     assert.deepEqual(r.ids(), [a2, b2]);
-    assert.ok(lows.every((n) => n >= 2), `in rotation at each step: ${lows.join(', ')}`);
-    const stopped = r.events.since(0).filter((e) => e.type === 'replica.stopped').map((e) => [e.id, e.reason]);
+    assert.ok(
+      lows.every((n) => n >= 2),
+      `in rotation at each step: ${lows.join(', ')}`,
+    );
+    const stopped = r.events
+      .since(0)
+      .filter((e) => e.type === 'replica.stopped')
+      .map((e) => [e.id, e.reason]);
     assert.deepEqual(stopped, [
       [a, 'rolling replacement: spec changed (env)'],
       [b, 'rolling replacement: spec changed (env)'],
       [s, 'rolling replacement done: the surge replica on port 8002 is no longer needed'],
     ]);
-    assert.deepEqual(r.events.since(0).filter((e) => e.type === 'replica.replaced').map((e) => [e.port, e.previousId, e.rolling]), [[8000, a, true], [8001, b, true]]);
+    assert.deepEqual(
+      r.events
+        .since(0)
+        .filter((e) => e.type === 'replica.replaced')
+        .map((e) => [e.port, e.previousId, e.rolling]),
+      [
+        [8000, a, true],
+        [8001, b, true],
+      ],
+    );
     await r.pass();
     assert.equal(r.fleet.rollout('acts'), null);
-    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start acts')), ['start acts:8000', 'start acts:8001', 'start acts:8002', 'start acts:8000', 'start acts:8001'], 'converged: nothing more started');
+    assert.deepEqual(
+      r.runtime.calls.filter((c) => c.startsWith('start acts')),
+      ['start acts:8000', 'start acts:8001', 'start acts:8002', 'start acts:8000', 'start acts:8001'],
+      'converged: nothing more started',
+    );
   });
 
   test('a surge port another process holds: the roll goes in place at once instead of waiting for it, and the next roll tries the surge port again', async () => {
@@ -353,8 +464,15 @@ describe('fleet: rolling replacement with a surge replica (desired 2 of max 3)',
     await r.clock.advance(0);
     const refused = r.events.since(0).find((e) => e.type === 'runtime.error')!;
     assert.equal(refused.port, 8002);
-    assert.match(refused.reason, /^surge port 8002 is taken by another process, so this rolling replacement goes in place, one replica at a time: port 8002 is taken/);
-    assert.deepEqual(r.fleet.rollout('acts'), { toReplace: 1, surgePort: null }, 'a is leaving already: b is left to replace, and no surge');
+    assert.match(
+      refused.reason,
+      /^surge port 8002 is taken by another process, so this rolling replacement goes in place, one replica at a time: port 8002 is taken/,
+    );
+    assert.deepEqual(
+      r.fleet.rollout('acts'),
+      { toReplace: 1, surgePort: null },
+      'a is leaving already: b is left to replace, and no surge',
+    );
     // In place: a, then b, each drained and replaced on its own port, the next once that one is ready.
     await r.drained(a!);
     await r.pass();
@@ -370,14 +488,22 @@ describe('fleet: rolling replacement with a surge replica (desired 2 of max 3)',
     await r.pass();
     assert.deepEqual(r.ids(), [a2, b2]);
     assert.equal(r.fleet.rollout('acts'), null);
-    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start acts')), ['start acts:8000', 'start acts:8001', 'start acts:8002', 'start acts:8000', 'start acts:8001'], 'the surge port tried once, not under the backoff');
+    assert.deepEqual(
+      r.runtime.calls.filter((c) => c.startsWith('start acts')),
+      ['start acts:8000', 'start acts:8001', 'start acts:8002', 'start acts:8000', 'start acts:8001'],
+      'the surge port tried once, not under the backoff',
+    );
     // The port is free again: the next roll has its surge.
     r.runtime.takenPorts.delete(8002);
     r.changeEnv({ NEW: 'y' });
     await r.fleet.idle();
     assert.ok(at(r, 8002), 'the next roll starts a surge replica');
     assert.deepEqual(r.fleet.rollout('acts'), { toReplace: 2, surgePort: 8002 });
-    assert.deepEqual(r.order.filter((x) => x.startsWith('drain ')).length, 2, 'no old replica left before this surge is ready');
+    assert.deepEqual(
+      r.order.filter((x) => x.startsWith('drain ')).length,
+      2,
+      'no old replica left before this surge is ready',
+    );
   });
 
   test('a surge replica that fails is replaced on its port; no old replica leaves meanwhile', async () => {
@@ -421,11 +547,17 @@ describe('fleet: rolling replacement with a surge replica (desired 2 of max 3)',
     await r.pass();
     r.ready(at(r, 8001)!);
     await r.drained(s!);
-    assert.deepEqual(r.events.since(0).filter((e) => e.type === 'replica.stopped').map((e) => e.reason), [
-      'rolling replacement: spec changed (env)',
-      'rolling replacement: spec changed (env)',
-      'rolling replacement done: the surge replica on port 8002 is no longer needed',
-    ]);
+    assert.deepEqual(
+      r.events
+        .since(0)
+        .filter((e) => e.type === 'replica.stopped')
+        .map((e) => e.reason),
+      [
+        'rolling replacement: spec changed (env)',
+        'rolling replacement: spec changed (env)',
+        'rolling replacement done: the surge replica on port 8002 is no longer needed',
+      ],
+    );
     assert.equal(r.runtime.calls.filter((c) => c === 'start acts:8002').length, 1, 'no second surge');
   });
 
@@ -446,7 +578,10 @@ describe('fleet: rolling replacement with a surge replica (desired 2 of max 3)',
     r.ready(b!);
     await r.drained(s!);
     assert.deepEqual(r.ids(), [a, b]);
-    assert.equal(r.events.since(0).find((e) => e.type === 'replica.stopped')!.reason, 'rolling replacement done: the surge replica on port 8002 is no longer needed');
+    assert.equal(
+      r.events.since(0).find((e) => e.type === 'replica.stopped')!.reason,
+      'rolling replacement done: the surge replica on port 8002 is no longer needed',
+    );
   });
 });
 
@@ -501,10 +636,17 @@ describe('fleet: under pressure', () => {
     r.fleet.setDesired('acts', { replicas: 3, code: 'load', reason: 'test' });
     await r.pass();
     await r.pass();
-    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start acts')), ['start acts:8000', 'start acts:8001'], 'the third waits while the second boots');
+    assert.deepEqual(
+      r.runtime.calls.filter((c) => c.startsWith('start acts')),
+      ['start acts:8000', 'start acts:8001'],
+      'the third waits while the second boots',
+    );
     r.ready(r.ids()[1]!);
     await r.pass();
-    assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start acts')), ['start acts:8000', 'start acts:8001', 'start acts:8002']);
+    assert.deepEqual(
+      r.runtime.calls.filter((c) => c.startsWith('start acts')),
+      ['start acts:8000', 'start acts:8001', 'start acts:8002'],
+    );
   });
 
   const capacity = { memoryMb: 1024, reserveMb: 256, budgetMb: 768, source: 'test' };
@@ -515,8 +657,15 @@ describe('fleet: under pressure', () => {
     r.fleet.setDesired('users', { replicas: 2, code: 'operator', reason: 'test' });
     r.fleet.setDesired('acts', { replicas: 3, code: 'load', reason: 'busy window' });
     assert.equal(r.fleet.desired.get('acts'), 1, 'users 2 + acts 1 fill 768 MB');
-    assert.deepEqual(r.fleet.capped.get('acts'), { wanted: 3, allowed: 1, reason: '3 asked, 1 fit: 768 MB for replicas (capacity), 256 MB each, beside users 2 × 256 MB' });
-    const stays = r.events.since(0).filter((e) => e.type === 'scaled').at(-1)!;
+    assert.deepEqual(r.fleet.capped.get('acts'), {
+      wanted: 3,
+      allowed: 1,
+      reason: '3 asked, 1 fit: 768 MB for replicas (capacity), 256 MB each, beside users 2 × 256 MB',
+    });
+    const stays = r.events
+      .since(0)
+      .filter((e) => e.type === 'scaled')
+      .at(-1)!;
     assert.equal(stays.code, 'capped-by-capacity');
     assert.match(stays.reason, /^stays 1: busy window; capped by capacity: 3 asked, 1 fit/);
     r.fleet.setDesired('users', { replicas: 1, code: 'operator', reason: 'test' });
@@ -551,7 +700,10 @@ describe('fleet: under pressure', () => {
     assert.ok(!r.runtime.calls.some((c) => c.startsWith('stop') || c.startsWith('remove')), 'nothing stopped');
     r.ready(a!);
     assert.deepEqual(r.routed(), ['8000', '8001 out']);
-    assert.deepEqual(r.eventTypes().filter((e) => /unready|restored/.test(e)), ['replica.unready acts:8000', 'replica.unready acts:8001', 'replica.restored acts:8000']);
+    assert.deepEqual(
+      r.eventTypes().filter((e) => /unready|restored/.test(e)),
+      ['replica.unready acts:8000', 'replica.unready acts:8001', 'replica.restored acts:8000'],
+    );
   });
 
   test('slow: at most maxEjectedPercent (50) of the ready replicas out at once; the others stay in rotation, said once', async () => {
@@ -578,11 +730,14 @@ describe('fleet: under pressure', () => {
     r.failed(b!, 'stuck');
     assert.equal(r.fleet.replicas.get(a!)!.state, 'failed');
     assert.equal(r.fleet.replicas.get(b!)!.state, 'ready', 'held: max(1, floor(2 × 50 %)) = 1 at once');
-    assert.match(r.events.since(0).find((e) => e.type === 'replica.failed')!.reason, /^stuck: no answer to its liveness check within 5000 ms/);
+    assert.match(
+      r.events.since(0).find((e) => e.type === 'replica.failed')!.reason,
+      /^stuck: no answer to its liveness check within 5000 ms/,
+    );
     await r.pass();
     await r.pass();
     const fresh = r.ids().find((id) => id !== a && id !== b)!;
-    assert.equal(r.fleet.replicas.get(b!)!.state, 'ready', 'still held while the first one\'s successor starts');
+    assert.equal(r.fleet.replicas.get(b!)!.state, 'ready', "still held while the first one's successor starts");
     r.ready(fresh);
     await r.pass();
     const left = r.fleet.replicas.get(b!);
@@ -597,7 +752,10 @@ describe('fleet: under pressure', () => {
     r.ready(b!);
     r.failed(a!);
     r.failed(b!);
-    assert.deepEqual([a, b].map((id) => r.fleet.replicas.get(id!)!.state), ['failed', 'failed']);
+    assert.deepEqual(
+      [a, b].map((id) => r.fleet.replicas.get(id!)!.state),
+      ['failed', 'failed'],
+    );
   });
 });
 
@@ -607,7 +765,14 @@ describe('fleet: adoption without a gap', () => {
     const a = r.runtime.plant('acts', 8000);
     await r.fleet.adopt();
     assert.deepEqual(r.routed(), ['8000'], 'in rotation before any check (it was serving)');
-    r.fleet.onHealth({ type: 'health', id: a, verdict: 'failing', consecutiveFailures: 1, reason: 'ECONNREFUSED', latencyMs: 1 });
+    r.fleet.onHealth({
+      type: 'health',
+      id: a,
+      verdict: 'failing',
+      consecutiveFailures: 1,
+      reason: 'ECONNREFUSED',
+      latencyMs: 1,
+    });
     assert.deepEqual(r.routed(), ['8000 starting'], 'out once a check failed');
     r.ready(a);
     assert.deepEqual(r.routed(), ['8000']);
@@ -615,6 +780,10 @@ describe('fleet: adoption without a gap', () => {
     r.fleet.setDesired('acts', { replicas: 2, code: 'load', reason: 'test' });
     await r.pass();
     assert.ok(r.fleet.replicas.has(b), 'adopted in a pass');
-    assert.deepEqual(r.routed().filter((x) => x.startsWith('8001')), ['8001 starting'], 'found later: no traffic before its check');
+    assert.deepEqual(
+      r.routed().filter((x) => x.startsWith('8001')),
+      ['8001 starting'],
+      'found later: no traffic before its check',
+    );
   });
 });

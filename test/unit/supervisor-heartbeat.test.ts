@@ -8,19 +8,36 @@ import type { CheckResult } from '../../supervisor/heartbeat/health-tracker.ts';
 import type { HealthMessage, LatencyReport, Target } from '../../supervisor/protocol.ts';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
 
-const CONFIG: HeartbeatConfig = { intervalMs: 1000, fastIntervalMs: 200, timeoutMs: 800, failureThreshold: 3, livenessTimeoutMs: 5000 };
+const CONFIG: HeartbeatConfig = {
+  intervalMs: 1000,
+  fastIntervalMs: 200,
+  timeoutMs: 800,
+  failureThreshold: 3,
+  livenessTimeoutMs: 5000,
+};
 const OK: CheckResult = { ok: true, reason: 'HTTP 200', latencyMs: 1 };
 const DOWN: CheckResult = { ok: false, reason: 'ECONNREFUSED', latencyMs: 1 };
 
 function target(id: string, phase: Target['phase'] = 'ready'): Target {
-  return { id, service: 'acts', port: 8000, url: `http://127.0.0.1/${id}/health`, liveUrl: `http://127.0.0.1/${id}/live`, phase, since: 0 };
+  return {
+    id,
+    service: 'acts',
+    port: 8000,
+    url: `http://127.0.0.1/${id}/health`,
+    liveUrl: `http://127.0.0.1/${id}/live`,
+    phase,
+    since: 0,
+  };
 }
 
 /**
  * A heartbeat whose probe answers from `script` (by replica id, in order; the last repeats), and
  * the liveness checks from `options.life` (OK when not given).
  */
-function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number; life?: Record<string, CheckResult[]> } = {}) {
+function rig(
+  script: Record<string, CheckResult[]>,
+  options: { probeMs?: number; life?: Record<string, CheckResult[]> } = {},
+) {
   const clock = new FakeClock(0);
   const checks: Array<{ id: string; at: number }> = [];
   const lifeChecks: Array<{ id: string; at: number; timeoutMs: number }> = [];
@@ -46,7 +63,7 @@ function rig(script: Record<string, CheckResult[]>, options: { probeMs?: number;
       const n = seen.get(id) ?? 0;
       seen.set(id, n + 1);
       if (options.probeMs) await new Promise<void>((resolve) => clock.after(options.probeMs!, resolve));
-      if (gate) await gate;
+      if (gate !== undefined) await gate;
       const answers = script[id] ?? [OK];
       return answers[Math.min(n, answers.length - 1)]!;
     },
@@ -80,7 +97,11 @@ describe('heartbeat: when replicas are checked', () => {
     assert.deepEqual(r.at('a'), [0, 200, 400]);
     r.targets(target('a', 'ready'));
     await r.clock.advance(3000);
-    assert.deepEqual(r.at('a'), [0, 200, 400, 1400, 2400, 3400], 'the fast check due at 600 is not run: a ready replica waits the interval');
+    assert.deepEqual(
+      r.at('a'),
+      [0, 200, 400, 1400, 2400, 3400],
+      'the fast check due at 600 is not run: a ready replica waits the interval',
+    );
   });
 
   test('ready while its check runs: the next one an interval after that check started', async () => {
@@ -98,10 +119,19 @@ describe('heartbeat: when replicas are checked', () => {
     await r.clock.advance(1400);
     assert.deepEqual(r.at('a'), [0, 1000, 1200, 1400]);
     assert.deepEqual(r.lifeAt('a'), [1000, 1200, 1400], 'a liveness check after each failed health check');
-    assert.ok(r.lifeChecks.every((c) => c.timeoutMs === CONFIG.livenessTimeoutMs), 'with the liveness timeout');
+    assert.ok(
+      r.lifeChecks.every((c) => c.timeoutMs === CONFIG.livenessTimeoutMs),
+      'with the liveness timeout',
+    );
     assert.deepEqual(
       r.sent.map((m) => [m.verdict, m.consecutiveFailures, m.cause]),
-      [['ok', 0, undefined], ['failing', 1, undefined], ['failing', 2, undefined], ['failing', 3, undefined], ['failed', 3, 'dead']],
+      [
+        ['ok', 0, undefined],
+        ['failing', 1, undefined],
+        ['failing', 2, undefined],
+        ['failing', 3, undefined],
+        ['failed', 3, 'dead'],
+      ],
     );
   });
 
@@ -109,7 +139,10 @@ describe('heartbeat: when replicas are checked', () => {
     const r = rig({ a: [OK, DOWN] });
     r.targets(target('a'));
     await r.clock.advance(3000);
-    assert.deepEqual(r.sent.map((m) => m.verdict), ['ok', 'failing', 'failing', ...Array(r.sent.length - 3).fill('unready')]);
+    assert.deepEqual(
+      r.sent.map((m) => m.verdict),
+      ['ok', 'failing', 'failing', ...Array(r.sent.length - 3).fill('unready')],
+    );
     assert.ok(r.sent.length >= 5, 'each failure in the run is reported with its count');
   });
 
@@ -119,7 +152,14 @@ describe('heartbeat: when replicas are checked', () => {
     const r = rig({ a: [OK, LATE] }, { life: { a: [STUCK] } });
     r.targets(target('a'));
     await r.clock.advance(1000);
-    assert.deepEqual(r.sent.map((m) => [m.verdict, m.cause]), [['ok', undefined], ['failing', undefined], ['failed', 'stuck']]);
+    assert.deepEqual(
+      r.sent.map((m) => [m.verdict, m.cause]),
+      [
+        ['ok', undefined],
+        ['failing', undefined],
+        ['failed', 'stuck'],
+      ],
+    );
   });
 
   test('a starting replica gets no liveness check: its start timeout governs it', async () => {
@@ -136,7 +176,10 @@ describe('heartbeat: when replicas are checked', () => {
     await r.clock.advance(3300);
     assert.deepEqual(r.at('a'), [0, 1000, 1200, 2200, 3200]);
     assert.deepEqual(r.lifeAt('a'), [1000], 'one liveness check, after the failed one');
-    assert.deepEqual(r.sent.map((m) => m.verdict), ['ok', 'failing', 'ok']);
+    assert.deepEqual(
+      r.sent.map((m) => m.verdict),
+      ['ok', 'failing', 'ok'],
+    );
   });
 
   test('the time a check takes counts toward the interval: checks start every intervalMs, not interval + latency', async () => {
@@ -168,10 +211,20 @@ describe('heartbeat: when replicas are checked', () => {
     const r = rig({});
     r.targets(target('a'));
     await r.clock.advance(1500);
-    assert.deepEqual(r.sent.map((m) => m.verdict), ['ok'], 'the scheduled checks say nothing new');
+    assert.deepEqual(
+      r.sent.map((m) => m.verdict),
+      ['ok'],
+      'the scheduled checks say nothing new',
+    );
     r.heartbeat.check('a');
     await settle();
-    assert.deepEqual(r.sent.map((m) => [m.verdict, m.consecutiveFailures]), [['ok', 0], ['ok', 0]]);
+    assert.deepEqual(
+      r.sent.map((m) => [m.verdict, m.consecutiveFailures]),
+      [
+        ['ok', 0],
+        ['ok', 0],
+      ],
+    );
     await r.clock.advance(1000);
     assert.equal(r.sent.length, 2, 'the next scheduled check is silent again');
   });
@@ -206,7 +259,10 @@ describe('heartbeat: when replicas are checked', () => {
     await r.clock.advance(2500);
     assert.ok(r.latencies.length >= 2 && r.latencies.length <= 3, JSON.stringify(r.latencies));
     assert.deepEqual(r.latencies[0], { type: 'latencies', latencyMs: { a: 7 } }, 'the first check reports at once');
-    assert.ok(r.latencies.slice(1).every((l) => l.latencyMs.b === 3), 'b is in every later report');
+    assert.ok(
+      r.latencies.slice(1).every((l) => l.latencyMs.b === 3),
+      'b is in every later report',
+    );
     r.heartbeat.stop();
     assert.equal(r.clock.pending, 0);
   });

@@ -35,14 +35,19 @@ describe('history', () => {
     const t0 = 1_000_000;
     const first = h.record(t0, { acts: totals(100, [0.001, 0.001]) });
     assert.equal(first.acts!.rps, 0, 'the first tick has nothing to compare with');
-    const second = h.record(t0 + 5000, { acts: totals(150, [0.001, 0.001, ...Array(50).fill(0.02)], { errors: 3, ready: 2, desired: 3 }) });
+    const second = h.record(t0 + 5000, {
+      acts: totals(150, [0.001, 0.001, ...Array(50).fill(0.02)], { errors: 3, ready: 2, desired: 3 }),
+    });
     assert.equal(second.acts!.rps, 10);
     assert.ok(second.acts!.p50! > 10 && second.acts!.p50! <= 25, String(second.acts!.p50));
     assert.equal(second.acts!.errors, 3);
     assert.deepEqual([second.acts!.ready, second.acts!.desired], [2, 3]);
     const body = h.body(t0 + 5000);
     assert.equal(body.sampleMs, SAMPLE_MS);
-    assert.deepEqual(body.services.acts!.map((s) => s.t), [t0, t0 + 5000]);
+    assert.deepEqual(
+      body.services.acts!.map((s) => s.t),
+      [t0, t0 + 5000],
+    );
   });
 
   test('the ring keeps an hour: older samples are dropped, order stays oldest first', () => {
@@ -60,8 +65,22 @@ describe('history', () => {
     const at = (ms: number) => new Date(ms).toISOString();
     h.noteEvent({ type: 'scaled', service: 'acts', reason: '1 → 2', from: 1, to: 2, seq: 1, time: at(0) });
     h.noteEvent({ type: 'replica.ready', service: 'acts', reason: 'ok', seq: 2, time: at(1000) });
-    h.noteEvent({ type: 'scaled', service: 'acts', reason: '2 → 1', from: 2, to: 1, seq: 3, time: at(HISTORY_SPAN_MS / 2) });
-    assert.deepEqual(h.body(HISTORY_SPAN_MS - 1).scaled.map((e) => e.seq), [1, 3]);
-    assert.deepEqual(h.body(HISTORY_SPAN_MS + 1).scaled.map((e) => e.seq), [3]);
+    h.noteEvent({
+      type: 'scaled',
+      service: 'acts',
+      reason: '2 → 1',
+      from: 2,
+      to: 1,
+      seq: 3,
+      time: at(HISTORY_SPAN_MS / 2),
+    });
+    assert.deepEqual(
+      h.body(HISTORY_SPAN_MS - 1).scaled.map((e) => e.seq),
+      [1, 3],
+    );
+    assert.deepEqual(
+      h.body(HISTORY_SPAN_MS + 1).scaled.map((e) => e.seq),
+      [3],
+    );
   });
 });

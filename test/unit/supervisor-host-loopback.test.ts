@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, parseConfig } from '../../supervisor/config.ts';
-import { isLoopbackHost, maskPassword, rewriteLoopbackEnv, rewriteLoopbackUrl } from '../../supervisor/runtime/host-loopback.ts';
+import {
+  isLoopbackHost,
+  maskPassword,
+  rewriteLoopbackEnv,
+  rewriteLoopbackUrl,
+} from '../../supervisor/runtime/host-loopback.ts';
 
 const H = 'host.docker.internal';
 
@@ -15,7 +20,10 @@ describe('rewriteLoopbackUrl', () => {
     ['mysql://u:p@[0:0:0:0:0:0:0:1]:3306/db', `mysql://u:p@${H}:3306/db`],
     ['mysql://u:p@127.0.1.1:3307/db', `mysql://u:p@${H}:3307/db`],
     // Port, path, query and fragment kept as written (no re-encoding, no default-port dropping).
-    ['mysql://u:p%40ss@127.0.0.1:3306/db?ssl=false&charset=utf8mb4#x', `mysql://u:p%40ss@${H}:3306/db?ssl=false&charset=utf8mb4#x`],
+    [
+      'mysql://u:p%40ss@127.0.0.1:3306/db?ssl=false&charset=utf8mb4#x',
+      `mysql://u:p%40ss@${H}:3306/db?ssl=false&charset=utf8mb4#x`,
+    ],
     ['http://127.0.0.1:80', `http://${H}:80`],
     ['http://localhost', `http://${H}`],
     ['redis://localhost:6379?db=2', `redis://${H}:6379?db=2`],
@@ -54,7 +62,8 @@ describe('rewriteLoopbackUrl', () => {
 describe('isLoopbackHost', () => {
   test('loopback names and addresses', () => {
     for (const h of ['localhost', '127.0.0.1', '127.255.255.254', '[::1]', '[0::1]']) assert.ok(isLoopbackHost(h), h);
-    for (const h of ['0.0.0.0', '128.0.0.1', '::1', '[::]', '[fe80::1]', 'localhos', '']) assert.ok(!isLoopbackHost(h), h);
+    for (const h of ['0.0.0.0', '128.0.0.1', '::1', '[::]', '[fe80::1]', 'localhos', ''])
+      assert.ok(!isLoopbackHost(h), h);
   });
 });
 
@@ -107,12 +116,18 @@ for (const runtime of ['docker', 'podman'] as const) {
   describe(`config: runtimes.${runtime}.hostLoopbackEnv`, () => {
     const valid = (settings: Record<string, unknown> = {}) => ({
       runtimes: { [runtime]: settings },
-      services: { web: { image: 'x:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 9000, healthPath: '/h' } },
+      services: {
+        web: { image: 'x:latest', replicas: { initial: 1, min: 1, max: 1 }, startPort: 9000, healthPath: '/h' },
+      },
     });
 
     test('defaults to [] (the supervisor knows no app); a list replaces it', () => {
       assert.deepEqual(parseConfig(valid(), { env: {} }).runtimes[runtime].hostLoopbackEnv, []);
-      assert.deepEqual(parseConfig(valid({ hostLoopbackEnv: ['DATABASE_URL', 'REDIS_URL'] }), { env: {} }).runtimes[runtime].hostLoopbackEnv, ['DATABASE_URL', 'REDIS_URL']);
+      assert.deepEqual(
+        parseConfig(valid({ hostLoopbackEnv: ['DATABASE_URL', 'REDIS_URL'] }), { env: {} }).runtimes[runtime]
+          .hostLoopbackEnv,
+        ['DATABASE_URL', 'REDIS_URL'],
+      );
     });
 
     for (const bad of ['DATABASE_URL', ['DATABASE-URL'], [42], [''], { DATABASE_URL: true }]) {
@@ -121,7 +136,9 @@ for (const runtime of ['docker', 'podman'] as const) {
           () => parseConfig(valid({ hostLoopbackEnv: bad }), { env: {} }),
           (err: unknown) =>
             err instanceof ConfigError &&
-            err.issues.some((i) => i.key === `runtimes.${runtime}.hostLoopbackEnv` && /environment variable names/.test(i.expected)),
+            err.issues.some(
+              (i) => i.key === `runtimes.${runtime}.hostLoopbackEnv` && /environment variable names/.test(i.expected),
+            ),
         );
       });
     }

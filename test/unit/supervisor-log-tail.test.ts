@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { lastLines } from '../../supervisor/runtime/log-tail.ts';
 
-describe('the last lines of a replica\'s output', () => {
+describe("the last lines of a replica's output", () => {
   test('the last n, blank lines and CRLF endings aside', () => {
     assert.deepEqual(lastLines('a\r\nb\n\n  \nc\nd\n', 3), ['b', 'c', 'd']);
     assert.deepEqual(lastLines('', 3), []);

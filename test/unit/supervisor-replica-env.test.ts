@@ -13,7 +13,12 @@ const replica = (service: string) => ({ port: '8000', host: '0.0.0.0', dataDir: 
 const serviceUrl = (name: string) => `http://${name}-8080:8080`;
 const replicaUrls = (name: string) => [8080, 8081].map((port) => `http://${name}-${port}:8080`);
 
-function envOf(config: Config, service: string, supervisorEnv: NodeJS.ProcessEnv, secrets = { SESSION_SECRET: 'g'.repeat(43) }) {
+function envOf(
+  config: Config,
+  service: string,
+  supervisorEnv: NodeJS.ProcessEnv,
+  secrets = { SESSION_SECRET: 'g'.repeat(43) },
+) {
   const s = config.services.find((x) => x.name === service)!;
   return new ReplicaEnvironment(config, secrets, supervisorEnv).render(s, replica(service), serviceUrl, replicaUrls);
 }
@@ -34,8 +39,13 @@ describe('the shipped config: what SelfLessActs needs, from templates', () => {
     assert.equal(envOf(config, 'users', {}).SERVICE, 'users');
   });
 
-  test('the systemd env file\'s API_ACCESS, DATABASE_URL and SESSION_SECRET reach every replica', () => {
-    const env = { API_ACCESS: 'open', DATABASE_URL: 'mysql://u:p@127.0.0.1:3306/db', SESSION_SECRET: 's'.repeat(40), HOME: '/root' };
+  test("the systemd env file's API_ACCESS, DATABASE_URL and SESSION_SECRET reach every replica", () => {
+    const env = {
+      API_ACCESS: 'open',
+      DATABASE_URL: 'mysql://u:p@127.0.0.1:3306/db',
+      SESSION_SECRET: 's'.repeat(40),
+      HOME: '/root',
+    };
     const config = loadConfigFile(shippedFile, { env });
     for (const service of ['users', 'acts']) {
       const got = envOf(config, service, env);
@@ -55,7 +65,12 @@ describe('a service that is not SelfLessActs', () => {
       services: {
         echo: {
           command: ['node', 'echo.mjs'],
-          env: { ECHO_PORT: '{{replica:port}}', ECHO_NAME: '{{replica:service}}', ECHO_REPLICA: '{{replica:instance}}', TOKEN: '{{secret:ECHO_TOKEN}}' },
+          env: {
+            ECHO_PORT: '{{replica:port}}',
+            ECHO_NAME: '{{replica:service}}',
+            ECHO_REPLICA: '{{replica:instance}}',
+            TOKEN: '{{secret:ECHO_TOKEN}}',
+          },
           replicas: { initial: 1, min: 1, max: 1 },
           startPort: 9000,
           healthPath: '/h',
@@ -65,15 +80,30 @@ describe('a service that is not SelfLessActs', () => {
     { env: {} },
   );
 
-  test('gets its own names and none of SelfLessActs\'', () => {
-    const got = envOf(config, 'echo', { DATABASE_URL: 'mysql://x', SESSION_SECRET: 'y'.repeat(40) }, { ECHO_TOKEN: 't'.repeat(43) } as never);
+  test("gets its own names and none of SelfLessActs'", () => {
+    const got = envOf(config, 'echo', { DATABASE_URL: 'mysql://x', SESSION_SECRET: 'y'.repeat(40) }, {
+      ECHO_TOKEN: 't'.repeat(43),
+    } as never);
     assert.deepEqual(got, { ECHO_PORT: '8000', ECHO_NAME: 'echo', ECHO_REPLICA: 'i1', TOKEN: 't'.repeat(43) });
     assert.equal(config.labelPrefix, 'org.example');
   });
 
   test('the process runtime wants each replica told its port', () => {
     assert.deepEqual(processRuntime.check?.(config) ?? [], []);
-    const portless = parseConfig({ services: { web: { command: ['node', 'w.js'], env: { X: '1' }, replicas: { initial: 1, min: 1, max: 2 }, startPort: 9000, healthPath: '/h' } } }, { env: {} });
+    const portless = parseConfig(
+      {
+        services: {
+          web: {
+            command: ['node', 'w.js'],
+            env: { X: '1' },
+            replicas: { initial: 1, min: 1, max: 2 },
+            startPort: 9000,
+            healthPath: '/h',
+          },
+        },
+      },
+      { env: {} },
+    );
     const [issue] = processRuntime.check?.(portless) ?? [];
     assert.equal(issue?.key, 'services.web.env');
     assert.match(issue!.expected, /\{\{replica:port\}\}/);

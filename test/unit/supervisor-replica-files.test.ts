@@ -10,10 +10,11 @@ describe('replica files', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'sa-replica-files-'));
   after(() => rm(dir, { recursive: true, force: true }));
 
-  test('an installation from before (one shared directory): each service\'s files move into its own, once', async () => {
+  test("an installation from before (one shared directory): each service's files move into its own, once", async () => {
     const replicas = path.join(dir, 'replicas');
     await mkdir(replicas);
-    for (const f of ['users.sqlite', 'users.sqlite-wal', 'acts.sqlite', 'acts.sqlite-shm', 'notes.txt']) await writeFile(path.join(replicas, f), f);
+    for (const f of ['users.sqlite', 'users.sqlite-wal', 'acts.sqlite', 'acts.sqlite-shm', 'notes.txt'])
+      await writeFile(path.join(replicas, f), f);
     const moved = separateServiceData(replicas, ['users', 'acts']);
     assert.equal(moved.length, 4);
     assert.deepEqual((await readdir(replicas)).sort(), ['acts', 'notes.txt', 'users']);

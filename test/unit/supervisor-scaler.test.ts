@@ -42,7 +42,10 @@ function rig(policies: Record<string, PolicySettings> = { acts: POLICY }) {
       const p = pending[service];
       pending[service] = { count: (p?.count ?? 0) + n, firstAt: p?.firstAt ?? clock.now() };
     },
-    scales: () => sent.filter((m): m is ScaleMessage => m.type === 'scale').map((m) => ({ at: m.windowEndsAt - T0, desired: m.desired, requests: m.requests, code: m.code })),
+    scales: () =>
+      sent
+        .filter((m): m is ScaleMessage => m.type === 'scale')
+        .map((m) => ({ at: m.windowEndsAt - T0, desired: m.desired, requests: m.requests, code: m.code })),
     lastWindow: () => sent.filter((m): m is WindowMessage => m.type === 'window').at(-1)!.window,
   };
 }
@@ -57,12 +60,20 @@ describe('scaler: windows', () => {
     await r.clock.advance(700); // the poll at 3000 takes them
     const w = r.lastWindow() as WindowStatus;
     assert.deepEqual(
-      [w.startedAt - T0, w.endsAt - T0, w.requests, w.nextDesired, w.nextThreshold, w.windowSeconds, w.requestsPerReplica],
+      [
+        w.startedAt - T0,
+        w.endsAt - T0,
+        w.requests,
+        w.nextDesired,
+        w.nextThreshold,
+        w.windowSeconds,
+        w.requestsPerReplica,
+      ],
       [2300, 12_300, 5, 1, 20, 10, 20],
     );
   });
 
-  test('20 requests → 2 replicas at the window\'s end, the last ones read then, not at the next poll', async () => {
+  test("20 requests → 2 replicas at the window's end, the last ones read then, not at the next poll", async () => {
     const r = rig();
     r.scaler.start();
     r.request(1);
@@ -103,7 +114,14 @@ describe('scaler: windows', () => {
     r.scaler.setCurrent({ acts: 4 });
     await r.clock.advance(10_000);
     await r.clock.advance(10_000);
-    assert.deepEqual(r.scales().map((s) => [s.desired, s.code]), [[4, 'load'], [4, 'held-by-damping'], [1, 'load']]);
+    assert.deepEqual(
+      r.scales().map((s) => [s.desired, s.code]),
+      [
+        [4, 'load'],
+        [4, 'held-by-damping'],
+        [1, 'load'],
+      ],
+    );
   });
 
   test('a service not autoscaled is not windowed', async () => {
@@ -138,7 +156,10 @@ describe('scaler: adoption and restart', () => {
     second.request(2); // counted while the scaler was down: they belong to the resumed window
     second.scaler.resume([{ ...reported, history: [3] }], { acts: 3 });
     await second.clock.advance(10_000);
-    assert.deepEqual(second.scales().map((s) => [s.requests, s.desired, s.code]), [[32, 3, 'held-by-damping']]);
+    assert.deepEqual(
+      second.scales().map((s) => [s.requests, s.desired, s.code]),
+      [[32, 3, 'held-by-damping']],
+    );
   });
 
   test('stop: nothing more is taken or sent', async () => {

@@ -9,15 +9,47 @@ const settings: PolicySettings = { windowSeconds: 120, requestsPerReplica: 20, m
 const policy = (over: Partial<PolicySettings> = {}) => new ScalingPolicy({ ...settings, ...over });
 
 describe('recommend: clamp(floor(K / requestsPerReplica) + 1, min, max), with a code and a reason', () => {
-  const rows: Array<{ name: string; requests: number; over?: Partial<PolicySettings>; replicas: number; code: string; reason?: RegExp }> = [
+  const rows: Array<{
+    name: string;
+    requests: number;
+    over?: Partial<PolicySettings>;
+    replicas: number;
+    code: string;
+    reason?: RegExp;
+  }> = [
     { name: '0 requests → 1 replica', requests: 0, replicas: 1, code: 'load' },
     { name: '19 requests → 1 replica', requests: 19, replicas: 1, code: 'load' },
-    { name: '20 requests in the window → 2 replicas', requests: 20, replicas: 2, code: 'load', reason: /^20 requests \/ 20 per replica \+ 1 = 2$/ },
+    {
+      name: '20 requests in the window → 2 replicas',
+      requests: 20,
+      replicas: 2,
+      code: 'load',
+      reason: /^20 requests \/ 20 per replica \+ 1 = 2$/,
+    },
     { name: '39 requests → 2 replicas', requests: 39, replicas: 2, code: 'load' },
     { name: '40 requests → 3 replicas', requests: 40, replicas: 3, code: 'load' },
-    { name: '1000 requests → capped at max 10', requests: 1000, replicas: 10, code: 'capped-at-max', reason: /capped at max 10/ },
-    { name: 'min 3 raises a quiet window to 3', requests: 5, over: { min: 3 }, replicas: 3, code: 'raised-to-min', reason: /raised to min 3/ },
-    { name: 'requestsPerReplica 5: 12 requests → 3', requests: 12, over: { requestsPerReplica: 5 }, replicas: 3, code: 'load' },
+    {
+      name: '1000 requests → capped at max 10',
+      requests: 1000,
+      replicas: 10,
+      code: 'capped-at-max',
+      reason: /capped at max 10/,
+    },
+    {
+      name: 'min 3 raises a quiet window to 3',
+      requests: 5,
+      over: { min: 3 },
+      replicas: 3,
+      code: 'raised-to-min',
+      reason: /raised to min 3/,
+    },
+    {
+      name: 'requestsPerReplica 5: 12 requests → 3',
+      requests: 12,
+      over: { requestsPerReplica: 5 },
+      replicas: 3,
+      code: 'load',
+    },
     { name: 'max 1 pins the service at 1', requests: 500, over: { max: 1 }, replicas: 1, code: 'capped-at-max' },
   ];
   for (const row of rows) {
@@ -42,7 +74,8 @@ describe('nextThreshold: the K that adds one more replica, searched on the formu
     [2_000_000_000, 2_000_000_001, { requestsPerReplica: 1 }],
   ];
   for (const [k, threshold, over] of rows) {
-    test(`K=${k}${over ? ` (${JSON.stringify(over)})` : ''} → next threshold ${threshold}`, () => assert.equal(policy(over).nextThreshold(k), threshold));
+    test(`K=${k}${over ? ` (${JSON.stringify(over)})` : ''} → next threshold ${threshold}`, () =>
+      assert.equal(policy(over).nextThreshold(k), threshold));
   }
 
   test('another formula: its threshold follows without a line of its own', () => {
@@ -53,18 +86,61 @@ describe('nextThreshold: the K that adds one more replica, searched on the formu
       }
     }
     const squares = new Squares(settings);
-    assert.deepEqual([0, 1, 3, 4, 8, 9, 99].map((k) => squares.nextThreshold(k)), [1, 4, 4, 9, 9, 16, 100]);
+    assert.deepEqual(
+      [0, 1, 3, 4, 8, 9, 99].map((k) => squares.nextThreshold(k)),
+      [1, 4, 4, 9, 9, 16, 100],
+    );
     assert.equal(squares.recommend(16).replicas, 5);
   });
 });
 
 describe('decide: damping before scaling down keeps the highest of the last N windows', () => {
-  const rows: Array<{ name: string; over?: Partial<PolicySettings>; requests: number; history: number[]; current: number; want: number; code: string }> = [
+  const rows: Array<{
+    name: string;
+    over?: Partial<PolicySettings>;
+    requests: number;
+    history: number[];
+    current: number;
+    want: number;
+    code: string;
+  }> = [
     { name: 'off: scales straight down', requests: 0, history: [4, 4], current: 4, want: 1, code: 'load' },
-    { name: 'on: held at the highest recent recommendation', over: { dampingWindows: 2 }, requests: 0, history: [1, 3, 2], current: 4, want: 3, code: 'held-by-damping' },
-    { name: 'on: never above the current count', over: { dampingWindows: 2 }, requests: 0, history: [6], current: 2, want: 2, code: 'held-by-damping' },
-    { name: 'on: scaling up is immediate', over: { dampingWindows: 2 }, requests: 80, history: [1, 1], current: 2, want: 5, code: 'load' },
-    { name: 'on: no history, straight down', over: { dampingWindows: 2 }, requests: 0, history: [], current: 3, want: 1, code: 'load' },
+    {
+      name: 'on: held at the highest recent recommendation',
+      over: { dampingWindows: 2 },
+      requests: 0,
+      history: [1, 3, 2],
+      current: 4,
+      want: 3,
+      code: 'held-by-damping',
+    },
+    {
+      name: 'on: never above the current count',
+      over: { dampingWindows: 2 },
+      requests: 0,
+      history: [6],
+      current: 2,
+      want: 2,
+      code: 'held-by-damping',
+    },
+    {
+      name: 'on: scaling up is immediate',
+      over: { dampingWindows: 2 },
+      requests: 80,
+      history: [1, 1],
+      current: 2,
+      want: 5,
+      code: 'load',
+    },
+    {
+      name: 'on: no history, straight down',
+      over: { dampingWindows: 2 },
+      requests: 0,
+      history: [],
+      current: 3,
+      want: 1,
+      code: 'load',
+    },
   ];
   for (const row of rows) {
     test(row.name, () => {
@@ -81,7 +157,11 @@ describe('windows', () => {
     assert.deepEqual(policy().openWindow(5000), { startedAt: 5000, endsAt: 125_000, requests: 0 });
   });
   test('the next window starts where the last one ended', () => {
-    assert.deepEqual(policy({ windowSeconds: 4 }).nextWindow({ startedAt: 0, endsAt: 4000, requests: 9 }), { startedAt: 4000, endsAt: 8000, requests: 0 });
+    assert.deepEqual(policy({ windowSeconds: 4 }).nextWindow({ startedAt: 0, endsAt: 4000, requests: 9 }), {
+      startedAt: 4000,
+      endsAt: 8000,
+      requests: 0,
+    });
   });
   const rows: Array<[string, number, number, boolean]> = [
     ['requests in the closed window → keep windowing', 5, 1, true],

@@ -42,7 +42,11 @@ export function actsMigrations(dialect: DialectName): Record<string, Migration> 
           .addPrimaryKeyConstraint('act_images_pk', ['act_seq', 'part'])
           .execute();
         // Each listing reads one of these in order: a category's, everyone's, one user's.
-        await db.schema.createIndex('acts_by_category').on('acts').columns(['category_id', 'sort_key', 'seq']).execute();
+        await db.schema
+          .createIndex('acts_by_category')
+          .on('acts')
+          .columns(['category_id', 'sort_key', 'seq'])
+          .execute();
         await db.schema.createIndex('acts_by_time').on('acts').columns(['sort_key', 'seq']).execute();
         await db.schema.createIndex('acts_by_user').on('acts').columns(['username_hash', 'sort_key', 'seq']).execute();
         await c
@@ -64,7 +68,11 @@ export function actsMigrations(dialect: DialectName): Record<string, Migration> 
           .addPrimaryKeyConstraint('act_upvotes_pk', ['act_seq', 'username_hash'])
           .execute();
         // "Which of these acts did I upvote?" for a page of a listing.
-        await db.schema.createIndex('act_upvotes_by_user').on('act_upvotes').columns(['username_hash', 'act_seq']).execute();
+        await db.schema
+          .createIndex('act_upvotes_by_user')
+          .on('act_upvotes')
+          .columns(['username_hash', 'act_seq'])
+          .execute();
       },
     },
     // Sized copies of each photo for listings (acts/variants.ts), in parts like the originals
@@ -92,8 +100,14 @@ export function actsMigrations(dialect: DialectName): Record<string, Migration> 
     // generation 0).
     '0004_owner_keys': {
       async up(db: Kysely<any>) {
-        await db.schema.alterTable('acts').addColumn('owner_key', 'char(64)', (col) => col.notNull().defaultTo('')).execute();
-        await db.updateTable('acts').set((eb) => ({ owner_key: eb.ref('username_hash') })).execute();
+        await db.schema
+          .alterTable('acts')
+          .addColumn('owner_key', 'char(64)', (col) => col.notNull().defaultTo(''))
+          .execute();
+        await db
+          .updateTable('acts')
+          .set((eb) => ({ owner_key: eb.ref('username_hash') }))
+          .execute();
       },
     },
   };

@@ -27,7 +27,10 @@ export function usersMigrations(dialect: DialectName): Record<string, Migration>
     // Revocable sessions (http/session.ts): '' until the user first logs in.
     '0002_session_keys': {
       async up(db: Kysely<any>) {
-        await db.schema.alterTable('users').addColumn('session_key', 'varchar(64)', (col) => col.notNull().defaultTo('')).execute();
+        await db.schema
+          .alterTable('users')
+          .addColumn('session_key', 'varchar(64)', (col) => col.notNull().defaultTo(''))
+          .execute();
       },
     },
     // Accounts, not names, own acts and upvotes (db/keys.ts accountKey): a name registered again
@@ -35,7 +38,10 @@ export function usersMigrations(dialect: DialectName): Record<string, Migration>
     // name ever deleted, the last generation that held it.
     '0003_name_generations': {
       async up(db: Kysely<any>) {
-        await db.schema.alterTable('users').addColumn('generation', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+        await db.schema
+          .alterTable('users')
+          .addColumn('generation', 'integer', (col) => col.notNull().defaultTo(0))
+          .execute();
         await c
           .table(db.schema.createTable('name_generations'))
           .addColumn('name_hash', 'char(64)', (col) => col.primaryKey())

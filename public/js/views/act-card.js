@@ -54,7 +54,9 @@ export function actCard(act, { showCategory = false, onRemoved } = {}) {
             'span.act-when',
             {},
             when(act.timestamp),
-            showCategory ? [' · in ', h('a', { href: `#/c/${encodeURIComponent(act.categoryName)}` }, act.categoryName)] : null,
+            showCategory
+              ? [' · in ', h('a', { href: `#/c/${encodeURIComponent(act.categoryName)}` }, act.categoryName)]
+              : null,
           ),
         ),
       ),
@@ -87,7 +89,10 @@ export function upvoteButton(act) {
   show();
   button.addEventListener('click', async () => {
     if (perUser && !session.user) {
-      toast('Log in to upvote: one upvote per person.', 'info', { label: 'Log in', href: `#/login?next=${encodeURIComponent(location.hash.slice(1) || '/')}` });
+      toast('Log in to upvote: one upvote per person.', 'info', {
+        label: 'Log in',
+        href: `#/login?next=${encodeURIComponent(location.hash.slice(1) || '/')}`,
+      });
       return;
     }
     const takingBack = perUser && liked;

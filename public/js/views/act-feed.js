@@ -79,9 +79,12 @@ export function actFeed({ loadPage, empty, showCategory = false, onRemoved }) {
 
   more.addEventListener('click', () => void loadMore());
   // Starts loading while the end is still a screen away, so scrolling rarely waits.
-  const observer = new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting)) void loadMore();
-  }, { rootMargin: '0px 0px 800px 0px' });
+  const observer = new IntersectionObserver(
+    (entries) => {
+      if (entries.some((e) => e.isIntersecting)) void loadMore();
+    },
+    { rootMargin: '0px 0px 800px 0px' },
+  );
 
   return {
     elements: [grid, row],

@@ -14,7 +14,13 @@ export async function render(section, { mode }, query) {
   document.title = `${signingUp ? 'Sign up' : 'Log in'} · SelfLessActs`;
   const keep = query.get('next') ? `?next=${encodeURIComponent(query.get('next'))}` : '';
 
-  const username = h('input#username', { name: 'username', required: true, autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false' });
+  const username = h('input#username', {
+    name: 'username',
+    required: true,
+    autocomplete: 'username',
+    autocapitalize: 'none',
+    spellcheck: 'false',
+  });
   const password = h('input#password', {
     name: 'password',
     type: 'password',
@@ -22,7 +28,11 @@ export async function render(section, { mode }, query) {
     autocomplete: signingUp ? 'new-password' : 'current-password',
   });
   const error = h('p.form-error', { role: 'alert', hidden: true });
-  const submit = h('button.button.button-primary.button-wide', { type: 'submit' }, signingUp ? 'Create account' : 'Log in');
+  const submit = h(
+    'button.button.button-primary.button-wide',
+    { type: 'submit' },
+    signingUp ? 'Create account' : 'Log in',
+  );
 
   const form = h(
     'form.auth-form',
@@ -61,7 +71,11 @@ export async function render(section, { mode }, query) {
       'div.auth-card',
       {},
       h('h1', {}, signingUp ? 'Create your account' : 'Welcome back'),
-      h('p.lede', {}, signingUp ? 'Join to share kind acts and upvote the ones you love.' : 'Log in to share acts and upvote.'),
+      h(
+        'p.lede',
+        {},
+        signingUp ? 'Join to share kind acts and upvote the ones you love.' : 'Log in to share acts and upvote.',
+      ),
       form,
       h(
         'p.auth-switch',

@@ -20,7 +20,11 @@ export async function render(section, { name }) {
       showCount();
     },
   });
-  section.append(h('a.back-link', { href: '#/' }, icon('back'), 'All categories'), feedHead(name, count), ...feed.elements);
+  section.append(
+    h('a.back-link', { href: '#/' }, icon('back'), 'All categories'),
+    feedHead(name, count),
+    ...feed.elements,
+  );
 
   try {
     pages.size = await api.categorySize(name);
@@ -40,7 +44,12 @@ function feedHead(name, count) {
     'div.feed-head',
     {},
     h('div', {}, h('h1', {}, name), count),
-    h('a.button.button-primary', { href: `#/upload?c=${encodeURIComponent(name)}` }, icon('upload'), h('span', {}, 'Share an act here')),
+    h(
+      'a.button.button-primary',
+      { href: `#/upload?c=${encodeURIComponent(name)}` },
+      icon('upload'),
+      h('span', {}, 'Share an act here'),
+    ),
   );
 }
 

@@ -17,11 +17,20 @@ export async function render(section) {
       'div.hero',
       {},
       h('h1', {}, 'Small kindnesses, shared.'),
-      h('p', {}, 'Photos of the good things people do for each other. Browse a category, upvote what moves you, and share your own.'),
+      h(
+        'p',
+        {},
+        'Photos of the good things people do for each other. Browse a category, upvote what moves you, and share your own.',
+      ),
     ),
     h('div.section-head', {}, h('h2#categories-title', {}, 'Categories'), addCategoryForm(section)),
     list,
-    h('div.section-head', {}, h('h2', {}, 'Latest acts'), h('a.see-all', { href: '#/latest' }, 'See all ', icon('next'))),
+    h(
+      'div.section-head',
+      {},
+      h('h2', {}, 'Latest acts'),
+      h('a.see-all', { href: '#/latest' }, 'See all ', icon('next')),
+    ),
     latest,
   );
   await Promise.all([fillCategories(list), fillLatest(latest)]);
@@ -34,7 +43,11 @@ async function fillCategories(list) {
   const names = Object.keys(counts).sort((a, b) => a.localeCompare(b));
   if (names.length === 0) {
     list.replaceWith(
-      h('div.empty.empty-categories', {}, h('p', {}, 'No categories yet. Add the first one above — “Helping neighbours”, perhaps?')),
+      h(
+        'div.empty.empty-categories',
+        {},
+        h('p', {}, 'No categories yet. Add the first one above — “Helping neighbours”, perhaps?'),
+      ),
     );
     return;
   }
@@ -59,7 +72,9 @@ async function fillLatest(grid) {
   const total = await api.totalActs();
   if (!grid.isConnected) return;
   if (total === 0) {
-    grid.replaceWith(h('div.empty', {}, h('p', {}, 'No acts shared yet. ', h('a', { href: '#/upload' }, 'Share the first one'), '.')));
+    grid.replaceWith(
+      h('div.empty', {}, h('p', {}, 'No acts shared yet. ', h('a', { href: '#/upload' }, 'Share the first one'), '.')),
+    );
     return;
   }
   const acts = await api.latestActs(1, Math.min(total, LATEST));
@@ -69,7 +84,12 @@ async function fillLatest(grid) {
 }
 
 function addCategoryForm(section) {
-  const input = h('input#new-category', { name: 'category', required: true, autocomplete: 'off', placeholder: 'New category' });
+  const input = h('input#new-category', {
+    name: 'category',
+    required: true,
+    autocomplete: 'off',
+    placeholder: 'New category',
+  });
   const error = h('p.form-error', { role: 'alert', hidden: true });
   const form = h(
     'form.inline-form',

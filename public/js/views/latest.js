@@ -12,7 +12,8 @@ export async function render(section) {
   const feed = actFeed({
     loadPage: pages.load,
     showCategory: true,
-    empty: () => h('div.empty', {}, h('p', {}, 'No acts shared yet. ', h('a', { href: '#/upload' }, 'Share the first one'), '.')),
+    empty: () =>
+      h('div.empty', {}, h('p', {}, 'No acts shared yet. ', h('a', { href: '#/upload' }, 'Share the first one'), '.')),
     onRemoved: () => {
       pages.size -= 1;
       count.textContent = plural(pages.size, 'act');

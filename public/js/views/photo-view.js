@@ -22,7 +22,12 @@ export function photoView({ onClose, onStep, onRemoved }) {
   const prev = h('button.pv-nav.pv-prev', { type: 'button', 'aria-label': 'Previous photo' }, icon('back'));
   const next = h('button.pv-nav.pv-next', { type: 'button', 'aria-label': 'Next photo' }, icon('next'));
   const close = h('button.pv-close', { type: 'button', 'aria-label': 'Close the photo' }, icon('close'));
-  const dialog = h('dialog.photo-view', { 'aria-label': 'Photo' }, h('div.pv-layout', {}, h('div.pv-photo', {}, stage, prev, next), info), close);
+  const dialog = h(
+    'dialog.photo-view',
+    { 'aria-label': 'Photo' },
+    h('div.pv-layout', {}, h('div.pv-photo', {}, stage, prev, next), info),
+    close,
+  );
   document.body.append(dialog);
 
   /** @type {import('../api.js').Card | null} */
@@ -34,7 +39,8 @@ export function photoView({ onClose, onStep, onRemoved }) {
     const other = await gallery.neighbour(current.actId, direction);
     if (other) onStep(other.actId);
   };
-  const sizes = () => (current ? fitSizes(current, stage.clientWidth || innerWidth, stage.clientHeight || innerHeight) : '100vw');
+  const sizes = () =>
+    current ? fitSizes(current, stage.clientWidth || innerWidth, stage.clientHeight || innerHeight) : '100vw';
   const onResize = () => {
     for (const el of stage.querySelectorAll('source, img')) el.setAttribute('sizes', sizes());
   };
@@ -52,9 +58,13 @@ export function photoView({ onClose, onStep, onRemoved }) {
     else if (e.key === 'ArrowRight') void step(1);
   });
   let touchStart = null;
-  stage.addEventListener('touchstart', (e) => {
-    touchStart = e.touches.length === 1 ? { x: e.touches[0].clientX, y: e.touches[0].clientY } : null;
-  }, { passive: true });
+  stage.addEventListener(
+    'touchstart',
+    (e) => {
+      touchStart = e.touches.length === 1 ? { x: e.touches[0].clientX, y: e.touches[0].clientY } : null;
+    },
+    { passive: true },
+  );
   stage.addEventListener('touchend', (e) => {
     const touch = e.changedTouches[0];
     if (!touchStart || !touch) return;
@@ -69,7 +79,13 @@ export function photoView({ onClose, onStep, onRemoved }) {
     current = card;
     const description = card.caption || `A kind act shared by ${card.username}`;
     document.title = `${card.caption || 'Photo'} · SelfLessActs`;
-    stage.replaceChildren(h('div.photo-frame.pv-frame', {}, actPicture(card, { sizes: sizes(), alt: description, lazy: false, className: 'pv-img' })));
+    stage.replaceChildren(
+      h(
+        'div.photo-frame.pv-frame',
+        {},
+        actPicture(card, { sizes: sizes(), alt: description, lazy: false, className: 'pv-img' }),
+      ),
+    );
     const { width, height } = card.image;
     info.replaceChildren(
       card.caption ? h('p.pv-caption', {}, card.caption) : h('p.pv-caption.act-caption-empty', {}, 'No caption'),
@@ -81,7 +97,13 @@ export function photoView({ onClose, onStep, onRemoved }) {
           'div.act-byline',
           {},
           h('a.act-author', { href: profileRoute(card.username) }, card.username),
-          h('span.act-when', {}, when(card.timestamp), ' · in ', h('a', { href: `#/c/${encodeURIComponent(card.categoryName)}` }, card.categoryName)),
+          h(
+            'span.act-when',
+            {},
+            when(card.timestamp),
+            ' · in ',
+            h('a', { href: `#/c/${encodeURIComponent(card.categoryName)}` }, card.categoryName),
+          ),
         ),
       ),
       h(
@@ -119,10 +141,12 @@ export function photoView({ onClose, onStep, onRemoved }) {
   return {
     /** Shows an act (a card the page has, or one fetched); false when there is no such act. */
     async show(actId) {
-      const card = gallery.find(actId) ?? (await api.actById(actId).catch((err) => {
-        if (err instanceof api.ApiError && err.status === 404) return null;
-        throw err;
-      }));
+      const card =
+        gallery.find(actId) ??
+        (await api.actById(actId).catch((err) => {
+          if (err instanceof api.ApiError && err.status === 404) return null;
+          throw err;
+        }));
       if (!card) return false;
       if (!dialog.open) dialog.showModal();
       await draw(card);
@@ -136,7 +160,10 @@ export function photoView({ onClose, onStep, onRemoved }) {
     /** Shows or hides the arrows again (the page beneath has loaded its list). */
     async refreshNav() {
       if (!current) return;
-      const [before, after] = await Promise.all([gallery.neighbour(current.actId, -1), gallery.neighbour(current.actId, 1)]);
+      const [before, after] = await Promise.all([
+        gallery.neighbour(current.actId, -1),
+        gallery.neighbour(current.actId, 1),
+      ]);
       prev.hidden = before === null;
       next.hidden = after === null;
     },

@@ -35,12 +35,7 @@ export async function render(section, { username, self = false }) {
     h(
       'div.feed-head.profile-head',
       {},
-      h(
-        'div.profile-title',
-        {},
-        avatar(user),
-        h('div', {}, h('h1', {}, self ? 'My acts' : user), count),
-      ),
+      h('div.profile-title', {}, avatar(user), h('div', {}, h('h1', {}, self ? 'My acts' : user), count)),
       mine ? h('a.button.button-primary', { href: '#/upload' }, icon('upload'), h('span', {}, 'Share an act')) : null,
     ),
     ...feed.elements,

@@ -23,7 +23,12 @@ export async function render(section, _params, query) {
   const picker = photoPicker(error);
 
   section.append(
-    h('a.back-link', { href: wanted ? `#/c/${encodeURIComponent(wanted)}` : '#/' }, icon('back'), wanted ? wanted : 'All categories'),
+    h(
+      'a.back-link',
+      { href: wanted ? `#/c/${encodeURIComponent(wanted)}` : '#/' },
+      icon('back'),
+      wanted ? wanted : 'All categories',
+    ),
     h('h1', {}, 'Share an act'),
     h('p.lede', {}, 'A photo and a few words about something kind. It will appear at the top of its category.'),
     uploadForm({ names, wanted, picker, error }),
@@ -176,7 +181,12 @@ function uploadForm({ names, wanted, picker, error }) {
   );
   const caption = h('textarea#caption', { name: 'caption', rows: '4', placeholder: 'What happened? Who helped whom?' });
   const progress = uploadProgress();
-  const submit = h('button.button.button-primary.button-wide', { type: 'submit' }, icon('upload'), h('span', {}, 'Share this act'));
+  const submit = h(
+    'button.button.button-primary.button-wide',
+    { type: 'submit' },
+    icon('upload'),
+    h('span', {}, 'Share this act'),
+  );
   select.addEventListener('change', () => showError(error, ''));
 
   const form = h(
@@ -187,7 +197,15 @@ function uploadForm({ names, wanted, picker, error }) {
       'div.upload-fields',
       {},
       h('div.field', {}, h('label', { for: 'category' }, 'Category'), select),
-      names.length ? null : h('p.hint', {}, 'There are no categories yet. ', h('a', { href: '#/' }, 'Add one on the home page'), ' first.'),
+      names.length
+        ? null
+        : h(
+            'p.hint',
+            {},
+            'There are no categories yet. ',
+            h('a', { href: '#/' }, 'Add one on the home page'),
+            ' first.',
+          ),
       h('div.field', {}, h('label', { for: 'caption' }, 'Caption'), caption),
       error,
       progress.element,
@@ -248,7 +266,8 @@ function uploadProgress() {
 
 function explain(err) {
   if (err.status === 401) return 'Your session has ended. Log in again to share this act.';
-  if (err.status === 413) return `The photo is too large for the server. The limit is ${fileSize(api.MAX_UPLOAD_BYTES)}.`;
+  if (err.status === 413)
+    return `The photo is too large for the server. The limit is ${fileSize(api.MAX_UPLOAD_BYTES)}.`;
   if (err.status === 0) return err.message;
   return `The server refused the upload: ${err.message}`;
 }

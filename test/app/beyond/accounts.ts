@@ -14,8 +14,16 @@ import { TEST_SECRET } from '../support/services.ts';
 
 const as = (cookie: string) => ({ cookie });
 
-async function logIn(users: Api, username: string, cookie?: string): Promise<{ session: string; device: string | undefined }> {
-  const reply = await users.post('/api/v1/sessions', { username, password: PASSWORD }, cookie === undefined ? {} : as(cookie));
+async function logIn(
+  users: Api,
+  username: string,
+  cookie?: string,
+): Promise<{ session: string; device: string | undefined }> {
+  const reply = await users.post(
+    '/api/v1/sessions',
+    { username, password: PASSWORD },
+    cookie === undefined ? {} : as(cookie),
+  );
   expectReply(reply, 200, { username });
   return { session: sessionCookie(reply), device: namedCookie(reply, 'selflessacts_device') };
 }
@@ -45,13 +53,25 @@ export function accounts(backend: Backend): void {
       await addUser(f.users, 'dave');
       const dave = (await logIn(f.users, 'dave')).session;
       expectReply(await f.acts.post('/api/v1/categories', ['daves'], as(dave)), 201, {});
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 13, username: 'dave', categoryName: 'daves' }), as(dave)), 201, {});
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 13, username: 'dave', categoryName: 'daves' }), as(dave)),
+        201,
+        {},
+      );
 
       await addUser(f.users, 'carol');
       const first = (await logIn(f.users, 'carol')).session;
       expectReply(await f.acts.post('/api/v1/categories', ['carols'], as(first)), 201, {});
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 11, username: 'carol', categoryName: 'carols' }), as(first)), 201, {});
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 12, username: 'carol', categoryName: 'daves' }), as(first)), 201, {});
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 11, username: 'carol', categoryName: 'carols' }), as(first)),
+        201,
+        {},
+      );
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 12, username: 'carol', categoryName: 'daves' }), as(first)),
+        201,
+        {},
+      );
       expectReply(await f.acts.post('/api/v1/acts/upvote', [13], as(first)), 200, {});
       expectReply(await f.users.del('/api/v1/users/carol', as(first)), 200, {});
 
@@ -62,30 +82,55 @@ export function accounts(backend: Backend): void {
       expectError(await f.acts.del('/api/v1/categories/carols', as(second)), 403);
       expectError(await f.acts.del('/api/v1/acts/13/upvote', as(second)), 409);
       const listed = (await f.acts.get('/api/v1/acts?start=1&end=3', as(second))).json as Listed[];
-      assert.deepEqual(listed.map((a) => [a.actId, a.upvotes, a.upvotedByMe]), [[12, 0, false], [11, 0, false], [13, 1, false]]);
+      assert.deepEqual(
+        listed.map((a) => [a.actId, a.upvotes, a.upvotedByMe]),
+        [
+          [12, 0, false],
+          [11, 0, false],
+          [13, 1, false],
+        ],
+      );
       // Her own vote is new and counts.
       expectReply(await f.acts.post('/api/v1/acts/upvote', [13], as(second)), 200, {});
-      const after = ((await f.acts.get('/api/v1/acts?start=1&end=3', as(second))).json as Listed[]).find((a) => a.actId === 13)!;
+      const after = ((await f.acts.get('/api/v1/acts?start=1&end=3', as(second))).json as Listed[]).find(
+        (a) => a.actId === 13,
+      )!;
       assert.deepEqual([after.upvotes, after.upvotedByMe], [2, true]);
       // What she stores is hers: she removes it; the listing by name shows every carol's acts.
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 14, username: 'carol', categoryName: 'carols' }), as(second)), 201, {});
+      expectReply(
+        await f.acts.post(
+          '/api/v1/acts',
+          actBody({ actId: 14, username: 'carol', categoryName: 'carols' }),
+          as(second),
+        ),
+        201,
+        {},
+      );
       expectReply(await f.acts.get('/api/v1/acts/count?username=carol'), 200, [3]);
       expectReply(await f.acts.del('/api/v1/acts/14', as(second)), 200, {});
       // A cookie of the first carol is dead for the second.
       expectError(await f.acts.post('/api/v1/acts/upvote', [12], as(first)), 401);
     });
 
-    test('a third carol is yet another account: the second one\'s acts are not hers either', async () => {
+    test("a third carol is yet another account: the second one's acts are not hers either", async () => {
       await addUser(f.users, 'erin');
       const erin = (await logIn(f.users, 'erin')).session;
       expectReply(await f.acts.post('/api/v1/categories', ['erins'], as(erin)), 201, {});
       await addUser(f.users, 'gen');
       const g1 = (await logIn(f.users, 'gen')).session;
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 21, username: 'gen', categoryName: 'erins' }), as(g1)), 201, {});
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 21, username: 'gen', categoryName: 'erins' }), as(g1)),
+        201,
+        {},
+      );
       expectReply(await f.users.del('/api/v1/users/gen', as(g1)), 200, {});
       await addUser(f.users, 'gen');
       const g2 = (await logIn(f.users, 'gen')).session;
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 22, username: 'gen', categoryName: 'erins' }), as(g2)), 201, {});
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 22, username: 'gen', categoryName: 'erins' }), as(g2)),
+        201,
+        {},
+      );
       expectReply(await f.users.del('/api/v1/users/gen', as(g2)), 200, {});
       await addUser(f.users, 'gen');
       const g3 = (await logIn(f.users, 'gen')).session;
@@ -94,9 +139,10 @@ export function accounts(backend: Backend): void {
     });
   });
 
-  describe('failed log-ins counted per account, from any address; the owner\'s own browser is exempt', () => {
+  describe("failed log-ins counted per account, from any address; the owner's own browser is exempt", () => {
     const f = freshServices(backend, { apiAccess: 'owner' });
-    const wrong = (username: string, cookie?: string) => f.users.post('/api/v1/sessions', { username, password: sha1('guess') }, cookie === undefined ? {} : as(cookie));
+    const wrong = (username: string, cookie?: string) =>
+      f.users.post('/api/v1/sessions', { username, password: sha1('guess') }, cookie === undefined ? {} : as(cookie));
 
     test('10 wrong passwords, then 429 with Retry-After: the password is no longer checked, even a right one', async () => {
       await addUser(f.users, 'eve');
@@ -118,7 +164,7 @@ export function accounts(backend: Backend): void {
       expectError(await wrong('nobody-here'), 429);
     });
 
-    test('another account\'s device cookie exempts nothing; a success clears the count', async () => {
+    test("another account's device cookie exempts nothing; a success clears the count", async () => {
       await addUser(f.users, 'fay');
       await addUser(f.users, 'gus');
       const fays = (await logIn(f.users, 'fay')).device!;
@@ -132,14 +178,20 @@ export function accounts(backend: Backend): void {
 
   describe('passwords and sessions', () => {
     const lines: Record<string, unknown>[] = [];
-    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    });
     const f = freshServices(backend, { apiAccess: 'owner', logger });
 
     test('a hash from before (scrypt) still logs in, and is replaced by argon2id then', async () => {
       await addUser(f.users, 'hal');
       const salt = Buffer.alloc(16, 3);
       const key = scryptSync(PASSWORD, salt, 32, { N: 16384, r: 8, p: 1 });
-      await f.store.write('users', 'update users set password_hash = ? where username = ?', [['scrypt', 16384, 8, 1, salt.toString('base64'), key.toString('base64')].join('$'), 'hal']);
+      await f.store.write('users', 'update users set password_hash = ? where username = ?', [
+        ['scrypt', 16384, 8, 1, salt.toString('base64'), key.toString('base64')].join('$'),
+        'hal',
+      ]);
       await logIn(f.users, 'hal');
       const row = (await f.store.peek('users', 'users')).find((r) => r.username === 'hal')!;
       assert.match(String(row.password_hash), /^\$argon2id\$v=19\$m=12288,t=3,p=1\$/);
@@ -155,16 +207,26 @@ export function accounts(backend: Backend): void {
       expectReply(used, 200, { username: 'ida' });
       const fresh = namedCookie(used, 'selflessacts_session');
       assert.ok(fresh, 'a session seen again after 10 minutes gets a new cookie');
-      const seen = (JSON.parse(decodeURIComponent(fresh.slice(fresh.indexOf('=') + 1)).slice(2).replace(/\.[^.]*$/, '')) as { s: number }).s;
+      const seen = (
+        JSON.parse(
+          decodeURIComponent(fresh.slice(fresh.indexOf('=') + 1))
+            .slice(2)
+            .replace(/\.[^.]*$/, ''),
+        ) as { s: number }
+      ).s;
       assert.ok(Math.abs(seen - Date.now()) < 10_000);
-      assert.equal(namedCookie(await f.users.get('/api/v1/sessions/me', as(session)), 'selflessacts_session'), undefined, 'not on every request');
+      assert.equal(
+        namedCookie(await f.users.get('/api/v1/sessions/me', as(session)), 'selflessacts_session'),
+        undefined,
+        'not on every request',
+      );
       // The acts service refreshes it too, on a write.
       const write = await f.acts.post('/api/v1/categories', ['idas'], as(resign(session, { s: now - 11 * 60_000 })));
       expectReply(write, 201, {});
       assert.ok(namedCookie(write, 'selflessacts_session'));
     });
 
-    test('deleting one\'s account takes a log-in within the last 10 minutes', async () => {
+    test("deleting one's account takes a log-in within the last 10 minutes", async () => {
       await addUser(f.users, 'jo');
       const { session } = await logIn(f.users, 'jo');
       const stale = resign(session, { i: Date.now() - 11 * 60_000 });
@@ -183,7 +245,14 @@ export function accounts(backend: Backend): void {
       const { session } = await logIn(f.users, 'kim');
       expectError(await f.users.del('/api/v1/users/ida', as(session)), 403);
       const events = lines.filter((l) => l.msg === 'security');
-      assert.deepEqual(events.map((e) => [e.event, e.username ?? null]), [['login.failed', 'kim'], ['login.ok', 'kim'], ['forbidden', null]]);
+      assert.deepEqual(
+        events.map((e) => [e.event, e.username ?? null]),
+        [
+          ['login.failed', 'kim'],
+          ['login.ok', 'kim'],
+          ['forbidden', null],
+        ],
+      );
       for (const e of events) assert.match(String(e.client), /^(::ffff:)?127\.0\.0\.1$/);
       const text = JSON.stringify(lines);
       assert.ok(!text.includes(PASSWORD) && !text.includes(sha1('nope')) && !text.includes('selflessacts_session'));

@@ -27,8 +27,16 @@ function sameSite(api: Api): Record<string, Record<string, string>> {
   const host = new URL(api.url).host;
   return {
     'the site itself (same-origin)': { 'sec-fetch-site': 'same-origin', origin: `http://${host}` },
-    'the site behind a proxy (X-Forwarded-Host)': { origin: 'https://acts.example', host: 'upstream:8000', 'x-forwarded-host': 'acts.example' },
-    'the site over HTTPS, Host with the default port': { origin: 'https://acts.example', host: 'acts.example:443', 'x-forwarded-proto': 'https' },
+    'the site behind a proxy (X-Forwarded-Host)': {
+      origin: 'https://acts.example',
+      host: 'upstream:8000',
+      'x-forwarded-host': 'acts.example',
+    },
+    'the site over HTTPS, Host with the default port': {
+      origin: 'https://acts.example',
+      host: 'acts.example:443',
+      'x-forwarded-proto': 'https',
+    },
     'a typed URL (none)': { 'sec-fetch-site': 'none' },
     'a client that is not a browser (no headers)': {},
   };
@@ -46,7 +54,11 @@ export function crossSite(backend: Backend): void {
       await addUser(f.users, 'zoe');
       cookie = await logIn(f.users, 'zoe');
       expectReply(await f.acts.post('/api/v1/categories', ['home'], { cookie }), 201, {});
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 1, username: 'zoe', categoryName: 'home' }), { cookie }), 201, {});
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 1, username: 'zoe', categoryName: 'home' }), { cookie }),
+        201,
+        {},
+      );
     });
 
     test('row 4 (log in): refused from elsewhere → 403, no cookie set; accepted from the site itself', async () => {
@@ -69,7 +81,10 @@ export function crossSite(backend: Backend): void {
       const plain = await login(f.users, {});
       assert.equal(plain.status, 200);
       assert.doesNotMatch(cookieOf(plain), /Secure/i);
-      const logOut = await f.users.call('DELETE', '/api/v1/sessions', { headers: { 'x-forwarded-proto': 'https' }, cookie: await logIn(f.users, 'zoe') });
+      const logOut = await f.users.call('DELETE', '/api/v1/sessions', {
+        headers: { 'x-forwarded-proto': 'https' },
+        cookie: await logIn(f.users, 'zoe'),
+      });
       assert.match(cookieOf(logOut), /; Secure/i, 'the cookie is cleared with the same attributes');
       cookie = await logIn(f.users, 'zoe');
     });
@@ -90,8 +105,19 @@ export function crossSite(backend: Backend): void {
           assert.equal(reply.status, 403, `${name} from ${origin}: ${reply.text}`);
         }
       }
-      const { body, headers } = multipart([{ name: 'caption', value: 'x' }, { name: 'categoryName', value: 'home' }, image(PNG)]);
-      expectError(await f.acts.call('POST', '/api/v1/acts', { body, headers: { ...headers, 'sec-fetch-site': 'same-site' }, cookie }), 403);
+      const { body, headers } = multipart([
+        { name: 'caption', value: 'x' },
+        { name: 'categoryName', value: 'home' },
+        image(PNG),
+      ]);
+      expectError(
+        await f.acts.call('POST', '/api/v1/acts', {
+          body,
+          headers: { ...headers, 'sec-fetch-site': 'same-site' },
+          cookie,
+        }),
+        403,
+      );
       expectReply(await f.acts.get('/api/v1/categories'), 200, { home: 1 });
       const listed = (await f.acts.get('/api/v1/categories/home/acts')).json as { upvotes: number }[];
       assert.equal(listed[0]!.upvotes, 0);
@@ -105,11 +131,19 @@ export function crossSite(backend: Backend): void {
     test('log-in, log-out and the multipart upload from elsewhere → 403; a JSON upload (no session) → 201', async () => {
       await addUser(f.users, 'zoe');
       const cookie = await logIn(f.users, 'zoe');
-      expectReply(await f.acts.post('/api/v1/categories', ['home'], { headers: { 'sec-fetch-site': 'cross-site' } }), 201, {});
+      expectReply(
+        await f.acts.post('/api/v1/categories', ['home'], { headers: { 'sec-fetch-site': 'cross-site' } }),
+        201,
+        {},
+      );
       const evil = { 'sec-fetch-site': 'cross-site', origin: 'http://evil.example' };
       expectError(await login(f.users, evil), 403);
       expectError(await f.users.call('DELETE', '/api/v1/sessions', { headers: evil, cookie }), 403);
-      const { body, headers } = multipart([{ name: 'caption', value: 'x' }, { name: 'categoryName', value: 'home' }, image(PNG)]);
+      const { body, headers } = multipart([
+        { name: 'caption', value: 'x' },
+        { name: 'categoryName', value: 'home' },
+        image(PNG),
+      ]);
       expectError(await f.acts.call('POST', '/api/v1/acts', { body, headers: { ...headers, ...evil }, cookie }), 403);
       expectReply(await f.acts.call('POST', '/api/v1/acts', { body, headers, cookie }), 201);
       expectReply(await f.users.get('/api/v1/sessions/me', { cookie }), 200, { username: 'zoe' });

@@ -40,7 +40,12 @@ function bilevelPng(width: number, height: number): Buffer {
   header[9] = 0; // grayscale
   const row = Math.ceil(width / 8) + 1; // the filter byte, then the pixels
   const pixels = deflateSync(Buffer.alloc(row * height), { level: 9 });
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', pixels),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 export function imageWork(backend: Backend): void {
@@ -49,7 +54,11 @@ export function imageWork(backend: Backend): void {
     const f = freshServices(backend, { apiAccess: 'owner', imageQueue: { maxWaiting: 8, maxWaitingPerUser: 2 } });
     const cookies: Record<string, string> = {};
     const post = (who: string, bytes: Buffer, name = 'p.png', type = 'image/png') =>
-      upload(f.acts, cookies[who], [{ name: 'caption', value: who }, { name: 'categoryName', value: 'work' }, image(bytes, name, type)]);
+      upload(f.acts, cookies[who], [
+        { name: 'caption', value: who },
+        { name: 'categoryName', value: 'work' },
+        image(bytes, name, type),
+      ]);
 
     test('setup: two users and a category', async () => {
       for (const who of ['ann', 'bob']) {
@@ -59,7 +68,7 @@ export function imageWork(backend: Backend): void {
       expectReply(await f.acts.post('/api/v1/categories', ['work'], { cookie: cookies.ann }), 201, {});
     });
 
-    test('a 100-megapixel PNG (a few KB) is refused at once by the site\'s upload; row 15 keeps it as bytes', async () => {
+    test("a 100-megapixel PNG (a few KB) is refused at once by the site's upload; row 15 keeps it as bytes", async () => {
       const bomb = bilevelPng(10_000, 10_000);
       assert.ok(bomb.length < 100_000, `${bomb.length} bytes`);
       const started = performance.now();
@@ -70,15 +79,32 @@ export function imageWork(backend: Backend): void {
       }
       const small = await post('bob', PNG);
       expectReply(small, 201);
-      assert.ok(performance.now() - started < 5_000, `four bombs and a small photo took ${Math.round(performance.now() - started)} ms`);
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 900, username: 'ann', categoryName: 'work', imgB64: bomb.toString('base64') }), { cookie: cookies.ann }), 201, {});
+      assert.ok(
+        performance.now() - started < 5_000,
+        `four bombs and a small photo took ${Math.round(performance.now() - started)} ms`,
+      );
+      expectReply(
+        await f.acts.post(
+          '/api/v1/acts',
+          actBody({ actId: 900, username: 'ann', categoryName: 'work', imgB64: bomb.toString('base64') }),
+          { cookie: cookies.ann },
+        ),
+        201,
+        {},
+      );
     });
 
-    test('one user\'s queued photos delay another\'s by the one being made; a full line is 503 with Retry-After', async () => {
+    test("one user's queued photos delay another's by the one being made; a full line is 503 with Retry-After", async () => {
       // 20 MP: within the cap for a PNG, and a second or so of work each.
-      const big = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#4a7' } }).png({ compressionLevel: 1 }).toBuffer();
+      const big = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#4a7' } })
+        .png({ compressionLevel: 1 })
+        .toBuffer();
       const done: string[] = [];
-      const track = (label: string, reply: Promise<Awaited<ReturnType<typeof post>>>) => reply.then((r) => (done.push(label), r));
+      const track = (label: string, reply: Promise<Awaited<ReturnType<typeof post>>>) =>
+        reply.then((r) => {
+          done.push(label);
+          return r;
+        });
       // Four at once: one is made, two wait in ann's line, the fourth finds it full.
       const anns = [1, 2, 3, 4].map((i) => track(`ann${i}`, post('ann', big)));
       await new Promise((r) => setTimeout(r, 150));

@@ -65,7 +65,9 @@ function endlessChunkedUpload(url: string, head: string, chunk: Buffer, maxBytes
  * connection is reset instead of forwarded (what the acts service saw after the users service
  * closed an idle keep-alive socket under it).
  */
-async function resettingProxy(targetPort: number): Promise<{ port: number; resets: () => number; close(): Promise<void> }> {
+async function resettingProxy(
+  targetPort: number,
+): Promise<{ port: number; resets: () => number; close(): Promise<void> }> {
   let resets = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -114,17 +116,23 @@ export function hostileBodies(backend: Backend): void {
       await addUser(f.users, 'tess');
       const { hostname, port } = new URL(f.users.url);
       const tricklers = Array.from({ length: 3 }, () => connect(Number(port), hostname));
-      t.after(() => tricklers.forEach((s) => s.destroy()));
+      t.after(() => {
+        for (const s of tricklers) s.destroy();
+      });
       for (const s of tricklers) {
         await new Promise((r) => s.once('connect', r));
-        s.write(`POST /api/v1/sessions HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`);
+        s.write(
+          `POST /api/v1/sessions HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`,
+        );
       }
       await new Promise((r) => setTimeout(r, 200));
       for (let i = 0; i < 3; i++) {
         const started = performance.now();
         const reply = await Promise.race([
           f.users.post('/api/v1/sessions', { username: 'tess', password: PASSWORD }),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a log-in waited 5 s behind the trickled bodies')), 5000).unref()),
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(new Error('a log-in waited 5 s behind the trickled bodies')), 5000).unref(),
+          ),
         ]);
         expectReply(reply, 200);
         const ms = performance.now() - started;
@@ -133,7 +141,6 @@ export function hostileBodies(backend: Backend): void {
       for (const s of tricklers) s.write('1\r\n"\r\n');
     });
   });
-
 
   describe('the body limit counts bytes, whatever the headers say', () => {
     const f = freshServices(backend, { apiAccess: 'open', bodyLimit: LIMIT });
@@ -150,7 +157,11 @@ export function hostileBodies(backend: Backend): void {
       const { body, headers } = multipart(parts);
       const { Readable } = await import('node:stream');
       const { request } = await import('undici');
-      const reply = await request(`${f.acts.url}/api/v1/acts`, { method: 'POST', headers: { ...headers, cookie }, body: Readable.from([body]) });
+      const reply = await request(`${f.acts.url}/api/v1/acts`, {
+        method: 'POST',
+        headers: { ...headers, cookie },
+        body: Readable.from([body]),
+      });
       assert.equal(reply.statusCode, 413, await reply.body.text());
       expectReply(await f.acts.get('/api/v1/acts/count'), 200, [0]);
     });
@@ -181,7 +192,11 @@ export function hostileBodies(backend: Backend): void {
 
     const endless: [string, string, Buffer][] = [
       ['JSON (row 15)', 'Content-Type: application/json', Buffer.from(`${'["'}${'x'.repeat(16 * 1024 - 2)}`)],
-      ['multipart (row 17), before the file', 'Content-Type: multipart/form-data; boundary=b', Buffer.from(`--b\r\nContent-Disposition: form-data; name="caption"\r\n\r\n${'y'.repeat(16 * 1024)}`)],
+      [
+        'multipart (row 17), before the file',
+        'Content-Type: multipart/form-data; boundary=b',
+        Buffer.from(`--b\r\nContent-Disposition: form-data; name="caption"\r\n\r\n${'y'.repeat(16 * 1024)}`),
+      ],
     ];
     for (const [name, type, chunk] of endless) {
       test(`a never-ending chunked ${name} body → 413 while it is still being sent`, async () => {
@@ -189,17 +204,28 @@ export function hostileBodies(backend: Backend): void {
         const result = await endlessChunkedUpload(f.acts.url, head, chunk, 256 * 1024 * 1024);
         assert.equal(result.status, 413);
         // Loopback socket buffers hold a few MB on either side: far less than the whole body.
-        assert.ok(result.sentBeforeAnswer > 0 && result.sentBeforeAnswer < 64 * 1024 * 1024, `answered after ${result.sentBeforeAnswer} bytes`);
+        assert.ok(
+          result.sentBeforeAnswer > 0 && result.sentBeforeAnswer < 64 * 1024 * 1024,
+          `answered after ${result.sentBeforeAnswer} bytes`,
+        );
       });
     }
 
     test('row 17: a UTF-8 caption arrives as sent; bytes that are not UTF-8 → 400, not U+FFFD', async () => {
       const caption = 'Grüße ✓ 😀';
-      const good = multipart([{ name: 'caption', value: caption }, { name: 'categoryName', value: 'c' }, { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' }]);
+      const good = multipart([
+        { name: 'caption', value: caption },
+        { name: 'categoryName', value: 'c' },
+        { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' },
+      ]);
       expectReply(await f.acts.call('POST', '/api/v1/acts', { body: good.body, headers: good.headers, cookie }), 201);
       const listed = (await f.acts.get('/api/v1/categories/c/acts')).json as { caption: string }[];
       assert.equal(listed[0]!.caption, caption);
-      const lone = multipart([{ name: 'caption', value: Buffer.from([0xed, 0xa0, 0x80]) }, { name: 'categoryName', value: 'c' }, { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' }]);
+      const lone = multipart([
+        { name: 'caption', value: Buffer.from([0xed, 0xa0, 0x80]) },
+        { name: 'categoryName', value: 'c' },
+        { name: 'image', value: PNG, filename: 'a.png', type: 'image/png' },
+      ]);
       expectError(await f.acts.call('POST', '/api/v1/acts', { body: lone.body, headers: lone.headers, cookie }), 400);
       expectReply(await f.acts.del(`/api/v1/categories/c`), 200, {});
       await addCategory(f.acts, 'c');
@@ -235,7 +261,12 @@ export function hostileBodies(backend: Backend): void {
 
     test('16 MiB of structure on any JSON route → 400 {"error"} at once, the service still answering', async () => {
       const body = `[${'[],'.repeat(5 * 1024 * 1024)}[]]`;
-      for (const [service, path] of [['acts', '/api/v1/acts/upvote'], ['acts', '/api/v1/categories'], ['users', '/api/v1/users'], ['users', '/api/v1/sessions']] as const) {
+      for (const [service, path] of [
+        ['acts', '/api/v1/acts/upvote'],
+        ['acts', '/api/v1/categories'],
+        ['users', '/api/v1/users'],
+        ['users', '/api/v1/sessions'],
+      ] as const) {
         const started = performance.now();
         expectError(await f[service].post(path, body), 400);
         assert.ok(performance.now() - started < 5000, `${path}: ${performance.now() - started} ms`);

@@ -21,15 +21,21 @@ export function names(backend: Backend): void {
     test('"carol " from a phone keyboard is carol: signed up, logged in and found as carol', async () => {
       await addUser(f.users, 'carol ');
       expectReply(await f.users.get('/api/v1/users'), 200, ['carol']);
-      expectReply(await f.users.post('/api/v1/sessions', { username: 'carol', password: PASSWORD }), 200, { username: 'carol' });
-      expectReply(await f.users.post('/api/v1/sessions', { username: ' carol\t', password: PASSWORD }), 200, { username: 'carol' });
+      expectReply(await f.users.post('/api/v1/sessions', { username: 'carol', password: PASSWORD }), 200, {
+        username: 'carol',
+      });
+      expectReply(await f.users.post('/api/v1/sessions', { username: ' carol\t', password: PASSWORD }), 200, {
+        username: 'carol',
+      });
       expectError(await f.users.post('/api/v1/users', { username: 'carol', password: PASSWORD }), 400);
       expectReply(await f.users.get(`/api/v1/users/${seg(' carol ')}/exists`), 200, {});
     });
 
     test('a decomposed é and a composed one are the same name (NFC)', async () => {
       await addUser(f.users, 'Ame\u0301lie');
-      expectReply(await f.users.post('/api/v1/sessions', { username: 'Am\u00e9lie', password: PASSWORD }), 200, { username: 'Am\u00e9lie' });
+      expectReply(await f.users.post('/api/v1/sessions', { username: 'Am\u00e9lie', password: PASSWORD }), 200, {
+        username: 'Am\u00e9lie',
+      });
       expectError(await f.users.post('/api/v1/users', { username: 'Am\u00e9lie', password: PASSWORD }), 400);
     });
 
@@ -66,7 +72,10 @@ export function names(backend: Backend): void {
     test('captions: NFC and trimmed, line breaks kept, up to 2,000 characters, no other control characters', async () => {
       const cookie = await logIn('carol');
       expectReply(await f.acts.post('/api/v1/categories', ['captions'], { cookie }), 201, {});
-      const post = (actId: number, caption: string) => f.acts.post('/api/v1/acts', actBody({ actId, username: 'carol', categoryName: 'captions', caption }), { cookie });
+      const post = (actId: number, caption: string) =>
+        f.acts.post('/api/v1/acts', actBody({ actId, username: 'carol', categoryName: 'captions', caption }), {
+          cookie,
+        });
       expectError(await post(1, 'c'.repeat(2001)), 400);
       expectError(await post(2, 'bell\u0007'), 400);
       expectReply(await post(3, `  line one\nline two ${'c'.repeat(1900)}  `), 201, {});
@@ -88,7 +97,14 @@ export function names(backend: Backend): void {
           expectError(reply, 403);
           expectReply(await f.users.get('/api/v1/users/planted/exists'), 404);
           // The site itself, and a client that is not a browser, still sign up.
-          expectReply(await f.users.call('POST', '/api/v1/users', { json: { username: 'ok', password: PASSWORD }, headers: { 'sec-fetch-site': 'same-origin' } }), 201, {});
+          expectReply(
+            await f.users.call('POST', '/api/v1/users', {
+              json: { username: 'ok', password: PASSWORD },
+              headers: { 'sec-fetch-site': 'same-origin' },
+            }),
+            201,
+            {},
+          );
         });
       });
     }

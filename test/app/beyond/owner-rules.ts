@@ -38,9 +38,21 @@ export function ownerRules(backend: Backend): void {
       bob = await logIn(f.users, 'bob');
       expectReply(await f.acts.post('/api/v1/categories', ['ann-only'], as(ann)), 201, {});
       expectReply(await f.acts.post('/api/v1/categories', ['shared'], as(ann)), 201, {});
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 1, username: 'ann', categoryName: 'ann-only' }), as(ann)), 201, {});
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 2, username: 'ann', categoryName: 'shared' }), as(ann)), 201, {});
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 3, username: 'bob', categoryName: 'shared' }), as(bob)), 201, {});
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 1, username: 'ann', categoryName: 'ann-only' }), as(ann)),
+        201,
+        {},
+      );
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 2, username: 'ann', categoryName: 'shared' }), as(ann)),
+        201,
+        {},
+      );
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 3, username: 'bob', categoryName: 'shared' }), as(bob)),
+        201,
+        {},
+      );
     });
 
     const anonymousWrites: [string, HttpMethod, string, 'users' | 'acts', unknown][] = [
@@ -50,7 +62,13 @@ export function ownerRules(backend: Backend): void {
       ['row 9: delete a category', 'DELETE', '/api/v1/categories/ann-only', 'acts', undefined],
       ['row 13: upvote', 'POST', '/api/v1/acts/upvote', 'acts', [1]],
       ['row 14: remove an act', 'DELETE', '/api/v1/acts/1', 'acts', undefined],
-      ['row 15: upload as JSON', 'POST', '/api/v1/acts', 'acts', actBody({ actId: 9, username: 'ann', categoryName: 'shared' })],
+      [
+        'row 15: upload as JSON',
+        'POST',
+        '/api/v1/acts',
+        'acts',
+        actBody({ actId: 9, username: 'ann', categoryName: 'shared' }),
+      ],
       ['extension: un-vote', 'DELETE', '/api/v1/acts/1/upvote', 'acts', undefined],
     ];
     for (const [name, method, path, service, json] of anonymousWrites) {
@@ -64,7 +82,14 @@ export function ownerRules(backend: Backend): void {
     }
 
     test('row 17 without a session → 401; a 16 MiB body is refused before it is read', async () => {
-      expectError(await upload(f.acts, undefined, [{ name: 'caption', value: 'x' }, { name: 'categoryName', value: 'shared' }, image(PNG)]), 401);
+      expectError(
+        await upload(f.acts, undefined, [
+          { name: 'caption', value: 'x' },
+          { name: 'categoryName', value: 'shared' },
+          image(PNG),
+        ]),
+        401,
+      );
       expectError(await f.acts.post('/api/v1/categories', `["${'x'.repeat(16 * 1024 * 1024 - 10)}"]`), 401);
     });
 
@@ -72,16 +97,30 @@ export function ownerRules(backend: Backend): void {
       expectReply(await f.users.get('/api/v1/users'), 200, ['ann', 'bob']);
       expectReply(await f.acts.get('/api/v1/categories'), 200, { 'ann-only': 1, shared: 2 });
       const listed = (await f.acts.get('/api/v1/acts?start=1&end=3')).json as ListedAct[];
-      assert.deepEqual(listed.map((a) => a.upvotes), [0, 0, 0]);
+      assert.deepEqual(
+        listed.map((a) => a.upvotes),
+        [0, 0, 0],
+      );
     });
 
     test('row 15: the username must be the session’s → 403; as oneself → 201', async () => {
-      expectError(await f.acts.post('/api/v1/acts', actBody({ actId: 4, username: 'ann', categoryName: 'shared' }), as(bob)), 403);
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 4, username: 'bob', categoryName: 'shared' }), as(bob)), 201, {});
+      expectError(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 4, username: 'ann', categoryName: 'shared' }), as(bob)),
+        403,
+      );
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 4, username: 'bob', categoryName: 'shared' }), as(bob)),
+        201,
+        {},
+      );
     });
 
     test('row 17: the session’s user is the author', async () => {
-      const reply = await upload(f.acts, bob, [{ name: 'caption', value: 'by form' }, { name: 'categoryName', value: 'ann-only' }, image(PNG)]);
+      const reply = await upload(f.acts, bob, [
+        { name: 'caption', value: 'by form' },
+        { name: 'categoryName', value: 'ann-only' },
+        image(PNG),
+      ]);
       expectReply(reply, 201);
       const actId = (reply.json as { actId: number }).actId;
       const listed = (await f.acts.get('/api/v1/categories/ann-only/acts')).json as ListedAct[];
@@ -120,24 +159,47 @@ export function ownerRules(backend: Backend): void {
     });
 
     test('20 concurrent upvotes by one user count once', async () => {
-      const replies = await Promise.all(Array.from({ length: 20 }, () => f.acts.post('/api/v1/acts/upvote', [2], as(bob))));
-      assert.deepEqual(
-        replies.map((r) => r.status).sort(),
-        [200, ...Array<number>(19).fill(409)],
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, () => f.acts.post('/api/v1/acts/upvote', [2], as(bob))),
       );
+      assert.deepEqual(replies.map((r) => r.status).sort(), [200, ...Array<number>(19).fill(409)]);
       const listed = (await f.acts.get('/api/v1/categories/shared/acts')).json as ListedAct[];
       assert.equal(listed.find((a) => a.actId === 2)?.upvotes, 1);
     });
 
     test('listings tell a logged-in user what they upvoted (upvotedByMe); anonymous listings do not', async () => {
       const mine = (await f.acts.get('/api/v1/categories/shared/acts', as(ann))).json as ListedAct[];
-      assert.deepEqual(mine.map((a) => [a.actId, a.upvotedByMe]), [[3, true], [2, false]]);
-      for (const path of ['/api/v1/acts?start=1&end=2', '/api/v1/categories/shared/acts?start=1&end=2', '/api/v1/acts?username=ann&start=1&end=1']) {
+      assert.deepEqual(
+        mine.map((a) => [a.actId, a.upvotedByMe]),
+        [
+          [3, true],
+          [2, false],
+        ],
+      );
+      for (const path of [
+        '/api/v1/acts?start=1&end=2',
+        '/api/v1/categories/shared/acts?start=1&end=2',
+        '/api/v1/acts?username=ann&start=1&end=1',
+      ]) {
         const seen = (await f.acts.get(path, as(bob))).json as ListedAct[];
-        assert.ok(seen.every((a) => typeof a.upvotedByMe === 'boolean'), path);
+        assert.ok(
+          seen.every((a) => typeof a.upvotedByMe === 'boolean'),
+          path,
+        );
         const anonymous = (await f.acts.get(path)).json as ListedAct[];
-        assert.ok(anonymous.every((a) => !('upvotedByMe' in a)), path);
-        assert.deepEqual(Object.keys(anonymous[0]!), ['actId', 'username', 'timestamp', 'caption', 'upvotes', 'categoryName', 'imgB64']);
+        assert.ok(
+          anonymous.every((a) => !('upvotedByMe' in a)),
+          path,
+        );
+        assert.deepEqual(Object.keys(anonymous[0]!), [
+          'actId',
+          'username',
+          'timestamp',
+          'caption',
+          'upvotes',
+          'categoryName',
+          'imgB64',
+        ]);
       }
     });
 
@@ -147,16 +209,29 @@ export function ownerRules(backend: Backend): void {
       expectError(await f.acts.del('/api/v1/acts/999/upvote', as(ann)), 400);
       expectError(await f.acts.call('GET', '/api/v1/acts/3/upvote', as(ann)), 405);
       const listed = (await f.acts.get('/api/v1/categories/shared/acts', as(ann))).json as ListedAct[];
-      assert.deepEqual(listed.map((a) => [a.actId, a.upvotes, a.upvotedByMe]), [[3, 1, false], [2, 1, false]]);
+      assert.deepEqual(
+        listed.map((a) => [a.actId, a.upvotes, a.upvotedByMe]),
+        [
+          [3, 1, false],
+          [2, 1, false],
+        ],
+      );
       // And once more, after taking it back.
       expectReply(await f.acts.post('/api/v1/acts/upvote', [3], as(ann)), 200, {});
     });
 
     test('removing an act takes its upvotes with it: a new act with the same actId starts at 0', async () => {
       expectReply(await f.acts.del('/api/v1/acts/3', as(bob)), 200, {});
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 3, username: 'bob', categoryName: 'shared' }), as(bob)), 201, {});
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 3, username: 'bob', categoryName: 'shared' }), as(bob)),
+        201,
+        {},
+      );
       const listed = (await f.acts.get('/api/v1/categories/shared/acts', as(ann))).json as ListedAct[];
-      assert.deepEqual(listed.find((a) => a.actId === 3), { ...listed.find((a) => a.actId === 3), upvotes: 0, upvotedByMe: false });
+      assert.deepEqual(
+        listed.find((a) => a.actId === 3),
+        { ...listed.find((a) => a.actId === 3), upvotes: 0, upvotedByMe: false },
+      );
       const rows = await f.store.peek('acts', 'act_upvotes');
       assert.equal(rows.length, 1, 'only bob’s vote on act 2 is left');
     });
@@ -165,9 +240,29 @@ export function ownerRules(backend: Backend): void {
       const plain = { headers: { 'content-type': 'text/plain' }, cookie: ann };
       expectError(await f.acts.call('POST', '/api/v1/categories', { body: '["typed"]', ...plain }), 415);
       expectError(await f.acts.call('POST', '/api/v1/acts/upvote', { body: '[2]', ...plain }), 415);
-      expectError(await f.acts.call('POST', '/api/v1/acts', { body: JSON.stringify(actBody({ actId: 7, username: 'ann', categoryName: 'shared' })), ...plain }), 415);
-      expectError(await f.users.call('POST', '/api/v1/sessions', { body: JSON.stringify({ username: 'ann', password: PASSWORD }), headers: { 'content-type': 'text/plain' } }), 415);
-      expectReply(await f.acts.call('POST', '/api/v1/categories', { body: '["typed"]', headers: { 'content-type': 'application/json; charset=utf-8' }, cookie: ann }), 201, {});
+      expectError(
+        await f.acts.call('POST', '/api/v1/acts', {
+          body: JSON.stringify(actBody({ actId: 7, username: 'ann', categoryName: 'shared' })),
+          ...plain,
+        }),
+        415,
+      );
+      expectError(
+        await f.users.call('POST', '/api/v1/sessions', {
+          body: JSON.stringify({ username: 'ann', password: PASSWORD }),
+          headers: { 'content-type': 'text/plain' },
+        }),
+        415,
+      );
+      expectReply(
+        await f.acts.call('POST', '/api/v1/categories', {
+          body: '["typed"]',
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+          cookie: ann,
+        }),
+        201,
+        {},
+      );
     });
 
     test('anonymous reads and the per-replica routes are as in open mode', async () => {
@@ -214,7 +309,15 @@ export function ownerRules(backend: Backend): void {
       expectReply(await f.acts.post('/api/v1/acts/upvote', [5], { cookie }), 200, {});
       expectReply(await f.acts.post('/api/v1/acts/upvote', [5], { cookie }), 200, {});
       const listed = (await f.acts.get('/api/v1/categories/c/acts', { cookie })).json as ListedAct[];
-      assert.deepEqual(Object.keys(listed[0]!), ['actId', 'username', 'timestamp', 'caption', 'upvotes', 'categoryName', 'imgB64']);
+      assert.deepEqual(Object.keys(listed[0]!), [
+        'actId',
+        'username',
+        'timestamp',
+        'caption',
+        'upvotes',
+        'categoryName',
+        'imgB64',
+      ]);
       assert.equal(listed[0]!.upvotes, 2);
       expectError(await f.acts.del('/api/v1/acts/5/upvote', { cookie }), 404);
       assert.equal((await f.store.peek('acts', 'act_upvotes')).length, 0);

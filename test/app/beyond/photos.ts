@@ -31,16 +31,26 @@ export function photoRoutes(backend: Backend): void {
 
     test('a phone photo (4000×3000 stored sideways, EXIF orientation 6, a GPS position) uploads with row 17', async () => {
       portrait = await photoJpeg({ width: 4000, height: 3000, orientation: 6, gps: true });
-      assert.ok(exifIfd0Tags((await sharp(portrait).metadata()).exif).includes(GPS_IFD_TAG), 'the test photo carries GPS');
+      assert.ok(
+        exifIfd0Tags((await sharp(portrait).metadata()).exif).includes(GPS_IFD_TAG),
+        'the test photo carries GPS',
+      );
       await addUser(f.users, 'ines');
       cookie = sessionCookie(await f.users.post('/api/v1/sessions', { username: 'ines', password: PASSWORD }));
       expectReply(await f.acts.post('/api/v1/categories', ['trips'], { cookie }), 201);
       const started = performance.now();
-      const reply = await upload(f.acts, cookie, [{ name: 'caption', value: 'upright' }, { name: 'categoryName', value: 'trips' }, image(portrait, 'p.jpg', 'image/jpeg')]);
+      const reply = await upload(f.acts, cookie, [
+        { name: 'caption', value: 'upright' },
+        { name: 'categoryName', value: 'trips' },
+        image(portrait, 'p.jpg', 'image/jpeg'),
+      ]);
       expectReply(reply, 201);
       portraitId = (reply.json as { actId: number }).actId;
       // Generous for a loaded machine; a tenfold slowdown of the resize still fails.
-      assert.ok(performance.now() - started < 15_000, `upload with its variants took ${Math.round(performance.now() - started)} ms`);
+      assert.ok(
+        performance.now() - started < 15_000,
+        `upload with its variants took ${Math.round(performance.now() - started)} ms`,
+      );
     });
 
     test('the card view lists it upright, with its variant widths, and without imgB64', async () => {
@@ -56,7 +66,11 @@ export function photoRoutes(backend: Backend): void {
       assert.equal(card!.image.type, 'image/jpeg');
       portraitCard = card!;
       // Without the flag, rows 12, 19 and 20 answer as the contract has them (owner mode adds upvotedByMe).
-      for (const path of ['/api/v1/categories/trips/acts?start=1&end=1', '/api/v1/acts?start=1&end=1', '/api/v1/acts?username=ines&start=1&end=1']) {
+      for (const path of [
+        '/api/v1/categories/trips/acts?start=1&end=1',
+        '/api/v1/acts?start=1&end=1',
+        '/api/v1/acts?username=ines&start=1&end=1',
+      ]) {
         const [act] = (await f.acts.get(path)).json as Record<string, unknown>[];
         assert.deepEqual(Object.keys(act!), CONTRACT_KEYS, path);
         const [asCard] = (await f.acts.get(`${path}&view=card`)).json as Record<string, unknown>[];
@@ -66,7 +80,12 @@ export function photoRoutes(backend: Backend): void {
 
     test('each variant is upright, the right size, without metadata, with a strong ETag and immutable caching', async () => {
       const { version } = portraitCard.image;
-      for (const [width, format] of [[320, 'webp'], [640, 'jpg'], [1440, 'webp'], [1440, 'jpg']] as const) {
+      for (const [width, format] of [
+        [320, 'webp'],
+        [640, 'jpg'],
+        [1440, 'webp'],
+        [1440, 'jpg'],
+      ] as const) {
         const path = `/api/v1/acts/${portraitId}/image/${version}/${width}.${format}`;
         const reply = await f.acts.get(path);
         expectReply(reply, 200);
@@ -81,7 +100,10 @@ export function photoRoutes(backend: Backend): void {
         assert.equal(meta.orientation, undefined, 'upright in its pixels');
         expectReply(await f.acts.get(path, { headers: { 'if-none-match': etag } }), 304);
       }
-      assert.ok((await f.acts.get(`/api/v1/acts/${portraitId}/image/${version}/320.webp`)).raw.length < 30_000, 'a thumbnail weighs a few KB');
+      assert.ok(
+        (await f.acts.get(`/api/v1/acts/${portraitId}/image/${version}/320.webp`)).raw.length < 30_000,
+        'a thumbnail weighs a few KB',
+      );
     });
 
     test('the original (row 18) keeps every pixel and its orientation, but not its GPS position', async () => {
@@ -95,9 +117,15 @@ export function photoRoutes(backend: Backend): void {
       const app1 = jpegSegments(reply.raw).filter((s) => s.marker === APP1);
       assert.equal(app1.length, 1, 'one APP1 segment: the orientation, nothing kept beside it');
       assert.deepEqual(exifIfd0Tags(app1[0]!.payload), [ORIENTATION_TAG]);
-      assert.ok(jpegSegments(portrait).some((s) => s.marker === APP1 && exifIfd0Tags(s.payload).includes(GPS_IFD_TAG)), 'the walker finds the GPS in the upload');
+      assert.ok(
+        jpegSegments(portrait).some((s) => s.marker === APP1 && exifIfd0Tags(s.payload).includes(GPS_IFD_TAG)),
+        'the walker finds the GPS in the upload',
+      );
       const original = await sharp(portrait).raw().toBuffer();
-      assert.ok((await sharp(reply.raw).raw().toBuffer()).equals(original), 'the same pixels: metadata removed without re-encoding');
+      assert.ok(
+        (await sharp(reply.raw).raw().toBuffer()).equals(original),
+        'the same pixels: metadata removed without re-encoding',
+      );
     });
 
     test('unknown variants, another version, a removed act: 404 with {"error"}', async () => {
@@ -118,17 +146,35 @@ export function photoRoutes(backend: Backend): void {
 
     test('row 15 keeps its bytes exactly and gets variants when they are an image; other bytes stay opaque', async () => {
       const photo = await photoJpeg({ width: 800, height: 600, seed: 3, gps: true });
-      for (const [actId, imgB64] of [[500, photo.toString('base64')], [501, IMG_B64]] as const) {
-        expectReply(await f.acts.post('/api/v1/acts', actBody({ actId, username: 'ines', categoryName: 'trips', imgB64 }), { cookie }), 201);
+      for (const [actId, imgB64] of [
+        [500, photo.toString('base64')],
+        [501, IMG_B64],
+      ] as const) {
+        expectReply(
+          await f.acts.post('/api/v1/acts', actBody({ actId, username: 'ines', categoryName: 'trips', imgB64 }), {
+            cookie,
+          }),
+          201,
+        );
       }
       const listed = (await f.acts.get('/api/v1/acts?username=ines&start=1&end=3')).json as Record<string, unknown>[];
-      assert.equal(listed.find((a) => a.actId === 500)?.imgB64, photo.toString('base64'), 'row 15 round-trips byte for byte');
+      assert.equal(
+        listed.find((a) => a.actId === 500)?.imgB64,
+        photo.toString('base64'),
+        'row 15 round-trips byte for byte',
+      );
       const cards = (await f.acts.get('/api/v1/acts?username=ines&start=1&end=3&view=card')).json as Card[];
       const photoCard = cards.find((c) => c.actId === 500)!;
       assert.deepEqual(photoCard.image.widths, [320, 640, 800]);
       assert.deepEqual([photoCard.image.width, photoCard.image.height], [800, 600]);
       const opaque = cards.find((c) => c.actId === 501)!;
-      assert.deepEqual(opaque.image, { ...opaque.image, type: 'application/octet-stream', width: null, height: null, widths: [] });
+      assert.deepEqual(opaque.image, {
+        ...opaque.image,
+        type: 'application/octet-stream',
+        width: null,
+        height: null,
+        widths: [],
+      });
       expectError(await f.acts.get(`/api/v1/acts/501/image/${opaque.image.version}/320.webp`), 404);
     });
 
@@ -146,7 +192,10 @@ export function photoRoutes(backend: Backend): void {
 
     test('the session probe answers 200 with or without a session (row 6 keeps its 401)', async () => {
       expectReply(await f.users.get('/api/v1/sessions/current'), 200, { username: null, apiAccess: 'owner' });
-      expectReply(await f.users.get('/api/v1/sessions/current', { cookie }), 200, { username: 'ines', apiAccess: 'owner' });
+      expectReply(await f.users.get('/api/v1/sessions/current', { cookie }), 200, {
+        username: 'ines',
+        apiAccess: 'owner',
+      });
       expectError(await f.users.get('/api/v1/sessions/me'), 401);
       expectError(await f.users.call('POST', '/api/v1/sessions/current'), 405);
     });
@@ -155,7 +204,10 @@ export function photoRoutes(backend: Backend): void {
       expectReply(await f.acts.del(`/api/v1/acts/${portraitId}`, { cookie }), 200);
       expectError(await f.acts.get(`/api/v1/acts/${portraitId}/image/${portraitCard.image.version}/320.webp`), 404);
       const left = await f.store.peek('acts', 'act_variants');
-      assert.ok(left.every((row) => row.act_seq !== undefined) && left.length === 6, `only act 500's six variants remain (${left.length})`);
+      assert.ok(
+        left.every((row) => row.act_seq !== undefined) && left.length === 6,
+        `only act 500's six variants remain (${left.length})`,
+      );
     });
   });
 }

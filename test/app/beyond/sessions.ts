@@ -28,8 +28,16 @@ export function sessionRevocation(backend: Backend): void {
       /** A write on the acts service that uses the session in this mode. */
       const actsWrite = (cookie: string, caption: string) =>
         mode === 'owner'
-          ? f.acts.post('/api/v1/acts', actBody({ actId: 1000 + caption.length, username: 'sam', categoryName: 'cat', caption }), cookieFor(cookie))
-          : upload(f.acts, cookie, [{ name: 'caption', value: caption }, { name: 'categoryName', value: 'cat' }, image(PNG)]);
+          ? f.acts.post(
+              '/api/v1/acts',
+              actBody({ actId: 1000 + caption.length, username: 'sam', categoryName: 'cat', caption }),
+              cookieFor(cookie),
+            )
+          : upload(f.acts, cookie, [
+              { name: 'caption', value: caption },
+              { name: 'categoryName', value: 'cat' },
+              image(PNG),
+            ]);
 
       let first = '';
       let second = '';
@@ -58,7 +66,10 @@ export function sessionRevocation(backend: Backend): void {
 
       test('a correctly signed cookie without the live key is no session: old format, wrong key', async () => {
         const e = Date.now() + 86_400_000;
-        for (const value of [{ u: 'sam', e }, { u: 'sam', k: 'not-the-key', e }]) {
+        for (const value of [
+          { u: 'sam', e },
+          { u: 'sam', k: 'not-the-key', e },
+        ]) {
           expectError(await f.users.get('/api/v1/sessions/me', { cookie: signedCookie(value) }), 401);
           expectError(await actsWrite(signedCookie(value), 'forged'), 401);
         }
@@ -85,7 +96,11 @@ export function sessionRevocation(backend: Backend): void {
       await addUser(f.users, 'una');
       const cookie = await logIn(f.users, 'una');
       expectReply(await f.acts.post('/api/v1/categories', ['before'], { cookie }), 201, {});
-      expectReply(await f.acts.post('/api/v1/acts', actBody({ actId: 1, username: 'una', categoryName: 'before' }), { cookie }), 201, {});
+      expectReply(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 1, username: 'una', categoryName: 'before' }), { cookie }),
+        201,
+        {},
+      );
       await f.pair.usersApp.close();
       expectError(await f.acts.post('/api/v1/categories', ['during'], { cookie }), 503);
       expectError(await f.acts.post('/api/v1/categories', ['during']), 401);

@@ -9,7 +9,10 @@ export function actChangesContract(backend: Backend): void {
   describe('upvotes and removal (rows 13, 14)', () => {
     const f = freshServices(backend);
     const upvotesOf = async (actId: number | bigint) => {
-      const list = (await f.acts.get('/api/v1/categories/votes/acts')).json as { actId: number | bigint; upvotes: number }[];
+      const list = (await f.acts.get('/api/v1/categories/votes/acts')).json as {
+        actId: number | bigint;
+        upvotes: number;
+      }[];
       return list.find((act) => act.actId === actId)?.upvotes;
     };
 
@@ -53,7 +56,10 @@ export function actChangesContract(backend: Backend): void {
     ];
     for (const [name, body] of invalid) {
       test(`row 13: ${name} → 400`, async () => {
-        expectError(await f.acts.call('POST', '/api/v1/acts/upvote', { body, headers: { 'content-type': 'application/json' } }), 400);
+        expectError(
+          await f.acts.call('POST', '/api/v1/acts/upvote', { body, headers: { 'content-type': 'application/json' } }),
+          400,
+        );
       });
     }
 

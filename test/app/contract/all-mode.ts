@@ -37,7 +37,10 @@ export function allModeContract(backend: Backend): void {
       await addUser(client, 'quinn');
       await addCategory(client, 'all');
       await addAct(client, actBody({ actId: 1, username: 'quinn', categoryName: 'all' }));
-      expectError(await client.post('/api/v1/acts', actBody({ actId: 2, username: 'nobody', categoryName: 'all' })), 400);
+      expectError(
+        await client.post('/api/v1/acts', actBody({ actId: 2, username: 'nobody', categoryName: 'all' })),
+        400,
+      );
       const cookie = sessionCookie(await client.post('/api/v1/sessions', { username: 'quinn', password: PASSWORD }));
       expectReply(await client.get('/api/v1/sessions/me', { cookie }), 200, { username: 'quinn' });
       expectReply(await client.get('/api/v1/categories'), 200, { all: 1 });

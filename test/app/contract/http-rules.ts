@@ -45,7 +45,13 @@ export function httpRulesContract(backend: Backend): void {
           for (const method of others) {
             expectError(await on(target).call(method, path), 405);
             expectError(await on(target).call(method, path, { json: { anything: [1, 2, 3] } }), 405);
-            expectError(await on(target).call(method, path, { body: 'not json at all {', headers: { 'content-type': 'application/json' } }), 405);
+            expectError(
+              await on(target).call(method, path, {
+                body: 'not json at all {',
+                headers: { 'content-type': 'application/json' },
+              }),
+              405,
+            );
           }
         }
       });
@@ -84,7 +90,10 @@ export function httpRulesContract(backend: Backend): void {
 
     test('a body that is not UTF-8 → 400', async () => {
       const body = Buffer.from([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d]); // ["\xff\xfe"]
-      expectError(await f.acts.call('POST', '/api/v1/categories', { body, headers: { 'content-type': 'application/json' } }), 400);
+      expectError(
+        await f.acts.call('POST', '/api/v1/categories', { body, headers: { 'content-type': 'application/json' } }),
+        400,
+      );
     });
 
     test('a JSON body without a Content-Type is still read', async () => {
@@ -101,7 +110,7 @@ export function httpRulesContract(backend: Backend): void {
         assert.equal(reply.headers['x-frame-options'], 'SAMEORIGIN');
         assert.ok(reply.headers['content-security-policy']);
         assert.equal(reply.headers['x-powered-by'], undefined);
-        assert.equal(reply.headers['strict-transport-security'], undefined, 'HSTS is the edge\'s, over TLS only');
+        assert.equal(reply.headers['strict-transport-security'], undefined, "HSTS is the edge's, over TLS only");
       }
     });
   });
@@ -129,11 +138,20 @@ export function httpRulesContract(backend: Backend): void {
       const cookie = sessionCookie(await f.users.post('/api/v1/sessions', { username: 'pat', password: PASSWORD }));
       const boundary = 'limit-test';
       const head = `--${boundary}\r\nContent-Disposition: form-data; name="categoryName"\r\n\r\nc\r\n--${boundary}\r\nContent-Disposition: form-data; name="caption"\r\n\r\nx\r\n--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`;
-      const body = Buffer.concat([Buffer.from(head), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(4096), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+      const body = Buffer.concat([
+        Buffer.from(head),
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        Buffer.alloc(4096),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
       const headers = { 'content-type': `multipart/form-data; boundary=${boundary}` };
       expectError(await f.acts.call('POST', '/api/v1/acts', { body, headers, cookie }), 413);
       // A stream body has no Content-Length: undici sends it chunked.
-      const chunked = await request(`${f.acts.url}/api/v1/acts`, { method: 'POST', headers: { ...headers, cookie }, body: Readable.from([body]) });
+      const chunked = await request(`${f.acts.url}/api/v1/acts`, {
+        method: 'POST',
+        headers: { ...headers, cookie },
+        body: Readable.from([body]),
+      });
       assert.equal(chunked.statusCode, 400, await chunked.body.text());
       expectReply(await f.acts.get('/api/v1/acts/count'), 200, [0]);
     });

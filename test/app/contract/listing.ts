@@ -28,7 +28,10 @@ export function listingContract(backend: Backend): void {
       await addCategory(f.acts, 'many');
       await addCategory(f.acts, 'few');
       for (let n = 1; n <= TOTAL; n++) {
-        await addAct(f.acts, actBody({ actId: n, username: n % 25 === 0 ? 'jon' : 'ivy', categoryName: 'many', timestamp: stampOf(n) }));
+        await addAct(
+          f.acts,
+          actBody({ actId: n, username: n % 25 === 0 ? 'jon' : 'ivy', categoryName: 'many', timestamp: stampOf(n) }),
+        );
       }
     });
 
@@ -116,7 +119,11 @@ export function listingContract(backend: Backend): void {
 
     test('equal timestamps: the latest upload comes first, across categories', async () => {
       const stamp = '31-12-2099:59-59-23';
-      for (const [actId, category] of [[1001, 'few'], [1002, 'many'], [1003, 'few']] as const) {
+      for (const [actId, category] of [
+        [1001, 'few'],
+        [1002, 'many'],
+        [1003, 'few'],
+      ] as const) {
         await addAct(f.acts, actBody({ actId, username: 'ivy', categoryName: category, timestamp: stamp }));
       }
       assert.deepEqual(ids((await f.acts.get('/api/v1/acts?start=1&end=3')).json), [1003, 1002, 1001]);
@@ -134,8 +141,12 @@ export function listingContract(backend: Backend): void {
         [2007, '01-01-0999:00-00-01'],
       ];
       await addCategory(f.acts, 'old');
-      for (const [actId, timestamp] of stamps) await addAct(f.acts, actBody({ actId, username: 'ivy', categoryName: 'old', timestamp }));
-      assert.deepEqual(ids((await f.acts.get('/api/v1/categories/old/acts')).json), [2003, 2004, 2007, 2006, 2005, 2001, 2002]);
+      for (const [actId, timestamp] of stamps)
+        await addAct(f.acts, actBody({ actId, username: 'ivy', categoryName: 'old', timestamp }));
+      assert.deepEqual(
+        ids((await f.acts.get('/api/v1/categories/old/acts')).json),
+        [2003, 2004, 2007, 2006, 2005, 2001, 2002],
+      );
     });
   });
 }

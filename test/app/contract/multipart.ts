@@ -22,7 +22,10 @@ export function multipartContract(backend: Backend): void {
       await addUser(f.users, 'lea');
       await addCategory(f.acts, 'pets');
       cookie = sessionCookie(await f.users.post('/api/v1/sessions', { username: 'lea', password: PASSWORD }));
-      await addAct(f.acts, actBody({ actId: 41, username: 'lea', categoryName: 'pets', imgB64: PNG.toString('base64') }));
+      await addAct(
+        f.acts,
+        actBody({ actId: 41, username: 'lea', categoryName: 'pets', imgB64: PNG.toString('base64') }),
+      );
     });
 
     // Row 17 keeps a photo without its metadata (the PNG's dates go; the others carry none).
@@ -34,7 +37,10 @@ export function multipartContract(backend: Backend): void {
     ];
     for (const [name, bytes, type] of formats) {
       test(`row 17: a real ${name} → 201 {"actId"}; row 18 serves it back as ${type}`, async () => {
-        const reply = await upload(f.acts, cookie, [...fields(`a ${name}`), image(bytes, 'upload.bin', 'application/octet-stream')]);
+        const reply = await upload(f.acts, cookie, [
+          ...fields(`a ${name}`),
+          image(bytes, 'upload.bin', 'application/octet-stream'),
+        ]);
         expectReply(reply, 201);
         const { actId } = reply.json as { actId: number };
         assert.deepEqual(Object.keys(reply.json as object), ['actId']);
@@ -58,12 +64,19 @@ export function multipartContract(backend: Backend): void {
       assert.equal(act?.imgB64, pngWithoutText(PNG).toString('base64'), 'the photo without its text chunks');
       const now = new Date();
       const two = (n: number) => String(n).padStart(2, '0');
-      assert.match(String(act?.timestamp), new RegExp(`^${two(now.getUTCDate())}-${two(now.getUTCMonth() + 1)}-${now.getUTCFullYear()}:\\d\\d-\\d\\d-\\d\\d$`));
+      assert.match(
+        String(act?.timestamp),
+        new RegExp(
+          `^${two(now.getUTCDate())}-${two(now.getUTCMonth() + 1)}-${now.getUTCFullYear()}:\\d\\d-\\d\\d-\\d\\d$`,
+        ),
+      );
     });
 
     test('row 17: twenty uploads at once get twenty different actIds, all stored', async () => {
       const before = ((await f.acts.get('/api/v1/acts/count')).json as number[])[0]!;
-      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => upload(f.acts, cookie, [...fields(`batch ${i}`), image(JPEG)])));
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => upload(f.acts, cookie, [...fields(`batch ${i}`), image(JPEG)])),
+      );
       for (const reply of replies) expectReply(reply, 201);
       const assigned = new Set(replies.map((reply) => (reply.json as { actId: number }).actId));
       assert.equal(assigned.size, 20);
@@ -78,7 +91,10 @@ export function multipartContract(backend: Backend): void {
     });
 
     const invalid: [string, Part[]][] = [
-      ['a text file named .png and declared image/png', [...fields(), image(Buffer.from('just some text, honestly'), 'cat.png', 'image/png')]],
+      [
+        'a text file named .png and declared image/png',
+        [...fields(), image(Buffer.from('just some text, honestly'), 'cat.png', 'image/png')],
+      ],
       ['an empty file', [...fields(), image(Buffer.alloc(0))]],
       ['a truncated PNG signature', [...fields(), image(PNG.subarray(0, 4))]],
       ['no image', fields()],
@@ -86,7 +102,10 @@ export function multipartContract(backend: Backend): void {
       ['two images', [...fields(), image(PNG), image(PNG)]],
       ['categoryName missing', [{ name: 'caption', value: 'x' }, image(PNG)]],
       ['caption missing', [{ name: 'categoryName', value: 'pets' }, image(PNG)]],
-      ['an unknown category', [{ name: 'caption', value: 'x' }, { name: 'categoryName', value: 'nothing' }, image(PNG)]],
+      [
+        'an unknown category',
+        [{ name: 'caption', value: 'x' }, { name: 'categoryName', value: 'nothing' }, image(PNG)],
+      ],
       ['an upvotes field', [...fields(), { name: 'upvotes', value: '5' }, image(PNG)]],
       ['an actId field (the server assigns it)', [...fields(), { name: 'actId', value: '99' }, image(PNG)]],
       ['an unknown field', [...fields(), { name: 'mood', value: 'good' }, image(PNG)]],
@@ -111,7 +130,9 @@ export function multipartContract(backend: Backend): void {
 
     test('row 17: a deleted user’s session cannot upload → 400', async () => {
       await addUser(f.users, 'temp');
-      const tempCookie = sessionCookie(await f.users.post('/api/v1/sessions', { username: 'temp', password: PASSWORD }));
+      const tempCookie = sessionCookie(
+        await f.users.post('/api/v1/sessions', { username: 'temp', password: PASSWORD }),
+      );
       expectReply(await f.users.del('/api/v1/users/temp'), 200, {});
       expectError(await upload(f.acts, tempCookie, [...fields(), image(PNG)]), 400);
     });

@@ -39,7 +39,15 @@ export function uploadContract(backend: Backend): void {
     test('row 15: the act comes back with exactly the spec keys and upvotes 0', async () => {
       const reply = await f.acts.get('/api/v1/categories/help/acts');
       expectReply(reply, 200, [
-        { actId: 1, username: 'uma', timestamp: '15-06-2021:30-45-12', caption: 'helped a neighbour', upvotes: 0, categoryName: 'help', imgB64: IMG_B64 },
+        {
+          actId: 1,
+          username: 'uma',
+          timestamp: '15-06-2021:30-45-12',
+          caption: 'helped a neighbour',
+          upvotes: 0,
+          categoryName: 'help',
+          imgB64: IMG_B64,
+        },
       ]);
     });
 
@@ -70,7 +78,7 @@ export function uploadContract(backend: Backend): void {
     test('row 15: a 10,000-character caption and username, and an empty caption', async () => {
       const long = 'n'.repeat(10_000);
       await addUser(f.users, long);
-      const caption = 'c'.repeat(9_999) + '✓';
+      const caption = `${'c'.repeat(9_999)}✓`;
       await addAct(f.acts, actBody({ actId: 8, username: long, categoryName: 'help', caption }));
       await addAct(f.acts, actBody({ actId: 9, username: 'uma', categoryName: 'help', caption: '' }));
       const reply = await f.acts.get(`/api/v1/acts?username=${encodeURIComponent(long)}&start=1&end=1`);
@@ -129,19 +137,28 @@ export function uploadContract(backend: Backend): void {
       ['body an array', '[1]'],
       ['body empty', ''],
       ['malformed JSON', '{"actId": 1,'],
-      ['a duplicated key with different values', rawBody('501', { caption: 'a' }).replace('"caption":"a"', '"caption":"a","caption":"b"')],
+      [
+        'a duplicated key with different values',
+        rawBody('501', { caption: 'a' }).replace('"caption":"a"', '"caption":"a","caption":"b"'),
+      ],
     ];
     for (const [name, body] of invalid) {
       test(`row 15: ${name} → 400, nothing stored`, async () => {
         const before = (await f.acts.get('/api/v1/acts/count')).json;
-        expectError(await f.acts.call('POST', '/api/v1/acts', { body, headers: { 'content-type': 'application/json' } }), 400);
+        expectError(
+          await f.acts.call('POST', '/api/v1/acts', { body, headers: { 'content-type': 'application/json' } }),
+          400,
+        );
         assert.deepEqual((await f.acts.get('/api/v1/acts/count')).json, before);
       });
     }
 
     test('row 15: imgB64 with = padding, and + and / characters, is accepted', async () => {
       const bytes = Buffer.from([0xfb, 0xff, 0xbf, 0x01]);
-      await addAct(f.acts, actBody({ actId: 600, username: 'uma', categoryName: 'help', imgB64: bytes.toString('base64') }));
+      await addAct(
+        f.acts,
+        actBody({ actId: 600, username: 'uma', categoryName: 'help', imgB64: bytes.toString('base64') }),
+      );
       const image = await f.acts.get('/api/v1/acts/600/image');
       assert.deepEqual(image.raw, bytes);
     });
@@ -164,7 +181,9 @@ export function uploadContract(backend: Backend): void {
       });
       await new Promise<void>((resolve) => spy.listen(0, '127.0.0.1', resolve));
       const port = (spy.address() as { port: number }).port;
-      const acts = await startActs(f.store.storage, `http://127.0.0.1:${port}`, { actsOrigin: 'http://acts.example:8000' });
+      const acts = await startActs(f.store.storage, `http://127.0.0.1:${port}`, {
+        actsOrigin: 'http://acts.example:8000',
+      });
       try {
         await addAct(api(acts.url), actBody({ actId: 601, username: 'uma', categoryName: 'help' }));
         assert.deepEqual(seen, ['http://acts.example:8000']);
@@ -199,7 +218,10 @@ export function uploadContract(backend: Backend): void {
       await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
       const acts = await startActs(f.store.storage, `http://127.0.0.1:${(broken.address() as { port: number }).port}`);
       try {
-        expectError(await api(acts.url).post('/api/v1/acts', actBody({ actId: 701, username: 'uma', categoryName: 'help' })), 503);
+        expectError(
+          await api(acts.url).post('/api/v1/acts', actBody({ actId: 701, username: 'uma', categoryName: 'help' })),
+          503,
+        );
         expectError(await f.acts.del('/api/v1/acts/701'), 400);
       } finally {
         await acts.close();
@@ -214,7 +236,10 @@ export function uploadContract(backend: Backend): void {
       const reply = await f.acts.get('/api/v1/acts?username=leaver&start=1&end=1');
       expectReply(reply, 200);
       assert.equal((reply.json as { actId: number }[])[0]?.actId, 800);
-      expectError(await f.acts.post('/api/v1/acts', actBody({ actId: 801, username: 'leaver', categoryName: 'help' })), 400);
+      expectError(
+        await f.acts.post('/api/v1/acts', actBody({ actId: 801, username: 'leaver', categoryName: 'help' })),
+        400,
+      );
     });
   });
 }

@@ -15,7 +15,10 @@ export function spawnApp(env: Record<string, string>, startTimeoutMs = 30_000): 
   const node = startTsx('app/main.ts', [], { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env });
   const logs: Record<string, unknown>[] = [];
   const started = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "started" line within ${startTimeoutMs} ms: ${JSON.stringify(logs)}`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "started" line within ${startTimeoutMs} ms: ${JSON.stringify(logs)}`)),
+      startTimeoutMs,
+    );
     const onLine = (line: string) => {
       const entry = parseLogLine(line);
       logs.push(entry);

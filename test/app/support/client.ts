@@ -38,7 +38,9 @@ const JSONX = JSON as unknown as {
 /** Integers a double cannot hold exactly become bigint; every other number stays a number. */
 export function parseExact(text: string): unknown {
   return JSONX.parse(text, (_key, value, { source }) =>
-    typeof value === 'number' && source !== undefined && /^-?[0-9]+$/.test(source) && !Number.isSafeInteger(value) ? BigInt(source) : value,
+    typeof value === 'number' && source !== undefined && /^-?[0-9]+$/.test(source) && !Number.isSafeInteger(value)
+      ? BigInt(source)
+      : value,
   );
 }
 

@@ -24,7 +24,12 @@ export function multipart(parts: Part[]): { body: Buffer; headers: Record<string
   return { body: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
 
-export const image = (value: Buffer, filename = 'photo.png', type = 'image/png'): Part => ({ name: 'image', value, filename, type });
+export const image = (value: Buffer, filename = 'photo.png', type = 'image/png'): Part => ({
+  name: 'image',
+  value,
+  filename,
+  type,
+});
 
 export function upload(acts: Api, cookie: string | undefined, parts: Part[]) {
   const { body, headers } = multipart(parts);

@@ -30,7 +30,11 @@ export async function startUsers(storage: StorageOptions, extra: StartOptions = 
   return startApp(common(storage, { service: 'users', ...extra }));
 }
 
-export async function startActs(storage: StorageOptions, usersUrl: string, extra: StartOptions = {}): Promise<RunningApp> {
+export async function startActs(
+  storage: StorageOptions,
+  usersUrl: string,
+  extra: StartOptions = {},
+): Promise<RunningApp> {
   return startApp(common(storage, { service: 'acts', usersUrl, ...extra }));
 }
 

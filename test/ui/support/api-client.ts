@@ -52,7 +52,10 @@ export class ApiClient {
     const hash = createHash('sha1').update(password).digest('hex');
     const res = await this.json('POST', '/api/v1/sessions', { username, password: hash });
     await ok(res, `log in ${username}`);
-    this.cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    this.cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
   }
 
   /** Log-out: every session of the user ends, in every browser. */
@@ -69,13 +72,27 @@ export class ApiClient {
     const form = new FormData();
     form.append('caption', caption);
     form.append('categoryName', categoryName);
-    form.append('image', new Blob([new Uint8Array(image)], { type }), type === 'image/jpeg' ? 'photo.jpg' : 'photo.png');
-    const text = await ok(await this.fetch('/api/v1/acts', { method: 'POST', body: form, timeoutMs: 60_000 }), `upload to ${categoryName}`);
+    form.append(
+      'image',
+      new Blob([new Uint8Array(image)], { type }),
+      type === 'image/jpeg' ? 'photo.jpg' : 'photo.png',
+    );
+    const text = await ok(
+      await this.fetch('/api/v1/acts', { method: 'POST', body: form, timeoutMs: 60_000 }),
+      `upload to ${categoryName}`,
+    );
     return /"actId"\s*:\s*(\d+)/.exec(text)?.[1] ?? '';
   }
 
   async upvote(actId: string): Promise<void> {
-    await ok(await this.fetch('/api/v1/acts/upvote', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: `[${actId}]` }), `upvote ${actId}`);
+    await ok(
+      await this.fetch('/api/v1/acts/upvote', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: `[${actId}]`,
+      }),
+      `upvote ${actId}`,
+    );
   }
 
   async size(categoryName: string): Promise<number> {

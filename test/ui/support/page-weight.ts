@@ -19,11 +19,21 @@ export interface PageWeight {
   sources: string[];
 }
 
-export const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true };
+export const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 3,
+  isMobile: true,
+  hasTouch: true,
+};
 export const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 860 } };
 
 /** Opens `url`, waits for `ready` (a selector), scrolls to the end like a person, and counts. */
-export async function pageWeight(browser: Browser, url: string, ready: string, options: BrowserContextOptions): Promise<PageWeight> {
+export async function pageWeight(
+  browser: Browser,
+  url: string,
+  ready: string,
+  options: BrowserContextOptions,
+): Promise<PageWeight> {
   const context = await browser.newContext(options);
   try {
     context.setDefaultTimeout(60_000);
@@ -37,7 +47,11 @@ export async function pageWeight(browser: Browser, url: string, ready: string, o
       requests += 1;
     });
     await page.addInitScript(() => {
-      type Shift = { value: number; hadRecentInput: boolean; sources: { node: Node | null; previousRect: DOMRectReadOnly; currentRect: DOMRectReadOnly }[] };
+      type Shift = {
+        value: number;
+        hadRecentInput: boolean;
+        sources: { node: Node | null; previousRect: DOMRectReadOnly; currentRect: DOMRectReadOnly }[];
+      };
       const w = window as unknown as { pageCls: number; pageShifts: { value: number; moved: string[] }[] };
       w.pageCls = 0;
       w.pageShifts = [];
@@ -51,7 +65,10 @@ export async function pageWeight(browser: Browser, url: string, ready: string, o
           w.pageCls += entry.value;
           w.pageShifts.push({
             value: entry.value,
-            moved: entry.sources.map((s) => `${describe(s.node)} y ${Math.round(s.previousRect.y)}→${Math.round(s.currentRect.y)} h ${Math.round(s.previousRect.height)}→${Math.round(s.currentRect.height)}`),
+            moved: entry.sources.map(
+              (s) =>
+                `${describe(s.node)} y ${Math.round(s.previousRect.y)}→${Math.round(s.currentRect.y)} h ${Math.round(s.previousRect.height)}→${Math.round(s.currentRect.height)}`,
+            ),
           });
         }
       }).observe({ type: 'layout-shift', buffered: true });

@@ -58,7 +58,12 @@ export async function startSupervisor(scaling: ScalingSetup): Promise<RunningSup
       publishHost: '127.0.0.1',
       dataDir: join(dir, 'data'),
       heartbeat: { ...shipped.heartbeat, intervalMs: 500, timeoutMs: 400 },
-      scaling: { ...shipped.scaling, windowSeconds: scaling.windowSeconds, requestsPerReplica: scaling.requestsPerReplica, dampingWindows: 0 },
+      scaling: {
+        ...shipped.scaling,
+        windowSeconds: scaling.windowSeconds,
+        requestsPerReplica: scaling.requestsPerReplica,
+        dampingWindows: 0,
+      },
       drainTimeoutMs: 1000,
       stopGraceSeconds: 2,
       onShutdown: 'remove',
