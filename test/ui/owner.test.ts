@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { ApiClient, type Act } from './support/api-client.ts';
 import { launchBrowser, withWatchedPage } from './support/browser.ts';
+import { PHONE } from './support/page-weight.ts';
 import { heartPng, PALETTES } from './support/png.ts';
 import { startApp, type RunningApp } from './support/processes.ts';
 
@@ -152,6 +153,34 @@ describe('web UI in owner mode', { skip }, () => {
       await page.getByText('Your upvote did not count: You need to log in to do that.').waitFor();
       await page.locator('#account').getByRole('link', { name: 'Log in' }).waitFor();
       assert.equal(await upvotesOf(ids[0]!), 0);
+    });
+  });
+
+  test('on a phone the author sees Remove, as an icon with a name, on a card and in the photo view', async () => {
+    await withWatchedPage(browser!, PHONE, async ({ page }) => {
+      await page.goto(url(`#/login?next=${encodeURIComponent(`/c/${CATEGORY}`)}`));
+      await page.getByLabel('Username').fill('sam');
+      await page.getByLabel('Password').fill('sam password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      // On a phone the header shows an avatar, not the name: the feed it moves on to says it worked.
+      await page.waitForFunction((hash) => location.hash === hash, `#/c/${CATEGORY}`);
+      /** The button can be found by its name, and its trash icon takes room on the screen. */
+      const expectVisibleRemove = async (where: string, scope: ReturnType<Page['locator']>) => {
+        const button = scope.getByRole('button', { name: /^Remove your act/ });
+        await button.waitFor({ timeout: 5000 });
+        const icon = await button.locator('.icon svg').boundingBox();
+        assert.ok(
+          icon !== null && icon.width >= 16 && icon.height >= 16,
+          `${where}: the icon shows (${JSON.stringify(icon)})`,
+        );
+        const box = (await button.boundingBox())!;
+        assert.ok(box.width >= 32 && box.height >= 32, `${where}: a target a thumb can hit (${JSON.stringify(box)})`);
+      };
+      const card = page.locator(`[data-act-id="${ids[1]}"]`);
+      await expectVisibleRemove('card', card);
+      await card.locator('.act-photo').click();
+      await page.waitForFunction((hash) => location.hash === hash, `#/a/${ids[1]}`);
+      await expectVisibleRemove('photo view', page.locator('.photo-view'));
     });
   });
 });

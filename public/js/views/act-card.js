@@ -142,7 +142,7 @@ function removeButton(act, card, onRemoved) {
       },
     },
     icon('trash'),
-    h('span', {}, 'Remove'),
+    h('span.button-label', {}, 'Remove'),
   );
 }
 

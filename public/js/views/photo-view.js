@@ -121,12 +121,13 @@ export function photoView({ onClose, onStep, onRemoved }) {
               'button.button.button-ghost.remove',
               {
                 type: 'button',
+                'aria-label': `Remove your act${card.caption ? ` “${card.caption}”` : ''}`,
                 onclick: async () => {
                   if (await removeAct(card)) onRemoved(card);
                 },
               },
               icon('trash'),
-              h('span', {}, 'Remove'),
+              h('span.button-label', {}, 'Remove'),
             )
           : null,
       ),
