@@ -46,6 +46,11 @@ export function categoriesRouter({ categories, acts, upvotes, bodyLimit, access 
         const body: unknown = req.body;
         if (!Array.isArray(body) || body.length !== 1) throw badRequest('body must be a one-element array: ["name"]');
         const name = newName(body[0], 'category name', access.mode);
+        // Owner mode: one category per name as people read it, so a feed is not split in two.
+        const twin = owner ? await categories.sameButCase(name) : undefined;
+        if (twin !== undefined && twin !== name) {
+          throw badRequest(`category already exists as "${twin}" (names differ only in case): post to "${twin}"`);
+        }
         if (!(await categories.create(name))) throw badRequest('category already exists');
         sendJson(res, 201, {});
       },

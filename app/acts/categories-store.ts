@@ -24,6 +24,17 @@ export class CategoriesStore {
     return rows.map((row) => [row.name, Number(row.act_count)]);
   }
 
+  /**
+   * An existing category whose name differs from `name` only in case ("Animals" beside
+   * "animals"), or undefined. Categories are few and created rarely: read them all rather than
+   * keep a folded column every backend would have to agree on.
+   */
+  async sameButCase(name: string): Promise<string | undefined> {
+    const folded = foldCase(name);
+    const rows = await this.db.selectFrom('categories').select('name').execute();
+    return rows.find((row) => foldCase(row.name) === folded)?.name;
+  }
+
   /** false when the name is taken. */
   async create(name: string): Promise<boolean> {
     try {
@@ -88,3 +99,8 @@ export class CategoriesStore {
 
 /** Rolls the removal back: the category holds someone else's acts. */
 class CategoryNotYours extends Error {}
+
+/** Case folded as people read names: full Unicode lower case of the NFC form ("Straße", "STRASSE" stay apart). */
+export function foldCase(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}

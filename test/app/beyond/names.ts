@@ -69,6 +69,26 @@ export function names(backend: Backend): void {
       await addUser(f.users, 'x'.repeat(64));
     });
 
+    test('"Animals" when "animals" exists → 400 naming "animals", in any case; one category stays', async () => {
+      const cookie = await logIn('carol');
+      expectReply(await f.acts.post('/api/v1/categories', ['animals'], { cookie }), 201, {});
+      for (const name of ['Animals', 'ANIMALS', ' AnImAlS ']) {
+        const reply = await f.acts.post('/api/v1/categories', [name], { cookie });
+        expectError(reply, 400);
+        assert.match((reply.json as { error: string }).error, /already exists as "animals"/);
+      }
+      expectError(await f.acts.post('/api/v1/categories', ['animals'], { cookie }), 400);
+      // Case folding is not a looser match: other names stay apart.
+      expectReply(await f.acts.post('/api/v1/categories', ['animal'], { cookie }), 201, {});
+      expectReply(await f.acts.post('/api/v1/categories', ['STRASSE'], { cookie }), 201, {});
+      expectReply(await f.acts.post('/api/v1/categories', ['Straße'], { cookie }), 201, {});
+      const names = Object.keys((await f.acts.get('/api/v1/categories')).json as object);
+      assert.deepEqual(
+        names.filter((n) => n.toLowerCase() === 'animals'),
+        ['animals'],
+      );
+    });
+
     test('captions: NFC and trimmed, line breaks kept, up to 2,000 characters, no other control characters', async () => {
       const cookie = await logIn('carol');
       expectReply(await f.acts.post('/api/v1/categories', ['captions'], { cookie }), 201, {});
