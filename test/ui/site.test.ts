@@ -58,6 +58,16 @@ describe('web UI against the real app', { skip }, () => {
   });
 
   test('sign up, taken name, wrong password, log in', async () => {
+    // A one-character password is refused before it leaves the page, with the rule shown beforehand.
+    await page.goto(url('#/signup'));
+    await page.getByText('At least 8 characters.').waitFor();
+    assert.equal(await page.getByLabel('Password').getAttribute('aria-describedby'), 'password-hint');
+    await page.getByLabel('Username').fill(USER);
+    await page.getByLabel('Password').fill('x');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('alert').getByText('Choose a password of at least 8 characters.').waitFor();
+    assert.equal((await fetch(`${app!.baseUrl}/api/v1/users`)).status, 204, 'no account was made');
+
     await page.goto(url('#/signup'));
     await page.getByLabel('Username').fill(USER);
     await page.getByLabel('Password').fill(PASSWORD);
@@ -147,6 +157,28 @@ describe('web UI against the real app', { skip }, () => {
     // Named and typed like a PNG, but not one: the browser cannot decode it.
     await input.setInputFiles({ name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('definitely not a png') });
     await error.getByText('“fake.png” is not an image this browser can read').waitFor();
+
+    // Formats this browser shows but the site does not take: refused by their bytes, before any upload.
+    const avif = Buffer.concat([Buffer.from([0, 0, 0, 0x1c]), Buffer.from('ftypavif\0\0\0\0avifmif1miaf', 'latin1')]);
+    const bmp = Buffer.concat([Buffer.from('BM', 'latin1'), Buffer.alloc(60)]);
+    const svg = Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>');
+    const posts: string[] = [];
+    page.on('request', (req) => {
+      if (req.method() === 'POST' && req.url().endsWith('/api/v1/acts')) posts.push(req.url());
+    });
+    for (const [name, mimeType, buffer, said] of [
+      ['sunset.avif', 'image/avif', avif, 'an AVIF image'],
+      ['scan.bmp', 'image/bmp', bmp, 'a BMP image'],
+      ['logo.svg', 'image/svg+xml', svg, 'an SVG image'],
+      ['sunset.jpg', 'image/jpeg', avif, 'an AVIF image'], // named .jpg: the bytes decide
+    ] as const) {
+      await input.setInputFiles({ name, mimeType, buffer });
+      await error.getByText(`“${name}” is ${said}, which SelfLessActs does not take`).waitFor({ timeout: 5000 });
+      assert.equal(await page.locator('.preview-img').isVisible(), false, `${name}: no preview, nothing to send`);
+    }
+    await page.getByRole('button', { name: 'Share this act' }).click();
+    await error.getByText('Choose a photo to share first').waitFor();
+    assert.deepEqual(posts, [], 'nothing was uploaded');
 
     await input.setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(17 * 1024 * 1024) });
     await error.getByText('“huge.png” is too large').waitFor();
@@ -520,6 +552,27 @@ describe('web UI against the real app', { skip }, () => {
         }
       },
     );
+  });
+
+  test('a 2,000-character caption: the card shows its start, the photo view all of it', async () => {
+    const zoe = new ApiClient(app!.baseUrl);
+    await zoe.signUpAndLogIn('zoe', 'zoe password');
+    await zoe.addCategory('Long stories');
+    const caption = 'Helped at the food bank all afternoon, then drove the leftovers to the shelter. '
+      .repeat(30)
+      .slice(0, 2000);
+    const id = await zoe.upload(heartPng(...PALETTES[2]!, 320, 240), caption, 'Long stories');
+    await withWatchedPage(browser!, {}, async ({ page }) => {
+      await page.goto(url(`#/c/${encodeURIComponent('Long stories')}`));
+      const card = page.locator(`[data-act-id="${id}"]`);
+      await card.locator('img').waitFor();
+      const box = (await card.boundingBox())!;
+      assert.ok(box.height < 700, `the card is ${Math.round(box.height)} px tall (was 1,852 px)`);
+      await card.locator('.act-photo').click();
+      const full = page.locator('.photo-view .pv-caption');
+      await full.waitFor();
+      assert.equal(await full.textContent(), caption, 'the photo view shows the whole caption');
+    });
   });
 
   test('no request left 127.0.0.1 and nothing went wrong in the main page', async () => {

@@ -53,6 +53,33 @@ function loggedOutPanel() {
   );
 }
 
+/**
+ * What the first bytes of a file say it is: one of the formats the server takes (it judges by
+ * the same bytes), another image format people meet (named, to say so), or null.
+ */
+export function photoFormat(bytes) {
+  const at = (offset, text) => [...text].every((c, i) => bytes[offset + i] === c.charCodeAt(0));
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return { ok: true, name: 'JPEG', article: 'a' };
+  if (bytes[0] === 0x89 && at(1, 'PNG')) return { ok: true, name: 'PNG', article: 'a' };
+  if (at(0, 'GIF8')) return { ok: true, name: 'GIF', article: 'a' };
+  if (at(0, 'RIFF') && at(8, 'WEBP')) return { ok: true, name: 'WebP', article: 'a' };
+  if (at(4, 'ftyp')) {
+    const brand = String.fromCharCode(...bytes.slice(8, 12));
+    if (brand.startsWith('avi')) return { ok: false, name: 'AVIF', article: 'an' };
+    if (['heic', 'heix', 'hevc', 'heim', 'heis', 'mif1', 'msf1'].includes(brand))
+      return { ok: false, name: 'HEIC', article: 'a' };
+  }
+  if (at(0, 'BM')) return { ok: false, name: 'BMP', article: 'a' };
+  if (at(0, 'II*\0') || at(0, 'MM\0*')) return { ok: false, name: 'TIFF', article: 'a' };
+  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 1 && bytes[3] === 0)
+    return { ok: false, name: 'ICO', article: 'an' };
+  const head = String.fromCharCode(...bytes.slice(0, 256))
+    .replace(/^\uFEFF/, '')
+    .trimStart();
+  if (/^<(\?xml|svg|!--)/i.test(head) && /<svg/i.test(head)) return { ok: false, name: 'SVG', article: 'an' };
+  return null;
+}
+
 /** Why a picked file cannot be shared, judged by what the browser says of it; '' when it may. */
 function refusal(picked) {
   if (picked.type && !picked.type.startsWith('image/')) {
@@ -108,7 +135,9 @@ function photoPicker(error) {
     fileName.textContent = `${picked.name} · ${fileSize(picked.size)}`;
   };
 
-  const choose = (picked) => {
+  let picking = 0;
+  const choose = async (picked) => {
+    const mine = ++picking; // a later pick wins over one still being read
     showError(error, '');
     clearPreview();
     file = null;
@@ -116,11 +145,24 @@ function photoPicker(error) {
     if (!picked) return;
     const reason = refusal(picked);
     if (reason) return showError(error, reason);
+    // Judged by its bytes, as the server judges it: a format the browser can show but the site
+    // does not take (SVG, BMP, AVIF, HEIC) is refused here, not after the whole upload.
+    const format = photoFormat(new Uint8Array(await picked.slice(0, 256).arrayBuffer()));
+    if (mine !== picking) return;
+    if (format && !format.ok) {
+      return showError(
+        error,
+        `“${picked.name}” is ${format.article} ${format.name} image, which SelfLessActs does not take. Choose a JPEG, PNG, GIF or WebP photo (phones and cameras save JPEG; on an iPhone, Settings › Camera › Formats › Most Compatible).`,
+      );
+    }
+    if (!format) {
+      return showError(error, `“${picked.name}” is not an image this browser can read. Choose another photo.`);
+    }
     file = picked;
     preview(picked);
   };
 
-  input.addEventListener('change', () => choose(input.files?.[0] ?? null));
+  input.addEventListener('change', () => void choose(input.files?.[0] ?? null));
   const stopDrops = acceptDrops(drop, choose);
   return {
     element: h('div.upload-photo', {}, input, drop, fileName),
@@ -158,7 +200,7 @@ function acceptDrops(drop, choose) {
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
     const dropped = e.dataTransfer?.files?.[0];
-    if (dropped) choose(dropped);
+    if (dropped) void choose(dropped);
   });
   // A photo dropped just beside the drop zone must not make the browser open it instead.
   const ignoreDrop = (e) => {
