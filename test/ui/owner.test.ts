@@ -183,4 +183,33 @@ describe('web UI in owner mode', { skip }, () => {
       await expectVisibleRemove('photo view', page.locator('.photo-view'));
     });
   });
+
+  test('names as a phone types them: "carol " logs in as carol; a category with "/" or only another case is refused with a sentence', async () => {
+    await withWatchedPage(browser!, {}, async ({ page, watch }) => {
+      watch.expect('/api/v1/categories', 400);
+      await page.goto(url('#/signup'));
+      await page.getByLabel('Username').fill('carol ');
+      await page.getByLabel('Password').fill('carol password');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.locator('#account').getByText('carol', { exact: true }).waitFor();
+      await page.locator('#account').getByRole('button', { name: 'Log out' }).click();
+      await page.goto(url('#/login'));
+      await page.getByLabel('Username').fill('carol');
+      await page.getByLabel('Password').fill('carol password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.locator('#account').getByText('carol', { exact: true }).waitFor();
+
+      await page.goto(url('#/'));
+      const add = async (name: string) => {
+        await page.getByLabel('New category name').fill(name);
+        await page.getByRole('button', { name: 'Add category' }).click();
+      };
+      await add('Kids/Family?');
+      await page.getByRole('alert').getByText('cannot contain "/"').waitFor();
+      await add(CATEGORY.toLowerCase());
+      await page.getByRole('alert').getByText(`There is already a category called “${CATEGORY}”.`).waitFor();
+      const names = Object.keys((await (await fetch(`${app!.baseUrl}/api/v1/categories`)).json()) as object);
+      assert.deepEqual(names, [CATEGORY], 'nothing was added');
+    });
+  });
 });

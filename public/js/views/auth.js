@@ -68,7 +68,7 @@ export async function render(section, { mode }, query) {
     try {
       if (signingUp) await session.signUp(name, password.value);
       else await session.logIn(name, password.value);
-      toast(signingUp ? `Welcome, ${name}!` : `Welcome back, ${name}!`, 'success');
+      toast(signingUp ? `Welcome, ${name.trim()}!` : `Welcome back, ${name.trim()}!`, 'success');
       location.hash = nextRoute(query);
     } catch (err) {
       submit.disabled = false;

@@ -114,7 +114,9 @@ function addCategoryForm(section) {
           }
         } catch (err) {
           const names = await api.categories().catch(() => ({}));
-          showError(error, name in names ? `There is already a category called “${name}”.` : err.message);
+          // In owner mode a name that differs only in case is the same category.
+          const twin = name in names ? name : Object.keys(names).find((n) => n.toLowerCase() === name.toLowerCase());
+          showError(error, twin !== undefined ? `There is already a category called “${twin}”.` : err.message);
         }
       },
     },
