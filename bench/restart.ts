@@ -1,7 +1,7 @@
 // A supervisor restart under load, as a host with the shipped units has it: systemd (in a
 // Debian container, testkit/systemd-rig.ts) holds selflessacts.socket, 4 clients send
 // GETs (each on a new connection) through it, the supervisor gets `kill -9`, systemd restarts it
-// (RestartSec=1s, ExecStartPre, start-up, adoption, a health check), and the clients' requests
+// (RestartSec, ExecStartPre, start-up, adoption, a health check), and the clients' requests
 // wait in the socket's backlog meanwhile. Per round: refused connections, other failures (only
 // requests the killed process had already accepted can be lost), the longest wait, the time
 // without an answer. Replicas: 2 echo containers on the host's Docker Engine.

@@ -76,7 +76,7 @@ describe('selflessacts.socket under systemd: restarts without refusals', { skip,
     );
     assert.ok((figures.failed.reset ?? 0) <= CLIENTS, JSON.stringify(figures));
     assert.ok(figures.ok > 100, JSON.stringify(figures));
-    // Start time is downtime: RestartSec (500 ms), the image check, the supervisor from its
+    // Start time is downtime: RestartSec (100 ms), the image check, the supervisor from its
     // bundle, adoption (adopted replicas take traffic at once). It was 5.6 s from the sources.
     assert.ok(
       figures.firstAnswerAfterKillMs >= 0 && figures.firstAnswerAfterKillMs <= 2000,
