@@ -6,7 +6,7 @@ import { separateServiceData } from './runtime/replica-files.ts';
 import { AdminServer } from './admin.ts';
 import { runtimeLogSource } from './admin-logs.ts';
 import type { InheritedSockets } from './balancer/socket-activation.ts';
-import { BalancerThreads } from './balancer/threads.ts';
+import { BalancerThreads } from './workers/balancer-threads.ts';
 import { ConfigError, describeIssue, loadConfigFile, type Config } from './config.ts';
 import { applySpecChanges } from './config-reload.ts';
 import { EventLog } from './events.ts';

@@ -1,6 +1,7 @@
 // The layering rules that keep the seams open, checked on the source itself: benchmarks share
-// helpers with the suites only through testkit/, and the supervisor's worker logic stays apart
-// from the thread shells (heartbeat/ and scaler/ never touch worker_threads).
+// helpers with the suites only through testkit/, the supervisor's worker logic stays apart
+// from the thread shells (heartbeat/ and scaler/ never touch worker_threads), the supervisor's
+// folders import each other without a cycle, and the supervisor knows nothing of the app.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -43,6 +44,59 @@ describe('layering', () => {
       ),
       [],
     );
+  });
+  test('the supervisor imports nothing from app/: what it runs is configuration', () => {
+    assert.deepEqual(
+      offenders('supervisor', (resolved, spec) => spec.startsWith('.') && resolved.split(path.sep)[0] === 'app'),
+      [],
+    );
+  });
+  test('the supervisor imports from scripts/ only where the process runtime still builds the app (issue 26 item 4, open)', () => {
+    const known = new Set([
+      'supervisor/runtime/process-bundle.ts imports ../../scripts/app-bundle.ts',
+      'supervisor/runtime/process-bundle.ts imports ../../scripts/app-context.ts',
+      'supervisor/index.js imports ../scripts/supervisor-bundle.mjs',
+    ]);
+    const found = [
+      ...offenders('supervisor', (resolved, spec) => spec.startsWith('.') && resolved.split(path.sep)[0] === 'scripts'),
+      ...importsOf('supervisor/index.js')
+        .filter((spec) => spec.includes('scripts/'))
+        .map((spec) => `supervisor/index.js imports ${spec}`),
+    ];
+    assert.deepEqual(
+      found.filter((f) => !known.has(f)),
+      [],
+      'no new import of scripts/',
+    );
+  });
+  test("the supervisor's folders import each other without a cycle", () => {
+    const folderOf = (file: string) => {
+      const parts = path.relative('supervisor', file).split(path.sep);
+      return parts.length > 1 ? parts[0]! : '.';
+    };
+    const edges = new Map<string, Set<string>>();
+    for (const file of sources('supervisor')) {
+      for (const spec of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = path.relative(root, path.resolve(root, path.dirname(file), spec));
+        if (target.split(path.sep)[0] !== 'supervisor') continue;
+        const [from, to] = [folderOf(file), folderOf(target)];
+        if (from === to || from === '.' || to === '.') continue; // the root's shared modules are a layer below every folder
+        if (!edges.has(from)) edges.set(from, new Set());
+        edges.get(from)!.add(to);
+      }
+    }
+    // Depth-first: a folder met again on the current path closes a cycle.
+    const cycles: string[] = [];
+    const done = new Set<string>();
+    const walk = (folder: string, trail: string[]) => {
+      if (trail.includes(folder)) return void cycles.push([...trail.slice(trail.indexOf(folder)), folder].join(' → '));
+      if (done.has(folder)) return;
+      for (const next of edges.get(folder) ?? []) walk(next, [...trail, folder]);
+      done.add(folder);
+    };
+    for (const folder of edges.keys()) walk(folder, []);
+    assert.deepEqual(cycles, [], JSON.stringify(Object.fromEntries([...edges].map(([k, v]) => [k, [...v]]))));
   });
   test("the workers' logic (heartbeat/, scaler/) has no thread of its own: only workers/ shells use worker_threads", () => {
     const threaded = (_: string, spec: string) =>

@@ -6,12 +6,12 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { HeapStatistics } from '../memory-report.ts';
 import type { FromBalancer, RoutesMessage, ToBalancer } from '../protocol.ts';
-import { WorkerHost } from '../workers/host.ts';
-import { BALANCER } from '../workers/spec.ts';
-import { RATE_LIMITERS, rateLimitsOn } from './rate-limit.ts';
-import type { BalancerSettings, InheritedFds, SharedMemory, TlsMaterial } from './settings.ts';
-import { ServedCounters, SharedLayout, SuspectMarks, inFlightOf, type SharedSpec } from './shared-state.ts';
-import { TrafficReader, type ServiceTrafficView } from './traffic.ts';
+import { WorkerHost } from './host.ts';
+import { BALANCER } from './spec.ts';
+import { RATE_LIMITERS, rateLimitsOn } from '../balancer/rate-limit.ts';
+import type { BalancerSettings, InheritedFds, SharedMemory, TlsMaterial } from '../balancer/settings.ts';
+import { ServedCounters, SharedLayout, SuspectMarks, inFlightOf, type SharedSpec } from '../balancer/shared-state.ts';
+import { TrafficReader, type ServiceTrafficView } from '../balancer/traffic.ts';
 
 const CLIENT_BUCKETS = 16_384;
 /** Client-address buckets per rate limiter: two addresses share one with odds 1 in 65,536. */
