@@ -58,8 +58,18 @@ export function containerMemory(engine: DockerEngine, id: string): MemoryRead {
   return async () => (await engine.containers.usage(id).catch(() => undefined))?.memoryBytes;
 }
 
-/** A process replica's resident memory, its pid from the process runtime's state file. */
-export async function processMemory(dataDir: string, supervisorInstance: string, id: string): Promise<MemoryRead> {
+/**
+ * A process replica's resident memory without its file pages (RssAnon + RssShmem), as
+ * `docker stats` leaves out a container's page cache: the node binary and sharp's libraries
+ * mapped from disk are held once in the page cache for every process that maps them. With
+ * `withFiles`, the whole resident set (VmRSS). The pid comes from the process runtime's state file.
+ */
+export async function processMemory(
+  dataDir: string,
+  supervisorInstance: string,
+  id: string,
+  withFiles = false,
+): Promise<MemoryRead> {
   const state = JSON.parse(
     await readFile(path.join(dataDir, `process-replicas-${supervisorInstance}.json`), 'utf8'),
   ) as { replicas: Array<{ id: string; pid: number }> };
@@ -67,8 +77,10 @@ export async function processMemory(dataDir: string, supervisorInstance: string,
   if (pid === undefined) throw new Error(`no process replica ${id} in the state file`);
   return async () => {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
-    const kb = status === undefined ? undefined : /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) * 1024;
+    if (status === undefined) return undefined;
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    const bytes = (withFiles ? kb('VmRSS') : kb('RssAnon') + kb('RssShmem')) * 1024;
+    return Number.isNaN(bytes) ? undefined : bytes;
   };
 }
 
@@ -117,6 +129,8 @@ export interface FootprintRun {
   idle: ReturnType<typeof memoryFigures>;
   usersIdleMb: number;
   actsIdleMb: number;
+  /** Process runtime: the whole resident sets, file pages shared with every node process included. */
+  withFiles?: { usersIdleMb: number; actsIdleMb: number; actsUploadPeakMb?: number };
   /** Only from the bundle: the rest of the measures. */
   actsUploadPeakMb?: number;
   uploads?: string;
@@ -190,12 +204,30 @@ export async function measureFootprint(
       usersIdleMb: toMb(await users()),
       actsIdleMb: toMb(await acts()),
     };
+    const actsId = status.services.acts!.replicas[0]!.id;
+    const actsWithFiles =
+      runtime === 'process' ? await processMemory(dataDir, instanceName(SUITE), actsId, true) : undefined;
+    if (actsWithFiles !== undefined) {
+      const usersWithFiles = await processMemory(
+        dataDir,
+        instanceName(SUITE),
+        status.services.users!.replicas[0]!.id,
+        true,
+      );
+      run.withFiles = { usersIdleMb: toMb(await usersWithFiles()), actsIdleMb: toMb(await actsWithFiles()) };
+    }
     if (entry === 'bundle') {
       const user = await siteUser(base, 'footprint', 'weight');
-      const { peakBytes, result } = await peakDuring(acts, 100, () =>
+      let peakWithFiles = 0;
+      const actsBoth: MemoryRead = async () => {
+        if (actsWithFiles !== undefined) peakWithFiles = Math.max(peakWithFiles, (await actsWithFiles()) ?? 0);
+        return acts();
+      };
+      const { peakBytes, result } = await peakDuring(actsBoth, 100, () =>
         Promise.all([0, 1, 2, 3].map((i) => uploadPhoto(base, user, photos[i % photos.length]!, `weight ${i}`))),
       );
       run.actsUploadPeakMb = toMb(peakBytes);
+      if (run.withFiles !== undefined) run.withFiles.actsUploadPeakMb = toMb(peakWithFiles);
       run.uploads = result.map((r) => r.status || r.error).join(' ');
       const scaled = await http('POST', `${admin.base}/services/acts/scale`, {
         headers: { ...ADMIN_POST.headers, 'content-type': 'application/json' },
