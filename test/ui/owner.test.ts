@@ -58,7 +58,7 @@ describe('web UI in owner mode', { skip }, () => {
       });
       await page.goto(url(`#/c/${CATEGORY}`));
       const card = page.locator(`[data-act-id="${ids[0]}"]`);
-      await card.getByRole('button', { name: /^Upvote act by sam/ }).click();
+      await card.getByRole('button', { name: /: upvote act by sam$/ }).click();
       const toast = page.locator('.toast').filter({ hasText: 'Log in to upvote' });
       await toast.waitFor();
       assert.equal(
@@ -104,7 +104,7 @@ describe('web UI in owner mode', { skip }, () => {
       await page.reload();
       await card.locator('.upvote-count').getByText('1', { exact: true }).waitFor();
       assert.equal(await button.getAttribute('aria-pressed'), 'true', 'the listing says lee upvoted it');
-      await card.getByRole('button', { name: /^Take back your upvote of act by sam/ }).waitFor();
+      await card.getByRole('button', { name: /: take back your upvote of act by sam$/ }).waitFor();
 
       const takenBack = page.waitForResponse((res) => res.url().endsWith(`/api/v1/acts/${ids[0]}/upvote`));
       await button.click();

@@ -259,7 +259,7 @@ describe('web UI against the real app', { skip }, () => {
     await page.getByText('4 acts').waitFor();
 
     // Optimistic: the count moves while the request is still held back.
-    const upvote = first.getByRole('button', { name: /^Upvote act by alex/ });
+    const upvote = first.getByRole('button', { name: /: upvote act by alex$/ });
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     await page.route('**/api/v1/acts/upvote', async (route) => {

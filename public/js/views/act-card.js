@@ -84,7 +84,8 @@ export function upvoteButton(act) {
     button.classList.toggle('upvoted', perUser && liked);
     if (perUser && session.user) button.setAttribute('aria-pressed', String(liked));
     const action = perUser && liked ? 'Take back your upvote of act' : 'Upvote act';
-    button.setAttribute('aria-label', `${action} by ${act.username} (${plural(count, 'upvote')})`);
+    // The visible count leads the name (WCAG 2.5.3: a speech user says what they see).
+    button.setAttribute('aria-label', `${plural(count, 'upvote')}: ${action.toLowerCase()} by ${act.username}`);
   };
   show();
   button.addEventListener('click', async () => {
