@@ -97,7 +97,8 @@ export class HealthTracker {
       state.verdict = 'unready';
       state.cause = state.slow ? 'slow' : 'unready';
     } else {
-      state.verdict = state.failures > 0 ? 'failing' : 'ok';
+      // Settled only after a failed health check: failures is at least 1 here.
+      state.verdict = 'failing';
       state.cause = undefined;
     }
   }

@@ -41,3 +41,27 @@ describe('decideRange', () => {
     });
   }
 });
+
+describe('decideRange: each refusal says what to fix (the {"error"} the client reads)', () => {
+  const reasons: [string, unknown, unknown, number, 400 | 413, string][] = [
+    [
+      'too many without a range',
+      undefined,
+      undefined,
+      101,
+      413,
+      'more than 100 acts; ask for a range with start and end',
+    ],
+    ['only start', '1', undefined, 5, 400, 'give both start and end, or neither'],
+    ['only end', undefined, '1', 5, 400, 'give both start and end, or neither'],
+    ['only end, not even a number', undefined, 'x', 5, 400, 'give both start and end, or neither'],
+    ['not a positive integer', '0', '1', 5, 400, 'start and end must be positive integers'],
+    ['a one-element array is not a string', ['3'], '4', 5, 400, 'start and end must be positive integers'],
+    ['start after end', '3', '2', 5, 400, 'start must not be greater than end'],
+    ['beyond the count', '1', '6', 5, 400, 'end is beyond the last act (there are 5)'],
+    ['too wide', '1', '101', 200, 413, 'a range may hold at most 100 acts'],
+  ];
+  for (const [name, start, end, count, status, reason] of reasons) {
+    test(name, () => assert.deepEqual(decideRange(start, end, count), { kind: 'error', status, reason }));
+  }
+});

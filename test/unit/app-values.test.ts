@@ -120,3 +120,25 @@ describe('decodeStrictBase64', () => {
   for (const [name, input] of invalid)
     test(`invalid: ${name}`, () => assert.equal(decodeStrictBase64(input), undefined));
 });
+
+describe('values at their edges', () => {
+  test('a timestamp with anything before or after it is no timestamp', () => {
+    for (const text of [
+      'x01-01-2020:00-00-00',
+      '01-01-2020:00-00-00x',
+      ' 01-01-2020:00-00-00',
+      '01-01-2020:00-00-00\n',
+    ]) {
+      assert.equal(timestampSortKey(text), undefined, JSON.stringify(text));
+    }
+  });
+  test('a year before 1000 is written with four digits', () => {
+    const date = new Date(Date.UTC(2000, 0, 2, 3, 4, 5));
+    date.setUTCFullYear(999);
+    assert.equal(formatTimestamp(date), '02-01-0999:05-04-03');
+    assert.equal(timestampSortKey(formatTimestamp(date)), '09990102030405');
+  });
+  test('an empty value is not base64, though it decodes to nothing', () => {
+    assert.equal(decodeStrictBase64(''), undefined);
+  });
+});
