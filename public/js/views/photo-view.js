@@ -3,7 +3,7 @@
 // previous and next photo of that page (gallery.js), Escape or the close button go back.
 // It is a modal <dialog>: focus stays inside while it is open and returns to the page after.
 import * as api from '../api.js';
-import { h, icon } from '../dom.js';
+import { h, icon, toast } from '../dom.js';
 import { gallery } from '../gallery.js';
 import { actPicture, fitSizes } from '../photo.js';
 import { session } from '../session.js';
@@ -116,6 +116,12 @@ export function photoView({ onClose, onStep, onRemoved }) {
           icon('expand'),
           h('span', {}, width && height ? `Original · ${width} × ${height}` : 'Original'),
         ),
+        h(
+          'button.button.button-ghost.pv-share',
+          { type: 'button', 'aria-label': 'Share this act', onclick: () => void shareAct(card) },
+          icon('share'),
+          h('span.button-label', {}, 'Share'),
+        ),
         session.user === card.username
           ? h(
               'button.button.button-ghost.remove',
@@ -176,4 +182,26 @@ export function photoView({ onClose, onStep, onRemoved }) {
       return current;
     },
   };
+}
+
+/**
+ * The act's own address, through the system's share sheet where the browser has one (phones),
+ * else copied to the clipboard; failing both, shown so it can be copied by hand.
+ */
+async function shareAct(card) {
+  const url = new URL(`#/a/${card.actId}`, location.href).href;
+  if (typeof navigator.share === 'function') {
+    try {
+      await navigator.share({ title: `A kind act by ${card.username}`, text: card.caption || undefined, url });
+      return;
+    } catch (err) {
+      if (err instanceof DOMException && err.name === 'AbortError') return; // closed the sheet: nothing to say
+    }
+  }
+  try {
+    await navigator.clipboard.writeText(url);
+    toast('Link copied: paste it anywhere to share this act.', 'success');
+  } catch {
+    toast(`Copy this link to share the act: ${url}`, 'info');
+  }
 }
