@@ -8,14 +8,16 @@ import { h } from './dom.js';
 
 /**
  * @param {import('./api.js').Card} card
- * @param {{sizes: string, alt: string, lazy?: boolean, className?: string}} options
+ * @param {{sizes: string, alt: string, lazy?: boolean, first?: boolean, className?: string}} options
+ *   first: the page's first photo, most likely its largest paint: fetched at once and first.
  */
-export function actPicture(card, { sizes, alt, lazy = true, className }) {
+export function actPicture(card, { sizes, alt, lazy = true, first = false, className }) {
   const { widths, width, height } = card.image;
   const common = {
     alt,
     decoding: 'async',
-    loading: lazy ? 'lazy' : 'eager',
+    loading: lazy && !first ? 'lazy' : 'eager',
+    ...(first ? { fetchpriority: 'high' } : {}),
     class: className,
     // The intrinsic size: the browser reserves the place before a byte has arrived.
     width: width ?? undefined,

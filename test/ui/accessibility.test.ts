@@ -28,6 +28,13 @@ interface Violation {
 
 /** axe's violations of impact serious or critical on the page as it is now. */
 async function seriousViolations(page: Page): Promise<Violation[]> {
+  // Mid-animation (a toast fading in) colours blend with what is behind them: judge them at rest.
+  // (Endless ones, such as the dashboard's live dot, never come to rest and keep their colours.)
+  await page.waitForFunction(() =>
+    document
+      .getAnimations()
+      .every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Number.POSITIVE_INFINITY),
+  );
   await page.addScriptTag({ content: AXE });
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe;

@@ -193,6 +193,8 @@ describe('web UI in owner mode', { skip }, () => {
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.locator('#account').getByText('carol', { exact: true }).waitFor();
       await page.locator('#account').getByRole('button', { name: 'Log out' }).click();
+      // The page re-renders once the log-out is done: go on only then, or the form is replaced mid-fill.
+      await page.locator('#account').getByRole('link', { name: 'Log in' }).waitFor();
       await page.goto(url('#/login'));
       await page.getByLabel('Username').fill('carol');
       await page.getByLabel('Password').fill('carol password');
@@ -234,6 +236,19 @@ describe('web UI in owner mode', { skip }, () => {
       await page.waitForFunction(() => (window as unknown as { shared: unknown[] }).shared.length === 1);
       const [data] = await page.evaluate(() => (window as unknown as { shared: unknown[] }).shared);
       assert.deepEqual(data, { title: 'A kind act by sam', text: 'Picked up litter by the pond.', url: actUrl });
+    });
+  });
+
+  test('the first photo of a feed is fetched at once and first; the others wait until they are near', async () => {
+    await withWatchedPage(browser!, PHONE, async ({ page }) => {
+      await page.goto(url(`#/c/${CATEGORY}`));
+      const images = page.locator('.act-card img');
+      await images.nth(1).waitFor({ state: 'attached' });
+      const attrs = await images.evaluateAll((imgs) =>
+        imgs.map((img) => [img.getAttribute('loading'), img.getAttribute('fetchpriority')]),
+      );
+      assert.deepEqual(attrs[0], ['eager', 'high']);
+      for (const later of attrs.slice(1)) assert.deepEqual(later, ['lazy', null]);
     });
   });
 });

@@ -25,9 +25,10 @@ export function when(stamp) {
 
 /**
  * @param {import('../api.js').Card} act
- * @param {{showCategory?: boolean, onRemoved?: (act: object) => void}} options
+ * @param {{showCategory?: boolean, first?: boolean, onRemoved?: (act: object) => void}} options
+ *   first: the page's first card: its photo is not lazy-loaded (Lighthouse's largest paint).
  */
-export function actCard(act, { showCategory = false, onRemoved } = {}) {
+export function actCard(act, { showCategory = false, first = false, onRemoved } = {}) {
   const description = act.caption || `A kind act shared by ${act.username}`;
   const actions = h('div.act-actions', {}, upvoteButton(act));
   const card = h(
@@ -36,7 +37,7 @@ export function actCard(act, { showCategory = false, onRemoved } = {}) {
     h(
       'a.act-photo.photo-frame',
       { href: actRoute(act), 'aria-label': `View the photo: ${description}` },
-      actPicture(act, { sizes: CARD_SIZES, alt: description }),
+      actPicture(act, { sizes: CARD_SIZES, alt: description, first }),
     ),
     h(
       'div.act-body',

@@ -54,7 +54,7 @@ export function actFeed({ loadPage, empty, showCategory = false, onRemoved }) {
       if (ids.has(act.actId)) continue;
       ids.add(act.actId);
       shown.push(act);
-      grid.append(actCard(act, { showCategory, onRemoved: removed }));
+      grid.append(actCard(act, { showCategory, first: shown.length === 1, onRemoved: removed }));
     }
     older = page.more;
     more.hidden = !older;

@@ -79,7 +79,7 @@ async function fillLatest(grid) {
   }
   const acts = await api.latestActs(1, Math.min(total, LATEST));
   if (!grid.isConnected) return;
-  grid.replaceChildren(...acts.map((act) => actCard(act, { showCategory: true })));
+  grid.replaceChildren(...acts.map((act, i) => actCard(act, { showCategory: true, first: i === 0 })));
   gallery.set(acts);
 }
 
