@@ -125,9 +125,15 @@ class FakeReq extends EventEmitter {
   }
 }
 
-/** Request bodies too large for memory go here (none do in these tests); removed at the end. */
+/**
+ * Request bodies too large for memory go here (none do in these tests); removed at the end,
+ * and at exit too: a runner that ends the process at the first failure (StrykerJS's bail)
+ * skips the after hooks, and left one directory per mutant.
+ */
 const SPOOL_DIR = mkdtempSync(path.join(tmpdir(), 'sa-balancer-class-'));
-after(() => rmSync(SPOOL_DIR, { recursive: true, force: true }));
+const removeSpool = () => rmSync(SPOOL_DIR, { recursive: true, force: true });
+after(removeSpool);
+process.once('exit', removeSpool);
 
 function spec(threads = 1): SharedSpec {
   return {
