@@ -19,7 +19,8 @@ const WORKER_ENTRIES = { 'json-worker': 'app/http/json-worker.ts' };
 /** Inside the image, next to node_modules, so what stays external resolves from /app/node_modules. */
 export const BUNDLE_FILE = 'dist/app.mjs';
 /**
- * The image's command: source maps make stack traces name app/*.ts lines. V8's heap is sized to
+ * The image's command. No --enable-source-maps: the app maps a stack when it logs one
+ * (app/stack-map.ts) instead of holding the parsed map from the start (27 MB a replica). V8's heap is sized to
  * the container (30 % of its memory: 77 MB in a 256 MB replica), not left at the default that
  * lets it grow to the whole limit before collecting: garbage of a few 16 MiB bodies then got the
  * replica OOM-killed although little of it was alive (docs/figures.md, bench:bodies --container).
@@ -27,7 +28,7 @@ export const BUNDLE_FILE = 'dist/app.mjs';
  * each) and keeps the pages, about 5 MB of an idle replica (bench:footprint).
  */
 export const REPLICA_NODE_FLAGS = ['--max-old-space-size-percentage=30', '--max-semi-space-size=1'];
-export const BUNDLE_CMD = ['node', '--enable-source-maps', ...REPLICA_NODE_FLAGS, BUNDLE_FILE];
+export const BUNDLE_CMD = ['node', ...REPLICA_NODE_FLAGS, BUNDLE_FILE];
 
 /**
  * Left to node_modules: packages that load a native addon relative to their own files: sharp

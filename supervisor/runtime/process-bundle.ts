@@ -65,9 +65,8 @@ export class BundleCache {
       throw err;
     });
     const { dir, built } = await this.#current;
-    const sourceMaps = entry.flags.includes('--enable-source-maps') ? [] : ['--enable-source-maps'];
     return {
-      command: ['node', ...sourceMaps, ...entry.flags, path.join(dir, BUNDLE_FILE), ...entry.args],
+      command: ['node', ...entry.flags, path.join(dir, BUNDLE_FILE), ...entry.args],
       bundleDir: dir,
       built,
     };

@@ -56,7 +56,6 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
       assert.equal(info.user, `${APP_UID}:${APP_UID}`);
       assert.deepEqual(info.cmd, [
         'node',
-        '--enable-source-maps',
         '--max-old-space-size-percentage=30',
         '--max-semi-space-size=1',
         'dist/app.mjs',
