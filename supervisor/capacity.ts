@@ -3,8 +3,10 @@
 // than overcommit a node; here a count is capped, with a reason code, like every other scaling
 // decision). Pure: the fleet calls it with its counts after every change.
 //
-// Each replica needs its service's resources.memoryMb (the limit the runtime holds it to, or
-// would: what it may grow to). Scaling down is never capped; scaling up takes what is free,
+// Each replica counts at its service's resources.memoryRequestMb (by default its limit,
+// memoryMb), or at what its running replicas use on average when that is more (replicaNeedMb):
+// a request set below what the service really takes must not let the supervisor start replicas
+// the machine cannot hold. Scaling down is never capped; scaling up takes what is free,
 // services in config order; no running replica is stopped to make room for another service's,
 // and no service goes below its minimum (the config promises that much; start-up says when the
 // minimums alone do not fit).
@@ -58,4 +60,14 @@ export function fit(services: readonly CapacityService[], budgetMb: number | und
 /** Megabytes the minimums need beyond the budget (0 when they fit). */
 export function minimumsOver(services: readonly Pick<CapacityService, 'needMb' | 'min'>[], budgetMb: number): number {
   return Math.max(0, services.reduce((sum, s) => sum + s.min * s.needMb, 0) - budgetMb);
+}
+
+/**
+ * What one more replica of a service will take, MB: its request, or the mean of what its running
+ * replicas use (their own memory, bytes) when that is more.
+ */
+export function replicaNeedMb(requestMb: number, usedBytes: readonly number[]): number {
+  if (usedBytes.length === 0) return requestMb;
+  const meanMb = usedBytes.reduce((sum, b) => sum + b, 0) / usedBytes.length / 2 ** 20;
+  return Math.max(requestMb, Math.ceil(meanMb));
 }

@@ -32,7 +32,12 @@ export interface ServiceConfig {
   strategy: StrategyName;
   /** The service's scaling policy: the config's `scaling`, overridden key by key by the service's own. */
   scaling: ScalingSettings;
-  resources: { memoryMb: number; cpus: number };
+  /**
+   * memoryMb is the limit a replica is held to; memoryRequestMb (default: memoryMb) what capacity
+   * counts it at, as Kubernetes schedules by requests and kills at limits: replicas idle far
+   * below their limit, and counting each at its limit leaves most of a small machine unused.
+   */
+  resources: { memoryMb: number; cpus: number; memoryRequestMb: number };
 }
 
 type Field = {
@@ -89,10 +94,14 @@ function scalingShape(v: unknown): string | undefined {
 }
 
 function resourcesShape(v: unknown): string | undefined {
-  const expected = 'an object {memoryMb: integer >= 16, cpus: number > 0}';
+  const expected =
+    'an object {memoryMb: integer >= 16, cpus: number > 0} and optionally memoryRequestMb: an integer from 16 to memoryMb';
   if (!c.isPlainObject(v)) return expected;
-  if (Object.keys(v).sort().join(',') !== 'cpus,memoryMb') return expected;
+  const keys = Object.keys(v).sort().join(',');
+  if (keys !== 'cpus,memoryMb' && keys !== 'cpus,memoryMb,memoryRequestMb') return expected;
   if (c.intIn(16, 1_048_576)(v.memoryMb) !== undefined) return expected;
+  if (v.memoryRequestMb !== undefined && c.intIn(16, v.memoryMb as number)(v.memoryRequestMb) !== undefined)
+    return expected;
   return c.positiveNumber(v.cpus) === undefined ? undefined : expected;
 }
 
@@ -141,6 +150,10 @@ export function parseServices(
     }
     if (issues.length > before) continue;
     value.containerPort ??= value.startPort;
+    const resources = value.resources as Omit<ServiceConfig['resources'], 'memoryRequestMb'> & {
+      memoryRequestMb?: number;
+    };
+    value.resources = { ...resources, memoryRequestMb: resources.memoryRequestMb ?? resources.memoryMb };
     value.scaling = { ...scaling, ...(value.scaling as Partial<ScalingSettings>) };
     services.push({ name, ...(value as Omit<ServiceConfig, 'name'>) });
   }

@@ -24,7 +24,7 @@ import { lastLines } from './runtime/log-tail.ts';
 import { SpecTracker } from './rollout.ts';
 import { PORT_TAKEN, type ReplicaInfo, type ReplicaSpec, type Runtime } from './runtime/runtime.ts';
 import { policySettings, scalingPolicy, type Decision, type DecisionCode } from './scaler/policy.ts';
-import { fit, minimumsOver } from './capacity.ts';
+import { fit, minimumsOver, replicaNeedMb } from './capacity.ts';
 
 /** unready: out of rotation, kept running (its health check fails, its liveness check passes). */
 export type Health = 'unknown' | 'ok' | 'failing' | 'unready';
@@ -92,6 +92,8 @@ export interface FleetDeps {
   onChange: () => void;
   clock?: Clock;
   passIntervalMs?: number;
+  /** A running replica's own memory, bytes, as last measured; undefined when not known. */
+  memoryInUse?: (id: string) => number | undefined;
 }
 
 /** A desired count from the scaler's policy (or, later, an operator's override). */
@@ -237,7 +239,7 @@ export class Fleet {
   setCapacity(capacity: Capacity): void {
     this.#capacity = capacity;
     const over = minimumsOver(
-      this.#d.config.services.map((s) => ({ needMb: s.resources.memoryMb, min: s.replicas.min })),
+      this.#d.config.services.map((s) => ({ needMb: s.resources.memoryRequestMb, min: s.replicas.min })),
       capacity.budgetMb,
     );
     if (over > 0) {
@@ -481,13 +483,23 @@ export class Fleet {
     this.#fit(false);
   }
 
+  #needMb(s: ServiceConfig): number {
+    const used: number[] = [];
+    for (const r of this.replicas.values()) {
+      if (r.service !== s.name || r.state !== 'ready') continue;
+      const bytes = this.#d.memoryInUse?.(r.id);
+      if (bytes !== undefined) used.push(bytes);
+    }
+    return replicaNeedMb(s.resources.memoryRequestMb, used);
+  }
+
   /** Every service's count from what was asked and what fits; `quiet`: no scaled event (start-up). */
   #fit(quiet: boolean): void {
     const services = this.#d.config.services;
     const result = fit(
       services.map((s) => ({
         name: s.name,
-        needMb: s.resources.memoryMb,
+        needMb: this.#needMb(s),
         min: s.replicas.min,
         desired: this.desired.get(s.name)!,
         wanted: this.#wanted.get(s.name)!.replicas,

@@ -10,7 +10,8 @@ export interface SpecInput {
   /** Rendered with a fixed instance id: an instance's own id is no change of spec. */
   env: Record<string, string>;
   command: readonly string[] | undefined;
-  resources: { memoryMb: number; cpus: number };
+  /** What the replica is held to; a request (what capacity counts) changes nothing in it. */
+  resources: { memoryMb: number; cpus: number; memoryRequestMb?: number };
   containerPort: number;
 }
 
@@ -31,8 +32,13 @@ export function specParts(input: SpecInput): SpecParts {
     image: input.imageId === '' ? '-' : input.imageId.replace(/^sha256:/, '').slice(0, 12),
     env: short(env),
     command: short(input.command ?? null),
-    resources: short({ ...input.resources, containerPort: input.containerPort }),
+    resources: short({ ...withoutRequest(input.resources), containerPort: input.containerPort }),
   };
+}
+
+function withoutRequest(resources: SpecInput['resources']): Omit<SpecInput['resources'], 'memoryRequestMb'> {
+  const { memoryRequestMb: _request, ...limits } = resources;
+  return limits;
 }
 
 /** "image=0123456789ab,env=...,command=...,resources=..." */

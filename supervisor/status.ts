@@ -76,8 +76,10 @@ export interface StatusBody {
       failures: StatusFailure[];
       /** The rolling replacement under way, or null. */
       rollout: Rollout | null;
-      /** Memory one replica may use (resources.memoryMb): what capacity counts per replica. */
+      /** Memory one replica may use (resources.memoryMb): the limit it is held to. */
       memoryMb: number;
+      /** What capacity counts per replica at least (resources.memoryRequestMb; memoryMb unless set). */
+      memoryRequestMb: number;
       /** Held below the count asked for because it does not fit (code capped-by-capacity), or null. */
       capped: Capped | null;
     }
@@ -142,11 +144,12 @@ export function buildStatus(input: StatusInput): StatusBody {
       failures: (input.failures.get(s.name) ?? []).map((f) => ({ ...f, time: new Date(f.time).toISOString() })),
       rollout,
       memoryMb: s.resources.memoryMb,
+      memoryRequestMb: s.resources.memoryRequestMb,
       capped: input.capped?.get(s.name) ?? null,
     };
   }
   const usedMb = input.config.services.reduce(
-    (sum, s) => sum + (input.desired.get(s.name) ?? s.replicas.initial) * s.resources.memoryMb,
+    (sum, s) => sum + (input.desired.get(s.name) ?? s.replicas.initial) * s.resources.memoryRequestMb,
     0,
   );
   const capacity = input.capacity ? { ...input.capacity, usedMb } : null;

@@ -110,6 +110,7 @@ export class Supervisor {
       env: (this.#replicaEnv = new ReplicaEnvironment(this.#config, secrets, process.env)),
       drain: (id) => this.#drain(id),
       onChange: () => this.#changed(),
+      memoryInUse: (id) => this.#telemetry?.memoryOf(id),
     });
     this.#overrides = new ScaleOverrides({
       services: this.#config.services,

@@ -42,7 +42,7 @@ export class Telemetry {
   readonly #history = new History();
   /** The latest check latency (ms) per replica id, from the heartbeat's reports. */
   readonly #latencies = new Map<string, number>();
-  readonly #usage = new Map<string, UsageFigures & { at: number }>();
+  readonly #usage = new Map<string, UsageFigures & { at: number; ownBytes?: number }>();
   #asking = false;
   readonly #unsubscribe: () => void;
   #timer: NodeJS.Timeout | undefined;
@@ -111,6 +111,12 @@ export class Telemetry {
   usageOf(id: string): UsageFigures | undefined {
     const u = this.#usage.get(id);
     return u && { cpuPercent: u.cpuPercent, memoryBytes: u.memoryBytes, cpuSeconds: u.cpuSeconds };
+  }
+
+  /** A replica's own memory (what a limit holds), bytes, as last measured. */
+  memoryOf(id: string): number | undefined {
+    const u = this.#usage.get(id);
+    return u && (u.ownBytes ?? u.memoryBytes);
   }
 
   /** One round of usage questions at a time: a slow engine makes rounds rarer, never pile up. */

@@ -31,6 +31,7 @@ interface ComposeService {
   image?: string;
   environment?: Record<string, string>;
   mem_limit?: string | number;
+  mem_reservation?: string | number;
   cpus?: number;
   ports?: Array<string | { published: number; target: number }>;
   depends_on?: Record<string, { condition: string }>;
@@ -84,7 +85,7 @@ describe('deploy/compose.yaml', { skip }, () => {
           image: string;
           env: Record<string, string>;
           containerPort: number;
-          resources: { memoryMb: number; cpus: number };
+          resources: { memoryMb: number; cpus: number; memoryRequestMb?: number };
         }
       >;
     };
@@ -104,6 +105,7 @@ describe('deploy/compose.yaml', { skip }, () => {
         assert.equal(svc.environment![key], expected, `${name} ${key}`);
       }
       assert.equal(svc.mem_limit, `${s.resources.memoryMb}m`);
+      assert.equal(svc.mem_reservation, `${s.resources.memoryRequestMb ?? s.resources.memoryMb}m`);
       assert.equal(svc.cpus, s.resources.cpus);
       assert.equal(svc.read_only, true);
       assert.deepEqual(svc.cap_drop, ['ALL']);

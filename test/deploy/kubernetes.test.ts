@@ -23,7 +23,7 @@ interface ServiceConfig {
   livenessPath?: string;
   routes: string[];
   autoscale: boolean;
-  resources: { memoryMb: number; cpus: number };
+  resources: { memoryMb: number; cpus: number; memoryRequestMb?: number };
 }
 
 // The shapes read below, narrowed from the manifests' JSON.
@@ -237,6 +237,8 @@ describe('deploy/kubernetes', () => {
         cpu: `${Math.round(s.resources.cpus * 1000)}m`,
         memory: `${s.resources.memoryMb}Mi`,
       });
+      // What the scheduler places a pod by is what the supervisor's capacity counts a replica at.
+      assert.equal(container.resources?.requests?.memory, `${s.resources.memoryRequestMb ?? s.resources.memoryMb}Mi`);
 
       const service = find('Service', name);
       assert.ok(service, `no Service ${name}`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { specParts } from '../../supervisor/spec-hash.ts';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,13 @@ describe('config errors name the key, the value and what was expected', () => {
       key: 'services.web.replicas',
       value: { initial: 4, min: 1, max: 3 },
       expected: /min <= initial <= max/,
+    },
+    {
+      name: 'a memory request above the limit',
+      raw: { services: { web: service({ resources: { memoryMb: 128, cpus: 0.5, memoryRequestMb: 129 } }) } },
+      key: 'services.web.resources',
+      value: { memoryMb: 128, cpus: 0.5, memoryRequestMb: 129 },
+      expected: /memoryRequestMb: an integer from 16 to memoryMb/,
     },
     {
       name: 'startPort not a number',
@@ -290,6 +298,21 @@ describe('config errors name the key, the value and what was expected', () => {
       assert.match(issue.expected, row.expected);
     });
   }
+
+  test('resources: the memory request defaults to the limit, and is no part of what a replica was started from', () => {
+    const parse = (resources: unknown) =>
+      parseConfig({ services: { web: service({ resources }) } }, { env: {} }).services[0]!.resources;
+    assert.deepEqual(parse({ memoryMb: 128, cpus: 0.5 }), { memoryMb: 128, cpus: 0.5, memoryRequestMb: 128 });
+    assert.deepEqual(parse({ memoryMb: 128, cpus: 0.5, memoryRequestMb: 48 }), {
+      memoryMb: 128,
+      cpus: 0.5,
+      memoryRequestMb: 48,
+    });
+    const spec = (resources: { memoryMb: number; cpus: number; memoryRequestMb?: number }) =>
+      specParts({ imageId: '', env: {}, command: ['node'], resources, containerPort: 80 }).resources;
+    assert.equal(spec(parse({ memoryMb: 128, cpus: 0.5, memoryRequestMb: 48 })), spec({ memoryMb: 128, cpus: 0.5 }));
+    assert.notEqual(spec(parse({ memoryMb: 129, cpus: 0.5 })), spec({ memoryMb: 128, cpus: 0.5 }));
+  });
 
   test('every problem is reported at once, not only the first', () => {
     const issues = issuesOf({ runtime: 'x', listen: { port: -1 }, services: { web: service({ startPort: 0 }) } });

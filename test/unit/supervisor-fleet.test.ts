@@ -25,6 +25,9 @@ interface RigOptions {
   /** capacity.maxStarting (default here 10: most tests want every start at once). */
   maxStarting?: number;
   users?: { initial: number; min: number; max: number };
+  actsResources?: { memoryMb: number; cpus: number; memoryRequestMb?: number };
+  /** What each replica's memory measures, bytes (the supervisor's telemetry). */
+  memoryInUse?: (id: string) => number | undefined;
 }
 
 function rig(options: RigOptions = {}) {
@@ -44,6 +47,7 @@ function rig(options: RigOptions = {}) {
           startPort: 8000,
           healthPath: '/h',
           autoscale: options.autoscale ?? true,
+          ...(options.actsResources ? { resources: options.actsResources } : {}),
         },
         users: {
           image: 'users:latest',
@@ -71,6 +75,7 @@ function rig(options: RigOptions = {}) {
     clock,
     passIntervalMs: 100,
     onChange: () => {},
+    ...(options.memoryInUse ? { memoryInUse: options.memoryInUse } : {}),
     drain: (id) =>
       new Promise((resolve) => {
         order.push(`drain ${id}`);
@@ -676,6 +681,35 @@ describe('fleet: under pressure', () => {
     assert.equal(r.fleet.capped.size, 0, 'a count that fits is not capped');
     await r.pass();
     assert.deepEqual(r.runtime.calls.filter((c) => c.startsWith('start')).length, 2, 'never more started than fit');
+  });
+
+  test('capacity: replicas count at their memory request, or at what they use when that is more', async () => {
+    const used = new Map<string, number>();
+    const r = rig({
+      replicas: { initial: 1, min: 1, max: 10 },
+      actsResources: { memoryMb: 256, cpus: 0.5, memoryRequestMb: 64 },
+      memoryInUse: (id) => used.get(id),
+    });
+    r.fleet.setCapacity(capacity);
+    r.fleet.setDesired('acts', { replicas: 10, code: 'load', reason: 'busy window' });
+    assert.equal(r.fleet.desired.get('acts'), 8, '768 MB less users 1 × 256 MB holds acts 8 × 64 MB');
+    assert.match(
+      r.fleet.capped.get('acts')?.reason ?? '',
+      /^10 asked, 8 fit: 768 MB for replicas \(capacity\), 64 MB each/,
+    );
+    await r.pass();
+    for (const id of r.ids()) {
+      r.ready(id);
+      used.set(id, 100 * 2 ** 20);
+    }
+    r.fleet.setDesired('acts', { replicas: 9, code: 'load', reason: 'busier' });
+    assert.equal(r.fleet.desired.get('acts'), 8, 'no more: at 100 MB each, 8 already take more than is free');
+    assert.match(r.fleet.capped.get('acts')?.reason ?? '', /9 asked, 8 fit: .*, 100 MB each/);
+    for (const id of r.ids()) used.set(id, 40 * 2 ** 20);
+    r.fleet.setDesired('acts', { replicas: 3, code: 'load', reason: 'quiet' });
+    assert.equal(r.fleet.desired.get('acts'), 3, 'down is never capped');
+    r.fleet.setDesired('acts', { replicas: 10, code: 'load', reason: 'busy again' });
+    assert.equal(r.fleet.desired.get('acts'), 8, 'using less than the request still counts the request');
   });
 
   test('capacity: the initial counts are fitted, and minimums that do not fit run anyway, said in an event', async () => {
