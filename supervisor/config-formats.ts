@@ -16,6 +16,7 @@ const FORMATS = {
   'sa-threads': { check: c.intIn(1, 64), numeric: true },
   'sa-header-bytes': { check: c.intIn(1024, 1_048_576), numeric: true },
   'sa-on-shutdown': { check: c.oneOf(['remove', 'leave']) },
+  'sa-process-cgroups': { check: c.oneOf(['auto', 'off']) },
   'sa-paths': { check: c.arrayOf(c.urlPath, 'paths starting with "/"') },
   'sa-env-names': { check: c.arrayOf(c.envName, 'environment variable names') },
   'sa-label-prefix': { check: c.labelPrefix },

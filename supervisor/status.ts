@@ -3,7 +3,7 @@
 import type { Config } from './config.ts';
 import { inRotation, type Capacity, type Capped, type FailureReport, type Replica, type Rollout } from './fleet.ts';
 import type { WindowStatus } from './protocol.ts';
-import type { MemoryEnforcement } from './runtime/runtime.ts';
+import type { CpuEnforcement, MemoryEnforcement } from './runtime/runtime.ts';
 
 export interface StatusReplica {
   id: string;
@@ -52,8 +52,12 @@ export interface StatusFailure {
 
 export interface StatusBody {
   runtime: string;
-  /** How resources.memoryMb is held: the engine's cgroup, or V8's heap flags and the supervisor's watchdog. */
+  /** How resources.memoryMb is held: a cgroup (the engine's, or the process runtime's own), or V8's heap flags and the supervisor's watchdog. */
   memoryEnforcement: MemoryEnforcement;
+  /** How resources.cpus is held: a cgroup's CFS quota, or not at all (the process runtime without cgroups). */
+  cpuEnforcement: CpuEnforcement;
+  /** The same in a sentence, with why there are no cgroups where there are none. */
+  limits: string;
   startedAt: string;
   /** Where the balancer listens; null until it does. */
   listen: { host: string; port: number } | null;
@@ -98,6 +102,8 @@ export interface ListenError {
 export interface StatusInput {
   runtime: string;
   memoryEnforcement: MemoryEnforcement;
+  cpuEnforcement: CpuEnforcement;
+  limits: string;
   startedAt: number;
   listen: { host: string; port: number } | null;
   listenError: ListenError | null;
@@ -156,6 +162,8 @@ export function buildStatus(input: StatusInput): StatusBody {
   return {
     runtime: input.runtime,
     memoryEnforcement: input.memoryEnforcement,
+    cpuEnforcement: input.cpuEnforcement,
+    limits: input.limits,
     startedAt: new Date(input.startedAt).toISOString(),
     listen: input.listen,
     listenError: input.listenError,

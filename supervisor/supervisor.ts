@@ -147,6 +147,8 @@ export class Supervisor {
     return buildStatus({
       runtime: this.#runtime.kind,
       memoryEnforcement: this.#runtime.memoryEnforcement,
+      cpuEnforcement: this.#runtime.cpuEnforcement,
+      limits: this.#runtime.limitsNote,
       startedAt: this.#startedAt,
       listen: this.#listen,
       listenError: this.#listenError,

@@ -32,7 +32,7 @@ export interface EnginePluginSpec<N extends string> {
   hostAlias: HostAlias;
 }
 
-const CAPABILITIES: RuntimeCapabilities = { artifact: 'image', resourceLimits: true };
+const CAPABILITIES: RuntimeCapabilities = { artifact: 'image' };
 const DETECT_TIMEOUT_MS = 15_000;
 
 export function socketPath(socket: string): string {

@@ -79,6 +79,8 @@ export const CONTAINMENT = {
 
 export class EngineRuntime implements Runtime {
   readonly memoryEnforcement = 'cgroup' as const;
+  readonly cpuEnforcement = 'cgroup' as const;
+  readonly limitsNote = "the engine's cgroup per container";
   readonly kind: string;
   readonly #o: EngineRuntimeOptions;
   readonly #labels: ReplicaLabels;

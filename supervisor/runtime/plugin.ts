@@ -16,8 +16,6 @@ export type SettingsSchema<S> = {
 export interface RuntimeCapabilities {
   /** What a service must give to run here: an image, or a command line. */
   artifact: 'image' | 'command';
-  /** services.<name>.resources (memory, CPU) are enforced, not only recorded. */
-  resourceLimits: boolean;
 }
 
 export type Detection = { available: true; why: string } | { available: false; why: string };

@@ -16,6 +16,9 @@ import type { Logger } from '../log.ts';
 import { readLogFile } from './log-file.ts';
 import { BundleCache } from './process-bundle.ts';
 import type {
+  CloseOptions,
+  CpuEnforcement,
+  MemoryEnforcement,
   Placement,
   ReplicaInfo,
   ReplicaLogOptions,
@@ -27,6 +30,7 @@ import type {
 import { dialHost, portTaken } from './runtime.ts';
 import { hostMemory } from './host-memory.ts';
 import { procUsage } from './proc-usage.ts';
+import { findReplicaCgroups, type CgroupsFound } from './cgroups.ts';
 
 /** Set on every child to its instance id: how a pid is known to be ours after a restart. */
 export const REPLICA_MARKER = 'SUPERVISOR_REPLICA_ID';
@@ -36,6 +40,8 @@ export interface ProcessSettings {
   inheritEnv: string[];
   /** Run the project's app from its prebuilt bundle, as the images do (process-bundle.ts), not through tsx. */
   bundle: boolean;
+  /** "auto": a cgroup per replica where the supervisor may create them (cgroups.ts); "off": never. */
+  cgroups: 'auto' | 'off';
 }
 
 export interface ProcessRuntimeOptions {
@@ -50,6 +56,8 @@ export interface ProcessRuntimeOptions {
   /** Where commands that run the app's entry through tsx are turned into the bundle's; absent: run as written. */
   bundles?: BundleCache | undefined;
   logger?: Logger | undefined;
+  /** Whether to hold replicas in cgroups of their own; absent: "auto". */
+  cgroups?: 'auto' | 'off';
 }
 
 interface ProcessRecord {
@@ -87,7 +95,11 @@ export function memoryBounds(
 
 export class ProcessRuntime implements Runtime {
   readonly kind = 'process' as const;
-  readonly memoryEnforcement = 'heap-and-watchdog' as const;
+  readonly memoryEnforcement: MemoryEnforcement;
+  readonly cpuEnforcement: CpuEnforcement;
+  /** Why the replicas have no cgroups of their own, when they have none. */
+  readonly limitsNote: string;
+  readonly #cgroups: CgroupsFound;
   readonly #options: ProcessRuntimeOptions;
   readonly #records = new Map<string, ProcessRecord>();
   /** Children this supervisor spawned: their exit is an event, not a poll. */
@@ -97,6 +109,17 @@ export class ProcessRuntime implements Runtime {
   constructor(options: ProcessRuntimeOptions) {
     this.#options = options;
     this.#stateFile = path.join(options.dataDir, `process-replicas-${options.supervisor}.json`);
+    this.#cgroups =
+      options.cgroups === 'off'
+        ? { unavailable: 'runtimes.process.cgroups is "off"' }
+        : findReplicaCgroups(options.supervisor);
+    const held = 'cgroups' in this.#cgroups;
+    this.memoryEnforcement = held ? 'cgroup' : 'heap-and-watchdog';
+    this.cpuEnforcement = held ? 'cgroup' : 'none';
+    this.limitsNote =
+      'cgroups' in this.#cgroups
+        ? `a cgroup (v${this.#cgroups.cgroups.version}) per replica under ${this.#cgroups.cgroups.where}`
+        : `no cgroup per replica (${this.#cgroups.unavailable}): memory is held by V8's heap flags and the supervisor's watchdog, CPU is not limited`;
   }
 
   async init(): Promise<void> {
@@ -109,6 +132,8 @@ export class ProcessRuntime implements Runtime {
       saved = []; // no state yet, or unreadable: nothing to adopt
     }
     for (const record of saved) this.#records.set(record.id, record);
+    // Groups of replicas no state file names (a supervisor killed between start and save): gone.
+    if ('cgroups' in this.#cgroups) this.#cgroups.cgroups.removeOthers(new Set(this.#records.keys()));
   }
 
   async list(): Promise<ReplicaInfo[]> {
@@ -143,6 +168,8 @@ export class ProcessRuntime implements Runtime {
       Object.assign(env, writeSecretFiles(dir, spec.secrets, dir));
     }
     mkdirSync(serviceDataDir(this.#options.replicaDataDir, spec.service), { recursive: true, mode: 0o700 });
+    const cgroups = 'cgroups' in this.#cgroups ? this.#cgroups.cgroups : undefined;
+    cgroups?.create(id, spec.resources);
     const logFile = this.#logFile(spec.service, spec.port);
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
@@ -164,7 +191,18 @@ export class ProcessRuntime implements Runtime {
     const entry: { child: ChildProcess; exit?: string } = { child };
     child.once('exit', (code, signal) => {
       entry.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      const kills = signal === 'SIGKILL' ? cgroups?.oomKills(id) : undefined;
+      if (kills) {
+        entry.exit = `killed by the kernel: out of memory at its cgroup limit (resources.memoryMb ${spec.resources.memoryMb})`;
+      }
     });
+    try {
+      // Node cannot spawn into a cgroup: the child moves in as it starts, before it has read its code.
+      cgroups?.enter(id, child.pid!);
+    } catch (err) {
+      this.#signal({ id, pid: child.pid!, service: spec.service, port: spec.port, startedAt: 0 }, 'SIGKILL');
+      throw new Error(`the replica's cgroup could not take it: ${(err as Error).message}`, { cause: err });
+    }
     this.#children.set(id, entry);
     const record: ProcessRecord = {
       id,
@@ -215,6 +253,7 @@ export class ProcessRuntime implements Runtime {
     this.#records.delete(id);
     this.#children.delete(id);
     this.#save();
+    if ('cgroups' in this.#cgroups) this.#cgroups.cgroups.remove(id);
   }
 
   logs(id: string, options: ReplicaLogOptions): AsyncIterable<ReplicaOutput> {
@@ -236,9 +275,10 @@ export class ProcessRuntime implements Runtime {
     return `http://${dialHost(this.#options.publishHost)}:${port}`;
   }
 
-  async close(): Promise<void> {
-    // Children run on by design (onShutdown "leave", or a restart adopting them), and no
-    // shared resource exists to remove: the state file is how the next supervisor adopts.
+  async close(options?: CloseOptions): Promise<void> {
+    // Children run on by design (onShutdown "leave", or a restart adopting them): the state
+    // file is how the next supervisor adopts them. Their cgroups' parent goes once empty.
+    if (options?.removeResources && 'cgroups' in this.#cgroups) this.#cgroups.cgroups.close();
   }
 
   /** One file per service and port: a replacement on the same port appends to it. */
@@ -322,7 +362,7 @@ function isOurs(pid: number, id: string): boolean {
 /** Always available: the fallback of `runtime: auto`. */
 export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
   name: 'process',
-  capabilities: { artifact: 'command', resourceLimits: false },
+  capabilities: { artifact: 'command' },
   schema: {
     inheritEnv: field('sa-env-names', [
       'PATH',
@@ -335,6 +375,7 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
       'NODE_EXTRA_CA_CERTS',
     ]),
     bundle: field('sa-boolean', true),
+    cgroups: field('sa-process-cgroups', 'auto'),
   },
   detect: async () => ({ available: true, why: 'child processes need no engine' }),
   check: portlessServices,
@@ -349,6 +390,7 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
         ? new BundleCache(process.cwd(), path.join(context.dataDir, 'bundles'))
         : undefined,
       logger: context.logger,
+      cgroups: context.settings.cgroups,
     }),
 };
 

@@ -80,10 +80,16 @@ export interface ReplicaUsage {
  */
 export type MemoryEnforcement = 'cgroup' | 'heap-and-watchdog';
 
+/** How a replica's resources.cpus is held: by the kernel's CFS quota in its cgroup, or not at all. */
+export type CpuEnforcement = 'cgroup' | 'none';
+
 export interface Runtime {
   /** The registry's name for it: docker, podman, process. */
   readonly kind: string;
   readonly memoryEnforcement: MemoryEnforcement;
+  readonly cpuEnforcement: CpuEnforcement;
+  /** How the replicas' resources are held, in a sentence for the log and /status. */
+  readonly limitsNote: string;
   /** Prepares shared resources (the network, the state file); idempotent. */
   init(): Promise<void>;
   /** Every replica of this supervisor, running or not. */

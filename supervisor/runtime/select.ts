@@ -55,7 +55,7 @@ export async function selectRuntime(
       stopGraceSeconds: config.stopGraceSeconds,
       logger,
     });
-    const limits = plugin.capabilities.resourceLimits ? '' : '; services.*.resources are not enforced by this runtime';
+    const limits = `; services.*.resources: ${runtime.limitsNote}`;
     const why = auto
       ? `auto picked ${plugin.name}: ${found.why}${passedOver.length ? ` (passed over ${passedOver.join('; ')})` : ''}${limits}`
       : `config runtime is "${plugin.name}": ${found.why}${limits}`;

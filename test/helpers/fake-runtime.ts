@@ -17,6 +17,8 @@ interface FakeReplica extends ReplicaInfo {
 export class FakeRuntime implements Runtime {
   readonly kind = 'fake';
   readonly memoryEnforcement = 'cgroup' as const;
+  readonly cpuEnforcement = 'cgroup' as const;
+  readonly limitsNote = 'a fake cgroup';
   readonly calls: string[] = [];
   /** When each start was asked for (the clock's ms), by service. */
   readonly startedAt = new Map<string, number[]>();

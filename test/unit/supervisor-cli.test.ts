@@ -41,6 +41,8 @@ test('status table: columns padded to the widest cell, a row per replica, a dash
   const status: StatusBody = {
     runtime: 'docker',
     memoryEnforcement: 'cgroup',
+    cpuEnforcement: 'cgroup',
+    limits: "the engine's cgroup per container",
     startedAt: new Date(0).toISOString(),
     listen: null,
     listenError: null,
