@@ -67,6 +67,63 @@ function frame(svg, samples, W, leftMax, rightMax, leftClass, rightClass) {
   return { x, yL, yR, now, t0, top: PAD.top, bottom: PAD.top + plotH };
 }
 
+/** The space kept between two decision labels, px. */
+const LABEL_GAP = 6;
+
+/** A label's width as drawn (the SVG in the page), or as estimated where it is not laid out yet. */
+function labelWidth(text) {
+  const measured = text.getComputedTextLength?.() ?? 0;
+  return measured > 0 ? measured : (text.textContent ?? '').length * 6.6;
+}
+
+/**
+ * A dashed line at each scaling decision, and its counts above the plot. Decisions close in time
+ * would print their labels over each other ("9 → 56 → 3"): a label that would touch the one
+ * before joins it, and the pair reads as the whole step, from the first count to the last, with
+ * every decision in its title. Labels stay inside the drawing.
+ */
+function placeMarkLabels(svg, f, W, marks) {
+  /** @type {{from: number, to: number, x1: number, x2: number, text: SVGTextElement, steps: string[], left: number, right: number}[]} */
+  const labels = [];
+  const place = (label) => {
+    label.text.replaceChildren(`${label.from} → ${label.to}`);
+    const width = labelWidth(label.text);
+    const x = Math.min(Math.max((label.x1 + label.x2) / 2, width / 2 + 1), W - width / 2 - 1);
+    label.text.setAttribute('x', x.toFixed(1));
+    label.left = x - width / 2;
+    label.right = x + width / 2;
+    label.text.append(el('title', {}, label.steps.join('\n')));
+  };
+  const ordered = [...marks].sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  for (const e of ordered) {
+    const t = Date.parse(e.time);
+    if (t < f.t0) continue;
+    const mx = f.x(t);
+    const step = `${clock(t)} ${e.from} → ${e.to}: ${e.reason ?? ''}`;
+    const mark = el('g', { class: 'scale-mark', 'data-seq': e.seq });
+    const text = el('text', { y: f.top - 4, 'text-anchor': 'middle' });
+    mark.append(
+      el('line', { x1: mx.toFixed(1), x2: mx.toFixed(1), y1: f.top, y2: f.bottom }),
+      el('title', {}, step),
+      text,
+    );
+    svg.append(mark);
+    let label = { from: e.from, to: e.to, x1: mx, x2: mx, text, steps: [step], left: 0, right: 0 };
+    place(label);
+    // Joins the label before while they would touch, which may make it touch the one before that.
+    while (labels.length > 0 && label.left < labels[labels.length - 1].right + LABEL_GAP) {
+      const before = labels.pop();
+      before.to = label.to;
+      before.x2 = label.x2;
+      before.steps.push(...label.steps);
+      label.text.remove();
+      label = before;
+      place(label);
+    }
+    labels.push(label);
+  }
+}
+
 /**
  * @param {SVGSVGElement} svg
  * @param {Sample[]} samples oldest first
@@ -79,18 +136,7 @@ export function drawTraffic(svg, samples, marks, W) {
   const f = frame(svg, samples, W, maxReplicas, maxRps, 'axis-replicas', 'axis-requests');
   const visible = samples.filter((s) => s.t >= f.t0);
 
-  for (const e of marks) {
-    const t = Date.parse(e.time);
-    if (t < f.t0) continue;
-    const mx = f.x(t).toFixed(1);
-    const mark = el('g', { class: 'scale-mark', 'data-seq': e.seq });
-    mark.append(
-      el('line', { x1: mx, x2: mx, y1: f.top, y2: f.bottom }),
-      el('text', { x: mx, y: f.top - 4, 'text-anchor': 'middle' }, `${e.from} → ${e.to}`),
-      el('title', {}, `${clock(t)} ${e.reason ?? ''}`),
-    );
-    svg.append(mark);
-  }
+  placeMarkLabels(svg, f, W, marks);
   if (visible.length === 0) return;
 
   const points = visible.map((s) => `${f.x(s.t).toFixed(1)},${f.yR(s.rps).toFixed(1)}`);
