@@ -46,11 +46,34 @@ function bytes(n) {
   return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${Math.round(n / 1e6)} MB`;
 }
 
+/**
+ * A replica still starting is expected to fail its first checks (it is not listening yet): that
+ * reads "starting", in the colour of starting, not as a red failure, until it is ready or its
+ * start timeout fails it. A ready replica's failures show as they are.
+ */
+function healthCell(r) {
+  if (r.state === 'starting' && r.health !== 'ok') {
+    const unanswered = r.consecutiveFailures;
+    const title =
+      unanswered > 0
+        ? `${unanswered} check${unanswered === 1 ? '' : 's'} unanswered while it starts (last: ${r.reason ?? '—'})`
+        : 'not checked yet';
+    return h('td', { title }, badge('health', 'starting'));
+  }
+  return h(
+    'td',
+    { title: r.out ? `out of rotation since ${clockOf(r.out.since)}: ${r.out.reason}` : null },
+    badge('health', r.health),
+    r.consecutiveFailures > 0 ? h('span.fails', {}, ` ×${r.consecutiveFailures}`) : null,
+  );
+}
+
 function replicaTable(service, replicas) {
   if (replicas.length === 0) return h('p.muted', {}, 'No replicas.');
   // CPU and memory where the runtime tells them (the engine's stats, /proc for processes).
   const usage = replicas.some((r) => r.memoryBytes !== undefined);
   const columns = ['Port', 'Container', 'State', 'Health', 'Requests', ...(usage ? ['CPU', 'Memory'] : []), 'Up'];
+  const columnClass = (c) => (c === 'Container' ? '.col-container' : '');
   return h(
     'div.table-scroll',
     {},
@@ -64,7 +87,7 @@ function replicaTable(service, replicas) {
         h(
           'tr',
           {},
-          columns.map((c) => h('th', { scope: 'col' }, c)),
+          columns.map((c) => h(`th${columnClass(c)}`, { scope: 'col' }, c)),
         ),
       ),
       h(
@@ -80,6 +103,8 @@ function replicaTable(service, replicas) {
                 'td.num',
                 {},
                 h('a', { href: r.url, title: r.url, 'data-key': `${service}:${r.port}` }, String(r.port)),
+                // In a card too narrow for the Container column, the id goes under the port.
+                h('span.port-id.mono.muted', { title: r.id ?? '' }, shortId(r.id)),
                 r.surge
                   ? h(
                       'span.muted',
@@ -88,15 +113,10 @@ function replicaTable(service, replicas) {
                     )
                   : null,
               ),
-              h('td.mono', { title: r.id ?? '' }, shortId(r.id)),
+              h('td.mono.col-container', { title: r.id ?? '' }, shortId(r.id)),
               h('td', {}, badge('state', r.state)),
-              h(
-                'td',
-                { title: r.out ? `out of rotation since ${clockOf(r.out.since)}: ${r.out.reason}` : null },
-                badge('health', r.health),
-                r.consecutiveFailures > 0 ? h('span.fails', {}, ` ×${r.consecutiveFailures}`) : null,
-              ),
-              h('td.num', {}, Number(r.requestsServed ?? 0).toLocaleString('en')),
+              healthCell(r),
+              h('td.num.requests', {}, Number(r.requestsServed ?? 0).toLocaleString('en')),
               usage ? h('td.num.cpu', {}, r.cpuPercent !== undefined ? `${r.cpuPercent.toFixed(1)} %` : '—') : null,
               usage ? h('td.num.memory', {}, r.memoryBytes !== undefined ? bytes(r.memoryBytes) : '—') : null,
               h(
