@@ -247,12 +247,12 @@ describe('the dashboard laid out: a busy supervisor, on a phone and a wide scree
       await dashboard(page, watch);
       const row = page.locator('[data-service="acts"] tbody tr[data-port="8009"]');
       const health = row.locator('td').nth(3);
-      assert.equal((await health.innerText()).trim(), 'starting');
+      assert.equal(((await health.textContent()) ?? '').trim(), 'starting');
       assert.equal(await health.locator('.badge-health-failing, .fails').count(), 0, 'no failure badge, no ×1');
       assert.match((await health.getAttribute('title')) ?? '', /1 check unanswered while it starts/);
       // A ready replica that fails is still shown as it is.
       const out = page.locator('[data-service="acts"] tbody tr[data-port="8008"] td').nth(3);
-      assert.match(await out.innerText(), /unready\s*×4/);
+      assert.match((await out.textContent()) ?? '', /unready\s*×4/);
     });
   });
 });
