@@ -76,6 +76,20 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
         weight.sources.every((src) => /\/image\/[0-9a-f]{16}\/\d+\.webp$/.test(src)),
         `thumbnails, not originals: ${weight.sources.join(' ')}`,
       );
+      // Each card gets a copy near the pixels it shows, not the next size up from far below.
+      const dpr = options.deviceScaleFactor ?? 1;
+      const oversized = weight.sources
+        .map((src, i) => ({
+          src,
+          chosen: Number(/\/(\d+)\.webp$/.exec(src)?.[1]),
+          needed: weight.shownWidths[i]! * dpr,
+        }))
+        .filter(({ chosen, needed }) => chosen > Math.max(320, needed * 1.5));
+      assert.deepEqual(
+        oversized.map((o) => `${o.src} for ${Math.round(o.needed)} px`),
+        [],
+        'a copy more than 1.5 times the pixels shown',
+      );
       assert.ok(
         weight.bytes <= BUDGET[device],
         `${device}: ${weight.bytes} bytes transferred, budget ${BUDGET[device]}`,

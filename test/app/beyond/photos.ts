@@ -59,7 +59,7 @@ export function photoRoutes(backend: Backend): void {
       const [card] = reply.json as Card[];
       assert.deepEqual(Object.keys(card!), [...CARD_KEYS, 'upvotedByMe']);
       assert.equal(card!.actId, portraitId);
-      assert.deepEqual(card!.image.widths, [320, 640, 1280, 1440], 'a portrait fits 1920 px in height');
+      assert.deepEqual(card!.image.widths, [320, 480, 640, 1280, 1440], 'a portrait fits 1920 px in height');
       assert.equal(card!.image.width, 3000);
       assert.equal(card!.image.height, 4000);
       assert.match(card!.image.version, /^[0-9a-f]{16}$/);
@@ -165,7 +165,7 @@ export function photoRoutes(backend: Backend): void {
       );
       const cards = (await f.acts.get('/api/v1/acts?username=ines&start=1&end=3&view=card')).json as Card[];
       const photoCard = cards.find((c) => c.actId === 500)!;
-      assert.deepEqual(photoCard.image.widths, [320, 640, 800]);
+      assert.deepEqual(photoCard.image.widths, [320, 480, 640, 800]);
       assert.deepEqual([photoCard.image.width, photoCard.image.height], [800, 600]);
       const opaque = cards.find((c) => c.actId === 501)!;
       assert.deepEqual(opaque.image, {
@@ -205,8 +205,8 @@ export function photoRoutes(backend: Backend): void {
       expectError(await f.acts.get(`/api/v1/acts/${portraitId}/image/${portraitCard.image.version}/320.webp`), 404);
       const left = await f.store.peek('acts', 'act_variants');
       assert.ok(
-        left.every((row) => row.act_seq !== undefined) && left.length === 6,
-        `only act 500's six variants remain (${left.length})`,
+        left.every((row) => row.act_seq !== undefined) && left.length === 8,
+        `only act 500's eight variants remain (320, 480, 640 and 800 px, twice: ${left.length})`,
       );
     });
   });

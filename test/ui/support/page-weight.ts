@@ -17,6 +17,8 @@ export interface PageWeight {
   loaded: number;
   /** The image URLs the page chose, for a failure message. */
   sources: string[];
+  /** The width each image is shown at, CSS px (in the order of `sources`). */
+  shownWidths: number[];
 }
 
 export const PHONE: BrowserContextOptions = {
@@ -92,6 +94,7 @@ export async function pageWeight(
       images: document.images.length,
       loaded: Array.from(document.images).filter((img) => img.complete && img.naturalWidth > 0).length,
       sources: Array.from(document.images).map((img) => img.currentSrc),
+      shownWidths: Array.from(document.images).map((img) => img.getBoundingClientRect().width),
     }));
     return { bytes, requests, ...seen };
   } finally {
