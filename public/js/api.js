@@ -209,7 +209,11 @@ export function variantUrl(card, width, format) {
  * @param {(fraction: number) => void} onProgress
  * @returns {Promise<string>} the new actId
  */
-export function uploadAct({ file, caption, categoryName }, onProgress) {
+/**
+ * Posts an act with its photo as multipart (row 17), reporting the share of the body sent. An
+ * abort of `signal` stops the upload; it then rejects with an ApiError whose `cancelled` is true.
+ */
+export function uploadAct({ file, caption, categoryName }, onProgress, signal) {
   const form = new FormData();
   form.append('caption', caption);
   form.append('categoryName', categoryName);
@@ -234,6 +238,11 @@ export function uploadAct({ file, caption, categoryName }, onProgress) {
     xhr.addEventListener('error', () =>
       reject(new ApiError(0, 'The upload was interrupted. Check your connection and try again.')),
     );
+    xhr.addEventListener('abort', () =>
+      reject(Object.assign(new ApiError(0, 'The upload was cancelled.'), { cancelled: true })),
+    );
+    if (signal?.aborted) return xhr.abort();
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(form);
   });
 }

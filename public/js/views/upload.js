@@ -1,12 +1,54 @@
 // Share an act: pick or drop a photo, preview it, caption and category, then a multipart upload
-// (row 17) with a progress bar. Checks what the browser can know first (logged in, a category,
-// an image it can decode, the size limit); the server checks the rest and its reasons are shown.
+// (row 17) with a progress bar and a cancel button. Checks what the browser can know first
+// (logged in, a category, an image it can decode, the size limit); the server checks the rest and
+// its reasons are shown. A photo larger than the site ever shows is made that size here first
+// (fitForUpload): a phone's 4-5 MB photo then crosses a slow uplink in seconds, not minutes.
 import * as api from '../api.js';
 import { h, icon, showError, toast } from '../dom.js';
 import { fileSize } from '../format.js';
 import { session } from '../session.js';
 
 const ACCEPT = 'image/png,image/jpeg,image/gif,image/webp';
+/** The largest side of the largest copy the site serves (app/acts/variants.ts). */
+const LARGEST_SIDE = 1920;
+/** A photo within LARGEST_SIDE goes as it is unless it is heavier than this. */
+const LIGHT_ENOUGH_BYTES = 2 * 1024 * 1024;
+const QUALITY = 0.86;
+
+/**
+ * The photo as it will be sent: within LARGEST_SIDE × LARGEST_SIDE, upright by its EXIF
+ * orientation (the canvas draws it so; the server strips what metadata is left), in its own
+ * format (a GIF, maybe animated, goes as it is). The original whenever that is no larger, or the
+ * browser cannot redraw it.
+ * @param {File} file @param {string} type the format its bytes say: image/jpeg, image/png...
+ * @returns {Promise<File>}
+ */
+export async function fitForUpload(file, type) {
+  if (type === 'image/gif' || typeof createImageBitmap !== 'function') return file;
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  } catch {
+    return file; // the server judges it as it is
+  }
+  try {
+    const scale = Math.min(1, LARGEST_SIDE / Math.max(bitmap.width, bitmap.height));
+    if (scale === 1 && file.size <= LIGHT_ENOUGH_BYTES) return file;
+    const width = Math.max(1, Math.round(bitmap.width * scale));
+    const height = Math.max(1, Math.round(bitmap.height * scale));
+    const canvas = h('canvas', { width: String(width), height: String(height) });
+    const context = canvas.getContext('2d');
+    if (!context) return file;
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(bitmap, 0, 0, width, height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, type, QUALITY));
+    // A browser that cannot write the format gives PNG instead: no gain for a photo.
+    if (!blob || blob.type !== type || blob.size >= file.size) return file;
+    return new File([blob], file.name, { type, lastModified: file.lastModified });
+  } finally {
+    bitmap.close();
+  }
+}
 
 export async function render(section, _params, query) {
   document.title = 'Share an act · SelfLessActs';
@@ -59,10 +101,11 @@ function loggedOutPanel() {
  */
 export function photoFormat(bytes) {
   const at = (offset, text) => [...text].every((c, i) => bytes[offset + i] === c.charCodeAt(0));
-  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return { ok: true, name: 'JPEG', article: 'a' };
-  if (bytes[0] === 0x89 && at(1, 'PNG')) return { ok: true, name: 'PNG', article: 'a' };
-  if (at(0, 'GIF8')) return { ok: true, name: 'GIF', article: 'a' };
-  if (at(0, 'RIFF') && at(8, 'WEBP')) return { ok: true, name: 'WebP', article: 'a' };
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
+    return { ok: true, name: 'JPEG', article: 'a', type: 'image/jpeg' };
+  if (bytes[0] === 0x89 && at(1, 'PNG')) return { ok: true, name: 'PNG', article: 'a', type: 'image/png' };
+  if (at(0, 'GIF8')) return { ok: true, name: 'GIF', article: 'a', type: 'image/gif' };
+  if (at(0, 'RIFF') && at(8, 'WEBP')) return { ok: true, name: 'WebP', article: 'a', type: 'image/webp' };
   if (at(4, 'ftyp')) {
     const brand = String.fromCharCode(...bytes.slice(8, 12));
     if (brand.startsWith('avi')) return { ok: false, name: 'AVIF', article: 'an' };
@@ -97,6 +140,7 @@ function refusal(picked) {
  */
 function photoPicker(error) {
   let file = null;
+  let fileType = '';
   let reader = null;
   const input = h('input.visually-hidden#photo', { type: 'file', name: 'image', accept: ACCEPT });
   const previewImg = h('img.preview-img', { alt: '', hidden: true });
@@ -159,6 +203,7 @@ function photoPicker(error) {
       return showError(error, `“${picked.name}” is not an image this browser can read. Choose another photo.`);
     }
     file = picked;
+    fileType = format.type;
     preview(picked);
   };
 
@@ -169,6 +214,10 @@ function photoPicker(error) {
     input,
     get file() {
       return file;
+    },
+    /** The format its bytes say (image/jpeg...), '' without a file. */
+    get type() {
+      return file ? fileType : '';
     },
     dispose() {
       clearPreview();
@@ -222,13 +271,12 @@ function uploadForm({ names, wanted, picker, error }) {
     ...names.map((n) => h('option', { value: n, selected: n === wanted }, n)),
   );
   const caption = h('textarea#caption', { name: 'caption', rows: '4', placeholder: 'What happened? Who helped whom?' });
-  const progress = uploadProgress();
-  const submit = h(
-    'button.button.button-primary.button-wide',
-    { type: 'submit' },
-    icon('upload'),
-    h('span', {}, 'Share this act'),
-  );
+  let upload = null;
+  const cancel = h('button.button.cancel-upload', { type: 'button', hidden: true }, 'Cancel');
+  cancel.addEventListener('click', () => upload?.abort());
+  const progress = uploadProgress(cancel);
+  const submitLabel = h('span', {}, 'Share this act');
+  const submit = h('button.button.button-primary.button-wide', { type: 'submit' }, icon('upload'), submitLabel);
   select.addEventListener('change', () => showError(error, ''));
 
   const form = h(
@@ -265,42 +313,66 @@ function uploadForm({ names, wanted, picker, error }) {
     if (!select.value) return fail('Choose a category for your act.', select);
     showError(error, '');
     submit.disabled = true;
+    upload = new AbortController();
+    const { signal } = upload;
     progress.begin();
     try {
-      await api.uploadAct({ file: picker.file, caption: caption.value, categoryName: select.value }, progress.show);
+      const photo = await fitForUpload(picker.file, picker.type);
+      if (signal.aborted) throw Object.assign(new api.ApiError(0, 'The upload was cancelled.'), { cancelled: true });
+      progress.sending(photo.size < picker.file.size ? photo.size : 0);
+      await api.uploadAct({ file: photo, caption: caption.value, categoryName: select.value }, progress.show, signal);
       progress.finish();
       toast('Thank you! Your act is shared.', 'success');
       location.hash = `#/c/${encodeURIComponent(select.value)}`;
     } catch (err) {
       progress.reset();
       submit.disabled = false;
-      fail(explain(err));
+      // The photo, caption and category stay: one press sends them again.
+      submitLabel.textContent = 'Try again';
+      fail(err.cancelled ? 'Upload cancelled. Your photo and words are still here.' : explain(err));
+    } finally {
+      upload = null;
     }
   });
   return form;
 }
 
-/** The progress bar and its words; "Processing…" once the whole body is sent. */
-function uploadProgress() {
+/**
+ * The progress bar, its words and the cancel button: "Preparing the photo…" while it is made
+ * smaller, the share sent while it goes, "Processing…" once the whole body is sent.
+ */
+function uploadProgress(cancel) {
   const bar = h('progress.upload-progress', { max: '100', value: '0', hidden: true, 'aria-label': 'Upload progress' });
   const text = h('span.progress-text', { 'aria-live': 'polite' });
+  let resized = '';
   return {
-    element: h('div.progress-row', {}, bar, text),
+    element: h('div.progress-row', {}, bar, text, cancel),
     begin() {
       bar.hidden = false;
+      cancel.hidden = false;
+      bar.removeAttribute('value'); // indeterminate while the photo is prepared
+      text.textContent = 'Preparing the photo…';
+      resized = '';
+    },
+    /** @param {number} bytes what the photo was made (0: sent as it was) */
+    sending(bytes) {
       bar.value = 0;
-      text.textContent = 'Uploading…';
+      resized = bytes > 0 ? ` (made ${fileSize(bytes)} for the web)` : '';
+      text.textContent = `Uploading…${resized}`;
     },
     /** @param {number} fraction */
     show(fraction) {
       bar.value = Math.round(fraction * 100);
-      text.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%` : 'Processing…';
+      text.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%${resized}` : 'Processing…';
+      if (fraction >= 1) cancel.hidden = true; // the server has it all: too late to take back
     },
     finish() {
       bar.value = 100;
+      cancel.hidden = true;
     },
     reset() {
       bar.hidden = true;
+      cancel.hidden = true;
       text.textContent = '';
     },
   };
