@@ -135,14 +135,16 @@ function refusal(picked) {
 }
 
 /**
- * The photo field: a file input behind a drop zone, checked and previewed as soon as a photo is
- * picked. `file` is the photo to send, or null; `dispose` undoes what it set up outside the form.
+ * The photo field: a file input behind a drop zone, checked and previewed as soon as photos are
+ * picked (several at once: each becomes an act of its own, with the same words). `photos` are
+ * those still to send, each with the format its bytes say; `sent` takes one off once it is
+ * shared; `dispose` undoes what it set up outside the form.
  */
 function photoPicker(error) {
-  let file = null;
-  let fileType = '';
+  /** @type {{file: File, type: string}[]} */
+  let photos = [];
   let reader = null;
-  const input = h('input.visually-hidden#photo', { type: 'file', name: 'image', accept: ACCEPT });
+  const input = h('input.visually-hidden#photo', { type: 'file', name: 'image', accept: ACCEPT, multiple: true });
   const previewImg = h('img.preview-img', { alt: '', hidden: true });
   const fileName = h('p.file-name', { 'aria-live': 'polite' });
   const drop = h('label.dropzone', { for: 'photo' }, previewImg, dropPrompt());
@@ -163,9 +165,10 @@ function photoPicker(error) {
     // The browser decodes by content, so a renamed non-image fails here, before any upload.
     previewImg.onerror = () => {
       showError(error, `“${picked.name}” is not an image this browser can read. Choose another photo.`);
-      file = null;
+      photos = photos.filter((p) => p.file !== picked);
       clearPreview();
-      fileName.textContent = '';
+      describe();
+      if (photos[0]) preview(photos[0].file);
     };
     // A data: URL rather than a blob: one: the app's Content-Security-Policy allows images from
     // 'self' and data: only. It stays on this page; the upload sends the file itself.
@@ -176,7 +179,33 @@ function photoPicker(error) {
     };
     current.readAsDataURL(picked);
     previewImg.alt = `Preview of ${picked.name}`;
-    fileName.textContent = `${picked.name} · ${fileSize(picked.size)}`;
+  };
+
+  /** The line under the preview: the photo, or how many and their names. */
+  const describe = () => {
+    const bytes = photos.reduce((sum, p) => sum + p.file.size, 0);
+    const [first] = photos;
+    fileName.title = photos.map((p) => p.file.name).join(', ');
+    if (!first) fileName.textContent = '';
+    else if (photos.length === 1) fileName.textContent = `${first.file.name} · ${fileSize(bytes)}`;
+    else
+      fileName.textContent = `${photos.length} photos, an act each · ${first.file.name} and ${photos.length - 1} more · ${fileSize(bytes)}`;
+  };
+
+  /** Why one picked file cannot be shared, or its format. */
+  const judge = async (picked) => {
+    const reason = refusal(picked);
+    if (reason) return { reason };
+    // Judged by its bytes, as the server judges it: a format the browser can show but the site
+    // does not take (SVG, BMP, AVIF, HEIC) is refused here, not after the whole upload.
+    const format = photoFormat(new Uint8Array(await picked.slice(0, 256).arrayBuffer()));
+    if (format && !format.ok) {
+      return {
+        reason: `“${picked.name}” is ${format.article} ${format.name} image, which SelfLessActs does not take. Choose a JPEG, PNG, GIF or WebP photo (phones and cameras save JPEG; on an iPhone, Settings › Camera › Formats › Most Compatible).`,
+      };
+    }
+    if (!format) return { reason: `“${picked.name}” is not an image this browser can read. Choose another photo.` };
+    return { type: format.type };
   };
 
   let picking = 0;
@@ -184,40 +213,32 @@ function photoPicker(error) {
     const mine = ++picking; // a later pick wins over one still being read
     showError(error, '');
     clearPreview();
-    file = null;
-    fileName.textContent = '';
-    if (!picked) return;
-    const reason = refusal(picked);
-    if (reason) return showError(error, reason);
-    // Judged by its bytes, as the server judges it: a format the browser can show but the site
-    // does not take (SVG, BMP, AVIF, HEIC) is refused here, not after the whole upload.
-    const format = photoFormat(new Uint8Array(await picked.slice(0, 256).arrayBuffer()));
+    photos = [];
+    describe();
+    if (picked.length === 0) return;
+    const judged = await Promise.all(picked.map(judge));
     if (mine !== picking) return;
-    if (format && !format.ok) {
-      return showError(
-        error,
-        `“${picked.name}” is ${format.article} ${format.name} image, which SelfLessActs does not take. Choose a JPEG, PNG, GIF or WebP photo (phones and cameras save JPEG; on an iPhone, Settings › Camera › Formats › Most Compatible).`,
-      );
-    }
-    if (!format) {
-      return showError(error, `“${picked.name}” is not an image this browser can read. Choose another photo.`);
-    }
-    file = picked;
-    fileType = format.type;
-    preview(picked);
+    photos = picked.flatMap((file, i) => (judged[i].type ? [{ file, type: judged[i].type }] : []));
+    const refused = judged.filter((j) => j.reason).map((j) => j.reason);
+    if (refused.length > 0)
+      showError(error, `${refused.join(' ')}${photos.length > 0 ? ' The other photos are kept.' : ''}`);
+    describe();
+    if (photos[0]) preview(photos[0].file);
   };
 
-  input.addEventListener('change', () => void choose(input.files?.[0] ?? null));
+  input.addEventListener('change', () => void choose([...(input.files ?? [])]));
   const stopDrops = acceptDrops(drop, choose);
   return {
     element: h('div.upload-photo', {}, input, drop, fileName),
     input,
-    get file() {
-      return file;
+    get photos() {
+      return photos;
     },
-    /** The format its bytes say (image/jpeg...), '' without a file. */
-    get type() {
-      return file ? fileType : '';
+    /** One photo is shared: the rest stay for the next press. */
+    sent(photo) {
+      photos = photos.filter((p) => p !== photo);
+      describe();
+      if (photos[0]) preview(photos[0].file);
     },
     dispose() {
       clearPreview();
@@ -231,8 +252,8 @@ function dropPrompt() {
     'span.drop-text',
     {},
     icon('image'),
-    h('strong', {}, 'Choose a photo'),
-    h('span', {}, ' or drag it here'),
+    h('strong', {}, 'Choose photos'),
+    h('span', {}, ' or drag them here'),
     h('small', {}, `PNG, JPEG, GIF or WebP, up to ${fileSize(api.MAX_UPLOAD_BYTES)}`),
   );
 }
@@ -248,8 +269,8 @@ function acceptDrops(drop, choose) {
   for (const type of ['dragleave', 'drop']) drop.addEventListener(type, () => drop.classList.remove('dragging'));
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
-    const dropped = e.dataTransfer?.files?.[0];
-    if (dropped) void choose(dropped);
+    const dropped = [...(e.dataTransfer?.files ?? [])];
+    if (dropped.length > 0) void choose(dropped);
   });
   // A photo dropped just beside the drop zone must not make the browser open it instead.
   const ignoreDrop = (e) => {
@@ -309,27 +330,35 @@ function uploadForm({ names, wanted, picker, error }) {
   };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (!picker.file) return fail('Choose a photo to share first.', picker.input);
+    if (picker.photos.length === 0) return fail('Choose a photo to share first.', picker.input);
     if (!select.value) return fail('Choose a category for your act.', select);
     showError(error, '');
     submit.disabled = true;
     upload = new AbortController();
     const { signal } = upload;
-    progress.begin();
+    const total = picker.photos.length;
     try {
-      const photo = await fitForUpload(picker.file, picker.type);
-      if (signal.aborted) throw Object.assign(new api.ApiError(0, 'The upload was cancelled.'), { cancelled: true });
-      progress.sending(photo.size < picker.file.size ? photo.size : 0);
-      await api.uploadAct({ file: photo, caption: caption.value, categoryName: select.value }, progress.show, signal);
+      // One act per photo, in turn: one at a time keeps each fast on a slow uplink.
+      for (const [i, picked] of [...picker.photos].entries()) {
+        progress.begin(total > 1 ? `Photo ${i + 1} of ${total} · ` : '');
+        const photo = await fitForUpload(picked.file, picked.type);
+        if (signal.aborted) throw Object.assign(new api.ApiError(0, 'The upload was cancelled.'), { cancelled: true });
+        progress.sending(photo.size < picked.file.size ? photo.size : 0);
+        await api.uploadAct({ file: photo, caption: caption.value, categoryName: select.value }, progress.show, signal);
+        picker.sent(picked);
+      }
       progress.finish();
-      toast('Thank you! Your act is shared.', 'success');
+      toast(total === 1 ? 'Thank you! Your act is shared.' : `Thank you! Your ${total} acts are shared.`, 'success');
       location.hash = `#/c/${encodeURIComponent(select.value)}`;
     } catch (err) {
       progress.reset();
       submit.disabled = false;
       // The photo, caption and category stay: one press sends them again.
       submitLabel.textContent = 'Try again';
-      fail(err.cancelled ? 'Upload cancelled. Your photo and words are still here.' : explain(err));
+      const left = picker.photos.length;
+      const done = total - left > 0 ? `${total - left} of ${total} shared. ` : '';
+      const kept = left > 1 ? `Your ${left} photos` : 'Your photo';
+      fail(`${done}${err.cancelled ? `Upload cancelled. ${kept} and words are still here.` : explain(err)}`);
     } finally {
       upload = null;
     }
@@ -345,26 +374,31 @@ function uploadProgress(cancel) {
   const bar = h('progress.upload-progress', { max: '100', value: '0', hidden: true, 'aria-label': 'Upload progress' });
   const text = h('span.progress-text', { 'aria-live': 'polite' });
   let resized = '';
+  let which = '';
   return {
     element: h('div.progress-row', {}, bar, text, cancel),
-    begin() {
+    /** @param {string} photo "Photo 2 of 3 · " when there are several */
+    begin(photo = '') {
       bar.hidden = false;
       cancel.hidden = false;
       bar.removeAttribute('value'); // indeterminate while the photo is prepared
-      text.textContent = 'Preparing the photo…';
+      which = photo;
+      text.textContent = `${which}Preparing the photo…`;
       resized = '';
     },
     /** @param {number} bytes what the photo was made (0: sent as it was) */
     sending(bytes) {
       bar.value = 0;
       resized = bytes > 0 ? ` (made ${fileSize(bytes)} for the web)` : '';
-      text.textContent = `Uploading…${resized}`;
+      text.textContent = `${which}Uploading…${resized}`;
     },
     /** @param {number} fraction */
     show(fraction) {
       bar.value = Math.round(fraction * 100);
-      text.textContent = fraction < 1 ? `Uploading… ${Math.round(fraction * 100)}%${resized}` : 'Processing…';
-      if (fraction >= 1) cancel.hidden = true; // the server has it all: too late to take back
+      text.textContent =
+        fraction < 1 ? `${which}Uploading… ${Math.round(fraction * 100)}%${resized}` : `${which}Processing…`;
+      // The server has this one whole: too late to take it back (the next ones can still be).
+      cancel.hidden = fraction >= 1 && which === '';
     },
     finish() {
       bar.value = 100;
