@@ -4,56 +4,18 @@
 // no serious violation. axe is injected into the page (its context bypasses the pages' CSP,
 // which allows no script but the site's own).
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { ApiClient } from './support/api-client.ts';
+import { describeViolations, seriousViolations } from './support/axe.ts';
 import { launchBrowser } from './support/browser.ts';
 import { DESKTOP, PHONE } from './support/page-weight.ts';
 import { heartPng, PALETTES } from './support/png.ts';
 import { startSupervisor, waitForStatus, type RunningSupervisor } from './support/supervisor.ts';
 
 const skip = skipUnless(await chromiumAvailable(), 'Chromium');
-const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CATEGORY = 'Neighbours';
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[]; failureSummary?: string }>;
-}
-
-/** axe's violations of impact serious or critical on the page as it is now. */
-async function seriousViolations(page: Page): Promise<Violation[]> {
-  // Mid-animation (a toast fading in) colours blend with what is behind them: judge them at rest.
-  // (Endless ones, such as the dashboard's live dot, never come to rest and keep their colours.)
-  await page.waitForFunction(() =>
-    document
-      .getAnimations()
-      .every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Number.POSITIVE_INFINITY),
-  );
-  await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe;
-    return (await axe.run()).violations;
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
-
-function describeViolations(violations: Violation[]): string {
-  return violations
-    .map(
-      (v) =>
-        `${v.impact} ${v.id} (${v.help}): ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 4)
-          .join('; ')}`,
-    )
-    .join('\n');
-}
 
 describe('accessibility: axe-core finds nothing serious on any page, phone or desktop', { skip }, () => {
   let sup: RunningSupervisor | undefined;

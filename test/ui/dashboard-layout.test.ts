@@ -6,7 +6,8 @@
 // supervisor's own StatusBody), so the page is what a real supervisor in that state would show:
 // a state the live tests (orchestrator.test.ts) cannot hold still long enough to measure.
 // Issue 25's dashboard defects: the table overflowing its card at 1440 px, a starting
-// replacement in red as "failing ×1", the phone's axis figures clipped.
+// replacement in red as "failing ×1", the phone's axis figures clipped; and axe-core's serious
+// findings on a page this full (an event list long enough to scroll must scroll from the keyboard).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -15,6 +16,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { StatusBody, StatusReplica } from '../../supervisor/status.ts';
 import { repoRoot } from '../helpers/node-process.ts';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
+import { describeViolations, seriousViolations } from './support/axe.ts';
 import { launchBrowser, type PageWatch, screenshot, withWatchedPage } from './support/browser.ts';
 
 const skip = skipUnless(await chromiumAvailable(), 'Chromium');
@@ -146,6 +148,19 @@ const scaled = [
   reason: `${from} → ${to}: window ${i}`,
 }));
 
+/** An hour of other events: enough that the event list scrolls. */
+const events = [
+  ...scaled,
+  ...Array.from({ length: 40 }, (_, i) => ({
+    seq: 100 + i,
+    type: i % 2 === 0 ? 'replica.ready' : 'replica.started',
+    service: 'acts',
+    port: 8000 + (i % 10),
+    time: iso(3_000_000 - i * 60_000),
+    reason: i % 2 === 0 ? 'health check passed: HTTP 200 in 3 ms' : 'started from image acts:latest',
+  })),
+];
+
 const history = {
   sampleMs: 5000,
   spanMs: 3_600_000,
@@ -176,7 +191,7 @@ async function dashboard(page: Page, watch: PageWatch): Promise<void> {
     const json = (body: unknown) => route.fulfill({ contentType: 'application/json', body: JSON.stringify(body) });
     if (pathname === '/status') return json(status);
     if (pathname === '/history') return json(history);
-    if (pathname === '/events.json') return json(scaled);
+    if (pathname === '/events.json') return json(events);
     if (pathname.startsWith('/dashboard/')) {
       const file = normalize(join(repoRoot, 'public', pathname.endsWith('/') ? `${pathname}index.html` : pathname));
       if (file.startsWith(join(repoRoot, 'public', 'dashboard'))) {
@@ -228,7 +243,7 @@ describe('the dashboard laid out: a busy supervisor, on a phone and a wide scree
     ['a wide screen (1440 × 900)', { width: 1440, height: 900 }],
   ] as const) {
     test(`${name}: nothing wider than the screen, the replica table inside its card, every chart figure inside its chart`, async () => {
-      await withWatchedPage(browser!, { viewport }, async ({ page, watch }) => {
+      await withWatchedPage(browser!, { viewport, bypassCSP: true }, async ({ page, watch }) => {
         await dashboard(page, watch);
         await screenshot(page, `dashboard-layout-${viewport.width}`);
         const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -238,6 +253,8 @@ describe('the dashboard laid out: a busy supervisor, on a phone and a wide scree
           assert.deepEqual(await overflowing(page, '.service .table-scroll'), [], 'a table wider than its card');
         }
         assert.deepEqual(await clippedFigures(page), [], 'chart figures cut off');
+        const violations = await seriousViolations(page);
+        assert.deepEqual(violations, [], describeViolations(violations));
       });
     });
   }
