@@ -31,7 +31,7 @@ import { createStrategy, type AttemptOutcome, type Clock } from './strategy.ts';
 import { canonicalTarget, decodedPath } from './target.ts';
 import { TrackedList } from './tracked.ts';
 import { TrafficRecorder } from './traffic.ts';
-import { UpstreamPool } from './upstream.ts';
+import { PoolClock, UpstreamPool } from './upstream.ts';
 
 export interface BalancerDeps {
   settings: BalancerSettings;
@@ -96,6 +96,8 @@ export class Balancer implements ExchangeHost {
   readonly #clock: Clock;
   readonly #send: (message: FromBalancer) => void;
   readonly #pools: PoolFactory;
+  /** Now, as this balancer's upstream pools know it. */
+  readonly #poolClock = new PoolClock();
   readonly #layout: SharedLayout;
   readonly #traffic: TrafficRecorder;
   readonly #services = new Map<string, ServiceRoute>();
@@ -135,7 +137,13 @@ export class Balancer implements ExchangeHost {
     this.shared.resetOwnRows();
     this.#pools =
       deps.pools ??
-      ((u) => new UpstreamPool(u.host, u.port, this.#poolOptions(u.streams ? 0 : s.limits.upstreamTimeoutMs)));
+      ((u) =>
+        new UpstreamPool(
+          u.host,
+          u.port,
+          this.#poolOptions(u.streams ? 0 : s.limits.upstreamTimeoutMs),
+          this.#poolClock,
+        ));
     this.#blocked = pathSet(s.blockedPaths);
     this.#uncounted = pathSet(s.uncountedPaths);
     // Memory for kept request bodies, per thread: 1024 bodies of the largest kept size.

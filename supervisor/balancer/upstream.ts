@@ -68,20 +68,36 @@ interface Waiting {
   since: number;
 }
 
+/**
+ * The pools' notion of now, shared by a balancer's pools and refreshed by each dispatch and
+ * sweep, so that a read costs no clock call. One per balancer: no state at module level.
+ */
+export class PoolClock {
+  now = Date.now();
+
+  tick(now: number): number {
+    this.now = now;
+    return now;
+  }
+}
+
 export class UpstreamPool {
   readonly host: string;
   readonly port: number;
   readonly options: PoolOptions;
+  readonly clock: PoolClock;
   readonly #idle: UpstreamConnection[] = [];
   readonly #all = new Set<UpstreamConnection>();
   #waiting: Waiting[] = [];
   #waitingHead = 0;
   #closed = false;
 
-  constructor(host: string, port: number, options: PoolOptions) {
+  /** `clock`: shared by the balancer's pools (one is made when the pool stands alone). */
+  constructor(host: string, port: number, options: PoolOptions, clock = new PoolClock()) {
     this.host = host;
     this.port = port;
     this.options = options;
+    this.clock = clock;
   }
 
   get connections(): number {
@@ -94,7 +110,7 @@ export class UpstreamPool {
 
   /** Starts or queues the exchange; false when the queue is full (nothing was done). */
   dispatch(ex: UpstreamExchange, now: number): boolean {
-    tick(now); // a connection opened below dates its connect deadline from now, not the last sweep
+    this.clock.tick(now); // a connection opened below dates its connect deadline from now, not the last sweep
     if (this.#closed) {
       ex.onError('refused', 'the replica left the rotation');
       return true;
@@ -247,13 +263,6 @@ function onExecute(this: ParserWithConn, result: number | Error): void {
   this.conn.afterRead(result);
 }
 
-let clock = Date.now();
-/** The pool's notion of now, refreshed by the sweep and each dispatch (no clock call per read). */
-function tick(now: number): number {
-  clock = now;
-  return now;
-}
-
 export class UpstreamConnection {
   readonly pool: UpstreamPool;
   readonly socket: net.Socket;
@@ -271,7 +280,7 @@ export class UpstreamConnection {
   connected = false;
   paused = false;
   completed = 0;
-  createdAt = clock;
+  createdAt: number;
   startedAt = 0;
   lastReadAt = 0;
   idleSince = 0;
@@ -279,6 +288,7 @@ export class UpstreamConnection {
 
   constructor(pool: UpstreamPool) {
     this.pool = pool;
+    this.createdAt = pool.clock.now;
     const socket = net.connect({ host: pool.host, port: pool.port, noDelay: true });
     this.socket = socket;
     const parser = newParser() as ParserWithConn;
@@ -303,7 +313,7 @@ export class UpstreamConnection {
   }
 
   get now(): number {
-    return clock;
+    return this.pool.clock.now;
   }
 
   start(ex: UpstreamExchange, now: number): void {
@@ -311,7 +321,7 @@ export class UpstreamConnection {
     this.fed = null;
     ex.conn = this;
     this.reusable = false;
-    this.startedAt = tick(now);
+    this.startedAt = this.pool.clock.tick(now);
     this.lastReadAt = now;
     this.bodyComplete = ex.body === null;
     this.socket.write(ex.head, 'latin1');
@@ -327,7 +337,7 @@ export class UpstreamConnection {
   /** The request body has been written completely. */
   bodyDone(): void {
     this.bodyComplete = true;
-    this.lastReadAt = clock; // the replica's time to answer starts now
+    this.lastReadAt = this.pool.clock.now; // the replica's time to answer starts now
   }
 
   /** Flow control from the client side: stop reading the replica while the client is full. */
@@ -338,7 +348,7 @@ export class UpstreamConnection {
 
   resume(): void {
     this.paused = false;
-    this.lastReadAt = clock;
+    this.lastReadAt = this.pool.clock.now;
     (this.socket as unknown as { _handle?: { readStart(): void } })._handle?.readStart();
   }
 
@@ -360,7 +370,7 @@ export class UpstreamConnection {
     if (this.ex === null && !this.#dead) {
       if (this.reusable) {
         this.reusable = false;
-        this.pool.release(this, clock);
+        this.pool.release(this, this.pool.clock.now);
       } else if (this.completed > 0) {
         this.destroy();
       }
@@ -368,7 +378,7 @@ export class UpstreamConnection {
   }
 
   checkDeadlines(now: number, connectTimeoutMs: number, responseTimeoutMs: number): void {
-    tick(now);
+    this.pool.clock.tick(now);
     if (this.ex === null) return;
     if (!this.connected) {
       if (now - this.createdAt > connectTimeoutMs) this.#fail('refused', `no connection within ${connectTimeoutMs} ms`);
@@ -422,7 +432,7 @@ export class UpstreamConnection {
     if (this.connected) this.#parser.unconsume();
     const parser = this.#parser;
     setImmediate(() => parser.close()); // once llhttp's stack has unwound
-    this.pool.forget(this, clock);
+    this.pool.forget(this, this.pool.clock.now);
     if (this.ex !== null) {
       const failed = this.ex;
       this.ex = null;
