@@ -114,8 +114,10 @@ function groupIds(base: string): string[] {
 class V2Cgroups implements ReplicaCgroups {
   readonly version = 2 as const;
   readonly where: string;
+  readonly base: string;
 
-  constructor(readonly base: string) {
+  constructor(base: string) {
+    this.base = base;
     this.where = base;
   }
 
@@ -152,10 +154,12 @@ class V1Cgroups implements ReplicaCgroups {
   readonly version = 1 as const;
   readonly where: string;
 
-  constructor(
-    readonly memoryBase: string,
-    readonly cpuBase: string,
-  ) {
+  readonly memoryBase: string;
+  readonly cpuBase: string;
+
+  constructor(memoryBase: string, cpuBase: string) {
+    this.memoryBase = memoryBase;
+    this.cpuBase = cpuBase;
     this.where = `${memoryBase} ${cpuBase}`;
   }
 
