@@ -115,9 +115,19 @@ export async function makeVariants(image: Buffer, user: string): Promise<Renditi
   // Only the formats the site accepts: libvips reads many more (SVG, PDF, TIFF...), and row 15
   // takes any bytes; those are nobody's photos and stay opaque.
   if (detectImageType(image) === undefined) return 'not-an-image';
+  // The header first, outside the line: an image refused for its size or its frames never
+  // takes a place in it (four decompression bombs at once are four quick 400s, not a 503).
+  let meta: Header | NoRendition;
+  try {
+    meta = await header(image);
+  } catch {
+    return 'unreadable';
+  }
+  if (typeof meta === 'string') return meta;
+  const checked = meta;
   return worker.run(user, async () => {
     try {
-      return await render(image, Date.now() + IMAGE_TIME_BUDGET_MS);
+      return await render(image, checked, Date.now() + IMAGE_TIME_BUDGET_MS);
     } catch (err) {
       return /timeout/i.test((err as Error).message) ? 'too-slow' : 'unreadable';
     }
@@ -136,25 +146,39 @@ export function pixelsAllowed(meta: {
   return pixels <= (shrunkOnLoad ? MAX_PIXELS_SHRUNK_ON_LOAD : MAX_PIXELS_DECODED_WHOLE);
 }
 
-async function render(image: Buffer, deadline: number): Promise<Rendition | NoRendition> {
+/** What an image's header says, once it is known to be one the site can make copies of. */
+interface Header {
+  /** Upright (EXIF orientations 5-8 turn it a quarter). */
+  width: number;
+  height: number;
+  orientation: number;
+}
+
+const INPUT = { limitInputPixels: MAX_PIXELS_SHRUNK_ON_LOAD, failOn: 'error' } as const;
+
+/** The header alone: nothing is decoded yet. */
+async function header(image: Buffer): Promise<Header | NoRendition> {
   const sharp = await sharpLibrary();
-  const input = { limitInputPixels: MAX_PIXELS_SHRUNK_ON_LOAD, failOn: 'error' } as const;
-  /** What is left of the budget, for libvips's own timeout (whole seconds, at least one). */
-  const timeout = () => {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error('timeout: the image took longer than its time budget');
-    return { seconds: Math.max(1, Math.floor(left / 1000)) };
-  };
-  // The header alone: nothing is decoded yet.
-  const meta = await sharp(image, { ...input, limitInputPixels: false }).metadata();
+  const meta = await sharp(image, { ...INPUT, limitInputPixels: false }).metadata();
   if (meta.width === undefined || meta.height === undefined) return 'unreadable';
   if ((meta.pages ?? 1) > 1) return 'animated';
   if (
     !pixelsAllowed({ width: meta.width, height: meta.height, format: meta.format, isProgressive: meta.isProgressive })
   )
     return 'too-many-pixels';
-  // EXIF orientations 5-8 turn the photo a quarter: the upright size is what the page shows.
   const { width, height } = meta.autoOrient ?? meta;
+  return { width, height, orientation: meta.orientation ?? 1 };
+}
+
+async function render(image: Buffer, { width, height, orientation }: Header, deadline: number): Promise<Rendition> {
+  const sharp = await sharpLibrary();
+  const input = INPUT;
+  /** What is left of the budget, for libvips's own timeout (whole seconds, at least one). */
+  const timeout = () => {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error('timeout: the image took longer than its time budget');
+    return { seconds: Math.max(1, Math.floor(left / 1000)) };
+  };
   const widths = widthsFor(width, height);
   const largest = widths[widths.length - 1]!;
   // Decoded once, upright, at the largest width; alpha kept for WebP, flattened for JPEG.
@@ -175,5 +199,5 @@ async function render(image: Buffer, deadline: number): Promise<Rendition | NoRe
       variants.push({ width: out.info.width, height: out.info.height, format, bytes: out.data });
     }
   }
-  return { width, height, orientation: meta.orientation ?? 1, variants };
+  return { width, height, orientation, variants };
 }
