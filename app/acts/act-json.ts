@@ -6,7 +6,8 @@ import type { Response } from 'express';
 import type { Account } from '../http/access.ts';
 import { exactNumber } from '../http/json.ts';
 import { sendEmpty, sendError, sendJson } from '../http/respond.ts';
-import type { ActsFilter, ActsStore, ListedAct } from './acts-store.ts';
+import { badRequest } from '../http/errors.ts';
+import { NEWEST, type ActsFilter, type ActsStore, type ListedAct, type ListingOptions } from './acts-store.ts';
 import { decideRange } from './range.ts';
 import type { UpvotesStore } from './upvotes-store.ts';
 
@@ -136,6 +137,28 @@ export function cardJson(act: ListedAct, upvotedByMe?: boolean): Record<string, 
   };
 }
 
+/** Longest search accepted, in characters. */
+export const MAX_SEARCH_CHARS = 100;
+/** Words of a search beyond these are not looked for. */
+const MAX_SEARCH_WORDS = 8;
+
+/**
+ * A card listing's order (`order`: newest, the default, or popular) and search (`q`: words every
+ * act listed has in its caption, author or category), or a 400 naming what is wrong.
+ */
+export function listingOptions(query: Record<string, unknown>): ListingOptions {
+  const { order = 'newest', q = '' } = query;
+  if (order !== 'newest' && order !== 'popular') throw badRequest('order must be "newest" or "popular"');
+  if (typeof q !== 'string') throw badRequest('q must be given once, as text');
+  if (q.length > MAX_SEARCH_CHARS) throw badRequest(`q must be at most ${MAX_SEARCH_CHARS} characters`);
+  const words = q
+    .normalize('NFC')
+    .split(/\s+/u)
+    .filter((w) => w !== '')
+    .slice(0, MAX_SEARCH_WORDS);
+  return { order, search: words };
+}
+
 export async function sendCards(
   res: Response,
   deps: ListingDeps,
@@ -143,8 +166,9 @@ export async function sendCards(
   start: unknown,
   end: unknown,
   viewer?: Account,
+  options: ListingOptions = NEWEST,
 ): Promise<void> {
-  const slice = await listingSlice(res, deps, filter, start, end, viewer);
+  const slice = await listingSlice(res, deps, filter, start, end, viewer, options);
   if (slice !== undefined)
     sendJson(
       res,
@@ -165,13 +189,14 @@ async function listingSlice(
   start: unknown,
   end: unknown,
   viewer?: Account,
+  options: ListingOptions = NEWEST,
 ) {
-  const count = await deps.acts.count(filter);
+  const count = await deps.acts.count(filter, options);
   const decision = decideRange(start, end, count);
   if (decision.kind === 'error') return void sendError(res, decision.status, decision.reason);
   if (decision.kind === 'all' && count === 0) return void sendEmpty(res, 204);
   const [offset, limit] = decision.kind === 'all' ? [0, count] : [decision.offset, decision.limit];
-  const list = await deps.acts.list(filter, offset, limit);
+  const list = await deps.acts.list(filter, offset, limit, options);
   const voted =
     viewer === undefined
       ? undefined
@@ -182,7 +207,10 @@ async function listingSlice(
   return { list, voted };
 }
 
-/** A listing as the contract has it, or as cards when the request asks for `view=card`. */
+/**
+ * A listing as the contract has it, or as cards when the request asks for `view=card`, which
+ * alone takes an order and a search (listingOptions): the contract's routes answer as specified.
+ */
 export function sendListing(
   res: Response,
   deps: ListingDeps,
@@ -190,8 +218,8 @@ export function sendListing(
   query: Record<string, unknown>,
   viewer?: Account,
 ): Promise<void> {
-  const send = query.view === 'card' ? sendCards : sendActs;
-  return send(res, deps, filter, query.start, query.end, viewer);
+  if (query.view === 'card') return sendCards(res, deps, filter, query.start, query.end, viewer, listingOptions(query));
+  return sendActs(res, deps, filter, query.start, query.end, viewer);
 }
 
 /**

@@ -6,7 +6,7 @@ import { digitsToken, jsonBody } from '../http/json.ts';
 import { sendError, sendJson } from '../http/respond.ts';
 import { route } from '../http/routes.ts';
 import { nameField } from '../http/names.ts';
-import { cardJson, sendImage, sendListing } from './act-json.ts';
+import { cardJson, listingOptions, sendImage, sendListing } from './act-json.ts';
 import { uploadHandler, type UploadDeps } from './upload.ts';
 import type { UpvotesStore, VoteOutcome } from './upvotes-store.ts';
 import { canonicalActId } from './values.ts';
@@ -79,13 +79,13 @@ export function actsRouter(deps: UploadDeps & { upvotes: UpvotesStore }): Router
     ],
   });
 
-  // Row 16; extension: `?username=u` counts that user's acts (a profile's size: row 20 has no size route).
+  // Row 16; extensions: `?username=u` counts that user's acts (a profile's size: row 20 has no
+  // size route), `?q=words` those a search finds (its results' size, for their ranges).
   route(router, '/api/v1/acts/count', {
     get: async (req, res) => {
       const { username } = req.query;
-      sendJson(res, 200, [
-        await acts.count(username === undefined ? 'all' : { username: nameField(username, 'username', access.mode) }),
-      ]);
+      const filter = username === undefined ? 'all' : { username: nameField(username, 'username', access.mode) };
+      sendJson(res, 200, [await acts.count(filter, listingOptions({ q: req.query.q }))]);
     },
   });
 

@@ -49,6 +49,23 @@ export interface ListedAct {
 /** Which acts a listing covers. */
 export type ActsFilter = { categoryId: number } | { username: string } | 'all';
 
+/**
+ * How a card listing is ordered and narrowed (extension): newest first (the contract's order) or
+ * the most upvoted first; `search`, words every act listed has in its caption, its author's name
+ * or its category's name (each word somewhere, case aside for ASCII).
+ */
+export interface ListingOptions {
+  order: 'newest' | 'popular';
+  search: string[];
+}
+
+export const NEWEST: ListingOptions = { order: 'newest', search: [] };
+
+/** A word as a LIKE pattern matching it anywhere, with `!` escaping LIKE's own characters. */
+function containing(word: string): string {
+  return `%${word.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
 export type InsertOutcome = 'inserted' | 'act-id-taken' | 'no-category';
 
 export type RemoveOutcome = 'removed' | 'no-act' | 'not-yours';
@@ -114,25 +131,43 @@ const MAX_DEADLOCK_RETRIES = 5;
 export class ActsStore {
   constructor(private readonly db: Kysely<ActsSchema>) {}
 
-  private filtered(filter: ActsFilter) {
-    const query = this.db.selectFrom('acts');
-    if (filter === 'all') return query;
-    if ('categoryId' in filter) return query.where('acts.category_id', '=', filter.categoryId);
-    return query.where('acts.username_hash', '=', keyOf(filter.username));
+  private filtered(filter: ActsFilter, search: readonly string[]) {
+    let query = this.db.selectFrom('acts').innerJoin('categories', 'categories.id', 'acts.category_id');
+    if (filter !== 'all') {
+      query =
+        'categoryId' in filter
+          ? query.where('acts.category_id', '=', filter.categoryId)
+          : query.where('acts.username_hash', '=', keyOf(filter.username));
+    }
+    for (const word of search) {
+      const pattern = containing(word);
+      query = query.where(
+        sql<boolean>`(lower(acts.caption) like ${pattern} escape '!' or lower(acts.username) like ${pattern} escape '!' or lower(categories.name) like ${pattern} escape '!')`,
+      );
+    }
+    return query;
   }
 
-  async count(filter: ActsFilter): Promise<number> {
-    const row = await this.filtered(filter)
+  async count(filter: ActsFilter, options: ListingOptions = NEWEST): Promise<number> {
+    const row = await this.filtered(filter, options.search)
       .select((eb) => eb.fn.countAll().as('n'))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
-  /** Newest first by timestamp, then latest upload first; images not included. */
-  async list(filter: ActsFilter, offset: number, limit: number): Promise<ListedAct[]> {
-    const rows = await this.filtered(filter)
-      .innerJoin('categories', 'categories.id', 'acts.category_id')
-      .select(LISTED_COLUMNS)
+  /**
+   * Newest first by timestamp, then latest upload first; or, `popular`, the most upvoted first,
+   * newest among equals. Images not included.
+   */
+  async list(
+    filter: ActsFilter,
+    offset: number,
+    limit: number,
+    options: ListingOptions = NEWEST,
+  ): Promise<ListedAct[]> {
+    let query = this.filtered(filter, options.search).select(LISTED_COLUMNS);
+    if (options.order === 'popular') query = query.orderBy('acts.upvotes', 'desc');
+    const rows = await query
       .orderBy('acts.sort_key', 'desc')
       .orderBy('acts.seq', 'desc')
       .limit(limit)

@@ -145,9 +145,33 @@ export async function categorySize(name) {
  *   categoryName: string, image: ImageInfo, upvotedByMe?: boolean}} Card
  */
 
-/** A category's acts at 1-based positions start..end (inclusive), newest first. @returns {Promise<Card[]>} */
-export async function categoryActs(name, start, end) {
-  const { data } = await call('GET', `/api/v1/categories/${seg(name)}/acts?start=${start}&end=${end}&view=card`);
+/** `&order=popular` for the most upvoted first; nothing for the contract's newest first. */
+const orderParam = (order) => (order === 'popular' ? '&order=popular' : '');
+
+/**
+ * A category's acts at 1-based positions start..end (inclusive), newest (or, `order` popular,
+ * most upvoted) first. @returns {Promise<Card[]>}
+ */
+export async function categoryActs(name, start, end, order = 'newest') {
+  const { data } = await call(
+    'GET',
+    `/api/v1/categories/${seg(name)}/acts?start=${start}&end=${end}&view=card${orderParam(order)}`,
+  );
+  return data ?? [];
+}
+
+/** How many acts a search finds (row 16's count, narrowed by `q`: docs/api-notes.md). */
+export async function searchCount(q) {
+  const { data } = await call('GET', `/api/v1/acts/count?q=${encodeURIComponent(q)}`);
+  return Number(data[0]);
+}
+
+/** The acts a search finds, at positions start..end. @returns {Promise<Card[]>} */
+export async function searchActs(q, start, end, order = 'newest') {
+  const { data } = await call(
+    'GET',
+    `/api/v1/acts?start=${start}&end=${end}&view=card&q=${encodeURIComponent(q)}${orderParam(order)}`,
+  );
   return data ?? [];
 }
 
@@ -156,9 +180,9 @@ export async function totalActs() {
   return Number(data[0]);
 }
 
-/** Everyone's acts at positions start..end, newest first. @returns {Promise<Card[]>} */
-export async function latestActs(start, end) {
-  const { data } = await call('GET', `/api/v1/acts?start=${start}&end=${end}&view=card`);
+/** Everyone's acts at positions start..end, newest (or most upvoted) first. @returns {Promise<Card[]>} */
+export async function latestActs(start, end, order = 'newest') {
+  const { data } = await call('GET', `/api/v1/acts?start=${start}&end=${end}&view=card${orderParam(order)}`);
   return data ?? [];
 }
 

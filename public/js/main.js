@@ -9,6 +9,7 @@ import { avatar, upvoteButton } from './views/act-card.js';
 import * as home from './views/home.js';
 import * as category from './views/category.js';
 import * as latest from './views/latest.js';
+import * as search from './views/search.js';
 import * as upload from './views/upload.js';
 import * as profile from './views/profile.js';
 import * as auth from './views/auth.js';
@@ -46,6 +47,7 @@ function pick({ path }) {
   if (first === 'c' && second !== undefined && path.length === 2)
     return { view: category, nav: 'home', params: { name: second } };
   if (first === 'latest' && path.length === 1) return { view: latest, nav: 'home', params: {} };
+  if (first === 'search' && path.length === 1) return { view: search, nav: 'search', params: {} };
   if (first === 'u' && second !== undefined && path.length === 2)
     return { view: profile, nav: '', params: { username: second } };
   if (first === 'upload' && path.length === 1) return { view: upload, nav: 'upload', params: {} };

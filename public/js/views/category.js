@@ -4,11 +4,13 @@ import * as api from '../api.js';
 import { h, icon } from '../dom.js';
 import { plural } from '../format.js';
 import { actFeed, sizedPages } from './act-feed.js';
+import { orderOf, orderToggle, withOrder } from './order-toggle.js';
 
-export async function render(section, { name }) {
+export async function render(section, { name }, query) {
   document.title = `${name} · SelfLessActs`;
+  const order = orderOf(query);
   const count = h('p.feed-count', {}, 'Loading…');
-  const pages = sizedPages((start, end) => api.categoryActs(name, start, end));
+  const pages = sizedPages((start, end) => api.categoryActs(name, start, end, order));
   const showCount = () => {
     count.textContent = pages.size === 0 ? 'No acts yet' : plural(pages.size, 'act');
   };
@@ -23,6 +25,7 @@ export async function render(section, { name }) {
   section.append(
     h('a.back-link', { href: '#/' }, icon('back'), 'All categories'),
     feedHead(name, count),
+    orderToggle(order, (o) => withOrder(`/c/${encodeURIComponent(name)}`, {}, o)),
     ...feed.elements,
   );
 

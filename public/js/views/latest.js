@@ -4,11 +4,13 @@ import * as api from '../api.js';
 import { h, icon } from '../dom.js';
 import { plural } from '../format.js';
 import { actFeed, sizedPages } from './act-feed.js';
+import { orderOf, orderToggle, withOrder } from './order-toggle.js';
 
-export async function render(section) {
-  document.title = 'Latest acts · SelfLessActs';
+export async function render(section, _params, query) {
+  const order = orderOf(query);
+  document.title = order === 'popular' ? 'Most upvoted acts · SelfLessActs' : 'Latest acts · SelfLessActs';
   const count = h('p.feed-count', {}, 'Loading…');
-  const pages = sizedPages((start, end) => api.latestActs(start, end));
+  const pages = sizedPages((start, end) => api.latestActs(start, end, order));
   const feed = actFeed({
     loadPage: pages.load,
     showCategory: true,
@@ -21,7 +23,8 @@ export async function render(section) {
   });
   section.append(
     h('a.back-link', { href: '#/' }, icon('back'), 'Home'),
-    h('div.feed-head', {}, h('div', {}, h('h1', {}, 'Latest acts'), count)),
+    h('div.feed-head', {}, h('div', {}, h('h1', {}, order === 'popular' ? 'Most upvoted acts' : 'Latest acts'), count)),
+    orderToggle(order, (o) => withOrder('/latest', {}, o)),
     ...feed.elements,
   );
   pages.size = await api.totalActs();

@@ -5,6 +5,7 @@ import { accounts } from './accounts.ts';
 import { imageWork } from './image-work.ts';
 import { names } from './names.ts';
 import { crossSite } from './cross-site.ts';
+import { finding } from './finding.ts';
 import { hostileBodies } from './limits.ts';
 import { ownerRules } from './owner-rules.ts';
 import { photoRoutes } from './photos.ts';
@@ -19,4 +20,5 @@ export function beyondContract(backend: Backend): void {
   hostileBodies(backend);
   photoRoutes(backend);
   imageWork(backend);
+  finding(backend);
 }
