@@ -21,6 +21,8 @@ export interface NewAct {
   image: Buffer;
   /** The image's sized copies, when it is an image sharp reads. */
   rendition?: Rendition;
+  /** What the photo shows, for people who cannot see it (row 17's `alt`); '' or absent: none. */
+  altText?: string;
 }
 
 /** What a page needs to show an act's photo without its bytes (the card view of a listing). */
@@ -32,6 +34,8 @@ export interface ImageInfo {
   height: number | null;
   /** Variant widths, ascending; empty when the page must show the original. */
   widths: number[];
+  /** What the photo shows, as its uploader described it; '' when they did not. */
+  alt: string;
 }
 
 /** An act in a listing; its image is read part by part as it is written out (act-json.ts). */
@@ -89,6 +93,7 @@ const LISTED_COLUMNS = [
   'acts.image_width',
   'acts.image_height',
   'acts.variant_widths',
+  'acts.alt_text',
   'categories.name',
 ] as const;
 
@@ -104,6 +109,7 @@ interface ListedRow {
   image_width: number | null;
   image_height: number | null;
   variant_widths: string | null;
+  alt_text: string;
   name: string;
 }
 
@@ -122,6 +128,7 @@ function listedAct(row: ListedRow): ListedAct {
       width: row.image_width === null ? null : Number(row.image_width),
       height: row.image_height === null ? null : Number(row.image_height),
       widths: row.variant_widths ? row.variant_widths.split(',').map(Number) : [],
+      alt: row.alt_text,
     },
   };
 }
@@ -270,6 +277,7 @@ export class ActsStore {
           'image_width',
           'image_height',
           'variant_widths',
+          'alt_text',
           'category_id',
         ])
         .expression(
@@ -289,6 +297,7 @@ export class ActsStore {
               sql<number | null>`${rendition?.width ?? null}`.as('image_width'),
               sql<number | null>`${rendition?.height ?? null}`.as('image_height'),
               sql<string | null>`${widths}`.as('variant_widths'),
+              sql<string>`${act.altText ?? ''}`.as('alt_text'),
               'categories.id',
             ])
             .where('categories.name_hash', '=', keyOf(act.categoryName)),

@@ -10,7 +10,7 @@ import { digitsToken, exactNumber, jsonBody } from '../http/json.ts';
 import { sendJson } from '../http/respond.ts';
 import { onlyWhen } from '../http/routes.ts';
 import { signedSession } from '../http/session.ts';
-import { captionField, nameField } from '../http/names.ts';
+import { altField, captionField, nameField } from '../http/names.ts';
 import { objectWithKeys, text } from '../http/validate.ts';
 import type { ApiAccess } from '../config.ts';
 import type { ActsStore, NewAct } from './acts-store.ts';
@@ -39,6 +39,8 @@ export interface UploadDeps {
 
 const ACT_FIELDS = ['actId', 'username', 'timestamp', 'caption', 'categoryName', 'imgB64'] as const;
 const FORM_FIELDS = ['caption', 'categoryName'] as const;
+/** Row 17's fields beyond the contract's (docs/api-notes.md). */
+const OPTIONAL_FORM_FIELDS = ['alt'] as const;
 const NO_UPVOTES = 'upvotes must not be sent: every act starts with 0';
 
 /** Row 15's body → the act to store, or a 400 naming the first problem. */
@@ -135,7 +137,7 @@ async function land(deps: UploadDeps, act: Landing): Promise<string> {
 function actFromForm(form: MultipartForm, username: string, now: Date, mode: ApiAccess): Landing {
   for (const key of form.fields.keys()) {
     if (key === 'upvotes') throw badRequest(NO_UPVOTES);
-    if (!(FORM_FIELDS as readonly string[]).includes(key)) throw badRequest(`unexpected field: ${key}`);
+    if (![...FORM_FIELDS, ...OPTIONAL_FORM_FIELDS].includes(key as never)) throw badRequest(`unexpected field: ${key}`);
   }
   for (const key of FORM_FIELDS) if (!form.fields.has(key)) throw badRequest(`missing field: ${key}`);
   if (form.file === undefined) throw badRequest('missing file: image');
@@ -148,6 +150,7 @@ function actFromForm(form: MultipartForm, username: string, now: Date, mode: Api
     caption: captionField(form.fields.get('caption'), mode),
     categoryName: nameField(form.fields.get('categoryName'), 'categoryName', mode),
     image: form.file.bytes,
+    altText: altField(form.fields.get('alt')),
     stripMetadata: true,
   };
 }

@@ -56,6 +56,8 @@ export interface ActsTable {
   image_height: number | null;
   /** The variants' widths, comma-separated ("320,640,1280,1920"); null when none. */
   variant_widths: string | null;
+  /** What the photo shows, for people who cannot see it; '' when none was given. */
+  alt_text: ColumnType<string, string | undefined, string>;
 }
 
 /** An act's image, split in parts (see migrations/acts.ts). */

@@ -16,6 +16,8 @@ import { text } from './validate.ts';
 
 export const NAME_MAX = 64;
 export const CAPTION_MAX = 2000;
+/** A photo's description for screen readers: a sentence or two, as WCAG's guidance has it. */
+export const ALT_MAX = 300;
 
 /** C0 and C1 controls, DEL, and the invisible format characters look-alike names hide behind. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/u;
@@ -57,4 +59,17 @@ export function captionField(value: unknown, mode: ApiAccess): string {
     throw badRequest('caption cannot contain control characters (line breaks and tabs are fine)');
   if ([...clean].length > CAPTION_MAX) throw badRequest(`caption can be at most ${CAPTION_MAX} characters long`);
   return clean;
+}
+
+/**
+ * What a photo shows, for people who cannot see it (row 17's optional `alt`, in both modes: the
+ * field is an extension): NFC, trimmed, one line without control or invisible characters, at
+ * most ALT_MAX characters; '' when not given.
+ */
+export function altField(value: unknown): string {
+  if (value === undefined) return '';
+  const alt = text(value, 'alt', { allowEmpty: true }).normalize('NFC').trim();
+  if (CONTROL.test(alt)) throw badRequest('alt cannot contain line breaks, control or invisible characters');
+  if ([...alt].length > ALT_MAX) throw badRequest(`alt can be at most ${ALT_MAX} characters long`);
+  return alt;
 }

@@ -140,7 +140,7 @@ export async function categorySize(name) {
 // Acts (rows 12, 13, 14, 16, 17, 18, 19, 20). Listings ask for cards (view=card): the same acts
 // and ranges without imgB64, with what a page needs to load just the thumbnail it shows.
 /**
- * @typedef {{type: string, version: string, width: number | null, height: number | null, widths: number[]}} ImageInfo
+ * @typedef {{type: string, version: string, width: number | null, height: number | null, widths: number[], alt: string}} ImageInfo
  * @typedef {{actId: string, username: string, timestamp: string, caption: string, upvotes: number,
  *   categoryName: string, image: ImageInfo, upvotedByMe?: boolean}} Card
  */
@@ -237,10 +237,11 @@ export function variantUrl(card, width, format) {
  * Posts an act with its photo as multipart (row 17), reporting the share of the body sent. An
  * abort of `signal` stops the upload; it then rejects with an ApiError whose `cancelled` is true.
  */
-export function uploadAct({ file, caption, categoryName }, onProgress, signal) {
+export function uploadAct({ file, caption, categoryName, alt = '' }, onProgress, signal) {
   const form = new FormData();
   form.append('caption', caption);
   form.append('categoryName', categoryName);
+  if (alt.trim()) form.append('alt', alt.trim());
   form.append('image', file, file.name);
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();

@@ -22,7 +22,7 @@ const BOUND_MS = 60_000;
 interface Card {
   actId: number;
   caption: string;
-  image: { width: number | null; height: number | null; widths: number[] };
+  image: { width: number | null; height: number | null; widths: number[]; alt: string };
 }
 
 describe('uploads over a slow uplink', { skip, timeout: 300_000 }, () => {
@@ -79,6 +79,7 @@ describe('uploads over a slow uplink', { skip, timeout: 300_000 }, () => {
       await logInAndPick(page);
       await slowNetwork(page);
       await page.getByLabel('Caption').fill('Fixed the fence for Mr. Okafor.');
+      await page.getByLabel('Describe the photo').fill('A green hillside under a yellow sun');
       const started = Date.now();
       const created = page.waitForResponse(
         (res) => res.url().endsWith('/api/v1/acts') && res.request().method() === 'POST',
@@ -104,6 +105,11 @@ describe('uploads over a slow uplink', { skip, timeout: 300_000 }, () => {
       // Upright: the camera was held upright, so the photo is taller than wide, 1920 px at most.
       assert.deepEqual([card.image.width, card.image.height], [1440, 1920]);
       assert.equal(Math.max(...card.image.widths), 1440);
+      // The description is the photo's alt text, and names the card's link to it.
+      assert.equal(card.image.alt, 'A green hillside under a yellow sun');
+      const shown = page.locator(`[data-act-id="${card.actId}"] .act-photo`);
+      assert.equal(await shown.locator('img').getAttribute('alt'), 'A green hillside under a yellow sun');
+      assert.equal(await shown.getAttribute('aria-label'), 'View the photo: A green hillside under a yellow sun');
     });
   });
 
@@ -159,6 +165,11 @@ describe('uploads over a slow uplink', { skip, timeout: 300_000 }, () => {
         .locator('.file-name')
         .getByText(/^3 photos, an act each · garden-1\.jpg and 2 more · /)
         .waitFor();
+      assert.equal(
+        await page.getByLabel('Describe the photo').isHidden(),
+        true,
+        'one description cannot fit three photos',
+      );
       await page.getByLabel('Caption').fill(caption);
       const posts: number[] = [];
       page.on('response', (res) => {

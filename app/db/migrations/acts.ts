@@ -110,5 +110,15 @@ export function actsMigrations(dialect: DialectName): Record<string, Migration> 
           .execute();
       },
     },
+    // A description of each photo for people who cannot see it (row 17's optional `alt`); ''
+    // when none was given, and the page then describes it from its caption.
+    '0005_alt_text': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .alterTable('acts')
+          .addColumn('alt_text', 'varchar(1000)', (col) => col.notNull().defaultTo(''))
+          .execute();
+      },
+    },
   };
 }

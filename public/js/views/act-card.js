@@ -29,7 +29,8 @@ export function when(stamp) {
  *   first: the page's first card: its photo is not lazy-loaded (Lighthouse's largest paint).
  */
 export function actCard(act, { showCategory = false, first = false, onRemoved } = {}) {
-  const description = act.caption || `A kind act shared by ${act.username}`;
+  // What the photo shows, as its uploader described it; else what the act says.
+  const description = act.image?.alt || act.caption || `A kind act shared by ${act.username}`;
   const actions = h('div.act-actions', {}, upvoteButton(act));
   const card = h(
     'article.act-card',

@@ -77,7 +77,7 @@ export function photoView({ onClose, onStep, onRemoved }) {
 
   const draw = async (card) => {
     current = card;
-    const description = card.caption || `A kind act shared by ${card.username}`;
+    const description = card.image?.alt || card.caption || `A kind act shared by ${card.username}`;
     document.title = `${card.caption || 'Photo'} · SelfLessActs`;
     stage.replaceChildren(
       h(

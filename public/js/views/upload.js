@@ -181,8 +181,11 @@ function photoPicker(error) {
     previewImg.alt = `Preview of ${picked.name}`;
   };
 
+  /** Told how many photos are chosen whenever that changes. */
+  let onCount = (_n) => {};
   /** The line under the preview: the photo, or how many and their names. */
   const describe = () => {
+    onCount(photos.length);
     const bytes = photos.reduce((sum, p) => sum + p.file.size, 0);
     const [first] = photos;
     fileName.title = photos.map((p) => p.file.name).join(', ');
@@ -233,6 +236,10 @@ function photoPicker(error) {
     input,
     get photos() {
       return photos;
+    },
+    /** @param {(n: number) => void} listener */
+    set onCount(listener) {
+      onCount = listener;
     },
     /** One photo is shared: the rest stay for the next press. */
     sent(photo) {
@@ -292,6 +299,23 @@ function uploadForm({ names, wanted, picker, error }) {
     ...names.map((n) => h('option', { value: n, selected: n === wanted }, n)),
   );
   const caption = h('textarea#caption', { name: 'caption', rows: '4', placeholder: 'What happened? Who helped whom?' });
+  // One photo's description: with several chosen, each would need its own, so the field goes.
+  const alt = h('input#alt', {
+    name: 'alt',
+    maxlength: '300',
+    placeholder: 'e.g. Two neighbours carrying a sofa up a narrow staircase',
+    'aria-describedby': 'alt-hint',
+  });
+  const altField = h(
+    'div.field',
+    {},
+    h('label', { for: 'alt' }, 'Describe the photo ', h('span.optional', {}, '(optional)')),
+    alt,
+    h('p.hint#alt-hint', {}, 'For people who use a screen reader: what can be seen in it, in a sentence.'),
+  );
+  picker.onCount = (n) => {
+    altField.hidden = n > 1;
+  };
   let upload = null;
   const cancel = h('button.button.cancel-upload', { type: 'button', hidden: true }, 'Cancel');
   cancel.addEventListener('click', () => upload?.abort());
@@ -318,6 +342,7 @@ function uploadForm({ names, wanted, picker, error }) {
             ' first.',
           ),
       h('div.field', {}, h('label', { for: 'caption' }, 'Caption'), caption),
+      altField,
       error,
       progress.element,
       submit,
@@ -344,7 +369,11 @@ function uploadForm({ names, wanted, picker, error }) {
         const photo = await fitForUpload(picked.file, picked.type);
         if (signal.aborted) throw Object.assign(new api.ApiError(0, 'The upload was cancelled.'), { cancelled: true });
         progress.sending(photo.size < picked.file.size ? photo.size : 0);
-        await api.uploadAct({ file: photo, caption: caption.value, categoryName: select.value }, progress.show, signal);
+        await api.uploadAct(
+          { file: photo, caption: caption.value, categoryName: select.value, alt: total === 1 ? alt.value : '' },
+          progress.show,
+          signal,
+        );
         picker.sent(picked);
       }
       progress.finish();

@@ -9,6 +9,7 @@ import type { Backend } from '../support/backends.ts';
 import { sessionCookie } from '../support/client.ts';
 import { actBody, addUser, IMG_B64, PASSWORD } from '../support/data.ts';
 import { expectError, expectReply, freshServices } from '../support/fixture.ts';
+import { PNG } from '../support/images.ts';
 import { image, upload } from '../support/multipart.ts';
 
 const CONTRACT_KEYS = ['actId', 'username', 'timestamp', 'caption', 'upvotes', 'categoryName', 'imgB64'];
@@ -17,7 +18,7 @@ const CARD_KEYS = ['actId', 'username', 'timestamp', 'caption', 'upvotes', 'cate
 interface Card {
   actId: number;
   username: string;
-  image: { type: string; version: string; width: number | null; height: number | null; widths: number[] };
+  image: { type: string; version: string; width: number | null; height: number | null; widths: number[]; alt: string };
   upvotedByMe?: boolean;
 }
 
@@ -64,6 +65,7 @@ export function photoRoutes(backend: Backend): void {
       assert.equal(card!.image.height, 4000);
       assert.match(card!.image.version, /^[0-9a-f]{16}$/);
       assert.equal(card!.image.type, 'image/jpeg');
+      assert.equal(card!.image.alt, '', 'no description was given');
       portraitCard = card!;
       // Without the flag, rows 12, 19 and 20 answer as the contract has them (owner mode adds upvotedByMe).
       for (const path of [
@@ -208,6 +210,42 @@ export function photoRoutes(backend: Backend): void {
         left.every((row) => row.act_seq !== undefined) && left.length === 8,
         `only act 500's eight variants remain (320, 480, 640 and 800 px, twice: ${left.length})`,
       );
+    });
+  });
+
+  describe("row 17's alt: a photo's description", () => {
+    const g = freshServices(backend, { apiAccess: 'owner' });
+    let altCookie = '';
+
+    test('setup: a user and a category', async () => {
+      await addUser(g.users, 'noor');
+      altCookie = sessionCookie(await g.users.post('/api/v1/sessions', { username: 'noor', password: PASSWORD }));
+      expectReply(await g.acts.post('/api/v1/categories', ['trips'], { cookie: altCookie }), 201);
+    });
+
+    test("row 17's optional alt: what the photo shows, kept for its card; one clean line of at most 300 characters", async () => {
+      const post = (alt: string) =>
+        upload(g.acts, altCookie, [
+          { name: 'caption', value: 'a description' },
+          { name: 'categoryName', value: 'trips' },
+          { name: 'alt', value: alt },
+          image(PNG, 'p.png', 'image/png'),
+        ]);
+      const reply = await post('  Two neighbours carry a sofa up the stairs\u0301 ');
+      expectReply(reply, 201);
+      const { actId } = reply.json as { actId: number };
+      const card = (await g.acts.get(`/api/v1/acts/${actId}/card`)).json as Card & { image: { alt: string } };
+      assert.equal(card.image.alt, 'Two neighbours carry a sofa up the stairs\u0301'.normalize('NFC'), 'NFC, trimmed');
+      for (const [alt, reason] of [
+        ['a line\nand another', /alt cannot contain line breaks/],
+        ['zero\u200bwidth', /invisible characters/],
+        ['x'.repeat(301), /alt can be at most 300 characters/],
+      ] as const) {
+        const refused = await post(alt);
+        expectError(refused, 400);
+        assert.match((refused.json as { error: string }).error, reason);
+      }
+      expectReply(await post('x'.repeat(300)), 201);
     });
   });
 }
