@@ -14,7 +14,7 @@ import { parseVariantName, variantName } from './variants.ts';
 
 const IMAGE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
-function routeActId(value: unknown): string {
+export function routeActId(value: unknown): string {
   const actId = typeof value === 'string' ? canonicalActId(value) : undefined;
   if (actId === undefined) throw badRequest('actId must be an unsigned integer');
   return actId;

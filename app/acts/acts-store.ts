@@ -347,6 +347,16 @@ export class ActsStore {
     return (await this.seqOf(actId)) !== undefined;
   }
 
+  /** An act's row and the account that stored it, or undefined. */
+  async ownerOf(actId: string): Promise<{ seq: number; ownerKey: string } | undefined> {
+    const row = await this.db
+      .selectFrom('acts')
+      .select(['seq', 'owner_key'])
+      .where('act_id_hash', '=', keyOf(actId))
+      .executeTakeFirst();
+    return row && { seq: row.seq, ownerKey: row.owner_key };
+  }
+
   async seqOf(actId: string): Promise<number | undefined> {
     const row = await this.db
       .selectFrom('acts')
@@ -376,6 +386,7 @@ export class ActsStore {
       await trx.deleteFrom('act_images').where('act_seq', '=', act.seq).execute();
       await trx.deleteFrom('act_variants').where('act_seq', '=', act.seq).execute();
       await trx.deleteFrom('act_upvotes').where('act_seq', '=', act.seq).execute();
+      await trx.deleteFrom('act_comments').where('act_seq', '=', act.seq).execute();
       return 'removed';
     });
   }

@@ -16,6 +16,8 @@ import { ActsStore } from './acts-store.ts';
 import { CategoriesStore } from './categories-store.ts';
 import { categoriesRouter } from './categories-router.ts';
 import { UpvotesStore } from './upvotes-store.ts';
+import { commentsRouter } from './comments-router.ts';
+import { CommentsStore } from './comments-store.ts';
 import { usersClient, type UsersClient } from './users-client.ts';
 
 export interface ActsServiceOptions {
@@ -51,11 +53,13 @@ export async function openActsService(options: ActsServiceOptions): Promise<Serv
   const acts = new ActsStore(db);
   const categories = new CategoriesStore(db);
   const upvotes = new UpvotesStore(db);
+  const comments = new CommentsStore(db);
   const users = usersClient(options.usersUrl, options.origin);
   const guard = access(options.apiAccess, sessionLookup(users));
   const router = Router();
   router.use(categoriesRouter({ categories, acts, upvotes, bodyLimit: options.bodyLimit, access: guard }));
   router.use(actsRouter({ acts, categories, upvotes, users, bodyLimit: options.bodyLimit, access: guard }));
+  router.use(commentsRouter({ acts, comments, access: guard, bodyLimit: options.bodyLimit }));
   return {
     name: 'acts',
     router,

@@ -82,6 +82,18 @@ export interface ActUpvotesTable {
   username_hash: string;
 }
 
+/** Comments on an act (acts/comments-store.ts), oldest first by seq. */
+export interface ActCommentsTable {
+  seq: Generated<number>;
+  act_seq: number;
+  username: string;
+  /** The author's account key (db/keys.ts accountKey): who may remove it besides the act's author. */
+  author_key: string;
+  text: string;
+  /** Epoch ms. */
+  created_at: ColumnType<number | string, number, number>;
+}
+
 /** One row per service, rewritten by every health check to prove the database takes writes. */
 export interface HealthTable {
   id: number;
@@ -107,5 +119,6 @@ export interface ActsSchema {
   act_images: ActImagesTable;
   act_variants: ActVariantsTable;
   act_upvotes: ActUpvotesTable;
+  act_comments: ActCommentsTable;
   acts_health: HealthTable;
 }

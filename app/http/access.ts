@@ -27,6 +27,8 @@ export interface Access {
   lookup: SessionLookup;
   /** Guards for a write: none in `open` mode; same-origin and a live session in `owner` mode. */
   write: RequestHandler[];
+  /** Guards for a write that needs an author in either mode (a comment): same-origin and a live session. */
+  identified: RequestHandler[];
   /** The logged-in account, for a read that shows them more (owner mode only); else undefined. */
   viewer(req: Request): Promise<Account | undefined>;
 }
@@ -45,6 +47,7 @@ export function access(mode: ApiAccess, lookup: SessionLookup): Access {
     mode,
     lookup,
     write: mode === 'owner' ? [sameOriginOnly, requireSession] : [],
+    identified: [sameOriginOnly, requireSession],
     // A read never fails for want of the users service: it is then answered as to anyone.
     viewer: async (req) => {
       if (mode !== 'owner') return undefined;

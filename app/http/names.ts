@@ -73,3 +73,19 @@ export function altField(value: unknown): string {
   if ([...alt].length > ALT_MAX) throw badRequest(`alt can be at most ${ALT_MAX} characters long`);
   return alt;
 }
+
+/** A comment's longest text, in characters. */
+export const COMMENT_MAX = 1000;
+
+/**
+ * A comment's text (extension, both modes): NFC, trimmed, not empty, without control characters
+ * but line breaks and tabs, at most COMMENT_MAX characters.
+ */
+export function commentText(value: unknown): string {
+  const comment = text(value, 'text', { allowEmpty: true }).normalize('NFC').trim();
+  if (comment === '') throw badRequest('text must not be empty');
+  if (CAPTION_CONTROL.test(comment))
+    throw badRequest('text cannot contain control characters (line breaks and tabs are fine)');
+  if ([...comment].length > COMMENT_MAX) throw badRequest(`text can be at most ${COMMENT_MAX} characters long`);
+  return comment;
+}

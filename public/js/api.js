@@ -198,6 +198,23 @@ export async function userActs(username, start, end) {
   return data ?? [];
 }
 
+// Comments on an act (extension, docs/api-notes.md).
+/** @typedef {{id: number, username: string, text: string, time: string}} Comment */
+
+/** An act's comments, oldest first. @returns {Promise<Comment[]>} */
+export async function comments(actId) {
+  const { data } = await call('GET', `/api/v1/acts/${actIdLiteral(actId)}/comments`);
+  return data ?? [];
+}
+
+export async function addComment(actId, text) {
+  await call('POST', `/api/v1/acts/${actIdLiteral(actId)}/comments`, { text });
+}
+
+export async function removeComment(actId, id) {
+  await call('DELETE', `/api/v1/acts/${actIdLiteral(actId)}/comments/${id}`);
+}
+
 /** One act as a card, for a photo's own page. @returns {Promise<Card>} */
 export async function actById(actId) {
   const { data } = await call('GET', `/api/v1/acts/${actIdLiteral(actId)}/card`);

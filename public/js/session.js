@@ -18,6 +18,11 @@ export const session = {
     return apiAccess === 'owner';
   },
 
+  /** Whether only their authors remove things (owner mode); in open mode anyone logged in does. */
+  get authorsOnly() {
+    return apiAccess === 'owner';
+  },
+
   /** @param {(user: string | null) => void} fn */
   subscribe(fn) {
     listeners.add(fn);

@@ -120,5 +120,20 @@ export function actsMigrations(dialect: DialectName): Record<string, Migration> 
           .execute();
       },
     },
+    // Comments on acts (acts/comments-store.ts), read per act, oldest first.
+    '0006_comments': {
+      async up(db: Kysely<any>) {
+        await c
+          .table(db.schema.createTable('act_comments'))
+          .addColumn('seq', 'integer', (col) => col.primaryKey().autoIncrement())
+          .addColumn('act_seq', 'integer', (col) => col.notNull())
+          .addColumn('username', c.text, (col) => col.notNull())
+          .addColumn('author_key', 'char(64)', (col) => col.notNull())
+          .addColumn('text', c.text, (col) => col.notNull())
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('act_comments_by_act').on('act_comments').columns(['act_seq', 'seq']).execute();
+      },
+    },
   };
 }

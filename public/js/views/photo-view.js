@@ -8,6 +8,7 @@ import { gallery } from '../gallery.js';
 import { actPicture, fitSizes } from '../photo.js';
 import { session } from '../session.js';
 import { avatar, profileRoute, removeAct, upvoteButton, when } from './act-card.js';
+import { commentsPanel } from './comments.js';
 
 /** A swipe: this far sideways, and more sideways than up or down. */
 const SWIPE_PX = 50;
@@ -137,6 +138,7 @@ export function photoView({ onClose, onStep, onRemoved }) {
             )
           : null,
       ),
+      commentsPanel(card),
     );
     const mine = ++token;
     const [before, after] = await Promise.all([gallery.neighbour(card.actId, -1), gallery.neighbour(card.actId, 1)]);

@@ -4,6 +4,7 @@ import type { Backend } from '../support/backends.ts';
 import { accounts } from './accounts.ts';
 import { imageWork } from './image-work.ts';
 import { names } from './names.ts';
+import { comments } from './comments.ts';
 import { crossSite } from './cross-site.ts';
 import { finding } from './finding.ts';
 import { hostileBodies } from './limits.ts';
@@ -21,4 +22,5 @@ export function beyondContract(backend: Backend): void {
   photoRoutes(backend);
   imageWork(backend);
   finding(backend);
+  comments(backend);
 }
