@@ -18,7 +18,8 @@ import { detectImageType } from './images.ts';
 
 let loaded: Promise<typeof Sharp> | undefined;
 
-function sharpLibrary(): Promise<typeof Sharp> {
+/** sharp, loaded at its first use, its cache off and one libvips thread per image (shared by the avatars). */
+export function sharpLibrary(): Promise<typeof Sharp> {
   loaded ??= import('sharp').then(({ default: sharp }) => {
     sharp.cache(false);
     sharp.concurrency(1);

@@ -17,6 +17,17 @@ export interface UsersTable {
   session_key: ColumnType<string, string | undefined, string>;
   /** How many accounts held this name before (db/keys.ts accountKey). */
   generation: ColumnType<number, number | undefined, number>;
+  /** A few words the user says about themself on their profile; '' when none. */
+  bio: ColumnType<string, string | undefined, string>;
+}
+
+/** A user's avatar (users/avatar.ts): square copies made at upload; the original is not kept. */
+export interface UserAvatarsTable {
+  username_hash: string;
+  /** The copies' content hash, first 16 hex digits: part of their URLs, so they may be cached for good. */
+  version: string;
+  webp: Buffer;
+  jpeg: Buffer;
 }
 
 /** The last generation of each name whose account was deleted. */
@@ -108,6 +119,7 @@ export interface LoginFailuresTable {
 
 export interface UsersSchema {
   users: UsersTable;
+  user_avatars: UserAvatarsTable;
   name_generations: NameGenerationsTable;
   login_failures: LoginFailuresTable;
   users_health: HealthTable;

@@ -89,3 +89,14 @@ export function commentText(value: unknown): string {
   if ([...comment].length > COMMENT_MAX) throw badRequest(`text can be at most ${COMMENT_MAX} characters long`);
   return comment;
 }
+
+/** A profile's bio: a line or two. */
+export const BIO_MAX = 160;
+
+/** A bio (extension): NFC, trimmed, may be empty, no control characters but line breaks, at most BIO_MAX characters. */
+export function bioText(value: unknown): string {
+  const bio = text(value, 'bio', { allowEmpty: true }).normalize('NFC').trim();
+  if (CAPTION_CONTROL.test(bio)) throw badRequest('bio cannot contain control characters (line breaks are fine)');
+  if ([...bio].length > BIO_MAX) throw badRequest(`bio can be at most ${BIO_MAX} characters long`);
+  return bio;
+}

@@ -1,7 +1,7 @@
 // Users service: spec rows 1-6b, in either access mode (http/access.ts).
 import { Router, type Request, type Response } from 'express';
 import type { ApiAccess } from '../config.ts';
-import { access, sessionAccountIfAny } from '../http/access.ts';
+import { access, sessionAccount, sessionAccountIfAny } from '../http/access.ts';
 import { sameOriginOnly } from '../http/csrf.ts';
 import { badRequest, HttpError } from '../http/errors.ts';
 import { jsonBody } from '../http/json.ts';
@@ -9,8 +9,10 @@ import { sendEmpty, sendError, sendJson } from '../http/respond.ts';
 import { route } from '../http/routes.ts';
 import { securityEvent } from '../http/security-log.ts';
 import { clearSession, loggedInRecently, REAUTH_MS, setSession, signedSession, touchSession } from '../http/session.ts';
-import { givenName, nameField, newName } from '../http/names.ts';
+import { bioText, givenName, nameField, newName } from '../http/names.ts';
 import { objectWithKeys } from '../http/validate.ts';
+import { readBody } from '../http/read-body.ts';
+import { makeAvatar } from './avatar.ts';
 import { ACCOUNT_GENERATION_HEADER, NO_SUCH_USER } from './lookup-contract.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { DECOY_HASH, hashPassword, isSha1Hex, needsRehash, verifyPassword } from './passwords.ts';
@@ -93,6 +95,109 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess, throttle 
         sendJson(res, 200, {});
       },
     ],
+  });
+
+  /** The session's own account, named in the path: anyone else's is 403. */
+  const selfOnly = (req: Request, res: Response, what: string) => {
+    const self = sessionAccount(res);
+    if (self.username !== givenName(req.params.username as string, apiAccess))
+      throw new HttpError(403, `you can change only your own ${what}`);
+    return self;
+  };
+
+  // Extension: a password change, from a session of the account, with the current password
+  // (re-authentication: a cookie left in a browser is not enough). Every other session ends;
+  // this one gets a new cookie. Wrong current passwords count as failed log-ins (throttled).
+  route(router, '/api/v1/users/:username/password', {
+    put: [
+      ...guard.identified,
+      ...jsonBody(bodyLimit, { jsonTypeOnly: true }),
+      async (req, res) => {
+        const self = selfOnly(req, res, 'password');
+        const fields = objectWithKeys(req.body, ['current', 'password']);
+        if (!isSha1Hex(fields.current) || !isSha1Hex(fields.password))
+          throw badRequest('current and password must be SHA1 hashes: 40 hexadecimal digits');
+        const waitMs = await throttle.waitMs(self.username);
+        if (waitMs > 0) {
+          res.setHeader('Retry-After', String(Math.ceil(waitMs / 1000)));
+          throw new HttpError(429, `too many wrong passwords: try again in ${Math.ceil(waitMs / 1000)} s`);
+        }
+        const stored = await store.credentials(self.username);
+        if (stored === undefined || !(await verifyPassword(fields.current, stored.passwordHash))) {
+          await throttle.failed(self.username);
+          securityEvent(req, 'password.change-refused', { username: self.username });
+          throw new HttpError(403, 'the current password is wrong');
+        }
+        const key = await store.changePassword(self.username, stored.passwordHash, await hashPassword(fields.password));
+        if (key === undefined) throw new HttpError(409, 'the password was changed meanwhile: log in again');
+        setSession(res, self.username, key);
+        securityEvent(req, 'password.changed', { username: self.username });
+        sendJson(res, 200, {});
+      },
+    ],
+  });
+
+  // Extension: a profile's public part (its bio), and the user's own change of it.
+  route(router, '/api/v1/users/:username/profile', {
+    get: async (req, res) => {
+      const username = givenName(req.params.username as string, apiAccess);
+      const [bio, avatar] = await Promise.all([store.bio(username), store.avatarVersion(username)]);
+      if (bio === undefined || avatar === undefined) throw new HttpError(404, NO_SUCH_USER);
+      sendJson(res, 200, { username, bio, avatar });
+    },
+    put: [
+      ...guard.identified,
+      ...jsonBody(bodyLimit, { jsonTypeOnly: true }),
+      async (req, res) => {
+        const self = selfOnly(req, res, 'profile');
+        const bio = bioText(objectWithKeys(req.body, ['bio']).bio);
+        if (!(await store.setBio(self.username, bio))) throw new HttpError(404, NO_SUCH_USER);
+        sendJson(res, 200, {
+          username: self.username,
+          bio,
+          avatar: (await store.avatarVersion(self.username)) ?? null,
+        });
+      },
+    ],
+  });
+
+  // Extension: an avatar, the image itself as the body (PNG, JPEG, GIF or WebP), made a 256 px
+  // square (users/avatar.ts); its copies at URLs that name their version, cached for good.
+  route(router, '/api/v1/users/:username/avatar', {
+    put: [
+      ...guard.identified,
+      async (req, res) => {
+        const self = selfOnly(req, res, 'avatar');
+        const avatar = await makeAvatar(await readBody(req, bodyLimit));
+        if (!(await store.setAvatar(self.username, avatar))) throw new HttpError(404, NO_SUCH_USER);
+        sendJson(res, 200, { avatar: avatar.version });
+      },
+    ],
+    delete: [
+      ...guard.identified,
+      async (req, res) => {
+        await store.removeAvatar(selfOnly(req, res, 'avatar').username);
+        sendJson(res, 200, {});
+      },
+    ],
+  });
+  route(router, '/api/v1/users/:username/avatar/:file', {
+    get: async (req, res) => {
+      const match = /^([0-9a-f]{16})\.(webp|jpg)$/.exec(req.params.file as string);
+      if (!match) throw new HttpError(404, 'no such avatar');
+      const [, version, ext] = match as unknown as [string, string, 'webp' | 'jpg'];
+      const bytes = await store.avatar(
+        givenName(req.params.username as string, apiAccess),
+        version,
+        ext === 'jpg' ? 'jpeg' : 'webp',
+      );
+      if (bytes === undefined) throw new HttpError(404, 'no such avatar');
+      res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+      res
+        .status(200)
+        .type(ext === 'jpg' ? 'image/jpeg' : 'image/webp')
+        .send(bytes);
+    },
   });
 
   // Row 6b: the acts service's cheap lookup.

@@ -63,6 +63,7 @@ export class UsersStore {
       if (row === undefined) return false;
       const result = await trx.deleteFrom('users').where('username_hash', '=', hash).executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) return false;
+      await trx.deleteFrom('user_avatars').where('username_hash', '=', hash).execute();
       await trx.deleteFrom('name_generations').where('name_hash', '=', hash).execute();
       await trx.insertInto('name_generations').values({ name_hash: hash, generation: row.generation }).execute();
       return true;
@@ -136,6 +137,82 @@ export class UsersStore {
       .where('session_key', '=', key)
       .executeTakeFirst();
     return row === undefined ? undefined : stored(username, row.generation);
+  }
+
+  /**
+   * A new password hash, if the password is still `previous` (a change made meanwhile wins), and
+   * a new session key: every session cookie issued so far stops working. The new key, or
+   * undefined when nothing changed.
+   */
+  async changePassword(username: string, previous: string, next: string): Promise<string | undefined> {
+    const key = newSessionKey();
+    const updated = await this.db
+      .updateTable('users')
+      .set({ password_hash: next, session_key: key })
+      .where('username_hash', '=', keyOf(username))
+      .where('password_hash', '=', previous)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) > 0 ? key : undefined;
+  }
+
+  /** The avatar's version, or null without one; undefined when there is no such user. */
+  async avatarVersion(username: string): Promise<string | null | undefined> {
+    const hash = keyOf(username);
+    const row = await this.db
+      .selectFrom('users')
+      .leftJoin('user_avatars', 'user_avatars.username_hash', 'users.username_hash')
+      .select('user_avatars.version')
+      .where('users.username_hash', '=', hash)
+      .executeTakeFirst();
+    return row === undefined ? undefined : (row.version ?? null);
+  }
+
+  async avatar(username: string, version: string, format: 'webp' | 'jpeg'): Promise<Buffer | undefined> {
+    const row = await this.db
+      .selectFrom('user_avatars')
+      .select(format)
+      .where('username_hash', '=', keyOf(username))
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row === undefined ? undefined : Buffer.from(row[format] as Uint8Array);
+  }
+
+  /** Sets (or replaces) the user's avatar; false when there is no such user. */
+  async setAvatar(username: string, avatar: { version: string; webp: Buffer; jpeg: Buffer }): Promise<boolean> {
+    const hash = keyOf(username);
+    return this.db.transaction().execute(async (trx) => {
+      const user = await trx.selectFrom('users').select('seq').where('username_hash', '=', hash).executeTakeFirst();
+      if (user === undefined) return false;
+      await trx.deleteFrom('user_avatars').where('username_hash', '=', hash).execute();
+      await trx
+        .insertInto('user_avatars')
+        .values({ username_hash: hash, ...avatar })
+        .execute();
+      return true;
+    });
+  }
+
+  async removeAvatar(username: string): Promise<void> {
+    await this.db.deleteFrom('user_avatars').where('username_hash', '=', keyOf(username)).execute();
+  }
+
+  /** The profile's bio, or undefined when there is no such user. */
+  async bio(username: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .select('bio')
+      .where('username_hash', '=', keyOf(username))
+      .executeTakeFirst();
+    return row?.bio;
+  }
+
+  async setBio(username: string, bio: string): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('users')
+      .set({ bio })
+      .where('username_hash', '=', keyOf(username))
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) > 0;
   }
 
   /** A new key for the user: every session cookie issued so far stops working. */

@@ -61,5 +61,26 @@ export function usersMigrations(dialect: DialectName): Record<string, Migration>
           .execute();
       },
     },
+    // A short bio on each profile (users/router.ts, PUT /api/v1/users/{name}/profile).
+    '0005_bio': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .alterTable('users')
+          .addColumn('bio', 'varchar(1000)', (col) => col.notNull().defaultTo(''))
+          .execute();
+      },
+    },
+    // Avatars (users/avatar.ts): 256 px square copies, WebP and JPEG, by account name.
+    '0006_avatars': {
+      async up(db: Kysely<any>) {
+        await c
+          .table(db.schema.createTable('user_avatars'))
+          .addColumn('username_hash', 'char(64)', (col) => col.primaryKey())
+          .addColumn('version', 'char(16)', (col) => col.notNull())
+          .addColumn('webp', c.bytes, (col) => col.notNull())
+          .addColumn('jpeg', c.bytes, (col) => col.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -10,6 +10,7 @@ import { finding } from './finding.ts';
 import { hostileBodies } from './limits.ts';
 import { ownerRules } from './owner-rules.ts';
 import { photoRoutes } from './photos.ts';
+import { profile } from './profile.ts';
 import { sessionRevocation } from './sessions.ts';
 
 export function beyondContract(backend: Backend): void {
@@ -23,4 +24,5 @@ export function beyondContract(backend: Backend): void {
   imageWork(backend);
   finding(backend);
   comments(backend);
+  profile(backend);
 }
