@@ -56,6 +56,7 @@ describe('finding acts: search, and newest or most upvoted first', { skip }, () 
       await page.getByRole('searchbox', { name: 'Search acts' }).press('Enter');
       await page.waitForFunction(() => location.hash === '#/search?q=garden');
       await page.locator('.feed-count').getByText('3 acts found').waitFor();
+      await page.locator('.act-card').nth(2).waitFor();
       assert.deepEqual(await captions(page), [
         'Baked bread for the garden volunteers',
         'Weeded the shared beds',
@@ -65,6 +66,10 @@ describe('finding acts: search, and newest or most upvoted first', { skip }, () 
 
       await page.getByRole('link', { name: 'Most upvoted' }).click();
       await page.waitForFunction(() => location.hash === '#/search?q=garden&order=popular');
+      // The page is drawn again for the new address: wait for its cards, not the old ones.
+      await page.waitForFunction(
+        () => document.querySelector('.act-card .act-caption')?.textContent?.trim() === 'Weeded the shared beds',
+      );
       await page.locator('.act-card').nth(2).waitFor();
       assert.deepEqual(await captions(page), [
         'Weeded the shared beds',
@@ -79,6 +84,7 @@ describe('finding acts: search, and newest or most upvoted first', { skip }, () 
 
       await page.goto(`${app!.baseUrl}/#/search?q=amal%20soup`);
       await page.locator('.feed-count').getByText('1 act found').waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('.act-card').length === 1);
       assert.deepEqual(await captions(page), ['Cooked soup for the shelter']);
 
       await page.goto(`${app!.baseUrl}/#/search?q=${encodeURIComponent('100% nothing')}`);

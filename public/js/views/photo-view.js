@@ -6,6 +6,7 @@ import * as api from '../api.js';
 import { h, icon, toast } from '../dom.js';
 import { gallery } from '../gallery.js';
 import { actPicture, fitSizes } from '../photo.js';
+import { zoomable } from '../zoom.js';
 import { session } from '../session.js';
 import { avatar, profileRoute, removeAct, upvoteButton, when } from './act-card.js';
 import { commentsPanel } from './comments.js';
@@ -53,11 +54,16 @@ export function photoView({ onClose, onStep, onRemoved }) {
     e.preventDefault(); // Escape: the router closes it, so the address changes too
     onClose();
   });
-  dialog.addEventListener('keydown', (e) => {
+  // On the document, not the dialog: when the element that had focus is replaced (the next
+  // photo's info, its comments), focus falls back to the body, and the arrows must still work.
+  const onKey = (e) => {
+    if (!dialog.open) return;
     if (e.target instanceof HTMLElement && e.target.closest('input, textarea, select')) return;
     if (e.key === 'ArrowLeft') void step(-1);
     else if (e.key === 'ArrowRight') void step(1);
-  });
+  };
+  document.addEventListener('keydown', onKey);
+  const zoom = zoomable(stage, () => stage.querySelector('.pv-img'));
   let touchStart = null;
   stage.addEventListener(
     'touchstart',
@@ -72,12 +78,15 @@ export function photoView({ onClose, onStep, onRemoved }) {
     const dx = touch.clientX - touchStart.x;
     const dy = touch.clientY - touchStart.y;
     touchStart = null;
+    // Zoomed, a drag moves the photo (zoom.js): it does not step to another one.
+    if (zoom.zoomed) return;
     if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > Math.abs(dy)) void step(dx < 0 ? 1 : -1);
   });
   window.addEventListener('resize', onResize);
 
   const draw = async (card) => {
     current = card;
+    zoom.reset();
     const description = card.image?.alt || card.caption || `A kind act shared by ${card.username}`;
     document.title = `${card.caption || 'Photo'} · SelfLessActs`;
     stage.replaceChildren(
@@ -87,6 +96,7 @@ export function photoView({ onClose, onStep, onRemoved }) {
         actPicture(card, { sizes: sizes(), alt: description, lazy: false, className: 'pv-img' }),
       ),
     );
+    zoom.refresh();
     const { width, height } = card.image;
     info.replaceChildren(
       card.caption ? h('p.pv-caption', {}, card.caption) : h('p.pv-caption.act-caption-empty', {}, 'No caption'),
@@ -179,6 +189,7 @@ export function photoView({ onClose, onStep, onRemoved }) {
     /** Closes and removes the view; returns the act it showed (its upvotes may have changed). */
     dispose() {
       window.removeEventListener('resize', onResize);
+      document.removeEventListener('keydown', onKey);
       if (dialog.open) dialog.close();
       dialog.remove();
       return current;
