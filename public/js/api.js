@@ -111,6 +111,54 @@ export async function signUp(username, passwordSha1) {
   await call('POST', '/api/v1/users', { username, password: passwordSha1 });
 }
 
+// The account page's routes (extension, docs/api-notes.md).
+/** @returns {Promise<{username: string, bio: string, avatar: string | null}>} */
+export async function profile(username) {
+  const { data } = await call('GET', `/api/v1/users/${seg(username)}/profile`);
+  return data;
+}
+
+export async function setBio(username, bio) {
+  await call('PUT', `/api/v1/users/${seg(username)}/profile`, { bio });
+}
+
+/** Both as SHA-1 hex, as row 4 takes them; ends every other session of the account. */
+export async function changePassword(username, currentSha1, passwordSha1) {
+  await call('PUT', `/api/v1/users/${seg(username)}/password`, { current: currentSha1, password: passwordSha1 });
+}
+
+/** The avatar's copy at a version (`webp` or `jpg`), cached for good by its address. */
+export function avatarUrl(username, version, ext = 'webp') {
+  return `/api/v1/users/${seg(username)}/avatar/${version}.${ext}`;
+}
+
+/** The image itself as the body; the server makes the square. @returns {Promise<string>} its version */
+export async function setAvatar(username, file) {
+  let res;
+  try {
+    res = await fetch(`/api/v1/users/${seg(username)}/avatar`, {
+      method: 'PUT',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': file.type || 'application/octet-stream' },
+      body: file,
+    });
+  } catch {
+    throw new ApiError(0, 'The server cannot be reached. Check your connection and try again.');
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw errorFrom(res.status, data, `${res.status} ${res.statusText}`.trim(), '/api/v1/users');
+  return data.avatar;
+}
+
+export async function removeAvatar(username) {
+  await call('DELETE', `/api/v1/users/${seg(username)}/avatar`);
+}
+
+/** Row 2: in owner mode only one's own, within minutes of a log-in. */
+export async function deleteAccount(username) {
+  await call('DELETE', `/api/v1/users/${seg(username)}`);
+}
+
 export async function userExists(username) {
   try {
     await call('GET', `/api/v1/users/${seg(username)}/exists`);

@@ -10,6 +10,7 @@ import * as home from './views/home.js';
 import * as category from './views/category.js';
 import * as latest from './views/latest.js';
 import * as search from './views/search.js';
+import * as account from './views/account.js';
 import * as upload from './views/upload.js';
 import * as profile from './views/profile.js';
 import * as auth from './views/auth.js';
@@ -48,6 +49,7 @@ function pick({ path }) {
     return { view: category, nav: 'home', params: { name: second } };
   if (first === 'latest' && path.length === 1) return { view: latest, nav: 'home', params: {} };
   if (first === 'search' && path.length === 1) return { view: search, nav: 'search', params: {} };
+  if (first === 'account' && path.length === 1) return { view: account, nav: 'account', params: {} };
   if (first === 'u' && second !== undefined && path.length === 2)
     return { view: profile, nav: '', params: { username: second } };
   if (first === 'upload' && path.length === 1) return { view: upload, nav: 'upload', params: {} };
@@ -197,7 +199,16 @@ function renderAccount(user) {
   const box = document.getElementById('account');
   if (user) {
     box.replaceChildren(
-      h('span.account-user', { title: `Logged in as ${user}` }, avatar(user), h('span.account-name', {}, user)),
+      h(
+        'a.account-user',
+        {
+          href: '#/account',
+          title: `Your account (${user})`,
+          dataset: { nav: 'account' },
+        },
+        avatar(user),
+        h('span.account-name', {}, user),
+      ),
       h('a.nav-link', { href: '#/me', dataset: { nav: 'me' } }, 'My acts'),
       h('button.button.button-ghost', { type: 'button', onclick: logOut }, 'Log out'),
     );

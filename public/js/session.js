@@ -50,6 +50,17 @@ export const session = {
     await api.logOut();
     set(null);
   },
+
+  /** With the current password; other browsers are logged out, this one stays. */
+  async changePassword(current, next) {
+    await api.changePassword(username, await sha1Hex(current), await sha1Hex(next));
+  },
+
+  /** Deletes the logged-in account; the session ends with it. */
+  async deleteAccount() {
+    await api.deleteAccount(username);
+    set(null);
+  },
 };
 
 // A write refused for want of a session: the session ended elsewhere (or was never there).

@@ -10,8 +10,16 @@ import { session } from '../session.js';
 /** How wide a card's photo is shown: half the screen on phones (two columns), else about a third. */
 export const CARD_SIZES = '(max-width: 599px) 50vw, (max-width: 939px) 50vw, 360px';
 
-export function avatar(name) {
-  return h('span.avatar', { 'aria-hidden': 'true', style: { '--hue': String(hueFor(name)) } }, initial(name));
+/** The user's initial in their colour; with `version`, their avatar photo instead. */
+export function avatar(name, version = null) {
+  const style = { '--hue': String(hueFor(name)) };
+  if (version)
+    return h(
+      'span.avatar.avatar-photo',
+      { 'aria-hidden': 'true', style },
+      h('img', { src: api.avatarUrl(name, version), alt: '', width: '256', height: '256', decoding: 'async' }),
+    );
+  return h('span.avatar', { 'aria-hidden': 'true', style }, initial(name));
 }
 
 export const actRoute = (act) => `#/a/${act.actId}`;

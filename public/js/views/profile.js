@@ -18,6 +18,18 @@ export async function render(section, { username, self = false }) {
   const mine = user === session.user;
   document.title = `${self ? 'My acts' : user} · SelfLessActs`;
   const count = h('p.feed-count', {}, 'Loading…');
+  const bio = h('p.profile-bio', { hidden: true });
+  // The bio is the account's own words; a profile without it (or a users service that cannot
+  // say) shows the acts all the same.
+  const face = h('span.profile-face', {}, avatar(user));
+  api.profile(user).then(
+    (p) => {
+      bio.textContent = p.bio;
+      bio.hidden = p.bio === '';
+      if (p.avatar) face.replaceChildren(avatar(user, p.avatar));
+    },
+    () => {},
+  );
   const pages = sizedPages((start, end) => api.userActs(user, start, end));
   const showCount = () => {
     count.textContent = pages.size === 0 ? 'No acts yet' : `${plural(pages.size, 'act')} shared`;
@@ -35,7 +47,7 @@ export async function render(section, { username, self = false }) {
     h(
       'div.feed-head.profile-head',
       {},
-      h('div.profile-title', {}, avatar(user), h('div', {}, h('h1', {}, self ? 'My acts' : user), count)),
+      h('div.profile-title', {}, face, h('div', {}, h('h1', {}, self ? 'My acts' : user), count, bio)),
       mine ? h('a.button.button-primary', { href: '#/upload' }, icon('upload'), h('span', {}, 'Share an act')) : null,
     ),
     ...feed.elements,
