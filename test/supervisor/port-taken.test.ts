@@ -47,6 +47,8 @@ describe('process runtime: a port another process holds', () => {
       await runtime.stop(id, 1).catch(() => undefined);
       await runtime.remove(id).catch(() => undefined);
     }
+    // The replicas' cgroups' parent too (runtime/cgroups.ts), where this machine gave one.
+    await runtime.close({ removeResources: true });
     await rm(dir, { recursive: true, force: true });
   });
 
