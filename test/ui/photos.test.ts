@@ -170,6 +170,10 @@ describe('photos as a photo site serves them (owner mode)', { skip }, () => {
         if (device === 'phone') await swipe(page, -160);
         else await page.keyboard.press('ArrowRight');
         await page.waitForFunction((hash) => location.hash === hash, `#/a/${portraitId}`);
+        // The way back is offered once the view has found the photo's neighbours (a person
+        // presses the arrow they see): pressing before that raced the view's drawing under load.
+        await page.locator('.photo-view .pv-caption').getByText('Walked Mrs. Lee’s dog up to the lookout.').waitFor();
+        await page.locator('.photo-view .pv-prev').waitFor({ state: 'visible' });
         if (device === 'phone') await swipe(page, 160);
         else await page.keyboard.press('ArrowLeft');
         await page.waitForFunction((hash) => location.hash === hash, `#/a/${landscapeId}`);
