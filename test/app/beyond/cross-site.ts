@@ -53,9 +53,9 @@ export function crossSite(backend: Backend): void {
     test('setup', async () => {
       await addUser(f.users, 'zoe');
       cookie = await logIn(f.users, 'zoe');
-      expectReply(await f.acts.post('/api/v1/categories', ['home'], { cookie }), 201, {});
+      expectReply(await f.acts.post('/api/v1/categories', ['porch'], { cookie }), 201, {});
       expectReply(
-        await f.acts.post('/api/v1/acts', actBody({ actId: 1, username: 'zoe', categoryName: 'home' }), { cookie }),
+        await f.acts.post('/api/v1/acts', actBody({ actId: 1, username: 'zoe', categoryName: 'porch' }), { cookie }),
         201,
         {},
       );
@@ -92,10 +92,10 @@ export function crossSite(backend: Backend): void {
     test('owner-mode writes (category, upload, upvote, removal, log-out) from elsewhere → 403, nothing changed', async () => {
       const writes: [string, Api, 'POST' | 'DELETE', string, unknown][] = [
         ['category', f.acts, 'POST', '/api/v1/categories', ['evil']],
-        ['upload', f.acts, 'POST', '/api/v1/acts', actBody({ actId: 2, username: 'zoe', categoryName: 'home' })],
+        ['upload', f.acts, 'POST', '/api/v1/acts', actBody({ actId: 2, username: 'zoe', categoryName: 'porch' })],
         ['upvote', f.acts, 'POST', '/api/v1/acts/upvote', [1]],
         ['removal', f.acts, 'DELETE', '/api/v1/acts/1', undefined],
-        ['category removal', f.acts, 'DELETE', '/api/v1/categories/home', undefined],
+        ['category removal', f.acts, 'DELETE', '/api/v1/categories/porch', undefined],
         ['log-out', f.users, 'DELETE', '/api/v1/sessions', undefined],
         ['account removal', f.users, 'DELETE', '/api/v1/users/zoe', undefined],
       ];
@@ -107,7 +107,7 @@ export function crossSite(backend: Backend): void {
       }
       const { body, headers } = multipart([
         { name: 'caption', value: 'x' },
-        { name: 'categoryName', value: 'home' },
+        { name: 'categoryName', value: 'porch' },
         image(PNG),
       ]);
       expectError(
@@ -118,8 +118,8 @@ export function crossSite(backend: Backend): void {
         }),
         403,
       );
-      expectReply(await f.acts.get('/api/v1/categories'), 200, { home: 1 });
-      const listed = (await f.acts.get('/api/v1/categories/home/acts')).json as { upvotes: number }[];
+      expectReply(await f.acts.get('/api/v1/categories'), 200, { porch: 1 });
+      const listed = (await f.acts.get('/api/v1/categories/porch/acts')).json as { upvotes: number }[];
       assert.equal(listed[0]!.upvotes, 0);
       expectReply(await f.users.get('/api/v1/sessions/me', { cookie }), 200, { username: 'zoe' });
     });
@@ -132,7 +132,7 @@ export function crossSite(backend: Backend): void {
       await addUser(f.users, 'zoe');
       const cookie = await logIn(f.users, 'zoe');
       expectReply(
-        await f.acts.post('/api/v1/categories', ['home'], { headers: { 'sec-fetch-site': 'cross-site' } }),
+        await f.acts.post('/api/v1/categories', ['porch'], { headers: { 'sec-fetch-site': 'cross-site' } }),
         201,
         {},
       );
@@ -141,7 +141,7 @@ export function crossSite(backend: Backend): void {
       expectError(await f.users.call('DELETE', '/api/v1/sessions', { headers: evil, cookie }), 403);
       const { body, headers } = multipart([
         { name: 'caption', value: 'x' },
-        { name: 'categoryName', value: 'home' },
+        { name: 'categoryName', value: 'porch' },
         image(PNG),
       ]);
       expectError(await f.acts.call('POST', '/api/v1/acts', { body, headers: { ...headers, ...evil }, cookie }), 403);
