@@ -358,12 +358,7 @@ export class ActsStore {
   }
 
   async seqOf(actId: string): Promise<number | undefined> {
-    const row = await this.db
-      .selectFrom('acts')
-      .select('seq')
-      .where('act_id_hash', '=', keyOf(actId))
-      .executeTakeFirst();
-    return row?.seq;
+    return (await this.ownerOf(actId))?.seq;
   }
 
   /**
