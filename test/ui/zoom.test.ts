@@ -1,7 +1,7 @@
 // Zoom in the photo view (issue 25), in headless Chromium against the real app: a double-click
 // (desktop) or a double tap (phone) zooms the photo around that point and the next one zooms
 // out; zoomed, a drag moves the photo and a swipe no longer steps to the next photo; another
-// photo is shown whole.
+// photo is shown whole. And stepping: keys pressed faster than the view draws all count.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -31,7 +31,7 @@ describe('zoom in the photo view', { skip }, () => {
     const zoe = new ApiClient(app.baseUrl);
     await zoe.signUpAndLogIn('zoe', 'zoe password');
     await zoe.addCategory('Parks');
-    for (const seed of [0, 1]) {
+    for (const seed of [0, 1, 2]) {
       const photo = await photoJpeg({ width: 1600, height: 1200, seed });
       ids.push(await zoe.upload(photo, `Park ${seed + 1}`, 'Parks', 'image/jpeg'));
     }
@@ -77,6 +77,26 @@ describe('zoom in the photo view', { skip }, () => {
       await page.waitForFunction((id) => location.hash === `#/a/${id}`, ids[0]);
       await page.locator('.photo-view .pv-img').waitFor();
       assert.equal((await transform(page)).scale, 1);
+    });
+  });
+
+  test('keys pressed faster than the view draws each step from the photo they lead to', async () => {
+    await withWatchedPage(browser!, {}, async ({ page }) => {
+      await page.goto(`${app!.baseUrl}/#/c/Parks`);
+      await page.locator('.act-card').nth(2).waitFor();
+      await page.locator(`[data-act-id="${ids[2]}"] .act-photo`).click();
+      await page.locator('.photo-view .pv-caption').getByText('Park 3').waitFor();
+      // Two presses in one task: the second comes before the first photo's neighbour is drawn.
+      const press = (key: string) =>
+        page.evaluate((k) => {
+          for (let i = 0; i < 2; i++) document.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true }));
+        }, key);
+      await press('ArrowRight');
+      await page.waitForFunction((id) => location.hash === `#/a/${id}`, ids[0]);
+      await page.locator('.photo-view .pv-caption').getByText('Park 1').waitFor();
+      await press('ArrowLeft');
+      await page.waitForFunction((id) => location.hash === `#/a/${id}`, ids[2]);
+      await page.locator('.photo-view .pv-caption').getByText('Park 3').waitFor();
     });
   });
 

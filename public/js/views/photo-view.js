@@ -35,11 +35,26 @@ export function photoView({ onClose, onStep, onRemoved }) {
   /** @type {import('../api.js').Card | null} */
   let current = null;
   let token = 0;
+  /**
+   * The act shown or on its way: a step counts from it, and steps run one after another. The
+   * address changes at once but the next photo is drawn a moment later (after the router hears
+   * of it, or a fetch), so counting from `current` sent a key pressed meanwhile from the photo
+   * being left: Right then Left came back to nothing, Right twice went one photo only.
+   */
+  let heading = null;
+  let stepping = Promise.resolve();
 
-  const step = async (direction) => {
-    if (!current) return;
-    const other = await gallery.neighbour(current.actId, direction);
-    if (other) onStep(other.actId);
+  const step = (direction) => {
+    stepping = stepping
+      .then(async () => {
+        const from = heading ?? current?.actId;
+        if (!from) return;
+        const other = await gallery.neighbour(from, direction);
+        if (!other) return;
+        heading = other.actId;
+        onStep(other.actId);
+      })
+      .catch((err) => toast(`Could not show that photo: ${err.message}`, 'error'));
   };
   const sizes = () =>
     current ? fitSizes(current, stage.clientWidth || innerWidth, stage.clientHeight || innerHeight) : '100vw';
@@ -47,8 +62,8 @@ export function photoView({ onClose, onStep, onRemoved }) {
     for (const el of stage.querySelectorAll('source, img')) el.setAttribute('sizes', sizes());
   };
 
-  prev.addEventListener('click', () => void step(-1));
-  next.addEventListener('click', () => void step(1));
+  prev.addEventListener('click', () => step(-1));
+  next.addEventListener('click', () => step(1));
   close.addEventListener('click', () => onClose());
   dialog.addEventListener('cancel', (e) => {
     e.preventDefault(); // Escape: the router closes it, so the address changes too
@@ -59,8 +74,8 @@ export function photoView({ onClose, onStep, onRemoved }) {
   const onKey = (e) => {
     if (!dialog.open) return;
     if (e.target instanceof HTMLElement && e.target.closest('input, textarea, select')) return;
-    if (e.key === 'ArrowLeft') void step(-1);
-    else if (e.key === 'ArrowRight') void step(1);
+    if (e.key === 'ArrowLeft') step(-1);
+    else if (e.key === 'ArrowRight') step(1);
   };
   document.addEventListener('keydown', onKey);
   const zoom = zoomable(stage, () => stage.querySelector('.pv-img'));
@@ -80,7 +95,7 @@ export function photoView({ onClose, onStep, onRemoved }) {
     touchStart = null;
     // Zoomed, a drag moves the photo (zoom.js): it does not step to another one.
     if (zoom.zoomed) return;
-    if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > Math.abs(dy)) void step(dx < 0 ? 1 : -1);
+    if (Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > Math.abs(dy)) step(dx < 0 ? 1 : -1);
   });
   window.addEventListener('resize', onResize);
 
@@ -160,6 +175,7 @@ export function photoView({ onClose, onStep, onRemoved }) {
   return {
     /** Shows an act (a card the page has, or one fetched); false when there is no such act. */
     async show(actId) {
+      heading = actId;
       const card =
         gallery.find(actId) ??
         (await api.actById(actId).catch((err) => {
@@ -202,7 +218,8 @@ export function photoView({ onClose, onStep, onRemoved }) {
  * else copied to the clipboard; failing both, shown so it can be copied by hand.
  */
 async function shareAct(card) {
-  const url = new URL(`#/a/${card.actId}`, location.href).href;
+  // The path, not the hash: the server answers it with the act's preview tags (a link card).
+  const url = new URL(`/a/${card.actId}`, location.origin).href;
   if (typeof navigator.share === 'function') {
     try {
       await navigator.share({ title: `A kind act by ${card.username}`, text: card.caption || undefined, url });
