@@ -38,11 +38,14 @@ describe(`pressure: ${UPLOADS} photos of 10 MB at once through the balancer`, { 
     });
     assert.equal(scaled.status, 200, scaled.text);
     await admin.waitReady('acts', REPLICAS, 60_000);
-    const user = await siteUser(base, 'uploader', 'storm');
     // Four distinct photos of about 10 MB (5600 × 4200, grain like a phone's sensor), each sent four times.
+    // Made before logging in: painting them holds this process's event loop for seconds, and
+    // fetch's keep-alive connection from the log-in, idle meanwhile, reached the balancer's
+    // keep-alive timeout unnoticed; the first upload went out on it as it closed (EPIPE, CI).
     const photos = await Promise.all(
       [0, 1, 2, 3].map((seed) => photoJpeg({ width: 5600, height: 4200, quality: 92, seed })),
     );
+    const user = await siteUser(base, 'uploader', 'storm');
     t.diagnostic(`photo sizes: ${photos.map((p) => (p.length / 1e6).toFixed(1)).join(', ')} MB`);
     const started = Date.now();
     const results = await Promise.all(
