@@ -65,6 +65,10 @@ export function httpApp(options: HttpAppOptions): Express {
   for (const service of options.services) app.use(service.router);
   if (options.publicDir !== undefined && existsSync(options.publicDir)) {
     app.use(express.static(options.publicDir, { index: 'index.html' }));
+    // Shareable addresses (/a/37, /c/kindness, /u/carol) are the UI's page, which routes them;
+    // their link-preview tags are the balancer's to add (balancer.previews).
+    const root = options.publicDir;
+    app.get(/^\/[acu]\/[^/]+\/?$/, (_req, res) => res.sendFile('index.html', { root }));
   }
   app.use(notFound);
   app.use(errorHandler(options.logger));

@@ -18,6 +18,7 @@ const FORMATS = {
   'sa-on-shutdown': { check: c.oneOf(['remove', 'leave']) },
   'sa-process-cgroups': { check: c.oneOf(['auto', 'off']) },
   'sa-paths': { check: c.arrayOf(c.urlPath, 'paths starting with "/"') },
+  'sa-path': { check: c.urlPath },
   'sa-env-names': { check: c.arrayOf(c.envName, 'environment variable names') },
   'sa-label-prefix': { check: c.labelPrefix },
   // An array, not a map: convict reads dots in keys as nesting, and labels are full of dots.

@@ -142,6 +142,10 @@ const SCHEMA = {
       },
     },
     trustedProxies: f('sa-cidrs', DEFAULT_EDGE.trustedProxies),
+    previews: {
+      paths: f('sa-paths', DEFAULT_EDGE.previews.paths),
+      source: f('sa-path', DEFAULT_EDGE.previews.source),
+    },
   },
   publishHost: f('sa-string', '127.0.0.1', 'PUBLISH_HOST'),
   dataDir: f('sa-string', './data', 'DATA_DIR'),

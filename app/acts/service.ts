@@ -17,6 +17,7 @@ import { CategoriesStore } from './categories-store.ts';
 import { categoriesRouter } from './categories-router.ts';
 import { UpvotesStore } from './upvotes-store.ts';
 import { commentsRouter } from './comments-router.ts';
+import { previewsRouter } from './previews-router.ts';
 import { CommentsStore } from './comments-store.ts';
 import { usersClient, type UsersClient } from './users-client.ts';
 
@@ -60,6 +61,7 @@ export async function openActsService(options: ActsServiceOptions): Promise<Serv
   router.use(categoriesRouter({ categories, acts, upvotes, bodyLimit: options.bodyLimit, access: guard }));
   router.use(actsRouter({ acts, categories, upvotes, users, bodyLimit: options.bodyLimit, access: guard }));
   router.use(commentsRouter({ acts, comments, access: guard, bodyLimit: options.bodyLimit }));
+  router.use(previewsRouter({ acts, categories }));
   return {
     name: 'acts',
     router,

@@ -12,7 +12,8 @@ import { clearSession, loggedInRecently, REAUTH_MS, setSession, signedSession, t
 import { bioText, givenName, nameField, newName } from '../http/names.ts';
 import { objectWithKeys } from '../http/validate.ts';
 import { readBody } from '../http/read-body.ts';
-import { makeAvatar } from './avatar.ts';
+import { pagePreview } from '../http/page-preview.ts';
+import { AVATAR_SIZE, makeAvatar } from './avatar.ts';
 import { ACCOUNT_GENERATION_HEADER, NO_SUCH_USER } from './lookup-contract.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { DECOY_HASH, hashPassword, isSha1Hex, needsRehash, verifyPassword } from './passwords.ts';
@@ -159,6 +160,35 @@ export function usersRouter(store: UsersStore, { bodyLimit, apiAccess, throttle 
         });
       },
     ],
+  });
+
+  // Extension: what a shared link to a profile (/u/carol) shows as its preview card (the
+  // balancer's balancer.previews); public facts only, as the profile itself.
+  route(router, '/api/v1/previews/u/:username', {
+    get: async (req, res) => {
+      const username = givenName(req.params.username as string, apiAccess);
+      const [bio, avatar] = await Promise.all([store.bio(username), store.avatarVersion(username)]);
+      if (bio === undefined || avatar === undefined) throw new HttpError(404, NO_SUCH_USER);
+      sendJson(
+        res,
+        200,
+        pagePreview({
+          title: `${username} · SelfLessActs`,
+          description: bio.trim() !== '' ? bio : `The kind acts ${username} shared on SelfLessActs.`,
+          type: 'profile',
+          image:
+            avatar === null
+              ? undefined
+              : {
+                  url: `/api/v1/users/${encodeURIComponent(username)}/avatar/${avatar}.jpg`,
+                  type: 'image/jpeg',
+                  width: AVATAR_SIZE,
+                  height: AVATAR_SIZE,
+                  alt: `${username}'s photo`,
+                },
+        }),
+      );
+    },
   });
 
   // Extension: an avatar, the image itself as the body (PNG, JPEG, GIF or WebP), made a 256 px

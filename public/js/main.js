@@ -1,7 +1,8 @@
-// Boot and hash routing. The server serves public/ as static files only, so routes live in the
-// hash: #/, #/c/<category>, #/latest, #/u/<username>, #/me, #/upload?c=<category>,
-// #/login?next=<route>, #/signup, and #/a/<actId>, the photo view, which opens over the page it
-// was reached from (or over the act's category when the address is opened directly).
+// Boot and hash routing. Routes live in the hash: #/, #/c/<category>, #/latest, #/u/<username>,
+// #/me, #/upload?c=<category>, #/login?next=<route>, #/signup, and #/a/<actId>, the photo view,
+// which opens over the page it was reached from (or over the act's category when the address is
+// opened directly). The server serves public/ as files, and the shareable paths /a/, /c/ and /u/
+// as this page with the preview tags of what they name; they are turned into the hash here.
 import { h, toast } from './dom.js';
 import { gallery } from './gallery.js';
 import { session } from './session.js';
@@ -229,6 +230,11 @@ async function logOut() {
     toast(`Could not log out: ${err.message}`, 'error');
   }
 }
+
+// A shared address (/a/37, /c/kindness, /u/carol, answered by the server with this page and
+// the preview tags of what it names) is the same route in the hash, where the site routes.
+const shared = /^\/([acu])\/([^/]+)\/?$/.exec(location.pathname);
+if (shared) history.replaceState(null, '', `/#/${shared[1]}/${shared[2]}`);
 
 window.addEventListener('hashchange', render);
 

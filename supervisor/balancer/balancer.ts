@@ -5,16 +5,19 @@
 // (exchange.ts) over the service's strategy and pools. Connections are capped per client
 // address, deadlines are checked by sweep(), drains are answered once this thread has nothing
 // in flight to the replica.
+import { readFile, stat } from 'node:fs/promises';
 import type { Server, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
+import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { isLoopback, isLoopbackHost } from '../admin-access.ts';
 import type { FromBalancer, RoutesMessage, SuspectMessage } from '../protocol.ts';
+import { UI_SECURITY_HEADERS } from '../security-headers.ts';
 import { sendJson, serveStatic, type StaticOptions } from '../static.ts';
 import { Spool, type SpoolFile } from './body-spool.ts';
 import { ProxyTrust } from './client-address.ts';
-import { acceptedEncoding, rawHeader } from './compression.ts';
+import { acceptedEncoding, compressWhole, rawHeader } from './compression.ts';
 import { ProxyExchange, type ClientInfo, type ExchangeHost, type RequestFacts } from './exchange.ts';
 import { guardSession } from './h2-session.ts';
 import { h2RequestHeaders, headerValues, hostOf } from './headers.ts';
@@ -26,6 +29,8 @@ import { CompressedFiles } from './static-cache.ts';
 import { PrefixTable, pathSet } from './routes.ts';
 import { FixedBackend, ServiceRoute, type Backend, type PoolFactory, type ReplicaMember } from './service-route.ts';
 import type { BalancerLimits, BalancerSettings, CompressionConfig, TlsMaterial } from './settings.ts';
+import { PreviewFetcher } from './share-fetch.ts';
+import { pageOrigin, previewPage, renderPreviewPage, type PreviewAnswer } from './share-page.ts';
 import { SharedLayout, SharedState } from './shared-state.ts';
 import { createStrategy, type AttemptOutcome, type Clock } from './strategy.ts';
 import { canonicalTarget, decodedPath } from './target.ts';
@@ -103,6 +108,9 @@ export class Balancer implements ExchangeHost {
   readonly #services = new Map<string, ServiceRoute>();
   #routes = new PrefixTable<ServiceRoute>([]);
   readonly #blocked: PrefixTable<true>;
+  /** Shareable addresses: the UI's page with preview tags from `#previewSource` + the path. */
+  readonly #previewPaths: PrefixTable<true>;
+  readonly #previewSource: string;
   readonly #uncounted: PrefixTable<true>;
   readonly #admin: FixedBackend;
   readonly #exchanges = new TrackedList<ProxyExchange>();
@@ -120,6 +128,8 @@ export class Balancer implements ExchangeHost {
   /** Who the plain port may redirect to: the names of the certificate in use. */
   #certificateNames: CertificateNames | undefined;
   #compressedFiles: CompressedFiles | undefined;
+  #previews: PreviewFetcher | undefined;
+  #shellCache: { stamp: string; text: string } | undefined;
   #bodyBudget: number;
   readonly #spool: Spool;
   #lastVersion = -1;
@@ -156,6 +166,8 @@ export class Balancer implements ExchangeHost {
     this.#rate = rateLimitsOn(edge.rateLimits) ? new RateLimits(edge.rateLimits, this.shared) : undefined;
     this.#trust = edge.trustedProxies.length > 0 ? new ProxyTrust(edge.trustedProxies) : undefined;
     this.#acmeWebroot = edge.tls.acmeWebroot || undefined;
+    this.#previewPaths = pathSet(edge.previews.paths);
+    this.#previewSource = edge.previews.source.replace(/\/+$/, '');
     this.#certificateNames = s.tls !== null ? new CertificateNames(s.tls.cert) : undefined;
   }
 
@@ -425,7 +437,11 @@ export class Balancer implements ExchangeHost {
     if (this.#blocked.matches(path)) return this.#local(req, res, 403, `${path} is not available through the balancer`);
     if (this.compression !== undefined) facts.accepted = acceptedEncoding(rawHeader(req.rawHeaders, 'accept-encoding'));
     const route = this.#routes.lookup(path);
-    if (route === undefined) return void this.#static(req, res, path);
+    if (route === undefined) {
+      if ((req.method === 'GET' || req.method === 'HEAD') && this.#previewPaths.matches(path))
+        return void this.#previewPage(req, res, path, pageOrigin((facts.forwarded ?? client).proto, host ?? undefined));
+      return void this.#static(req, res, path);
+    }
     if (!this.#uncounted.matches(path)) this.shared.countRequest(route.index, this.#clock.now());
     this.#proxy(new ProxyExchange(this, route, req, res, path + target.query, client, facts), client, req.socket);
   }
@@ -521,6 +537,59 @@ export class Balancer implements ExchangeHost {
     }
   }
 
+  /** A shareable address (/a/37): the UI's page with the preview tags its service gives (share-page.ts). */
+  async #previewPage(req: IncomingMessage, res: ServerResponse, path: string, origin: string | undefined) {
+    try {
+      req.resume();
+      const shell = await this.#shell();
+      if (shell === undefined) return this.#local(req, res, 404, `no such path: ${path}`);
+      const source = `${this.#previewSource}${path}`;
+      const backend = this.#routes.lookup(source);
+      const fetcher = (this.#previews ??= new PreviewFetcher());
+      let answer: PreviewAnswer;
+      const member = backend !== undefined && fetcher.available ? backend.acquire() : undefined;
+      if (backend !== undefined && member !== undefined) {
+        const fetched = await fetcher.fetch(member.url, source);
+        this.attemptEnded(backend, member, fetched.outcome, `preview ${source}`);
+        answer = fetched.answer;
+      }
+      if (res.destroyed) return;
+      const page = previewPage(answer);
+      let body: Buffer = Buffer.from(renderPreviewPage(shell, path, page, origin));
+      const headers: Record<string, string> = {
+        ...UI_SECURITY_HEADERS,
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-cache',
+      };
+      this.#secureHeaders(req, res);
+      const compression = this.compression;
+      if (compression !== undefined) {
+        headers.vary = 'Accept-Encoding';
+        const encoding = acceptedEncoding(rawHeader(req.rawHeaders, 'accept-encoding'));
+        if (encoding !== undefined && body.length >= compression.minBytes) {
+          body = compressWhole(encoding, body, { brotli: compression.brotliQuality, gzip: compression.gzipLevel });
+          headers['content-encoding'] = encoding;
+        }
+      }
+      res.writeHead(page.status, { ...headers, 'content-length': String(body.length) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      this.#send({ type: 'worker-error', code: 'BALANCER_SHARE_PAGE', message: (err as Error).message });
+      if (!res.headersSent) sendJson(res, 500, { error: 'the balancer could not make that page' });
+      else res.destroy();
+    }
+  }
+
+  /** public/index.html, read again only when it changed (a deploy replaces it). */
+  async #shell(): Promise<string | undefined> {
+    const file = path.join(this.#settings.staticDir, 'index.html');
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) return undefined;
+    const stamp = `${info.size}-${info.mtimeMs}`;
+    if (this.#shellCache?.stamp !== stamp) this.#shellCache = { stamp, text: await readFile(file, 'utf8') };
+    return this.#shellCache.text;
+  }
+
   // ---- ExchangeHost --------------------------------------------------------------------------
 
   now(): number {
@@ -607,6 +676,7 @@ export class Balancer implements ExchangeHost {
     for (const listener of this.#listeners) listener.closeAllConnections();
     for (const route of this.#services.values()) route.destroyAll();
     this.#admin.destroy();
+    this.#previews?.destroy();
   }
 
   #settle(id: string): void {

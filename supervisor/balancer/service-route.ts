@@ -18,6 +18,8 @@ export interface PoolLike {
 
 export interface ReplicaMember extends Member {
   pool: PoolLike;
+  /** The replica's base URL, for calls the balancer makes itself (a shared link's preview). */
+  url: string;
 }
 
 /** `streams`: the upstream serves long-lived responses (event streams): no response deadline. */
@@ -38,7 +40,7 @@ export class FixedBackend implements Backend {
 
   constructor(name: string, pool: PoolLike) {
     this.name = name;
-    this.#member = { id: name, port: 0, slot: -1, ready: true, live: true, pool };
+    this.#member = { id: name, port: 0, slot: -1, ready: true, live: true, pool, url: '' };
   }
 
   acquire(tried?: readonly ReplicaMember[]): ReplicaMember | undefined {
@@ -92,6 +94,7 @@ export class ServiceRoute implements Backend {
         ready: r.ready,
         live: r.live,
         pool: this.#pools({ host, port: Number(port || 80), url: r.url }),
+        url: r.url,
       });
     }
     for (const [id, member] of this.#members) if (!next.has(id)) this.#retire(member);

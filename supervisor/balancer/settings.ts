@@ -98,8 +98,18 @@ export interface RateLimitConfig {
   auth: BucketConfig & { paths: string[]; methods: string[] };
 }
 
+/**
+ * `balancer.previews`: addresses (path prefixes) answered with the web UI's page carrying the
+ * link-preview tags that `source` + the address gives (a `PagePreview`, share-page.ts).
+ */
+export interface PreviewsConfig {
+  paths: string[];
+  source: string;
+}
+
 /** The config's public-edge sections: each off (or cheap) unless configured. */
 export interface EdgeConfig {
+  previews: PreviewsConfig;
   tls: TlsConfig;
   compression: CompressionConfig;
   rateLimits: RateLimitConfig;
@@ -184,6 +194,7 @@ export const DEFAULT_LIMITS: BalancerLimits = {
 };
 
 export const DEFAULT_EDGE: EdgeConfig = {
+  previews: { paths: [], source: '/api/v1/previews' },
   tls: { certFile: '', keyFile: '', redirectPort: 0, hstsMaxAgeSeconds: 31_536_000, acmeWebroot: '' },
   compression: { enabled: true, minBytes: 1024, brotliQuality: 1, gzipLevel: 1 },
   rateLimits: {

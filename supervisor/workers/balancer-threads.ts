@@ -69,7 +69,16 @@ export class BalancerThreads {
     this.#traffic = new TrafficReader(buffer, this.layout.traffic);
     this.#view = new Int32Array(buffer);
     this.#suspects = new SuspectMarks(buffer, this.layout, epoch);
-    const { threads, adminOnListener, tls, compression, rateLimits, trustedProxies, ...limits } = c.balancer;
+    const {
+      threads,
+      adminOnListener,
+      tls,
+      compression,
+      rateLimits,
+      trustedProxies,
+      previews,
+      ...limits
+    } = c.balancer;
     for (let thread = 0; thread < threads; thread++) {
       const settings: BalancerSettings = {
         listen: c.listen,
@@ -85,7 +94,7 @@ export class BalancerThreads {
         suspectMs: c.heartbeat.intervalMs,
         strategies: Object.fromEntries(c.services.map((s) => [s.name, s.strategy])),
         limits,
-        edge: { tls, compression, rateLimits, trustedProxies },
+        edge: { tls, compression, rateLimits, trustedProxies, previews },
         tls: options.tls,
         shared: this.shared,
       };

@@ -216,7 +216,7 @@ describe('web UI in owner mode', { skip }, () => {
   });
 
   test("share: the act's own address, through the share sheet where there is one, else copied", async () => {
-    const actUrl = `${app!.baseUrl}/#/a/${ids[0]}`;
+    const actUrl = `${app!.baseUrl}/a/${ids[0]}`;
     // Headless Chromium has a clipboard but no share sheet: the copy path, for real.
     await withWatchedPage(browser!, { permissions: ['clipboard-read', 'clipboard-write'] }, async ({ page }) => {
       await page.goto(url(`#/a/${ids[0]}`));

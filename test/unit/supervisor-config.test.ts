@@ -379,18 +379,30 @@ describe('config env overrides and defaults', () => {
   });
   test('balancer defaults: one thread, no admin on the listener, the limits of balancer/settings.ts', () => {
     const c = parseConfig(valid(), { env: {} });
-    assert.deepEqual(c.balancer, { threads: 1, adminOnListener: false, ...DEFAULT_LIMITS, ...DEFAULT_EDGE });
+    assert.deepEqual(c.balancer, {
+      threads: 1,
+      adminOnListener: false,
+      ...DEFAULT_LIMITS,
+      ...DEFAULT_EDGE,
+    });
     assert.equal(c.admin.token, '');
     const shipped = loadConfigFile(new URL('../../config/orchestrator.json', import.meta.url).pathname, { env: {} });
-    // The shipped file turns the rate limits on (log-in and sign-up of SelfLessActs) and retries
-    // safe requests after a 500 (SelfLessActs' crash switch); the rest is the defaults.
+    // The shipped file turns the rate limits on (log-in and sign-up of SelfLessActs), retries
+    // safe requests after a 500 (SelfLessActs' crash switch) and serves its shareable addresses
+    // with their previews; the rest is the defaults.
     assert.deepEqual(
-      { ...shipped.balancer, rateLimits: c.balancer.rateLimits, retryStatuses: c.balancer.retryStatuses },
+      {
+        ...shipped.balancer,
+        rateLimits: c.balancer.rateLimits,
+        retryStatuses: c.balancer.retryStatuses,
+        previews: c.balancer.previews,
+      },
       c.balancer,
       'the shipped file says the same',
     );
     assert.deepEqual(shipped.balancer.retryStatuses, [500, 502, 503, 504]);
     assert.deepEqual(shipped.balancer.rateLimits.auth.paths, ['/api/v1/sessions', '/api/v1/users']);
+    assert.deepEqual(shipped.balancer.previews, { paths: ['/a', '/c', '/u'], source: '/api/v1/previews' });
     const env = parseConfig(valid(), {
       env: { BALANCER_THREADS: '4', BALANCER_ADMIN_ON_LISTENER: 'true', ADMIN_TOKEN: 't' },
     });

@@ -10,6 +10,7 @@ import { finding } from './finding.ts';
 import { hostileBodies } from './limits.ts';
 import { ownerRules } from './owner-rules.ts';
 import { photoRoutes } from './photos.ts';
+import { previews } from './previews.ts';
 import { profile } from './profile.ts';
 import { sessionRevocation } from './sessions.ts';
 
@@ -25,4 +26,5 @@ export function beyondContract(backend: Backend): void {
   finding(backend);
   comments(backend);
   profile(backend);
+  previews(backend);
 }

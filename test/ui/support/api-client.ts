@@ -84,6 +84,16 @@ export class ApiClient {
     return /"actId"\s*:\s*(\d+)/.exec(text)?.[1] ?? '';
   }
 
+  async setBio(username: string, bio: string): Promise<void> {
+    await ok(await this.json('PUT', `/api/v1/users/${encodeURIComponent(username)}/profile`, { bio }), 'set bio');
+  }
+
+  async setAvatar(username: string, image: Buffer, type = 'image/png'): Promise<void> {
+    const path = `/api/v1/users/${encodeURIComponent(username)}/avatar`;
+    const body = new Uint8Array(image);
+    await ok(await this.fetch(path, { method: 'PUT', headers: { 'Content-Type': type }, body }), 'set avatar');
+  }
+
   async upvote(actId: string): Promise<void> {
     await ok(
       await this.fetch('/api/v1/acts/upvote', {

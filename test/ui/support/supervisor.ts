@@ -16,6 +16,8 @@ export interface ScalingSetup {
 
 export interface RunningSupervisor {
   listenUrl: string;
+  /** Process ids of the replicas running now, by service (the process runtime's state file). */
+  replicaPids(): Promise<Record<string, number[]>>;
   adminUrl: string;
   status(): Promise<StatusBody>;
   output(): string;
@@ -91,12 +93,21 @@ export async function startSupervisor(scaling: ScalingSetup): Promise<RunningSup
         return (await res.json()) as StatusBody;
       },
       output: () => running.output(),
+      replicaPids: () => replicaPids(dir, instance),
       stop: stopAll,
     };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+async function replicaPids(dir: string, instance: string): Promise<Record<string, number[]>> {
+  const text = await readFile(join(dir, 'data', `process-replicas-${instance}.json`), 'utf8');
+  const pids: Record<string, number[]> = {};
+  for (const r of (JSON.parse(text) as { replicas: Array<{ pid: number; service: string }> }).replicas)
+    (pids[r.service] ??= []).push(r.pid);
+  return pids;
 }
 
 /**
