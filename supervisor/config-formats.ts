@@ -17,6 +17,7 @@ const FORMATS = {
   'sa-header-bytes': { check: c.intIn(1024, 1_048_576), numeric: true },
   'sa-on-shutdown': { check: c.oneOf(['remove', 'leave']) },
   'sa-process-cgroups': { check: c.oneOf(['auto', 'off']) },
+  'sa-upstream-parser': { check: c.oneOf(['auto', 'llhttp', 'own']) },
   'sa-paths': { check: c.arrayOf(c.urlPath, 'paths starting with "/"') },
   'sa-path': { check: c.urlPath },
   'sa-env-names': { check: c.arrayOf(c.envName, 'environment variable names') },

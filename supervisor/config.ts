@@ -9,7 +9,13 @@ import { ConfigError, type ConfigIssue } from './config-error.ts';
 import { didYouMean, schemaKeysAt } from './config-suggest.ts';
 import { field as f, formatCheck, registerFormat, takeFormatProblems } from './config-formats.ts';
 import { envIssues, parseServices, portRange, type ScalingSettings, type ServiceConfig } from './config-service.ts';
-import { DEFAULT_EDGE, DEFAULT_LIMITS, type BalancerLimits, type EdgeConfig } from './balancer/settings.ts';
+import {
+  DEFAULT_EDGE,
+  DEFAULT_LIMITS,
+  type BalancerLimits,
+  type EdgeConfig,
+  type UpstreamParserSetting,
+} from './balancer/settings.ts';
 import { RUNTIMES, type RuntimeName, type RuntimeSettings } from './runtime/registry.ts';
 
 export { ConfigError, describeIssue, type ConfigIssue } from './config-error.ts';
@@ -33,7 +39,8 @@ export interface Config {
    * /admin/* are served there (to loopback clients only), and its limits against slow,
    * greedy or hostile clients.
    */
-  balancer: { threads: number; adminOnListener: boolean } & BalancerLimits & EdgeConfig;
+  balancer: { threads: number; adminOnListener: boolean; upstreamParser: UpstreamParserSetting } & BalancerLimits &
+    EdgeConfig;
   publishHost: string;
   /** Absolute. Holds secrets.json, process-runtime state and logs, and replicas/ (their DATA_DIR). */
   dataDir: string;
@@ -95,6 +102,7 @@ const SCHEMA = {
   balancer: {
     threads: f('sa-threads', 1, 'BALANCER_THREADS'),
     adminOnListener: f('sa-boolean', false, 'BALANCER_ADMIN_ON_LISTENER'),
+    upstreamParser: f('sa-upstream-parser', 'auto', 'UPSTREAM_PARSER'),
     headersTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.headersTimeoutMs),
     bodyIdleTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.bodyIdleTimeoutMs),
     bodyMinBytesPerSecond: f('sa-nat', DEFAULT_LIMITS.bodyMinBytesPerSecond),

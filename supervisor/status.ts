@@ -59,6 +59,11 @@ export interface StatusBody {
   /** The same in a sentence, with why there are no cgroups where there are none. */
   limits: string;
   startedAt: string;
+  /**
+   * How the balancer reads the replicas' responses: Node's internal llhttp (fast), or our own
+   * parser, with why (the binding failed its self-test, or it was configured).
+   */
+  upstreamParser: { parser: 'llhttp' | 'own'; reason: string | null };
   /** Where the balancer listens; null until it does. */
   listen: { host: string; port: number } | null;
   /** Why the balancer cannot listen (it keeps trying); null while it listens. */
@@ -105,6 +110,7 @@ export interface StatusInput {
   cpuEnforcement: CpuEnforcement;
   limits: string;
   startedAt: number;
+  upstreamParser: { parser: 'llhttp' | 'own'; reason: string | null };
   listen: { host: string; port: number } | null;
   listenError: ListenError | null;
   config: Config;
@@ -165,6 +171,7 @@ export function buildStatus(input: StatusInput): StatusBody {
     cpuEnforcement: input.cpuEnforcement,
     limits: input.limits,
     startedAt: new Date(input.startedAt).toISOString(),
+    upstreamParser: input.upstreamParser,
     listen: input.listen,
     listenError: input.listenError,
     capacity,

@@ -6,6 +6,7 @@ import { separateServiceData } from './runtime/replica-files.ts';
 import { AdminServer } from './admin.ts';
 import { runtimeLogSource } from './admin-logs.ts';
 import type { InheritedSockets } from './balancer/socket-activation.ts';
+import { chooseReader } from './balancer/upstream-reader.ts';
 import { BalancerThreads } from './workers/balancer-threads.ts';
 import { ConfigError, describeIssue, loadConfigFile, type Config } from './config.ts';
 import { applySpecChanges } from './config-reload.ts';
@@ -66,6 +67,7 @@ export class Supervisor {
   #scaler: HostOf<typeof SCALER> | undefined;
   #listen: { host: string; port: number } | null = null;
   #listenError: ListenError | null = null;
+  readonly #upstreamParser: StatusBody['upstreamParser'];
   #routes = { version: 0, json: '' };
   #targets = { version: 0, json: '' };
   #stopping = false;
@@ -96,6 +98,11 @@ export class Supervisor {
     this.#logger = options.logger;
     this.#why = options.why;
     this.events = new EventLog({ logger: options.logger.child({ component: 'events' }) });
+    // The balancer threads make the same choice (same binary): this one says it, once.
+    const reader = chooseReader(this.#config.balancer.upstreamParser);
+    this.#upstreamParser = { parser: reader.kind, reason: reader.reason ?? null };
+    if (reader.kind === 'own' && this.#config.balancer.upstreamParser === 'auto')
+      options.logger.warn('the balancer reads replies with its own parser (slower)', { reason: reader.reason });
     const tls = this.#config.balancer.tls;
     this.#certificate = tls.certFile === '' ? null : readCertificate(tls);
     // Secrets, the admin token, spooled bodies and the embedded databases live under it.
@@ -150,6 +157,7 @@ export class Supervisor {
       cpuEnforcement: this.#runtime.cpuEnforcement,
       limits: this.#runtime.limitsNote,
       startedAt: this.#startedAt,
+      upstreamParser: this.#upstreamParser,
       listen: this.#listen,
       listenError: this.#listenError,
       config: this.#config,

@@ -30,6 +30,7 @@ import { PrefixTable, pathSet } from './routes.ts';
 import { FixedBackend, ServiceRoute, type Backend, type PoolFactory, type ReplicaMember } from './service-route.ts';
 import type { BalancerLimits, BalancerSettings, CompressionConfig, TlsMaterial } from './settings.ts';
 import { PreviewFetcher } from './share-fetch.ts';
+import { chooseReader, type ReaderChoice } from './upstream-reader.ts';
 import { pageOrigin, previewPage, renderPreviewPage, type PreviewAnswer } from './share-page.ts';
 import { SharedLayout, SharedState } from './shared-state.ts';
 import { createStrategy, type AttemptOutcome, type Clock } from './strategy.ts';
@@ -107,6 +108,8 @@ export class Balancer implements ExchangeHost {
   readonly #traffic: TrafficRecorder;
   readonly #services = new Map<string, ServiceRoute>();
   #routes = new PrefixTable<ServiceRoute>([]);
+  /** How replies are read: Node's llhttp when its self-test passes, else our parser (upstream-reader.ts). */
+  readonly reader: ReaderChoice;
   readonly #blocked: PrefixTable<true>;
   /** Shareable addresses: the UI's page with preview tags from `#previewSource` + the path. */
   readonly #previewPaths: PrefixTable<true>;
@@ -154,6 +157,7 @@ export class Balancer implements ExchangeHost {
           this.#poolOptions(u.streams ? 0 : s.limits.upstreamTimeoutMs),
           this.#poolClock,
         ));
+    this.reader = chooseReader(s.upstreamParser);
     this.#blocked = pathSet(s.blockedPaths);
     this.#uncounted = pathSet(s.uncountedPaths);
     // Memory for kept request bodies, per thread: 1024 bodies of the largest kept size.
@@ -695,6 +699,7 @@ export class Balancer implements ExchangeHost {
       connectTimeoutMs: l.upstreamConnectTimeoutMs,
       responseTimeoutMs,
       maxHeaderBytes: Math.max(l.maxHeaderBytes, 65_536),
+      reader: this.reader.factory,
     };
   }
 

@@ -132,8 +132,12 @@ export interface InheritedFds {
   redirect: number | null;
 }
 
+/** `balancer.upstreamParser`: how replies are read (upstream-reader.ts); auto: the fast one if its self-test passes. */
+export type UpstreamParserSetting = 'auto' | 'llhttp' | 'own';
+
 export interface BalancerSettings {
   listen: { host: string; port: number };
+  upstreamParser: UpstreamParserSetting;
   /**
    * When set, the listener is this socket rather than listen.host:port, and a thread accepts
    * only once told `accept` (the fleet is ready): until then connections wait in the backlog.

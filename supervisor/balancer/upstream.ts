@@ -1,23 +1,15 @@
 // Keep-alive HTTP/1.1 connections to one replica, over raw sockets, one request at a time per
-// connection (no pipelining). Responses are parsed by llhttp in C++ (llhttp.ts) reading the
-// socket itself, and handed to the exchange as head, body pieces and end; after each read the
-// exchange is told to flush, so one upstream read becomes one write to the client.
+// connection (no pipelining). Responses are read by the pool's reader (upstream-reader.ts:
+// Node's llhttp reading the socket in C++, or our own parser) and handed to the exchange as
+// head, body pieces and end; after each read the exchange is told to flush, so one upstream read
+// becomes one write to the client.
 //
 // Bounded: at most `maxConnections` sockets, at most `maxQueued` requests waiting for one (the
 // caller answers 503 beyond that), and every wait has a deadline, checked by sweep(): connect,
 // first response byte, and gaps in the response (not counting time paused for a slow client).
 import net from 'node:net';
-import {
-  newParser,
-  ON_BODY,
-  ON_EXECUTE,
-  ON_HEADERS,
-  ON_HEADERS_COMPLETE,
-  ON_MESSAGE_COMPLETE,
-  RESPONSE,
-  STRICT,
-  type HttpParser,
-} from './llhttp.ts';
+import type { HeadVerdict } from './response-parser.ts';
+import { ownReader, type ReaderEvents, type ReaderFactory, type UpstreamReader } from './upstream-reader.ts';
 
 /**
  * 'refused': the connection was never made, nothing reached the replica. 'reset': it broke (or
@@ -61,6 +53,8 @@ export interface PoolOptions {
   /** Longest wait for the response head, and longest silence within a response; 0: none. */
   responseTimeoutMs: number;
   maxHeaderBytes: number;
+  /** How responses are read (upstream-reader.ts's chooseReader); our own parser when not given. */
+  reader?: ReaderFactory;
 }
 
 interface Waiting {
@@ -195,82 +189,13 @@ export class UpstreamPool {
   }
 }
 
-interface ParserWithConn extends HttpParser {
-  conn: UpstreamConnection;
-}
-
-// llhttp callbacks, with `this` the parser.
-function onHeaders(this: ParserWithConn, headers: string[]): void {
-  // A head split over several reads, or very many headers: llhttp hands it over in parts.
-  for (const h of headers) this.conn.partial.push(h);
-}
-
-function onHeadersComplete(
-  this: ParserWithConn,
-  _major: number,
-  _minor: number,
-  headers: string[] | undefined,
-  _method: number,
-  _url: string,
-  status: number,
-  reason: string,
-  _upgrade: boolean,
-  shouldKeepAlive: boolean,
-): number {
-  const conn = this.conn;
-  const all = headers ?? conn.partial;
-  conn.partial = [];
-  const ex = conn.ex;
-  if (ex === null || status === 101) {
-    conn.broken = true; // a response nobody asked for, or a protocol switch we never offered
-    return -1;
-  }
-  if (status < 200) {
-    conn.informational = true; // 100 Continue, 103 Early Hints: the final response follows
-    return 0;
-  }
-  conn.gotHead = true;
-  conn.keepAlive = shouldKeepAlive;
-  conn.fed = ex;
-  ex.onHead(status, reason, all);
-  return ex.method === 'HEAD' ? 1 : 0; // 1: this response has no body
-}
-
-function onBody(this: ParserWithConn, chunk: Buffer): void {
-  const conn = this.conn;
-  conn.lastReadAt = conn.now;
-  conn.ex?.onBody(chunk);
-}
-
-function onMessageComplete(this: ParserWithConn): void {
-  const conn = this.conn;
-  if (conn.informational) {
-    conn.informational = false;
-    return;
-  }
-  const ex = conn.ex;
-  if (ex === null) return;
-  conn.ex = null;
-  conn.gotHead = false;
-  ex.conn = null;
-  conn.completed++;
-  conn.reusable = conn.keepAlive && conn.bodyComplete;
-  if (!conn.bodyComplete) ex.body?.detach(); // answered before the body was all sent
-  ex.onEnd();
-}
-
-function onExecute(this: ParserWithConn, result: number | Error): void {
-  this.conn.afterRead(result);
-}
-
-export class UpstreamConnection {
+export class UpstreamConnection implements ReaderEvents {
   readonly pool: UpstreamPool;
   readonly socket: net.Socket;
-  readonly #parser: ParserWithConn;
+  readonly #reader: UpstreamReader;
   ex: UpstreamExchange | null = null;
   /** The exchange the current read fed (flushed after the read even if it ended in it). */
   fed: UpstreamExchange | null = null;
-  partial: string[] = [];
   gotHead = false;
   keepAlive = false;
   informational = false;
@@ -291,19 +216,11 @@ export class UpstreamConnection {
     this.createdAt = pool.clock.now;
     const socket = net.connect({ host: pool.host, port: pool.port, noDelay: true });
     this.socket = socket;
-    const parser = newParser() as ParserWithConn;
-    parser.initialize(RESPONSE, {}, pool.options.maxHeaderBytes, STRICT);
-    parser.conn = this;
-    parser[ON_HEADERS] = onHeaders;
-    parser[ON_HEADERS_COMPLETE] = onHeadersComplete;
-    parser[ON_BODY] = onBody;
-    parser[ON_MESSAGE_COMPLETE] = onMessageComplete;
-    parser[ON_EXECUTE] = onExecute;
-    this.#parser = parser;
+    const reader = (pool.options.reader ?? ownReader)(this, pool.options.maxHeaderBytes);
+    this.#reader = reader;
     socket.once('connect', () => {
       this.connected = true;
-      // Reads go straight to llhttp; end-of-stream and errors still reach the socket's events.
-      parser.consume((socket as unknown as { _handle: object })._handle);
+      reader.start(socket);
       this.ex?.body?.pipeTo(this);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => this.#gone(err.code ?? err.message));
@@ -314,6 +231,46 @@ export class UpstreamConnection {
 
   get now(): number {
     return this.pool.clock.now;
+  }
+
+  // ---- the reader's events ------------------------------------------------------------------
+
+  onHeadersComplete(status: number, reason: string, headers: string[], keepAlive: boolean): HeadVerdict {
+    const ex = this.ex;
+    if (ex === null || status === 101) {
+      this.broken = true; // a response nobody asked for, or a protocol switch we never offered
+      return -1;
+    }
+    if (status < 200) {
+      this.informational = true; // 100 Continue, 103 Early Hints: the final response follows
+      return 0;
+    }
+    this.gotHead = true;
+    this.keepAlive = keepAlive;
+    this.fed = ex;
+    ex.onHead(status, reason, headers);
+    return ex.method === 'HEAD' ? 1 : 0; // 1: this response has no body
+  }
+
+  onBody(chunk: Buffer): void {
+    this.lastReadAt = this.pool.clock.now;
+    this.ex?.onBody(chunk);
+  }
+
+  onMessageComplete(): void {
+    if (this.informational) {
+      this.informational = false;
+      return;
+    }
+    const ex = this.ex;
+    if (ex === null) return;
+    this.ex = null;
+    this.gotHead = false;
+    ex.conn = null;
+    this.completed++;
+    this.reusable = this.keepAlive && this.bodyComplete;
+    if (!this.bodyComplete) ex.body?.detach(); // answered before the body was all sent
+    ex.onEnd();
   }
 
   start(ex: UpstreamExchange, now: number): void {
@@ -343,13 +300,13 @@ export class UpstreamConnection {
   /** Flow control from the client side: stop reading the replica while the client is full. */
   pause(): void {
     this.paused = true;
-    (this.socket as unknown as { _handle?: { readStop(): void } })._handle?.readStop();
+    this.#reader.pause();
   }
 
   resume(): void {
     this.paused = false;
     this.lastReadAt = this.pool.clock.now;
-    (this.socket as unknown as { _handle?: { readStart(): void } })._handle?.readStart();
+    this.#reader.resume();
   }
 
   afterRead(result: number | Error): void {
@@ -424,14 +381,12 @@ export class UpstreamConnection {
     this.#dead = true;
     this.socket.destroy();
     const ex = this.ex;
-    // A response delimited by the end of the connection is complete now (llhttp decides).
+    // A response delimited by the end of the connection is complete now (the parser decides).
     if (ex !== null && this.gotHead && this.connected) {
-      const finished = this.#parser.finish();
-      if (!(finished instanceof Error) && this.ex === null) ex.flush();
+      const finished = this.#reader.finish();
+      if (finished === undefined && this.ex === null) ex.flush();
     }
-    if (this.connected) this.#parser.unconsume();
-    const parser = this.#parser;
-    setImmediate(() => parser.close()); // once llhttp's stack has unwound
+    this.#reader.close();
     this.pool.forget(this, this.pool.clock.now);
     if (this.ex !== null) {
       const failed = this.ex;

@@ -72,6 +72,7 @@ export class BalancerThreads {
     const {
       threads,
       adminOnListener,
+      upstreamParser,
       tls,
       compression,
       rateLimits,
@@ -89,6 +90,7 @@ export class BalancerThreads {
         spoolDir: path.join(c.dataDir, 'spool'),
         adminOrigin: options.adminOrigin,
         adminOnListener,
+        upstreamParser,
         blockedPaths: c.blockedPaths,
         uncountedPaths: c.uncountedPaths,
         suspectMs: c.heartbeat.intervalMs,

@@ -79,6 +79,7 @@ describe('docs/operations.md, "Every key"', () => {
     const enums: Record<string, string> = {
       runtime: 'process',
       onShutdown: 'leave',
+      'balancer.upstreamParser': 'own',
       'runtimes.docker.socket': 'unix:///run/sample-override',
       'runtimes.podman.socket': 'unix:///run/sample-override',
       'runtimes.docker.user': '1000:1000',

@@ -47,6 +47,7 @@ function replica(port: number, extra: Partial<StatusReplica> = {}): StatusReplic
 
 const status: StatusBody = {
   runtime: 'docker',
+  upstreamParser: { parser: 'llhttp', reason: null },
   memoryEnforcement: 'cgroup',
   cpuEnforcement: 'cgroup',
   limits: "the engine's cgroup per container",

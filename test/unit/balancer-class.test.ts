@@ -173,6 +173,7 @@ function rig(
   const buffer = options.buffer ?? layout.create();
   const settings: BalancerSettings = {
     listen: { host: '127.0.0.1', port: 3000 },
+    upstreamParser: 'auto',
     inherited: null,
     threads,
     thread: options.thread ?? 0,

@@ -40,6 +40,7 @@ test('status table: columns padded to the widest cell, a row per replica, a dash
   });
   const status: StatusBody = {
     runtime: 'docker',
+    upstreamParser: { parser: 'llhttp', reason: null },
     memoryEnforcement: 'cgroup',
     cpuEnforcement: 'cgroup',
     limits: "the engine's cgroup per container",

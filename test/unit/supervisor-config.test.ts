@@ -382,6 +382,7 @@ describe('config env overrides and defaults', () => {
     assert.deepEqual(c.balancer, {
       threads: 1,
       adminOnListener: false,
+      upstreamParser: 'auto',
       ...DEFAULT_LIMITS,
       ...DEFAULT_EDGE,
     });
