@@ -10,12 +10,13 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
+import { eventually } from '../../testkit/eventually.ts';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { ApiClient } from './support/api-client.ts';
 import { launchBrowser, screenshot, withWatchedPage } from './support/browser.ts';
 import { PHONE } from './support/page-weight.ts';
 import { heartPng, PALETTES } from './support/png.ts';
-import { startSupervisor, type RunningSupervisor } from './support/supervisor.ts';
+import { startSupervisor, waitForStatus, type RunningSupervisor } from './support/supervisor.ts';
 
 const skip = skipUnless(await chromiumAvailable(), 'Chromium');
 const CATEGORY = 'Porch & Garden';
@@ -59,6 +60,18 @@ describe('shareable addresses: the page with its preview tags, from the balancer
 
   before(async () => {
     sup = await startSupervisor({ windowSeconds: 60, requestsPerReplica: 1000, maxActs: 1 });
+    await waitForStatus(
+      sup,
+      'both services ready',
+      (s) => ['users', 'acts'].every((name) => s.services[name]?.replicas.some((r) => r.state === 'ready')),
+      40_000,
+    );
+    await eventually(
+      async () => (await fetch(sup!.listenUrl).catch(() => undefined))?.ok || undefined,
+      'the balancer answers',
+      10_000,
+      100,
+    );
     browser = await launchBrowser();
     const nia = new ApiClient(sup.listenUrl);
     await nia.signUpAndLogIn('nia', 'nia password');
@@ -148,7 +161,9 @@ describe('shareable addresses: the page with its preview tags, from the balancer
     const t = tags((await rawGet(page(`/a/${actId}`))).body);
     const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
     await withWatchedPage(browser!, { viewport: { width: 560, height: 520 } }, async ({ page: tab }) => {
-      await tab.setContent(`<!doctype html><meta charset="utf-8">
+      // Drawn at the site's origin: the images carry Cross-Origin-Resource-Policy: same-origin
+      // (no hotlinking), and an unfurler fetches them from its server, not from a page.
+      const card = `<!doctype html><meta charset="utf-8">
         <body style="margin:0;padding:24px;background:#e9ebee;font:15px system-ui,sans-serif">
         <p style="margin:0 0 8px;color:#333">carol: look what nia did ${esc(t['og:url']!)}</p>
         <article style="width:500px;background:#fff;border:1px solid #ccd;border-radius:10px;overflow:hidden">
@@ -159,7 +174,9 @@ describe('shareable addresses: the page with its preview tags, from the balancer
             <div style="font-weight:600;margin:2px 0">${esc(t['og:title']!)}</div>
             <div style="color:#445">${esc(t['og:description']!)}</div>
           </div>
-        </article>`);
+        </article>`;
+      await tab.route(page('/unfurled-card'), (route) => route.fulfill({ contentType: 'text/html', body: card }));
+      await tab.goto(page('/unfurled-card'));
       const loaded = await tab
         .locator('img')
         .evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth));
