@@ -75,6 +75,11 @@ interface ClientState extends ClientInfo {
 }
 
 const kClient = Symbol('balancer client');
+
+/** A connection's peer, the same for a raw socket and the TLS socket over it. */
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
+}
 type ClientSocket = Socket & { [kClient]?: ClientState };
 
 /** Something the balancer listens with, closed at shutdown. */
@@ -132,6 +137,8 @@ export class Balancer implements ExchangeHost {
   #certificateNames: CertificateNames | undefined;
   #compressedFiles: CompressedFiles | undefined;
   #previews: PreviewFetcher | undefined;
+  /** TLS connections accepted and not yet through their handshake, by peer address and port. */
+  readonly #handshaking = new Map<string, ClientState>();
   #shellCache: { stamp: string; text: string } | undefined;
   #bodyBudget: number;
   readonly #spool: Spool;
@@ -244,13 +251,24 @@ export class Balancer implements ExchangeHost {
     tls.on('connection', (raw: Socket) => {
       // Over the cap there is no TLS session yet to answer in, and a handshake is the very cost
       // the cap is there to spare: the connection is closed at once.
-      if (this.#accept(raw as ClientSocket, true) === undefined) {
+      const client = this.#accept(raw as ClientSocket, true);
+      if (client === undefined) {
         this.#refusals.note('connections-capped', clientAddress(raw), 'connections', this.#clock.now());
         raw.destroy();
+        return;
       }
+      // The TLS socket made over it names the same peer: that is how it finds its client state
+      // (node:tls keeps the raw socket only in a private field).
+      const peer = peerKey(raw);
+      this.#handshaking.set(peer, client);
+      raw.once('close', () => {
+        if (this.#handshaking.get(peer) === client) this.#handshaking.delete(peer);
+      });
     });
     tls.on('secureConnection', (socket: TLSSocket) => {
-      const client = (socket as unknown as { _parent?: ClientSocket })._parent?.[kClient];
+      const peer = peerKey(socket);
+      const client = this.#handshaking.get(peer);
+      this.#handshaking.delete(peer);
       if (client === undefined) return void socket.destroy();
       (socket as ClientSocket)[kClient] = client;
       if (socket.alpnProtocol === 'h2') {
@@ -348,8 +366,10 @@ export class Balancer implements ExchangeHost {
 
   /** Malformed requests (Node's parser): a JSON 4xx when no response is under way, else close. */
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    const busy = (socket as Socket & { _httpMessage?: { headersSent: boolean } })._httpMessage;
-    if (err.code === 'ECONNRESET' || !socket.writable || busy?.headersSent) {
+    // A request of this connection still in progress: its response may have begun, so no other
+    // answer can be written into the stream (our own count, not node:http's private state).
+    const busy = ((socket as ClientSocket)[kClient]?.active ?? 0) > 0;
+    if (err.code === 'ECONNRESET' || !socket.writable || busy) {
       socket.destroy();
       return;
     }

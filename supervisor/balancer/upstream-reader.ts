@@ -114,19 +114,28 @@ function llhttpReader(binding: LlhttpBinding): ReaderFactory {
   return (events, maxHeaderBytes) => {
     const parser = boundParser(binding, events, maxHeaderBytes);
     let handle: StreamHandle | undefined;
+    /** Our parser, for a socket without the stream handle llhttp reads (the self-test cannot see sockets). */
+    let fallback: UpstreamReader | undefined;
     return {
       start(socket) {
-        handle = (socket as unknown as { _handle: StreamHandle })._handle;
+        const own = (socket as unknown as { _handle?: StreamHandle })._handle;
+        if (typeof own?.readStop !== 'function' || typeof own.readStart !== 'function') {
+          fallback = ownReader(events, maxHeaderBytes);
+          return fallback.start(socket);
+        }
+        handle = own;
         // Reads go straight to llhttp; end-of-stream and errors still reach the socket's events.
         parser.consume(handle);
       },
-      pause: () => handle?.readStop(),
-      resume: () => handle?.readStart(),
+      pause: () => (fallback ? fallback.pause() : handle?.readStop()),
+      resume: () => (fallback ? fallback.resume() : handle?.readStart()),
       finish() {
+        if (fallback) return fallback.finish();
         const result = parser.finish();
         return result instanceof Error ? result : undefined;
       },
       close() {
+        fallback?.close();
         if (handle !== undefined) parser.unconsume();
         handle = undefined;
         setImmediate(() => parser.close()); // once llhttp's stack has unwound

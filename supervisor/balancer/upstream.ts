@@ -189,27 +189,45 @@ export class UpstreamPool {
   }
 }
 
+/**
+ * Where a connection is. `connecting`: the socket is not connected yet (the request may already
+ * be written into it); `awaiting-head`: a request is out, no final head yet (1xx heads pass);
+ * `reading-body`: the final head came; `finished`: the response is complete, the connection not
+ * yet given back or closed; `idle`: in the pool, free; `closed`: gone for good.
+ */
+export type ConnectionState = 'connecting' | 'awaiting-head' | 'reading-body' | 'finished' | 'idle' | 'closed';
+
+/** Every move a connection makes, in one place; any other is a bug, and throws. */
+export const CONNECTION_MOVES: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = {
+  connecting: ['awaiting-head', 'closed'],
+  'awaiting-head': ['reading-body', 'closed'],
+  'reading-body': ['finished', 'closed'],
+  finished: ['idle', 'awaiting-head', 'closed'],
+  idle: ['awaiting-head', 'closed'],
+  closed: [],
+};
+
 export class UpstreamConnection implements ReaderEvents {
   readonly pool: UpstreamPool;
   readonly socket: net.Socket;
   readonly #reader: UpstreamReader;
+  state: ConnectionState = 'connecting';
   ex: UpstreamExchange | null = null;
   /** The exchange the current read fed (flushed after the read even if it ended in it). */
   fed: UpstreamExchange | null = null;
-  gotHead = false;
   keepAlive = false;
+  /** A 1xx head came: its end is not the response's. */
   informational = false;
-  reusable = false;
+  /** The request body has been written whole. */
   bodyComplete = true;
+  /** The replica sent what nobody asked for: the read fails. */
   broken = false;
-  connected = false;
   paused = false;
   completed = 0;
   createdAt: number;
   startedAt = 0;
   lastReadAt = 0;
   idleSince = 0;
-  #dead = false;
 
   constructor(pool: UpstreamPool) {
     this.pool = pool;
@@ -219,14 +237,21 @@ export class UpstreamConnection implements ReaderEvents {
     const reader = (pool.options.reader ?? ownReader)(this, pool.options.maxHeaderBytes);
     this.#reader = reader;
     socket.once('connect', () => {
-      this.connected = true;
+      if (this.ex === null) return this.destroy(); // its request was taken back meanwhile
+      this.#to('awaiting-head');
       reader.start(socket);
-      this.ex?.body?.pipeTo(this);
+      this.ex.body?.pipeTo(this);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => this.#gone(err.code ?? err.message));
     // Closed by the replica before its response: a reset, whether by FIN or RST.
     socket.on('end', () => this.#gone('ECONNRESET'));
     socket.on('close', () => this.#gone('ECONNRESET'));
+  }
+
+  #to(next: ConnectionState): void {
+    if (!CONNECTION_MOVES[this.state].includes(next))
+      throw new Error(`upstream connection: ${this.state} → ${next} is not a move it makes`);
+    this.state = next;
   }
 
   get now(): number {
@@ -237,7 +262,7 @@ export class UpstreamConnection implements ReaderEvents {
 
   onHeadersComplete(status: number, reason: string, headers: string[], keepAlive: boolean): HeadVerdict {
     const ex = this.ex;
-    if (ex === null || status === 101) {
+    if (ex === null || status === 101 || this.state !== 'awaiting-head') {
       this.broken = true; // a response nobody asked for, or a protocol switch we never offered
       return -1;
     }
@@ -245,7 +270,7 @@ export class UpstreamConnection implements ReaderEvents {
       this.informational = true; // 100 Continue, 103 Early Hints: the final response follows
       return 0;
     }
-    this.gotHead = true;
+    this.#to('reading-body');
     this.keepAlive = keepAlive;
     this.fed = ex;
     ex.onHead(status, reason, headers);
@@ -264,11 +289,10 @@ export class UpstreamConnection implements ReaderEvents {
     }
     const ex = this.ex;
     if (ex === null) return;
+    this.#to('finished');
     this.ex = null;
-    this.gotHead = false;
     ex.conn = null;
     this.completed++;
-    this.reusable = this.keepAlive && this.bodyComplete;
     if (!this.bodyComplete) ex.body?.detach(); // answered before the body was all sent
     ex.onEnd();
   }
@@ -277,18 +301,19 @@ export class UpstreamConnection implements ReaderEvents {
     this.ex = ex;
     this.fed = null;
     ex.conn = this;
-    this.reusable = false;
     this.startedAt = this.pool.clock.tick(now);
     this.lastReadAt = now;
     this.bodyComplete = ex.body === null;
     this.socket.write(ex.head, 'latin1');
     // The body only once connected: if the connection is refused, the exchange still holds
     // every byte of it and can send it to another replica.
-    if (this.connected) ex.body?.pipeTo(this);
+    if (this.state === 'connecting') return;
+    this.#to('awaiting-head');
+    ex.body?.pipeTo(this);
   }
 
   write(chunk: Buffer | string): boolean {
-    return this.#dead ? true : this.socket.write(chunk, 'latin1');
+    return this.state === 'closed' ? true : this.socket.write(chunk, 'latin1');
   }
 
   /** The request body has been written completely. */
@@ -317,36 +342,35 @@ export class UpstreamConnection implements ReaderEvents {
     }
     if (result instanceof Error || this.broken) {
       this.#fail(
-        this.gotHead ? 'cut' : 'reset',
+        this.state === 'reading-body' ? 'cut' : 'reset',
         result instanceof Error
           ? `malformed response from the replica (${(result as { code?: string }).code ?? result.message})`
           : 'unexpected data from the replica',
       );
       return;
     }
-    if (this.ex === null && !this.#dead) {
-      if (this.reusable) {
-        this.reusable = false;
-        this.pool.release(this, this.pool.clock.now);
-      } else if (this.completed > 0) {
-        this.destroy();
-      }
-    }
+    if (this.state !== 'finished') return;
+    // Given back only when the reply allows it and the replica had the whole request.
+    if (this.keepAlive && this.bodyComplete) {
+      this.#to('idle');
+      this.pool.release(this, this.pool.clock.now);
+    } else this.destroy();
   }
 
   checkDeadlines(now: number, connectTimeoutMs: number, responseTimeoutMs: number): void {
     this.pool.clock.tick(now);
     if (this.ex === null) return;
-    if (!this.connected) {
+    if (this.state === 'connecting') {
       if (now - this.createdAt > connectTimeoutMs) this.#fail('refused', `no connection within ${connectTimeoutMs} ms`);
       return;
     }
     // A slow client's body or a slow reader is the client side's business (its own timeouts).
     if (responseTimeoutMs === 0 || this.paused || !this.bodyComplete) return;
+    const waiting = this.state === 'awaiting-head';
     const own = this.ex.headTimeoutMs;
-    const limit = !this.gotHead && own > 0 && own < responseTimeoutMs ? own : responseTimeoutMs;
+    const limit = waiting && own > 0 && own < responseTimeoutMs ? own : responseTimeoutMs;
     if (now - this.lastReadAt > limit) {
-      this.#fail(this.gotHead ? 'cut' : 'timeout', `the replica sent nothing for ${limit} ms`);
+      this.#fail(waiting ? 'timeout' : 'cut', `the replica sent nothing for ${limit} ms`);
     }
   }
 
@@ -377,15 +401,17 @@ export class UpstreamConnection implements ReaderEvents {
   }
 
   #gone(reason: string): void {
-    if (this.#dead) return;
-    this.#dead = true;
+    if (this.state === 'closed') return;
+    const was = this.state;
     this.socket.destroy();
     const ex = this.ex;
-    // A response delimited by the end of the connection is complete now (the parser decides).
-    if (ex !== null && this.gotHead && this.connected) {
+    // A response delimited by the end of the connection is complete now (the reader decides):
+    // it moves to finished, then on to closed below.
+    if (ex !== null && was === 'reading-body') {
       const finished = this.#reader.finish();
       if (finished === undefined && this.ex === null) ex.flush();
     }
+    this.#to('closed');
     this.#reader.close();
     this.pool.forget(this, this.pool.clock.now);
     if (this.ex !== null) {
@@ -394,7 +420,7 @@ export class UpstreamConnection implements ReaderEvents {
       this.fed = null;
       failed.conn = null;
       failed.body?.detach();
-      failed.onError(!this.connected ? 'refused' : this.gotHead ? 'cut' : 'reset', reason);
+      failed.onError(was === 'connecting' ? 'refused' : was === 'reading-body' ? 'cut' : 'reset', reason);
     }
   }
 }
