@@ -53,7 +53,10 @@ export interface ContainerSpec {
   ports?: PortBinding[];
   restartPolicy?: RestartPolicy;
   memoryBytes?: number;
-  /** Memory and swap together (Docker's MemorySwap): equal to memoryBytes means no swap; absent, the engine allows twice memoryBytes. */
+  /**
+   * Memory and swap together (Docker's MemorySwap): equal to memoryBytes means no swap; absent, the engine allows twice
+   * memoryBytes.
+   */
   memorySwapBytes?: number;
   /** CPU limit in cores (0.5 = half a core); sent as NanoCpus. */
   cpus?: number;

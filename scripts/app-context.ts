@@ -113,7 +113,10 @@ async function projectFiles(root: string, names: string[], dirs: string[]): Prom
   return found;
 }
 
-/** What the bundle is compiled from besides node_modules: the image's hash and the process runtime's bundle cache use it. */
+/**
+ * What the bundle is compiled from besides node_modules: the image's hash and the process runtime's bundle cache use
+ * it.
+ */
 export function bundleSourceFiles(root: string): Promise<string[]> {
   return projectFiles(root, SOURCE_FILES, SOURCE_DIRS);
 }

@@ -12,7 +12,8 @@ export function didYouMean(given: string, known: Iterable<string>): string {
     const d = candidate === lower ? 0 : swapped(lower, candidate) ? 1 : distance(lower, candidate) + 0.5;
     if (best === undefined || d < best.d) best = { key, d };
   }
-  // Within a third of the word (at least 2 edits): "heartbaet" finds heartbeat, "port" alone does not find "ports" of another level.
+  // Within a third of the word (at least 2 edits): "heartbaet" finds heartbeat, "port" alone does not find "ports" of
+  // another level.
   if (!best || best.d > Math.max(2, Math.ceil(given.length / 3)) + 0.5) return '';
   return ` (did you mean "${best.key}"?)`;
 }

@@ -52,7 +52,10 @@ export interface StatusFailure {
 
 export interface StatusBody {
   runtime: string;
-  /** How resources.memoryMb is held: a cgroup (the engine's, or the process runtime's own), or V8's heap flags and the supervisor's watchdog. */
+  /**
+   * How resources.memoryMb is held: a cgroup (the engine's, or the process runtime's own), or V8's heap flags and the
+   * supervisor's watchdog.
+   */
   memoryEnforcement: MemoryEnforcement;
   /** How resources.cpus is held: a cgroup's CFS quota, or not at all (the process runtime without cgroups). */
   cpuEnforcement: CpuEnforcement;

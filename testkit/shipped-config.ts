@@ -46,7 +46,9 @@ export function shippedSetup(
   };
 }
 
-/** A benchmark's supervisor: shippedSetup() as a SupervisorSuite to run(); without an engine, under the process runtime. */
+/**
+ * A benchmark's supervisor: shippedSetup() as a SupervisorSuite to run(); without an engine, under the process runtime.
+ */
 export function shippedSuite(
   engine: DockerEngine | undefined,
   o: Omit<ShippedConfigOptions, 'dir'>,

@@ -3,9 +3,9 @@
 // at /opt/selflessacts, the project's Node 24 as /usr/local/bin/node and the host's Docker socket
 // (Docker cannot run inside an unprivileged container, so the supervisor in it drives the host's
 // engine, through the engine guard as in production: its replicas are sibling containers, which
-// is also why they outlive the supervisor as they do on a VM). The container shares the host's network, so the replicas it publishes
-// on 127.0.0.1 and the socket unit's port are on this machine's loopback. Used by
-// test/deploy/socket-activation-systemd.test.ts and bench/restart.ts.
+// is also why they outlive the supervisor as they do on a VM). The container shares the host's
+// network, so the replicas it publishes on 127.0.0.1 and the socket unit's port are on this
+// machine's loopback. Used by test/deploy/socket-activation-systemd.test.ts and bench/restart.ts.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

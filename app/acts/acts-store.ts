@@ -28,7 +28,10 @@ export interface NewAct {
 /** What a page needs to show an act's photo without its bytes (the card view of a listing). */
 export interface ImageInfo {
   type: string;
-  /** The image's content hash, first 16 hex digits: part of every variant's URL, so a new image under a reused actId is a new URL. */
+  /**
+   * The image's content hash, first 16 hex digits: part of every variant's URL, so a new image under a reused actId is
+   * a new URL.
+   */
   version: string;
   width: number | null;
   height: number | null;

@@ -5,7 +5,10 @@
 // still shows upright. Row 15's imgB64 is kept byte for byte: the contract returns it as sent.
 import { detectImageType } from './images.ts';
 
-/** JPEG markers whose segments are kept: APP0 (JFIF), APP2 only as ICC_PROFILE, APP14 (Adobe colour transform), and all non-APP segments except comments. */
+/**
+ * JPEG markers whose segments are kept: APP0 (JFIF), APP2 only as ICC_PROFILE, APP14 (Adobe colour transform), and all
+ * non-APP segments except comments.
+ */
 const APP0 = 0xe0;
 const APP2 = 0xe2;
 const APP14 = 0xee;

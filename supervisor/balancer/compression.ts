@@ -2,8 +2,9 @@
 // Accept-Encoding, for text the replicas send uncompressed (JSON, HTML, JavaScript, CSS, SVG,
 // plain text, XML) and never for images or anything already encoded. Per-request responses get
 // the configured levels (by default the lowest: bench:compression measured them as small as
-// higher ones on this site's listings, for a fraction of the CPU); a body that arrives whole in one read is compressed in one call, a longer
-// one streams through a zlib stream (on libuv's thread pool) as it arrives.
+// higher ones on this site's listings, for a fraction of the CPU); a body that arrives whole in
+// one read is compressed in one call, a longer one streams through a zlib stream (on libuv's
+// thread pool) as it arrives.
 import type { Writable } from 'node:stream';
 import {
   constants,

@@ -84,7 +84,8 @@ export function upstreamHead(
 
 /**
  * The response headers a client gets, as a flat list for `res.writeHead`: hop-by-hop ones and
- * the replica's Strict-Transport-Security dropped, Content-Length kept (so Node frames the body as the replica did when it can).
+ * the replica's Strict-Transport-Security dropped, Content-Length kept (so Node frames the body
+ * as the replica did when it can).
  */
 export function downstreamHeaders(raw: string[]): string[] {
   const named = connectionNamed(raw);

@@ -18,7 +18,9 @@ export interface BalancerLimits {
   bodyRateWindowMs: number;
   /** Larger request bodies are refused at the edge (413), before a replica sees them. */
   maxBodyBytes: number;
-  /** Disk for request bodies buffered at the edge at once (dataDir/spool), over all threads; beyond it, 503 Retry-After. */
+  /**
+   * Disk for request bodies buffered at the edge at once (dataDir/spool), over all threads; beyond it, 503 Retry-After.
+   */
   spoolBytes: number;
   /** Whole request (head and body) received within this. */
   requestTimeoutMs: number;

@@ -3,7 +3,9 @@
 // remove, inspect. Stop and remove treat "already gone" as success. How a runtime is chosen and
 // made: plugin.ts and registry.ts.
 
-/** Keys of the labels every replica carries (`<prefix>.service` ...), so the supervisor finds its own and nobody else's. */
+/**
+ * Keys of the labels every replica carries (`<prefix>.service` ...), so the supervisor finds its own and nobody else's.
+ */
 export interface ReplicaLabels {
   service: string;
   port: string;
@@ -69,7 +71,10 @@ export interface ReplicaUsage {
   /** CPU time since the replica started, all cores. */
   cpuSeconds: number;
   memoryBytes: number;
-  /** Of that, what is the replica's own (anonymous and shared-memory pages; a process's files and libraries not): what a memory limit holds. */
+  /**
+   * Of that, what is the replica's own (anonymous and shared-memory pages; a process's files and libraries not): what a
+   * memory limit holds.
+   */
   ownBytes?: number;
 }
 
@@ -106,7 +111,10 @@ export interface Runtime {
   inspect(id: string): Promise<ReplicaInfo | undefined>;
   /** A URL of `service`'s replica on `port` that another replica can reach. */
   serviceUrl(service: string, port: number, containerPort: number): string;
-  /** How `service`'s replica on `port` sees itself: the values of {{replica:port}}, {{replica:host}}, {{replica:dataDir}}. */
+  /**
+   * How `service`'s replica on `port` sees itself: the values of {{replica:port}}, {{replica:host}},
+   * {{replica:dataDir}}.
+   */
   placement(service: string, port: number, containerPort: number): Placement;
   /**
    * The replica's output so far (the last `tail` lines with `tail`), then, with `follow`, what

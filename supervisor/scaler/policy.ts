@@ -133,7 +133,10 @@ export class ScalingPolicy {
     return this.openWindow(previous.endsAt);
   }
 
-  /** After a window closes: go on while there is something to decide (an idle service at its minimum waits for a request). */
+  /**
+   * After a window closes: go on while there is something to decide (an idle service at its minimum waits for a
+   * request).
+   */
   keepWindowing(closed: RequestWindow, replicasAfter: number): boolean {
     return closed.requests > 0 || replicasAfter > this.settings.min;
   }

@@ -87,7 +87,8 @@ describe('the app images acts:latest and users:latest (real dockerd)', { skip: s
       typescript: false,
       service: 'users',
       webp: 'WEBP',
-      // Only sharp and what it needs: not the production tree the bundle already holds, nor the Node.js runtime package.
+      // Only sharp and what it needs: not the production tree the bundle already holds, nor the Node.js runtime
+      // package.
       modules: ['@img', 'detect-libc', 'semver', 'sharp'],
       img: ['colour', `sharp-libvips-linux-${process.arch}`, `sharp-linux-${process.arch}`],
     });

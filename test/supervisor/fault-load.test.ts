@@ -76,7 +76,10 @@ const skip = skipUnless(await dockerAvailable(), 'Docker Engine') || skipUnless(
 interface Round {
   fault: string;
   figures: LoadFigures;
-  /** ms from the fault to replica.failed, and to the new replica's replica.ready (null: a scale-down, no replica failed). */
+  /**
+   * ms from the fault to replica.failed, and to the new replica's replica.ready (null: a scale-down, no replica
+   * failed).
+   */
   confirmedMs: number | null;
   readyMs: number | null;
   /** The hung engine: ms from the un-hang to the new replica's replica.ready. */

@@ -127,7 +127,9 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     return replaced;
   }
 
-  /** Samples /status every 50 ms: the fewest of the service's replicas ready (in rotation) seen, and the most running. */
+  /**
+   * Samples /status every 50 ms: the fewest of the service's replicas ready (in rotation) seen, and the most running.
+   */
   function sampleReady(service: string): {
     stop: () => Promise<{ minReady: number; maxRunning: number; samples: number }>;
   } {
@@ -153,7 +155,10 @@ describe('rolling replacement (real containers)', { skip, timeout: 300_000 }, ()
     };
   }
 
-  /** Runs `body` (a roll of `target`) under load on its route, sampling /status: no request fails, never fewer than desired ready. */
+  /**
+   * Runs `body` (a roll of `target`) under load on its route, sampling /status: no request fails, never fewer than
+   * desired ready.
+   */
   async function underLoad<T>(body: () => Promise<T>, target = ACTS_ROLL): Promise<T> {
     const load = new RestartLoad(`http://127.0.0.1:${LISTEN}${target.path}`, {
       clients: CLIENTS,

@@ -109,9 +109,9 @@ export async function withWatchedPage(
 }
 
 /**
- * A full-page (or, for an overlay, the screen's) screenshot into artifacts/ui/. With `docsName`, also the README's committed copy
- * under docs/screenshots/, written when it is missing or UPDATE_SCREENSHOTS=1, so that an
- * ordinary test run does not change tracked files.
+ * A full-page (or, for an overlay, the screen's) screenshot into artifacts/ui/. With `docsName`,
+ * also the README's committed copy under docs/screenshots/, written when it is missing or
+ * UPDATE_SCREENSHOTS=1, so that an ordinary test run does not change tracked files.
  */
 export async function screenshot(page: Page, name: string, docsName?: string, { fullPage = true } = {}): Promise<void> {
   await mkdir(artifactsDir, { recursive: true });
