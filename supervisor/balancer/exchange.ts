@@ -98,6 +98,24 @@ function withHeader(headers: readonly string[], lower: string, value: string): s
   return out;
 }
 
+/**
+ * Where an exchange is. `waiting`: behind its connection's requests in progress; `receiving`:
+ * its body arrives; `stored`: the body is all here, its file being flushed; `attempting`: at a
+ * replica (one attempt or several), nothing sent to the client yet; `responding`: the client has
+ * the head; `done`: answered, cut, or the client left.
+ */
+export type ExchangePhase = 'waiting' | 'receiving' | 'stored' | 'attempting' | 'responding' | 'done';
+
+/** Every move an exchange makes, in one place; any other is a bug, and throws. */
+export const EXCHANGE_MOVES: Readonly<Record<ExchangePhase, readonly ExchangePhase[]>> = {
+  waiting: ['receiving', 'attempting', 'done'],
+  receiving: ['stored', 'attempting', 'done'],
+  stored: ['attempting', 'done'],
+  attempting: ['responding', 'done'],
+  responding: ['done'],
+  done: [],
+};
+
 export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<ProxyExchange> {
   readonly method: string;
   readonly headTimeoutMs: number;
@@ -119,7 +137,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   #member: ReplicaMember | null = null;
   #tried: ReplicaMember[] | undefined;
   #retriedAfterReaching = 0;
-  #done = false;
+  #phase: ExchangePhase = 'waiting';
   /**
    * For the traffic counts: when the request arrived (performance.now()), the status sent and by
    * whom. The status is also the current attempt's, once its head came (a 5xx counts against it).
@@ -131,7 +149,6 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   // request body
   #mode: BodyMode = 'none';
   #declared = 0;
-  #receiving = false;
   #lastBodyAt = 0;
   #startedAt = 0;
   /** Bytes of the body received so far, and where the current rate window began (time, bytes). */
@@ -188,12 +205,25 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     this.headTimeoutMs = isSafeMethod(this.method) ? host.limits.upstreamHeaderTimeoutMs : 0;
   }
 
+  get phase(): ExchangePhase {
+    return this.#phase;
+  }
+
+  #to(next: ExchangePhase): void {
+    if (!EXCHANGE_MOVES[this.#phase].includes(next))
+      throw new Error(`proxy exchange: ${this.#phase} → ${next} is not a move it makes`);
+    this.#phase = next;
+  }
+
   get socket(): IncomingMessage['socket'] {
     return this.#req.socket;
   }
 
   start(): void {
-    if (this.#res.destroyed || this.#res.writableEnded) return this.#host.untrack(this); // left while waiting its turn
+    if (this.#res.destroyed || this.#res.writableEnded) {
+      this.#to('done'); // left while waiting its turn
+      return this.#host.untrack(this);
+    }
     this.#res.on('close', this.#onClose);
     this.#host.track(this);
     const length = this.#facts.declared ?? declaredLength(this.#req.rawHeaders);
@@ -202,7 +232,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     if (length > limits.maxBodyBytes) return this.#tooLarge();
     // A body error (bad chunking, the client gone) also closes the response: handled there.
     this.#req.on('error', noop);
-    this.#receiving = true;
+    this.#to('receiving');
     this.#lastBodyAt = this.#startedAt = this.#rateFrom = this.#host.now();
     this.#declared = length;
     this.#mode = length > limits.bufferBodyBytes ? 'spool' : 'keep';
@@ -215,7 +245,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   // ---- request body ------------------------------------------------------------------------
 
   #bodyChunk(chunk: Buffer): void {
-    if (this.#done) return;
+    if (this.#phase === 'done') return;
     const limits = this.#host.limits;
     this.#lastBodyAt = this.#host.now();
     this.#received += chunk.length;
@@ -249,7 +279,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
         // The wait was ours: the client's deadlines start again from now.
         this.#lastBodyAt = this.#rateFrom = this.#host.now();
         this.#rateBytes = this.#received;
-        if (!this.#done) this.#req.resume();
+        if (this.#phase !== 'done') this.#req.resume();
       });
     }
   }
@@ -272,9 +302,9 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   }
 
   #bodyEnd(): void {
-    this.#receiving = false;
-    if (this.#done) return;
+    if (this.#phase !== 'receiving') return;
     if (this.#mode === 'keep') return this.#ready({ length: this.#keptBytes });
+    this.#to('stored');
     this.#spool!.finish().then(
       () => this.#ready({ length: this.#received }),
       (err: Error) => this.#spoolFailed(err),
@@ -325,7 +355,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
 
   #spoolFailed(err: Error): void {
     this.#host.report('BALANCER_SPOOL', `buffering a request body failed: ${err.message}`);
-    if (this.#done) return;
+    if (this.#phase === 'done') return;
     if (this.#res.headersSent) return this.#cut();
     this.#answer(503, 'the balancer could not buffer this request body; try again shortly', true, true);
   }
@@ -333,7 +363,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   // ---- attempts ----------------------------------------------------------------------------
 
   #ready(framing: { length: number } | null): void {
-    if (this.#done) return;
+    if (this.#phase === 'done') return;
+    this.#to('attempting');
     if (framing !== null) this.body = this;
     const socket = this.#req.socket;
     const from = this.#facts.forwarded ?? this.client;
@@ -391,7 +422,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
     const member = this.#member;
     this.#member = null;
     if (member !== null) this.#host.attemptEnded(this.#route, member, outcomeOf(failure), reason);
-    if (this.#done) return;
+    if (this.#phase === 'done') return;
     this.#resetResponse();
     const step = afterFailure(failure, reason, this.#route.name, this.#attemptContext());
     if (step.action === 'retry') {
@@ -422,7 +453,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   // ---- response ----------------------------------------------------------------------------
 
   onHead(status: number, reason: string, headers: string[]): void {
-    if (this.#done) return;
+    if (this.#phase === 'done') return;
     this.#status = status;
     this.#answeredBy = this.#member?.slot ?? -1;
     if (status >= 500 && retryOnStatus(status, this.#host.limits.retryStatuses, this.#attemptContext())) {
@@ -452,6 +483,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
       // HTTP/2 has no reason phrase (Node warns when given one).
       if (this.#h2) this.#res.writeHead(status, headers);
       else this.#res.writeHead(status, reason, headers);
+      this.#to('responding');
     } catch {
       this.#broken = true; // a head Node will not send: answered at flush, after llhttp returns
     }
@@ -516,7 +548,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   }
 
   onBody(chunk: Buffer): void {
-    if (!this.#done && !this.#broken && this.#dropped === 0) this.#pieces.push(chunk);
+    if (this.#phase !== 'done' && !this.#broken && this.#dropped === 0) this.#pieces.push(chunk);
   }
 
   onEnd(): void {
@@ -524,7 +556,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   }
 
   flush(): void {
-    if (this.#done) return;
+    if (this.#phase === 'done') return;
     if (this.#dropped !== 0) return this.#retryElsewhere();
     const res = this.#res;
     if (this.#head !== null) this.#openEncoded();
@@ -560,7 +592,8 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   /** Deadlines, from the balancer's sweep. */
   checkDeadlines(now: number): void {
     const limits = this.#host.limits;
-    if (this.#receiving && !this.#diskPaused) {
+    const receiving = this.#phase === 'receiving';
+    if (receiving && !this.#diskPaused) {
       if (now - this.#lastBodyAt > limits.bodyIdleTimeoutMs) {
         return this.#tooSlow(
           'the client stalled its body',
@@ -583,7 +616,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
       }
     }
     // Node holds HTTP/1.1 requests to requestTimeoutMs; HTTP/2 streams are held to it here.
-    if (this.#h2 && this.#receiving && now - this.#startedAt > limits.requestTimeoutMs) {
+    if (this.#h2 && receiving && now - this.#startedAt > limits.requestTimeoutMs) {
       return this.#tooSlow(
         'the client took too long to send its request',
         `the request was not received within ${limits.requestTimeoutMs} ms`,
@@ -628,7 +661,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   }
 
   #clientGone(): void {
-    if (this.#done) return;
+    if (this.#phase === 'done') return;
     const conn = this.conn;
     if (conn !== null) conn.abort();
     else this.cancelled = true; // if queued in a pool, it is skipped there
@@ -636,14 +669,15 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   }
 
   #finish(outcome: AttemptOutcome | null, reason: string): void {
-    if (this.#done) return;
-    this.#done = true;
+    if (this.#phase === 'done') return;
+    const receiving = this.#phase === 'receiving';
+    this.#to('done');
     const member = this.#member;
     this.#member = null;
     if (member !== null && outcome !== null) this.#host.attemptEnded(this.#route, member, outcome, reason);
     else if (member !== null) this.#host.attemptEnded(this.#route, member, 'cancelled', reason);
     this.#res.off('close', this.#onClose);
-    if (this.#receiving && this.#onData) {
+    if (receiving && this.#onData) {
       this.#req.off('data', this.#onData);
       this.#req.resume();
     }

@@ -11,13 +11,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { loadLlhttp } from '../../supervisor/balancer/llhttp.ts';
 import { chooseReader, ownReader, type ReaderFactory } from '../../supervisor/balancer/upstream-reader.ts';
-import {
-  CONNECTION_MOVES,
-  UpstreamPool,
-  type ConnectionState,
-  type UpstreamExchange,
-  type UpstreamFailure,
-} from '../../supervisor/balancer/upstream.ts';
+import { UpstreamPool, type UpstreamExchange, type UpstreamFailure } from '../../supervisor/balancer/upstream.ts';
 
 /** A piece of the reply: bytes to write, a pause, or the end of the connection. */
 type Step = string | { waitMs: number } | 'close';
@@ -312,29 +306,5 @@ describe('choosing the reader at start', () => {
         }),
       /balancer\.upstreamParser is "llhttp", but Node's llhttp binding failed: gone/,
     );
-  });
-});
-
-describe("an upstream connection's moves", () => {
-  test('closed is final, every other state can close, and each is reached from connecting', () => {
-    assert.deepEqual(CONNECTION_MOVES.closed, []);
-    const states = Object.keys(CONNECTION_MOVES) as ConnectionState[];
-    for (const state of states) if (state !== 'closed') assert.ok(CONNECTION_MOVES[state].includes('closed'), state);
-    const reached = new Set<ConnectionState>(['connecting']);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const from of [...reached])
-        for (const to of CONNECTION_MOVES[from])
-          if (!reached.has(to)) {
-            reached.add(to);
-            grew = true;
-          }
-    }
-    assert.deepEqual([...reached].sort(), [...states].sort());
-    // A response is read only after its request went out, and a connection is given back only
-    // after a response ended: no shortcut from idle or connecting to a body.
-    assert.ok(!CONNECTION_MOVES.idle.includes('reading-body'));
-    assert.ok(!CONNECTION_MOVES.connecting.includes('reading-body'));
-    assert.ok(!CONNECTION_MOVES['reading-body'].includes('idle'));
   });
 });
