@@ -16,7 +16,7 @@ const PROJECT_FILES = ['package.json'];
 const PROJECT_DIRS = ['public'];
 /** What the bundle is made of besides node_modules: fingerprinted, compiled into dist/. */
 const SOURCE_FILES = ['package-lock.json', 'tsconfig.json'];
-const SOURCE_DIRS = ['app', 'logging'];
+const SOURCE_DIRS = ['app', 'logging', 'contracts'];
 
 /** Compile-only files of node-gyp addons: sources, objects, gyp files. */
 const ADDON_SOURCE = /\.(c|cc|cpp|cxx|h|hh|hpp|o|a|gyp|gypi|mk)$/i;

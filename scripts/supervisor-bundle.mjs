@@ -26,7 +26,7 @@ const ENTRIES = {
   'workers/scaler': 'supervisor/workers/scaler.ts',
 };
 /** The trees the supervisor's code comes from (it bundles the app's bundler for the process runtime). */
-const SOURCE_DIRS = ['supervisor', 'engine-client', 'logging', 'scripts'];
+const SOURCE_DIRS = ['supervisor', 'engine-client', 'logging', 'contracts', 'scripts'];
 const SOURCE_FILES = ['package-lock.json', 'tsconfig.json', 'scripts/supervisor-bundle.mjs'];
 
 /**

@@ -1,22 +1,8 @@
-// What a service says of one of its pages for a link preview (the balancer's `balancer.previews`
-// writes it into the page's Open Graph and Twitter tags): the JSON shape, and its defaults.
+// SelfLessActs' link previews (contracts/page-preview.ts: what the balancer's `balancer.previews`
+// writes into a page's Open Graph and Twitter tags), made with its defaults.
+import type { PagePreview, PreviewImage } from '../../contracts/page-preview.ts';
 
-export interface PreviewImage {
-  /** A path on this site. */
-  url: string;
-  type: string;
-  width: number;
-  height: number;
-  alt: string;
-}
-
-export interface PagePreview {
-  title: string;
-  description: string;
-  type: 'article' | 'profile' | 'website';
-  image?: PreviewImage;
-  card: 'summary' | 'summary_large_image';
-}
+export type { PagePreview, PreviewImage };
 
 const MAX_DESCRIPTION = 200;
 /** Narrower images make a poor large card: Twitter's own floor for summary_large_image is 300 px. */

@@ -5,24 +5,9 @@
 // the paths and the API path that describes them (`source` + the address, routed like any
 // request), which answers a `PagePreview` as JSON. Pure: the balancer fetches and serves.
 
-/** What a service says of one of its pages; the JSON `source` answers with. */
-export interface PagePreview {
-  title: string;
-  description: string;
-  type: 'article' | 'profile' | 'website';
-  /** A path on this site (made absolute with the page's origin), with its size. */
-  image?: PreviewImage;
-  /** Twitter's card: a wide photo gets the large one. */
-  card: 'summary' | 'summary_large_image';
-}
+import type { PagePreview, PreviewImage } from '../../contracts/page-preview.ts';
 
-export interface PreviewImage {
-  url: string;
-  type: string;
-  width: number;
-  height: number;
-  alt: string;
-}
+export type { PagePreview, PreviewImage };
 
 /** The API's answer, or nothing when it gave none in time (busy, down, over a bound). */
 export type PreviewAnswer = { status: number; body: unknown } | undefined;
