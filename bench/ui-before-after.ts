@@ -8,16 +8,16 @@
 //   git worktree add /tmp/before f42301d && ln -s "$PWD/node_modules" /tmp/before/node_modules
 //   npm run bench:before-after -- --tree /tmp/before --label before
 //   npm run bench:before-after -- --label after
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
+import { ownerWithCategory, postPhoto, startAppProcess, type AppProcess } from '../testkit/app-process.ts';
 import { photoJpeg } from '../testkit/photos.ts';
+import { slowNetwork } from '../testkit/slow-network.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -32,81 +32,19 @@ const OUT = path.resolve(values.out);
 const LABEL = values.label.replace(/[^a-z0-9-]/gi, '');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CATEGORY = 'Porch';
-/** The issue's uplink, and how long a person would wait at most before giving up. */
-const UPLINK_BYTES_PER_SECOND = 250_000 / 8;
+/** How long a person would wait at most before giving up. */
 const UPLOAD_WAIT_MS = 180_000;
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const sha1 = async (text: string) =>
-  Buffer.from(await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text))).toString('hex');
-
 /** The tree's app on SQLite in a fresh directory, with a user, a category and one photo. */
-async function startSite(): Promise<{ base: string; stop: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'sa-before-after-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
-    cwd: TREE,
-    env: {
-      ...process.env,
-      SERVICE: 'all',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dir,
-      PUBLIC_DIR: path.join(TREE, 'public'),
-      API_ACCESS: 'owner',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(undefined)));
-    await rm(dir, { recursive: true, force: true });
-  };
+async function startSite(): Promise<AppProcess> {
+  const site = await startAppProcess(TREE, 'before-after');
   try {
-    for (let i = 0; ; i++) {
-      if (
-        await fetch(`${base}/api/v1/_health`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i > 150) throw new Error('the app did not start within 30 s');
-      await sleep(200);
-    }
-    const json = (method: string, route: string, body: unknown, cookie = '') =>
-      fetch(`${base}${route}`, {
-        method,
-        headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-        body: JSON.stringify(body),
-      });
-    const password = await sha1('noor password');
-    await json('POST', '/api/v1/users', { username: 'noor', password });
-    const session = await json('POST', '/api/v1/sessions', { username: 'noor', password });
-    const cookie = session.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    await json('POST', '/api/v1/categories', [CATEGORY], cookie);
-    const form = new FormData();
-    form.append('caption', 'Fixed the porch light for Mrs. Lee.');
-    form.append('categoryName', CATEGORY);
+    const cookie = await ownerWithCategory(site.base, 'noor', CATEGORY);
     const photo = await photoJpeg({ width: 1600, height: 1200, seed: 2 });
-    form.append('image', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'porch.jpg');
-    const reply = await fetch(`${base}/api/v1/acts`, { method: 'POST', headers: { cookie }, body: form });
-    if (reply.status !== 201) throw new Error(`upload: ${reply.status} ${await reply.text()}`);
-    return { base, stop };
+    await postPhoto(site.base, cookie, photo, 'Fixed the porch light for Mrs. Lee.', CATEGORY);
+    return site;
   } catch (err) {
-    await stop();
+    await site.stop();
     throw err;
   }
 }
@@ -165,14 +103,7 @@ try {
   await up.locator('input[type=file]').setInputFiles({ name: 'IMG_2041.jpg', mimeType: 'image/jpeg', buffer: photo });
   await up.locator('.preview-img').waitFor({ state: 'visible' });
   await up.getByLabel('Caption').fill('Fixed the fence for Mr. Okafor.');
-  const cdp = await desk.newCDPSession(up);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 150,
-    downloadThroughput: 1_600_000 / 8,
-    uploadThroughput: UPLINK_BYTES_PER_SECOND,
-  });
+  await slowNetwork(up);
   const started = Date.now();
   const answered = up
     .waitForResponse((res) => res.url().endsWith('/api/v1/acts') && res.request().method() === 'POST', {

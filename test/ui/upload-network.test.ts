@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { photoJpeg } from '../../testkit/photos.ts';
+import { slowNetwork } from '../../testkit/slow-network.ts';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { ApiClient } from './support/api-client.ts';
 import { launchBrowser, screenshot, withWatchedPage } from './support/browser.ts';
@@ -16,7 +17,6 @@ import { startApp, type RunningApp } from './support/processes.ts';
 
 const skip = skipUnless(await chromiumAvailable(), 'Chromium');
 const CATEGORY = 'Neighbours';
-const UPLINK_BYTES_PER_SECOND = 250_000 / 8;
 const BOUND_MS = 60_000;
 
 interface Card {
@@ -55,18 +55,6 @@ describe('uploads over a slow uplink', { skip, timeout: 300_000 }, () => {
       .locator('input[type=file]')
       .setInputFiles({ name: 'IMG_2041.jpg', mimeType: 'image/jpeg', buffer: photo });
     await page.locator('.preview-img').waitFor({ state: 'visible' });
-  }
-
-  /** Every request from now on crosses a 250 kbit/s uplink (and a 1.6 Mbit/s downlink, 150 ms away). */
-  async function slowNetwork(page: Page): Promise<void> {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: 150,
-      downloadThroughput: 1_600_000 / 8,
-      uploadThroughput: UPLINK_BYTES_PER_SECOND,
-    });
   }
 
   const cards = async (): Promise<Card[]> => {

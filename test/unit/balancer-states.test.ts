@@ -8,22 +8,19 @@ import { describe, test } from 'node:test';
 import { EXCHANGE_MOVES, type ExchangePhase } from '../../supervisor/balancer/exchange.ts';
 import { CONNECTION_MOVES, type ConnectionState } from '../../supervisor/balancer/upstream.ts';
 
+/** Every state a table's moves lead to from `start`, `start` included. */
+function reachable<S extends string>(moves: Readonly<Record<S, readonly S[]>>, start: S): S[] {
+  const seen = new Set<S>([start]);
+  for (const from of seen) for (const to of moves[from]) seen.add(to);
+  return [...seen].sort();
+}
+
 describe("an upstream connection's moves", () => {
   test('closed is final, every other state can close, and each is reached from connecting', () => {
     assert.deepEqual(CONNECTION_MOVES.closed, []);
     const states = Object.keys(CONNECTION_MOVES) as ConnectionState[];
     for (const state of states) if (state !== 'closed') assert.ok(CONNECTION_MOVES[state].includes('closed'), state);
-    const reached = new Set<ConnectionState>(['connecting']);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const from of [...reached])
-        for (const to of CONNECTION_MOVES[from])
-          if (!reached.has(to)) {
-            reached.add(to);
-            grew = true;
-          }
-    }
-    assert.deepEqual([...reached].sort(), [...states].sort());
+    assert.deepEqual(reachable(CONNECTION_MOVES, 'connecting'), [...states].sort());
     // A response is read only after its request went out, and a connection is given back only
     // after a response ended: no shortcut from idle or connecting to a body.
     assert.ok(!CONNECTION_MOVES.idle.includes('reading-body'));
@@ -37,17 +34,7 @@ describe("a proxy exchange's moves", () => {
     assert.deepEqual(EXCHANGE_MOVES.done, []);
     const phases = Object.keys(EXCHANGE_MOVES) as ExchangePhase[];
     for (const phase of phases) if (phase !== 'done') assert.ok(EXCHANGE_MOVES[phase].includes('done'), phase);
-    const reached = new Set<ExchangePhase>(['waiting']);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const from of [...reached])
-        for (const to of EXCHANGE_MOVES[from])
-          if (!reached.has(to)) {
-            reached.add(to);
-            grew = true;
-          }
-    }
-    assert.deepEqual([...reached].sort(), [...phases].sort());
+    assert.deepEqual(reachable(EXCHANGE_MOVES, 'waiting'), [...phases].sort());
     // Once the client has a head, only the end is left: no retry, no other answer.
     assert.deepEqual(EXCHANGE_MOVES.responding, ['done']);
     // A replica is tried only with the whole body in hand.
