@@ -351,6 +351,7 @@ export class Balancer implements ExchangeHost {
       h2: false,
       viaProxy: this.#trust?.trusts(address) ?? false,
       active: 0,
+      responding: 0,
       backlog: [],
       paused: false,
       spoke: false,
@@ -366,9 +367,9 @@ export class Balancer implements ExchangeHost {
 
   /** Malformed requests (Node's parser): a JSON 4xx when no response is under way, else close. */
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    // A request of this connection still in progress: its response may have begun, so no other
-    // answer can be written into the stream (our own count, not node:http's private state).
-    const busy = ((socket as ClientSocket)[kClient]?.active ?? 0) > 0;
+    // A response of this connection under way (its head sent): no other answer can be written
+    // into the stream (the exchanges' own count, not node:http's private state).
+    const busy = ((socket as ClientSocket)[kClient]?.responding ?? 0) > 0;
     if (err.code === 'ECONNRESET' || !socket.writable || busy) {
       socket.destroy();
       return;

@@ -52,6 +52,11 @@ export interface ExchangeHost {
 export interface ClientInfo {
   address: string;
   proto: 'http' | 'https';
+  /**
+   * Responses of this connection whose head is sent and which are not done: while there is one,
+   * nothing else may be written into the stream (a malformed next request is not answered).
+   */
+  responding?: number;
 }
 
 /** What the balancer found out about a request before it became an exchange. */
@@ -484,6 +489,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
       if (this.#h2) this.#res.writeHead(status, headers);
       else this.#res.writeHead(status, reason, headers);
       this.#to('responding');
+      this.client.responding = (this.client.responding ?? 0) + 1;
     } catch {
       this.#broken = true; // a head Node will not send: answered at flush, after llhttp returns
     }
@@ -671,6 +677,7 @@ export class ProxyExchange implements UpstreamExchange, RequestBody, Linked<Prox
   #finish(outcome: AttemptOutcome | null, reason: string): void {
     if (this.#phase === 'done') return;
     const receiving = this.#phase === 'receiving';
+    if (this.#phase === 'responding') this.client.responding = (this.client.responding ?? 1) - 1;
     this.#to('done');
     const member = this.#member;
     this.#member = null;
