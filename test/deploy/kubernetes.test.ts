@@ -180,6 +180,8 @@ describe('deploy/kubernetes', () => {
       '/api/v1/users/alice/exists',
       '/api/v1/sessions',
       '/api/v1/sessions/me',
+      '/api/v1/previews/u/alice',
+      '/api/v1/previews/a/37',
       '/api/v1/categories',
       '/api/v1/categories/cats/acts',
       '/api/v1/acts/upvote',

@@ -127,6 +127,8 @@ describe('nginx configurations, served by nginx', { skip }, () => {
       ['GET', '/api/v1/users/alice/exists', 'users'],
       ['POST', '/api/v1/sessions', 'users'],
       ['GET', '/api/v1/sessions/me', 'users'],
+      ['GET', '/api/v1/previews/u/alice', 'users'],
+      ['GET', '/api/v1/previews/a/37', 'acts'],
       ['GET', '/api/v1/categories', 'acts'],
       ['GET', '/api/v1/categories/cats/acts?start=1&end=2', 'acts'],
       ['POST', '/api/v1/acts/upvote', 'acts'],
@@ -151,6 +153,12 @@ describe('nginx configurations, served by nginx', { skip }, () => {
     assert.equal(await index.text(), await readFile(path.join(PUBLIC, 'index.html'), 'utf8'));
     assert.equal((await fetch(`${base}/dashboard/`)).status, 200);
     assert.equal((await fetch(`${base}/no-such-page`)).status, 404);
+    // Shareable addresses are the page (the web UI routes them).
+    for (const shared of ['/a/37', '/c/Porch%20%26%20Garden', '/u/alice/'])
+      assert.equal(
+        await (await fetch(`${base}${shared}`)).text(),
+        await readFile(path.join(PUBLIC, 'index.html'), 'utf8'),
+      );
 
     // Uploads up to the app's limit reach it whole; the app answers 413 itself beyond that.
     const upload = await fetch(`${base}/api/v1/acts`, { method: 'POST', body: new Uint8Array(16 * 1024 * 1024) });
@@ -171,6 +179,9 @@ describe('nginx configurations, served by nginx', { skip }, () => {
     const base = `http://127.0.0.1:${port}`;
     assert.equal(await (await fetch(`${base}/`)).text(), await readFile(path.join(PUBLIC, 'index.html'), 'utf8'));
     assert.equal((await fetch(`${base}/_ui_health`)).status, 200);
+    const page = await readFile(path.join(PUBLIC, 'index.html'), 'utf8');
+    for (const shared of ['/a/37', '/u/alice'])
+      assert.equal(await (await fetch(`${base}${shared}`)).text(), page, shared);
     const crash = await fetch(`${base}/api/v1/_crash`, { method: 'POST' });
     assert.equal(crash.status, 403);
     assert.equal(crash.headers.get('content-type'), 'application/json');
