@@ -9,6 +9,10 @@
 // 127.0.0.1 only, bounded by duration and connections.
 //
 //   npm run bench:nginx -- [--rounds 2] [--seconds 5] [--connections 16,64,256] [--threads N] [--profile]
+//     [--parser auto|llhttp|own]
+//
+// --parser: how our balancer reads the replicas' replies (balancer.upstreamParser); `own` (the
+// parser on public APIs only) records into bench/results/nginx-own-parser.json beside the default.
 //
 // --profile: instead, one extra run of ours (one thread, -c64) under --cpu-prof; the balancer
 // thread's profile is summarised into bench/results/nginx-profile.json (bench/profile-summary.ts).
@@ -35,12 +39,15 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16,64,256' },
     threads: { type: 'string', default: String(availableParallelism()) },
     profile: { type: 'boolean', default: false },
+    parser: { type: 'string', default: 'auto' },
   },
 });
 const ROUNDS = Math.max(2, Math.min(10, Number(values.rounds)));
 const SECONDS = Number(values.seconds);
 const CONNECTIONS = values.connections.split(',').map(Number);
 const THREADS = Math.max(1, Math.min(64, Number(values.threads)));
+if (!['auto', 'llhttp', 'own'].includes(values.parser)) throw new Error('--parser must be auto, llhttp or own');
+const PARSER = values.parser as 'auto' | 'llhttp' | 'own';
 const LISTEN = 30200;
 const ADMIN = 30201;
 const NGINX_PORT = 30202;
@@ -71,7 +78,7 @@ function suiteFor(threads: number, env?: Record<string, string>): SupervisorSuit
       services: {
         acts: echoService({ replicas: { initial: 2, min: 2, max: 2 }, startPort: REPLICAS[0]!, routes: ['/api/v1'] }),
       },
-      extra: { balancer: { threads } },
+      extra: { balancer: { threads, upstreamParser: PARSER } },
     },
     ready: { acts: 2 },
     readyTimeoutMs: 30_000,
@@ -223,10 +230,17 @@ async function profile(): Promise<void> {
 
 async function main(): Promise<void> {
   if (values.profile) return profile();
-  const recorder = new ResultRecorder('nginx', 'Our balancer against nginx and a plain Node proxy', {
-    wrk: toolVersion(WRK, ['-v']),
-    nginx: toolVersion(NGINX, ['-v']),
-  });
+  const own = PARSER === 'own';
+  const recorder = new ResultRecorder(
+    own ? 'nginx-own-parser' : 'nginx',
+    own
+      ? 'Our balancer, reading replies with its own parser (public APIs only), against nginx and a plain Node proxy'
+      : 'Our balancer against nginx and a plain Node proxy',
+    {
+      wrk: toolVersion(WRK, ['-v']),
+      nginx: toolVersion(NGINX, ['-v']),
+    },
+  );
   const one = await phase(1, true);
   const many = THREADS > 1 ? await phase(THREADS, false) : [];
   const ours1 = 'ours (1 thread)';
