@@ -276,19 +276,20 @@ async function main(): Promise<void> {
     return `${x(Math.min(...v))}–${x(Math.max(...v))}`;
   };
   const load = `c${CONNECTIONS.join('/')}`;
+  const ownLabel = own ? ', own parser' : '';
   const summary: SummaryRow[] = [
     {
-      figure: 'ours (1 thread) / nginx (1 worker), same two replicas',
+      figure: `ours${ownLabel} (1 thread) / nginx (1 worker), same two replicas`,
       value: `throughput ${range(vsNginx, (r) => r.rps)}, CPU per request ${range(vsNginx, (r) => r.cpu)}, p99 ${range(vsNginx, (r) => r.p99)} (${load})`,
     },
     {
-      figure: 'ours (1 thread) / the plain Node proxy (node:http + undici)',
+      figure: `ours${ownLabel} (1 thread) / the plain Node proxy (node:http + undici)`,
       value: `throughput ${range(vsPlain, (r) => r.rps)}, CPU per request ${range(vsPlain, (r) => r.cpu)}, p99 ${range(vsPlain, (r) => r.p99)} (${load})`,
     },
     ...(THREADS > 1
       ? [
           {
-            figure: `ours (${THREADS} threads) / nginx (worker_processes auto)`,
+            figure: `ours${ownLabel} (${THREADS} threads) / nginx (worker_processes auto)`,
             value: `throughput ${range(vsAuto, (r) => r.rps)}, CPU per request ${range(vsAuto, (r) => r.cpu)}, p99 ${range(vsAuto, (r) => r.p99)} (${load})`,
           },
         ]
