@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import convict from 'convict';
-import * as c from './config-checks.ts';
-import { ConfigError, type ConfigIssue } from './config-error.ts';
-import { didYouMean, schemaKeysAt } from './config-suggest.ts';
-import { field as f, formatCheck, registerFormat, takeFormatProblems } from './config-formats.ts';
-import { envIssues, parseServices, portRange, type ScalingSettings, type ServiceConfig } from './config-service.ts';
+import * as c from './config/checks.ts';
+import { ConfigError, type ConfigIssue } from './config/error.ts';
+import { didYouMean, schemaKeysAt } from './config/suggest.ts';
+import { field as f, formatCheck, registerFormat, takeFormatProblems } from './config/formats.ts';
+import { envIssues, parseServices, portRange, type ScalingSettings, type ServiceConfig } from './config/service.ts';
 import {
   DEFAULT_EDGE,
   DEFAULT_LIMITS,
@@ -18,8 +18,8 @@ import {
 } from './balancer/settings.ts';
 import { RUNTIMES, type RuntimeName, type RuntimeSettings } from './runtime/registry.ts';
 
-export { ConfigError, describeIssue, type ConfigIssue } from './config-error.ts';
-export type { ServiceConfig } from './config-service.ts';
+export { ConfigError, describeIssue, type ConfigIssue } from './config/error.ts';
+export type { ServiceConfig } from './config/service.ts';
 
 export type RuntimeChoice = 'auto' | RuntimeName;
 

@@ -4,7 +4,7 @@
 // of other services). A variable that renders empty is left out, so "{{env:X:-}}" passes X on
 // only when the supervisor has it.
 import type { Config, ServiceConfig } from './config.ts';
-import { parseTemplate, refsOf, render, type Part, type ReplicaField } from './templates.ts';
+import { parseTemplate, refsOf, render, type Part, type ReplicaField } from './config/templates.ts';
 
 export class ReplicaEnvironment {
   #templates = new Map<string, Array<[string, Part[]]>>();

@@ -28,7 +28,7 @@ import { dialHost, type ReplicaUsage, type Runtime } from './runtime/runtime.ts'
 import { ReplicaEnvironment } from './replica-env.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { ensureSecrets } from './secrets.ts';
-import { readCertificate, watchCertificate, type LoadedCertificate } from './tls-files.ts';
+import { readCertificate, watchCertificate, type LoadedCertificate } from './config/tls-files.ts';
 import { ScaleOverrides } from './scale-override.ts';
 import { bindError } from './port-check.ts';
 import { mainThreadMemory, memoryReport, threadMemory, type MemoryReport } from './memory-report.ts';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeIssue } from '../config.ts';
-import { didYouMean } from '../config-suggest.ts';
+import { didYouMean } from '../config/suggest.ts';
 import { AdminClient, CliError, adminTarget, type TargetOptions } from './admin-client.ts';
 import { runEvents, runLogs, runScale, runStatus } from './observe.ts';
 import { runValidate } from './validate.ts';

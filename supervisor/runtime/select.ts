@@ -3,7 +3,7 @@
 // passed over) are logged and returned. The services must then have what the runtime needs (an
 // image, or a command), checked here as config errors.
 import path from 'node:path';
-import { ConfigError } from '../config-error.ts';
+import { ConfigError } from '../config/error.ts';
 import type { Logger } from '../log.ts';
 import { deploymentIssues, type Deployment, type RuntimePlugin } from './plugin.ts';
 import { RUNTIMES } from './registry.ts';

@@ -110,7 +110,7 @@ describe('layering', () => {
       // The balancer thread's entry: the thread is the module, one server per thread.
       'supervisor/workers/balancer.ts',
       // convict's formats are registered globally: what they find can only come back this way.
-      'supervisor/config-formats.ts',
+      'supervisor/config/formats.ts',
     ]);
     const found = sources('supervisor').flatMap((file) =>
       readFileSync(path.join(root, file), 'utf8')

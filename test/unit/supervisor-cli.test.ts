@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parseLogQuery } from '../../supervisor/admin-logs.ts';
 import { age, statusTable } from '../../supervisor/cli/format.ts';
-import { didYouMean } from '../../supervisor/config-suggest.ts';
+import { didYouMean } from '../../supervisor/config/suggest.ts';
 import { readLogFile } from '../../supervisor/runtime/log-file.ts';
 import { tsxEntry } from '../../supervisor/runtime/process-bundle.ts';
 import { memoryBounds } from '../../supervisor/runtime/process.ts';

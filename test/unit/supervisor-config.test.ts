@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { ConfigError, loadConfigFile, parseConfig, type ConfigIssue } from '../../supervisor/config.ts';
 import { DEFAULT_EDGE, DEFAULT_LIMITS } from '../../supervisor/balancer/settings.ts';
 import { ensureSecrets } from '../../supervisor/secrets.ts';
-import { parseTemplate, refsOf, render, type TemplateContext } from '../../supervisor/templates.ts';
+import { parseTemplate, refsOf, render, type TemplateContext } from '../../supervisor/config/templates.ts';
 
 const service = (extra: Record<string, unknown> = {}) => ({
   image: 'echo:latest',

@@ -5,8 +5,8 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import type { TlsMaterial, TlsConfig } from './balancer/settings.ts';
-import { ConfigError } from './config-error.ts';
+import type { TlsMaterial, TlsConfig } from '../balancer/settings.ts';
+import { ConfigError } from './error.ts';
 
 export interface LoadedCertificate extends TlsMaterial {
   subject: string;

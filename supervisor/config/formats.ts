@@ -2,7 +2,7 @@
 // every part of the schema declares its keys with (config.ts, and each runtime's settings under
 // runtimes.<name>). A bad value becomes a FormatProblem that config.ts turns into a ConfigIssue.
 import convict from 'convict';
-import * as c from './config-checks.ts';
+import * as c from './checks.ts';
 
 // Convict coerces env strings only through named formats, so each check gets a name.
 const FORMATS = {

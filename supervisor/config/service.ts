@@ -1,9 +1,9 @@
 // The `services` map of the config: convict has no schema for maps with free keys, so each
 // service is checked here, field by field, with the same key/value/expected issues.
-import * as c from './config-checks.ts';
-import type { ConfigIssue } from './config-error.ts';
-import { didYouMean } from './config-suggest.ts';
-import { STRATEGIES, type StrategyName } from './balancer/strategy.ts';
+import * as c from './checks.ts';
+import type { ConfigIssue } from './error.ts';
+import { didYouMean } from './suggest.ts';
+import { STRATEGIES, type StrategyName } from '../balancer/strategy.ts';
 import { parseTemplate, refsOf } from './templates.ts';
 
 export interface ServiceConfig {
