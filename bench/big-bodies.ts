@@ -13,7 +13,6 @@
 // the shipped image with the shipped limits instead (big-bodies-container.ts), photo uploads too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +20,7 @@ import { request } from 'undici';
 import { measureContainer, startHealthPoller } from './big-bodies-container.ts';
 import { startCpuMeter } from './cpu.ts';
 import { ResultRecorder } from './results.ts';
+import { freePort } from '../testkit/ports.ts';
 import { median, percentile } from './stats.ts';
 
 const { values } = parseArgs({
@@ -78,14 +78,6 @@ interface Figures {
 
 function statusField(text: string, field: string): number {
   return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function startApp(appDir: string): Promise<{ child: ChildProcess; url: string; dataDir: string }> {

@@ -1,5 +1,5 @@
-// Port finding on 127.0.0.1 for tests whose server cannot take port 0 itself (a container's
-// published port, a child given a fixed range).
+// Port finding on 127.0.0.1 for the suites and benchmarks whose server cannot take port 0 itself
+// (a container's published port, a child given a fixed range, a browser's debugging port).
 import { createServer } from 'node:net';
 
 /** A port the kernel hands out as free right now (another binder takes it a moment later). */

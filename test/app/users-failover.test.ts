@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { usersClient } from '../../app/acts/users-client.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from '../../testkit/ports.ts';
 import type { RunningApp } from '../../app/server.ts';
 import { sqliteBackend, type FreshStorage } from './support/backends.ts';
 import { api } from './support/client.ts';

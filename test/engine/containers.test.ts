@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConflictError, NotFoundError, isConflict, isNotFound } from '../../engine-client/index.ts';
 import { eventually } from '../../testkit/eventually.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from '../../testkit/ports.ts';
 import { TEST_LABEL, TEST_LABELS, engineSuite, httpServerScript, skipEngine, uniqueName } from './support.ts';
 
 describe('engine-client containers (real dockerd)', { skip: skipEngine }, () => {

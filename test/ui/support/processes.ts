@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, startTsx, type NodeProcess } from '../../helpers/node-process.ts';
-import { portFree } from '../../helpers/ports.ts';
+import { portFree } from '../../../testkit/ports.ts';
 
 const RANGE_START = 30000;
 const RANGE_SIZE = 1000;
