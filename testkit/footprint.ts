@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { DockerEngine } from '../engine-client/index.ts';
-import type { MemoryReport } from '../supervisor/memory-report.ts';
+import type { MemoryReport } from '../supervisor/telemetry/memory-report.ts';
 import { shippedConfigFile } from './shipped-config.ts';
 import { siteUser, uploadPhoto } from './site.ts';
 import {

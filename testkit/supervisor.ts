@@ -15,7 +15,7 @@ import { request } from 'undici';
 import { type DockerEngine, isNotFound, tarBuffer } from '../engine-client/index.ts';
 import { ensureBaseImage } from '../scripts/images.ts';
 import { eventually } from './eventually.ts';
-import type { StatusFailure } from '../supervisor/status.ts';
+import type { StatusFailure } from '../supervisor/admin/status.ts';
 
 export { eventually };
 

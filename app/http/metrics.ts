@@ -1,4 +1,4 @@
-// GET /metrics of a replica, in the supervisor's names (supervisor/metrics.ts), for where no
+// GET /metrics of a replica, in the supervisor's names (supervisor/telemetry/metrics.ts), for where no
 // supervisor counts at the balancer: on Kubernetes, Prometheus scrapes each pod (the pod is the
 // replica there) and the autoscaler's request rate comes from these (docs/operations.md).
 // A counter and a histogram per answered request, by prom-client; scrapes are not counted.

@@ -7,13 +7,14 @@
 import type { ReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BrotliCompress, Gzip } from 'node:zlib';
-import { sendJson } from '../static.ts';
-import { encodeWhole, encoderInto, planCompression, type Encoding } from './compression.ts';
+import { sendJson } from '../web/static.ts';
+import { encodeWhole, encoderInto, planCompression, type Encoding } from '../web/compression.ts';
 import { downstreamHeaders, upstreamHead } from './headers.ts';
 import { afterFailure, isSafeMethod, outcomeOf, retryOnStatus, type AttemptContext } from './retry.ts';
 import type { SpoolFile } from './body-spool.ts';
 import type { Backend, ReplicaMember } from './service-route.ts';
-import type { BalancerLimits, CompressionConfig } from './settings.ts';
+import type { CompressionConfig } from '../web/compression.ts';
+import type { BalancerLimits } from './settings.ts';
 import type { AttemptOutcome } from './strategy.ts';
 import type { Linked } from './tracked.ts';
 import type { RequestBody, UpstreamConnection, UpstreamExchange, UpstreamFailure } from './upstream.ts';

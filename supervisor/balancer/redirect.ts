@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { sendJson } from '../static.ts';
+import { sendJson } from '../web/static.ts';
 
 export const ACME_PREFIX = '/.well-known/acme-challenge/';
 /** ACME tokens are base64url. */

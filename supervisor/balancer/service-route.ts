@@ -1,7 +1,7 @@
 // One service as this balancer thread sees it: its replicas from the latest routes snapshot,
 // a connection pool per replica, and the strategy that picks among them. Pools come from a
 // factory, so tests can give fakes.
-import type { RouteReplica } from '../protocol.ts';
+import type { RouteReplica } from '../core/protocol.ts';
 import type { SharedLayout } from './shared-state.ts';
 import type { AttemptOutcome, Member, Strategy } from './strategy.ts';
 import type { UpstreamExchange } from './upstream.ts';

@@ -2,6 +2,7 @@
 // as limits, the routing rules, and the shared memory every thread and the primary use.
 import type { SharedSpec } from './shared-state.ts';
 import type { StrategyName } from './strategy.ts';
+import type { CompressionConfig } from '../web/compression.ts';
 
 /** The config's `balancer` limits (docs/operations.md explains each). */
 export interface BalancerLimits {
@@ -74,16 +75,6 @@ export interface TlsConfig {
   hstsMaxAgeSeconds: number;
   /** Where `certbot --webroot` writes its challenges; empty: none served. */
   acmeWebroot: string;
-}
-
-/** `balancer.compression`: gzip and brotli for text responses, by Accept-Encoding. */
-export interface CompressionConfig {
-  enabled: boolean;
-  /** Smaller bodies (when their length is known) go out as they are. */
-  minBytes: number;
-  /** For responses made per request (the replicas'); static files get the best level once. */
-  brotliQuality: number;
-  gzipLevel: number;
 }
 
 /** A token bucket: `perMinute` tokens a minute, at most `burst` saved up; 0 per minute: off. */

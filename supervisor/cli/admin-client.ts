@@ -3,12 +3,12 @@
 // A POST carries X-Admin-Token as admin-access.ts requires: ADMIN_TOKEN, else admin.token, else
 // the token the supervisor generated into its data directory (readable by its user and root).
 import { request, type Dispatcher } from 'undici';
-import { ADMIN_TOKEN_HEADER } from '../admin-access.ts';
-import { adminTokenFile, readAdminToken } from '../admin-token.ts';
-import { loadConfigFile } from '../config.ts';
+import { ADMIN_TOKEN_HEADER } from '../web/admin-access.ts';
+import { adminTokenFile, readAdminToken } from '../admin/token.ts';
+import { loadConfigFile } from '../config/config.ts';
 import { dialHost } from '../runtime/runtime.ts';
-import type { StatusBody } from '../status.ts';
-import type { SupervisorEvent } from '../events.ts';
+import type { StatusBody } from '../admin/status.ts';
+import type { SupervisorEvent } from '../telemetry/events.ts';
 
 /** A failure the command reports in one line and exits 1 for. */
 export class CliError extends Error {

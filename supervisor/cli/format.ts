@@ -1,8 +1,8 @@
 // What the commands print for people: tables in the manner of `docker compose ps` (columns
 // padded to their widest cell, two spaces apart), ages as kubectl prints them, one line per
 // event. Pure functions of the admin API's bodies and `now`.
-import type { SupervisorEvent } from '../events.ts';
-import type { StatusBody } from '../status.ts';
+import type { SupervisorEvent } from '../telemetry/events.ts';
+import type { StatusBody } from '../admin/status.ts';
 
 export function table(columns: string[], rows: string[][]): string {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -1,9 +1,9 @@
 // The commands that look at a running supervisor through its admin API: status, events, logs.
 import { EventSource } from 'undici';
-import type { ReplicaLogLine } from '../admin-logs.ts';
-import type { SupervisorEvent } from '../events.ts';
-import type { ScaleResult } from '../scale-override.ts';
-import type { StatusBody } from '../status.ts';
+import type { ReplicaLogLine } from '../admin/logs.ts';
+import type { SupervisorEvent } from '../telemetry/events.ts';
+import type { ScaleResult } from '../fleet/scale-override.ts';
+import type { StatusBody } from '../admin/status.ts';
 import { type AdminClient, CliError } from './admin-client.ts';
 import { eventLine, serviceSummary, statusHeader, statusTable } from './format.ts';
 

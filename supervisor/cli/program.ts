@@ -5,8 +5,8 @@
 // Node tools use), not from code of ours.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, describeIssue } from '../config.ts';
-import { didYouMean } from '../config/suggest.ts';
+import { ConfigError, describeIssue } from '../config/config.ts';
+import { didYouMean } from '../schema/suggest.ts';
 import { AdminClient, CliError, adminTarget, type TargetOptions } from './admin-client.ts';
 import { runEvents, runLogs, runScale, runStatus } from './observe.ts';
 import { runValidate } from './validate.ts';

@@ -13,11 +13,11 @@ import {
   inheritedSockets,
   type InheritedSockets,
 } from '../balancer/socket-activation.ts';
-import { ConfigError, describeIssue, loadConfigFile, type Config } from '../config.ts';
-import { createLogger, errorFields, logSettings, type Logger } from '../log.ts';
+import { ConfigError, describeIssue, loadConfigFile, type Config } from '../config/config.ts';
+import { createLogger, errorFields, logSettings, type Logger } from '../core/log.ts';
 import { forgetRuntime, lastRuntimeFile, readLastRuntime, rememberRuntime } from '../runtime/last-runtime.ts';
 import { selectRuntime, type Selection } from '../runtime/select.ts';
-import { Supervisor } from '../supervisor.ts';
+import { Supervisor } from '../primary/supervisor.ts';
 
 /** After a second signal: what a hurried stop may take before the process exits regardless. */
 const FORCED_EXIT_MS = 5000;

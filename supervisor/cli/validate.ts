@@ -3,7 +3,7 @@
 // the services (for `runtime: auto`, each runtime it might pick), and, for each of those that
 // can run here (its engine answers), whether what the services name exists there (their
 // images). Exit 0 when there is none.
-import { ConfigError, describeIssue, loadConfigFile, type Config, type ConfigIssue } from '../config.ts';
+import { ConfigError, describeIssue, loadConfigFile, type Config, type ConfigIssue } from '../config/config.ts';
 import { deploymentIssues, type RuntimePlugin } from '../runtime/plugin.ts';
 import { RUNTIMES } from '../runtime/registry.ts';
 

@@ -6,7 +6,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { TlsMaterial, TlsConfig } from '../balancer/settings.ts';
-import { ConfigError } from './error.ts';
+import { ConfigError } from '../schema/error.ts';
 
 export interface LoadedCertificate extends TlsMaterial {
   subject: string;

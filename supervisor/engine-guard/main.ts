@@ -1,7 +1,7 @@
 // `selflessacts engine-guard`: the guard as a long-running process, until SIGTERM or SIGINT.
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger } from '../log.ts';
+import { createLogger } from '../core/log.ts';
 import { EngineGuard } from './server.ts';
 
 export async function runEngineGuard(options: {

@@ -6,7 +6,7 @@
 // error shape ({"message"}), which the engine client reports like any engine error.
 import { chmodSync, realpathSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { containerRefusal, insideRoots, networkRefusal, route, type GuardPolicy } from './policy.ts';
 
 export interface EngineGuardOptions {

@@ -6,7 +6,7 @@
 // whose liveness check is refused or answers an error failureThreshold times in a row (`dead`),
 // or gets no answer within the liveness timeout (`stuck`), is `failed` (replaced). Pure: no
 // timers.
-import type { HealthCause, HealthMessage, Verdict } from '../protocol.ts';
+import type { HealthCause, HealthMessage, Verdict } from '../core/protocol.ts';
 
 export interface CheckResult {
   ok: boolean;

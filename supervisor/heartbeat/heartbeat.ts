@@ -9,8 +9,14 @@
 // longer livenessTimeoutMs), so that a replica whose dependency is down, or that answers slowly,
 // is told apart from one that is dead or stuck (health-tracker.ts). It never routes nor replaces:
 // the primary does, from its verdicts.
-import type { Clock, Timer } from '../clock.ts';
-import { SnapshotGate, type HealthMessage, type LatencyReport, type Target, type TargetsMessage } from '../protocol.ts';
+import type { Clock, Timer } from '../core/clock.ts';
+import {
+  SnapshotGate,
+  type HealthMessage,
+  type LatencyReport,
+  type Target,
+  type TargetsMessage,
+} from '../core/protocol.ts';
 import { HealthTracker } from './health-tracker.ts';
 import type { Probe } from './probe.ts';
 

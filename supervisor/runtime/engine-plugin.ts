@@ -2,7 +2,7 @@
 // URLs point at the host), detection by asking the engine what it is (GET /_ping, then /version:
 // Podman answers the same API and names itself there), and making an EngineRuntime.
 import { DockerEngine } from '../../engine-client/index.ts';
-import { field } from '../config/formats.ts';
+import { field } from '../schema/formats.ts';
 import { EngineRuntime, type HostAlias } from './engine-runtime.ts';
 import type { Detection, RuntimeCapabilities, RuntimePlugin } from './plugin.ts';
 

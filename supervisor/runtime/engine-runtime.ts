@@ -18,7 +18,7 @@ import {
   type ContainerSummary,
   type DockerEngine,
 } from '../../engine-client/index.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { rewriteLoopbackEnv } from './host-loopback.ts';
 import {
   dialHost,

@@ -2,10 +2,10 @@
 // settings under runtimes.<name>, what it can do, how it tells whether it can run here (and
 // why not), and how it is made. select.ts walks the registry (registry.ts); nothing else in the
 // supervisor names a runtime.
-import type { ConfigIssue } from '../config/error.ts';
-import type { Field } from '../config/formats.ts';
-import type { ServiceConfig } from '../config/service.ts';
-import type { Logger } from '../log.ts';
+import type { ConfigIssue } from '../schema/error.ts';
+import type { Field } from '../schema/formats.ts';
+import type { ServiceConfig } from '../schema/service.ts';
+import type { Logger } from '../core/log.ts';
 import type { Runtime } from './runtime.ts';
 
 /** A convict schema: keys to fields, nested. */

@@ -8,11 +8,11 @@ import { createServer } from 'node:net';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { field } from '../config/formats.ts';
-import { parseTemplate, refsOf } from '../config/templates.ts';
+import { field } from '../schema/formats.ts';
+import { parseTemplate, refsOf } from '../schema/templates.ts';
 import type { Deployment, RuntimePlugin } from './plugin.ts';
 import { serviceDataDir, serviceSecretsDir, writeSecretFiles } from './replica-files.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import { readLogFile } from './log-file.ts';
 import { BundleCache } from './process-bundle.ts';
 import type {

@@ -3,8 +3,8 @@
 // passed over) are logged and returned. The services must then have what the runtime needs (an
 // image, or a command), checked here as config errors.
 import path from 'node:path';
-import { ConfigError } from '../config/error.ts';
-import type { Logger } from '../log.ts';
+import { ConfigError } from '../schema/error.ts';
+import type { Logger } from '../core/log.ts';
 import { deploymentIssues, type Deployment, type RuntimePlugin } from './plugin.ts';
 import { RUNTIMES } from './registry.ts';
 import type { Runtime } from './runtime.ts';
@@ -14,7 +14,7 @@ export interface Selection {
   why: string;
 }
 
-/** What the choice reads of the config (config.ts's Config has it all). */
+/** What the choice reads of the config (config/config.ts's Config has it all). */
 export interface RuntimeChoice extends Deployment {
   runtime: string;
   runtimes: object;

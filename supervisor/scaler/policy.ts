@@ -5,10 +5,10 @@
 // bounds (min, max) are applied; the threshold shown on the dashboard is found by searching the
 // formula itself, so a new formula is a change to formula() alone.
 
-import type { ServiceConfig } from '../config/service.ts';
-import type { DecisionCode } from '../protocol.ts';
+import type { ServiceConfig } from '../schema/service.ts';
+import type { DecisionCode } from '../core/protocol.ts';
 
-export type { DecisionCode } from '../protocol.ts';
+export type { DecisionCode } from '../core/protocol.ts';
 
 export interface PolicySettings {
   windowSeconds: number;

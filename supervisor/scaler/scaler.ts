@@ -6,8 +6,8 @@
 // grows, for the dashboard and for a replay should this thread be restarted.
 import type { SharedMemory } from '../balancer/settings.ts';
 import type { ServiceCount } from '../balancer/shared-state.ts';
-import type { Clock, Timer } from '../clock.ts';
-import type { ScaleMessage, WindowMessage, WindowStatus } from '../protocol.ts';
+import type { Clock, Timer } from '../core/clock.ts';
+import type { ScaleMessage, WindowMessage, WindowStatus } from '../core/protocol.ts';
 import { scalingPolicy, type PolicySettings, type RequestWindow, type ScalingPolicy } from './policy.ts';
 
 export interface ScalerConfig {

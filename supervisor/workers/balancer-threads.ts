@@ -2,10 +2,10 @@
 // each restarted on its own if it dies, the shared memory they count into, and the questions
 // that need every thread's answer (a replica drained, the listener closed).
 import path from 'node:path';
-import type { Config } from '../config.ts';
-import type { Logger } from '../log.ts';
-import type { HeapStatistics } from '../memory-report.ts';
-import type { FromBalancer, RoutesMessage, ToBalancer } from '../protocol.ts';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../core/log.ts';
+import type { HeapStatistics } from '../telemetry/memory-report.ts';
+import type { FromBalancer, RoutesMessage, ToBalancer } from '../core/protocol.ts';
 import { WorkerHost } from './host.ts';
 import { BALANCER } from './spec.ts';
 import { RATE_LIMITERS, rateLimitsOn } from '../balancer/rate-limit.ts';

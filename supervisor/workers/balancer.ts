@@ -11,7 +11,7 @@ import { Balancer } from '../balancer/balancer.ts';
 import { duplicateListener } from '../balancer/inherited-listener.ts';
 import { createListener } from '../balancer/listener.ts';
 import { createSecureListener } from '../balancer/secure.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../core/clock.ts';
 import { workerChannel } from './channel.ts';
 import { BALANCER } from './spec.ts';
 

@@ -2,8 +2,8 @@
 // boundary so a handler's exception is reported (as {code, message}) instead of killing the
 // thread. A thread that dies anyway is restarted by the primary (host.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { errorFields } from '../log.ts';
-import type { WorkerFailure } from '../protocol.ts';
+import { errorFields } from '../core/log.ts';
+import type { WorkerFailure } from '../core/protocol.ts';
 import type { WorkerSpec } from './spec.ts';
 
 export interface Channel<In, Out, Config> {

@@ -1,6 +1,6 @@
 // The heartbeat thread: the Heartbeat class (heartbeat/heartbeat.ts) with the real clock, HTTP
 // checks and this thread's port.
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../core/clock.ts';
 import { Heartbeat } from '../heartbeat/heartbeat.ts';
 import { httpProbe } from '../heartbeat/probe.ts';
 import { workerChannel } from './channel.ts';

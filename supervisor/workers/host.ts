@@ -3,8 +3,8 @@
 // the current state to the new one. Messages posted while it is down are dropped: the replay
 // covers them.
 import { Worker } from 'node:worker_threads';
-import { errorFields, type Logger } from '../log.ts';
-import type { HeapStatistics } from '../memory-report.ts';
+import { errorFields, type Logger } from '../core/log.ts';
+import type { HeapStatistics } from '../telemetry/memory-report.ts';
 import type { WorkerSpec } from './spec.ts';
 
 export interface WorkerHostOptions<Out, Config> {

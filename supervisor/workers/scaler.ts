@@ -1,7 +1,7 @@
 // The scaler thread: the Scaler class (scaler/scaler.ts) with the real clock, the request counts
 // of the balancer's shared memory and this thread's port.
 import { RequestCounters, SharedLayout } from '../balancer/shared-state.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../core/clock.ts';
 import { Scaler } from '../scaler/scaler.ts';
 import { workerChannel } from './channel.ts';
 import { SCALER } from './spec.ts';

@@ -3,7 +3,7 @@
 // seen from inside). A worker's messages and config cannot drift apart on the two sides.
 import type { BalancerSettings } from '../balancer/settings.ts';
 import type { HeartbeatConfig } from '../heartbeat/heartbeat.ts';
-import type { FromBalancer, FromHeartbeat, FromScaler, ToBalancer, ToHeartbeat, ToScaler } from '../protocol.ts';
+import type { FromBalancer, FromHeartbeat, FromScaler, ToBalancer, ToHeartbeat, ToScaler } from '../core/protocol.ts';
 import type { ScalerConfig } from '../scaler/scaler.ts';
 
 export interface WorkerSpec<In, Out, Config> {

@@ -528,7 +528,7 @@ describe('aws-setup.sh in a fresh Debian 12 root', { skip, timeout: 600_000 }, (
     await writeFile(
       root.path('/tmp/check-tls.mts'),
       [
-        "import { loadConfigFile } from '/opt/selflessacts/supervisor/config.ts';",
+        "import { loadConfigFile } from '/opt/selflessacts/supervisor/config/config.ts';",
         "import { readCertificate } from '/opt/selflessacts/supervisor/config/tls-files.ts';",
         "console.log(readCertificate(loadConfigFile('/etc/selflessacts/orchestrator.json').balancer.tls).subject);",
       ].join('\n'),

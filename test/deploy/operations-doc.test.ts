@@ -1,10 +1,10 @@
 // docs/operations.md documents every config key with its real default and env override: the
-// tables are read and checked against supervisor/config.ts, so the guide cannot drift from it.
+// tables are read and checked against supervisor/config/config.ts, so the guide cannot drift from it.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { ConfigError, parseConfig } from '../../supervisor/config.ts';
+import { ConfigError, parseConfig } from '../../supervisor/config/config.ts';
 import { repoRoot } from './exec.ts';
 
 const minimalService = { replicas: { initial: 1, min: 1, max: 1 }, startPort: 9000, healthPath: '/health' };

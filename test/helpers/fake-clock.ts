@@ -2,7 +2,7 @@
 // advance() moves it, running each timer that falls due in order, and letting the promises a
 // timer starts settle before the next one runs.
 import { setImmediate as turn } from 'node:timers/promises';
-import type { Clock, Timer } from '../../supervisor/clock.ts';
+import type { Clock, Timer } from '../../supervisor/core/clock.ts';
 
 interface Pending {
   at: number;

@@ -14,7 +14,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { silentLogger } from '../../supervisor/log.ts';
+import { silentLogger } from '../../supervisor/core/log.ts';
 import { EngineGuard } from '../../supervisor/engine-guard/server.ts';
 import { TEST_ENGINE } from '../../testkit/engine.ts';
 import { photoJpeg } from '../../testkit/photos.ts';

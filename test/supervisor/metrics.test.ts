@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { SAMPLE_MS } from '../../supervisor/history.ts';
+import { SAMPLE_MS } from '../../supervisor/telemetry/history.ts';
 import { parseExposition } from '../../testkit/prometheus.ts';
 import {
   Admin,

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { StatusBody, StatusReplica } from '../../supervisor/status.ts';
+import type { StatusBody, StatusReplica } from '../../supervisor/admin/status.ts';
 import { repoRoot } from '../helpers/node-process.ts';
 import { chromiumAvailable, skipUnless } from '../helpers/requirements.ts';
 import { describeViolations, seriousViolations } from './support/axe.ts';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { adminTokenFile, ensureAdminToken, readAdminToken } from '../../supervisor/admin-token.ts';
+import { adminTokenFile, ensureAdminToken, readAdminToken } from '../../supervisor/admin/token.ts';
 
 describe('the admin token', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'sa-admin-token-'));

@@ -19,7 +19,7 @@ import {
 } from '../../supervisor/balancer/shared-state.ts';
 import type { StrategyName } from '../../supervisor/balancer/strategy.ts';
 import type { UpstreamConnection, UpstreamExchange } from '../../supervisor/balancer/upstream.ts';
-import type { FromBalancer, RoutesMessage } from '../../supervisor/protocol.ts';
+import type { FromBalancer, RoutesMessage } from '../../supervisor/core/protocol.ts';
 
 const EPOCH = 1_700_000_000_000;
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProxyTrust } from '../../supervisor/balancer/client-address.ts';
 import { clientKey } from '../../supervisor/balancer/client-key.ts';
-import { acceptedEncoding, planCompression, type Encoding } from '../../supervisor/balancer/compression.ts';
+import { acceptedEncoding, planCompression, type Encoding } from '../../supervisor/web/compression.ts';
 import { h2RequestHeaders } from '../../supervisor/balancer/headers.ts';
 import { RateLimits } from '../../supervisor/balancer/rate-limit.ts';
 import { CertificateNames, httpsLocation } from '../../supervisor/balancer/redirect.ts';

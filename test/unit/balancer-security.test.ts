@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { checkAdminRequest, hostName, isLoopback, isLoopbackHost } from '../../supervisor/admin-access.ts';
-import { UI_SECURITY_HEADERS } from '../../supervisor/security-headers.ts';
-import { directoryLocation, serveStatic } from '../../supervisor/static.ts';
+import { checkAdminRequest, hostName, isLoopback, isLoopbackHost } from '../../supervisor/web/admin-access.ts';
+import { UI_SECURITY_HEADERS } from '../../supervisor/web/security-headers.ts';
+import { directoryLocation, serveStatic } from '../../supervisor/web/static.ts';
 
 describe('static files', () => {
   let dir = '';

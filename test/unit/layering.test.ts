@@ -1,7 +1,8 @@
 // The layering rules that keep the seams open, checked on the source itself: benchmarks share
 // helpers with the suites only through testkit/, the supervisor's worker logic stays apart
 // from the thread shells (heartbeat/ and scaler/ never touch worker_threads), the supervisor's
-// folders import each other without a cycle, and the supervisor knows nothing of the app.
+// modules live in folders by concern that import each other without a cycle (the root keeps
+// only the entry), and the supervisor knows nothing of the app.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,7 +70,13 @@ describe('layering', () => {
       'no new import of scripts/',
     );
   });
-  test("the supervisor's folders import each other without a cycle", () => {
+  test("the supervisor's root holds only its entry: every other module lives in a room (folder) of its concern", () => {
+    const loose = readdirSync(path.join(root, 'supervisor'), { withFileTypes: true })
+      .filter((entry) => entry.isFile() && !['index.js', 'main.ts'].includes(entry.name))
+      .map((entry) => entry.name);
+    assert.deepEqual(loose, []);
+  });
+  test("the supervisor's folders import each other without a cycle, and none imports the entry", () => {
     const folderOf = (file: string) => {
       const parts = path.relative('supervisor', file).split(path.sep);
       return parts.length > 1 ? parts[0]! : '.';
@@ -81,11 +88,13 @@ describe('layering', () => {
         const target = path.relative(root, path.resolve(root, path.dirname(file), spec));
         if (target.split(path.sep)[0] !== 'supervisor') continue;
         const [from, to] = [folderOf(file), folderOf(target)];
-        if (from === to || from === '.' || to === '.') continue; // the root's shared modules are a layer below every folder
+        if (from === to) continue;
         if (!edges.has(from)) edges.set(from, new Set());
         edges.get(from)!.add(to);
       }
     }
+    const intoEntry = [...edges].filter(([, to]) => to.has('.')).map(([from]) => from);
+    assert.deepEqual(intoEntry, [], 'folders importing the root (the entry is the top, not a shared layer)');
     // Depth-first: a folder met again on the current path closes a cycle.
     const cycles: string[] = [];
     const done = new Set<string>();
@@ -97,6 +106,23 @@ describe('layering', () => {
     };
     for (const folder of edges.keys()) walk(folder, []);
     assert.deepEqual(cycles, [], JSON.stringify(Object.fromEntries([...edges].map(([k, v]) => [k, [...v]]))));
+  });
+  test('the data plane (balancer/) and the shared floors below it never reach up into the control plane', () => {
+    // balancer/ runs in its own threads with only what its messages give it; core/ and web/ are
+    // what every room may use. None of them may import the rooms that run the fleet.
+    const controlPlane = ['admin', 'cli', 'config', 'fleet', 'primary', 'runtime', 'scaler', 'telemetry', 'workers'];
+    const upward = (resolved: string) => {
+      const [top, folder] = resolved.split(path.sep);
+      return top === 'supervisor' && controlPlane.includes(folder!);
+    };
+    assert.deepEqual(
+      [
+        ...offenders('supervisor/balancer', upward),
+        ...offenders('supervisor/core', upward),
+        ...offenders('supervisor/web', upward),
+      ],
+      [],
+    );
   });
   test("the workers' logic (heartbeat/, scaler/) has no thread of its own: only workers/ shells use worker_threads", () => {
     const threaded = (_: string, spec: string) =>
@@ -110,7 +136,7 @@ describe('layering', () => {
       // The balancer thread's entry: the thread is the module, one server per thread.
       'supervisor/workers/balancer.ts',
       // convict's formats are registered globally: what they find can only come back this way.
-      'supervisor/config/formats.ts',
+      'supervisor/schema/formats.ts',
     ]);
     const found = sources('supervisor').flatMap((file) =>
       readFileSync(path.join(root, file), 'utf8')

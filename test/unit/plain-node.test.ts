@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 const root = path.resolve(import.meta.dirname, '../..');
 
 test("the supervisor's config and TLS modules load under Node's own type stripping", () => {
-  const modules = ['supervisor/config.ts', 'supervisor/config/tls-files.ts'].map(
+  const modules = ['supervisor/config/config.ts', 'supervisor/config/tls-files.ts'].map(
     (m) => pathToFileURL(path.join(root, m)).href,
   );
   const script = `for (const m of ${JSON.stringify(modules)}) await import(m); process.stdout.write('loaded');`;

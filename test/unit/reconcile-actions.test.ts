@@ -13,7 +13,7 @@ import {
   type PlanInput,
   type PlanReplica,
   type PlanService,
-} from '../../supervisor/reconcile.ts';
+} from '../../supervisor/fleet/reconcile.ts';
 
 const NOW = 100_000;
 const TIMEOUT = 30_000;

@@ -2,7 +2,7 @@
 // dashboard shows against the formula counted out, and the settings a service's config gives.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ServiceConfig } from '../../supervisor/config/service.ts';
+import type { ServiceConfig } from '../../supervisor/schema/service.ts';
 import { policySettings, scalingPolicy } from '../../supervisor/scaler/policy.ts';
 
 const settings = { windowSeconds: 120, requestsPerReplica: 20, dampingWindows: 2, min: 1, max: 10 };

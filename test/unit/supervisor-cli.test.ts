@@ -6,13 +6,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parseLogQuery } from '../../supervisor/admin-logs.ts';
+import { parseLogQuery } from '../../supervisor/admin/logs.ts';
 import { age, statusTable } from '../../supervisor/cli/format.ts';
-import { didYouMean } from '../../supervisor/config/suggest.ts';
+import { didYouMean } from '../../supervisor/schema/suggest.ts';
 import { readLogFile } from '../../supervisor/runtime/log-file.ts';
 import { tsxEntry } from '../../supervisor/runtime/process-bundle.ts';
 import { memoryBounds } from '../../supervisor/runtime/process.ts';
-import type { StatusBody } from '../../supervisor/status.ts';
+import type { StatusBody } from '../../supervisor/admin/status.ts';
 
 describe('age as kubectl prints it', () => {
   const rows: Array<[string, number, string]> = [

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { specParts } from '../../supervisor/spec-hash.ts';
+import { specParts } from '../../supervisor/fleet/spec-hash.ts';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigError, loadConfigFile, parseConfig, type ConfigIssue } from '../../supervisor/config.ts';
+import { ConfigError, loadConfigFile, parseConfig, type ConfigIssue } from '../../supervisor/config/config.ts';
 import { DEFAULT_EDGE, DEFAULT_LIMITS } from '../../supervisor/balancer/settings.ts';
-import { ensureSecrets } from '../../supervisor/secrets.ts';
-import { parseTemplate, refsOf, render, type TemplateContext } from '../../supervisor/config/templates.ts';
+import { ensureSecrets } from '../../supervisor/config/secrets.ts';
+import { parseTemplate, refsOf, render, type TemplateContext } from '../../supervisor/schema/templates.ts';
 
 const service = (extra: Record<string, unknown> = {}) => ({
   image: 'echo:latest',

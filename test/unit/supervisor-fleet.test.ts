@@ -3,12 +3,12 @@
 // backoff, and the environment each replica is started with. No engine, no process.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseConfig } from '../../supervisor/config.ts';
-import { EventLog } from '../../supervisor/events.ts';
-import { Fleet } from '../../supervisor/fleet.ts';
-import type { HealthCause } from '../../supervisor/protocol.ts';
-import { silentLogger } from '../../supervisor/log.ts';
-import { ReplicaEnvironment } from '../../supervisor/replica-env.ts';
+import { parseConfig } from '../../supervisor/config/config.ts';
+import { EventLog } from '../../supervisor/telemetry/events.ts';
+import { Fleet } from '../../supervisor/fleet/fleet.ts';
+import type { HealthCause } from '../../supervisor/core/protocol.ts';
+import { silentLogger } from '../../supervisor/core/log.ts';
+import { ReplicaEnvironment } from '../../supervisor/fleet/replica-env.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { FakeRuntime } from '../helpers/fake-runtime.ts';
 import { eventually } from '../../testkit/eventually.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heartbeat, type HeartbeatConfig } from '../../supervisor/heartbeat/heartbeat.ts';
 import type { CheckResult } from '../../supervisor/heartbeat/health-tracker.ts';
-import type { HealthMessage, LatencyReport, Target } from '../../supervisor/protocol.ts';
+import type { HealthMessage, LatencyReport, Target } from '../../supervisor/core/protocol.ts';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
 
 const CONFIG: HeartbeatConfig = {

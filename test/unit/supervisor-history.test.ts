@@ -1,10 +1,16 @@
-// The dashboard's history (supervisor/history.ts): samples from the change of running totals,
+// The dashboard's history (supervisor/telemetry/history.ts): samples from the change of running totals,
 // percentiles from histogram buckets, a ring that keeps an hour and no more, scaling events kept
 // for the same span.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LATENCY_BOUNDS, latencyBucket } from '../../supervisor/balancer/traffic.ts';
-import { HISTORY_SPAN_MS, History, SAMPLE_MS, quantileMs, type ServiceTotals } from '../../supervisor/history.ts';
+import {
+  HISTORY_SPAN_MS,
+  History,
+  SAMPLE_MS,
+  quantileMs,
+  type ServiceTotals,
+} from '../../supervisor/telemetry/history.ts';
 
 const empty = () => LATENCY_BOUNDS.map(() => 0).concat(0);
 

@@ -1,7 +1,7 @@
 // The docker runtime's rewrite of loopback URLs (runtime/host-loopback.ts) and its config key.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, parseConfig } from '../../supervisor/config.ts';
+import { ConfigError, parseConfig } from '../../supervisor/config/config.ts';
 import {
   isLoopbackHost,
   maskPassword,

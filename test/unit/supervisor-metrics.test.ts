@@ -1,10 +1,10 @@
-// /metrics from given sources (supervisor/metrics.ts): the names, types and labels Prometheus
+// /metrics from given sources (supervisor/telemetry/metrics.ts): the names, types and labels Prometheus
 // sees, histogram buckets made cumulative, and counters fed by the event log.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LATENCY_BOUNDS } from '../../supervisor/balancer/traffic.ts';
-import { EventLog } from '../../supervisor/events.ts';
-import { Metrics, type MetricsSources } from '../../supervisor/metrics.ts';
+import { EventLog } from '../../supervisor/telemetry/events.ts';
+import { Metrics, type MetricsSources } from '../../supervisor/telemetry/metrics.ts';
 import { parseExposition } from '../../testkit/prometheus.ts';
 
 const buckets = LATENCY_BOUNDS.map(() => 0).concat(0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SnapshotGate } from '../../supervisor/protocol.ts';
-import { plan, slotKey, type Action, type PlanInput, type PlanReplica } from '../../supervisor/reconcile.ts';
+import { SnapshotGate } from '../../supervisor/core/protocol.ts';
+import { plan, slotKey, type Action, type PlanInput, type PlanReplica } from '../../supervisor/fleet/reconcile.ts';
 import { HealthTracker } from '../../supervisor/heartbeat/health-tracker.ts';
 
 const NOW = 100_000;

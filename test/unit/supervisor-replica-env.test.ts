@@ -4,8 +4,8 @@
 // runtime refuses a config that would not tell each replica its port.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfigFile, parseConfig, type Config } from '../../supervisor/config.ts';
-import { ReplicaEnvironment } from '../../supervisor/replica-env.ts';
+import { loadConfigFile, parseConfig, type Config } from '../../supervisor/config/config.ts';
+import { ReplicaEnvironment } from '../../supervisor/fleet/replica-env.ts';
 import { processRuntime } from '../../supervisor/runtime/process.ts';
 
 const shippedFile = new URL('../../config/orchestrator.json', import.meta.url).pathname;

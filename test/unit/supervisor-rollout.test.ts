@@ -2,8 +2,8 @@
 // rule, and what a config reload may apply.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { applySpecChanges } from '../../supervisor/config-reload.ts';
-import type { Config } from '../../supervisor/config.ts';
+import { applySpecChanges } from '../../supervisor/config/reload.ts';
+import type { Config } from '../../supervisor/config/config.ts';
 import {
   isRolling,
   plan,
@@ -13,8 +13,8 @@ import {
   type PlanInput,
   type PlanReplica,
   type PlanService,
-} from '../../supervisor/reconcile.ts';
-import { formatSpec, parseSpec, specDrift, specParts, type SpecInput } from '../../supervisor/spec-hash.ts';
+} from '../../supervisor/fleet/reconcile.ts';
+import { formatSpec, parseSpec, specDrift, specParts, type SpecInput } from '../../supervisor/fleet/spec-hash.ts';
 
 const NOW = 100_000;
 const r = (id: string, port: number, state: PlanReplica['state'] = 'ready'): PlanReplica => ({

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import type { ServiceCount } from '../../supervisor/balancer/shared-state.ts';
 import type { PolicySettings } from '../../supervisor/scaler/policy.ts';
 import { Scaler } from '../../supervisor/scaler/scaler.ts';
-import type { ScaleMessage, WindowMessage, WindowStatus } from '../../supervisor/protocol.ts';
+import type { ScaleMessage, WindowMessage, WindowStatus } from '../../supervisor/core/protocol.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 
 const T0 = 1_700_000_000_000;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ScalingPolicy, type PolicySettings } from '../../supervisor/scaler/policy.ts';
-import { backoffDelay, recordFailure, restartAllowedAt } from '../../supervisor/backoff.ts';
+import { backoffDelay, recordFailure, restartAllowedAt } from '../../supervisor/fleet/backoff.ts';
 
 const settings: PolicySettings = { windowSeconds: 120, requestsPerReplica: 20, min: 1, max: 10, dampingWindows: 0 };
 const policy = (over: Partial<PolicySettings> = {}) => new ScalingPolicy({ ...settings, ...over });

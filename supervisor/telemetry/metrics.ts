@@ -4,7 +4,7 @@
 // the event log emits them. The process's own CPU and memory are prom-client's default metrics.
 // Names are docs/status-api.md's; deploy/kubernetes/ scales on the same ones.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LATENCY_BOUNDS, STATUS_CLASSES, type ServiceTrafficView } from './balancer/traffic.ts';
+import { LATENCY_BOUNDS, STATUS_CLASSES, type ServiceTrafficView } from '../balancer/traffic.ts';
 import type { EventLog } from './events.ts';
 
 export const METRIC_PREFIX = 'selflessacts_';

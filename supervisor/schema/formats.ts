@@ -1,6 +1,6 @@
 // The named value formats of the config schema, registered with convict once, and the helper
-// every part of the schema declares its keys with (config.ts, and each runtime's settings under
-// runtimes.<name>). A bad value becomes a FormatProblem that config.ts turns into a ConfigIssue.
+// every part of the schema declares its keys with (config/config.ts, and each runtime's settings under
+// runtimes.<name>). A bad value becomes a FormatProblem that config/config.ts turns into a ConfigIssue.
 import convict from 'convict';
 import * as c from './checks.ts';
 
@@ -73,7 +73,7 @@ export function takeFormatProblems(): FormatProblem[] {
 
 const checks = new Map<string, c.Check>();
 
-/** Registers a named format with convict (config.ts adds `sa-runtime` from the registry). */
+/** Registers a named format with convict (config/config.ts adds `sa-runtime` from the registry). */
 export function registerFormat(name: FormatName, check: c.Check, numeric = false): void {
   checks.set(name, check);
   convict.addFormat({

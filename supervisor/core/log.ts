@@ -8,4 +8,4 @@ export {
   type Level,
   type LogFields,
   type Logger,
-} from '../logging/logger.ts';
+} from '../../logging/logger.ts';

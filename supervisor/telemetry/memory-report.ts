@@ -4,7 +4,7 @@
 // started that are not replicas (an esbuild service left running would show here).
 import { readdir, readFile } from 'node:fs/promises';
 import { getHeapStatistics } from 'node:v8';
-import { REPLICA_MARKER } from './runtime/process.ts';
+import { REPLICA_MARKER } from '../runtime/process.ts';
 
 export interface ThreadMemory {
   thread: string;

@@ -15,7 +15,16 @@ import {
   type BrotliCompress,
   type Gzip,
 } from 'node:zlib';
-import type { CompressionConfig } from './settings.ts';
+
+/** `balancer.compression`: gzip and brotli for text responses, by Accept-Encoding. */
+export interface CompressionConfig {
+  enabled: boolean;
+  /** Smaller bodies (when their length is known) go out as they are. */
+  minBytes: number;
+  /** For responses made per request (the replicas'); static files get the best level once. */
+  brotliQuality: number;
+  gzipLevel: number;
+}
 
 export type Encoding = 'br' | 'gzip';
 

@@ -5,7 +5,7 @@
 //     a rebinding page cannot fake: its requests carry its own host name;
 //   - every POST that acts carries X-Admin-Token, a header a page cannot send cross-site without
 //     a CORS preflight, which the admin API never grants, and its value must be the token
-//     (admin.token, or the one generated into the data directory: admin-token.ts), so another
+//     (admin.token, or the one generated into the data directory: admin/token.ts), so another
 //     local user's process cannot act either.
 
 import { createHash, timingSafeEqual } from 'node:crypto';

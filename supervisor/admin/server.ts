@@ -6,20 +6,20 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
-import { ADMIN_TOKEN_HEADER, checkAdminRequest } from './admin-access.ts';
-import { parseLogQuery, streamServiceLogs, type LogSource } from './admin-logs.ts';
-import type { EventLog, SupervisorEvent } from './events.ts';
-import type { ScaleAnswer } from './scale-override.ts';
-import type { HistoryBody, HistorySample } from './history.ts';
-import type { Logger } from './log.ts';
-import type { MemoryReport } from './memory-report.ts';
-import { serveStatic, sendJson } from './static.ts';
+import { ADMIN_TOKEN_HEADER, checkAdminRequest } from '../web/admin-access.ts';
+import { parseLogQuery, streamServiceLogs, type LogSource } from './logs.ts';
+import type { EventLog, SupervisorEvent } from '../telemetry/events.ts';
+import type { ScaleAnswer } from '../fleet/scale-override.ts';
+import type { HistoryBody, HistorySample } from '../telemetry/history.ts';
+import type { Logger } from '../core/log.ts';
+import type { MemoryReport } from '../telemetry/memory-report.ts';
+import { serveStatic, sendJson } from '../web/static.ts';
 import { readiness, type StatusBody } from './status.ts';
 
 export interface AdminDeps {
   host: string;
   port: number;
-  /** admin.token, or the generated one (admin-token.ts): a POST's X-Admin-Token must equal it. */
+  /** admin.token, or the generated one (token.ts): a POST's X-Admin-Token must equal it. */
   token: string;
   staticDir: string;
   events: EventLog;

@@ -1,9 +1,16 @@
 // The body of GET /status (docs/status-api.md), built from the fleet's table and the scaler's
 // last window reports. Pure: the admin server and the SSE feed both call it.
-import type { Config } from './config.ts';
-import { inRotation, type Capacity, type Capped, type FailureReport, type Replica, type Rollout } from './fleet.ts';
-import type { WindowStatus } from './protocol.ts';
-import type { CpuEnforcement, MemoryEnforcement } from './runtime/runtime.ts';
+import type { Config } from '../config/config.ts';
+import {
+  inRotation,
+  type Capacity,
+  type Capped,
+  type FailureReport,
+  type Replica,
+  type Rollout,
+} from '../fleet/fleet.ts';
+import type { WindowStatus } from '../core/protocol.ts';
+import type { CpuEnforcement, MemoryEnforcement } from '../runtime/runtime.ts';
 
 export interface StatusReplica {
   id: string;

@@ -4,10 +4,10 @@
 // again every few seconds, so a rebuild under the same tag counts as a change). The fleet
 // replaces drifted replicas one at a time (reconcile.ts); a spec that cannot be computed (the
 // image is missing) drifts nothing: no rollout towards an image that is not there.
-import type { Clock } from './clock.ts';
-import type { ServiceConfig } from './config.ts';
-import type { Logger } from './log.ts';
-import type { Runtime } from './runtime/runtime.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ServiceConfig } from '../config/config.ts';
+import type { Logger } from '../core/log.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { HASHED_INSTANCE, formatSpec, specDrift, specParts, type SpecParts } from './spec-hash.ts';
 
 /** How often image ids are looked up again (a rebuild is noticed within this). */

@@ -2,8 +2,8 @@
 // scaler (its windows go on and the dashboard still shows what they would decide, but their
 // decisions are not applied) until `scale SERVICE auto` hands the service back. Kept in memory:
 // a restarted supervisor starts from the config and the scaler again.
-import type { ServiceConfig } from './config/service.ts';
-import type { EventLog } from './events.ts';
+import type { ServiceConfig } from '../schema/service.ts';
+import type { EventLog } from '../telemetry/events.ts';
 
 export interface ScaleResult {
   service: string;

@@ -3,8 +3,8 @@
 // what only then is known (its port, host, data dir and instance id from the runtime, the URLs
 // of other services). A variable that renders empty is left out, so "{{env:X:-}}" passes X on
 // only when the supervisor has it.
-import type { Config, ServiceConfig } from './config.ts';
-import { parseTemplate, refsOf, render, type Part, type ReplicaField } from './config/templates.ts';
+import type { Config, ServiceConfig } from '../config/config.ts';
+import { parseTemplate, refsOf, render, type Part, type ReplicaField } from '../schema/templates.ts';
 
 export class ReplicaEnvironment {
   #templates = new Map<string, Array<[string, Part[]]>>();

@@ -4,11 +4,11 @@
 // again on the next pass. Nothing here throws out of the loop.
 import { randomBytes } from 'node:crypto';
 import { recordFailure, restartAllowedAt, type FailureRecord } from './backoff.ts';
-import { delay, systemClock, type Clock, type Timer } from './clock.ts';
-import type { Config, ServiceConfig } from './config.ts';
-import type { EventLog } from './events.ts';
-import { errorFields, type Logger } from './log.ts';
-import type { HealthMessage, RouteReplica, Target } from './protocol.ts';
+import { delay, systemClock, type Clock, type Timer } from '../core/clock.ts';
+import type { Config, ServiceConfig } from '../config/config.ts';
+import type { EventLog } from '../telemetry/events.ts';
+import { errorFields, type Logger } from '../core/log.ts';
+import type { HealthMessage, RouteReplica, Target } from '../core/protocol.ts';
 import {
   plan,
   rollingServices,
@@ -20,10 +20,10 @@ import {
   type ReplicaState,
 } from './reconcile.ts';
 import type { ReplicaEnvironment } from './replica-env.ts';
-import { lastLines } from './runtime/log-tail.ts';
+import { lastLines } from '../runtime/log-tail.ts';
 import { SpecTracker } from './rollout.ts';
-import { PORT_TAKEN, type ReplicaInfo, type ReplicaSpec, type Runtime } from './runtime/runtime.ts';
-import { policySettings, scalingPolicy, type Decision, type DecisionCode } from './scaler/policy.ts';
+import { PORT_TAKEN, type ReplicaInfo, type ReplicaSpec, type Runtime } from '../runtime/runtime.ts';
+import { policySettings, scalingPolicy, type Decision, type DecisionCode } from '../scaler/policy.ts';
 import { fit, minimumsOver, replicaNeedMb } from './capacity.ts';
 
 /** unready: out of rotation, kept running (its health check fails, its liveness check passes). */

@@ -2,17 +2,17 @@
 // messages between them (the primary is the hub). Start-up adopts what runs; shutdown stops
 // accepting, drains, then stops and removes the replicas (or leaves them).
 import { chmodSync, mkdirSync } from 'node:fs';
-import { separateServiceData } from './runtime/replica-files.ts';
-import { AdminServer } from './admin.ts';
-import { runtimeLogSource } from './admin-logs.ts';
-import type { InheritedSockets } from './balancer/socket-activation.ts';
-import { chooseReader } from './balancer/upstream-reader.ts';
-import { BalancerThreads } from './workers/balancer-threads.ts';
-import { ConfigError, describeIssue, loadConfigFile, type Config } from './config.ts';
-import { applySpecChanges } from './config-reload.ts';
-import { EventLog } from './events.ts';
-import { Fleet, type Capacity, type LeftBehind } from './fleet.ts';
-import { errorFields, type Logger } from './log.ts';
+import { separateServiceData } from '../runtime/replica-files.ts';
+import { AdminServer } from '../admin/server.ts';
+import { runtimeLogSource } from '../admin/logs.ts';
+import type { InheritedSockets } from '../balancer/socket-activation.ts';
+import { chooseReader } from '../balancer/upstream-reader.ts';
+import { BalancerThreads } from '../workers/balancer-threads.ts';
+import { ConfigError, describeIssue, loadConfigFile, type Config } from '../config/config.ts';
+import { applySpecChanges } from '../config/reload.ts';
+import { EventLog } from '../telemetry/events.ts';
+import { Fleet, type Capacity, type LeftBehind } from '../fleet/fleet.ts';
+import { errorFields, type Logger } from '../core/log.ts';
 import type {
   FromBalancer,
   FromHeartbeat,
@@ -22,21 +22,21 @@ import type {
   Target,
   ToHeartbeat,
   WindowStatus,
-} from './protocol.ts';
-import { replicaDataDir } from './runtime/select.ts';
-import { dialHost, type ReplicaUsage, type Runtime } from './runtime/runtime.ts';
-import { ReplicaEnvironment } from './replica-env.ts';
-import { ensureAdminToken } from './admin-token.ts';
-import { ensureSecrets } from './secrets.ts';
-import { readCertificate, watchCertificate, type LoadedCertificate } from './config/tls-files.ts';
-import { ScaleOverrides } from './scale-override.ts';
+} from '../core/protocol.ts';
+import { replicaDataDir } from '../runtime/select.ts';
+import { dialHost, type ReplicaUsage, type Runtime } from '../runtime/runtime.ts';
+import { ReplicaEnvironment } from '../fleet/replica-env.ts';
+import { ensureAdminToken } from '../admin/token.ts';
+import { ensureSecrets } from '../config/secrets.ts';
+import { readCertificate, watchCertificate, type LoadedCertificate } from '../config/tls-files.ts';
+import { ScaleOverrides } from '../fleet/scale-override.ts';
 import { bindError } from './port-check.ts';
-import { mainThreadMemory, memoryReport, threadMemory, type MemoryReport } from './memory-report.ts';
-import { buildStatus, type ListenError, type StatusBody } from './status.ts';
-import { Telemetry } from './telemetry.ts';
-import { policySettings } from './scaler/policy.ts';
-import { WorkerHost, type HostOf } from './workers/host.ts';
-import { HEARTBEAT, SCALER } from './workers/spec.ts';
+import { mainThreadMemory, memoryReport, threadMemory, type MemoryReport } from '../telemetry/memory-report.ts';
+import { buildStatus, type ListenError, type StatusBody } from '../admin/status.ts';
+import { Telemetry } from '../telemetry/telemetry.ts';
+import { policySettings } from '../scaler/policy.ts';
+import { WorkerHost, type HostOf } from '../workers/host.ts';
+import { HEARTBEAT, SCALER } from '../workers/spec.ts';
 
 const SERVED_EVERY_MS = 1000;
 /** A listen port taken at start-up is tried this often, this far apart, before start-up stops. */

@@ -4,22 +4,22 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import convict from 'convict';
-import * as c from './config/checks.ts';
-import { ConfigError, type ConfigIssue } from './config/error.ts';
-import { didYouMean, schemaKeysAt } from './config/suggest.ts';
-import { field as f, formatCheck, registerFormat, takeFormatProblems } from './config/formats.ts';
-import { envIssues, parseServices, portRange, type ScalingSettings, type ServiceConfig } from './config/service.ts';
+import * as c from '../schema/checks.ts';
+import { ConfigError, type ConfigIssue } from '../schema/error.ts';
+import { didYouMean, schemaKeysAt } from '../schema/suggest.ts';
+import { field as f, formatCheck, registerFormat, takeFormatProblems } from '../schema/formats.ts';
+import { envIssues, parseServices, portRange, type ScalingSettings, type ServiceConfig } from '../schema/service.ts';
 import {
   DEFAULT_EDGE,
   DEFAULT_LIMITS,
   type BalancerLimits,
   type EdgeConfig,
   type UpstreamParserSetting,
-} from './balancer/settings.ts';
-import { RUNTIMES, type RuntimeName, type RuntimeSettings } from './runtime/registry.ts';
+} from '../balancer/settings.ts';
+import { RUNTIMES, type RuntimeName, type RuntimeSettings } from '../runtime/registry.ts';
 
-export { ConfigError, describeIssue, type ConfigIssue } from './config/error.ts';
-export type { ServiceConfig } from './config/service.ts';
+export { ConfigError, describeIssue, type ConfigIssue } from '../schema/error.ts';
+export type { ServiceConfig } from '../schema/service.ts';
 
 export type RuntimeChoice = 'auto' | RuntimeName;
 

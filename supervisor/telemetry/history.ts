@@ -4,7 +4,7 @@
 // Fixed-size rings: memory does not grow with uptime. Scaling events are kept beside them for
 // the same span, so the dashboard can mark every step even after the event log moved on.
 // Pure: the caller passes the time and the totals.
-import { LATENCY_BOUNDS } from './balancer/traffic.ts';
+import { LATENCY_BOUNDS } from '../balancer/traffic.ts';
 import type { SupervisorEvent } from './events.ts';
 
 export const SAMPLE_MS = 5000;

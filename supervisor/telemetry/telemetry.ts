@@ -4,11 +4,11 @@
 // and hands it to the live dashboards; the primary's one-second tick keeps the counters read
 // often enough for their wrap. The same tick asks the runtime for each replica's CPU time and
 // memory (the engine's stats, /proc for processes), where it can tell.
-import { STATUS_CLASSES, type ServiceTrafficView } from './balancer/traffic.ts';
+import { STATUS_CLASSES, type ServiceTrafficView } from '../balancer/traffic.ts';
 import type { EventLog } from './events.ts';
 import { History, SAMPLE_MS, type HistoryBody, type HistorySample } from './history.ts';
 import { Metrics } from './metrics.ts';
-import type { ReplicaUsage } from './runtime/runtime.ts';
+import type { ReplicaUsage } from '../runtime/runtime.ts';
 
 /** A replica's CPU over the last tick (100 = one core) and its memory now. */
 export interface UsageFigures {

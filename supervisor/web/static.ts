@@ -6,8 +6,8 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { compressibleType, type Encoding } from './balancer/compression.ts';
-import { MAX_STATIC_COMPRESS_BYTES, type CompressedFiles } from './balancer/static-cache.ts';
+import { compressibleType, type Encoding } from './compression.ts';
+import { MAX_STATIC_COMPRESS_BYTES, type CompressedFiles } from './static-cache.ts';
 import { UI_SECURITY_HEADERS } from './security-headers.ts';
 
 /** What the balancer adds to serving a file: its compressed copies, and headers of its own. */

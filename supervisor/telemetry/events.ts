@@ -1,6 +1,6 @@
 // What the supervisor did, with reasons: a bounded, numbered log that feeds the admin API
 // (/events, /events.json) and the structured log at once.
-import type { Logger } from './log.ts';
+import type { Logger } from '../core/log.ts';
 
 export type EventType =
   | 'replica.started'

@@ -4,7 +4,7 @@
 // follow, replicas that appear later (a replacement, a scale-up) are followed too.
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ReplicaLogOptions, ReplicaOutput, Runtime } from './runtime/runtime.ts';
+import type { ReplicaLogOptions, ReplicaOutput, Runtime } from '../runtime/runtime.ts';
 
 export interface LogQuery {
   follow: boolean;
