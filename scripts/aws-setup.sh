@@ -643,11 +643,11 @@ install_dependencies() {
 build_supervisor_bundle() {
   if ((DRY_RUN)); then
     note "would build the supervisor's bundle if it is missing or older than the sources"
-    printf '    $ %s\n' "cd $APP_DIR && node scripts/supervisor-bundle.mjs"
+    printf '    $ %s\n' "cd $APP_DIR && node supervisor/bundle.mjs"
     return
   fi
   local out
-  out=$(cd "$APP_DIR" && PATH=$SYSTEM_PATH node scripts/supervisor-bundle.mjs 2>&1) ||
+  out=$(cd "$APP_DIR" && PATH=$SYSTEM_PATH node supervisor/bundle.mjs 2>&1) ||
     die "building the supervisor's bundle failed:
 $out"
   if grep -q 'built in' <<<"$out"; then

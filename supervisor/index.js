@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `selflessacts` command (package.json "bin") and what Node runs for the directory
 // (`node supervisor`: a directory's index.js). Plain JavaScript, so it runs before any loader.
-// In production it runs the supervisor's bundle (dist/supervisor/, scripts/supervisor-bundle.mjs):
+// In production it runs the supervisor's bundle (dist/supervisor/, supervisor/bundle.mjs):
 // plain JavaScript in every thread, no TypeScript loader, no esbuild process; the bundle is
 // checked against the sources (built by `npm ci`, rebuilt here when they changed and the
 // directory is writable). Under a TypeScript loader (`tsx supervisor`, `node --import tsx
@@ -19,7 +19,7 @@ if (underTsx) {
   await import('./main.ts');
 } else {
   const { pathToFileURL } = await import('node:url');
-  const bundle = await import('../scripts/supervisor-bundle.mjs');
+  const bundle = await import('./bundle.mjs');
   const hash = bundle.sourcesHash();
   if (!bundle.bundleIsCurrent(hash)) {
     try {
@@ -37,7 +37,7 @@ if (underTsx) {
             : String(err);
       process.stderr.write(
         `selflessacts: the supervisor's bundle (dist/supervisor) is missing or older than the sources, and it cannot be built here (${why}). ` +
-          "Build it as the checkout's owner: `npm ci`, or `node scripts/supervisor-bundle.mjs`.\n",
+          "Build it as the checkout's owner: `npm ci`, or `node supervisor/bundle.mjs`.\n",
       );
       process.exit(1);
     }

@@ -612,12 +612,12 @@ export async function containersByPort(
 // ---- the supervisor's bundle ------------------------------------------------------------------
 
 /**
- * dist/supervisor as the sources are now (scripts/supervisor-bundle.mjs): for runs of the
+ * dist/supervisor as the sources are now (supervisor/bundle.mjs): for runs of the
  * production command (`node supervisor`) where the checkout is mounted read-only (a container,
  * the systemd rig) and the command could not build it itself.
  */
 export async function ensureSupervisorBundle(): Promise<void> {
-  const bundle = await import('../scripts/supervisor-bundle.mjs');
+  const bundle = await import('../supervisor/bundle.mjs');
   const hash = bundle.sourcesHash();
   if (!bundle.bundleIsCurrent(hash)) await bundle.buildBundle(hash);
 }

@@ -1001,6 +1001,7 @@ export class Fleet {
     if (Object.keys(secrets).length > 0) spec.secrets = secrets;
     if (s.image) spec.image = s.image;
     if (s.command) spec.command = s.command;
+    if (s.build) spec.build = s.build;
     const label = this.#specs.wanted(s, port);
     if (label !== undefined) spec.spec = label;
     return spec;

@@ -81,6 +81,7 @@ export class SpecTracker {
       imageId,
       env: this.#d.envFor(s, port, HASHED_INSTANCE),
       command: s.command,
+      build: s.build,
       resources: s.resources,
       containerPort: s.containerPort,
     });

@@ -10,6 +10,8 @@ export interface SpecInput {
   /** Rendered with a fixed instance id: an instance's own id is no change of spec. */
   env: Record<string, string>;
   command: readonly string[] | undefined;
+  /** The process runtime's build step: part of the command (it decides what runs). */
+  build?: { command: readonly string[]; run: readonly string[] } | undefined;
   /** What the replica is held to; a request (what capacity counts) changes nothing in it. */
   resources: { memoryMb: number; cpus: number; memoryRequestMb?: number };
   containerPort: number;
@@ -31,7 +33,8 @@ export function specParts(input: SpecInput): SpecParts {
   return {
     image: input.imageId === '' ? '-' : input.imageId.replace(/^sha256:/, '').slice(0, 12),
     env: short(env),
-    command: short(input.command ?? null),
+    // Without a build, the hash of the command alone: replicas of services that declare none keep their labels.
+    command: short(input.build ? { command: input.command ?? null, build: input.build } : (input.command ?? null)),
     resources: short({ ...withoutRequest(input.resources), containerPort: input.containerPort }),
   };
 }

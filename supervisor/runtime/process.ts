@@ -14,7 +14,7 @@ import type { Deployment, RuntimePlugin } from './plugin.ts';
 import { serviceDataDir, serviceSecretsDir, writeSecretFiles } from './replica-files.ts';
 import type { Logger } from '../core/log.ts';
 import { readLogFile } from './log-file.ts';
-import { BundleCache } from './process-bundle.ts';
+import { ServiceBuilds } from './service-build.ts';
 import type {
   CloseOptions,
   CpuEnforcement,
@@ -38,7 +38,10 @@ export const REPLICA_MARKER = 'SUPERVISOR_REPLICA_ID';
 export interface ProcessSettings {
   /** Variables a child takes from the supervisor's environment: enough to run, nothing of its config. */
   inheritEnv: string[];
-  /** Run the project's app from its prebuilt bundle, as the images do (process-bundle.ts), not through tsx. */
+  /**
+   * Run each service's build step (services.<name>.build: service-build.ts) and its replicas from
+   * what it made, as the images do; false: every service's `command` as written.
+   */
   bundle: boolean;
   /** "auto": a cgroup per replica where the supervisor may create them (cgroups.ts); "off": never. */
   cgroups: 'auto' | 'off';
@@ -53,8 +56,8 @@ export interface ProcessRuntimeOptions {
   publishHost: string;
   inheritEnv: readonly string[];
   cwd?: string;
-  /** Where commands that run the app's entry through tsx are turned into the bundle's; absent: run as written. */
-  bundles?: BundleCache | undefined;
+  /** Runs the services' build steps; absent: every service's `command` as written. */
+  builds?: ServiceBuilds | undefined;
   logger?: Logger | undefined;
   /** Whether to hold replicas in cgroups of their own; absent: "auto". */
   cgroups?: 'auto' | 'off';
@@ -159,8 +162,7 @@ export class ProcessRuntime implements Runtime {
     const bin = isNode ? process.execPath : program!;
     const bounds = isNode ? memoryBounds(given, spec.resources.memoryMb) : { args: given, env: {} };
     const args = bounds.args;
-    const env: Record<string, string> = { ...bounds.env };
-    for (const key of this.#options.inheritEnv) if (process.env[key] !== undefined) env[key] = process.env[key]!;
+    const env: Record<string, string> = { ...bounds.env, ...inheritedEnv(this.#options.inheritEnv) };
     Object.assign(env, spec.env, { [REPLICA_MARKER]: id });
     // Secrets as files only this user reads, as containers get them.
     if (spec.secrets !== undefined) {
@@ -217,18 +219,9 @@ export class ProcessRuntime implements Runtime {
     return this.#info(record);
   }
 
-  async #command(spec: ReplicaSpec): Promise<string[]> {
-    if (!this.#options.bundles) return spec.command!;
-    const started = performance.now();
-    const prebuilt = await this.#options.bundles.prebuilt(spec.command!);
-    if (prebuilt.built) {
-      this.#options.logger?.info('app bundle built', {
-        dir: prebuilt.bundleDir,
-        ms: Math.round(performance.now() - started),
-        service: spec.service,
-      });
-    }
-    return prebuilt.command;
+  #command(spec: ReplicaSpec): Promise<string[]> | string[] {
+    if (!this.#options.builds || !spec.build) return spec.command!;
+    return this.#options.builds.command(spec.service, spec.build);
   }
 
   async stop(id: string, graceSeconds: number): Promise<void> {
@@ -359,6 +352,13 @@ function isOurs(pid: number, id: string): boolean {
   return environ.split('\0').includes(`${REPLICA_MARKER}=${id}`);
 }
 
+/** What a child takes of the supervisor's environment (runtimes.process.inheritEnv). */
+function inheritedEnv(names: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of names) if (process.env[key] !== undefined) env[key] = process.env[key]!;
+  return env;
+}
+
 /** Always available: the fallback of `runtime: auto`. */
 export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
   name: 'process',
@@ -386,8 +386,13 @@ export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
       replicaDataDir: context.replicaDataDir,
       publishHost: context.publishHost,
       inheritEnv: context.settings.inheritEnv,
-      bundles: context.settings.bundle
-        ? new BundleCache(process.cwd(), path.join(context.dataDir, 'bundles'))
+      builds: context.settings.bundle
+        ? new ServiceBuilds({
+            cacheDir: path.join(context.dataDir, 'builds'),
+            cwd: process.cwd(),
+            env: inheritedEnv(context.settings.inheritEnv),
+            logger: context.logger,
+          })
         : undefined,
       logger: context.logger,
       cgroups: context.settings.cgroups,

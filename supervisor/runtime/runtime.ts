@@ -2,6 +2,7 @@
 // is ours (adoption after a restart falls out of it), start one, stop with a grace period,
 // remove, inspect. Stop and remove treat "already gone" as success. How a runtime is chosen and
 // made: plugin.ts and registry.ts.
+import type { ServiceBuild } from '../schema/service.ts';
 
 /**
  * Keys of the labels every replica carries (`<prefix>.service` ...), so the supervisor finds its own and nobody else's.
@@ -36,6 +37,8 @@ export interface ReplicaSpec {
   instance: string;
   image?: string;
   command?: string[];
+  /** The process runtime's build step (services.<name>.build); the engine runtimes run images. */
+  build?: ServiceBuild;
   containerPort: number;
   /** Rendered from the config's templates (replica-env.ts): the runtime adds nothing the app would read. */
   env: Record<string, string>;

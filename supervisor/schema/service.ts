@@ -12,6 +12,12 @@ export interface ServiceConfig {
   image?: string;
   /** argv for the process runtime ("node" means the node running the supervisor). */
   command?: string[];
+  /**
+   * The process runtime's build step, in place of an image build: replicas run `build.run` from
+   * what `build.command` made (runtime/service-build.ts); `command` stays what runs without it
+   * (runtimes.process.bundle false).
+   */
+  build?: ServiceBuild;
   env: Record<string, string>;
   replicas: { initial: number; min: number; max: number };
   startPort: number;
@@ -40,6 +46,17 @@ export interface ServiceConfig {
   resources: { memoryMb: number; cpus: number; memoryRequestMb: number };
 }
 
+export interface ServiceBuild {
+  /**
+   * Run once per supervisor start, before the service's first replica, in the supervisor's
+   * directory; `{{build:cache}}` names where it may keep what it makes (dataDir/builds). Its
+   * last line of output names the directory of its result.
+   */
+  command: string[];
+  /** A replica's argv, `{{build:dir}}` naming that directory. */
+  run: string[];
+}
+
 type Field = {
   check: c.Check;
   default?: unknown;
@@ -54,6 +71,7 @@ export interface ScalingSettings {
 const FIELDS: Record<string, Field> = {
   image: { check: c.nonEmptyString },
   command: { check: c.arrayOf(c.nonEmptyString, 'non-empty strings', true) },
+  build: { check: buildShape },
   env: { check: c.stringMap, default: {} },
   replicas: { check: replicasShape },
   startPort: { check: c.intIn(1, 65535) },
@@ -77,6 +95,19 @@ function replicasShape(v: unknown): string | undefined {
   if ([initial, min, max].some((n) => c.intIn(1, 1000)(n) !== undefined)) return expected;
   const [i, lo, hi] = [initial, min, max] as number[];
   return lo! <= i! && i! <= hi! ? undefined : expected;
+}
+
+function buildShape(v: unknown): string | undefined {
+  const expected =
+    'an object {command, run}: non-empty arrays of non-empty strings, where command may name {{build:cache}} and run must name {{build:dir}}';
+  if (!c.isPlainObject(v)) return expected;
+  if (Object.keys(v).sort().join(',') !== 'command,run') return expected;
+  const argv = c.arrayOf(c.nonEmptyString, 'x', true);
+  if (argv(v.command) !== undefined || argv(v.run) !== undefined) return expected;
+  const templates = (args: string[]) => args.flatMap((arg) => arg.match(/\{\{[^}]*\}\}/g) ?? []);
+  if (templates(v.command as string[]).some((t) => t !== '{{build:cache}}')) return expected;
+  const inRun = templates(v.run as string[]);
+  return inRun.length > 0 && inRun.every((t) => t === '{{build:dir}}') ? undefined : expected;
 }
 
 function scalingShape(v: unknown): string | undefined {

@@ -12,7 +12,7 @@ export interface WorkerSpec<In, Out, Config> {
   /**
    * The thread's entry, a thin shell around the worker's class: its TypeScript file when the
    * supervisor runs from its sources, its bundled file (dist/supervisor/workers/<name>.mjs,
-   * scripts/supervisor-bundle.mjs) when it runs from the bundle.
+   * supervisor/bundle.mjs) when it runs from the bundle.
    */
   readonly entry: URL;
   /**

@@ -120,7 +120,7 @@ describe('docs/operations.md, "Every key"', () => {
     const serviceRows = tableRows(doc, '`services.<name>`:', 3);
     const whole = parseConfig(minimal, { env: {}, cwd });
     const parsed = whole.services[0]! as unknown as Record<string, unknown>;
-    const optionalWithoutDefault = ['image', 'command', 'livenessPath'];
+    const optionalWithoutDefault = ['image', 'command', 'build', 'livenessPath'];
     const known = [...Object.keys(parsed).filter((k) => k !== 'name'), ...optionalWithoutDefault].sort();
     assert.deepEqual(serviceRows.map((r) => r.key).sort(), known);
     for (const { key, defaultText } of serviceRows) {

@@ -10,7 +10,6 @@ import { parseLogQuery } from '../../supervisor/admin/logs.ts';
 import { age, statusTable } from '../../supervisor/cli/format.ts';
 import { didYouMean } from '../../supervisor/schema/suggest.ts';
 import { readLogFile } from '../../supervisor/runtime/log-file.ts';
-import { tsxEntry } from '../../supervisor/runtime/process-bundle.ts';
 import { memoryBounds } from '../../supervisor/runtime/process.ts';
 import type { StatusBody } from '../../supervisor/admin/status.ts';
 
@@ -113,21 +112,6 @@ describe('GET /logs query', () => {
   ];
   for (const [name, query, want] of rows)
     test(name, () => assert.deepEqual(parseLogQuery(new URLSearchParams(query)), want));
-});
-
-describe('which commands the process runtime runs from the bundle', () => {
-  const rows: Array<[string, string[], ReturnType<typeof tsxEntry>]> = [
-    ['the shipped command', ['node', '--import', 'tsx', 'app/main.ts'], { flags: [], args: [] }],
-    [
-      'flags around it are kept',
-      ['node', '--max-old-space-size=100', '--import=tsx', './app/main.ts', '--x'],
-      { flags: ['--max-old-space-size=100'], args: ['--x'] },
-    ],
-    ['another TypeScript entry: as written', ['node', '--import', 'tsx', 'tools/other.ts'], undefined],
-    ['plain JavaScript: as written', ['node', 'testkit/echo-app.mjs'], undefined],
-    ['not node: as written', ['npm', 'start'], undefined],
-  ];
-  for (const [name, command, want] of rows) test(name, () => assert.deepEqual(tsxEntry(command), want));
 });
 
 describe('a log file read as tail -n N', () => {

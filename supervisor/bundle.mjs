@@ -6,8 +6,8 @@
 // one of the sources now (a hash of them, the lock file and these options) before it runs it,
 // building it when it is not and the directory is writable.
 //
-//   node scripts/supervisor-bundle.mjs            build it if missing or out of date
-//   node scripts/supervisor-bundle.mjs --force    build it whatever
+//   node supervisor/bundle.mjs            build it if missing or out of date
+//   node supervisor/bundle.mjs --force    build it whatever
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,15 +25,12 @@ const ENTRIES = {
   'workers/heartbeat': 'supervisor/workers/heartbeat.ts',
   'workers/scaler': 'supervisor/workers/scaler.ts',
 };
-/** The trees the supervisor's code comes from (it bundles the app's bundler for the process runtime). */
-const SOURCE_DIRS = ['supervisor', 'engine-client', 'logging', 'contracts', 'scripts'];
-const SOURCE_FILES = ['package-lock.json', 'tsconfig.json', 'scripts/supervisor-bundle.mjs'];
+/** The trees the supervisor's code comes from (this file among them). */
+const SOURCE_DIRS = ['supervisor', 'engine-client', 'logging', 'contracts'];
+const SOURCE_FILES = ['package-lock.json', 'tsconfig.json'];
 
-/**
- * Left to node_modules: esbuild (a native binary it starts as a service: the process runtime
- * bundles the app with it), pino-pretty (optional: readable logs on a terminal when installed).
- */
-const EXTERNAL = ['esbuild', 'pino-pretty'];
+/** Left to node_modules: pino-pretty (optional: readable logs on a terminal when installed). */
+const EXTERNAL = ['pino-pretty'];
 /** Bundled CommonJS packages call `require`, which an ES module lacks: give the bundle one. */
 const REQUIRE_SHIM = "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);";
 

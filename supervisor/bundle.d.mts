@@ -1,4 +1,4 @@
-// Types of scripts/supervisor-bundle.mjs (plain JavaScript: it runs before any TypeScript loader).
+// Types of supervisor/bundle.mjs (plain JavaScript: it runs before any TypeScript loader).
 export const ROOT: string;
 export const OUT_DIR: string;
 /** dist/supervisor/main.mjs: the command's bundled entry. */
