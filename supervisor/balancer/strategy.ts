@@ -9,10 +9,12 @@
 // among every live member instead: a health signal that fails most replicas at once is more
 // likely wrong (a busy host, a shared dependency) than all of them broken, and an answer from
 // a replica beats a 503 from the balancer (Envoy's panic mode).
+import { STRATEGY_NAMES, type StrategyName } from '../schema/service-values.ts';
 import type { SharedState } from './shared-state.ts';
 
-export type StrategyName = 'round-robin' | 'least-outstanding';
-export const STRATEGIES: readonly StrategyName[] = ['round-robin', 'least-outstanding'];
+// The names are the config's (services.<name>.strategy); createStrategy has a class for each.
+export type { StrategyName };
+export const STRATEGIES = STRATEGY_NAMES;
 
 export interface Member {
   id: string;

@@ -7,15 +7,9 @@ import convict from 'convict';
 import * as c from '../schema/checks.ts';
 import { ConfigError, type ConfigIssue } from '../schema/error.ts';
 import { didYouMean, schemaKeysAt } from '../schema/suggest.ts';
-import { field as f, formatCheck, registerFormat, takeFormatProblems } from '../schema/formats.ts';
-import { envIssues, parseServices, portRange, type ScalingSettings, type ServiceConfig } from '../schema/service.ts';
-import {
-  DEFAULT_EDGE,
-  DEFAULT_LIMITS,
-  type BalancerLimits,
-  type EdgeConfig,
-  type UpstreamParserSetting,
-} from '../balancer/settings.ts';
+import { field as f, formatCheck, registerFormat, takeFormatProblems, type ValuesOf } from '../schema/formats.ts';
+import { envIssues, parseServices, portRange, type ServiceConfig } from '../schema/service.ts';
+import { EDGE_SCHEMA, LIMITS_SCHEMA } from '../balancer/settings.ts';
 import { RUNTIMES, type RuntimeName, type RuntimeSettings } from '../runtime/registry.ts';
 
 export { ConfigError, describeIssue, type ConfigIssue } from '../schema/error.ts';
@@ -23,153 +17,75 @@ export type { ServiceConfig } from '../schema/service.ts';
 
 export type RuntimeChoice = 'auto' | RuntimeName;
 
-export interface Config {
-  /** Names this supervisor's replicas (label <labelPrefix>.supervisor), so two never adopt each other's. */
-  instance: string;
-  /** Prefix of every label the supervisor puts on what it makes (<prefix>.service, .port, ...). */
-  labelPrefix: string;
-  runtime: RuntimeChoice;
+/** The deployment as read: the schema's values (each key declared once, below), with the runtimes' sections and the two free maps. */
+export type Config = Omit<ValuesOf<typeof SCHEMA>, 'runtimes' | 'env' | 'services'> & {
   /** Each runtime's own settings, under its name (runtime/registry.ts). */
   runtimes: RuntimeSettings;
-  listen: { host: string; port: number };
-  /** token: when set, every POST to the admin API must carry it (X-Admin-Token). */
-  admin: { host: string; port: number; token: string };
-  /**
-   * The public listener: threads accepting on listen.port (reusePort), whether /dashboard and
-   * /admin/* are served there (to loopback clients only), and its limits against slow,
-   * greedy or hostile clients.
-   */
-  balancer: { threads: number; adminOnListener: boolean; upstreamParser: UpstreamParserSetting } & BalancerLimits &
-    EdgeConfig;
-  publishHost: string;
-  /** Absolute. Holds secrets.json, process-runtime state and logs, and replicas/ (their DATA_DIR). */
-  dataDir: string;
-  heartbeat: {
-    intervalMs: number;
-    timeoutMs: number;
-    failureThreshold: number;
-    fastIntervalMs: number;
-    /** A liveness check (asked after a failed health check) with no answer within this: stuck, replaced. */
-    livenessTimeoutMs: number;
-    /**
-     * At most this share (%) of a service's ready replicas is taken out of rotation, or replaced,
-     * for missed answers at once (Envoy's max_ejection_percent); at least one may always be
-     * replaced. Replicas that exited, answer that they are unready, or fail their liveness check
-     * outright are not held back by it.
-     */
-    maxEjectedPercent: number;
-  };
-  /**
-   * What the replicas may use of this host, so scaling never starts what does not fit: memory
-   * (0: found from the runtime, the host's or this process's cgroup's), less a reserve for the
-   * supervisor and the engine; replicas booting at once.
-   */
-  capacity: { memoryMb: number; reserveMb: number; maxStarting: number };
-  /** Every autoscaled service's policy, unless its own `scaling` says otherwise (services.<name>.scaling). */
-  scaling: ScalingSettings;
-  backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
-  drainTimeoutMs: number;
-  startTimeoutMs: number;
-  stopGraceSeconds: number;
-  onShutdown: 'remove' | 'leave';
-  /** Absolute; served by the balancer for paths no service routes. */
-  staticDir: string;
-  /** Paths answered 403 from outside (compared case-insensitively, after normalising). */
-  blockedPaths: string[];
-  /** Paths routed but not counted as load for scaling. */
-  uncountedPaths: string[];
   /**
    * Every replica's environment, as templates (templates.ts: {{replica:port}}, {{env:NAME:-x}},
    * {{secret:NAME}} ...); a service's own env wins key by key. Nothing else is set.
    */
   env: Record<string, string>;
   services: ServiceConfig[];
-}
+};
 
 registerFormat('sa-runtime', c.oneOf(['auto', ...RUNTIMES.map((r) => r.name)]));
 
 const SCHEMA = {
+  /** Names this supervisor's replicas (label <labelPrefix>.supervisor), so two never adopt each other's. */
   instance: f('sa-string', 'main', 'SUPERVISOR_INSTANCE'),
+  /** Prefix of every label the supervisor puts on what it makes (<prefix>.service, .port, ...). */
   labelPrefix: f('sa-label-prefix', 'supervisor'),
-  runtime: f('sa-runtime', 'auto', 'RUNTIME'),
+  runtime: f<'sa-runtime', RuntimeChoice>('sa-runtime', 'auto', 'RUNTIME'),
   runtimes: Object.fromEntries(RUNTIMES.map((r) => [r.name, r.schema])),
   listen: { host: f('sa-string', '0.0.0.0', 'LISTEN_HOST'), port: f('sa-port', 3000, 'LISTEN_PORT') },
+  /** token: when set, every POST to the admin API must carry it (X-Admin-Token). */
   admin: {
     host: f('sa-string', '127.0.0.1', 'ADMIN_HOST'),
     port: f('sa-port', 3001, 'ADMIN_PORT'),
     token: f('sa-any-string', '', 'ADMIN_TOKEN'),
   },
+  /**
+   * The public listener: threads accepting on listen.port (reusePort), whether /dashboard and
+   * /admin/* are served there (to loopback clients only), how replies are read, and its limits
+   * against slow, greedy or hostile clients (declared by the balancer: balancer/settings.ts).
+   */
   balancer: {
     threads: f('sa-threads', 1, 'BALANCER_THREADS'),
     adminOnListener: f('sa-boolean', false, 'BALANCER_ADMIN_ON_LISTENER'),
     upstreamParser: f('sa-upstream-parser', 'auto', 'UPSTREAM_PARSER'),
-    headersTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.headersTimeoutMs),
-    bodyIdleTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.bodyIdleTimeoutMs),
-    bodyMinBytesPerSecond: f('sa-nat', DEFAULT_LIMITS.bodyMinBytesPerSecond),
-    bodyRateWindowMs: f('sa-positive-int', DEFAULT_LIMITS.bodyRateWindowMs),
-    maxBodyBytes: f('sa-positive-int', DEFAULT_LIMITS.maxBodyBytes, 'BALANCER_MAX_BODY_BYTES'),
-    spoolBytes: f('sa-nat', DEFAULT_LIMITS.spoolBytes),
-    requestTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.requestTimeoutMs),
-    keepAliveTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.keepAliveTimeoutMs),
-    sendTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.sendTimeoutMs),
-    upstreamConnectTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.upstreamConnectTimeoutMs),
-    upstreamHeaderTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.upstreamHeaderTimeoutMs, 'UPSTREAM_HEADER_TIMEOUT_MS'),
-    upstreamTimeoutMs: f('sa-positive-int', DEFAULT_LIMITS.upstreamTimeoutMs),
-    retryStatuses: f('sa-retry-statuses', DEFAULT_LIMITS.retryStatuses),
-    suspectAfter5xx: f('sa-positive-int', DEFAULT_LIMITS.suspectAfter5xx),
-    maxHeaderBytes: f('sa-header-bytes', DEFAULT_LIMITS.maxHeaderBytes),
-    maxConnections: f('sa-positive-int', DEFAULT_LIMITS.maxConnections),
-    maxConnectionsPerClient: f('sa-nat', DEFAULT_LIMITS.maxConnectionsPerClient),
-    maxConnectionsPerReplica: f('sa-positive-int', DEFAULT_LIMITS.maxConnectionsPerReplica),
-    maxQueuedPerReplica: f('sa-nat', DEFAULT_LIMITS.maxQueuedPerReplica),
-    bufferBodyBytes: f('sa-nat', DEFAULT_LIMITS.bufferBodyBytes),
-    panicThresholdPercent: f('sa-percent', DEFAULT_LIMITS.panicThresholdPercent),
-    tls: {
-      certFile: f('sa-any-string', DEFAULT_EDGE.tls.certFile, 'TLS_CERT_FILE'),
-      keyFile: f('sa-any-string', DEFAULT_EDGE.tls.keyFile, 'TLS_KEY_FILE'),
-      redirectPort: f('sa-port', DEFAULT_EDGE.tls.redirectPort, 'TLS_REDIRECT_PORT'),
-      hstsMaxAgeSeconds: f('sa-nat', DEFAULT_EDGE.tls.hstsMaxAgeSeconds),
-      acmeWebroot: f('sa-any-string', DEFAULT_EDGE.tls.acmeWebroot, 'ACME_WEBROOT'),
-    },
-    compression: {
-      enabled: f('sa-boolean', DEFAULT_EDGE.compression.enabled, 'COMPRESSION'),
-      minBytes: f('sa-nat', DEFAULT_EDGE.compression.minBytes),
-      brotliQuality: f('sa-quality', DEFAULT_EDGE.compression.brotliQuality),
-      gzipLevel: f('sa-gzip-level', DEFAULT_EDGE.compression.gzipLevel),
-    },
-    rateLimits: {
-      requests: {
-        perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.perMinute, 'RATE_LIMIT_PER_MINUTE'),
-        burst: f('sa-nat', DEFAULT_EDGE.rateLimits.requests.burst, 'RATE_LIMIT_BURST'),
-      },
-      auth: {
-        perMinute: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.perMinute, 'AUTH_RATE_LIMIT_PER_MINUTE'),
-        burst: f('sa-nat', DEFAULT_EDGE.rateLimits.auth.burst, 'AUTH_RATE_LIMIT_BURST'),
-        paths: f('sa-paths', DEFAULT_EDGE.rateLimits.auth.paths),
-        methods: f('sa-methods', DEFAULT_EDGE.rateLimits.auth.methods),
-      },
-    },
-    trustedProxies: f('sa-cidrs', DEFAULT_EDGE.trustedProxies),
-    previews: {
-      paths: f('sa-paths', DEFAULT_EDGE.previews.paths),
-      source: f('sa-path', DEFAULT_EDGE.previews.source),
-    },
+    ...LIMITS_SCHEMA,
+    ...EDGE_SCHEMA,
   },
   publishHost: f('sa-string', '127.0.0.1', 'PUBLISH_HOST'),
+  /** Absolute once read. Holds secrets.json, process-runtime state and logs, and replicas/ (their DATA_DIR). */
   dataDir: f('sa-string', './data', 'DATA_DIR'),
   heartbeat: {
     intervalMs: f('sa-positive-int', 1000, 'HEARTBEAT_INTERVAL_MS'),
     timeoutMs: f('sa-positive-int', 800, 'HEARTBEAT_TIMEOUT_MS'),
     failureThreshold: f('sa-positive-int', 3, 'HEARTBEAT_FAILURE_THRESHOLD'),
     fastIntervalMs: f('sa-positive-int', 200),
+    /** A liveness check (asked after a failed health check) with no answer within this: stuck, replaced. */
     livenessTimeoutMs: f('sa-positive-int', 5000, 'HEARTBEAT_LIVENESS_TIMEOUT_MS'),
+    /**
+     * At most this share (%) of a service's ready replicas is taken out of rotation, or replaced,
+     * for missed answers at once (Envoy's max_ejection_percent); at least one may always be
+     * replaced. Replicas that exited, answer that they are unready, or fail their liveness check
+     * outright are not held back by it.
+     */
     maxEjectedPercent: f('sa-percent', 50),
   },
+  /**
+   * What the replicas may use of this host, so scaling never starts what does not fit: memory
+   * (0: found from the runtime, the host's or this process's cgroup's), less a reserve for the
+   * supervisor and the engine; replicas booting at once.
+   */
   capacity: {
     memoryMb: f('sa-nat', 0, 'CAPACITY_MEMORY_MB'),
     reserveMb: f('sa-nat', 256, 'CAPACITY_RESERVE_MB'),
     maxStarting: f('sa-positive-int', 2, 'CAPACITY_MAX_STARTING'),
   },
+  /** Every autoscaled service's policy, unless its own `scaling` says otherwise (services.<name>.scaling). */
   scaling: {
     windowSeconds: f('sa-positive-int', 120, 'SCALING_WINDOW_SECONDS'),
     requestsPerReplica: f('sa-positive-int', 20, 'REQUESTS_PER_REPLICA'),
@@ -184,8 +100,11 @@ const SCHEMA = {
   startTimeoutMs: f('sa-positive-int', 30000, 'START_TIMEOUT_MS'),
   stopGraceSeconds: f('sa-nat', 5, 'STOP_GRACE_SECONDS'),
   onShutdown: f('sa-on-shutdown', 'remove', 'ON_SHUTDOWN'),
+  /** Absolute once read; served by the balancer for paths no service routes. */
   staticDir: f('sa-string', './public', 'STATIC_DIR'),
+  /** Paths answered 403 from outside (compared case-insensitively, after normalising). */
   blockedPaths: f('sa-paths', []),
+  /** Paths routed but not counted as load for scaling. */
   uncountedPaths: f('sa-paths', []),
   // Maps with free keys: convict treats format Object as one leaf; they are checked below.
   env: { format: Object, default: {} },

@@ -2,22 +2,26 @@
 // URLs point at the host), detection by asking the engine what it is (GET /_ping, then /version:
 // Podman answers the same API and names itself there), and making an EngineRuntime.
 import { DockerEngine } from '../../engine-client/index.ts';
-import { field } from '../schema/formats.ts';
+import { field, type ValuesOf } from '../schema/formats.ts';
 import { EngineRuntime, type HostAlias } from './engine-runtime.ts';
 import type { Detection, RuntimeCapabilities, RuntimePlugin } from './plugin.ts';
 
-export interface EngineSettings {
-  /** The engine's API socket: "/path" or "unix:///path". */
-  socket: string;
-  /** The user-defined bridge network every replica joins (made if missing). */
-  network: string;
-  /** "uid:gid" the replicas run as; never root. */
-  user: string;
-  /** Extra "key=value" labels on every container. */
-  labels: string[];
-  /** Env keys whose URLs on the host's loopback are given the host alias instead. */
-  hostLoopbackEnv: string[];
+/** runtimes.docker and runtimes.podman: declared once, the settings' type derived. */
+function engineSchema(spec: EnginePluginSpec<string>) {
+  return {
+    /** The engine's API socket: "/path" or "unix:///path". */
+    socket: field('sa-socket', spec.socket.default, spec.socket.env),
+    /** The user-defined bridge network every replica joins (made if missing). */
+    network: field('sa-string', 'replicas', spec.networkEnv),
+    /** "uid:gid" the replicas run as; never root. */
+    user: field('sa-docker-user', '10001:10001', spec.userEnv),
+    /** Extra "key=value" labels on every container. */
+    labels: field('sa-labels', []),
+    /** Env keys whose URLs on the host's loopback are given the host alias instead. */
+    hostLoopbackEnv: field('sa-env-names', []),
+  };
 }
+export type EngineSettings = ValuesOf<ReturnType<typeof engineSchema>>;
 
 export type EngineProduct = 'Docker' | 'Podman';
 
@@ -54,13 +58,7 @@ export function enginePlugin<N extends string>(spec: EnginePluginSpec<N>): Runti
   return {
     name: spec.name,
     capabilities: CAPABILITIES,
-    schema: {
-      socket: field('sa-socket', spec.socket.default, spec.socket.env),
-      network: field('sa-string', 'replicas', spec.networkEnv),
-      user: field('sa-docker-user', '10001:10001', spec.userEnv),
-      labels: field('sa-labels', []),
-      hostLoopbackEnv: field('sa-env-names', []),
-    },
+    schema: engineSchema(spec),
     async detect(settings): Promise<Detection> {
       const engine = new DockerEngine({ socketPath: socketPath(settings.socket), timeoutMs: DETECT_TIMEOUT_MS });
       try {

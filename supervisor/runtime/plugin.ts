@@ -8,9 +8,9 @@ import type { ServiceConfig } from '../schema/service.ts';
 import type { Logger } from '../core/log.ts';
 import type { Runtime } from './runtime.ts';
 
-/** A convict schema: keys to fields, nested. */
+/** A convict schema for the settings S: keys to fields of the same types, nested (S is derived from it: ValuesOf). */
 export type SettingsSchema<S> = {
-  [K in keyof S]: S[K] extends unknown[] ? Field : S[K] extends object ? SettingsSchema<S[K]> : Field;
+  [K in keyof S]: S[K] extends unknown[] ? Field<S[K]> : S[K] extends object ? SettingsSchema<S[K]> : Field<S[K]>;
 };
 
 export interface RuntimeCapabilities {

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { field } from '../schema/formats.ts';
+import { field, type ValuesOf } from '../schema/formats.ts';
 import { parseTemplate, refsOf } from '../schema/templates.ts';
 import type { Deployment, RuntimePlugin } from './plugin.ts';
 import { serviceDataDir, serviceSecretsDir, writeSecretFiles } from './replica-files.ts';
@@ -35,17 +35,28 @@ import { findReplicaCgroups, type CgroupsFound } from './cgroups.ts';
 /** Set on every child to its instance id: how a pid is known to be ours after a restart. */
 export const REPLICA_MARKER = 'SUPERVISOR_REPLICA_ID';
 
-export interface ProcessSettings {
+/** runtimes.process: declared once, the settings' type derived. */
+const PROCESS_SCHEMA = {
   /** Variables a child takes from the supervisor's environment: enough to run, nothing of its config. */
-  inheritEnv: string[];
+  inheritEnv: field('sa-env-names', [
+    'PATH',
+    'HOME',
+    'LANG',
+    'LC_ALL',
+    'TZ',
+    'TMPDIR',
+    'NODE_ENV',
+    'NODE_EXTRA_CA_CERTS',
+  ]),
   /**
    * Run each service's build step (services.<name>.build: service-build.ts) and its replicas from
    * what it made, as the images do; false: every service's `command` as written.
    */
-  bundle: boolean;
+  bundle: field('sa-boolean', true),
   /** "auto": a cgroup per replica where the supervisor may create them (cgroups.ts); "off": never. */
-  cgroups: 'auto' | 'off';
-}
+  cgroups: field('sa-process-cgroups', 'auto'),
+};
+export type ProcessSettings = ValuesOf<typeof PROCESS_SCHEMA>;
 
 export interface ProcessRuntimeOptions {
   /** Supervisor instance name: part of the state file name. */
@@ -363,20 +374,7 @@ function inheritedEnv(names: readonly string[]): Record<string, string> {
 export const processRuntime: RuntimePlugin<'process', ProcessSettings> = {
   name: 'process',
   capabilities: { artifact: 'command' },
-  schema: {
-    inheritEnv: field('sa-env-names', [
-      'PATH',
-      'HOME',
-      'LANG',
-      'LC_ALL',
-      'TZ',
-      'TMPDIR',
-      'NODE_ENV',
-      'NODE_EXTRA_CA_CERTS',
-    ]),
-    bundle: field('sa-boolean', true),
-    cgroups: field('sa-process-cgroups', 'auto'),
-  },
+  schema: PROCESS_SCHEMA,
   detect: async () => ({ available: true, why: 'child processes need no engine' }),
   check: portlessServices,
   create: (context) =>

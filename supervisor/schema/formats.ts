@@ -3,58 +3,86 @@
 // runtimes.<name>). A bad value becomes a FormatProblem that config/config.ts turns into a ConfigIssue.
 import convict from 'convict';
 import * as c from './checks.ts';
+import * as v from './service-values.ts';
 
-// Convict coerces env strings only through named formats, so each check gets a name.
+/** A named format: its check, and (for TypeScript only) the type of the values it passes. */
+interface Format<T> {
+  check: c.Check;
+  numeric: boolean;
+  readonly type?: T;
+}
+
+function format<T>(check: c.Check, numeric = false): Format<T> {
+  return { check, numeric };
+}
+
+// Convict coerces env strings only through named formats, so each check gets a name. The
+// services map (service.ts) is read by our own walker, but its keys are declared with the same
+// formats: one vocabulary for the whole config.
 const FORMATS = {
-  'sa-port': { check: c.intIn(0, 65535), numeric: true },
-  'sa-positive-int': { check: c.intIn(1, 2_147_483_647), numeric: true },
-  'sa-nat': { check: c.intIn(0, 2_147_483_647), numeric: true },
-  'sa-percent': { check: c.intIn(0, 100), numeric: true },
-  'sa-string': { check: c.nonEmptyString },
-  'sa-any-string': { check: (v: unknown) => (typeof v === 'string' ? undefined : 'a string') },
-  'sa-boolean': { check: c.boolean },
-  'sa-threads': { check: c.intIn(1, 64), numeric: true },
-  'sa-header-bytes': { check: c.intIn(1024, 1_048_576), numeric: true },
-  'sa-on-shutdown': { check: c.oneOf(['remove', 'leave']) },
-  'sa-process-cgroups': { check: c.oneOf(['auto', 'off']) },
-  'sa-upstream-parser': { check: c.oneOf(['auto', 'llhttp', 'own']) },
-  'sa-paths': { check: c.arrayOf(c.urlPath, 'paths starting with "/"') },
-  'sa-path': { check: c.urlPath },
-  'sa-env-names': { check: c.arrayOf(c.envName, 'environment variable names') },
-  'sa-label-prefix': { check: c.labelPrefix },
+  'sa-port': format<number>(c.intIn(0, 65535), true),
+  'sa-positive-int': format<number>(c.intIn(1, 2_147_483_647), true),
+  'sa-nat': format<number>(c.intIn(0, 2_147_483_647), true),
+  'sa-percent': format<number>(c.intIn(0, 100), true),
+  'sa-string': format<string>(c.nonEmptyString),
+  'sa-any-string': format<string>((v: unknown) => (typeof v === 'string' ? undefined : 'a string')),
+  'sa-boolean': format<boolean>(c.boolean),
+  'sa-threads': format<number>(c.intIn(1, 64), true),
+  'sa-header-bytes': format<number>(c.intIn(1024, 1_048_576), true),
+  'sa-on-shutdown': format<'remove' | 'leave'>(c.oneOf(['remove', 'leave'])),
+  'sa-process-cgroups': format<'auto' | 'off'>(c.oneOf(['auto', 'off'])),
+  'sa-upstream-parser': format<'auto' | 'llhttp' | 'own'>(c.oneOf(['auto', 'llhttp', 'own'])),
+  'sa-paths': format<string[]>(c.arrayOf(c.urlPath, 'paths starting with "/"')),
+  'sa-path': format<string>(c.urlPath),
+  'sa-env-names': format<string[]>(c.arrayOf(c.envName, 'environment variable names')),
+  'sa-label-prefix': format<string>(c.labelPrefix),
   // An array, not a map: convict reads dots in keys as nesting, and labels are full of dots.
-  'sa-labels': {
-    check: c.arrayOf(
+  'sa-labels': format<string[]>(
+    c.arrayOf(
       (v) => (typeof v === 'string' && /^[a-z0-9][a-z0-9._-]*=/.test(v) ? undefined : 'x'),
       '"key=value" strings',
     ),
-  },
-  'sa-docker-user': {
-    check: (v: unknown) =>
-      typeof v === 'string' && /^[1-9]\d*:\d+$/.test(v) ? undefined : 'a non-root "uid:gid", e.g. "10001:10001"',
-  },
-  'sa-quality': { check: c.intIn(0, 11), numeric: true },
-  'sa-gzip-level': { check: c.intIn(1, 9), numeric: true },
-  'sa-cidrs': { check: c.arrayOf(c.addressOrCidr, 'IP addresses or CIDR ranges ("10.0.0.0/8", "2001:db8::/32")') },
-  'sa-retry-statuses': {
-    check: c.arrayOf(
+  ),
+  'sa-docker-user': format<string>((v: unknown) =>
+    typeof v === 'string' && /^[1-9]\d*:\d+$/.test(v) ? undefined : 'a non-root "uid:gid", e.g. "10001:10001"',
+  ),
+  'sa-quality': format<number>(c.intIn(0, 11), true),
+  'sa-gzip-level': format<number>(c.intIn(1, 9), true),
+  'sa-cidrs': format<string[]>(
+    c.arrayOf(c.addressOrCidr, 'IP addresses or CIDR ranges ("10.0.0.0/8", "2001:db8::/32")'),
+  ),
+  'sa-retry-statuses': format<number[]>(
+    c.arrayOf(
       (v) => ([500, 502, 503, 504].includes(v as number) ? undefined : 'x'),
       'HTTP statuses among 500, 502, 503, 504',
     ),
-  },
-  'sa-methods': {
-    check: c.arrayOf((v) => (typeof v === 'string' && /^[A-Z]+$/.test(v) ? undefined : 'x'), 'upper-case HTTP methods'),
-  },
+  ),
+  'sa-methods': format<string[]>(
+    c.arrayOf((v) => (typeof v === 'string' && /^[A-Z]+$/.test(v) ? undefined : 'x'), 'upper-case HTTP methods'),
+  ),
   // DOCKER_HOST and CONTAINER_HOST spell a socket as unix:///path; the file says /path.
-  'sa-socket': {
-    check: (v: unknown) =>
-      typeof v === 'string' && /^(unix:\/\/)?\/\S*$/.test(v)
-        ? undefined
-        : 'a unix socket path ("/path" or "unix:///path")',
-  },
-} satisfies Record<string, { check: c.Check; numeric?: boolean }>;
+  'sa-socket': format<string>((v: unknown) =>
+    typeof v === 'string' && /^(unix:\/\/)?\/\S*$/.test(v)
+      ? undefined
+      : 'a unix socket path ("/path" or "unix:///path")',
+  ),
+  // The values of a service (service.ts).
+  'sa-service-port': format<number>(c.intIn(1, 65535)),
+  'sa-argv': format<string[]>(c.arrayOf(c.nonEmptyString, 'non-empty strings', true)),
+  'sa-string-map': format<Record<string, string>>(c.stringMap),
+  'sa-strategy': format<v.StrategyName>(v.strategy),
+  'sa-replicas': format<v.Replicas>(v.replicas),
+  'sa-resources': format<v.Resources>(v.resources),
+  'sa-service-scaling': format<Partial<v.ScalingSettings>>(v.serviceScaling),
+  'sa-build': format<v.ServiceBuild>(v.serviceBuild),
+} satisfies Record<string, Format<unknown>>;
 
 export type FormatName = keyof typeof FORMATS | 'sa-runtime';
+
+/** The TypeScript type of what a format passes; `sa-runtime` (config.ts, from the registry): a runtime's name. */
+export type FormatType<F extends FormatName> = F extends keyof typeof FORMATS
+  ? NonNullable<(typeof FORMATS)[F]['type']>
+  : string;
 
 /** Errors thrown by our formats; convict stamps fullName and value on them before collecting. */
 export class FormatProblem extends Error {
@@ -90,22 +118,66 @@ export function registerFormat(name: FormatName, check: c.Check, numeric = false
   });
 }
 
-for (const [name, format] of Object.entries(FORMATS)) {
-  registerFormat(name as FormatName, format.check, 'numeric' in format && format.numeric);
-}
+for (const [name, named] of Object.entries(FORMATS)) registerFormat(name as FormatName, named.check, named.numeric);
 
 /** The check of a format, for values convict never sees (an object given for a leaf). */
 export function formatCheck(name: string): c.Check | undefined {
   return checks.get(name);
 }
 
-export interface Field {
+/**
+ * One key of the schema: its format, default, and the environment variable that overrides it.
+ * Its type is the value's: the config's types are derived from the schema (ValuesOf), never
+ * written beside it.
+ */
+export interface Field<T = unknown> {
   format: FormatName;
-  default: unknown;
+  default: T;
   env?: string;
+  /** A service's key that must be given (services have no env overrides and convict never sees them). */
+  required?: true;
 }
 
-/** One key of the schema: its format, default, and the environment variable that overrides it. */
-export function field(format: FormatName, def: unknown, env?: string): Field {
+/** A key with a default; `T` narrows the format's type where its values are a closed set (a runtime's name). */
+export function field<F extends FormatName, T extends FormatType<F> = FormatType<F>>(
+  format: F,
+  def: NoInfer<T>,
+  env?: string,
+): Field<T> {
   return { format, default: def, ...(env ? { env } : {}) };
+}
+
+/** A service's key that may be left out and has no default. */
+export function optional<F extends FormatName>(format: F): Field<FormatType<F> | undefined> {
+  return { format, default: undefined };
+}
+
+/** A service's key that must be given. */
+export function required<F extends FormatName>(format: F): Field<FormatType<F>> {
+  return { format, default: undefined as unknown as FormatType<F>, required: true };
+}
+
+type OptionalKeys<S> = {
+  [K in keyof S]: S[K] extends Field<infer T> ? (undefined extends T ? K : never) : never;
+}[keyof S];
+
+/** The values a schema describes: each field's type, nested as the schema is; keys without a default optional. */
+export type ValuesOf<S> = {
+  -readonly [K in Exclude<keyof S, OptionalKeys<S>>]: S[K] extends Field<infer T> ? T : ValuesOf<S[K]>;
+} & {
+  -readonly [K in OptionalKeys<S>]?: S[K] extends Field<infer T> ? Exclude<T, undefined> : never;
+};
+
+/** The defaults of a schema, as the values they are. */
+export function defaultsOf<S extends object>(schema: S): ValuesOf<S> {
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, node]) => [
+      key,
+      isField(node) ? structuredClone(node.default) : defaultsOf(node as object),
+    ]),
+  ) as ValuesOf<S>;
+}
+
+export function isField(node: unknown): node is Field {
+  return c.isPlainObject(node) && typeof node.format === 'string' && 'default' in node;
 }

@@ -1,140 +1,61 @@
 // The `services` map of the config: convict has no schema for maps with free keys, so each
-// service is checked here, field by field, with the same key/value/expected issues.
-import * as c from './checks.ts';
+// service is read here, key by key, against SERVICE_SCHEMA: the same fields and named formats as
+// the rest of the config (formats.ts), the same key/value/expected issues. ServiceConfig is
+// derived from the schema; only what reading fills in is spelled out.
 import type { ConfigIssue } from './error.ts';
+import { formatCheck, optional, required, field, type ValuesOf } from './formats.ts';
+import * as c from './checks.ts';
 import { didYouMean } from './suggest.ts';
-import { STRATEGIES, type StrategyName } from '../balancer/strategy.ts';
 import { parseTemplate, refsOf } from './templates.ts';
+import type { Resources, ScalingSettings } from './service-values.ts';
 
-export interface ServiceConfig {
-  name: string;
-  /** Image for the docker runtime. */
-  image?: string;
+export type { Replicas, Resources, ScalingSettings, ServiceBuild, StrategyName } from './service-values.ts';
+export { STRATEGY_NAMES } from './service-values.ts';
+
+/** services.<name>: every key a service may give (docs/operations.md has a row for each). */
+export const SERVICE_SCHEMA = {
+  /** Image for the docker and podman runtimes. */
+  image: optional('sa-string'),
   /** argv for the process runtime ("node" means the node running the supervisor). */
-  command?: string[];
+  command: optional('sa-argv'),
   /**
    * The process runtime's build step, in place of an image build: replicas run `build.run` from
    * what `build.command` made (runtime/service-build.ts); `command` stays what runs without it
    * (runtimes.process.bundle false).
    */
-  build?: ServiceBuild;
-  env: Record<string, string>;
-  replicas: { initial: number; min: number; max: number };
-  startPort: number;
-  /** Port the app listens on inside its container (docker); the process runtime uses the host port. */
-  containerPort: number;
+  build: optional('sa-build'),
+  env: field('sa-string-map', {}),
+  replicas: required('sa-replicas'),
+  startPort: required('sa-service-port'),
+  /** Port the app listens on inside its container (docker); the process runtime uses the host port. Default: startPort. */
+  containerPort: optional('sa-service-port'),
   /** The health check: may this replica take traffic (readiness)? Asked every heartbeat interval. */
-  healthPath: string;
+  healthPath: required('sa-path'),
   /**
    * The liveness check, asked when the health check fails: is the replica alive at all? Absent:
    * the health path again, with the liveness timeout. A replica that fails its health check but
    * passes this one leaves the rotation and is kept; one that fails both is replaced.
    */
-  livenessPath?: string;
+  livenessPath: optional('sa-path'),
   /** Path prefixes routed to this service by the balancer; the longest match wins. */
-  routes: string[];
-  autoscale: boolean;
-  /** How the balancer picks a replica: strict round robin, or the fewest requests in flight. */
-  strategy: StrategyName;
+  routes: field('sa-paths', []),
+  autoscale: field('sa-boolean', false),
+  strategy: field('sa-strategy', 'round-robin'),
+  /** memoryRequestMb defaults to memoryMb. */
+  resources: field('sa-resources', { memoryMb: 256, cpus: 0.5 }),
   /** The service's scaling policy: the config's `scaling`, overridden key by key by the service's own. */
-  scaling: ScalingSettings;
-  /**
-   * memoryMb is the limit a replica is held to; memoryRequestMb (default: memoryMb) what capacity
-   * counts it at, as Kubernetes schedules by requests and kills at limits: replicas idle far
-   * below their limit, and counting each at its limit leaves most of a small machine unused.
-   */
-  resources: { memoryMb: number; cpus: number; memoryRequestMb: number };
-}
-
-export interface ServiceBuild {
-  /**
-   * Run once per supervisor start, before the service's first replica, in the supervisor's
-   * directory; `{{build:cache}}` names where it may keep what it makes (dataDir/builds). Its
-   * last line of output names the directory of its result.
-   */
-  command: string[];
-  /** A replica's argv, `{{build:dir}}` naming that directory. */
-  run: string[];
-}
-
-type Field = {
-  check: c.Check;
-  default?: unknown;
+  scaling: field('sa-service-scaling', {}),
 };
 
-export interface ScalingSettings {
-  windowSeconds: number;
-  requestsPerReplica: number;
-  dampingWindows: number;
-}
-
-const FIELDS: Record<string, Field> = {
-  image: { check: c.nonEmptyString },
-  command: { check: c.arrayOf(c.nonEmptyString, 'non-empty strings', true) },
-  build: { check: buildShape },
-  env: { check: c.stringMap, default: {} },
-  replicas: { check: replicasShape },
-  startPort: { check: c.intIn(1, 65535) },
-  containerPort: { check: c.intIn(1, 65535) },
-  healthPath: { check: c.urlPath },
-  livenessPath: { check: c.urlPath },
-  routes: { check: c.arrayOf(c.urlPath, 'paths starting with "/"'), default: [] },
-  autoscale: { check: c.boolean, default: false },
-  strategy: { check: c.oneOf(STRATEGIES), default: 'round-robin' },
-  resources: { check: resourcesShape, default: { memoryMb: 256, cpus: 0.5 } },
-  scaling: { check: scalingShape, default: {} },
-};
-const REQUIRED = ['replicas', 'startPort', 'healthPath'];
-
-function replicasShape(v: unknown): string | undefined {
-  const expected = 'an object {initial, min, max} of integers with 1 <= min <= initial <= max <= 1000';
-  if (!c.isPlainObject(v)) return expected;
-  const keys = Object.keys(v).sort().join(',');
-  if (keys !== 'initial,max,min') return expected;
-  const { initial, min, max } = v;
-  if ([initial, min, max].some((n) => c.intIn(1, 1000)(n) !== undefined)) return expected;
-  const [i, lo, hi] = [initial, min, max] as number[];
-  return lo! <= i! && i! <= hi! ? undefined : expected;
-}
-
-function buildShape(v: unknown): string | undefined {
-  const expected =
-    'an object {command, run}: non-empty arrays of non-empty strings, where command may name {{build:cache}} and run must name {{build:dir}}';
-  if (!c.isPlainObject(v)) return expected;
-  if (Object.keys(v).sort().join(',') !== 'command,run') return expected;
-  const argv = c.arrayOf(c.nonEmptyString, 'x', true);
-  if (argv(v.command) !== undefined || argv(v.run) !== undefined) return expected;
-  const templates = (args: string[]) => args.flatMap((arg) => arg.match(/\{\{[^}]*\}\}/g) ?? []);
-  if (templates(v.command as string[]).some((t) => t !== '{{build:cache}}')) return expected;
-  const inRun = templates(v.run as string[]);
-  return inRun.length > 0 && inRun.every((t) => t === '{{build:dir}}') ? undefined : expected;
-}
-
-function scalingShape(v: unknown): string | undefined {
-  const expected =
-    'an object with any of windowSeconds, requestsPerReplica (integers >= 1) and dampingWindows (integer >= 0)';
-  if (!c.isPlainObject(v)) return expected;
-  const checks: Record<string, c.Check> = {
-    windowSeconds: c.intIn(1, 2_147_483_647),
-    requestsPerReplica: c.intIn(1, 2_147_483_647),
-    dampingWindows: c.intIn(0, 1000),
+/** A service as read: the schema's values, with what reading fills in (below) no longer optional. */
+export type ServiceConfig = { name: string } & Omit<
+  ValuesOf<typeof SERVICE_SCHEMA>,
+  'containerPort' | 'resources' | 'scaling'
+> & {
+    containerPort: number;
+    resources: Required<Resources>;
+    scaling: ScalingSettings;
   };
-  return Object.entries(v).every(([key, value]) => key in checks && checks[key]!(value) === undefined)
-    ? undefined
-    : expected;
-}
-
-function resourcesShape(v: unknown): string | undefined {
-  const expected =
-    'an object {memoryMb: integer >= 16, cpus: number > 0} and optionally memoryRequestMb: an integer from 16 to memoryMb';
-  if (!c.isPlainObject(v)) return expected;
-  const keys = Object.keys(v).sort().join(',');
-  if (keys !== 'cpus,memoryMb' && keys !== 'cpus,memoryMb,memoryRequestMb') return expected;
-  if (c.intIn(16, 1_048_576)(v.memoryMb) !== undefined) return expected;
-  if (v.memoryRequestMb !== undefined && c.intIn(16, v.memoryMb as number)(v.memoryRequestMb) !== undefined)
-    return expected;
-  return c.positiveNumber(v.cpus) === undefined ? undefined : expected;
-}
 
 /** Checks every service; returns the parsed services and the issues found. */
 export function parseServices(
@@ -157,33 +78,33 @@ export function parseServices(
       continue;
     }
     const before = issues.length;
+    const keys = Object.keys(SERVICE_SCHEMA);
     for (const key of Object.keys(body)) {
-      if (!(key in FIELDS)) {
+      if (!(key in SERVICE_SCHEMA)) {
         issues.push({
           key: `${base}.${key}`,
           value: body[key],
-          expected: `one of the keys ${Object.keys(FIELDS).join(', ')}${didYouMean(key, Object.keys(FIELDS))}`,
+          expected: `one of the keys ${keys.join(', ')}${didYouMean(key, keys)}`,
         });
       }
     }
     const value: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(FIELDS)) {
+    for (const [key, declared] of Object.entries(SERVICE_SCHEMA)) {
+      const check = formatCheck(declared.format)!;
       const given = body[key];
       if (given === undefined) {
-        if (REQUIRED.includes(key))
-          issues.push({ key: `${base}.${key}`, value: undefined, expected: field.check(undefined) ?? 'a value' });
-        else if (field.default !== undefined) value[key] = structuredClone(field.default);
+        if ('required' in declared)
+          issues.push({ key: `${base}.${key}`, value: undefined, expected: check(undefined) ?? 'a value' });
+        else if (declared.default !== undefined) value[key] = structuredClone(declared.default);
         continue;
       }
-      const problem = field.check(given);
+      const problem = check(given);
       if (problem) issues.push({ key: `${base}.${key}`, value: given, expected: problem });
       else value[key] = given;
     }
     if (issues.length > before) continue;
     value.containerPort ??= value.startPort;
-    const resources = value.resources as Omit<ServiceConfig['resources'], 'memoryRequestMb'> & {
-      memoryRequestMb?: number;
-    };
+    const resources = value.resources as Resources;
     value.resources = { ...resources, memoryRequestMb: resources.memoryRequestMb ?? resources.memoryMb };
     value.scaling = { ...scaling, ...(value.scaling as Partial<ScalingSettings>) };
     services.push({ name, ...(value as Omit<ServiceConfig, 'name'>) });

@@ -15,16 +15,18 @@ import {
   type BrotliCompress,
   type Gzip,
 } from 'node:zlib';
+import { field, type ValuesOf } from '../schema/formats.ts';
 
 /** `balancer.compression`: gzip and brotli for text responses, by Accept-Encoding. */
-export interface CompressionConfig {
-  enabled: boolean;
+export const COMPRESSION_SCHEMA = {
+  enabled: field('sa-boolean', true, 'COMPRESSION'),
   /** Smaller bodies (when their length is known) go out as they are. */
-  minBytes: number;
+  minBytes: field('sa-nat', 1024),
   /** For responses made per request (the replicas'); static files get the best level once. */
-  brotliQuality: number;
-  gzipLevel: number;
-}
+  brotliQuality: field('sa-quality', 1),
+  gzipLevel: field('sa-gzip-level', 1),
+};
+export type CompressionConfig = ValuesOf<typeof COMPRESSION_SCHEMA>;
 
 export type Encoding = 'br' | 'gzip';
 

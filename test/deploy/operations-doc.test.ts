@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ConfigError, parseConfig } from '../../supervisor/config/config.ts';
+import { SERVICE_SCHEMA } from '../../supervisor/schema/service.ts';
 import { repoRoot } from './exec.ts';
 
 const minimalService = { replicas: { initial: 1, min: 1, max: 1 }, startPort: 9000, healthPath: '/health' };
@@ -120,8 +121,10 @@ describe('docs/operations.md, "Every key"', () => {
     const serviceRows = tableRows(doc, '`services.<name>`:', 3);
     const whole = parseConfig(minimal, { env: {}, cwd });
     const parsed = whole.services[0]! as unknown as Record<string, unknown>;
-    const optionalWithoutDefault = ['image', 'command', 'build', 'livenessPath'];
-    const known = [...Object.keys(parsed).filter((k) => k !== 'name'), ...optionalWithoutDefault].sort();
+    const optionalWithoutDefault = Object.entries(SERVICE_SCHEMA)
+      .filter(([, declared]) => declared.default === undefined && !('required' in declared))
+      .map(([key]) => key);
+    const known = [...new Set([...Object.keys(parsed).filter((k) => k !== 'name'), ...optionalWithoutDefault])].sort();
     assert.deepEqual(serviceRows.map((r) => r.key).sort(), known);
     for (const { key, defaultText } of serviceRows) {
       if (defaultText === 'required') {

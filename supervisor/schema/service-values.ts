@@ -1,0 +1,92 @@
+// The values of a service's keys that are more than a plain value (services.<name> in the
+// config): their TypeScript types and their checks, which formats.ts names for the schema.
+import * as c from './checks.ts';
+
+/** How the balancer picks a replica: strict round robin, or the fewest requests in flight. */
+export type StrategyName = 'round-robin' | 'least-outstanding';
+export const STRATEGY_NAMES: readonly StrategyName[] = ['round-robin', 'least-outstanding'];
+export const strategy: c.Check = c.oneOf(STRATEGY_NAMES);
+
+export interface Replicas {
+  initial: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * memoryMb is the limit a replica is held to; memoryRequestMb (default: memoryMb) what capacity
+ * counts it at, as Kubernetes schedules by requests and kills at limits: replicas idle far
+ * below their limit, and counting each at its limit leaves most of a small machine unused.
+ */
+export interface Resources {
+  memoryMb: number;
+  cpus: number;
+  memoryRequestMb?: number;
+}
+
+export interface ScalingSettings {
+  windowSeconds: number;
+  requestsPerReplica: number;
+  dampingWindows: number;
+}
+
+export interface ServiceBuild {
+  /**
+   * Run once per supervisor start, before the service's first replica, in the supervisor's
+   * directory; `{{build:cache}}` names where it may keep what it makes (dataDir/builds). Its
+   * last line of output names the directory of its result.
+   */
+  command: string[];
+  /** A replica's argv, `{{build:dir}}` naming that directory. */
+  run: string[];
+}
+
+export function replicas(v: unknown): string | undefined {
+  const expected = 'an object {initial, min, max} of integers with 1 <= min <= initial <= max <= 1000';
+  if (!c.isPlainObject(v)) return expected;
+  const keys = Object.keys(v).sort().join(',');
+  if (keys !== 'initial,max,min') return expected;
+  const { initial, min, max } = v;
+  if ([initial, min, max].some((n) => c.intIn(1, 1000)(n) !== undefined)) return expected;
+  const [i, lo, hi] = [initial, min, max] as number[];
+  return lo! <= i! && i! <= hi! ? undefined : expected;
+}
+
+export function serviceBuild(v: unknown): string | undefined {
+  const expected =
+    'an object {command, run}: non-empty arrays of non-empty strings, where command may name {{build:cache}} and run must name {{build:dir}}';
+  if (!c.isPlainObject(v)) return expected;
+  if (Object.keys(v).sort().join(',') !== 'command,run') return expected;
+  const argv = c.arrayOf(c.nonEmptyString, 'x', true);
+  if (argv(v.command) !== undefined || argv(v.run) !== undefined) return expected;
+  const templates = (args: string[]) => args.flatMap((arg) => arg.match(/\{\{[^}]*\}\}/g) ?? []);
+  if (templates(v.command as string[]).some((t) => t !== '{{build:cache}}')) return expected;
+  const inRun = templates(v.run as string[]);
+  return inRun.length > 0 && inRun.every((t) => t === '{{build:dir}}') ? undefined : expected;
+}
+
+export function serviceScaling(v: unknown): string | undefined {
+  const expected =
+    'an object with any of windowSeconds, requestsPerReplica (integers >= 1) and dampingWindows (integer >= 0)';
+  if (!c.isPlainObject(v)) return expected;
+  const checks: Record<string, c.Check> = {
+    windowSeconds: c.intIn(1, 2_147_483_647),
+    requestsPerReplica: c.intIn(1, 2_147_483_647),
+    dampingWindows: c.intIn(0, 1000),
+  };
+  return Object.entries(v).every(([key, value]) => key in checks && checks[key]!(value) === undefined)
+    ? undefined
+    : expected;
+}
+
+export function resources(v: unknown): string | undefined {
+  const expected =
+    'an object {memoryMb: integer >= 16, cpus: number > 0} and optionally memoryRequestMb: an integer from 16 to memoryMb';
+  if (!c.isPlainObject(v)) return expected;
+  const keys = Object.keys(v).sort().join(',');
+  if (keys !== 'cpus,memoryMb' && keys !== 'cpus,memoryMb,memoryRequestMb') return expected;
+  if (c.intIn(16, 1_048_576)(v.memoryMb) !== undefined) return expected;
+  if (v.memoryRequestMb !== undefined && c.intIn(16, v.memoryMb as number)(v.memoryRequestMb) !== undefined)
+    return expected;
+  return c.positiveNumber(v.cpus) === undefined ? undefined : expected;
+}
