@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../../testkit/eventually.ts';
 import { dockerAvailable, dockerSocketPath, skipUnless } from '../helpers/requirements.ts';
-import { baseTarball, checkoutFiles, npmCafile } from './chroot.ts';
+import { baseTarball, checkoutFiles, registryTrust } from './chroot.ts';
 import { repoRoot, run, type RunResult } from './exec.ts';
 import { buildNodesourceRepo, type NodesourceRepo } from './nodesource-repo.ts';
 
@@ -139,10 +139,9 @@ describe('aws-setup.sh under systemd: NodeSource path, start and wait', { skip, 
     );
     repo = await buildNodesourceRepo();
     await must(docker(['cp', repo.dir, `${NAME}:/root/nodesource`], { timeoutMs: 300_000 }), 'copying the repository');
-    const cafile = await npmCafile();
-    if (cafile) {
-      await must(docker(['cp', cafile, `${NAME}:/root/npm-ca.crt`]), 'copying the CA');
-      env.npm_config_cafile = '/root/npm-ca.crt';
+    for (const { file, name, variable } of await registryTrust()) {
+      await must(docker(['cp', file, `${NAME}:/root/${name}`]), `copying ${variable}`);
+      env[variable] = `/root/${name}`;
     }
   });
 

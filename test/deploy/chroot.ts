@@ -28,9 +28,25 @@ export async function npmPackageDir(): Promise<string> {
 }
 
 /** The CA bundle npm is configured with here (a proxy's), to carry into a root; undefined if none. */
-export async function npmCafile(): Promise<string | undefined> {
+async function npmCafile(): Promise<string | undefined> {
   const cafile = (await run('npm', ['config', 'get', 'cafile'])).stdout.trim();
   return cafile && cafile !== 'null' && existsSync(cafile) ? cafile : undefined;
+}
+
+/**
+ * What this machine trusts for the npm registry, to carry into a root or a container: npm's own
+ * cafile, and the extra CAs Node is given here (NODE_EXTRA_CA_CERTS: an egress proxy that
+ * re-signs TLS, as this machine's has). Each file with the variable that names it inside, where
+ * it is copied to `/root/<name>`.
+ */
+export async function registryTrust(): Promise<Array<{ file: string; name: string; variable: string }>> {
+  const trust = [];
+  const cafile = await npmCafile();
+  if (cafile) trust.push({ file: cafile, name: 'npm-ca.crt', variable: 'npm_config_cafile' });
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  if (extra && existsSync(extra))
+    trust.push({ file: extra, name: 'node-extra-ca.crt', variable: 'NODE_EXTRA_CA_CERTS' });
+  return trust;
 }
 
 /** SIGTERM, then SIGKILL after graceMs; resolves with how it ended. */
@@ -88,7 +104,7 @@ export class Chroot {
   /**
    * Node.js as an administrator may already have it: the Node 24 running this test and this
    * machine's npm. NodeSource's repository, the script's own way, is out of reach here. Also
-   * this machine's CA bundle for the npm registry.
+   * what this machine trusts for the npm registry (registryTrust).
    */
   async provideNode(): Promise<Record<string, string>> {
     await copyFile(process.execPath, this.path('/usr/bin/node'));
@@ -96,10 +112,9 @@ export class Chroot {
     await symlink('../lib/node_modules/npm/bin/npm-cli.js', this.path('/usr/bin/npm'));
     await symlink('../lib/node_modules/npm/bin/npx-cli.js', this.path('/usr/bin/npx'));
     const env: Record<string, string> = {};
-    const cafile = await npmCafile();
-    if (cafile) {
-      await copyFile(cafile, this.path('/root/npm-ca.crt'));
-      env.npm_config_cafile = '/root/npm-ca.crt';
+    for (const { file, name, variable } of await registryTrust()) {
+      await copyFile(file, this.path(`/root/${name}`));
+      env[variable] = `/root/${name}`;
     }
     return env;
   }
