@@ -77,9 +77,11 @@ describe('selflessacts.socket under systemd: restarts without refusals', { skip,
     assert.ok((figures.failed.reset ?? 0) <= CLIENTS, JSON.stringify(figures));
     assert.ok(figures.ok > 100, JSON.stringify(figures));
     // Start time is downtime: RestartSec (100 ms), the image check, the supervisor from its
-    // bundle, adoption (adopted replicas take traffic at once). It was 5.6 s from the sources.
+    // bundle, adoption (adopted replicas take traffic at once). Measured 1.1-1.6 s in CI and
+    // 2.5 s with a CPU hog on one of the two cores (ci:loaded); it was 5.6 s from the sources,
+    // which this bound still fails, as it fails anything near tenfold.
     assert.ok(
-      figures.firstAnswerAfterKillMs >= 0 && figures.firstAnswerAfterKillMs <= 2000,
+      figures.firstAnswerAfterKillMs >= 0 && figures.firstAnswerAfterKillMs <= 4000,
       `first answer ${figures.firstAnswerAfterKillMs} ms after the kill: ${JSON.stringify(figures)}`,
     );
     assert.equal(await rig.systemctl('show', '-p', 'NRestarts', '--value', 'selflessacts.service'), '1');
