@@ -77,7 +77,7 @@ write_if_changed() {
 docker_ping() { curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping; }
 
 # detach LOG COMMAND...: a daemon in the background with nothing of ours but stdin/out/err. A
-# caller that holds a lock on an inherited descriptor (`flock /tmp/x.lock bash scripts/...`)
+# caller that holds a lock on an inherited descriptor (`flock "$TMPDIR/held.lock" bash scripts/...`)
 # would otherwise pass it to dockerd, which keeps it for life: the lock is never released.
 detach() {
   local log=$1; shift
