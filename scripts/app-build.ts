@@ -12,7 +12,7 @@ import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/pr
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BUNDLE_FILE, bundleApp, bundleFingerprint } from './app-bundle.ts';
-import { bundleSourceFiles } from './app-context.ts';
+import { bundleSourceFiles, exists } from './app-context.ts';
 
 /** Bundles of other source versions kept beside the current one (a branch switched back and forth). */
 const KEEP_OLD = 3;
@@ -67,13 +67,6 @@ async function prune(cacheDir: string, current: string): Promise<void> {
   }
   others.sort((a, b) => b.mtime - a.mtime);
   for (const old of others.slice(KEEP_OLD)) await rm(old.full, { recursive: true, force: true });
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

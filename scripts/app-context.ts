@@ -63,7 +63,8 @@ export async function externalPackageDirs(root: string, names: string[]): Promis
   return [...found].sort();
 }
 
-async function exists(file: string): Promise<boolean> {
+/** Whether `file` is there (any kind: a file, a directory, a link that resolves). */
+export async function exists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
     () => false,

@@ -10,9 +10,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../core/log.ts';
 import type { ServiceBuild } from '../schema/service.ts';
+import { BUILD_CACHE, BUILD_DIR } from '../schema/service-values.ts';
 
-export const BUILD_CACHE = '{{build:cache}}';
-export const BUILD_DIR = '{{build:dir}}';
 /** A build still running after this is killed, and the replica's start fails saying so. */
 const BUILD_TIMEOUT_MS = 300_000;
 /** What of a failed build's standard error the error carries: its end, where the reason is. */
@@ -58,13 +57,15 @@ export class ServiceBuilds {
     const shown = `services.${service}.build.command (${argv.join(' ')})`;
     const started = performance.now();
     await mkdir(this.#options.cacheDir, { recursive: true, mode: 0o700 });
+    const timeoutMs = this.#options.timeoutMs ?? BUILD_TIMEOUT_MS;
     const { code, signal, stdout, stderr, timedOut } = await runToEnd(
       program === 'node' ? process.execPath : program!,
       args,
       this.#options,
+      timeoutMs,
     );
     const tail = stderr.trim().slice(-STDERR_TAIL);
-    if (timedOut) throw new Error(`${shown} was still running after ${this.#timeoutMs / 1000} s: killed`);
+    if (timedOut) throw new Error(`${shown} was still running after ${timeoutMs / 1000} s: killed`);
     if (code !== 0) {
       const how = signal ? `killed by ${signal}` : code === null ? 'could not start' : `exit ${code}`;
       throw new Error(`${shown} failed (${how})${tail ? `: ${tail}` : ''}`);
@@ -90,10 +91,6 @@ export class ServiceBuilds {
     });
     return dir;
   }
-
-  get #timeoutMs(): number {
-    return this.#options.timeoutMs ?? BUILD_TIMEOUT_MS;
-  }
 }
 
 interface Ended {
@@ -104,7 +101,7 @@ interface Ended {
   timedOut: boolean;
 }
 
-function runToEnd(bin: string, args: string[], options: ServiceBuildsOptions): Promise<Ended> {
+function runToEnd(bin: string, args: string[], options: ServiceBuildsOptions, timeoutMs: number): Promise<Ended> {
   return new Promise((resolve) => {
     const child = spawn(bin, args, {
       cwd: options.cwd,
@@ -129,7 +126,7 @@ function runToEnd(bin: string, args: string[], options: ServiceBuildsOptions): P
       } catch {
         // gone already
       }
-    }, options.timeoutMs ?? BUILD_TIMEOUT_MS);
+    }, timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);
       resolve({ code: null, signal: null, stdout, stderr: `${stderr}${err.message}`, timedOut });

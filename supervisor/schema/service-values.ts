@@ -52,17 +52,21 @@ export function replicas(v: unknown): string | undefined {
   return lo! <= i! && i! <= hi! ? undefined : expected;
 }
 
+/** In `build.command`: where builds keep what they make. */
+export const BUILD_CACHE = '{{build:cache}}';
+/** In `build.run`: the directory the build named as its result. */
+export const BUILD_DIR = '{{build:dir}}';
+
 export function serviceBuild(v: unknown): string | undefined {
-  const expected =
-    'an object {command, run}: non-empty arrays of non-empty strings, where command may name {{build:cache}} and run must name {{build:dir}}';
+  const expected = `an object {command, run}: non-empty arrays of non-empty strings, where command may name ${BUILD_CACHE} and run must name ${BUILD_DIR}`;
   if (!c.isPlainObject(v)) return expected;
   if (Object.keys(v).sort().join(',') !== 'command,run') return expected;
   const argv = c.arrayOf(c.nonEmptyString, 'x', true);
   if (argv(v.command) !== undefined || argv(v.run) !== undefined) return expected;
   const templates = (args: string[]) => args.flatMap((arg) => arg.match(/\{\{[^}]*\}\}/g) ?? []);
-  if (templates(v.command as string[]).some((t) => t !== '{{build:cache}}')) return expected;
+  if (templates(v.command as string[]).some((t) => t !== BUILD_CACHE)) return expected;
   const inRun = templates(v.run as string[]);
-  return inRun.length > 0 && inRun.every((t) => t === '{{build:dir}}') ? undefined : expected;
+  return inRun.length > 0 && inRun.every((t) => t === BUILD_DIR) ? undefined : expected;
 }
 
 export function serviceScaling(v: unknown): string | undefined {
