@@ -8,6 +8,7 @@ import * as c from '../schema/checks.ts';
 import { ConfigError, type ConfigIssue } from '../schema/error.ts';
 import { didYouMean, schemaKeysAt } from '../schema/suggest.ts';
 import { field as f, formatCheck, registerFormat, takeFormatProblems, type ValuesOf } from '../schema/formats.ts';
+import { SCALING_SCHEMA } from '../schema/scaling.ts';
 import { envIssues, parseServices, portRange, type ServiceConfig } from '../schema/service.ts';
 import { EDGE_SCHEMA, LIMITS_SCHEMA } from '../balancer/settings.ts';
 import { RUNTIMES, type RuntimeName, type RuntimeSettings } from '../runtime/registry.ts';
@@ -86,11 +87,7 @@ const SCHEMA = {
     maxStarting: f('sa-positive-int', 2, 'CAPACITY_MAX_STARTING'),
   },
   /** Every autoscaled service's policy, unless its own `scaling` says otherwise (services.<name>.scaling). */
-  scaling: {
-    windowSeconds: f('sa-positive-int', 120, 'SCALING_WINDOW_SECONDS'),
-    requestsPerReplica: f('sa-positive-int', 20, 'REQUESTS_PER_REPLICA'),
-    dampingWindows: f('sa-nat', 0, 'SCALING_DAMPING_WINDOWS'),
-  },
+  scaling: SCALING_SCHEMA,
   backoff: {
     initialMs: f('sa-positive-int', 1000),
     maxMs: f('sa-positive-int', 30000),

@@ -73,16 +73,23 @@ const FORMATS = {
   'sa-strategy': format<v.StrategyName>(v.strategy),
   'sa-replicas': format<v.Replicas>(v.replicas),
   'sa-resources': format<v.Resources>(v.resources),
-  'sa-service-scaling': format<Partial<v.ScalingSettings>>(v.serviceScaling),
   'sa-build': format<v.ServiceBuild>(v.serviceBuild),
 } satisfies Record<string, Format<unknown>>;
 
-export type FormatName = keyof typeof FORMATS | 'sa-runtime';
+/**
+ * Formats registered where what they check is declared: `sa-runtime` (config/config.ts, from the
+ * runtime registry), `sa-service-scaling` (scaling.ts, from the scaling fields).
+ */
+type LateFormat = 'sa-runtime' | 'sa-service-scaling';
 
-/** The TypeScript type of what a format passes; `sa-runtime` (config.ts, from the registry): a runtime's name. */
+export type FormatName = keyof typeof FORMATS | LateFormat;
+
+/** The TypeScript type of what a format passes; a late one's is narrowed where its field is declared. */
 export type FormatType<F extends FormatName> = F extends keyof typeof FORMATS
   ? NonNullable<(typeof FORMATS)[F]['type']>
-  : string;
+  : F extends 'sa-runtime'
+    ? string
+    : unknown;
 
 /** Errors thrown by our formats; convict stamps fullName and value on them before collecting. */
 export class FormatProblem extends Error {
@@ -101,7 +108,7 @@ export function takeFormatProblems(): FormatProblem[] {
 
 const checks = new Map<string, c.Check>();
 
-/** Registers a named format with convict (config/config.ts adds `sa-runtime` from the registry). */
+/** Registers a named format with convict (a late one from where its values are declared). */
 export function registerFormat(name: FormatName, check: c.Check, numeric = false): void {
   checks.set(name, check);
   convict.addFormat({

@@ -24,12 +24,6 @@ export interface Resources {
   memoryRequestMb?: number;
 }
 
-export interface ScalingSettings {
-  windowSeconds: number;
-  requestsPerReplica: number;
-  dampingWindows: number;
-}
-
 export interface ServiceBuild {
   /**
    * Run once per supervisor start, before the service's first replica, in the supervisor's
@@ -67,20 +61,6 @@ export function serviceBuild(v: unknown): string | undefined {
   if (templates(v.command as string[]).some((t) => t !== BUILD_CACHE)) return expected;
   const inRun = templates(v.run as string[]);
   return inRun.length > 0 && inRun.every((t) => t === BUILD_DIR) ? undefined : expected;
-}
-
-export function serviceScaling(v: unknown): string | undefined {
-  const expected =
-    'an object with any of windowSeconds, requestsPerReplica (integers >= 1) and dampingWindows (integer >= 0)';
-  if (!c.isPlainObject(v)) return expected;
-  const checks: Record<string, c.Check> = {
-    windowSeconds: c.intIn(1, 2_147_483_647),
-    requestsPerReplica: c.intIn(1, 2_147_483_647),
-    dampingWindows: c.intIn(0, 1000),
-  };
-  return Object.entries(v).every(([key, value]) => key in checks && checks[key]!(value) === undefined)
-    ? undefined
-    : expected;
 }
 
 export function resources(v: unknown): string | undefined {

@@ -7,9 +7,11 @@ import { formatCheck, optional, required, field, type ValuesOf } from './formats
 import * as c from './checks.ts';
 import { didYouMean } from './suggest.ts';
 import { parseTemplate, refsOf } from './templates.ts';
-import type { Resources, ScalingSettings } from './service-values.ts';
+import { SERVICE_SCALING, type ScalingSettings } from './scaling.ts';
+import type { Resources } from './service-values.ts';
 
-export type { Replicas, Resources, ScalingSettings, ServiceBuild, StrategyName } from './service-values.ts';
+export type { ScalingSettings } from './scaling.ts';
+export type { Replicas, Resources, ServiceBuild, StrategyName } from './service-values.ts';
 export { STRATEGY_NAMES } from './service-values.ts';
 
 /** services.<name>: every key a service may give (docs/operations.md has a row for each). */
@@ -44,7 +46,7 @@ export const SERVICE_SCHEMA = {
   /** memoryRequestMb defaults to memoryMb. */
   resources: field('sa-resources', { memoryMb: 256, cpus: 0.5 }),
   /** The service's scaling policy: the config's `scaling`, overridden key by key by the service's own. */
-  scaling: field('sa-service-scaling', {}),
+  scaling: SERVICE_SCALING,
 };
 
 /** A service as read: the schema's values, with what reading fills in (below) no longer optional. */
@@ -106,7 +108,7 @@ export function parseServices(
     value.containerPort ??= value.startPort;
     const resources = value.resources as Resources;
     value.resources = { ...resources, memoryRequestMb: resources.memoryRequestMb ?? resources.memoryMb };
-    value.scaling = { ...scaling, ...(value.scaling as Partial<ScalingSettings>) };
+    value.scaling = { ...scaling, ...(value.scaling as ValuesOf<typeof SERVICE_SCHEMA>['scaling']) };
     services.push({ name, ...(value as Omit<ServiceConfig, 'name'>) });
   }
   if (issues.length === 0) issues.push(...crossChecks(services, supervisorEnv));

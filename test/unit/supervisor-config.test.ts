@@ -272,14 +272,14 @@ describe('config errors name the key, the value and what was expected', () => {
       raw: { services: { web: service({ scaling: { requestsPerReplica: 0 } }) } },
       key: 'services.web.scaling',
       value: { requestsPerReplica: 0 },
-      expected: /requestsPerReplica \(integers >= 1\)/,
+      expected: /requestsPerReplica \(an integer from 1 to \d+\)/,
     },
     {
       name: 'an unknown service scaling key',
       raw: { services: { web: service({ scaling: { min: 2 } }) } },
       key: 'services.web.scaling',
       value: { min: 2 },
-      expected: /any of windowSeconds, requestsPerReplica/,
+      expected: /any of windowSeconds \(.*\), requestsPerReplica \(.*\), dampingWindows \(an integer from 0 to/,
     },
     {
       name: 'a label prefix with capitals',
