@@ -16,6 +16,7 @@ import { BUILD_CACHE, BUILD_DIR } from '../schema/service-values.ts';
 const BUILD_TIMEOUT_MS = 300_000;
 /** What of a failed build's standard error the error carries: its end, where the reason is. */
 const STDERR_TAIL = 2000;
+/** What of a build's standard output is kept: its end, where the last line names the result. */
 const STDOUT_MAX = 64 * 1024;
 
 export interface ServiceBuildsOptions {
@@ -113,8 +114,11 @@ function runToEnd(bin: string, args: string[], options: ServiceBuildsOptions, ti
     let stdout = '';
     let stderr = '';
     let timedOut = false;
+    // The end is what counts (the result's directory is the last line): a chatty build keeps
+    // its last STDOUT_MAX characters, trimmed now and then rather than on every chunk.
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stdout.length < STDOUT_MAX) stdout += chunk;
+      stdout += chunk;
+      if (stdout.length > 2 * STDOUT_MAX) stdout = stdout.slice(-STDOUT_MAX);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4 * STDERR_TAIL);

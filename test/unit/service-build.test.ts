@@ -60,6 +60,18 @@ describe('a service build step', () => {
     assert.ok(statSync(cacheDir).isDirectory(), '{{build:cache}} named a place the build could use');
   });
 
+  test('a chatty build still names its result: its last line counts, however much came before', async () => {
+    const chatty = `
+      import { mkdirSync } from 'node:fs';
+      const cache = process.argv[1];
+      mkdirSync(cache + '/chatty', { recursive: true });
+      for (let i = 0; i < 4000; i++) console.log('compiling module ' + i + ' ' + 'x'.repeat(60));
+      console.log(cache + '/chatty');
+    `;
+    const command = await builds().command('acts', { command: script(chatty), run: ['node', '{{build:dir}}/a.mjs'] });
+    assert.deepEqual(command, ['node', `${path.join(cacheDir, 'chatty')}/a.mjs`]);
+  });
+
   test('a failed build fails the start with the end of what it said, and runs again at the next start', async () => {
     const b = builds();
     const build = {
