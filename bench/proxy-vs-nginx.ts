@@ -9,13 +9,17 @@
 // 127.0.0.1 only, bounded by duration and connections.
 //
 //   npm run bench:nginx -- [--rounds 2] [--seconds 5] [--connections 16,64,256] [--threads N] [--profile]
-//     [--parser auto|llhttp|own]
+//     [--parser auto|llhttp|own] [--syscalls]
 //
 // --parser: how our balancer reads the replicas' replies (balancer.upstreamParser); `own` (the
 // parser on public APIs only) records into bench/results/nginx-own-parser.json beside the default.
 //
 // --profile: instead, one extra run of ours (one thread, -c64) under --cpu-prof; the balancer
 // thread's profile is summarised into bench/results/nginx-profile.json (bench/profile-summary.ts).
+//
+// --syscalls: instead, rounds of one thread each (ours, nginx, the plain proxy) under `perf stat`
+// on the system-call tracepoints: calls per request by name, and CPU per request split into user
+// and kernel time (bench/syscalls.ts; bench/results/nginx-syscalls.json).
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,6 +32,7 @@ import { SupervisorSuite, echoService, repoRoot } from '../testkit/supervisor.ts
 import { childPids } from './cpu.ts';
 import { NGINX, startNginx } from './nginx.ts';
 import { balancerProfile, writeProfileResult } from './profile-summary.ts';
+import { PERF, SYSCALLS, startKernelMeter, type KernelCounts } from './syscalls.ts';
 import { ResultRecorder, toolVersion, type ResultTable, type SummaryRow } from './results.ts';
 import { median } from './stats.ts';
 import { WRK, describeRun, wrk, type WrkRun } from './wrk.ts';
@@ -39,6 +44,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16,64,256' },
     threads: { type: 'string', default: String(availableParallelism()) },
     profile: { type: 'boolean', default: false },
+    syscalls: { type: 'boolean', default: false },
     parser: { type: 'string', default: 'auto' },
   },
 });
@@ -170,7 +176,8 @@ function ratioRows(
   });
 }
 
-async function phase(threads: number, withPlain: boolean): Promise<Cell[]> {
+/** Ours, nginx and (with `withPlain`) the plain proxy, on the same two replicas, for as long as `use` runs. */
+async function withTargets<T>(threads: number, withPlain: boolean, use: (targets: Target[]) => Promise<T>): Promise<T> {
   const suite = suiteFor(threads);
   return suite.run(async () => {
     const nginx = await startNginx(
@@ -198,12 +205,18 @@ async function phase(threads: number, withPlain: boolean): Promise<Cell[]> {
           url: `http://127.0.0.1:${PLAIN_PORT}${PATH}`,
           pids: () => [plain.pid],
         });
-      return await measure(threads === 1 ? 'one thread' : `${threads} threads`, targets);
+      return await use(targets);
     } finally {
       await plain?.stop();
       await nginx.stop();
     }
   });
+}
+
+function phase(threads: number, withPlain: boolean): Promise<Cell[]> {
+  return withTargets(threads, withPlain, (targets) =>
+    measure(threads === 1 ? 'one thread' : `${threads} threads`, targets),
+  );
 }
 
 async function profile(): Promise<void> {
@@ -228,8 +241,99 @@ async function profile(): Promise<void> {
   }
 }
 
+interface KernelCell {
+  target: string;
+  connections: number;
+  runs: Array<{ run: WrkRun; kernel: KernelCounts }>;
+}
+
+/** Rounds of each target under perf stat; the order rotates each round, after a warm-up. */
+async function countKernel(targets: Target[]): Promise<KernelCell[]> {
+  for (const t of targets) await wrk({ url: t.url, connections: 64, seconds: 2 });
+  const cells: KernelCell[] = [];
+  for (const connections of CONNECTIONS) for (const t of targets) cells.push({ target: t.name, connections, runs: [] });
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const connections of CONNECTIONS) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+      for (const t of order) {
+        const meter = await startKernelMeter(t.pids());
+        const run = await wrk({ url: t.url, connections, seconds: SECONDS });
+        const kernel = await meter.stop();
+        cells.find((c) => c.target === t.name && c.connections === connections)!.runs.push({ run, kernel });
+        const per = (n: number) => (n / run.ok).toFixed(2);
+        console.log(
+          `round ${round + 1} c${String(connections).padEnd(4)} ${t.name.padEnd(16)} ${run.rps.toFixed(0)} req/s  ` +
+            `${per(kernel.calls.total!)} calls/req  user ${per(kernel.userUs)} µs/req  kernel ${per(kernel.kernelUs)} µs/req`,
+        );
+      }
+    }
+  }
+  return cells;
+}
+
+async function syscalls(): Promise<void> {
+  const recorder = new ResultRecorder(
+    'nginx-syscalls',
+    'System calls and kernel time per request: ours, nginx, the plain proxy',
+    {
+      wrk: toolVersion(WRK, ['-v']),
+      nginx: toolVersion(NGINX, ['-v']),
+      perf: toolVersion(PERF, ['--version']),
+    },
+  );
+  const cells = await withTargets(1, true, countKernel);
+  const perRequest = (cell: KernelCell, pick: (k: KernelCounts) => number) =>
+    median(cell.runs.map(({ run, kernel }) => pick(kernel) / run.ok));
+  const at = (target: string, connections: number) =>
+    cells.find((c) => c.target === target && c.connections === connections)!;
+  const names = ['total', ...SYSCALLS, 'other'].filter((name) =>
+    cells.some((c) => perRequest(c, (k) => k.calls[name] ?? 0) >= 0.005),
+  );
+  const targets = [...new Set(cells.map((c) => c.target))];
+  const [ours, nginx] = targets as [string, string];
+  const summary: SummaryRow[] = CONNECTIONS.map((c) => {
+    const [a, b] = [at(ours, c), at(nginx, c)];
+    const calls = (cell: KernelCell) => perRequest(cell, (k) => k.calls.total!).toFixed(2);
+    const us = (cell: KernelCell, pick: (k: KernelCounts) => number) => perRequest(cell, pick).toFixed(1);
+    return {
+      figure: `ours (1 thread) and nginx (1 worker) at c${c}: system calls, user and kernel CPU per request`,
+      value:
+        `calls ${calls(a)} vs ${calls(b)}, user ${us(a, (k) => k.userUs)} vs ${us(b, (k) => k.userUs)} µs, ` +
+        `kernel ${us(a, (k) => k.kernelUs)} vs ${us(b, (k) => k.kernelUs)} µs`,
+    };
+  });
+  for (const row of summary) console.log(`${row.figure}: ${row.value}`);
+  await recorder.write({
+    summary,
+    tables: [
+      {
+        caption: `CPU per request by where it is spent, medians of ${ROUNDS} interleaved rounds of ${SECONDS} s (one thread each; perf attached)`,
+        columns: ['connections', 'proxy', 'req/s', 'system calls/req', 'user µs/req', 'kernel µs/req'],
+        rows: cells.map((c) => [
+          String(c.connections),
+          c.target,
+          median(c.runs.map(({ run }) => run.rps)).toFixed(0),
+          perRequest(c, (k) => k.calls.total!).toFixed(2),
+          perRequest(c, (k) => k.userUs).toFixed(1),
+          perRequest(c, (k) => k.kernelUs).toFixed(1),
+        ]),
+      },
+      ...CONNECTIONS.map((c) => ({
+        caption: `System calls per request by name at c${c} (medians)`,
+        columns: ['system call', ...targets],
+        rows: names.map((name) => [
+          name,
+          ...targets.map((t) => perRequest(at(t, c), (k) => k.calls[name] ?? 0).toFixed(2)),
+        ]),
+      })),
+    ],
+    figures: { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, cells },
+  });
+}
+
 async function main(): Promise<void> {
   if (values.profile) return profile();
+  if (values.syscalls) return syscalls();
   const own = PARSER === 'own';
   const recorder = new ResultRecorder(
     own ? 'nginx-own-parser' : 'nginx',
