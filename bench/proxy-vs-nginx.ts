@@ -32,7 +32,7 @@ import { SupervisorSuite, echoService, repoRoot } from '../testkit/supervisor.ts
 import { childPids } from './cpu.ts';
 import { NGINX, startNginx } from './nginx.ts';
 import { balancerProfile, writeProfileResult } from './profile-summary.ts';
-import { PERF, SYSCALLS, startKernelMeter, type KernelCounts } from './syscalls.ts';
+import { PERF, SYSCALLS, requireKernelMeter, startKernelMeter, type KernelCounts } from './syscalls.ts';
 import { ResultRecorder, toolVersion, type ResultTable, type SummaryRow } from './results.ts';
 import { median } from './stats.ts';
 import { WRK, describeRun, wrk, type WrkRun } from './wrk.ts';
@@ -272,6 +272,7 @@ async function countKernel(targets: Target[]): Promise<KernelCell[]> {
 }
 
 async function syscalls(): Promise<void> {
+  requireKernelMeter();
   const recorder = new ResultRecorder(
     'nginx-syscalls',
     'System calls and kernel time per request: ours, nginx, the plain proxy',

@@ -4,11 +4,12 @@
 // `npm run bench:nginx -- --syscalls`: whether our balancer makes more system calls per request
 // than nginx, or spends more around the same ones.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOCK_TICKS, statFieldsOf } from '../supervisor/runtime/proc-usage.ts';
 
 export const PERF = process.env.PERF ?? '/usr/bin/perf';
+const TRACEPOINTS = '/sys/kernel/tracing/available_events';
 
 /** The system calls a proxy's request path makes; the rest is summed as "other". */
 export const SYSCALLS = [
@@ -65,12 +66,22 @@ export function parsePerfCsv(stderr: string): Record<string, number> {
   return counts;
 }
 
+/** Throws, naming what to install, when perf or the kernel's tracepoints are missing. */
+export function requireKernelMeter(): void {
+  if (!existsSync(PERF)) throw new Error(`--syscalls needs perf at ${PERF}: apt-get install linux-perf, or PERF=...`);
+  if (!existsSync(TRACEPOINTS))
+    throw new Error(
+      `--syscalls needs the kernel's tracepoints at ${TRACEPOINTS} (mount -t tracefs nodev /sys/kernel/tracing)`,
+    );
+}
+
 /**
  * Starts counting for `pids` (each with all its threads at the time: the balancer's worker
  * threads exist before the load starts). Resolves once perf is attached.
  */
 export async function startKernelMeter(pids: readonly number[]): Promise<KernelMeter> {
-  const available = readFileSync('/sys/kernel/tracing/available_events', 'utf8');
+  requireKernelMeter();
+  const available = readFileSync(TRACEPOINTS, 'utf8');
   const events = [
     'raw_syscalls:sys_enter',
     ...SYSCALLS.filter((name) => available.includes(`syscalls:sys_enter_${name}\n`)).map(
