@@ -67,10 +67,10 @@ interface Target {
   pids: () => number[];
 }
 
-interface Cell {
+interface Cell<R = WrkRun> {
   target: string;
   connections: number;
-  runs: WrkRun[];
+  runs: R[];
 }
 
 function suiteFor(threads: number, env?: Record<string, string>): SupervisorSuite {
@@ -118,24 +118,34 @@ async function startPlain(): Promise<{ pid: number; stop(): Promise<void> }> {
   throw new Error('the plain proxy did not answer within 10 s');
 }
 
-/** Warm-up, then rounds over every concurrency with the targets' order rotating. */
-async function measure(phase: string, targets: Target[]): Promise<Cell[]> {
+/** Warm-up, then rounds over every concurrency with the targets' order rotating; `runOne` measures one run. */
+async function interleaved<R>(
+  targets: Target[],
+  runOne: (target: Target, connections: number, round: number) => Promise<R>,
+): Promise<Array<Cell<R>>> {
   for (const t of targets) await wrk({ url: t.url, connections: 64, seconds: 2 });
-  const cells: Cell[] = [];
+  const cells: Array<Cell<R>> = [];
   for (const connections of CONNECTIONS) for (const t of targets) cells.push({ target: t.name, connections, runs: [] });
   for (let round = 0; round < ROUNDS; round++) {
     for (const connections of CONNECTIONS) {
       const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
       for (const t of order) {
-        const run = await wrk({ url: t.url, connections, seconds: SECONDS, cpu: { proxy: t.pids() } });
+        const run = await runOne(t, connections, round);
         cells.find((c) => c.target === t.name && c.connections === connections)!.runs.push(run);
-        console.log(
-          `${phase} round ${round + 1} c${String(connections).padEnd(4)} ${t.name.padEnd(14)} ${describeRun(run)}`,
-        );
       }
     }
   }
   return cells;
+}
+
+function measure(phase: string, targets: Target[]): Promise<Cell[]> {
+  return interleaved(targets, async (t, connections, round) => {
+    const run = await wrk({ url: t.url, connections, seconds: SECONDS, cpu: { proxy: t.pids() } });
+    console.log(
+      `${phase} round ${round + 1} c${String(connections).padEnd(4)} ${t.name.padEnd(14)} ${describeRun(run)}`,
+    );
+    return run;
+  });
 }
 
 const med = (cell: Cell, pick: (r: WrkRun) => number) => median(cell.runs.map(pick));
@@ -241,34 +251,21 @@ async function profile(): Promise<void> {
   }
 }
 
-interface KernelCell {
-  target: string;
-  connections: number;
-  runs: Array<{ run: WrkRun; kernel: KernelCounts }>;
-}
+type KernelCell = Cell<{ run: WrkRun; kernel: KernelCounts }>;
 
-/** Rounds of each target under perf stat; the order rotates each round, after a warm-up. */
-async function countKernel(targets: Target[]): Promise<KernelCell[]> {
-  for (const t of targets) await wrk({ url: t.url, connections: 64, seconds: 2 });
-  const cells: KernelCell[] = [];
-  for (const connections of CONNECTIONS) for (const t of targets) cells.push({ target: t.name, connections, runs: [] });
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const connections of CONNECTIONS) {
-      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
-      for (const t of order) {
-        const meter = await startKernelMeter(t.pids());
-        const run = await wrk({ url: t.url, connections, seconds: SECONDS });
-        const kernel = await meter.stop();
-        cells.find((c) => c.target === t.name && c.connections === connections)!.runs.push({ run, kernel });
-        const per = (n: number) => (n / run.ok).toFixed(2);
-        console.log(
-          `round ${round + 1} c${String(connections).padEnd(4)} ${t.name.padEnd(16)} ${run.rps.toFixed(0)} req/s  ` +
-            `${per(kernel.calls.total!)} calls/req  user ${per(kernel.userUs)} µs/req  kernel ${per(kernel.kernelUs)} µs/req`,
-        );
-      }
-    }
-  }
-  return cells;
+/** Rounds of each target under perf stat. */
+function countKernel(targets: Target[]): Promise<KernelCell[]> {
+  return interleaved(targets, async (t, connections, round) => {
+    const meter = await startKernelMeter(t.pids());
+    const run = await wrk({ url: t.url, connections, seconds: SECONDS });
+    const kernel = await meter.stop();
+    const per = (n: number) => (n / run.ok).toFixed(2);
+    console.log(
+      `round ${round + 1} c${String(connections).padEnd(4)} ${t.name.padEnd(16)} ${run.rps.toFixed(0)} req/s  ` +
+        `${per(kernel.calls.total!)} calls/req  user ${per(kernel.userUs)} µs/req  kernel ${per(kernel.kernelUs)} µs/req`,
+    );
+    return { run, kernel };
+  });
 }
 
 async function syscalls(): Promise<void> {

@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLOCK_TICKS, statFieldsOf } from '../supervisor/runtime/proc-usage.ts';
+import { statFieldsOf } from '../supervisor/runtime/proc-usage.ts';
+import { ticksToMicros } from './cpu.ts';
 
 export const PERF = process.env.PERF ?? '/usr/bin/perf';
 const TRACEPOINTS = '/sys/kernel/tracing/available_events';
@@ -47,9 +48,10 @@ function userAndKernelUs(pids: readonly number[]): { user: number; kernel: numbe
   let user = 0;
   let kernel = 0;
   for (const pid of pids) {
+    // utime and stime: fields 14 and 15 of the man page, 11 and 12 after `(comm)`.
     const fields = statFieldsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    user += (Number(fields[11]) * 1e6) / CLOCK_TICKS;
-    kernel += (Number(fields[12]) * 1e6) / CLOCK_TICKS;
+    user += ticksToMicros(Number(fields[11]));
+    kernel += ticksToMicros(Number(fields[12]));
   }
   return { user, kernel };
 }
@@ -61,6 +63,7 @@ export function parsePerfCsv(stderr: string): Record<string, number> {
     const [count, , event] = line.split(',');
     if (!event || count === undefined) continue;
     const name = event.replace(/^syscalls:sys_enter_/, '').replace(/^raw_syscalls:sys_enter$/, 'total');
+    // "<not counted>": no thread of the processes ran while attached, so none made a call.
     counts[name] = /^\d+$/.test(count) ? Number(count) : 0;
   }
   return counts;
