@@ -79,9 +79,13 @@ docker_ping() { curl -sf --unix-socket /var/run/docker.sock http://localhost/_pi
 # detach LOG COMMAND...: a daemon in the background with nothing of ours but stdin/out/err. A
 # caller that holds a lock on an inherited descriptor (`flock "$TMPDIR/held.lock" bash scripts/...`)
 # would otherwise pass it to dockerd, which keeps it for life: the lock is never released.
+# Nor the caller's directory: started from a CI clone that is removed afterwards, Podman's
+# service kept a deleted working directory, and every container it started after that failed
+# ("conmon: Failed to get working directory").
 detach() {
   local log=$1; shift
   (
+    cd /
     for fd in "/proc/$BASHPID/fd"/*; do
       fd=${fd##*/}
       if ((fd > 2)); then eval "exec $fd>&-"; fi
