@@ -32,7 +32,7 @@ import { SupervisorSuite, echoService, repoRoot } from '../testkit/supervisor.ts
 import { childPids } from './cpu.ts';
 import { NGINX, startNginx } from './nginx.ts';
 import { balancerProfile, writeProfileResult } from './profile-summary.ts';
-import { PERF, SYSCALLS, requireKernelMeter, startKernelMeter, type KernelCounts } from './syscalls.ts';
+import { PERF, SYSCALLS, kernelEvents, startKernelMeter, type KernelCounts } from './syscalls.ts';
 import { ResultRecorder, toolVersion, type ResultTable, type SummaryRow } from './results.ts';
 import { median } from './stats.ts';
 import { WRK, describeRun, wrk, type WrkRun } from './wrk.ts';
@@ -254,9 +254,9 @@ async function profile(): Promise<void> {
 type KernelCell = Cell<{ run: WrkRun; kernel: KernelCounts }>;
 
 /** Rounds of each target under perf stat. */
-function countKernel(targets: Target[]): Promise<KernelCell[]> {
+function countKernel(targets: Target[], events: readonly string[]): Promise<KernelCell[]> {
   return interleaved(targets, async (t, connections, round) => {
-    const meter = await startKernelMeter(t.pids());
+    const meter = await startKernelMeter(t.pids(), events);
     const run = await wrk({ url: t.url, connections, seconds: SECONDS });
     const kernel = await meter.stop();
     const per = (n: number) => (n / run.ok).toFixed(2);
@@ -269,7 +269,7 @@ function countKernel(targets: Target[]): Promise<KernelCell[]> {
 }
 
 async function syscalls(): Promise<void> {
-  requireKernelMeter();
+  const events = kernelEvents();
   const recorder = new ResultRecorder(
     'nginx-syscalls',
     'System calls and kernel time per request: ours, nginx, the plain proxy',
@@ -279,7 +279,7 @@ async function syscalls(): Promise<void> {
       perf: toolVersion(PERF, ['--version']),
     },
   );
-  const cells = await withTargets(1, true, countKernel);
+  const cells = await withTargets(1, true, (targets) => countKernel(targets, events));
   const perRequest = (cell: KernelCell, pick: (k: KernelCounts) => number) =>
     median(cell.runs.map(({ run, kernel }) => pick(kernel) / run.ok));
   const at = (target: string, connections: number) =>

@@ -69,28 +69,30 @@ export function parsePerfCsv(stderr: string): Record<string, number> {
   return counts;
 }
 
-/** Throws, naming what to install, when perf or the kernel's tracepoints are missing. */
-export function requireKernelMeter(): void {
+/**
+ * The tracepoints to count, the total first; throws, naming what to install, when perf or the
+ * kernel's tracepoints are missing.
+ */
+export function kernelEvents(): string[] {
   if (!existsSync(PERF)) throw new Error(`--syscalls needs perf at ${PERF}: apt-get install linux-perf, or PERF=...`);
   if (!existsSync(TRACEPOINTS))
     throw new Error(
       `--syscalls needs the kernel's tracepoints at ${TRACEPOINTS} (mount -t tracefs nodev /sys/kernel/tracing)`,
     );
-}
-
-/**
- * Starts counting for `pids` (each with all its threads at the time: the balancer's worker
- * threads exist before the load starts). Resolves once perf is attached.
- */
-export async function startKernelMeter(pids: readonly number[]): Promise<KernelMeter> {
-  requireKernelMeter();
   const available = readFileSync(TRACEPOINTS, 'utf8');
-  const events = [
+  return [
     'raw_syscalls:sys_enter',
     ...SYSCALLS.filter((name) => available.includes(`syscalls:sys_enter_${name}\n`)).map(
       (name) => `syscalls:sys_enter_${name}`,
     ),
   ];
+}
+
+/**
+ * Starts counting `events` (kernelEvents()) for `pids`, each with all its threads at the time
+ * (the balancer's worker threads exist before the load starts). Resolves once perf is attached.
+ */
+export async function startKernelMeter(pids: readonly number[], events: readonly string[]): Promise<KernelMeter> {
   const perf = spawn(PERF, ['stat', '-x,', '-e', events.join(','), '-p', pids.join(',')], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });

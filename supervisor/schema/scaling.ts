@@ -15,19 +15,18 @@ export const SCALING_SCHEMA = {
 
 export type ScalingSettings = ValuesOf<typeof SCALING_SCHEMA>;
 
-const checks = Object.entries(SCALING_SCHEMA).map(([key, declared]) => [key, formatCheck(declared.format)!] as const);
+const CHECKS = new Map(Object.entries(SCALING_SCHEMA).map(([key, declared]) => [key, formatCheck(declared.format)!]));
+const EXPECTED = `an object with any of ${[...CHECKS].map(([key, check]) => `${key} (${check(undefined)})`).join(', ')}`;
 
 // Registered here rather than in formats.ts: its check is derived from the fields above, which
 // are declared with formats.ts's own helper.
 registerFormat('sa-service-scaling', (v: unknown) => {
-  const expected = `an object with any of ${checks.map(([key, check]) => `${key} (${check(undefined)})`).join(', ')}`;
-  if (!c.isPlainObject(v)) return expected;
-  const byKey = new Map(checks);
+  if (!c.isPlainObject(v)) return EXPECTED;
   const passes = ([key, value]: [string, unknown]) => {
-    const check = byKey.get(key);
+    const check = CHECKS.get(key);
     return check !== undefined && check(value) === undefined;
   };
-  return Object.entries(v).every(passes) ? undefined : expected;
+  return Object.entries(v).every(passes) ? undefined : EXPECTED;
 });
 
 /** services.<name>.scaling: any of the keys above, each overriding the global one for that service. */

@@ -108,7 +108,7 @@ export function parseServices(
     value.containerPort ??= value.startPort;
     const resources = value.resources as Resources;
     value.resources = { ...resources, memoryRequestMb: resources.memoryRequestMb ?? resources.memoryMb };
-    value.scaling = { ...scaling, ...(value.scaling as ValuesOf<typeof SERVICE_SCHEMA>['scaling']) };
+    value.scaling = { ...scaling, ...(value.scaling as Partial<ScalingSettings>) };
     services.push({ name, ...(value as Omit<ServiceConfig, 'name'>) });
   }
   if (issues.length === 0) issues.push(...crossChecks(services, supervisorEnv));
